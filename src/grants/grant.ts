@@ -1,0 +1,165 @@
+/**
+ * Manifest request ∩ host policy = Grants. A request beyond the policy is
+ * refused, every refusal listed with the manifest line it comes from; nothing
+ * is silently widened or dropped. The only narrowing done without asking is
+ * of a default the author did not write (a `resources` field left out gets
+ * the lesser of the default and the policy cap).
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { AirlockError, type Problem } from '../errors.ts';
+import { formatHostPattern, hostPatternCovers, parseHostPattern } from '../manifest/hosts.ts';
+import type { LoadedManifest } from '../manifest/load.ts';
+import { formatDuration, formatSize, parseDuration, parseSize } from '../manifest/units.ts';
+import type { Policy } from './policy.ts';
+import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
+
+export interface GrantOptions {
+  /** Where granted env values come from (default: process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+/** Computes the grants, or throws `permission-denied` listing each refused permission. */
+export function computeGrants(plugin: LoadedManifest, policy: Policy, options: GrantOptions = {}): Grants {
+  const { manifest, source, file } = plugin;
+  const problems: Problem[] = [];
+  const refuse = (path: (string | number)[], message: string, hint: string): void => {
+    const field = path.reduce<string>((s, seg) => (typeof seg === 'number' ? `${s}[${seg}]` : s === '' ? seg : `${s}.${seg}`), '');
+    problems.push({ file, ...source.locate(path), path: field, message, hint });
+  };
+  const policyName = policy.origin;
+
+  // ---- resources ----
+  const written = (key: string) => source.doc?.hasIn(['resources', key]) === true;
+  const capped = <T extends number>(key: string, asked: T, cap: T, show: (n: number) => string): number => {
+    if (asked <= cap) return asked;
+    if (!written(key)) return cap;
+    refuse(['resources', key], `${key} ${show(asked)} is more than ${policyName} allows (${show(cap)})`, `ask for at most ${show(cap)}, or raise limits.${key} in the host policy`);
+    return cap;
+  };
+  const r = manifest.resources;
+  const l = policy.limits;
+  const resources: ResourceGrants = {
+    memoryBytes: capped('memory', parseSize(r.memory), parseSize(l.memory), formatSize),
+    cpu: capped('cpu', r.cpu, l.cpu, String),
+    timeoutMs: capped('timeout', parseDuration(r.timeout), parseDuration(l.timeout), formatDuration),
+    concurrency: capped('concurrency', r.concurrency, l.concurrency, String),
+    outputBytes: capped('output', parseSize(r.output), parseSize(l.output), formatSize),
+    logBytes: capped('logs', parseSize(r.logs), parseSize(l.logs), formatSize),
+    queue: l.queue,
+  };
+
+  // ---- network ----
+  let network: Grants['network'] = null;
+  const asked = manifest.permissions.network?.allow ?? [];
+  if (asked.length > 0) {
+    const allowed = policy.network.allow.map((p) => parseHostPattern(p)).filter((p): p is HostPattern => typeof p !== 'string');
+    const granted: HostPattern[] = [];
+    asked.forEach((text, i) => {
+      const want = parseHostPattern(text);
+      if (typeof want === 'string') return; // the schema already rejected it
+      if (allowed.some((a) => hostPatternCovers(a, want))) {
+        granted.push(want);
+      } else {
+        refuse(
+          ['permissions', 'network', 'allow', i],
+          `network access to "${formatHostPattern(want)}" is not allowed by ${policyName}`,
+          allowed.length === 0 ? `the host policy allows no network; add "${formatHostPattern(want)}" to its network.allow, or remove it from plugin.yaml` : `add "${formatHostPattern(want)}" to network.allow in the host policy, or remove it from plugin.yaml`,
+        );
+      }
+    });
+    network = { allow: granted };
+  }
+
+  // ---- filesystem ----
+  const filesystem: FilesystemGrant[] = [];
+  const roots = policy.filesystem.flatMap((f) => {
+    const real = realpathOrUndefined(f.path);
+    return real === undefined ? [] : [{ path: real, access: f.access }];
+  });
+  manifest.permissions.filesystem.forEach((req, i) => {
+    const at = ['permissions', 'filesystem', i, 'path'];
+    const requested = resolve(plugin.dir, req.path);
+    const real = realpathOrUndefined(requested);
+    if (real === undefined) {
+      refuse(at, `path "${req.path}" (${requested}) does not exist`, 'create it, or fix the path (relative paths start at the plugin folder)');
+      return;
+    }
+    const kind = statSync(real);
+    if (!kind.isDirectory() && !kind.isFile()) {
+      refuse(at, `path "${req.path}" (${real}) is neither a folder nor a regular file`, 'grant a folder or a regular file');
+      return;
+    }
+    const root = roots.find((root) => isInside(root.path, real) && (req.access === 'read' || root.access === 'read-write'));
+    if (root === undefined) {
+      const readOnly = roots.find((root) => isInside(root.path, real));
+      refuse(
+        at,
+        readOnly !== undefined
+          ? `"${req.path}" (${real}) may only be read under ${policyName}, but plugin.yaml asks for read-write`
+          : `"${req.path}" (${real}) is not inside any folder ${policyName} allows`,
+        readOnly !== undefined
+          ? 'change access to read, or allow read-write for that folder in the host policy'
+          : `add a folder containing ${real} to filesystem in the host policy, or remove this entry from plugin.yaml`,
+      );
+      return;
+    }
+    filesystem.push({ hostPath: real, mount: normalizeMount(req.mount), access: req.access });
+  });
+
+  // ---- env ----
+  const hostEnv = options.env ?? process.env;
+  const env: Record<string, string> = {};
+  manifest.permissions.env.forEach((name, i) => {
+    const ok = policy.env.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
+    if (!ok) {
+      refuse(['permissions', 'env', i], `environment variable ${name} is not allowed by ${policyName}`, `add ${name} to env in the host policy, or remove it from plugin.yaml`);
+      return;
+    }
+    const value = hostEnv[name];
+    if (value !== undefined) env[name] = value;
+  });
+
+  if (problems.length > 0) {
+    throw new AirlockError(
+      'permission-denied',
+      `plugin "${manifest.name}" asks for ${problems.length} permission(s) that ${policyName} refuses:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`,
+      { problems },
+    );
+  }
+
+  const grants: Grants = {
+    plugin: {
+      name: manifest.name,
+      version: manifest.version,
+      runtime: plugin.runtime,
+      dir: plugin.dir,
+      entry: realpathSync(resolve(plugin.dir, manifest.entry)),
+    },
+    filesystem,
+    network,
+    env,
+    resources,
+    isolation: policy.isolation === 'per-call' ? 'per-call' : manifest.isolation,
+  };
+  if (manifest.wasm !== undefined) grants.plugin.wasm = realpathSync(resolve(plugin.dir, manifest.wasm));
+  return grants;
+}
+
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `path` is `root` or below it (both canonical). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
+}
+
+function normalizeMount(mount: string): string {
+  return mount.length > 1 ? mount.replace(/\/+$/, '') : mount;
+}

@@ -1,0 +1,103 @@
+/**
+ * The host policy: what the host is willing to give any plugin. A YAML file
+ * (`airlock inspect --policy policy.yaml`) or an object. The default policy
+ * grants no network, no filesystem and no environment, and caps resources.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { AirlockError } from '../errors.ts';
+import { hostPatternSchema, sizeSchema, durationSchema } from '../manifest/schema.ts';
+import { checkYaml } from '../manifest/source.ts';
+
+const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
+
+export const policySchema = z
+  .strictObject({
+    apiVersion: z.literal('airlock/v1', { error: 'expected "airlock/v1"' }).optional().meta({ examples: ['airlock/v1'] }),
+    limits: z
+      .strictObject({
+        memory: sizeSchema.default('512Mi').meta({ description: 'Most memory any plugin may ask for.', examples: ['512Mi'] }),
+        cpu: z.number().positive().max(64).default(1).meta({ description: 'Most CPU cores any plugin may ask for.', examples: [1] }),
+        timeout: durationSchema.default('60s').meta({ description: 'Longest per-call timeout any plugin may ask for.', examples: ['60s'] }),
+        concurrency: z.int().min(1).max(64).default(4).meta({ description: 'Most warm instances per plugin.', examples: [4] }),
+        output: sizeSchema.default('4Mi').meta({ description: 'Largest result any plugin may return.', examples: ['4Mi'] }),
+        logs: sizeSchema.default('1Mi').meta({ description: 'Most logs kept per call.', examples: ['1Mi'] }),
+        queue: z.int().min(0).max(1_000_000).default(256).meta({ description: 'Calls that may wait per plugin before `overloaded`.', examples: [256] }),
+      })
+      .default({ memory: '512Mi', cpu: 1, timeout: '60s', concurrency: 4, output: '4Mi', logs: '1Mi', queue: 256 })
+      .meta({ description: 'Caps on what a manifest may ask for.' }),
+    network: z
+      .strictObject({
+        allow: z.array(hostPatternSchema).default([]).meta({ description: 'Hosts plugins may be granted: host, host:port, *.domain.' }),
+      })
+      .default({ allow: [] })
+      .meta({ examples: [{ allow: ['api.example.com:443'] }] }),
+    filesystem: z
+      .array(
+        z.strictObject({
+          path: z.string().min(1).meta({ description: 'Host folder plugins may be granted (it and everything below it). Relative to the policy file.', examples: ['/srv/plugin-data'] }),
+          access: z.enum(['read', 'read-write']).default('read').meta({ examples: ['read'] }),
+        }),
+      )
+      .default([])
+      .meta({ description: 'Host folders that may be mounted, and how.' }),
+    env: z
+      .array(z.string().regex(ENV_PATTERN, { error: 'expected a variable name, or a prefix ending in "*" such as "WEATHER_*"' }))
+      .default([])
+      .meta({ description: 'Environment variables that may pass to plugins (NAME or PREFIX_*).', examples: [['WEATHER_API_KEY']] }),
+    isolation: z
+      .enum(['pooled', 'per-call'])
+      .optional()
+      .meta({ description: 'per-call forces a fresh instance for every call of every plugin.', examples: ['per-call'] }),
+  })
+  .meta({ title: 'Airlock host policy' });
+
+export type PolicyInput = z.input<typeof policySchema>;
+
+/** A checked policy with its relative paths resolved. */
+export type Policy = z.infer<typeof policySchema> & {
+  /** Where relative filesystem paths were resolved from. */
+  baseDir: string;
+  /** The file it came from, for messages ("the host policy" when given as an object). */
+  origin: string;
+};
+
+export function defaultPolicy(): Policy {
+  return policyFromObject({}, process.cwd(), 'the default host policy');
+}
+
+/** A policy given in code; relative filesystem paths resolve against `baseDir`. */
+export function policyFromObject(input: PolicyInput, baseDir = process.cwd(), origin = 'the host policy'): Policy {
+  const parsed = policySchema.safeParse(input);
+  if (!parsed.success) {
+    throw new AirlockError('invalid-policy', `${origin} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+      cause: parsed.error,
+      problems: parsed.error.issues.map((i) => ({ file: origin, path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return resolvePaths({ ...parsed.data, baseDir, origin });
+}
+
+/** Reads and checks a policy YAML file; throws `invalid-policy` listing every problem. */
+export function loadPolicy(file: string): Policy {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AirlockError('invalid-policy', `cannot read host policy ${path}`, {
+      cause: err,
+      problems: [{ file: path, path: '', message: 'cannot read the file', hint: 'check the --policy path' }],
+    });
+  }
+  const checked = checkYaml(path, text, policySchema, 'the host policy');
+  if (!checked.ok) {
+    throw new AirlockError('invalid-policy', `${path}: ${checked.problems.length} problem(s) in the host policy`, { problems: checked.problems });
+  }
+  return resolvePaths({ ...checked.value, baseDir: dirname(path), origin: path });
+}
+
+function resolvePaths(policy: Policy): Policy {
+  return { ...policy, filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })) };
+}

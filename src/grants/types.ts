@@ -1,0 +1,66 @@
+/**
+ * Grants: what one plugin may do, after the host policy has been intersected
+ * with the manifest's request. Every engine takes its whole configuration from
+ * this object and from nothing else; it is plain data (structured-clone and
+ * JSON safe) so it crosses into workers and containers as is.
+ */
+export interface Grants {
+  plugin: {
+    name: string;
+    version: string;
+    runtime: 'wasm' | 'node' | 'python';
+    /** Plugin folder, canonical (realpath). */
+    dir: string;
+    /** Entry file, canonical, inside `dir`. */
+    entry: string;
+    /** A WebAssembly component shipped beside a node/python plugin (manifest `wasm:`), canonical. */
+    wasm?: string;
+  };
+  /** Host paths the plugin may reach, each at its guest mount path. Empty: no filesystem. */
+  filesystem: FilesystemGrant[];
+  /** `null`: no network at all. Otherwise outgoing connections only to these. */
+  network: NetworkGrant | null;
+  /** Environment the plugin sees: granted names with the host's values (missing host vars are absent). */
+  env: Record<string, string>;
+  resources: ResourceGrants;
+  /** `pooled`: warm instances are reused between calls; `per-call`: a fresh instance for every call. */
+  isolation: 'pooled' | 'per-call';
+}
+
+export interface FilesystemGrant {
+  /** Canonical host path (realpath, symlinks resolved). */
+  hostPath: string;
+  /** Absolute guest path, POSIX style, e.g. `/data`. */
+  mount: string;
+  access: 'read' | 'read-write';
+}
+
+export interface NetworkGrant {
+  allow: HostPattern[];
+}
+
+export interface HostPattern {
+  /** Lowercase host name or IP literal; for wildcards the suffix without `*.`, e.g. `example.com`. */
+  host: string;
+  /** `true` for `*.example.com`: any subdomain of `host` (not `host` itself). */
+  wildcard: boolean;
+  /** `undefined`: any port. */
+  port?: number;
+}
+
+export interface ResourceGrants {
+  /** Maximum memory in bytes (wasm linear memory, container memory). */
+  memoryBytes: number;
+  /** CPU share in cores (e.g. 0.5). */
+  cpu: number;
+  /** Wall-clock limit per call, in milliseconds. */
+  timeoutMs: number;
+  /** Calls served at once (pool size). */
+  concurrency: number;
+  /** Maximum size of one result, in bytes of JSON text. */
+  outputBytes: number;
+  /** Maximum captured stdout+stderr per call, in bytes; more is cut with a marker. */
+  logBytes: number;
+  /** Calls waiting for a free instance before `overloaded`. */
+  queue: number;
+}

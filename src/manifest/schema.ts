@@ -1,0 +1,275 @@
+/**
+ * plugin.yaml v1: the one definition. Types come from `z.infer`, the JSON
+ * Schema that editors use comes from `z.toJSONSchema` (see json-schema.ts),
+ * and every error hint comes from the `examples` below. Unknown fields are
+ * rejected everywhere (strict objects). The schema is pure (no transforms):
+ * what it accepts is exactly what the YAML says, and turning sizes and
+ * durations into numbers happens when grants are computed.
+ */
+import { Ajv } from 'ajv';
+import { z } from 'zod';
+import { parseHostPattern } from './hosts.ts';
+import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
+
+export const API_VERSION = 'airlock/v1';
+
+/** Lowercase DNS label: it names images, containers, MCP tools and cache folders. */
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** semver.org's own regular expression. */
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+/**
+ * Tools are functions in the plugin's language (Python and JavaScript
+ * identifiers) and become `plugin_tool` names for MCP, OpenAI and Anthropic,
+ * which allow `^[a-zA-Z0-9_-]{1,64}$`.
+ */
+const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+/** Absolute POSIX guest path without `.`/`..` segments. */
+const MOUNT = /^\/(?:[A-Za-z0-9._-]+\/?)*$/;
+
+/** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
+export const MAX_QUALIFIED_TOOL_NAME = 64;
+
+const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: true });
+
+/** A JSON Schema (draft-07) describing an object; checked against the meta-schema and compiled once. */
+const jsonSchemaObject = (what: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .superRefine((schema, ctx) => {
+      if (schema.type !== 'object') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${what} must be a JSON Schema with "type: object" (got ${schema.type === undefined ? 'no type' : `type: ${JSON.stringify(schema.type)}`})`,
+          path: ['type'],
+          params: { hint: `tool ${what} is always an object; put the fields under \`properties:\`` },
+        });
+        return;
+      }
+      if (!ajv.validateSchema(schema)) {
+        // The meta-schema's anyOf yields several errors for one mistake: keep the first per place.
+        const seen = new Set<string>();
+        for (const e of ajv.errors ?? []) {
+          if (seen.has(e.instancePath)) continue;
+          seen.add(e.instancePath);
+          const path = e.instancePath.split('/').filter((s) => s !== '');
+          ctx.addIssue({
+            code: 'custom',
+            message: `${what} is not a valid JSON Schema: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`,
+            path,
+          });
+        }
+        return;
+      }
+      try {
+        ajv.compile(schema);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+    });
+
+export const sizeSchema = z
+  .union([
+    z.string().regex(SIZE_PATTERN, { error: 'expected a size such as 128Mi, 1Gi, 512K or a number of bytes' }),
+    z.int().positive(),
+  ])
+  .meta({ examples: ['128Mi', '1Gi'] });
+
+export const durationSchema = z
+  .string()
+  .regex(DURATION_PATTERN, { error: 'expected a duration such as 500ms, 10s or 2m' })
+  .meta({ examples: ['500ms', '10s'] });
+
+export const hostPatternSchema = z
+  .string()
+  .superRefine((text, ctx) => {
+    const parsed = parseHostPattern(text);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `not a host pattern: ${parsed}` });
+  })
+  .meta({ examples: ['api.example.com', 'api.example.com:443', '*.example.com'] });
+
+export const toolSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(TOOL_NAME, { error: 'a tool name is a letter or "_" then letters, digits or "_", at most 48 characters' })
+      .meta({ description: 'Tool name: also the function the entry module exports.', examples: ['forecast'] }),
+    description: z
+      .string()
+      .min(1, { error: 'describe what the tool does: agents choose tools by this text' })
+      .meta({ description: 'What the tool does, for the agent choosing it.', examples: ['Weather forecast for a city'] }),
+    input: jsonSchemaObject('input').meta({
+      description: 'JSON Schema of the tool input (an object).',
+      examples: [{ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }],
+    }),
+    output: jsonSchemaObject('output')
+      .optional()
+      .meta({ description: 'JSON Schema of the result (optional; checked on every call when given).' }),
+  })
+  .meta({ description: 'One tool the plugin offers.' });
+
+export const filesystemRequestSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .min(1)
+      .meta({ description: 'Host path; a relative path resolves against the plugin folder.', examples: ['./data'] }),
+    mount: z
+      .string()
+      .regex(MOUNT, { error: 'expected an absolute path inside the sandbox, like /data (no "." or ".." segments)' })
+      .refine((m) => !m.split('/').some((seg) => seg === '.' || seg === '..'), { error: 'a mount path may not contain "." or ".." segments' })
+      .refine((m) => m !== '/', { error: 'cannot mount over the sandbox root "/"; pick a folder such as /data' })
+      .meta({ description: 'Where the plugin sees it (absolute path inside the sandbox).', examples: ['/data'] }),
+    access: z
+      .enum(['read', 'read-write'])
+      .default('read')
+      .meta({ description: 'read (the default) or read-write.', examples: ['read'] }),
+  })
+  .meta({ description: 'One host path the plugin asks for.' });
+
+export const permissionsSchema = z
+  .strictObject({
+    network: z
+      .strictObject({
+        allow: z
+          .array(hostPatternSchema)
+          .min(1, { error: 'list at least one host, or remove `network` to ask for none' })
+          .meta({ description: 'Hosts the plugin may connect to: host, host:port or *.domain.' }),
+      })
+      .optional()
+      .meta({ description: 'Outgoing network. Absent: none at all.', examples: [{ allow: ['api.example.com:443'] }] }),
+    filesystem: z
+      .array(filesystemRequestSchema)
+      .default([])
+      .meta({ description: 'Host paths the plugin asks for.', examples: [[{ path: './data', mount: '/data', access: 'read' }]] }),
+    env: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and "_"' }))
+      .default([])
+      .meta({ description: 'Names of host environment variables the plugin may read.', examples: [['WEATHER_API_KEY']] }),
+  })
+  .meta({ description: 'What the plugin asks for. The host policy decides; nothing is granted silently.' });
+
+export const resourcesSchema = z
+  .strictObject({
+    memory: sizeSchema.default('128Mi').meta({ description: 'Memory cap (wasm linear memory, container memory).', examples: ['128Mi'] }),
+    cpu: z
+      .number()
+      .positive({ error: 'expected a positive number of cores, like 0.5' })
+      .max(64)
+      .default(1)
+      .meta({ description: 'CPU share in cores.', examples: [0.5] }),
+    timeout: durationSchema.default('10s').meta({ description: 'Wall-clock limit per call.', examples: ['10s'] }),
+    concurrency: z
+      .int({ error: 'expected a whole number of calls, like 2' })
+      .min(1)
+      .max(64)
+      .default(1)
+      .meta({ description: 'Calls served at once (warm instances).', examples: [2] }),
+    output: sizeSchema.default('1Mi').meta({ description: 'Largest result one call may return.', examples: ['1Mi'] }),
+    logs: sizeSchema.default('64Ki').meta({ description: "Largest stdout+stderr kept per call (the rest is cut).", examples: ['64Ki'] }),
+  })
+  .meta({ description: 'Limits. Safe defaults when absent; the host policy caps each.' });
+
+export const buildSchema = z
+  .strictObject({
+    dependencies: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Dependency file to install from instead of the default (package.json / requirements.txt / pyproject.toml).', examples: ['requirements-prod.txt'] }),
+    args: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a build arg name is letters, digits and "_"' }), z.string())
+      .default({})
+      .meta({ description: 'Extra build arguments.', examples: [{ PIP_INDEX_URL: 'https://pypi.example/simple' }] }),
+  })
+  .meta({ description: 'How to build the plugin (optional).' });
+
+export const RUNTIMES = ['wasm', 'node', 'python'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export const manifestSchema = z
+  .strictObject({
+    apiVersion: z
+      .literal(API_VERSION, { error: `expected "${API_VERSION}"` })
+      .meta({ description: 'Manifest format version.', examples: [API_VERSION] }),
+    name: z
+      .string()
+      .regex(DNS_LABEL, { error: 'expected a lowercase DNS label: a-z, 0-9 and "-", at most 63 characters, like "weather"' })
+      .meta({ description: 'Plugin name (lowercase DNS label).', examples: ['weather'] }),
+    version: z
+      .string()
+      .regex(SEMVER, { error: 'expected a semantic version such as 1.2.0' })
+      .meta({ description: 'Plugin version (semver).', examples: ['1.2.0'] }),
+    description: z.string().default('').meta({ description: 'What the plugin is for.', examples: ['Weather tools'] }),
+    runtime: z
+      .enum(RUNTIMES, { error: 'expected one of: wasm, node, python' })
+      .optional()
+      .meta({ description: 'wasm, node or python. Absent: detected from the entry and the files beside it.', examples: ['wasm'] }),
+    entry: z
+      .string()
+      .min(1)
+      .meta({ description: 'Entry file, relative to the plugin folder: a component (.wasm) or the source it is built from, or the Node/Python module.', examples: ['plugin.wasm'] }),
+    wasm: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'For node/python plugins: a WebAssembly component of the same tools, tried first.', examples: ['plugin.wasm'] }),
+    isolation: z
+      .enum(['pooled', 'per-call'])
+      .default('pooled')
+      .meta({ description: 'pooled (warm instances reused) or per-call (a fresh instance for every call).', examples: ['pooled'] }),
+    tools: z
+      .array(toolSchema)
+      .min(1, { error: 'a plugin offers at least one tool' })
+      .meta({ description: 'The tools the plugin offers.' }),
+    permissions: permissionsSchema.default({ filesystem: [], env: [] }),
+    resources: resourcesSchema.default({ memory: '128Mi', cpu: 1, timeout: '10s', concurrency: 1, output: '1Mi', logs: '64Ki' }),
+    build: buildSchema.optional(),
+  })
+  .superRefine((m, ctx) => {
+    const seen = new Map<string, number>();
+    m.tools.forEach((tool, i) => {
+      const first = seen.get(tool.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['tools', i, 'name'], message: `duplicate tool name "${tool.name}" (also tools[${first}])`, params: { hint: 'give each tool its own name' } });
+      } else {
+        seen.set(tool.name, i);
+      }
+      const qualified = `${m.name}_${tool.name}`;
+      if (qualified.length > MAX_QUALIFIED_TOOL_NAME) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', i, 'name'],
+          message: `"${qualified}" (plugin_tool, as agents see it) is ${qualified.length} characters; the limit is ${MAX_QUALIFIED_TOOL_NAME}`,
+          params: { hint: `shorten the tool name to at most ${MAX_QUALIFIED_TOOL_NAME - m.name.length - 1} characters, or the plugin name` },
+        });
+      }
+    });
+    const mounts = new Map<string, number>();
+    m.permissions.filesystem.forEach((fs, i) => {
+      const key = fs.mount.replace(/\/+$/, '');
+      const first = mounts.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['permissions', 'filesystem', i, 'mount'], message: `mount "${fs.mount}" is already used by permissions.filesystem[${first}]`, params: { hint: 'give each path its own mount' } });
+      } else {
+        mounts.set(key, i);
+      }
+    });
+    if (m.wasm !== undefined && m.runtime === 'wasm') {
+      ctx.addIssue({ code: 'custom', path: ['wasm'], message: '`wasm` is for node/python plugins that also ship a component; a wasm plugin names its component in `entry`', params: { hint: 'remove `wasm`, or set `runtime` to node or python' } });
+    }
+  })
+  .meta({
+    title: 'Airlock plugin manifest (plugin.yaml)',
+    description: 'A plugin for the Airlock sandboxed runtime. See the README section "plugin.yaml".',
+  });
+
+/** A manifest as written (input side: defaults not yet applied). */
+export type ManifestInput = z.input<typeof manifestSchema>;
+/** A validated manifest with defaults applied. */
+export type Manifest = z.infer<typeof manifestSchema>;
+export type Tool = z.infer<typeof toolSchema>;
+export type FilesystemRequest = z.infer<typeof filesystemRequestSchema>;

@@ -1,0 +1,313 @@
+/**
+ * YAML text → a value checked against a zod schema, with every problem
+ * reported at once as `file:line:column`, the field path, what was expected
+ * and how to fix it. Used for plugin.yaml and for host policy files.
+ * Never throws for bad input: problems are data.
+ */
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import type { Problem } from '../errors.ts';
+import { didYouMean } from './suggest.ts';
+
+export type PathSegment = string | number;
+
+export interface YamlSource {
+  file: string;
+  /** The parsed document, or `undefined` when the text is not YAML at all. */
+  doc: Document.Parsed | undefined;
+  /** 1-based position of the value at `path`, or of the nearest parent that exists. */
+  locate(path: readonly PathSegment[]): { line: number; column: number };
+  /** 1-based position of a key in the mapping at `parent`. */
+  locateKey(parent: readonly PathSegment[], key: string): { line: number; column: number };
+  /** The text of the scalar at `path` as written, when there is one. */
+  textAt(path: readonly PathSegment[]): string | undefined;
+}
+
+/** On failure `data` is the parsed YAML (when it parsed), so callers can still check what they can. */
+export type Checked<T> = { ok: true; value: T; source: YamlSource } | { ok: false; problems: Problem[]; source: YamlSource; data?: unknown };
+
+/** `tools[0].input.type` */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
+  return out;
+}
+
+export function parseYamlSource(file: string, text: string): { source: YamlSource; problems: Problem[]; data: unknown } {
+  const lineCounter = new LineCounter();
+  // uniqueKeys: a repeated key is an error, never "last one wins".
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const pos = (offset: number | undefined) => {
+    if (offset === undefined) return { line: 1, column: 1 };
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  const source: YamlSource = {
+    file,
+    doc,
+    locate(path) {
+      for (let n = path.length; n >= 0; n--) {
+        const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+        if (node !== undefined && node !== null && typeof node === 'object' && 'range' in node) {
+          const range = (node as { range?: [number, number, number] }).range;
+          if (range !== undefined) return pos(range[0]);
+        }
+      }
+      return { line: 1, column: 1 };
+    },
+    locateKey(parent, key) {
+      const node = parent.length === 0 ? doc.contents : doc.getIn(parent, true);
+      if (isMap(node)) {
+        for (const item of node.items) {
+          if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) return pos(item.key.range[0]);
+        }
+      }
+      return source.locate(parent);
+    },
+    textAt(path) {
+      const node = doc.getIn(path, true);
+      return isScalar(node) && node.range ? text.slice(node.range[0], node.range[1]) : undefined;
+    },
+  };
+  const problems: Problem[] = [];
+  for (const err of doc.errors) {
+    const p = pos(err.pos[0]);
+    problems.push({
+      file,
+      line: p.line,
+      column: p.column,
+      path: '',
+      message: `YAML syntax: ${firstLine(err.message)}`,
+      hint: yamlHint(err.code),
+    });
+  }
+  if (problems.length > 0) return { source, problems, data: undefined };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Alias bombs ("billion laughs") and similar: refuse, do not expand.
+    problems.push({ file, line: 1, column: 1, path: '', message: `YAML: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  return { source, problems, data };
+}
+
+/** Orders problems as they appear in the file. */
+export function byPosition(a: Problem, b: Problem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+/** Parses YAML text and checks it against `schema`; all problems at once. */
+export function checkYaml<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+  what: string,
+): Checked<z.infer<S>> {
+  const { source, problems, data } = parseYamlSource(file, text);
+  if (problems.length > 0) return { ok: false, problems, source };
+  if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
+    return {
+      ok: false,
+      source,
+      problems: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          path: '',
+          message: `${what} must be a YAML mapping of fields, got ${describe(data)}`,
+          hint: what === 'plugin.yaml' ? 'start from `airlock init <name>` or the README example' : undefined,
+        },
+      ],
+    };
+  }
+  const result = schema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data, source };
+  const found = issuesToProblems(result.error.issues, schema, data, source);
+  found.sort(byPosition);
+  return { ok: false, source, problems: found, data };
+}
+
+export function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  data: unknown,
+  source: YamlSource,
+): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of issues) {
+    const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(schema, path);
+      for (const key of issue.keys) {
+        const at = source.locateKey(path, key);
+        // A field put at the wrong level ("timeout" at the top) is suggested where it belongs.
+        const nested = known.flatMap((k) => keysAt(schema, [...path, k]).map((n) => `${k}.${n}`));
+        const guess = didYouMean(key, known) ?? nestedGuess(key, nested);
+        out.push({
+          file: source.file,
+          ...at,
+          path: formatPath([...path, key]),
+          message: `unknown field "${key}"`,
+          hint: guess !== undefined ? `did you mean "${guess}"?` : known.length > 0 ? `remove it; allowed here: ${known.join(', ')}` : 'remove it',
+        });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Sizes are `128Mi` or a number: report the string branch, which is what people write.
+      const branch = issue.errors.find((e) => e.every((i) => i.code !== 'invalid_type')) ?? issue.errors[0]!;
+      out.push(...issuesToProblems(branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), schema, data, source));
+      continue;
+    }
+    const value = valueAt(data, path);
+    const at = source.locate(path);
+    const written = source.textAt(path);
+    // `version: 1.0` is read by YAML as a number; quoting is the fix only when the quoted text is valid.
+    const leaf = nodesAt(schema, path)[0];
+    const unquoted =
+      issue.code === 'invalid_type' && issue.expected === 'string' && typeof value !== 'object' && value !== undefined &&
+      written !== undefined && leaf !== undefined && leaf.safeParse(written).success;
+    out.push({
+      file: source.file,
+      ...at,
+      path: formatPath(path),
+      message: unquoted ? `expected text, got ${written} (YAML reads it as ${typeof value === 'number' ? 'a number' : `a ${typeof value}`})` : messageFor(issue, value, written),
+      hint: unquoted ? `quote it: \`${lastKey(path)}: "${written}"\`` : ownHint(issue) ?? hintFor(schema, path),
+    });
+  }
+  return out;
+}
+
+function messageFor(issue: z.core.$ZodIssue, value: unknown, written: string | undefined): string {
+  if (issue.code === 'invalid_type' && value === undefined) return 'missing required field';
+  if (issue.code === 'invalid_type') return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${written ?? describe(value)}`;
+  if (issue.code === 'invalid_value' && issue.values.length > 1) {
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(value)}`;
+  }
+  const msg = issue.message;
+  if (value !== undefined && (typeof value !== 'object' || value === null) && !msg.includes(JSON.stringify(value))) {
+    return `${msg}, got ${describe(value)}`;
+  }
+  return msg;
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping of fields',
+  record: 'a mapping of fields',
+  array: 'a list',
+};
+
+/** Cross-field checks carry their own fix in `params.hint`. */
+function ownHint(issue: z.core.$ZodIssue): string | undefined {
+  const hint = issue.code === 'custom' ? (issue.params as { hint?: unknown } | undefined)?.hint : undefined;
+  return typeof hint === 'string' ? hint : undefined;
+}
+
+function lastKey(path: readonly PathSegment[]): string {
+  return [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';
+}
+
+function nestedGuess(key: string, nested: string[]): string | undefined {
+  const leaf = didYouMean(key, nested.map((n) => n.slice(n.indexOf('.') + 1)));
+  return leaf === undefined ? undefined : nested.find((n) => n.endsWith(`.${leaf}`));
+}
+
+function hintFor(schema: z.ZodType, path: readonly PathSegment[]): string | undefined {
+  const example = metaAt(schema, path)?.examples;
+  if (!Array.isArray(example) || example.length === 0 || path.length === 0) return undefined;
+  const shown = typeof example[0] === 'string' ? example[0] : JSON.stringify(example[0]);
+  // A list item is written "- value"; a field "key: value".
+  return typeof path[path.length - 1] === 'number' ? `write e.g. \`- ${shown}\`` : `write e.g. \`${lastKey(path)}: ${shown}\``;
+}
+
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+  let cur = data;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PathSegment, unknown>)[seg];
+  }
+  return cur;
+}
+
+// ---- walking the zod schema, to find the allowed keys and examples at a path ----
+
+type AnyDef = { type: string; innerType?: z.ZodType; in?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType; options?: z.ZodType[] };
+
+function defOf(s: z.ZodType): AnyDef {
+  return (s as unknown as { _zod: { def: AnyDef } })._zod.def;
+}
+
+/** The node at `path`, with every wrapper (optional, default, pipe) on the way kept, outermost first. */
+function nodesAt(root: z.ZodType, path: readonly PathSegment[]): z.ZodType[] {
+  let layers = unwrap(root);
+  for (const seg of path) {
+    const inner = layers[layers.length - 1]!;
+    const def = defOf(inner);
+    let next: z.ZodType | undefined;
+    if (def.type === 'object' && typeof seg === 'string') next = def.shape?.[seg];
+    else if (def.type === 'array') next = def.element;
+    else if (def.type === 'record') next = def.valueType;
+    else if (def.type === 'union') next = def.options?.map((o) => nodesAt(o, [seg])).find((l) => l.length > 0)?.[0];
+    if (next === undefined) return [];
+    layers = unwrap(next);
+  }
+  return layers;
+}
+
+function unwrap(s: z.ZodType): z.ZodType[] {
+  const layers = [s];
+  for (;;) {
+    const def = defOf(layers[layers.length - 1]!);
+    const inner = def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault' ? def.innerType : def.type === 'pipe' ? def.in : undefined;
+    if (inner === undefined) return layers;
+    layers.push(inner);
+  }
+}
+
+function keysAt(root: z.ZodType, path: readonly PathSegment[]): string[] {
+  const node = nodesAt(root, path).at(-1);
+  if (node === undefined) return [];
+  const def = defOf(node);
+  return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+}
+
+function metaAt(root: z.ZodType, path: readonly PathSegment[]): { examples?: unknown[]; description?: string } | undefined {
+  for (const node of nodesAt(root, path)) {
+    const meta = z.globalRegistry.get(node) as { examples?: unknown[]; description?: string } | undefined;
+    if (meta?.examples !== undefined) return meta;
+  }
+  return undefined;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'each field may appear once; remove one of them';
+    case 'TAB_AS_INDENT':
+      return 'indent with spaces, not tabs';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+      return 'check the indentation and the ":" after each field name';
+    default:
+      return undefined;
+  }
+}
