@@ -1,12 +1,20 @@
 /** Throwaway plugin folders for tests: write plugin.yaml (and files) into a temp dir and load it. */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadPlugin, type LoadedManifest } from '../../src/manifest/index.ts';
 
+const made: string[] = [];
+// Each test file runs in its own process: remove its temp folders when it ends.
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'airlock-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** A minimal valid manifest object; override any field. */
