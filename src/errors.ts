@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'build-failed',
   /** No such plugin or tool. */
   'not-found',
+  /** A name is already taken (a plugin or agent loaded twice). */
+  'conflict',
   /** A tool returned an error of its own (the plugin's code is in `details.pluginCode`). */
   'plugin-error',
   /** A bug in Airlock itself. */

@@ -1,0 +1,7 @@
+import type { Capability } from '../types.ts';
+import { envWasmtime } from './wasmtime.ts';
+import { envWasi } from './wasi.ts';
+
+export { envWasi, GuestExit } from './wasi.ts';
+
+export const env: Capability = { name: 'env', wasi: envWasi, wasmtime: envWasmtime };

@@ -1,0 +1,23 @@
+/**
+ * Env for wasmtime: only granted names, each as `--env NAME`, the inherit
+ * form, with the value set on the wasmtime process's own (otherwise empty)
+ * environment, so values stay off the command line. `-S inherit-env=n` keeps
+ * everything else out.
+ */
+import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
+import type { Grants } from '../../grants/types.ts';
+
+export function envWasmtime(grants: Grants): WasmtimeFlags {
+  const args = ['-S', 'inherit-env=n'];
+  const env: Record<string, string> = {};
+  const refuse: string[] = [];
+  for (const [name, value] of Object.entries(grants.env)) {
+    if (name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) {
+      refuse.push(`env: ${JSON.stringify(name)} cannot be passed through a process environment`);
+      continue;
+    }
+    args.push('--env', name);
+    env[name] = value;
+  }
+  return { args, env, refuse };
+}

@@ -1,0 +1,519 @@
+/**
+ * Airlock's own wasi:filesystem, in front of the host filesystem. It does not
+ * use preview2-shim's filesystem (no read-only mode; it resolves symlinks by
+ * path and then opens by path, a check-then-use race; opening a FIFO blocks
+ * its IO thread so hard that worker.terminate() never returns).
+ *
+ * Every descriptor holds a real fd. Paths are resolved one component at a
+ * time relative to an fd, through `/proc/self/fd/<fd>/<name>` (Linux's
+ * openat: the parent is the already-open directory, not a path that can be
+ * swapped), each component opened with O_NOFOLLOW, so:
+ * - `..` that leaves the preopen, and absolute paths, fail (`not-permitted`);
+ * - symlinks are never followed, pre-existing or not (`loop`), and the guest
+ *   cannot create them (`not-permitted`); swapping a directory for a symlink
+ *   during an open hits O_NOFOLLOW on that component;
+ * - only regular files and directories open: the type is checked with lstat
+ *   before the open and fstat after it, and the open itself is O_NONBLOCK, so
+ *   a FIFO never blocks (`not-permitted`);
+ * - a descriptor from a read-only grant refuses every write, create,
+ *   truncate, unlink, rename, link, mkdir, symlink and set-times
+ *   (`read-only`); rename and link need both sides writable.
+ */
+import {
+  constants,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  futimesSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+  type BigIntStats,
+  type Dirent,
+} from 'node:fs';
+import type { FilesystemGrant } from '../../grants/types.ts';
+import { readyPollable, shimStreams, STREAM_CLOSED } from '../shim.ts';
+import type { WasiImports } from '../types.ts';
+import { wasiCode } from './errors.ts';
+import { closeFd, openFd } from './fds.ts';
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+const O_CLOEXEC = 0o2000000;
+
+/** Largest single read or write the guest gets per call into us. */
+const MAX_IO = 1 << 20;
+
+type DescriptorType = 'directory' | 'regular-file';
+
+interface DescriptorFlags {
+  read?: boolean;
+  write?: boolean;
+  mutateDirectory?: boolean;
+  [k: string]: boolean | undefined;
+}
+interface PathFlags {
+  symlinkFollow?: boolean;
+}
+interface OpenFlags {
+  create?: boolean;
+  directory?: boolean;
+  exclusive?: boolean;
+  truncate?: boolean;
+}
+type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: { seconds: bigint; nanoseconds: number } };
+
+const fdPath = (fd: number, name?: string): string => (name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`);
+
+function typeOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (st.isFile()) return 'regular-file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symbolic-link';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character-device';
+  if (st.isBlockDevice()) return 'block-device';
+  return 'unknown';
+}
+
+function toDatetime(ns: bigint): { seconds: bigint; nanoseconds: number } {
+  return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
+}
+
+function statOf(st: BigIntStats): Record<string, unknown> {
+  return {
+    type: typeOf(st),
+    linkCount: st.nlink,
+    size: st.size,
+    dataAccessTimestamp: toDatetime(st.atimeNs),
+    dataModificationTimestamp: toDatetime(st.mtimeNs),
+    statusChangeTimestamp: toDatetime(st.ctimeNs),
+  };
+}
+
+/** Normalizes a guest path into components; `..` may not climb above the descriptor. */
+export function splitGuestPath(path: string): string[] {
+  if (path.startsWith('/')) throw 'not-permitted';
+  if (path.includes('\0')) throw 'invalid';
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.pop() === undefined) throw 'not-permitted';
+      continue;
+    }
+    out.push(seg);
+  }
+  return out;
+}
+
+const registry = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeFd(fd);
+  } catch {
+    /* already closed */
+  }
+});
+
+/** Builds the wasi:filesystem/types and /preopens interfaces for `grants`. */
+export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): WasiImports {
+  const { InputStream, OutputStream } = shimStreams(base);
+  const IoError = (base['wasi:io/error'] as unknown as { Error: new (payload: unknown) => Error }).Error;
+  const failed = (e: unknown) => ({ tag: 'last-operation-failed', val: new IoError({ code: wasiCode(e), message: String(e) }) });
+
+  class FileInputStream extends InputStream {
+    #fd: number;
+    #pos: bigint;
+    constructor(fd: number, pos: bigint) {
+      super();
+      this.#fd = fd;
+      this.#pos = pos;
+    }
+    read(len: bigint): Uint8Array {
+      const n = Number(len > BigInt(MAX_IO) ? BigInt(MAX_IO) : len);
+      const buf = new Uint8Array(n);
+      let got: number;
+      try {
+        got = readSync(this.#fd, buf, 0, n, this.#pos);
+      } catch (e) {
+        throw failed(e);
+      }
+      if (got === 0 && n > 0) throw STREAM_CLOSED;
+      this.#pos += BigInt(got);
+      return buf.subarray(0, got);
+    }
+    blockingRead(len: bigint): Uint8Array {
+      return this.read(len);
+    }
+    skip(len: bigint): bigint {
+      return BigInt(this.read(len).length);
+    }
+    blockingSkip(len: bigint): bigint {
+      return this.skip(len);
+    }
+    subscribe(): unknown {
+      return readyPollable(base);
+    }
+  }
+
+  class FileOutputStream extends OutputStream {
+    #fd: number;
+    #pos: bigint | 'append';
+    constructor(fd: number, pos: bigint | 'append') {
+      super();
+      this.#fd = fd;
+      this.#pos = pos;
+    }
+    checkWrite(): bigint {
+      return BigInt(MAX_IO);
+    }
+    write(buf: Uint8Array): void {
+      try {
+        const at = this.#pos === 'append' ? fstatSync(this.#fd, { bigint: true }).size : this.#pos;
+        let off = 0;
+        while (off < buf.length) off += writeSync(this.#fd, buf, off, buf.length - off, Number(at) + off);
+        if (this.#pos !== 'append') this.#pos += BigInt(buf.length);
+      } catch (e) {
+        throw failed(e);
+      }
+    }
+    blockingWriteAndFlush(buf: Uint8Array): void {
+      this.write(buf);
+    }
+    flush(): void {}
+    blockingFlush(): void {}
+    writeZeroes(len: bigint): void {
+      this.write(new Uint8Array(Number(len > BigInt(MAX_IO) ? BigInt(MAX_IO) : len)));
+    }
+    blockingWriteZeroesAndFlush(len: bigint): void {
+      this.writeZeroes(len);
+    }
+    splice(): bigint {
+      throw STREAM_CLOSED;
+    }
+    blockingSplice(): bigint {
+      throw STREAM_CLOSED;
+    }
+    subscribe(): unknown {
+      return readyPollable(base);
+    }
+  }
+
+  class DirectoryEntryStream {
+    #entries: Dirent[];
+    #i = 0;
+    constructor(entries: Dirent[]) {
+      this.#entries = entries;
+    }
+    readDirectoryEntry(): { type: string; name: string } | undefined {
+      const e = this.#entries[this.#i++];
+      return e === undefined ? undefined : { type: typeOf(e), name: e.name };
+    }
+  }
+
+  class Descriptor {
+    #fd: number;
+    #type: DescriptorType;
+    #writable: boolean;
+    #flags: DescriptorFlags;
+    #closed = false;
+
+    constructor(fd: number, type: DescriptorType, writable: boolean, flags: DescriptorFlags) {
+      this.#fd = fd;
+      this.#type = type;
+      this.#writable = writable;
+      this.#flags = flags;
+      registry.register(this, fd, this);
+    }
+
+    [Symbol.dispose](): void {
+      if (this.#closed) return;
+      this.#closed = true;
+      registry.unregister(this);
+      try {
+        closeFd(this.#fd);
+      } catch {
+        /* already closed */
+      }
+    }
+
+    #mustWrite(): void {
+      if (!this.#writable) throw 'read-only';
+    }
+    #mustDir(): void {
+      if (this.#type !== 'directory') throw 'not-directory';
+    }
+    #mustFile(): void {
+      if (this.#type !== 'regular-file') throw 'is-directory';
+    }
+
+    /**
+     * Resolves `path` to [parent directory fd, final name] walking one
+     * component at a time with O_NOFOLLOW. The returned fd must be released
+     * with `release` (it may be this descriptor's own fd). A path that names
+     * this directory itself gives name '.'.
+     */
+    #walk(path: string): { dir: number; name: string; release: () => void } {
+      this.#mustDir();
+      const parts = splitGuestPath(path);
+      const name = parts.pop() ?? '.';
+      let cur = this.#fd;
+      const opened: number[] = [];
+      const release = (): void => {
+        for (const fd of opened) closeFd(fd);
+      };
+      try {
+        for (const seg of parts) {
+          cur = openFd(fdPath(cur, seg), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          opened.push(cur);
+        }
+      } catch (e) {
+        release();
+        throw wasiCode(e);
+      }
+      return { dir: cur, name, release };
+    }
+
+    #at<T>(path: string, fn: (p: string) => T): T {
+      const w = this.#walk(path);
+      try {
+        return fn(fdPath(w.dir, w.name));
+      } catch (e) {
+        throw wasiCode(e);
+      } finally {
+        w.release();
+      }
+    }
+
+    readViaStream(offset: bigint): object {
+      this.#mustFile();
+      if (!this.#flags.read) throw 'bad-descriptor';
+      return new FileInputStream(this.#fd, offset);
+    }
+    writeViaStream(offset: bigint): object {
+      this.#mustFile();
+      this.#mustWrite();
+      if (!this.#flags.write) throw 'bad-descriptor';
+      return new FileOutputStream(this.#fd, offset);
+    }
+    appendViaStream(): object {
+      this.#mustFile();
+      this.#mustWrite();
+      if (!this.#flags.write) throw 'bad-descriptor';
+      return new FileOutputStream(this.#fd, 'append');
+    }
+    advise(): void {}
+    syncData(): void {
+      if (this.#writable && this.#type === 'regular-file') fdatasyncSync(this.#fd);
+    }
+    sync(): void {
+      if (this.#writable && this.#type === 'regular-file') fsyncSync(this.#fd);
+    }
+    getFlags(): DescriptorFlags {
+      return { ...this.#flags };
+    }
+    getType(): DescriptorType {
+      return this.#type;
+    }
+    setSize(size: bigint): void {
+      this.#mustFile();
+      this.#mustWrite();
+      try {
+        ftruncateSync(this.#fd, Number(size));
+      } catch (e) {
+        throw wasiCode(e);
+      }
+    }
+    setTimes(atime: NewTimestamp, mtime: NewTimestamp): void {
+      this.#mustWrite();
+      const st = fstatSync(this.#fd, { bigint: true });
+      try {
+        futimesSync(this.#fd, seconds(atime, st.atimeNs), seconds(mtime, st.mtimeNs));
+      } catch (e) {
+        throw wasiCode(e);
+      }
+    }
+    read(length: bigint, offset: bigint): [Uint8Array, boolean] {
+      this.#mustFile();
+      if (!this.#flags.read) throw 'bad-descriptor';
+      const n = Number(length > BigInt(MAX_IO) ? BigInt(MAX_IO) : length);
+      const buf = new Uint8Array(n);
+      try {
+        const got = readSync(this.#fd, buf, 0, n, offset);
+        return [buf.subarray(0, got), got < n];
+      } catch (e) {
+        throw wasiCode(e);
+      }
+    }
+    write(buffer: Uint8Array, offset: bigint): bigint {
+      this.#mustFile();
+      this.#mustWrite();
+      if (!this.#flags.write) throw 'bad-descriptor';
+      try {
+        return BigInt(writeSync(this.#fd, buffer, 0, buffer.length, Number(offset)));
+      } catch (e) {
+        throw wasiCode(e);
+      }
+    }
+    readDirectory(): DirectoryEntryStream {
+      this.#mustDir();
+      try {
+        return new DirectoryEntryStream(readdirSync(fdPath(this.#fd), { withFileTypes: true }));
+      } catch (e) {
+        throw wasiCode(e);
+      }
+    }
+    stat(): Record<string, unknown> {
+      return statOf(fstatSync(this.#fd, { bigint: true }));
+    }
+    statAt(_flags: PathFlags, path: string): Record<string, unknown> {
+      // Never follows a final symlink either: it reports the link itself.
+      return this.#at(path, (p) => statOf(lstatSync(p, { bigint: true })));
+    }
+    setTimesAt(_flags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): void {
+      this.#mustWrite();
+      const fd = this.#openChecked(path, O_RDONLY);
+      try {
+        const st = fstatSync(fd, { bigint: true });
+        futimesSync(fd, seconds(atime, st.atimeNs), seconds(mtime, st.mtimeNs));
+      } catch (e) {
+        throw wasiCode(e);
+      } finally {
+        closeFd(fd);
+      }
+    }
+    linkAt(_flags: PathFlags, oldPath: string, newDescriptor: Descriptor, newPath: string): void {
+      this.#mustWrite();
+      if (!(newDescriptor instanceof Descriptor)) throw 'bad-descriptor';
+      newDescriptor.#mustWrite();
+      this.#at(oldPath, (from) => newDescriptor.#at(newPath, (to) => linkSync(from, to)));
+    }
+    createDirectoryAt(path: string): void {
+      this.#mustWrite();
+      this.#at(path, (p) => mkdirSync(p));
+    }
+    readlinkAt(path: string): string {
+      return this.#at(path, (p) => readlinkSync(p));
+    }
+    removeDirectoryAt(path: string): void {
+      this.#mustWrite();
+      this.#at(path, (p) => rmdirSync(p));
+    }
+    renameAt(oldPath: string, newDescriptor: Descriptor, newPath: string): void {
+      this.#mustWrite();
+      if (!(newDescriptor instanceof Descriptor)) throw 'bad-descriptor';
+      newDescriptor.#mustWrite();
+      this.#at(oldPath, (from) => newDescriptor.#at(newPath, (to) => renameSync(from, to)));
+    }
+    symlinkAt(): void {
+      // Symlinks are never followed, and never made: one left in a writable
+      // grant could mislead whatever on the host reads that folder next.
+      this.#mustWrite();
+      throw 'not-permitted';
+    }
+    unlinkFileAt(path: string): void {
+      this.#mustWrite();
+      this.#at(path, (p) => unlinkSync(p));
+    }
+    isSameObject(other: Descriptor): boolean {
+      if (!(other instanceof Descriptor)) return false;
+      const a = fstatSync(this.#fd, { bigint: true });
+      const b = fstatSync(other.#fd, { bigint: true });
+      return a.dev === b.dev && a.ino === b.ino;
+    }
+    metadataHash(): { upper: bigint; lower: bigint } {
+      const st = fstatSync(this.#fd, { bigint: true });
+      return { upper: st.dev ^ st.mtimeNs, lower: st.ino };
+    }
+    metadataHashAt(_flags: PathFlags, path: string): { upper: bigint; lower: bigint } {
+      return this.#at(path, (p) => {
+        const st = lstatSync(p, { bigint: true });
+        return { upper: st.dev ^ st.mtimeNs, lower: st.ino };
+      });
+    }
+
+    /**
+     * Opens `path` below this directory: type-checked before (lstat: no
+     * symlink, FIFO, socket or device is ever opened) and after (fstat: the
+     * thing opened is the thing checked), non-blocking, never following.
+     */
+    #openChecked(path: string, flags: number, allowMissing = false): number {
+      const w = this.#walk(path);
+      try {
+        const p = fdPath(w.dir, w.name);
+        let pre: string | undefined;
+        try {
+          pre = typeOf(lstatSync(p));
+        } catch (e) {
+          if (!(allowMissing && (e as { code?: string }).code === 'ENOENT')) throw e;
+        }
+        if (pre === 'symbolic-link') throw 'loop';
+        if (pre !== undefined && pre !== 'regular-file' && pre !== 'directory') throw 'not-permitted';
+        const fd = openFd(p, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644);
+        const post = typeOf(fstatSync(fd));
+        if (post !== 'regular-file' && post !== 'directory') {
+          closeFd(fd);
+          throw 'not-permitted';
+        }
+        return fd;
+      } catch (e) {
+        throw wasiCode(e);
+      } finally {
+        w.release();
+      }
+    }
+
+    openAt(_pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Descriptor {
+      this.#mustDir();
+      const wantsWrite = Boolean(flags.write || flags.mutateDirectory || openFlags.create || openFlags.truncate);
+      if (wantsWrite && !this.#writable) throw 'read-only';
+      let mode = flags.write ? (flags.read ? O_RDWR : O_WRONLY) : O_RDONLY;
+      if (openFlags.create) mode |= O_CREAT;
+      if (openFlags.exclusive) mode |= O_EXCL;
+      if (openFlags.truncate) mode |= O_TRUNC;
+      if (openFlags.directory) mode |= O_DIRECTORY;
+      const fd = this.#openChecked(path, mode, Boolean(openFlags.create));
+      const type = fstatSync(fd).isDirectory() ? 'directory' : 'regular-file';
+      if (type === 'directory' && flags.write) {
+        closeFd(fd);
+        throw 'is-directory';
+      }
+      return new Descriptor(fd, type, this.#writable, { ...flags });
+    }
+  }
+
+  function seconds(t: NewTimestamp, current: bigint): number {
+    if (t.tag === 'now') return Date.now() / 1000;
+    if (t.tag === 'timestamp') return Number(t.val.seconds) + t.val.nanoseconds / 1e9;
+    return Number(current) / 1e9;
+  }
+
+  // One root fd per grant, opened once; every getDirectories() hands out fresh
+  // descriptors re-opened from it (a dup), because the guest owns what it
+  // gets and dropping it closes that fd.
+  const roots = grants.map((g) => ({ fd: openFd(g.hostPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC), writable: g.access === 'read-write', mount: g.mount }));
+  const getDirectories = (): [Descriptor, string][] =>
+    roots.map((r) => {
+      const fd = openFd(fdPath(r.fd), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      return [new Descriptor(fd, 'directory', r.writable, { read: true, mutateDirectory: r.writable }), r.mount];
+    });
+  const holder = { roots };
+  for (const r of roots) registry.register(holder, r.fd);
+
+  return {
+    'wasi:filesystem/types': {
+      Descriptor,
+      DirectoryEntryStream,
+      filesystemErrorCode: (err: { payload?: { code?: string } }) => err?.payload?.code,
+    },
+    // `holder` lives as long as this function: the root fds close with the instance.
+    'wasi:filesystem/preopens': { getDirectories: () => (holder.roots, getDirectories()) },
+  };
+}

@@ -1,0 +1,7 @@
+import type { Capability } from '../types.ts';
+import { randomWasmtime } from './wasmtime.ts';
+import { randomWasi } from './wasi.ts';
+
+export { RANDOM_BYTES_PER_CALL, RandomBudgetError, randomWasi } from './wasi.ts';
+
+export const random: Capability = { name: 'random', wasi: randomWasi, wasmtime: randomWasmtime };

@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { isAirlockError } from '../../errors.ts';
+import { PluginHost, type EnginePreference } from '../../host/index.ts';
+import { ENGINE_NAMES } from '../../engines/types.ts';
+import { resolvePluginArg } from '../plugins.ts';
+import { UsageError, type CliIO, type Command } from '../io.ts';
+
+export const callCommand: Command = {
+  name: 'call',
+  summary: "Call one of a plugin's tools and print the result",
+  help: `Usage: airlock call <plugin-dir|name> <tool> [json | -] [options]
+
+Loads the plugin, calls the tool with the JSON input (an argument, or "-" to
+read it from stdin; default {}), and prints the result. The plugin's own
+output (stdout/stderr) goes to stderr. A plugin name is looked up in
+$AIRLOCK_PATH and ./plugins.
+
+Options:
+  --policy <file>   host policy YAML (default: grants nothing beyond safe defaults)
+  --engine <name>   auto (default), ${ENGINE_NAMES.join(', ')}
+  --timeout <ms>    shorten the plugin's timeout for this call
+  --json            print {ok, value, logs, metrics} or {ok: false, error} as JSON
+  -h, --help        show this help
+
+Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage error.`,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, policy: { type: 'string' }, engine: { type: 'string' }, timeout: { type: 'string' } },
+    });
+    const [pluginArg, toolArg, inputArg] = positionals;
+    if (pluginArg === undefined || toolArg === undefined || positionals.length > 3) {
+      throw new UsageError('expected <plugin-dir|name> <tool> [json | -], e.g. `airlock call ./echo echo \'{"text":"hi"}\'`');
+    }
+    const engine = (values.engine ?? 'auto') as EnginePreference;
+    if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
+    const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+    if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout takes a positive number of milliseconds');
+    const text = inputArg === '-' ? await io.stdin() : (inputArg ?? '{}');
+    let input: unknown;
+    try {
+      input = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`the input is not JSON (${err instanceof Error ? err.message : String(err)}); quote it for the shell, e.g. '{"city":"Oslo"}'`);
+    }
+    const host = new PluginHost({ policy: values.policy, engine });
+    try {
+      const plugin = await host.load(resolvePluginArg(pluginArg, io.cwd));
+      const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;
+      const result = await host.call(name, input, timeout === undefined ? {} : { timeout });
+      if (values.json === true) {
+        io.stdout(`${JSON.stringify({ ok: true, value: result.value, logs: result.logs, metrics: result.metrics })}\n`);
+      } else {
+        if (result.logs.stdout !== '') io.stderr(result.logs.stdout.endsWith('\n') ? result.logs.stdout : `${result.logs.stdout}\n`);
+        if (result.logs.stderr !== '') io.stderr(result.logs.stderr.endsWith('\n') ? result.logs.stderr : `${result.logs.stderr}\n`);
+        io.stdout(`${JSON.stringify(result.value, null, 2)}\n`);
+      }
+      return 0;
+    } catch (err) {
+      if (values.json === true && isAirlockError(err)) {
+        io.stdout(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
+        return 1;
+      }
+      throw err;
+    } finally {
+      await host.close();
+    }
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * How the CLI finds plugins: a folder path, or a plugin name looked up in the
+ * folders of $AIRLOCK_PATH (colon-separated) and then ./plugins.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { AirlockError } from '../errors.ts';
+import { validatePlugin } from '../manifest/index.ts';
+
+export function searchPath(cwd: string): string[] {
+  const fromEnv = (process.env.AIRLOCK_PATH ?? '').split(delimiter).filter((p) => p !== '');
+  return [...fromEnv.map((p) => resolve(cwd, p)), join(cwd, 'plugins')];
+}
+
+export function resolvePluginArg(arg: string, cwd: string): string {
+  const direct = resolve(cwd, arg);
+  if (existsSync(direct)) return direct;
+  if (/^[a-z0-9-]+$/.test(arg)) {
+    for (const root of searchPath(cwd)) {
+      if (!existsSync(root) || !statSync(root).isDirectory()) continue;
+      for (const name of readdirSync(root)) {
+        const dir = join(root, name);
+        const result = validatePlugin(dir);
+        if (result.ok && result.plugin.manifest.name === arg) return dir;
+      }
+    }
+  }
+  throw new AirlockError('not-found', `no plugin folder "${arg}", and no plugin named "${arg}" in ${searchPath(cwd).join(', ')}`, {
+    details: { hint: 'pass the plugin folder, or put it under ./plugins or a folder in $AIRLOCK_PATH' },
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * The WebAssembly worker engine: WASI 0.2 components, transpiled by jco on
+ * the host, run in Node worker threads with exactly the WASI imports the
+ * grants allow (src/capabilities).
+ *
+ *   const engine = new WasmEngine();
+ *   const plugin = await engine.load(grants, '/path/plugin.wasm');
+ *   const { output, logs, metrics } = await plugin.call('echo', '{"x":1}', { signal, timeoutMs });
+ *   await plugin.close();
+ *   await engine.close();
+ *
+ * Failures are AirlockErrors: timeout, memory-limit, output-limit, trap,
+ * overloaded, aborted, plugin-error (details.pluginCode / pluginMessage),
+ * crash, invalid-input (input too large for the channel).
+ */
+import { pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import { prepareCoreModule } from '../../capabilities/index.ts';
+import { AirlockError } from '../../errors.ts';
+import type { Grants } from '../../grants/types.ts';
+import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
+import { PluginPool } from './pool.ts';
+import type { TranspileFn, TranspiledComponent } from './types.ts';
+import { Wasm, type WasmModule } from './wasm-api.ts';
+
+export { createInstance, runCall, TOOLS_INTERFACE, type LiveInstance } from './instance.ts';
+export type { InstantiateFn, TranspiledComponent, TranspileFn } from './types.ts';
+
+export interface WasmEngineOptions {
+  /**
+   * Component -> glue + core modules. Defaults to Airlock's own transpile
+   * step (./transpile.ts); tests and tools may inject another.
+   */
+  transpile?: TranspileFn;
+  /**
+   * After sending a call, the host watches the channel this long (µs) before
+   * falling back to Atomics.waitAsync. A quick call then resolves without an
+   * event-loop wake-up (~20-40 µs here). This is a bounded busy-wait on the
+   * main thread: set 0 to never spin. Default 20.
+   */
+  hostSpinMicros?: number;
+  /**
+   * After answering, a worker watches the channel this long (µs) for the next
+   * call before sleeping in Atomics.wait (a futex wake-up costs more than a
+   * small call). Default 20.
+   */
+  workerSpinMicros?: number;
+}
+
+export class WasmPlugin implements EnginePlugin {
+  readonly grants: Grants;
+  readonly #pool: PluginPool;
+  readonly #onClose: () => void;
+
+  /** @internal use WasmEngine.load */
+  constructor(grants: Grants, pool: PluginPool, onClose: () => void) {
+    this.grants = grants;
+    this.#pool = pool;
+    this.#onClose = onClose;
+  }
+
+  call(tool: string, input: string, options?: CallOptions): Promise<CallResult> {
+    return this.#pool.call(tool, input, options);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+    this.#onClose();
+  }
+}
+
+async function defaultTranspile(componentPath: string): Promise<TranspiledComponent> {
+  // Resolved lazily: the transpile step is a separate module (and heavy to load).
+  const url = new URL(import.meta.url.endsWith('.ts') ? './transpile.ts' : './transpile.js', import.meta.url);
+  const mod = (await import(url.href)) as Record<string, unknown>;
+  const fn = (mod.transpileComponent ?? mod.transpile ?? mod.default) as TranspileFn | undefined;
+  if (typeof fn !== 'function') throw new AirlockError('internal', 'src/engines/wasm/transpile.ts exports no transpile function');
+  return fn(componentPath);
+}
+
+export class WasmEngine {
+  readonly #transpile: TranspileFn;
+  readonly #hostSpinMicros: number;
+  readonly #workerSpinMicros: number;
+  readonly #plugins = new Set<WasmPlugin>();
+
+  constructor(options: WasmEngineOptions = {}) {
+    this.#transpile = options.transpile ?? defaultTranspile;
+    this.#hostSpinMicros = Math.max(0, options.hostSpinMicros ?? 20);
+    this.#workerSpinMicros = Math.max(0, options.workerSpinMicros ?? 20);
+  }
+
+  /**
+   * Transpiles (cached), caps and compiles the core modules once on the host,
+   * and starts grants.resources.concurrency workers that share them.
+   */
+  async load(grants: Grants, componentPath: string): Promise<WasmPlugin> {
+    const t = await this.#transpile(componentPath);
+    const modules: Record<string, WasmModule> = {};
+    for (const [name, bytes] of Object.entries(t.modules)) {
+      const capped = prepareCoreModule(grants, bytes, `${grants.plugin.name}: ${name}`);
+      try {
+        modules[name] = await Wasm.compile(capped);
+      } catch (e) {
+        throw new AirlockError('build-failed', `${componentPath}: core module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    }
+    const glueUrl = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
+    const pool = new PluginPool({ grants, glueUrl, modules, hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
+    await pool.start();
+    const plugin: WasmPlugin = new WasmPlugin(grants, pool, () => this.#plugins.delete(plugin));
+    this.#plugins.add(plugin);
+    return plugin;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#plugins].map((p) => p.close()));
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Airlock's load step: a WASI 0.2 component -> jco instantiation-mode glue +
+ * core modules, cached on disk by the component's content hash.
+ *
+ * API (consumed by ./index.ts as the default TranspileFn):
+ *
+ *   transpileComponent(componentPath: string, options?: TranspileOptions): Promise<TranspiledComponent>
+ *   transpileComponentBytes(bytes: Uint8Array, options?: TranspileOptions): Promise<TranspiledComponent & { hash: string; cached: boolean }>
+ *
+ *   TranspiledComponent (./types.ts) = {
+ *     glue: string;                          // absolute path of the ESM glue, <cacheDir('transpiled', hash)>/plugin.js,
+ *                                            // exporting instantiate(getCoreModule, imports, instantiateCore?) (SYNC mode:
+ *                                            // returns the exports object, no Promise, when instantiateCore is sync)
+ *     modules: Record<string, Uint8Array>;   // core module bytes by the name the glue asks getCoreModule for
+ *                                            // ('plugin.core.wasm', 'plugin.core2.wasm', ...); compile each ONCE on the host
+ *   }
+ *
+ * The exports object has `tools` (and `'airlock:plugin/tools@0.1.0'`) with
+ * `call(name, input)`: returns the JSON text, or throws the `{ code, message }`
+ * tool-error record itself (jco-transpile 0.15; older jco wrapped it in a
+ * ComponentError with `.payload`). A trap throws a WebAssembly.RuntimeError.
+ *
+ * Guarantees:
+ *   - Always transpiled here from the component bytes; glue shipped by a plugin
+ *     author is never run. No option that assumes validity is used
+ *     (validLiftingOptimization: false, no wasm-opt).
+ *   - Instantiation mode: every import comes from the host's import object; jco's
+ *     glue throws when an imported interface is missing (fails closed).
+ *   - The component must export `airlock:plugin/tools` (else AirlockError 'build-failed').
+ *   - jco's per-call `process.env.JCO_DEBUG` check in `_debugLog` is compiled
+ *     out (a checked source rewrite: transpiling fails loudly if jco changes the
+ *     pattern), which removes most of a small call's cost.
+ *   - Cache: cacheDir('transpiled', <sha256 of component bytes + jco-transpile
+ *     version + this file's rewrite version>). A hit reads files, no transpile.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { packageVersion } from '../../build/wasm.ts';
+import { AirlockError } from '../../errors.ts';
+import { cacheDir } from '../../paths.ts';
+import type { TranspiledComponent } from './types.ts';
+
+export const TOOLS_EXPORT = 'airlock:plugin/tools';
+
+/** Bumped whenever the transpile options or the glue rewrite change. */
+const REWRITE_VERSION = '1';
+
+export interface TranspileOptions {
+  /** Keep jco's JCO_DEBUG logging check (for measuring its cost). Default false. */
+  keepDebugLog?: boolean;
+  /** Cache root (default cacheDir('transpiled')). */
+  cacheRoot?: string;
+}
+
+export interface TranspileResult extends TranspiledComponent {
+  /** Cache key (hex sha256). */
+  hash: string;
+  /** True when served from the disk cache. */
+  cached: boolean;
+}
+
+let jcoVersion: string | undefined;
+function jcoTranspileVersion(): string {
+  if (jcoVersion === undefined) {
+    jcoVersion = packageVersion('@bytecodealliance/jco-transpile');
+  }
+  return jcoVersion;
+}
+
+// jco emits this in every generated glue; every tracing call site pays for the
+// env lookup even when JCO_DEBUG is unset (~2.4 µs of a ~3.2 µs echo call).
+const DEBUG_CHECK = /if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}/g;
+
+/** Compiles out jco's debug-log env check; throws if jco changed the pattern. */
+export function stripDebugLog(glue: string): string {
+  const matches = glue.match(DEBUG_CHECK)?.length ?? 0;
+  if (matches === 0) {
+    if (!glue.includes('JCO_DEBUG')) return glue; // no debug logging emitted at all
+    throw new AirlockError(
+      'internal',
+      `jco-transpile ${jcoTranspileVersion()} emits its JCO_DEBUG check in a form src/engines/wasm/transpile.ts does not recognise; update DEBUG_CHECK`,
+    );
+  }
+  const out = glue.replace(DEBUG_CHECK, 'return;');
+  if (/process\??\.env\??\.JCO_DEBUG/.test(out)) {
+    throw new AirlockError('internal', 'glue still reads process.env.JCO_DEBUG after rewriting; update DEBUG_CHECK in src/engines/wasm/transpile.ts');
+  }
+  return out;
+}
+
+async function readCached(dir: string): Promise<TranspiledComponent | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  if (!names.includes('plugin.js')) return undefined;
+  const modules: Record<string, Uint8Array> = {};
+  for (const n of names) if (n.endsWith('.wasm')) modules[n] = new Uint8Array(await readFile(join(dir, n)));
+  return { glue: join(dir, 'plugin.js'), modules };
+}
+
+export async function transpileComponentBytes(bytes: Uint8Array, options: TranspileOptions = {}): Promise<TranspileResult> {
+  const keep = options.keepDebugLog === true;
+  const hash = createHash('sha256')
+    .update(`jco-transpile ${jcoTranspileVersion()} rewrite ${REWRITE_VERSION} debug ${keep ? 1 : 0}\0`)
+    .update(bytes)
+    .digest('hex');
+  const root = options.cacheRoot ?? cacheDir('transpiled');
+  const dir = join(root, hash);
+  const hit = await readCached(dir);
+  if (hit !== undefined) return { ...hit, hash, cached: true };
+
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
+  let result: Awaited<ReturnType<typeof transpileBytes>>;
+  try {
+    result = await transpileBytes(bytes, {
+      name: 'plugin',
+      instantiation: 'sync',
+      validLiftingOptimization: false,
+      optimize: false,
+      minify: false,
+      base64Cutoff: 0,
+      wasiShim: false,
+      tlaCompat: false,
+      emitTypescriptDeclarations: false,
+    });
+  } catch (cause) {
+    throw new AirlockError('build-failed', `not a valid WebAssembly component: ${cause instanceof Error ? cause.message : String(cause)}; build it for the airlock:plugin world (wit/airlock-plugin.wit)`, { cause });
+  }
+  if (!result.exports.some(([name]) => name === TOOLS_EXPORT || name.startsWith(`${TOOLS_EXPORT}@`))) {
+    throw new AirlockError(
+      'build-failed',
+      `the component does not export ${TOOLS_EXPORT} (it exports: ${result.exports.map(([n]) => n).join(', ') || 'nothing'}); build it against the world in wit/airlock-plugin.wit`,
+    );
+  }
+  const glueBytes = result.files['plugin.js'];
+  if (glueBytes === undefined) throw new AirlockError('internal', 'jco-transpile produced no plugin.js');
+  let glue = new TextDecoder().decode(glueBytes);
+  if (!keep) glue = stripDebugLog(glue);
+
+  // Write to a temporary folder then rename, so a concurrent reader never sees half a cache entry.
+  const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await mkdir(tmp, { recursive: true });
+  const modules: Record<string, Uint8Array> = {};
+  for (const [name, data] of Object.entries(result.files)) {
+    if (!name.endsWith('.wasm') || name.includes('/')) continue;
+    modules[name] = data;
+    await writeFile(join(tmp, name), data);
+  }
+  // The glue is ESM; mark its folder as such so Node never guesses.
+  await writeFile(join(tmp, 'package.json'), '{"type":"module"}\n');
+  await writeFile(join(tmp, 'plugin.js'), glue);
+  await mkdir(dirname(dir), { recursive: true });
+  try {
+    await rename(tmp, dir);
+  } catch {
+    // Another process won the race; its entry is identical.
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return { glue: join(dir, 'plugin.js'), modules, hash, cached: false };
+}
+
+export async function transpileComponent(componentPath: string, options: TranspileOptions = {}): Promise<TranspileResult> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(componentPath));
+  } catch (cause) {
+    throw new AirlockError('not-found', `cannot read component ${componentPath}: ${(cause as Error).message}; run \`airlock build\` on the plugin folder first`, { cause });
+  }
+  return transpileComponentBytes(bytes, options);
+}
+
+export default transpileComponent;

@@ -1,0 +1,24 @@
+/** Shapes the wasm engine shares between its host side and its worker. */
+
+/**
+ * What the engine needs from a transpiled component (produced by
+ * ./transpile.ts on the host): the jco instantiation-mode glue, on disk, and
+ * the core modules' bytes by the name the glue asks for.
+ */
+export interface TranspiledComponent {
+  /** `file:` URL (or absolute path) of the ESM glue exporting `instantiate`. */
+  glue: string;
+  /** Core module bytes by name (e.g. `plugin.core.wasm`). */
+  modules: Record<string, Uint8Array>;
+}
+
+export type TranspileFn = (componentPath: string) => Promise<TranspiledComponent>;
+
+/** jco instantiation-mode entry point. */
+import type { WasmInstance, WasmModule } from './wasm-api.ts';
+
+export type InstantiateFn = (
+  getCoreModule: (name: string) => WasmModule,
+  imports: Record<string, unknown>,
+  instantiateCore?: (module: WasmModule, imports: object) => WasmInstance | Promise<WasmInstance>,
+) => unknown;

@@ -1,0 +1,110 @@
+/**
+ * Entry of a wasm worker thread. One worker serves one plugin: it imports the
+ * glue Airlock generated, instantiates the component from the core modules
+ * the host compiled, says `ready`, then serves calls from the fast channel
+ * until the host closes it or terminates the thread. Started with an empty
+ * env and argv = [plugin name].
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { AirlockError } from '../../errors.ts';
+import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
+import { Channel, CLOSED, REQUEST } from './channel.ts';
+import { createInstance, runCall, type LiveInstance } from './instance.ts';
+import type { InstantiateFn } from './types.ts';
+
+/** How long the worker sleeps in Atomics.wait before letting its event loop turn. */
+const IDLE_SLICE_MS = 50;
+/**
+ * Under load the worker still lets its event loop turn this often: jco's
+ * glue schedules timers per instance (its async task machinery), and an
+ * instance whose timers never run is never freed. Without this, per-call
+ * isolation grew the heap by ~250 KB per call and stalled for 200 ms in GC.
+ */
+const YIELD_EVERY_MS = 2;
+
+const turnEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function post(msg: WasmWorkerMessage): void {
+  parentPort?.postMessage(msg);
+}
+
+function validate(data: unknown): WasmWorkerData {
+  const d = data as Partial<WasmWorkerData> | null;
+  if (d === null || typeof d !== 'object' || d.kind !== 'airlock-wasm-worker' || typeof d.glueUrl !== 'string' || !(d.channel instanceof SharedArrayBuffer) || typeof d.modules !== 'object' || d.grants === undefined) {
+    throw new AirlockError('internal', 'wasm worker started without valid workerData');
+  }
+  return d as WasmWorkerData;
+}
+
+async function main(): Promise<void> {
+  let data: WasmWorkerData;
+  let instantiate: InstantiateFn;
+  let instance: LiveInstance | undefined;
+  try {
+    data = validate(workerData);
+    const glue = (await import(data.glueUrl)) as { instantiate?: unknown };
+    if (typeof glue.instantiate !== 'function') throw new AirlockError('build-failed', `${data.glueUrl} is not instantiation-mode glue (no instantiate export)`);
+    instantiate = glue.instantiate as InstantiateFn;
+    // Instantiate once even for per-call isolation: a component that cannot start fails load(), not the first call.
+    instance = createInstance(instantiate, data.modules, data.grants);
+  } catch (e) {
+    const err = e instanceof AirlockError ? e : new AirlockError('crash', `wasm worker failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    post({ type: 'init-error', error: err.toJSON() });
+    return;
+  }
+  const { grants, modules } = data;
+  const perCall = grants.isolation === 'per-call';
+  const channel = new Channel(data.channel);
+  post({ type: 'ready' });
+
+  const spinMs = data.spinMicros / 1000;
+  let lastResponse = 0;
+  let lastYield = performance.now();
+  for (;;) {
+    const state = channel.state;
+    if (state === CLOSED) break;
+    // Right after an answer, watch for the next request for a few microseconds
+    // before sleeping: a futex wake costs more than the call itself.
+    if (state !== REQUEST && spinMs > 0 && performance.now() - lastResponse < spinMs) continue;
+    if (state !== REQUEST) {
+      if (Atomics.wait(channel.ctl, 0, state, IDLE_SLICE_MS) === 'timed-out') {
+        // Let timers, finalizers and the shim's housekeeping run now and then.
+        await turnEventLoop();
+        lastYield = performance.now();
+      }
+      continue;
+    }
+    const req = channel.readRequest();
+    let outcome;
+    try {
+      if (instance === undefined) instance = createInstance(instantiate, modules, grants);
+      outcome = runCall(instance, grants, req.tool, req.input);
+    } catch (e) {
+      const err = e instanceof AirlockError ? e : new AirlockError('trap', `instantiating the component failed: ${e instanceof Error ? e.message : String(e)}`);
+      outcome = { response: { kind: 'error' as const, error: err.toJSON(), stdout: '', stderr: '', truncated: false }, poisoned: true };
+    }
+    // Never reuse an instance after a trap; with per-call isolation never reuse one at all.
+    if (outcome.poisoned || perCall) instance = undefined;
+    try {
+      channel.sendResponse(outcome.response);
+    } catch (e) {
+      const err = new AirlockError('internal', `could not send the response: ${e instanceof Error ? e.message : String(e)}`);
+      channel.sendResponse({ kind: 'error', error: err.toJSON(), stdout: '', stderr: '', truncated: false });
+    }
+    lastResponse = performance.now();
+    if (lastResponse - lastYield > YIELD_EVERY_MS) {
+      await turnEventLoop();
+      lastYield = performance.now();
+    }
+    // Build the next instance now, while the host is busy with the answer.
+    if (instance === undefined) {
+      try {
+        instance = createInstance(instantiate, modules, grants);
+      } catch {
+        instance = undefined; // reported by the next call
+      }
+    }
+  }
+}
+
+await main();

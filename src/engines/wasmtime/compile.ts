@@ -1,0 +1,117 @@
+/**
+ * Ahead-of-time compilation: `wasmtime compile` once per component and
+ * wasmtime version, cached as cacheDir('wasmtime', version, sha256 + '.cwasm').
+ * Only files this module wrote are ever run with `--allow-precompiled` (the
+ * flag trusts its input), and the component is checked to export
+ * airlock:plugin/tools before it is compiled.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AirlockError } from '../../errors.ts';
+import { cacheDir } from '../../paths.ts';
+
+export const TOOLS_EXPORT = 'airlock:plugin/tools@0.1.0';
+
+/**
+ * Compile-time settings every `run` must match (wasmtime refuses a .cwasm
+ * built with a different engine configuration): `-W timeout` at run time
+ * needs epoch interruption compiled in.
+ */
+export const COMPILE_ARGS: readonly string[] = ['-W', 'epoch-interruption=y'];
+
+const COMPONENT_HEADER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
+
+export function cwasmPath(version: string, componentHash: string): string {
+  return cacheDir('wasmtime', version, `${componentHash}.cwasm`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Checks that `bytes` is a component exporting airlock:plugin/tools and returns its imports (`wasi:cli/stdout@0.2.0`, …); throws build-failed naming the file. */
+export async function checkComponent(componentPath: string, bytes: Uint8Array): Promise<string[]> {
+  if (bytes.length < 8 || !COMPONENT_HEADER.every((b, i) => bytes[i] === b)) {
+    throw new AirlockError('build-failed', `${componentPath} is not a WebAssembly component (a core module or another file?); build it with \`airlock build\``);
+  }
+  const { componentWit } = await import('@bytecodealliance/jco-transpile/wasm-tools');
+  let wit: string;
+  try {
+    wit = await componentWit(bytes);
+  } catch (e) {
+    throw new AirlockError('build-failed', `${componentPath} is not a valid component: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (!new RegExp(`^\\s*export ${TOOLS_EXPORT.replace(/[.]/g, '\\.')};`, 'm').test(wit)) {
+    throw new AirlockError('build-failed', `${componentPath} does not export ${TOOLS_EXPORT} (see wit/); it exports:\n${wit.split('\n').filter((l) => /^\s*export /.test(l)).join('\n') || '  nothing'}`);
+  }
+  return [...wit.matchAll(/^\s*import ([^;]+);/gm)].map((m) => (m[1] ?? '').trim());
+}
+
+/**
+ * Interfaces `wasmtime run` 48 links for a component under Airlock's flags
+ * (the WASI 0.2 CLI world, plus wasi:http when the network capability turns
+ * it on). Any 0.2.x version matches: the linker resolves semver-compatible
+ * imports.
+ */
+const PROVIDED = /^wasi:(cli|io|clocks|filesystem|random|sockets|http)\/[a-z-]+(@0\.2\.\d+)?$/;
+
+/** Imports outside what wasmtime can link: the engine refuses such a component (build-failed). */
+export function unlinkableImports(imports: readonly string[]): string[] {
+  return imports.filter((i) => !PROVIDED.test(i));
+}
+
+function run(binary: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, args, { env: { RUST_BACKTRACE: '0' }, timeout: 10 * 60_000, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
+      if (err === null) resolve();
+      else reject(new Error(`${stderr.trim() || err.message}`));
+    });
+  });
+}
+
+/**
+ * The path of the precompiled component and its imports, compiling it when
+ * the cache lacks it. The imports are kept beside it (`.imports.json`) so a
+ * cached load needs no component parsing. Concurrent loads of one component
+ * may both compile; the atomic renames make that harmless.
+ */
+export async function precompile(binary: string, version: string, componentPath: string): Promise<{ cwasm: string; hash: string; compiled: boolean; imports: string[] }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(componentPath);
+  } catch (e) {
+    throw new AirlockError('not-found', `component ${componentPath} cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+  const hash = createHash('sha256').update(bytes).update(`\0${COMPILE_ARGS.join(' ')}`).digest('hex');
+  const out = cwasmPath(version, hash);
+  const meta = out.replace(/\.cwasm$/, '.imports.json');
+  if ((await exists(out)) && (await exists(meta))) {
+    try {
+      const imports: unknown = JSON.parse(await readFile(meta, 'utf8'));
+      if (Array.isArray(imports) && imports.every((i) => typeof i === 'string')) return { cwasm: out, hash, compiled: false, imports };
+    } catch {
+      // rewritten below
+    }
+  }
+  const imports = await checkComponent(componentPath, bytes);
+  await mkdir(dirname(out), { recursive: true });
+  const metaTmp = `${meta}.${randomUUID()}.tmp`;
+  await writeFile(metaTmp, JSON.stringify(imports));
+  await rename(metaTmp, meta);
+  if (await exists(out)) return { cwasm: out, hash, compiled: false, imports };
+  const tmp = `${out}.${randomUUID()}.tmp`;
+  try {
+    await run(binary, ['compile', ...COMPILE_ARGS, componentPath, '-o', tmp]);
+    await rename(tmp, out);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new AirlockError('build-failed', `wasmtime compile ${componentPath} failed: ${(e as Error).message}`, { cause: e });
+  }
+  return { cwasm: out, hash, compiled: true, imports };
+}

@@ -1,0 +1,395 @@
+/**
+ * PluginHost: the library API agents use. Load plugin folders, list their
+ * tools, call them. Input is validated against the tool's schema before
+ * anything reaches a sandbox; output against its output schema when there is
+ * one. Agents (`host.agent(id, …)`) each see only the plugins they loaded,
+ * under their own policy, with their own concurrency limit, while plugins
+ * with identical grants share one warm pool across agents.
+ */
+import { createHash } from 'node:crypto';
+import PQueue from 'p-queue';
+import { AirlockError, isAirlockError } from '../errors.ts';
+import { computeGrants, defaultPolicy, loadPolicy, policyFromObject, type Grants, type Policy, type PolicyInput } from '../grants/index.ts';
+import { loadPlugin, type LoadedManifest } from '../manifest/index.ts';
+import { didYouMean } from '../manifest/suggest.ts';
+import type { CallLogs, CallMetrics, EngineName, EnginePlugin } from '../engines/types.ts';
+import { toAnthropicTool, toolInfo, toOpenAITool, ToolValidators, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
+import { hashTree } from '../content-hash.ts';
+
+export type EnginePreference = 'auto' | EngineName;
+
+/** What the host needs from the engines: open a plugin under its grants on the engine the selector picks. */
+export interface EngineProvider {
+  open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin>;
+  close(): Promise<void>;
+}
+
+export interface OpenedPlugin {
+  engine: EngineName;
+  /** Why this engine (the selector's words). */
+  reason: string;
+  instance: EnginePlugin;
+}
+
+export interface HostOptions {
+  /** The host policy for plugins loaded without an agent-specific one: an object, a checked Policy, or a YAML file path. */
+  policy?: Policy | PolicyInput | string;
+  /** Engine choice for every plugin (`auto` lets the selector decide). */
+  engine?: EnginePreference;
+  /** Per-plugin engine choice, by plugin name. */
+  engines?: Record<string, EnginePreference>;
+  /** Where granted env values come from (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** The engines. Default: the real ones (see `defaultEngineProvider`). */
+  provider?: EngineProvider;
+  /** Calls in flight per agent (default 64) and waiting per agent (default 1024) before `overloaded`. */
+  agentConcurrency?: number;
+  agentQueue?: number;
+}
+
+export interface AgentOptions {
+  /** Plugin folders this agent loads. */
+  plugins?: string[];
+  /** This agent's policy (default: the host's). */
+  policy?: Policy | PolicyInput | string;
+  concurrency?: number;
+  queue?: number;
+}
+
+export interface ToolCallOptions {
+  signal?: AbortSignal;
+  /** Milliseconds; can only shorten the plugin's granted timeout. */
+  timeout?: number;
+}
+
+export interface ToolCallResult {
+  /** The parsed result. */
+  value: unknown;
+  /** The result as the plugin returned it (JSON text). */
+  output: string;
+  logs: CallLogs;
+  metrics: CallMetrics & { /** Time waiting for the agent's own concurrency limit. */ agentQueueMs: number; totalMs: number };
+}
+
+export interface PluginSummary {
+  name: string;
+  version: string;
+  dir: string;
+  engine: EngineName;
+  reason: string;
+  tools: string[];
+  grants: Grants;
+}
+
+interface Shared {
+  opened: Promise<OpenedPlugin>;
+  refs: number;
+}
+
+interface LoadedEntry {
+  plugin: LoadedManifest;
+  grants: Grants;
+  key: string;
+  contentHash: string;
+  opened: OpenedPlugin;
+  tools: Map<string, { info: ToolInfo; validators: ToolValidators }>;
+  preference: EnginePreference;
+}
+
+function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Policy {
+  if (policy === undefined) return defaultPolicy();
+  if (typeof policy === 'string') return loadPolicy(policy);
+  if ('baseDir' in policy && 'origin' in policy) return policy as Policy;
+  return policyFromObject(policy as PolicyInput);
+}
+
+export class PluginHost {
+  readonly #options: HostOptions;
+  readonly #policy: Policy;
+  #provider: EngineProvider | undefined;
+  readonly #shared = new Map<string, Shared>();
+  readonly #agents = new Map<string, Agent>();
+  readonly #default: Agent;
+  #closed = false;
+
+  constructor(options: HostOptions = {}) {
+    this.#options = options;
+    this.#policy = resolvePolicy(options.policy);
+    this.#provider = options.provider;
+    this.#default = new Agent(this, '', this.#policy, options.agentConcurrency ?? 64, options.agentQueue ?? 1024);
+  }
+
+  /** Loads a plugin folder for the host's own (default) agent. */
+  load(dir: string): Promise<PluginSummary> {
+    return this.#default.load(dir);
+  }
+
+  unload(name: string): Promise<void> {
+    return this.#default.unload(name);
+  }
+
+  reload(name: string): Promise<boolean> {
+    return this.#default.reload(name);
+  }
+
+  plugins(): PluginSummary[] {
+    return this.#default.plugins();
+  }
+
+  tools(): ToolInfo[] {
+    return this.#default.tools();
+  }
+
+  openAITools(): OpenAITool[] {
+    return this.tools().map(toOpenAITool);
+  }
+
+  anthropicTools(): AnthropicTool[] {
+    return this.tools().map(toAnthropicTool);
+  }
+
+  call(name: string, input: unknown, options: ToolCallOptions = {}): Promise<ToolCallResult> {
+    return this.#default.call(name, input, options);
+  }
+
+  /** An agent with its own plugin set and policy, sharing this host's warm pools. */
+  async agent(id: string, options: AgentOptions = {}): Promise<Agent> {
+    this.#assertOpen();
+    if (id === '' || this.#agents.has(id)) throw new AirlockError('conflict', `agent id ${JSON.stringify(id)} is ${id === '' ? 'empty' : 'already in use'}`);
+    const agent = new Agent(
+      this,
+      id,
+      options.policy === undefined ? this.#policy : resolvePolicy(options.policy),
+      options.concurrency ?? this.#options.agentConcurrency ?? 64,
+      options.queue ?? this.#options.agentQueue ?? 1024,
+    );
+    this.#agents.set(id, agent);
+    try {
+      for (const dir of options.plugins ?? []) await agent.load(dir);
+    } catch (err) {
+      await agent.close();
+      this.#agents.delete(id);
+      throw err;
+    }
+    return agent;
+  }
+
+  /** Drains in-flight calls, then stops every worker and container. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#agents.values(), this.#default].map((a) => a.close()));
+    this.#agents.clear();
+    await this.#provider?.close();
+  }
+
+  // ---- for Agent ----
+
+  /** @internal */
+  _preference(name: string): EnginePreference {
+    return this.#options.engines?.[name] ?? this.#options.engine ?? 'auto';
+  }
+
+  /** @internal */
+  _env(): Record<string, string | undefined> | undefined {
+    return this.#options.env;
+  }
+
+  /** @internal Opens (or shares) the warm pool for these grants. */
+  async _acquire(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, contentHash: string): Promise<{ key: string; opened: OpenedPlugin }> {
+    this.#assertOpen();
+    const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
+    let shared = this.#shared.get(key);
+    if (shared === undefined) {
+      const provider = await this.#getProvider();
+      shared = { opened: provider.open(plugin, grants, preference), refs: 0 };
+      this.#shared.set(key, shared);
+      shared.opened.catch(() => this.#shared.delete(key));
+    }
+    shared.refs++;
+    try {
+      return { key, opened: await shared.opened };
+    } catch (err) {
+      shared.refs--;
+      throw err;
+    }
+  }
+
+  /** @internal */
+  async _release(key: string): Promise<void> {
+    const shared = this.#shared.get(key);
+    if (shared === undefined) return;
+    if (--shared.refs > 0) return;
+    this.#shared.delete(key);
+    await (await shared.opened).instance.close();
+  }
+
+  async #getProvider(): Promise<EngineProvider> {
+    if (this.#provider === undefined) {
+      const { defaultEngineProvider } = await import('./provider.ts');
+      this.#provider = defaultEngineProvider();
+    }
+    return this.#provider;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AirlockError('aborted', 'the plugin host is closed');
+  }
+}
+
+export class Agent {
+  readonly id: string;
+  readonly #host: PluginHost;
+  readonly #policy: Policy;
+  readonly #queue: PQueue;
+  readonly #queueLimit: number;
+  readonly #plugins = new Map<string, LoadedEntry>();
+  #closed = false;
+
+  /** @internal use `host.agent()` */
+  constructor(host: PluginHost, id: string, policy: Policy, concurrency: number, queueLimit: number) {
+    this.#host = host;
+    this.id = id;
+    this.#policy = policy;
+    this.#queue = new PQueue({ concurrency });
+    this.#queueLimit = queueLimit;
+  }
+
+  async load(dir: string): Promise<PluginSummary> {
+    this.#assertOpen();
+    const plugin = loadPlugin(dir);
+    const existing = this.#plugins.get(plugin.manifest.name);
+    if (existing !== undefined) {
+      throw new AirlockError('conflict', `a plugin named "${plugin.manifest.name}" is already loaded from ${existing.plugin.dir}`, {
+        details: { plugin: plugin.manifest.name },
+      });
+    }
+    const entry = await this.#open(plugin);
+    this.#plugins.set(plugin.manifest.name, entry);
+    return summary(entry);
+  }
+
+  async unload(name: string): Promise<void> {
+    const entry = this.#plugins.get(name);
+    if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
+    this.#plugins.delete(name);
+    await this.#host._release(entry.key);
+  }
+
+  /** Re-reads a plugin's folder; when its manifest, files or grants changed, swaps in a fresh pool. Returns whether it changed. */
+  async reload(name: string): Promise<boolean> {
+    const entry = this.#plugins.get(name);
+    if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
+    const plugin = loadPlugin(entry.plugin.dir);
+    if (plugin.manifest.name !== name) {
+      throw new AirlockError('conflict', `${entry.plugin.file} now names the plugin "${plugin.manifest.name}", not "${name}": unload and load it instead`);
+    }
+    const fresh = await this.#open(plugin);
+    if (fresh.key === entry.key) {
+      await this.#host._release(fresh.key);
+      return false;
+    }
+    this.#plugins.set(name, fresh);
+    await this.#host._release(entry.key);
+    return true;
+  }
+
+  plugins(): PluginSummary[] {
+    return [...this.#plugins.values()].map(summary);
+  }
+
+  tools(): ToolInfo[] {
+    return [...this.#plugins.values()].flatMap((e) => [...e.tools.values()].map((t) => t.info));
+  }
+
+  openAITools(): OpenAITool[] {
+    return this.tools().map(toOpenAITool);
+  }
+
+  anthropicTools(): AnthropicTool[] {
+    return this.tools().map(toAnthropicTool);
+  }
+
+  async call(name: string, input: unknown, options: ToolCallOptions = {}): Promise<ToolCallResult> {
+    this.#assertOpen();
+    const started = performance.now();
+    const { entry, tool } = this.#find(name);
+    tool.validators.checkInput(name, input);
+    if (this.#queue.size >= this.#queueLimit) {
+      throw new AirlockError('overloaded', `agent ${this.id === '' ? '(host)' : JSON.stringify(this.id)} has ${this.#queue.size} calls waiting (limit ${this.#queueLimit}); retry later`);
+    }
+    options.signal?.throwIfAborted?.();
+    let waited = 0;
+    const text = JSON.stringify(input);
+    let result;
+    try {
+      result = await this.#queue.add(
+        () => {
+          waited = performance.now() - started;
+          return entry.opened.instance.call(tool.info.tool, text, { signal: options.signal, timeoutMs: options.timeout });
+        },
+        { signal: options.signal },
+      );
+    } catch (err) {
+      if (isAirlockError(err)) throw err;
+      if (options.signal?.aborted === true) throw new AirlockError('aborted', `call to ${name} was aborted`, { cause: err });
+      throw new AirlockError('internal', `call to ${name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(result.output);
+    } catch (err) {
+      throw new AirlockError('invalid-output', `${name} returned text that is not JSON: ${JSON.stringify(result.output.slice(0, 80))}`, { cause: err });
+    }
+    tool.validators.checkOutput(name, value);
+    return { value, output: result.output, logs: result.logs, metrics: { ...result.metrics, agentQueueMs: waited, totalMs: performance.now() - started } };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Let calls already accepted finish (drain), then give the pools back.
+    await this.#queue.onIdle();
+    const keys = [...this.#plugins.values()].map((e) => e.key);
+    this.#plugins.clear();
+    await Promise.all(keys.map((k) => this.#host._release(k)));
+  }
+
+  async #open(plugin: LoadedManifest): Promise<LoadedEntry> {
+    const grants = computeGrants(plugin, this.#policy, { env: this.#host._env() });
+    const preference = this.#host._preference(plugin.manifest.name);
+    const contentHash = await hashTree(plugin.dir);
+    const { key, opened } = await this.#host._acquire(plugin, grants, preference, contentHash);
+    const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
+    return { plugin, grants, key, contentHash, opened, tools, preference };
+  }
+
+  #find(name: string): { entry: LoadedEntry; tool: { info: ToolInfo; validators: ToolValidators } } {
+    for (const entry of this.#plugins.values()) {
+      const prefix = `${entry.plugin.manifest.name}_`;
+      if (name.startsWith(prefix)) {
+        const tool = entry.tools.get(name.slice(prefix.length));
+        if (tool !== undefined) return { entry, tool };
+      }
+    }
+    const known = this.tools().map((t) => t.name);
+    const guess = didYouMean(name, known);
+    throw new AirlockError('not-found', `no tool named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}${known.length === 0 ? ' (no plugins are loaded)' : ''}`);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AirlockError('aborted', `agent ${JSON.stringify(this.id)} is closed`);
+  }
+}
+
+function summary(e: LoadedEntry): PluginSummary {
+  return {
+    name: e.plugin.manifest.name,
+    version: e.plugin.manifest.version,
+    dir: e.plugin.dir,
+    engine: e.opened.engine,
+    reason: e.opened.reason,
+    tools: [...e.tools.values()].map((t) => t.info.name),
+    grants: e.grants,
+  };
+}

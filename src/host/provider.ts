@@ -1,0 +1,128 @@
+/**
+ * The real engines behind a PluginHost: probe them once, let the selector
+ * pick one per plugin (src/selector), build the component a wasm plugin
+ * needs (src/build), and load the plugin there, falling back along the
+ * selector's list when an engine cannot take it.
+ *
+ * Data flows one way: manifest -> grants -> selector -> engine.
+ */
+import { buildPlugin } from '../build/index.ts';
+import { probeEngines, type EngineProbe } from '../engines/probe.ts';
+import type { EngineName, EnginePlugin } from '../engines/types.ts';
+import type { WasmEngine } from '../engines/wasm/index.ts';
+import type { WasmtimeEngine } from '../engines/wasmtime/index.ts';
+import { AirlockError } from '../errors.ts';
+import type { Grants } from '../grants/types.ts';
+import type { LoadedManifest } from '../manifest/index.ts';
+import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin } from './plugin-host.ts';
+
+export interface ProviderOptions {
+  /** Engine probes to use instead of probing (tests, `airlock inspect --engine`). */
+  probes?: Record<EngineName, EngineProbe>;
+  /** Build events (Docker image builds, component builds), for progress displays. */
+  onEvent?: (event: ProviderEvent) => void;
+}
+
+export type ProviderEvent =
+  | { type: 'build'; plugin: string; engine: EngineName; message: string }
+  | { type: 'selected'; plugin: string; engine: EngineName; reason: string };
+
+/**
+ * The component a wasm engine runs for these grants: a wasm plugin's entry
+ * or a node/python plugin's `wasm:` file, built from source when it is not
+ * already a component (cached by content hash, so this is cheap when unchanged).
+ */
+export async function componentFor(grants: Grants): Promise<string | undefined> {
+  const { runtime, dir, entry, wasm } = grants.plugin;
+  const source = runtime === 'wasm' ? entry : wasm;
+  if (source === undefined) return undefined;
+  const rel = source.startsWith(`${dir}/`) ? source.slice(dir.length + 1) : source;
+  const built = await buildPlugin(dir, { entry: rel });
+  return built.componentPath;
+}
+
+/** Selection for one plugin, without loading it: what `airlock inspect` shows. */
+export async function planSelection(
+  grants: Grants,
+  preference: EnginePreference,
+  probes: Record<EngineName, EngineProbe>,
+): Promise<{ selection: Selection; component: string | undefined; componentError?: AirlockError }> {
+  let component: string | undefined;
+  let status: ComponentStatus | undefined;
+  let componentError: AirlockError | undefined;
+  const source = grants.plugin.runtime === 'wasm' ? grants.plugin.entry : grants.plugin.wasm;
+  if (source !== undefined) {
+    if (source.endsWith('.wasm')) {
+      component = source;
+      status = await componentStatus(source);
+    } else {
+      try {
+        component = await componentFor(grants);
+        status = { status: 'ok' };
+      } catch (e) {
+        componentError = e instanceof AirlockError ? e : new AirlockError('build-failed', String(e), { cause: e });
+        status = { status: 'invalid', reason: componentError.message };
+      }
+    }
+  }
+  const forSelector: Grants =
+    component === undefined
+      ? grants
+      : { ...grants, plugin: { ...grants.plugin, ...(grants.plugin.runtime === 'wasm' ? { entry: component } : { wasm: component }) } };
+  const selection = selectEngine({
+    grants: forSelector,
+    ...(status === undefined ? {} : { component: status }),
+    config: { engine: preference },
+    probes,
+  });
+  if (componentError !== undefined && selection.engine !== 'docker') throw componentError;
+  return { selection, component, ...(componentError === undefined ? {} : { componentError }) };
+}
+
+class DefaultProvider implements EngineProvider {
+  readonly #options: ProviderOptions;
+  #probes: Promise<Record<EngineName, EngineProbe>> | undefined;
+  #wasm: Promise<WasmEngine> | undefined;
+  #wasmtime: Promise<WasmtimeEngine> | undefined;
+
+  constructor(options: ProviderOptions) {
+    this.#options = options;
+    if (options.probes !== undefined) this.#probes = Promise.resolve(options.probes);
+  }
+
+  probes(): Promise<Record<EngineName, EngineProbe>> {
+    this.#probes ??= probeEngines();
+    return this.#probes;
+  }
+
+  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
+    const { selection } = await planSelection(grants, preference, await this.probes());
+    const opened = await openSelected(selection, (engine, component) => this.#load(engine, grants, component));
+    this.#options.onEvent?.({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });
+    return { engine: opened.engine, reason: opened.reason, instance: opened.instance };
+  }
+
+  async #load(engine: EngineName, grants: Grants, component: string | undefined): Promise<EnginePlugin> {
+    if (engine === 'docker') {
+      // Wired in by the Docker engine (issue 4).
+      throw new AirlockError('engine-unavailable', `${grants.plugin.name}: the Docker engine is not available in this build`);
+    }
+    if (component === undefined) throw new AirlockError('internal', `the ${engine} engine was selected for ${grants.plugin.name} without a component`);
+    if (engine === 'wasm') {
+      this.#wasm ??= import('../engines/wasm/index.ts').then((m) => new m.WasmEngine());
+      return (await this.#wasm).load(grants, component);
+    }
+    this.#wasmtime ??= import('../engines/wasmtime/index.ts').then((m) => new m.WasmtimeEngine());
+    return (await this.#wasmtime).load(grants, component);
+  }
+
+  async close(): Promise<void> {
+    const engines = await Promise.all([this.#wasm, this.#wasmtime]);
+    await Promise.all(engines.map((e) => e?.close()));
+  }
+}
+
+export function defaultEngineProvider(options: ProviderOptions = {}): EngineProvider & { probes(): Promise<Record<EngineName, EngineProbe>> } {
+  return new DefaultProvider(options);
+}

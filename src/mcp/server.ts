@@ -1,0 +1,182 @@
+/**
+ * The MCP server: every tool an agent (or the host) loaded, named
+ * `plugin_tool`, over stdio or streamable HTTP, with the official SDK. It only
+ * wires the library: listing and calling go through PluginHost/Agent, so
+ * input validation, grants and limits are the same as for API callers.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, isInitializeRequest, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { AirlockError, isAirlockError } from '../errors.ts';
+import type { ToolInfo } from '../host/catalog.ts';
+import type { ToolCallOptions, ToolCallResult } from '../host/plugin-host.ts';
+
+/** What the server serves: a PluginHost or one Agent. */
+export interface ToolSource {
+  tools(): ToolInfo[];
+  call(name: string, input: unknown, options?: ToolCallOptions): Promise<ToolCallResult>;
+}
+
+export interface ServerInfo {
+  name?: string;
+  version?: string;
+}
+
+/** Largest JSON-RPC request body accepted over HTTP. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Server {
+  const server = new Server({ name: info.name ?? 'airlock', version: info.version ?? '0.1.0' }, { capabilities: { tools: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: source.tools().map(toMcpTool) }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const { name, arguments: args } = request.params;
+    try {
+      const result = await source.call(name, args ?? {}, { signal: extra.signal });
+      const out: CallToolResult = { content: [{ type: 'text', text: result.output }] };
+      if (result.value !== null && typeof result.value === 'object' && !Array.isArray(result.value)) {
+        out.structuredContent = result.value as Record<string, unknown>;
+      }
+      const logs = result.logs.stdout + result.logs.stderr;
+      out._meta = { 'airlock/metrics': result.metrics, ...(logs === '' ? {} : { 'airlock/logs': result.logs }) };
+      return out;
+    } catch (err) {
+      // Tool failures are results the model can read, not protocol errors (MCP spec: isError).
+      const e = isAirlockError(err) ? err : new AirlockError('internal', err instanceof Error ? err.message : String(err), { cause: err });
+      return {
+        isError: true,
+        content: [{ type: 'text', text: JSON.stringify({ code: e.code, message: e.message, ...(e.problems.length > 0 ? { problems: e.problems } : {}) }) }],
+        _meta: { 'airlock/error': { code: e.code, message: e.message, details: e.details } },
+      };
+    }
+  });
+  return server;
+}
+
+function toMcpTool(t: ToolInfo): Tool {
+  const tool: Tool = {
+    name: t.name,
+    description: t.description,
+    inputSchema: t.inputSchema as Tool['inputSchema'],
+    annotations: { readOnlyHint: t.annotations.readOnlyHint, openWorldHint: t.annotations.openWorldHint },
+  };
+  if (t.outputSchema !== undefined) tool.outputSchema = t.outputSchema as NonNullable<Tool['outputSchema']>;
+  return tool;
+}
+
+export interface RunningServer {
+  close(): Promise<void>;
+}
+
+/** Serves over this process's stdin/stdout (nothing else may write to stdout meanwhile). */
+export async function serveStdio(source: ToolSource, info: ServerInfo = {}): Promise<RunningServer> {
+  const server = createMcpServer(source, info);
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  return { close: () => server.close() };
+}
+
+export interface HttpOptions extends ServerInfo {
+  /** Default 127.0.0.1: the server is for local agents unless you say otherwise. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Default `/mcp`. */
+  path?: string;
+}
+
+export interface RunningHttpServer extends RunningServer {
+  url: string;
+}
+
+/** Serves streamable HTTP (stateful sessions), bound to loopback by default, with DNS-rebinding protection. */
+export async function serveHttp(source: ToolSource, options: HttpOptions = {}): Promise<RunningHttpServer> {
+  const host = options.host ?? '127.0.0.1';
+  const path = options.path ?? '/mcp';
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
+  let allowedHosts: string[] = [];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== path) return reply(res, 404, `not found; the MCP endpoint is ${path}`);
+    const sessionId = header(req, 'mcp-session-id');
+    const existing = sessionId === undefined ? undefined : sessions.get(sessionId);
+    if (req.method === 'POST') {
+      const body = await readJson(req);
+      if (body instanceof Error) return reply(res, 400, body.message);
+      if (existing !== undefined) return existing.transport.handleRequest(req, res, body);
+      if (sessionId !== undefined) return reply(res, 404, 'unknown or expired session; initialize again');
+      if (!isInitializeRequest(body)) return reply(res, 400, 'the first request of a session must be initialize');
+      const server = createMcpServer(source, options);
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableDnsRebindingProtection: true,
+        allowedHosts,
+        onsessioninitialized: (id) => {
+          sessions.set(id, { transport, server });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+      };
+      await server.connect(transport);
+      return transport.handleRequest(req, res, body);
+    }
+    if (req.method === 'GET' || req.method === 'DELETE') {
+      if (existing === undefined) return reply(res, sessionId === undefined ? 400 : 404, 'missing or unknown mcp-session-id');
+      return existing.transport.handleRequest(req, res);
+    }
+    res.setHeader('allow', 'GET, POST, DELETE');
+    return reply(res, 405, 'method not allowed');
+  };
+
+  const http = createHttpServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) reply(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  allowedHosts = [`${shownHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`];
+  return {
+    url: `http://${shownHost}:${port}${path}`,
+    close: async () => {
+      await Promise.all([...sessions.values()].map((s) => s.server.close()));
+      sessions.clear();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function reply(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return new Error(`request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return new Error('request body is not JSON');
+  }
+}

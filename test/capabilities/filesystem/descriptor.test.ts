@@ -1,0 +1,92 @@
+/** The enforcing layer called directly, for operations the C guest cannot reach through wasi-libc. */
+import test from 'ava';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFilesystem, splitGuestPath } from '../../../src/capabilities/filesystem/descriptor.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
+
+interface Desc {
+  openAt(pf: object, path: string, of: object, df: object): Desc;
+  [k: string]: (...args: never[]) => unknown;
+}
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-desc-')));
+mkdirSync(join(root, 'sub'));
+writeFileSync(join(root, 'f.txt'), 'hello');
+const old = statSync(join(root, 'f.txt')).mtimeMs;
+
+function preopen(access: 'read' | 'read-write'): Desc {
+  const fs = createFilesystem([{ hostPath: root, mount: '/data', access }], baselineWasi('t'));
+  const dirs = (fs['wasi:filesystem/preopens'] as { getDirectories(): [Desc, string][] }).getDirectories();
+  t0(dirs.length === 1 && dirs[0]![1] === '/data');
+  return dirs[0]![0];
+}
+function t0(ok: boolean): void {
+  if (!ok) throw new Error('bad preopen list');
+}
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+test('every mutating call through a read-only preopen fails with read-only', (t) => {
+  const d = preopen('read');
+  const file = d.openAt({}, 'f.txt', {}, { read: true });
+  const ts = { tag: 'timestamp', val: { seconds: 1n, nanoseconds: 0 } };
+  const calls: [string, () => unknown][] = [
+    ['openAt write', () => d.openAt({}, 'f.txt', {}, { write: true })],
+    ['openAt create', () => d.openAt({}, 'n.txt', { create: true }, { read: true })],
+    ['openAt truncate', () => d.openAt({}, 'f.txt', { truncate: true }, { read: true })],
+    ['openAt mutateDirectory', () => d.openAt({}, 'sub', { directory: true }, { read: true, mutateDirectory: true })],
+    ['createDirectoryAt', () => d.createDirectoryAt!('x' as never)],
+    ['removeDirectoryAt', () => d.removeDirectoryAt!('sub' as never)],
+    ['unlinkFileAt', () => d.unlinkFileAt!('f.txt' as never)],
+    ['renameAt', () => d.renameAt!('f.txt' as never, d as never, 'g.txt' as never)],
+    ['linkAt', () => d.linkAt!({} as never, 'f.txt' as never, d as never, 'h.txt' as never)],
+    ['symlinkAt', () => d.symlinkAt!('f.txt' as never, 's' as never)],
+    ['setTimesAt', () => d.setTimesAt!({} as never, 'f.txt' as never, ts as never, ts as never)],
+    ['setTimes', () => file.setTimes!(ts as never, ts as never)],
+    ['setSize', () => file.setSize!(0n as never)],
+    ['write', () => file.write!(new Uint8Array(1) as never, 0n as never)],
+    ['writeViaStream', () => file.writeViaStream!(0n as never)],
+    ['appendViaStream', () => file.appendViaStream!()],
+  ];
+  for (const [name, fn] of calls) t.is(thrown(fn), 'read-only', name);
+  t.is(readFileSync(join(root, 'f.txt'), 'utf8'), 'hello');
+  t.is(statSync(join(root, 'f.txt')).mtimeMs, old);
+});
+
+test('a read-only preopen still reads, stats and lists', (t) => {
+  const d = preopen('read');
+  const file = d.openAt({}, 'f.txt', {}, { read: true });
+  const [bytes, eof] = file.read!(100n as never, 0n as never) as [Uint8Array, boolean];
+  t.is(Buffer.from(bytes).toString(), 'hello');
+  t.true(eof);
+  t.is((d.statAt!({} as never, 'f.txt' as never) as { type: string }).type, 'regular-file');
+  const names: string[] = [];
+  const stream = d.readDirectory!() as { readDirectoryEntry(): { name: string } | undefined };
+  for (let e = stream.readDirectoryEntry(); e; e = stream.readDirectoryEntry()) names.push(e.name);
+  t.deepEqual(names.sort(), ['f.txt', 'sub']);
+});
+
+test('set-times and set-size work through a read-write preopen', (t) => {
+  const d = preopen('read-write');
+  const file = d.openAt({}, 'f.txt', {}, { read: true, write: true });
+  file.setTimes!({ tag: 'timestamp', val: { seconds: 1000n, nanoseconds: 0 } } as never, { tag: 'timestamp', val: { seconds: 1000n, nanoseconds: 0 } } as never);
+  t.is(statSync(join(root, 'f.txt')).mtimeMs, 1_000_000);
+});
+
+test('guest paths are split without ever climbing above the descriptor', (t) => {
+  t.deepEqual(splitGuestPath('a/./b//c/'), ['a', 'b', 'c']);
+  t.deepEqual(splitGuestPath('a/../b'), ['b']);
+  t.deepEqual(splitGuestPath('.'), []);
+  t.is(thrown(() => splitGuestPath('../x')), 'not-permitted');
+  t.is(thrown(() => splitGuestPath('a/../../x')), 'not-permitted');
+  t.is(thrown(() => splitGuestPath('/etc/passwd')), 'not-permitted');
+  t.is(thrown(() => splitGuestPath('a\0b')), 'invalid');
+});
