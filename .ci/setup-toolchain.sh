@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what building the wasm fixtures needs, when missing: Debian's clang, lld,
+# wasi-libc and the wasm32 compiler runtime (C -> wasm32-wasi), and componentize-py
+# (Python -> component, pinned). componentize-js comes with `npm ci`.
+set -euo pipefail
+componentize_py_version="0.25.1"
+
+missing=()
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+command -v wasm-ld >/dev/null 2>&1 || missing+=(lld)
+[ -d /usr/include/wasm32-wasi ] || [ -d /usr/lib/wasm32-wasi ] || missing+=(wasi-libc)
+ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev-wasm32)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "ci: installing ${missing[*]} from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${missing[@]}" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+fi
+
+if ! componentize-py --version 2>/dev/null | grep -q "$componentize_py_version"; then
+  echo "ci: installing componentize-py $componentize_py_version from PyPI" >&2
+  python3 -m pip install -q --disable-pip-version-check "componentize-py==$componentize_py_version"
+fi
+echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version)" >&2
