@@ -1,0 +1,367 @@
+/**
+ * The conformance table: {fixture, tool, input, grants, expected result or
+ * error code}, run unchanged against every engine in ./engines.ts that runs
+ * the fixture's runtime. Every engine must meet the same expectation; where
+ * one cannot, ./limitations.ts says what it does instead and why.
+ *
+ * Filesystem cases run in a fresh sandbox folder per test (see makeSandbox):
+ *   <root>/secret.txt                     outside every grant
+ *   <root>/ro/file.txt ("hello"), ro/sub/inner.txt, ro/empty/
+ *   <root>/rw/inner.txt ("inner"), rw/sub/, rw/pipe (a FIFO)
+ *   rw/escape -> ../secret.txt, rw/abs-escape -> <root>/secret.txt,
+ *   rw/swapped -> <root> (a directory swapped for a symlink), rw/inside-link -> sub
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallLogs } from '../../src/engines/types.ts';
+import type { ErrorCode } from '../../src/errors.ts';
+import type { GrantsOverrides } from '../helpers/grants.ts';
+
+export interface Sandbox {
+  root: string;
+  ro: string;
+  rw: string;
+}
+
+export type Expect =
+  | {
+      /** Exact JSON text, or a pattern it must match. */
+      output: string | RegExp;
+      /** Exact logs, or a check returning a problem (undefined when fine). */
+      logs?: CallLogs | ((logs: CallLogs) => string | undefined);
+    }
+  | {
+      error: ErrorCode;
+      /** Fields the error's details must have (e.g. the plugin's own code). */
+      details?: Record<string, unknown>;
+    };
+
+export interface Step {
+  tool: string;
+  /** Sent as JSON text. */
+  input: unknown;
+  expect: Expect;
+}
+
+export interface Case {
+  /** Unique; limitations refer to cases by name. */
+  name: string;
+  /** Folder under fixtures/plugins. */
+  fixture: string;
+  grants?: (s: Sandbox) => GrantsOverrides;
+  /** Run in order on one loaded plugin. */
+  steps: Step[];
+  /** Host-side checks after the steps: returns problems (e.g. a file changed outside what was granted). */
+  check?: (s: Sandbox) => string[];
+  /** Environment variables set in the host process during the case (to prove they do not leak). */
+  hostEnv?: Record<string, string>;
+}
+
+const ERRNO = /^"errno:\d+:/;
+const ok = (detail: string): Expect => ({ output: JSON.stringify(`ok:${detail}`) });
+const refused: Expect = { output: ERRNO };
+const fs = (tool: string, path: string, expect: Expect, target?: string): Step => ({ tool, input: target === undefined ? { path } : { path, target }, expect });
+
+const FIXED_TIME = new Date('2001-02-03T04:05:06Z');
+
+export function makeSandbox(): Sandbox {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-conformance-')));
+  const ro = join(root, 'ro');
+  const rw = join(root, 'rw');
+  mkdirSync(join(ro, 'sub'), { recursive: true });
+  mkdirSync(join(ro, 'empty'));
+  mkdirSync(join(rw, 'sub'), { recursive: true });
+  writeFileSync(join(root, 'secret.txt'), 'secret');
+  writeFileSync(join(ro, 'file.txt'), 'hello');
+  // A fixed, old mtime: a set-times that got through would show.
+  utimesSync(join(ro, 'file.txt'), FIXED_TIME, FIXED_TIME);
+  writeFileSync(join(ro, 'sub', 'inner.txt'), 'inner');
+  writeFileSync(join(rw, 'sub', 'inner.txt'), 'inner');
+  symlinkSync('../secret.txt', join(rw, 'escape'));
+  symlinkSync(join(root, 'secret.txt'), join(rw, 'abs-escape'));
+  symlinkSync(root, join(rw, 'swapped'));
+  symlinkSync('sub', join(rw, 'inside-link'));
+  execFileSync('mkfifo', [join(rw, 'pipe')]);
+  return { root, ro, rw };
+}
+
+const readOnly = (s: Sandbox): GrantsOverrides => ({
+  resources: { timeoutMs: 5000 },
+  filesystem: [
+    { hostPath: s.ro, mount: '/ro', access: 'read' },
+    { hostPath: s.rw, mount: '/rw', access: 'read-write' },
+  ],
+});
+const readWrite = (s: Sandbox): GrantsOverrides => ({
+  // A FIFO open that blocked would end as `timeout`, not as an errno result.
+  resources: { timeoutMs: 5000 },
+  filesystem: [{ hostPath: s.rw, mount: '/rw', access: 'read-write' }],
+});
+
+const noneOutside = (s: Sandbox): string[] => {
+  const extra = readdirSync(s.root).filter((f) => !['ro', 'rw', 'secret.txt'].includes(f));
+  return [...(extra.length > 0 ? [`files appeared outside the grants: ${extra.join(', ')}`] : []), ...(readFileSync(join(s.root, 'secret.txt'), 'utf8') === 'secret' ? [] : ['secret.txt changed'])];
+};
+
+const echoCases = (fixture: string): Case[] => [
+  {
+    name: `${fixture}: echo returns its input byte for byte`,
+    fixture,
+    steps: [{ tool: 'echo', input: { a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' }, expect: { output: JSON.stringify({ a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' }), logs: { stdout: '', stderr: '' } } }],
+  },
+  {
+    name: `${fixture}: add computes, and a tool-error is plugin-error with the plugin's code`,
+    fixture,
+    steps: [
+      { tool: 'add', input: { a: 2, b: 0.5 }, expect: { output: '2.5' } },
+      { tool: 'add', input: {}, expect: { error: 'plugin-error', details: { pluginCode: 'invalid-input' } } },
+    ],
+  },
+];
+
+export const CASES: Case[] = [
+  ...echoCases('echo-c'),
+  ...echoCases('echo-js'),
+  ...echoCases('echo-py'),
+
+  {
+    name: 'third-party: a component built outside Airlock answers',
+    fixture: 'third-party',
+    steps: [
+      { tool: 'echo', input: { a: 'hello' }, expect: { output: '{"a":"hello"}' } },
+      { tool: 'size', input: { a: 'hello' }, expect: { output: '13' } },
+      { tool: 'nope', input: {}, expect: { error: 'plugin-error', details: { pluginCode: 'not-found' } } },
+    ],
+  },
+
+  // ---- engine behaviour ----
+  {
+    name: 'state: a pooled instance keeps its state between calls',
+    fixture: 'state',
+    steps: [
+      { tool: 'count', input: {}, expect: { output: '1' } },
+      { tool: 'count', input: {}, expect: { output: '2' } },
+    ],
+  },
+  {
+    name: 'state: per-call isolation gives every call a fresh instance',
+    fixture: 'state',
+    grants: () => ({ isolation: 'per-call' }),
+    steps: [1, 2, 3].map(() => ({ tool: 'count', input: {}, expect: { output: '1' } })),
+  },
+  {
+    name: "state: stdout and stderr are the call's logs, apart from the result",
+    fixture: 'state',
+    steps: [
+      { tool: 'print', input: 'marker', expect: { output: '"printed"', logs: { stdout: '"marker"\n', stderr: 'err:"marker"\n' } } },
+      { tool: 'count', input: {}, expect: { output: /^\d+$/, logs: { stdout: '', stderr: '' } } },
+    ],
+  },
+  {
+    name: "state: a tool-error carries the plugin's code and message",
+    fixture: 'state',
+    steps: [{ tool: 'fail', input: 'it broke', expect: { error: 'plugin-error', details: { pluginCode: 'bad-thing', pluginMessage: '"it broke"' } } }],
+  },
+
+  // ---- hostile fixtures ----
+  {
+    name: 'loop: an infinite loop is stopped at resources.timeout, twice',
+    fixture: 'loop',
+    grants: () => ({ resources: { timeoutMs: 300 } }),
+    steps: [
+      { tool: 'spin', input: {}, expect: { error: 'timeout' } },
+      { tool: 'spin', input: {}, expect: { error: 'timeout' } },
+    ],
+  },
+  {
+    name: 'membomb: growing past resources.memory is memory-limit',
+    fixture: 'membomb',
+    grants: () => ({ resources: { memoryBytes: 16 << 20 } }),
+    steps: [
+      { tool: 'grow', input: {}, expect: { error: 'memory-limit' } },
+      { tool: 'grow', input: {}, expect: { error: 'memory-limit' } },
+    ],
+  },
+  {
+    name: 'trap: a trap is trap, and the next call gets a fresh instance that traps again',
+    fixture: 'trap',
+    steps: [
+      { tool: 'boom', input: {}, expect: { error: 'trap' } },
+      { tool: 'boom', input: {}, expect: { error: 'trap' } },
+    ],
+  },
+  {
+    name: 'bigout: a result over resources.output is output-limit; one just under passes',
+    fixture: 'bigout',
+    grants: () => ({ resources: { outputBytes: 1000 } }),
+    steps: [
+      { tool: 'result', input: { bytes: 998 }, expect: { output: JSON.stringify('x'.repeat(998)) } },
+      { tool: 'result', input: { bytes: 999 }, expect: { error: 'output-limit' } },
+      { tool: 'result', input: { bytes: 4_000_000 }, expect: { error: 'output-limit' } },
+    ],
+  },
+  {
+    name: 'bigout: giant stdout and stderr are cut at resources.logs and marked truncated',
+    fixture: 'bigout',
+    grants: () => ({ resources: { logBytes: 1000 } }),
+    steps: (['stdout', 'stderr'] as const).map((stream) => ({
+      tool: stream,
+      input: { bytes: 1_000_000 },
+      expect: {
+        output: '"written"',
+        logs: (l: CallLogs) => {
+          const text = l[stream];
+          if (l.truncated !== true) return 'logs not marked truncated';
+          if (!text.startsWith('y'.repeat(100))) return `${stream} lost its head`;
+          if (l.stdout.length + l.stderr.length > 2000) return `logs are ${l.stdout.length + l.stderr.length} chars, over the 1000-byte cap plus a marker`;
+          return undefined;
+        },
+      },
+    })),
+  },
+  {
+    name: 'env-dump: with nothing granted the guest sees no environment at all',
+    fixture: 'env-dump',
+    hostEnv: { AIRLOCK_CONFORMANCE_SECRET: 'hunter2' },
+    steps: [{ tool: 'dump', input: {}, expect: { output: '[]' } }],
+  },
+  {
+    name: 'env-dump: exactly the granted variables, with their values',
+    fixture: 'env-dump',
+    hostEnv: { AIRLOCK_CONFORMANCE_SECRET: 'hunter2' },
+    grants: () => ({ env: { GREETING: 'hi "there"; =x' } }),
+    steps: [{ tool: 'dump', input: {}, expect: { output: JSON.stringify(['GREETING=hi "there"; =x']) } }],
+  },
+  {
+    name: 'random-bomb: asking for 1 GiB of random bytes traps without the host allocating it',
+    fixture: 'random-bomb',
+    steps: [{ tool: 'bomb', input: {}, expect: { error: 'trap' } }],
+  },
+  {
+    name: 'net: with no network granted, TCP and HTTP are refused',
+    fixture: 'net',
+    steps: [
+      { tool: 'tcp', input: { ip: '127.0.0.1', port: 9 }, expect: { output: /^"denied:/ } },
+      { tool: 'http', input: { url: 'http://127.0.0.1:9/' }, expect: { output: /^"denied:/ } },
+    ],
+  },
+  {
+    name: 'net: with an HTTP allowlist, other hosts and raw sockets are still refused',
+    fixture: 'net',
+    grants: () => ({ network: { allow: [{ host: 'example.com', wildcard: false, port: 443 }] } }),
+    steps: [
+      { tool: 'http', input: { url: 'http://127.0.0.1:9/' }, expect: { output: /^"denied:/ } },
+      { tool: 'http', input: { url: 'http://example.com/' }, expect: { output: /^"denied:/ } },
+      { tool: 'tcp', input: { ip: '93.184.215.14', port: 443 }, expect: { output: /^"denied:/ } },
+    ],
+  },
+
+  // ---- filesystem ----
+  {
+    name: 'fs-escape: without a filesystem grant nothing is reachable',
+    fixture: 'fs-escape',
+    steps: [fs('read', '/etc/passwd', refused), fs('list', '/', refused), fs('write', '/tmp/airlock-conformance-planted', refused)],
+    check: () => (existsSync('/tmp/airlock-conformance-planted') ? ['a file was planted in /tmp'] : []),
+  },
+  {
+    name: 'fs-escape: a read-write grant allows create, write, read, mkdir, rename and unlink',
+    fixture: 'fs-escape',
+    grants: readWrite,
+    steps: [
+      fs('write', '/rw/out.txt', ok('written')),
+      fs('append', '/rw/out.txt', ok('written')),
+      fs('read', '/rw/out.txt', ok('pwnedpwned')),
+      fs('read', '/rw/sub/../sub/inner.txt', ok('inner')),
+      fs('mkdir', '/rw/d', ok('done')),
+      fs('rename', '/rw/out.txt', ok('done'), '/rw/d/moved.txt'),
+      fs('unlink', '/rw/d/moved.txt', ok('done')),
+      fs('rmdir', '/rw/d', ok('done')),
+    ],
+    check: (s) => [...noneOutside(s), ...(existsSync(join(s.rw, 'd')) ? ['rw/d still exists'] : [])],
+  },
+  {
+    name: 'fs-escape: .. and absolute paths cannot leave the grant',
+    fixture: 'fs-escape',
+    grants: readWrite,
+    steps: [
+      fs('read', '/rw/../secret.txt', refused),
+      fs('read', '/rw/sub/../../secret.txt', refused),
+      fs('write', '/rw/../planted.txt', refused),
+      fs('mkdir', '/rw/../planted', refused),
+      fs('rename', '/rw/sub/inner.txt', refused, '/rw/../planted.txt'),
+      fs('read', '/secret.txt', refused),
+      fs('read', '/etc/passwd', refused),
+    ],
+    check: noneOutside,
+  },
+  {
+    name: 'fs-escape: symlinks out of the grant are not followed (relative, absolute, a swapped directory)',
+    fixture: 'fs-escape',
+    grants: readWrite,
+    steps: [
+      fs('read', '/rw/escape', refused),
+      fs('read', '/rw/abs-escape', refused),
+      fs('read', '/rw/swapped/secret.txt', refused),
+      fs('write', '/rw/swapped/planted.txt', refused),
+      fs('write', '/rw/escape', refused),
+    ],
+    check: noneOutside,
+  },
+  {
+    name: 'fs-escape: a symlink the guest creates cannot lead out of the grant',
+    fixture: 'fs-escape',
+    grants: readWrite,
+    steps: [fs('symlink', '/rw/evil', refused, '../secret.txt'), fs('read', '/rw/evil', refused)],
+    check: noneOutside,
+  },
+  {
+    name: 'fs-escape: a symlink inside the grant is not followed either',
+    fixture: 'fs-escape',
+    grants: readWrite,
+    steps: [fs('read', '/rw/inside-link/inner.txt', refused)],
+  },
+  {
+    name: 'fs-escape: a FIFO is refused before any blocking open',
+    fixture: 'fs-escape',
+    grants: readWrite,
+    steps: [fs('open', '/rw/pipe', refused), fs('append', '/rw/pipe', refused)],
+  },
+  {
+    name: 'fs-escape: a read-only grant is readable at its mount path',
+    fixture: 'fs-escape',
+    grants: readOnly,
+    steps: [fs('read', '/ro/file.txt', ok('hello')), fs('read', '/ro/sub/inner.txt', ok('inner')), fs('stat', '/ro/file.txt', ok('done')), fs('list', '/ro/sub', { output: /^"ok:.*inner\.txt/ })],
+  },
+  {
+    name: 'fs-escape: a read-only grant refuses every kind of write and the host files stay as they were',
+    fixture: 'fs-escape',
+    grants: readOnly,
+    steps: [
+      fs('write', '/ro/new.txt', refused),
+      fs('write', '/ro/file.txt', refused),
+      fs('append', '/ro/file.txt', refused),
+      fs('truncate', '/ro/file.txt', refused),
+      fs('mkdir', '/ro/dir', refused),
+      fs('rmdir', '/ro/empty', refused),
+      fs('unlink', '/ro/file.txt', refused),
+      fs('rename', '/ro/file.txt', refused, '/ro/moved.txt'),
+      fs('symlink', '/ro/link', refused, 'file.txt'),
+      fs('link', '/ro/hard', refused, '/ro/file.txt'),
+      fs('utimes', '/ro/file.txt', refused),
+      // Never from a read-only grant into a writable one.
+      fs('rename', '/ro/file.txt', refused, '/rw/stolen.txt'),
+      fs('link', '/rw/linked.txt', refused, '/ro/file.txt'),
+    ],
+    check: (s) => {
+      const problems: string[] = [];
+      if (readFileSync(join(s.ro, 'file.txt'), 'utf8') !== 'hello') problems.push('ro/file.txt changed');
+      if (statSync(join(s.ro, 'file.txt')).mtimeMs !== FIXED_TIME.getTime()) problems.push('ro/file.txt had its times set');
+      for (const f of ['new.txt', 'dir', 'moved.txt', 'link', 'hard']) if (existsSync(join(s.ro, f))) problems.push(`ro/${f} was created`);
+      if (!existsSync(join(s.ro, 'empty'))) problems.push('ro/empty was removed');
+      for (const f of ['stolen.txt', 'linked.txt']) if (existsSync(join(s.rw, f))) problems.push(`rw/${f} was created`);
+      return problems;
+    },
+  },
+];

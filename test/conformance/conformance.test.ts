@@ -1,0 +1,140 @@
+/**
+ * One conformance suite for every engine: each case of ./cases.ts runs on
+ * each engine of ./engines.ts that runs its fixture's runtime, through the
+ * engine's public API (load(grants) -> call). Same results and same error
+ * codes everywhere, except what ./limitations.ts documents.
+ *
+ * Engines needing something outside Node skip loudly when it is missing, and
+ * fail instead under AIRLOCK_REQUIRE_<ENGINE>=1 (CI).
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawnSync } from 'node:child_process';
+import { realpathSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
+import type { CallLogs, EnginePlugin } from '../../src/engines/types.ts';
+import { isAirlockError } from '../../src/errors.ts';
+import { loadPlugin } from '../../src/manifest/index.ts';
+import { makeGrants } from '../helpers/grants.ts';
+import { requireExternal } from '../helpers/require.ts';
+import { CASES, makeSandbox, type Case, type Expect } from './cases.ts';
+import { ENGINES, type ConformanceEngine } from './engines.ts';
+import { LIMITATIONS, limitationFor } from './limitations.ts';
+
+// componentize-py comes from PyPI; without it (and outside CI) its fixtures skip loudly, like test/build/fixtures.test.ts.
+const hasPy = spawnSync('componentize-py', ['--version']).status === 0;
+const PY_FIXTURES = new Set(['echo-py', 'net']);
+if (!hasPy && process.env.CI === undefined) process.stderr.write('\n!!! SKIPPING conformance cases on componentize-py fixtures: componentize-py is not installed\n\n');
+
+const manifests = new Map<string, ReturnType<typeof loadPlugin>>();
+function fixture(name: string): ReturnType<typeof loadPlugin> {
+  let m = manifests.get(name);
+  if (m === undefined) {
+    m = loadPlugin(join(FIXTURES_DIR, name));
+    manifests.set(name, m);
+  }
+  return m;
+}
+
+/** undefined when the result meets the expectation, else what is wrong. */
+function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { error: unknown }): string | undefined {
+  if ('error' in expect) {
+    if (!('error' in got)) return `expected ${expect.error}, got output ${got.output.slice(0, 200)}`;
+    if (!isAirlockError(got.error)) return `expected AirlockError ${expect.error}, got ${String(got.error)}`;
+    if (got.error.code !== expect.error) return `expected ${expect.error}, got ${got.error.code}: ${got.error.message}`;
+    for (const [k, v] of Object.entries(expect.details ?? {})) {
+      if (got.error.details[k] !== v) return `expected details.${k} = ${JSON.stringify(v)}, got ${JSON.stringify(got.error.details[k])}`;
+    }
+    return undefined;
+  }
+  if ('error' in got) {
+    const e = got.error;
+    return `expected output ${String(expect.output)}, got ${isAirlockError(e) ? `${e.code}: ${e.message}` : String(e)}`;
+  }
+  const okOutput = typeof expect.output === 'string' ? got.output === expect.output : expect.output.test(got.output);
+  if (!okOutput) return `expected output ${typeof expect.output === 'string' ? JSON.stringify(expect.output) : String(expect.output)}, got ${JSON.stringify(got.output.slice(0, 300))}`;
+  if (typeof expect.logs === 'function') return expect.logs(got.logs);
+  if (expect.logs !== undefined) {
+    const logs = { stdout: got.logs.stdout, stderr: got.logs.stderr, ...(got.logs.truncated === true ? { truncated: true } : {}) };
+    if (JSON.stringify(logs) !== JSON.stringify(expect.logs)) return `expected logs ${JSON.stringify(expect.logs)}, got ${JSON.stringify(logs)}`;
+  }
+  return undefined;
+}
+
+async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case): Promise<void> {
+  const m = fixture(c.fixture);
+  const sandbox = makeSandbox();
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(c.hostEnv ?? {})) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  let plugin: EnginePlugin | undefined;
+  try {
+    const o = c.grants?.(sandbox) ?? {};
+    const grants = makeGrants({
+      ...o,
+      plugin: { name: m.manifest.name, version: m.manifest.version, runtime: m.runtime, dir: realpathSync(m.dir), entry: realpathSync(join(m.dir, m.manifest.entry)) },
+    });
+    const limitation = limitationFor(engine.name, c.name);
+    if (limitation !== undefined && 'load' in limitation.instead) {
+      const err = await engine.load(grants).then(
+        (p) => {
+          plugin = p;
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      t.true(isAirlockError(err, limitation.instead.load), `documented limitation: ${engine.name} should refuse with ${limitation.instead.load} (${limitation.reason}); got ${err === undefined ? 'a loaded plugin' : String(err)}`);
+      t.regex((err as Error | undefined)?.message ?? '', limitation.instead.message);
+      return;
+    }
+    plugin = await engine.load(grants);
+    for (const [i, step] of c.steps.entries()) {
+      const expect = limitation !== undefined && 'steps' in limitation.instead ? (limitation.instead.steps[i] ?? step.expect) : step.expect;
+      const got = await plugin.call(step.tool, JSON.stringify(step.input)).then(
+        (r) => ({ output: r.output, logs: r.logs }),
+        (error: unknown) => ({ error }),
+      );
+      const problem = mismatch(expect, got);
+      t.is(problem, undefined, `step ${i} (${step.tool} ${JSON.stringify(step.input)})${expect === step.expect ? '' : ' [documented limitation]'}`);
+    }
+    t.deepEqual(c.check?.(sandbox) ?? [], [], 'host-side checks');
+  } finally {
+    await plugin?.close();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(sandbox.root, { recursive: true, force: true });
+  }
+}
+
+const unavailable = await Promise.all(ENGINES.map((e) => e.unavailable()));
+test.after.always(() => Promise.all(ENGINES.map((e) => e.close())));
+
+for (const [i, engine] of ENGINES.entries()) {
+  const why = unavailable[i];
+  const run = engine.external === undefined ? why === undefined : requireExternal(engine.external, why === undefined, why ?? '');
+  if (why !== undefined && engine.external === undefined) {
+    test(`${engine.name} engine is available`, (t) => t.fail(why));
+    continue;
+  }
+  for (const c of CASES) {
+    if (!engine.runtimes.includes(fixture(c.fixture).runtime)) continue;
+    const skipPy = PY_FIXTURES.has(c.fixture) && !hasPy && process.env.CI === undefined;
+    // Serial: 2 shared cores, and the hostile cases are heavy.
+    (run && !skipPy ? test.serial : test.skip)(`${engine.name} | ${c.name}`, (t) => runCase(t, engine, c));
+  }
+}
+
+test('the limitations table names real engines and cases, each with a reason', (t) => {
+  const names = new Set(CASES.map((c) => c.name));
+  t.is(names.size, CASES.length, 'case names are unique');
+  for (const l of LIMITATIONS) {
+    t.true(ENGINES.some((e) => e.name === l.engine), l.engine);
+    for (const c of l.cases) t.true(names.has(c), `limitation refers to an unknown case: ${c}`);
+    t.true(l.reason.length > 40, 'a limitation explains itself');
+  }
+});
+
