@@ -68,6 +68,9 @@ const jsonSchemaObject = (what: string) =>
           code: 'custom',
           message: `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`,
         });
+      } finally {
+        // Forget it again: a schema with an `$id` would otherwise make every later load of the same plugin (reload, a second agent) fail with "already exists".
+        ajv.removeSchema(schema);
       }
     });
 
