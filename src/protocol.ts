@@ -49,3 +49,71 @@ export type WasmCallResponse =
 // ---- host <-> container (runtimes/*, src/engines/docker): JSON lines over stdio ----
 
 export type { SerializedError };
+//
+// One JSON object per line. The engine writes requests to the container's
+// stdin; the in-container host (runtimes/node/host.mjs, runtimes/python/host.py)
+// answers on the container's stdout, keeping the plugin's own prints out of it
+// (they come back inside each result, cut at the log limit).
+
+/** Engine -> container: one tool call. `input` is the parsed JSON input. */
+export interface ContainerRequest {
+  id: number;
+  tool: string;
+  input: unknown;
+}
+
+/** The plugin's prints during one call (or during loading). */
+export interface ContainerLogs {
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+/** A tool error as the container reports it: `code` is the thrown error's `code` (or errno name), else `plugin-error`. */
+export interface ContainerError {
+  code: string;
+  message: string;
+  /** Set when the in-container host itself raised it (not-found, output-limit, crash), not the plugin. */
+  origin?: 'airlock';
+}
+
+/** Container -> engine. */
+export type ContainerMessage =
+  | { type: 'ready'; runtime: 'node' | 'python'; version: string }
+  | ({ type: 'fatal'; error: ContainerError } & Partial<ContainerLogs>)
+  | ({ type: 'result'; id: number; ok: true; output: string } & ContainerLogs)
+  | ({ type: 'result'; id: number; ok: false; error: ContainerError } & ContainerLogs);
+
+/** Validates one line from a container; `undefined` when it is not a well-formed message. */
+export function parseContainerMessage(line: string): ContainerMessage | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object') return undefined;
+  const m = v as Record<string, unknown>;
+  const isErr = (e: unknown): e is ContainerError =>
+    e !== null &&
+    typeof e === 'object' &&
+    typeof (e as ContainerError).code === 'string' &&
+    typeof (e as ContainerError).message === 'string' &&
+    ((e as ContainerError).origin === undefined || (e as ContainerError).origin === 'airlock');
+  const logsOk = typeof m.stdout === 'string' && typeof m.stderr === 'string' && typeof m.truncated === 'boolean';
+  switch (m.type) {
+    case 'ready':
+      return (m.runtime === 'node' || m.runtime === 'python') && typeof m.version === 'string' ? { type: 'ready', runtime: m.runtime, version: m.version } : undefined;
+    case 'fatal':
+      return isErr(m.error) ? { type: 'fatal', error: m.error, ...(logsOk ? { stdout: m.stdout as string, stderr: m.stderr as string, truncated: m.truncated as boolean } : {}) } : undefined;
+    case 'result': {
+      if (typeof m.id !== 'number' || !logsOk) return undefined;
+      const logs = { stdout: m.stdout as string, stderr: m.stderr as string, truncated: m.truncated as boolean };
+      if (m.ok === true && typeof m.output === 'string') return { type: 'result', id: m.id, ok: true, output: m.output, ...logs };
+      if (m.ok === false && isErr(m.error)) return { type: 'result', id: m.id, ok: false, error: m.error, ...logs };
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}

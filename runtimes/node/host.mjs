@@ -1,0 +1,138 @@
+// Airlock's in-container host for Node plugins (runs as the container's command, under docker's init).
+//
+// Protocol: JSON lines. Requests arrive on stdin: {"id":1,"tool":"forecast","input":{...}}. Answers go to
+// fd 3, which the image's command points at the container's stdout (`exec 3>&1 1>&2`), so anything the
+// plugin or its children write to fd 1 or 2 can never corrupt the protocol stream:
+//   {"type":"ready","runtime":"node","version":"v24.x"}                            once, after the entry loaded
+//   {"type":"fatal","error":{"code":"plugin-error","message":"..."}}              the entry could not be loaded
+//   {"type":"result","id":1,"ok":true,"output":"<JSON text>","stdout":"","stderr":"","truncated":false}
+//   {"type":"result","id":1,"ok":false,"error":{"code":"...","message":"..."},"stdout":"",...}
+// The message types are declared in src/protocol.ts. One call at a time per container (the engine pools
+// containers), so what the plugin prints between a request and its answer is that call's log.
+import { writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+
+const OUT = 3;
+const entry = process.argv[2];
+// Limits come through the environment and are removed before the plugin loads.
+const outputBytes = Number(process.env.AIRLOCK_OUTPUT_BYTES ?? 1048576);
+const logBytes = Number(process.env.AIRLOCK_LOG_BYTES ?? 65536);
+delete process.env.AIRLOCK_OUTPUT_BYTES;
+delete process.env.AIRLOCK_LOG_BYTES;
+
+function send(msg) {
+  const line = JSON.stringify(msg) + '\n';
+  const buf = Buffer.from(line, 'utf8');
+  let off = 0;
+  // fd 3 is a pipe: writeSync may write less than asked (or EAGAIN when the reader is slow).
+  while (off < buf.length) {
+    try {
+      off += writeSync(OUT, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
+// ---- per-call log capture (console.*, process.stdout/stderr.write) ----
+const logs = { stdout: '', stderr: '', bytes: 0, truncated: false };
+function capture(stream) {
+  return function write(chunk, encoding, cb) {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    const room = logBytes - logs.bytes;
+    if (room <= 0) {
+      logs.truncated = true;
+    } else {
+      const piece = Buffer.byteLength(text) > room ? Buffer.from(text).subarray(0, room).toString('utf8') : text;
+      if (piece.length < text.length) logs.truncated = true;
+      logs[stream] += piece;
+      logs.bytes += Buffer.byteLength(piece);
+    }
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (typeof done === 'function') queueMicrotask(done);
+    return true;
+  };
+}
+process.stdout.write = capture('stdout');
+process.stderr.write = capture('stderr');
+function takeLogs() {
+  const out = { stdout: logs.stdout, stderr: logs.stderr, truncated: logs.truncated };
+  logs.stdout = '';
+  logs.stderr = '';
+  logs.bytes = 0;
+  logs.truncated = false;
+  return out;
+}
+
+function errorOf(e) {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = e !== null && typeof e === 'object' && typeof e.code === 'string' && e.code !== '' ? e.code : 'plugin-error';
+  return { code, message };
+}
+
+// The tools: named exports (ESM), else properties of module.exports (CommonJS, which import() exposes
+// as `default`).
+async function loadEntry() {
+  const mod = entry.endsWith('.cjs') ? { default: createRequire(import.meta.url)(entry) } : await import(pathToFileURL(entry).href);
+  const cjs = mod.default !== null && (typeof mod.default === 'object' || typeof mod.default === 'function') ? mod.default : {};
+  return (tool) => {
+    if (tool !== 'default' && Object.hasOwn(mod, tool)) return mod[tool];
+    if (Object.hasOwn(cjs, tool)) return cjs[tool];
+    return undefined;
+  };
+}
+
+let lookup;
+try {
+  lookup = await loadEntry();
+} catch (e) {
+  send({ type: 'fatal', error: { code: 'plugin-error', message: `loading ${entry}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` }, ...takeLogs() });
+  process.exit(1);
+}
+send({ type: 'ready', runtime: 'node', version: process.version });
+
+async function serve(req) {
+  const fn = typeof req.tool === 'string' ? lookup(req.tool) : undefined;
+  if (typeof fn !== 'function') {
+    return { ok: false, error: { code: 'not-found', origin: 'airlock', message: `the entry has no function named ${JSON.stringify(req.tool)}` } };
+  }
+  try {
+    const value = await fn(req.input);
+    const output = JSON.stringify(value === undefined ? null : value);
+    if (Buffer.byteLength(output) > outputBytes) {
+      return { ok: false, error: { code: 'output-limit', origin: 'airlock', message: `the result is ${Buffer.byteLength(output)} bytes of JSON; the limit is ${outputBytes}` } };
+    }
+    return { ok: true, output };
+  } catch (e) {
+    return { ok: false, error: errorOf(e) };
+  }
+}
+
+// A plugin that exits the process mid-call: answer the call (with its logs) before the process goes.
+let current;
+process.on('exit', (code) => {
+  if (current === undefined) return;
+  send({ type: 'result', id: current, ok: false, error: { code: 'crash', origin: 'airlock', message: `the plugin exited the process (exit code ${code}) during the call` }, ...takeLogs() });
+});
+
+// Requests are served one after another, in order.
+let chain = Promise.resolve();
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+rl.on('line', (line) => {
+  chain = chain.then(async () => {
+    let req;
+    try {
+      req = JSON.parse(line);
+    } catch {
+      send({ type: 'fatal', error: { code: 'internal', message: 'unparseable request line' } });
+      return;
+    }
+    current = req.id;
+    const res = await serve(req);
+    current = undefined;
+    send({ type: 'result', id: req.id, ...res, ...takeLogs() });
+  });
+});
+rl.on('close', () => chain.then(() => process.exit(0)));

@@ -1,0 +1,27 @@
+/**
+ * Env for Docker: only the granted names, with the host's values. The image
+ * sets nothing secret; Airlock's own settings for the in-container host are
+ * removed from the environment before the plugin loads.
+ */
+import type { DockerOptions } from '../../engines/docker/options.ts';
+import type { Grants } from '../../grants/types.ts';
+
+/** Names Airlock sets itself in every container; a grant may not override them. */
+const RESERVED = /^(AIRLOCK_|HTTPS?_PROXY$|NO_PROXY$|NODE_USE_ENV_PROXY$)/i;
+
+export function envDocker(grants: Grants): DockerOptions {
+  const env: Record<string, string> = {};
+  const refuse: string[] = [];
+  for (const [name, value] of Object.entries(grants.env)) {
+    if (name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) {
+      refuse.push(`env: ${JSON.stringify(name)} cannot be passed through a process environment`);
+      continue;
+    }
+    if (RESERVED.test(name)) {
+      refuse.push(`env: ${name} is set by Airlock inside the container; rename the variable`);
+      continue;
+    }
+    env[name] = value;
+  }
+  return { env, refuse };
+}

@@ -1,0 +1,230 @@
+/**
+ * Builds a plugin's image with dockerode: a Dockerfile generated from
+ * runtimes/<runtime>/Dockerfile, a build context from the plugin folder, and
+ * a tag that is a content hash of everything the build sees (plugin files,
+ * template, in-container host, base image id, extra CA, build args). An image
+ * with that tag already present is used as is, so an unchanged plugin is
+ * never rebuilt.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { AirlockError } from '../../errors.ts';
+import type { Grants } from '../../grants/types.ts';
+import { collectPlugin, pluginIgnore, tar, type ContextEntry } from './context.ts';
+import type { DockerBuildConfig } from './config.ts';
+
+export const RUNTIMES_DIR = fileURLToPath(new URL('../../../runtimes/', import.meta.url));
+const HOST_PROGRAM = { node: 'host.mjs', python: 'host.py' } as const;
+/** Bumped when the way images are built changes in a way the hashed inputs do not show. */
+const BUILD_FORMAT = 'airlock-docker-build/1';
+
+export type BuildEvent =
+  | { type: 'cached'; tag: string }
+  | { type: 'pull'; image: string; message: string }
+  | { type: 'step'; step: string }
+  | { type: 'output'; text: string }
+  | { type: 'built'; tag: string; ms: number };
+
+export interface BuildOptions {
+  onProgress?: (event: BuildEvent) => void;
+  signal?: AbortSignal;
+  /** The manifest's `build:` section. */
+  build?: { dependencies?: string; args?: Record<string, string> };
+}
+
+export interface BuiltImage {
+  tag: string;
+  /** False when the image was already there. */
+  built: boolean;
+}
+
+type Runtime = 'node' | 'python';
+
+function quoteJson(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** The install steps of the Dockerfile, from the dependency files the context holds. */
+function installSteps(runtime: Runtime, files: ReadonlySet<string>, deps: string | undefined, extraCa: boolean): string[] {
+  if (runtime === 'node') {
+    const pkg = deps ?? 'package.json';
+    if (!files.has(pkg)) return deps === undefined ? [] : [`# ${pkg} not found`];
+    const dir = pkg.includes('/') ? pkg.slice(0, pkg.lastIndexOf('/') + 1) : '';
+    const lock = `${dir}package-lock.json`;
+    const ca = extraCa ? 'NODE_EXTRA_CA_CERTS=/airlock/extra-ca.crt ' : '';
+    const npm = files.has(lock) ? 'npm ci' : 'npm install --no-package-lock';
+    return [
+      `COPY ${[pkg, ...(files.has(lock) ? [lock] : [])].map((f) => `plugin/${f}`).join(' ')} /airlock/plugin/${dir}`,
+      `RUN cd /airlock/plugin/${dir} && ${ca}${npm} --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`,
+    ];
+  }
+  const deps2 = deps ?? (files.has('requirements.txt') ? 'requirements.txt' : files.has('pyproject.toml') ? 'pyproject.toml' : undefined);
+  if (deps2 === undefined || !files.has(deps2)) return deps === undefined ? [] : [`# ${deps} not found`];
+  // pip trusts only its own bundle (certifi); the extra CA is added to a copy of it.
+  const ca = extraCa
+    ? 'cat "$(python3 -c "import pip._vendor.certifi as c; print(c.where())")" /airlock/extra-ca.crt > /tmp/airlock-ca.pem && PIP_CERT=/tmp/airlock-ca.pem '
+    : '';
+  const pip = 'pip install --no-cache-dir --disable-pip-version-check --no-warn-script-location --target /airlock/site';
+  if (deps2.endsWith('.toml')) {
+    return ['COPY plugin/ /tmp/airlock-src/', `RUN ${ca}${pip} /tmp/airlock-src && rm -rf /tmp/airlock-src /tmp/airlock-ca.pem`];
+  }
+  return [`COPY plugin/${deps2} /airlock/deps/requirements.txt`, `RUN ${ca}${pip} -r /airlock/deps/requirements.txt && rm -f /tmp/airlock-ca.pem`];
+}
+
+export interface PreparedBuild {
+  tag: string;
+  dockerfile: string;
+  context: Buffer;
+  buildArgs: Record<string, string>;
+  base: string;
+}
+
+/** Everything needed to build (or find) the image; no Docker calls except resolving the base image. */
+export async function prepareBuild(docker: Docker, grants: Grants, config: DockerBuildConfig, options: BuildOptions = {}): Promise<PreparedBuild> {
+  const runtime = grants.plugin.runtime;
+  if (runtime !== 'node' && runtime !== 'python') throw new AirlockError('internal', `the Docker engine runs node and python plugins; ${grants.plugin.name} is ${runtime}`);
+  const { dir, entry } = grants.plugin;
+  if (!entry.startsWith(`${dir}/`)) throw new AirlockError('invalid-manifest', `${grants.plugin.name}: entry ${entry} is not inside ${dir}`);
+  const relEntry = entry.slice(dir.length + 1);
+  const base = config.images[runtime];
+  const baseId = await ensureBase(docker, base, options);
+
+  const { ignore } = await pluginIgnore(dir);
+  const plugin = await collectPlugin(dir, ignore);
+  const files = new Set(plugin.filter((e) => e.type === 'file').map((e) => e.path.slice('plugin/'.length)));
+  if (!files.has(relEntry)) throw new AirlockError('build-failed', `${grants.plugin.name}: the entry ${relEntry} is left out of the build by an ignore file in ${dir}; remove its pattern`);
+
+  const template = readFileSync(`${RUNTIMES_DIR}${runtime}/Dockerfile`, 'utf8');
+  const hostProgram = readFileSync(`${RUNTIMES_DIR}${runtime}/${HOST_PROGRAM[runtime]}`);
+  const ca = config.extraCa === undefined ? undefined : readFileSync(config.extraCa);
+  const buildArgs = { ...config.registryArgs, ...(options.build?.args ?? {}) };
+  const dockerfile = template
+    .replace('{{BASE_IMAGE}}', base)
+    .replace('{{BUILD_ARGS}}', Object.keys(buildArgs).sort().map((k) => `ARG ${k}`).join('\n'))
+    .replace('{{INSTALL}}', installSteps(runtime, files, options.build?.dependencies, ca !== undefined).join('\n'))
+    .replace('{{ENTRY}}', quoteJson(`/airlock/plugin/${relEntry}`));
+
+  const own: ContextEntry[] = [
+    { path: '.airlock/', type: 'dir' },
+    { path: '.airlock/Dockerfile', type: 'file', data: Buffer.from(dockerfile) },
+    { path: `.airlock/${HOST_PROGRAM[runtime]}`, type: 'file', data: hostProgram },
+    ...(ca === undefined ? [] : [{ path: '.airlock/extra-ca.crt', type: 'file' as const, data: ca }]),
+  ];
+  const entries = [...own, ...plugin];
+  const hash = createHash('sha256').update(`${BUILD_FORMAT}\0${baseId}\0${JSON.stringify(Object.entries(buildArgs).sort())}\0`);
+  for (const e of entries) {
+    hash.update(`${e.type} ${e.path} ${e.executable === true ? 'x' : '-'} ${e.linkTarget ?? ''}\0`);
+    if (e.data !== undefined) hash.update(`${e.data.length}\0`).update(e.data);
+  }
+  const tag = `airlock-plugin/${grants.plugin.name}:${hash.digest('hex').slice(0, 24)}`;
+  return { tag, dockerfile, context: tar(entries), buildArgs, base };
+}
+
+/** The base image's id, pulling it first when it is not present. */
+async function ensureBase(docker: Docker, image: string, options: BuildOptions): Promise<string> {
+  try {
+    return (await docker.getImage(image).inspect()).Id;
+  } catch {
+    // not present: pull below
+  }
+  options.onProgress?.({ type: 'pull', image, message: `pulling ${image}` });
+  try {
+    const stream = (await docker.pull(image, options.signal === undefined ? {} : { abortSignal: options.signal })) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (e: { status?: string; progress?: string; id?: string }) => options.onProgress?.({ type: 'pull', image, message: [e.id, e.status, e.progress].filter(Boolean).join(' ') }),
+      );
+    });
+    return (await docker.getImage(image).inspect()).Id;
+  } catch (e) {
+    throw new AirlockError('build-failed', `base image ${image} is not present and cannot be pulled: ${(e as Error).message}. Pull it, or point AIRLOCK_NODE_IMAGE / AIRLOCK_PYTHON_IMAGE at a local image`, { cause: e });
+  }
+}
+
+export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  try {
+    await docker.getImage(tag).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface BuildMessage {
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+/** Builds (or finds) the image of a plugin. A failed build names its step and shows that step's output. */
+export async function buildImage(docker: Docker, grants: Grants, config: DockerBuildConfig, options: BuildOptions = {}): Promise<BuiltImage> {
+  const prep = await prepareBuild(docker, grants, config, options);
+  if (await imageExists(docker, prep.tag)) {
+    options.onProgress?.({ type: 'cached', tag: prep.tag });
+    return { tag: prep.tag, built: false };
+  }
+  const start = performance.now();
+  let step = '(before the first step)';
+  let output = '';
+  let failure: string | undefined;
+  try {
+    const stream = await docker.buildImage(Readable.from([prep.context]), {
+      t: prep.tag,
+      dockerfile: '.airlock/Dockerfile',
+      buildargs: prep.buildArgs,
+      rm: true,
+      forcerm: true,
+      pull: false,
+      labels: { 'airlock.managed': 'true', 'airlock.plugin': grants.plugin.name, 'airlock.version': grants.plugin.version },
+      // The classic builder: the generated Dockerfile needs nothing newer, and it needs no BuildKit daemon.
+      version: '1',
+      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+    });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (m: BuildMessage) => {
+          if (m.error !== undefined) {
+            failure = m.errorDetail?.message ?? m.error;
+            return;
+          }
+          const text = m.stream;
+          if (text === undefined) return;
+          const stepMatch = /^Step \d+\/\d+ : (.*)/.exec(text);
+          if (stepMatch) {
+            step = stepMatch[1]?.trim() ?? text.trim();
+            output = '';
+            options.onProgress?.({ type: 'step', step: text.trim() });
+          } else {
+            output = (output + text).slice(-8000);
+            options.onProgress?.({ type: 'output', text });
+          }
+        },
+      );
+    });
+  } catch (e) {
+    if (options.signal?.aborted === true) throw new AirlockError('aborted', `building ${grants.plugin.name} was aborted`, { cause: e });
+    failure ??= (e as Error).message;
+  }
+  if (failure === undefined && !(await imageExists(docker, prep.tag))) failure = 'the daemon reported no error, but the image is missing';
+  if (failure !== undefined) {
+    throw new AirlockError('build-failed', `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${failure.trim()}\n--- output of that step ---\n${output.trim()}`, {
+      details: { step, output, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
+    });
+  }
+  const ms = performance.now() - start;
+  options.onProgress?.({ type: 'built', tag: prep.tag, ms });
+  return { tag: prep.tag, built: true };
+}
+
+/** Whether the plugin folder holds a file (relative path), for callers that need to know before building. */
+export function pluginHas(dir: string, rel: string): boolean {
+  return existsSync(`${dir}/${rel}`);
+}

@@ -1,0 +1,271 @@
+/**
+ * One running plugin container and the JSON-lines protocol over its attached
+ * stdio (message types in src/protocol.ts). The container is created with
+ * stdin attached once (`StdinOnce`): when Airlock's connection goes away, even
+ * because Airlock died, the in-container host reads end-of-file and exits,
+ * so containers do not outlive their owner by more than a moment.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import { AirlockError } from '../../errors.ts';
+import { parseContainerMessage, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
+
+/** Labels on everything Airlock creates; `airlock.owner` lets a later run find what a dead one left. */
+export const LABEL_MANAGED = 'airlock.managed';
+export const LABEL_OWNER = 'airlock.owner';
+export const LABEL_PLUGIN = 'airlock.plugin';
+export const OWNER = `${hostname()}/${process.pid}`;
+
+export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
+
+export interface ContainerSpec {
+  image: string;
+  plugin: string;
+  hostConfig: Docker.HostConfig;
+  env: Record<string, string>;
+  user: string;
+  /** A line from the container longer than this is an output-limit (the container is then killed). */
+  maxLineBytes: number;
+  /** Extra networks to connect before start (the egress network), by name. */
+  labels?: Record<string, string>;
+}
+
+export interface ExitInfo {
+  exitCode: number | undefined;
+  oomKilled: boolean;
+  /** The last lines the container wrote outside the protocol (its stderr). */
+  tail: string;
+}
+
+const STDERR_TAIL = 4000;
+const START_TIMEOUT_MS = 60_000;
+
+export class PluginContainer {
+  readonly id: string;
+  readonly name: string;
+  readonly #docker: Docker;
+  readonly #container: Docker.Container;
+  readonly #stream: Duplex;
+  readonly #spec: ContainerSpec;
+  #buf: Buffer = Buffer.alloc(0);
+  #lineParts: Buffer[] = [];
+  #lineBytes = 0;
+  #stderrTail = '';
+  #nextId = 1;
+  #pending: { id: number; resolve(m: ResultMessage): void; reject(e: AirlockError): void } | undefined;
+  #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
+  #overflow = false;
+  #killed = false;
+  readonly exited: Promise<ExitInfo>;
+
+  private constructor(docker: Docker, container: Docker.Container, name: string, stream: Duplex, spec: ContainerSpec) {
+    this.#docker = docker;
+    this.#container = container;
+    this.id = container.id;
+    this.name = name;
+    this.#stream = stream;
+    this.#spec = spec;
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('error', () => {
+      // The connection breaking is seen as the container ending (below).
+    });
+    this.exited = new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+    }).then(() => this.#exitInfo());
+    void this.exited.then((info) => this.#failAll(info));
+  }
+
+  /** Creates, attaches and starts a container, resolving once its host has loaded the plugin. */
+  static async start(docker: Docker, spec: ContainerSpec, signal?: AbortSignal): Promise<PluginContainer> {
+    const name = `airlock-${spec.plugin}-${randomBytes(4).toString('hex')}`;
+    const container = await docker.createContainer({
+      name,
+      Image: spec.image,
+      User: spec.user,
+      WorkingDir: '/airlock/plugin',
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Labels: { [LABEL_MANAGED]: 'true', [LABEL_OWNER]: OWNER, [LABEL_PLUGIN]: spec.plugin, ...spec.labels },
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      OpenStdin: true,
+      StdinOnce: true,
+      Tty: false,
+      HostConfig: spec.hostConfig,
+    });
+    let pc: PluginContainer | undefined;
+    try {
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+      pc = new PluginContainer(docker, container, name, stream, spec);
+      const ready = new Promise<void>((resolve, reject) => {
+        pc!.#ready = { resolve, reject };
+      });
+      await container.start();
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => pc!.#ready?.reject(new AirlockError('aborted', `starting a container for ${spec.plugin} was aborted`));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await Promise.race([
+          ready,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new AirlockError('crash', `the container of ${spec.plugin} did not get ready within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      return pc;
+    } catch (e) {
+      if (pc !== undefined) await pc.kill();
+      else await container.remove({ force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Sends one request; resolves with its result. One call at a time. */
+  call(tool: string, input: unknown): Promise<ResultMessage> {
+    if (this.#pending !== undefined) return Promise.reject(new AirlockError('internal', `container ${this.name} is busy`));
+    const id = this.#nextId++;
+    const req: ContainerRequest = { id, tool, input };
+    return new Promise<ResultMessage>((resolve, reject) => {
+      this.#pending = { id, resolve, reject };
+      this.#stream.write(`${JSON.stringify(req)}\n`);
+    });
+  }
+
+  get killed(): boolean {
+    return this.#killed;
+  }
+
+  /** Kills and removes the container (idempotent); resolves when it is gone. */
+  async kill(): Promise<void> {
+    if (!this.#killed) {
+      this.#killed = true;
+      await this.#container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    }
+    await this.exited.catch(() => undefined);
+  }
+
+  /** Closes stdin (the host then exits by itself) and removes the container. */
+  async stop(): Promise<void> {
+    this.#stream.end();
+    const exited = await Promise.race([this.exited.then(() => true), new Promise<false>((r) => setTimeout(r, 2000, false))]);
+    if (!exited) await this.kill();
+    else await this.exited;
+  }
+
+  // ---- stdio: docker's multiplexed stream (8-byte frame headers) ----
+
+  #onData(chunk: Buffer): void {
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    while (this.#buf.length >= 8) {
+      const kind = this.#buf[0];
+      const size = this.#buf.readUInt32BE(4);
+      if (this.#buf.length < 8 + size) break;
+      const payload = this.#buf.subarray(8, 8 + size);
+      this.#buf = this.#buf.subarray(8 + size);
+      if (kind === 1) this.#onStdout(payload);
+      else if (kind === 2) this.#stderrTail = (this.#stderrTail + payload.toString('utf8')).slice(-STDERR_TAIL);
+    }
+  }
+
+  #onStdout(payload: Buffer): void {
+    let start = 0;
+    for (let nl = payload.indexOf(10, start); nl !== -1; nl = payload.indexOf(10, start)) {
+      const piece = payload.subarray(start, nl);
+      start = nl + 1;
+      if (this.#overflow) {
+        this.#overflow = false;
+        continue;
+      }
+      const line = this.#lineParts.length === 0 ? piece : Buffer.concat([...this.#lineParts, piece]);
+      this.#lineParts = [];
+      this.#lineBytes = 0;
+      this.#onLine(line.toString('utf8'));
+    }
+    if (start < payload.length && !this.#overflow) {
+      const rest = payload.subarray(start);
+      this.#lineBytes += rest.length;
+      if (this.#lineBytes > this.#spec.maxLineBytes) {
+        // The host bounds results and logs itself; a line this long means it could not.
+        this.#overflow = true;
+        this.#lineParts = [];
+        this.#lineBytes = 0;
+        this.#fail(new AirlockError('output-limit', `plugin ${this.#spec.plugin}: the container sent more than ${this.#spec.maxLineBytes} bytes in one message`));
+        void this.kill();
+      } else {
+        this.#lineParts.push(Buffer.from(rest));
+      }
+    }
+  }
+
+  #onLine(line: string): void {
+    const msg = parseContainerMessage(line);
+    if (msg === undefined) {
+      this.#fail(new AirlockError('crash', `plugin ${this.#spec.plugin}: the container sent a malformed message: ${line.slice(0, 200)}`));
+      void this.kill();
+      return;
+    }
+    if (msg.type === 'ready') {
+      this.#ready?.resolve();
+      this.#ready = undefined;
+    } else if (msg.type === 'fatal') {
+      const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
+      this.#fail(new AirlockError('plugin-error', `plugin ${this.#spec.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, { details: { pluginCode: msg.error.code } }));
+      void this.kill();
+    } else {
+      const p = this.#pending;
+      if (p === undefined || p.id !== msg.id) return;
+      this.#pending = undefined;
+      p.resolve(msg);
+    }
+  }
+
+  #fail(err: AirlockError): void {
+    this.#ready?.reject(err);
+    this.#ready = undefined;
+    const p = this.#pending;
+    this.#pending = undefined;
+    p?.reject(err);
+  }
+
+  async #exitInfo(): Promise<ExitInfo> {
+    let exitCode: number | undefined;
+    let oomKilled = false;
+    try {
+      const state = (await this.#container.inspect()).State;
+      // The stream can end a moment before the daemon records the exit.
+      if (state.Running) {
+        const w = (await this.#container.wait()) as { StatusCode?: number };
+        exitCode = w.StatusCode;
+        oomKilled = (await this.#container.inspect()).State.OOMKilled;
+      } else {
+        exitCode = state.ExitCode;
+        oomKilled = state.OOMKilled;
+      }
+    } catch {
+      // Already removed.
+    }
+    await this.#container.remove({ force: true }).catch(() => undefined);
+    return { exitCode, oomKilled, tail: this.#stderrTail };
+  }
+
+  #failAll(info: ExitInfo): void {
+    this.#fail(exitError(this.#spec.plugin, info, this.#killed));
+  }
+}
+
+/** What a container's end means for the call it was serving. */
+export function exitError(plugin: string, info: ExitInfo, killed: boolean): AirlockError {
+  const tail = info.tail.trim().split('\n').slice(-20).join('\n');
+  const details = { exitCode: info.exitCode, oomKilled: info.oomKilled, lastLines: tail };
+  if (info.oomKilled || /JavaScript heap out of memory|MemoryError/.test(info.tail)) {
+    return new AirlockError('memory-limit', `plugin ${plugin} went past its memory limit and was killed`, { details });
+  }
+  if (killed) return new AirlockError('crash', `plugin ${plugin}: its container was stopped`, { details });
+  return new AirlockError('crash', `plugin ${plugin}: its container exited (code ${info.exitCode ?? 'unknown'})${tail === '' ? '' : `; last lines:\n${tail}`}`, { details });
+}

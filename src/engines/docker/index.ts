@@ -1,0 +1,143 @@
+/**
+ * The Docker engine (Strategy B): node and python plugins in hardened
+ * containers. Per plugin: an image built from a generated Dockerfile and
+ * tagged by content hash (build.ts), container options derived from the
+ * Grants by the capabilities (options.ts), a pool of warm containers speaking
+ * JSON lines over stdio (pool.ts, container.ts), and for a network grant an
+ * internal network behind the egress proxy (network.ts).
+ */
+import Docker from 'dockerode';
+import { AirlockError } from '../../errors.ts';
+import type { Grants } from '../../grants/types.ts';
+import { loadPlugin } from '../../manifest/index.ts';
+import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
+import { buildImage, type BuildEvent } from './build.ts';
+import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
+import type { EgressDecision, Resolver } from './egress/index.ts';
+import { startEgress, type Egress } from './network.ts';
+import { CONTAINER_USER, dockerRunSpec } from './options.ts';
+import { removeOrphans } from './orphans.ts';
+import { ContainerPool } from './pool.ts';
+
+export { buildImage, prepareBuild, type BuildEvent } from './build.ts';
+export { DEFAULT_IMAGES, hostRegistryArgs, resolveDockerConfig } from './config.ts';
+export { CONTAINER_USER, dockerRunSpec, HARDENING } from './options.ts';
+export { removeOrphans } from './orphans.ts';
+
+export interface DockerEngineOptions extends DockerConfigOptions {
+  /** A client (default: dockerode's default, honouring DOCKER_HOST). */
+  docker?: Docker;
+  /** Remove what dead Airlock processes left behind, once, before the first load (default true). */
+  cleanupOrphans?: boolean;
+  /** Name resolution for the egress proxy (tests point names at local servers). */
+  egressResolve?: Resolver;
+  /** Every egress decision (allowed, refused, failed), e.g. for logs. */
+  onEgress?: (plugin: string, decision: EgressDecision) => void;
+}
+
+export interface DockerLoadOptions {
+  /** Image build progress (cached, steps, output, built). */
+  onProgress?: (event: BuildEvent) => void;
+  signal?: AbortSignal;
+  /** The manifest's `build:` section; default: read from the plugin's plugin.yaml. */
+  build?: { dependencies?: string; args?: Record<string, string> };
+}
+
+/** Limits the protocol stream: the largest result and logs, JSON-escaped (at most 6 bytes per byte), plus slack. */
+function maxLineBytes(grants: Grants): number {
+  return 6 * (grants.resources.outputBytes + grants.resources.logBytes) + 64 * 1024;
+}
+
+export class DockerEngine {
+  readonly #docker: Docker;
+  readonly #options: DockerEngineOptions;
+  #config: DockerBuildConfig | undefined;
+  #cleanup: Promise<unknown> | undefined;
+  readonly #plugins = new Set<EnginePlugin>();
+
+  constructor(options: DockerEngineOptions = {}) {
+    this.#docker = options.docker ?? new Docker();
+    this.#options = options;
+  }
+
+  get docker(): Docker {
+    return this.#docker;
+  }
+
+  get config(): DockerBuildConfig {
+    this.#config ??= resolveDockerConfig(this.#options);
+    return this.#config;
+  }
+
+  /** Builds (or finds) the plugin's image; what load() does first. */
+  async build(grants: Grants, options: DockerLoadOptions = {}): Promise<{ tag: string; built: boolean }> {
+    let build = options.build;
+    if (build === undefined) {
+      try {
+        build = loadPlugin(grants.plugin.dir).manifest.build;
+      } catch {
+        // No readable plugin.yaml (grants built directly): defaults.
+      }
+    }
+    return buildImage(this.#docker, grants, this.config, {
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(build === undefined ? {} : { build }),
+    });
+  }
+
+  async load(grants: Grants, options: DockerLoadOptions = {}): Promise<EnginePlugin> {
+    if (grants.plugin.runtime !== 'node' && grants.plugin.runtime !== 'python') {
+      throw new AirlockError('engine-unavailable', `the Docker engine runs node and python plugins; ${grants.plugin.name} is a ${grants.plugin.runtime} plugin`);
+    }
+    const spec = dockerRunSpec(grants);
+    if (spec.refusals.length > 0) {
+      throw new AirlockError('engine-unavailable', `the Docker engine cannot run ${grants.plugin.name} exactly as granted: ${spec.refusals.join('; ')}`, { details: { refusals: spec.refusals } });
+    }
+    if (this.#options.cleanupOrphans !== false) this.#cleanup ??= removeOrphans(this.#docker).catch(() => undefined);
+    await this.#cleanup;
+    const image = await this.build(grants, options);
+
+    let egress: Egress | undefined;
+    if (spec.egress !== undefined) {
+      const onEgress = this.#options.onEgress;
+      egress = await startEgress(this.#docker, grants.plugin.name, spec.egress, {
+        ...(this.#options.egressResolve === undefined ? {} : { resolve: this.#options.egressResolve }),
+        ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),
+      });
+    }
+    const pool = new ContainerPool(this.#docker, grants, {
+      image: image.tag,
+      plugin: grants.plugin.name,
+      hostConfig: egress === undefined ? spec.hostConfig : { ...spec.hostConfig, NetworkMode: egress.network },
+      env: { ...spec.env, ...(egress?.env ?? {}) },
+      user: CONTAINER_USER,
+      maxLineBytes: maxLineBytes(grants),
+    });
+    try {
+      await pool.start(options.signal);
+    } catch (e) {
+      await egress?.close();
+      throw e;
+    }
+    let closed: Promise<void> | undefined;
+    const plugin: EnginePlugin = {
+      call: (tool: string, input: string, callOptions?: CallOptions): Promise<CallResult> => pool.call(tool, input, callOptions),
+      close: () => {
+        closed ??= (async () => {
+          this.#plugins.delete(plugin);
+          await pool.close();
+          await egress?.close();
+        })();
+        return closed;
+      },
+    };
+    this.#plugins.add(plugin);
+    return plugin;
+  }
+
+  /** Closes every plugin loaded through this engine. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#plugins].map((p) => p.close()));
+  }
+}
