@@ -31,7 +31,8 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true });
+/** Ajv options shared by every tool's validators (the manifest schema compiled them the same way). */
+const AJV_OPTIONS = { strict: false, allErrors: true } as const;
 
 export function qualifiedName(plugin: string, tool: string): string {
   return `${plugin}_${tool}`;
@@ -44,13 +45,24 @@ export function toolInfo(plugin: string, tool: Tool, grants: Grants): ToolInfo {
     tool: tool.name,
     description: tool.description,
     inputSchema: tool.input,
-    annotations: {
-      readOnlyHint: !grants.filesystem.some((f) => f.access === 'read-write'),
-      openWorldHint: grants.network !== null,
-    },
+    annotations: annotationsFor(grants),
   };
   if (tool.output !== undefined) info.outputSchema = tool.output;
   return info;
+}
+
+/**
+ * MCP hints from what the plugin may actually touch. readOnlyHint only when
+ * nothing is writable: no read-write mount and no network (an outgoing request
+ * can change the world just as a file write can, so a networked tool is never
+ * advertised as read-only). openWorldHint exactly when network is granted.
+ */
+export function annotationsFor(grants: Grants): ToolInfo['annotations'] {
+  const network = grants.network !== null;
+  return {
+    readOnlyHint: !network && !grants.filesystem.some((f) => f.access === 'read-write'),
+    openWorldHint: network,
+  };
 }
 
 export function toOpenAITool(t: ToolInfo): OpenAITool {
@@ -61,12 +73,18 @@ export function toAnthropicTool(t: ToolInfo): AnthropicTool {
   return { name: t.name, description: t.description, input_schema: t.inputSchema };
 }
 
-/** Validators compiled once per tool (the manifest schema already checked they compile). */
+/**
+ * Validators compiled once per loaded tool (the manifest schema already
+ * checked they compile). Each tool gets its own Ajv: one shared instance
+ * refuses a second schema with the same `$id`, which is exactly what loading
+ * a plugin for two agents, or reloading it, would compile.
+ */
 export class ToolValidators {
   readonly input: ValidateFunction;
   readonly output: ValidateFunction | undefined;
 
   constructor(tool: Tool) {
+    const ajv = new Ajv(AJV_OPTIONS);
     this.input = ajv.compile(tool.input);
     this.output = tool.output === undefined ? undefined : ajv.compile(tool.output);
   }
@@ -74,25 +92,23 @@ export class ToolValidators {
   /** Throws `invalid-input` naming each field that does not match, before anything reaches a sandbox. */
   checkInput(name: string, input: unknown): void {
     if (!this.input(input)) {
-      throw new AirlockError('invalid-input', `input to ${name} does not match its schema: ${ajv.errorsText(this.input.errors, { dataVar: 'input' })}`, {
-        problems: toProblems(name, this.input.errors),
-      });
+      const problems = toProblems(name, this.input.errors, 'input');
+      throw new AirlockError('invalid-input', `input to ${name} does not match its schema: ${problems.map((p) => p.message).join('; ')}`, { problems });
     }
   }
 
   checkOutput(name: string, output: unknown): void {
     if (this.output !== undefined && !this.output(output)) {
-      throw new AirlockError('invalid-output', `result of ${name} does not match its output schema: ${ajv.errorsText(this.output.errors, { dataVar: 'output' })}`, {
-        problems: toProblems(name, this.output.errors),
-      });
+      const problems = toProblems(name, this.output.errors, 'output');
+      throw new AirlockError('invalid-output', `result of ${name} does not match its output schema: ${problems.map((p) => p.message).join('; ')}`, { problems });
     }
   }
 }
 
-function toProblems(name: string, errors: ErrorObject[] | null | undefined): Problem[] {
+function toProblems(name: string, errors: ErrorObject[] | null | undefined, what: 'input' | 'output'): Problem[] {
   return (errors ?? []).map((e) => ({
     file: name,
     path: e.instancePath.split('/').filter((s) => s !== '').join('.'),
-    message: `${e.instancePath === '' ? 'input' : e.instancePath} ${e.message ?? 'is invalid'}`,
+    message: `${e.instancePath === '' ? what : `${what}${e.instancePath.replaceAll('/', '.')}`} ${e.message ?? 'is invalid'}`,
   }));
 }

@@ -12,7 +12,7 @@ import { AirlockError, isAirlockError } from '../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy, policyFromObject, type Grants, type Policy, type PolicyInput } from '../grants/index.ts';
 import { loadPlugin, type LoadedManifest } from '../manifest/index.ts';
 import { didYouMean } from '../manifest/suggest.ts';
-import type { CallLogs, CallMetrics, EngineName, EnginePlugin } from '../engines/types.ts';
+import type { CallLogs, CallMetrics, CallResult, EngineName, EnginePlugin } from '../engines/types.ts';
 import { toAnthropicTool, toolInfo, toOpenAITool, ToolValidators, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { hashTree } from '../content-hash.ts';
 
@@ -132,6 +132,10 @@ export class PluginHost {
     return this.#default.reload(name);
   }
 
+  reloadAll(): Promise<string[]> {
+    return this.#default.reloadAll();
+  }
+
   plugins(): PluginSummary[] {
     return this.#default.plugins();
   }
@@ -179,7 +183,6 @@ export class PluginHost {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#agents.values(), this.#default].map((a) => a.close()));
-    this.#agents.clear();
     await this.#provider?.close();
   }
 
@@ -193,6 +196,11 @@ export class PluginHost {
   /** @internal */
   _env(): Record<string, string | undefined> | undefined {
     return this.#options.env;
+  }
+
+  /** @internal A closed agent gives its id back. */
+  _forget(agent: Agent): void {
+    if (this.#agents.get(agent.id) === agent) this.#agents.delete(agent.id);
   }
 
   /** @internal Opens (or shares) the warm pool for these grants. */
@@ -294,6 +302,13 @@ export class Agent {
     return true;
   }
 
+  /** Reloads every plugin whose folder changed; returns their names. */
+  async reloadAll(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const name of [...this.#plugins.keys()]) if (await this.reload(name)) changed.push(name);
+    return changed;
+  }
+
   plugins(): PluginSummary[] {
     return [...this.#plugins.values()].map(summary);
   }
@@ -314,32 +329,53 @@ export class Agent {
     this.#assertOpen();
     const started = performance.now();
     const { entry, tool } = this.#find(name);
+    // Nothing reaches a sandbox before the input matches the tool's schema.
     tool.validators.checkInput(name, input);
+    const { signal } = options;
+    if (signal?.aborted === true) throw aborted(name, signal);
     if (this.#queue.size >= this.#queueLimit) {
-      throw new AirlockError('overloaded', `agent ${this.id === '' ? '(host)' : JSON.stringify(this.id)} has ${this.#queue.size} calls waiting (limit ${this.#queueLimit}); retry later`);
+      throw new AirlockError('overloaded', `agent ${this.#label()} has ${this.#queue.size} calls waiting (limit ${this.#queueLimit}); retry later`, {
+        details: { agent: this.id, waiting: this.#queue.size, limit: this.#queueLimit },
+      });
     }
-    options.signal?.throwIfAborted?.();
+    // The caller's signal may take a call out of the agent's queue while it
+    // waits; once it runs, the engine owns the abort and the agent's slot
+    // stays taken until the engine has really stopped it (p-queue would free
+    // the slot at once, letting an agent that aborts and retries exceed its limit).
+    const waiting = new AbortController();
+    let running = false;
+    const onAbort = (): void => {
+      if (!running) waiting.abort(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     let waited = 0;
     const text = JSON.stringify(input);
-    let result;
+    let result: CallResult;
     try {
       result = await this.#queue.add(
         () => {
+          running = true;
           waited = performance.now() - started;
-          return entry.opened.instance.call(tool.info.tool, text, { signal: options.signal, timeoutMs: options.timeout });
+          return entry.opened.instance.call(tool.info.tool, text, { signal, timeoutMs: options.timeout });
         },
-        { signal: options.signal },
+        { signal: waiting.signal },
       );
     } catch (err) {
       if (isAirlockError(err)) throw err;
-      if (options.signal?.aborted === true) throw new AirlockError('aborted', `call to ${name} was aborted`, { cause: err });
+      // (Read again: the signal may have fired while the call ran.)
+      if (isAborted(signal)) throw aborted(name, signal, err);
       throw new AirlockError('internal', `call to ${name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     let value: unknown;
     try {
       value = JSON.parse(result.output);
     } catch (err) {
-      throw new AirlockError('invalid-output', `${name} returned text that is not JSON: ${JSON.stringify(result.output.slice(0, 80))}`, { cause: err });
+      throw new AirlockError('invalid-output', `${name} returned text that is not JSON: ${JSON.stringify(result.output.slice(0, 80))}`, {
+        cause: err,
+        details: { logs: result.logs },
+      });
     }
     tool.validators.checkOutput(name, value);
     return { value, output: result.output, logs: result.logs, metrics: { ...result.metrics, agentQueueMs: waited, totalMs: performance.now() - started } };
@@ -353,33 +389,46 @@ export class Agent {
     const keys = [...this.#plugins.values()].map((e) => e.key);
     this.#plugins.clear();
     await Promise.all(keys.map((k) => this.#host._release(k)));
+    this.#host._forget(this);
   }
 
   async #open(plugin: LoadedManifest): Promise<LoadedEntry> {
     const grants = computeGrants(plugin, this.#policy, { env: this.#host._env() });
     const preference = this.#host._preference(plugin.manifest.name);
-    const contentHash = await hashTree(plugin.dir);
+    // Dependency folders are the engines' business (builds ignore them too), and can be huge.
+    const contentHash = await hashTree(plugin.dir, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' });
     const { key, opened } = await this.#host._acquire(plugin, grants, preference, contentHash);
     const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
     return { plugin, grants, key, contentHash, opened, tools, preference };
   }
 
   #find(name: string): { entry: LoadedEntry; tool: { info: ToolInfo; validators: ToolValidators } } {
-    for (const entry of this.#plugins.values()) {
-      const prefix = `${entry.plugin.manifest.name}_`;
-      if (name.startsWith(prefix)) {
-        const tool = entry.tools.get(name.slice(prefix.length));
-        if (tool !== undefined) return { entry, tool };
-      }
-    }
+    // Plugin names have no "_" (DNS labels), so the first one splits plugin_tool.
+    const cut = name.indexOf('_');
+    const tool = cut <= 0 ? undefined : this.#plugins.get(name.slice(0, cut))?.tools.get(name.slice(cut + 1));
+    if (tool !== undefined) return { entry: this.#plugins.get(name.slice(0, cut)) as LoadedEntry, tool };
     const known = this.tools().map((t) => t.name);
     const guess = didYouMean(name, known);
-    throw new AirlockError('not-found', `no tool named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}${known.length === 0 ? ' (no plugins are loaded)' : ''}`);
+    throw new AirlockError('not-found', `no tool named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}${known.length === 0 ? ' (no plugins are loaded)' : ''}`, {
+      details: { tool: name },
+    });
+  }
+
+  #label(): string {
+    return this.id === '' ? '(host)' : JSON.stringify(this.id);
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new AirlockError('aborted', `agent ${JSON.stringify(this.id)} is closed`);
   }
+}
+
+function isAborted(signal: AbortSignal | undefined): signal is AbortSignal {
+  return signal?.aborted === true;
+}
+
+function aborted(name: string, signal: AbortSignal, cause?: unknown): AirlockError {
+  return new AirlockError('aborted', `call to ${name} was aborted${signal.reason instanceof Error ? `: ${signal.reason.message}` : ''}`, { cause: cause ?? signal.reason });
 }
 
 function summary(e: LoadedEntry): PluginSummary {
