@@ -4,15 +4,16 @@
  * called directly in this thread). Prints a Markdown table. Not a test:
  * figures depend on the machine.
  *
- * Component: the C echo fixture when present (fixtures/plugins/c-echo,
- * built by W1's fixture script), else the engine's own C test guest
- * (test/engines/wasm/guest), which is the same kind of component.
+ * Component: the C echo fixture (fixtures/plugins/echo-c), built by
+ * buildPlugin (cached) and transpiled by the engine's own transpile step.
  */
+import { pathToFileURL } from 'node:url';
 import { WasmEngine, createInstance, runCall, type InstantiateFn } from '../../src/engines/wasm/index.ts';
 import { prepareCoreModule } from '../../src/capabilities/index.ts';
 import { Wasm, type WasmModule } from '../../src/engines/wasm/wasm-api.ts';
+import { transpileComponent } from '../../src/engines/wasm/transpile.ts';
+import { fixtureComponent } from '../../src/build/fixtures.ts';
 import { makeGrants } from '../helpers/grants.ts';
-import { buildTestGuest, testTranspile } from '../engines/wasm/helpers.ts';
 
 const INPUT = '{"message":"hello"}';
 const N = Number(process.env.BENCH_N ?? 20_000);
@@ -24,14 +25,14 @@ function pct(samples: number[], p: number): number {
 }
 const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
 
-const component = await buildTestGuest();
-const transpiled = await testTranspile(component);
+const component = await fixtureComponent('echo-c');
+const transpiled = await transpileComponent(component);
 
 // ---- in-thread baseline ----
 const grants = makeGrants();
 const modules: Record<string, WasmModule> = {};
 for (const [n, b] of Object.entries(transpiled.modules)) modules[n] = await Wasm.compile(prepareCoreModule(grants, b, n));
-const { instantiate } = (await import(transpiled.glue)) as { instantiate: InstantiateFn };
+const { instantiate } = (await import(pathToFileURL(transpiled.glue).href)) as { instantiate: InstantiateFn };
 const inst = createInstance(instantiate, modules, grants);
 const inThread: number[] = [];
 for (let i = 0; i < N; i++) {
@@ -69,7 +70,7 @@ const spin = {
   ...(process.env.BENCH_WORKER_SPIN === undefined ? {} : { workerSpinMicros: Number(process.env.BENCH_WORKER_SPIN) }),
 };
 const LANES = Number(process.env.BENCH_LANES ?? 2);
-const engine = new WasmEngine({ transpile: testTranspile, ...spin });
+const engine = new WasmEngine(spin);
 
 async function sequential(g: ReturnType<typeof makeGrants>, n: number): Promise<number[]> {
   const plugin = await engine.load(g, component);
