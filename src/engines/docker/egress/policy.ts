@@ -210,7 +210,10 @@ const RANGE_NAMES: Record<string, string> = {
 
 /**
  * Second check, after resolving `target.host` once: may the proxy connect to
- * every one of `addresses`? Returns them canonicalised, in the resolver's order.
+ * every one of `addresses`? Returns them canonicalised, in the resolver's
+ * order, and the proxy connects to exactly these strings: whatever ipaddr.js
+ * made of an odd spelling (it reads `::1.2.3.4` as IPv4-mapped, for one) is
+ * both what was classified and what is dialled.
  */
 export function checkAddresses(
   rules: readonly Rule[],

@@ -49,7 +49,7 @@ export interface EgressProxy {
   close(): Promise<void>;
 }
 
-/** `connect`: a CONNECT tunnel; `http`: an absolute-form HTTP request; `unknown`: the request could not be read. */
+/** `connect`: a CONNECT tunnel; `http`: an absolute-form HTTP request. Refusals use `unknown` when the request could not be read at all. */
 export type EgressKind = 'connect' | 'http';
 
 /** Refusals: the proxy would not forward this. */
