@@ -1,5 +1,5 @@
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { cli } from '../helpers/cli.ts';
@@ -52,4 +52,85 @@ test('schema: prints a JSON Schema that ajv compiles, for plugin.yaml and for th
   const manifest = JSON.parse((await cli(['schema'])).stdout) as { properties: Record<string, { description?: string }>; additionalProperties: boolean };
   t.false(manifest.additionalProperties, 'unknown fields are rejected by the JSON Schema too');
   t.truthy(manifest.properties.entry?.description);
+});
+
+// ---- engine selection (issue 5): which engine and why, and forcing one ----
+
+const plugins = new URL('../../fixtures/plugins/', import.meta.url).pathname;
+
+/** Runs `fn` with env vars set (restored after); tests using it are serial. */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** A stand-in wasmtime that only answers --version: the selector needs its probe, not a run. */
+function fakeWasmtime(): string {
+  const dir = tempDir();
+  const bin = join(dir, 'wasmtime');
+  writeFileSync(bin, '#!/bin/sh\necho "wasmtime 48.0.8 (fake for tests)"\n', { mode: 0o755 });
+  return bin;
+}
+
+test.serial('inspect: a wasm plugin runs on the worker engine, and says why', async (t) => {
+  const run = await cli(['inspect', join(plugins, 'third-party')]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /engine {5}wasm \(the worker engine has the lowest latency for components; engine: auto\)/);
+  const json = JSON.parse((await cli(['inspect', join(plugins, 'third-party'), '--json'])).stdout) as { engine: { engine: string; reason: string; choice: string } };
+  t.like(json.engine, { engine: 'wasm', choice: 'auto' });
+});
+
+test.serial('inspect --engine wasmtime: forcing a missing engine is engine-unavailable with the install hint', async (t) => {
+  const run = await withEnv({ AIRLOCK_WASMTIME: join(tempDir(), 'no-such-wasmtime') }, () => cli(['inspect', join(plugins, 'third-party'), '--engine', 'wasmtime']));
+  t.is(run.code, 1);
+  t.regex(run.stderr, /engine-unavailable: plugin third-party is configured with engine: wasmtime .*the wasmtime engine is unavailable/);
+  t.regex(run.stderr, /install the wasmtime CLI: `\.ci\/install-wasmtime\.sh`/);
+});
+
+test.serial('inspect --engine wasmtime: an available wasmtime runs the plugin; a read-only grant falls back to the worker engine, with the reason', async (t) => {
+  const bin = fakeWasmtime();
+  const forced = await withEnv({ AIRLOCK_WASMTIME: bin }, () => cli(['inspect', join(plugins, 'third-party'), '--engine', 'wasmtime']));
+  t.is(forced.code, 0, forced.stderr);
+  t.regex(forced.stdout, /engine {5}wasmtime \(plugin third-party is configured with engine: wasmtime/);
+  t.regex(forced.stdout, /fallback wasm: if wasmtime refuses the component/);
+
+  const dir = tempDir();
+  writeFileSync(join(dir, 'plugin.wasm'), readFileSync(join(plugins, 'third-party', 'plugin.wasm')));
+  mkdirSync(join(dir, 'data'));
+  const plugin = writePlugin(manifestObject({ name: 'reader', runtime: 'wasm', entry: 'plugin.wasm', permissions: { filesystem: [{ path: 'data', mount: '/data' }] } }), {}, dir);
+  writeFileSync(join(dir, 'policy.yaml'), `filesystem:\n  - path: ${dir}\n`);
+  const ro = await withEnv({ AIRLOCK_WASMTIME: bin }, () => cli(['inspect', plugin.dir, '--engine', 'wasmtime', '--policy', join(dir, 'policy.yaml')]));
+  t.is(ro.code, 0, ro.stderr);
+  t.regex(ro.stdout, /engine {5}wasm \(wasmtime was configured but refuses this plugin's grants \(filesystem: .* read-only .*wasmtime#9608/);
+  t.regex(ro.stdout, /passed over wasmtime: refuses this plugin/);
+});
+
+test.serial('inspect: a node/python plugin needs Docker; forcing it without Docker is engine-unavailable with the install hint', async (t) => {
+  const env = { DOCKER_HOST: `unix://${join(tempDir(), 'no-docker.sock')}` };
+  const auto = await withEnv(env, () => cli(['inspect', join(fixtures, 'valid', 'python-detected')]));
+  t.is(auto.code, 0, auto.stderr);
+  t.regex(auto.stdout, /engine {5}none: engine-unavailable: python plugin py-detected needs Docker/);
+  const forced = await withEnv(env, () => cli(['inspect', join(fixtures, 'valid', 'python-detected'), '--engine', 'docker']));
+  t.is(forced.code, 1);
+  t.regex(forced.stderr, /engine-unavailable: .*the docker engine is unavailable.*install Docker and start its daemon/);
+});
+
+test.serial('inspect --engine docker on a wasm plugin is engine-unavailable: Docker runs node and python plugins', async (t) => {
+  const run = await cli(['inspect', join(plugins, 'third-party'), '--engine', 'docker']);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /engine-unavailable: .*Docker runs node and python plugins; third-party is a wasm plugin/);
+});
+
+test('inspect --engine rejects an unknown engine name', async (t) => {
+  const run = await cli(['inspect', join(plugins, 'third-party'), '--engine', 'podman']);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /--engine must be auto or one of wasm, wasmtime, docker/);
 });

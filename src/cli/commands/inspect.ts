@@ -1,32 +1,52 @@
 import { parseArgs } from 'node:util';
+import { probeEngines } from '../../engines/probe.ts';
+import { ENGINE_NAMES } from '../../engines/types.ts';
+import { AirlockError, isAirlockError } from '../../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy, type Grants } from '../../grants/index.ts';
+import type { EnginePreference } from '../../host/index.ts';
+import { planSelection } from '../../host/provider.ts';
+import type { Selection } from '../../selector/index.ts';
 import { formatHostPattern, formatDuration, formatSize, loadPlugin } from '../../manifest/index.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: "Show a plugin's tools, runtime and effective grants",
-  help: `Usage: airlock inspect <plugin-dir> [--policy policy.yaml] [--json]
+  summary: "Show a plugin's tools, runtime, engine and effective grants",
+  help: `Usage: airlock inspect <plugin-dir> [--policy policy.yaml] [--engine name] [--json]
 
-Shows the plugin's tools, its runtime and why, and the grants it gets under
+Shows the plugin's tools, its runtime and why, the engine that would run it
+and why (engines passed over, and fallbacks), and the grants it gets under
 the host policy (the default policy when --policy is not given): or, when the
 plugin asks for more than the policy allows, each refused permission.
+A wasm entry given as source is built first (cached), as \`airlock call\` would.
 
 Options:
   --policy <file>  host policy YAML (see \`airlock schema --policy\`)
+  --engine <name>  auto (default), ${ENGINE_NAMES.join(', ')}: the engine choice to plan with
   --json           print as JSON
   -h, --help       show this help
 
-Exit status: 0 when the plugin is valid and every permission it asks for is granted, else 1.`,
+Exit status: 0 when the plugin is valid and every permission it asks for is
+granted, else 1; with --engine, 1 also when that engine cannot run it here
+(engine-unavailable, with how to install it). With auto, an engine problem
+is shown on the engine line.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, policy: { type: 'string' } } });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, policy: { type: 'string' }, engine: { type: 'string' } },
+    });
     if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock inspect ./my-plugin`');
+    const preference = (values.engine ?? 'auto') as EnginePreference;
+    if (preference !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(preference)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
     const plugin = loadPlugin(positionals[0]!);
     const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(values.policy);
     const grants = computeGrants(plugin, policy);
     const m = plugin.manifest;
+    const engine = await planEngine(grants, preference);
     if (values.json === true) {
-      io.stdout(`${JSON.stringify({ name: m.name, version: m.version, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, tools: m.tools, grants }, null, 2)}\n`);
+      const engineJson = 'error' in engine ? { error: engine.error.toJSON() } : { ...engine.selection, ...(engine.component === undefined ? {} : { component: engine.component }) };
+      io.stdout(`${JSON.stringify({ name: m.name, version: m.version, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, engine: engineJson, tools: m.tools, grants }, null, 2)}\n`);
       return 0;
     }
     const out: string[] = [];
@@ -34,6 +54,7 @@ Exit status: 0 when the plugin is valid and every permission it asks for is gran
     out.push(`  manifest   ${displayPath(io, plugin.file)}`);
     out.push(`  runtime    ${plugin.runtime} (${plugin.runtimeReason})`);
     out.push(`  entry      ${m.entry}`);
+    out.push(...describeEngine(engine).map((l, i) => (i === 0 ? `  engine     ${l}` : `             ${l}`)));
     out.push('  tools');
     const width = Math.max(...m.tools.map((t) => t.name.length));
     for (const t of m.tools) out.push(`    ${t.name.padEnd(width)}  ${t.description}`);
@@ -43,6 +64,35 @@ Exit status: 0 when the plugin is valid and every permission it asks for is gran
     return 0;
   },
 };
+
+type PlannedEngine = { selection: Selection; component: string | undefined } | { error: AirlockError };
+
+/**
+ * The selector's choice for these grants, probing the engines here. With an
+ * explicit --engine, an engine that cannot run the plugin is the command's
+ * error (engine-unavailable with the install hint); with auto, the problem
+ * is shown in the engine line instead (inspect still describes the plugin).
+ */
+async function planEngine(grants: Grants, preference: EnginePreference): Promise<PlannedEngine> {
+  try {
+    const { selection, component } = await planSelection(grants, preference, await probeEngines());
+    return { selection, component };
+  } catch (e) {
+    if (preference !== 'auto' || !isAirlockError(e)) throw e;
+    return { error: e };
+  }
+}
+
+export function describeEngine(engine: PlannedEngine): string[] {
+  if ('error' in engine) return [`none: ${engine.error.code}: ${engine.error.message}`];
+  const s = engine.selection;
+  const from = s.choice === 'auto' ? 'engine: auto' : `engine: ${s.choice} (${s.choiceSource})`;
+  return [
+    `${s.engine} (${s.reason}; ${from})`,
+    ...s.fallbacks.map((f) => `fallback ${f.engine}: ${f.reason}`),
+    ...s.skipped.map((f) => `passed over ${f.engine}: ${f.reason}`),
+  ];
+}
 
 export function describeGrants(g: Grants): string[] {
   const r = g.resources;
