@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import test from 'ava';
 import { startEgressProxy } from '../../../../src/engines/docker/egress/index.ts';
@@ -331,4 +332,26 @@ test('listening errors reject startEgressProxy; bad options throw naming the fie
   await t.throwsAsync(startEgressProxy({ allow: [{ host: '', wildcard: false }] }), { message: /allow\[0\]\.host/ });
   await t.throwsAsync(startEgressProxy({ allow: [], limits: { maxConnections: 0 } }), { message: /limits\.maxConnections/ });
   t.regex(proxy.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+});
+
+test('Expect: 100-continue is decided first: a refused request gets no 100, an allowed one gets the destination\'s', async (t) => {
+  const upstream = await httpServer(t);
+  const proxy = await proxyFor(t, { allow: [loopback(upstream.port)] });
+  const post = async (url: string): Promise<{ continued: boolean; status: number; body: string }> => {
+    const req = http.request({ host: LOOP, port: proxy.address.port, method: 'POST', path: url, headers: { Host: new URL(url).host, Expect: '100-continue', 'Content-Length': '4' }, agent: false });
+    let continued = false;
+    req.on('continue', () => {
+      continued = true;
+      req.end('body');
+    });
+    req.flushHeaders();
+    const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+    let body = '';
+    for await (const chunk of res) body += String(chunk);
+    return { continued, status: res.statusCode ?? 0, body };
+  };
+  t.deepEqual(await post(`http://${LOOP}:${upstream.port}/up`), { continued: true, status: 200, body: 'hello POST /up body' });
+  const refused = await post(`http://${LOOP}:${upstream.port + 1}/up`);
+  t.like(refused, { continued: false, status: 403 });
+  t.deepEqual(proxy.decisions.map((d) => d.decision), ['allowed', 'refused']);
 });
