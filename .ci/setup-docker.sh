@@ -10,7 +10,8 @@
 #  3. Prints the env lines that point the engine at them (also written to $cache/docker-base/env).
 #
 # Real users need none of this: the engine's defaults are node:24-bookworm-slim and python:3.11-slim-bookworm.
-# Usage: sudo .ci/setup-docker.sh        then:  eval "$(.ci/setup-docker.sh --env)"  (prints only the env lines)
+# Usage: eval "$(.ci/setup-docker.sh)"   (as root, or with sudo available; stdout carries only the env lines)
+#        eval "$(.ci/setup-docker.sh --env)"   prints the env lines without checking anything
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,8 @@ env_lines() {
   if [ -f "$ca_bundle" ]; then echo "export AIRLOCK_EXTRA_CA=$ca_bundle"; fi
 }
 if [ "${1:-}" = "--env" ]; then env_lines; exit 0; fi
+# Only the env lines go to stdout (callers eval them); everything else, tools included, to stderr.
+exec 3>&1 1>&2
 
 say() { echo "setup-docker: $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -104,4 +107,5 @@ fi
 
 # ---- 3. env ---------------------------------------------------------------------------------------------
 mkdir -p "$cache"
-env_lines | tee "$cache/env"
+env_lines > "$cache/env"
+env_lines >&3

@@ -67,9 +67,12 @@ function takeLogs() {
 }
 
 function errorOf(e) {
-  const message = e instanceof Error ? e.message : String(e);
-  const code = e !== null && typeof e === 'object' && typeof e.code === 'string' && e.code !== '' ? e.code : 'plugin-error';
-  return { code, message };
+  const isObj = (v) => v !== null && typeof v === 'object';
+  const codeOf = (v) => (isObj(v) && typeof v.code === 'string' && v.code !== '' ? v.code : undefined);
+  let message = e instanceof Error ? e.message : String(e);
+  // fetch() and friends hide the reason (ECONNREFUSED, a proxy's 403) in `cause`.
+  if (e instanceof Error && isObj(e.cause) && typeof e.cause.message === 'string') message += `: ${e.cause.message}`;
+  return { code: codeOf(e) ?? (e instanceof Error ? codeOf(e.cause) : undefined) ?? 'plugin-error', message };
 }
 
 // The tools: named exports (ESM), else properties of module.exports (CommonJS, which import() exposes

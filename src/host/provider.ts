@@ -9,6 +9,7 @@
 import { buildPlugin } from '../build/index.ts';
 import { probeEngines, type EngineProbe } from '../engines/probe.ts';
 import type { EngineName, EnginePlugin } from '../engines/types.ts';
+import type { DockerEngine } from '../engines/docker/index.ts';
 import type { WasmEngine } from '../engines/wasm/index.ts';
 import type { WasmtimeEngine } from '../engines/wasmtime/index.ts';
 import { AirlockError } from '../errors.ts';
@@ -85,6 +86,7 @@ class DefaultProvider implements EngineProvider {
   #probes: Promise<Record<EngineName, EngineProbe>> | undefined;
   #wasm: Promise<WasmEngine> | undefined;
   #wasmtime: Promise<WasmtimeEngine> | undefined;
+  #docker: Promise<DockerEngine> | undefined;
 
   constructor(options: ProviderOptions) {
     this.#options = options;
@@ -105,8 +107,15 @@ class DefaultProvider implements EngineProvider {
 
   async #load(engine: EngineName, grants: Grants, component: string | undefined): Promise<EnginePlugin> {
     if (engine === 'docker') {
-      // Wired in by the Docker engine (issue 4).
-      throw new AirlockError('engine-unavailable', `${grants.plugin.name}: the Docker engine is not available in this build`);
+      this.#docker ??= import('../engines/docker/index.ts').then((m) => new m.DockerEngine());
+      const docker = await this.#docker;
+      const onEvent = this.#options.onEvent;
+      return docker.load(grants, {
+        onProgress: (e) => {
+          const message = e.type === 'step' ? e.step : e.type === 'output' ? e.text.trimEnd() : e.type === 'pull' ? e.message : e.type === 'cached' ? `image ${e.tag} is up to date` : `built ${e.tag} in ${(e.ms / 1000).toFixed(1)} s`;
+          if (message !== '') onEvent?.({ type: 'build', plugin: grants.plugin.name, engine: 'docker', message });
+        },
+      });
     }
     if (component === undefined) throw new AirlockError('internal', `the ${engine} engine was selected for ${grants.plugin.name} without a component`);
     if (engine === 'wasm') {
@@ -118,7 +127,7 @@ class DefaultProvider implements EngineProvider {
   }
 
   async close(): Promise<void> {
-    const engines = await Promise.all([this.#wasm, this.#wasmtime]);
+    const engines = await Promise.all([this.#wasm, this.#wasmtime, this.#docker]);
     await Promise.all(engines.map((e) => e?.close()));
   }
 }

@@ -74,7 +74,11 @@ export class PluginContainer {
     this.exited = new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('close', resolve);
-    }).then(() => this.#exitInfo());
+    }).then(() => {
+      // The daemon ends its side when the container exits; close ours so the socket does not linger.
+      stream.destroy();
+      return this.#exitInfo();
+    });
     void this.exited.then((info) => this.#failAll(info));
   }
 
@@ -153,9 +157,10 @@ export class PluginContainer {
   /** Closes stdin (the host then exits by itself) and removes the container. */
   async stop(): Promise<void> {
     this.#stream.end();
-    const exited = await Promise.race([this.exited.then(() => true), new Promise<false>((r) => setTimeout(r, 2000, false))]);
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([this.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(r, 2000, false)))]);
+    clearTimeout(timer);
     if (!exited) await this.kill();
-    else await this.exited;
   }
 
   // ---- stdio: docker's multiplexed stream (8-byte frame headers) ----

@@ -6,6 +6,7 @@
  * JSON lines over stdio (pool.ts, container.ts), and for a network grant an
  * internal network behind the egress proxy (network.ts).
  */
+import { Agent } from 'node:http';
 import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
@@ -56,7 +57,9 @@ export class DockerEngine {
   readonly #plugins = new Set<EnginePlugin>();
 
   constructor(options: DockerEngineOptions = {}) {
-    this.#docker = options.docker ?? new Docker();
+    // No keep-alive: idle pooled sockets to the daemon would keep a finished CLI process alive for seconds.
+    // (docker-modem takes `agent`; @types/dockerode does not list it.)
+    this.#docker = options.docker ?? new Docker({ agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
     this.#options = options;
   }
 

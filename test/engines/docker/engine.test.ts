@@ -1,0 +1,177 @@
+/**
+ * The Docker engine end to end against a real daemon: plugins with npm and
+ * PyPI dependencies, a filesystem grant, cached builds, pooled and per-call
+ * isolation, timeouts and aborts.
+ */
+import test from 'ava';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAirlockError } from '../../../src/errors.ts';
+
+import type { BuildEvent } from '../../../src/engines/docker/index.ts';
+import { manifestObject, tempDir, writePlugin } from '../../helpers/plugin.ts';
+import { DOCKER, FIXTURES, engine, grantsFor } from './helpers.ts';
+
+const t = DOCKER ? test : test.skip;
+const docker = engine();
+test.after.always(() => docker.close());
+
+t('a node plugin with an npm dependency answers, with its prints in the call logs', async (t) => {
+  const p = await docker.load(grantsFor('node-deps'));
+  const r = await p.call('duration', JSON.stringify({ text: '2h' }));
+  t.deepEqual(JSON.parse(r.output), { ms: 7_200_000 });
+  t.is(r.logs.stdout, 'parsing 2h\n');
+  t.is(r.logs.stderr, '');
+  t.is(r.metrics.engine, 'docker');
+  const echo = await p.call('echo', JSON.stringify({ nested: { list: [1, 'two', null] }, text: 'line\nbreak "quoted" ✓' }));
+  t.deepEqual(JSON.parse(echo.output), { nested: { list: [1, 'two', null] }, text: 'line\nbreak "quoted" ✓' });
+  const err = await t.throwsAsync(p.call('fail', '{}'));
+  t.true(isAirlockError(err, 'plugin-error'));
+  t.is((isAirlockError(err) ? err.details.pluginCode : undefined), 'E_ATLANTIS');
+  t.regex(err!.message, /no forecast for Atlantis/);
+  const missing = await t.throwsAsync(p.call('nope', '{}'));
+  t.true(isAirlockError(missing, 'not-found'));
+  await p.close();
+});
+
+t('a python plugin with a PyPI dependency answers (sync and async tools)', async (t) => {
+  const p = await docker.load(grantsFor('python-deps'));
+  const r = await p.call('size', JSON.stringify({ bytes: 1_000_000 }));
+  t.deepEqual(JSON.parse(r.output), { text: '1.0 MB' });
+  t.is(r.logs.stdout, 'sizing 1000000\n');
+  const echo = await p.call('echo', JSON.stringify({ a: [1, 2, { b: 'ü' }] }));
+  t.deepEqual(JSON.parse(echo.output), { a: [1, 2, { b: 'ü' }] });
+  await p.close();
+});
+
+t('a python plugin reads its granted folder and cannot write to a read grant', async (t) => {
+  const p = await docker.load(grantsFor('python-fs', { filesystem: [{ path: join(FIXTURES, 'python-fs/data'), access: 'read' }] }));
+  t.deepEqual(JSON.parse((await p.call('read', JSON.stringify({ path: '/data/hello.txt' }))).output), { text: 'hello from the host\n' });
+  t.deepEqual(JSON.parse((await p.call('list', JSON.stringify({ path: '/data' }))).output), { names: ['hello.txt'] });
+  const err = await t.throwsAsync(p.call('write', JSON.stringify({ path: '/data/new.txt', text: 'x' })));
+  t.true(isAirlockError(err, 'plugin-error'));
+  t.is((isAirlockError(err) ? err.details.pluginCode : undefined), 'EROFS');
+  await p.close();
+});
+
+t('a read-write grant is writable and the write lands on the host', async (t) => {
+  const data = tempDir();
+  // The container's user is 10001, not the host user that owns the folder.
+  chmodSync(data, 0o777);
+  const plugin = writePlugin(
+    manifestObject({
+      name: 'python-rw',
+      tools: [{ name: 'write', description: 'w', input: { type: 'object' } }],
+      permissions: { filesystem: [{ path: data, mount: '/out', access: 'read-write' }] },
+    }),
+    { 'main.py': 'def write(input):\n    open("/out/result.txt", "w").write(input["text"])\n    return "ok"\n' },
+  );
+  const p = await docker.load(grantsFor(plugin.dir, { filesystem: [{ path: data, access: 'read-write' }] }));
+  t.is((await p.call('write', JSON.stringify({ text: 'from the container' }))).output, '"ok"');
+  const { readFileSync } = await import('node:fs');
+  t.is(readFileSync(join(data, 'result.txt'), 'utf8'), 'from the container');
+  await p.close();
+});
+
+t('an unchanged plugin is not rebuilt; a changed file gives a new image', async (t) => {
+  const dir = tempDir();
+  writePlugin(manifestObject({ name: 'python-rebuild', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), { 'main.py': 'def v(input):\n    return 1\n' }, dir);
+  const grants = grantsFor(dir);
+  const first = await docker.build(grants);
+  const events: BuildEvent[] = [];
+  const second = await docker.build(grants, { onProgress: (e) => events.push(e) });
+  t.is(second.tag, first.tag);
+  t.false(second.built);
+  t.deepEqual(events, [{ type: 'cached', tag: first.tag }]);
+  writeFileSync(join(dir, 'main.py'), 'def v(input):\n    return 2\n');
+  const third = await docker.build(grants);
+  t.not(third.tag, first.tag);
+  t.true(third.built);
+  // Files an ignore file leaves out do not count.
+  writeFileSync(join(dir, '.airlockignore'), 'notes.txt\n');
+  const withIgnore = await docker.build(grants);
+  writeFileSync(join(dir, 'notes.txt'), 'scratch');
+  const after = await docker.build(grants);
+  t.is(after.tag, withIgnore.tag);
+  t.false(after.built);
+});
+
+t('a failed build names the failing step and shows its output', async (t) => {
+  const plugin = writePlugin(manifestObject({ name: 'python-badreq' }), { 'main.py': '', 'requirements.txt': 'this-is-not a valid requirement ===\n' });
+  const err = await t.throwsAsync(docker.build(grantsFor(plugin.dir)));
+  t.true(isAirlockError(err, 'build-failed'));
+  t.regex(err!.message, /failed at step `RUN .*pip install/);
+  t.regex(err!.message, /output of that step/);
+  t.regex(err!.message, /(Invalid requirement|ERROR)/i);
+});
+
+function counterPlugin(isolation: 'pooled' | 'per-call'): string {
+  return writePlugin(
+    manifestObject({ name: `python-counter-${isolation}`, isolation, tools: [{ name: 'count', description: 'c', input: { type: 'object' } }] }),
+    { 'main.py': 'n = 0\n\ndef count(input):\n    global n\n    n += 1\n    return n\n' },
+  ).dir;
+}
+
+t('pooled containers keep state between calls; per-call isolation gives a fresh container per call', async (t) => {
+  const pooled = await docker.load(grantsFor(counterPlugin('pooled')));
+  t.is((await pooled.call('count', '{}')).output, '1');
+  t.is((await pooled.call('count', '{}')).output, '2');
+  await pooled.close();
+  const fresh = await docker.load(grantsFor(counterPlugin('per-call')));
+  t.is((await fresh.call('count', '{}')).output, '1');
+  t.is((await fresh.call('count', '{}')).output, '1');
+  await fresh.close();
+});
+
+function sleeper(): string {
+  return writePlugin(
+    manifestObject({
+      name: 'node-sleeper',
+      runtime: 'node',
+      entry: 'index.mjs',
+      resources: { timeout: '60s' },
+      tools: [
+        { name: 'hang', description: 'h', input: { type: 'object' } },
+        { name: 'ping', description: 'p', input: { type: 'object' } },
+      ],
+    }),
+    { 'index.mjs': 'export function hang() { return new Promise(() => setInterval(() => {}, 1000)); }\nexport const ping = () => "pong";\n' },
+  ).dir;
+}
+
+t('a timeout stops the call, and a fresh container serves the next one', async (t) => {
+  const p = await docker.load(grantsFor(sleeper()));
+  const err = await t.throwsAsync(p.call('hang', '{}', { timeoutMs: 300 }));
+  t.true(isAirlockError(err, 'timeout'));
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
+
+t('an abort dequeues a waiting call and stops a running one', async (t) => {
+  const p = await docker.load(grantsFor(sleeper()));
+  const running = new AbortController();
+  const queued = new AbortController();
+  const first = p.call('hang', '{}', { signal: running.signal });
+  const second = p.call('ping', '{}', { signal: queued.signal });
+  queued.abort();
+  const e2 = await t.throwsAsync(second);
+  t.true(isAirlockError(e2, 'aborted'));
+  running.abort();
+  const e1 = await t.throwsAsync(first);
+  t.true(isAirlockError(e1, 'aborted'));
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
+
+t('a full queue answers overloaded', async (t) => {
+  const p = await docker.load({ ...grantsFor(sleeper()), resources: { ...grantsFor(sleeper()).resources, queue: 1 } });
+  const stop = new AbortController();
+  const busy = p.call('hang', '{}', { signal: stop.signal });
+  const waiting = p.call('ping', '{}');
+  const err = await t.throwsAsync(p.call('ping', '{}'));
+  t.true(isAirlockError(err, 'overloaded'));
+  stop.abort();
+  await t.throwsAsync(busy);
+  t.is((await waiting).output, '"pong"');
+  await p.close();
+});
