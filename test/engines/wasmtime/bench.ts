@@ -1,16 +1,16 @@
 /**
  * Per-call latency of the wasmtime CLI engine (one process per call, on the
- * precompiled .cwasm) for the echo tool of ./fixture/probe.c. Not a test:
+ * precompiled .cwasm) for the echo tool of fixtures/plugins/echo-c. Not a test:
  *   node test/engines/wasmtime/bench.ts [calls=200]
  */
 import { WasmtimeEngine } from '../../../src/engines/wasmtime/index.ts';
 import { makeGrants } from '../../helpers/grants.ts';
-import { buildProbeComponent } from './fixture/build.ts';
+import { fixtureComponent } from '../../../src/build/fixtures.ts';
 
 const calls = Number(process.argv[2] ?? 200);
-const component = await buildProbeComponent();
+const component = await fixtureComponent('echo-c');
 const engine = new WasmtimeEngine();
-const grants = makeGrants({ plugin: { name: 'probe', entry: component }, resources: { concurrency: 2, queue: 1000 } });
+const grants = makeGrants({ plugin: { name: 'echo-c', entry: component }, resources: { concurrency: 2, queue: 1000 } });
 const t0 = performance.now();
 const plugin = await engine.load(grants, component);
 const loadMs = performance.now() - t0;

@@ -1,27 +1,31 @@
 /**
- * The wasmtime engine against the real CLI, on a small C component
- * (./fixture/probe.c). Skips loudly without wasmtime; fails in CI
- * (AIRLOCK_REQUIRE_WASMTIME=1).
+ * The wasmtime engine against the real CLI, on the fixtures in
+ * fixtures/plugins. What every engine must do alike (limits, hostile
+ * fixtures, grants) is in test/conformance; this file covers what is this
+ * engine's own: the .cwasm cache, parsing the CLI's printed result, killing
+ * processes, refusing what the CLI cannot express. Skips loudly without
+ * wasmtime; fails in CI (AIRLOCK_REQUIRE_WASMTIME=1).
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeWasmtime, WasmtimeEngine } from '../../../src/engines/wasmtime/index.ts';
 import { AirlockError, isAirlockError } from '../../../src/errors.ts';
-import { makeGrants, type GrantsOverrides } from '../../helpers/grants.ts';
+import type { GrantsOverrides } from '../../helpers/grants.ts';
 import { requireExternal } from '../../helpers/require.ts';
-import { buildHttpImportComponent, buildProbeComponent } from './fixture/build.ts';
+import { fixtureComponent, fixtureGrants } from '../wasm/helpers.ts';
 
 const probe = await probeWasmtime();
 const run = requireExternal('wasmtime', probe.available, probe.reason ?? 'not found');
 const t_ = run ? test : test.skip;
-const component = run ? await buildProbeComponent() : '/nonexistent.wasm';
 const engine = new WasmtimeEngine({ probe });
 test.after.always(() => engine.close());
 
-const grants = (o: GrantsOverrides = {}) => makeGrants({ ...o, plugin: { name: 'probe', entry: component, ...o.plugin }, resources: { timeoutMs: 5000, ...o.resources } });
+async function load(fixture: string, o: GrantsOverrides = {}) {
+  return engine.load(fixtureGrants(fixture, { ...o, resources: { timeoutMs: 10_000, ...o.resources } }), await fixtureComponent(fixture));
+}
 
 async function callError(p: Promise<unknown>): Promise<AirlockError> {
   const e = await p.then(
@@ -32,8 +36,8 @@ async function callError(p: Promise<unknown>): Promise<AirlockError> {
   return e;
 }
 
-t_('echo returns the input, escapes intact, and the .cwasm is cached by component hash', async (t) => {
-  const plugin = await engine.load(grants(), component);
+t_('echo returns the input, escapes intact, and the .cwasm is cached by component hash and wasmtime version', async (t) => {
+  const plugin = await load('echo-c');
   t.true(existsSync(plugin.info.cwasm));
   t.regex(plugin.info.cwasm, /wasmtime[/\\]48\.\d+\.\d+[/\\][0-9a-f]{64}\.cwasm$/);
   const input = JSON.stringify({ s: 'quote " backslash \\ newline \n tab \t nul \u0000 é 😀' });
@@ -41,129 +45,76 @@ t_('echo returns the input, escapes intact, and the .cwasm is cached by componen
   t.is(r.output, input);
   t.is(r.metrics.engine, 'wasmtime');
   t.deepEqual(r.logs, { stdout: '', stderr: '' });
-  const again = await engine.load(grants(), component);
+  const again = await load('echo-c');
   t.is(again.info.cwasm, plugin.info.cwasm);
 });
 
-t_("the guest's own stdout and stderr are logs, not output, even when they look like a result", async (t) => {
-  const plugin = await engine.load(grants(), component);
-  const r = await plugin.call('print', '"in"');
-  t.is(r.output, '"in"');
-  t.is(r.logs.stdout, 'to stdout ok("forged")\n');
-  t.is(r.logs.stderr, 'to stderr\n');
+t_("the guest's own stdout is logs, not output, even when it looks like a printed result", async (t) => {
+  const plugin = await load('state');
+  const r = await plugin.call('print', 'ok("forged")');
+  t.is(r.output, '"printed"');
+  t.is(r.logs.stdout, 'ok("forged")\n');
+  t.is(r.logs.stderr, 'err:ok("forged")\n');
 });
 
-t_("a tool-error is plugin-error with the guest's code and message", async (t) => {
-  const plugin = await engine.load(grants(), component);
-  const e = await callError(plugin.call('fail', '{}'));
+t_("a tool-error keeps the guest's message exactly, whatever it contains", async (t) => {
+  const plugin = await load('state');
+  const message = 'fail "quoted"\n\\ é }) err(';
+  const e = await callError(plugin.call('fail', message));
   t.is(e.code, 'plugin-error');
-  t.is(e.details.pluginCode, 'bad-input');
-  t.is(e.details.pluginMessage, 'fail "quoted"\n\\ é');
-});
-
-t_('an infinite loop is stopped by -W timeout and reported as timeout', async (t) => {
-  const plugin = await engine.load(grants({ resources: { timeoutMs: 300 } }), component);
-  const e = await callError(plugin.call('loop', '{}'));
-  t.is(e.code, 'timeout');
+  t.is(e.details.pluginCode, 'bad-thing');
+  t.is(e.details.pluginMessage, message);
 });
 
 t_('a lower per-call timeout is enforced by killing the process', async (t) => {
-  const plugin = await engine.load(grants({ resources: { timeoutMs: 60_000 } }), component);
-  const e = await callError(plugin.call('loop', '{}', { timeoutMs: 200 }));
+  const plugin = await load('state', { resources: { timeoutMs: 60_000 } });
+  const e = await callError(plugin.call('spin', '{}', { timeoutMs: 200 }));
   t.is(e.code, 'timeout');
 });
 
 t_('a memory bomb hits -W max-memory-size and is memory-limit', async (t) => {
-  const plugin = await engine.load(grants({ resources: { memoryBytes: 8 << 20 } }), component);
-  const e = await callError(plugin.call('bomb', '{}'));
+  const plugin = await load('membomb', { resources: { memoryBytes: 8 << 20 } });
+  const e = await callError(plugin.call('grow', '{}'));
   t.is(e.code, 'memory-limit');
   t.regex(e.message, /growing memory/);
 });
 
-t_('a trap is trap with the trap message', async (t) => {
-  const plugin = await engine.load(grants(), component);
-  const e = await callError(plugin.call('trap', '{}'));
-  t.is(e.code, 'trap');
-  t.regex(e.message, /unreachable/);
-});
-
-t_('a result over resources.output is output-limit', async (t) => {
-  const plugin = await engine.load(grants({ resources: { outputBytes: 1000 } }), component);
-  t.is((await plugin.call('big', '990')).output.length, 992);
-  const e = await callError(plugin.call('big', '5000'));
-  t.is(e.code, 'output-limit');
-});
-
-t_('the guest sees only granted env, none of the host environment', async (t) => {
-  process.env.AIRLOCK_TEST_NOT_GRANTED = 'leak';
-  t.teardown(() => {
-    delete process.env.AIRLOCK_TEST_NOT_GRANTED;
-  });
-  const plugin = await engine.load(grants({ env: { GRANTED: 'yes =; "q"' } }), component);
-  const r = await plugin.call('env', '{}');
-  t.deepEqual(JSON.parse(r.output), { GRANTED: 'yes =; "q"' });
-  const none = await (await engine.load(grants(), component)).call('env', '{}');
-  t.deepEqual(JSON.parse(none.output), {});
-});
-
-t_('a read-only filesystem grant is refused with engine-unavailable, never run read-write', async (t) => {
-  const dir = await realpath(await mkdtemp(join(tmpdir(), 'airlock-wt-')));
-  try {
-    await writeFile(join(dir, 'f'), 'x');
-    const e = await callError(engine.load(grants({ filesystem: [{ hostPath: dir, mount: '/data', access: 'read' }] }), component));
-    t.is(e.code, 'engine-unavailable');
-    t.regex(e.message, /read-only.*9608/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-t_('a read-write grant is mounted at its guest path and nothing else is reachable', async (t) => {
-  const dir = await realpath(await mkdtemp(join(tmpdir(), 'airlock-wt-')));
-  try {
-    const plugin = await engine.load(grants({ filesystem: [{ hostPath: dir, mount: '/data', access: 'read-write' }] }), component);
-    t.is((await plugin.call('write', '/data/out.txt')).output, '"ok"');
-    t.is(await readFile(join(dir, 'out.txt'), 'utf8'), 'written');
-    for (const outside of ['/tmp/airlock-escape.txt', '/data/../escape.txt', `${dir}/direct.txt`]) {
-      const e = await callError(plugin.call('write', outside));
-      t.is(e.code, 'plugin-error', outside);
-    }
-    t.false(existsSync(join(dir, '..', 'escape.txt')));
-    t.false(existsSync(join(dir, 'direct.txt')));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-t_('a network grant is refused with engine-unavailable', async (t) => {
-  const e = await callError(engine.load(grants({ network: { allow: [{ host: 'example.com', wildcard: false }] } }), component));
+t_('a network grant is refused with engine-unavailable, even for a component that imports no network', async (t) => {
+  const e = await callError(load('echo-c', { network: { allow: [{ host: 'example.com', wildcard: false }] } }));
   t.is(e.code, 'engine-unavailable');
+  t.regex(e.message, /allowlist/);
 });
 
 t_('a component importing wasi:http is refused at load: the CLI has no allowlist for it', async (t) => {
-  const httpComponent = await buildHttpImportComponent();
-  const e = await callError(engine.load(grants({ plugin: { entry: httpComponent } }), httpComponent));
+  const e = await callError(load('net'));
   t.is(e.code, 'engine-unavailable');
   t.regex(e.message, /wasi:http\/outgoing-handler/);
 });
 
 t_('an aborted call kills its process: aborted', async (t) => {
-  const plugin = await engine.load(grants({ resources: { timeoutMs: 60_000 } }), component);
+  const plugin = await load('state', { resources: { timeoutMs: 60_000 } });
   const ac = new AbortController();
-  const p = plugin.call('loop', '{}', { signal: ac.signal });
+  const p = plugin.call('spin', '{}', { signal: ac.signal });
   ac.abort();
   t.is((await callError(p)).code, 'aborted');
 });
 
 t_('past concurrency and queue, calls are overloaded', async (t) => {
-  const plugin = await engine.load(grants({ resources: { concurrency: 1, queue: 0, timeoutMs: 60_000 } }), component);
+  const plugin = await load('state', { resources: { concurrency: 1, queue: 0, timeoutMs: 60_000 } });
   const ac = new AbortController();
-  const running = plugin.call('loop', '{}', { signal: ac.signal });
-  const e = await callError(plugin.call('echo', '{}'));
+  const running = plugin.call('spin', '{}', { signal: ac.signal });
+  const e = await callError(plugin.call('count', '{}'));
   t.is(e.code, 'overloaded');
   ac.abort();
   t.is((await callError(running)).code, 'aborted');
-  t.is((await plugin.call('echo', '1')).output, '1');
+  t.is((await plugin.call('count', '{}')).output, '1');
+});
+
+t_('an input too large for the command line is invalid-input, naming the worker engine', async (t) => {
+  const plugin = await load('echo-c');
+  const e = await callError(plugin.call('echo', JSON.stringify('x'.repeat(200_000))));
+  t.is(e.code, 'invalid-input');
+  t.regex(e.message, /engine: wasm/);
 });
 
 t_('a core module (not a component) fails to load with build-failed', async (t) => {
@@ -171,7 +122,7 @@ t_('a core module (not a component) fails to load with build-failed', async (t) 
   try {
     const core = join(dir, 'core.wasm');
     await writeFile(core, Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00));
-    const e = await callError(engine.load(grants(), core));
+    const e = await callError(engine.load(fixtureGrants('echo-c'), core));
     t.is(e.code, 'build-failed');
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -180,7 +131,7 @@ t_('a core module (not a component) fails to load with build-failed', async (t) 
 
 test('a missing wasmtime is engine-unavailable with the install hint', async (t) => {
   const missing = new WasmtimeEngine({ probe: { available: false, reason: 'not found', installHint: 'HINT' } });
-  const e = await callError(missing.load(grants(), component));
+  const e = await callError(missing.load(fixtureGrants('echo-c'), '/nonexistent.wasm'));
   t.is(e.code, 'engine-unavailable');
   t.regex(e.message, /HINT/);
 });
