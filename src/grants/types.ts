@@ -44,7 +44,7 @@ export interface HostPattern {
   host: string;
   /** `true` for `*.example.com`: any subdomain of `host` (not `host` itself). */
   wildcard: boolean;
-  /** `undefined`: any port. */
+  /** `undefined`: the web ports 80 and 443 only (a tunnel could otherwise carry any protocol); name other ports explicitly. */
   port?: number;
 }
 

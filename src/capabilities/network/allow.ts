@@ -1,55 +1,24 @@
 /**
  * Matching an outgoing HTTP request's scheme and authority against
- * grants.network.allow. Pure functions, shared by every engine that checks
- * requests itself.
+ * grants.network.allow, for engines that check requests themselves (the
+ * worker engine's wasi:http handler). The rules are the egress proxy's, so
+ * every engine admits exactly the same targets: see
+ * src/engines/docker/egress/policy.ts (an entry without a port admits 80 and
+ * 443 only; IP targets only when named; wildcards match subdomains only).
  */
-import type { HostPattern, NetworkGrant } from '../../grants/types.ts';
+import { checkTarget, compileRules, parseAuthority as parseTarget, type Target } from '../../engines/docker/egress/policy.ts';
+import type { NetworkGrant } from '../../grants/types.ts';
 
-export interface Target {
-  scheme: 'http' | 'https';
-  host: string;
-  port: number;
-}
+export type { Target };
 
-/**
- * Parses `host[:port]` (IPv6 in brackets) for `scheme`; undefined when the
- * authority is malformed (which is then denied).
- */
+/** Parses `host[:port]` (IPv6 in brackets) with the scheme's default port; undefined when malformed (and so denied). */
 export function parseAuthority(scheme: 'http' | 'https', authority: string): Target | undefined {
-  if (authority === '' || /[@/\\?#\s]/.test(authority)) return undefined;
-  let host: string;
-  let portText: string | undefined;
-  if (authority.startsWith('[')) {
-    const end = authority.indexOf(']');
-    if (end < 0) return undefined;
-    host = authority.slice(1, end);
-    const rest = authority.slice(end + 1);
-    if (rest !== '' && !rest.startsWith(':')) return undefined;
-    portText = rest === '' ? undefined : rest.slice(1);
-  } else {
-    const colon = authority.lastIndexOf(':');
-    if (colon >= 0 && authority.indexOf(':') !== colon) return undefined;
-    host = colon < 0 ? authority : authority.slice(0, colon);
-    portText = colon < 0 ? undefined : authority.slice(colon + 1);
-  }
-  host = host.toLowerCase().replace(/\.$/, '');
-  if (host === '') return undefined;
-  let port = scheme === 'https' ? 443 : 80;
-  if (portText !== undefined) {
-    if (!/^[0-9]{1,5}$/.test(portText)) return undefined;
-    port = Number(portText);
-    if (port < 1 || port > 65535) return undefined;
-  }
-  return { scheme, host, port };
-}
-
-export function hostMatches(pattern: HostPattern, host: string): boolean {
-  if (pattern.wildcard) return host.endsWith(`.${pattern.host}`);
-  return host === pattern.host;
+  const t = parseTarget(authority, scheme === 'https' ? 443 : 80);
+  return typeof t === 'string' ? undefined : t;
 }
 
 /** True when `target` is allowed by `grant` (null grant: nothing is). */
 export function isAllowed(grant: NetworkGrant | null, target: Target): boolean {
   if (grant === null) return false;
-  return grant.allow.some((p) => hostMatches(p, target.host) && (p.port === undefined || p.port === target.port));
+  return checkTarget(compileRules(grant.allow), target).ok;
 }

@@ -2,7 +2,7 @@ import type { Capability } from '../types.ts';
 import { networkWasmtime } from './wasmtime.ts';
 import { networkWasi } from './wasi.ts';
 
-export { hostMatches, isAllowed, parseAuthority, type Target } from './allow.ts';
+export { isAllowed, parseAuthority, type Target } from './allow.ts';
 export { guardOutgoingHandler, HTTP_DENIED, networkWasi } from './wasi.ts';
 
 export const network: Capability = { name: 'network', wasi: networkWasi, wasmtime: networkWasmtime };

@@ -11,9 +11,9 @@ const grant: NetworkGrant = {
 };
 
 test('authorities parse with default ports per scheme', (t) => {
-  t.deepEqual(parseAuthority('https', 'API.Example.com'), { scheme: 'https', host: 'api.example.com', port: 443 });
-  t.deepEqual(parseAuthority('http', 'api.example.com.'), { scheme: 'http', host: 'api.example.com', port: 80 });
-  t.deepEqual(parseAuthority('http', '[::1]:8080'), { scheme: 'http', host: '::1', port: 8080 });
+  t.deepEqual(parseAuthority('https', 'API.Example.com'), { host: 'api.example.com', port: 443, ip: false });
+  t.deepEqual(parseAuthority('http', 'api.example.com.'), { host: 'api.example.com', port: 80, ip: false });
+  t.deepEqual(parseAuthority('http', '[::1]:8080'), { host: '::1', port: 8080, ip: true });
 });
 
 test('malformed authorities are rejected (and so denied)', (t) => {
@@ -22,10 +22,11 @@ test('malformed authorities are rejected (and so denied)', (t) => {
   }
 });
 
-test('hosts and ports are matched exactly; wildcards match subdomains only', (t) => {
+test('hosts and ports are matched exactly (no port: 80 and 443 only, as in the egress proxy); wildcards match subdomains only', (t) => {
   const ok = (s: 'http' | 'https', a: string): boolean => isAllowed(grant, parseAuthority(s, a)!);
   t.true(ok('https', 'api.example.com'));
-  t.true(ok('http', 'api.example.com:8000'));
+  t.true(ok('http', 'api.example.com'));
+  t.false(ok('http', 'api.example.com:8000'));
   t.false(ok('https', 'evil.example.com'));
   t.false(ok('https', 'api.example.com.evil.org'));
   t.true(ok('https', 'img.cdn.net'));
@@ -34,5 +35,5 @@ test('hosts and ports are matched exactly; wildcards match subdomains only', (t)
   t.false(ok('https', 'xcdn.net'));
   t.true(ok('http', '10.0.0.1:8080'));
   t.false(ok('http', '10.0.0.1'));
-  t.false(isAllowed(null, { scheme: 'https', host: 'api.example.com', port: 443 }));
+  t.false(isAllowed(null, { host: 'api.example.com', port: 443, ip: false }));
 });
