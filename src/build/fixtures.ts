@@ -1,30 +1,48 @@
 /**
  * The test fixtures under fixtures/plugins/: every folder with a plugin.yaml
- * is built (cached by content hash) into the cache. Tests and benchmarks get
- * a fixture's component with `fixtureComponent('echo-c')`.
+ * that has a component to build (a wasm plugin's entry, or the `wasm:` entry
+ * of a node/python plugin) is built (cached by content hash) into the cache.
+ * Node/python plugins without one are Docker's and are not built here.
+ * Tests and benchmarks get a fixture's component with `fixtureComponent('echo-c')`.
  *
  * Run: `npm run build:fixtures` (or `node src/build/fixtures.ts [name...]`).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { AirlockError } from '../errors.ts';
 import { buildPlugin, type BuildResult } from './wasm.ts';
 
 export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/plugins');
 
+/** The file a fixture's component is built from, or undefined for a plugin Docker runs from source. */
+function componentEntry(dir: string): string | undefined {
+  const doc = parseYaml(readFileSync(join(dir, 'plugin.yaml'), 'utf8')) as { runtime?: unknown; entry?: unknown; wasm?: unknown } | null;
+  if (typeof doc?.wasm === 'string') return doc.wasm;
+  // A fixture without `runtime` is detected from its entry's extension; the wasm ones all say `runtime: wasm`.
+  return doc?.runtime === 'wasm' && typeof doc.entry === 'string' ? doc.entry : undefined;
+}
+
+/** Fixtures with a component to build. */
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURES_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(FIXTURES_DIR, e.name, 'plugin.yaml')))
+    .filter((e) => e.isDirectory() && existsSync(join(FIXTURES_DIR, e.name, 'plugin.yaml')) && componentEntry(join(FIXTURES_DIR, e.name)) !== undefined)
     .map((e) => e.name)
     .sort();
 }
 
 /** Builds (or finds in the cache) one fixture; returns the component's path. */
 export async function fixtureComponent(name: string): Promise<string> {
+  return (await buildFixture(name)).componentPath;
+}
+
+async function buildFixture(name: string): Promise<BuildResult> {
   const dir = join(FIXTURES_DIR, name);
   if (!existsSync(join(dir, 'plugin.yaml'))) throw new AirlockError('not-found', `no fixture ${name} in ${FIXTURES_DIR}`);
-  return (await buildPlugin(dir)).componentPath;
+  const entry = componentEntry(dir);
+  if (entry === undefined) throw new AirlockError('not-found', `fixture ${name} has no component (it is a node/python plugin without a \`wasm:\` entry)`);
+  return buildPlugin(dir, { entry });
 }
 
 export async function buildFixtures(names = fixtureNames(), log: (line: string) => void = () => {}): Promise<Record<string, BuildResult>> {
@@ -32,7 +50,7 @@ export async function buildFixtures(names = fixtureNames(), log: (line: string) 
   // One at a time: the machine is small and componentize-js is heavy.
   for (const name of names) {
     const t = performance.now();
-    const r = await buildPlugin(join(FIXTURES_DIR, name));
+    const r = await buildFixture(name);
     out[name] = r;
     log(`${name.padEnd(12)} ${r.cached ? 'cached' : 'built '} ${(performance.now() - t).toFixed(0).padStart(6)} ms  ${r.componentPath}`);
   }
