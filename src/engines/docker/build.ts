@@ -7,7 +7,7 @@
  * never rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
@@ -124,7 +124,7 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
 }
 
 /** The base image's id, pulling it first when it is not present. */
-async function ensureBase(docker: Docker, image: string, options: BuildOptions): Promise<string> {
+export async function ensureBase(docker: Docker, image: string, options: BuildOptions): Promise<string> {
   try {
     return (await docker.getImage(image).inspect()).Id;
   } catch {
@@ -222,9 +222,4 @@ export async function buildImage(docker: Docker, grants: Grants, config: DockerB
   const ms = performance.now() - start;
   options.onProgress?.({ type: 'built', tag: prep.tag, ms });
   return { tag: prep.tag, built: true };
-}
-
-/** Whether the plugin folder holds a file (relative path), for callers that need to know before building. */
-export function pluginHas(dir: string, rel: string): boolean {
-  return existsSync(`${dir}/${rel}`);
 }

@@ -12,9 +12,9 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { loadPlugin } from '../../manifest/index.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { buildImage, type BuildEvent } from './build.ts';
+import { buildImage, ensureBase, type BuildEvent } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
-import type { EgressDecision, Resolver } from './egress/index.ts';
+import type { EgressDecision } from './egress/index.ts';
 import { startEgress, type Egress } from './network.ts';
 import { CONTAINER_USER, dockerRunSpec } from './options.ts';
 import { removeOrphans } from './orphans.ts';
@@ -30,8 +30,6 @@ export interface DockerEngineOptions extends DockerConfigOptions {
   docker?: Docker;
   /** Remove what dead Airlock processes left behind, once, before the first load (default true). */
   cleanupOrphans?: boolean;
-  /** Name resolution for the egress proxy (tests point names at local servers). */
-  egressResolve?: Resolver;
   /** Every egress decision (allowed, refused, failed), e.g. for logs. */
   onEgress?: (plugin: string, decision: EgressDecision) => void;
 }
@@ -105,7 +103,7 @@ export class DockerEngine {
     if (spec.egress !== undefined) {
       const onEgress = this.#options.onEgress;
       egress = await startEgress(this.#docker, grants.plugin.name, spec.egress, {
-        ...(this.#options.egressResolve === undefined ? {} : { resolve: this.#options.egressResolve }),
+        image: await ensureBase(this.#docker, this.config.images.node, options).then(() => this.config.images.node),
         ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),
       });
     }

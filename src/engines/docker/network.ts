@@ -1,69 +1,162 @@
 /**
- * The network side of a network grant: an internal Docker network (no route
- * out) per loaded plugin, and Airlock's egress proxy listening on that
- * network's gateway address on the host, which is the container's only way
- * out. Plugins on different networks cannot reach each other.
+ * The network side of a network grant. Per loaded plugin:
  *
- * The proxy runs in Airlock's own process (src/engines/docker/egress). A
- * container on an internal network still reaches the host's address on that
- * bridge, which is how it reaches the proxy.
+ * - an internal Docker network (no route out) whose bridge has no address on
+ *   the host (`inhibit_ipv4`), so a plugin cannot reach the host's own
+ *   services either: without it, every address of the host answers through
+ *   the bridge's gateway, internal or not (checked: dockerd 20.10);
+ * - a small proxy container on that network and on the default bridge,
+ *   running Airlock's egress proxy (src/engines/docker/egress/main.ts, HTTP and
+ *   CONNECT), which admits only the allowlisted host:port. It is the plugin's
+ *   only way out; its decisions come back as JSON lines on its stdout.
+ *
+ * The proxy container is hardened like plugin containers (options.ts).
  */
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { HostPattern } from '../../grants/types.ts';
-import { startEgressProxy, type EgressDecision, type EgressProxy, type Resolver } from './egress/index.ts';
+import { egressRuntimeFiles, type EgressDecision } from './egress/index.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
+import { CONTAINER_USER, HARDENING } from './options.ts';
 
 export interface Egress {
-  /** The container's NetworkMode. */
+  /** The plugin containers' NetworkMode. */
   network: string;
-  /** Proxy variables for the container's environment. */
+  /** Proxy variables for the plugin containers' environment. */
   env: Record<string, string>;
-  proxy: EgressProxy;
+  /** `http://<proxy address on the internal network>:3128`. */
+  url: string;
   close(): Promise<void>;
 }
 
 export interface EgressOptions {
-  resolve?: Resolver;
+  /** An image with Node >= 22.18 (the node base image). */
+  image: string;
   onDecision?: (decision: EgressDecision) => void;
 }
 
-export async function startEgress(docker: Docker, plugin: string, allow: readonly HostPattern[], options: EgressOptions = {}): Promise<Egress> {
-  const name = `airlock-egress-${plugin}-${randomBytes(4).toString('hex')}`;
+const PROXY_PORT = 3128;
+const PROXY_MEMORY = 96 * 1024 * 1024;
+const READY_TIMEOUT_MS = 30_000;
+
+type ProxyLine = { event: 'listening'; url: string } | ({ event: 'decision' } & EgressDecision) | { event: string };
+
+export async function startEgress(docker: Docker, plugin: string, allow: readonly HostPattern[], options: EgressOptions): Promise<Egress> {
+  const suffix = randomBytes(4).toString('hex');
+  const name = `airlock-egress-${plugin}-${suffix}`;
+  const labels = { [LABEL_MANAGED]: 'true', [LABEL_OWNER]: OWNER, [LABEL_PLUGIN]: plugin };
   const net = await docker.createNetwork({
     Name: name,
     Driver: 'bridge',
     Internal: true,
     CheckDuplicate: true,
-    Labels: { [LABEL_MANAGED]: 'true', [LABEL_OWNER]: OWNER, [LABEL_PLUGIN]: plugin },
-    Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+    Labels: labels,
+    Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
   });
-  let proxy: EgressProxy | undefined;
+  let proxy: Docker.Container | undefined;
+  let stream: Duplex | undefined;
+  const close = async (): Promise<void> => {
+    stream?.destroy();
+    await proxy?.remove({ force: true }).catch(() => undefined);
+    await net.remove().catch(() => undefined);
+  };
   try {
-    const info = (await net.inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
-    const gateway = info.IPAM?.Config?.find((c) => c.Gateway !== undefined)?.Gateway;
-    if (gateway === undefined) throw new AirlockError('engine-unavailable', `the internal network ${name} has no gateway address for the egress proxy to listen on`);
-    proxy = await startEgressProxy({
-      allow,
-      listen: { host: gateway, port: 0 },
-      ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
-      ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),
+    const runtime = egressRuntimeFiles();
+    proxy = await docker.createContainer({
+      name: `${name}-proxy`,
+      Image: options.image,
+      Cmd: runtime.command,
+      User: CONTAINER_USER,
+      Env: [`${runtime.configEnv}=${JSON.stringify({ allow, listen: { host: '0.0.0.0', port: PROXY_PORT } })}`],
+      Labels: { ...labels, 'airlock.role': 'egress-proxy' },
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      HostConfig: {
+        ...HARDENING,
+        NetworkMode: 'bridge',
+        Memory: PROXY_MEMORY,
+        MemorySwap: PROXY_MEMORY,
+        NanoCpus: 0.5e9,
+        PidsLimit: 64,
+        Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
+        Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=1048576' },
+        Mounts: runtime.mounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
+      },
     });
-    const url = proxy.url;
-    const p = proxy;
+    await net.connect({ Container: proxy.id });
+    stream = (await proxy.attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
+    const ready = readLines(stream, options.onDecision);
+    await proxy.start();
+    await withTimeout(ready, READY_TIMEOUT_MS, `the egress proxy of ${plugin} did not start within ${READY_TIMEOUT_MS / 1000} s`);
+    const info = await proxy.inspect();
+    const ip = info.NetworkSettings.Networks[name]?.IPAddress;
+    if (ip === undefined || ip === '') throw new AirlockError('engine-unavailable', `the egress proxy of ${plugin} has no address on ${name}`);
+    const url = `http://${ip}:${PROXY_PORT}`;
     return {
       network: name,
+      url,
       env: { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: '', no_proxy: '', NODE_USE_ENV_PROXY: '1' },
-      proxy: p,
-      close: async () => {
-        await p.close();
-        await net.remove().catch(() => undefined);
-      },
+      close,
     };
   } catch (e) {
-    await proxy?.close();
-    await net.remove().catch(() => undefined);
-    throw e;
+    await close();
+    throw e instanceof AirlockError ? e : new AirlockError('engine-unavailable', `cannot start the egress proxy of ${plugin}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Reads the proxy's JSON lines (docker's multiplexed frames); resolves at `listening`, rejects if it ends first. */
+function readLines(stream: Duplex, onDecision: ((d: EgressDecision) => void) | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    let line = '';
+    let stderr = '';
+    stream.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 8) {
+        const size = buf.readUInt32BE(4);
+        if (buf.length < 8 + size) break;
+        const kind = buf[0];
+        const text = buf.subarray(8, 8 + size).toString('utf8');
+        buf = buf.subarray(8 + size);
+        if (kind === 2) {
+          stderr = (stderr + text).slice(-2000);
+          continue;
+        }
+        line += text;
+        for (let nl = line.indexOf('\n'); nl !== -1; nl = line.indexOf('\n')) {
+          const one = line.slice(0, nl);
+          line = line.slice(nl + 1);
+          let msg: ProxyLine;
+          try {
+            msg = JSON.parse(one) as ProxyLine;
+          } catch {
+            continue;
+          }
+          if (msg.event === 'listening') resolve();
+          else if (msg.event === 'decision' && onDecision !== undefined) {
+            const { event: _event, time: _time, ...decision } = msg as { event: string; time?: string } & EgressDecision;
+            try {
+              onDecision(decision as EgressDecision);
+            } catch {
+              // A throwing observer must not break the proxy's log.
+            }
+          }
+        }
+      }
+    });
+    stream.on('error', () => undefined);
+    stream.on('end', () => reject(new AirlockError('engine-unavailable', `the egress proxy exited${stderr === '' ? '' : `: ${stderr.trim()}`}`)));
+  });
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AirlockError('engine-unavailable', message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }

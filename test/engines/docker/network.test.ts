@@ -1,0 +1,71 @@
+/**
+ * A network grant in Docker: the plugin reaches allowlisted host:port
+ * through the egress proxy and nothing else: not another port, not the
+ * same server directly, not the host's own services. Destinations are local
+ * servers on the Docker bridge's host address (our own test hosts).
+ */
+import test from 'ava';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Docker from 'dockerode';
+import { isAirlockError } from '../../../src/errors.ts';
+import type { EgressDecision } from '../../../src/engines/docker/egress/index.ts';
+import { DOCKER, engine, grantsFor } from './helpers.ts';
+
+const t = DOCKER ? test : test.skip;
+
+interface Local {
+  server: Server;
+  port: number;
+  /** TCP connections accepted, whatever came of them. */
+  connections: number;
+}
+
+async function localServer(host: string, name: string): Promise<Local> {
+  const server = createServer((_req, res) => res.end(`hello from ${name}`));
+  const local: Local = { server, port: 0, connections: 0 };
+  server.on('connection', () => {
+    local.connections++;
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  local.port = (server.address() as AddressInfo).port;
+  return local;
+}
+
+t('only the allowlisted host:port is reachable, through the proxy; refusals are reported', async (t) => {
+  // The host's address on the default bridge (docker0). Older daemons list only the subnet; the
+  // bridge then has the subnet's first address (dockerd's default without --bip).
+  const bridge = (await new Docker().getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string; Subnet?: string }[] } };
+  const config = bridge.IPAM.Config.find((c) => c.Gateway !== undefined || c.Subnet?.includes('.') === true);
+  const gateway = config?.Gateway ?? config?.Subnet?.replace(/\.0\/\d+$/, '.1');
+  if (gateway === undefined) return t.fail('the default bridge has no IPv4 address');
+  const allowed = await localServer(gateway, 'allowed');
+  const forbidden = await localServer(gateway, 'forbidden');
+  t.teardown(() => {
+    allowed.server.close();
+    forbidden.server.close();
+  });
+  const decisions: EgressDecision[] = [];
+  const docker = engine({ onEgress: (_plugin, d) => decisions.push(d) });
+  t.teardown(() => docker.close());
+  const grants = grantsFor('node-net', undefined, { network: { allow: [{ host: gateway, wildcard: false, port: allowed.port }] } });
+  const p = await docker.load(grants);
+
+  const ok = await p.call('fetch', JSON.stringify({ url: `http://${gateway}:${allowed.port}/` }));
+  t.deepEqual(JSON.parse(ok.output), { status: 200, body: 'hello from allowed' });
+
+  const refused = await t.throwsAsync(p.call('fetch', JSON.stringify({ url: `http://${gateway}:${forbidden.port}/` })));
+  t.true(isAirlockError(refused, 'plugin-error'), String(refused));
+  // Straight to the server, bypassing the proxy: no route.
+  const direct = await t.throwsAsync(p.call('tcp', JSON.stringify({ host: gateway, port: forbidden.port })));
+  t.true(isAirlockError(direct, 'plugin-error'), String(direct));
+  t.is(forbidden.connections, 0, 'the forbidden server never saw a connection');
+
+  t.true(decisions.some((d) => d.decision === 'allowed' && d.port === allowed.port));
+  t.true(decisions.some((d) => d.decision === 'refused' && d.port === forbidden.port && d.code === 'port-not-allowed'));
+  await p.close();
+  // close() removes the proxy container and the internal network.
+  const client = new Docker();
+  const left = await client.listNetworks({ filters: JSON.stringify({ name: [`airlock-egress-node-net-`] }) });
+  t.false(left.some((n) => n.Name.startsWith('airlock-egress-node-net-') && n.Labels?.['airlock.owner']?.endsWith(`/${process.pid}`)));
+});
