@@ -286,6 +286,7 @@ export class Agent {
 
   /** Re-reads a plugin's folder; when its manifest, files or grants changed, swaps in a fresh pool. Returns whether it changed. */
   async reload(name: string): Promise<boolean> {
+    this.#assertOpen();
     const entry = this.#plugins.get(name);
     if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
     const plugin = loadPlugin(entry.plugin.dir);
@@ -305,7 +306,19 @@ export class Agent {
   /** Reloads every plugin whose folder changed; returns their names. */
   async reloadAll(): Promise<string[]> {
     const changed: string[] = [];
-    for (const name of [...this.#plugins.keys()]) if (await this.reload(name)) changed.push(name);
+    let failure: unknown;
+    for (const name of [...this.#plugins.keys()]) {
+      try {
+        if (await this.reload(name)) changed.push(name);
+      } catch (err) {
+        // One broken plugin does not hold back the others; the first failure is reported after.
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) {
+      if (isAirlockError(failure)) Object.assign(failure.details, { reloaded: changed });
+      throw failure;
+    }
     return changed;
   }
 

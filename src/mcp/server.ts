@@ -10,7 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, isInitializeRequest, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode as RpcErrorCode,
+  isInitializeRequest,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { ToolInfo } from '../host/catalog.ts';
 import type { ToolCallOptions, ToolCallResult } from '../host/plugin-host.ts';
@@ -30,13 +38,14 @@ export interface ServerInfo {
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Server {
-  const server = new Server({ name: info.name ?? 'airlock', version: info.version ?? '0.1.0' }, { capabilities: { tools: {} } });
+  const server = new Server({ name: info.name ?? 'airlock', version: info.version ?? '0.1.0' }, { capabilities: { tools: { listChanged: true } } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: source.tools().map(toMcpTool) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: args } = request.params;
     try {
       const result = await source.call(name, args ?? {}, { signal: extra.signal });
       const out: CallToolResult = { content: [{ type: 'text', text: result.output }] };
+      // Output schemas are objects (the manifest insists), so an object result is the structured one.
       if (result.value !== null && typeof result.value === 'object' && !Array.isArray(result.value)) {
         out.structuredContent = result.value as Record<string, unknown>;
       }
@@ -44,16 +53,27 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
       out._meta = { 'airlock/metrics': result.metrics, ...(logs === '' ? {} : { 'airlock/logs': result.logs }) };
       return out;
     } catch (err) {
-      // Tool failures are results the model can read, not protocol errors (MCP spec: isError).
       const e = isAirlockError(err) ? err : new AirlockError('internal', err instanceof Error ? err.message : String(err), { cause: err });
+      // An unknown tool is the client's protocol mistake (MCP spec: a JSON-RPC error).
+      if (e.code === 'not-found') throw new McpError(RpcErrorCode.InvalidParams, e.message, { code: e.code });
+      // Everything else, invalid input included, is a result the model can read and act on (MCP spec: isError).
       return {
         isError: true,
         content: [{ type: 'text', text: JSON.stringify({ code: e.code, message: e.message, ...(e.problems.length > 0 ? { problems: e.problems } : {}) }) }],
-        _meta: { 'airlock/error': { code: e.code, message: e.message, details: e.details } },
+        _meta: { 'airlock/error': { code: e.code, message: e.message, details: jsonSafe(e.details) } },
       };
     }
   });
   return server;
+}
+
+/** Error details as plain JSON (they may hold a cause or other non-serializable values). */
+function jsonSafe(value: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }
 
 function toMcpTool(t: ToolInfo): Tool {
@@ -68,6 +88,8 @@ function toMcpTool(t: ToolInfo): Tool {
 }
 
 export interface RunningServer {
+  /** Tells connected clients the tool list changed (after a reload), so they list it again. */
+  toolsChanged(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,7 +98,7 @@ export async function serveStdio(source: ToolSource, info: ServerInfo = {}): Pro
   const server = createMcpServer(source, info);
   const transport = new StdioServerTransport();
   await server.connect(transport);
-  return { close: () => server.close() };
+  return { toolsChanged: () => server.sendToolListChanged(), close: () => server.close() };
 }
 
 export interface HttpOptions extends ServerInfo {
@@ -86,20 +108,35 @@ export interface HttpOptions extends ServerInfo {
   port?: number;
   /** Default `/mcp`. */
   path?: string;
+  /**
+   * Host names (no port) clients may address the server by, beyond the
+   * loopback names and the bound address. Needed when binding 0.0.0.0 or ::
+   * behind a DNS name. Requests naming any other Host (or a browser Origin
+   * on any other host) are refused: DNS-rebinding protection.
+   */
+  allowedHosts?: string[];
 }
 
 export interface RunningHttpServer extends RunningServer {
   url: string;
 }
 
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
 /** Serves streamable HTTP (stateful sessions), bound to loopback by default, with DNS-rebinding protection. */
 export async function serveHttp(source: ToolSource, options: HttpOptions = {}): Promise<RunningHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const allowed = new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [shownHost]), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
-  let allowedHosts: string[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Checked first, on every request: a page on another site that rebinds its
+    // DNS name to this address still sends its own name as Host and Origin.
+    const refused = refusedHost(req, allowed);
+    if (refused !== undefined) return reply(res, 403, refused);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== path) return reply(res, 404, `not found; the MCP endpoint is ${path}`);
     const sessionId = header(req, 'mcp-session-id');
@@ -113,8 +150,6 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       const server = createMcpServer(source, options);
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        enableDnsRebindingProtection: true,
-        allowedHosts,
         onsessioninitialized: (id) => {
           sessions.set(id, { transport, server });
         },
@@ -141,13 +176,18 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port ?? 0, host, () => resolve());
+    http.listen(options.port ?? 0, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
   });
   const port = (http.address() as AddressInfo).port;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  allowedHosts = [`${shownHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`];
   return {
     url: `http://${shownHost}:${port}${path}`,
+    toolsChanged: async () => {
+      // A session without an open GET stream has nowhere to receive it; it lists again on its next request anyway.
+      await Promise.all([...sessions.values()].map((s) => s.server.sendToolListChanged().catch(() => undefined)));
+    },
     close: async () => {
       await Promise.all([...sessions.values()].map((s) => s.server.close()));
       sessions.clear();
@@ -155,6 +195,31 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** Why a request is refused for its Host or Origin header, or undefined when both are allowed. */
+function refusedHost(req: IncomingMessage, allowed: Set<string>): string | undefined {
+  const hostHeader = header(req, 'host');
+  if (hostHeader === undefined) return 'missing Host header';
+  const hostname = hostnameOf(`http://${hostHeader}`);
+  if (hostname === undefined || !allowed.has(hostname)) {
+    return `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${[...allowed].join(', ')}; add more with --allow-host)`;
+  }
+  const origin = header(req, 'origin');
+  // Programs send no Origin; a browser always does (`null` from sandboxed frames, refused too).
+  if (origin !== undefined) {
+    const originHost = hostnameOf(origin);
+    if (originHost === undefined || !allowed.has(originHost)) return `Origin ${JSON.stringify(origin)} is not allowed`;
+  }
+  return undefined;
+}
+
+function hostnameOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
