@@ -1,0 +1,41 @@
+import test from 'ava';
+import { filesystemDocker } from '../../../src/capabilities/filesystem/docker.ts';
+import { makeGrants } from '../../helpers/grants.ts';
+
+test('each grant becomes one bind mount, read-only unless granted read-write', (t) => {
+  const out = filesystemDocker(
+    makeGrants({
+      filesystem: [
+        { hostPath: '/srv/in', mount: '/in', access: 'read' },
+        { hostPath: '/srv/out', mount: '/out', access: 'read-write' },
+      ],
+    }),
+  );
+  t.deepEqual(out.refuse, []);
+  t.deepEqual(out.mounts, [
+    { Type: 'bind', Source: '/srv/in', Target: '/in', ReadOnly: true, BindOptions: { Propagation: 'rprivate' } },
+    { Type: 'bind', Source: '/srv/out', Target: '/out', ReadOnly: false, BindOptions: { Propagation: 'rprivate' } },
+  ]);
+});
+
+test('no grant, no mount', (t) => {
+  t.deepEqual(filesystemDocker(makeGrants()).mounts, []);
+});
+
+test('a folder holding the Docker socket is refused, however it is reached', (t) => {
+  for (const hostPath of ['/var/run/docker.sock', '/var/run', '/run', '/var', '/']) {
+    const out = filesystemDocker(makeGrants({ filesystem: [{ hostPath, mount: '/data', access: 'read' }] }));
+    t.deepEqual(out.mounts, [], hostPath);
+    t.regex(out.refuse?.[0] ?? '', /Docker socket/, hostPath);
+  }
+  t.deepEqual(filesystemDocker(makeGrants({ filesystem: [{ hostPath: '/var/lib/data', mount: '/data', access: 'read' }] })).refuse, []);
+});
+
+test('mounts over the container’s own folders are refused', (t) => {
+  for (const mount of ['/airlock', '/airlock/plugin', '/tmp', '/proc/x', '/dev']) {
+    const out = filesystemDocker(makeGrants({ filesystem: [{ hostPath: '/srv/x', mount, access: 'read' }] }));
+    t.deepEqual(out.mounts, [], mount);
+    t.regex(out.refuse?.[0] ?? '', /needs for itself/, mount);
+  }
+  t.deepEqual(filesystemDocker(makeGrants({ filesystem: [{ hostPath: '/srv/x', mount: '/airlock-data', access: 'read' }] })).refuse, []);
+});
