@@ -73,7 +73,7 @@ export interface ContainerLogs {
 export interface ContainerError {
   code: string;
   message: string;
-  /** Set when the in-container host itself raised it (not-found, output-limit, crash), not the plugin. */
+  /** Set when the in-container host itself raised it (not-found, output-limit, crash, memory-limit), not the plugin. */
   origin?: 'airlock';
 }
 

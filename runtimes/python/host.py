@@ -12,6 +12,7 @@ The message types are declared in src/protocol.ts. One call at a time per contai
 """
 import asyncio
 import errno
+import faulthandler
 import importlib.util
 import inspect
 import json
@@ -29,6 +30,10 @@ _proto = os.fdopen(os.dup(1), "wb", buffering=0)
 _requests = os.fdopen(os.dup(0), "rb")
 _devnull = os.open(os.devnull, os.O_RDONLY)
 os.dup2(_devnull, 0)  # the plugin gets no stdin: requests are the host's
+# A crash in C code (segfault, abort) dumps the Python stacks to the container's own stderr, whose last
+# lines the engine reports with the crash.
+_crash_log = os.fdopen(os.dup(2), "w")
+faulthandler.enable(file=_crash_log)
 
 
 def send(msg):
@@ -107,6 +112,8 @@ capture = Capture()
 
 
 def error_of(e):
+    if isinstance(e, MemoryError):
+        return {"code": "memory-limit", "origin": "airlock", "message": "the plugin ran out of memory (MemoryError)"}
     code = getattr(e, "code", None)
     if not isinstance(code, str) or not code:
         # OSError carries its errno; its symbolic name (EACCES, EROFS, ...) is the most useful code.

@@ -35,7 +35,9 @@ interface Slot {
 }
 
 /** Codes the in-container host itself reports (origin: airlock). */
-const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash']);
+const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash', 'memory-limit']);
+/** Host-reported codes after which the container is not reused. */
+const BROKEN_CODES = new Set<string>(['crash', 'memory-limit']);
 
 export class ContainerPool {
   readonly #docker: Docker;
@@ -181,8 +183,9 @@ export class ContainerPool {
         if (slot.job !== job) return;
         const outcome = this.#outcome(job, msg, dispatched);
         this.#settle(job, outcome);
-        // The in-container host exits after a crash result; output-limit leaves a healthy container.
-        this.#finish(slot, c, !msg.ok && msg.error.origin === 'airlock' && msg.error.code === 'crash');
+        // The in-container host exits after a crash result, and a MemoryError leaves a process in doubt;
+        // output-limit or a plugin error leaves a healthy container.
+        this.#finish(slot, c, !msg.ok && msg.error.origin === 'airlock' && BROKEN_CODES.has(msg.error.code));
       },
       (err: AirlockError) => {
         clearTimeout(timer);

@@ -32,6 +32,14 @@ t('memory bomb: the kernel kills it at the memory limit, reported as memory-limi
   await p.close();
 });
 
+t('memory bomb in python: memory-limit as well', async (t) => {
+  const p = await docker.load(grantsFor('python-membomb'));
+  const err = await t.throwsAsync<AirlockError>(p.call('bomb', '{}'));
+  t.true(isAirlockError(err, 'memory-limit'), String(err));
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
+
 t('writes outside the grants fail: read-only root, own code, read-only grant; /tmp is noexec', async (t) => {
   const p = await docker.load(grantsFor('python-fs-escape', { filesystem: [{ path: join(FIXTURES, 'python-fs-escape/ro'), access: 'read' }] }));
   for (const path of ['/etc/evil', '/airlock/plugin/main.py', '/airlock/host.py', '/ro/keep.txt', '/evil']) {
