@@ -52,6 +52,18 @@ for (let i = 0; i < WARM_N; i++) {
   if (r.output !== INPUT) throw new Error(`unexpected output ${r.output}`);
 }
 
+// ---- the same for a python plugin (no bar; for comparison) ----
+const pyGrants = computeGrants(loadPlugin(join(import.meta.dirname, '../../fixtures/plugins/python-deps')), defaultPolicy());
+const py = await engine.load(pyGrants);
+for (let i = 0; i < 100; i++) await py.call('echo', INPUT);
+const pyWarm: number[] = [];
+for (let i = 0; i < WARM_N; i++) {
+  const t0 = performance.now();
+  await py.call('echo', INPUT);
+  pyWarm.push(performance.now() - t0);
+}
+await py.close();
+
 // ---- docker run --rm per call, with the same hardening ----
 const spec = dockerRunSpec(grants);
 const h = spec.hostConfig;
@@ -103,6 +115,7 @@ console.log(`\n## Docker engine, ${plugin.manifest.name}.echo (${process.env.AIR
 console.log('| measure | n | p50 | p99 |');
 console.log('|---|---:|---:|---:|');
 console.log(`| warm call (pooled container, stdio) | ${WARM_N} | ${ms(warmP50)} | ${ms(pct(warm, 99))} |`);
+console.log(`| warm call, python-deps.echo (async def) | ${WARM_N} | ${ms(pct(pyWarm, 50))} | ${ms(pct(pyWarm, 99))} |`);
 console.log(`| \`docker run --rm\` per call, same flags | ${RUN_N} | ${ms(runP50)} | ${ms(pct(runs, 99))} |`);
 console.log(`| unchanged rebuild (hash + find image) | ${REBUILD_N} | ${ms(pct(rebuilds, 50))} | ${ms(rebuildMax)} (max) |`);
 console.log(`\nwarm call is ${ratio.toFixed(0)}x faster than docker run per call\n`);
