@@ -1,0 +1,21 @@
+import { existsSync, readFileSync } from 'node:fs';
+import test from 'ava';
+import * as api from '../../src/index.ts';
+
+test('the package main entry (src/index.ts -> dist/index.js) exports the PluginHost API', (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    main: string;
+    types: string;
+    exports: { '.': { types: string; default: string } };
+    bin: { airlock: string };
+  };
+  t.is(pkg.main, 'dist/index.js');
+  t.is(pkg.types, 'dist/index.d.ts');
+  t.deepEqual(pkg.exports['.'], { types: './dist/index.d.ts', default: './dist/index.js' });
+  // tsc maps src/<x>.ts to dist/<x>.js (tsconfig rootDir src, outDir dist).
+  t.true(existsSync(new URL('../../src/index.ts', import.meta.url)));
+  t.true(existsSync(new URL(`../../${pkg.bin.airlock.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')}`, import.meta.url)));
+  for (const name of ['PluginHost', 'Agent', 'toOpenAITool', 'toAnthropicTool', 'createMcpServer', 'serveHttp', 'serveStdio', 'AirlockError', 'isAirlockError', 'defaultEngineProvider', 'initPlugin'] as const) {
+    t.is(typeof api[name], 'function', name);
+  }
+});
