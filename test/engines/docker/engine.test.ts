@@ -175,3 +175,26 @@ t('a full queue answers overloaded', async (t) => {
   t.is((await waiting).output, '"pong"');
   await p.close();
 });
+
+t('concurrency 2: two warm containers serve two calls at once', async (t) => {
+  const shared = tempDir();
+  chmodSync(shared, 0o777);
+  // Each call announces itself in the shared folder and waits for the other: they finish only if both run at once.
+  const plugin = writePlugin(
+    manifestObject({
+      name: 'python-rendezvous',
+      resources: { concurrency: 2, timeout: '30s' },
+      permissions: { filesystem: [{ path: shared, mount: '/shared', access: 'read-write' }] },
+      tools: [{ name: 'meet', description: 'm', input: { type: 'object' } }],
+    }),
+    {
+      'main.py':
+        'import os, time\n\ndef meet(input):\n    open(f"/shared/{input[\'me\']}", "w").close()\n    while not os.path.exists(f"/shared/{input[\'other\']}"):\n        time.sleep(0.01)\n    return input["me"]\n',
+    },
+  );
+  const p = await docker.load(grantsFor(plugin.dir, { filesystem: [{ path: shared, access: 'read-write' }] }));
+  const [a, b] = await Promise.all([p.call('meet', JSON.stringify({ me: 'a', other: 'b' })), p.call('meet', JSON.stringify({ me: 'b', other: 'a' }))]);
+  t.is(a.output, '"a"');
+  t.is(b.output, '"b"');
+  await p.close();
+});
