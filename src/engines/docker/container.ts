@@ -28,7 +28,7 @@ export interface ContainerSpec {
   user: string;
   /** A line from the container longer than this is an output-limit (the container is then killed). */
   maxLineBytes: number;
-  /** Extra networks to connect before start (the egress network), by name. */
+  /** More labels (Airlock's own are always set). */
   labels?: Record<string, string>;
 }
 
@@ -91,7 +91,7 @@ export class PluginContainer {
       User: spec.user,
       WorkingDir: '/airlock/plugin',
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_OWNER]: OWNER, [LABEL_PLUGIN]: spec.plugin, ...spec.labels },
+      Labels: { ...spec.labels, [LABEL_MANAGED]: 'true', [LABEL_OWNER]: OWNER, [LABEL_PLUGIN]: spec.plugin },
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,

@@ -53,6 +53,8 @@ export class DockerEngine {
   #config: DockerBuildConfig | undefined;
   #cleanup: Promise<unknown> | undefined;
   readonly #plugins = new Set<EnginePlugin>();
+  /** Builds in flight by plugin folder: loading a plugin twice at once builds once. */
+  readonly #building = new Map<string, Promise<{ tag: string; built: boolean }>>();
 
   constructor(options: DockerEngineOptions = {}) {
     // No keep-alive: idle pooled sockets to the daemon would keep a finished CLI process alive for seconds.
@@ -71,7 +73,16 @@ export class DockerEngine {
   }
 
   /** Builds (or finds) the plugin's image; what load() does first. */
-  async build(grants: Grants, options: DockerLoadOptions = {}): Promise<{ tag: string; built: boolean }> {
+  build(grants: Grants, options: DockerLoadOptions = {}): Promise<{ tag: string; built: boolean }> {
+    const key = grants.plugin.dir;
+    const inFlight = this.#building.get(key);
+    if (inFlight !== undefined) return inFlight;
+    const p = this.#build(grants, options).finally(() => this.#building.delete(key));
+    this.#building.set(key, p);
+    return p;
+  }
+
+  async #build(grants: Grants, options: DockerLoadOptions): Promise<{ tag: string; built: boolean }> {
     let build = options.build;
     if (build === undefined) {
       try {
