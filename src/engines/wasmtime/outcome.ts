@@ -6,7 +6,13 @@
  * stdout and the exit status is 0; a trap prints `Error: failed to run main
  * module …` and `wasm trap: …` on stderr and exits 134; `-W timeout`
  * expiring is the trap `wasm trap: interrupt`; with `trap-on-grow-failure`
- * a refused memory grow prints `forcing trap when growing memory` and exits 1.
+ * a refused memory grow prints `forcing trap when growing memory` and exits 1;
+ * a host function failing the guest (e.g. `-S max-random-size` refusing a
+ * request: `requested len N exceeds limit M`) prints the same `error while
+ * executing at wasm backtrace` cause chain and exits 1; a deadline that
+ * expires while the guest waits in a host call (a blocking FIFO open) prints
+ * `Error: timed out after deadline has elapsed … wasm trap: interrupt` and
+ * exits 134.
  */
 import { AirlockError } from '../../errors.ts';
 import { splitToolResult } from './wave.ts';
@@ -40,9 +46,15 @@ export interface Outcome {
   guestStderr: string;
 }
 
-const DIAGNOSTIC = /(^|\n)Error: failed to run main module[^\n]*\n/g;
+const DIAGNOSTIC = /(^|\n)Error: (?:failed to run main module|timed out after deadline has elapsed)[^\n]*\n/g;
 
-/** Splits stderr into the guest's text and wasmtime's trailing diagnostic (the last `Error: failed to run main module`). */
+/**
+ * Splits stderr into the guest's text and wasmtime's trailing diagnostic (the
+ * last `Error: failed to run main module` or `Error: timed out after deadline
+ * has elapsed`). wasmtime prints it after the guest stopped, so only a guest
+ * that ends its own process right after printing a fake one can mislabel its
+ * own ending (to another error code, never to a result).
+ */
 export function splitDiagnostic(stderr: string): { guest: string; diagnostic: string } {
   let at = -1;
   for (const m of stderr.matchAll(DIAGNOSTIC)) at = m.index + (m[1] === '\n' ? 1 : 0);
@@ -66,7 +78,7 @@ export function classify(f: Finished): Outcome {
   const fail = (error: AirlockError, guestStdout = f.stdout.text): Outcome => ({ error, guestStdout, guestStderr });
 
   if (f.killed === 'aborted') return fail(new AirlockError('aborted', `call to tool ${f.tool} was aborted; its wasmtime process was killed`));
-  if (f.killed === 'timeout' || /wasm trap: interrupt/.test(diagnostic)) {
+  if (f.killed === 'timeout' || /wasm trap: interrupt|^Error: timed out after deadline has elapsed/.test(diagnostic)) {
     return fail(new AirlockError('timeout', `tool ${f.tool} ran past its ${f.timeoutMs} ms timeout (resources.timeout)`, { details: { timeoutMs: f.timeoutMs } }));
   }
   if (f.killed === 'output-limit') {
@@ -75,7 +87,8 @@ export function classify(f: Finished): Outcome {
   if (/forcing trap when growing memory|exceeds memory limits|memory minimum size of \d+ pages exceeds/.test(diagnostic)) {
     return fail(new AirlockError('memory-limit', `tool ${f.tool} ran out of memory: ${cause} (resources.memory allows ${f.memoryBytes} bytes)`, { details: { limitBytes: f.memoryBytes, trap: cause } }));
   }
-  if (/wasm trap:/.test(diagnostic)) {
+  // A host call that failed the guest (a refused random request, a resource limit) is a trap like the worker engine's.
+  if (/wasm trap:|error while executing at wasm backtrace/.test(diagnostic)) {
     return fail(new AirlockError('trap', `tool ${f.tool} trapped: ${cause}`, { details: { trap: cause } }));
   }
   if (f.code === 0) {

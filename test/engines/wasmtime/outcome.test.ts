@@ -68,3 +68,18 @@ test('abort, signals, exits without a result and unknown failures', (t) => {
 test('diagnosticCause picks the innermost cause', (t) => {
   t.is(diagnosticCause(trapDiag('wasm trap: interrupt')), 'wasm trap: interrupt');
 });
+
+test('a host call failing the guest (a refused random request) is trap, as on the worker engine', (t) => {
+  const diag = 'Error: failed to run main module `x.wasm`\n\nCaused by:\n    0: error while executing at wasm backtrace:\n    0:   0x4190 - <unknown>!<wasm function 2>\n    1:   0x3990 - <unknown>!random_get\n    1: requested len 1073741824 exceeds limit 1048576\n';
+  const o = classify(base({ code: 1, stderr: { text: diag, cut: false } }));
+  t.is(o.error?.code, 'trap');
+  t.regex(o.error?.message ?? '', /requested len 1073741824 exceeds limit 1048576/);
+  t.is(o.guestStderr, '');
+});
+
+test('a deadline expiring inside a host call (a blocking FIFO open) is timeout', (t) => {
+  const diag = 'Error: timed out after deadline has elapsed\n\nCaused by:\n    wasm trap: interrupt\n\n';
+  const o = classify(base({ code: 134, stderr: { text: `guest\n${diag}`, cut: false } }));
+  t.is(o.error?.code, 'timeout');
+  t.is(o.guestStderr, 'guest\n');
+});
