@@ -4,6 +4,7 @@
  * isolation, timeouts and aborts.
  */
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAirlockError } from '../../../src/errors.ts';
@@ -83,13 +84,18 @@ t('an unchanged plugin is not rebuilt; a changed file gives a new image', async 
   t.is(second.tag, first.tag);
   t.false(second.built);
   t.deepEqual(events, [{ type: 'cached', tag: first.tag }]);
-  writeFileSync(join(dir, 'main.py'), 'def v(input):\n    return 2\n');
+  // A nonce, so no earlier run has built this content already.
+  writeFileSync(join(dir, 'main.py'), `# ${randomUUID()}\ndef v(input):\n    return 2\n`);
   const third = await docker.build(grants);
+  // Images of one-off content would pile up run after run.
+  const oneOff: string[] = [third.tag];
+  t.teardown(() => Promise.all(oneOff.map((tag) => docker.docker.getImage(tag).remove().catch(() => undefined))));
   t.not(third.tag, first.tag);
   t.true(third.built);
   // Files an ignore file leaves out do not count.
   writeFileSync(join(dir, '.airlockignore'), 'notes.txt\n');
   const withIgnore = await docker.build(grants);
+  oneOff.push(withIgnore.tag);
   writeFileSync(join(dir, 'notes.txt'), 'scratch');
   const after = await docker.build(grants);
   t.is(after.tag, withIgnore.tag);
