@@ -17,6 +17,7 @@ export type {
   EnginePreference,
   EngineProvider,
   HostOptions,
+  LoadOptions,
   OpenAITool,
   OpenedPlugin,
   PluginSummary,

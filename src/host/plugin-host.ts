@@ -52,8 +52,17 @@ export interface AgentOptions {
   plugins?: string[];
   /** This agent's policy (default: the host's). */
   policy?: Policy | PolicyInput | string;
+  /** Calls in flight for this agent (default: the host's agentConcurrency). */
   concurrency?: number;
+  /** Calls waiting for this agent before `overloaded` (default: the host's agentQueue). */
   queue?: number;
+  /** Abandons loading the plugins. */
+  signal?: AbortSignal;
+}
+
+export interface LoadOptions {
+  /** Abandons the load (a component or image build can take a while). */
+  signal?: AbortSignal;
 }
 
 export interface ToolCallOptions {
@@ -108,6 +117,8 @@ export class PluginHost {
   readonly #policy: Policy;
   #provider: EngineProvider | undefined;
   readonly #shared = new Map<string, Shared>();
+  /** Pools being opened (builds, container starts); close() waits for them. */
+  readonly #opening = new Set<Promise<OpenedPlugin>>();
   readonly #agents = new Map<string, Agent>();
   readonly #default: Agent;
   #closed = false;
@@ -120,8 +131,8 @@ export class PluginHost {
   }
 
   /** Loads a plugin folder for the host's own (default) agent. */
-  load(dir: string): Promise<PluginSummary> {
-    return this.#default.load(dir);
+  load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
+    return this.#default.load(dir, options);
   }
 
   unload(name: string): Promise<void> {
@@ -169,7 +180,7 @@ export class PluginHost {
     );
     this.#agents.set(id, agent);
     try {
-      for (const dir of options.plugins ?? []) await agent.load(dir);
+      for (const dir of options.plugins ?? []) await agent.load(dir, { signal: options.signal });
     } catch (err) {
       await agent.close();
       this.#agents.delete(id);
@@ -183,6 +194,11 @@ export class PluginHost {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#agents.values(), this.#default].map((a) => a.close()));
+    // Pools still opening belong to loads that will now fail: let them finish opening, then stop them.
+    await Promise.allSettled([...this.#opening]);
+    const left = [...this.#shared.values()];
+    this.#shared.clear();
+    await Promise.allSettled(left.map(async (s) => (await s.opened).instance.close()));
     await this.#provider?.close();
   }
 
@@ -209,18 +225,33 @@ export class PluginHost {
     const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
     let shared = this.#shared.get(key);
     if (shared === undefined) {
-      const provider = await this.#getProvider();
-      shared = { opened: provider.open(plugin, grants, preference), refs: 0 };
-      this.#shared.set(key, shared);
-      shared.opened.catch(() => this.#shared.delete(key));
+      // Registered before any await, so concurrent loads of the same grants share this one open.
+      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference));
+      const entry: Shared = { opened, refs: 0 };
+      shared = entry;
+      this.#shared.set(key, entry);
+      this.#opening.add(opened);
+      opened.then(
+        () => this.#opening.delete(opened),
+        () => {
+          this.#opening.delete(opened);
+          if (this.#shared.get(key) === entry) this.#shared.delete(key);
+        },
+      );
     }
     shared.refs++;
+    let opened: OpenedPlugin;
     try {
-      return { key, opened: await shared.opened };
+      opened = await shared.opened;
     } catch (err) {
       shared.refs--;
       throw err;
     }
+    if (this.#closed) {
+      // close() ran while this pool was opening, and has stopped it.
+      throw new AirlockError('aborted', `the plugin host closed while ${plugin.manifest.name} was loading`);
+    }
+    return { key, opened };
   }
 
   /** @internal */
@@ -263,18 +294,37 @@ export class Agent {
     this.#queueLimit = queueLimit;
   }
 
-  async load(dir: string): Promise<PluginSummary> {
+  /**
+   * Loads a plugin folder: manifest, grants under this agent's policy, then a
+   * warm pool (shared when another agent has the same grants). A build can
+   * take a while; the signal abandons it (the pool, when it comes, is released).
+   */
+  async load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
     this.#assertOpen();
+    const { signal } = options;
+    if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
     const plugin = loadPlugin(dir);
+    const name = plugin.manifest.name;
+    this.#assertFree(plugin);
+    const opening = this.#open(plugin);
+    const entry = await abortable(opening, signal, `loading ${dir}`, (late) => void this.#host._release(late.key));
+    // Re-checked: the agent may have closed, or loaded the same name, while this one opened.
+    if (this.#closed || this.#plugins.has(name)) {
+      await this.#host._release(entry.key);
+      this.#assertOpen();
+      this.#assertFree(plugin);
+    }
+    this.#plugins.set(name, entry);
+    return summary(entry);
+  }
+
+  #assertFree(plugin: LoadedManifest): void {
     const existing = this.#plugins.get(plugin.manifest.name);
     if (existing !== undefined) {
       throw new AirlockError('conflict', `a plugin named "${plugin.manifest.name}" is already loaded from ${existing.plugin.dir}`, {
         details: { plugin: plugin.manifest.name },
       });
     }
-    const entry = await this.#open(plugin);
-    this.#plugins.set(plugin.manifest.name, entry);
-    return summary(entry);
   }
 
   async unload(name: string): Promise<void> {
@@ -434,6 +484,33 @@ export class Agent {
   #assertOpen(): void {
     if (this.#closed) throw new AirlockError('aborted', `agent ${JSON.stringify(this.id)} is closed`);
   }
+}
+
+/**
+ * Waits for `promise` unless the signal fires first; a result that arrives
+ * after the abort goes to `late` (so what it holds can be released).
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string, late: (value: T) => void): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    let abandoned = false;
+    const onAbort = (): void => {
+      abandoned = true;
+      reject(new AirlockError('aborted', `${what} was aborted`, { cause: signal.reason }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (abandoned) late(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!abandoned) reject(err);
+      },
+    );
+  });
 }
 
 function isAborted(signal: AbortSignal | undefined): signal is AbortSignal {

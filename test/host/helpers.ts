@@ -34,7 +34,31 @@ export class CountingProvider implements EngineProvider {
     this.inner = inner;
   }
 
+  #gate: Promise<void> | undefined;
+  /** Opens that have started (possibly held at the gate). */
+  opening = 0;
+  #openWaiters: Array<() => void> = [];
+
+  /** Settles once an open has started (it may be held at the gate). */
+  openStarted(): Promise<void> {
+    if (this.opening > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#openWaiters.push(resolve));
+  }
+
+  /** Holds every open until the returned function is called (a slow build, made deterministic). */
+  hold(): () => void {
+    let release = (): void => {};
+    this.#gate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.#gate = undefined;
+      release();
+    };
+  }
+
   async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
+    this.opening++;
+    for (const w of this.#openWaiters.splice(0)) w();
+    await this.#gate;
     const opened = await this.inner.open(plugin, grants, preference);
     this.opened.push({ plugin: plugin.manifest.name, grants });
     const name = plugin.manifest.name;

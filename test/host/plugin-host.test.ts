@@ -259,3 +259,44 @@ test('engine-unavailable when a forced engine is missing', async (t) => {
   const error = await rejectsWith(t, host.load(fixture('echo-c')), 'engine-unavailable');
   t.regex(error?.message ?? '', /install wasmtime/);
 });
+
+test('a load abandoned by its signal fails at once, and the pool it was opening is stopped when it arrives', async (t) => {
+  const engines = new CountingProvider();
+  const host = new PluginHost({ provider: engines });
+  t.teardown(() => host.close());
+  const release = engines.hold();
+  const controller = new AbortController();
+  const loading = host.load(fixture('echo-c'), { signal: controller.signal });
+  controller.abort();
+  await rejectsWith(t, loading, 'aborted');
+  t.deepEqual(host.tools(), []);
+  release();
+  // Nothing of the abandoned load stays registered: the same plugin loads again without a conflict.
+  await host.load(fixture('echo-c'));
+  t.is((await host.call('echo-c_add', { a: 1, b: 1 })).value, 2);
+});
+
+test('concurrent loads of the same plugin with the same grants open one pool', async (t) => {
+  const engines = new CountingProvider();
+  const host = new PluginHost({ provider: engines });
+  t.teardown(() => host.close());
+  const [a, b] = await Promise.all([host.agent('a', { plugins: [fixture('echo-c')] }), host.agent('b', { plugins: [fixture('echo-c')] })]);
+  t.is(engines.opening, 1);
+  t.is((await a.call('echo-c_add', { a: 1, b: 2 })).value, 3);
+  t.is((await b.call('echo-c_add', { a: 2, b: 2 })).value, 4);
+});
+
+test('close() while a plugin is still opening waits for it, stops it, and fails the load', async (t) => {
+  const engines = new CountingProvider();
+  const host = new PluginHost({ provider: engines });
+  const release = engines.hold();
+  const loading = track(host.load(fixture('echo-c')));
+  await engines.openStarted();
+  const closing = track(host.close());
+  release();
+  await closing.promise;
+  t.true(loading.settled());
+  await rejectsWith(t, loading.promise, 'aborted');
+  t.is(engines.instancesClosed, 1);
+  t.true(engines.providerClosed);
+});
