@@ -1,0 +1,68 @@
+/**
+ * `node test/mcp/bench.ts`: what each layer above the engine costs for one
+ * small call (the C echo fixture on the wasm worker engine): the engine alone,
+ * PluginHost.call (schema check, agent queue, JSON parse), and a tool call
+ * through the MCP SDK client over streamable HTTP and over stdio (`airlock
+ * serve --mcp` in a child process). Prints a Markdown table. Not a test:
+ * figures depend on the machine (BENCH_N calls per row, default 2000).
+ */
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { PluginHost } from '../../src/host/index.ts';
+import { serveHttp } from '../../src/mcp/index.ts';
+import { CountingProvider } from '../host/helpers.ts';
+
+const N = Number(process.env.BENCH_N ?? 2000);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ECHO_C = fileURLToPath(new URL('../../fixtures/plugins/echo-c', import.meta.url));
+const INPUT = { message: 'hello' };
+
+function pct(samples: number[], p: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+async function measure(call: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < Math.min(200, N); i++) await call(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    await call();
+    samples.push(performance.now() - t0);
+  }
+  return samples;
+}
+
+const rows: Array<[string, number[]]> = [];
+const engines = new CountingProvider();
+const host = new PluginHost({ provider: engines });
+await host.load(ECHO_C);
+// The engine alone: the instance the host opened, called directly.
+const instance = (await engines.inner.open((await import('../../src/manifest/index.ts')).loadPlugin(ECHO_C), host.plugins()[0]!.grants, 'auto')).instance;
+const text = JSON.stringify(INPUT);
+rows.push(['engine (EnginePlugin.call)', await measure(() => instance.call('echo', text))]);
+await instance.close();
+rows.push(['PluginHost.call', await measure(() => host.call('echo-c_echo', INPUT))]);
+
+const http = await serveHttp(host);
+const httpClient = new Client({ name: 'bench', version: '1.0.0' });
+await httpClient.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+rows.push(['MCP callTool, streamable HTTP', await measure(() => httpClient.callTool({ name: 'echo-c_echo', arguments: INPUT }))]);
+await httpClient.close();
+await http.close();
+
+const env: Record<string, string> = {};
+for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+const stdioClient = new Client({ name: 'bench', version: '1.0.0' });
+await stdioClient.connect(new StdioClientTransport({ command: process.execPath, args: ['src/cli/main.ts', 'serve', '--mcp', ECHO_C], cwd: ROOT, env, stderr: 'ignore' }));
+rows.push(['MCP callTool, stdio (airlock serve)', await measure(() => stdioClient.callTool({ name: 'echo-c_echo', arguments: INPUT }))]);
+await stdioClient.close();
+await host.close();
+
+const us = (ms: number): string => `${(ms * 1000).toFixed(0)} µs`;
+console.log(`\n## One echo call through each layer (echo-c, wasm worker engine, ${N} sequential calls, Node ${process.versions.node})\n`);
+console.log('| layer | p50 | p90 | p99 |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [name, s] of rows) console.log(`| ${name} | ${us(pct(s, 50))} | ${us(pct(s, 90))} | ${us(pct(s, 99))} |`);
