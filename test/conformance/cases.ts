@@ -7,7 +7,7 @@
  * Filesystem cases run in a fresh sandbox folder per test (see makeSandbox):
  *   <root>/secret.txt                     outside every grant
  *   <root>/ro/file.txt ("hello"), ro/sub/inner.txt, ro/empty/
- *   <root>/rw/inner.txt ("inner"), rw/sub/, rw/pipe (a FIFO)
+ *   <root>/rw/sub/inner.txt ("inner"), rw/pipe (a FIFO), rw/sock (a unix socket)
  *   rw/escape -> ../secret.txt, rw/abs-escape -> <root>/secret.txt,
  *   rw/swapped -> <root> (a directory swapped for a symlink), rw/inside-link -> sub
  */
@@ -23,6 +23,8 @@ export interface Sandbox {
   root: string;
   ro: string;
   rw: string;
+  /** A local HTTP server (shared by the suite) and the requests that reached it during this case. */
+  http: { port: number; requests: string[] };
 }
 
 export type Expect =
@@ -51,8 +53,8 @@ export interface Case {
   /** Folder under fixtures/plugins. */
   fixture: string;
   grants?: (s: Sandbox) => GrantsOverrides;
-  /** Run in order on one loaded plugin. */
-  steps: Step[];
+  /** Run in order on one loaded plugin (a function when inputs depend on the sandbox, e.g. the HTTP port). */
+  steps: Step[] | ((s: Sandbox) => Step[]);
   /** Host-side checks after the steps: returns problems (e.g. a file changed outside what was granted). */
   check?: (s: Sandbox) => string[];
   /** Environment variables set in the host process during the case (to prove they do not leak). */
@@ -66,7 +68,7 @@ const fs = (tool: string, path: string, expect: Expect, target?: string): Step =
 
 const FIXED_TIME = new Date('2001-02-03T04:05:06Z');
 
-export function makeSandbox(): Sandbox {
+export function makeSandbox(http: Sandbox['http']): Sandbox {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-conformance-')));
   const ro = join(root, 'ro');
   const rw = join(root, 'rw');
@@ -84,7 +86,9 @@ export function makeSandbox(): Sandbox {
   symlinkSync(root, join(rw, 'swapped'));
   symlinkSync('sub', join(rw, 'inside-link'));
   execFileSync('mkfifo', [join(rw, 'pipe')]);
-  return { root, ro, rw };
+  // A unix socket file left behind: the process exits without closing it (closing would unlink it).
+  execFileSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(join(rw, 'sock'))}, () => process.exit(0))`]);
+  return { root, ro, rw, http };
 }
 
 const readOnly = (s: Sandbox): GrantsOverrides => ({
@@ -248,6 +252,18 @@ export const CASES: Case[] = [
     ],
   },
   {
+    name: 'net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent',
+    fixture: 'net',
+    grants: (s) => ({ network: { allow: [{ host: '127.0.0.1', wildcard: false, port: s.http.port }] } }),
+    steps: (s) => [
+      { tool: 'http', input: { url: `http://127.0.0.1:${s.http.port}/allowed?q=1` }, expect: { output: '"ok:204"' } },
+      { tool: 'http', input: { url: `http://127.0.0.1:${s.http.port + 1}/other-port` }, expect: { output: /^"denied:/ } },
+      { tool: 'http', input: { url: `http://localhost:${s.http.port}/by-name` }, expect: { output: /^"denied:/ } },
+      { tool: 'tcp', input: { ip: '127.0.0.1', port: s.http.port }, expect: { output: /^"denied:/ } },
+    ],
+    check: (s) => (JSON.stringify(s.http.requests) === JSON.stringify(['GET /allowed?q=1']) ? [] : [`the server saw ${JSON.stringify(s.http.requests)}, expected only GET /allowed?q=1`]),
+  },
+  {
     name: 'net: with an HTTP allowlist, other hosts and raw sockets are still refused',
     fixture: 'net',
     grants: () => ({ network: { allow: [{ host: 'example.com', wildcard: false, port: 443 }] } }),
@@ -323,11 +339,11 @@ export const CASES: Case[] = [
     steps: [fs('read', '/rw/inside-link/inner.txt', refused)],
   },
   {
-    name: 'fs-escape: a FIFO is refused before any blocking open',
+    name: 'fs-escape: a FIFO or a socket is refused before any blocking open',
     fixture: 'fs-escape',
     // A short limit: an open that blocked ends as `timeout` (an engine that blocks is listed in limitations.ts).
     grants: (s) => ({ ...readWrite(s), resources: { timeoutMs: 1500 } }),
-    steps: [fs('open', '/rw/pipe', refused), fs('append', '/rw/pipe', refused)],
+    steps: [fs('open', '/rw/pipe', refused), fs('append', '/rw/pipe', refused), fs('open', '/rw/sock', refused), fs('append', '/rw/sock', refused)],
   },
   {
     name: 'fs-escape: a read-only grant is readable at its mount path',

@@ -9,6 +9,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
@@ -25,6 +26,17 @@ import { LIMITATIONS, limitationFor } from './limitations.ts';
 const hasPy = spawnSync('componentize-py', ['--version']).status === 0;
 const PY_FIXTURES = new Set(['echo-py', 'net']);
 if (!hasPy && process.env.CI === undefined) process.stderr.write('\n!!! SKIPPING conformance cases on componentize-py fixtures: componentize-py is not installed\n\n');
+
+// One local HTTP server for the network cases; each case sees only the requests made while it ran (cases are serial).
+let requests: string[] = [];
+const server = createServer((req, res) => {
+  requests.push(`${req.method} ${req.url}`);
+  res.writeHead(204);
+  res.end();
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const httpPort = (server.address() as { port: number }).port;
+server.unref();
 
 const manifests = new Map<string, ReturnType<typeof loadPlugin>>();
 function fixture(name: string): ReturnType<typeof loadPlugin> {
@@ -63,7 +75,8 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
 
 async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case): Promise<void> {
   const m = fixture(c.fixture);
-  const sandbox = makeSandbox();
+  requests = [];
+  const sandbox = makeSandbox({ port: httpPort, requests });
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(c.hostEnv ?? {})) {
     saved[k] = process.env[k];
@@ -90,7 +103,8 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case):
       return;
     }
     plugin = await engine.load(grants);
-    for (const [i, step] of c.steps.entries()) {
+    const steps = typeof c.steps === 'function' ? c.steps(sandbox) : c.steps;
+    for (const [i, step] of steps.entries()) {
       const expect = limitation !== undefined && 'steps' in limitation.instead ? (limitation.instead.steps[i] ?? step.expect) : step.expect;
       const got = await plugin.call(step.tool, JSON.stringify(step.input)).then(
         (r) => ({ output: r.output, logs: r.logs }),

@@ -32,7 +32,11 @@ export const LIMITATIONS: Limitation[] = [
   },
   {
     engine: 'wasmtime',
-    cases: ['net: with no network granted, TCP and HTTP are refused', 'net: with an HTTP allowlist, other hosts and raw sockets are still refused'],
+    cases: [
+      'net: with no network granted, TCP and HTTP are refused',
+      'net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent',
+      'net: with an HTTP allowlist, other hosts and raw sockets are still refused',
+    ],
     instead: { load: 'engine-unavailable', message: /wasi:http\/outgoing-handler|allowlist/ },
     reason:
       'the wasmtime CLI links wasi:http only wholesale (-S http, no allowlist and no way to deny requests), so a component importing wasi:http/outgoing-handler, or any network grant, is refused; the worker engine runs it with its own allowlist',
@@ -59,7 +63,7 @@ export const LIMITATIONS: Limitation[] = [
   },
   {
     engine: 'wasmtime',
-    cases: ['fs-escape: a FIFO is refused before any blocking open'],
+    cases: ['fs-escape: a FIFO or a socket is refused before any blocking open'],
     instead: { steps: { 0: { error: 'timeout' }, 1: { error: 'timeout' } } },
     reason:
       'wasmtime opens a FIFO inside a writable preopen, and the open blocks until resources.timeout ends the call (timeout; the process is gone, the host is unaffected); the worker engine refuses FIFOs, sockets and devices before opening, because a blocking open in a worker thread cannot be interrupted',
