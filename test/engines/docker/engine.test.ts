@@ -204,3 +204,14 @@ t('concurrency 2: two warm containers serve two calls at once', async (t) => {
   t.is(b.output, '"b"');
   await p.close();
 });
+
+t('a python plugin declaring its dependencies in pyproject.toml gets them installed', async (t) => {
+  const plugin = writePlugin(manifestObject({ name: 'python-pyproject', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), {
+    'main.py': 'import humanize\n\ndef v(input):\n    return humanize.naturalsize(42)\n',
+    'pyproject.toml':
+      '[project]\nname = "python-pyproject"\nversion = "0.1.0"\ndependencies = ["humanize==4.9.0"]\n\n[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[tool.setuptools]\npy-modules = []\n',
+  });
+  const p = await docker.load(grantsFor(plugin.dir));
+  t.is((await p.call('v', '{}')).output, '"42 Bytes"');
+  await p.close();
+});
