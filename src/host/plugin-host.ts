@@ -15,6 +15,7 @@ import { didYouMean } from '../manifest/suggest.ts';
 import type { CallLogs, CallMetrics, CallResult, EngineName, EnginePlugin } from '../engines/types.ts';
 import { toAnthropicTool, toolInfo, toOpenAITool, ToolValidators, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { hashTree } from '../content-hash.ts';
+import { FairShare } from './fair-share.ts';
 
 export type EnginePreference = 'auto' | EngineName;
 
@@ -42,7 +43,11 @@ export interface HostOptions {
   env?: Record<string, string | undefined>;
   /** The engines. Default: the real ones (see `defaultEngineProvider`). */
   provider?: EngineProvider;
-  /** Calls in flight per agent (default 64) and waiting per agent (default 1024) before `overloaded`. */
+  /**
+   * Calls in flight per agent (default 64) and waiting per agent (default
+   * 1024) before `overloaded`. Besides this, an agent gets an equal share of
+   * the instances of a pool it shares with other agents (see fair-share.ts).
+   */
   agentConcurrency?: number;
   agentQueue?: number;
 }
@@ -92,7 +97,10 @@ export interface PluginSummary {
 
 interface Shared {
   opened: Promise<OpenedPlugin>;
+  /** Loads holding it (one per agent that loaded the plugin with these grants). */
   refs: number;
+  /** Calls the pool serves at once (grants.resources.concurrency). */
+  instances: number;
 }
 
 interface LoadedEntry {
@@ -103,6 +111,8 @@ interface LoadedEntry {
   opened: OpenedPlugin;
   tools: Map<string, { info: ToolInfo; validators: ToolValidators }>;
   preference: EnginePreference;
+  /** This agent's share of the (possibly shared) pool. */
+  share: FairShare;
 }
 
 function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Policy {
@@ -227,7 +237,7 @@ export class PluginHost {
     if (shared === undefined) {
       // Registered before any await, so concurrent loads of the same grants share this one open.
       const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference));
-      const entry: Shared = { opened, refs: 0 };
+      const entry: Shared = { opened, refs: 0, instances: Math.max(1, grants.resources.concurrency) };
       shared = entry;
       this.#shared.set(key, entry);
       this.#opening.add(opened);
@@ -252,6 +262,13 @@ export class PluginHost {
       throw new AirlockError('aborted', `the plugin host closed while ${plugin.manifest.name} was loading`);
     }
     return { key, opened };
+  }
+
+  /** @internal How many calls one agent may have in this pool at once: an equal share of its instances. */
+  _share(key: string): number {
+    const shared = this.#shared.get(key);
+    if (shared === undefined) return Number.POSITIVE_INFINITY;
+    return Math.max(1, Math.floor(shared.instances / Math.max(1, shared.refs)));
   }
 
   /** @internal */
@@ -416,10 +433,15 @@ export class Agent {
     let result: CallResult;
     try {
       result = await this.#queue.add(
-        () => {
+        async () => {
           running = true;
-          waited = performance.now() - started;
-          return entry.opened.instance.call(tool.info.tool, text, { signal, timeoutMs: options.timeout });
+          await entry.share.enter(signal, `call to ${name}`);
+          try {
+            waited = performance.now() - started;
+            return await entry.opened.instance.call(tool.info.tool, text, { signal, timeoutMs: options.timeout });
+          } finally {
+            entry.share.leave();
+          }
         },
         { signal: waiting.signal },
       );
@@ -462,7 +484,7 @@ export class Agent {
     const contentHash = await hashTree(plugin.dir, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' });
     const { key, opened } = await this.#host._acquire(plugin, grants, preference, contentHash);
     const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
-    return { plugin, grants, key, contentHash, opened, tools, preference };
+    return { plugin, grants, key, contentHash, opened, tools, preference, share: new FairShare(() => this.#host._share(key)) };
   }
 
   #find(name: string): { entry: LoadedEntry; tool: { info: ToolInfo; validators: ToolValidators } } {

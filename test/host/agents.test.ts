@@ -92,30 +92,61 @@ test('agents with the same grants share one warm pool; different grants get thei
 });
 
 test("a runaway agent saturating its own limit does not block another agent's calls on the same pool", async (t) => {
-  const dir = echoSpin('shared', { concurrency: 3, timeout: '60s' });
+  const dir = echoSpin('shared', { concurrency: 4, timeout: '60s' });
   const engines = new CountingProvider();
   const host = new PluginHost({ provider: engines });
   t.teardown(() => host.close());
   const runaway = await host.agent('runaway', { plugins: [dir], concurrency: 2 });
-  const polite = await host.agent('polite', { plugins: [dir], concurrency: 2 });
-  t.is(engines.opened.length, 1, 'one pool of 3 instances serves both agents');
+  const polite = await host.agent('polite', { plugins: [dir] });
+  t.is(engines.opened.length, 1, 'one pool of 4 instances serves both agents');
 
   const stop = new AbortController();
   const spins = Array.from({ length: 6 }, () => track(runaway.call('shared_spin', {}, { signal: stop.signal })));
   await engines.reached(2);
-  // The runaway agent holds 2 of the pool's 3 instances and its other 4 calls wait in its own queue.
+  // The runaway agent holds 2 instances (its own limit) and its other 4 calls wait in its own queue.
   const answer = await polite.call('shared_echo', { hello: 'still answered' });
   t.deepEqual(answer.value, { hello: 'still answered' });
   t.true(spins.every((s) => !s.settled()), 'every runaway call is still running or waiting');
   t.deepEqual(
     engines.calls.map((c) => c.tool),
     ['spin', 'spin', 'echo'],
-    'only the runaway agent\'s first 2 calls reached the engine',
+    "only the runaway agent's first 2 calls reached the engine",
   );
   stop.abort();
   for (const s of spins) await rejectsWith(t, s.promise, 'aborted');
   t.is(engines.calls.length, 3, 'the waiting calls left the queue without running');
   t.deepEqual((await runaway.call('shared_echo', { after: 'abort' })).value, { after: 'abort' });
+});
+
+test('with default limits, agents sharing a pool each get an equal share of its instances', async (t) => {
+  const dir = echoSpin('fair', { concurrency: 2, timeout: '60s' });
+  const engines = new CountingProvider();
+  const host = new PluginHost({ provider: engines });
+  t.teardown(() => host.close());
+  const runaway = await host.agent('runaway', { plugins: [dir] });
+  const polite = await host.agent('polite', { plugins: [dir] });
+  const stop = new AbortController();
+  const spins = Array.from({ length: 6 }, () => track(runaway.call('fair_spin', {}, { signal: stop.signal })));
+  await engines.reached(1);
+  // 2 instances, 2 agents: the runaway agent's share is 1, so polite still has an instance.
+  t.deepEqual((await polite.call('fair_echo', { mine: true })).value, { mine: true });
+  t.deepEqual((await polite.call('fair_echo', { again: true })).value, { again: true });
+  t.deepEqual(
+    engines.calls.map((c) => c.tool),
+    ['spin', 'echo', 'echo'],
+  );
+  t.true(spins.every((s) => !s.settled()));
+  stop.abort();
+  for (const s of spins) await rejectsWith(t, s.promise, 'aborted');
+  t.is(engines.calls.length, 3, 'the calls waiting for their share never ran');
+  // Alone on the pool, an agent gets every instance.
+  await polite.close();
+  const both = new AbortController();
+  const twoSpins = [0, 1].map(() => track(runaway.call('fair_spin', {}, { signal: both.signal })));
+  await engines.reached(5);
+  t.deepEqual(engines.calls.slice(3).map((c) => c.tool), ['spin', 'spin']);
+  both.abort();
+  for (const s of twoSpins) await rejectsWith(t, s.promise, 'aborted');
 });
 
 test('an agent whose queue is full is overloaded; other agents are not', async (t) => {
