@@ -4,9 +4,13 @@ import test from 'ava';
 import { stringify } from 'yaml';
 import { isAirlockError, type ErrorCode } from '../../src/errors.ts';
 import { PluginHost } from '../../src/host/index.ts';
+import { probeWasmtimeEngine } from '../../src/engines/probe.ts';
+import { requireExternal } from '../helpers/require.ts';
 import { cPlugin, CountingProvider, ECHO_SPIN_C, fixture, fixtureCopy, track } from './helpers.ts';
 
 const TOOL_NAME_RULE = /^[a-zA-Z0-9_-]{1,64}$/;
+// Probed before any test is declared (ava wants every test declared in the first turn).
+const wasmtime = await probeWasmtimeEngine();
 
 async function rejectsWith(t: import('ava').ExecutionContext, promise: Promise<unknown>, code: ErrorCode): Promise<Error | undefined> {
   const error = await t.throwsAsync(promise);
@@ -300,3 +304,18 @@ test('close() while a plugin is still opening waits for it, stops it, and fails 
   t.is(engines.instancesClosed, 1);
   t.true(engines.providerClosed);
 });
+
+(requireExternal('wasmtime', wasmtime.available, wasmtime.reason ?? 'wasmtime not found') ? test : test.skip)(
+  'a plugin configured for wasmtime runs there, beside one on the worker engine, with the same typed results',
+  async (t) => {
+    const host = new PluginHost({ engines: { 'echo-c': 'wasmtime' } });
+    t.teardown(() => host.close());
+    t.is((await host.load(fixture('echo-c'))).engine, 'wasmtime');
+    t.is((await host.load(fixture('trap'))).engine, 'wasm');
+    const sum = await host.call('echo-c_add', { a: 20, b: 22 });
+    t.is(sum.value, 42);
+    t.is(sum.metrics.engine, 'wasmtime');
+    await rejectsWith(t, host.call('echo-c_add', { a: 1 }), 'invalid-input');
+    await rejectsWith(t, host.call('trap_boom', {}), 'trap');
+  },
+);
