@@ -7,6 +7,7 @@
  * Component: the C echo fixture (fixtures/plugins/echo-c), built by
  * buildPlugin (cached) and transpiled by the engine's own transpile step.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { WasmEngine, createInstance, runCall, type InstantiateFn } from '../../src/engines/wasm/index.ts';
 import { prepareCoreModule } from '../../src/capabilities/index.ts';
@@ -15,7 +16,9 @@ import { transpileComponent } from '../../src/engines/wasm/transpile.ts';
 import { fixtureComponent } from '../../src/build/fixtures.ts';
 import { makeGrants } from '../helpers/grants.ts';
 
+
 const INPUT = '{"message":"hello"}';
+const loadBefore = loadavg()[0]!;
 const N = Number(process.env.BENCH_N ?? 20_000);
 const THROUGHPUT_MS = Number(process.env.BENCH_MS ?? 2000);
 
@@ -133,7 +136,9 @@ const rows: [string, string, string, string][] = [
   ['worker, per-call isolation, back to back', us(pct(perCall, 50)), us(pct(perCall, 99)), `${Math.round(1000 / (perCall.reduce((a, b) => a + b, 0) / perCall.length)).toLocaleString('en')} calls/s`],
   ['worker, per-call isolation, 3 ms between calls', us(pct(perCallSpaced, 50)), us(pct(perCallSpaced, 99)), '—'],
 ];
-console.log(`\nwasm engine, echo ${JSON.stringify(INPUT)} (${N} sequential calls per latency row; ${THROUGHPUT_MS} ms per throughput row)\n`);
+console.log(`\nwasm engine, echo-c fixture, echo ${JSON.stringify(INPUT)} (${N} sequential calls per latency row; ${THROUGHPUT_MS} ms per throughput row)`);
+// Figures from a busy machine are not the engine's: say how busy it was.
+console.log(`${availableParallelism()} cores, 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n`);
 console.log('| path | p50 | p99 | throughput |');
 console.log('|---|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
