@@ -85,7 +85,7 @@ export class PluginContainer {
   /** Creates, attaches and starts a container, resolving once its host has loaded the plugin. */
   static async start(docker: Docker, spec: ContainerSpec, signal?: AbortSignal): Promise<PluginContainer> {
     const name = `airlock-${spec.plugin}-${randomBytes(4).toString('hex')}`;
-    const container = await docker.createContainer({
+    const options: Docker.ContainerCreateOptions = {
       name,
       Image: spec.image,
       User: spec.user,
@@ -99,6 +99,12 @@ export class PluginContainer {
       StdinOnce: true,
       Tty: false,
       HostConfig: spec.hostConfig,
+      ...(signal === undefined ? {} : { abortSignal: signal }),
+    };
+    const container = await docker.createContainer(options).catch(async (e: unknown) => {
+      // An abort can land after the daemon created the container: remove it by its (unique) name.
+      if (signal?.aborted === true) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+      throw e;
     });
     let pc: PluginContainer | undefined;
     try {
@@ -107,7 +113,7 @@ export class PluginContainer {
       const ready = new Promise<void>((resolve, reject) => {
         pc!.#ready = { resolve, reject };
       });
-      await container.start();
+      await container.start(signal === undefined ? {} : { abortSignal: signal });
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => pc!.#ready?.reject(new AirlockError('aborted', `starting a container for ${spec.plugin} was aborted`));
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -102,6 +102,7 @@ export class DockerEngine {
     if (grants.plugin.runtime !== 'node' && grants.plugin.runtime !== 'python') {
       throw new AirlockError('engine-unavailable', `the Docker engine runs node and python plugins; ${grants.plugin.name} is a ${grants.plugin.runtime} plugin`);
     }
+    if (options.signal?.aborted === true) throw new AirlockError('aborted', `loading ${grants.plugin.name} was aborted`);
     const spec = dockerRunSpec(grants);
     if (spec.refusals.length > 0) {
       throw new AirlockError('engine-unavailable', `the Docker engine cannot run ${grants.plugin.name} exactly as granted: ${spec.refusals.join('; ')}`, { details: { refusals: spec.refusals } });

@@ -89,7 +89,12 @@ export class ContainerPool {
       this.#pump();
     } catch (e) {
       slot.state = 'failed';
-      slot.error = e instanceof AirlockError ? e : new AirlockError('crash', `plugin ${this.#grants.plugin.name}: a container could not start: ${(e as Error).message}`, { cause: e });
+      slot.error =
+        e instanceof AirlockError
+          ? e
+          : signal?.aborted === true
+            ? new AirlockError('aborted', `starting a container for ${this.#grants.plugin.name} was aborted`, { cause: e })
+            : new AirlockError('crash', `plugin ${this.#grants.plugin.name}: a container could not start: ${(e as Error).message}`, { cause: e });
       // Queued calls would wait forever for this slot: fail them when no slot can serve.
       if (this.#slots.every((s) => s.state === 'failed')) {
         for (const job of this.#queue.splice(0)) this.#settle(job, slot.error);

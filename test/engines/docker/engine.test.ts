@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { isAirlockError } from '../../../src/errors.ts';
 
 import type { BuildEvent } from '../../../src/engines/docker/index.ts';
+import { OWNER } from '../../../src/engines/docker/container.ts';
 import { manifestObject, tempDir, writePlugin } from '../../helpers/plugin.ts';
 import { DOCKER, FIXTURES, engine, grantsFor } from './helpers.ts';
 
@@ -214,4 +215,18 @@ t('a python plugin declaring its dependencies in pyproject.toml gets them instal
   const p = await docker.load(grantsFor(plugin.dir));
   t.is((await p.call('v', '{}')).output, '"42 Bytes"');
   await p.close();
+});
+
+t('loading takes an AbortSignal', async (t) => {
+  const before = new AbortController();
+  before.abort();
+  t.true(isAirlockError(await t.throwsAsync(docker.load(grantsFor('python-deps'), { signal: before.signal })), 'aborted'));
+  // Aborted while the container starts: no container is left behind.
+  const during = new AbortController();
+  const dir = writePlugin(manifestObject({ name: 'python-abort', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), { 'main.py': 'def v(input):\n    return 1\n' }).dir;
+  await docker.build(grantsFor(dir));
+  const loading = docker.load(grantsFor(dir), { signal: during.signal, onProgress: (e) => e.type === 'cached' && during.abort() });
+  t.true(isAirlockError(await t.throwsAsync(loading), 'aborted'));
+  const left = await docker.docker.listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.plugin=python-abort', `airlock.owner=${OWNER}`] }) });
+  t.deepEqual(left, []);
 });
