@@ -115,10 +115,29 @@ export interface HttpOptions extends ServerInfo {
    * on any other host) are refused: DNS-rebinding protection.
    */
   allowedHosts?: string[];
+  /**
+   * A session with no request for this long, and no open notification
+   * stream, is closed (clients that vanish without DELETE would otherwise
+   * hold theirs forever). Default 30 minutes; 0 never closes one.
+   */
+  sessionIdleMs?: number;
+  /** Sessions open at once; one more is refused with 503 (default 1000). */
+  maxSessions?: number;
+  /** Called when a session ends: the client said DELETE (or went away), it was idle, or the server closed. */
+  onSessionClosed?: (id: string, reason: 'client' | 'idle' | 'server') => void;
 }
 
 export interface RunningHttpServer extends RunningServer {
   url: string;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  lastSeen: number;
+  /** Open GET (notification) streams: a listening client is not idle. */
+  streams: number;
+  closing?: 'idle' | 'server';
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -130,7 +149,9 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const wildcard = host === '0.0.0.0' || host === '::';
   const allowed = new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [shownHost]), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
+  const sessions = new Map<string, Session>();
+  const idleMs = options.sessionIdleMs ?? 30 * 60_000;
+  const maxSessions = options.maxSessions ?? 1000;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Checked first, on every request: a page on another site that rebinds its
@@ -141,27 +162,40 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
     if (url.pathname !== path) return reply(res, 404, `not found; the MCP endpoint is ${path}`);
     const sessionId = header(req, 'mcp-session-id');
     const existing = sessionId === undefined ? undefined : sessions.get(sessionId);
+    if (existing !== undefined) existing.lastSeen = Date.now();
     if (req.method === 'POST') {
       const body = await readJson(req);
       if (body instanceof Error) return reply(res, 400, body.message);
       if (existing !== undefined) return existing.transport.handleRequest(req, res, body);
       if (sessionId !== undefined) return reply(res, 404, 'unknown or expired session; initialize again');
       if (!isInitializeRequest(body)) return reply(res, 400, 'the first request of a session must be initialize');
+      if (sessions.size >= maxSessions) return reply(res, 503, `${sessions.size} sessions are open (the limit); close one (DELETE) or retry later`);
       const server = createMcpServer(source, options);
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, server });
+          sessions.set(id, { transport, server, lastSeen: Date.now(), streams: 0 });
         },
       });
       transport.onclose = () => {
-        if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+        const id = transport.sessionId;
+        const session = id === undefined ? undefined : sessions.get(id);
+        if (id === undefined || session === undefined) return;
+        sessions.delete(id);
+        options.onSessionClosed?.(id, session.closing ?? 'client');
       };
       await server.connect(transport);
       return transport.handleRequest(req, res, body);
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (existing === undefined) return reply(res, sessionId === undefined ? 400 : 404, 'missing or unknown mcp-session-id');
+      if (req.method === 'GET') {
+        existing.streams++;
+        res.once('close', () => {
+          existing.streams--;
+          existing.lastSeen = Date.now();
+        });
+      }
       return existing.transport.handleRequest(req, res);
     }
     res.setHeader('allow', 'GET, POST, DELETE');
@@ -182,6 +216,19 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
     });
   });
   const port = (http.address() as AddressInfo).port;
+  const closeSession = (s: Session, why: 'idle' | 'server'): Promise<void> => {
+    s.closing = why;
+    return s.server.close();
+  };
+  const sweeper =
+    idleMs > 0 && Number.isFinite(idleMs)
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const s of sessions.values()) if (s.streams === 0 && s.closing === undefined && now - s.lastSeen >= idleMs) void closeSession(s, 'idle');
+        }, Math.max(1, Math.min(idleMs, 60_000)))
+      : undefined;
+  // The sweep alone does not keep the process alive.
+  sweeper?.unref();
   return {
     url: `http://${shownHost}:${port}${path}`,
     toolsChanged: async () => {
@@ -189,7 +236,8 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       await Promise.all([...sessions.values()].map((s) => s.server.sendToolListChanged().catch(() => undefined)));
     },
     close: async () => {
-      await Promise.all([...sessions.values()].map((s) => s.server.close()));
+      clearInterval(sweeper);
+      await Promise.all([...sessions.values()].map((s) => closeSession(s, 'server')));
       sessions.clear();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

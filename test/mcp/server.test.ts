@@ -194,22 +194,26 @@ test('http: a cancelled request aborts the call in its sandbox', async (t) => {
   t.is(await ended, 'aborted');
 });
 
-function rawPost(url: string, headers: Record<string, string>): Promise<number> {
+const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+
+function rawPost(url: string, headers: Record<string, string>, body: unknown = INITIALIZE): Promise<{ status: number; session: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      const session = res.headers['mcp-session-id'];
+      resolve({ status: res.statusCode ?? 0, session: Array.isArray(session) ? session[0] : session });
     });
     req.on('error', reject);
-    req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }));
+    req.end(JSON.stringify(body));
   });
 }
 
 test('http: requests naming another Host or a foreign Origin are refused (DNS rebinding)', async (t) => {
   const port = new URL(served.server.url).port;
-  t.is(await rawPost(served.server.url, { host: `evil.example:${port}` }), 403);
-  t.is(await rawPost(served.server.url, { origin: 'http://evil.example' }), 403);
-  t.is(await rawPost(served.server.url, { host: `localhost:${port}`, origin: `http://localhost:${port}` }), 200);
+  t.is((await rawPost(served.server.url, { host: `evil.example:${port}` })).status, 403);
+  t.is((await rawPost(served.server.url, { origin: 'http://evil.example' })).status, 403);
+  t.is((await rawPost(served.server.url, { origin: 'null' })).status, 403);
+  t.is((await rawPost(served.server.url, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status, 200);
 });
 
 test('http: an agent served alone exposes only its own tools', async (t) => {
@@ -251,4 +255,41 @@ test('stdio: `airlock serve --mcp` answers the SDK client over stdin/stdout', as
   const invalid = (await client.callTool({ name: 'echo-c_add', arguments: { a: 'x', b: 2 } })) as CallToolResult;
   t.is(errorOf(invalid).code, 'invalid-input');
   t.regex(stderr, /serving 3 tools over MCP on stdio/);
+});
+
+test('http: sessions end on DELETE, when idle, and past the limit new ones are refused', async (t) => {
+  const host = new PluginHost();
+  t.teardown(() => host.close());
+  await host.load(fixture('echo-c'));
+  const closed: Array<[string, string]> = [];
+  let onClosed: (() => void) | undefined;
+  const options = {
+    onSessionClosed: (id: string, reason: string) => {
+      closed.push([id, reason]);
+      onClosed?.();
+    },
+  };
+  // DELETE from the SDK client.
+  const server = await serveHttp(host, { ...options, maxSessions: 1 });
+  t.teardown(() => server.close());
+  const transport = new StreamableHTTPClientTransport(new URL(server.url));
+  const client = new Client({ name: 'sessions', version: '1.0.0' });
+  await client.connect(transport);
+  const id = transport.sessionId;
+  t.is(typeof id, 'string');
+  t.is((await rawPost(server.url, {})).status, 503, 'one session is the limit here');
+  await transport.terminateSession();
+  t.deepEqual(closed, [[id, 'client']]);
+  await client.close();
+  t.is((await rawPost(server.url, {})).status, 200, 'the freed place is taken again');
+
+  // Idle: a session nobody uses is closed, and its id is unknown afterwards.
+  const idle = await serveHttp(host, { ...options, sessionIdleMs: 1 });
+  t.teardown(() => idle.close());
+  const gone = new Promise<void>((resolve) => (onClosed = resolve));
+  const { status, session } = await rawPost(idle.url, {});
+  t.is(status, 200);
+  await gone;
+  t.deepEqual(closed.at(-1), [session, 'idle']);
+  t.is((await rawPost(idle.url, { 'mcp-session-id': session ?? '' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status, 404);
 });
