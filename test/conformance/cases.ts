@@ -45,6 +45,10 @@ export interface Step {
   /** Sent as JSON text. */
   input: unknown;
   expect: Expect;
+  /** A per-call timeout (can only lower the granted one). */
+  timeoutMs?: number;
+  /** Abort the call right after starting it. */
+  abort?: boolean;
 }
 
 export interface Case {
@@ -178,6 +182,20 @@ export const CASES: Case[] = [
       { tool: 'spin', input: {}, expect: { error: 'timeout' } },
       { tool: 'spin', input: {}, expect: { error: 'timeout' } },
     ],
+  },
+  {
+    name: 'loop: a per-call timeout below the grant stops the call; an abort stops it too',
+    fixture: 'loop',
+    grants: () => ({ resources: { timeoutMs: 60_000 } }),
+    steps: [
+      { tool: 'spin', input: {}, timeoutMs: 300, expect: { error: 'timeout' } },
+      { tool: 'spin', input: {}, abort: true, expect: { error: 'aborted' } },
+    ],
+  },
+  {
+    name: 'echo-c: a 200 KB input and result pass through',
+    fixture: 'echo-c',
+    steps: [{ tool: 'echo', input: 'x'.repeat(200_000), expect: { output: JSON.stringify('x'.repeat(200_000)) } }],
   },
   {
     name: 'membomb: growing past resources.memory is memory-limit',

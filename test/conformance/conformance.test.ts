@@ -106,7 +106,10 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case):
     const steps = typeof c.steps === 'function' ? c.steps(sandbox) : c.steps;
     for (const [i, step] of steps.entries()) {
       const expect = limitation !== undefined && 'steps' in limitation.instead ? (limitation.instead.steps[i] ?? step.expect) : step.expect;
-      const got = await plugin.call(step.tool, JSON.stringify(step.input)).then(
+      const ac = new AbortController();
+      const call = plugin.call(step.tool, JSON.stringify(step.input), { ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }), signal: ac.signal });
+      if (step.abort === true) ac.abort();
+      const got = await call.then(
         (r) => ({ output: r.output, logs: r.logs }),
         (error: unknown) => ({ error }),
       );

@@ -68,6 +68,13 @@ export const LIMITATIONS: Limitation[] = [
     reason:
       'wasmtime opens a FIFO inside a writable preopen, and the open blocks until resources.timeout ends the call (timeout; the process is gone, the host is unaffected); the worker engine refuses FIFOs, sockets and devices before opening, because a blocking open in a worker thread cannot be interrupted',
   },
+  {
+    engine: 'wasmtime',
+    cases: ['echo-c: a 200 KB input and result pass through'],
+    instead: { steps: { 0: { error: 'invalid-input' } } },
+    reason:
+      'the wasmtime CLI takes the call (tool name and input) as one --invoke argument, and Linux caps one argument at 128 KiB (MAX_ARG_STRLEN); larger inputs are refused as invalid-input before anything runs. The worker engine passes input through shared memory',
+  },
 ];
 
 export function limitationFor(engine: EngineName, caseName: string): Limitation | undefined {
