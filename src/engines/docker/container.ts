@@ -226,7 +226,8 @@ export class PluginContainer {
       this.#ready = undefined;
     } else if (msg.type === 'fatal') {
       const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
-      this.#fail(new AirlockError('plugin-error', `plugin ${this.#spec.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, { details: { pluginCode: msg.error.code } }));
+      // The entry threw while loading, outside any tool: `trap`, as for a wasm guest.
+      this.#fail(new AirlockError('trap', `plugin ${this.#spec.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, { details: { pluginCode: msg.error.code } }));
       void this.kill();
     } else {
       const p = this.#pending;

@@ -230,3 +230,15 @@ t('loading takes an AbortSignal', async (t) => {
   const left = await docker.docker.listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.plugin=python-abort', `airlock.owner=${OWNER}`] }) });
   t.deepEqual(left, []);
 });
+
+t('an entry that throws while loading fails the load with trap, naming the error', async (t) => {
+  const py = writePlugin(manifestObject({ name: 'python-badimport' }), { 'main.py': 'print("loading")\nimport nonexistent_module\n' });
+  const e1 = await t.throwsAsync(docker.load(grantsFor(py.dir)));
+  t.true(isAirlockError(e1, 'trap'), String(e1));
+  t.regex(e1!.message, /No module named 'nonexistent_module'/);
+  t.regex(e1!.message, /loading/);
+  const js = writePlugin(manifestObject({ name: 'node-badimport', runtime: 'node', entry: 'index.mjs' }), { 'index.mjs': 'throw new Error("broken at load");\n' });
+  const e2 = await t.throwsAsync(docker.load(grantsFor(js.dir)));
+  t.true(isAirlockError(e2, 'trap'), String(e2));
+  t.regex(e2!.message, /broken at load/);
+});
