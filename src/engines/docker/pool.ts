@@ -45,6 +45,7 @@ export class ContainerPool {
   readonly #spec: ContainerSpec;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
+  /** Container stops and replacement starts in flight; close() waits for them. */
   readonly #retiring = new Set<Promise<void>>();
   #closing = false;
 
@@ -108,7 +109,8 @@ export class ContainerPool {
     slot.container = undefined;
     if (old !== undefined) this.#track(old.kill());
     if (this.#closing) return;
-    this.#startSlot(slot).catch(() => undefined);
+    // Tracked, so close() waits for a replacement still starting (and then stops it).
+    this.#track(this.#startSlot(slot));
   }
 
   #track(p: Promise<void>): void {
