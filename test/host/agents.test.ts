@@ -23,12 +23,14 @@ const echoSpin = (name: string, resources: Record<string, unknown> = {}): string
     ECHO_SPIN_C,
   );
 
-test('two agents see and call only the plugins they loaded', async (t) => {
+test('two agents with different plugin sets and policies see and call only the plugins they loaded', async (t) => {
   const engines = new CountingProvider();
   const host = new PluginHost({ provider: engines });
   t.teardown(() => host.close());
-  const alice = await host.agent('alice', { plugins: [fixture('echo-c')] });
-  const bob = await host.agent('bob', { plugins: [fixture('state')] });
+  const alice = await host.agent('alice', { plugins: [fixture('echo-c')], policy: { limits: { timeout: '3s' } } });
+  const bob = await host.agent('bob', { plugins: [fixture('state')], policy: { limits: { memory: '64Mi' } } });
+  t.is(alice.plugins()[0]?.grants.resources.timeoutMs, 3000);
+  t.is(bob.plugins()[0]?.grants.resources.memoryBytes, 64 * 1024 * 1024);
 
   t.deepEqual(alice.tools().map((x) => x.name), ['echo-c_echo', 'echo-c_add']);
   const stateTools = loadPlugin(fixture('state')).manifest.tools.map((x) => `state_${x.name}`);
