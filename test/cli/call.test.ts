@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { runCli } from '../../src/cli/main.ts';
 import { cli } from '../helpers/cli.ts';
+import { DOCKER } from '../engines/docker/helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -81,4 +83,19 @@ test('call refuses bad usage with exit 2 and the help', async (t) => {
   t.is((await cli(['call', 'fixtures/plugins/echo-c'], { cwd: ROOT })).code, 2);
   t.is((await cli(['call', 'fixtures/plugins/echo-c', 'echo', '--timeout', 'soon'], { cwd: ROOT })).code, 2);
   t.is((await cli(['call', 'fixtures/plugins/echo-c', 'echo', '--engine', 'qemu'], { cwd: ROOT })).code, 2);
+});
+
+(DOCKER ? test : test.skip)('on a terminal, call shows Docker build progress on stderr', async (t) => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['call', 'fixtures/plugins/node-deps', 'echo', '{"tty":true}'], {
+    stdout: (x) => (stdout += x),
+    stderr: (x) => (stderr += x),
+    stdin: async () => '',
+    cwd: ROOT,
+    isTTY: true,
+  });
+  t.is(code, 0, stderr);
+  t.deepEqual(JSON.parse(stdout), { tty: true });
+  t.regex(stderr, /^airlock: node-deps: /m);
 });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { isAirlockError } from '../../errors.ts';
 import { PluginHost, type EnginePreference } from '../../host/index.ts';
 import { ENGINE_NAMES } from '../../engines/types.ts';
-import { resolvePluginArg } from '../plugins.ts';
+import { engineProvider, resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 
 export const callCommand: Command = {
@@ -44,7 +44,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
     } catch (err) {
       throw new UsageError(`the input is not JSON (${err instanceof Error ? err.message : String(err)}); quote it for the shell, e.g. '{"city":"Oslo"}'`);
     }
-    const host = new PluginHost({ policy: values.policy, engine });
+    const host = new PluginHost({ policy: values.policy, engine, provider: engineProvider(io) });
     try {
       const plugin = await host.load(resolvePluginArg(pluginArg, io.cwd));
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;

@@ -5,7 +5,7 @@ import { ENGINE_NAMES } from '../../engines/types.ts';
 import { isAirlockError, type SerializedError } from '../../errors.ts';
 import { PluginHost, type EnginePreference } from '../../host/index.ts';
 import { MANIFEST_FILE } from '../../manifest/index.ts';
-import { resolvePluginArg, searchPath } from '../plugins.ts';
+import { engineProvider, resolvePluginArg, searchPath } from '../plugins.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const listCommand: Command = {
@@ -33,7 +33,7 @@ Exit status: 0 when every plugin loaded, 1 when any did not.`,
     const engine = (values.engine ?? 'auto') as EnginePreference;
     if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
     const dirs = positionals.length > 0 ? positionals.map((p) => resolvePluginArg(p, io.cwd)) : discover(io.cwd);
-    const host = new PluginHost({ policy: values.policy, engine });
+    const host = new PluginHost({ policy: values.policy, engine, provider: engineProvider(io) });
     try {
       const failed: Array<{ dir: string; error: SerializedError }> = [];
       for (const dir of dirs) {

@@ -3,7 +3,7 @@ import { ENGINE_NAMES } from '../../engines/types.ts';
 import { PluginHost, type EnginePreference } from '../../host/index.ts';
 import { watchPlugins } from '../../host/watch.ts';
 import { serveHttp, serveStdio, type RunningServer } from '../../mcp/index.ts';
-import { resolvePluginArg } from '../plugins.ts';
+import { engineProvider, resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 
 export const serveCommand: Command = {
@@ -45,7 +45,7 @@ Options:
     const http = values.http === undefined ? undefined : /^(?:(.+):)?(\d+)$/.exec(values.http);
     if (http === null) throw new UsageError('--http takes [host:]port, e.g. --http 8080 or --http 127.0.0.1:8080');
 
-    const host = new PluginHost({ policy: values.policy, engine });
+    const host = new PluginHost({ policy: values.policy, engine, provider: engineProvider(io) });
     const stopped = new AbortController();
     try {
       for (const p of positionals) await host.load(resolvePluginArg(p, io.cwd));
