@@ -412,6 +412,9 @@ export class Agent {
     // Nothing reaches a sandbox before the input matches the tool's schema.
     tool.validators.checkInput(name, input);
     const { signal } = options;
+    if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
+      throw new AirlockError('invalid-input', `the timeout for ${name} must be a positive number of milliseconds (got ${String(options.timeout)})`);
+    }
     if (signal?.aborted === true) throw aborted(name, signal);
     if (this.#queue.size >= this.#queueLimit) {
       throw new AirlockError('overloaded', `agent ${this.#label()} has ${this.#queue.size} calls waiting (limit ${this.#queueLimit}); retry later`, {

@@ -136,6 +136,7 @@ test('the call timeout can only shorten the granted one', async (t) => {
   await host.load(dir);
   const error = await rejectsWith(t, host.call('short-loop_spin', {}, { timeout: 60_000 }), 'timeout');
   t.regex(error?.message ?? '', /200 ms/);
+  for (const timeout of [0, -5, Number.NaN]) await rejectsWith(t, host.call('short-loop_spin', {}, { timeout }), 'invalid-input');
 });
 
 test('an AbortSignal stops a running call, a waiting call, and refuses an aborted one before the engine', async (t) => {
