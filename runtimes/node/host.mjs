@@ -115,10 +115,20 @@ async function serve(req) {
 
 // A plugin that exits the process mid-call: answer the call (with its logs) before the process goes.
 let current;
+let fatal;
 process.on('exit', (code) => {
   if (current === undefined) return;
-  send({ type: 'result', id: current, ok: false, error: { code: 'crash', origin: 'airlock', message: `the plugin exited the process (exit code ${code}) during the call` }, ...takeLogs() });
+  const why = fatal ?? `the plugin exited the process (exit code ${code}) during the call`;
+  send({ type: 'result', id: current, ok: false, error: { code: 'crash', origin: 'airlock', message: why }, ...takeLogs() });
 });
+// An error thrown where no tool can catch it (a timer, an event handler) ends the process, as Node does;
+// the call gets the error instead of a bare exit code.
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (e) => {
+    fatal = `${event === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception'} during the call: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    process.exit(1);
+  });
+}
 
 // Requests are served one after another, in order.
 let chain = Promise.resolve();

@@ -242,3 +242,25 @@ t('an entry that throws while loading fails the load with trap, naming the error
   t.true(isAirlockError(e2, 'trap'), String(e2));
   t.regex(e2!.message, /broken at load/);
 });
+
+t('an error thrown outside the tool (a timer) crashes the container with that error; a fresh one follows', async (t) => {
+  const plugin = writePlugin(
+    manifestObject({
+      name: 'node-async-boom',
+      runtime: 'node',
+      entry: 'index.mjs',
+      tools: [
+        { name: 'boom', description: 'b', input: { type: 'object' } },
+        { name: 'ping', description: 'p', input: { type: 'object' } },
+      ],
+    }),
+    { 'index.mjs': 'export function boom() {\n  console.log("arming");\n  setTimeout(() => { throw new Error("async boom"); }, 1);\n  return new Promise(() => {});\n}\nexport const ping = () => "pong";\n' },
+  );
+  const p = await docker.load(grantsFor(plugin.dir));
+  const err = await t.throwsAsync(p.call('boom', '{}'));
+  t.true(isAirlockError(err, 'crash'), String(err));
+  t.regex(err!.message, /uncaught exception during the call: Error: async boom/);
+  t.is(isAirlockError(err) ? (err.details.logs as { stdout: string }).stdout : undefined, 'arming\n');
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
