@@ -29,6 +29,7 @@ export class CountingProvider implements EngineProvider {
   instancesClosed = 0;
   providerClosed = false;
   #waiters: Array<{ n: number; resolve: () => void }> = [];
+  #matchers: Array<{ match: (c: CallRecord) => boolean; resolve: () => void }> = [];
 
   constructor(inner: EngineProvider = defaultEngineProvider()) {
     this.inner = inner;
@@ -66,7 +67,9 @@ export class CountingProvider implements EngineProvider {
       ...opened,
       instance: {
         call: (tool: string, input: string, options?: CallOptions): Promise<CallResult> => {
-          this.calls.push({ plugin: name, tool, input });
+          const record = { plugin: name, tool, input };
+          this.calls.push(record);
+          this.#matchers = this.#matchers.filter((m) => (m.match(record) ? (m.resolve(), false) : true));
           const n = this.calls.length;
           this.#waiters = this.#waiters.filter((w) => (w.n <= n ? (w.resolve(), false) : true));
           return opened.instance.call(tool, input, options);
@@ -83,6 +86,11 @@ export class CountingProvider implements EngineProvider {
   reached(n: number): Promise<void> {
     if (this.calls.length >= n) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+  }
+
+  /** Settles once a call matching `match` reaches an engine (counting from now). */
+  seen(match: (c: CallRecord) => boolean): Promise<void> {
+    return new Promise((resolve) => this.#matchers.push({ match, resolve }));
   }
 
   async close(): Promise<void> {
