@@ -365,6 +365,12 @@ export class Agent {
       await this.#host._release(fresh.key);
       return false;
     }
+    if (this.#closed || this.#plugins.get(name) !== entry) {
+      // Closed, unloaded or reloaded by someone else meanwhile: theirs stands.
+      await this.#host._release(fresh.key);
+      this.#assertOpen();
+      return false;
+    }
     this.#plugins.set(name, fresh);
     await this.#host._release(entry.key);
     return true;
