@@ -8,7 +8,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DOCKER_INSTALL_HINT, probeDocker } from '../engines/probe.ts';
 import { AirlockError } from '../errors.ts';
 import { validatePlugin, type Runtime } from '../manifest/index.ts';
 
@@ -41,6 +43,8 @@ export interface InitResult {
   description: string;
   /** A call that works as created: `airlock call <dir> <tool> '<input>'`. */
   example: { tool: string; input: Record<string, unknown> };
+  /** What this machine lacks to build or run the plugin, each with how to get it (empty when ready). */
+  missing: string[];
 }
 
 interface TemplateMeta {
@@ -56,7 +60,7 @@ export function isTemplate(value: string): value is TemplateName {
  * Creates `target` (a folder path; its last segment is the plugin name) from
  * a template. Refuses an invalid name and a folder that exists and is not empty.
  */
-export function initPlugin(target: string, options: InitOptions = {}): InitResult {
+export async function initPlugin(target: string, options: InitOptions = {}): Promise<InitResult> {
   const template = options.template ?? 'js';
   if (!isTemplate(template)) {
     throw new AirlockError('invalid-input', `unknown template "${String(template)}"; choose one of ${TEMPLATES.join(', ')}`);
@@ -99,12 +103,35 @@ export function initPlugin(target: string, options: InitOptions = {}): InitResul
       tools: checked.plugin.manifest.tools.map((t) => t.name),
       description: meta.description,
       example: meta.example,
+      missing: await missingToolchain(template),
     };
   } catch (err) {
     // Leave nothing half-written behind.
     if (created) rmSync(dir, { recursive: true, force: true });
     else for (const rel of files) rmSync(join(dir, rel), { force: true });
     throw err;
+  }
+}
+
+/**
+ * The tools a template's first call needs that this machine lacks (the
+ * plugin is created anyway: the user may install them next). js needs
+ * nothing beyond Airlock's own dependencies.
+ */
+async function missingToolchain(template: TemplateName): Promise<string[]> {
+  const answers = (command: string): Promise<boolean> =>
+    new Promise((resolve) => execFile(command, ['--version'], { timeout: 10_000 }, (error) => resolve(error === null)));
+  switch (template) {
+    case 'js':
+      return [];
+    case 'c':
+      return (await answers('clang')) ? [] : ['clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)'];
+    case 'python':
+      return (await answers('componentize-py')) ? [] : ['componentize-py (pip install componentize-py)'];
+    case 'node': {
+      const docker = await probeDocker({ timeoutMs: 2000 });
+      return docker.available ? [] : [`a running Docker daemon (${docker.reason ?? 'unavailable'}; ${docker.installHint ?? DOCKER_INSTALL_HINT})`];
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { TEMPLATES, type InitResult } from '../../src/init/index.ts';
@@ -19,9 +19,9 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
  * hands the build's process.stdout to a child, which a test worker thread's
  * stdout cannot be.)
  */
-function airlock(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function airlock(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd, env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -45,6 +45,7 @@ async function initAndCall(t: import('ava').ExecutionContext, template: string, 
   t.is(created.dir, join(cwd, name));
   t.true(created.files.includes('plugin.yaml'));
   t.deepEqual(created.tools, ['hello']);
+  t.deepEqual(created.missing, [], 'this machine has what the template needs');
 
   const validate = await airlock(['validate', name], cwd);
   t.is(validate.code, 0, validate.stdout + validate.stderr);
@@ -110,4 +111,18 @@ test('init refuses a bad name, an unknown template and a folder in use', async (
 
   mkdirSync(join(cwd, 'empty'));
   t.is((await cli(['init', 'empty'], { cwd })).code, 0, 'an empty folder is fine');
+});
+
+test('init names what the machine lacks to build the plugin, and creates it anyway', async (t) => {
+  const cwd = tempDir('airlock-init-');
+  // Only Node itself on PATH: no clang, no componentize-py.
+  const env = { ...process.env, PATH: dirname(process.execPath) };
+  const c = await airlock(['init', 'needs-clang', '--template', 'c'], cwd, env);
+  t.is(c.code, 0, c.stderr);
+  t.regex(c.stderr, /^airlock init: note: building or running it needs clang, lld and wasi-libc \(Debian: apt-get install /m);
+  t.true(existsSync(join(cwd, 'needs-clang', 'plugin.c')));
+  const py = await airlock(['init', 'needs-py', '--template', 'python', '--json'], cwd, env);
+  t.deepEqual((JSON.parse(py.stdout) as InitResult).missing, ['componentize-py (pip install componentize-py)']);
+  const js = await airlock(['init', 'needs-nothing', '--template', 'js'], cwd, env);
+  t.is(js.stderr, '');
 });

@@ -22,7 +22,7 @@ Templates:
 
 Options:
   --template <name>  one of ${TEMPLATES.join(', ')} (default js)
-  --json             print {dir, name, template, runtime, files, tools, example} as JSON
+  --json             print {dir, name, template, runtime, files, tools, example, missing} as JSON
   -h, --help         show this help`,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
@@ -33,7 +33,7 @@ Options:
     if (positionals.length !== 1) throw new UsageError('expected one plugin name or folder, e.g. `airlock init weather --template js`');
     const template = values.template ?? 'js';
     if (!isTemplate(template)) throw new UsageError(`--template must be one of ${TEMPLATES.join(', ')} (got "${template}")`);
-    const result = initPlugin(positionals[0] as string, { template, cwd: io.cwd });
+    const result = await initPlugin(positionals[0] as string, { template, cwd: io.cwd });
     if (values.json === true) {
       io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
@@ -45,6 +45,7 @@ Options:
         result.files.map((f) => `  ${shown}/${f}\n`).join('') +
         `\nTry it:\n  airlock call ${shown} ${result.example.tool} '${input}'\n`,
     );
+    for (const m of result.missing) io.stderr(`airlock init: note: building or running it needs ${m}\n`);
     return 0;
   },
 };
