@@ -8,6 +8,7 @@ import test from 'ava';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
+import { OWNER } from '../../../src/engines/docker/container.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import type { EgressDecision } from '../../../src/engines/docker/egress/index.ts';
 import { DOCKER, engine, grantsFor } from './helpers.ts';
@@ -61,11 +62,27 @@ t('only the allowlisted host:port is reachable, through the proxy; refusals are 
   t.true(isAirlockError(direct, 'plugin-error'), String(direct));
   t.is(forbidden.connections, 0, 'the forbidden server never saw a connection');
 
+  // The proxy container is hardened like plugin containers; the plugin's network is internal and has no host address.
+  const client = new Docker();
+  const [proxy] = await client.listContainers({ filters: JSON.stringify({ label: ['airlock.role=egress-proxy', 'airlock.plugin=node-net', `airlock.owner=${OWNER}`] }) });
+  if (proxy === undefined) return t.fail('no egress proxy container');
+  const info = await client.getContainer(proxy.Id).inspect();
+  t.true(info.HostConfig.ReadonlyRootfs);
+  t.deepEqual(info.HostConfig.CapDrop, ['ALL']);
+  t.deepEqual(info.HostConfig.SecurityOpt, ['no-new-privileges:true']);
+  t.is(info.Config.User, '10001:10001');
+  t.true((info.HostConfig.Memory ?? 0) > 0);
+  t.true(info.Mounts.every((m) => !m.RW), 'the proxy’s code is mounted read-only');
+  const internal = Object.keys(info.NetworkSettings.Networks).find((n) => n.startsWith('airlock-egress-node-net-'));
+  if (internal === undefined) return t.fail('the proxy is not on the plugin network');
+  const net = (await client.getNetwork(internal).inspect()) as { Internal: boolean; Options: Record<string, string> };
+  t.true(net.Internal);
+  t.is(net.Options['com.docker.network.bridge.inhibit_ipv4'], 'true');
+
   t.true(decisions.some((d) => d.decision === 'allowed' && d.port === allowed.port));
   t.true(decisions.some((d) => d.decision === 'refused' && d.port === forbidden.port && d.code === 'port-not-allowed'));
   await p.close();
   // close() removes the proxy container and the internal network.
-  const client = new Docker();
   const left = await client.listNetworks({ filters: JSON.stringify({ name: [`airlock-egress-node-net-`] }) });
   t.false(left.some((n) => n.Name.startsWith('airlock-egress-node-net-') && n.Labels?.['airlock.owner']?.endsWith(`/${process.pid}`)));
 });
