@@ -64,6 +64,16 @@ for (let i = 0; i < WARM_N; i++) {
 }
 await py.close();
 
+// ---- isolation: per-call (a fresh, pre-started container per call; back to back, so each call waits for the next start) ----
+const fresh = await engine.load({ ...grants, isolation: 'per-call' });
+const perCall: number[] = [];
+for (let i = 0; i < RUN_N; i++) {
+  const t0 = performance.now();
+  await fresh.call('echo', INPUT);
+  perCall.push(performance.now() - t0);
+}
+await fresh.close();
+
 // ---- docker run --rm per call, with the same hardening ----
 const spec = dockerRunSpec(grants);
 const h = spec.hostConfig;
@@ -116,6 +126,7 @@ console.log('| measure | n | p50 | p99 |');
 console.log('|---|---:|---:|---:|');
 console.log(`| warm call (pooled container, stdio) | ${WARM_N} | ${ms(warmP50)} | ${ms(pct(warm, 99))} |`);
 console.log(`| warm call, python-deps.echo (async def) | ${WARM_N} | ${ms(pct(pyWarm, 50))} | ${ms(pct(pyWarm, 99))} |`);
+console.log(`| \`isolation: per-call\`, calls back to back | ${RUN_N} | ${ms(pct(perCall, 50))} | ${ms(pct(perCall, 99))} |`);
 console.log(`| \`docker run --rm\` per call, same flags | ${RUN_N} | ${ms(runP50)} | ${ms(pct(runs, 99))} |`);
 console.log(`| unchanged rebuild (hash + find image) | ${REBUILD_N} | ${ms(pct(rebuilds, 50))} | ${ms(rebuildMax)} (max) |`);
 console.log(`\nwarm call is ${ratio.toFixed(0)}x faster than docker run per call\n`);
