@@ -6,7 +6,6 @@
  * JSON lines over stdio (pool.ts, container.ts), and for a network grant an
  * internal network behind the egress proxy (network.ts).
  */
-import { Agent } from 'node:http';
 import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
@@ -57,9 +56,7 @@ export class DockerEngine {
   readonly #building = new Map<string, Promise<{ tag: string; built: boolean }>>();
 
   constructor(options: DockerEngineOptions = {}) {
-    // No keep-alive: idle pooled sockets to the daemon would keep a finished CLI process alive for seconds.
-    // (docker-modem takes `agent`; @types/dockerode does not list it.)
-    this.#docker = options.docker ?? new Docker({ agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
+    this.#docker = options.docker ?? new Docker();
     this.#options = options;
   }
 
