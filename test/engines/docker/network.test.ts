@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { OWNER } from '../../../src/engines/docker/container.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import type { EgressDecision } from '../../../src/engines/docker/egress/index.ts';
+import { manifestObject, writePlugin } from '../../helpers/plugin.ts';
 import { DOCKER, engine, grantsFor } from './helpers.ts';
 
 const t = DOCKER ? test : test.skip;
@@ -33,12 +34,40 @@ async function localServer(host: string, name: string): Promise<Local> {
   return local;
 }
 
-t('only the allowlisted host:port is reachable, through the proxy; refusals are reported', async (t) => {
+async function bridgeGateway(): Promise<string | undefined> {
   // The host's address on the default bridge (docker0). Older daemons list only the subnet; the
   // bridge then has the subnet's first address (dockerd's default without --bip).
   const bridge = (await new Docker().getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string; Subnet?: string }[] } };
   const config = bridge.IPAM.Config.find((c) => c.Gateway !== undefined || c.Subnet?.includes('.') === true);
-  const gateway = config?.Gateway ?? config?.Subnet?.replace(/\.0\/\d+$/, '.1');
+  return config?.Gateway ?? config?.Subnet?.replace(/\.0\/\d+$/, '.1');
+}
+
+t('a python plugin goes through the proxy with plain HTTP requests (absolute form) too', async (t) => {
+  const gateway = await bridgeGateway();
+  if (gateway === undefined) return t.fail('the default bridge has no IPv4 address');
+  const allowed = await localServer(gateway, 'allowed');
+  const forbidden = await localServer(gateway, 'forbidden');
+  t.teardown(() => {
+    allowed.server.close();
+    forbidden.server.close();
+  });
+  const plugin = writePlugin(manifestObject({ name: 'python-net', tools: [{ name: 'get', description: 'g', input: { type: 'object' } }] }), {
+    'main.py':
+      'import urllib.request, urllib.error\n\ndef get(input):\n    try:\n        with urllib.request.urlopen(input["url"], timeout=5) as r:\n            return {"status": r.status, "body": r.read().decode()}\n    except urllib.error.HTTPError as e:\n        return {"status": e.code}\n',
+  });
+  const decisions: EgressDecision[] = [];
+  const docker = engine({ onEgress: (_plugin, d) => decisions.push(d) });
+  t.teardown(() => docker.close());
+  const p = await docker.load(grantsFor(plugin.dir, undefined, { network: { allow: [{ host: gateway, wildcard: false, port: allowed.port }] } }));
+  t.deepEqual(JSON.parse((await p.call('get', JSON.stringify({ url: `http://${gateway}:${allowed.port}/x` }))).output), { status: 200, body: 'hello from allowed' });
+  t.deepEqual(JSON.parse((await p.call('get', JSON.stringify({ url: `http://${gateway}:${forbidden.port}/x` }))).output), { status: 403 });
+  t.is(forbidden.connections, 0);
+  t.true(decisions.some((d) => d.decision === 'allowed' && d.kind === 'http'));
+  await p.close();
+});
+
+t('only the allowlisted host:port is reachable, through the proxy; refusals are reported', async (t) => {
+  const gateway = await bridgeGateway();
   if (gateway === undefined) return t.fail('the default bridge has no IPv4 address');
   const allowed = await localServer(gateway, 'allowed');
   const forbidden = await localServer(gateway, 'forbidden');
