@@ -9,6 +9,7 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AirlockError } from '../../errors.ts';
+import { MANIFEST_FILE } from '../../manifest/index.ts';
 
 /** Left out of every context: VCS data, host-built dependencies, bytecode caches. */
 export const DEFAULT_IGNORES = ['.git', 'node_modules', '__pycache__', '*.pyc', '.venv', '.airlock-cache', '.DS_Store'];
@@ -97,6 +98,12 @@ export interface ContextEntry {
   linkTarget?: string;
 }
 
+/**
+ * Left out of the image: the manifest. Nothing in the container reads it, and what of it shapes the image
+ * (entry, `build:`) is in the generated Dockerfile, so changing permissions or limits rebuilds nothing.
+ */
+const NOT_IN_IMAGE = new Set([MANIFEST_FILE]);
+
 /** The plugin folder's entries (ignore rules applied), sorted, under `prefix`. */
 export async function collectPlugin(dir: string, ignore: (relPath: string, isDirectory: boolean) => boolean, prefix = 'plugin'): Promise<ContextEntry[]> {
   const out: ContextEntry[] = [{ path: `${prefix}/`, type: 'dir' }];
@@ -106,7 +113,7 @@ export async function collectPlugin(dir: string, ignore: (relPath: string, isDir
     for (const e of entries) {
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
       const p = join(abs, e.name);
-      if (ignore(r, e.isDirectory())) continue;
+      if (ignore(r, e.isDirectory()) || (rel === '' && NOT_IN_IMAGE.has(e.name))) continue;
       if (out.length > MAX_FILES) throw new AirlockError('build-failed', `${dir} has more than ${MAX_FILES} files; list what the image does not need in .airlockignore`);
       if (e.isDirectory()) {
         out.push({ path: `${prefix}/${r}/`, type: 'dir' });

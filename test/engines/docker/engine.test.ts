@@ -85,6 +85,9 @@ t('an unchanged plugin is not rebuilt; a changed file gives a new image', async 
   t.is(second.tag, first.tag);
   t.false(second.built);
   t.deepEqual(events, [{ type: 'cached', tag: first.tag }]);
+  // Limits and permissions live in plugin.yaml, which is not part of the image.
+  writePlugin(manifestObject({ name: 'python-rebuild', resources: { timeout: '5s' }, tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), {}, dir);
+  t.false((await docker.build(grantsFor(dir))).built);
   // A nonce, so no earlier run has built this content already.
   writeFileSync(join(dir, 'main.py'), `# ${randomUUID()}\ndef v(input):\n    return 2\n`);
   const third = await docker.build(grants);
