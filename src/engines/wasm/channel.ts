@@ -7,6 +7,9 @@
  *   [LEN_A, LEN_B, LEN_C] byte lengths of up to three strings stored back to back after the header
  *   [KIND]   response: 0 ok (a=output), 1 error (a=SerializedError JSON); b=stdout, c=stderr
  *   [FLAGS]  response: bit 0 = logs truncated
+ *   [SPARE]  set by the worker while it holds an instance ready for the next
+ *            call (per-call isolation builds one after each call); the host
+ *            prefers such a worker
  *   [RESP_SEQ] bumped by the worker after each response; the host waits on
  *            this slot, never on STATE, so its own request notify does not
  *            wake it
@@ -27,6 +30,8 @@ const KIND = 4;
 const FLAGS = 5;
 /** Response counter: the worker bumps and notifies it; only the host waits on it. */
 export const RESP_SEQ = 6;
+/** 1 while the worker holds a built instance for its next call. */
+export const SPARE = 7;
 const HEADER_BYTES = 32;
 
 export const IDLE = 0;
@@ -62,6 +67,16 @@ export class Channel {
 
   get state(): number {
     return Atomics.load(this.ctl, STATE);
+  }
+
+  /** Whether the worker has an instance ready for its next call. */
+  get spareReady(): boolean {
+    return Atomics.load(this.ctl, SPARE) === 1;
+  }
+
+  /** Worker side: announce (or withdraw) a ready instance. */
+  setSpare(ready: boolean): void {
+    Atomics.store(this.ctl, SPARE, ready ? 1 : 0);
   }
 
   #ensure(bytes: number): void {

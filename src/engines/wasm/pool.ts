@@ -4,6 +4,12 @@
  * queue in front of them, and the limits that need the host: timeouts and
  * aborts terminate the worker (a fresh one replaces it), a full queue answers
  * `overloaded`, a dead worker `crash`. The main thread never blocks.
+ *
+ * With per-call isolation the pool keeps one standby worker beyond
+ * resources.concurrency (never more calls than that run at once): a worker
+ * builds its next fresh instance right after answering, and meanwhile the
+ * next call goes to a worker whose instance is already built, so calls in
+ * quick succession do not wait for an instantiation.
  */
 import { Worker } from 'node:worker_threads';
 import type { CallOptions, CallResult } from '../types.ts';
@@ -69,9 +75,14 @@ export class PluginPool {
     return this.#opts.grants;
   }
 
+  /** Calls that may run at once (workers may be one more, see the standby above). */
+  get #concurrency(): number {
+    return Math.max(1, Math.floor(this.#grants.resources.concurrency));
+  }
+
   /** Starts every worker; rejects (and stops them) when one cannot start. */
   async start(): Promise<void> {
-    const n = Math.max(1, Math.floor(this.#grants.resources.concurrency));
+    const n = this.#concurrency + (this.#grants.isolation === 'per-call' ? 1 : 0);
     const starts: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const { slot, ready } = this.#spawn();
@@ -237,9 +248,15 @@ export class PluginPool {
     });
   }
 
+  /** An idle worker, preferring one whose next instance is built; none while `concurrency` calls run. */
   #idleSlot(): Slot | undefined {
-    for (const s of this.#slots) if (s.state === 'idle') return s;
-    return undefined;
+    let busy = 0;
+    let idle: Slot | undefined;
+    for (const s of this.#slots) {
+      if (s.state === 'busy') busy++;
+      else if (s.state === 'idle' && (idle === undefined || (!idle.channel.spareReady && s.channel.spareReady))) idle = s;
+    }
+    return busy < this.#concurrency ? idle : undefined;
   }
 
   /** A slot whose replacement failed to start is retried when work arrives. */

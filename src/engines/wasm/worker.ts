@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   const { grants, modules } = data;
   const perCall = grants.isolation === 'per-call';
   const channel = new Channel(data.channel);
+  channel.setSpare(true);
   post({ type: 'ready' });
 
   const spinMs = data.spinMicros / 1000;
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       continue;
     }
     const req = channel.readRequest();
+    channel.setSpare(false);
     let outcome;
     try {
       if (instance === undefined) instance = createInstance(instantiate, modules, grants);
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
         instance = undefined; // reported by the next call
       }
     }
+    channel.setSpare(instance !== undefined);
   }
 }
 

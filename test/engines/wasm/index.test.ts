@@ -70,6 +70,17 @@ test('per-call isolation gives every call a fresh instance, with or without paus
   await p.close();
 });
 
+test("per-call isolation's standby worker never raises concurrency: one call at a time means one", async (t) => {
+  const p = await load('state', { isolation: 'per-call', resources: { concurrency: 1, queue: 0, timeoutMs: 60_000 } });
+  const ac = new AbortController();
+  const running = code(p.call('spin', '{}', { signal: ac.signal }));
+  t.is((await code(p.call('count', '{}'))).code, 'overloaded');
+  ac.abort();
+  t.is((await running).code, 'aborted');
+  t.is((await p.call('count', '{}')).output, '1');
+  await p.close();
+});
+
 test('a trap is reported as trap and the instance is replaced, not reused', async (t) => {
   const p = await load('state');
   await p.call('count', '{}');
