@@ -360,7 +360,7 @@ export const CASES: Case[] = [
     name: 'fs-escape: a FIFO or a socket is refused before any blocking open',
     fixture: 'fs-escape',
     // A short limit: an open that blocked ends as `timeout` (an engine that blocks is listed in limitations.ts).
-    grants: (s) => ({ ...readWrite(s), resources: { timeoutMs: 1500 } }),
+    grants: (s) => ({ ...readWrite(s), resources: { timeoutMs: 3000 } }),
     steps: [fs('open', '/rw/pipe', refused), fs('append', '/rw/pipe', refused), fs('open', '/rw/sock', refused), fs('append', '/rw/sock', refused)],
   },
   {
