@@ -173,23 +173,21 @@ async function buildC(dir: string, entry: string, work: string): Promise<Uint8Ar
   return wrapCoreModule(new Uint8Array(await readFile(out)), join(dir, entry));
 }
 
-async function buildJs(dir: string, entry: string): Promise<Uint8Array> {
-  const { componentize } = await import('@bytecodealliance/componentize-js');
+const COMPONENTIZE_JS_CHILD = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './componentize-js-child.ts' : './componentize-js-child.js', import.meta.url));
+
+async function buildJs(dir: string, entry: string, work: string): Promise<Uint8Array> {
+  const out = join(work, 'componentize-js.wasm');
   try {
-    // `witWorld` is accepted by componentize() but missing from its types.d.ts.
-    const { component } = await (componentize as (o: object) => Promise<{ component: Uint8Array }>)({
-      sourcePath: join(dir, entry),
-      // Source text, not witPath: the splicer reads paths through preview2-shim,
-      // which has no default preopens since 0.26 ("os error 44").
-      witWorld: await readFile(WIT_PATH, 'utf8'),
-      worldName: 'plugin',
-      // No fetch-event/http: the world only exports tools; imports are decided by grants.
-      disableFeatures: ['http', 'fetch-event'],
-    });
-    return component;
+    // In a child process: see componentize-js-child.ts. Bounded like any build step.
+    await run(process.execPath, [COMPONENTIZE_JS_CHILD, join(dir, entry), WIT_PATH, 'plugin', out], { cwd: dir, timeout: 10 * 60_000, maxBuffer: 16 << 20 });
   } catch (cause) {
-    return fail(join(dir, entry), `componentize-js failed: ${(cause as Error).message}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', cause);
+    const e = cause as { stderr?: string };
+    const detail = (e.stderr ?? '').trim().split('\n').slice(-15).join('\n') || (cause as Error).message;
+    return fail(join(dir, entry), `componentize-js failed: ${detail}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', cause);
   }
+  const component = new Uint8Array(await readFile(out));
+  await rm(out, { force: true });
+  return component;
 }
 
 /**
@@ -269,7 +267,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   try {
     let component: Uint8Array;
     if (ext === '.c') component = await buildC(root, entry, work);
-    else if (ext === '.js' || ext === '.mjs') component = await buildJs(root, entry);
+    else if (ext === '.js' || ext === '.mjs') component = await buildJs(root, entry, work);
     else if (ext === '.py') component = await buildPy(root, entry, work);
     else component = await buildWasm(root, entry);
     if (ext !== '.wasm') await checkExportsTools(component, entryPath);
