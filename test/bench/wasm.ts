@@ -4,10 +4,18 @@
  * called directly in this thread). Prints a Markdown table. Not a test:
  * figures depend on the machine.
  *
+ * Two rows measure the alternatives the engine's SharedArrayBuffer channel
+ * replaces, with no wasm at all: a plain postMessage round trip to a worker,
+ * and piscina running an echo task.
+ *
  * Component: the C echo fixture (fixtures/plugins/echo-c), built by
  * buildPlugin (cached) and transpiled by the engine's own transpile step.
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { pathToFileURL } from 'node:url';
 import { WasmEngine, createInstance, runCall, type InstantiateFn } from '../../src/engines/wasm/index.ts';
 import { prepareCoreModule } from '../../src/capabilities/index.ts';
@@ -124,6 +132,38 @@ async function throughput(workers: number): Promise<number> {
   return rate;
 }
 
+/** The channels the engine does not use, timed the same way: N sequential echo round trips. */
+async function postMessageRoundTrip(n: number): Promise<number[]> {
+  const worker = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));`, { eval: true });
+  const once = () => new Promise<unknown>((r) => { worker.once('message', r); worker.postMessage(INPUT); });
+  for (let i = 0; i < 1000; i++) await once();
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await once();
+    samples.push(performance.now() - s);
+  }
+  await worker.terminate();
+  return samples;
+}
+
+async function piscinaRoundTrip(n: number): Promise<number[]> {
+  const task = join(tmpdir(), `airlock-bench-echo-${process.pid}.mjs`);
+  writeFileSync(task, 'export default (input) => input;\n');
+  const pool = new Piscina({ filename: task, minThreads: 1, maxThreads: 1 });
+  for (let i = 0; i < 1000; i++) await pool.run(INPUT);
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await pool.run(INPUT);
+    samples.push(performance.now() - s);
+  }
+  await pool.destroy();
+  return samples;
+}
+
+const postMessageRtt = await postMessageRoundTrip(Math.min(N, 5000));
+const piscinaRtt = await piscinaRoundTrip(Math.min(N, 5000));
 const warm = await sequential(makeGrants(), N);
 const perCall = await sequential(makeGrants({ isolation: 'per-call' }), Math.min(N, 5000));
 const perCallSpaced = await spaced(makeGrants({ isolation: 'per-call' }), 300, 3);
@@ -136,6 +176,8 @@ const rows: [string, string, string, string][] = [
   ['in-thread, with Airlock call handling', us(pct(inThread, 50)), us(pct(inThread, 99)), `${Math.round(inThreadRate).toLocaleString('en')} calls/s`],
   ['in-thread, instantiating a fresh instance', us(pct(instCost, 50)), us(pct(instCost, 99)), '—'],
   ['in-thread, first call on a fresh instance', us(pct(firstCall, 50)), us(pct(firstCall, 99)), '—'],
+  ['worker, postMessage echo round trip (no wasm, no Airlock)', us(pct(postMessageRtt, 50)), us(pct(postMessageRtt, 99)), '—'],
+  ['piscina, echo task (no wasm, no Airlock)', us(pct(piscinaRtt, 50)), us(pct(piscinaRtt, 99)), '—'],
   ['worker, warm (pooled), 1 worker', us(pct(warm, 50)), us(pct(warm, 99)), `${Math.round(rate1).toLocaleString('en')} calls/s`],
   ['worker, warm (pooled), 2 workers', '—', '—', `${Math.round(rate2).toLocaleString('en')} calls/s`],
   ['worker, per-call isolation, back to back', us(pct(perCall, 50)), us(pct(perCall, 99)), `${Math.round(1000 / mean(perCall)).toLocaleString('en')} calls/s (mean ${us(mean(perCall))})`],
