@@ -45,6 +45,7 @@ export function engineProvider(io: CliIO): EngineProvider | undefined {
       m.defaultEngineProvider({
         onEvent: (event) => {
           if (event.type === 'build') io.stderr(`airlock: ${event.plugin}: ${event.message}\n`);
+          if (event.type === 'egress' && event.decision.decision !== 'allowed') io.stderr(`airlock: ${event.plugin}: network ${event.decision.decision}: ${event.decision.reason}\n`);
         },
       }),
     ));

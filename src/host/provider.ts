@@ -10,6 +10,7 @@ import { buildPlugin } from '../build/index.ts';
 import { probeEngines, type EngineProbe } from '../engines/probe.ts';
 import type { EngineName, EnginePlugin } from '../engines/types.ts';
 import type { DockerEngine } from '../engines/docker/index.ts';
+import type { EgressDecision } from '../engines/docker/egress/index.ts';
 import type { WasmEngine } from '../engines/wasm/index.ts';
 import type { WasmtimeEngine } from '../engines/wasmtime/index.ts';
 import { AirlockError } from '../errors.ts';
@@ -27,7 +28,9 @@ export interface ProviderOptions {
 
 export type ProviderEvent =
   | { type: 'build'; plugin: string; engine: EngineName; message: string }
-  | { type: 'selected'; plugin: string; engine: EngineName; reason: string };
+  | { type: 'selected'; plugin: string; engine: EngineName; reason: string }
+  /** A Docker plugin's outgoing connection, as its egress proxy decided it. */
+  | { type: 'egress'; plugin: string; decision: EgressDecision };
 
 /**
  * The component a wasm engine runs for these grants: a wasm plugin's entry
@@ -107,7 +110,9 @@ class DefaultProvider implements EngineProvider {
 
   async #load(engine: EngineName, grants: Grants, component: string | undefined): Promise<EnginePlugin> {
     if (engine === 'docker') {
-      this.#docker ??= import('../engines/docker/index.ts').then((m) => new m.DockerEngine());
+      this.#docker ??= import('../engines/docker/index.ts').then(
+        (m) => new m.DockerEngine({ onEgress: (plugin, decision) => this.#options.onEvent?.({ type: 'egress', plugin, decision }) }),
+      );
       const docker = await this.#docker;
       const onEvent = this.#options.onEvent;
       return docker.load(grants, {

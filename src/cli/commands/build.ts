@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildPlugin } from '../../build/index.ts';
+import { probeDocker } from '../../engines/probe.ts';
+import { AirlockError } from '../../errors.ts';
+import { computeGrants, defaultPolicy, loadPolicy } from '../../grants/index.ts';
+import { loadPlugin } from '../../manifest/index.ts';
+import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
+
+interface Built {
+  kind: 'component' | 'image';
+  /** Component path or image tag. */
+  artifact: string;
+  cached: boolean;
+}
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: "Build a plugin's component (wasm) or image (node, python) ahead of its first call",
+  help: `Usage: airlock build <plugin-dir> [--force] [--policy <file>] [--json]
+
+wasm plugins: builds the entry (C, JavaScript, Python, or a core module) into
+a WASI 0.2 component exporting airlock:plugin/tools, or checks a prebuilt
+component. node and python plugins: builds the plugin's Docker image, with
+its dependencies, and the component of a \`wasm:\` entry when there is one.
+Everything is cached by content hash: an unchanged plugin is not rebuilt.
+Calls build on demand too; this only moves the wait.
+
+Options:
+  --force          rebuild the component even when the cache has it
+  --policy <file>  host policy YAML (the image is built for the grants a call would get)
+  --json           print [{kind, artifact, cached}] as JSON
+  -h, --help       show this help`,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { force: { type: 'boolean' }, policy: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock build ./my-plugin`');
+    const plugin = loadPlugin(resolve(io.cwd, positionals[0]!));
+    const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
+    const grants = computeGrants(plugin, policy);
+    const built: Built[] = [];
+    const { runtime, dir, entry, wasm } = grants.plugin;
+    const source = runtime === 'wasm' ? entry : wasm;
+    if (source !== undefined) {
+      const r = await buildPlugin(dir, { entry: source.slice(dir.length + 1), force: values.force === true });
+      built.push({ kind: 'component', artifact: r.componentPath, cached: r.cached });
+    }
+    if (runtime !== 'wasm') {
+      const probe = await probeDocker();
+      if (!probe.available) {
+        throw new AirlockError('engine-unavailable', `${plugin.manifest.name} is a ${runtime} plugin and needs Docker to build: ${probe.reason ?? 'unavailable'}; ${probe.installHint ?? ''}`);
+      }
+      const { DockerEngine } = await import('../../engines/docker/index.ts');
+      const docker = new DockerEngine({ cleanupOrphans: false });
+      const image = await docker.build(grants, {
+        onProgress: (e) => {
+          if (values.json === true) return;
+          if (e.type === 'step') io.stderr(`${e.step}\n`);
+          else if (e.type === 'output' && io.isTTY) io.stderr(e.text);
+        },
+      });
+      await docker.close();
+      built.push({ kind: 'image', artifact: image.tag, cached: !image.built });
+    }
+    if (values.json === true) {
+      io.stdout(`${JSON.stringify(built, null, 2)}\n`);
+    } else {
+      for (const b of built) io.stdout(`${b.cached ? 'cached' : 'built '}  ${b.kind === 'component' ? displayPath(io, b.artifact) : b.artifact}\n`);
+    }
+    return 0;
+  },
+};
