@@ -29,3 +29,13 @@ export function displayPath(io: CliIO, path: string): string {
 }
 
 export class UsageError extends Error {}
+
+/**
+ * Text for a terminal: control characters other than newline and tab are
+ * shown as `\xNN`, so what a plugin prints (its logs, build output, error
+ * messages) cannot move the cursor, rewrite earlier lines, set the window
+ * title or the clipboard (OSC 52). Pipes and files get the text unchanged.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

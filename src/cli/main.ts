@@ -15,7 +15,7 @@ import { listCommand } from './commands/list.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
 import { validateCommand } from './commands/validate.ts';
-import { displayPath, UsageError, type CliIO, type Command } from './io.ts';
+import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from './io.ts';
 
 export const COMMANDS: Command[] = [callCommand, listCommand, serveCommand, initCommand, buildCommand, validateCommand, inspectCommand, schemaCommand, doctorCommand];
 
@@ -89,8 +89,8 @@ async function version(): Promise<string> {
 }
 
 export const processIO: CliIO = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
+  stdout: (t) => process.stdout.write(process.stdout.isTTY === true ? terminalSafe(t) : t),
+  stderr: (t) => process.stderr.write(process.stderr.isTTY === true ? terminalSafe(t) : t),
   stdin: async () => {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -67,7 +67,8 @@ Options:
               io.stderr(`airlock: reload failed, still serving the previous version: ${event.error.code}: ${event.error.message}\n`);
             } else if (event.changed.length > 0) {
               io.stderr(`airlock: reloaded ${event.changed.join(', ')}\n`);
-              void server.toolsChanged();
+              // Over stdio the client may be gone already: nothing to tell then.
+              server.toolsChanged().catch(() => undefined);
             }
           },
         });
