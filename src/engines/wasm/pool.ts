@@ -63,6 +63,7 @@ export class PluginPool {
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
   #closing = false;
+  #closed: Promise<void> | undefined;
   /** Terminations in flight; close() waits for them (and so for Node closing their fds). */
   readonly #cleanups = new Set<Promise<void>>();
   #drained: (() => void) | undefined;
@@ -205,7 +206,7 @@ export class PluginPool {
     this.#retire(slot);
     job?.reject(new AirlockError(code, message));
     if (!this.#closing) this.#spawn(slot);
-    else this.#failQueued(new AirlockError('crash', `plugin ${this.#grants.plugin.name} is closing and has no worker left`));
+    else this.#failQueued(new AirlockError('aborted', `plugin ${this.#grants.plugin.name} is closing and has no worker left`));
     this.#checkDrained();
   }
 
@@ -221,7 +222,8 @@ export class PluginPool {
 
   call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
     const g = this.#grants;
-    if (this.#closing) return Promise.reject(new AirlockError('not-found', `plugin ${g.plugin.name} is closed`));
+    // The same code as the other engines' pools give a call after close.
+    if (this.#closing) return Promise.reject(new AirlockError('aborted', `plugin ${g.plugin.name} is closed`));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new AirlockError('aborted', `call to ${g.plugin.name}/${tool} aborted before it started`));
     const timeoutMs = options.timeoutMs === undefined ? g.resources.timeoutMs : Math.min(options.timeoutMs, g.resources.timeoutMs);
@@ -379,8 +381,13 @@ export class PluginPool {
   }
 
   /** Lets queued and running calls finish, then stops every worker. */
-  async close(): Promise<void> {
-    if (this.#closing) return;
+  close(): Promise<void> {
+    // A second close() waits for the first one's drain, so it never resolves while workers still run.
+    this.#closed ??= this.#drainAndTerminate();
+    return this.#closed;
+  }
+
+  async #drainAndTerminate(): Promise<void> {
     this.#closing = true;
     if (this.#queue.length > 0 || this.#slots.some((s) => s.state === 'busy')) {
       await new Promise<void>((r) => {
