@@ -4,6 +4,7 @@
  */
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import type { Grants } from '../grants/types.ts';
+import { AirlockError } from '../errors.ts';
 import { env } from './env/index.ts';
 import { filesystem } from './filesystem/index.ts';
 import { limits } from './limits/index.ts';
@@ -55,7 +56,7 @@ export function wasiImports(grants: Grants, call: CallState, capabilities: reado
     if (part === undefined) continue;
     for (const [key, value] of Object.entries(part)) {
       const prev = owner.get(key);
-      if (prev !== undefined) throw new Error(`capabilities ${prev} and ${cap.name} both provide ${key}`);
+      if (prev !== undefined) throw new AirlockError('internal', `capabilities ${prev} and ${cap.name} both provide ${key}`);
       owner.set(key, cap.name);
       imports[key] = value;
     }

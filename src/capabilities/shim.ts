@@ -6,6 +6,7 @@
  * bodies (which talk to its IO worker by id) are never reached for them.
  */
 import type { WasiImports } from './types.ts';
+import { AirlockError } from '../errors.ts';
 
 type Ctor = new () => object;
 
@@ -16,7 +17,7 @@ export interface ShimStreams {
 
 export function shimStreams(base: WasiImports): ShimStreams {
   const streams = base['wasi:io/streams'] as unknown as ShimStreams | undefined;
-  if (streams === undefined) throw new Error('baseline WASI imports lack wasi:io/streams');
+  if (streams === undefined) throw new AirlockError('internal', 'baseline WASI imports lack wasi:io/streams');
   return streams;
 }
 

@@ -20,11 +20,11 @@ function readU32(r: Reader): number {
   let shift = 0;
   for (;;) {
     const b = r.bytes[r.pos++];
-    if (b === undefined) throw new Error('truncated LEB128');
+    if (b === undefined) throw new AirlockError('build-failed', 'malformed core module: truncated LEB128 number');
     result += (b & 0x7f) * 2 ** shift;
     if ((b & 0x80) === 0) return result;
     shift += 7;
-    if (shift > 35) throw new Error('LEB128 too long');
+    if (shift > 35) throw new AirlockError('build-failed', 'malformed core module: LEB128 number too long');
   }
 }
 
@@ -33,11 +33,11 @@ function readU64(r: Reader): bigint {
   let shift = 0n;
   for (;;) {
     const b = r.bytes[r.pos++];
-    if (b === undefined) throw new Error('truncated LEB128');
+    if (b === undefined) throw new AirlockError('build-failed', 'malformed core module: truncated LEB128 number');
     result |= BigInt(b & 0x7f) << shift;
     if ((b & 0x80) === 0) return result;
     shift += 7n;
-    if (shift > 70n) throw new Error('LEB128 too long');
+    if (shift > 70n) throw new AirlockError('build-failed', 'malformed core module: LEB128 number too long');
   }
 }
 

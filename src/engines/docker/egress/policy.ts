@@ -6,11 +6,11 @@
  *   (`*.example.com`, stored as host `example.com`) when it is a subdomain at
  *   any depth; never the apex itself.
  * - An entry without a port admits ports 80 and 443 only (DEFAULT_PORTS).
- *   Types.ts documents `undefined` as "any port", which is what the wasm engine
- *   can afford (it only ever sends HTTP). Here a CONNECT tunnel carries any TCP
- *   protocol, so `allow: [api.example.com]` opening SSH, SMTP or a database
- *   port on that host would be a surprise; authors who need another port name
- *   it (`api.example.com:8443`).
+ *   A CONNECT tunnel carries any TCP protocol, so `allow: [api.example.com]`
+ *   opening SSH, SMTP or a database port on that host would be a surprise;
+ *   authors who need another port name it (`api.example.com:8443`). The
+ *   worker engine's wasi:http guard (src/capabilities/network/allow.ts) uses
+ *   these same rules, so every engine admits the same targets.
  * - IP-literal targets are admitted only when an entry names that address.
  * - Names are resolved once by the proxy; every resolved address must be
  *   public unicast (ipaddr.js range `unicast`, and for IPv6 inside 2000::/3).
