@@ -12,7 +12,7 @@
  *   rw/swapped -> <root> (a directory swapped for a symlink), rw/inside-link -> sub
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallLogs } from '../../src/engines/types.ts';
@@ -29,8 +29,8 @@ export interface Sandbox {
 
 export type Expect =
   | {
-      /** Exact JSON text, or a pattern it must match. */
-      output: string | RegExp;
+      /** Exact JSON text, a pattern it must match, or a check returning a problem (undefined when fine). */
+      output: string | RegExp | ((output: string) => string | undefined);
       /** Exact logs, or a check returning a problem (undefined when fine). */
       logs?: CallLogs | ((logs: CallLogs) => string | undefined);
     }
@@ -38,6 +38,8 @@ export type Expect =
       error: ErrorCode;
       /** Fields the error's details must have (e.g. the plugin's own code). */
       details?: Record<string, unknown>;
+      /** A pattern the error's message must match. */
+      message?: RegExp;
     };
 
 export interface Step {
@@ -54,8 +56,12 @@ export interface Step {
 export interface Case {
   /** Unique; limitations refer to cases by name. */
   name: string;
-  /** Folder under fixtures/plugins. */
-  fixture: string;
+  /**
+   * Folders under fixtures/plugins: the same rows run on each fixture, on
+   * every engine that runs it (a wasm fixture on the wasm engines, a
+   * node/python one in Docker, and its `wasm:` component on the wasm engines).
+   */
+  fixtures: string[];
   grants?: (s: Sandbox) => GrantsOverrides;
   /** Run in order on one loaded plugin (a function when inputs depend on the sandbox, e.g. the HTTP port). */
   steps: Step[] | ((s: Sandbox) => Step[]);
@@ -85,11 +91,14 @@ export function makeSandbox(http: Sandbox['http']): Sandbox {
   utimesSync(join(ro, 'file.txt'), FIXED_TIME, FIXED_TIME);
   writeFileSync(join(ro, 'sub', 'inner.txt'), 'inner');
   writeFileSync(join(rw, 'sub', 'inner.txt'), 'inner');
+  // The Docker engine runs plugins as uid 10001 and a bind mount keeps host ownership: the read-write
+  // grant (and its FIFO) must be writable by that uid, as a user's granted folder must be.
+  for (const d of [rw, join(rw, 'sub')]) chmodSync(d, 0o777);
   symlinkSync('../secret.txt', join(rw, 'escape'));
   symlinkSync(join(root, 'secret.txt'), join(rw, 'abs-escape'));
   symlinkSync(root, join(rw, 'swapped'));
   symlinkSync('sub', join(rw, 'inside-link'));
-  execFileSync('mkfifo', [join(rw, 'pipe')]);
+  execFileSync('mkfifo', ['-m', '666', join(rw, 'pipe')]);
   // A unix socket file left behind: the process exits without closing it (closing would unlink it).
   execFileSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(join(rw, 'sock'))}, () => process.exit(0))`]);
   return { root, ro, rw, http };
@@ -113,30 +122,29 @@ const noneOutside = (s: Sandbox): string[] => {
   return [...(extra.length > 0 ? [`files appeared outside the grants: ${extra.join(', ')}`] : []), ...(readFileSync(join(s.root, 'secret.txt'), 'utf8') === 'secret' ? [] : ['secret.txt changed'])];
 };
 
-const echoCases = (fixture: string): Case[] => [
+/** The Docker fixtures: the wasm fixtures' tools, same names, inputs and normalized results. */
+const NATIVE = ['conformance-node', 'conformance-python'];
+/** Echo/add everywhere: the three wasm languages, both Docker runtimes, and the dual plugin (its component and its python entry). */
+const ECHO = ['echo-c', 'echo-js', 'echo-py', ...NATIVE, 'conformance-dual'];
+
+export const CASES: Case[] = [
   {
-    name: `${fixture}: echo returns its input byte for byte`,
-    fixture,
+    name: 'echo: echo returns its input byte for byte',
+    fixtures: ECHO,
     steps: [{ tool: 'echo', input: { a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' }, expect: { output: JSON.stringify({ a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' }), logs: { stdout: '', stderr: '' } } }],
   },
   {
-    name: `${fixture}: add computes, and a tool-error is plugin-error with the plugin's code`,
-    fixture,
+    name: "echo: add computes, and a tool-error is plugin-error with the plugin's code",
+    fixtures: ECHO,
     steps: [
       { tool: 'add', input: { a: 2, b: 0.5 }, expect: { output: '2.5' } },
       { tool: 'add', input: {}, expect: { error: 'plugin-error', details: { pluginCode: 'invalid-input' } } },
     ],
   },
-];
-
-export const CASES: Case[] = [
-  ...echoCases('echo-c'),
-  ...echoCases('echo-js'),
-  ...echoCases('echo-py'),
 
   {
     name: 'third-party: a component built outside Airlock answers',
-    fixture: 'third-party',
+    fixtures: ['third-party'],
     steps: [
       { tool: 'echo', input: { a: 'hello' }, expect: { output: '{"a":"hello"}' } },
       { tool: 'size', input: { a: 'hello' }, expect: { output: '13' } },
@@ -147,7 +155,7 @@ export const CASES: Case[] = [
   // ---- engine behaviour ----
   {
     name: 'state: a pooled instance keeps its state between calls',
-    fixture: 'state',
+    fixtures: ['state', ...NATIVE],
     steps: [
       { tool: 'count', input: {}, expect: { output: '1' } },
       { tool: 'count', input: {}, expect: { output: '2' } },
@@ -155,13 +163,13 @@ export const CASES: Case[] = [
   },
   {
     name: 'state: per-call isolation gives every call a fresh instance',
-    fixture: 'state',
+    fixtures: ['state', ...NATIVE],
     grants: () => ({ isolation: 'per-call' }),
     steps: [1, 2, 3].map(() => ({ tool: 'count', input: {}, expect: { output: '1' } })),
   },
   {
     name: "state: stdout and stderr are the call's logs, apart from the result",
-    fixture: 'state',
+    fixtures: ['state', ...NATIVE],
     steps: [
       { tool: 'print', input: 'marker', expect: { output: '"printed"', logs: { stdout: '"marker"\n', stderr: 'err:"marker"\n' } } },
       { tool: 'count', input: {}, expect: { output: /^\d+$/, logs: { stdout: '', stderr: '' } } },
@@ -169,14 +177,14 @@ export const CASES: Case[] = [
   },
   {
     name: "state: a tool-error carries the plugin's code and message",
-    fixture: 'state',
+    fixtures: ['state', ...NATIVE],
     steps: [{ tool: 'fail', input: 'it broke', expect: { error: 'plugin-error', details: { pluginCode: 'bad-thing', pluginMessage: '"it broke"' } } }],
   },
 
   // ---- hostile fixtures ----
   {
     name: 'loop: an infinite loop is stopped at resources.timeout, twice',
-    fixture: 'loop',
+    fixtures: ['loop', ...NATIVE],
     grants: () => ({ resources: { timeoutMs: 300 } }),
     steps: [
       { tool: 'spin', input: {}, expect: { error: 'timeout' } },
@@ -185,7 +193,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'loop: a per-call timeout below the grant stops the call; an abort stops it too',
-    fixture: 'loop',
+    fixtures: ['loop', ...NATIVE],
     grants: () => ({ resources: { timeoutMs: 60_000 } }),
     steps: [
       { tool: 'spin', input: {}, timeoutMs: 300, expect: { error: 'timeout' } },
@@ -194,13 +202,14 @@ export const CASES: Case[] = [
   },
   {
     name: 'echo-c: a 200 KB input and result pass through',
-    fixture: 'echo-c',
+    fixtures: ['echo-c', ...NATIVE],
     steps: [{ tool: 'echo', input: 'x'.repeat(200_000), expect: { output: JSON.stringify('x'.repeat(200_000)) } }],
   },
   {
     name: 'membomb: growing past resources.memory is memory-limit',
-    fixture: 'membomb',
-    grants: () => ({ resources: { memoryBytes: 16 << 20 } }),
+    fixtures: ['membomb', ...NATIVE],
+    // Enough for an interpreter to start in a container (Node needs ~40 MiB), far below what the bomb asks for.
+    grants: () => ({ resources: { memoryBytes: 96 << 20 } }),
     steps: [
       { tool: 'grow', input: {}, expect: { error: 'memory-limit' } },
       { tool: 'grow', input: {}, expect: { error: 'memory-limit' } },
@@ -208,7 +217,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'trap: a trap is trap, and the next call gets a fresh instance that traps again',
-    fixture: 'trap',
+    fixtures: ['trap', ...NATIVE],
     steps: [
       { tool: 'boom', input: {}, expect: { error: 'trap' } },
       { tool: 'boom', input: {}, expect: { error: 'trap' } },
@@ -216,7 +225,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'bigout: a result over resources.output is output-limit; one just under passes',
-    fixture: 'bigout',
+    fixtures: ['bigout', ...NATIVE],
     grants: () => ({ resources: { outputBytes: 1000 } }),
     steps: [
       { tool: 'result', input: { bytes: 998 }, expect: { output: JSON.stringify('x'.repeat(998)) } },
@@ -226,7 +235,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'bigout: giant stdout and stderr are cut at resources.logs and marked truncated',
-    fixture: 'bigout',
+    fixtures: ['bigout', ...NATIVE],
     grants: () => ({ resources: { logBytes: 1000 } }),
     steps: (['stdout', 'stderr'] as const).map((stream) => ({
       tool: stream,
@@ -245,25 +254,25 @@ export const CASES: Case[] = [
   },
   {
     name: 'env-dump: with nothing granted the guest sees no environment at all',
-    fixture: 'env-dump',
+    fixtures: ['env-dump', ...NATIVE],
     hostEnv: { AIRLOCK_CONFORMANCE_SECRET: 'hunter2' },
     steps: [{ tool: 'dump', input: {}, expect: { output: '[]' } }],
   },
   {
     name: 'env-dump: exactly the granted variables, with their values',
-    fixture: 'env-dump',
+    fixtures: ['env-dump', ...NATIVE],
     hostEnv: { AIRLOCK_CONFORMANCE_SECRET: 'hunter2' },
     grants: () => ({ env: { GREETING: 'hi "there"; =x' } }),
     steps: [{ tool: 'dump', input: {}, expect: { output: JSON.stringify(['GREETING=hi "there"; =x']) } }],
   },
   {
     name: 'random-bomb: asking for 1 GiB of random bytes traps without the host allocating it',
-    fixture: 'random-bomb',
+    fixtures: ['random-bomb', ...NATIVE],
     steps: [{ tool: 'bomb', input: {}, expect: { error: 'trap' } }],
   },
   {
     name: 'net: with no network granted, TCP and HTTP are refused',
-    fixture: 'net',
+    fixtures: ['net', ...NATIVE],
     steps: [
       { tool: 'tcp', input: { ip: '127.0.0.1', port: 9 }, expect: { output: /^"denied:/ } },
       { tool: 'http', input: { url: 'http://127.0.0.1:9/' }, expect: { output: /^"denied:/ } },
@@ -271,7 +280,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent',
-    fixture: 'net',
+    fixtures: ['net', ...NATIVE],
     grants: (s) => ({ network: { allow: [{ host: '127.0.0.1', wildcard: false, port: s.http.port }] } }),
     steps: (s) => [
       { tool: 'http', input: { url: `http://127.0.0.1:${s.http.port}/allowed?q=1` }, expect: { output: '"ok:204"' } },
@@ -283,7 +292,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'net: with an HTTP allowlist, other hosts and raw sockets are still refused',
-    fixture: 'net',
+    fixtures: ['net', ...NATIVE],
     grants: () => ({ network: { allow: [{ host: 'example.com', wildcard: false, port: 443 }] } }),
     steps: [
       { tool: 'http', input: { url: 'http://127.0.0.1:9/' }, expect: { output: /^"denied:/ } },
@@ -295,13 +304,13 @@ export const CASES: Case[] = [
   // ---- filesystem ----
   {
     name: 'fs-escape: without a filesystem grant nothing is reachable',
-    fixture: 'fs-escape',
-    steps: [fs('read', '/etc/passwd', refused), fs('list', '/', refused), fs('write', '/tmp/airlock-conformance-planted', refused)],
+    fixtures: ['fs-escape', ...NATIVE],
+    steps: [fs('read', '/etc/passwd', refused), fs('list', '/', refused), fs('write', '/tmp/airlock-conformance-planted', refused), fs('read', '/etc/shadow', refused)],
     check: () => (existsSync('/tmp/airlock-conformance-planted') ? ['a file was planted in /tmp'] : []),
   },
   {
     name: 'fs-escape: a read-write grant allows create, write, read, mkdir, rename and unlink',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     grants: readWrite,
     steps: [
       fs('write', '/rw/out.txt', ok('written')),
@@ -317,7 +326,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'fs-escape: .. and absolute paths cannot leave the grant',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     grants: readWrite,
     steps: [
       fs('read', '/rw/../secret.txt', refused),
@@ -327,12 +336,14 @@ export const CASES: Case[] = [
       fs('rename', '/rw/sub/inner.txt', refused, '/rw/../planted.txt'),
       fs('read', '/secret.txt', refused),
       fs('read', '/etc/passwd', refused),
+      fs('read', '/rw/../../../../etc/shadow', refused),
+      fs('read', '/etc/shadow', refused),
     ],
     check: noneOutside,
   },
   {
     name: 'fs-escape: symlinks out of the grant are not followed (relative, absolute, a swapped directory)',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     grants: readWrite,
     steps: [
       fs('read', '/rw/escape', refused),
@@ -345,33 +356,33 @@ export const CASES: Case[] = [
   },
   {
     name: 'fs-escape: a symlink the guest creates cannot lead out of the grant',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     grants: readWrite,
     steps: [fs('symlink', '/rw/evil', refused, '../secret.txt'), fs('read', '/rw/evil', refused)],
     check: noneOutside,
   },
   {
     name: 'fs-escape: a symlink inside the grant is not followed either',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     grants: readWrite,
     steps: [fs('read', '/rw/inside-link/inner.txt', refused)],
   },
   {
     name: 'fs-escape: a FIFO or a socket is refused before any blocking open',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     // A short limit: an open that blocked ends as `timeout` (an engine that blocks is listed in limitations.ts).
     grants: (s) => ({ ...readWrite(s), resources: { timeoutMs: 3000 } }),
     steps: [fs('open', '/rw/pipe', refused), fs('append', '/rw/pipe', refused), fs('open', '/rw/sock', refused), fs('append', '/rw/sock', refused)],
   },
   {
     name: 'fs-escape: a read-only grant is readable at its mount path',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     grants: readOnly,
     steps: [fs('read', '/ro/file.txt', ok('hello')), fs('read', '/ro/sub/inner.txt', ok('inner')), fs('stat', '/ro/file.txt', ok('done')), fs('list', '/ro/sub', { output: /^"ok:.*inner\.txt/ })],
   },
   {
     name: 'fs-escape: a read-only grant refuses every kind of write and the host files stay as they were',
-    fixture: 'fs-escape',
+    fixtures: ['fs-escape', ...NATIVE],
     grants: readOnly,
     steps: [
       fs('write', '/ro/new.txt', refused),

@@ -19,12 +19,12 @@ import { loadPlugin } from '../../src/manifest/index.ts';
 import { makeGrants } from '../helpers/grants.ts';
 import { requireExternal } from '../helpers/require.ts';
 import { CASES, makeSandbox, type Case, type Expect } from './cases.ts';
-import { ENGINES, type ConformanceEngine } from './engines.ts';
+import { ENGINES, runsFixture, type ConformanceEngine } from './engines.ts';
 import { LIMITATIONS, limitationFor } from './limitations.ts';
 
 // componentize-py comes from PyPI; without it (and outside CI) its fixtures skip loudly, like test/build/fixtures.test.ts.
 const hasPy = spawnSync('componentize-py', ['--version']).status === 0;
-const PY_FIXTURES = new Set(['echo-py', 'net']);
+const PY_FIXTURES = new Set(['echo-py', 'net', 'conformance-dual']);
 if (!hasPy && process.env.CI === undefined) process.stderr.write('\n!!! SKIPPING conformance cases on componentize-py fixtures: componentize-py is not installed\n\n');
 
 // One local HTTP server for the network cases; each case sees only the requests made while it ran (cases are serial).
@@ -54,6 +54,7 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
     if (!('error' in got)) return `expected ${expect.error}, got output ${got.output.slice(0, 200)}`;
     if (!isAirlockError(got.error)) return `expected AirlockError ${expect.error}, got ${String(got.error)}`;
     if (got.error.code !== expect.error) return `expected ${expect.error}, got ${got.error.code}: ${got.error.message}`;
+    if (expect.message !== undefined && !expect.message.test(got.error.message)) return `expected a message matching ${String(expect.message)}, got ${got.error.message}`;
     for (const [k, v] of Object.entries(expect.details ?? {})) {
       if (got.error.details[k] !== v) return `expected details.${k} = ${JSON.stringify(v)}, got ${JSON.stringify(got.error.details[k])}`;
     }
@@ -63,8 +64,13 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
     const e = got.error;
     return `expected output ${String(expect.output)}, got ${isAirlockError(e) ? `${e.code}: ${e.message}` : String(e)}`;
   }
-  const okOutput = typeof expect.output === 'string' ? got.output === expect.output : expect.output.test(got.output);
-  if (!okOutput) return `expected output ${typeof expect.output === 'string' ? JSON.stringify(expect.output) : String(expect.output)}, got ${JSON.stringify(got.output.slice(0, 300))}`;
+  if (typeof expect.output === 'function') {
+    const problem = expect.output(got.output);
+    if (problem !== undefined) return `${problem}; got ${JSON.stringify(got.output.slice(0, 300))}`;
+  } else {
+    const okOutput = typeof expect.output === 'string' ? got.output === expect.output : expect.output.test(got.output);
+    if (!okOutput) return `expected output ${typeof expect.output === 'string' ? JSON.stringify(expect.output) : String(expect.output)}, got ${JSON.stringify(got.output.slice(0, 300))}`;
+  }
   if (typeof expect.logs === 'function') return expect.logs(got.logs);
   if (expect.logs !== undefined) {
     const logs = { stdout: got.logs.stdout, stderr: got.logs.stderr, ...(got.logs.truncated === true ? { truncated: true } : {}) };
@@ -73,8 +79,8 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
   return undefined;
 }
 
-async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case): Promise<void> {
-  const m = fixture(c.fixture);
+async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, fixtureName: string): Promise<void> {
+  const m = fixture(fixtureName);
   requests = [];
   const sandbox = makeSandbox({ port: httpPort, requests });
   const saved: Record<string, string | undefined> = {};
@@ -87,9 +93,16 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case):
     const o = c.grants?.(sandbox) ?? {};
     const grants = makeGrants({
       ...o,
-      plugin: { name: m.manifest.name, version: m.manifest.version, runtime: m.runtime, dir: realpathSync(m.dir), entry: realpathSync(join(m.dir, m.manifest.entry)) },
+      plugin: {
+        name: m.manifest.name,
+        version: m.manifest.version,
+        runtime: m.runtime,
+        dir: realpathSync(m.dir),
+        entry: realpathSync(join(m.dir, m.manifest.entry)),
+        ...(m.manifest.wasm === undefined ? {} : { wasm: realpathSync(join(m.dir, m.manifest.wasm)) }),
+      },
     });
-    const limitation = limitationFor(engine.name, c.name);
+    const limitation = limitationFor(engine.name, c.name, fixtureName);
     if (limitation !== undefined && 'load' in limitation.instead) {
       const err = await engine.load(grants).then(
         (p) => {
@@ -116,7 +129,8 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case):
       const problem = mismatch(expect, got);
       t.is(problem, undefined, `step ${i} (${step.tool} ${JSON.stringify(step.input)})${expect === step.expect ? '' : ' [documented limitation]'}`);
     }
-    t.deepEqual(c.check?.(sandbox) ?? [], [], 'host-side checks');
+    const check = limitation !== undefined && 'steps' in limitation.instead && limitation.instead.check !== undefined ? limitation.instead.check : c.check;
+    t.deepEqual(check?.(sandbox) ?? [], [], `host-side checks${check === c.check ? '' : ' [documented limitation]'}`);
   } finally {
     await plugin?.close();
     for (const [k, v] of Object.entries(saved)) {
@@ -138,10 +152,14 @@ for (const [i, engine] of ENGINES.entries()) {
     continue;
   }
   for (const c of CASES) {
-    if (!engine.runtimes.includes(fixture(c.fixture).runtime)) continue;
-    const skipPy = PY_FIXTURES.has(c.fixture) && !hasPy && process.env.CI === undefined;
-    // Serial: 2 shared cores, and the hostile cases are heavy.
-    (run && !skipPy ? test.serial : test.skip)(`${engine.name} | ${c.name}`, (t) => runCase(t, engine, c));
+    for (const f of c.fixtures) {
+      const m = fixture(f);
+      if (!runsFixture(engine, m.runtime, m.manifest.wasm !== undefined)) continue;
+      // componentize-py builds components: the Docker engine runs a python entry without it.
+      const skipPy = PY_FIXTURES.has(f) && engine.name !== 'docker' && !hasPy && process.env.CI === undefined;
+      // Serial: 2 shared cores, and the hostile cases are heavy.
+      (run && !skipPy ? test.serial : test.skip)(`${engine.name} | ${f} | ${c.name}`, (t) => runCase(t, engine, c, f));
+    }
   }
 }
 
@@ -151,6 +169,7 @@ test('the limitations table names real engines and cases, each with a reason', (
   for (const l of LIMITATIONS) {
     t.true(ENGINES.some((e) => e.name === l.engine), l.engine);
     for (const c of l.cases) t.true(names.has(c), `limitation refers to an unknown case: ${c}`);
+    for (const f of l.fixtures ?? []) t.true(CASES.some((c) => l.cases.includes(c.name) && c.fixtures.includes(f)), `limitation names fixture ${f}, which none of its cases runs`);
     t.true(l.reason.length > 40, 'a limitation explains itself');
   }
 });

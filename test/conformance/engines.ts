@@ -1,15 +1,18 @@
 /**
  * The engines the conformance suite runs every case against. One entry per
  * engine: which fixture runtimes it runs, whether it is usable here, and how
- * it loads a plugin from its grants. The Docker engine appends its entry
- * (runtimes node and python) the same way.
+ * it loads a plugin from its grants. The wasm engines also run a node or
+ * python fixture's `wasm:` component; Docker runs node and python entries.
  */
+import { DockerEngine } from '../../src/engines/docker/index.ts';
+import { probeDocker } from '../../src/engines/probe.ts';
 import { WasmEngine } from '../../src/engines/wasm/index.ts';
 import { probeWasmtime, WasmtimeEngine } from '../../src/engines/wasmtime/index.ts';
 import type { EngineName, EnginePlugin } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
 import { componentFor } from '../../src/host/provider.ts';
 import type { External } from '../helpers/require.ts';
+import { dockerSetupEnv } from './docker-env.ts';
 
 export type Runtime = Grants['plugin']['runtime'];
 
@@ -59,4 +62,29 @@ function wasmtimeEngine(): ConformanceEngine {
   };
 }
 
-export const ENGINES: readonly ConformanceEngine[] = [wasmEngine(), wasmtimeEngine()];
+function dockerEngine(): ConformanceEngine {
+  dockerSetupEnv();
+  const probe = probeDocker({ timeoutMs: 5000 });
+  let engine: DockerEngine | undefined;
+  return {
+    name: 'docker',
+    runtimes: ['node', 'python'],
+    external: 'docker',
+    unavailable: async () => {
+      const p = await probe;
+      return p.available ? undefined : `${p.reason ?? 'no Docker daemon'}; ${p.installHint ?? ''}`;
+    },
+    load: (grants) => {
+      engine ??= new DockerEngine();
+      return engine.load(grants);
+    },
+    close: async () => engine?.close(),
+  };
+}
+
+export const ENGINES: readonly ConformanceEngine[] = [wasmEngine(), wasmtimeEngine(), dockerEngine()];
+
+/** Whether `engine` runs this fixture: its runtime, or (a wasm engine) the component a node/python fixture ships. */
+export function runsFixture(engine: ConformanceEngine, runtime: Runtime, hasComponent: boolean): boolean {
+  return engine.runtimes.includes(runtime) || (hasComponent && engine.runtimes.includes('wasm'));
+}

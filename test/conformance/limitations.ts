@@ -7,15 +7,22 @@
  */
 import type { EngineName } from '../../src/engines/types.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import type { Expect } from './cases.ts';
+import type { Expect, Sandbox } from './cases.ts';
 
 export interface Limitation {
   engine: EngineName;
   /** Case names (exact) this applies to. */
   cases: string[];
+  /** Only these fixtures of those cases (default: every fixture the engine runs). */
+  fixtures?: string[];
   instead:
     | { /** The engine refuses to load the plugin with this code (the selector then falls back). */ load: ErrorCode; message: RegExp }
-    | { /** Step index -> what this engine returns there instead. */ steps: Record<number, Expect> };
+    | {
+        /** Step index -> what this engine returns there instead. */
+        steps: Record<number, Expect>;
+        /** Host-side checks that replace the case's own. */
+        check?: (s: Sandbox) => string[];
+      };
   reason: string;
 }
 
@@ -77,6 +84,112 @@ export const LIMITATIONS: Limitation[] = [
   },
 ];
 
-export function limitationFor(engine: EngineName, caseName: string): Limitation | undefined {
-  return LIMITATIONS.find((l) => l.engine === engine && l.cases.includes(caseName));
+/**
+ * What a container's environment holds besides the grant: what Docker sets (HOSTNAME, and HOME for a
+ * user without one), what the runtime images declare (local bases and the official node/python ones),
+ * and the working directory. None comes from the host.
+ */
+const IMAGE_ENV = new Set([
+  'HOSTNAME', 'HOME', 'PATH', 'PWD', 'LANG', 'NODE_ENV', 'NODE_VERSION', 'YARN_VERSION',
+  'PYTHONPATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'PYTHON_VERSION', 'PYTHON_SHA256', 'PYTHON_PIP_VERSION', 'PYTHON_SETUPTOOLS_VERSION', 'PYTHON_GET_PIP_URL', 'PYTHON_GET_PIP_SHA256', 'GPG_KEY',
+]);
+
+/** The `dump` result is exactly `granted` plus image variables, and no host value is in it. */
+const imageEnvPlus =
+  (granted: string[]) =>
+  (output: string): string | undefined => {
+    const vars = JSON.parse(output) as string[];
+    if (output.includes('hunter2')) return 'a host value leaked';
+    const missing = granted.filter((g) => !vars.includes(g));
+    if (missing.length > 0) return `granted variables missing: ${missing.join(', ')}`;
+    const extra = vars.filter((v) => !granted.includes(v) && !IMAGE_ENV.has(v.slice(0, v.indexOf('='))));
+    return extra.length > 0 ? `variables neither granted nor the image's: ${extra.join(', ')}` : undefined;
+  };
+
+/** A file of the container image (read-only root), not the host's. */
+const imageFile: Expect = { output: /^"ok:root:x:0:0:/ };
+
+LIMITATIONS.push(
+  {
+    engine: 'docker',
+    cases: ['env-dump: with nothing granted the guest sees no environment at all'],
+    instead: { steps: { 0: { output: imageEnvPlus([]) } } },
+    reason:
+      'a container process always has an environment: Docker sets HOSTNAME and HOME, the image declares PATH, LANG and its runtime settings (NODE_ENV, PYTHONPATH ...). None of it comes from the host; no host variable is passed unless granted',
+  },
+  {
+    engine: 'docker',
+    cases: ['env-dump: exactly the granted variables, with their values'],
+    instead: { steps: { 0: { output: imageEnvPlus(['GREETING=hi "there"; =x']) } } },
+    reason: 'the granted variables, with their values, beside the image\'s own environment (see the case above)',
+  },
+  {
+    engine: 'docker',
+    cases: ['fs-escape: without a filesystem grant nothing is reachable'],
+    instead: { steps: { 0: imageFile, 1: { output: /^"ok:.*etc,/ }, 2: { output: '"ok:written"' } } },
+    reason:
+      "a container has a root filesystem of its own: the image's, read-only, with a private size-limited tmpfs at /tmp. /etc/passwd there is the image's, / lists the image, and /tmp takes a write that never reaches the host (the host-side check shows /tmp untouched); /etc/shadow stays unreadable to the non-root user. No host path outside the grants is mounted",
+  },
+  {
+    engine: 'docker',
+    cases: ['fs-escape: .. and absolute paths cannot leave the grant'],
+    instead: { steps: { 6: imageFile } },
+    reason: "/etc/passwd is the image's own file (see the case above); .. from a bind mount leads into the read-only image, never to the host's files next to the granted folder",
+  },
+  {
+    engine: 'docker',
+    cases: ['fs-escape: a symlink inside the grant is not followed either'],
+    instead: { steps: { 0: { output: '"ok:inner"' } } },
+    reason:
+      "the kernel follows a symlink inside a bind mount like any other; it resolves in the container's own mount namespace, where only the grants and the image exist, so an escape lands in the image (the next cases) and never on the host. The worker engine follows no symlink at all (a check-then-use race)",
+  },
+  {
+    engine: 'docker',
+    cases: ['fs-escape: a symlink the guest creates cannot lead out of the grant'],
+    instead: { steps: { 0: { output: '"ok:done"' } } },
+    reason:
+      'a writable bind mount lets the plugin create a symlink there (following it from the container still fails: it resolves inside the container, the next step); the worker engine refuses to create symlinks at all',
+  },
+  {
+    engine: 'docker',
+    cases: ['fs-escape: a FIFO or a socket is refused before any blocking open'],
+    instead: { steps: { 0: { error: 'timeout' }, 1: { error: 'timeout' } } },
+    reason:
+      'a native process opens a FIFO in a writable grant like the kernel says: the open blocks until resources.timeout kills the container (timeout; a fresh container serves the next call, the host is unaffected); a socket file cannot be opened (ENXIO)',
+  },
+  {
+    engine: 'docker',
+    cases: ['net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'],
+    instead: {
+      steps: { 0: { output: /^"denied:/ } },
+      check: (s) => (s.http.requests.length === 0 ? [] : [`the server saw ${JSON.stringify(s.http.requests)}`]),
+    },
+    reason:
+      "127.0.0.1 in a grant is the loopback of the container and of the egress proxy, not the host's: the proxy admits the named address, finds nothing listening and answers with its own failure, and nothing reaches the host's server. An allowlisted host on the Docker bridge is reached through the proxy in test/engines/docker/network.test.ts",
+  },
+  {
+    engine: 'docker',
+    cases: ['trap: a trap is trap, and the next call gets a fresh instance that traps again'],
+    instead: { steps: { 0: { error: 'crash', message: /exited \(code 134\)/ }, 1: { error: 'crash', message: /exited \(code 134\)/ } } },
+    reason:
+      "a native interpreter has no trap; its equivalent, the process dying mid-call (here abort(), SIGABRT), ends the container and is reported as crash with the last log lines, and the next call gets a fresh container",
+  },
+  {
+    engine: 'docker',
+    cases: ['random-bomb: asking for 1 GiB of random bytes traps without the host allocating it'],
+    instead: { steps: { 0: { error: 'memory-limit' } } },
+    reason:
+      "random bytes are produced inside the container, into the plugin's own memory: 1 GiB meets the container's memory limit (memory-limit), and the host allocates nothing. On the wasm engines the host fills the guest's buffer and must refuse the size itself (trap)",
+  },
+  {
+    engine: 'docker',
+    cases: ["state: a tool-error carries the plugin's code and message"],
+    instead: { steps: { 0: { error: 'plugin-error', details: { pluginCode: 'bad-thing' }, message: /"it broke"/ } } },
+    reason:
+      "the Docker engine puts the plugin's message in the error's message (with the exception's type in Python: `ToolError: \"it broke\"`), not in details.pluginMessage, which the in-container protocol does not carry apart",
+  },
+);
+
+export function limitationFor(engine: EngineName, caseName: string, fixture: string): Limitation | undefined {
+  return LIMITATIONS.find((l) => l.engine === engine && l.cases.includes(caseName) && (l.fixtures === undefined || l.fixtures.includes(fixture)));
 }
