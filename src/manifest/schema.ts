@@ -27,6 +27,9 @@ const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 /** Absolute POSIX guest path without `.`/`..` segments. */
 const MOUNT = /^\/(?:[A-Za-z0-9._-]+\/?)*$/;
 
+/** Relative path inside the plugin folder, plain characters only (see build.dependencies). */
+const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+
 /** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
 export const MAX_QUALIFIED_TOOL_NAME = 64;
 
@@ -181,6 +184,10 @@ export const buildSchema = z
     dependencies: z
       .string()
       .min(1)
+      // The path is written into the generated Dockerfile (COPY, RUN cd): a plain relative path only, so a
+      // file name holding a newline or a space cannot add instructions.
+      .regex(DEPENDENCY_PATH, { error: 'expected a relative path inside the plugin folder made of letters, digits, ".", "_", "-" and "/"' })
+      .refine((d) => !d.split('/').some((seg) => seg === '.' || seg === '..'), { error: 'a dependency path may not contain "." or ".." segments' })
       .optional()
       .meta({ description: 'Dependency file to install from instead of the default (package.json / requirements.txt / pyproject.toml).', examples: ['requirements-prod.txt'] }),
     args: z

@@ -18,8 +18,10 @@ import type { DockerBuildConfig } from './config.ts';
 
 export const RUNTIMES_DIR = fileURLToPath(new URL('../../../runtimes/', import.meta.url));
 const HOST_PROGRAM = { node: 'host.mjs', python: 'host.py' } as const;
+/** Airlock's own build helpers per runtime, copied to /airlock/ before the install steps. */
+const BUILD_HELPERS = { node: [], python: ['requirements.py'] } as const;
 /** Bumped when the way images are built changes in a way the hashed inputs do not show. */
-const BUILD_FORMAT = 'airlock-docker-build/1';
+const BUILD_FORMAT = 'airlock-docker-build/2';
 
 export type BuildEvent =
   | { type: 'cached'; tag: string }
@@ -33,6 +35,8 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** The manifest's `build:` section. */
   build?: { dependencies?: string; args?: Record<string, string> };
+  /** Run the build's steps on this network (the registries' egress), with these (proxy) build args. */
+  network?: { name: string; buildArgs: Record<string, string> };
 }
 
 export interface BuiltImage {
@@ -47,7 +51,39 @@ function quoteJson(s: string): string {
   return JSON.stringify(s);
 }
 
-/** The install steps of the Dockerfile, from the dependency files the context holds. */
+/** A dependency path as the manifest schema admits it (it is written into the Dockerfile). */
+const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * Build args a plugin may not set: they are environment variables of the install steps, and these change
+ * what those steps run (PATH, NODE_OPTIONS=--import, npm_config_ignore_scripts, PIP_NO_BINARY, LD_PRELOAD,
+ * ...). The registry settings stay allowed: where packages come from is the plugin's choice.
+ */
+const RESERVED_ARG = /^(PATH|HOME|ENV|BASH_ENV|SHELL|IFS|LD_.*|NODE_.*|NPM_.*|PYTHON.*|PIP_.*|GIT_.*|SSL_.*|CURL_.*|(HTTPS?|FTP|NO|ALL)_PROXY)$/i;
+const REGISTRY_ARGS = new Set(['npm_config_registry', 'NPM_CONFIG_REGISTRY', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_TRUSTED_HOST', 'PIP_NO_CACHE_DIR', 'PIP_DEFAULT_TIMEOUT']);
+
+function checkBuild(plugin: string, build: BuildOptions['build']): void {
+  const deps = build?.dependencies;
+  if (deps !== undefined && (!DEPENDENCY_PATH.test(deps) || deps.split('/').some((s) => s === '.' || s === '..'))) {
+    throw new AirlockError('invalid-manifest', `${plugin}: build.dependencies ${JSON.stringify(deps)} is not a plain relative path inside the plugin folder (letters, digits, ".", "_", "-", "/"; no ".." segments); write e.g. \`dependencies: requirements-prod.txt\``);
+  }
+  for (const name of Object.keys(build?.args ?? {})) {
+    if (RESERVED_ARG.test(name) && !REGISTRY_ARGS.has(name)) {
+      throw new AirlockError('invalid-manifest', `${plugin}: build.args.${name} would change what the dependency install runs, so a plugin may not set it; of npm's and pip's settings only ${[...REGISTRY_ARGS].join(', ')} are allowed`);
+    }
+  }
+}
+
+/**
+ * The install steps of the Dockerfile, from the dependency files the context holds. None of them runs plugin
+ * code: the steps run as root, with network, so code run here would be a plugin running outside its grants.
+ * - npm: `--ignore-scripts`, so neither the plugin's package.json scripts (preinstall, postinstall, prepare)
+ *   nor any dependency's install scripts run. Packages that need a native build step do not work.
+ * - pip: `--only-binary=:all:`, so no sdist's setup.py or build backend runs; runtimes/python/requirements.py
+ *   first reduces the dependency file to plain requirements (no pip options, no direct URLs or paths), and a
+ *   pyproject.toml contributes only its [project].dependencies: the project itself is never built.
+ * Only the dependency file is in the image when they run.
+ */
 function installSteps(runtime: Runtime, files: ReadonlySet<string>, deps: string | undefined, extraCa: boolean): string[] {
   if (runtime === 'node') {
     const pkg = deps ?? 'package.json';
@@ -58,7 +94,7 @@ function installSteps(runtime: Runtime, files: ReadonlySet<string>, deps: string
     const npm = files.has(lock) ? 'npm ci' : 'npm install --no-package-lock';
     return [
       `COPY ${[pkg, ...(files.has(lock) ? [lock] : [])].map((f) => `plugin/${f}`).join(' ')} /airlock/plugin/${dir}`,
-      `RUN cd /airlock/plugin/${dir} && ${ca}${npm} --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`,
+      `RUN cd /airlock/plugin/${dir} && ${ca}${npm} --ignore-scripts --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`,
     ];
   }
   const deps2 = deps ?? (files.has('requirements.txt') ? 'requirements.txt' : files.has('pyproject.toml') ? 'pyproject.toml' : undefined);
@@ -67,11 +103,12 @@ function installSteps(runtime: Runtime, files: ReadonlySet<string>, deps: string
   const ca = extraCa
     ? 'cat "$(python3 -c "import pip._vendor.certifi as c; print(c.where())")" /airlock/extra-ca.crt > /tmp/airlock-ca.pem && PIP_CERT=/tmp/airlock-ca.pem '
     : '';
-  const pip = 'pip install --no-cache-dir --disable-pip-version-check --no-warn-script-location --target /airlock/site';
-  if (deps2.endsWith('.toml')) {
-    return ['COPY plugin/ /tmp/airlock-src/', `RUN ${ca}${pip} /tmp/airlock-src && rm -rf /tmp/airlock-src /tmp/airlock-ca.pem`];
-  }
-  return [`COPY plugin/${deps2} /airlock/deps/requirements.txt`, `RUN ${ca}${pip} -r /airlock/deps/requirements.txt && rm -f /tmp/airlock-ca.pem`];
+  const file = deps2.endsWith('.toml') ? 'pyproject.toml' : 'requirements.in';
+  const pip = 'pip install --only-binary=:all: --no-cache-dir --disable-pip-version-check --no-warn-script-location --target /airlock/site';
+  return [
+    `COPY plugin/${deps2} /airlock/deps/${file}`,
+    `RUN python3 /airlock/requirements.py /airlock/deps/${file} /airlock/deps/requirements.txt ${deps2} && if [ -s /airlock/deps/requirements.txt ]; then ${ca}${pip} -r /airlock/deps/requirements.txt; fi && rm -f /tmp/airlock-ca.pem`,
+  ];
 }
 
 export interface PreparedBuild {
@@ -89,6 +126,7 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
   const { dir, entry } = grants.plugin;
   if (!entry.startsWith(`${dir}/`)) throw new AirlockError('invalid-manifest', `${grants.plugin.name}: entry ${entry} is not inside ${dir}`);
   const relEntry = entry.slice(dir.length + 1);
+  checkBuild(grants.plugin.name, options.build);
   const base = config.images[runtime];
   const baseId = await ensureBase(docker, base, options);
 
@@ -111,6 +149,7 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
     { path: '.airlock/', type: 'dir' },
     { path: '.airlock/Dockerfile', type: 'file', data: Buffer.from(dockerfile) },
     { path: `.airlock/${HOST_PROGRAM[runtime]}`, type: 'file', data: hostProgram },
+    ...BUILD_HELPERS[runtime].map((f) => ({ path: `.airlock/${f}`, type: 'file' as const, data: readFileSync(`${RUNTIMES_DIR}${runtime}/${f}`) })),
     ...(ca === undefined ? [] : [{ path: '.airlock/extra-ca.crt', type: 'file' as const, data: ca }]),
   ];
   const entries = [...own, ...plugin];
@@ -173,23 +212,40 @@ export async function buildImage(docker: Docker, grants: Grants, config: DockerB
   let step = '(before the first step)';
   let output = '';
   let failure: string | undefined;
+  const limits = config.buildLimits;
+  // The timeout and the caller's abort both end the request; the daemon then cancels the build and kills
+  // the step's container (the classic builder stops with its client).
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
   try {
     const stream = await docker.buildImage(Readable.from([prep.context]), {
       t: prep.tag,
       dockerfile: '.airlock/Dockerfile',
-      buildargs: prep.buildArgs,
+      buildargs: { ...prep.buildArgs, ...(options.network?.buildArgs ?? {}) },
       rm: true,
       forcerm: true,
       pull: false,
       labels: { 'airlock.managed': 'true', 'airlock.plugin': grants.plugin.name, 'airlock.version': grants.plugin.version },
       // The classic builder: the generated Dockerfile needs nothing newer, and it needs no BuildKit daemon.
       version: '1',
-      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+      // Each RUN step's container: bounded memory (no swap beyond it) and CPU.
+      memory: limits.memoryBytes,
+      memswap: limits.memoryBytes,
+      cpuperiod: 100_000,
+      cpuquota: Math.max(1000, Math.round(limits.cpus * 100_000)),
+      ...(options.network === undefined ? {} : { networkmode: options.network.name }),
+      abortSignal: signal,
     });
     await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
       docker.modem.followProgress(
         stream,
-        (err: Error | null) => (err ? reject(err) : resolve()),
+        (err: Error | null) => {
+          signal.removeEventListener('abort', onAbort);
+          if (err) reject(err);
+          else resolve();
+        },
         (m: BuildMessage) => {
           if (m.error !== undefined) {
             failure = m.errorDetail?.message ?? m.error;
@@ -208,9 +264,16 @@ export async function buildImage(docker: Docker, grants: Grants, config: DockerB
           }
         },
       );
+      if (signal.aborted) onAbort();
     });
   } catch (e) {
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `building ${grants.plugin.name} was aborted`, { cause: e });
+    if (timeout.aborted) {
+      throw new AirlockError('build-failed', `building the image of ${grants.plugin.name} ran past its timeout of ${limits.timeoutMs >= 1000 ? `${limits.timeoutMs / 1000} s` : `${limits.timeoutMs} ms`} at step \`${step}\` and was cancelled (AIRLOCK_BUILD_TIMEOUT sets it, in seconds)\n--- output of that step ---\n${output.trim()}`, {
+        cause: e,
+        details: { step, output, plugin: grants.plugin.name, timeoutMs: limits.timeoutMs },
+      });
+    }
     failure ??= (e as Error).message;
   }
   if (failure === undefined && !(await imageExists(docker, prep.tag))) failure = 'the daemon reported no error, but the image is missing';

@@ -21,7 +21,20 @@ export interface DockerBuildConfig {
   extraCa: string | undefined;
   /** Build args naming the package registries (npm_config_registry, PIP_INDEX_URL, ...). */
   registryArgs: Record<string, string>;
+  /** Bounds on an image build (its RUN steps): memory, CPU and wall time. */
+  buildLimits: BuildLimits;
 }
+
+export interface BuildLimits {
+  /** Memory of each build step's container, bytes (swap included). */
+  memoryBytes: number;
+  /** CPUs each build step may use. */
+  cpus: number;
+  /** The whole build, pulls excluded; past it the build is cancelled and fails with build-failed. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_BUILD_LIMITS: Readonly<BuildLimits> = Object.freeze({ memoryBytes: 2 * 1024 ** 3, cpus: 1, timeoutMs: 10 * 60_000 });
 
 export interface DockerConfigOptions {
   images?: { node?: string; python?: string };
@@ -29,6 +42,8 @@ export interface DockerConfigOptions {
   extraCa?: string | null;
   /** Registry build args; default: read from the host's env, ~/.npmrc and pip.conf. */
   registryArgs?: Record<string, string>;
+  /** Build limits; default: DEFAULT_BUILD_LIMITS, the timeout from AIRLOCK_BUILD_TIMEOUT (seconds) when set. */
+  buildLimits?: Partial<BuildLimits>;
 }
 
 function hasCredentials(url: string): boolean {
@@ -92,5 +107,12 @@ export function resolveDockerConfig(options: DockerConfigOptions = {}, env: Node
       throw new AirlockError('engine-unavailable', `extra CA bundle ${extraCa} holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----"); point it at a PEM bundle such as /etc/ssl/certs/ca-certificates.crt`);
     }
   }
-  return { images, extraCa, registryArgs: options.registryArgs ?? hostRegistryArgs(env) };
+  let timeoutMs = DEFAULT_BUILD_LIMITS.timeoutMs;
+  if (env.AIRLOCK_BUILD_TIMEOUT !== undefined && env.AIRLOCK_BUILD_TIMEOUT !== '') {
+    const s = Number(env.AIRLOCK_BUILD_TIMEOUT);
+    if (!Number.isFinite(s) || s <= 0) throw new AirlockError('engine-unavailable', `AIRLOCK_BUILD_TIMEOUT must be a positive number of seconds, got "${env.AIRLOCK_BUILD_TIMEOUT}" (e.g. AIRLOCK_BUILD_TIMEOUT=900)`);
+    timeoutMs = s * 1000;
+  }
+  const buildLimits = { ...DEFAULT_BUILD_LIMITS, timeoutMs, ...options.buildLimits };
+  return { images, extraCa, registryArgs: options.registryArgs ?? hostRegistryArgs(env), buildLimits };
 }
