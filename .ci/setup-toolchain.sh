@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building the wasm fixtures needs, when missing: Debian's clang, lld,
-# wasi-libc and the wasm32 compiler runtime (C -> wasm32-wasi), and componentize-py
+# wasi-libc and the wasm32 compiler runtime (C -> wasm32-wasi), bubblewrap (the build sandbox), and componentize-py
 # (Python -> component, pinned). componentize-js comes with `npm ci`.
 set -euo pipefail
 componentize_py_version="0.25.1"
@@ -10,6 +10,8 @@ command -v clang >/dev/null 2>&1 || missing+=(clang)
 command -v wasm-ld >/dev/null 2>&1 || missing+=(lld)
 [ -d /usr/include/wasm32-wasi ] || [ -d /usr/lib/wasm32-wasi ] || missing+=(wasi-libc)
 ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev-wasm32)
+# C sources compile under bubblewrap (src/build/sandbox.ts).
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci: installing ${missing[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -17,15 +17,16 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { hashTree } from '../content-hash.ts';
 import { AirlockError } from '../errors.ts';
 import { cacheDir } from '../paths.ts';
+import { sandboxed } from './sandbox.ts';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -153,8 +154,9 @@ export async function wrapCoreModule(core: Uint8Array, file: string): Promise<Ui
 
 async function buildC(dir: string, entry: string, work: string): Promise<Uint8Array> {
   const out = join(work, 'core.wasm');
-  try {
-    await run('clang', [
+  const clang = sandboxed(
+    'clang',
+    [
       '--target=wasm32-wasi',
       '--sysroot=/usr', // Debian's wasi-libc lives in /usr/{include,lib}/wasm32-wasi
       '-O2',
@@ -164,10 +166,16 @@ async function buildC(dir: string, entry: string, work: string): Promise<Uint8Ar
       '-o',
       out,
       join(dir, entry),
-    ], { cwd: dir });
+    ],
+    { readOnly: [dir, C_INCLUDE], writable: [work], cwd: dir },
+    join(dir, entry),
+  );
+  try {
+    await run(clang.file, clang.args, { cwd: dir, timeout: 10 * 60_000 });
   } catch (cause) {
     const e = cause as { stderr?: string; code?: unknown };
-    if (e.code === 'ENOENT') fail(join(dir, entry), 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', cause);
+    // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
+    if (e.code === 'ENOENT' || /execvp clang: No such file/.test(e.stderr ?? '')) fail(join(dir, entry), 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', cause);
     fail(join(dir, entry), `clang failed:\n${e.stderr ?? String(cause)}`, 'fix the compile errors above', cause);
   }
   return wrapCoreModule(new Uint8Array(await readFile(out)), join(dir, entry));
@@ -243,6 +251,29 @@ async function buildWasm(dir: string, entry: string): Promise<Uint8Array> {
   return fail(file, 'not a WebAssembly component or module', 'point `entry` at a .wasm component, a wasm32-wasip1 core module, or a .c/.js/.py source');
 }
 
+/**
+ * Refuses a plugin folder holding a symlink that leads outside it: the
+ * toolchains read the folder (componentize-py bundles all of it), and a link
+ * to a host file would carry that file into the component.
+ */
+async function checkSymlinks(root: string): Promise<void> {
+  const realRoot = await realpath(root);
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isSymbolicLink()) {
+        const target = await realpath(p).catch(() => undefined);
+        if (target === undefined || (target !== realRoot && !target.startsWith(`${realRoot}${sep}`))) {
+          fail(p, `a symlink leading outside the plugin folder${target === undefined ? ' (or nowhere)' : ` (to ${target})`}`, 'replace it with the file itself, inside the plugin folder');
+        }
+      } else if (e.isDirectory() && e.name !== 'node_modules' && e.name !== '.git') {
+        await walk(p);
+      }
+    }
+  };
+  await walk(realRoot);
+}
+
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const root = resolve(dir);
   const entry = options.entry ?? (await readEntry(root));
@@ -261,6 +292,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   const outDir = join(options.cacheRoot ?? cacheDir('build'), hash);
   const componentPath = join(outDir, 'plugin.wasm');
   if (options.force !== true && existsSync(componentPath)) return { componentPath, hash, cached: true };
+  if (ext !== '.wasm') await checkSymlinks(root);
 
   const work = `${outDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(work, { recursive: true });

@@ -125,7 +125,10 @@ async function missingToolchain(template: TemplateName): Promise<string[]> {
     case 'js':
       return [];
     case 'c':
-      return (await answers('clang')) ? [] : ['clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)'];
+      return [
+        ...((await answers('clang')) ? [] : ['clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)']),
+        ...((await answers('bwrap')) || process.env.AIRLOCK_UNSANDBOXED_BUILDS === '1' ? [] : ['bubblewrap, the sandbox C builds run in (Debian: apt-get install bubblewrap)']),
+      ];
     case 'python':
       return (await answers('componentize-py')) ? [] : ['componentize-py (pip install componentize-py)'];
     case 'node': {
