@@ -5,7 +5,8 @@
  * every machine and changes whenever anything a build could see changes.
  */
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { AirlockError } from './errors.ts';
 
@@ -38,9 +39,9 @@ export async function hashTree(dir: string, options: HashOptions = {}): Promise<
         hash.update(`l ${rel}\0${await readlink(path)}\0`);
       } else if (e.isFile()) {
         const st = await lstat(path);
-        const bytes = await readFile(path);
-        hash.update(`f ${rel} ${st.mode & 0o111 ? 'x' : '-'} ${bytes.length}\0`);
-        hash.update(bytes);
+        hash.update(`f ${rel} ${st.mode & 0o111 ? 'x' : '-'} ${st.size}\0`);
+        // Streamed: a large file in a plugin folder must not be held in memory whole.
+        for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
       }
     }
   };

@@ -7,6 +7,7 @@
  * with identical grants share one warm pool across agents.
  */
 import { createHash } from 'node:crypto';
+import { relative, sep } from 'node:path';
 import PQueue from 'p-queue';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy, policyFromObject, type Grants, type Policy, type PolicyInput } from '../grants/index.ts';
@@ -490,7 +491,12 @@ export class Agent {
     const grants = computeGrants(plugin, this.#policy, { env: this.#host._env() });
     const preference = this.#host._preference(plugin.manifest.name);
     // Dependency folders are the engines' business (builds ignore them too), and can be huge.
-    const contentHash = await hashTree(plugin.dir, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' });
+    // Granted folders inside the plugin are its data, not its code: a plugin writing there must
+    // not count as changed (under `serve --watch` every write would rebuild and reload it).
+    const data = grants.filesystem.map((f) => relative(plugin.dir, f.hostPath).split(sep).join('/')).filter((r) => r !== '' && !r.startsWith('..'));
+    const contentHash = await hashTree(plugin.dir, {
+      ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
+    });
     const { key, opened } = await this.#host._acquire(plugin, grants, preference, contentHash);
     const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
     return { plugin, grants, key, contentHash, opened, tools, preference, share: new FairShare(() => this.#host._share(key)) };

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { stringify } from 'yaml';
@@ -159,6 +159,30 @@ test('an AbortSignal stops a running call, a waiting call, and refuses an aborte
   t.regex(queued?.message ?? '', /loop_spin was aborted: the user gave up/);
   // The waiting call left the queue without reaching the engine.
   t.is(engines.calls.length, 1);
+});
+
+test('writes into a granted folder inside the plugin are data, not a change: reload() keeps the pool', async (t) => {
+  const source = `#include "airlock_tools.h"
+int tool(const char *name, size_t name_len, char *input, size_t input_len, struct airlock_out *out) {
+  (void)name; (void)name_len; (void)input; (void)input_len;
+  out->ok = airlock_lit("1");
+  return 0;
+}
+`;
+  const dir = cPlugin(
+    { name: 'keeper', tools: [{ name: 'v', description: 'V', input: { type: 'object' } }], permissions: { filesystem: [{ path: './data', mount: '/data', access: 'read-write' }] } },
+    source,
+  );
+  mkdirSync(join(dir, 'data'));
+  const engines = new CountingProvider();
+  const host = new PluginHost({ provider: engines, policy: { filesystem: [{ path: dir, access: 'read-write' }] } });
+  t.teardown(() => host.close());
+  await host.load(dir);
+  writeFileSync(join(dir, 'data', 'state.json'), '{"n":1}');
+  t.false(await host.reload('keeper'));
+  t.is(engines.opened.length, 1);
+  writeFileSync(join(dir, 'notes.txt'), 'outside the grant: part of the plugin');
+  t.true(await host.reload('keeper'));
 });
 
 test('reload() swaps in a fresh pool only when the folder changed', async (t) => {
