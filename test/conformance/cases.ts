@@ -23,8 +23,8 @@ export interface Sandbox {
   root: string;
   ro: string;
   rw: string;
-  /** A local HTTP server (shared by the suite) and the requests that reached it during this case. */
-  http: { port: number; requests: string[] };
+  /** A local HTTP server (shared by the suite; an IPv4 address of this host) and the requests that reached it during this case. */
+  http: { host: string; port: number; requests: string[] };
 }
 
 export type Expect =
@@ -281,12 +281,12 @@ export const CASES: Case[] = [
   {
     name: 'net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent',
     fixtures: ['net', ...NATIVE],
-    grants: (s) => ({ network: { allow: [{ host: '127.0.0.1', wildcard: false, port: s.http.port }] } }),
+    grants: (s) => ({ network: { allow: [{ host: s.http.host, wildcard: false, port: s.http.port }] } }),
     steps: (s) => [
-      { tool: 'http', input: { url: `http://127.0.0.1:${s.http.port}/allowed?q=1` }, expect: { output: '"ok:204"' } },
-      { tool: 'http', input: { url: `http://127.0.0.1:${s.http.port + 1}/other-port` }, expect: { output: /^"denied:/ } },
+      { tool: 'http', input: { url: `http://${s.http.host}:${s.http.port}/allowed?q=1` }, expect: { output: '"ok:204"' } },
+      { tool: 'http', input: { url: `http://${s.http.host}:${s.http.port + 1}/other-port` }, expect: { output: /^"denied:/ } },
       { tool: 'http', input: { url: `http://localhost:${s.http.port}/by-name` }, expect: { output: /^"denied:/ } },
-      { tool: 'tcp', input: { ip: '127.0.0.1', port: s.http.port }, expect: { output: /^"denied:/ } },
+      { tool: 'tcp', input: { ip: s.http.host, port: s.http.port }, expect: { output: /^"denied:/ } },
     ],
     check: (s) => (JSON.stringify(s.http.requests) === JSON.stringify(['GET /allowed?q=1']) ? [] : [`the server saw ${JSON.stringify(s.http.requests)}, expected only GET /allowed?q=1`]),
   },

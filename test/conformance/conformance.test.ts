@@ -19,6 +19,7 @@ import { loadPlugin } from '../../src/manifest/index.ts';
 import { makeGrants } from '../helpers/grants.ts';
 import { requireExternal } from '../helpers/require.ts';
 import { CASES, makeSandbox, type Case, type Expect } from './cases.ts';
+import { bridgeGateway } from './docker-env.ts';
 import { ENGINES, runsFixture, type ConformanceEngine } from './engines.ts';
 import { LIMITATIONS, limitationFor } from './limitations.ts';
 
@@ -28,13 +29,16 @@ const PY_FIXTURES = new Set(['echo-py', 'net', 'conformance-dual']);
 if (!hasPy && process.env.CI === undefined) process.stderr.write('\n!!! SKIPPING conformance cases on componentize-py fixtures: componentize-py is not installed\n\n');
 
 // One local HTTP server for the network cases; each case sees only the requests made while it ran (cases are serial).
+// It listens where every engine can reach it: on Docker's bridge when Docker is there (a container's 127.0.0.1 is
+// its own, and the egress proxy's), else on loopback.
+const httpHost = (await bridgeGateway()) ?? '127.0.0.1';
 let requests: string[] = [];
 const server = createServer((req, res) => {
   requests.push(`${req.method} ${req.url}`);
   res.writeHead(204);
   res.end();
 });
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+await new Promise<void>((resolve) => server.listen(0, httpHost, resolve));
 const httpPort = (server.address() as { port: number }).port;
 server.unref();
 
@@ -82,7 +86,7 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
 async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, fixtureName: string): Promise<void> {
   const m = fixture(fixtureName);
   requests = [];
-  const sandbox = makeSandbox({ port: httpPort, requests });
+  const sandbox = makeSandbox({ host: httpHost, port: httpPort, requests });
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(c.hostEnv ?? {})) {
     saved[k] = process.env[k];

@@ -159,16 +159,6 @@ LIMITATIONS.push(
   },
   {
     engine: 'docker',
-    cases: ['net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'],
-    instead: {
-      steps: { 0: { output: /^"denied:/ } },
-      check: (s) => (s.http.requests.length === 0 ? [] : [`the server saw ${JSON.stringify(s.http.requests)}`]),
-    },
-    reason:
-      "127.0.0.1 in a grant is the loopback of the container and of the egress proxy, not the host's: the proxy admits the named address, finds nothing listening and answers with its own failure, and nothing reaches the host's server. An allowlisted host on the Docker bridge is reached through the proxy in test/engines/docker/network.test.ts",
-  },
-  {
-    engine: 'docker',
     cases: ['trap: a trap is trap, and the next call gets a fresh instance that traps again'],
     instead: { steps: { 0: { error: 'crash', message: /exited \(code 134\)/ }, 1: { error: 'crash', message: /exited \(code 134\)/ } } },
     reason:
