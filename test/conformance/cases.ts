@@ -1,8 +1,11 @@
 /**
- * The conformance table: {fixture, tool, input, grants, expected result or
- * error code}, run unchanged against every engine in ./engines.ts that runs
- * the fixture's runtime. Every engine must meet the same expectation; where
- * one cannot, ./limitations.ts says what it does instead and why.
+ * The conformance table: {fixtures, tool, input, grants, expected result or
+ * error code}, run unchanged on every fixture of a row and every engine in
+ * ./engines.ts that runs it. The Docker fixtures (conformance-node,
+ * conformance-python) have the wasm fixtures' tools with the same names and
+ * normalized results, so one row holds for every engine. Every engine must
+ * meet the same expectation; where one cannot, ./limitations.ts says what it
+ * does instead and why.
  *
  * Filesystem cases run in a fresh sandbox folder per test (see makeSandbox):
  *   <root>/secret.txt                     outside every grant

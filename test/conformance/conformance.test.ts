@@ -1,8 +1,9 @@
 /**
- * One conformance suite for every engine: each case of ./cases.ts runs on
- * each engine of ./engines.ts that runs its fixture's runtime, through the
- * engine's public API (load(grants) -> call). Same results and same error
- * codes everywhere, except what ./limitations.ts documents.
+ * One conformance suite for every engine: each case of ./cases.ts runs, for
+ * each of its fixtures, on each engine of ./engines.ts that runs that
+ * fixture (test title: `engine | fixture | case`), through the engine's
+ * public API (load(grants) -> call). Same results and same error codes
+ * everywhere, except what ./limitations.ts documents.
  *
  * Engines needing something outside Node skip loudly when it is missing, and
  * fail instead under AIRLOCK_REQUIRE_<ENGINE>=1 (CI).

@@ -176,7 +176,7 @@ LIMITATIONS.push(
     cases: ["state: a tool-error carries the plugin's code and message"],
     instead: { steps: { 0: { error: 'plugin-error', details: { pluginCode: 'bad-thing' }, message: /"it broke"/ } } },
     reason:
-      "the Docker engine puts the plugin's message in the error's message (with the exception's type in Python: `ToolError: \"it broke\"`), not in details.pluginMessage, which the in-container protocol does not carry apart",
+      "the Docker engine (src/engines/docker/pool.ts) puts the plugin's message only into the error's message, not into details.pluginMessage, and the Python host prefixes the exception's type (`ToolError: \"it broke\"`); the code is carried alike. Fixable in the engine: copy the protocol's error.message into details.pluginMessage, and have runtimes/python send str(e) for errors that carry a code",
   },
 );
 
