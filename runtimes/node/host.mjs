@@ -1,6 +1,10 @@
 // Airlock's in-container host for Node plugins (runs as the container's command, under docker's init).
 //
-// Protocol: JSON lines. Requests arrive on stdin: {"id":1,"tool":"forecast","input":{...}}. Answers go to
+// Protocol: JSON lines. The first line on stdin is {"type":"hello","token":"<random>"}, read before the plugin
+// loads; every error the host raises itself (origin: airlock) carries the token, so the engine can tell it
+// from a plugin that writes a look-alike line to fd 3 (which it can reach). The token lives only in this
+// module's scope, never in the environment (/proc/self/environ would show it).
+// Requests follow on stdin: {"id":1,"tool":"forecast","input":{...}}. Answers go to
 // fd 3, which the image's command points at the container's stdout (`exec 3>&1 1>&2`), so anything the
 // plugin or its children write to fd 1 or 2 can never corrupt the protocol stream:
 //   {"type":"ready","runtime":"node","version":"v24.x"}                            once, after the entry loaded
@@ -87,6 +91,21 @@ async function loadEntry() {
   };
 }
 
+// The engine's first line: the token of host errors.
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
+const TOKEN = await (async () => {
+  const first = await lines.next();
+  try {
+    const hello = JSON.parse(first.value ?? '');
+    if (hello.type === 'hello' && typeof hello.token === 'string') return hello.token;
+  } catch {
+    // reported below
+  }
+  send({ type: 'fatal', error: { code: 'internal', message: 'the engine sent no hello line' } });
+  process.exit(1);
+})();
+const hostError = (code, message) => ({ code, origin: 'airlock', token: TOKEN, message });
+
 let lookup;
 try {
   lookup = await loadEntry();
@@ -99,13 +118,13 @@ send({ type: 'ready', runtime: 'node', version: process.version });
 async function serve(req) {
   const fn = typeof req.tool === 'string' ? lookup(req.tool) : undefined;
   if (typeof fn !== 'function') {
-    return { ok: false, error: { code: 'not-found', origin: 'airlock', message: `the entry has no function named ${JSON.stringify(req.tool)}` } };
+    return { ok: false, error: hostError('not-found', `the entry has no function named ${JSON.stringify(req.tool)}`) };
   }
   try {
     const value = await fn(req.input);
     const output = JSON.stringify(value === undefined ? null : value);
     if (Buffer.byteLength(output) > outputBytes) {
-      return { ok: false, error: { code: 'output-limit', origin: 'airlock', message: `the result is ${Buffer.byteLength(output)} bytes of JSON; the limit is ${outputBytes}` } };
+      return { ok: false, error: hostError('output-limit', `the result is ${Buffer.byteLength(output)} bytes of JSON; the limit is ${outputBytes}`) };
     }
     return { ok: true, output };
   } catch (e) {
@@ -119,7 +138,7 @@ let fatal;
 process.on('exit', (code) => {
   if (current === undefined) return;
   const why = fatal ?? `the plugin exited the process (exit code ${code}) during the call`;
-  send({ type: 'result', id: current, ok: false, error: { code: 'crash', origin: 'airlock', message: why }, ...takeLogs() });
+  send({ type: 'result', id: current, ok: false, error: hostError('crash', why), ...takeLogs() });
 });
 // An error thrown where no tool can catch it (a timer, an event handler) ends the process, as Node does;
 // the call gets the error instead of a bare exit code.
@@ -130,22 +149,18 @@ for (const event of ['uncaughtException', 'unhandledRejection']) {
   });
 }
 
-// Requests are served one after another, in order.
-let chain = Promise.resolve();
-const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-rl.on('line', (line) => {
-  chain = chain.then(async () => {
-    let req;
-    try {
-      req = JSON.parse(line);
-    } catch {
-      send({ type: 'fatal', error: { code: 'internal', message: 'unparseable request line' } });
-      return;
-    }
-    current = req.id;
-    const res = await serve(req);
-    current = undefined;
-    send({ type: 'result', id: req.id, ...res, ...takeLogs() });
-  });
-});
-rl.on('close', () => chain.then(() => process.exit(0)));
+// Requests are served one after another, in order; end of input ends the host.
+for await (const line of lines) {
+  let req;
+  try {
+    req = JSON.parse(line);
+  } catch {
+    send({ type: 'fatal', error: { code: 'internal', message: 'unparseable request line' } });
+    continue;
+  }
+  current = req.id;
+  const res = await serve(req);
+  current = undefined;
+  send({ type: 'result', id: req.id, ...res, ...takeLogs() });
+}
+process.exit(0);

@@ -1,6 +1,12 @@
 """Airlock's in-container host for Python plugins (the container's command, under docker's init).
 
-Protocol: JSON lines. Requests arrive on stdin: {"id":1,"tool":"forecast","input":{...}}. Answers go to a
+Protocol: JSON lines. The first line on stdin is {"type":"hello","token":"<random>"}, read before the plugin
+loads; every error the host raises itself (origin: airlock) carries the token, so the engine can tell it from
+a plugin writing a look-alike line to the protocol stream. It is never in the environment (/proc/self/environ
+would show it) and is kept only in a closure; Python code in the same process can still dig it out (gc,
+frames), so it stops casual forgery, not a determined plugin: the engine trusts no host error for anything
+beyond its label (memory-limit comes only from the daemon's OOMKilled).
+Requests follow on stdin: {"id":1,"tool":"forecast","input":{...}}. Answers go to a
 private duplicate of the original stdout; fds 1 and 2 are re-pointed at pipes this program drains, so what
 the plugin (or a child process, or C code) prints can never corrupt the protocol stream and is returned
 with the call it belongs to:
@@ -111,9 +117,27 @@ class Capture:
 capture = Capture()
 
 
+def _host_errors():
+    """The engine's first line: the token of host errors, held only by the returned function."""
+    try:
+        hello = json.loads(_requests.readline())
+        token = hello["token"] if hello.get("type") == "hello" and isinstance(hello.get("token"), str) else None
+    except (ValueError, AttributeError):
+        token = None
+    if token is None:
+        send({"type": "fatal", "error": {"code": "internal", "message": "the engine sent no hello line"}})
+        os._exit(1)
+    return lambda code, message: {"code": code, "origin": "airlock", "token": token, "message": message}
+
+
+host_error = _host_errors()
+
+
 def error_of(e):
     if isinstance(e, MemoryError):
-        return {"code": "memory-limit", "origin": "airlock", "message": "the plugin ran out of memory (MemoryError)"}
+        # The plugin can raise MemoryError itself, so this is its error, not a memory-limit; the engine
+        # replaces the container after it (the process is in doubt).
+        return host_error("MemoryError", f"MemoryError: {e}")
     code = getattr(e, "code", None)
     if not isinstance(code, str) or not code:
         # OSError carries its errno; its symbolic name (EACCES, EROFS, ...) is the most useful code.
@@ -148,7 +172,7 @@ def main():
         tool = req.get("tool")
         fn = getattr(module, tool, None) if isinstance(tool, str) and not tool.startswith("_") else None
         if not callable(fn):
-            res = {"ok": False, "error": {"code": "not-found", "origin": "airlock", "message": f"the entry has no function named {json.dumps(tool)}"}}
+            res = {"ok": False, "error": host_error("not-found", f"the entry has no function named {json.dumps(tool)}")}
         else:
             try:
                 value = fn(req.get("input"))
@@ -157,7 +181,7 @@ def main():
                 output = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
                 size = len(output.encode("utf-8", "surrogatepass"))
                 if size > OUTPUT_BYTES:
-                    res = {"ok": False, "error": {"code": "output-limit", "origin": "airlock", "message": f"the result is {size} bytes of JSON; the limit is {OUTPUT_BYTES}"}}
+                    res = {"ok": False, "error": host_error("output-limit", f"the result is {size} bytes of JSON; the limit is {OUTPUT_BYTES}")}
                 else:
                     res = {"ok": True, "output": output}
             except Exception as e:
@@ -165,7 +189,7 @@ def main():
             except BaseException as e:
                 # sys.exit() or similar mid-call: answer the call with its logs, then exit as asked.
                 status = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 1
-                send({"type": "result", "id": req.get("id"), "ok": False, "error": {"code": "crash", "origin": "airlock", "message": f"the plugin exited ({type(e).__name__}: {e}) during the call"}, **capture.take()})
+                send({"type": "result", "id": req.get("id"), "ok": False, "error": host_error("crash", f"the plugin exited ({type(e).__name__}: {e}) during the call"), **capture.take()})
                 os._exit(status)
         send({"type": "result", "id": req.get("id"), **res, **capture.take()})
     os._exit(0)

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
-import { parseContainerMessage, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
+import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
 
 /** Labels on everything Airlock creates; `airlock.owner` lets a later run find what a dead one left. */
 export const LABEL_MANAGED = 'airlock.managed';
@@ -45,6 +45,13 @@ const START_TIMEOUT_MS = 60_000;
 export class PluginContainer {
   readonly id: string;
   readonly name: string;
+  /**
+   * Marks the errors the in-container host raises itself (origin: airlock). The plugin runs in the host's
+   * process and can write to the protocol stream, so `origin` alone proves nothing; the host gets this
+   * token as the first line on stdin, before the plugin loads, and keeps it out of the plugin's reach
+   * (not in the environment, which /proc/self/environ would show). Host errors without it are plugin errors.
+   */
+  readonly #token = randomBytes(16).toString('hex');
   readonly #docker: Docker;
   readonly #container: Docker.Container;
   readonly #stream: Duplex;
@@ -103,7 +110,7 @@ export class PluginContainer {
     };
     const container = await docker.createContainer(options).catch(async (e: unknown) => {
       // An abort can land after the daemon created the container: remove it by its (unique) name.
-      if (signal?.aborted === true) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+      if (signal?.aborted === true) await docker.getContainer(name).remove({ force: true, v: true }).catch(() => undefined);
       throw e;
     });
     let pc: PluginContainer | undefined;
@@ -114,6 +121,7 @@ export class PluginContainer {
         pc!.#ready = { resolve, reject };
       });
       await container.start(signal === undefined ? {} : { abortSignal: signal });
+      stream.write(`${JSON.stringify({ type: 'hello', token: pc.#token })}\n`);
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => pc!.#ready?.reject(new AirlockError('aborted', `starting a container for ${spec.plugin} was aborted`));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -131,7 +139,7 @@ export class PluginContainer {
       return pc;
     } catch (e) {
       if (pc !== undefined) await pc.kill();
-      else await container.remove({ force: true }).catch(() => undefined);
+      else await container.remove({ force: true, v: true }).catch(() => undefined);
       throw e;
     }
   }
@@ -145,6 +153,11 @@ export class PluginContainer {
       this.#pending = { id, resolve, reject };
       this.#stream.write(`${JSON.stringify(req)}\n`);
     });
+  }
+
+  /** Whether an error really comes from the in-container host (see #token), not from the plugin posing as it. */
+  fromHost(error: ContainerError): boolean {
+    return error.origin === 'airlock' && (error as ContainerError & { token?: unknown }).token === this.#token;
   }
 
   get killed(): boolean {
@@ -186,31 +199,32 @@ export class PluginContainer {
 
   #onStdout(payload: Buffer): void {
     let start = 0;
-    for (let nl = payload.indexOf(10, start); nl !== -1; nl = payload.indexOf(10, start)) {
-      const piece = payload.subarray(start, nl);
-      start = nl + 1;
+    for (;;) {
+      const nl = payload.indexOf(10, start);
+      const piece = payload.subarray(start, nl === -1 ? payload.length : nl);
+      if (nl === -1 && piece.length === 0) return;
+      start = nl === -1 ? payload.length : nl + 1;
       if (this.#overflow) {
-        this.#overflow = false;
-        continue;
-      }
-      const line = this.#lineParts.length === 0 ? piece : Buffer.concat([...this.#lineParts, piece]);
-      this.#lineParts = [];
-      this.#lineBytes = 0;
-      this.#onLine(line.toString('utf8'));
-    }
-    if (start < payload.length && !this.#overflow) {
-      const rest = payload.subarray(start);
-      this.#lineBytes += rest.length;
-      if (this.#lineBytes > this.#spec.maxLineBytes) {
-        // The host bounds results and logs itself; a line this long means it could not.
-        this.#overflow = true;
+        // The rest of an oversized line: dropped up to its end.
+        if (nl !== -1) this.#overflow = false;
+      } else if (this.#lineBytes + piece.length > this.#spec.maxLineBytes) {
+        // Checked before anything is joined, complete lines included: the host bounds results and logs
+        // itself, so a line this long means it could not.
+        this.#overflow = nl === -1;
         this.#lineParts = [];
         this.#lineBytes = 0;
         this.#fail(new AirlockError('output-limit', `plugin ${this.#spec.plugin}: the container sent more than ${this.#spec.maxLineBytes} bytes in one message`));
         void this.kill();
+      } else if (nl === -1) {
+        this.#lineParts.push(Buffer.from(piece));
+        this.#lineBytes += piece.length;
       } else {
-        this.#lineParts.push(Buffer.from(rest));
+        const line = this.#lineParts.length === 0 ? piece : Buffer.concat([...this.#lineParts, piece]);
+        this.#lineParts = [];
+        this.#lineBytes = 0;
+        this.#onLine(line.toString('utf8'));
       }
+      if (nl === -1) return;
     }
   }
 
@@ -262,7 +276,7 @@ export class PluginContainer {
     } catch {
       // Already removed.
     }
-    await this.#container.remove({ force: true }).catch(() => undefined);
+    await this.#container.remove({ force: true, v: true }).catch(() => undefined);
     return { exitCode, oomKilled, tail: this.#stderrTail };
   }
 
@@ -275,7 +289,8 @@ export class PluginContainer {
 export function exitError(plugin: string, info: ExitInfo, killed: boolean): AirlockError {
   const tail = info.tail.trim().split('\n').slice(-20).join('\n');
   const details = { exitCode: info.exitCode, oomKilled: info.oomKilled, lastLines: tail };
-  if (info.oomKilled || /JavaScript heap out of memory|MemoryError/.test(info.tail)) {
+  // Only the daemon's word counts: the plugin writes the stderr tail, so a pattern there could be forged.
+  if (info.oomKilled) {
     return new AirlockError('memory-limit', `plugin ${plugin} went past its memory limit and was killed`, { details });
   }
   if (killed) return new AirlockError('crash', `plugin ${plugin}: its container was stopped`, { details });

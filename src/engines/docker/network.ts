@@ -59,7 +59,7 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
   let stream: Duplex | undefined;
   const close = async (): Promise<void> => {
     stream?.destroy();
-    await proxy?.remove({ force: true }).catch(() => undefined);
+    await proxy?.remove({ force: true, v: true }).catch(() => undefined);
     await net.remove().catch(() => undefined);
   };
   try {

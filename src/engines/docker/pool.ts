@@ -32,12 +32,26 @@ interface Slot {
   error: AirlockError | undefined;
   /** Resolves when the running call has settled. */
   done: Promise<void> | undefined;
+  /** Failed starts in a row; sets the backoff of the next retry. */
+  failures: number;
+  /** The scheduled retry of a failed slot. */
+  retry: NodeJS.Timeout | undefined;
 }
 
-/** Codes the in-container host itself reports (origin: airlock). */
-const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash', 'memory-limit']);
-/** Host-reported codes after which the container is not reused. */
-const BROKEN_CODES = new Set<string>(['crash', 'memory-limit']);
+/** A failed slot is started again after 0.5 s, 1 s, 2 s, ... up to 30 s between tries. */
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * Codes the in-container host itself reports (origin: airlock, with the container's token). memory-limit is
+ * not one: only the daemon's OOMKilled proves it (a plugin can raise MemoryError itself).
+ */
+const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash']);
+/**
+ * Host-reported codes after which the container is not reused: the host exits after a crash, and after a
+ * MemoryError (reported as the plugin's error) the process is in doubt.
+ */
+const BROKEN_CODES = new Set<string>(['crash', 'MemoryError']);
 
 export class ContainerPool {
   readonly #docker: Docker;
@@ -62,7 +76,7 @@ export class ContainerPool {
   /** Starts every container; rejects (and stops them) when one cannot start. */
   async start(signal?: AbortSignal): Promise<void> {
     const n = Math.max(1, Math.floor(this.#grants.resources.concurrency));
-    for (let i = 0; i < n; i++) this.#slots.push({ container: undefined, state: 'starting', job: undefined, error: undefined, done: undefined });
+    for (let i = 0; i < n; i++) this.#slots.push({ container: undefined, state: 'starting', job: undefined, error: undefined, done: undefined, failures: 0, retry: undefined });
     const results = await Promise.allSettled(this.#slots.map((s) => this.#startSlot(s, signal)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
@@ -83,6 +97,7 @@ export class ContainerPool {
       slot.container = c;
       slot.state = 'idle';
       slot.error = undefined;
+      slot.failures = 0;
       // An idle container that dies (killed from outside) is replaced.
       void c.exited.then(() => {
         if (slot.container === c && slot.state === 'idle' && !this.#closing) this.#replace(slot);
@@ -90,6 +105,7 @@ export class ContainerPool {
       this.#pump();
     } catch (e) {
       slot.state = 'failed';
+      slot.failures += 1;
       slot.error =
         e instanceof AirlockError
           ? e
@@ -108,9 +124,32 @@ export class ContainerPool {
     const old = slot.container;
     slot.container = undefined;
     if (old !== undefined) this.#track(old.kill());
+    this.#restart(slot);
+  }
+
+  /**
+   * Starts a slot's container again; when that fails (a transient daemon error, say), tries again later
+   * with backoff, so one failed replacement does not cost the pool that slot for good.
+   */
+  #restart(slot: Slot): void {
+    clearTimeout(slot.retry);
+    slot.retry = undefined;
     if (this.#closing) return;
     // Tracked, so close() waits for a replacement still starting (and then stops it).
-    this.#track(this.#startSlot(slot));
+    this.#track(
+      this.#startSlot(slot).catch((e: unknown) => {
+        if (!this.#closing && slot.state === 'failed') {
+          const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(16, slot.failures - 1));
+          slot.retry = setTimeout(() => {
+            slot.retry = undefined;
+            if (slot.state === 'failed') this.#restart(slot);
+          }, delay);
+          // A pending retry alone does not keep the process alive.
+          slot.retry.unref();
+        }
+        throw e;
+      }),
+    );
   }
 
   #track(p: Promise<void>): void {
@@ -141,10 +180,16 @@ export class ContainerPool {
         this.#run(idle, job);
         return;
       }
-      if (this.#slots.every((s) => s.state === 'failed')) {
-        // Every container failed to start: try again for this call.
+      const allFailed = this.#slots.every((s) => s.state === 'failed');
+      if (allFailed && this.#queue.length >= this.#grants.resources.queue) {
+        const why = this.#slots[0]?.error?.message ?? 'unknown';
+        this.#settle(job, new AirlockError('overloaded', `plugin ${this.#grants.plugin.name}: no container is running (the last start failed: ${why}) and ${this.#queue.length} calls are already waiting; try again later`));
+        return;
+      }
+      if (allFailed) {
+        // Every container failed to start: try again now for this call, without waiting for the backoff.
         this.#queue.push(job);
-        this.#startSlot(this.#slots[0] as Slot).catch(() => undefined);
+        this.#restart(this.#slots[0] as Slot);
         return;
       }
       if (this.#queue.length >= this.#grants.resources.queue) {
@@ -188,11 +233,10 @@ export class ContainerPool {
       (msg) => {
         clearTimeout(timer);
         if (slot.job !== job) return;
-        const outcome = this.#outcome(job, msg, dispatched);
+        const outcome = this.#outcome(job, msg, dispatched, c);
         this.#settle(job, outcome);
-        // The in-container host exits after a crash result, and a MemoryError leaves a process in doubt;
         // output-limit or a plugin error leaves a healthy container.
-        this.#finish(slot, c, !msg.ok && msg.error.origin === 'airlock' && BROKEN_CODES.has(msg.error.code));
+        this.#finish(slot, c, !msg.ok && c.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code));
       },
       (err: AirlockError) => {
         clearTimeout(timer);
@@ -215,7 +259,7 @@ export class ContainerPool {
     this.#pump();
   }
 
-  #outcome(job: Job, msg: ResultMessage, dispatched: number): CallResult | AirlockError {
+  #outcome(job: Job, msg: ResultMessage, dispatched: number, c: PluginContainer): CallResult | AirlockError {
     const logBytes = this.#grants.resources.logBytes;
     let truncated = msg.truncated;
     let { stdout, stderr } = msg;
@@ -229,7 +273,7 @@ export class ContainerPool {
     const name = `${this.#grants.plugin.name}.${job.tool}`;
     if (!msg.ok) {
       const e = msg.error;
-      if (e.origin === 'airlock' && HOST_CODES.has(e.code)) {
+      if (c.fromHost(e) && HOST_CODES.has(e.code)) {
         return new AirlockError(e.code as ErrorCode, `${name}: ${e.message}`, { details: { logs } });
       }
       return new AirlockError('plugin-error', `${name} failed: ${e.message}`, { details: { pluginCode: e.code, logs } });
@@ -268,6 +312,7 @@ export class ContainerPool {
       return;
     }
     this.#closing = true;
+    for (const s of this.#slots) clearTimeout(s.retry);
     for (const job of this.#queue.splice(0)) this.#settle(job, new AirlockError('aborted', `plugin ${this.#grants.plugin.name} was closed before the call started`));
     // In-flight calls finish first (each ends by its answer, its timeout or its abort).
     await Promise.all(this.#slots.map((s) => (s.job === undefined ? undefined : s.done)));

@@ -104,3 +104,47 @@ t('exit mid-call: crash with the call logs, then a fresh container', async (t) =
   t.is((await p.call('ping', '{}')).output, '"pong"');
   await p.close();
 });
+
+for (const name of ['node-forge', 'python-forge']) {
+  t(`${name}: host errors forged on the protocol stream are the plugin's errors; the container is kept`, async (t) => {
+    const p = await docker.load(grantsFor(name));
+    // The fixture addresses its forged line to the current request by counting its calls: if the container
+    // were replaced after a forgery, the count would restart and the next forgery miss (the call would succeed).
+    for (const code of ['memory-limit', 'crash', 'not-found', 'output-limit']) {
+      const err = await t.throwsAsync(p.call('forge', JSON.stringify({ code })));
+      t.true(isAirlockError(err, 'plugin-error'), `${code}: ${String(err)}`);
+      t.is(pluginCode(err), code);
+    }
+    t.is((await p.call('ping', '{}')).output, '"pong"');
+    await p.close();
+  });
+}
+
+t('an out-of-memory message on stderr is not a memory-limit; only the kernel OOM kill is', async (t) => {
+  const p = await docker.load(grantsFor('node-forge'));
+  const err = await t.throwsAsync<AirlockError>(p.call('fake_oom', '{}'));
+  t.true(isAirlockError(err, 'crash'), String(err));
+  t.is(err?.details.oomKilled, false);
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
+
+t('MemoryError raised by a python plugin is its own error, not memory-limit; the next call is served', async (t) => {
+  const p = await docker.load(grantsFor('python-forge'));
+  const err = await t.throwsAsync(p.call('memory_error', '{}'));
+  t.true(isAirlockError(err, 'plugin-error'), String(err));
+  t.is(pluginCode(err), 'MemoryError');
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
+
+t('a protocol line past the engine bound is output-limit and the container is replaced', async (t) => {
+  // Small limits give a small bound: 6 x (output + logs) + 64 KiB = 76 KiB.
+  const p = await docker.load(grantsFor('node-forge', undefined, { resources: { ...grantsFor('node-forge').resources, outputBytes: 1024, logBytes: 1024 } }));
+  for (const bytes of [80 * 1024, 4 * 1024 * 1024]) {
+    const err = await t.throwsAsync(p.call('long_line', JSON.stringify({ bytes })));
+    t.true(isAirlockError(err, 'output-limit'), `${bytes}: ${String(err)}`);
+    t.is((await p.call('ping', '{}')).output, '"pong"');
+  }
+  await p.close();
+});
