@@ -12,6 +12,7 @@ import { formatHostPattern, hostPatternCovers, parseHostPattern } from '../manif
 import type { LoadedManifest } from '../manifest/load.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../manifest/units.ts';
 import type { Policy } from './policy.ts';
+import { protectedPaths } from './protected.ts';
 import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
 
 export interface GrantOptions {
@@ -77,6 +78,9 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     const real = realpathOrUndefined(f.path);
     return real === undefined ? [] : [{ path: real, access: f.access }];
   });
+  // Parallel to `filesystem`: which manifest entry each grant came from.
+  const entries: { index: number; written: string }[] = [];
+  const protectedList = manifest.permissions.filesystem.length > 0 ? protectedPaths() : [];
   manifest.permissions.filesystem.forEach((req, i) => {
     const at = ['permissions', 'filesystem', i, 'path'];
     const requested = resolve(plugin.dir, req.path);
@@ -104,7 +108,39 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
       );
       return;
     }
+    const guarded = protectedList.find((p) => isInside(real, p.path) || (p.refuse === 'both' && isInside(p.path, real)));
+    if (guarded !== undefined) {
+      const how = isInside(real, guarded.path) ? (real === guarded.path ? 'is' : 'contains') : 'is inside';
+      refuse(at, `"${req.path}" (${real}) ${how} ${guarded.what} ${guarded.path}; a plugin that can reach it can take over the host, so no policy may grant it`, guarded.hint);
+      return;
+    }
     filesystem.push({ hostPath: real, mount: normalizeMount(req.mount), access: req.access });
+    entries.push({ index: i, written: req.path });
+  });
+  // A grant inside a read-write grant is refused: the plugin could rename the
+  // inner folder away and put a symlink in its place, and the next container,
+  // wasmtime process or instance would open the link's target as the inner
+  // grant (engines also check again at each use: capabilities/filesystem/
+  // verify.ts). A folder granted twice with one of them read-write is refused
+  // too (no swap is possible there, but nothing needs it). A read-write grant
+  // inside a read-only one is fine: the plugin cannot rename what lies in a
+  // folder it may only read.
+  filesystem.forEach((inner, j) => {
+    filesystem.forEach((outer, k) => {
+      if (j === k || outer.access !== 'read-write' || !isInside(outer.hostPath, inner.hostPath)) return;
+      const a = entries[k] as { index: number; written: string };
+      const b = entries[j] as { index: number; written: string };
+      const where = `the read-write grant "${a.written}" (${outer.hostPath}, permissions.filesystem[${a.index}])`;
+      refuse(
+        ['permissions', 'filesystem', b.index, 'path'],
+        inner.hostPath === outer.hostPath
+          ? `"${b.written}" (${inner.hostPath}) is the same folder as ${where}; one folder is granted once`
+          : `"${b.written}" (${inner.hostPath}) lies inside ${where}; through it the plugin could replace this folder with a symlink to any host folder`,
+        inner.hostPath === outer.hostPath
+          ? 'remove one of the two entries'
+          : 'grant only the outer folder (the plugin reaches the inner one through it), make the outer grant read-only, or grant folders that do not nest',
+      );
+    });
   });
 
   // ---- env ----

@@ -44,6 +44,7 @@ import { readyPollable, shimStreams, STREAM_CLOSED } from '../shim.ts';
 import type { WasiImports } from '../types.ts';
 import { wasiCode } from './errors.ts';
 import { closeFd, openFd } from './fds.ts';
+import { openGrantRoot, type FdOps } from './verify.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 const O_CLOEXEC = 0o2000000;
@@ -69,6 +70,9 @@ interface OpenFlags {
   truncate?: boolean;
 }
 type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: { seconds: bigint; nanoseconds: number } };
+
+/** The walk to a grant's root counts against MAX_OPEN_FDS like every other open. */
+const FD_OPS: FdOps = { open: (p, f) => openFd(p, f), close: closeFd };
 
 const fdPath = (fd: number, name?: string): string => (name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`);
 
@@ -495,10 +499,24 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): 
     return Number(current) / 1e9;
   }
 
-  // One root fd per grant, opened once; every getDirectories() hands out fresh
-  // descriptors re-opened from it (a dup), because the guest owns what it
-  // gets and dropping it closes that fd.
-  const roots = grants.map((g) => ({ fd: openFd(g.hostPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC), writable: g.access === 'read-write', mount: g.mount }));
+  // One root fd per grant, opened once per instance; every getDirectories()
+  // hands out fresh descriptors re-opened from it (a dup), because the guest
+  // owns what it gets and dropping it closes that fd. The root is opened
+  // without following any symlink on its path: a granted folder swapped for a
+  // symlink since the grants were computed fails this instance with
+  // permission-denied instead of opening the link's target (./verify.ts).
+  const opened: number[] = [];
+  let roots: { fd: number; writable: boolean; mount: string }[];
+  try {
+    roots = grants.map((g) => {
+      const fd = openGrantRoot(g, O_RDONLY | O_DIRECTORY, FD_OPS);
+      opened.push(fd);
+      return { fd, writable: g.access === 'read-write', mount: g.mount };
+    });
+  } catch (e) {
+    for (const fd of opened) closeFd(fd);
+    throw e;
+  }
   const getDirectories = (): [Descriptor, string][] =>
     roots.map((r) => {
       const fd = openFd(fdPath(r.fd), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

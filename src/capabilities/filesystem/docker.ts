@@ -3,12 +3,24 @@
  * mount, read-only unless granted read-write. Nothing else of the host is
  * mounted; the Docker socket never is, not even inside a granted folder
  * (a plugin holding it would own the host).
+ *
+ * The daemon opens each bind source by name, following symlinks, every time
+ * a container is created (per-call isolation, a replacement after a crash,
+ * a reload), long after the grants were computed. So `Source` is read
+ * through a check: each time the container options are serialised for a
+ * create request, the path must still resolve to itself, else the create
+ * fails with `permission-denied` (./verify.ts). A window remains between
+ * that check and the daemon's own open of the path; closing it needs the
+ * daemon to take an fd, which the Docker API cannot.
  */
+import type Docker from 'dockerode';
 import type { DockerOptions } from '../../engines/docker/options.ts';
-import type { Grants } from '../../grants/types.ts';
+import type { FilesystemGrant, Grants } from '../../grants/types.ts';
+import { DOCKER_SOCKETS } from '../../grants/protected.ts';
+import { verifyGrantPath } from './verify.ts';
 
-/** Where Docker daemons listen by default; a bind covering one of these is refused. */
-export const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
+// computeGrants already refuses a grant holding one for every engine (src/grants/protected.ts); checked again here for grants built in code.
+export { DOCKER_SOCKETS };
 
 /** Guest paths the container needs for itself; a mount there would replace Airlock's files. */
 const RESERVED = ['/airlock', '/proc', '/sys', '/dev', '/tmp'];
@@ -31,14 +43,24 @@ export function filesystemDocker(grants: Grants): DockerOptions {
       refuse.push(`filesystem: mount ${fs.mount} overlaps ${reserved}, which the container needs for itself; mount it elsewhere (e.g. /data)`);
       continue;
     }
-    mounts.push({
-      Type: 'bind',
-      Source: fs.hostPath,
-      Target: fs.mount,
-      ReadOnly: fs.access !== 'read-write',
-      // No mount made later on the host under this path shows up in the container.
-      BindOptions: { Propagation: 'rprivate' },
-    });
+    mounts.push(checkedBind(fs));
   }
   return { mounts, refuse };
+}
+
+/** A bind mount whose `Source` re-checks the grant every time it is read (and so every time it is sent). */
+function checkedBind(grant: FilesystemGrant): Docker.MountSettings {
+  const g: FilesystemGrant = Object.freeze({ ...grant });
+  const mount = {
+    Type: 'bind' as const,
+    get Source(): string {
+      verifyGrantPath(g);
+      return g.hostPath;
+    },
+    Target: g.mount,
+    ReadOnly: g.access !== 'read-write',
+    // No mount made later on the host under this path shows up in the container.
+    BindOptions: { Propagation: 'rprivate' as const },
+  };
+  return mount;
 }

@@ -3,9 +3,17 @@
  * always grants full read-write access; there is no read-only form
  * (https://github.com/bytecodealliance/wasmtime/issues/9608). So a read
  * grant is refused rather than widened to read-write.
+ *
+ * HOST is not the granted path itself: each call is a new process that opens
+ * HOST by name, and the CLI follows symlinks, so a folder swapped for a
+ * symlink after the grants were computed would mount the link's target. HOST
+ * is `/proc/<airlock pid>/fd/<n>` instead, an fd of the granted folder opened
+ * without following any symlink (./verify.ts): every call gets that very
+ * folder, whatever happens to its path later.
  */
 import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
 import type { Grants } from '../../grants/types.ts';
+import { exists, pinnedGrantPath } from './verify.ts';
 
 export function filesystemWasmtime(grants: Grants): WasmtimeFlags {
   const args: string[] = [];
@@ -22,7 +30,9 @@ export function filesystemWasmtime(grants: Grants): WasmtimeFlags {
       refuse.push(`filesystem: ${fs.hostPath} -> ${fs.mount} contains "::", which wasmtime's --dir HOST::GUEST cannot express`);
       continue;
     }
-    args.push('--dir', `${fs.hostPath}::${fs.mount}`);
+    // A path missing now cannot be pinned; the CLI then fails to open it at each call (fails closed).
+    // Present but swapped: pinnedGrantPath throws permission-denied.
+    args.push('--dir', `${exists(fs.hostPath) ? pinnedGrantPath(fs) : fs.hostPath}::${fs.mount}`);
   }
   return { args, refuse };
 }

@@ -1,20 +1,29 @@
 import test from 'ava';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { filesystemDocker } from '../../../src/capabilities/filesystem/docker.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
 test('each grant becomes one bind mount, read-only unless granted read-write', (t) => {
+  // Real folders: the bind source is checked again whenever it is read (./swap.test.ts).
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-bind-')));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const [input, output] = [join(root, 'in'), join(root, 'out')];
+  mkdirSync(input);
+  mkdirSync(output);
   const out = filesystemDocker(
     makeGrants({
       filesystem: [
-        { hostPath: '/srv/in', mount: '/in', access: 'read' },
-        { hostPath: '/srv/out', mount: '/out', access: 'read-write' },
+        { hostPath: input, mount: '/in', access: 'read' },
+        { hostPath: output, mount: '/out', access: 'read-write' },
       ],
     }),
   );
   t.deepEqual(out.refuse, []);
-  t.deepEqual(out.mounts, [
-    { Type: 'bind', Source: '/srv/in', Target: '/in', ReadOnly: true, BindOptions: { Propagation: 'rprivate' } },
-    { Type: 'bind', Source: '/srv/out', Target: '/out', ReadOnly: false, BindOptions: { Propagation: 'rprivate' } },
+  t.deepEqual(JSON.parse(JSON.stringify(out.mounts)), [
+    { Type: 'bind', Source: input, Target: '/in', ReadOnly: true, BindOptions: { Propagation: 'rprivate' } },
+    { Type: 'bind', Source: output, Target: '/out', ReadOnly: false, BindOptions: { Propagation: 'rprivate' } },
   ]);
 });
 

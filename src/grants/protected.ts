@@ -1,0 +1,66 @@
+/**
+ * Host paths no plugin may be granted, whatever the host policy says, on any
+ * engine: each holds something a plugin could use to take over the host.
+ * - Airlock's cache: transpiled glue the host imports into workers,
+ *   precompiled native `.cwasm`, the wasmtime binary. Rewriting one runs
+ *   code in the host on the next load.
+ * - Airlock's own package: its source, the in-container runtimes, the WIT
+ *   files and its dependencies.
+ * - A Docker daemon socket: whoever can connect to it owns the host (even a
+ *   read-only mount: connecting to a socket is not a write to the mount).
+ * A grant overlaps one when it contains it (or is it) or lies inside it.
+ */
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheRoot } from '../paths.ts';
+
+/** Where Docker daemons listen by default. */
+export const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
+
+/** The Airlock package's root (this file is <root>/src/grants or <root>/dist/grants). */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/+$/, '');
+
+/** What in the package is code the host or its containers run. */
+const PACKAGE_CODE = ['src', 'dist', 'runtimes', 'wit', 'node_modules', 'package.json'];
+
+export interface ProtectedPath {
+  /** Canonical where it exists, else as written. */
+  path: string;
+  /** What it is, for messages. */
+  what: string;
+  /** How a grant may overlap it: `contains` = the grant may not contain it; `both` = nor lie inside it. */
+  refuse: 'contains' | 'both';
+  /** How to fix a grant that overlaps it. */
+  hint: string;
+}
+
+/** The protected paths as of now (the cache root and DOCKER_HOST are read from the environment). */
+export function protectedPaths(env: Record<string, string | undefined> = process.env): ProtectedPath[] {
+  const out: ProtectedPath[] = [];
+  const add = (path: string, p: Omit<ProtectedPath, 'path'>): void => {
+    for (const variant of new Set([path, canonical(path)])) out.push({ path: variant, ...p });
+  };
+  add(cacheRoot(), {
+    what: "Airlock's cache (code the host runs)",
+    refuse: 'both',
+    hint: 'grant a folder that neither contains nor lies inside the cache, or move the cache (AIRLOCK_CACHE_DIR) out of the folder you want to grant',
+  });
+  add(PACKAGE_ROOT, { what: "Airlock's own package", refuse: 'contains', hint: "grant a narrower folder that does not contain Airlock's package" });
+  for (const entry of PACKAGE_CODE) {
+    add(join(PACKAGE_ROOT, entry), { what: `Airlock's own ${entry}`, refuse: 'both', hint: "grant a folder outside Airlock's package" });
+  }
+  const sockets = [...DOCKER_SOCKETS];
+  const host = env.DOCKER_HOST;
+  if (host?.startsWith('unix://') === true && host.length > 'unix://'.length) sockets.push(host.slice('unix://'.length));
+  for (const s of sockets) add(s, { what: 'a Docker daemon socket (whoever reaches it owns the host)', refuse: 'both', hint: 'grant a narrower folder that does not hold the Docker socket' });
+  return out;
+}
+
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
