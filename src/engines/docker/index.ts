@@ -132,7 +132,17 @@ export class DockerEngine {
     }
     let closed: Promise<void> | undefined;
     const plugin: EnginePlugin = {
-      call: (tool: string, input: string, callOptions?: CallOptions): Promise<CallResult> => pool.call(tool, input, callOptions),
+      call: (tool: string, input: string, callOptions?: CallOptions): Promise<CallResult> => {
+        if (egress === undefined) return pool.call(tool, input, callOptions);
+        // A dead egress proxy: a clear error rather than the plugin's own ECONNREFUSED.
+        const dead = egress.failure();
+        if (dead !== undefined) return Promise.reject(dead);
+        return pool.call(tool, input, callOptions).catch(async (e: unknown) => {
+          // A failed call may be the proxy's death seen first by the plugin (ECONNREFUSED).
+          const died = await egress?.check();
+          throw died === undefined ? e : new AirlockError(died.code, died.message, { cause: e, details: died.details });
+        });
+      },
       close: () => {
         closed ??= (async () => {
           this.#plugins.delete(plugin);

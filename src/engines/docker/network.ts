@@ -28,6 +28,10 @@ export interface Egress {
   env: Record<string, string>;
   /** `http://<proxy address on the internal network>:3128`. */
   url: string;
+  /** Set once the proxy has exited after it was ready (crash, OOM kill, killed from outside). */
+  failure(): AirlockError | undefined;
+  /** failure(), after asking the daemon whether the proxy still runs (its stream's end can come later). */
+  check(): Promise<AirlockError | undefined>;
   close(): Promise<void>;
 }
 
@@ -57,7 +61,10 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
   });
   let proxy: Docker.Container | undefined;
   let stream: Duplex | undefined;
+  let closing = false;
+  let failure: AirlockError | undefined;
   const close = async (): Promise<void> => {
+    closing = true;
     stream?.destroy();
     await proxy?.remove({ force: true, v: true }).catch(() => undefined);
     await net.remove().catch(() => undefined);
@@ -88,7 +95,30 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     });
     await net.connect({ Container: proxy.id });
     stream = (await proxy.attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
-    const ready = readLines(stream, options.onDecision);
+    const { ready, ended } = readLines(stream, options.onDecision);
+    // Without this, a proxy that dies later leaves every request of the plugin failing with a bare
+    // ECONNREFUSED; calls then fail with this error instead (the pool is not restarted: the plugin
+    // containers know the proxy by its address).
+    const died = async (stderr: string): Promise<void> => {
+      if (closing) return;
+      failure ??= new AirlockError('engine-unavailable', `the egress proxy of ${plugin} has stopped; the plugin has no network until it is loaded again`, { details: { proxy: `${name}-proxy` } });
+      const state = await proxy?.inspect().then((i) => i.State).catch(() => undefined);
+      const why = state === undefined ? 'it is gone' : state.OOMKilled ? `it was killed at its memory limit of ${PROXY_MEMORY / 1024 / 1024} MiB` : `exit code ${state.ExitCode}`;
+      failure = new AirlockError('engine-unavailable', `the egress proxy of ${plugin} has stopped (${why}${stderr === '' ? '' : `: ${stderr.trim().slice(-500)}`}); the plugin has no network until it is loaded again`, {
+        details: { proxy: `${name}-proxy`, oomKilled: state?.OOMKilled, exitCode: state?.ExitCode },
+      });
+    };
+    // Without this, a proxy that dies later leaves every request of the plugin failing with a bare
+    // ECONNREFUSED; calls then fail with this error instead (the pool is not restarted: the plugin
+    // containers know the proxy by its address).
+    void ended.then(died);
+    const check = async (): Promise<AirlockError | undefined> => {
+      if (failure === undefined && !closing) {
+        const running = await proxy?.inspect().then((i) => i.State.Running).catch(() => false);
+        if (running !== true) await died('');
+      }
+      return failure;
+    };
     await proxy.start();
     await withTimeout(ready, READY_TIMEOUT_MS, `the egress proxy of ${plugin} did not start within ${READY_TIMEOUT_MS / 1000} s`);
     const info = await proxy.inspect();
@@ -99,6 +129,8 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
       network: name,
       url,
       env: { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: '', no_proxy: '', NODE_USE_ENV_PROXY: '1' },
+      failure: () => failure,
+      check,
       close,
     };
   } catch (e) {
@@ -107,9 +139,14 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
   }
 }
 
-/** Reads the proxy's JSON lines (docker's multiplexed frames); resolves at `listening`, rejects if it ends first. */
-function readLines(stream: Duplex, onDecision: ((d: EgressDecision) => void) | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+/**
+ * Reads the proxy's JSON lines (docker's multiplexed frames). `ready` resolves at `listening` and rejects if
+ * the stream ends first; `ended` resolves with the stderr tail whenever the stream ends.
+ */
+function readLines(stream: Duplex, onDecision: ((d: EgressDecision) => void) | undefined): { ready: Promise<void>; ended: Promise<string> } {
+  let onEnd!: (stderr: string) => void;
+  const ended = new Promise<string>((r) => (onEnd = r));
+  const ready = new Promise<void>((resolve, reject) => {
     let buf = Buffer.alloc(0);
     let line = '';
     let stderr = '';
@@ -148,8 +185,14 @@ function readLines(stream: Duplex, onDecision: ((d: EgressDecision) => void) | u
       }
     });
     stream.on('error', () => undefined);
-    stream.on('end', () => reject(new AirlockError('engine-unavailable', `the egress proxy exited${stderr === '' ? '' : `: ${stderr.trim()}`}`)));
+    const end = (): void => {
+      reject(new AirlockError('engine-unavailable', `the egress proxy exited${stderr === '' ? '' : `: ${stderr.trim()}`}`));
+      onEnd(stderr);
+    };
+    stream.once('end', end);
+    stream.once('close', end);
   });
+  return { ready, ended };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

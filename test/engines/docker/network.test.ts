@@ -115,3 +115,29 @@ t('only the allowlisted host:port is reachable, through the proxy; refusals are 
   const left = await client.listNetworks({ filters: JSON.stringify({ name: [`airlock-egress-node-net-`] }) });
   t.false(left.some((n) => n.Name.startsWith('airlock-egress-node-net-') && n.Labels?.['airlock.owner']?.endsWith(`/${process.pid}`)));
 });
+
+t('an egress proxy that dies after start fails the calls with engine-unavailable, not a bare ECONNREFUSED', async (t) => {
+  const gateway = await bridgeGateway();
+  if (gateway === undefined) return t.fail('the default bridge has no IPv4 address');
+  const allowed = await localServer(gateway, 'allowed');
+  t.teardown(() => allowed.server.close());
+  const docker = engine();
+  t.teardown(() => docker.close());
+  const plugin = writePlugin(manifestObject({ name: 'node-net-proxydeath', runtime: 'node', entry: 'index.mjs', tools: [{ name: 'get', description: 'g', input: { type: 'object' } }] }), {
+    'index.mjs': 'export async function get({ url }) {\n  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });\n  return { status: res.status };\n}\n',
+  });
+  const p = await docker.load(grantsFor(plugin.dir, undefined, { network: { allow: [{ host: gateway, wildcard: false, port: allowed.port }] } }));
+  const url = JSON.stringify({ url: `http://${gateway}:${allowed.port}/` });
+  t.deepEqual(JSON.parse((await p.call('get', url)).output), { status: 200 });
+  const client = new Docker();
+  const [proxy] = await client.listContainers({ filters: JSON.stringify({ label: ['airlock.role=egress-proxy', 'airlock.plugin=node-net-proxydeath', `airlock.owner=${OWNER}`] }) });
+  if (proxy === undefined) return t.fail('no egress proxy container');
+  await client.getContainer(proxy.Id).kill({ signal: 'SIGKILL' });
+  await client.getContainer(proxy.Id).wait();
+  for (let i = 0; i < 2; i++) {
+    const err = await t.throwsAsync(p.call('get', url));
+    t.true(isAirlockError(err, 'engine-unavailable'), String(err));
+    t.regex(err!.message, /egress proxy of node-net-proxydeath has stopped/);
+  }
+  await p.close();
+});
