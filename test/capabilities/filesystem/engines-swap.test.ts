@@ -1,0 +1,82 @@
+/**
+ * Finding #1 through the worker and wasmtime engines, with the fs-escape
+ * fixture: a grant swapped for a symlink after load. The worker engine opens
+ * the root again for every new instance and must refuse (permission-denied);
+ * an instance made before the swap keeps the granted folder itself;
+ * wasmtime runs one process per call on a pinned fd and must keep serving the
+ * granted folder, never the link's target. The wasmtime case skips loudly
+ * without wasmtime (fails in CI: AIRLOCK_REQUIRE_WASMTIME=1).
+ */
+import test from 'ava';
+import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WasmEngine } from '../../../src/engines/wasm/index.ts';
+import { probeWasmtime, WasmtimeEngine } from '../../../src/engines/wasmtime/index.ts';
+import { isAirlockError } from '../../../src/errors.ts';
+import type { FilesystemGrant } from '../../../src/grants/types.ts';
+import { requireExternal } from '../../helpers/require.ts';
+import { fixtureComponent, fixtureGrants } from '../../engines/wasm/helpers.ts';
+
+const probe = await probeWasmtime();
+const withWasmtime = requireExternal('wasmtime', probe.available, probe.reason ?? 'not found') ? test : test.skip;
+const wasm = new WasmEngine();
+const wasmtime = new WasmtimeEngine({ probe });
+test.after.always(() => Promise.all([wasm.close(), wasmtime.close()]));
+
+function scene(t: import('ava').ExecutionContext): { grant: FilesystemGrant; secret: string; swap(): void } {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-eswap-')));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const granted = join(root, 'w', 'sub');
+  const secret = join(root, 'secret');
+  mkdirSync(granted, { recursive: true });
+  mkdirSync(secret);
+  writeFileSync(join(granted, 'f'), 'granted');
+  writeFileSync(join(secret, 'f'), 'SECRET');
+  return {
+    grant: { hostPath: granted, mount: '/data', access: 'read-write' },
+    secret,
+    swap: () => {
+      renameSync(granted, join(root, 'w', 'away'));
+      symlinkSync(secret, granted);
+    },
+  };
+}
+
+const settle = (p: Promise<{ output: string }>): Promise<unknown> =>
+  p.then(
+    (r) => r.output,
+    (e: unknown) => e,
+  );
+
+test('worker engine, per-call instances: an instance made after the swap fails with permission-denied', async (t) => {
+  const s = scene(t);
+  const plugin = await wasm.load(fixtureGrants('fs-escape', { filesystem: [s.grant], isolation: 'per-call' }), await fixtureComponent('fs-escape'));
+  t.teardown(() => plugin.close());
+  t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
+  s.swap();
+  // The next call may get an instance made ahead, before the swap: it holds the granted folder itself.
+  const second = await settle(plugin.call('read', '{"path":"/data/f"}'));
+  t.true(second === '"ok:granted"' || (isAirlockError(second) && second.code === 'permission-denied'), String(second));
+  const err = await settle(plugin.call('read', '{"path":"/data/f"}'));
+  t.true(isAirlockError(err), String(err));
+  if (isAirlockError(err)) {
+    t.is(err.code, 'permission-denied', err.message);
+    t.true(err.message.includes(s.secret), err.message);
+  }
+});
+
+withWasmtime('wasmtime engine: every call after the swap still sees the granted folder, never the target', async (t) => {
+  const s = scene(t);
+  const plugin = await wasmtime.load(fixtureGrants('fs-escape', { filesystem: [s.grant] }), await fixtureComponent('fs-escape'));
+  t.teardown(() => plugin.close());
+  t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
+  s.swap();
+  t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
+  // Loading again from the same (now stale) grants refuses.
+  const again = await wasmtime.load(fixtureGrants('fs-escape', { filesystem: [s.grant] }), await fixtureComponent('fs-escape')).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.true(isAirlockError(again) && again.code === 'permission-denied', String(again));
+});
