@@ -35,8 +35,62 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** The manifest's `build:` section. */
   build?: { dependencies?: string; args?: Record<string, string> };
-  /** Run the build's steps on this network (the registries' egress), with these (proxy) build args. */
-  network?: { name: string; buildArgs: Record<string, string> };
+  /**
+   * Opens the network the build's steps run on, given the registries they may reach (called only when an
+   * image is really built); without it they get the daemon's default bridge.
+   */
+  network?: (allow: RegistryHost[]) => Promise<BuildNetwork>;
+}
+
+/** A registry host the install steps may reach. `trusted`: from the host's own configuration or the defaults. */
+export interface RegistryHost {
+  host: string;
+  port: number;
+  trusted: boolean;
+}
+
+export interface BuildNetwork {
+  /** The build's `networkmode`. */
+  name: string;
+  /** Proxy settings for the steps (Docker's predefined proxy args: not kept in the image or its history). */
+  buildArgs: Record<string, string>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_REGISTRIES = { node: ['https://registry.npmjs.org/'], python: ['https://pypi.org/simple', 'https://files.pythonhosted.org/'] } as const;
+
+/**
+ * The registries a build of this runtime talks to: the index URLs in the host's registry args and the
+ * plugin's build args, or npm's and PyPI's defaults (PyPI serves files from files.pythonhosted.org).
+ * Registries the plugin named are not `trusted`: the egress reaches them only at public addresses.
+ */
+export function registryHosts(runtime: Runtime, hostArgs: Record<string, string>, pluginArgs: Record<string, string>): RegistryHost[] {
+  const keys = runtime === 'node' ? ['npm_config_registry', 'NPM_CONFIG_REGISTRY'] : ['PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL'];
+  const urls = (args: Record<string, string>): string[] => keys.flatMap((k) => (args[k] ?? '').split(/\s+/)).filter((u) => u !== '');
+  const fromHost = urls(hostArgs);
+  const fromPlugin = urls(pluginArgs);
+  const out = new Map<string, RegistryHost>();
+  const add = (url: string, trusted: boolean): void => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return;
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return;
+    const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const port = u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
+    const key = `${host}:${port}`;
+    const prev = out.get(key);
+    out.set(key, { host, port, trusted: trusted || prev?.trusted === true });
+  };
+  // With no index configured at all, npm and pip use their defaults.
+  const pluginSetsIndex = runtime === 'node' ? fromPlugin.length > 0 : pluginArgs.PIP_INDEX_URL !== undefined;
+  const hostSetsIndex = runtime === 'node' ? fromHost.length > 0 : hostArgs.PIP_INDEX_URL !== undefined;
+  if (!pluginSetsIndex && !hostSetsIndex) for (const u of DEFAULT_REGISTRIES[runtime]) add(u, true);
+  for (const u of fromHost) add(u, true);
+  for (const u of fromPlugin) add(u, false);
+  return [...out.values()];
 }
 
 export interface BuiltImage {
@@ -208,6 +262,16 @@ export async function buildImage(docker: Docker, grants: Grants, config: DockerB
     options.onProgress?.({ type: 'cached', tag: prep.tag });
     return { tag: prep.tag, built: false };
   }
+  const runtime = grants.plugin.runtime as Runtime;
+  const network = await options.network?.(registryHosts(runtime, config.registryArgs, options.build?.args ?? {}));
+  try {
+    return await runBuild(docker, grants, config, options, prep, network);
+  } finally {
+    await network?.close();
+  }
+}
+
+async function runBuild(docker: Docker, grants: Grants, config: DockerBuildConfig, options: BuildOptions, prep: PreparedBuild, network: BuildNetwork | undefined): Promise<BuiltImage> {
   const start = performance.now();
   let step = '(before the first step)';
   let output = '';
@@ -221,7 +285,7 @@ export async function buildImage(docker: Docker, grants: Grants, config: DockerB
     const stream = await docker.buildImage(Readable.from([prep.context]), {
       t: prep.tag,
       dockerfile: '.airlock/Dockerfile',
-      buildargs: { ...prep.buildArgs, ...(options.network?.buildArgs ?? {}) },
+      buildargs: { ...prep.buildArgs, ...(network?.buildArgs ?? {}) },
       rm: true,
       forcerm: true,
       pull: false,
@@ -233,7 +297,8 @@ export async function buildImage(docker: Docker, grants: Grants, config: DockerB
       memswap: limits.memoryBytes,
       cpuperiod: 100_000,
       cpuquota: Math.max(1000, Math.round(limits.cpus * 100_000)),
-      ...(options.network === undefined ? {} : { networkmode: options.network.name }),
+      // The registries only, through an egress proxy (see DockerEngine); else the default bridge.
+      ...(network === undefined ? {} : { networkmode: network.name }),
       abortSignal: signal,
     });
     await new Promise<void>((resolve, reject) => {

@@ -23,6 +23,12 @@ export interface DockerBuildConfig {
   registryArgs: Record<string, string>;
   /** Bounds on an image build (its RUN steps): memory, CPU and wall time. */
   buildLimits: BuildLimits;
+  /**
+   * `registries`: the build's steps reach only the package registries, through an egress proxy (default).
+   * `open`: the daemon's default bridge, for registries that send clients to further hosts (mirrors that
+   * redirect to object storage, say).
+   */
+  buildNetwork: 'registries' | 'open';
 }
 
 export interface BuildLimits {
@@ -44,6 +50,8 @@ export interface DockerConfigOptions {
   registryArgs?: Record<string, string>;
   /** Build limits; default: DEFAULT_BUILD_LIMITS, the timeout from AIRLOCK_BUILD_TIMEOUT (seconds) when set. */
   buildLimits?: Partial<BuildLimits>;
+  /** Default: AIRLOCK_BUILD_NETWORK, else `registries`. */
+  buildNetwork?: 'registries' | 'open';
 }
 
 function hasCredentials(url: string): boolean {
@@ -114,5 +122,7 @@ export function resolveDockerConfig(options: DockerConfigOptions = {}, env: Node
     timeoutMs = s * 1000;
   }
   const buildLimits = { ...DEFAULT_BUILD_LIMITS, timeoutMs, ...options.buildLimits };
-  return { images, extraCa, registryArgs: options.registryArgs ?? hostRegistryArgs(env), buildLimits };
+  const net = options.buildNetwork ?? (env.AIRLOCK_BUILD_NETWORK || 'registries');
+  if (net !== 'registries' && net !== 'open') throw new AirlockError('engine-unavailable', `AIRLOCK_BUILD_NETWORK must be "registries" or "open", got "${net}"`);
+  return { images, extraCa, registryArgs: options.registryArgs ?? hostRegistryArgs(env), buildLimits, buildNetwork: net };
 }

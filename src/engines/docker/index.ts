@@ -6,14 +6,17 @@
  * JSON lines over stdio (pool.ts, container.ts), and for a network grant an
  * internal network behind the egress proxy (network.ts).
  */
+import { lookup } from 'node:dns/promises';
 import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { loadPlugin } from '../../manifest/index.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { buildImage, ensureBase, type BuildEvent } from './build.ts';
+import { buildImage, ensureBase, type BuildEvent, type BuildNetwork, type RegistryHost } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
 import type { EgressDecision } from './egress/index.ts';
+import { addressRange } from './egress/policy.ts';
+import type { HostPattern } from '../../grants/types.ts';
 import { startEgress, type Egress } from './network.ts';
 import { CONTAINER_USER, dockerRunSpec } from './options.ts';
 import { removeOrphans } from './orphans.ts';
@@ -88,11 +91,44 @@ export class DockerEngine {
         // No readable plugin.yaml (grants built directly): defaults.
       }
     }
+    const onProgress = options.onProgress;
     return buildImage(this.#docker, grants, this.config, {
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(onProgress === undefined ? {} : { onProgress }),
+      ...(this.config.buildNetwork === 'open' ? {} : { network: (hosts: RegistryHost[]) => this.#buildNetwork(grants.plugin.name, hosts, onProgress, options.signal) }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(build === undefined ? {} : { build }),
     });
+  }
+
+  /**
+   * The network an image build runs on: internal, its only way out an egress proxy admitting just the
+   * registries' hosts. The install steps run no plugin code, but npm and pip fetch whatever URLs the
+   * dependency files name (a tarball URL in package.json, say), and from the daemon's bridge that reaches
+   * the host's own services and the LAN; through the proxy it reaches the registries and nothing else.
+   */
+  async #buildNetwork(plugin: string, hosts: RegistryHost[], onProgress: ((e: BuildEvent) => void) | undefined, signal: AbortSignal | undefined): Promise<BuildNetwork> {
+    const allow: HostPattern[] = [];
+    for (const h of hosts) {
+      allow.push({ host: h.host, wildcard: false, port: h.port });
+      if (!h.trusted) continue;
+      // A registry this host configured (or npm's and PyPI's own) is reached wherever this host's resolver
+      // puts it, a private mirror included; the proxy admits a name's non-public addresses only when named.
+      const addresses = await lookup(h.host, { all: true }).catch(() => []);
+      for (const a of addresses) if (addressRange(a.address) !== 'unicast') allow.push({ host: a.address, wildcard: false, port: h.port });
+    }
+    if (signal?.aborted === true) throw new AirlockError('aborted', `building ${plugin} was aborted`);
+    const egress = await startEgress(this.#docker, `${plugin}-build`, allow, {
+      image: await ensureBase(this.#docker, this.config.images.node, {}).then(() => this.config.images.node),
+      onDecision: (d: EgressDecision) => {
+        if (d.decision !== 'allowed') onProgress?.({ type: 'output', text: `[airlock] build network ${d.decision} ${d.host ?? '?'}:${d.port ?? '?'}: ${d.reason}\n` });
+      },
+    });
+    const proxy = egress.url;
+    return {
+      name: egress.network,
+      buildArgs: { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy, NO_PROXY: '', no_proxy: '' },
+      close: () => egress.close(),
+    };
   }
 
   async load(grants: Grants, options: DockerLoadOptions = {}): Promise<EnginePlugin> {

@@ -5,6 +5,10 @@
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Docker from 'dockerode';
+import type { BuildEvent } from '../../../src/engines/docker/index.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import { manifestObject, writePlugin } from '../../helpers/plugin.ts';
 import { DOCKER, engine, grantsFor } from './helpers.ts';
@@ -57,4 +61,52 @@ t('a build past its timeout is cancelled and fails with build-failed', async (t)
   const err = await t.throwsAsync(short.build(grantsFor(plugin.dir)));
   t.true(isAirlockError(err, 'build-failed'), String(err));
   t.regex(err!.message, /past its timeout of 1 ms/);
+});
+
+t('the build reaches the registries through its egress proxy, and nothing else', async (t) => {
+  // The host's address on the default bridge: what a build step on that bridge could reach.
+  const bridge = (await new Docker().getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string; Subnet?: string }[] } };
+  const config = bridge.IPAM.Config.find((c) => c.Gateway !== undefined || c.Subnet?.includes('.') === true);
+  const gateway = config?.Gateway ?? config?.Subnet?.replace(/\.0\/\d+$/, '.1');
+  if (gateway === undefined) return t.fail('the default bridge has no IPv4 address');
+  let connections = 0;
+  const server = createServer((_req, res) => res.end('not a tarball'));
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
+  t.teardown(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+
+  // npm fetches a tarball URL named in package.json: on the host's bridge address, refused.
+  const leak = writePlugin(manifestObject({ name: 'node-tarball-url', runtime: 'node', entry: 'index.mjs' }), {
+    'index.mjs': '',
+    'package.json': JSON.stringify({ name: 'x', version: '1.0.0', description: randomUUID(), dependencies: { secret: `http://${gateway}:${port}/secret.tgz` } }),
+  });
+  const events: BuildEvent[] = [];
+  const err = await t.throwsAsync(docker.build(grantsFor(leak.dir), { onProgress: (e) => events.push(e) }));
+  t.true(isAirlockError(err, 'build-failed'), String(err));
+  t.is(connections, 0, 'the host service never saw a connection');
+  t.true(events.some((e) => e.type === 'output' && e.text.includes(`build network refused ${gateway}:${port}`)), 'the refusal is in the build output');
+
+  // A real dependency from the registry still installs (fresh content, so it is really built).
+  const ok = writePlugin(manifestObject({ name: 'node-registry-dep', runtime: 'node', entry: 'index.mjs', tools: [{ name: 'd', description: 'd', input: { type: 'object' } }] }), {
+    'index.mjs': "import ms from 'ms';\nexport function d() {\n  return ms('2h');\n}\n",
+    'package.json': JSON.stringify({ name: 'y', version: '1.0.0', description: randomUUID(), type: 'module', dependencies: { ms: '2.1.3' } }),
+  });
+  const built = await docker.build(grantsFor(ok.dir));
+  t.teardown(() => docker.docker.getImage(built.tag).remove().catch(() => undefined));
+  t.true(built.built);
+  const p = await docker.load(grantsFor(ok.dir));
+  t.is((await p.call('d', '{}')).output, '7200000');
+  await p.close();
+  // And a PyPI wheel (PyPI serves files from a second host).
+  const py = writePlugin(manifestObject({ name: 'python-registry-dep', tools: [{ name: 'd', description: 'd', input: { type: 'object' } }] }), {
+    'main.py': 'import humanize\n\ndef d(input):\n    return humanize.naturalsize(42)\n',
+    'requirements.txt': `# ${randomUUID()}\nhumanize==4.9.0\n`,
+  });
+  const pyBuilt = await docker.build(grantsFor(py.dir));
+  t.teardown(() => docker.docker.getImage(pyBuilt.tag).remove().catch(() => undefined));
+  t.true(pyBuilt.built);
+  const q = await docker.load(grantsFor(py.dir));
+  t.is((await q.call('d', '{}')).output, '"42 Bytes"');
+  await q.close();
 });
