@@ -5,7 +5,8 @@
  *   precompiled native `.cwasm`, the wasmtime binary. Rewriting one runs
  *   code in the host on the next load.
  * - Airlock's own package: its source, the in-container runtimes, the WIT
- *   files and its dependencies.
+ *   files and its dependencies (its own node_modules, or the node_modules it
+ *   is installed in).
  * - A Docker daemon socket: whoever can connect to it owns the host (even a
  *   read-only mount: connecting to a socket is not a write to the mount).
  * A grant overlaps one when it contains it (or is it) or lies inside it.
@@ -38,8 +39,13 @@ export interface ProtectedPath {
 /** The protected paths as of now (the cache root and DOCKER_HOST are read from the environment). */
 export function protectedPaths(env: Record<string, string | undefined> = process.env): ProtectedPath[] {
   const out: ProtectedPath[] = [];
+  const seen = new Set<string>();
   const add = (path: string, p: Omit<ProtectedPath, 'path'>): void => {
-    for (const variant of new Set([path, canonical(path)])) out.push({ path: variant, ...p });
+    for (const variant of [path, canonical(path)]) {
+      if (seen.has(variant)) continue;
+      seen.add(variant);
+      out.push({ path: variant, ...p });
+    }
   };
   add(cacheRoot(), {
     what: "Airlock's cache (code the host runs)",
@@ -50,11 +56,21 @@ export function protectedPaths(env: Record<string, string | undefined> = process
   for (const entry of PACKAGE_CODE) {
     add(join(PACKAGE_ROOT, entry), { what: `Airlock's own ${entry}`, refuse: 'both', hint: "grant a folder outside Airlock's package" });
   }
+  // Installed as a dependency, Airlock's own dependencies sit beside it in the enclosing node_modules.
+  const deps = enclosingNodeModules(PACKAGE_ROOT);
+  if (deps !== undefined) add(deps, { what: "the node_modules folder Airlock's dependencies are installed in", refuse: 'both', hint: 'grant a folder outside node_modules' });
   const sockets = [...DOCKER_SOCKETS];
   const host = env.DOCKER_HOST;
   if (host?.startsWith('unix://') === true && host.length > 'unix://'.length) sockets.push(host.slice('unix://'.length));
   for (const s of sockets) add(s, { what: 'a Docker daemon socket (whoever reaches it owns the host)', refuse: 'both', hint: 'grant a narrower folder that does not hold the Docker socket' });
   return out;
+}
+
+/** The outermost node_modules folder above `path` (dependencies may be hoisted up to it). */
+export function enclosingNodeModules(path: string): string | undefined {
+  const parts = path.split('/');
+  const at = parts.indexOf('node_modules');
+  return at > 0 ? parts.slice(0, at + 1).join('/') : undefined;
 }
 
 function canonical(path: string): string {

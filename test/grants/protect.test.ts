@@ -9,7 +9,7 @@ import { mkdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { AirlockError } from '../../src/errors.ts';
 import { computeGrants, policyFromObject } from '../../src/grants/index.ts';
-import { PACKAGE_ROOT } from '../../src/grants/protected.ts';
+import { enclosingNodeModules, PACKAGE_ROOT } from '../../src/grants/protected.ts';
 import { cacheDir, cacheRoot } from '../../src/paths.ts';
 import { manifestObject, tempDir, writePlugin } from '../helpers/plugin.ts';
 
@@ -133,6 +133,12 @@ test.serial("a grant containing Airlock's package, or inside its code, is refuse
   }
   // Plugin fixtures live below the package in a checkout; granting them is fine.
   t.is(computeGrants(plugin(join(PACKAGE_ROOT, 'fixtures')), policy).filesystem.length, 1);
+});
+
+test.serial('installed as a dependency, the node_modules holding it is protected too', (t) => {
+  t.is(enclosingNodeModules('/p/node_modules/airlock'), '/p/node_modules');
+  t.is(enclosingNodeModules('/p/node_modules/x/node_modules/@scope/airlock'), '/p/node_modules');
+  t.is(enclosingNodeModules('/home/me/src/airlock'), undefined);
 });
 
 test.serial('a grant holding a Docker socket is refused: the default paths and the one in DOCKER_HOST', (t) => {

@@ -81,8 +81,16 @@ export function openGrantRoot(g: FilesystemGrant, flags: number, ops: FdOps = RA
     return cur;
   } catch (e) {
     ops.close(cur);
-    const code = (e as { code?: string }).code;
-    throw swapped(g, currentTarget(g.hostPath), code === 'ELOOP' || code === 'ENOTDIR' ? 'a symlink is on the path' : code);
+    // The fd limit (a wasi error-code string from fds.ts) is not about the path.
+    if (typeof e === 'string') throw e;
+    const code = (e as { code?: string }).code ?? String(e);
+    const now = currentTarget(g.hostPath);
+    if (now !== g.hostPath) throw swapped(g, now, code === 'ELOOP' || code === 'ENOTDIR' ? 'a symlink is on the path' : code);
+    // Not (or no longer) swapped, yet it did not open: fail closed all the same, saying why.
+    throw new AirlockError('permission-denied', `filesystem mount ${g.mount}: cannot open the granted path ${g.hostPath} without following symlinks (${code})`, {
+      cause: e,
+      details: { mount: g.mount, hostPath: g.hostPath, resolvesTo: now ?? null },
+    });
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import Docker from 'dockerode';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFilesystem } from '../../../src/capabilities/filesystem/descriptor.ts';
@@ -90,6 +90,14 @@ test('openGrantRoot: a symlink on any component of the path is refused, not foll
   const b = scene();
   b.swap();
   denied(t, () => openGrantRoot(b.grant, 0), b);
+});
+
+test('openGrantRoot: a path that is not swapped but does not open as asked still fails closed, saying why', (t) => {
+  const s = scene();
+  const file: FilesystemGrant = { hostPath: join(s.granted, 'marker'), mount: '/m', access: 'read' };
+  const err = t.throws(() => openGrantRoot(file, constants.O_RDONLY | constants.O_DIRECTORY), { instanceOf: AirlockError });
+  t.is(err.code, 'permission-denied');
+  t.regex(err.message, /\/m: cannot open the granted path .*marker without following symlinks \(ENOTDIR\)/);
 });
 
 test('Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon', async (t) => {
