@@ -5,6 +5,10 @@
  * template, in-container host, base image id, extra CA, build args). An image
  * with that tag already present is used as is, so an unchanged plugin is
  * never rebuilt.
+ *
+ * A build runs no plugin code (see installSteps), and is bounded: memory and
+ * CPU per step, a timeout for the whole build (config.buildLimits), and a
+ * network that reaches only the package registries (DockerEngine).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
