@@ -1,8 +1,9 @@
-/** Engine settings: images, extra CA, registry build args (no Docker needed). */
+/** Engine settings: images, extra CA, registry build args, build limits and network (no Docker needed). */
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_IMAGES, hostRegistryArgs, resolveDockerConfig } from '../../../src/engines/docker/config.ts';
+import { registryHosts } from '../../../src/engines/docker/build.ts';
+import { DEFAULT_BUILD_LIMITS, DEFAULT_IMAGES, hostRegistryArgs, resolveDockerConfig } from '../../../src/engines/docker/config.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import { tempDir } from '../../helpers/plugin.ts';
 
@@ -30,4 +31,38 @@ test('registry build args come from env, .npmrc and pip.conf, never with credent
   t.false('PIP_INDEX_URL' in args);
   t.false(JSON.stringify(args).includes('SECRET'));
   t.deepEqual(hostRegistryArgs({ npm_config_registry: 'https://r.example/', PIP_CONFIG_FILE: join(home, 'none') }, tempDir()).npm_config_registry, 'https://r.example/');
+});
+
+test('build limits: defaults, AIRLOCK_BUILD_TIMEOUT in seconds, options first; a bad value is refused', (t) => {
+  t.deepEqual(resolveDockerConfig({ registryArgs: {} }, {}).buildLimits, DEFAULT_BUILD_LIMITS);
+  t.is(resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_BUILD_TIMEOUT: '90' }).buildLimits.timeoutMs, 90_000);
+  t.is(resolveDockerConfig({ registryArgs: {}, buildLimits: { timeoutMs: 5 } }, { AIRLOCK_BUILD_TIMEOUT: '90' }).buildLimits.timeoutMs, 5);
+  for (const bad of ['0', '-1', 'ten']) {
+    const err = t.throws(() => resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_BUILD_TIMEOUT: bad }));
+    t.true(isAirlockError(err, 'engine-unavailable'), bad);
+    t.regex(err!.message, /AIRLOCK_BUILD_TIMEOUT/);
+  }
+});
+
+test('build network: registries by default, open on request; anything else is refused', (t) => {
+  t.is(resolveDockerConfig({ registryArgs: {} }, {}).buildNetwork, 'registries');
+  t.is(resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_BUILD_NETWORK: 'open' }).buildNetwork, 'open');
+  t.true(isAirlockError(t.throws(() => resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_BUILD_NETWORK: 'host' })), 'engine-unavailable'));
+});
+
+test("the build's registry hosts: npm's and PyPI's defaults, the host's registries (trusted) and the plugin's (not)", (t) => {
+  t.deepEqual(registryHosts('node', {}, {}), [{ host: 'registry.npmjs.org', port: 443, trusted: true }]);
+  t.deepEqual(registryHosts('python', {}, {}), [
+    { host: 'pypi.org', port: 443, trusted: true },
+    { host: 'files.pythonhosted.org', port: 443, trusted: true },
+  ]);
+  t.deepEqual(registryHosts('node', { npm_config_registry: 'http://npm.corp:8080/' }, {}), [{ host: 'npm.corp', port: 8080, trusted: true }]);
+  t.deepEqual(registryHosts('python', { PIP_INDEX_URL: 'https://pypi.corp/simple' }, { PIP_EXTRA_INDEX_URL: 'https://a.example/simple https://b.example:8443/simple' }), [
+    { host: 'pypi.corp', port: 443, trusted: true },
+    { host: 'a.example', port: 443, trusted: false },
+    { host: 'b.example', port: 8443, trusted: false },
+  ]);
+  // A plugin naming its own index replaces the default one; it is not trusted at private addresses.
+  t.deepEqual(registryHosts('python', {}, { PIP_INDEX_URL: 'https://pypi.example/simple' }), [{ host: 'pypi.example', port: 443, trusted: false }]);
+  t.deepEqual(registryHosts('node', {}, { npm_config_registry: 'file:///etc/' }), []);
 });
