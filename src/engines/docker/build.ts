@@ -140,7 +140,7 @@ function checkBuild(plugin: string, build: BuildOptions['build']): void {
  * - pip: `--only-binary=:all:`, so no sdist's setup.py or build backend runs; runtimes/python/requirements.py
  *   first reduces the dependency file to plain requirements (no pip options, no direct URLs or paths), and a
  *   pyproject.toml contributes only its [project].dependencies: the project itself is never built.
- * Only the dependency file is in the image when they run.
+ * Only the dependency file is in the image when they run, and they run as the unprivileged user.
  */
 function installSteps(runtime: Runtime, files: ReadonlySet<string>, deps: string | undefined, extraCa: boolean): string[] {
   if (runtime === 'node') {
@@ -151,7 +151,8 @@ function installSteps(runtime: Runtime, files: ReadonlySet<string>, deps: string
     const ca = extraCa ? 'NODE_EXTRA_CA_CERTS=/airlock/extra-ca.crt ' : '';
     const npm = files.has(lock) ? 'npm ci' : 'npm install --no-package-lock';
     return [
-      `COPY ${[pkg, ...(files.has(lock) ? [lock] : [])].map((f) => `plugin/${f}`).join(' ')} /airlock/plugin/${dir}`,
+      // Owned by the install's user, so npm can write node_modules (and the lock it keeps) next to it.
+      `COPY --chown=10001:10001 ${[pkg, ...(files.has(lock) ? [lock] : [])].map((f) => `plugin/${f}`).join(' ')} /airlock/plugin/${dir}`,
       `RUN cd /airlock/plugin/${dir} && ${ca}${npm} --ignore-scripts --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`,
     ];
   }
