@@ -17,7 +17,7 @@ import { buildPlugin, type BuildResult } from './wasm.ts';
 export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/plugins');
 
 /** The file a fixture's component is built from, or undefined for a plugin Docker runs from source. */
-function componentEntry(dir: string): string | undefined {
+export function componentEntry(dir: string): string | undefined {
   const doc = parseYaml(readFileSync(join(dir, 'plugin.yaml'), 'utf8')) as { runtime?: unknown; entry?: unknown; wasm?: unknown } | null;
   if (typeof doc?.wasm === 'string') return doc.wasm;
   // A fixture without `runtime` is detected from its entry's extension; the wasm ones all say `runtime: wasm`.

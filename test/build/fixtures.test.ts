@@ -2,14 +2,15 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
-import { buildFixtures, fixtureComponent, fixtureNames } from '../../src/build/fixtures.ts';
+import { join } from 'node:path';
+import { buildFixtures, componentEntry, FIXTURES_DIR, fixtureComponent, fixtureNames } from '../../src/build/fixtures.ts';
 import { transpileComponent } from '../../src/engines/wasm/transpile.ts';
 import { Wasm, type WasmModule } from '../../src/engines/wasm/wasm-api.ts';
 
 // componentize-py comes from PyPI (`pip install componentize-py==0.25.1`); CI must have it.
 const hasPy = spawnSync('componentize-py', ['--version']).status === 0;
-const PY_FIXTURES = new Set(['echo-py', 'net']);
-const names = fixtureNames().filter((n) => hasPy || process.env.CI !== undefined || !PY_FIXTURES.has(n));
+const needsPy = (n: string): boolean => componentEntry(join(FIXTURES_DIR, n))?.endsWith('.py') === true;
+const names = fixtureNames().filter((n) => hasPy || process.env.CI !== undefined || !needsPy(n));
 
 test.serial('every fixture builds, and a second build of unchanged sources is a cache hit', async (t) => {
   await buildFixtures(names);
