@@ -5,6 +5,7 @@
  */
 import type { DockerOptions } from '../../engines/docker/options.ts';
 import type { Grants } from '../../grants/types.ts';
+import { processEnvRefusal } from './process-env.ts';
 
 /** Names Airlock sets itself in every container; a grant may not override them. */
 const RESERVED = /^(AIRLOCK_|HTTPS?_PROXY$|NO_PROXY$|NODE_USE_ENV_PROXY$)/i;
@@ -13,8 +14,9 @@ export function envDocker(grants: Grants): DockerOptions {
   const env: Record<string, string> = {};
   const refuse: string[] = [];
   for (const [name, value] of Object.entries(grants.env)) {
-    if (name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) {
-      refuse.push(`env: ${JSON.stringify(name)} cannot be passed through a process environment`);
+    const refusal = processEnvRefusal(name, value);
+    if (refusal !== undefined) {
+      refuse.push(refusal);
       continue;
     }
     if (RESERVED.test(name)) {

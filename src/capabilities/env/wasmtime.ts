@@ -6,14 +6,16 @@
  */
 import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
 import type { Grants } from '../../grants/types.ts';
+import { processEnvRefusal } from './process-env.ts';
 
 export function envWasmtime(grants: Grants): WasmtimeFlags {
   const args = ['-S', 'inherit-env=n'];
   const env: Record<string, string> = {};
   const refuse: string[] = [];
   for (const [name, value] of Object.entries(grants.env)) {
-    if (name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) {
-      refuse.push(`env: ${JSON.stringify(name)} cannot be passed through a process environment`);
+    const refusal = processEnvRefusal(name, value);
+    if (refusal !== undefined) {
+      refuse.push(refusal);
       continue;
     }
     args.push('--env', name);
