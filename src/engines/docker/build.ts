@@ -262,7 +262,11 @@ interface BuildMessage {
 
 /** Builds (or finds) the image of a plugin. A failed build names its step and shows that step's output. */
 export async function buildImage(docker: Docker, grants: Grants, config: DockerBuildConfig, options: BuildOptions = {}): Promise<BuiltImage> {
-  const prep = await prepareBuild(docker, grants, config, options);
+  return buildPrepared(docker, grants, config, await prepareBuild(docker, grants, config, options), options);
+}
+
+/** buildImage() after prepareBuild(): finds the image by its tag, else builds it. */
+export async function buildPrepared(docker: Docker, grants: Grants, config: DockerBuildConfig, prep: PreparedBuild, options: BuildOptions = {}): Promise<BuiltImage> {
   if (await imageExists(docker, prep.tag)) {
     options.onProgress?.({ type: 'cached', tag: prep.tag });
     return { tag: prep.tag, built: false };

@@ -12,7 +12,7 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { loadPlugin } from '../../manifest/index.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { buildImage, ensureBase, type BuildEvent, type BuildNetwork, type RegistryHost } from './build.ts';
+import { buildPrepared, ensureBase, prepareBuild, type BuildEvent, type BuildNetwork, type BuildOptions, type BuiltImage, type RegistryHost } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
 import type { EgressDecision } from './egress/index.ts';
 import { addressRange } from './egress/policy.ts';
@@ -44,6 +44,15 @@ export interface DockerLoadOptions {
   build?: { dependencies?: string; args?: Record<string, string> };
 }
 
+interface SharedBuild {
+  promise: Promise<BuiltImage>;
+  /** Callers waiting for it; the build is cancelled when the last one aborts. */
+  waiters: number;
+  controller: AbortController;
+  /** Each waiter's onProgress. */
+  listeners: Set<(e: BuildEvent) => void>;
+}
+
 /** Limits the protocol stream: the largest result and logs, JSON-escaped (at most 6 bytes per byte), plus slack. */
 function maxLineBytes(grants: Grants): number {
   return 6 * (grants.resources.outputBytes + grants.resources.logBytes) + 64 * 1024;
@@ -55,8 +64,11 @@ export class DockerEngine {
   #config: DockerBuildConfig | undefined;
   #cleanup: Promise<unknown> | undefined;
   readonly #plugins = new Set<EnginePlugin>();
-  /** Builds in flight by plugin folder: loading a plugin twice at once builds once. */
-  readonly #building = new Map<string, Promise<{ tag: string; built: boolean }>>();
+  /**
+   * Builds in flight by image tag (a content hash): loading a plugin twice at once builds once, and a
+   * folder changed meanwhile gets its own build rather than the older content's image.
+   */
+  readonly #building = new Map<string, SharedBuild>();
 
   constructor(options: DockerEngineOptions = {}) {
     this.#docker = options.docker ?? new Docker();
@@ -73,16 +85,8 @@ export class DockerEngine {
   }
 
   /** Builds (or finds) the plugin's image; what load() does first. */
-  build(grants: Grants, options: DockerLoadOptions = {}): Promise<{ tag: string; built: boolean }> {
-    const key = grants.plugin.dir;
-    const inFlight = this.#building.get(key);
-    if (inFlight !== undefined) return inFlight;
-    const p = this.#build(grants, options).finally(() => this.#building.delete(key));
-    this.#building.set(key, p);
-    return p;
-  }
-
-  async #build(grants: Grants, options: DockerLoadOptions): Promise<{ tag: string; built: boolean }> {
+  async build(grants: Grants, options: DockerLoadOptions = {}): Promise<BuiltImage> {
+    if (options.signal?.aborted === true) throw new AirlockError('aborted', `building ${grants.plugin.name} was aborted`);
     let build = options.build;
     if (build === undefined) {
       try {
@@ -91,12 +95,68 @@ export class DockerEngine {
         // No readable plugin.yaml (grants built directly): defaults.
       }
     }
-    const onProgress = options.onProgress;
-    return buildImage(this.#docker, grants, this.config, {
-      ...(onProgress === undefined ? {} : { onProgress }),
-      ...(this.config.buildNetwork === 'open' ? {} : { network: (hosts: RegistryHost[]) => this.#buildNetwork(grants.plugin.name, hosts, onProgress, options.signal) }),
+    const prep = await prepareBuild(this.#docker, grants, this.config, {
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(build === undefined ? {} : { build }),
+    });
+    let shared = this.#building.get(prep.tag);
+    // A build whose every waiter gave up is being cancelled: start afresh.
+    if (shared === undefined || shared.controller.signal.aborted) {
+      const controller = new AbortController();
+      const listeners = new Set<(e: BuildEvent) => void>();
+      const onProgress = (e: BuildEvent): void => {
+        for (const l of listeners) l(e);
+      };
+      const buildOptions: BuildOptions = {
+        onProgress,
+        signal: controller.signal,
+        ...(build === undefined ? {} : { build }),
+        ...(this.config.buildNetwork === 'open' ? {} : { network: (hosts: RegistryHost[]) => this.#buildNetwork(grants.plugin.name, hosts, onProgress, controller.signal) }),
+      };
+      const entry: SharedBuild = {
+        promise: buildPrepared(this.#docker, grants, this.config, prep, buildOptions).finally(() => {
+          if (this.#building.get(prep.tag) === entry) this.#building.delete(prep.tag);
+        }),
+        waiters: 0,
+        controller,
+        listeners,
+      };
+      shared = entry;
+      this.#building.set(prep.tag, entry);
+    }
+    return this.#wait(shared, grants.plugin.name, options);
+  }
+
+  /** One caller's wait for a shared build: its abort ends its own wait, and the build once nobody waits. */
+  #wait(shared: SharedBuild, plugin: string, options: DockerLoadOptions): Promise<BuiltImage> {
+    const { signal, onProgress } = options;
+    shared.waiters += 1;
+    if (onProgress !== undefined) shared.listeners.add(onProgress);
+    return new Promise<BuiltImage>((resolve, reject) => {
+      let done = false;
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        shared.waiters -= 1;
+        if (onProgress !== undefined) shared.listeners.delete(onProgress);
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const onAbort = (): void => {
+        if (!finish()) return;
+        if (shared.waiters === 0) shared.controller.abort();
+        reject(new AirlockError('aborted', `building ${plugin} was aborted`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      shared.promise.then(
+        (r) => {
+          if (finish()) resolve(r);
+        },
+        (e: unknown) => {
+          if (finish()) reject(e);
+        },
+      );
     });
   }
 

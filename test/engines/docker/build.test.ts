@@ -1,14 +1,18 @@
 /**
  * Image builds run no plugin code: npm scripts are ignored, pip installs
  * wheels only and never builds the plugin's own project, dependency files
- * are reduced to plain requirements, and the build is bounded in time.
+ * are reduced to plain requirements, the build is bounded in time and
+ * reaches only the registries, and concurrent builds are shared by content.
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import Docker from 'dockerode';
-import type { BuildEvent } from '../../../src/engines/docker/index.ts';
+import { imageExists } from '../../../src/engines/docker/build.ts';
+import { prepareBuild, type BuildEvent } from '../../../src/engines/docker/index.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import { manifestObject, writePlugin } from '../../helpers/plugin.ts';
 import { DOCKER, engine, grantsFor } from './helpers.ts';
@@ -109,4 +113,50 @@ t('the build reaches the registries through its egress proxy, and nothing else',
   const q = await docker.load(grantsFor(py.dir));
   t.is((await q.call('d', '{}')).output, '"42 Bytes"');
   await q.close();
+});
+
+/** Resolves at the first build step a listener sees: the caller has joined a build that is really running. */
+function firstStep(): { onProgress: (e: BuildEvent) => void; seen: Promise<void> } {
+  let seen!: () => void;
+  const p = new Promise<void>((r) => (seen = r));
+  return { onProgress: (e) => e.type === 'step' && seen(), seen: p };
+}
+
+t('a build shared by two callers goes on when one of them aborts; it is cancelled only when all have', async (t) => {
+  const plugin = writePlugin(manifestObject({ name: 'python-sharedbuild' }), { 'main.py': `# ${randomUUID()}\n` });
+  const grants = grantsFor(plugin.dir);
+  const gaveUp = new AbortController();
+  const a = docker.build(grants, { signal: gaveUp.signal });
+  const bSteps = firstStep();
+  const b = docker.build(grants, { onProgress: bSteps.onProgress });
+  await bSteps.seen;
+  gaveUp.abort();
+  t.true(isAirlockError(await t.throwsAsync(a), 'aborted'));
+  const built = await b;
+  t.teardown(() => docker.docker.getImage(built.tag).remove().catch(() => undefined));
+  t.true(built.built);
+
+  // Alone, the caller's abort cancels the build: no image appears under the tag.
+  writeFileSync(join(plugin.dir, 'main.py'), `# ${randomUUID()}\n`);
+  const { tag } = await prepareBuild(docker.docker, grants, docker.config);
+  const alone = new AbortController();
+  const steps = firstStep();
+  const c = docker.build(grants, { signal: alone.signal, onProgress: steps.onProgress });
+  await steps.seen;
+  alone.abort();
+  t.true(isAirlockError(await t.throwsAsync(c), 'aborted'));
+  t.false(await imageExists(docker.docker, tag));
+});
+
+t('a folder changed while its build runs gets its own build, not the older content’s image', async (t) => {
+  const plugin = writePlugin(manifestObject({ name: 'python-changedbuild' }), { 'main.py': `# ${randomUUID()}\n` });
+  const grants = grantsFor(plugin.dir);
+  const steps = firstStep();
+  const first = docker.build(grants, { onProgress: steps.onProgress });
+  await steps.seen;
+  writeFileSync(join(plugin.dir, 'main.py'), `# ${randomUUID()}\n`);
+  const [one, two] = await Promise.all([first, docker.build(grants)]);
+  t.teardown(() => Promise.all([one.tag, two.tag].map((tag) => docker.docker.getImage(tag).remove().catch(() => undefined))));
+  t.not(one.tag, two.tag);
+  t.true(two.built);
 });
