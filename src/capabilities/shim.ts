@@ -30,8 +30,11 @@ export function readyPollable(base: WasiImports): unknown {
 /** The `closed` stream error (wasi:io/streams stream-error). */
 export const STREAM_CLOSED = { tag: 'closed' } as const;
 
-/** Sink-backed output stream: every write goes to `sink`, never to the host's stdio. */
-export function createSinkStreamClass(base: WasiImports): new (sink: (bytes: Uint8Array) => void) => object {
+/**
+ * Sink-backed output stream: every write goes to `sink`, never to the host's
+ * stdio. `maxWrite` is what checkWrite admits at once (and caps writeZeroes).
+ */
+export function createSinkStreamClass(base: WasiImports, maxWrite = 65536): new (sink: (bytes: Uint8Array) => void) => object {
   const { OutputStream } = shimStreams(base);
   class SinkOutputStream extends OutputStream {
     #sink: (bytes: Uint8Array) => void;
@@ -40,7 +43,7 @@ export function createSinkStreamClass(base: WasiImports): new (sink: (bytes: Uin
       this.#sink = sink;
     }
     checkWrite(): bigint {
-      return 65536n;
+      return BigInt(maxWrite);
     }
     write(buf: Uint8Array): void {
       this.#sink(buf);
@@ -51,7 +54,7 @@ export function createSinkStreamClass(base: WasiImports): new (sink: (bytes: Uin
     flush(): void {}
     blockingFlush(): void {}
     writeZeroes(len: bigint): void {
-      this.#sink(new Uint8Array(Number(len > 65536n ? 65536n : len)));
+      this.#sink(new Uint8Array(Number(len > BigInt(maxWrite) ? BigInt(maxWrite) : len)));
     }
     blockingWriteZeroesAndFlush(len: bigint): void {
       this.writeZeroes(len);

@@ -40,7 +40,7 @@ import {
   type Dirent,
 } from 'node:fs';
 import type { FilesystemGrant } from '../../grants/types.ts';
-import { readyPollable, shimStreams, STREAM_CLOSED } from '../shim.ts';
+import { createSinkStreamClass, readyPollable, shimStreams, STREAM_CLOSED } from '../shim.ts';
 import type { WasiImports } from '../types.ts';
 import { wasiCode } from './errors.ts';
 import { closeFd, openFd } from './fds.ts';
@@ -128,7 +128,7 @@ const registry = new FinalizationRegistry<number>((fd) => {
 
 /** Builds the wasi:filesystem/types and /preopens interfaces for `grants`. */
 export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): WasiImports {
-  const { InputStream, OutputStream } = shimStreams(base);
+  const { InputStream } = shimStreams(base);
   const IoError = (base['wasi:io/error'] as unknown as { Error: new (payload: unknown) => Error }).Error;
   const failed = (e: unknown) => ({ tag: 'last-operation-failed', val: new IoError({ code: wasiCode(e), message: String(e) }) });
 
@@ -167,48 +167,21 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): 
     }
   }
 
-  class FileOutputStream extends OutputStream {
-    #fd: number;
-    #pos: bigint | 'append';
-    constructor(fd: number, pos: bigint | 'append') {
-      super();
-      this.#fd = fd;
-      this.#pos = pos;
-    }
-    checkWrite(): bigint {
-      return BigInt(MAX_IO);
-    }
-    write(buf: Uint8Array): void {
+  const SinkOutputStream = createSinkStreamClass(base, MAX_IO);
+  /** Writes at a position (advancing it) or, for `append`, at the file's end each time. */
+  const fileOutputStream = (fd: number, start: bigint | 'append'): object => {
+    let pos = start;
+    return new SinkOutputStream((buf) => {
       try {
-        const at = this.#pos === 'append' ? fstatSync(this.#fd, { bigint: true }).size : this.#pos;
+        const at = pos === 'append' ? fstatSync(fd, { bigint: true }).size : pos;
         let off = 0;
-        while (off < buf.length) off += writeSync(this.#fd, buf, off, buf.length - off, Number(at) + off);
-        if (this.#pos !== 'append') this.#pos += BigInt(buf.length);
+        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, Number(at) + off);
+        if (pos !== 'append') pos += BigInt(buf.length);
       } catch (e) {
         throw failed(e);
       }
-    }
-    blockingWriteAndFlush(buf: Uint8Array): void {
-      this.write(buf);
-    }
-    flush(): void {}
-    blockingFlush(): void {}
-    writeZeroes(len: bigint): void {
-      this.write(new Uint8Array(Number(len > BigInt(MAX_IO) ? BigInt(MAX_IO) : len)));
-    }
-    blockingWriteZeroesAndFlush(len: bigint): void {
-      this.writeZeroes(len);
-    }
-    splice(): bigint {
-      throw STREAM_CLOSED;
-    }
-    blockingSplice(): bigint {
-      throw STREAM_CLOSED;
-    }
-    subscribe(): unknown {
-      return readyPollable(base);
-    }
-  }
+    });
+  };
 
   class DirectoryEntryStream {
     #entries: Dirent[];
@@ -305,13 +278,13 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): 
       this.#mustFile();
       this.#mustWrite();
       if (!this.#flags.write) throw 'bad-descriptor';
-      return new FileOutputStream(this.#fd, offset);
+      return fileOutputStream(this.#fd, offset);
     }
     appendViaStream(): object {
       this.#mustFile();
       this.#mustWrite();
       if (!this.#flags.write) throw 'bad-descriptor';
-      return new FileOutputStream(this.#fd, 'append');
+      return fileOutputStream(this.#fd, 'append');
     }
     advise(): void {}
     syncData(): void {
