@@ -90,6 +90,13 @@ t('the build reaches the registries through its egress proxy, and nothing else',
   t.true(isAirlockError(err, 'build-failed'), String(err));
   t.is(connections, 0, 'the host service never saw a connection');
   t.true(events.some((e) => e.type === 'output' && e.text.includes(`build network refused ${gateway}:${port}`)), 'the refusal is in the build output');
+  // An index the plugin names itself is reached only at a public address: not the host's.
+  const index = writePlugin(manifestObject({ name: 'python-own-index', build: { args: { PIP_INDEX_URL: `http://${gateway}:${port}/simple` } } }), {
+    'main.py': '',
+    'requirements.txt': `# ${randomUUID()}\nhumanize==4.9.0\n`,
+  });
+  t.true(isAirlockError(await t.throwsAsync(docker.build(grantsFor(index.dir))), 'build-failed'));
+  t.is(connections, 0, 'the host service never saw a connection from pip either');
 
   // A real dependency from the registry still installs (fresh content, so it is really built).
   const ok = writePlugin(manifestObject({ name: 'node-registry-dep', runtime: 'node', entry: 'index.mjs', tools: [{ name: 'd', description: 'd', input: { type: 'object' } }] }), {
