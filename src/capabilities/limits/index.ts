@@ -1,4 +1,5 @@
 import type { Capability } from '../types.ts';
+import { limitsDocker } from './docker.ts';
 import { limitsWasmtime } from './wasmtime.ts';
 import { capMemory } from './memory.ts';
 
@@ -12,5 +13,6 @@ export { capMemory, definedMemories, WASM_PAGE, type MemoryLimits } from './memo
 export const limits: Capability = {
   name: 'limits',
   wasmtime: limitsWasmtime,
+  docker: limitsDocker,
   coreModule: (grants, bytes, name) => capMemory(bytes, grants.resources.memoryBytes, name),
 };

@@ -8,12 +8,6 @@
 import type Docker from 'dockerode';
 import { CAPABILITIES } from '../../capabilities/index.ts';
 import type { Capability } from '../../capabilities/types.ts';
-import { envDocker } from '../../capabilities/env/docker.ts';
-import { filesystemDocker } from '../../capabilities/filesystem/docker.ts';
-import { limitsDocker } from '../../capabilities/limits/docker.ts';
-import { networkDocker } from '../../capabilities/network/docker.ts';
-import { randomDocker } from '../../capabilities/random/docker.ts';
-import { stdioDocker } from '../../capabilities/stdio/docker.ts';
 import type { Grants, HostPattern } from '../../grants/types.ts';
 
 /** The fields of Docker's HostConfig a capability may set. */
@@ -70,23 +64,11 @@ export interface DockerCapability {
   docker?(grants: Grants): DockerOptions;
 }
 
-/** The capabilities' Docker mappings, by folder name. */
-export const DOCKER_MAPPINGS: Readonly<Record<string, (grants: Grants) => DockerOptions>> = {
-  filesystem: filesystemDocker,
-  network: networkDocker,
-  env: envDocker,
-  stdio: stdioDocker,
-  random: randomDocker,
-  limits: limitsDocker,
-};
-
 /** Each shared capability with its Docker mapping; one without any refuses (no silent Docker default). */
 export function fromCapabilities(capabilities: readonly Capability[]): DockerCapability[] {
   return capabilities.map((cap) => {
     const own = cap.docker;
-    const mapped = DOCKER_MAPPINGS[cap.name];
-    if (own !== undefined) return { name: cap.name, docker: (g: Grants) => own.call(cap, g) as DockerOptions };
-    return mapped === undefined ? { name: cap.name } : { name: cap.name, docker: mapped };
+    return own === undefined ? { name: cap.name } : { name: cap.name, docker: (g: Grants) => own.call(cap, g) as DockerOptions };
   });
 }
 

@@ -7,12 +7,6 @@
  */
 import { CAPABILITIES } from '../../capabilities/index.ts';
 import type { Capability } from '../../capabilities/types.ts';
-import { envWasmtime } from '../../capabilities/env/wasmtime.ts';
-import { filesystemWasmtime } from '../../capabilities/filesystem/wasmtime.ts';
-import { limitsWasmtime } from '../../capabilities/limits/wasmtime.ts';
-import { networkWasmtime } from '../../capabilities/network/wasmtime.ts';
-import { randomWasmtime } from '../../capabilities/random/wasmtime.ts';
-import { stdioWasmtime } from '../../capabilities/stdio/wasmtime.ts';
 import type { Grants } from '../../grants/types.ts';
 
 /** What one capability contributes to a `wasmtime run` command line. */
@@ -43,31 +37,14 @@ export interface WasmtimeCapability {
 }
 
 /**
- * The capabilities' wasmtime mappings, by folder name. Used for capabilities
- * whose `Capability` object (src/capabilities/<cap>/index.ts) does not carry
- * `wasmtime` itself.
- */
-export const WASMTIME_MAPPINGS: Readonly<Record<string, (grants: Grants) => WasmtimeFlags>> = {
-  filesystem: filesystemWasmtime,
-  network: networkWasmtime,
-  env: envWasmtime,
-  stdio: stdioWasmtime,
-  random: randomWasmtime,
-  limits: limitsWasmtime,
-};
-
-
-/**
  * Adapts the shared capability list (src/capabilities/index.ts): each
- * capability's own `wasmtime`, else its entry in WASMTIME_MAPPINGS; a
- * capability with neither leaves `wasmtime` undefined, which refuses.
+ * capability's own `wasmtime` mapping; a capability without one leaves
+ * `wasmtime` undefined, which refuses.
  */
 export function fromCapabilities(capabilities: readonly Capability[]): WasmtimeCapability[] {
   return capabilities.map((cap) => {
     const own = cap.wasmtime;
-    const mapped = WASMTIME_MAPPINGS[cap.name];
-    if (own !== undefined) return { name: cap.name, wasmtime: (g: Grants) => own.call(cap, g) as WasmtimeFlags };
-    return mapped === undefined ? { name: cap.name } : { name: cap.name, wasmtime: mapped };
+    return own === undefined ? { name: cap.name } : { name: cap.name, wasmtime: (g: Grants) => own.call(cap, g) as WasmtimeFlags };
   });
 }
 
