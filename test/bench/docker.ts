@@ -8,6 +8,7 @@
  * Plugin: fixtures/plugins/node-deps, tool `echo`. Base images: as for the
  * engine (AIRLOCK_NODE_IMAGE, else the ones .ci/setup-docker.sh recorded).
  */
+import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -101,6 +102,8 @@ function dockerRunOnce(): Promise<number> {
       if (!out.includes('"ok":true')) reject(new Error(`docker run failed (${code}): ${out}`));
       else resolve(performance.now() - t0);
     });
+    // The in-container host reads a hello line with its error token first, as the engine sends it.
+    child.stdin.write(`${JSON.stringify({ type: 'hello', token: randomUUID() })}\n`);
     child.stdin.write(`${JSON.stringify({ id: 1, tool: 'echo', input: JSON.parse(INPUT) })}\n`);
   });
 }
