@@ -273,6 +273,12 @@ export class PluginContainer {
         exitCode = state.ExitCode;
         oomKilled = state.OOMKilled;
       }
+      // A SIGKILL (137) we did not send is usually the kernel's OOM killer, but the daemon records
+      // OOMKilled from containerd's OOM event, which can land after the exit (cgroup v1): ask again briefly.
+      for (let i = 0; i < 10 && exitCode === 137 && !oomKilled && !this.#killed; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        oomKilled = (await this.#container.inspect()).State.OOMKilled;
+      }
     } catch {
       // Already removed.
     }
