@@ -9,13 +9,11 @@
 import test from 'ava';
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LABEL_PLUGIN } from '../../../src/engines/docker/container.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import { DOCKER, engine, grantsFor } from '../../engines/docker/helpers.ts';
+import { swapScene } from './swap-scene.ts';
 
 const t_ = DOCKER ? test : test.skip;
 const docker = engine();
@@ -36,20 +34,13 @@ async function starts(name: string, n: number): Promise<{ done: Promise<void>; s
 }
 
 t_('a grant swapped for a symlink between per-call containers: the next container created fails with permission-denied', async (t) => {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-dswap-')));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const granted = join(root, 'w', 'sub');
-  const secret = join(root, 'secret');
-  mkdirSync(granted, { recursive: true });
-  mkdirSync(secret);
-  writeFileSync(join(granted, 'f'), 'granted');
-  writeFileSync(join(secret, 'f'), 'SECRET');
+  const s = swapScene();
   const base = grantsFor('python-fs', { filesystem: [{ path: '.', access: 'read' }] });
   const name = `fs-swap-${randomBytes(3).toString('hex')}`;
   const grants = {
     ...base,
     plugin: { ...base.plugin, name },
-    filesystem: [{ hostPath: granted, mount: '/data', access: 'read' as const }],
+    filesystem: [{ ...s.grant, access: 'read' as const }],
     isolation: 'per-call' as const,
     resources: { ...base.resources, concurrency: 1 },
   };
@@ -65,8 +56,7 @@ t_('a grant swapped for a symlink between per-call containers: the next containe
     );
   t.is(await read(), JSON.stringify({ text: 'granted' }));
   await twoStarted.done;
-  renameSync(granted, join(root, 'w', 'away'));
-  symlinkSync(secret, granted);
+  s.swap();
   // Started before the swap: it holds the granted folder itself (now at w/away).
   t.is(await read(), JSON.stringify({ text: 'granted' }));
   // Created after the swap: refused before the daemon sees the bind.
@@ -74,6 +64,6 @@ t_('a grant swapped for a symlink between per-call containers: the next containe
   t.true(isAirlockError(err), String(err));
   if (isAirlockError(err)) {
     t.is(err.code, 'permission-denied', err.message);
-    t.true(err.message.includes(secret), err.message);
+    t.true(err.message.includes(s.secret), err.message);
   }
 });

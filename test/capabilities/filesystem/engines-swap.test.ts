@@ -8,15 +8,12 @@
  * without wasmtime (fails in CI: AIRLOCK_REQUIRE_WASMTIME=1).
  */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WasmEngine } from '../../../src/engines/wasm/index.ts';
 import { probeWasmtime, WasmtimeEngine } from '../../../src/engines/wasmtime/index.ts';
 import { isAirlockError } from '../../../src/errors.ts';
-import type { FilesystemGrant } from '../../../src/grants/types.ts';
 import { requireExternal } from '../../helpers/require.ts';
 import { fixtureComponent, fixtureGrants } from '../../engines/wasm/helpers.ts';
+import { swapScene } from './swap-scene.ts';
 
 const probe = await probeWasmtime();
 const withWasmtime = requireExternal('wasmtime', probe.available, probe.reason ?? 'not found') ? test : test.skip;
@@ -24,24 +21,6 @@ const wasm = new WasmEngine();
 const wasmtime = new WasmtimeEngine({ probe });
 test.after.always(() => Promise.all([wasm.close(), wasmtime.close()]));
 
-function scene(t: import('ava').ExecutionContext): { grant: FilesystemGrant; secret: string; swap(): void } {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-eswap-')));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const granted = join(root, 'w', 'sub');
-  const secret = join(root, 'secret');
-  mkdirSync(granted, { recursive: true });
-  mkdirSync(secret);
-  writeFileSync(join(granted, 'f'), 'granted');
-  writeFileSync(join(secret, 'f'), 'SECRET');
-  return {
-    grant: { hostPath: granted, mount: '/data', access: 'read-write' },
-    secret,
-    swap: () => {
-      renameSync(granted, join(root, 'w', 'away'));
-      symlinkSync(secret, granted);
-    },
-  };
-}
 
 const settle = (p: Promise<{ output: string }>): Promise<unknown> =>
   p.then(
@@ -50,7 +29,7 @@ const settle = (p: Promise<{ output: string }>): Promise<unknown> =>
   );
 
 test('worker engine, per-call instances: an instance made after the swap fails with permission-denied', async (t) => {
-  const s = scene(t);
+  const s = swapScene();
   const plugin = await wasm.load(fixtureGrants('fs-escape', { filesystem: [s.grant], isolation: 'per-call' }), await fixtureComponent('fs-escape'));
   t.teardown(() => plugin.close());
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
@@ -72,7 +51,7 @@ test('worker engine, per-call instances: an instance made after the swap fails w
 });
 
 withWasmtime('wasmtime engine: every call after the swap still sees the granted folder, never the target', async (t) => {
-  const s = scene(t);
+  const s = swapScene();
   const plugin = await wasmtime.load(fixtureGrants('fs-escape', { filesystem: [s.grant] }), await fixtureComponent('fs-escape'));
   t.teardown(() => plugin.close());
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');

@@ -8,8 +8,7 @@
  */
 import test from 'ava';
 import Docker from 'dockerode';
-import { constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFilesystem } from '../../../src/capabilities/filesystem/descriptor.ts';
 import { filesystemDocker } from '../../../src/capabilities/filesystem/docker.ts';
@@ -20,43 +19,8 @@ import { dockerRunSpec } from '../../../src/engines/docker/options.ts';
 import { AirlockError } from '../../../src/errors.ts';
 import type { FilesystemGrant } from '../../../src/grants/types.ts';
 import { makeGrants } from '../../helpers/grants.ts';
+import { swapScene } from './swap-scene.ts';
 
-const made: string[] = [];
-test.after.always(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-/** A granted folder `w/sub` (holding a marker file) and a secret folder beside it. */
-function scene(): { root: string; granted: string; secret: string; grant: FilesystemGrant; swap(): void; swapParent(): void } {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-swap-')));
-  made.push(root);
-  const granted = join(root, 'w', 'sub');
-  const secret = join(root, 'secret');
-  mkdirSync(granted, { recursive: true });
-  mkdirSync(secret);
-  writeFileSync(join(granted, 'marker'), 'granted');
-  writeFileSync(join(secret, 'marker'), 'SECRET');
-  const grant: FilesystemGrant = { hostPath: granted, mount: '/data', access: 'read-write' };
-  return {
-    root,
-    granted,
-    secret,
-    grant,
-    // What a plugin with write access to w/ does: rename the grant away, leave a symlink in its place.
-    swap: () => {
-      renameSync(granted, join(root, 'w', 'away'));
-      symlinkSync(secret, granted);
-    },
-    // Same one level up: w itself becomes a symlink to a folder whose sub is the secret.
-    swapParent: () => {
-      const fake = join(root, 'fake');
-      mkdirSync(fake);
-      symlinkSync(secret, join(fake, 'sub'));
-      renameSync(join(root, 'w'), join(root, 'w-away'));
-      symlinkSync(fake, join(root, 'w'));
-    },
-  };
-}
 
 function denied(t: import('ava').ExecutionContext, fn: () => unknown, s: { granted: string; secret: string }, mount = '/data'): AirlockError {
   const err = t.throws(fn, { instanceOf: AirlockError });
@@ -68,7 +32,7 @@ function denied(t: import('ava').ExecutionContext, fn: () => unknown, s: { grant
 }
 
 test('verifyGrantPath: passes for the granted folder, refuses it swapped (naming mount, grant and target) or missing', (t) => {
-  const s = scene();
+  const s = swapScene();
   t.notThrows(() => verifyGrantPath(s.grant));
   t.notThrows(() => verifyGrantPaths(makeGrants({ filesystem: [s.grant] })));
   s.swap();
@@ -82,26 +46,26 @@ test('verifyGrantPath: passes for the granted folder, refuses it swapped (naming
 });
 
 test('openGrantRoot: a symlink on any component of the path is refused, not followed', (t) => {
-  const a = scene();
+  const a = swapScene();
   const fd = openGrantRoot(a.grant, 0);
-  t.deepEqual(readdirSync(`/proc/self/fd/${fd}`), ['marker']);
+  t.deepEqual(readdirSync(`/proc/self/fd/${fd}`), ['f']);
   a.swapParent();
   denied(t, () => openGrantRoot(a.grant, 0), a);
-  const b = scene();
+  const b = swapScene();
   b.swap();
   denied(t, () => openGrantRoot(b.grant, 0), b);
 });
 
 test('openGrantRoot: a path that is not swapped but does not open as asked still fails closed, saying why', (t) => {
-  const s = scene();
-  const file: FilesystemGrant = { hostPath: join(s.granted, 'marker'), mount: '/m', access: 'read' };
+  const s = swapScene();
+  const file: FilesystemGrant = { hostPath: join(s.granted, 'f'), mount: '/m', access: 'read' };
   const err = t.throws(() => openGrantRoot(file, constants.O_RDONLY | constants.O_DIRECTORY), { instanceOf: AirlockError });
   t.is(err.code, 'permission-denied');
-  t.regex(err.message, /\/m: cannot open the granted path .*marker without following symlinks \(ENOTDIR\)/);
+  t.regex(err.message, /\/m: cannot open the granted path .*\/f without following symlinks \(ENOTDIR\)/);
 });
 
 test('Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon', async (t) => {
-  const s = scene();
+  const s = swapScene();
   const spec = dockerRunSpec(makeGrants({ filesystem: [s.grant] }));
   t.deepEqual(spec.refusals, []);
   t.is(spec.hostConfig.Mounts?.[0]?.Source, s.granted);
@@ -119,25 +83,25 @@ test('Docker: a bind source swapped after mapping makes the container create fai
 });
 
 test('wasmtime: --dir names a pinned fd of the granted folder, so a later swap changes nothing, and a new mapping refuses', (t) => {
-  const s = scene();
+  const s = swapScene();
   const out = filesystemWasmtime(makeGrants({ filesystem: [s.grant] }));
   t.deepEqual(out.refuse, []);
   const dir = out.args?.[1] ?? '';
   const m = /^(\/proc\/\d+\/fd\/\d+)::\/data$/.exec(dir);
   t.truthy(m, dir);
   const host = m?.[1] ?? '';
-  t.is(readFileSync(join(host, 'marker'), 'utf8'), 'granted');
+  t.is(readFileSync(join(host, 'f'), 'utf8'), 'granted');
   // The same folder mapped again reuses its fd (no fd per load).
   t.is(filesystemWasmtime(makeGrants({ filesystem: [s.grant] })).args?.[1], dir);
   s.swap();
   // What each later wasmtime process opens: still the granted folder, now renamed away.
-  t.is(readFileSync(join(host, 'marker'), 'utf8'), 'granted');
+  t.is(readFileSync(join(host, 'f'), 'utf8'), 'granted');
   denied(t, () => filesystemWasmtime(makeGrants({ filesystem: [s.grant] })), s);
   denied(t, () => pinnedGrantPath(s.grant), s);
 });
 
 test('worker engine: a new instance after the swap fails with permission-denied instead of opening the target', (t) => {
-  const s = scene();
+  const s = swapScene();
   const open = () => {
     const fs = createFilesystem([s.grant], baselineWasi('t'));
     return (fs['wasi:filesystem/preopens'] as { getDirectories(): [unknown, string][] }).getDirectories().length;
@@ -145,7 +109,7 @@ test('worker engine: a new instance after the swap fails with permission-denied 
   t.is(open(), 1);
   s.swap();
   denied(t, open, s);
-  const p = scene();
+  const p = swapScene();
   p.swapParent();
   denied(t, () => createFilesystem([p.grant], baselineWasi('t')), p);
 });
