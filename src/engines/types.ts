@@ -3,6 +3,7 @@
  * the PluginHost and the selector never special-case one. An engine takes
  * its whole configuration from the Grants.
  */
+import type { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 
 export const ENGINE_NAMES = ['wasm', 'wasmtime', 'docker'] as const;
@@ -43,4 +44,17 @@ export interface EnginePlugin {
   call(tool: string, input: string, options?: CallOptions): Promise<CallResult>;
   /** Drains in-flight calls, then stops instances. */
   close(): Promise<void>;
+}
+
+/** A call waiting in, or running in, an engine's pool of instances. */
+export interface PendingCall<Input> {
+  tool: string;
+  input: Input;
+  /** When the call entered the engine (performance.now()). */
+  start: number;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  resolve(r: CallResult): void;
+  reject(e: AirlockError): void;
 }

@@ -10,19 +10,10 @@
 import type Docker from 'dockerode';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
-import type { CallOptions, CallResult } from '../types.ts';
+import type { CallOptions, CallResult, PendingCall } from '../types.ts';
 import { PluginContainer, type ContainerSpec, type ResultMessage } from './container.ts';
 
-interface Job {
-  tool: string;
-  input: unknown;
-  start: number;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  resolve(r: CallResult): void;
-  reject(e: AirlockError): void;
-}
+type Job = PendingCall<unknown>;
 
 interface Slot {
   container: PluginContainer | undefined;

@@ -12,7 +12,7 @@
  * quick succession do not wait for an instantiation.
  */
 import { Worker } from 'node:worker_threads';
-import type { CallOptions, CallResult } from '../types.ts';
+import type { CallOptions, CallResult, PendingCall } from '../types.ts';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
@@ -23,16 +23,9 @@ const WORKER_HEAP_MB = 512;
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
-interface Job {
-  tool: string;
-  input: string;
-  start: number;
+interface Job extends PendingCall<string> {
+  /** When a worker took it. */
   dispatched: number;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  resolve(r: CallResult): void;
-  reject(e: AirlockError): void;
 }
 
 interface Slot {
