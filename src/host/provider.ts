@@ -6,7 +6,7 @@
  *
  * Data flows one way: manifest -> grants -> selector -> engine.
  */
-import { buildPlugin } from '../build/index.ts';
+import { buildPlugin, type BuildResult } from '../build/index.ts';
 import { probeEngines, type EngineProbe } from '../engines/probe.ts';
 import type { EngineName, EnginePlugin } from '../engines/types.ts';
 import type { DockerEngine } from '../engines/docker/index.ts';
@@ -38,12 +38,16 @@ export type ProviderEvent =
  * already a component (cached by content hash, so this is cheap when unchanged).
  */
 export async function componentFor(grants: Grants): Promise<string | undefined> {
+  return (await buildComponent(grants))?.componentPath;
+}
+
+/** As componentFor, with the build's cache facts (`airlock build`); undefined when there is no component. */
+export async function buildComponent(grants: Grants, options: { force?: boolean } = {}): Promise<BuildResult | undefined> {
   const { runtime, dir, entry, wasm } = grants.plugin;
   const source = runtime === 'wasm' ? entry : wasm;
   if (source === undefined) return undefined;
   const rel = source.startsWith(`${dir}/`) ? source.slice(dir.length + 1) : source;
-  const built = await buildPlugin(dir, { entry: rel });
-  return built.componentPath;
+  return buildPlugin(dir, { entry: rel, ...(options.force === true ? { force: true } : {}) });
 }
 
 /** Selection for one plugin, without loading it: what `airlock inspect` shows. */

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildPlugin } from '../../build/index.ts';
 import { probeDocker } from '../../engines/probe.ts';
 import { AirlockError } from '../../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy } from '../../grants/index.ts';
+import { buildComponent } from '../../host/provider.ts';
 import { loadPlugin } from '../../manifest/index.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
@@ -42,12 +42,9 @@ Options:
     const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
     const grants = computeGrants(plugin, policy);
     const built: Built[] = [];
-    const { runtime, dir, entry, wasm } = grants.plugin;
-    const source = runtime === 'wasm' ? entry : wasm;
-    if (source !== undefined) {
-      const r = await buildPlugin(dir, { entry: source.slice(dir.length + 1), force: values.force === true });
-      built.push({ kind: 'component', artifact: r.componentPath, cached: r.cached });
-    }
+    const { runtime } = grants.plugin;
+    const component = await buildComponent(grants, { force: values.force === true });
+    if (component !== undefined) built.push({ kind: 'component', artifact: component.componentPath, cached: component.cached });
     if (runtime !== 'wasm') {
       const probe = await probeDocker();
       if (!probe.available) {
