@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isAirlockError } from '../../errors.ts';
 import { PluginHost, type EnginePreference } from '../../host/index.ts';
@@ -44,7 +45,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
     } catch (err) {
       throw new UsageError(`the input is not JSON (${err instanceof Error ? err.message : String(err)}); quote it for the shell, e.g. '{"city":"Oslo"}'`);
     }
-    const host = new PluginHost({ policy: values.policy, engine, provider: engineProvider(io) });
+    const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     try {
       const plugin = await host.load(resolvePluginArg(pluginArg, io.cwd));
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;

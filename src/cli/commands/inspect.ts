@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeEngines } from '../../engines/probe.ts';
 import { ENGINE_NAMES } from '../../engines/types.ts';
@@ -39,8 +40,8 @@ is shown on the engine line.`,
     if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock inspect ./my-plugin`');
     const preference = (values.engine ?? 'auto') as EnginePreference;
     if (preference !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(preference)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
-    const plugin = loadPlugin(positionals[0]!);
-    const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(values.policy);
+    const plugin = loadPlugin(resolve(io.cwd, positionals[0]!));
+    const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
     const grants = computeGrants(plugin, policy);
     const m = plugin.manifest;
     const engine = await planEngine(grants, preference);

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENGINE_NAMES } from '../../engines/types.ts';
 import { isAirlockError, type SerializedError } from '../../errors.ts';
@@ -33,7 +33,7 @@ Exit status: 0 when every plugin loaded, 1 when any did not.`,
     const engine = (values.engine ?? 'auto') as EnginePreference;
     if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
     const dirs = positionals.length > 0 ? positionals.map((p) => resolvePluginArg(p, io.cwd)) : discover(io.cwd);
-    const host = new PluginHost({ policy: values.policy, engine, provider: engineProvider(io) });
+    const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     try {
       const failed: Array<{ dir: string; error: SerializedError }> = [];
       for (const dir of dirs) {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENGINE_NAMES } from '../../engines/types.ts';
 import { PluginHost, type EnginePreference } from '../../host/index.ts';
@@ -45,7 +46,7 @@ Options:
     const http = values.http === undefined ? undefined : /^(?:(.+):)?(\d+)$/.exec(values.http);
     if (http === null) throw new UsageError('--http takes [host:]port, e.g. --http 8080 or --http 127.0.0.1:8080');
 
-    const host = new PluginHost({ policy: values.policy, engine, provider: engineProvider(io) });
+    const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     const stopped = new AbortController();
     try {
       for (const p of positionals) await host.load(resolvePluginArg(p, io.cwd));
