@@ -134,3 +134,12 @@ test('inspect --engine rejects an unknown engine name', async (t) => {
   t.is(run.code, 2);
   t.regex(run.stderr, /--engine must be auto or one of wasm, wasmtime, docker/);
 });
+
+test('inspect resolves the plugin folder and --policy against the directory it is run from', async (t) => {
+  const dir = tempDir();
+  writePlugin(manifestObject({ name: 'here', permissions: { env: ['HOME'] } }), { 'main.py': '' }, join(dir, 'here'));
+  writeFileSync(join(dir, 'policy.yaml'), 'env: [HOME]\n');
+  const run = await cli(['inspect', 'here', '--policy', 'policy.yaml', '--json'], { cwd: dir });
+  t.is(run.code, 0, run.stderr);
+  t.is((JSON.parse(run.stdout) as { name: string }).name, 'here');
+});
