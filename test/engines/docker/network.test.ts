@@ -4,7 +4,7 @@
  * same server directly, not the host's own services. Destinations are local
  * servers on the Docker bridge's host address (our own test hosts).
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
@@ -42,15 +42,23 @@ async function bridgeGateway(): Promise<string | undefined> {
   return config?.Gateway ?? config?.Subnet?.replace(/\.0\/\d+$/, '.1');
 }
 
-t('a python plugin goes through the proxy with plain HTTP requests (absolute form) too', async (t) => {
+/** An allowed and a forbidden server on Docker's bridge gateway, closed when the test ends. */
+async function destinations(t: ExecutionContext) {
   const gateway = await bridgeGateway();
-  if (gateway === undefined) return t.fail('the default bridge has no IPv4 address');
+  if (gateway === undefined) return undefined;
   const allowed = await localServer(gateway, 'allowed');
   const forbidden = await localServer(gateway, 'forbidden');
   t.teardown(() => {
     allowed.server.close();
     forbidden.server.close();
   });
+  return { gateway, allowed, forbidden };
+}
+
+t('a python plugin goes through the proxy with plain HTTP requests (absolute form) too', async (t) => {
+  const scene = await destinations(t);
+  if (scene === undefined) return t.fail('the default bridge has no IPv4 address');
+  const { gateway, allowed, forbidden } = scene;
   const plugin = writePlugin(manifestObject({ name: 'python-net', tools: [{ name: 'get', description: 'g', input: { type: 'object' } }] }), {
     'main.py':
       'import urllib.request, urllib.error\n\ndef get(input):\n    try:\n        with urllib.request.urlopen(input["url"], timeout=5) as r:\n            return {"status": r.status, "body": r.read().decode()}\n    except urllib.error.HTTPError as e:\n        return {"status": e.code}\n',
@@ -67,14 +75,9 @@ t('a python plugin goes through the proxy with plain HTTP requests (absolute for
 });
 
 t('only the allowlisted host:port is reachable, through the proxy; refusals are reported', async (t) => {
-  const gateway = await bridgeGateway();
-  if (gateway === undefined) return t.fail('the default bridge has no IPv4 address');
-  const allowed = await localServer(gateway, 'allowed');
-  const forbidden = await localServer(gateway, 'forbidden');
-  t.teardown(() => {
-    allowed.server.close();
-    forbidden.server.close();
-  });
+  const scene = await destinations(t);
+  if (scene === undefined) return t.fail('the default bridge has no IPv4 address');
+  const { gateway, allowed, forbidden } = scene;
   const decisions: EgressDecision[] = [];
   const docker = engine({ onEgress: (_plugin, d) => decisions.push(d) });
   t.teardown(() => docker.close());
