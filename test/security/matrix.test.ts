@@ -14,6 +14,7 @@ import { limitationFor } from '../conformance/limitations.ts';
 import { envCells } from './cells/env.ts';
 import { fsCells } from './cells/fs.ts';
 import { hostCells } from './cells/host.ts';
+import { netCells } from './cells/net.ts';
 import { protoCells } from './cells/proto.ts';
 import { resCells } from './cells/res.ts';
 import { COLUMNS, GROUPS, ROWS, cellTitle, type Column, type Group } from './matrix.ts';
@@ -21,7 +22,7 @@ import type { CellImpls } from './register.ts';
 import { README, renderMatrix, withMatrix } from './render.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const IMPLS: Partial<Record<Group, CellImpls>> = { fs: fsCells, env: envCells, res: resCells, host: hostCells, proto: protoCells };
+const IMPLS: Partial<Record<Group, CellImpls>> = { fs: fsCells, env: envCells, net: netCells, res: resCells, host: hostCells, proto: protoCells };
 const ENGINE: Record<Column, 'wasm' | 'wasmtime' | 'docker'> = { worker: 'wasm', wasmtime: 'wasmtime', 'docker-node': 'docker', 'docker-python': 'docker' };
 
 /** The fixture a conformance case runs on a column: its wasm fixture, or the conformance fixture of that Docker runtime. */

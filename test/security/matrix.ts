@@ -302,6 +302,22 @@ export const ROWS: Row[] = [
     },
   },
 
+  {
+    id: 'net.dns',
+    group: 'net',
+    attack: 'DNS as a way out: query names carrying data to a name server',
+    cells: {
+      worker: cell(contained('denied', 'wasi:sockets name lookup is always denied; wasi:http names are resolved by the egress route'), file('test/capabilities/network/wasi.test.ts', 'wasi:sockets is denied even when HTTP is granted')),
+      wasmtime: cell(
+        contained('denied', 'name lookup is off (-S allow-ip-name-lookup=n), and any network grant is refused at load'),
+        file('test/engines/wasmtime/flags.test.ts', 'nothing granted: network, env and stdin off explicitly, limits from resources'),
+        file('test/engines/wasmtime/flags.test.ts', 'any network grant is refused: the CLI has no allowlist'),
+      ),
+      'docker-node': cell(contained('nowhere', "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback"), matrix),
+      'docker-python': cell(contained('nowhere', "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback"), matrix),
+    },
+  },
+
   // ---- resource exhaustion ----
   {
     id: 'res.cpu',
