@@ -52,7 +52,9 @@ export function renderMatrix(rows: readonly Row[] = ROWS): string {
   const c = counts(rows);
   lines.push('', `${rows.length} attacks × ${COLUMNS.length} engines = ${c.contained + c.na + c.limitation} cells: **${c.contained} contained**, **${c.na} n/a**, **${c.limitation} limitations**.`, '');
   lines.push(...notes.map((n, i) => `${i + 1}. ${n}`));
-  if (limitations.length > 0) {
+  if (limitations.length === 0) {
+    lines.push('', 'No cell is a limitation: every attack is contained or cannot be expressed. Where engines contain an attack differently (a different code, a refusal at load), the note says how; the engine limitations table above lists those differences.');
+  } else {
     lines.push('', '**Limitations** (issue-ready):', '');
     for (const [i, { row, column, cell }] of limitations.entries()) {
       if (cell.outcome.kind !== 'limitation') continue;
