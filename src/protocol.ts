@@ -5,6 +5,7 @@
  */
 import type { SerializedError } from './errors.ts';
 import type { Grants } from './grants/types.ts';
+import type { EgressRoute } from './capabilities/network/route.ts';
 import type { WasmModule } from './engines/wasm/wasm-api.ts';
 
 // ---- host <-> wasm worker (src/engines/wasm) ----
@@ -24,6 +25,8 @@ export interface WasmWorkerData {
   /** Core modules by the name the glue asks for, compiled once on the host (already memory-capped). */
   modules: Record<string, WasmModule>;
   grants: Grants;
+  /** Where wasi:http requests go (the plugin's egress proxy on loopback); absent without a network grant. */
+  egress?: EgressRoute;
   /** The fast channel (growable SharedArrayBuffer). */
   channel: SharedArrayBuffer;
   /** How long the worker watches the channel after an answer before sleeping (0: never spins). */

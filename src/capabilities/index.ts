@@ -11,6 +11,7 @@ import { limits } from './limits/index.ts';
 import { network } from './network/index.ts';
 import { random } from './random/index.ts';
 import { stdio } from './stdio/index.ts';
+import type { EgressRoute } from './network/route.ts';
 import type { CallState, Capability, WasiContext, WasiImports } from './types.ts';
 
 export type { CallState, Capability, DockerContribution, LogSink, WasiContext, WasiImports, WasmtimeContribution } from './types.ts';
@@ -46,9 +47,9 @@ function cachedBaseline(pluginName: string): WasiImports {
  * capability's overrides applied. `call` is read by the imports at call
  * time, so the engine resets its fields before each call.
  */
-export function wasiImports(grants: Grants, call: CallState, capabilities: readonly Capability[] = CAPABILITIES): WasiImports {
+export function wasiImports(grants: Grants, call: CallState, capabilities: readonly Capability[] = CAPABILITIES, egress?: EgressRoute): WasiImports {
   const base = cachedBaseline(grants.plugin.name);
-  const ctx: WasiContext = { pluginName: grants.plugin.name, call, base };
+  const ctx: WasiContext = { pluginName: grants.plugin.name, call, base, ...(egress === undefined ? {} : { egress }) };
   const imports: WasiImports = { ...base };
   const owner = new Map<string, string>();
   for (const cap of capabilities) {

@@ -6,6 +6,7 @@
  * special-case a capability.
  */
 import type { Grants } from '../grants/types.ts';
+import type { EgressRoute } from './network/route.ts';
 
 /**
  * A fragment of a jco instantiation import object, keyed by unversioned WASI
@@ -40,6 +41,8 @@ export interface WasiContext {
    * pollables) so that resources they return pass jco's instanceof checks.
    */
   base: WasiImports;
+  /** The plugin's wasi:http route (its egress proxy on the host), when it has a network grant. */
+  egress?: EgressRoute;
 }
 
 /** Open records the Docker and wasmtime engines fill in; defined beside those engines. */

@@ -5,7 +5,7 @@
  */
 import Docker from 'dockerode';
 import test from 'ava';
-import { LABEL_OWNER, OWNER } from '../../src/engines/docker/container.ts';
+import { LABEL_OWNER, LABEL_PLUGIN, OWNER } from '../../src/engines/docker/container.ts';
 import { isAirlockError, type ErrorCode } from '../../src/errors.ts';
 import { PluginHost } from '../../src/host/index.ts';
 import { DOCKER } from '../engines/docker/helpers.ts';
@@ -17,9 +17,13 @@ async function rejectsWith(t: import('ava').ExecutionContext, promise: Promise<u
   return error;
 }
 
+/**
+ * This test's containers: owned by this process and of the plugins it loads. Ava runs test files as
+ * worker threads of one process, so other files' containers carry the same owner label.
+ */
 async function ourContainers(): Promise<string[]> {
   const list = await new Docker().listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL_OWNER}=${OWNER}`] }) });
-  return list.map((c) => c.Names.join(','));
+  return list.filter((c) => ['node-deps', 'python-exit'].includes(c.Labels[LABEL_PLUGIN] ?? '')).map((c) => c.Names.join(','));
 }
 
 (DOCKER ? test : test.skip)('Docker plugins: results with logs, crash as a typed error, input checked first, nothing left after close()', async (t) => {

@@ -370,7 +370,12 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): 
       this.#mustWrite();
       if (!(newDescriptor instanceof Descriptor)) throw 'bad-descriptor';
       newDescriptor.#mustWrite();
-      this.#at(oldPath, (from) => newDescriptor.#at(newPath, (to) => linkSync(from, to)));
+      this.#at(oldPath, (from) => {
+        // A hard link to a symlink is a new symlink (moved elsewhere, its relative target means
+        // another place); symlinks are never made here, see symlinkAt.
+        if (lstatSync(from).isSymbolicLink()) throw 'not-permitted';
+        newDescriptor.#at(newPath, (to) => linkSync(from, to));
+      });
     }
     createDirectoryAt(path: string): void {
       this.#mustWrite();

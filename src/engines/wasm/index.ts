@@ -16,6 +16,7 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { prepareCoreModule } from '../../capabilities/index.ts';
+import { startWorkerEgress, type RouteOptions } from '../../capabilities/network/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
@@ -45,15 +46,20 @@ export interface WasmEngineOptions {
    * small call). Default 20.
    */
   workerSpinMicros?: number;
+  /**
+   * Options of each plugin's egress route (the loopback egress proxy wasi:http
+   * goes through): tests inject a resolver (names -> local servers) and a CA.
+   */
+  egress?: RouteOptions;
 }
 
 export class WasmPlugin implements EnginePlugin {
   readonly grants: Grants;
   readonly #pool: PluginPool;
-  readonly #onClose: () => void;
+  readonly #onClose: () => Promise<void>;
 
   /** @internal use WasmEngine.load */
-  constructor(grants: Grants, pool: PluginPool, onClose: () => void) {
+  constructor(grants: Grants, pool: PluginPool, onClose: () => Promise<void>) {
     this.grants = grants;
     this.#pool = pool;
     this.#onClose = onClose;
@@ -65,7 +71,7 @@ export class WasmPlugin implements EnginePlugin {
 
   async close(): Promise<void> {
     await this.#pool.close();
-    this.#onClose();
+    await this.#onClose();
   }
 }
 
@@ -82,12 +88,14 @@ export class WasmEngine {
   readonly #transpile: TranspileFn;
   readonly #hostSpinMicros: number;
   readonly #workerSpinMicros: number;
+  readonly #egress: RouteOptions;
   readonly #plugins = new Set<WasmPlugin>();
 
   constructor(options: WasmEngineOptions = {}) {
     this.#transpile = options.transpile ?? defaultTranspile;
     this.#hostSpinMicros = Math.max(0, options.hostSpinMicros ?? 20);
     this.#workerSpinMicros = Math.max(0, options.workerSpinMicros ?? 20);
+    this.#egress = options.egress ?? {};
   }
 
   /**
@@ -106,9 +114,18 @@ export class WasmEngine {
       }
     }
     const glueUrl = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
-    const pool = new PluginPool({ grants, glueUrl, modules, hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
-    await pool.start();
-    const plugin: WasmPlugin = new WasmPlugin(grants, pool, () => this.#plugins.delete(plugin));
+    const egress = await startWorkerEgress(grants, this.#egress);
+    const pool = new PluginPool({ grants, glueUrl, modules, ...(egress === undefined ? {} : { egress: egress.route }), hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
+    try {
+      await pool.start();
+    } catch (e) {
+      await egress?.close();
+      throw e;
+    }
+    const plugin: WasmPlugin = new WasmPlugin(grants, pool, async () => {
+      this.#plugins.delete(plugin);
+      await egress?.close();
+    });
     this.#plugins.add(plugin);
     return plugin;
   }

@@ -4,7 +4,8 @@
  * of everything a call can end with to an outcome. Used inside workers, and
  * in-thread by the benchmark's baseline.
  */
-import { wasiImports, type CallState } from '../../capabilities/index.ts';
+import { CAPABILITIES, wasiImports, type CallState } from '../../capabilities/index.ts';
+import type { EgressRoute } from '../../capabilities/network/index.ts';
 import { LogCapture } from '../../capabilities/stdio/index.ts';
 import { RANDOM_BYTES_PER_CALL } from '../../capabilities/random/index.ts';
 import { AirlockError, type SerializedError } from '../../errors.ts';
@@ -24,9 +25,9 @@ export interface LiveInstance {
 }
 
 /** Instantiates synchronously (no await: the worker's loop stays synchronous). */
-export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants): LiveInstance {
+export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants, egress?: EgressRoute): LiveInstance {
   const state: CallState = { logs: new LogCapture(grants.resources.logBytes), randomBytesLeft: RANDOM_BYTES_PER_CALL };
-  const imports = wasiImports(grants, state);
+  const imports = wasiImports(grants, state, CAPABILITIES, egress);
   const memories: WasmMemory[] = [];
   const getCoreModule = (name: string): WasmModule => {
     const m = modules[name];

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { CallOptions, CallResult, PendingCall } from '../types.ts';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
+import type { EgressRoute } from '../../capabilities/network/index.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { waitAsync, type WasmModule } from './wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
@@ -45,6 +46,8 @@ export interface PoolOptions {
   grants: Grants;
   glueUrl: string;
   modules: Record<string, WasmModule>;
+  /** The plugin's wasi:http route, when it has a network grant. */
+  egress?: EgressRoute;
   /** See WasmEngineOptions.hostSpinMicros. */
   hostSpinMicros: number;
   /** See WasmEngineOptions.workerSpinMicros. */
@@ -94,7 +97,7 @@ export class PluginPool {
   #spawn(prev?: Slot): { slot: Slot; ready: Promise<void> } {
     const g = this.#grants;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
-    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, modules: this.#opts.modules, grants: g, channel: channel.sab, spinMicros: this.#opts.workerSpinMicros };
+    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, modules: this.#opts.modules, grants: g, ...(this.#opts.egress === undefined ? {} : { egress: this.#opts.egress }), channel: channel.sab, spinMicros: this.#opts.workerSpinMicros };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       env: {},

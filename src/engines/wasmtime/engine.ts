@@ -143,6 +143,11 @@ export class WasmtimePlugin implements EnginePlugin {
     const name = this.grants.plugin.name;
     if (this.#closed) throw new AirlockError('aborted', `plugin ${name} is closed`);
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `call to plugin ${name} was aborted before it started`);
+    // Every UTF-16 unit encodes to at least one byte: a longer input cannot fit, and is refused before
+    // encoding it (a synchronous pass over megabytes would stall the host's event loop for every plugin).
+    if (input.length + tool.length > MAX_INVOKE_BYTES) {
+      throw new AirlockError('invalid-input', `input to ${name}/${tool} is at least ${input.length} bytes; the wasmtime CLI engine passes it on the command line, which Linux caps at 128 KiB. Use the worker engine (engine: wasm) for larger inputs`);
+    }
     const invoke = `${INVOKE_TARGET}(${waveString(tool)}, ${waveString(input)})`;
     const invokeBytes = Buffer.byteLength(invoke, 'utf8');
     if (invokeBytes > MAX_INVOKE_BYTES) {

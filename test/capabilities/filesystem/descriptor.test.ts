@@ -1,6 +1,6 @@
 /** The enforcing layer called directly, for operations the C guest cannot reach through wasi-libc. */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFilesystem, splitGuestPath } from '../../../src/capabilities/filesystem/descriptor.ts';
@@ -90,3 +90,16 @@ test('guest paths are split without ever climbing above the descriptor', (t) => 
   t.is(thrown(() => splitGuestPath('/etc/passwd')), 'not-permitted');
   t.is(thrown(() => splitGuestPath('a\0b')), 'invalid');
 });
+
+test('a hard link to a symlink is refused (it would be a new symlink); a link to a file is made', (t) => {
+  const d = preopen('read-write');
+  symlinkSync('../outside', join(root, 'sub', 'planted'));
+  t.is(thrown(() => d.linkAt!({} as never, 'sub/planted' as never, d as never, 'copy' as never)), 'not-permitted');
+  t.false(lstatExists(join(root, 'copy')), 'no link was made');
+  d.linkAt!({} as never, 'f.txt' as never, d as never, 'f-link.txt' as never);
+  t.is(statSync(join(root, 'f-link.txt')).ino, statSync(join(root, 'f.txt')).ino);
+});
+
+function lstatExists(p: string): boolean {
+  return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}

@@ -14,10 +14,17 @@ function thrown(fn: () => unknown): unknown {
   return 'did not throw';
 }
 
-function request(scheme: string | undefined, authority: string | undefined) {
+function request(scheme: string | undefined, authority: string | undefined, path = '/') {
+  let s = scheme === undefined ? undefined : { tag: scheme };
+  let a = authority;
+  let p = path;
   return {
-    scheme: () => (scheme === undefined ? undefined : { tag: scheme }),
-    authority: () => authority,
+    scheme: () => s,
+    authority: () => a,
+    pathWithQuery: () => p,
+    setScheme: (v: { tag: string }) => void (s = v),
+    setAuthority: (v: string) => void (a = v),
+    setPathWithQuery: (v: string) => void (p = v),
   };
 }
 
@@ -35,14 +42,19 @@ test('outgoing HTTP is denied when no network is granted, before anything is sen
   t.is(thrown(() => handle(request('HTTPS', 'example.com'), undefined)), HTTP_DENIED);
 });
 
-test('the guard passes only allowed scheme/host/port to the real handler', (t) => {
+test('the guard passes only allowed scheme/host/port to the real handler, rewritten to go through the route', (t) => {
   const sent: string[] = [];
   const grants = makeGrants({ network: { allow: [{ host: 'api.example.com', wildcard: false, port: 443 }] } });
-  const handle = guardOutgoingHandler(grants, (r) => {
-    sent.push(r.authority()!);
-    return 'future';
-  });
-  t.is(handle(request('HTTPS', 'api.example.com'), undefined), 'future');
+  const route = { host: '127.0.0.1', port: 4321, token: 'a'.repeat(32) };
+  const handle = guardOutgoingHandler(
+    grants,
+    (r) => {
+      sent.push(`${r.scheme()?.tag} ${r.authority()} ${r.pathWithQuery?.()}`);
+      return 'future';
+    },
+    route,
+  );
+  t.is(handle(request('HTTPS', 'API.example.com', '/v1?q=1'), undefined), 'future');
   for (const [s, a] of [
     ['HTTP', 'api.example.com'], // port 80, not 443
     ['HTTPS', 'api.example.com:8443'],
@@ -54,5 +66,11 @@ test('the guard passes only allowed scheme/host/port to the real handler', (t) =
   ] as const) {
     t.is(thrown(() => handle(request(s, a), undefined)), HTTP_DENIED, `${s} ${a}`);
   }
-  t.deepEqual(sent, ['api.example.com']);
+  t.deepEqual(sent, [`HTTP 127.0.0.1:4321 https://${'a'.repeat(32)}@api.example.com:443/v1?q=1`]);
+});
+
+test('without a route an allowed request is still denied: a worker never sends straight out', (t) => {
+  const grants = makeGrants({ network: { allow: [{ host: 'api.example.com', wildcard: false, port: 443 }] } });
+  const handle = guardOutgoingHandler(grants, () => 'future', undefined);
+  t.is(thrown(() => handle(request('HTTPS', 'api.example.com'), undefined)), HTTP_DENIED);
 });

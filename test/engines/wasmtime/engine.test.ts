@@ -117,6 +117,14 @@ t_('an input too large for the command line is invalid-input, naming the worker 
   t.regex(e.message, /engine: wasm/);
 });
 
+t_('an input longer than the command line allows is refused before it is encoded', async (t) => {
+  const plugin = await load('echo-c');
+  const e = await callError(plugin.call('echo', JSON.stringify('x'.repeat(8 << 20))));
+  t.is(e.code, 'invalid-input');
+  // Measured on the raw text (no encoding pass over 8 MiB), hence "at least".
+  t.regex(e.message, /is at least 8388610 bytes/);
+});
+
 t_('a core module (not a component) fails to load with build-failed', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-wt-'));
   try {

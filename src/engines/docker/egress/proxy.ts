@@ -11,10 +11,12 @@
  * addresses themselves (net.connect with an IP literal does no lookup), so a
  * second, different DNS answer can never slip past the address checks.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import tls from 'node:tls';
 import { checkAddresses, checkTarget, compileRules, parseAuthority, printable } from './policy.ts';
 import type { Rule, Target } from './policy.ts';
 import { DEFAULT_LIMITS } from './types.ts';
@@ -45,6 +47,7 @@ const HOP_BY_HOP = new Set([
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   403: 'Forbidden',
+  407: 'Proxy Authentication Required',
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
   502: 'Bad Gateway',
@@ -63,6 +66,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const rules = compileRules(options.allow, 'allow');
   const limits = checkLimits({ ...DEFAULT_LIMITS, ...options.limits });
   const resolve = options.resolve ?? defaultResolve;
+  const originateTls = options.originateTls;
+  const token = options.token === undefined ? undefined : Buffer.from(options.token);
+  if (token !== undefined && !/^[A-Za-z0-9_-]{16,}$/.test(options.token ?? '')) throw new TypeError('token: must be at least 16 characters of A-Z, a-z, 0-9, _ or -');
   const signal = options.signal;
   signal?.throwIfAborted();
 
@@ -153,6 +159,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     if (rejected.has(socket)) return void socket.destroy();
     const client = peer(socket);
     const kind: EgressKind = 'connect';
+    if (token !== undefined) {
+      const reason = 'this proxy serves only absolute-form requests carrying its token';
+      report({ decision: 'refused', kind, code: 'unauthorized', status: 407, reason, client });
+      return rawRefusal(socket, 407, 'unauthorized', reason);
+    }
     const target = parseAuthority(req.url ?? '');
     if (typeof target === 'string') {
       report({ decision: 'refused', kind, code: 'bad-request', status: 400, reason: `CONNECT ${target}`, client });
@@ -189,11 +200,19 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     if (m === null) {
       return refuse(400, 'not-a-proxy-request', `"${printable(url)}" is not an absolute URL; this is an egress proxy: send "GET http://host/path" or "CONNECT host:port"`);
     }
+    let authority = m[2] ?? '';
+    if (token !== undefined) {
+      const at = authority.lastIndexOf('@');
+      const given = Buffer.from(at < 0 ? '' : authority.slice(0, at));
+      if (given.length !== token.length || !timingSafeEqual(given, token)) return refuse(407, 'unauthorized', 'this proxy serves only requests carrying its token');
+      authority = authority.slice(at + 1);
+    }
     const scheme = (m[1] ?? '').toLowerCase();
-    if (scheme !== 'http') {
+    if (scheme !== 'http' && !(scheme === 'https' && originateTls !== undefined)) {
       return refuse(400, 'unsupported-scheme', `${scheme}:// requests are not forwarded; plain HTTP goes as "GET http://host/path", HTTPS and anything else through "CONNECT host:port"`);
     }
-    const target = parseAuthority(m[2] ?? '', 80);
+    const defaultPort = scheme === 'https' ? 443 : 80;
+    const target = parseAuthority(authority, defaultPort);
     if (typeof target === 'string') return refuse(400, 'bad-request', target);
     const rest = m[3] ?? '';
     const path = rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`;
@@ -204,8 +223,18 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       report({ decision: 'failed', kind, ...opened.failed, client });
       return httpRefusal(res, opened.failed.status, opened.failed.code, opened.failed.reason);
     }
-    const upstream = opened.socket;
-    report({ decision: 'allowed', kind, host: target.host, port: target.port, address: opened.address, rule: opened.rule, reason: `${req.method ?? 'GET'} http://${hostPort(target)} matches ${opened.rule}`, client });
+    let upstream: Socket = opened.socket;
+    if (scheme === 'https') {
+      try {
+        upstream = await startTls(opened.socket, target);
+      } catch (err) {
+        opened.socket.destroy();
+        const reason = `${hostPort(target)}: TLS with ${opened.address} failed (${errorText(err)})`;
+        report({ decision: 'failed', kind, host: target.host, port: target.port, address: opened.address, code: 'tls-failed', status: 502, reason, client });
+        return httpRefusal(res, 502, 'tls-failed', reason);
+      }
+    }
+    report({ decision: 'allowed', kind, host: target.host, port: target.port, address: opened.address, rule: opened.rule, reason: `${req.method ?? 'GET'} ${scheme}://${hostPort(target)} matches ${opened.rule}`, client });
     if (res.destroyed || socket.destroyed) {
       upstream.destroy();
       return;
@@ -213,7 +242,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     upstream.setTimeout(limits.idleTimeoutMs, () => upstream.destroy());
 
     const headers = stripHopByHop(req.rawHeaders, ['host']);
-    headers.push('Host', target.port === 80 ? showHost(target) : hostPort(target), 'Connection', 'close');
+    headers.push('Host', target.port === defaultPort ? showHost(target) : hostPort(target), 'Connection', 'close');
     let upReq: http.ClientRequest;
     try {
       upReq = http.request({
@@ -232,7 +261,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     }
     upReq.on('response', (upRes: http.IncomingMessage) => {
       try {
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, stripHopByHop(upRes.rawHeaders, []));
+        // X-Airlock-Egress marks the proxy's own answers; a destination cannot send one.
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, stripHopByHop(upRes.rawHeaders, ['x-airlock-egress']));
       } catch {
         upRes.destroy();
         upstream.destroy();
@@ -311,6 +341,41 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         reason: `${hostPort(target)}: cannot connect to ${addresses.join(', ')} (${timedOut ? `timed out after ${limits.connectTimeoutMs} ms` : lastError})`,
       },
     };
+  }
+
+  /**
+   * TLS over the already connected (pinned) socket: the name the client asked for is the SNI and the
+   * name the certificate must carry (an IP target: its address), checked against `originateTls.ca` or
+   * Node's CAs.
+   */
+  function startTls(socket: Socket, target: Target): Promise<tls.TLSSocket> {
+    return new Promise((resolvePromise, reject) => {
+      const secure = tls.connect({
+        socket,
+        host: target.host,
+        ...(target.ip ? {} : { servername: target.host }),
+        ...(originateTls?.ca === undefined ? {} : { ca: originateTls.ca }),
+        ALPNProtocols: ['http/1.1'],
+      });
+      sockets.add(secure);
+      secure.once('close', () => sockets.delete(secure));
+      const timer = setTimeout(() => {
+        secure.destroy();
+        reject(new Error(`handshake timed out after ${limits.connectTimeoutMs} ms`));
+      }, limits.connectTimeoutMs);
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        secure.destroy();
+        reject(err);
+      };
+      secure.once('error', onError);
+      secure.once('secureConnect', () => {
+        clearTimeout(timer);
+        secure.removeListener('error', onError);
+        secure.on('error', () => {});
+        resolvePromise(secure);
+      });
+    });
   }
 
   function connectTo(address: string, port: number, timeoutMs: number): Promise<Socket> {

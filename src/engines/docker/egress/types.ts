@@ -36,6 +36,19 @@ export interface EgressProxyOptions {
   /** Called once per request with what was decided. Must not throw (a throw is ignored). */
   onDecision?: (decision: EgressDecision) => void;
   limits?: Partial<EgressLimits>;
+  /**
+   * Also serve `https://` absolute-form requests (`GET https://host/path`): the proxy opens TLS itself
+   * to the one checked address, with the requested name for SNI and certificate verification. For the
+   * worker engine's loopback route (src/capabilities/network/route.ts), where the guest's HTTP client
+   * cannot speak CONNECT. `ca`: the CAs to trust instead of Node's bundled ones (tests).
+   */
+  originateTls?: { ca?: string | Buffer | Array<string | Buffer> };
+  /**
+   * When set, only absolute-form requests whose URL carries it as user info
+   * (`GET http://TOKEN@host/path`) are served, and CONNECT is refused: another local client (another
+   * plugin's guest, allowed to reach loopback) cannot borrow this plugin's allowlist.
+   */
+  token?: string;
   /** Aborting closes the proxy, like close(). */
   signal?: AbortSignal;
 }
@@ -61,6 +74,8 @@ export type EgressRefusalCode =
   | 'not-a-proxy-request'
   /** Absolute-form with a scheme other than http (https goes through CONNECT). */
   | 'unsupported-scheme'
+  /** A proxy with a token got a request without it (407). */
+  | 'unauthorized'
   | 'header-too-large'
   | 'request-timeout'
   | 'too-many-connections'
@@ -68,7 +83,7 @@ export type EgressRefusalCode =
   | 'closing';
 
 /** Failures: the request was admitted but the destination could not be reached. */
-export type EgressFailureCode = 'resolve-failed' | 'connect-failed' | 'connect-timeout';
+export type EgressFailureCode = 'resolve-failed' | 'connect-failed' | 'connect-timeout' | 'tls-failed';
 
 export interface EgressAllowed {
   decision: 'allowed';

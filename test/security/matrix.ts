@@ -1,0 +1,481 @@
+/**
+ * The attack matrix (issue 8, part 1): attacks (rows) × engines (columns),
+ * the one definition the README table is rendered from (./render.ts) and
+ * ./matrix.test.ts checks. Every cell says what the engine does with the
+ * attack and names the test(s) that prove it:
+ *
+ * - `contained`: the attack fails with `code` (an AirlockError code, an
+ *   errno result, a refused request), and the host is unaffected.
+ * - `na`: the attack cannot be expressed on that engine; `reason` says why
+ *   (with a test proving the refusal where one exists).
+ * - `limitation`: not contained as it should be; `reason`, and an
+ *   issue-ready description (title, impact, reproduction, proposed fix).
+ *
+ * Proofs: `matrix` (a cell test in ./cells/<group>.ts, titled
+ * `matrix <row> × <column>: ...`), `conformance` (a case of
+ * test/conformance/cases.ts, run on this column's engine and fixture), or
+ * `file` (an existing test, by a text its title contains).
+ */
+
+export const COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python'] as const;
+export type Column = (typeof COLUMNS)[number];
+
+export const GROUPS = {
+  fs: 'Filesystem escapes',
+  env: 'Environment and secret leaks',
+  net: 'Network egress',
+  res: 'Resource exhaustion',
+  host: 'Host interference',
+  proto: 'Manifest and protocol abuse',
+} as const;
+export type Group = keyof typeof GROUPS;
+
+export interface Issue {
+  title: string;
+  impact: string;
+  reproduction: string;
+  fix: string;
+}
+
+export type Outcome =
+  | { kind: 'contained'; code: string; note?: string }
+  | { kind: 'na'; reason: string }
+  | { kind: 'limitation'; reason: string; issue: Issue };
+
+export type Proof =
+  | { matrix: true }
+  | { conformance: string }
+  | { file: string; title: string };
+
+export interface Cell {
+  outcome: Outcome;
+  proofs: Proof[];
+}
+
+export interface Row {
+  id: string;
+  group: Group;
+  attack: string;
+  cells: Record<Column, Cell>;
+}
+
+const contained = (code: string, note?: string): Outcome => ({ kind: 'contained', code, ...(note === undefined ? {} : { note }) });
+const na = (reason: string): Outcome => ({ kind: 'na', reason });
+const cell = (outcome: Outcome, ...proofs: Proof[]): Cell => ({ outcome, proofs });
+const matrix: Proof = { matrix: true };
+const conf = (name: string): Proof => ({ conformance: name });
+const file = (path: string, title: string): Proof => ({ file: path, title });
+/** The same outcome and proofs in every column. */
+const everywhere = (c: Cell): Record<Column, Cell> => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
+/** Matrix cell tests in every column with one outcome each. */
+const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): Record<Column, Cell> => ({
+  worker: cell(worker, ...proofs),
+  wasmtime: cell(wasmtime, ...proofs),
+  'docker-node': cell(node, ...proofs),
+  'docker-python': cell(python, ...proofs),
+});
+
+const WASMTIME_NO_NET = 'refused at load: the CLI links wasi:http with no allowlist, so any network grant is refused and the selector runs the plugin on the worker engine';
+const wasmtimeNoNet = cell(
+  contained('engine-unavailable', WASMTIME_NO_NET),
+  file('test/engines/wasmtime/flags.test.ts', 'any network grant is refused: the CLI has no allowlist'),
+  file('test/engines/wasmtime/compile.test.ts', 'the outgoing handler is refused'),
+);
+const IMAGE_ROOT = "the path lands in the container's own read-only image (its /etc/passwd, its /), never on the host; /tmp is a private tmpfs";
+const FOLLOWS_INSIDE = 'links inside the grant are followed and a guest may create one in a writable grant; following one out of the grant still fails';
+const FIFO_BLOCKS = 'a FIFO open blocks until resources.timeout ends the call (timeout; the host is unaffected); the worker engine refuses FIFOs before opening';
+const DOCKER_FILES = 'test/engines/docker/hostile.test.ts';
+
+export const ROWS: Row[] = [
+  // ---- filesystem ----
+  {
+    id: 'fs.dotdot',
+    group: 'fs',
+    attack: '`..` out of a granted folder (read, write, mkdir, rename)',
+    cells: {
+      worker: cell(contained('errno'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+      wasmtime: cell(contained('errno'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+      'docker-node': cell(contained('errno', IMAGE_ROOT), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+      'docker-python': cell(contained('errno', IMAGE_ROOT), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+    },
+  },
+  {
+    id: 'fs.absolute',
+    group: 'fs',
+    attack: 'absolute paths outside every grant (`/etc/passwd`, `/`, `/tmp`)',
+    cells: {
+      worker: cell(contained('errno'), conf('fs-escape: without a filesystem grant nothing is reachable')),
+      wasmtime: cell(contained('errno'), conf('fs-escape: without a filesystem grant nothing is reachable')),
+      'docker-node': cell(contained('errno', IMAGE_ROOT), conf('fs-escape: without a filesystem grant nothing is reachable')),
+      'docker-python': cell(contained('errno', IMAGE_ROOT), conf('fs-escape: without a filesystem grant nothing is reachable')),
+    },
+  },
+  {
+    id: 'fs.symlink-planted',
+    group: 'fs',
+    attack: 'symlinks in a grant leading out (relative, absolute, a folder swapped for a link)',
+    cells: everywhere(cell(contained('errno'), conf('fs-escape: symlinks out of the grant are not followed (relative, absolute, a swapped directory)'))),
+  },
+  {
+    id: 'fs.symlink-created',
+    group: 'fs',
+    attack: 'a symlink the plugin creates inside a writable grant, then follows',
+    cells: {
+      worker: cell(contained('errno'), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
+      wasmtime: cell(contained('errno', FOLLOWS_INSIDE), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
+      'docker-node': cell(contained('errno', FOLLOWS_INSIDE), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
+      'docker-python': cell(contained('errno', FOLLOWS_INSIDE), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
+    },
+  },
+  {
+    id: 'fs.hardlink',
+    group: 'fs',
+    attack: 'hard links: to a file outside the grant, through a planted symlink, out of the grant',
+    cells: everywhere(cell(contained('errno'), matrix)),
+  },
+  {
+    id: 'fs.readonly',
+    group: 'fs',
+    attack: 'writes through a read-only grant (write, truncate, rename, link, set-times, into a writable grant)',
+    cells: {
+      worker: cell(contained('errno'), conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were')),
+      wasmtime: cell(
+        contained('engine-unavailable', 'refused at load: the CLI cannot preopen a folder read-only (wasmtime#9608), so the plugin runs on the worker engine'),
+        conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were'),
+      ),
+      'docker-node': cell(contained('errno'), conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were')),
+      'docker-python': cell(contained('errno'), conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were'), file(DOCKER_FILES, 'writes outside the grants fail: read-only root, own code, read-only grant; /tmp is noexec')),
+    },
+  },
+  {
+    id: 'fs.proc',
+    group: 'fs',
+    attack: "`/proc`: the process's environment, pid 1, the host's processes",
+    cells: cellsOf(
+      contained('errno'),
+      contained('errno'),
+      contained('no host data', "the container's own /proc (its pid namespace): its environment holds no host value, pid 1 is its own init, the host's pids do not exist"),
+      contained('no host data', "the container's own /proc (its pid namespace): its environment holds no host value, pid 1 is its own init, the host's pids do not exist"),
+      matrix,
+    ),
+  },
+  {
+    id: 'fs.shadow',
+    group: 'fs',
+    attack: '`/etc/shadow`, directly and through `..`',
+    cells: {
+      worker: cell(contained('errno'), conf('fs-escape: without a filesystem grant nothing is reachable'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+      wasmtime: cell(contained('errno'), conf('fs-escape: without a filesystem grant nothing is reachable'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+      'docker-node': cell(contained('errno', "the image's own /etc/shadow, unreadable to the plugin's uid 10001"), conf('fs-escape: without a filesystem grant nothing is reachable'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+      'docker-python': cell(
+        contained('errno', "the image's own /etc/shadow, unreadable to the plugin's uid 10001"),
+        conf('fs-escape: without a filesystem grant nothing is reachable'),
+        file(DOCKER_FILES, '/etc/shadow is unreadable; the plugin runs as uid 10001 with no capabilities and cannot setuid'),
+      ),
+    },
+  },
+  {
+    id: 'fs.fifo',
+    group: 'fs',
+    attack: 'a FIFO or socket in a writable grant (an open that blocks)',
+    cells: {
+      worker: cell(contained('errno'), conf('fs-escape: a FIFO or a socket is refused before any blocking open')),
+      wasmtime: cell(contained('timeout', FIFO_BLOCKS), conf('fs-escape: a FIFO or a socket is refused before any blocking open')),
+      'docker-node': cell(contained('timeout', FIFO_BLOCKS), conf('fs-escape: a FIFO or a socket is refused before any blocking open')),
+      'docker-python': cell(contained('timeout', FIFO_BLOCKS), conf('fs-escape: a FIFO or a socket is refused before any blocking open')),
+    },
+  },
+  {
+    id: 'fs.swap',
+    group: 'fs',
+    attack: 'a granted folder swapped for a symlink after it was granted',
+    cells: {
+      worker: cell(contained('permission-denied'), file('test/capabilities/filesystem/swap.test.ts', 'worker engine: a new instance after the swap fails with permission-denied instead of opening the target'), file('test/capabilities/filesystem/engines-swap.test.ts', 'worker engine, per-call instances: an instance made after the swap fails with permission-denied')),
+      wasmtime: cell(contained('permission-denied', 'the CLI gets a pinned fd of the folder, so a later swap changes nothing'), file('test/capabilities/filesystem/swap.test.ts', 'wasmtime: --dir names a pinned fd of the granted folder, so a later swap changes nothing, and a new mapping refuses')),
+      'docker-node': cell(contained('permission-denied'), file('test/capabilities/filesystem/swap.test.ts', 'Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon')),
+      'docker-python': cell(contained('permission-denied'), file('test/capabilities/filesystem/swap.test.ts', 'Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon')),
+    },
+  },
+
+  // ---- environment and secrets ----
+  {
+    id: 'env.host',
+    group: 'env',
+    attack: "the host's environment (a secret set in the host process)",
+    cells: {
+      worker: cell(contained('empty env'), conf('env-dump: with nothing granted the guest sees no environment at all'), file('test/engines/wasm/worker.test.ts', 'a worker runs with an empty env, argv = [plugin name], and compiled modules from the host')),
+      wasmtime: cell(contained('empty env'), conf('env-dump: with nothing granted the guest sees no environment at all')),
+      'docker-node': cell(contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: with nothing granted the guest sees no environment at all')),
+      'docker-python': cell(contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: with nothing granted the guest sees no environment at all')),
+    },
+  },
+  {
+    id: 'env.granted',
+    group: 'env',
+    attack: 'variables beyond the granted ones',
+    cells: {
+      worker: cell(contained('granted only'), conf('env-dump: exactly the granted variables, with their values')),
+      wasmtime: cell(contained('granted only'), conf('env-dump: exactly the granted variables, with their values')),
+      'docker-node': cell(contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: exactly the granted variables, with their values')),
+      'docker-python': cell(contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: exactly the granted variables, with their values')),
+    },
+  },
+  {
+    id: 'env.other-plugin',
+    group: 'env',
+    attack: "another plugin's granted secret, loaded on the same engine",
+    cells: everywhere(cell(contained('not visible'), matrix)),
+  },
+
+  // ---- network ----
+  {
+    id: 'net.none',
+    group: 'net',
+    attack: 'any connection with no network grant (TCP, HTTP)',
+    cells: {
+      worker: cell(contained('denied'), conf('net: with no network granted, TCP and HTTP are refused')),
+      wasmtime: cell(contained('engine-unavailable', 'refused at load: a component importing wasi:http/outgoing-handler is refused (no allowlist in the CLI)'), conf('net: with no network granted, TCP and HTTP are refused')),
+      'docker-node': cell(contained('denied', 'no network interface but loopback'), conf('net: with no network granted, TCP and HTTP are refused'), file(DOCKER_FILES, 'no network grant: no interface but loopback, direct connections fail')),
+      'docker-python': cell(contained('denied', 'no network interface but loopback'), conf('net: with no network granted, TCP and HTTP are refused')),
+    },
+  },
+  {
+    id: 'net.name',
+    group: 'net',
+    attack: 'a host name or port not on the allowlist',
+    cells: {
+      worker: cell(contained('denied'), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent')),
+      wasmtime: wasmtimeNoNet,
+      'docker-node': cell(contained('denied (403)'), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'), file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported')),
+      'docker-python': cell(contained('denied (403)'), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'), file('test/engines/docker/network.test.ts', 'a python plugin goes through the proxy with plain HTTP requests (absolute form) too')),
+    },
+  },
+  {
+    id: 'net.ip',
+    group: 'net',
+    attack: 'an IP address the grant does not name',
+    cells: {
+      worker: cell(contained('denied'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused')),
+      wasmtime: wasmtimeNoNet,
+      'docker-node': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/engines/docker/egress/proxy.test.ts', 'IP-literal targets are refused unless the grant names the address')),
+      'docker-python': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/engines/docker/egress/proxy.test.ts', 'IP-literal targets are refused unless the grant names the address')),
+    },
+  },
+  {
+    id: 'net.rebind',
+    group: 'net',
+    attack: 'DNS rebinding: an allowlisted name resolving to a loopback, private or metadata address',
+    cells: {
+      worker: cell(
+        contained('denied (destination-IP-prohibited)', 'fixed here: wasi:http now goes through the egress proxy on loopback (it used to be resolved by preview2-shim, unchecked)'),
+        file('test/security/network-route.test.ts', 'matrix net.rebind × worker: an allowlisted name resolving to a loopback or private address is refused; nothing is sent'),
+        file('test/security/network-route.test.ts', 'worker wasi:http: a name is resolved once by the route and the request goes to that address with its own Host'),
+      ),
+      wasmtime: wasmtimeNoNet,
+      'docker-node': cell(
+        contained('denied (403 private-address)', "the egress proxy, the container's only way out, resolves once and checks every address"),
+        file('test/engines/docker/egress/proxy.test.ts', 'a name that resolves to a private, loopback or metadata address is refused even though it is allowlisted'),
+        file('test/engines/docker/egress/proxy.test.ts', 'each request resolves its name exactly once and connects to that answer (no rebinding)'),
+        file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported'),
+      ),
+      'docker-python': cell(
+        contained('denied (403 private-address)', "the egress proxy, the container's only way out, resolves once and checks every address"),
+        file('test/engines/docker/egress/proxy.test.ts', 'a name that resolves to a private, loopback or metadata address is refused even though it is allowlisted'),
+        file('test/engines/docker/egress/proxy.test.ts', 'each request resolves its name exactly once and connects to that answer (no rebinding)'),
+        file('test/engines/docker/network.test.ts', 'a python plugin goes through the proxy with plain HTTP requests (absolute form) too'),
+      ),
+    },
+  },
+  {
+    id: 'net.bypass',
+    group: 'net',
+    attack: 'proxy bypass: a raw socket to an allowed host, or using the route without its token',
+    cells: {
+      worker: cell(
+        contained('denied', 'wasi:sockets is always denied; the loopback route serves only requests carrying its per-plugin token'),
+        conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'),
+        file('test/capabilities/network/route.test.ts', 'the route serves only requests carrying its token; CONNECT is refused'),
+      ),
+      wasmtime: wasmtimeNoNet,
+      'docker-node': cell(contained('denied', "the plugin's network is internal: the proxy is its only way out"), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'), file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported')),
+      'docker-python': cell(contained('denied', "the plugin's network is internal: the proxy is its only way out"), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent')),
+    },
+  },
+
+  {
+    id: 'net.dns',
+    group: 'net',
+    attack: 'DNS as a way out: query names carrying data to a name server',
+    cells: {
+      worker: cell(contained('denied', 'wasi:sockets name lookup is always denied; wasi:http names are resolved by the egress route'), file('test/capabilities/network/wasi.test.ts', 'wasi:sockets is denied even when HTTP is granted')),
+      wasmtime: cell(
+        contained('denied', 'name lookup is off (-S allow-ip-name-lookup=n), and any network grant is refused at load'),
+        file('test/engines/wasmtime/flags.test.ts', 'nothing granted: network, env and stdin off explicitly, limits from resources'),
+        file('test/engines/wasmtime/flags.test.ts', 'any network grant is refused: the CLI has no allowlist'),
+      ),
+      'docker-node': cell(contained('nowhere', "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback"), matrix),
+      'docker-python': cell(contained('nowhere', "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback"), matrix),
+    },
+  },
+
+  // ---- resource exhaustion ----
+  {
+    id: 'res.cpu',
+    group: 'res',
+    attack: 'CPU: an endless loop',
+    cells: everywhere(cell(contained('timeout'), conf('loop: an infinite loop is stopped at resources.timeout, twice'), conf('loop: a per-call timeout below the grant stops the call; an abort stops it too'))),
+  },
+  {
+    id: 'res.memory',
+    group: 'res',
+    attack: 'memory bomb',
+    cells: {
+      worker: cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit')),
+      wasmtime: cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit')),
+      'docker-node': cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit'), file(DOCKER_FILES, 'memory bomb: the kernel kills it at the memory limit, reported as memory-limit')),
+      'docker-python': cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit'), file(DOCKER_FILES, 'memory bomb in python: memory-limit as well')),
+    },
+  },
+  {
+    id: 'res.fork',
+    group: 'res',
+    attack: 'fork bomb',
+    cells: {
+      worker: cell(
+        na('WASI 0.2 has no process creation; a component importing anything beyond the WASI and airlock imports fails to instantiate'),
+        file('test/engines/wasm/transpile.test.ts', 'a missing import fails closed at instantiation'),
+      ),
+      wasmtime: cell(na('WASI 0.2 has no process creation; an import beyond WASI is named and refused before the CLI runs'), file('test/engines/wasmtime/compile.test.ts', 'WASI 0.2 imports link; anything else is named')),
+      'docker-node': cell(contained('EAGAIN (pids limit)'), matrix),
+      'docker-python': cell(contained('timeout (pids limit)'), file(DOCKER_FILES, 'fork bomb: the pids limit holds it, the timeout ends the call, a fresh container follows')),
+    },
+  },
+  {
+    id: 'res.output',
+    group: 'res',
+    attack: 'output flood: a result over resources.output (up to 4 MB)',
+    cells: everywhere(cell(contained('output-limit'), conf('bigout: a result over resources.output is output-limit; one just under passes'))),
+  },
+  {
+    id: 'res.logs',
+    group: 'res',
+    attack: 'log flood: 1 MB on stdout and on stderr',
+    cells: everywhere(cell(contained('truncated'), conf('bigout: giant stdout and stderr are cut at resources.logs and marked truncated'))),
+  },
+  {
+    id: 'res.input',
+    group: 'res',
+    attack: 'huge input: 100 MiB of JSON to one call',
+    cells: cellsOf(
+      contained('invalid-input', 'larger than the call channel (64 MiB) allows'),
+      contained('invalid-input', 'inputs over 128 KiB do not fit one --invoke argument (a documented wasmtime limitation)'),
+      contained('memory-limit', 'the container dies at its memory limit reading it; a fresh one serves the next call'),
+      contained('memory-limit', 'the container dies at its memory limit reading it; a fresh one serves the next call'),
+      matrix,
+    ),
+  },
+  {
+    id: 'res.random',
+    group: 'res',
+    attack: '1 GiB of random bytes in one request',
+    cells: {
+      worker: cell(contained('trap'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
+      wasmtime: cell(contained('trap'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
+      'docker-node': cell(contained('memory-limit', 'the bytes are made inside the container, which meets its memory limit'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
+      'docker-python': cell(contained('memory-limit', 'the bytes are made inside the container, which meets its memory limit'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
+    },
+  },
+
+  // ---- host interference ----
+  {
+    id: 'host.kill',
+    group: 'host',
+    attack: "killing the host's workers or processes (exit, abort, kill)",
+    cells: {
+      worker: cell(
+        contained('trap', 'a guest has no process API: exit and abort trap its own instance, and a fresh one serves the next call'),
+        file('test/capabilities/env/wasi.test.ts', 'exit traps the instance instead of ending the worker thread'),
+        conf('trap: a trap is trap, and the next call gets a fresh instance that traps again'),
+        file('test/engines/wasm/worker.test.ts', 'a worker that dies mid-call gives crash, and a fresh worker takes its place'),
+      ),
+      wasmtime: cell(contained('trap', 'no process API; a trap ends only its own per-call process'), conf('trap: a trap is trap, and the next call gets a fresh instance that traps again')),
+      'docker-node': cell(contained('ESRCH / crash', "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows"), matrix),
+      'docker-python': cell(contained('ESRCH / crash', "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows"), matrix),
+    },
+  },
+  {
+    id: 'host.stdout',
+    group: 'host',
+    attack: "writing to the host's stdout: fake results and forged protocol lines",
+    cells: {
+      worker: cell(contained('captured'), file('test/engines/wasm/index.test.ts', "stdout and stderr are captured into the call's logs, not the host's stdio"), conf("state: stdout and stderr are the call's logs, apart from the result")),
+      wasmtime: cell(contained('captured'), file('test/engines/wasmtime/wave.test.ts', 'the printed result is found after guest stdout, even when the guest prints result-like text'), file('test/engines/wasmtime/outcome.test.ts', 'a guest printing a fake timeout diagnostic on stderr does not change the class')),
+      'docker-node': cell(contained('plugin-error', "a forged host line is the plugin's own error, never the host's"), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"), file(DOCKER_FILES, 'output flood: prints are cut at the log limit, an oversized result is output-limit')),
+      'docker-python': cell(contained('plugin-error', "a forged host line is the plugin's own error, never the host's"), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"), file(DOCKER_FILES, 'MemoryError raised by a python plugin is its own error, not memory-limit; the next call is served')),
+    },
+  },
+  {
+    id: 'host.other-files',
+    group: 'host',
+    attack: "reading another plugin's granted files, by their host path",
+    cells: everywhere(cell(contained('errno'), matrix)),
+  },
+
+  // ---- manifest and protocol ----
+  {
+    id: 'proto.malformed',
+    group: 'proto',
+    attack: 'malformed frames on the engine protocol',
+    cells: {
+      worker: cell(na("the guest writes no frames: the worker's channel is written by Airlock's own code; a guest only returns a string, which is data"), conf('echo: echo returns its input byte for byte')),
+      wasmtime: cell(
+        contained('crash', "the result is parsed from the CLI's output after the guest's own; output without a well-formed result is crash"),
+        file('test/engines/wasmtime/wave.test.ts', 'malformed results do not parse'),
+        file('test/engines/wasmtime/wave.test.ts', 'whatever the guest printed first, the split returns the real result (property)'),
+        file('test/engines/wasmtime/outcome.test.ts', 'abort, signals, exits without a result and unknown failures'),
+      ),
+      'docker-node': cell(contained('plugin-error'), file('test/engines/docker/protocol.test.ts', 'anything else is refused'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
+      'docker-python': cell(contained('plugin-error'), file('test/engines/docker/protocol.test.ts', 'anything else is refused'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
+    },
+  },
+  {
+    id: 'proto.oversized',
+    group: 'proto',
+    attack: 'oversized frames (a result or protocol line of megabytes)',
+    cells: {
+      worker: cell(contained('output-limit'), conf('bigout: a result over resources.output is output-limit; one just under passes'), file('test/engines/wasm/index.test.ts', 'output over resources.output is output-limit')),
+      wasmtime: cell(contained('output-limit'), file('test/engines/wasmtime/outcome.test.ts', 'a result over resources.output is output-limit'), conf('bigout: a result over resources.output is output-limit; one just under passes')),
+      'docker-node': cell(contained('output-limit'), file(DOCKER_FILES, 'a protocol line past the engine bound is output-limit and the container is replaced')),
+      'docker-python': cell(contained('output-limit'), matrix),
+    },
+  },
+  {
+    id: 'proto.ids',
+    group: 'proto',
+    attack: "ids that collide: a reply forged for the call in flight",
+    cells: {
+      worker: cell(na('no ids cross from the guest: one call at a time per worker, sequenced by Airlock\'s code; the guest only returns'), file('test/engines/wasm/index.test.ts', 'calls past concurrency + queue are overloaded; aborting a running call kills its worker')),
+      wasmtime: cell(na('one process per call: there is no id to collide with')),
+      'docker-node': cell(contained('plugin-error'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
+      'docker-python': cell(contained('plugin-error'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
+    },
+  },
+  {
+    id: 'proto.unicode',
+    group: 'proto',
+    attack: 'unicode tricks in names: look-alike, zero-width, bidi and full-width characters in plugin, tool and host names',
+    cells: everywhere(cell(contained('invalid-manifest / denied', 'checked before any engine: the manifest refuses such names; an allowlist compares punycode forms'), file('test/security/manifest.test.ts', 'matrix proto.unicode: look-alike, invisible and bidi characters in names are refused before any engine'))),
+  },
+];
+
+export function rowById(id: string): Row {
+  const r = ROWS.find((x) => x.id === id);
+  if (r === undefined) throw new Error(`no matrix row ${id}`);
+  return r;
+}
+
+/** The title of a matrix cell test: `matrix <row> × <column>: <outcome>`. */
+export function cellTitle(row: Row, column: Column): string {
+  const o = row.cells[column].outcome;
+  return `matrix ${row.id} × ${column}: ${o.kind === 'contained' ? `contained (${o.code})` : o.kind}`;
+}
