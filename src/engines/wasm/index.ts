@@ -13,6 +13,7 @@
  * overloaded, aborted, plugin-error (details.pluginCode / pluginMessage),
  * crash, invalid-input (input too large for the channel).
  */
+import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { prepareCoreModule } from '../../capabilities/index.ts';
@@ -69,6 +70,14 @@ export class WasmPlugin implements EnginePlugin {
   }
 }
 
+async function readGlue(url: string): Promise<string> {
+  try {
+    return await readFile(new URL(url), 'utf8');
+  } catch (e) {
+    throw new AirlockError('build-failed', `cannot read the transpiled glue ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
 async function defaultTranspile(componentPath: string): Promise<TranspiledComponent> {
   // Resolved lazily: the transpile step is a separate module (and heavy to load).
   const url = new URL(import.meta.url.endsWith('.ts') ? './transpile.ts' : './transpile.js', import.meta.url);
@@ -105,8 +114,9 @@ export class WasmEngine {
         throw new AirlockError('build-failed', `${componentPath}: core module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
     }
-    const glueUrl = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
-    const pool = new PluginPool({ grants, glueUrl, modules, hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
+    const glueName = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
+    const glueUrl = `data:text/javascript;base64,${Buffer.from(t.glueSource ?? (await readGlue(glueName))).toString('base64')}`;
+    const pool = new PluginPool({ grants, glueUrl, glueName, modules, hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
     await pool.start();
     const plugin: WasmPlugin = new WasmPlugin(grants, pool, () => this.#plugins.delete(plugin));
     this.#plugins.add(plugin);
