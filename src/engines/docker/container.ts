@@ -161,6 +161,9 @@ export class PluginContainer {
       const ready = new Promise<void>((resolve, reject) => {
         pc!.#ready = { resolve, reject };
       });
+      // It can reject before it is awaited (the container ends while container.start() is still pending,
+      // as when the daemon stops): that is handled below, never an unhandled rejection ending the process.
+      ready.catch(() => undefined);
       await container.start(signal === undefined ? {} : { abortSignal: signal });
       stream.write(`${JSON.stringify({ type: 'hello', token: pc.#token })}\n`);
       let timer: NodeJS.Timeout | undefined;
