@@ -5,10 +5,11 @@
  * call ledgers that count results per call id, and samples of the process's
  * resources (heap, RSS, fds, Airlock's containers).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { Worker as WorkerType, WorkerOptions } from 'node:worker_threads';
 import { isAirlockError, type ErrorCode } from '../../src/errors.ts';
+import { cacheDir } from '../../src/paths.ts';
 
 /** Resolves with `p`, or rejects naming `what` when it has not settled within `ms` (a hang, not a slow run: keep `ms` generous). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -164,5 +165,22 @@ export function collect(): void {
   if (gc !== undefined) {
     gc();
     gc();
+  }
+}
+
+/**
+ * The local base images .ci/setup-docker.sh built (it leaves their env lines in the cache), for the
+ * scripts that run outside ava (test/engines/docker/helpers.ts does the same for the ava tests).
+ */
+export function useRecordedDockerBaseImages(): void {
+  let text = '';
+  try {
+    text = readFileSync(cacheDir('docker-base', 'env'), 'utf8');
+  } catch {
+    return;
+  }
+  for (const m of text.matchAll(/^export (\w+)=(.*)$/gm)) {
+    const [, name, value] = m as unknown as [string, string, string];
+    if (['AIRLOCK_NODE_IMAGE', 'AIRLOCK_PYTHON_IMAGE', 'AIRLOCK_EXTRA_CA'].includes(name) && process.env[name] === undefined) process.env[name] = value;
   }
 }

@@ -35,8 +35,9 @@ export interface BurstResult {
   ledger: Ledger;
   /** Calls whose outcome was not the one expected of them, with what they got. */
   wrong: Array<{ id: number; target: string; got: Outcome }>;
-  /** Calls per agent that were accepted (did not end `overloaded`). */
+  /** Calls per agent that were accepted (did not end `overloaded`), and issued. */
   acceptedByAgent: Record<string, number>;
+  issuedByAgent: Record<string, number>;
   overloaded: number;
   /** Turns of the event loop while calls were pending (setImmediate chain). */
   beats: number;
@@ -82,9 +83,11 @@ export async function burst(options: BurstOptions): Promise<BurstResult> {
   peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
   const wrong: BurstResult['wrong'] = [];
   const acceptedByAgent: Record<string, number> = {};
+  const issuedByAgent: Record<string, number> = {};
   let overloaded = 0;
   for (const [id, o] of ledger.outcomes()) {
     const target = targetOf.get(id) as Target;
+    issuedByAgent[target.agent.id] = (issuedByAgent[target.agent.id] ?? 0) + 1;
     if (!o.ok && o.code === 'overloaded') {
       overloaded++;
       continue;
@@ -92,7 +95,7 @@ export async function burst(options: BurstOptions): Promise<BurstResult> {
     acceptedByAgent[target.agent.id] = (acceptedByAgent[target.agent.id] ?? 0) + 1;
     if (!expected(target.kind, id, o)) wrong.push({ id, target: `${target.agent.id}:${target.tool}`, got: o });
   }
-  return { ledger, wrong, acceptedByAgent, overloaded, beats: beat.beats, timerFires, peakHeapBytes, elapsedMs };
+  return { ledger, wrong, acceptedByAgent, issuedByAgent, overloaded, beats: beat.beats, timerFires, peakHeapBytes, elapsedMs };
 }
 
 /** The targets of `agents` for the plugins each loaded: echo-c (echo, add) and state (fail), conformance-node (echo) when given. */
