@@ -31,7 +31,8 @@ import { fixtureComponent, fixtureGrants } from '../engines/wasm/helpers.ts';
 import { fixture } from '../host/helpers.ts';
 import { Ledger, trackWorkers, within, workersOf } from './helpers.ts';
 
-process.env.AIRLOCK_CACHE_DIR = mkdtempSync(join(tmpdir(), 'airlock-faults-cache-'));
+const privateCache = mkdtempSync(join(tmpdir(), 'airlock-faults-cache-'));
+process.env.AIRLOCK_CACHE_DIR = privateCache;
 trackWorkers();
 
 /** Generous: a call here takes microseconds to a few hundred ms; only a hang reaches it. */
@@ -40,6 +41,8 @@ const BOUND_MS = 60_000;
 const probe = await probeWasmtime();
 const wasmtime = requireExternal('wasmtime', probe.available, probe.reason ?? 'not found');
 const withWasmtime = wasmtime ? test.serial : test.serial.skip;
+// (Declared after the await above: ava takes no declarations once a tick has passed after the first.)
+test.after.always(() => rm(privateCache, { recursive: true, force: true }));
 
 async function outcome(p: Promise<unknown>, what: string): Promise<unknown> {
   return within(

@@ -48,8 +48,8 @@ const BOUND_MS = 120_000;
 const TOLERANCE = {
   /** Heap after a full GC: 16 MiB (code caches, JIT, ajv) plus 10 %. */
   heapBytes: (first: number) => first * 0.1 + 16 * MiB,
-  /** RSS includes freed-but-kept malloc arenas of exited worker threads: 128 MiB plus 25 %. */
-  rssBytes: (first: number) => first * 0.25 + 128 * MiB,
+  /** RSS also holds malloc arenas kept after worker threads exit, and code space: 64 MiB plus 10 %. */
+  rssBytes: (first: number) => first * 0.1 + 64 * MiB,
   fds: () => 8,
   workers: () => 0,
   containers: () => 0,
