@@ -115,7 +115,9 @@ export class WasmEngine {
       }
     }
     const glueName = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
-    const glueUrl = `data:text/javascript;base64,${Buffer.from(t.glueSource ?? (await readGlue(glueName))).toString('base64')}`;
+    // sourceURL: stack traces name the glue's file, not the whole data: URL.
+    const source = `${t.glueSource ?? (await readGlue(glueName))}\n//# sourceURL=${glueName}\n`;
+    const glueUrl = `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
     const pool = new PluginPool({ grants, glueUrl, glueName, modules, hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
     await pool.start();
     const plugin: WasmPlugin = new WasmPlugin(grants, pool, () => this.#plugins.delete(plugin));
