@@ -18,8 +18,11 @@
  * 1 when a round went wrong or a resource grew: the mean of the last third
  * of the samples against the first third (warm-up round excluded), with the
  * tolerances in TOLERANCE, and a least-squares slope for the record.
+ * Last, the real dockerd stop and restart (./dockerd-restart.ts, which runs
+ * only with AIRLOCK_TEST_RESTART_DOCKERD=1 and skips loudly otherwise).
  */
 import Docker from 'dockerode';
+import { spawnSync } from 'node:child_process';
 import { hostname, cpus, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -223,6 +226,9 @@ after close: ${closedWorkers} worker threads, ${closedContainers} containers
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 `);
+// In its own process: it stops the daemon, and its outcome must not depend on this host's state.
+const restart = spawnSync(process.execPath, [new URL('./dockerd-restart.ts', import.meta.url).pathname], { stdio: 'inherit' });
+check(restart.status === 0, `the dockerd restart run failed (status ${restart.status})`);
 if (failures.length > 0) {
   process.stdout.write(`\nsoak FAILED:\n${failures.slice(0, 20).map((f) => `  - ${f}`).join('\n')}\n`);
   process.exit(1);
