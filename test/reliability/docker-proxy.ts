@@ -15,6 +15,7 @@ export class DockerSocketProxy {
   readonly #target: string;
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  #cutWhen: ((request: string) => boolean) | undefined;
 
   constructor(dir: string, target = process.env.DOCKER_HOST?.startsWith('unix://') === true ? process.env.DOCKER_HOST.slice(7) : '/var/run/docker.sock') {
     this.path = join(dir, 'docker.sock');
@@ -39,7 +40,16 @@ export class DockerSocketProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream);
+      client.on('data', (chunk: Buffer) => {
+        // A request the test wants the daemon to vanish on: cut before it reaches the daemon.
+        if (this.#cutWhen?.(chunk.toString('latin1')) === true) {
+          this.#cutWhen = undefined;
+          void this.cut();
+          return;
+        }
+        upstream.write(chunk);
+      });
+      client.on('end', () => upstream.end());
       upstream.pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
@@ -47,6 +57,11 @@ export class DockerSocketProxy {
       server.listen(this.path, () => resolve());
     });
     this.#server = server;
+  }
+
+  /** Cuts (as below) when a request whose text matches arrives, instead of forwarding it. */
+  cutOn(match: (request: string) => boolean): void {
+    this.#cutWhen = match;
   }
 
   /** The daemon "stops": every open connection is reset and new ones are refused. */

@@ -14,7 +14,10 @@
  *   start: AIRLOCK_DOCKERD_START (default .ci/setup-docker.sh, which starts dockerd when none answers and waits)
  *
  * The daemon is the one DOCKER_HOST names (default /var/run/docker.sock), so
- * the same runner can be pointed at a private daemon.
+ * the same runner can be pointed at a private daemon (its own --data-root,
+ * --exec-root, --pidfile and -H). Give such a daemon a bridge of its own
+ * (`--bridge <iface>`), never `--bridge=none`: dockerd then deletes the
+ * interface docker0, the other daemon's default bridge.
  */
 import Docker from 'dockerode';
 import { spawnSync } from 'node:child_process';
