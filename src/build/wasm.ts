@@ -12,7 +12,8 @@
  *
  * Output: cacheDir('build', <hash>)/plugin.wasm where hash covers the plugin
  * folder (src/content-hash.ts), the world, this file's version and the
- * toolchain versions. A hit does no work beyond hashing.
+ * toolchain versions. A hit does no work beyond hashing (the sources, and
+ * the component against its seal: a damaged entry is discarded and rebuilt).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,6 +24,7 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { discardEntry, readSealed, writeSeal } from '../cache-integrity.ts';
 import { hashTree } from '../content-hash.ts';
 import { AirlockError } from '../errors.ts';
 import { cacheDir } from '../paths.ts';
@@ -31,8 +33,8 @@ import { sandboxed } from './sandbox.ts';
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
-/** Bumped when build flags change, so old cache entries are not reused. */
-const BUILD_VERSION = '1';
+/** Bumped when build flags or the entry layout change, so old cache entries are not reused (2: sealed entries). */
+const BUILD_VERSION = '2';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WIT_PATH = join(ROOT, 'wit', 'airlock-plugin.wit');
@@ -291,7 +293,11 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     .digest('hex');
   const outDir = join(options.cacheRoot ?? cacheDir('build'), hash);
   const componentPath = join(outDir, 'plugin.wasm');
-  if (options.force !== true && existsSync(componentPath)) return { componentPath, hash, cached: true };
+  if (options.force !== true && existsSync(outDir)) {
+    if ((await readSealed(outDir))?.has('plugin.wasm') === true) return { componentPath, hash, cached: true };
+    // Truncated, garbled or partly deleted (see src/cache-integrity.ts): built again below.
+    await discardEntry(outDir);
+  }
   if (ext !== '.wasm') await checkSymlinks(root);
 
   const work = `${outDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -304,8 +310,16 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     else component = await buildWasm(root, entry);
     if (ext !== '.wasm') await checkExportsTools(component, entryPath);
     await writeFile(join(work, 'plugin.wasm'), component);
-    await rm(outDir, { recursive: true, force: true });
-    await rename(work, outDir);
+    await writeSeal(work, { 'plugin.wasm': component });
+    if (options.force === true) await discardEntry(outDir);
+    await rename(work, outDir).catch(async (e: unknown) => {
+      // A concurrent build of the same sources published first: its entry is as good as ours when sealed.
+      if ((await readSealed(outDir))?.has('plugin.wasm') === true) return;
+      await discardEntry(outDir);
+      await rename(work, outDir).catch(() => {
+        throw e;
+      });
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

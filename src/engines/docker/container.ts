@@ -35,11 +35,52 @@ export interface ContainerSpec {
 export interface ExitInfo {
   exitCode: number | undefined;
   oomKilled: boolean;
+  /** The daemon could not be reached to ask how the container ended (it stopped, or its socket went away). */
+  daemonLost: boolean;
   /** The last lines the container wrote outside the protocol (its stderr). */
   tail: string;
 }
 
 const STDERR_TAIL = 4000;
+
+/** True when `e` says the Docker daemon's socket does not answer (stopped, restarting, socket gone), not that a request failed. */
+export function daemonUnreachable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code) && (e as { syscall?: unknown }).syscall !== 'open';
+}
+
+/** The typed error for a daemon that does not answer. */
+export function daemonError(plugin: string, e: unknown): AirlockError {
+  return new AirlockError(
+    'engine-unavailable',
+    `plugin ${plugin}: the Docker daemon does not answer (${(e as Error).message}); start it again (e.g. \`sudo systemctl start docker\`): the next call retries`,
+    { cause: e },
+  );
+}
+
+/**
+ * Containers whose removal failed because the daemon did not answer (it
+ * stopped while they ran): removed once it answers again (see
+ * removeLeftovers), so an outage leaves no stopped containers behind.
+ */
+const leftovers = new WeakMap<Docker, Set<string>>();
+
+/** Removes the containers an outage kept us from removing; called after a container started (the daemon is back) and on close. */
+export async function removeLeftovers(docker: Docker): Promise<void> {
+  const ids = leftovers.get(docker);
+  if (ids === undefined || ids.size === 0) return;
+  await Promise.all(
+    [...ids].map(async (id) => {
+      try {
+        await docker.getContainer(id).remove({ force: true, v: true });
+        ids.delete(id);
+      } catch (e) {
+        // Gone already (404) is done; a daemon still away is tried again later.
+        if (!daemonUnreachable(e)) ids.delete(id);
+      }
+    }),
+  );
+}
 const START_TIMEOUT_MS = 60_000;
 
 export class PluginContainer {
@@ -120,6 +161,9 @@ export class PluginContainer {
       const ready = new Promise<void>((resolve, reject) => {
         pc!.#ready = { resolve, reject };
       });
+      // It can reject before it is awaited (the container ends while container.start() is still pending,
+      // as when the daemon stops): that is handled below, never an unhandled rejection ending the process.
+      ready.catch(() => undefined);
       await container.start(signal === undefined ? {} : { abortSignal: signal });
       stream.write(`${JSON.stringify({ type: 'hello', token: pc.#token })}\n`);
       let timer: NodeJS.Timeout | undefined;
@@ -262,6 +306,7 @@ export class PluginContainer {
   async #exitInfo(): Promise<ExitInfo> {
     let exitCode: number | undefined;
     let oomKilled = false;
+    let daemonLost = false;
     try {
       const state = (await this.#container.inspect()).State;
       // The stream can end a moment before the daemon records the exit.
@@ -279,11 +324,17 @@ export class PluginContainer {
         await new Promise((r) => setTimeout(r, 100));
         oomKilled = (await this.#container.inspect()).State.OOMKilled;
       }
-    } catch {
-      // Already removed.
+    } catch (e) {
+      // Already removed, or the daemon went away (then the stream ended because it did).
+      daemonLost = daemonUnreachable(e);
     }
-    await this.#container.remove({ force: true, v: true }).catch(() => undefined);
-    return { exitCode, oomKilled, tail: this.#stderrTail };
+    await this.#container.remove({ force: true, v: true }).catch((e: unknown) => {
+      if (!daemonUnreachable(e)) return;
+      let ids = leftovers.get(this.#docker);
+      if (ids === undefined) leftovers.set(this.#docker, (ids = new Set()));
+      ids.add(this.id);
+    });
+    return { exitCode, oomKilled, daemonLost, tail: this.#stderrTail };
   }
 
   #failAll(info: ExitInfo): void {
@@ -300,5 +351,8 @@ export function exitError(plugin: string, info: ExitInfo, killed: boolean): Airl
     return new AirlockError('memory-limit', `plugin ${plugin} went past its memory limit and was killed`, { details });
   }
   if (killed) return new AirlockError('crash', `plugin ${plugin}: its container was stopped`, { details });
+  if (info.daemonLost) {
+    return new AirlockError('engine-unavailable', `plugin ${plugin}: the connection to the Docker daemon was lost during the call (the daemon stopped?); the next call starts a new container once it answers`, { details });
+  }
   return new AirlockError('crash', `plugin ${plugin}: its container exited (code ${info.exitCode ?? 'unknown'})${tail === '' ? '' : `; last lines:\n${tail}`}`, { details });
 }

@@ -11,7 +11,7 @@ import type Docker from 'dockerode';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { CallOptions, CallResult, PendingCall } from '../types.ts';
-import { PluginContainer, type ContainerSpec, type ResultMessage } from './container.ts';
+import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec, type ResultMessage } from './container.ts';
 
 type Job = PendingCall<unknown>;
 
@@ -89,6 +89,8 @@ export class ContainerPool {
       slot.state = 'idle';
       slot.error = undefined;
       slot.failures = 0;
+      // The daemon answers: remove what an earlier outage left.
+      this.#track(removeLeftovers(this.#docker));
       // An idle container that dies (killed from outside) is replaced.
       void c.exited.then(() => {
         if (slot.container === c && slot.state === 'idle' && !this.#closing) this.#replace(slot);
@@ -102,7 +104,9 @@ export class ContainerPool {
           ? e
           : signal?.aborted === true
             ? new AirlockError('aborted', `starting a container for ${this.#grants.plugin.name} was aborted`, { cause: e })
-            : new AirlockError('crash', `plugin ${this.#grants.plugin.name}: a container could not start: ${(e as Error).message}`, { cause: e });
+            : daemonUnreachable(e)
+              ? daemonError(this.#grants.plugin.name, e)
+              : new AirlockError('crash', `plugin ${this.#grants.plugin.name}: a container could not start: ${(e as Error).message}`, { cause: e });
       // Queued calls would wait forever for this slot: fail them when no slot can serve.
       if (this.#slots.every((s) => s.state === 'failed')) {
         for (const job of this.#queue.splice(0)) this.#settle(job, slot.error);
@@ -312,6 +316,7 @@ export class ContainerPool {
       s.container = undefined;
     }
     while (this.#retiring.size > 0) await Promise.all(this.#retiring);
+    await removeLeftovers(this.#docker);
   }
 }
 

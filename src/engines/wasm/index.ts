@@ -13,6 +13,7 @@
  * overloaded, aborted, plugin-error (details.pluginCode / pluginMessage),
  * crash, invalid-input (input too large for the channel).
  */
+import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { prepareCoreModule } from '../../capabilities/index.ts';
@@ -75,6 +76,14 @@ export class WasmPlugin implements EnginePlugin {
   }
 }
 
+async function readGlue(url: string): Promise<string> {
+  try {
+    return await readFile(new URL(url), 'utf8');
+  } catch (e) {
+    throw new AirlockError('build-failed', `cannot read the transpiled glue ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
 async function defaultTranspile(componentPath: string): Promise<TranspiledComponent> {
   // Resolved lazily: the transpile step is a separate module (and heavy to load).
   const url = new URL(import.meta.url.endsWith('.ts') ? './transpile.ts' : './transpile.js', import.meta.url);
@@ -113,9 +122,12 @@ export class WasmEngine {
         throw new AirlockError('build-failed', `${componentPath}: core module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
     }
-    const glueUrl = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
+    const glueName = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
+    // sourceURL: stack traces name the glue's file, not the whole data: URL.
+    const source = `${t.glueSource ?? (await readGlue(glueName))}\n//# sourceURL=${glueName}\n`;
+    const glueUrl = `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
     const egress = await startWorkerEgress(grants, this.#egress);
-    const pool = new PluginPool({ grants, glueUrl, modules, ...(egress === undefined ? {} : { egress: egress.route }), hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
+    const pool = new PluginPool({ grants, glueUrl, glueName, modules, ...(egress === undefined ? {} : { egress: egress.route }), hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
     try {
       await pool.start();
     } catch (e) {

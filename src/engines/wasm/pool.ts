@@ -45,6 +45,7 @@ interface Slot {
 export interface PoolOptions {
   grants: Grants;
   glueUrl: string;
+  glueName: string;
   modules: Record<string, WasmModule>;
   /** The plugin's wasi:http route, when it has a network grant. */
   egress?: EgressRoute;
@@ -97,7 +98,7 @@ export class PluginPool {
   #spawn(prev?: Slot): { slot: Slot; ready: Promise<void> } {
     const g = this.#grants;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
-    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, modules: this.#opts.modules, grants: g, ...(this.#opts.egress === undefined ? {} : { egress: this.#opts.egress }), channel: channel.sab, spinMicros: this.#opts.workerSpinMicros };
+    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, glueName: this.#opts.glueName, modules: this.#opts.modules, grants: g, ...(this.#opts.egress === undefined ? {} : { egress: this.#opts.egress }), channel: channel.sab, spinMicros: this.#opts.workerSpinMicros };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       env: {},

@@ -31,20 +31,24 @@
  *     out (a checked source rewrite: transpiling fails loudly if jco changes the
  *     pattern), which removes most of a small call's cost.
  *   - Cache: cacheDir('transpiled', <sha256 of component bytes + jco-transpile
- *     version + this file's rewrite version>). A hit reads files, no transpile.
+ *     version + this file's rewrite version>). A hit reads files, no transpile;
+ *     an entry whose files do not match its seal (truncated, garbled, partly
+ *     deleted) is discarded and transpiled again.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { packageVersion } from '../../build/wasm.ts';
+import { discardEntry, readSealed, writeSeal } from '../../cache-integrity.ts';
 import { AirlockError } from '../../errors.ts';
 import { cacheDir } from '../../paths.ts';
 import type { TranspiledComponent } from './types.ts';
 
 export const TOOLS_EXPORT = 'airlock:plugin/tools';
 
-/** Bumped whenever the transpile options or the glue rewrite change. */
-const REWRITE_VERSION = '1';
+/** Bumped whenever the transpile options, the glue rewrite or the entry layout change (2: sealed entries). */
+const REWRITE_VERSION = '2';
 
 export interface TranspileOptions {
   /** Keep jco's JCO_DEBUG logging check (for measuring its cost). Default false. */
@@ -89,17 +93,17 @@ export function stripDebugLog(glue: string): string {
   return out;
 }
 
+/** A cache entry whose files all match its seal; a damaged or unsealed one is discarded (and so rebuilt). */
 async function readCached(dir: string): Promise<TranspiledComponent | undefined> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
+  if (!existsSync(dir)) return undefined;
+  const files = await readSealed(dir);
+  if (files === undefined || !files.has('plugin.js')) {
+    await discardEntry(dir);
     return undefined;
   }
-  if (!names.includes('plugin.js')) return undefined;
   const modules: Record<string, Uint8Array> = {};
-  for (const n of names) if (n.endsWith('.wasm')) modules[n] = new Uint8Array(await readFile(join(dir, n)));
-  return { glue: join(dir, 'plugin.js'), modules };
+  for (const [n, data] of files) if (n.endsWith('.wasm')) modules[n] = new Uint8Array(data);
+  return { glue: join(dir, 'plugin.js'), glueSource: (files.get('plugin.js') as Buffer).toString('utf8'), modules };
 }
 
 export async function transpileComponentBytes(bytes: Uint8Array, options: TranspileOptions = {}): Promise<TranspileResult> {
@@ -153,6 +157,8 @@ export async function transpileComponentBytes(bytes: Uint8Array, options: Transp
   // The glue is ESM; mark its folder as such so Node never guesses.
   await writeFile(join(tmp, 'package.json'), '{"type":"module"}\n');
   await writeFile(join(tmp, 'plugin.js'), glue);
+  // Last: an entry whose files do not match it is treated as absent (see src/cache-integrity.ts).
+  await writeSeal(tmp, { ...modules, 'plugin.js': glue });
   await mkdir(dirname(dir), { recursive: true });
   try {
     await rename(tmp, dir);
@@ -160,7 +166,7 @@ export async function transpileComponentBytes(bytes: Uint8Array, options: Transp
     // Another process won the race; its entry is identical.
     await rm(tmp, { recursive: true, force: true });
   }
-  return { glue: join(dir, 'plugin.js'), modules, hash, cached: false };
+  return { glue: join(dir, 'plugin.js'), glueSource: glue, modules, hash, cached: false };
 }
 
 export async function transpileComponent(componentPath: string, options: TranspileOptions = {}): Promise<TranspileResult> {

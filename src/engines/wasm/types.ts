@@ -8,6 +8,13 @@
 export interface TranspiledComponent {
   /** `file:` URL (or absolute path) of the ESM glue exporting `instantiate`. */
   glue: string;
+  /**
+   * The glue's text as verified by the transpile step, when it read it; the
+   * engine reads `glue` otherwise. Workers import this text, never the file
+   * again, so a cache entry deleted or damaged while the plugin runs cannot
+   * break the workers that replace killed ones.
+   */
+  glueSource?: string;
   /** Core module bytes by name (e.g. `plugin.core.wasm`). */
   modules: Record<string, Uint8Array>;
 }

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { sha256 } from '../../cache-integrity.ts';
 import { AirlockError } from '../../errors.ts';
 import { cacheDir } from '../../paths.ts';
 
@@ -75,43 +76,90 @@ function run(binary: string, args: string[]): Promise<void> {
   });
 }
 
+/** What a cached compile is checked against: the `.cwasm`'s sha256, and the component's imports. */
+interface CompileMeta {
+  imports: string[];
+  cwasmSha256: string;
+}
+
+async function readMeta(meta: string): Promise<CompileMeta | undefined> {
+  try {
+    const m = JSON.parse(await readFile(meta, 'utf8')) as Partial<CompileMeta> | null;
+    if (m === null || typeof m.cwasmSha256 !== 'string' || !Array.isArray(m.imports) || !m.imports.every((i) => typeof i === 'string')) return undefined;
+    return { imports: m.imports, cwasmSha256: m.cwasmSha256 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Identity of the file that was verified: a later call re-verifies when it changed (deleted, rewritten, replaced). */
+export interface CwasmStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export async function cwasmStamp(path: string): Promise<CwasmStamp | undefined> {
+  try {
+    const s = await stat(path);
+    return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+export function sameStamp(a: CwasmStamp | undefined, b: CwasmStamp | undefined): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
 /**
  * The path of the precompiled component and its imports, compiling it when
- * the cache lacks it. The imports are kept beside it (`.imports.json`) so a
- * cached load needs no component parsing. Concurrent loads of one component
- * may both compile; the atomic renames make that harmless.
+ * the cache lacks it. The imports and the `.cwasm`'s sha256 are kept beside
+ * it (`.imports.json`), so a cached load needs no component parsing, and a
+ * `.cwasm` that does not match (truncated, garbled: `--allow-precompiled`
+ * would run it unchecked) is compiled again instead. Concurrent loads of one
+ * component may both compile; the atomic renames make that harmless.
  */
-export async function precompile(binary: string, version: string, componentPath: string): Promise<{ cwasm: string; hash: string; compiled: boolean; imports: string[] }> {
+export async function precompile(
+  binary: string,
+  version: string,
+  componentPath: string,
+): Promise<{ cwasm: string; hash: string; compiled: boolean; imports: string[]; stamp: CwasmStamp }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(componentPath);
   } catch (e) {
     throw new AirlockError('not-found', `component ${componentPath} cannot be read: ${(e as Error).message}`, { cause: e });
   }
-  const hash = createHash('sha256').update(bytes).update(`\0${COMPILE_ARGS.join(' ')}`).digest('hex');
+  // `sealed`: entries carry the .cwasm's sha256 (older entries, without it, are not reused).
+  const hash = createHash('sha256').update(bytes).update(`\0${COMPILE_ARGS.join(' ')}\0sealed`).digest('hex');
   const out = cwasmPath(version, hash);
   const meta = out.replace(/\.cwasm$/, '.imports.json');
-  if ((await exists(out)) && (await exists(meta))) {
-    try {
-      const imports: unknown = JSON.parse(await readFile(meta, 'utf8'));
-      if (Array.isArray(imports) && imports.every((i) => typeof i === 'string')) return { cwasm: out, hash, compiled: false, imports };
-    } catch {
-      // rewritten below
-    }
+  const known = await readMeta(meta);
+  if (known !== undefined) {
+    // Stamped before reading, so a change after the check shows at the next call's stamp comparison.
+    const stamp = await cwasmStamp(out);
+    const compiled = await readFile(out).catch(() => undefined);
+    if (stamp !== undefined && compiled !== undefined && sha256(compiled) === known.cwasmSha256) return { cwasm: out, hash, compiled: false, imports: known.imports, stamp };
   }
   const imports = await checkComponent(componentPath, bytes);
   await mkdir(dirname(out), { recursive: true });
-  const metaTmp = `${meta}.${randomUUID()}.tmp`;
-  await writeFile(metaTmp, JSON.stringify(imports));
-  await rename(metaTmp, meta);
-  if (await exists(out)) return { cwasm: out, hash, compiled: false, imports };
   const tmp = `${out}.${randomUUID()}.tmp`;
+  let digest: string;
   try {
     await run(binary, ['compile', ...COMPILE_ARGS, componentPath, '-o', tmp]);
+    digest = sha256(await readFile(tmp));
+    // The meta first: a reader that sees the new .cwasm also finds its digest (a stale one only costs a compile).
+    const metaTmp = `${meta}.${randomUUID()}.tmp`;
+    await writeFile(metaTmp, JSON.stringify({ imports, cwasmSha256: digest } satisfies CompileMeta));
+    await rename(metaTmp, meta);
     await rename(tmp, out);
   } catch (e) {
     await rm(tmp, { force: true });
     throw new AirlockError('build-failed', `wasmtime compile ${componentPath} failed: ${(e as Error).message}`, { cause: e });
   }
-  return { cwasm: out, hash, compiled: true, imports };
+  const stamp = await cwasmStamp(out);
+  if (stamp === undefined) throw new AirlockError('build-failed', `${out} vanished right after it was compiled; check what else writes to the cache folder ${dirname(out)}`);
+  return { cwasm: out, hash, compiled: true, imports, stamp };
 }

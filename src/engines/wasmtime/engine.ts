@@ -14,7 +14,7 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { networkWasmtimeImports } from '../../capabilities/network/wasmtime.ts';
-import { precompile, unlinkableImports } from './compile.ts';
+import { type CwasmStamp, cwasmStamp, precompile, sameStamp, unlinkableImports } from './compile.ts';
 import { type WasmtimeCapability, wasmtimeCommand } from './flags.ts';
 import { probeWasmtime, type WasmtimeProbe } from './locate.ts';
 import { type CapturedText, classify } from './outcome.ts';
@@ -118,6 +118,10 @@ export interface WasmtimePluginInfo {
   binary: string;
   version: string;
   cwasm: string;
+  /** The component the `.cwasm` was compiled from (compiled again if the `.cwasm` changes on disk). */
+  component: string;
+  /** The `.cwasm` file as verified; see #verified. */
+  stamp: CwasmStamp;
   /** The `wasmtime run` arguments before `--invoke` (no secret values: env values travel in the process env). */
   args: readonly string[];
 }
@@ -129,6 +133,7 @@ export class WasmtimePlugin implements EnginePlugin {
   readonly #gate: Gate;
   readonly #onClose: () => void;
   #closed = false;
+  #recheck: Promise<void> | undefined;
 
   /** @internal use WasmtimeEngine.load */
   constructor(grants: Grants, info: WasmtimePluginInfo, env: Record<string, string>, onClose: () => void) {
@@ -157,6 +162,7 @@ export class WasmtimePlugin implements EnginePlugin {
     await this.#gate.acquire(options.signal, name);
     const started = performance.now();
     try {
+      await this.#verified();
       const r = this.grants.resources;
       const limit = options.timeoutMs !== undefined && options.timeoutMs < r.timeoutMs ? options.timeoutMs : r.timeoutMs;
       const outcome = await this.#run(tool, invoke, limit, options.signal);
@@ -173,6 +179,25 @@ export class WasmtimePlugin implements EnginePlugin {
     } finally {
       this.#gate.release();
     }
+  }
+
+  /**
+   * The cache entry may be deleted or damaged while the plugin runs (every
+   * call runs the file anew): a stat per call notices a changed file, which
+   * is then verified against its digest and compiled again when it does not
+   * match, so the call runs what Airlock compiled, or fails typed.
+   */
+  async #verified(): Promise<void> {
+    if (sameStamp(await cwasmStamp(this.info.cwasm), this.info.stamp)) return;
+    this.#recheck ??= precompile(this.info.binary, this.info.version, this.info.component)
+      .then((r) => {
+        this.info.stamp = r.stamp;
+        this.info.cwasm = r.cwasm;
+      })
+      .finally(() => {
+        this.#recheck = undefined;
+      });
+    await this.#recheck;
   }
 
   #run(tool: string, invoke: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<ReturnType<typeof classify>> {
@@ -288,7 +313,7 @@ export class WasmtimeEngine {
         details: { refusals: cmd.refusals },
       });
     }
-    const { cwasm, imports } = await precompile(probe.path, probe.version, componentPath);
+    const { cwasm, imports, stamp } = await precompile(probe.path, probe.version, componentPath);
     const unknown = unlinkableImports(imports);
     if (unknown.length > 0) {
       throw new AirlockError('build-failed', `${componentPath} imports ${unknown.join(', ')}, which Airlock does not provide (components may import WASI 0.2 interfaces only)`, {
@@ -302,7 +327,7 @@ export class WasmtimeEngine {
       });
     }
     cmd.args.push(...(forImports.args ?? []));
-    const info: WasmtimePluginInfo = { binary: probe.path, version: probe.version, cwasm, args: cmd.args };
+    const info: WasmtimePluginInfo = { binary: probe.path, version: probe.version, cwasm, component: componentPath, stamp, args: cmd.args };
     const plugin: WasmtimePlugin = new WasmtimePlugin(grants, info, cmd.env, () => this.#plugins.delete(plugin));
     this.#plugins.add(plugin);
     return plugin;
