@@ -88,12 +88,14 @@ export function guardOutgoingHandler(grants: Grants, inner: Handle, route: Egres
     if (scheme === undefined || authority === undefined) throw HTTP_DENIED;
     const target = parseAuthority(scheme, authority);
     if (target === undefined || !isAllowed(grants.network, target) || route === undefined) throw HTTP_DENIED;
-    const path = request.pathWithQuery?.();
+    // A request that cannot be rewritten onto the route is never sent as it is.
+    if (request.pathWithQuery === undefined || request.setScheme === undefined || request.setAuthority === undefined || request.setPathWithQuery === undefined) throw HTTP_DENIED;
+    const path = request.pathWithQuery();
     if (path === undefined || path === '') throw { tag: 'HTTP-request-URI-invalid' };
     // The shim accepts no IPv6 authority, so a target is a name or an IPv4 address here.
-    request.setScheme?.({ tag: 'HTTP' });
-    request.setAuthority?.(`${route.host}:${route.port}`);
-    request.setPathWithQuery?.(`${scheme}://${route.token}@${target.host}:${target.port}${path.startsWith('/') ? path : `/${path}`}`);
+    request.setScheme({ tag: 'HTTP' });
+    request.setAuthority(`${route.host}:${route.port}`);
+    request.setPathWithQuery(`${scheme}://${route.token}@${target.host}:${target.port}${path.startsWith('/') ? path : `/${path}`}`);
     return mapProxyAnswers(inner(request, options));
   };
 }

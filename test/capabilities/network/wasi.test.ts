@@ -74,3 +74,12 @@ test('without a route an allowed request is still denied: a worker never sends s
   const handle = guardOutgoingHandler(grants, () => 'future', undefined);
   t.is(thrown(() => handle(request('HTTPS', 'api.example.com'), undefined)), HTTP_DENIED);
 });
+
+test('an allowed request that cannot be rewritten onto the route is denied, never sent as it is', (t) => {
+  const grants = makeGrants({ network: { allow: [{ host: 'example.com', wildcard: false }] } });
+  let sent = 0;
+  const handle = guardOutgoingHandler(grants, () => void sent++, { host: '127.0.0.1', port: 4321, token: 't'.repeat(32) });
+  const { setAuthority: _dropped, ...noSetter } = request('HTTPS', 'example.com');
+  t.is(thrown(() => handle(noSetter, undefined)), HTTP_DENIED);
+  t.is(sent, 0);
+});
