@@ -6,6 +6,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { Channel, ChannelFullError } from '../../../src/engines/wasm/channel.ts';
+import type { Problem } from '../../../src/errors.ts';
 import type { WasmCallResponse } from '../../../src/protocol.ts';
 import { fuzz } from '../../helpers/fuzz.ts';
 
@@ -15,11 +16,16 @@ const response: fc.Arbitrary<WasmCallResponse> = fc.oneof(
   fc.record({ kind: fc.constant('ok' as const), output: text, stdout: text, stderr: text, truncated: fc.boolean() }),
   fc.record({
     kind: fc.constant('error' as const),
-    error: fc.record({ name: fc.constant('AirlockError'), code: fc.constantFrom('trap', 'plugin-error', 'timeout'), message: text }),
+    error: fc.record({
+      code: fc.constantFrom('trap' as const, 'plugin-error' as const, 'timeout' as const),
+      message: text,
+      problems: fc.constant([] as Problem[]),
+      details: fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }),
+    }),
     stdout: text,
     stderr: text,
     truncated: fc.boolean(),
-  }) as fc.Arbitrary<WasmCallResponse>,
+  }),
 );
 const message = fc.oneof(fc.record({ request: fc.record({ tool: text, input: text }) }), fc.record({ response }));
 
