@@ -145,6 +145,9 @@ function run(d: Desc, o: Op): { opened?: Desc; error?: unknown } {
       case 'symlink':
         d.symlinkAt!(o.path as never, o.to as never);
         break;
+      default:
+        // 'write-through': a write on an opened file descriptor.
+        d.write!(new Uint8Array([1]) as never, 0n as never);
     }
     return {};
   } catch (error) {
@@ -153,7 +156,7 @@ function run(d: Desc, o: Op): { opened?: Desc; error?: unknown } {
 }
 
 for (const access of ['read', 'read-write'] as const) {
-  test(`${access} grant: any sequence of operations on any guest paths reaches only what is inside the grant, fails only with a WASI error code, never follows or makes a symlink${access === 'read' ? ', and changes nothing' : ''}`, (t) => {
+  test(`${access} grant: any sequence of operations on any guest paths reaches only what is inside the grant, fails only with a WASI error code, never follows or makes a symlink${access === 'read' ? ', never opens or writes for writing, and changes nothing' : ''}`, (t) => {
     const outsideBefore = snapshot(outside);
     let opened = 0;
     t.notThrows(() =>
@@ -166,13 +169,18 @@ for (const access of ['read', 'read-write'] as const) {
             for (const o of ops) {
               const r = run(d, o);
               if (r.error !== undefined && typeof r.error !== 'string') throw new Error(`${JSON.stringify(o)} threw ${String(r.error)}, not a WASI error code`);
-              if (access === 'read' && WRITES.has(o.op) && r.error !== 'read-only') throw new Error(`${JSON.stringify(o)} on a read-only grant: ${String(r.error ?? 'succeeded')}`);
+              const writes = WRITES.has(o.op) || (o.op === 'open' && (o.write || o.mutate || o.create || o.truncate));
+              if (access === 'read' && writes && r.error !== 'read-only') throw new Error(`${JSON.stringify(o)} on a read-only grant: ${String(r.error ?? 'succeeded')}`);
               const now = snapshot(root);
               if (r.opened !== undefined) {
                 opened++;
                 const ino = String((r.opened.metadataHash!() as { lower: bigint }).lower);
                 const type = r.opened.getType!();
                 if (!inodes(now).has(ino) || (type !== 'directory' && type !== 'regular-file')) throw new Error(`${JSON.stringify(o)} opened ${type} inode ${ino}, not inside the grant`);
+                if (access === 'read' && type === 'regular-file') {
+                  const w = run(r.opened, { op: 'write-through' } as unknown as Op);
+                  if (w.error !== 'read-only') throw new Error(`${JSON.stringify(o)}: writing through what it opened gave ${String(w.error ?? 'success')}`);
+                }
                 // Resolution is idempotent: the normalised path opens the same thing.
                 const again = d.openAt!({} as never, splitGuestPath(o.path).join('/') as never, {} as never, {} as never) as Desc;
                 if (String((again.metadataHash!() as { lower: bigint }).lower) !== ino) throw new Error(`${JSON.stringify(o)}: the normalised path opens something else`);
