@@ -156,7 +156,7 @@ function run(d: Desc, o: Op): { opened?: Desc; error?: unknown } {
 }
 
 for (const access of ['read', 'read-write'] as const) {
-  test(`${access} grant: any sequence of operations on any guest paths reaches only what is inside the grant, fails only with a WASI error code, never follows or makes a symlink${access === 'read' ? ', never opens or writes for writing, and changes nothing' : ''}`, (t) => {
+  test(`${access} grant: any sequence of operations on any guest paths reaches only what is inside the grant, fails only with a WASI error code, never follows or makes a symlink${access === 'read' ? ', never opens a file for writing nor writes through one, and changes nothing' : ''}`, (t) => {
     const outsideBefore = snapshot(outside);
     let opened = 0;
     t.notThrows(() =>
