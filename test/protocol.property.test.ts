@@ -4,23 +4,24 @@ import fc from 'fast-check';
 import { parseContainerMessage, type ContainerMessage } from '../src/protocol.ts';
 import { fuzz } from './helpers/fuzz.ts';
 
-/** Objects near the real messages: the right keys with values of any type, and extra keys. */
-const field = fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.constantFrom('ready', 'fatal', 'result', 'node', 'python', 'airlock', true, false, 1, -1, 1.5));
-const near = fc.record(
-  {
-    type: fc.oneof(fc.constantFrom('ready', 'fatal', 'result'), field),
-    id: field,
-    ok: field,
-    output: field,
-    runtime: field,
-    version: field,
-    error: fc.oneof(field, fc.record({ code: field, message: field, origin: field, token: field }, { requiredKeys: [] })),
-    stdout: field,
-    stderr: field,
-    truncated: field,
-  },
-  { requiredKeys: [] },
+/** Real messages, then one key dropped, or set to a value of any type, or an extra key added. */
+const text = fc.string({ maxLength: 8 });
+const logs = { stdout: text, stderr: text, truncated: fc.boolean() };
+const error = fc.record({ code: text, message: text, origin: fc.constant('airlock'), token: text }, { requiredKeys: ['code', 'message'] });
+const real = fc.oneof(
+  fc.record({ type: fc.constant('ready'), runtime: fc.constantFrom('node', 'python'), version: text }),
+  fc.record({ type: fc.constant('fatal'), error, ...logs }, { requiredKeys: ['type', 'error'] }),
+  fc.record({ type: fc.constant('result'), id: fc.integer(), ok: fc.constant(true), output: text, ...logs }),
+  fc.record({ type: fc.constant('result'), id: fc.integer(), ok: fc.constant(false), error, ...logs }),
 );
+const near = fc.tuple(real, fc.constantFrom('keep', 'drop', 'set', 'add'), fc.nat(), fc.jsonValue({ maxDepth: 1 })).map(([m, how, pick, value]) => {
+  const o: Record<string, unknown> = { ...m };
+  const key = Object.keys(o)[pick % Object.keys(o).length]!;
+  if (how === 'drop') delete o[key];
+  else if (how === 'set') o[key] = value;
+  else if (how === 'add') o.extra = value;
+  return o;
+});
 
 function wellTyped(m: ContainerMessage): boolean {
   const err = (e: unknown) => e !== null && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { message?: unknown }).message === 'string';
