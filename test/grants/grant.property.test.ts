@@ -145,7 +145,14 @@ const requestNear = (pol: PolicyObject) =>
     network: fc.option(fc.uniqueArray(near(pol.network.allow, manyHosts), { minLength: 1, maxLength: 2 }), { nil: undefined, freq: 2 }),
     filesystem: fc.uniqueArray(fc.record({ path: widePaths, access: near(pol.filesystem.map((f) => f.access), access) }), { maxLength: 2, selector: (f) => f.path }),
     env: fc.uniqueArray(near(pol.env.map((e) => e.replace('*', 'KEY')), envNames), { maxLength: 2 }),
-    resources: fc.record({ memory: sizes, timeout: durations, concurrency: fc.integer({ min: 1, max: 8 }) }, { requiredKeys: [] }),
+    resources: fc.record(
+      {
+        memory: near(pol.limits.memory === undefined ? [] : [pol.limits.memory], sizes),
+        timeout: near(pol.limits.timeout === undefined ? [] : [pol.limits.timeout], durations),
+        concurrency: near(pol.limits.concurrency === undefined ? [] : [pol.limits.concurrency], fc.integer({ min: 1, max: 8 })),
+      },
+      { requiredKeys: [] },
+    ),
   });
 const request = policyArb.chain(requestNear);
 type RequestObject = typeof request extends fc.Arbitrary<infer T> ? T : never;
@@ -198,6 +205,7 @@ test('a wider policy never takes away a grant: what is granted stays granted unc
       fuzz(300),
     ),
   );
+  t.log(`${both} requests granted under both policies`);
   t.true(both > 10, `${both} requests granted under both policies`);
 });
 
@@ -225,6 +233,7 @@ test('grants are a subset of the request: same mounts and access, only asked-for
       fuzz(300),
     ),
   );
+  t.log(`${granted} granted`);
   t.true(granted > 10, `${granted} granted`);
 });
 
@@ -291,5 +300,6 @@ test('a granted host path is absolute, canonical, and neither inside nor around 
       fuzz(400),
     ),
   );
+  t.log(`${granted} paths granted`);
   t.true(granted > 20, `${granted} paths granted`);
 });
