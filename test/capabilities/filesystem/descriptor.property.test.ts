@@ -24,9 +24,13 @@ writeFileSync(join(outside, 'secret.txt'), 'secret');
 
 const hasMkfifo = spawnSync('mkfifo', ['--version']).status === 0;
 
-/** A fresh granted folder: files, folders, a symlink out, a symlink within, a FIFO. */
-function world(): string {
-  const root = mkdtempSync(join(base, 'root-'));
+/**
+ * Fills the granted folder afresh: files, folders, a symlink out, a symlink within, a FIFO. The folder
+ * itself stays, so one preopen serves every run (its root fd is freed only when the instance is
+ * collected, and a synchronous property loop never lets that happen: 1024 runs would use up MAX_OPEN_FDS).
+ */
+function world(root: string): string {
+  for (const name of readdirSync(root)) rmSync(join(root, name), { recursive: true, force: true });
   mkdirSync(join(root, 'sub', 'deep'), { recursive: true });
   writeFileSync(join(root, 'f.txt'), 'hello');
   writeFileSync(join(root, 'sub', 'g.txt'), 'g');
@@ -158,43 +162,40 @@ function run(d: Desc, o: Op): { opened?: Desc; error?: unknown } {
 for (const access of ['read', 'read-write'] as const) {
   test(`${access} grant: any sequence of operations on any guest paths reaches only what is inside the grant, fails only with a WASI error code, never follows or makes a symlink${access === 'read' ? ', never opens a file for writing nor writes through one, and changes nothing' : ''}`, (t) => {
     const outsideBefore = snapshot(outside);
+    const root = mkdtempSync(join(base, 'root-'));
+    const d = preopen(root, access);
     let opened = 0;
     t.notThrows(() =>
       fc.assert(
         fc.property(fc.array(op, { minLength: 1, maxLength: 6 }), (ops) => {
-          const root = world();
-          try {
-            const d = preopen(root, access);
-            const before = snapshot(root);
-            for (const o of ops) {
-              const r = run(d, o);
-              if (r.error !== undefined && typeof r.error !== 'string') throw new Error(`${JSON.stringify(o)} threw ${String(r.error)}, not a WASI error code`);
-              const writes = WRITES.has(o.op) || (o.op === 'open' && (o.write || o.mutate || o.create || o.truncate));
-              if (access === 'read' && writes && r.error !== 'read-only') throw new Error(`${JSON.stringify(o)} on a read-only grant: ${String(r.error ?? 'succeeded')}`);
-              const now = snapshot(root);
-              if (r.opened !== undefined) {
-                opened++;
-                const ino = String((r.opened.metadataHash!() as { lower: bigint }).lower);
-                const type = r.opened.getType!();
-                if (!inodes(now).has(ino) || (type !== 'directory' && type !== 'regular-file')) throw new Error(`${JSON.stringify(o)} opened ${type} inode ${ino}, not inside the grant`);
-                if (access === 'read' && type === 'regular-file') {
-                  const w = run(r.opened, { op: 'write-through' } as unknown as Op);
-                  if (w.error !== 'read-only') throw new Error(`${JSON.stringify(o)}: writing through what it opened gave ${String(w.error ?? 'success')}`);
-                }
-                // Resolution is idempotent: the normalised path opens the same thing.
-                const again = d.openAt!({} as never, splitGuestPath(o.path).join('/') as never, {} as never, {} as never) as Desc;
-                if (String((again.metadataHash!() as { lower: bigint }).lower) !== ino) throw new Error(`${JSON.stringify(o)}: the normalised path opens something else`);
-                for (const x of [r.opened, again]) (x as unknown as { [Symbol.dispose](): void })[Symbol.dispose]();
+          world(root);
+          const before = snapshot(root);
+          for (const o of ops) {
+            const r = run(d, o);
+            if (r.error !== undefined && typeof r.error !== 'string') throw new Error(`${JSON.stringify(o)} threw ${String(r.error)}, not a WASI error code`);
+            const writes = WRITES.has(o.op) || (o.op === 'open' && (o.write || o.mutate || o.create || o.truncate));
+            if (access === 'read' && writes && r.error !== 'read-only') throw new Error(`${JSON.stringify(o)} on a read-only grant: ${String(r.error ?? 'succeeded')}`);
+            const now = snapshot(root);
+            if (r.opened !== undefined) {
+              opened++;
+              const ino = String((r.opened.metadataHash!() as { lower: bigint }).lower);
+              const type = r.opened.getType!();
+              if (!inodes(now).has(ino) || (type !== 'directory' && type !== 'regular-file')) throw new Error(`${JSON.stringify(o)} opened ${type} inode ${ino}, not inside the grant`);
+              if (access === 'read' && type === 'regular-file') {
+                const w = run(r.opened, { op: 'write-through' } as unknown as Op);
+                if (w.error !== 'read-only') throw new Error(`${JSON.stringify(o)}: writing through what it opened gave ${String(w.error ?? 'success')}`);
               }
-              if (access === 'read' && !same(before, now)) throw new Error(`${JSON.stringify(o)} changed a read-only grant`);
-              // By inode: a rename may move a symlink that was there, which is no new one.
-              const linkInodes = new Set([...before.values()].filter((v) => v.startsWith('link')).map((v) => v.split(' ')[3]));
-              const links = [...now].filter(([, v]) => v.startsWith('link') && !linkInodes.has(v.split(' ')[3]));
-              if (links.length > 0) throw new Error(`${JSON.stringify(o)} made a symlink: ${links[0]![0]}`);
-              if (!same(outsideBefore, snapshot(outside))) throw new Error(`${JSON.stringify(o)} changed the folder outside the grant`);
+              // Resolution is idempotent: the normalised path opens the same thing.
+              const again = d.openAt!({} as never, splitGuestPath(o.path).join('/') as never, {} as never, {} as never) as Desc;
+              if (String((again.metadataHash!() as { lower: bigint }).lower) !== ino) throw new Error(`${JSON.stringify(o)}: the normalised path opens something else`);
+              for (const x of [r.opened, again]) (x as unknown as { [Symbol.dispose](): void })[Symbol.dispose]();
             }
-          } finally {
-            rmSync(root, { recursive: true, force: true });
+            if (access === 'read' && !same(before, now)) throw new Error(`${JSON.stringify(o)} changed a read-only grant`);
+            // By inode: a rename may move a symlink that was there, which is no new one.
+            const linkInodes = new Set([...before.values()].filter((v) => v.startsWith('link')).map((v) => v.split(' ')[3]));
+            const links = [...now].filter(([, v]) => v.startsWith('link') && !linkInodes.has(v.split(' ')[3]));
+            if (links.length > 0) throw new Error(`${JSON.stringify(o)} made a symlink: ${links[0]![0]}`);
+            if (!same(outsideBefore, snapshot(outside))) throw new Error(`${JSON.stringify(o)} changed the folder outside the grant`);
           }
         }),
         fuzz(150),
