@@ -19,6 +19,3 @@ export function fuzz(numRuns: number): fc.Parameters<unknown> {
     ...(process.env.FC_PATH !== undefined && process.env.FC_PATH !== '' ? { path: process.env.FC_PATH } : {}),
   };
 }
-
-/** Whether a deep run was asked for (some properties then also try larger inputs). */
-export const deep = Number(process.env.FC_NUM_RUNS) > 0;
