@@ -14,7 +14,6 @@
 // The message types are declared in src/protocol.ts. One call at a time per container (the engine pools
 // containers), so what the plugin prints between a request and its answer is that call's log.
 import { writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 
@@ -91,8 +90,27 @@ async function loadEntry() {
   };
 }
 
+// Requests end at "\n" only. (node:readline also ends a line at "\r", U+2028 and U+2029, and JSON.stringify
+// leaves the last two unescaped inside strings: an input holding one would arrive as two broken lines.)
+async function* requestLines(input) {
+  const decoder = new TextDecoder();
+  let pending = [];
+  for await (const chunk of input) {
+    let text = decoder.decode(chunk, { stream: true });
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+      pending.push(text.slice(0, nl));
+      yield pending.join('');
+      pending = [];
+      text = text.slice(nl + 1);
+    }
+    if (text !== '') pending.push(text);
+  }
+  const last = pending.join('') + decoder.decode();
+  if (last !== '') yield last;
+}
+
 // The engine's first line: the token of host errors.
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
+const lines = requestLines(process.stdin);
 const TOKEN = await (async () => {
   const first = await lines.next();
   try {
@@ -155,6 +173,9 @@ for await (const line of lines) {
   try {
     req = JSON.parse(line);
   } catch {
+    req = undefined;
+  }
+  if (req === null || typeof req !== 'object' || Array.isArray(req)) {
     send({ type: 'fatal', error: { code: 'internal', message: 'unparseable request line' } });
     continue;
   }

@@ -43,7 +43,9 @@ faulthandler.enable(file=_crash_log)
 
 
 def send(msg):
-    data = (json.dumps(msg, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8", "surrogatepass")
+    # A lone surrogate (a plugin may return one, e.g. echoing the JSON escape "\ud800") has no UTF-8 form:
+    # written as the JSON escape it came from, the line stays valid UTF-8 and reads back as the same string.
+    data = (json.dumps(msg, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8", "backslashreplace")
     view = memoryview(data)
     while view:
         n = _proto.write(view)
@@ -167,6 +169,8 @@ def main():
         try:
             req = json.loads(line)
         except ValueError:
+            req = None
+        if not isinstance(req, dict):
             send({"type": "fatal", "error": {"code": "internal", "message": "unparseable request line"}})
             continue
         tool = req.get("tool")

@@ -7,6 +7,9 @@
 import { isIP } from 'node:net';
 import type { HostPattern } from '../grants/types.ts';
 
+/** Ports an entry without `:port` admits (the egress proxy's DEFAULT_PORTS; test/manifest/hosts.property.test.ts checks they agree). */
+const WEB_PORTS: readonly number[] = [80, 443];
+
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
 
@@ -70,15 +73,18 @@ export function formatHostPattern(p: HostPattern): string {
 
 /** True when `outer` admits every destination `inner` admits (so granting `inner` under `outer` widens nothing). */
 export function hostPatternCovers(outer: HostPattern, inner: HostPattern): boolean {
-  if (outer.port !== undefined && outer.port !== inner.port) return false;
+  // A port-less entry admits the web ports only, so it covers a request for one of those, not for any port.
+  if (outer.port === undefined ? inner.port !== undefined && !WEB_PORTS.includes(inner.port) : outer.port !== inner.port) return false;
   if (!outer.wildcard) return !inner.wildcard && outer.host === inner.host;
-  // `*.example.com` covers `a.example.com` and `*.a.example.com`, never `example.com` itself.
-  return inner.host.endsWith(`.${outer.host}`);
+  // `*.example.com` covers itself, `a.example.com` and `*.a.example.com`, never `example.com` itself, nor
+  // an IP address (the egress rules match IP targets only against entries that name the address).
+  if (inner.wildcard && inner.host === outer.host) return true;
+  return isIP(inner.host) === 0 && inner.host.endsWith(`.${outer.host}`);
 }
 
 /** True when a concrete destination `host:port` is admitted by `pattern`. */
 export function hostPatternMatches(pattern: HostPattern, host: string, port: number): boolean {
-  if (pattern.port !== undefined && pattern.port !== port) return false;
+  if (pattern.port === undefined ? !WEB_PORTS.includes(port) : pattern.port !== port) return false;
   const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  return pattern.wildcard ? h.endsWith(`.${pattern.host}`) : h === pattern.host;
+  return pattern.wildcard ? isIP(h) === 0 && h.endsWith(`.${pattern.host}`) : h === pattern.host;
 }

@@ -41,19 +41,24 @@ test('the default policy refuses every permission asked, each listed with its ma
 });
 
 test('network: a policy entry covers a request only when it admits everything the request does', (t) => {
-  const policy = policyFromObject({ network: { allow: ['*.example.com', 'api.other.org:443', '127.0.0.1'] } });
-  const ok = computeGrants(writePlugin(manifestObject({ permissions: { network: { allow: ['a.example.com', '*.b.example.com:8443', 'api.other.org:443', '127.0.0.1:8080'] } } })), policy);
+  const policy = policyFromObject({ network: { allow: ['*.example.com', 'api.other.org:443', '127.0.0.1', '127.0.0.1:8080'] } });
+  const ok = computeGrants(writePlugin(manifestObject({ permissions: { network: { allow: ['a.example.com', '*.b.example.com:443', '*.example.com', 'api.other.org:443', '127.0.0.1:8080', '127.0.0.1:80'] } } })), policy);
   t.deepEqual(ok.network, {
     allow: [
       { host: 'a.example.com', wildcard: false },
-      { host: 'b.example.com', wildcard: true, port: 8443 },
+      { host: 'b.example.com', wildcard: true, port: 443 },
+      { host: 'example.com', wildcard: true },
       { host: 'api.other.org', wildcard: false, port: 443 },
       { host: '127.0.0.1', wildcard: false, port: 8080 },
+      { host: '127.0.0.1', wildcard: false, port: 80 },
     ],
   });
-  // The apex is not a subdomain; a port-less request would widen a port-limited entry.
-  const err = denied(t, () => computeGrants(writePlugin(manifestObject({ permissions: { network: { allow: ['example.com', 'api.other.org', 'api.other.org:80'] } } })), policy));
-  t.deepEqual(err.problems.map((p) => p.path), ['permissions.network.allow[0]', 'permissions.network.allow[1]', 'permissions.network.allow[2]']);
+  // The apex is not a subdomain; a port-less request would widen a port-limited entry; a port-less
+  // policy entry admits ports 80 and 443 only, so it does not cover another port.
+  const err = denied(t, () =>
+    computeGrants(writePlugin(manifestObject({ permissions: { network: { allow: ['example.com', 'api.other.org', 'api.other.org:80', '*.b.example.com:8443', '127.0.0.1:22'] } } })), policy),
+  );
+  t.deepEqual(err.problems.map((p) => p.path), [0, 1, 2, 3, 4].map((i) => `permissions.network.allow[${i}]`));
 });
 
 test('filesystem: relative paths resolve against the plugin folder and are canonicalized', (t) => {
