@@ -47,9 +47,15 @@ function cachedBaseline(pluginName: string): WasiImports {
  * capability's overrides applied. `call` is read by the imports at call
  * time, so the engine resets its fields before each call.
  */
-export function wasiImports(grants: Grants, call: CallState, capabilities: readonly Capability[] = CAPABILITIES, egress?: EgressRoute): WasiImports {
+export function wasiImports(
+  grants: Grants,
+  call: CallState,
+  capabilities: readonly Capability[] = CAPABILITIES,
+  egress?: EgressRoute,
+  onRelease?: (fn: () => void) => void,
+): WasiImports {
   const base = cachedBaseline(grants.plugin.name);
-  const ctx: WasiContext = { pluginName: grants.plugin.name, call, base, ...(egress === undefined ? {} : { egress }) };
+  const ctx: WasiContext = { pluginName: grants.plugin.name, call, base, ...(egress === undefined ? {} : { egress }), ...(onRelease === undefined ? {} : { onRelease }) };
   const imports: WasiImports = { ...base };
   const owner = new Map<string, string>();
   for (const cap of capabilities) {

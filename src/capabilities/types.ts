@@ -43,6 +43,12 @@ export interface WasiContext {
   base: WasiImports;
   /** The plugin's wasi:http route (its egress proxy on the host), when it has a network grant. */
   egress?: EgressRoute;
+  /**
+   * Registers what to free (open fds) when the engine drops this instance.
+   * Without it, garbage collection frees them, which a fast loop of
+   * instances (per-call isolation) can outrun.
+   */
+  onRelease?(fn: () => void): void;
 }
 
 /** Open records the Docker and wasmtime engines fill in; defined beside those engines. */

@@ -126,8 +126,13 @@ const registry = new FinalizationRegistry<number>((fd) => {
   }
 });
 
-/** Builds the wasi:filesystem/types and /preopens interfaces for `grants`. */
-export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): WasiImports {
+/**
+ * Builds the wasi:filesystem/types and /preopens interfaces for `grants`.
+ * `onRelease`, when given, gets a function that closes every fd these
+ * interfaces hold (roots and the guest's open descriptors), for the engine to
+ * call when it drops the instance; otherwise they close when collected.
+ */
+export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, onRelease?: (fn: () => void) => void): WasiImports {
   const { InputStream } = shimStreams(base);
   const IoError = (base['wasi:io/error'] as unknown as { Error: new (payload: unknown) => Error }).Error;
   const failed = (e: unknown) => ({ tag: 'last-operation-failed', val: new IoError({ code: wasiCode(e), message: String(e) }) });
@@ -167,6 +172,8 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): 
     }
   }
 
+  /** Descriptors the guest holds open, closed all at once by the release below. */
+  const live = new Set<Descriptor>();
   const SinkOutputStream = createSinkStreamClass(base, MAX_IO);
   /** Writes at a position (advancing it) or, for `append`, at the file's end each time. */
   const fileOutputStream = (fd: number, start: bigint | 'append'): object => {
@@ -208,11 +215,13 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): 
       this.#writable = writable;
       this.#flags = flags;
       registry.register(this, fd, this);
+      live.add(this);
     }
 
     [Symbol.dispose](): void {
       if (this.#closed) return;
       this.#closed = true;
+      live.delete(this);
       registry.unregister(this);
       try {
         closeFd(this.#fd);
@@ -501,7 +510,18 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports): 
       return [new Descriptor(fd, 'directory', r.writable, { read: true, mutateDirectory: r.writable }), r.mount];
     });
   const holder = { roots };
-  for (const r of roots) registry.register(holder, r.fd);
+  for (const r of roots) registry.register(holder, r.fd, holder);
+  onRelease?.(() => {
+    for (const d of [...live]) d[Symbol.dispose]();
+    registry.unregister(holder);
+    for (const r of roots) {
+      try {
+        closeFd(r.fd);
+      } catch {
+        /* already closed */
+      }
+    }
+  });
 
   return {
     'wasi:filesystem/types': {

@@ -7,5 +7,5 @@ import type { WasiContext, WasiImports } from '../types.ts';
 import { createFilesystem } from './descriptor.ts';
 
 export function filesystemWasi(grants: Grants, ctx: WasiContext): WasiImports {
-  return createFilesystem(grants.filesystem, ctx.base);
+  return createFilesystem(grants.filesystem, ctx.base, ctx.onRelease);
 }

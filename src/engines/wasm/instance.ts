@@ -22,12 +22,18 @@ export interface LiveInstance {
   call: CallFn;
   memories: WasmMemory[];
   state: CallState;
+  /** Frees what the instance holds outside the wasm heap (open fds); call once, when dropping it. */
+  release(): void;
 }
 
 /** Instantiates synchronously (no await: the worker's loop stays synchronous). */
 export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants, egress?: EgressRoute): LiveInstance {
   const state: CallState = { logs: new LogCapture(grants.resources.logBytes), randomBytesLeft: RANDOM_BYTES_PER_CALL };
-  const imports = wasiImports(grants, state, CAPABILITIES, egress);
+  const releases: (() => void)[] = [];
+  const release = (): void => {
+    for (const fn of releases.splice(0)) fn();
+  };
+  const imports = wasiImports(grants, state, CAPABILITIES, egress, (fn) => releases.push(fn));
   const memories: WasmMemory[] = [];
   const getCoreModule = (name: string): WasmModule => {
     const m = modules[name];
@@ -39,14 +45,21 @@ export function createInstance(instantiate: InstantiateFn, modules: Record<strin
     for (const v of Object.values(inst.exports)) if (v instanceof Wasm.Memory) memories.push(v);
     return inst;
   };
-  const result = instantiate(getCoreModule, imports, instantiateCore);
+  let result;
+  try {
+    result = instantiate(getCoreModule, imports, instantiateCore);
+  } catch (e) {
+    release();
+    throw e;
+  }
   if (result instanceof Promise) throw new AirlockError('internal', 'glue instantiated asynchronously although the core instantiation was synchronous');
   const exportsObj = result as Record<string, { call?: unknown } | undefined>;
   const call = exportsObj[TOOLS_INTERFACE]?.call ?? exportsObj.tools?.call;
   if (typeof call !== 'function') {
+    release();
     throw new AirlockError('build-failed', `the component does not export ${TOOLS_INTERFACE} (see wit/airlock-plugin.wit)`);
   }
-  return { call: call as CallFn, memories, state };
+  return { call: call as CallFn, memories, state, release };
 }
 
 /** How close to the cap a memory must be for a trap to count as running out of memory. */

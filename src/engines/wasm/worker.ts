@@ -86,7 +86,10 @@ async function main(): Promise<void> {
       outcome = { response: { kind: 'error' as const, error: err.toJSON(), stdout: '', stderr: '', truncated: false }, poisoned: true };
     }
     // Never reuse an instance after a trap; with per-call isolation never reuse one at all.
-    if (outcome.poisoned || perCall) instance = undefined;
+    if (outcome.poisoned || perCall) {
+      instance?.release();
+      instance = undefined;
+    }
     try {
       channel.sendResponse(outcome.response);
     } catch (e) {

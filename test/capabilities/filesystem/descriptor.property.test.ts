@@ -26,8 +26,8 @@ const hasMkfifo = spawnSync('mkfifo', ['--version']).status === 0;
 
 /**
  * Fills the granted folder afresh: files, folders, a symlink out, a symlink within, a FIFO. The folder
- * itself stays, so one preopen serves every run (its root fd is freed only when the instance is
- * collected, and a synchronous property loop never lets that happen: 1024 runs would use up MAX_OPEN_FDS).
+ * itself stays, so one preopen serves every run (a fresh one per run would also need its fds released,
+ * as the worker engine does for each dropped instance).
  */
 function world(root: string): string {
   for (const name of readdirSync(root)) rmSync(join(root, name), { recursive: true, force: true });
