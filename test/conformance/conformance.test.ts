@@ -11,13 +11,13 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { realpathSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import type { CallLogs, EnginePlugin } from '../../src/engines/types.ts';
 import { isAirlockError } from '../../src/errors.ts';
 import { loadPlugin } from '../../src/manifest/index.ts';
-import { makeGrants } from '../helpers/grants.ts';
+import { grantsForManifest } from '../helpers/grants.ts';
 import { requireExternal } from '../helpers/require.ts';
 import { CASES, makeSandbox, type Case, type Expect } from './cases.ts';
 import { bridgeGateway } from './docker-env.ts';
@@ -96,17 +96,7 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, 
   let plugin: EnginePlugin | undefined;
   try {
     const o = c.grants?.(sandbox) ?? {};
-    const grants = makeGrants({
-      ...o,
-      plugin: {
-        name: m.manifest.name,
-        version: m.manifest.version,
-        runtime: m.runtime,
-        dir: realpathSync(m.dir),
-        entry: realpathSync(join(m.dir, m.manifest.entry)),
-        ...(m.manifest.wasm === undefined ? {} : { wasm: realpathSync(join(m.dir, m.manifest.wasm)) }),
-      },
-    });
+    const grants = grantsForManifest(m, o);
     const limitation = limitationFor(engine.name, c.name, fixtureName);
     if (limitation !== undefined && 'load' in limitation.instead) {
       const err = await engine.load(grants).then(

@@ -1,5 +1,8 @@
 /** Grants built directly for engine and capability tests (no manifest, no policy). */
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Grants, ResourceGrants } from '../../src/grants/types.ts';
+import type { LoadedManifest } from '../../src/manifest/index.ts';
 
 export type GrantsOverrides = Partial<Omit<Grants, 'resources' | 'plugin'>> & {
   resources?: Partial<ResourceGrants>;
@@ -24,4 +27,20 @@ export function makeGrants(o: GrantsOverrides = {}): Grants {
       ...o.resources,
     },
   };
+}
+
+/** Grants for a loaded plugin folder, with overrides (the plugin fields come from its manifest). */
+export function grantsForManifest(m: LoadedManifest, o: GrantsOverrides = {}): Grants {
+  return makeGrants({
+    ...o,
+    plugin: {
+      name: m.manifest.name,
+      version: m.manifest.version,
+      runtime: m.runtime,
+      dir: realpathSync(m.dir),
+      entry: realpathSync(join(m.dir, m.manifest.entry)),
+      ...(m.manifest.wasm === undefined ? {} : { wasm: realpathSync(join(m.dir, m.manifest.wasm)) }),
+      ...o.plugin,
+    },
+  });
 }

@@ -20,7 +20,7 @@ import { isAirlockError } from '../../src/errors.ts';
 import type { Grants } from '../../src/grants/types.ts';
 import { DOCKER, grantsFor } from '../engines/docker/helpers.ts';
 import { DockerSocketProxy } from './docker-proxy.ts';
-import { within } from './helpers.ts';
+import { settled, within } from './helpers.ts';
 
 const t_ = DOCKER ? test.serial : test.serial.skip;
 const BOUND_MS = 90_000;
@@ -35,16 +35,7 @@ async function containersOf(name: string, all = false): Promise<Docker.Container
   return docker.listContainers({ all, filters: JSON.stringify({ label: [`${LABEL_PLUGIN}=${name}`, `${LABEL_OWNER}=${OWNER}`] }) });
 }
 
-function settle(p: Promise<unknown>, what: string): Promise<unknown> {
-  return within(
-    p.then(
-      (v) => v,
-      (e: unknown) => e,
-    ),
-    BOUND_MS,
-    what,
-  );
-}
+const settle = (p: Promise<unknown>, what: string): Promise<unknown> => settled(p, BOUND_MS, what);
 
 t_('a container killed mid-call gives its caller crash, the next call runs in a fresh container, and none is left behind', async (t) => {
   const engine = new DockerEngine();

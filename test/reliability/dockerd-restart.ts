@@ -29,7 +29,7 @@ import { isAirlockError } from '../../src/errors.ts';
 import { computeGrants, defaultPolicy, type Grants } from '../../src/grants/index.ts';
 import { loadPlugin } from '../../src/manifest/index.ts';
 import { fixture } from '../host/helpers.ts';
-import { useRecordedDockerBaseImages, within } from './helpers.ts';
+import { settled, useRecordedDockerBaseImages, within } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BOUND_MS = 120_000;
@@ -90,16 +90,7 @@ function startDaemon(): void {
   if (r.status !== 0) throw new Error(`${startCommand} failed (status ${r.status})`);
 }
 
-function settle(p: Promise<unknown>, what: string): Promise<unknown> {
-  return within(
-    p.then(
-      (v) => v,
-      (e: unknown) => e,
-    ),
-    BOUND_MS,
-    what,
-  );
-}
+const settle = (p: Promise<unknown>, what: string): Promise<unknown> => settled(p, BOUND_MS, what);
 
 const name = 'faults-restart';
 useRecordedDockerBaseImages();

@@ -29,7 +29,7 @@ import { cacheDir } from '../../src/paths.ts';
 import { requireExternal } from '../helpers/require.ts';
 import { fixtureComponent, fixtureGrants } from '../engines/wasm/helpers.ts';
 import { fixture } from '../host/helpers.ts';
-import { Ledger, trackWorkers, within, workersOf } from './helpers.ts';
+import { Ledger, settled, trackWorkers, within, workersOf } from './helpers.ts';
 
 const privateCache = mkdtempSync(join(tmpdir(), 'airlock-faults-cache-'));
 process.env.AIRLOCK_CACHE_DIR = privateCache;
@@ -44,16 +44,7 @@ const withWasmtime = wasmtime ? test.serial : test.serial.skip;
 // (Declared after the await above: ava takes no declarations once a tick has passed after the first.)
 test.after.always(() => rm(privateCache, { recursive: true, force: true }));
 
-async function outcome(p: Promise<unknown>, what: string): Promise<unknown> {
-  return within(
-    p.then(
-      (v) => v,
-      (e: unknown) => e,
-    ),
-    BOUND_MS,
-    what,
-  );
-}
+const outcome = (p: Promise<unknown>, what: string): Promise<unknown> => settled(p, BOUND_MS, what);
 
 test.serial('a worker thread terminated from outside mid-call gives its caller crash, and the next call runs on a fresh instance', async (t) => {
   const engine = new WasmEngine();

@@ -20,6 +20,18 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+/** What `p` settled with, its value or its rejection reason, within `ms` (see `within`). */
+export function settled(p: Promise<unknown>, ms: number, what: string): Promise<unknown> {
+  return within(
+    p.then(
+      (v) => v,
+      (e: unknown) => e,
+    ),
+    ms,
+    what,
+  );
+}
+
 /** How one call ended. */
 export type Outcome = { ok: true; value: unknown } | { ok: false; code: ErrorCode | 'untyped'; message: string };
 

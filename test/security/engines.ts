@@ -10,7 +10,7 @@
  * the same names and results).
  */
 import test, { type ExecutionContext } from 'ava';
-import { realpathSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import type { EnginePlugin } from '../../src/engines/types.ts';
@@ -18,7 +18,7 @@ import type { Grants } from '../../src/grants/types.ts';
 import { loadPlugin } from '../../src/manifest/index.ts';
 import { makeSandbox, type Sandbox } from '../conformance/cases.ts';
 import { ENGINES, type ConformanceEngine } from '../conformance/engines.ts';
-import { makeGrants, type GrantsOverrides } from '../helpers/grants.ts';
+import { grantsForManifest, type GrantsOverrides } from '../helpers/grants.ts';
 import { requireExternal } from '../helpers/require.ts';
 import { COLUMNS, type Column } from './matrix.ts';
 
@@ -47,19 +47,7 @@ export function fixtureFor(column: Column, f: Fixtures): string {
 
 /** Grants for a fixture folder, with overrides (the plugin fields come from its manifest). */
 export function grantsForFixture(fixture: string, o: GrantsOverrides = {}): Grants {
-  const m = loadPlugin(join(FIXTURES_DIR, fixture));
-  return makeGrants({
-    ...o,
-    plugin: {
-      name: m.manifest.name,
-      version: m.manifest.version,
-      runtime: m.runtime,
-      dir: realpathSync(m.dir),
-      entry: realpathSync(join(m.dir, m.manifest.entry)),
-      ...(m.manifest.wasm === undefined ? {} : { wasm: realpathSync(join(m.dir, m.manifest.wasm)) }),
-      ...o.plugin,
-    },
-  });
+  return grantsForManifest(loadPlugin(join(FIXTURES_DIR, fixture)), o);
 }
 
 export interface CellEnv {
