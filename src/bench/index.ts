@@ -4,6 +4,7 @@ export { benchMarkdown } from './markdown.ts';
 export { benchChart, chartSvg, type ChartPanel, type ChartSeries } from './svg.ts';
 export { writeBenchOutputs, type BenchOutputs } from './write.ts';
 export { interleave, type Slot } from './schedule.ts';
+export { sampleLatency } from './measure.ts';
 export { latencyStats, median, percentile, spread, type LatencyStats, type Spread } from './stats.ts';
 export { BENCH_PLUGIN_NAMES, BENCH_PLUGINS, BENCH_TOOLS, checkResult, fnv1a, HASH_SIZE, INPUTS, type BenchPlugin, type BenchPluginName, type BenchTool } from './plugins.ts';
 export { TARGET_NAMES, withInstances, type Budget, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets, type TargetName } from './target.ts';

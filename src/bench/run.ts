@@ -21,6 +21,7 @@ import { loadPlugin } from '../manifest/index.ts';
 import { freshCacheRoot } from './cache.ts';
 import { collectVersions, describeMachine, type Machine, type Versions } from './machine.ts';
 import { BENCH_PLUGINS, BENCH_TOOLS, checkResult, HASH_SIZE, INPUTS, type BenchPlugin, type BenchPluginName, type BenchTool } from './plugins.ts';
+import { sampleLatency } from './measure.ts';
 import { interleave } from './schedule.ts';
 import { latencyStats, spread, type LatencyStats, type Spread } from './stats.ts';
 import type { Budget, PluginSetup, Session, Target, TargetName } from './target.ts';
@@ -147,15 +148,7 @@ function throwIfAborted(signal: AbortSignal): void {
 }
 
 async function latency(session: Session, caller: CheckedCaller, tool: BenchTool, budget: Budget, signal: AbortSignal): Promise<LatencyStats> {
-  const samples: number[] = [];
-  const end = performance.now() + budget.ms;
-  while (samples.length < budget.samples && (samples.length < Math.min(MIN_SAMPLES, budget.samples) || performance.now() < end)) {
-    throwIfAborted(signal);
-    const t0 = performance.now();
-    await caller.call(session, tool, signal);
-    samples.push(performance.now() - t0);
-  }
-  return latencyStats(samples);
+  return latencyStats(await sampleLatency(() => caller.call(session, tool, signal), budget, { min: MIN_SAMPLES, signal }));
 }
 
 /** `lanes` callers back to back until the budget's calls or time run out; every lane makes at least one call. */

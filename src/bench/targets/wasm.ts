@@ -24,6 +24,8 @@ function componentOf(setup: PluginSetup): string {
 export interface InThreadPlugin {
   grants: Grants;
   instances: LiveInstance[];
+  /** One more instance of the same compiled modules (not added to `instances`). */
+  newInstance(): LiveInstance;
   /** Runs one call on instance `i`; throws on a tool error or a trap. */
   call(tool: string, input: string, i?: number): string;
 }
@@ -33,10 +35,12 @@ export async function loadInThread(grants: Grants, component: string, instances 
   const modules: Record<string, WasmModule> = {};
   for (const [n, b] of Object.entries(t.modules)) modules[n] = await Wasm.compile(prepareCoreModule(grants, b, n));
   const { instantiate } = (await import(pathToFileURL(t.glue).href)) as { instantiate: InstantiateFn };
-  const live = Array.from({ length: instances }, () => createInstance(instantiate, modules, grants));
+  const newInstance = (): LiveInstance => createInstance(instantiate, modules, grants);
+  const live = Array.from({ length: instances }, newInstance);
   return {
     grants,
     instances: live,
+    newInstance,
     call(tool, input, i = 0) {
       const r = runCall(live[i % live.length]!, grants, tool, input).response;
       if (r.kind !== 'ok') throw new AirlockError(r.error.code, r.error.message);
