@@ -28,10 +28,17 @@ const WIDTH = 960;
 const PANEL_HEIGHT = 250;
 const LEFT = 80;
 const RIGHT = 20;
-const TOP = 60;
+const TOP = 50;
+const LEGEND_COLUMNS = 3;
 
-function esc(s: string): string {
+/** Escaped for an XML attribute or text. */
+function attr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Text to show: escaped, without Markdown backticks (the labels are shared with bench.md). */
+function esc(s: string): string {
+  return attr(s.replace(/`/g, ''));
 }
 
 function fmt(unit: ChartPanel['unit'], v: number): string {
@@ -69,7 +76,7 @@ function panelSvg(p: ChartPanel, y0: number, colorOf: (series: string) => string
       const x = start + si * barWidth;
       const top = y(v.median);
       parts.push(
-        `<g class="bar" data-series="${esc(s.name)}"><title>${esc(`${s.name}, ${g}: ${fmt(p.unit, v.median)} (${fmt(p.unit, v.min)}–${fmt(p.unit, v.max)})`)}</title>` +
+        `<g class="bar" data-series="${attr(s.name)}"><title>${esc(`${s.name}, ${g}: ${fmt(p.unit, v.median)} (${fmt(p.unit, v.min)}–${fmt(p.unit, v.max)})`)}</title>` +
           `<rect x="${(x + 1).toFixed(1)}" y="${top.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${Math.max(0.5, plotBottom - top).toFixed(1)}" fill="${colorOf(s.name)}"/>` +
           `<line x1="${(x + barWidth / 2).toFixed(1)}" x2="${(x + barWidth / 2).toFixed(1)}" y1="${y(v.max).toFixed(1)}" y2="${y(v.min).toFixed(1)}" stroke="#000" stroke-width="1"/></g>`,
       );
@@ -86,18 +93,18 @@ export function chartSvg(title: string, panels: ChartPanel[]): string {
   const height = TOP + panels.length * PANEL_HEIGHT + 10;
   const legend = names
     .map((n, i) => {
-      const x = LEFT + (i % 4) * 215;
-      const ly = 34 + Math.floor(i / 4) * 16;
-      return `<g class="legend" data-series="${esc(n)}"><rect x="${x}" y="${ly - 10}" width="12" height="12" fill="${colorOf(n)}"/><text x="${x + 16}" y="${ly}" font-size="12">${esc(n)}</text></g>`;
+      const x = 20 + (i % LEGEND_COLUMNS) * 300;
+      const ly = 38 + Math.floor(i / LEGEND_COLUMNS) * 16;
+      return `<g class="legend" data-series="${attr(n)}"><rect x="${x}" y="${ly - 10}" width="12" height="12" fill="${colorOf(n)}"/><text x="${x + 16}" y="${ly}" font-size="12">${esc(n)}</text></g>`;
     })
     .join('');
-  const legendRows = Math.ceil(names.length / 4);
-  const top = TOP + Math.max(0, legendRows - 2) * 16;
+  const legendRows = Math.ceil(names.length / LEGEND_COLUMNS);
+  const top = TOP + Math.max(0, legendRows - 1) * 16;
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height + top - TOP}" viewBox="0 0 ${WIDTH} ${height + top - TOP}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${LEFT}" y="18" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    `<text x="20" y="20" font-size="15" font-weight="bold">${esc(title)}</text>`,
     legend,
     ...panels.map((p, i) => panelSvg(p, top + i * PANEL_HEIGHT, colorOf)),
     '</svg>',

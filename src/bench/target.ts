@@ -4,6 +4,7 @@
  * with live instances and calls tools on it; the harness does the timing,
  * so every target is measured by the same code.
  */
+import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { BenchPlugin } from './plugins.ts';
 
@@ -68,4 +69,10 @@ export interface Target {
 /** Grants for a session of `instances` (queue large enough for every lane's call). */
 export function withInstances(grants: Grants, instances: number): Grants {
   return { ...grants, resources: { ...grants.resources, concurrency: instances, queue: Math.max(grants.resources.queue, 4096) } };
+}
+
+/** The component a wasm target runs (every bench plugin has one). */
+export function componentOf(setup: PluginSetup): string {
+  if (setup.component === undefined) throw new AirlockError('internal', `${setup.plugin.name} has no component for a wasm target`);
+  return setup.component;
 }

@@ -11,14 +11,9 @@ import { Wasm, type WasmModule } from '../../engines/wasm/wasm-api.ts';
 import type { Grants } from '../../grants/types.ts';
 import { withCacheRoot } from '../cache.ts';
 import { residentBytes } from '../memory.ts';
-import { withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';
+import { componentOf, withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';
 
 const FAST: TargetBudgets = { warmup: 200, latency: { samples: 5000, ms: 400 }, throughput: { samples: 50_000, ms: 300 }, maxInstances: 4 };
-
-function componentOf(setup: PluginSetup): string {
-  if (setup.component === undefined) throw new AirlockError('internal', `${setup.plugin.name} has no component for a wasm target`);
-  return setup.component;
-}
 
 /** Instances of a component in this thread: transpiled by the engine's own step, no worker, no isolation. */
 export interface InThreadPlugin {
@@ -49,6 +44,16 @@ export async function loadInThread(grants: Grants, component: string, instances 
   };
 }
 
+/**
+ * A session of an in-process target: loaded with the cache where the harness points it; its memory per
+ * instance is what loading and warming the instances added to this process (see ../memory.ts).
+ */
+async function inProcessSession(options: OpenOptions, load: () => Promise<Omit<Session, 'memoryPerInstance'>>): Promise<Session> {
+  const before = residentBytes();
+  const session = await withCacheRoot(options.cacheRoot, load);
+  return { ...session, memoryPerInstance: async () => (residentBytes() - before) / options.instances };
+}
+
 export const inThreadTarget: Target = {
   name: 'in-thread',
   label: 'in-thread call (no isolation)',
@@ -56,19 +61,18 @@ export const inThreadTarget: Target = {
   form: 'component',
   budgets: FAST,
   unavailable: async () => undefined,
-  async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
-    const before = residentBytes();
-    const p = await withCacheRoot(options.cacheRoot, () => loadInThread(setup.grants, componentOf(setup), options.instances));
-    let next = 0;
-    return {
-      // Synchronous underneath: concurrent lanes take turns, as callers of one thread would.
-      call: async (tool, input) => p.call(tool, input, next++),
-      memoryPerInstance: async () => (residentBytes() - before) / options.instances,
-      close: async () => {
-        p.instances.length = 0;
-      },
-    };
-  },
+  open: (setup: PluginSetup, options: OpenOptions): Promise<Session> =>
+    inProcessSession(options, async () => {
+      const p = await loadInThread(setup.grants, componentOf(setup), options.instances);
+      let next = 0;
+      return {
+        // Synchronous underneath: concurrent lanes take turns, as callers of one thread would.
+        call: async (tool, input) => p.call(tool, input, next++),
+        close: async () => {
+          p.instances.length = 0;
+        },
+      };
+    }),
 };
 
 export const workerTarget: Target = {
@@ -78,15 +82,14 @@ export const workerTarget: Target = {
   form: 'component',
   budgets: FAST,
   unavailable: async () => undefined,
-  async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
-    const before = residentBytes();
-    // A fresh engine per session: nothing carried over from an earlier session in this process.
-    const engine = new WasmEngine();
-    const plugin = await withCacheRoot(options.cacheRoot, () => engine.load(withInstances(setup.grants, options.instances), componentOf(setup)));
-    return {
-      call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
-      memoryPerInstance: async () => (residentBytes() - before) / options.instances,
-      close: () => engine.close(),
-    };
-  },
+  open: (setup: PluginSetup, options: OpenOptions): Promise<Session> =>
+    inProcessSession(options, async () => {
+      // A fresh engine per session: nothing carried over from an earlier session in this process.
+      const engine = new WasmEngine();
+      const plugin = await engine.load(withInstances(setup.grants, options.instances), componentOf(setup));
+      return {
+        call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
+        close: () => engine.close(),
+      };
+    }),
 };

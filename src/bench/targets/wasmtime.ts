@@ -7,7 +7,7 @@
 import { AirlockError } from '../../errors.ts';
 import { probeWasmtime, splitToolResult, waveString, WasmtimeEngine } from '../../engines/wasmtime/index.ts';
 import { withCacheRoot } from '../cache.ts';
-import { withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';
+import { componentOf, withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';
 import { runProcess } from './process.ts';
 
 const PER_PROCESS: TargetBudgets = { warmup: 1, latency: { samples: 20, ms: 600 }, throughput: { samples: 64, ms: 500 }, maxInstances: 32 };
@@ -15,11 +15,6 @@ const PER_PROCESS: TargetBudgets = { warmup: 1, latency: { samples: 20, ms: 600 
 async function unavailable(): Promise<string | undefined> {
   const p = await probeWasmtime();
   return p.available ? undefined : `${p.reason ?? 'wasmtime not found'} (${p.installHint})`;
-}
-
-function componentOf(setup: PluginSetup): string {
-  if (setup.component === undefined) throw new AirlockError('internal', `${setup.plugin.name} has no component for a wasm target`);
-  return setup.component;
 }
 
 export const wasmtimeTarget: Target = {
