@@ -1,8 +1,9 @@
 /**
- * "Without caches": Airlock's caches (transpiled glue, compiled .cwasm,
- * component builds) all live under cacheRoot(), read from
- * AIRLOCK_CACHE_DIR on every use, so pointing it at an empty folder for the
- * duration of a load makes that load do every step again.
+ * "Without caches": an empty cache root per measure. The in-process targets
+ * and builds take it as an option; the wasmtime engine finds its .cwasm
+ * cache through cacheRoot(), which reads AIRLOCK_CACHE_DIR on every use,
+ * so withCacheRoot points that at the empty folder for the duration of a
+ * load (one benchmark per process at a time: see runBench).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -36,6 +36,7 @@ export function benchMarkdown(r: BenchReport): string {
     `Each figure is the median over rounds, with the range (min–max) in brackets. \`echo\` returns \`${r.config.inputs.echo}\`; \`hash\` is FNV-1a over a generated ${r.config.hashSize / 1024} KiB buffer, computed by the plugin's own language. "× in-thread" divides by the in-thread baseline of the same plugin.`,
   );
   for (const s of r.skipped) out.push('', `Skipped ${s.target}: ${s.reason}.`);
+  for (const f of r.failures) out.push('', `**Failed**: round ${f.round + 1}, ${f.target} on ${f.plugin} (no figures from it): ${f.message}`);
 
   out.push('', '**Warm latency** (sequential calls on a warm instance)', '');
   out.push(...header(['engine', 'plugin', 'echo p50', 'echo p95', 'echo p99', '× in-thread', 'hash p50', '× in-thread'], 2));

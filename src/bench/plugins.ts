@@ -6,7 +6,8 @@
  * of their `wasm:` entry (componentize-js / componentize-py), Docker runs
  * the same tools with Node / Python. bench-c is a component only.
  *
- * A result that differs from the expected one is an error, never a data point.
+ * A result that differs from the expected one is an error, never a data point
+ * (`details.wrongResult`: it ends the run).
  */
 import { join } from 'node:path';
 import { FIXTURES_DIR } from '../build/fixtures.ts';
@@ -55,9 +56,9 @@ export function checkResult(where: string, tool: BenchTool, output: string): voi
   try {
     value = JSON.parse(output);
   } catch {
-    throw new AirlockError('internal', `${where}: ${tool} returned text that is not JSON: ${output.slice(0, 200)}`);
+    throw new AirlockError('internal', `${where}: ${tool} returned text that is not JSON: ${output.slice(0, 200)}`, { details: { wrongResult: true } });
   }
   if (JSON.stringify(value) !== JSON.stringify(EXPECTED[tool])) {
-    throw new AirlockError('internal', `${where}: ${tool} returned ${output.slice(0, 200)}, expected ${JSON.stringify(EXPECTED[tool])}: the engines disagree, so no figure is recorded`);
+    throw new AirlockError('internal', `${where}: ${tool} returned ${output.slice(0, 200)}, expected ${JSON.stringify(EXPECTED[tool])}: the engines disagree, so no figure is recorded`, { details: { wrongResult: true } });
   }
 }

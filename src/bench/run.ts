@@ -50,6 +50,8 @@ export type ProgressEvent =
 export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Runs these instead of the built-in targets of the same names (tests). */
+  implementations?: Partial<Record<TargetName, Target>>;
 }
 
 export interface SkippedTarget {
@@ -100,6 +102,13 @@ export interface BuildFigure {
   summary: Spread | undefined;
 }
 
+export interface CellFailure {
+  round: number;
+  target: TargetName;
+  plugin: BenchPluginName;
+  message: string;
+}
+
 export interface TargetInfo {
   name: TargetName;
   label: string;
@@ -117,6 +126,8 @@ export interface BenchReport {
   config: BenchConfig & { hashSize: number; inputs: Record<BenchTool, string>; budgets: Record<string, unknown> };
   targets: TargetInfo[];
   skipped: SkippedTarget[];
+  /** Cell rounds that failed (no figures from them); the command exits 1 when there are any. */
+  failures: CellFailure[];
   plugins: { name: BenchPluginName; language: string }[];
   cells: CellResult[];
   builds: BuildFigure[];
@@ -258,11 +269,14 @@ function summarize(rounds: CellRound[], concurrency: number[]): CellSummary {
 }
 
 /** Targets that can run here; an unavailable one is skipped with its reason, or an error when the user named it. */
-export async function resolveTargets(config: Pick<BenchConfig, 'targets' | 'explicitTargets'>): Promise<{ targets: Target[]; skipped: SkippedTarget[] }> {
+export async function resolveTargets(
+  config: Pick<BenchConfig, 'targets' | 'explicitTargets'>,
+  implementations: Partial<Record<TargetName, Target>> = {},
+): Promise<{ targets: Target[]; skipped: SkippedTarget[] }> {
   const targets: Target[] = [];
   const skipped: SkippedTarget[] = [];
   for (const name of config.targets) {
-    const target = ALL_TARGETS[name];
+    const target = implementations[name] ?? ALL_TARGETS[name];
     const reason = await target.unavailable();
     if (reason === undefined) targets.push(target);
     else if (config.explicitTargets) throw new AirlockError('engine-unavailable', `--engines names ${name}, which cannot run here: ${reason}; install it, or leave ${name} out of --engines`);
@@ -271,13 +285,29 @@ export async function resolveTargets(config: Pick<BenchConfig, 'targets' | 'expl
   return { targets, skipped };
 }
 
+let running = false;
+
+/**
+ * Runs the benchmark. One run per process at a time (a second one is refused): it moves the cache root
+ * while the wasmtime engine loads without caches, and two runs at once would measure each other anyway.
+ */
 export async function runBench(config: BenchConfig, options: RunOptions = {}): Promise<BenchReport> {
+  if (running) throw new AirlockError('overloaded', 'a benchmark is already running in this process; run one at a time (each would measure the other)');
+  running = true;
+  try {
+    return await runOnce(config, options);
+  } finally {
+    running = false;
+  }
+}
+
+async function runOnce(config: BenchConfig, options: RunOptions): Promise<BenchReport> {
   const signal = options.signal ?? new AbortController().signal;
   const startedAt = new Date();
   const t0 = performance.now();
   const machine = describeMachine();
   const versions = await collectVersions();
-  const { targets, skipped } = await resolveTargets(config);
+  const { targets, skipped } = await resolveTargets(config, options.implementations);
   const plugins = config.plugins.map((n) => BENCH_PLUGINS[n]);
 
   // The shared (warm) cache: components built once before the first round.
@@ -297,6 +327,7 @@ export async function runBench(config: BenchConfig, options: RunOptions = {}): P
   };
 
   const perCell = new Map<string, CellRound[]>();
+  const failures: CellFailure[] = [];
   const builds = new Map<string, number[]>();
   const instancesOf = (t: Target): number => Math.min(Math.max(...config.concurrency), t.budgets.maxInstances);
 
@@ -327,53 +358,63 @@ export async function runBench(config: BenchConfig, options: RunOptions = {}): P
         const b = roundBuilds.get(plugin.name)!;
         const where = `${target.name}/${plugin.name}`;
         const budgets = target.budgets;
-        step(round, plugin.name, 'cold', target.name);
-        const coldCachedMs = await coldStart(target, setup, signal);
+        try {
+          step(round, plugin.name, 'cold', target.name);
+          const coldCachedMs = await coldStart(target, setup, signal);
 
-        step(round, plugin.name, 'cold-uncached', target.name);
-        let loadUncachedMs: number | undefined;
-        let buildMs: number | undefined;
-        if (target.form === 'component' && b.stages.component !== undefined) {
-          const cache = freshCacheRoot();
-          try {
-            loadUncachedMs = await coldStart(target, setup, signal, cache.root);
-            buildMs = b.stages.component;
-          } finally {
-            cache.remove();
+          step(round, plugin.name, 'cold-uncached', target.name);
+          let loadUncachedMs: number | undefined;
+          let buildMs: number | undefined;
+          if (target.form === 'component' && b.stages.component !== undefined) {
+            const cache = freshCacheRoot();
+            try {
+              loadUncachedMs = await coldStart(target, setup, signal, cache.root);
+              buildMs = b.stages.component;
+            } finally {
+              cache.remove();
+            }
+          } else if (target.form === 'source' && b.freshDocker !== undefined && b.stages.image !== undefined) {
+            loadUncachedMs = await coldStart(target, b.freshDocker.setup, signal);
+            buildMs = b.stages.image;
           }
-        } else if (target.form === 'source' && b.freshDocker !== undefined && b.stages.image !== undefined) {
-          loadUncachedMs = await coldStart(target, b.freshDocker.setup, signal);
-          buildMs = b.stages.image;
-        }
-        const coldUncachedMs = loadUncachedMs === undefined || buildMs === undefined ? undefined : loadUncachedMs + buildMs;
+          const coldUncachedMs = loadUncachedMs === undefined || buildMs === undefined ? undefined : loadUncachedMs + buildMs;
 
-        // Latency: back-to-back calls on one instance (a per-call target then waits for each fresh instance).
-        const caller = new CheckedCaller(where);
-        const lat = {} as Record<BenchTool, LatencyStats>;
-        const single = await target.open(setup, { instances: 1, signal });
-        try {
-          for (let i = 0; i < Math.ceil(budgets.warmup * config.budgetScale); i++) await caller.call(single, 'echo', signal);
-          step(round, plugin.name, 'latency', target.name);
-          for (const tool of BENCH_TOOLS) lat[tool] = await latency(single, caller, tool, scaled(budgets.latency, config.budgetScale), signal);
-        } finally {
-          await single.close();
-        }
+          // Latency: back-to-back calls on one instance (a per-call target then waits for each fresh instance).
+          const caller = new CheckedCaller(where);
+          const lat = {} as Record<BenchTool, LatencyStats>;
+          const single = await target.open(setup, { instances: 1, signal });
+          try {
+            for (let i = 0; i < Math.ceil(budgets.warmup * config.budgetScale); i++) await caller.call(single, 'echo', signal);
+            step(round, plugin.name, 'latency', target.name);
+            for (const tool of BENCH_TOOLS) lat[tool] = await latency(single, caller, tool, scaled(budgets.latency, config.budgetScale), signal);
+          } finally {
+            await single.close();
+          }
 
-        // Throughput and memory: a pool sized for the most callers (capped for pooled engines).
-        const instances = instancesOf(target);
-        const pool = await target.open(setup, { instances, signal });
-        try {
-          step(round, plugin.name, 'throughput', target.name);
-          const thr: Record<string, number> = {};
-          for (const c of config.concurrency) thr[String(c)] = await throughput(pool, caller, c, scaled(budgets.throughput, config.budgetScale), signal);
-          step(round, plugin.name, 'memory', target.name);
-          // Every instance warm: one call on each at once, then measure.
-          await Promise.all(Array.from({ length: instances }, () => caller.call(pool, 'echo', signal)));
-          const memoryBytes = await pool.memoryPerInstance();
-          const key = `${target.name}\0${plugin.name}`;
-          perCell.set(key, [...(perCell.get(key) ?? []), { round, coldCachedMs, loadUncachedMs, coldUncachedMs, latency: lat, throughput: thr, memoryBytes }]);
-        } finally {
-          await pool.close();
+          // Throughput and memory: a pool sized for the most callers (capped for pooled engines).
+          const instances = instancesOf(target);
+          const pool = await target.open(setup, { instances, signal });
+          try {
+            step(round, plugin.name, 'throughput', target.name);
+            const thr: Record<string, number> = {};
+            for (const c of config.concurrency) thr[String(c)] = await throughput(pool, caller, c, scaled(budgets.throughput, config.budgetScale), signal);
+            let memoryBytes: number | undefined;
+            if (pool.memoryPerInstance !== undefined) {
+              step(round, plugin.name, 'memory', target.name);
+              // Every instance warm: one call on each at once, then measure.
+              await Promise.all(Array.from({ length: instances }, () => caller.call(pool, 'echo', signal)));
+              memoryBytes = await pool.memoryPerInstance();
+            }
+            const key = `${target.name}\0${plugin.name}`;
+            perCell.set(key, [...(perCell.get(key) ?? []), { round, coldCachedMs, loadUncachedMs, coldUncachedMs, latency: lat, throughput: thr, memoryBytes }]);
+          } finally {
+            await pool.close();
+          }
+        } catch (e) {
+          // A wrong answer or Ctrl-C ends the run; anything else (a container killed from outside, say) costs
+          // this cell its round, reported, and the run goes on.
+          if (signal.aborted || !(e instanceof AirlockError) || e.code === 'aborted' || e.details.wrongResult === true) throw e;
+          failures.push({ round, target: target.name, plugin: plugin.name, message: `${e.code}: ${e.message}` });
         }
         index++;
       }
@@ -414,6 +455,7 @@ export async function runBench(config: BenchConfig, options: RunOptions = {}): P
     },
     targets: targets.map(({ name, label, kind, form }) => ({ name, label, kind, form })),
     skipped,
+    failures,
     plugins: plugins.map((p) => ({ name: p.name, language: p.language })),
     cells: results,
     builds: [...builds.entries()].map(([key, values]) => {

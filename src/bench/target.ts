@@ -47,10 +47,10 @@ export interface Session {
   /** One call; resolves with the tool's result as JSON text, rejects on any failure. */
   call(tool: string, input: string, signal: AbortSignal): Promise<string>;
   /**
-   * Bytes one live instance holds, measured now with every instance warm;
-   * undefined for targets with no instance between calls (a process or container per call).
+   * Bytes one live instance holds, measured now with every instance warm; absent for targets that
+   * keep no instance between calls (a process or container per call).
    */
-  memoryPerInstance(): Promise<number | undefined>;
+  memoryPerInstance?(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 

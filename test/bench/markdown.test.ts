@@ -35,11 +35,12 @@ test('a single round shows the figure without a range', (t) => {
   t.is(rows.find((r) => r[0] === 'wasmtime engine' && r[1] === 'bench-c')![2], '20.0 ms');
 });
 
-test('the Markdown names the machine, the command, the versions and every skipped engine with its reason', (t) => {
+test('the Markdown names the machine, the command, the versions, every skipped engine with its reason and every failed measure', (t) => {
   const md = benchMarkdown(sampleReport());
   t.true(md.includes('Test CPU <1>, 2 cores, 8.0 GiB, TestOS'));
   t.true(md.includes('`airlock bench --engines in-thread,worker,wasmtime`'));
   t.true(md.includes('Node 24.0.0'));
   t.true(md.includes('Skipped docker-warm: the Docker daemon does not answer.'));
+  t.true(md.includes('**Failed**: round 2, wasmtime on bench-js (no figures from it): crash: wasmtime exited with 137'));
   t.true(md.includes('| bench-js (JavaScript) | 5.10 s (5.00–5.20) | — |'));
 });

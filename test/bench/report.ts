@@ -62,6 +62,7 @@ export function sampleReport(n = 3): BenchReport {
       { name: 'wasmtime', label: 'wasmtime engine', kind: 'engine', form: 'component' },
     ],
     skipped: [{ target: 'docker-warm', reason: 'the Docker daemon does not answer' }],
+    failures: [{ round: 1, target: 'wasmtime', plugin: 'bench-js', message: 'crash: wasmtime exited with 137' }],
     plugins: [
       { name: 'bench-c', language: 'C' },
       { name: 'bench-js', language: 'JavaScript' },

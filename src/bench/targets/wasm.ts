@@ -2,6 +2,7 @@
  * The in-process targets: the component called in this thread with no
  * isolation (the baseline every ratio is against), and the worker engine.
  */
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { prepareCoreModule } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
@@ -9,7 +10,6 @@ import { createInstance, runCall, WasmEngine, type InstantiateFn, type LiveInsta
 import { transpileComponent } from '../../engines/wasm/transpile.ts';
 import { Wasm, type WasmModule } from '../../engines/wasm/wasm-api.ts';
 import type { Grants } from '../../grants/types.ts';
-import { withCacheRoot } from '../cache.ts';
 import { residentBytes } from '../memory.ts';
 import { componentOf, withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';
 
@@ -25,8 +25,9 @@ export interface InThreadPlugin {
   call(tool: string, input: string, i?: number): string;
 }
 
-export async function loadInThread(grants: Grants, component: string, instances = 1): Promise<InThreadPlugin> {
-  const t = await transpileComponent(component);
+/** `cacheRoot`: an Airlock cache root to transpile into instead of the default one. */
+export async function loadInThread(grants: Grants, component: string, instances = 1, cacheRoot?: string): Promise<InThreadPlugin> {
+  const t = await transpileComponent(component, cacheRoot === undefined ? {} : { cacheRoot: join(cacheRoot, 'transpiled') });
   const modules: Record<string, WasmModule> = {};
   for (const [n, b] of Object.entries(t.modules)) modules[n] = await Wasm.compile(prepareCoreModule(grants, b, n));
   const { instantiate } = (await import(pathToFileURL(t.glue).href)) as { instantiate: InstantiateFn };
@@ -45,12 +46,12 @@ export async function loadInThread(grants: Grants, component: string, instances 
 }
 
 /**
- * A session of an in-process target: loaded with the cache where the harness points it; its memory per
- * instance is what loading and warming the instances added to this process (see ../memory.ts).
+ * A session of an in-process target: its memory per instance is what loading and warming the
+ * instances added to this process (see ../memory.ts).
  */
 async function inProcessSession(options: OpenOptions, load: () => Promise<Omit<Session, 'memoryPerInstance'>>): Promise<Session> {
   const before = residentBytes();
-  const session = await withCacheRoot(options.cacheRoot, load);
+  const session = await load();
   return { ...session, memoryPerInstance: async () => (residentBytes() - before) / options.instances };
 }
 
@@ -63,7 +64,7 @@ export const inThreadTarget: Target = {
   unavailable: async () => undefined,
   open: (setup: PluginSetup, options: OpenOptions): Promise<Session> =>
     inProcessSession(options, async () => {
-      const p = await loadInThread(setup.grants, componentOf(setup), options.instances);
+      const p = await loadInThread(setup.grants, componentOf(setup), options.instances, options.cacheRoot);
       let next = 0;
       return {
         // Synchronous underneath: concurrent lanes take turns, as callers of one thread would.
@@ -85,7 +86,8 @@ export const workerTarget: Target = {
   open: (setup: PluginSetup, options: OpenOptions): Promise<Session> =>
     inProcessSession(options, async () => {
       // A fresh engine per session: nothing carried over from an earlier session in this process.
-      const engine = new WasmEngine();
+      const { cacheRoot } = options;
+      const engine = new WasmEngine(cacheRoot === undefined ? {} : { transpile: (c) => transpileComponent(c, { cacheRoot: join(cacheRoot, 'transpiled') }) });
       const plugin = await engine.load(withInstances(setup.grants, options.instances), componentOf(setup));
       return {
         call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,

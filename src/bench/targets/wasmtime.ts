@@ -31,7 +31,6 @@ export const wasmtimeTarget: Target = {
     const plugin = await withCacheRoot(options.cacheRoot, () => engine.load(grants, componentOf(setup)));
     return {
       call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
-      memoryPerInstance: async () => undefined,
       close: () => engine.close(),
     };
   },
@@ -59,7 +58,6 @@ export const wasmtimeRunTarget: Target = {
         if (!r.ok) throw new AirlockError('plugin-error', `${tool}: ${r.code}: ${r.message}`);
         return r.value;
       },
-      memoryPerInstance: async () => undefined,
       close: async () => undefined,
     };
   },

@@ -39,7 +39,10 @@ Options:
   --quick               a few calls per measure: checks the harness, not figures for anyone
   -h, --help            show this help
 
-Progress goes to stderr; the Markdown tables to stdout. Ctrl-C stops
+Progress goes to stderr; the Markdown tables to stdout. A wrong result
+from any engine stops the run; a failed measure (a container killed from
+outside, say) is reported, the other measures go on, and the exit status
+is 1. Ctrl-C stops
 cleanly (workers and containers are closed). Docker needs its base images:
 set AIRLOCK_NODE_IMAGE / AIRLOCK_PYTHON_IMAGE without a registry.`,
   async run(argv: string[], io: CliIO): Promise<number> {
@@ -78,7 +81,8 @@ set AIRLOCK_NODE_IMAGE / AIRLOCK_PYTHON_IMAGE without a registry.`,
       const out = await writeBenchOutputs(report, outDir);
       io.stdout(benchMarkdown(report));
       io.stderr(`wrote ${displayPath(io, out.json)}, ${displayPath(io, out.markdown)}, ${displayPath(io, out.svg)}\n`);
-      return 0;
+      for (const f of report.failures) io.stderr(`failed: round ${f.round + 1}, ${f.target} on ${f.plugin}: ${f.message}\n`);
+      return report.failures.length === 0 ? 0 : 1;
     } finally {
       process.removeListener('SIGINT', onSigint);
     }
