@@ -11,4 +11,4 @@ export { TARGET_NAMES, withInstances, type Budget, type OpenOptions, type Plugin
 export { ALL_TARGETS, dockerRunArgs, inThreadTarget, loadInThread, runProcess, type InThreadPlugin } from './targets/index.ts';
 export { collectVersions, describeMachine, type Machine, type Versions } from './machine.ts';
 export { freshCacheRoot, withCacheRoot } from './cache.ts';
-export { residentBytes } from './memory.ts';
+export { heapBytes, residentBytes } from './memory.ts';

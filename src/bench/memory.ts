@@ -1,8 +1,11 @@
 /**
- * Resident memory of this process, after a full garbage collection, for the
- * in-process targets (in-thread instances, worker threads): what loading
- * and warming N instances adds, divided by N, is the memory per live
- * instance (JS heap + wasm linear memory + its share of compiled code).
+ * Memory of this process after a full garbage collection, for the
+ * in-process targets: the worker engine's memory per live instance is the
+ * resident memory that loading and warming N workers adds, divided by N
+ * (each worker's JS heap and linear memory, and a share of the compiled
+ * code); an in-thread instance's is the JS heap it adds plus its linear
+ * memory (resident memory moves by more than one small instance between
+ * two readings).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -22,4 +25,10 @@ export function residentBytes(): number {
   gc();
   gc();
   return process.memoryUsage().rss;
+}
+
+export function heapBytes(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
 }

@@ -10,7 +10,7 @@ import { createInstance, runCall, WasmEngine, type InstantiateFn, type LiveInsta
 import { transpileComponent } from '../../engines/wasm/transpile.ts';
 import { Wasm, type WasmModule } from '../../engines/wasm/wasm-api.ts';
 import type { Grants } from '../../grants/types.ts';
-import { residentBytes } from '../memory.ts';
+import { heapBytes, residentBytes } from '../memory.ts';
 import { componentOf, withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';
 
 const FAST: TargetBudgets = { warmup: 200, latency: { samples: 5000, ms: 400 }, throughput: { samples: 50_000, ms: 300 }, maxInstances: 4 };
@@ -45,16 +45,6 @@ export async function loadInThread(grants: Grants, component: string, instances 
   };
 }
 
-/**
- * A session of an in-process target: its memory per instance is what loading and warming the
- * instances added to this process (see ../memory.ts).
- */
-async function inProcessSession(options: OpenOptions, load: () => Promise<Omit<Session, 'memoryPerInstance'>>): Promise<Session> {
-  const before = residentBytes();
-  const session = await load();
-  return { ...session, memoryPerInstance: async () => (residentBytes() - before) / options.instances };
-}
-
 export const inThreadTarget: Target = {
   name: 'in-thread',
   label: 'in-thread call (no isolation)',
@@ -62,18 +52,20 @@ export const inThreadTarget: Target = {
   form: 'component',
   budgets: FAST,
   unavailable: async () => undefined,
-  open: (setup: PluginSetup, options: OpenOptions): Promise<Session> =>
-    inProcessSession(options, async () => {
-      const p = await loadInThread(setup.grants, componentOf(setup), options.instances, options.cacheRoot);
-      let next = 0;
-      return {
-        // Synchronous underneath: concurrent lanes take turns, as callers of one thread would.
-        call: async (tool, input) => p.call(tool, input, next++),
-        close: async () => {
-          p.instances.length = 0;
-        },
-      };
-    }),
+  async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
+    const before = heapBytes();
+    const p = await loadInThread(setup.grants, componentOf(setup), options.instances, options.cacheRoot);
+    let next = 0;
+    return {
+      // Synchronous underneath: concurrent lanes take turns, as callers of one thread would.
+      call: async (tool, input) => p.call(tool, input, next++),
+      // JS heap added by the instances (their glue's objects) plus their linear memories.
+      memoryPerInstance: async () => (heapBytes() - before + p.instances.reduce((sum, i) => sum + i.memories.reduce((m, mem) => m + mem.buffer.byteLength, 0), 0)) / options.instances,
+      close: async () => {
+        p.instances.length = 0;
+      },
+    };
+  },
 };
 
 export const workerTarget: Target = {
@@ -83,15 +75,17 @@ export const workerTarget: Target = {
   form: 'component',
   budgets: FAST,
   unavailable: async () => undefined,
-  open: (setup: PluginSetup, options: OpenOptions): Promise<Session> =>
-    inProcessSession(options, async () => {
-      // A fresh engine per session: nothing carried over from an earlier session in this process.
-      const { cacheRoot } = options;
-      const engine = new WasmEngine(cacheRoot === undefined ? {} : { transpile: (c) => transpileComponent(c, { cacheRoot: join(cacheRoot, 'transpiled') }) });
-      const plugin = await engine.load(withInstances(setup.grants, options.instances), componentOf(setup));
-      return {
-        call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
-        close: () => engine.close(),
-      };
-    }),
+  async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
+    // Worker heaps and their linear memories are not visible from this thread: the process's resident memory is.
+    const before = residentBytes();
+    // A fresh engine per session: nothing carried over from an earlier session in this process.
+    const { cacheRoot } = options;
+    const engine = new WasmEngine(cacheRoot === undefined ? {} : { transpile: (c) => transpileComponent(c, { cacheRoot: join(cacheRoot, 'transpiled') }) });
+    const plugin = await engine.load(withInstances(setup.grants, options.instances), componentOf(setup));
+    return {
+      call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
+      memoryPerInstance: async () => (residentBytes() - before) / options.instances,
+      close: () => engine.close(),
+    };
+  },
 };

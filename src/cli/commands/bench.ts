@@ -42,9 +42,9 @@ Options:
 Progress goes to stderr; the Markdown tables to stdout. A wrong result
 from any engine stops the run; a failed measure (a container killed from
 outside, say) is reported, the other measures go on, and the exit status
-is 1. Ctrl-C stops
-cleanly (workers and containers are closed). Docker needs its base images:
-set AIRLOCK_NODE_IMAGE / AIRLOCK_PYTHON_IMAGE without a registry.`,
+is 1. Ctrl-C stops cleanly (workers and containers are closed). Docker
+needs its base images: without a registry, set AIRLOCK_NODE_IMAGE and
+AIRLOCK_PYTHON_IMAGE.`,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
       args: argv,
