@@ -71,6 +71,9 @@ export function dockerRunArgs(grants: Grants, tag: string): string[] {
   const h = spec.hostConfig;
   return [
     'run', '--rm', '-i', '--log-driver', 'none',
+    // The container inherits the image's airlock.managed label; without an owner, any Airlock process's
+    // orphan cleanup (src/engines/docker/orphans.ts) would take it for a dead run's and kill it mid-call.
+    '--label', `${LABEL_OWNER}=${OWNER}`,
     '--network', 'none', '--user', '10001:10001', '--init', '--read-only',
     '--memory', String(h.Memory), '--memory-swap', String(h.MemorySwap), '--cpus', String((h.NanoCpus ?? 1e9) / 1e9),
     '--pids-limit', String(h.PidsLimit), '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true',
