@@ -99,6 +99,8 @@ export const processIO: CliIO = {
   },
   cwd: process.cwd(),
   isTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+  status: (line) => process.stderr.write(`\r\x1b[K${terminalSafe(line)}`),
 };
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);

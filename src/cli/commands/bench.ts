@@ -89,8 +89,9 @@ AIRLOCK_PYTHON_IMAGE.`,
   },
 };
 
-/** One line per step on a pipe; one line rewritten in place on a terminal. */
+/** One line per step on a pipe; one status line rewritten in place on a terminal. */
 function progressDisplay(io: CliIO): (e: ProgressEvent) => void {
+  const status = io.stderrIsTTY === true ? io.status : undefined;
   const started = performance.now();
   const elapsed = (): string => `${Math.round((performance.now() - started) / 1000)} s`;
   return (e) => {
@@ -99,11 +100,13 @@ function progressDisplay(io: CliIO): (e: ProgressEvent) => void {
       return;
     }
     if (e.type === 'done') {
-      io.stderr(`${io.isTTY ? '\r\x1b[K' : ''}done in ${elapsed()}\n`);
+      status?.('');
+      io.stderr(`done in ${elapsed()}\n`);
       return;
     }
     const what = e.step === 'prime' ? 'warming caches' : e.step === 'build' ? 'build from source, no caches' : e.step;
     const line = `[${String(e.index + 1).padStart(String(e.total).length)}/${e.total}] ${e.step === 'prime' ? '' : `round ${e.round + 1}/${e.rounds} `}${e.target === undefined ? '' : `${e.target} `}${e.plugin}: ${what} (${elapsed()})`;
-    io.stderr(io.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
+    if (status === undefined) io.stderr(`${line}\n`);
+    else status(line);
   };
 }
