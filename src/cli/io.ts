@@ -12,6 +12,10 @@ export interface CliIO {
   cwd: string;
   /** Colours and progress displays only on a terminal. */
   isTTY: boolean;
+  /** stderr is a terminal: progress goes to `status` instead of one line per step. */
+  stderrIsTTY?: boolean;
+  /** Replaces the status line on the terminal's stderr (its control characters escaped); '' clears it. */
+  status?(line: string): void;
 }
 
 export interface Command {

@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, isAirlockError } from '../errors.ts';
+import { benchCommand } from './commands/bench.ts';
 import { buildCommand } from './commands/build.ts';
 import { callCommand } from './commands/call.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -17,7 +18,7 @@ import { serveCommand } from './commands/serve.ts';
 import { validateCommand } from './commands/validate.ts';
 import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from './io.ts';
 
-export const COMMANDS: Command[] = [callCommand, listCommand, serveCommand, initCommand, buildCommand, validateCommand, inspectCommand, schemaCommand, doctorCommand];
+export const COMMANDS: Command[] = [callCommand, listCommand, serveCommand, initCommand, buildCommand, validateCommand, inspectCommand, schemaCommand, doctorCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -98,6 +99,8 @@ export const processIO: CliIO = {
   },
   cwd: process.cwd(),
   isTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+  status: (line) => process.stderr.write(`\r\x1b[K${terminalSafe(line)}`),
 };
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { percentile as pct, sampleLatency } from '../../src/bench/index.ts';
 import { PluginHost } from '../../src/host/index.ts';
 import { serveHttp } from '../../src/mcp/index.ts';
 import { CountingProvider } from '../host/helpers.ts';
@@ -19,20 +20,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ECHO_C = fileURLToPath(new URL('../../fixtures/plugins/echo-c', import.meta.url));
 const INPUT = { message: 'hello' };
 
-function pct(samples: number[], p: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-}
-
 async function measure(call: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < Math.min(200, N); i++) await call(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const t0 = performance.now();
-    await call();
-    samples.push(performance.now() - t0);
-  }
-  return samples;
+  return sampleLatency(call, { samples: N, ms: Number.POSITIVE_INFINITY });
 }
 
 const rows: Array<[string, number[]]> = [];

@@ -96,6 +96,9 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     await net.connect({ Container: proxy.id });
     stream = (await proxy.attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
     const { ready, ended } = readLines(stream, options.onDecision);
+    // Handled here as well: the stream can end (rejecting `ready`) while proxy.start() is still awaited or has
+    // thrown, before anything awaits `ready`; unhandled, that rejection would end the whole process.
+    ready.catch(() => undefined);
     // Without this, a proxy that dies later leaves every request of the plugin failing with a bare
     // ECONNREFUSED; calls then fail with this error instead (the pool is not restarted: the plugin
     // containers know the proxy by its address).
