@@ -9,7 +9,10 @@ import type Docker from 'dockerode';
 import { LABEL_MANAGED, LABEL_OWNER } from './container.ts';
 
 function ownerAlive(owner: string | undefined): boolean {
-  if (owner === undefined) return false;
+  // No owner: not one of ours. Airlock labels everything it creates with its
+  // owner; a container someone runs by hand from a plugin image inherits the
+  // image's airlock.managed label but no owner, and is theirs to keep.
+  if (owner === undefined) return true;
   const slash = owner.lastIndexOf('/');
   const host = owner.slice(0, slash);
   const pid = Number(owner.slice(slash + 1));

@@ -100,15 +100,18 @@ t('a running plugin container carries every hardening flag, from the grants', as
   t.is(after.length, 0, 'close() removes the containers');
 });
 
-t('orphans of a dead Airlock process are removed at engine start, live owners are left alone', async (t) => {
+t('orphans of a dead Airlock process are removed at engine start; live owners and owner-less containers (run by hand from a plugin image) are left alone', async (t) => {
   const client = new Docker();
   const image = process.env.AIRLOCK_PYTHON_IMAGE ?? 'python:3.11-slim-bookworm';
   // A pid that cannot be alive: beyond the kernel's pid_max.
   const dead = await client.createContainer({ Image: image, Cmd: ['true'], Labels: { 'airlock.managed': 'true', 'airlock.owner': `${(await import('node:os')).hostname()}/99999999`, 'airlock.plugin': 'orphan' } });
   const alive = await client.createContainer({ Image: image, Cmd: ['true'], Labels: { 'airlock.managed': 'true', 'airlock.owner': OWNER, 'airlock.plugin': 'not-orphan' } });
+  const byHand = await client.createContainer({ Image: image, Cmd: ['true'], Labels: { 'airlock.managed': 'true', 'airlock.plugin': 'run-by-hand' } });
   const { removeOrphans } = await import('../../../src/engines/docker/index.ts');
   await removeOrphans(client);
   await t.throwsAsync(client.getContainer(dead.id).inspect());
   t.truthy(await client.getContainer(alive.id).inspect());
+  t.truthy(await client.getContainer(byHand.id).inspect());
   await alive.remove({ force: true });
+  await byHand.remove({ force: true });
 });
