@@ -62,7 +62,7 @@ export const inThreadTarget: Target = {
       // JS heap added by the instances (their glue's objects) plus their linear memories.
       memoryPerInstance: async () => (heapBytes() - before + p.instances.reduce((sum, i) => sum + i.memories.reduce((m, mem) => m + mem.buffer.byteLength, 0), 0)) / options.instances,
       close: async () => {
-        p.instances.length = 0;
+        for (const i of p.instances.splice(0)) i.release();
       },
     };
   },
