@@ -28,14 +28,6 @@ export function cwasmPath(version: string, componentHash: string): string {
   return cacheDir('wasmtime', version, `${componentHash}.cwasm`);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** Checks that `bytes` is a component exporting airlock:plugin/tools and returns its imports (`wasi:cli/stdout@0.2.0`, …); throws build-failed naming the file. */
 export async function checkComponent(componentPath: string, bytes: Uint8Array): Promise<string[]> {
   if (bytes.length < 8 || !COMPONENT_HEADER.every((b, i) => bytes[i] === b)) {
