@@ -4,7 +4,6 @@
  * its whole configuration from the Grants.
  */
 import type { AirlockError } from '../errors.ts';
-import type { Grants } from '../grants/types.ts';
 
 export const ENGINE_NAMES = ['wasm', 'wasmtime', 'docker'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { classify, diagnosticCause, type Finished, splitDiagnostic } from '../../../src/engines/wasmtime/outcome.ts';
+import { classify, diagnosticCause, type Finished } from '../../../src/engines/wasmtime/outcome.ts';
 
 // Diagnostics as wasmtime 48.0.8 prints them (RUST_BACKTRACE=0).
 const trapDiag = (cause: string): string =>
