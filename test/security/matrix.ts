@@ -466,6 +466,24 @@ export const ROWS: Row[] = [
     attack: 'unicode tricks in names: look-alike, zero-width, bidi and full-width characters in plugin, tool and host names',
     cells: everywhere(cell(contained('invalid-manifest / denied', 'checked before any engine: the manifest refuses such names; an allowlist compares punycode forms'), file('test/security/manifest.test.ts', 'matrix proto.unicode: look-alike, invisible and bidi characters in names are refused before any engine'))),
   },
+
+  // ---- data: build sandbox (componentize-js, componentize-py, clang, core modules) ----
+
+
+  // ---- data: plugin folder files (bounded reader, manifest caps, ignore files) ----
+
+
+  // ---- data: regular expressions and schemas (manifest patterns, tool schemas, outputs) ----
+
+
+  // ---- serve: authenticated HTTP serving ----
+
+
+  // ---- serve: disk quotas on writable grants ----
+
+
+  // ---- serve: output, secrets, env names, protected paths, cache root ----
+
 ];
 
 export function rowById(id: string): Row {
