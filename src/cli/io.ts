@@ -35,11 +35,27 @@ export function displayPath(io: CliIO, path: string): string {
 export class UsageError extends Error {}
 
 /**
- * Text for a terminal: control characters other than newline and tab are
- * shown as `\xNN`, so what a plugin prints (its logs, build output, error
- * messages) cannot move the cursor, rewrite earlier lines, set the window
- * title or the clipboard (OSC 52). Pipes and files get the text unchanged.
+ * Characters a terminal acts on or that change how the text around them reads:
+ * C0 controls (ESC starts cursor moves, screen clears, OSC 52 clipboard writes,
+ * OSC 8 links), DEL, C1 controls (U+009B is a one-character CSI), and the
+ * invisible and bidi format characters (U+202E reverses what follows; the
+ * tag characters U+E0000-U+E007F, a surrogate pair each, spell text no one sees).
  */
-export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+const FORMAT = '\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb';
+const TAGS = '|\\udb40[\\udc00-\\udc7f]';
+const UNSAFE = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${FORMAT}]${TAGS}`, 'g');
+const UNSAFE_KEEP_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${FORMAT}]${TAGS}`, 'g');
+
+/**
+ * Text for a terminal or a log: every character of UNSAFE is shown as
+ * `\uXXXX`, so what a plugin wrote (results, logs, error messages, tool
+ * names and descriptions, manifest values) cannot move the cursor, clear the
+ * screen, set the clipboard or hide and reorder text, whether or not the
+ * stream is a TTY (CI logs and `tee` reach terminals later). `\uXXXX` is
+ * also a JSON string escape of the same character, so JSON text stays valid
+ * and parses to the same values. Newline and tab are kept for multi-line
+ * text (logs, whole outputs) and escaped in a single-line field.
+ */
+export function terminalSafe(text: string, multiline = true): string {
+  return text.replace(multiline ? UNSAFE_KEEP_LINES : UNSAFE, (c) => Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }

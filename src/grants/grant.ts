@@ -145,15 +145,18 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
 
   // ---- env ----
   const hostEnv = options.env ?? process.env;
-  const env: Record<string, string> = {};
+  // Names come from the manifest: a name such as `toString`, `constructor` or
+  // `__proto__` is an ordinary variable name, so the host env is read through
+  // own properties only, and the grants keep names in a null-prototype map.
+  const env = Object.create(null) as Record<string, string>;
   manifest.permissions.env.forEach((name, i) => {
     const ok = policy.env.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
     if (!ok) {
       refuse(['permissions', 'env', i], `environment variable ${name} is not allowed by ${policyName}`, `add ${name} to env in the host policy, or remove it from plugin.yaml`);
       return;
     }
-    const value = hostEnv[name];
-    if (value !== undefined) env[name] = value;
+    const value = Object.hasOwn(hostEnv, name) ? hostEnv[name] : undefined;
+    if (typeof value === 'string') env[name] = value;
   });
 
   if (problems.length > 0) {
