@@ -33,6 +33,9 @@ const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
 /** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
 export const MAX_QUALIFIED_TOOL_NAME = 64;
 
+/** Characters in a tool's or the plugin's description. */
+export const MAX_DESCRIPTION = 2048;
+
 const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: true });
 
 /** A JSON Schema (draft-07) describing an object; checked against the meta-schema and compiled once. */
@@ -106,6 +109,8 @@ export const toolSchema = z
     description: z
       .string()
       .min(1, { error: 'describe what the tool does: agents choose tools by this text' })
+      // The model reads every description of every tool it is offered: a cap bounds how much text one plugin can put there.
+      .max(MAX_DESCRIPTION, { error: `a tool description is at most ${MAX_DESCRIPTION} characters; agents need a sentence or two, not a manual` })
       .meta({ description: 'What the tool does, for the agent choosing it.', examples: ['Weather forecast for a city'] }),
     input: jsonSchemaObject('input').meta({
       description: 'JSON Schema of the tool input (an object).',
@@ -213,7 +218,11 @@ export const manifestSchema = z
       .string()
       .regex(SEMVER, { error: 'expected a semantic version such as 1.2.0' })
       .meta({ description: 'Plugin version (semver).', examples: ['1.2.0'] }),
-    description: z.string().default('').meta({ description: 'What the plugin is for.', examples: ['Weather tools'] }),
+    description: z
+      .string()
+      .max(MAX_DESCRIPTION, { error: `a plugin description is at most ${MAX_DESCRIPTION} characters` })
+      .default('')
+      .meta({ description: 'What the plugin is for.', examples: ['Weather tools'] }),
     runtime: z
       .enum(RUNTIMES, { error: 'expected one of: wasm, node, python' })
       .optional()
