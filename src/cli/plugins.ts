@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { AirlockError } from '../errors.ts';
 import type { EngineProvider } from '../host/index.ts';
-import { validatePlugin } from '../manifest/index.ts';
+import { validatePluginOffThread } from '../manifest/index.ts';
 import type { CliIO } from './io.ts';
 
 export function searchPath(cwd: string): string[] {
@@ -14,7 +14,7 @@ export function searchPath(cwd: string): string[] {
   return [...fromEnv.map((p) => resolve(cwd, p)), join(cwd, 'plugins')];
 }
 
-export function resolvePluginArg(arg: string, cwd: string): string {
+export async function resolvePluginArg(arg: string, cwd: string): Promise<string> {
   const direct = resolve(cwd, arg);
   if (existsSync(direct)) return direct;
   if (/^[a-z0-9-]+$/.test(arg)) {
@@ -22,7 +22,7 @@ export function resolvePluginArg(arg: string, cwd: string): string {
       if (!existsSync(root) || !statSync(root).isDirectory()) continue;
       for (const name of readdirSync(root)) {
         const dir = join(root, name);
-        const result = validatePlugin(dir);
+        const result = await validatePluginOffThread(dir);
         if (result.ok && result.plugin.manifest.name === arg) return dir;
       }
     }

@@ -33,7 +33,7 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
   const policyName = policy.origin;
 
   // ---- resources ----
-  const written = (key: string) => source.doc?.hasIn(['resources', key]) === true;
+  const written = (key: string) => source.has(['resources', key]);
   const capped = <T extends number>(key: string, asked: T, cap: T, show: (n: number) => string): number => {
     if (asked <= cap) return asked;
     if (!written(key)) return cap;

@@ -7,7 +7,7 @@ import { computeGrants, defaultPolicy, loadPolicy, type Grants } from '../../gra
 import type { EnginePreference } from '../../host/index.ts';
 import { planSelection } from '../../host/provider.ts';
 import type { Selection } from '../../selector/index.ts';
-import { formatHostPattern, formatDuration, formatSize, loadPlugin } from '../../manifest/index.ts';
+import { formatHostPattern, formatDuration, formatSize, loadPluginOffThread } from '../../manifest/index.ts';
 import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const inspectCommand: Command = {
@@ -40,7 +40,7 @@ is shown on the engine line.`,
     if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock inspect ./my-plugin`');
     const preference = (values.engine ?? 'auto') as EnginePreference;
     if (preference !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(preference)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
-    const plugin = loadPlugin(resolve(io.cwd, positionals[0]!));
+    const plugin = await loadPluginOffThread(resolve(io.cwd, positionals[0]!));
     const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
     const grants = computeGrants(plugin, policy);
     const m = plugin.manifest;

@@ -32,7 +32,7 @@ Exit status: 0 when every plugin loaded, 1 when any did not.`,
     });
     const engine = (values.engine ?? 'auto') as EnginePreference;
     if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
-    const dirs = positionals.length > 0 ? positionals.map((p) => resolvePluginArg(p, io.cwd)) : discover(io.cwd);
+    const dirs = positionals.length > 0 ? await Promise.all(positionals.map((p) => resolvePluginArg(p, io.cwd))) : discover(io.cwd);
     const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     try {
       const failed: Array<{ dir: string; error: SerializedError }> = [];
