@@ -120,9 +120,10 @@ export interface HttpOptions extends ServerInfo {
   token?: string | false;
   /**
    * Host names (no port) clients may address the server by, beyond the
-   * loopback names and the bound address. Needed when binding 0.0.0.0 or ::
-   * behind a DNS name. Requests naming any other Host (or a browser Origin
-   * on any other host) are refused: DNS-rebinding protection.
+   * loopback names and the bound address (for 0.0.0.0 or ::, the machine's
+   * interface addresses as well). Needed behind a DNS name. Requests naming
+   * any other Host (or a browser Origin on any other host) are refused:
+   * DNS-rebinding protection.
    */
   allowedHosts?: string[];
   /**

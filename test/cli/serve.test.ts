@@ -212,6 +212,13 @@ int tool(const char *name, size_t name_len, char *input, size_t input_len, struc
   t.regex(stderr, /airlock: reloaded live/);
 });
 
+test('serve --help tells how the HTTP token works and why there is no --token', async (t) => {
+  const help = await cli(['serve', '--help'], { cwd: ROOT });
+  t.is(help.code, 0);
+  const text = help.stdout + help.stderr;
+  for (const want of [/Authorization: Bearer <token>/, /mcp-<host>-<port>\.token/, /--token-file <file>/, /AIRLOCK_MCP_TOKEN/, /no --token option, because\s+a command line is visible to every local user/, /--no-auth/]) t.regex(text, want);
+});
+
 test('serve refuses bad usage with exit 2', async (t) => {
   const none = await cli(['serve', '--mcp'], { cwd: ROOT });
   t.is(none.code, 2);

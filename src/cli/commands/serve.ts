@@ -29,7 +29,8 @@ Options:
   --mcp                  the protocol (the default and only one, accepted for clarity)
   --http <[host:]port>   serve streamable HTTP instead of stdio (port 0: any free port)
   --allow-host <name>    another Host name clients may use over HTTP (repeatable;
-                         loopback names and the bound address are always allowed)
+                         loopback names, the bound address and, for 0.0.0.0 or ::,
+                         this machine's addresses are always allowed)
   --token-file <file>    the bearer token clients must send, read from a file
                          (default: AIRLOCK_MCP_TOKEN, else a generated one)
   --no-auth              no token: any local user can call every tool. Only on a
