@@ -4,7 +4,7 @@
  * tool with the server's grants, so it is compared in constant time and a
  * missing token is answered exactly like a wrong one.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 
@@ -32,7 +32,7 @@ export function bearerCheck(token: string): (req: IncomingMessage) => boolean {
 }
 
 function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return hash('sha256', text, 'buffer');
 }
 
 /**
