@@ -177,7 +177,10 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   // clients may use (an IP literal cannot be rebound to another site).
   const ownAddresses = wildcard ? interfaceHosts(host === '0.0.0.0' ? 'IPv4' : undefined) : [];
   const shownHost = wildcard ? (ownAddresses[0] ?? '127.0.0.1') : hostForUrl(host);
-  const allowed = new Set([...LOOPBACK_NAMES, hostForUrl(host), ...ownAddresses, ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  const given = (options.allowedHosts ?? []).map((h) => h.toLowerCase());
+  const allowed = new Set([...LOOPBACK_NAMES, hostForUrl(host), ...ownAddresses, ...given]);
+  // What a refusal names: not the machine's own addresses (the refused client may be a web page).
+  const named = [...new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [hostForUrl(host)]), ...given])].join(', ') + (wildcard ? " and this machine's addresses" : '');
   const sessions = new Map<string, Session>();
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 1000;
@@ -185,7 +188,7 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Checked first, on every request: a page on another site that rebinds its
     // DNS name to this address still sends its own name as Host and Origin.
-    const refused = refusedHost(req, allowed);
+    const refused = refusedHost(req, allowed, named);
     if (refused !== undefined) return reply(res, 403, refused);
     // Before any session lookup or body parse: without the token nothing else is looked at.
     if (!authorized(req)) {
@@ -282,12 +285,12 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
 }
 
 /** Why a request is refused for its Host or Origin header, or undefined when both are allowed. */
-function refusedHost(req: IncomingMessage, allowed: Set<string>): string | undefined {
+function refusedHost(req: IncomingMessage, allowed: Set<string>, named: string): string | undefined {
   const hostHeader = header(req, 'host');
   if (hostHeader === undefined) return 'missing Host header';
   const hostname = hostnameOf(`http://${hostHeader}`);
   if (hostname === undefined || !allowed.has(hostname)) {
-    return `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${[...allowed].join(', ')}; add more with --allow-host)`;
+    return `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${named}; add more with --allow-host)`;
   }
   const origin = header(req, 'origin');
   // Programs send no Origin; a browser always does (`null` from sandboxed frames, refused too).
