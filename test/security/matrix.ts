@@ -478,6 +478,46 @@ export const ROWS: Row[] = [
 
 
   // ---- serve: authenticated HTTP serving ----
+  {
+    id: 'serve.http-no-token',
+    group: 'serve',
+    attack: 'an unauthenticated MCP call over HTTP: any local user, or anyone who reaches an exposed address, opens a session and calls a tool with the server grants',
+    cells: everywhere(
+      cell(
+        contained('401', 'a bearer token is required on every request, before any session lookup or body parse; --no-auth only on loopback'),
+        file('test/mcp/auth.test.ts', 'a tool call with no token, a wrong token or a token of another length is refused 401; the right token calls the tool'),
+        file('test/cli/serve.test.ts', 'serve --http binds loopback, needs the token it prints'),
+        file('test/cli/serve.test.ts', 'serve --http 0.0.0.0 warns loudly and the URL it prints answers with the token (and only with it)'),
+        file('test/cli/serve.test.ts', 'serve --no-auth serves loopback without a token, and is refused with a non-loopback host'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.http-wrong-token',
+    group: 'serve',
+    attack: 'a wrong bearer token (same length, another length, another scheme), or a session id used without the token',
+    cells: everywhere(
+      cell(
+        contained('401', 'constant-time comparison of SHA-256 digests; the same answer as no token'),
+        file('test/mcp/auth.test.ts', 'a missing and a wrong token get the same 401 answer'),
+        file('test/mcp/auth.test.ts', 'a session id without the token is refused 401 before the session or the body is looked at'),
+        file('test/mcp/auth.test.ts', 'bearerCheck accepts exactly the token'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.http-other-user',
+    group: 'serve',
+    attack: 'another local user reads the generated token (its file or folder) or calls the HTTP server without it',
+    cells: everywhere(
+      cell(
+        contained('EACCES / 401', 'the token file is 0600 in a 0700 folder, never written through a planted link; never on the command line'),
+        file('test/cli/serve.test.ts', 'another local user (nobody) cannot read the token file and gets 401'),
+        file('test/mcp/token-file.test.ts', 'written mode 0600 in a folder of mode 0700'),
+        file('test/mcp/token-file.test.ts', 'a link planted at the file path is replaced, not written through'),
+      ),
+    ),
+  },
 
 
   // ---- serve: disk quotas on writable grants ----
