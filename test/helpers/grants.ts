@@ -24,6 +24,8 @@ export function makeGrants(o: GrantsOverrides = {}): Grants {
       outputBytes: 1024 * 1024,
       logBytes: 64 * 1024,
       queue: 16,
+      diskBytes: 64 * 1024 * 1024,
+      files: 1000,
       ...o.resources,
     },
   };

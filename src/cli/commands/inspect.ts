@@ -102,7 +102,7 @@ export function describeGrants(g: Grants): string[] {
     `network     ${g.network === null ? 'none' : g.network.allow.map(formatHostPattern).join(', ')}`,
     `filesystem  ${g.filesystem.length === 0 ? 'none' : g.filesystem.map((f) => `${f.mount} <- ${f.hostPath} (${f.access})`).join('\n                ')}`,
     `env         ${env.length === 0 ? 'none' : env.join(', ')}`,
-    `limits      memory ${formatSize(r.memoryBytes)}, cpu ${r.cpu}, timeout ${formatDuration(r.timeoutMs)}, concurrency ${r.concurrency}, output ${formatSize(r.outputBytes)}, logs ${formatSize(r.logBytes)}, queue ${r.queue}`,
+    `limits      memory ${formatSize(r.memoryBytes)}, cpu ${r.cpu}, timeout ${formatDuration(r.timeoutMs)}, concurrency ${r.concurrency}, output ${formatSize(r.outputBytes)}, logs ${formatSize(r.logBytes)}, queue ${r.queue}, disk ${formatSize(r.diskBytes)}, files ${r.files}`,
     `isolation   ${g.isolation}`,
   ];
 }
