@@ -107,8 +107,11 @@ export function makeSandbox(http: Sandbox['http']): Sandbox {
   return { root, ro, rw, http };
 }
 
+// These cases are about escaping the grants, not about filling them: the policy accepts unbounded writes
+// on the engines that cannot bound them (the quota has its own tests: test/capabilities/filesystem/quota*).
 const readOnly = (s: Sandbox): GrantsOverrides => ({
   resources: { timeoutMs: 5000 },
+  unboundedWrites: ['docker', 'wasmtime'],
   filesystem: [
     { hostPath: s.ro, mount: '/ro', access: 'read' },
     { hostPath: s.rw, mount: '/rw', access: 'read-write' },
@@ -117,6 +120,7 @@ const readOnly = (s: Sandbox): GrantsOverrides => ({
 const readWrite = (s: Sandbox): GrantsOverrides => ({
   // A FIFO open that blocked would end as `timeout`, not as an errno result.
   resources: { timeoutMs: 5000 },
+  unboundedWrites: ['docker', 'wasmtime'],
   filesystem: [{ hostPath: s.rw, mount: '/rw', access: 'read-write' }],
 });
 
