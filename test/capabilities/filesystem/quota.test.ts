@@ -7,7 +7,9 @@
 import test from 'ava';
 import { linkSync, lstatSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measure } from '../../../src/capabilities/filesystem/quota.ts';
+import { createFilesystem } from '../../../src/capabilities/filesystem/descriptor.ts';
+import { createQuotaState, measure, quotaUsage } from '../../../src/capabilities/filesystem/quota.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { WasmEngine, type WasmPlugin } from '../../../src/engines/wasm/index.ts';
 import type { GrantsOverrides } from '../../helpers/grants.ts';
 import { tempDir } from '../../helpers/plugin.ts';
@@ -136,3 +138,61 @@ test('the walk that counts a folder never follows symlinks, counts a hard-linked
   t.false(measure([dir], 3).complete, 'more entries than the bound: incomplete, so the caller treats the folder as full');
   t.false(measure([join(dir, 'missing')], 100).complete);
 });
+
+interface Desc {
+  openAt(pf: object, path: string, of: object, df: object): Desc;
+  [k: string]: (...args: never[]) => unknown;
+}
+
+/** The enforcing layer called directly with a quota, and its shared counters. */
+function quotaPreopen(dir: string, bytes: number, files: number): { d: Desc; used: () => { bytes: number; files: number } } {
+  const state = createQuotaState();
+  const fs = createFilesystem([{ hostPath: dir, mount: '/rw', access: 'read-write' }], baselineWasi('t'), undefined, { bytes, files, state });
+  const [[d]] = (fs['wasi:filesystem/preopens'] as { getDirectories(): [Desc, string][] }).getDirectories() as [[Desc, string]];
+  return { d, used: () => ({ bytes: quotaUsage(state).bytes, files: quotaUsage(state).files }) };
+}
+
+test('the counters follow rename, link, unlink, truncate, set-size and pwrite exactly (the layer called directly)', (t) => {
+  const dir = folder();
+  writeFileSync(join(dir, 'a'), Buffer.alloc(100));
+  writeFileSync(join(dir, 'b'), Buffer.alloc(300));
+  const { d, used } = quotaPreopen(dir, 1000, 5);
+  t.deepEqual(used(), { bytes: 400, files: 2 });
+  // Renaming a over b frees b.
+  d.renameAt!('a' as never, d as never, 'b' as never);
+  t.deepEqual(used(), usage(dir));
+  // A hard link is one more entry and no more bytes; unlinking one of two links frees no bytes.
+  d.linkAt!({} as never, 'b' as never, d as never, 'c' as never);
+  t.deepEqual(used(), { bytes: 100, files: 2 });
+  d.unlinkFileAt!('b' as never);
+  t.deepEqual(used(), { bytes: 100, files: 1 });
+  const f = d.openAt({}, 'c', {}, { read: true, write: true });
+  // pwrite past the end: the hole counts; a write that does not fit is cut to what does.
+  t.is(f.write!(new Uint8Array(200) as never, 500n as never), 200n);
+  t.deepEqual(used(), { bytes: 700, files: 1 });
+  t.is(f.write!(new Uint8Array(500) as never, 700n as never), 300n);
+  t.is(thrown(() => f.write!(new Uint8Array(1) as never, 1000n as never)), 'insufficient-space');
+  t.is(thrown(() => f.setSize!(1001n as never)), 'insufficient-space');
+  t.is(lstatSync(join(dir, 'c')).size, 1000);
+  f.setSize!(10n as never);
+  t.deepEqual(used(), { bytes: 10, files: 1 });
+  // Opening with truncate frees what the file held.
+  d.openAt({}, 'c', { truncate: true }, { write: true });
+  t.deepEqual(used(), { bytes: 0, files: 1 });
+  for (const name of ['d1', 'd2', 'd3', 'd4']) d.createDirectoryAt!(name as never);
+  t.is(thrown(() => d.openAt({}, 'new', { create: true }, { write: true })), 'quota');
+  t.is(thrown(() => d.createDirectoryAt!('d5' as never)), 'quota');
+  t.is(thrown(() => d.linkAt!({} as never, 'c' as never, d as never, 'e' as never)), 'quota');
+  d.removeDirectoryAt!('d1' as never);
+  d.openAt({}, 'new', { create: true }, { write: true });
+  t.deepEqual(used(), usage(dir));
+});
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
