@@ -30,7 +30,7 @@ function post(msg: WasmWorkerMessage): void {
 
 function validate(data: unknown): WasmWorkerData {
   const d = data as Partial<WasmWorkerData> | null;
-  if (d === null || typeof d !== 'object' || d.kind !== 'airlock-wasm-worker' || typeof d.glueUrl !== 'string' || typeof d.glueName !== 'string' || !(d.channel instanceof SharedArrayBuffer) || typeof d.modules !== 'object' || d.grants === undefined) {
+  if (d === null || typeof d !== 'object' || d.kind !== 'airlock-wasm-worker' || typeof d.glueUrl !== 'string' || typeof d.glueName !== 'string' || !(d.channel instanceof SharedArrayBuffer) || (d.diskQuota !== undefined && !(d.diskQuota instanceof SharedArrayBuffer)) || typeof d.modules !== 'object' || d.grants === undefined) {
     throw new AirlockError('internal', 'wasm worker started without valid workerData');
   }
   return d as WasmWorkerData;

@@ -7,8 +7,9 @@
 import test from 'ava';
 import { linkSync, lstatSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createFilesystem } from '../../../src/capabilities/filesystem/descriptor.ts';
-import { createQuotaState, measure, quotaUsage } from '../../../src/capabilities/filesystem/quota.ts';
+import { createQuotaState, measure, Quota, quotaUsage, releaseQuotaLock } from '../../../src/capabilities/filesystem/quota.ts';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { WasmEngine, type WasmPlugin } from '../../../src/engines/wasm/index.ts';
 import type { GrantsOverrides } from '../../helpers/grants.ts';
@@ -196,3 +197,21 @@ function thrown(fn: () => unknown): unknown {
   }
   return undefined;
 }
+
+test('a worker killed while holding the quota lock does not stall the plugin: the engine frees the lock it held', async (t) => {
+  const state = createQuotaState();
+  const worker = new Worker(new URL('./quota-holder.ts', import.meta.url), { workerData: state });
+  const thread = worker.threadId;
+  await new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  t.true(quotaUsage(state).locked);
+  releaseQuotaLock(state, thread + 1);
+  t.true(quotaUsage(state).locked, "another thread's id frees nothing");
+  await worker.terminate();
+  t.true(quotaUsage(state).locked, 'a terminated worker keeps its lock until the engine frees it');
+  releaseQuotaLock(state, thread);
+  t.false(quotaUsage(state).locked);
+  t.is(new Quota({ bytes: 1, files: 1 }, state).locked(() => 'taken'), 'taken');
+});
