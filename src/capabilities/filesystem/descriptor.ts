@@ -223,12 +223,16 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
         q.freeBytes(got);
         throw 'insufficient-space';
       }
-      let written = 0;
+      let written: number;
       try {
         written = write(at, n);
-      } finally {
+      } catch (e) {
+        // How much landed is unknown: measure it.
         q.freeBytes(got - Math.max(0, Number(fstatSync(fd, { bigint: true }).size) - before));
+        throw e;
       }
+      // Under the lock no other write of this plugin moved the end: it is where this one left it.
+      q.freeBytes(got - Math.max(0, at + written - before));
       return written;
     });
   }
