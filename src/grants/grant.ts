@@ -50,6 +50,8 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     outputBytes: capped('output', parseSize(r.output), parseSize(l.output), formatSize),
     logBytes: capped('logs', parseSize(r.logs), parseSize(l.logs), formatSize),
     queue: l.queue,
+    diskBytes: capped('disk', parseSize(r.disk), parseSize(l.disk), formatSize),
+    files: capped('files', r.files, l.files, String),
   };
 
   // ---- network ----
@@ -183,6 +185,7 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     resources,
     isolation: policy.isolation === 'per-call' ? 'per-call' : manifest.isolation,
   };
+  if (policy.unboundedWrites.length > 0) grants.unboundedWrites = [...policy.unboundedWrites];
   if (manifest.wasm !== undefined) grants.plugin.wasm = realpathSync(resolve(plugin.dir, manifest.wasm));
   return grants;
 }

@@ -181,6 +181,15 @@ export const resourcesSchema = z
       .meta({ description: 'Calls served at once (warm instances).', examples: [2] }),
     output: sizeSchema.default('1Mi').meta({ description: 'Largest result one call may return.', examples: ['1Mi'] }),
     logs: sizeSchema.default('64Ki').meta({ description: "Largest stdout+stderr kept per call (the rest is cut).", examples: ['64Ki'] }),
+    disk: sizeSchema
+      .default('64Mi')
+      .meta({ description: 'Most bytes stored in the read-write grants, counted together like one volume (existing files included); a write past it fails with ENOSPC.', examples: ['64Mi'] }),
+    files: z
+      .int({ error: 'expected a whole number of files and folders, like 1000' })
+      .min(1)
+      .max(1_000_000)
+      .default(1000)
+      .meta({ description: 'Most files and folders in the read-write grants (existing ones included); creating one more fails with EDQUOT.', examples: [1000] }),
   })
   .meta({ description: 'Limits. Safe defaults when absent; the host policy caps each.' });
 
@@ -245,7 +254,7 @@ export const manifestSchema = z
       .min(1, { error: 'a plugin offers at least one tool' })
       .meta({ description: 'The tools the plugin offers.' }),
     permissions: permissionsSchema.default({ filesystem: [], env: [] }),
-    resources: resourcesSchema.default({ memory: '128Mi', cpu: 1, timeout: '10s', concurrency: 1, output: '1Mi', logs: '64Ki' }),
+    resources: resourcesSchema.default({ memory: '128Mi', cpu: 1, timeout: '10s', concurrency: 1, output: '1Mi', logs: '64Ki', disk: '64Mi', files: 1000 }),
     build: buildSchema.optional(),
   })
   .superRefine((m, ctx) => {

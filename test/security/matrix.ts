@@ -86,6 +86,10 @@ const IMAGE_ROOT = "the path lands in the container's own read-only image (its /
 const FOLLOWS_INSIDE = 'links inside the grant are followed and a guest may create one in a writable grant; following one out of the grant still fails';
 const FIFO_BLOCKS = 'a FIFO open blocks until resources.timeout ends the call (timeout; the host is unaffected); the worker engine refuses FIFOs before opening';
 const DOCKER_FILES = 'test/engines/docker/hostile.test.ts';
+const QUOTA = 'test/capabilities/filesystem/quota.test.ts';
+const QUOTA_ENGINES = 'test/capabilities/filesystem/quota-engines.test.ts';
+const QUOTA_WASMTIME = "refused at load: --dir has no size limit, so a read-write grant is refused unless the host policy lists wasmtime in unboundedWrites; the selector runs the plugin on the worker engine, which enforces the quota";
+const QUOTA_DOCKER = 'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
 
 export const ROWS: Row[] = [
   // ---- filesystem ----
@@ -521,6 +525,38 @@ export const ROWS: Row[] = [
 
 
   // ---- serve: disk quotas on writable grants ----
+  {
+    id: 'serve.disk-bytes',
+    group: 'serve',
+    attack: 'disk exhaustion: writing past resources.disk through a read-write grant (one big file, many small appends, concurrent instances)',
+    cells: {
+      worker: cell(
+        contained('errno', 'ENOSPC inside the plugin once resources.disk is reached (what fits is written); the grants count as one volume, existing files included, shared by every instance'),
+        file(QUOTA, 'one big file: the write past resources.disk fails with ENOSPC'),
+        file(QUOTA, 'many small appends stop at the quota with ENOSPC'),
+        file(QUOTA, 'concurrent instances share one quota'),
+        file(QUOTA, 'deleting frees quota'),
+      ),
+      wasmtime: cell(contained('engine-unavailable', QUOTA_WASMTIME), file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine')),
+      'docker-node': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+      'docker-python': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+    },
+  },
+  {
+    id: 'serve.disk-files',
+    group: 'serve',
+    attack: 'file-count exhaustion: creating files and folders past resources.files through a read-write grant',
+    cells: {
+      worker: cell(
+        contained('errno', 'EDQUOT inside the plugin once resources.files entries exist (files, folders, links; existing ones included)'),
+        file(QUOTA, 'creating files past resources.files fails with EDQUOT'),
+        file(QUOTA, 'the counters follow rename, link, unlink, truncate, set-size and pwrite exactly'),
+      ),
+      wasmtime: cell(contained('engine-unavailable', QUOTA_WASMTIME), file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine')),
+      'docker-node': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+      'docker-python': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+    },
+  },
 
 
   // ---- serve: output, secrets, env names, protected paths, cache root ----
