@@ -14,6 +14,7 @@ import { formatDuration, formatSize, parseDuration, parseSize } from '../manifes
 import type { Policy } from './policy.ts';
 import { protectedPaths } from './protected.ts';
 import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
+import { trimSlashes } from '../manifest/regexp.ts';
 
 export interface GrantOptions {
   /** Where granted env values come from (default: process.env). */
@@ -197,5 +198,5 @@ export function isInside(root: string, path: string): boolean {
 }
 
 function normalizeMount(mount: string): string {
-  return mount.length > 1 ? mount.replace(/\/+$/, '') : mount;
+  return mount.length > 1 ? trimSlashes(mount) : mount;
 }

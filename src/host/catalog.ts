@@ -3,10 +3,11 @@
  * (`plugin_tool`), their schemas, compiled validators, MCP annotations, and
  * the OpenAI / Anthropic tool formats.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { AirlockError, type Problem } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { Tool } from '../manifest/index.ts';
+import { pluginAjv } from '../manifest/regexp.ts';
 
 export interface ToolInfo {
   /** `plugin_tool`: valid for MCP, OpenAI and Anthropic (`^[a-zA-Z0-9_-]{1,64}$`). */
@@ -31,8 +32,6 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
 }
 
-/** Ajv options shared by every tool's validators (the manifest schema compiled them the same way). */
-const AJV_OPTIONS = { strict: false, allErrors: true } as const;
 
 export function qualifiedName(plugin: string, tool: string): string {
   return `${plugin}_${tool}`;
@@ -84,7 +83,7 @@ export class ToolValidators {
   readonly output: ValidateFunction | undefined;
 
   constructor(tool: Tool) {
-    const ajv = new Ajv(AJV_OPTIONS);
+    const ajv = pluginAjv({ allErrors: true });
     this.input = ajv.compile(tool.input);
     this.output = tool.output === undefined ? undefined : ajv.compile(tool.output);
   }

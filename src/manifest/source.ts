@@ -4,7 +4,7 @@
  * and how to fix it. Used for plugin.yaml and for host policy files.
  * Never throws for bad input: problems are data.
  */
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Problem } from '../errors.ts';
 import { didYouMean } from './suggest.ts';
@@ -35,13 +35,15 @@ export function formatPath(path: readonly PathSegment[]): string {
 
 export function parseYamlSource(file: string, text: string): { source: YamlSource; problems: Problem[]; data: unknown } {
   const lineCounter = new LineCounter();
-  // uniqueKeys: a repeated key is an error, never "last one wins".
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  // A repeated key is an error, never "last one wins"; found by repeatedKeys below, since the
+  // library's own uniqueKeys check compares each key with every earlier one (n² for n keys).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true });
   const pos = (offset: number | undefined) => {
     if (offset === undefined) return { line: 1, column: 1 };
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
+  const keyIndex = new WeakMap<object, Map<string, number>>();
   const source: YamlSource = {
     file,
     doc,
@@ -58,9 +60,17 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
     locateKey(parent, key) {
       const node = parent.length === 0 ? doc.contents : doc.getIn(parent, true);
       if (isMap(node)) {
-        for (const item of node.items) {
-          if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) return pos(item.key.range[0]);
+        // Indexed once per mapping: a manifest with n unknown keys would otherwise cost n × n comparisons.
+        let index = keyIndex.get(node);
+        if (index === undefined) {
+          index = new Map();
+          for (const item of node.items) {
+            if (isPair(item) && isScalar(item.key) && item.key.range && !index.has(String(item.key.value))) index.set(String(item.key.value), item.key.range[0]);
+          }
+          keyIndex.set(node, index);
         }
+        const offset = index.get(key);
+        if (offset !== undefined) return pos(offset);
       }
       return source.locate(parent);
     },
@@ -70,7 +80,7 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
     },
   };
   const problems: Problem[] = [];
-  for (const err of doc.errors) {
+  for (const err of [...doc.errors, ...repeatedKeys(doc)]) {
     const p = pos(err.pos[0]);
     problems.push({
       file,
@@ -129,6 +139,8 @@ export function checkYaml<S extends z.ZodType>(
   return { ok: false, source, problems: found, data };
 }
 
+const MAX_UNKNOWN_KEYS_LISTED = 100;
+
 export function issuesToProblems(
   issues: readonly z.core.$ZodIssue[],
   schema: z.ZodType,
@@ -140,10 +152,15 @@ export function issuesToProblems(
     const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
       const known = keysAt(schema, path);
-      for (const key of issue.keys) {
+      // A field put at the wrong level ("timeout" at the top) is suggested where it belongs.
+      const nested = known.flatMap((k) => keysAt(schema, [...path, k]).map((n) => `${k}.${n}`));
+      // Each key is listed up to a bound; past it one line counts the rest (a file of 10^5 junk keys needs no 10^5 hints).
+      const listed = issue.keys.slice(0, MAX_UNKNOWN_KEYS_LISTED);
+      if (issue.keys.length > listed.length) {
+        out.push({ file: source.file, ...source.locate(path), path: formatPath(path), message: `${issue.keys.length - listed.length} more unknown fields after the first ${listed.length}`, hint: 'remove them' });
+      }
+      for (const key of listed) {
         const at = source.locateKey(path, key);
-        // A field put at the wrong level ("timeout" at the top) is suggested where it belongs.
-        const nested = known.flatMap((k) => keysAt(schema, [...path, k]).map((n) => `${k}.${n}`));
         const guess = didYouMean(key, known) ?? nestedGuess(key, nested);
         out.push({
           file: source.file,
@@ -292,6 +309,25 @@ function metaAt(root: z.ZodType, path: readonly PathSegment[]): { examples?: unk
     if (meta?.examples !== undefined) return meta;
   }
   return undefined;
+}
+
+/** Keys written twice in one mapping, as the errors the YAML library reports them with (one pass, a set per mapping). */
+function repeatedKeys(doc: Document.Parsed): { pos: [number, number]; code: string; message: string }[] {
+  const out: { pos: [number, number]; code: string; message: string }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const item of map.items) {
+        const key = isScalar(item.key) ? item.key.value : item.key;
+        // `<<` merges another mapping in; it may be written more than once.
+        if (key === '<<' || key === null || typeof key === 'object') continue;
+        const id = typeof key === 'string' ? `s${key}` : key;
+        if (seen.has(id)) out.push({ pos: isScalar(item.key) && item.key.range ? [item.key.range[0], item.key.range[1]] : [0, 0], code: 'DUPLICATE_KEY', message: 'Map keys must be unique' });
+        seen.add(id);
+      }
+    },
+  });
+  return out;
 }
 
 function firstLine(s: string): string {
