@@ -98,3 +98,22 @@ test('JSON Schema patterns compiled by the plugin Ajv run on RE2: a ReDoS patter
   t.true(validate({ [`${'b'.repeat(N)}!`]: 'not matched, so not checked' }));
   t.true(linearRegExp('^(x|x|x)*y$').test(`${'x'.repeat(N)}y`));
 });
+
+test('a schema pattern RE2 cannot run (backreference, lookaround) is a manifest problem naming the tool and the field', (t) => {
+  const problems = validateManifestText(
+    'plugin.yaml',
+    stringify({
+      ...base,
+      tools: [
+        { name: 'run', description: 'x', input: { type: 'object', properties: { q: { type: 'string', pattern: '^(a)\\1$' } } } },
+        { name: 'other', description: 'x', input: { type: 'object' }, output: { type: 'object', patternProperties: { '^(?!x)': { type: 'number' } } } },
+      ],
+    }),
+  );
+  t.false(problems.ok);
+  if (problems.ok) return;
+  const byPath = new Map(problems.problems.map((p) => [p.path, p]));
+  t.regex(byPath.get('tools[0].input.properties.q.pattern')?.message ?? '', /^input cannot be compiled: pattern "\^\(a\)\\\\1\$" cannot run in linear time/);
+  t.regex(byPath.get('tools[1].output.patternProperties.^(?!x)')?.message ?? '', /^output cannot be compiled: pattern "\^\(\?!x\)" cannot run in linear time/);
+  t.regex(byPath.get('tools[0].input.properties.q.pattern')?.hint ?? '', /without backreferences/);
+});
