@@ -31,7 +31,7 @@ test('a 10^5-character mount that almost matches is refused without backtracking
   t.deepEqual(problemsFor({ ...base, permissions: { filesystem: [{ path: './data', mount: '/data/sub/' }, { path: './b', mount: `/${'a/'.repeat(N)}` }] } }), []);
 });
 
-test('the manifest\'s other patterns finish on 10^5-character hostile values', (t) => {
+test("the manifest's other patterns finish on 10^5-character hostile values", (t) => {
   const digits = '1'.repeat(N);
   const problems = problemsFor({
     ...base,
