@@ -67,7 +67,7 @@ function pump(): void {
   worker.ref();
   const w = worker;
   timer = setTimeout(() => {
-    if (running === p) stop(w, new AirlockError('timeout', `checking ${p.what} against its schema took longer than the ${Math.round(p.deadlineMs)} ms left of the call's timeout`));
+    if (running === p) stop(w, new AirlockError('timeout', `checking ${p.what} against its schema took longer than the ${Math.round(p.deadlineMs)} ms left of the call's timeout`), true);
   }, Math.max(1, p.deadlineMs));
   w.postMessage(p.job);
 }
@@ -80,11 +80,14 @@ function finish(): void {
 }
 
 /** Ends the thread (a deadline passed, or it died) and fails the job it was running with `reason`. */
-function stop(w: Worker, reason: unknown): void {
+function stop(w: Worker, reason: unknown, respawn = false): void {
   if (worker !== w) return;
   const p = running;
   worker = undefined;
   void w.terminate();
+  // After a deadline the next check should not pay for starting a thread: start it now (it waits unreferenced).
+  // Not after a crash: a thread that cannot start would be restarted forever.
+  if (respawn) worker = spawn();
   finish();
   p?.reject(reason);
 }

@@ -5,6 +5,7 @@
  * pattern over megabytes) is then paid on this thread, under a deadline and
  * a heap cap that the host enforces by ending the thread.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ValidateFunction } from 'ajv';
 import { pluginAjv } from '../manifest/regexp.ts';
@@ -45,6 +46,17 @@ function validatorFor(job: ValidateJob): ValidateFunction {
 
 /** Marks the thread this module serves, so importing it anywhere else listens to nothing. */
 export const VALIDATOR_THREAD = 'airlock-validator';
+
+if (workerData === VALIDATOR_THREAD) {
+  try {
+    // A lower priority, for this thread only (Linux applies setpriority(pid 0) to the calling thread):
+    // a check that burns its whole deadline then yields the cores to the event loop and the plugins'
+    // threads. Not the lowest: under load, an honest check must still finish within its deadline.
+    setPriority(10);
+  } catch {
+    // Not permitted here: the deadline still bounds the check.
+  }
+}
 
 if (workerData === VALIDATOR_THREAD) parentPort?.on('message', (job: ValidateJob) => {
   let reply: ValidateReply;
