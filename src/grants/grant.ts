@@ -16,6 +16,7 @@ import { isInside, protectedOverlap, protectedPaths } from './protected.ts';
 
 export { isInside };
 import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
+import { trimSlashes } from '../manifest/regexp.ts';
 
 export interface GrantOptions {
   /** Where granted env values come from (default: process.env). */
@@ -200,5 +201,5 @@ function realpathOrUndefined(path: string): string | undefined {
 
 
 function normalizeMount(mount: string): string {
-  return mount.length > 1 ? mount.replace(/\/+$/, '') : mount;
+  return mount.length > 1 ? trimSlashes(mount) : mount;
 }

@@ -27,6 +27,7 @@ export const GROUPS = {
   res: 'Resource exhaustion',
   host: 'Host interference',
   proto: 'Manifest and protocol abuse',
+  data: 'Plugin as data: read, validated and built on the host',
   serve: 'Serving: front ends, quotas, output and secrets',
 } as const;
 export type Group = keyof typeof GROUPS;
@@ -479,6 +480,50 @@ export const ROWS: Row[] = [
 
 
   // ---- data: regular expressions and schemas (manifest patterns, tool schemas, outputs) ----
+  {
+    id: 'data.redos-manifest',
+    group: 'data',
+    attack: 'ReDoS in the manifest\'s own fields: a 30-character mount (20 s on the old pattern, doubling per character), 10^5-character names, versions, hosts, sizes, env names; 10^5 unknown keys',
+    cells: everywhere(cell(
+      contained('invalid-manifest', 'checked before any engine: every pattern over plugin text is linear (no nested quantifiers, length first), the rest are loops'),
+      file('test/manifest/linear-regexp.test.ts', 'a 10^5-character mount that almost matches is refused without backtracking (the MOUNT pattern)'),
+      file('test/manifest/linear-regexp.test.ts', 'the manifest\'s other patterns finish on 10^5-character hostile values'),
+      file('test/manifest/linear-regexp.test.ts', 'a manifest with 10^5 unknown keys and a repeated one is checked in linear time'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
+  {
+    id: 'data.redos-input-schema',
+    group: 'data',
+    attack: 'ReDoS `pattern` / `patternProperties` in a tool\'s input schema, matched against a 10^5-character input',
+    cells: everywhere(cell(
+      contained('invalid-input', 'checked before any engine, on RE2 (linear time); backreferences and lookaround are invalid-manifest at validate'),
+      file('test/host/validation.test.ts', 'ReDoS pattern in an input schema: small inputs are checked inline on RE2, large ones off the loop; both refuse'),
+      file('test/manifest/linear-regexp.test.ts', 'a schema pattern RE2 cannot run (backreference, lookaround) is a manifest problem naming the tool and the field'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
+  {
+    id: 'data.redos-output-schema',
+    group: 'data',
+    attack: 'ReDoS `pattern` in a tool\'s output schema, with the plugin returning the text that triggers it',
+    cells: everywhere(cell(
+      contained('invalid-output', 'checked on the host after any engine, on RE2; a large result on the validator thread'),
+      file('test/host/validation.test.ts', 'ReDoS pattern in an output schema: a large result is refused with invalid-output, the loop turning meanwhile'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
+  {
+    id: 'data.validation-bomb',
+    group: 'data',
+    attack: 'output validation bomb: a result whose schema check is quadratic (`uniqueItems` over 60 000 objects), or nested 10^5 deep',
+    cells: everywhere(cell(
+      contained('timeout / invalid-output', 'large results are checked on a validator thread (256 MiB heap) within the call\'s remaining timeout; nesting past 512 levels is refused before parsing'),
+      file('test/host/validation.test.ts', 'output validation bomb: a quadratic uniqueItems over a large result ends in timeout while the event loop keeps turning'),
+      file('test/host/validation.test.ts', 'a result nested deeper than the limit is found by one pass, strings and escapes skipped'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
 
 
   // ---- serve: authenticated HTTP serving ----

@@ -25,6 +25,7 @@ import type Docker from 'dockerode';
 import type { DockerOptions } from '../../engines/docker/options.ts';
 import type { FilesystemGrant, Grants } from '../../grants/types.ts';
 import { DOCKER_SOCKETS } from '../../grants/protected.ts';
+import { trimSlashes } from '../../manifest/regexp.ts';
 import { unboundedWrite } from './unbounded.ts';
 import { verifyGrantPath } from './verify.ts';
 
@@ -35,7 +36,7 @@ export { DOCKER_SOCKETS };
 const RESERVED = ['/airlock', '/proc', '/sys', '/dev', '/tmp'];
 
 function covers(outer: string, inner: string): boolean {
-  return outer === '/' || inner === outer || inner.startsWith(`${outer.replace(/\/+$/, '')}/`);
+  return outer === '/' || inner === outer || inner.startsWith(`${trimSlashes(outer)}/`);
 }
 
 export function filesystemDocker(grants: Grants): DockerOptions {

@@ -10,6 +10,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AirlockError } from '../../errors.ts';
 import { MANIFEST_FILE } from '../../manifest/index.ts';
+import { linearRegExp, trimSlashes, type LinearRegExp } from '../../manifest/regexp.ts';
 
 /** Left out of every context: VCS data, host-built dependencies, bytecode caches. */
 export const DEFAULT_IGNORES = ['.git', 'node_modules', '__pycache__', '*.pyc', '.venv', '.airlock-cache', '.DS_Store'];
@@ -19,7 +20,7 @@ const MAX_FILES = 20_000;
 const MAX_BYTES = 512 * 1024 * 1024;
 
 interface Rule {
-  re: RegExp;
+  re: LinearRegExp;
   negate: boolean;
   dirOnly: boolean;
 }
@@ -57,14 +58,15 @@ export function ignoreMatcher(patterns: readonly string[]): (relPath: string, is
     const negate = p.startsWith('!');
     if (negate) p = p.slice(1);
     const dirOnly = p.endsWith('/');
-    p = p.replace(/\/+$/, '');
+    p = trimSlashes(p);
     // Docker's form `./x` and gitignore's `/x` both anchor at the root; a pattern with a `/` inside is anchored too.
     p = p.replace(/^\.\//, '');
     const anchored = p.startsWith('/') || p.includes('/');
     p = p.replace(/^\/+/, '');
     if (p === '') continue;
     const body = globToRegExp(p);
-    rules.push({ re: new RegExp(`^${anchored ? '' : '(?:.*/)?'}${body}$`), negate, dirOnly });
+    // RE2, not V8: `*a*a*a*b` from the plugin's ignore file would backtrack polynomially over every path.
+    rules.push({ re: linearRegExp(`^${anchored ? '' : '(?:.*/)?'}${body}$`), negate, dirOnly });
   }
   return (relPath, isDirectory) => {
     let ignored = false;
