@@ -88,24 +88,37 @@ const COSTLY = new Set(['uniqueItems', 'pattern', 'patternProperties']);
 let nextKey = 0;
 
 /**
- * Validators compiled once per loaded tool (the manifest schema already
- * checked they compile). Each tool gets its own Ajv: one shared instance
- * refuses a second schema with the same `$id`, which is exactly what loading
- * a plugin for two agents, or reloading it, would compile.
+ * Validators compiled once per loaded tool, on its first call: compiling is
+ * code generation over the plugin's schemas, so a plugin of many tools does
+ * not cost its whole catalogue on the event loop at load (the manifest check,
+ * off the main thread, already proved each one compiles). Each tool gets its
+ * own Ajv: one shared instance refuses a second schema with the same `$id`,
+ * which is exactly what loading a plugin for two agents, or reloading it,
+ * would compile.
  */
 export class ToolValidators {
-  readonly input: ValidateFunction;
-  readonly output: ValidateFunction | undefined;
+  #input: ValidateFunction | undefined;
+  #output: ValidateFunction | undefined;
+  #ajv: ReturnType<typeof pluginAjv> | undefined;
   readonly #tool: Tool;
   readonly #key = `s${nextKey++}`;
   readonly #inline: { input: number; output: number };
 
   constructor(tool: Tool) {
-    const ajv = pluginAjv({ allErrors: true });
     this.#tool = tool;
-    this.input = ajv.compile(tool.input);
-    this.output = tool.output === undefined ? undefined : ajv.compile(tool.output);
     this.#inline = { input: inlineLimit(tool.input), output: tool.output === undefined ? 0 : inlineLimit(tool.output) };
+  }
+
+  get input(): ValidateFunction {
+    return (this.#input ??= this.#compile(this.#tool.input));
+  }
+
+  get output(): ValidateFunction | undefined {
+    return this.#tool.output === undefined ? undefined : (this.#output ??= this.#compile(this.#tool.output));
+  }
+
+  #compile(schema: Record<string, unknown>): ValidateFunction {
+    return (this.#ajv ??= pluginAjv({ allErrors: true })).compile(schema);
   }
 
   /**
@@ -113,19 +126,20 @@ export class ToolValidators {
    * `input` as JSON. Returns a promise only when the check runs off the event loop (the warm path stays synchronous).
    */
   checkInput(name: string, input: unknown, text: string, deadlineMs: number): void | Promise<void> {
-    return this.#check('input', this.input, this.#tool.input, name, input, text, deadlineMs);
+    return this.#check('input', () => this.input, this.#tool.input, name, input, text, deadlineMs);
   }
 
   /** Throws `invalid-output` naming each field that does not match; `text` is the result as the plugin wrote it. */
   checkOutput(name: string, output: unknown, text: string, deadlineMs: number): void | Promise<void> {
-    if (this.output === undefined || this.#tool.output === undefined) return;
-    return this.#check('output', this.output, this.#tool.output, name, output, text, deadlineMs);
+    if (this.#tool.output === undefined) return;
+    return this.#check('output', () => this.output!, this.#tool.output, name, output, text, deadlineMs);
   }
 
-  #check(which: 'input' | 'output', inline: ValidateFunction, schema: Record<string, unknown>, name: string, value: unknown, text: string, deadlineMs: number): void | Promise<void> {
+  #check(which: 'input' | 'output', compiled: () => ValidateFunction, schema: Record<string, unknown>, name: string, value: unknown, text: string, deadlineMs: number): void | Promise<void> {
     if (text.length <= this.#inline[which]) {
       let errors: ValidationError[] | undefined;
       try {
+        const inline = compiled();
         errors = inline(value) ? undefined : (inline.errors ?? []).slice(0, MAX_ERRORS);
       } catch (err) {
         // Deep nesting under a recursive schema overflows the stack: the value cannot be checked, so it is refused.

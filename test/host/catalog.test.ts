@@ -84,3 +84,10 @@ test('a schema with an $id loads and compiles again (a reload, a second agent)',
   const plugin = writePlugin(manifestObject({ tools: [tool] }));
   t.notThrows(() => loadPlugin(plugin.dir));
 });
+
+test('validators compile on a tool\'s first check, not at load: a load of many tools costs the event loop no code generation', (t) => {
+  // A schema ajv cannot compile (the manifest check refuses it; here it shows when compiling happens).
+  const tool = { name: 'a', description: 'A', input: { type: 'object', properties: { x: { $ref: '#/definitions/missing' } } } };
+  const validators = new ToolValidators(tool);
+  t.throws(() => validators.checkInput('p_a', {}, '{}', 10_000), { message: /missing/ });
+});
