@@ -8,6 +8,8 @@
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** Largest ignore file (.airlockignore / .dockerignore). */
 export const MAX_IGNORE_BYTES = 64 * 1024;
+/** Largest prebuilt component (.wasm) a plugin folder ships. */
+export const MAX_COMPONENT_BYTES = 256 * 1024 * 1024;
 /** Largest `wit/*.wit` world a Python plugin adds. */
 export const MAX_WIT_BYTES = 1024 * 1024;
 

@@ -10,7 +10,7 @@
  * longer than one bounded read.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { fileError, kindOf, type FileErrorCode } from './fail.ts';
 import { folder, folderSync, isInside, locate, locateSync, type Folder } from './inside.ts';
 
@@ -88,8 +88,8 @@ export function readPluginFileSync(dir: string | Folder, rel: string, o: ReadOpt
   }
 }
 
-/** The file's bytes in chunks of at most 1 MiB, each one bounded read. */
-export async function* readPluginFileChunks(dir: string | Folder, rel: string, o: ReadOptions): AsyncGenerator<Buffer> {
+/** The file opened after every check (caller closes the handle); `size` is its fstat size, at most `maxBytes`. */
+export async function openPluginFile(dir: string | Folder, rel: string, o: ReadOptions): Promise<{ handle: FileHandle; size: number; folder: Folder; file: string }> {
   const f = typeof dir === 'string' ? await folder(dir, o.code) : dir;
   const { file, real } = await locate(o.code, f, rel);
   checkType(o.code, file, await lstat(real));
@@ -97,9 +97,20 @@ export async function* readPluginFileChunks(dir: string | Folder, rel: string, o
   try {
     const st = await handle.stat();
     checkOpened(o, f, file, handle.fd, st);
+    return { handle, size: st.size, folder: f, file };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** The file's bytes in chunks of at most 1 MiB, each one bounded read. */
+export async function* readPluginFileChunks(dir: string | Folder, rel: string, o: ReadOptions): AsyncGenerator<Buffer> {
+  const { handle, size } = await openPluginFile(dir, rel, o);
+  try {
     let pos = 0;
-    while (pos < st.size) {
-      const want = Math.min(CHUNK, st.size - pos);
+    while (pos < size) {
+      const want = Math.min(CHUNK, size - pos);
       const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, pos);
       if (bytesRead === 0) break;
       pos += bytesRead;

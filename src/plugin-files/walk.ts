@@ -68,7 +68,7 @@ export async function walkPluginTree(dir: string | Folder, o: WalkOptions): Prom
           const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
           throw fileError(o.code, loop ? 'loop' : 'outside', p, loop ? 'is a symlink loop' : `is a symlink to ${linkTarget}, which does not exist`, 'replace the symlink with the file itself, or remove it', err);
         }
-        if (!isInside(f.real, real)) throw fileError(o.code, 'outside', p, `is a symlink leading outside the plugin folder (to ${real})`, 'replace it with the file itself, inside the plugin folder');
+        if (!isInside(f.real, real)) throw fileError(o.code, 'outside', p, `a symlink leading outside the plugin folder (to ${real})`, 'replace it with the file itself, inside the plugin folder');
         entries.push({ rel: r, abs: p, type: 'symlink', size: 0, executable: false, linkTarget, realTarget: real });
       } else if (e.isFile()) {
         const st = await lstat(p);
