@@ -4,8 +4,11 @@
  * before it starts (README, "plugin.yaml" and "Plugin folders").
  */
 
-/** Largest plugin.yaml: a manifest is a page of text, not a data file. */
-export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/**
+ * Largest plugin.yaml: a manifest is a page of text, not a data file. Parsing YAML with positions costs
+ * about a microsecond per byte, so this cap is also what keeps `validate` of a hostile manifest fast.
+ */
+export const MAX_MANIFEST_BYTES = 256 * 1024;
 /** Largest ignore file (.airlockignore / .dockerignore). */
 export const MAX_IGNORE_BYTES = 64 * 1024;
 /** Largest prebuilt component (.wasm) a plugin folder ships. */
