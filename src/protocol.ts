@@ -3,7 +3,9 @@
  * unions: host <-> wasm worker, host <-> container host program. Nothing typed
  * `any` crosses a boundary; each side validates what it receives.
  */
-import type { SerializedError } from './errors.ts';
+import type { Problem, SerializedError } from './errors.ts';
+import type { LoadedManifest } from './manifest/load.ts';
+import type { Positions } from './manifest/source.ts';
 import type { Grants } from './grants/types.ts';
 import type { EgressRoute } from './capabilities/network/route.ts';
 import type { WasmModule } from './engines/wasm/wasm-api.ts';
@@ -126,3 +128,24 @@ export function parseContainerMessage(line: string): ContainerMessage | undefine
       return undefined;
   }
 }
+
+// ---- host <-> manifest worker (src/manifest/off-thread.ts) ----
+//
+// plugin.yaml is the plugin's text: parsing and checking it (YAML, zod, the
+// tool schemas' meta-validation and compilation) runs in a worker thread so
+// that no manifest can stall the host's event loop or grow its heap.
+
+/** Host -> manifest worker: check the plugin folder (or plugin.yaml) at `path`. */
+export interface ManifestRequest {
+  kind: 'validate';
+  id: number;
+  path: string;
+}
+
+/** A LoadedManifest without its YamlSource object: the positions travel as data. */
+export type SerializedValidation =
+  | { ok: true; plugin: Omit<LoadedManifest, 'source'> & { positions: Positions } }
+  | { ok: false; file: string; problems: Problem[] };
+
+/** Manifest worker -> host. */
+export type ManifestReply = { kind: 'validated'; id: number; result: SerializedValidation } | { kind: 'failed'; id: number; error: SerializedError };

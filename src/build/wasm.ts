@@ -26,7 +26,7 @@ import { promisify } from 'node:util';
 import { discardEntry, readSealed, writeSeal } from '../cache-integrity.ts';
 import { hashTree } from '../content-hash.ts';
 import { AirlockError } from '../errors.ts';
-import { loadPlugin } from '../manifest/index.ts';
+import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { sandboxed } from './sandbox.ts';
@@ -64,9 +64,9 @@ function fail(file: string, message: string, fix: string, cause?: unknown): neve
   throw new AirlockError('build-failed', `${file}: ${message}; ${fix}`, { cause, details: { file } });
 }
 
-/** The entry named by plugin.yaml: read and checked by the one manifest reader (src/manifest/load.ts). */
-function readEntry(dir: string): string {
-  return loadPlugin(dir).manifest.entry;
+/** The entry named by plugin.yaml: read and checked by the one manifest reader (src/manifest/load.ts, off the main thread). */
+async function readEntry(dir: string): Promise<string> {
+  return (await loadPluginOffThread(dir)).manifest.entry;
 }
 
 /** Version of an installed package (its package.json may not be in `exports`). */
@@ -248,7 +248,7 @@ async function buildWasm(dir: string, entry: string): Promise<Uint8Array> {
 
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const root = resolve(dir);
-  const entry = options.entry ?? readEntry(root);
+  const entry = options.entry ?? (await readEntry(root));
   const entryPath = join(root, entry);
   try {
     checkPluginFileSync(root, entry, 'build-failed');

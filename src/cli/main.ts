@@ -89,9 +89,14 @@ async function version(): Promise<string> {
   return pkg.version;
 }
 
+/**
+ * The real streams. Every byte the CLI prints passes terminalSafe here, TTY
+ * or not (a CI log or a `tee` file is read on a terminal later): one place,
+ * so no command can forget it.
+ */
 export const processIO: CliIO = {
-  stdout: (t) => process.stdout.write(process.stdout.isTTY === true ? terminalSafe(t) : t),
-  stderr: (t) => process.stderr.write(process.stderr.isTTY === true ? terminalSafe(t) : t),
+  stdout: (t) => process.stdout.write(terminalSafe(t)),
+  stderr: (t) => process.stderr.write(terminalSafe(t)),
   stdin: async () => {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -100,7 +105,7 @@ export const processIO: CliIO = {
   cwd: process.cwd(),
   isTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
-  status: (line) => process.stderr.write(`\r\x1b[K${terminalSafe(line)}`),
+  status: (line) => process.stderr.write(`\r\x1b[K${terminalSafe(line, false)}`),
 };
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
@@ -110,7 +115,7 @@ if (invokedDirectly) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`airlock: internal error: ${String(err)}\n`);
+      process.stderr.write(terminalSafe(`airlock: internal error: ${String(err)}\n`));
       process.exitCode = 70;
     },
   );

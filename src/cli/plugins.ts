@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { AirlockError } from '../errors.ts';
 import type { EngineProvider } from '../host/index.ts';
-import { validatePlugin } from '../manifest/index.ts';
+import { validatePluginOffThread } from '../manifest/index.ts';
 import type { CliIO } from './io.ts';
 
 export function searchPath(cwd: string): string[] {
@@ -14,18 +14,18 @@ export function searchPath(cwd: string): string[] {
   return [...fromEnv.map((p) => resolve(cwd, p)), join(cwd, 'plugins')];
 }
 
-export function resolvePluginArg(arg: string, cwd: string): string {
+export async function resolvePluginArg(arg: string, cwd: string): Promise<string> {
   const direct = resolve(cwd, arg);
   if (existsSync(direct)) return direct;
   if (/^[a-z0-9-]+$/.test(arg)) {
     for (const root of searchPath(cwd)) {
       if (!existsSync(root) || !statSync(root).isDirectory()) continue;
-      // Every folder here is read as a plugin: validatePlugin reads plugin.yaml with the bounded reader, so a
-      // hostile neighbour (a FIFO or /dev/zero manifest) is skipped as invalid, never blocking the look-up.
+      // Only folders; each plugin.yaml is read with the bounded reader (off the main thread), so a hostile
+      // neighbour (a FIFO or /dev/zero manifest) is skipped as invalid, never blocking the look-up.
       for (const entry of readdirSync(root, { withFileTypes: true })) {
         if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
         const dir = join(root, entry.name);
-        const result = validatePlugin(dir);
+        const result = await validatePluginOffThread(dir);
         if (result.ok && result.plugin.manifest.name === arg) return dir;
       }
     }

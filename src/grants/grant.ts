@@ -6,13 +6,15 @@
  * the lesser of the default and the policy cap).
  */
 import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { AirlockError, type Problem } from '../errors.ts';
 import { formatHostPattern, hostPatternCovers, parseHostPattern } from '../manifest/hosts.ts';
 import type { LoadedManifest } from '../manifest/load.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../manifest/units.ts';
 import type { Policy } from './policy.ts';
-import { protectedPaths } from './protected.ts';
+import { isInside, protectedOverlap, protectedPaths } from './protected.ts';
+
+export { isInside };
 import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
 
 export interface GrantOptions {
@@ -31,7 +33,7 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
   const policyName = policy.origin;
 
   // ---- resources ----
-  const written = (key: string) => source.doc?.hasIn(['resources', key]) === true;
+  const written = (key: string) => source.has(['resources', key]);
   const capped = <T extends number>(key: string, asked: T, cap: T, show: (n: number) => string): number => {
     if (asked <= cap) return asked;
     if (!written(key)) return cap;
@@ -108,9 +110,9 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
       );
       return;
     }
-    const guarded = protectedList.find((p) => isInside(real, p.path) || (p.refuse === 'both' && isInside(p.path, real)));
-    if (guarded !== undefined) {
-      const how = isInside(real, guarded.path) ? (real === guarded.path ? 'is' : 'contains') : 'is inside';
+    const overlap = protectedOverlap(real, protectedList);
+    if (overlap !== undefined) {
+      const { guarded, how } = overlap;
       refuse(at, `"${req.path}" (${real}) ${how} ${guarded.what} ${guarded.path}; a plugin that can reach it can take over the host, so no policy may grant it`, guarded.hint);
       return;
     }
@@ -145,15 +147,18 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
 
   // ---- env ----
   const hostEnv = options.env ?? process.env;
-  const env: Record<string, string> = {};
+  // Names come from the manifest: a name such as `toString`, `constructor` or
+  // `__proto__` is an ordinary variable name, so the host env is read through
+  // own properties only, and the grants keep names in a null-prototype map.
+  const env = Object.create(null) as Record<string, string>;
   manifest.permissions.env.forEach((name, i) => {
     const ok = policy.env.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
     if (!ok) {
       refuse(['permissions', 'env', i], `environment variable ${name} is not allowed by ${policyName}`, `add ${name} to env in the host policy, or remove it from plugin.yaml`);
       return;
     }
-    const value = hostEnv[name];
-    if (value !== undefined) env[name] = value;
+    const value = Object.hasOwn(hostEnv, name) ? hostEnv[name] : undefined;
+    if (typeof value === 'string') env[name] = value;
   });
 
   if (problems.length > 0) {
@@ -190,11 +195,6 @@ function realpathOrUndefined(path: string): string | undefined {
   }
 }
 
-/** True when `path` is `root` or below it (both canonical). */
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
-}
 
 function normalizeMount(mount: string): string {
   return mount.length > 1 ? mount.replace(/\/+$/, '') : mount;

@@ -9,15 +9,35 @@
  *   is installed in).
  * - A Docker daemon socket: whoever can connect to it owns the host (even a
  *   read-only mount: connecting to a socket is not a write to the mount).
+ * - The other host-control sockets and data roots (HOST_CONTROL): those of
+ *   Docker, containerd, CRI-O, Podman and the kubelet (a socket, an image
+ *   layer or a kubelet credential each lead to root on the host), and /proc,
+ *   /sys and /dev (kernel and device interfaces). The host root itself.
  * A grant overlaps one when it contains it (or is it) or lies inside it.
  */
 import { realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../paths.ts';
 
 /** Where Docker daemons listen by default. */
 export const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
+
+/**
+ * Host-control sockets and data roots, by owner: a grant may neither contain
+ * nor lie inside one. Paths under /var/run are listed with their /run twin
+ * (most systems link one to the other; the canonical form is added too).
+ * `runtime`: relative to $XDG_RUNTIME_DIR (rootless daemons); `home`: to $HOME.
+ */
+export const HOST_CONTROL: ReadonlyArray<{ what: string; paths?: string[]; runtime?: string[]; home?: string[] }> = [
+  { what: "Docker's state (images, containers, volumes, config)", paths: ['/var/lib/docker', '/run/docker', '/var/run/docker', '/etc/docker'], runtime: ['docker.sock', 'docker'], home: ['.local/share/docker'] },
+  { what: "containerd's socket folder or state", paths: ['/run/containerd', '/var/run/containerd', '/var/lib/containerd'] },
+  { what: "CRI-O's socket folder or state", paths: ['/run/crio', '/var/run/crio', '/var/lib/crio'] },
+  { what: "Podman's (and CRI-O's) sockets or container storage", paths: ['/run/podman', '/var/run/podman', '/var/lib/containers', '/run/containers', '/var/run/containers'], runtime: ['podman', 'containers'], home: ['.local/share/containers'] },
+  { what: "the kubelet's state or the cluster's credentials", paths: ['/var/lib/kubelet', '/etc/kubernetes', '/run/kubernetes', '/var/run/kubernetes'] },
+  { what: 'the kernel and device interfaces', paths: ['/proc', '/sys', '/dev'] },
+];
 
 /** The Airlock package's root (this file is <root>/src/grants or <root>/dist/grants). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/+$/, '');
@@ -36,7 +56,7 @@ export interface ProtectedPath {
   hint: string;
 }
 
-/** The protected paths as of now (the cache root and DOCKER_HOST are read from the environment). */
+/** The protected paths as of now (the cache root, DOCKER_HOST, XDG_RUNTIME_DIR and HOME are read from the environment). */
 export function protectedPaths(env: Record<string, string | undefined> = process.env): ProtectedPath[] {
   const out: ProtectedPath[] = [];
   const seen = new Set<string>();
@@ -47,6 +67,8 @@ export function protectedPaths(env: Record<string, string | undefined> = process
       out.push({ path: variant, ...p });
     }
   };
+  // First, so granting `/` says what it is rather than the first thing it contains.
+  add('/', { what: 'the host root filesystem', refuse: 'contains', hint: 'grant the folders the plugin needs, not the whole host' });
   add(cacheRoot(), {
     what: "Airlock's cache (code the host runs)",
     refuse: 'both',
@@ -63,7 +85,25 @@ export function protectedPaths(env: Record<string, string | undefined> = process
   const host = env.DOCKER_HOST;
   if (host?.startsWith('unix://') === true && host.length > 'unix://'.length) sockets.push(host.slice('unix://'.length));
   for (const s of sockets) add(s, { what: 'a Docker daemon socket (whoever reaches it owns the host)', refuse: 'both', hint: 'grant a narrower folder that does not hold the Docker socket' });
+  const runtimeDir = env.XDG_RUNTIME_DIR ?? '';
+  const home = env.HOME ?? homedir();
+  for (const c of HOST_CONTROL) {
+    const paths = [
+      ...(c.paths ?? []),
+      // An unset or relative $XDG_RUNTIME_DIR or $HOME names nothing.
+      ...(runtimeDir.startsWith('/') ? (c.runtime ?? []).map((r) => join(runtimeDir, r)) : []),
+      ...(home.startsWith('/') ? (c.home ?? []).map((h) => join(home, h)) : []),
+    ];
+    for (const path of paths) add(path, { what: c.what, refuse: 'both', hint: 'grant a folder that neither contains nor lies inside it' });
+  }
   return out;
+}
+
+/** The first protected path a canonical host path overlaps, and how (`is`, `contains`, `is inside`), or undefined. Pure. */
+export function protectedOverlap(path: string, list: readonly ProtectedPath[]): { guarded: ProtectedPath; how: 'is' | 'contains' | 'is inside' } | undefined {
+  const guarded = list.find((p) => isInside(path, p.path) || (p.refuse === 'both' && isInside(p.path, path)));
+  if (guarded === undefined) return undefined;
+  return { guarded, how: isInside(path, guarded.path) ? (path === guarded.path ? 'is' : 'contains') : 'is inside' };
 }
 
 /** The outermost node_modules folder above `path` (dependencies may be hoisted up to it). */
@@ -79,4 +119,10 @@ function canonical(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** True when `path` is `root` or below it (both canonical). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
 }

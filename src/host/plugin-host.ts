@@ -11,7 +11,7 @@ import { relative, sep } from 'node:path';
 import PQueue from 'p-queue';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy, policyFromObject, type Grants, type Policy, type PolicyInput } from '../grants/index.ts';
-import { loadPlugin, type LoadedManifest } from '../manifest/index.ts';
+import { loadPluginOffThread, type LoadedManifest } from '../manifest/index.ts';
 import { didYouMean } from '../manifest/suggest.ts';
 import type { CallLogs, CallMetrics, CallResult, EngineName, EnginePlugin } from '../engines/types.ts';
 import { toAnthropicTool, toolInfo, toOpenAITool, ToolValidators, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
@@ -321,7 +321,7 @@ export class Agent {
     this.#assertOpen();
     const { signal } = options;
     if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
-    const plugin = loadPlugin(dir);
+    const plugin = await loadPluginOffThread(dir, { signal });
     const name = plugin.manifest.name;
     this.#assertFree(plugin);
     const opening = this.#open(plugin);
@@ -357,7 +357,7 @@ export class Agent {
     this.#assertOpen();
     const entry = this.#plugins.get(name);
     if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
-    const plugin = loadPlugin(entry.plugin.dir);
+    const plugin = await loadPluginOffThread(entry.plugin.dir);
     if (plugin.manifest.name !== name) {
       throw new AirlockError('conflict', `${entry.plugin.file} now names the plugin "${plugin.manifest.name}", not "${name}": unload and load it instead`);
     }

@@ -120,7 +120,12 @@ function fileProblems(folder: Folder, file: string, source: YamlSource, field: '
 export function loadPlugin(dirOrFile: string): LoadedManifest {
   const result = validatePlugin(dirOrFile);
   if (result.ok) return result.plugin;
-  throw new AirlockError('invalid-manifest', `${result.file}: ${result.problems.length} problem(s) in the plugin manifest`, { problems: result.problems });
+  throw invalidManifest(result.file, result.problems);
+}
+
+/** The error of a manifest with problems (loadPlugin and its off-thread twin). */
+export function invalidManifest(file: string, problems: Problem[]): AirlockError {
+  return new AirlockError('invalid-manifest', `${file}: ${problems.length} problem(s) in the plugin manifest`, { problems });
 }
 
 const ENTRY_RUNTIMES: Record<string, Runtime> = {

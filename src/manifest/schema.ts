@@ -33,6 +33,9 @@ const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
 /** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
 export const MAX_QUALIFIED_TOOL_NAME = 64;
 
+/** Characters in a tool's or the plugin's description. */
+export const MAX_DESCRIPTION = 2048;
+
 /**
  * Caps on everything a manifest lists or nests (README, "plugin.yaml"): generous for real plugins, fixed so
  * that validating a hostile manifest stays cheap. The tool count is checked before any tool schema is
@@ -44,8 +47,9 @@ export const MANIFEST_LIMITS = {
   schemaBytes: 64 * 1024,
   /** Objects and lists nested in one tool schema. */
   schemaDepth: 32,
-  toolDescription: 8192,
-  description: 4096,
+  /** Descriptions reach the model: MAX_DESCRIPTION. */
+  toolDescription: MAX_DESCRIPTION,
+  description: MAX_DESCRIPTION,
   networkAllow: 256,
   filesystem: 64,
   env: 256,
@@ -169,7 +173,8 @@ export const toolSchema = z
     description: z
       .string()
       .min(1, { error: 'describe what the tool does: agents choose tools by this text' })
-      .max(...maxText(L.toolDescription, 'a tool description'))
+      // The model reads every description of every tool it is offered: a cap bounds how much text one plugin can put there.
+      .max(MAX_DESCRIPTION, { error: `a tool description is at most ${MAX_DESCRIPTION} characters; agents need a sentence or two, not a manual` })
       .meta({ description: 'What the tool does, for the agent choosing it.', examples: ['Weather forecast for a city'] }),
     input: jsonSchemaObject('input').meta({
       description: 'JSON Schema of the tool input (an object).',
@@ -284,7 +289,11 @@ export const manifestSchema = z
       .max(...maxText(256, 'a version'))
       .regex(SEMVER, { error: 'expected a semantic version such as 1.2.0' })
       .meta({ description: 'Plugin version (semver).', examples: ['1.2.0'] }),
-    description: z.string().max(...maxText(L.description, 'a description')).default('').meta({ description: 'What the plugin is for.', examples: ['Weather tools'] }),
+    description: z
+      .string()
+      .max(MAX_DESCRIPTION, { error: `a plugin description is at most ${MAX_DESCRIPTION} characters` })
+      .default('')
+      .meta({ description: 'What the plugin is for.', examples: ['Weather tools'] }),
     runtime: z
       .enum(RUNTIMES, { error: 'expected one of: wasm, node, python' })
       .optional()

@@ -4,7 +4,7 @@
  * and how to fix it. Used for plugin.yaml and for host policy files.
  * Never throws for bad input: problems are data.
  */
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Problem } from '../errors.ts';
 import { didYouMean } from './suggest.ts';
@@ -13,15 +13,36 @@ export type PathSegment = string | number;
 
 export interface YamlSource {
   file: string;
-  /** The parsed document, or `undefined` when the text is not YAML at all. */
-  doc: Document.Parsed | undefined;
   /** 1-based position of the value at `path`, or of the nearest parent that exists. */
   locate(path: readonly PathSegment[]): { line: number; column: number };
   /** 1-based position of a key in the mapping at `parent`. */
   locateKey(parent: readonly PathSegment[], key: string): { line: number; column: number };
   /** The text of the scalar at `path` as written, when there is one. */
   textAt(path: readonly PathSegment[]): string | undefined;
+  /** Whether the document has a value at `path` (a field written, not defaulted). */
+  has(path: readonly PathSegment[]): boolean;
+  /** The positions as plain data, to cross a thread boundary (see sourceFromPositions). */
+  positions: Positions;
 }
+
+/**
+ * Where every node of a document stands, as plain data: a YamlSource built
+ * from it answers without the parsed document, so a manifest parsed in a
+ * worker thread (src/manifest/off-thread.ts) keeps its positions. Keys are
+ * JSON paths; positions `[line, column]`, 1-based.
+ */
+export interface Positions {
+  values: [string, [number, number]][];
+  keys: [string, [number, number]][];
+  texts: [string, string][];
+}
+
+/**
+ * Deepest nesting a document may have: a manifest is a page of fields and
+ * JSON Schemas, and every walk below (positions, zod, ajv) is linear only
+ * while paths stay short.
+ */
+export const MAX_YAML_DEPTH = 64;
 
 /** On failure `data` is the parsed YAML (when it parsed), so callers can still check what they can. */
 export type Checked<T> = { ok: true; value: T; source: YamlSource } | { ok: false; problems: Problem[]; source: YamlSource; data?: unknown };
@@ -35,52 +56,22 @@ export function formatPath(path: readonly PathSegment[]): string {
 
 export function parseYamlSource(file: string, text: string): { source: YamlSource; problems: Problem[]; data: unknown } {
   const lineCounter = new LineCounter();
-  // uniqueKeys: a repeated key is an error, never "last one wins".
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
-  const pos = (offset: number | undefined) => {
+  // Repeated keys are found by scan() below in linear time; yaml's own uniqueKeys check compares every
+  // key with every other one of its map (60,000 keys took 69 s), and the text is the plugin's.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true });
+  const pos = (offset: number | undefined): { line: number; column: number } => {
     if (offset === undefined) return { line: 1, column: 1 };
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
-  const source: YamlSource = {
-    file,
-    doc,
-    locate(path) {
-      for (let n = path.length; n >= 0; n--) {
-        const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-        if (node !== undefined && node !== null && typeof node === 'object' && 'range' in node) {
-          const range = (node as { range?: [number, number, number] }).range;
-          if (range !== undefined) return pos(range[0]);
-        }
-      }
-      return { line: 1, column: 1 };
-    },
-    locateKey(parent, key) {
-      const node = parent.length === 0 ? doc.contents : doc.getIn(parent, true);
-      if (isMap(node)) {
-        for (const item of node.items) {
-          if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) return pos(item.key.range[0]);
-        }
-      }
-      return source.locate(parent);
-    },
-    textAt(path) {
-      const node = doc.getIn(path, true);
-      return isScalar(node) && node.range ? text.slice(node.range[0], node.range[1]) : undefined;
-    },
-  };
   const problems: Problem[] = [];
   for (const err of doc.errors) {
     const p = pos(err.pos[0]);
-    problems.push({
-      file,
-      line: p.line,
-      column: p.column,
-      path: '',
-      message: `YAML syntax: ${firstLine(err.message)}`,
-      hint: yamlHint(err.code),
-    });
+    problems.push({ file, line: p.line, column: p.column, path: '', message: `YAML syntax: ${firstLine(err.message)}`, hint: yamlHint(err.code) });
   }
+  const { positions, problems: found } = problems.length > 0 ? { positions: EMPTY_POSITIONS, problems: [] } : scan(file, doc, text, pos);
+  problems.push(...found);
+  const source = sourceFromPositions(file, positions);
   if (problems.length > 0) return { source, problems, data: undefined };
   let data: unknown;
   try {
@@ -90,6 +81,90 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
     problems.push({ file, line: 1, column: 1, path: '', message: `YAML: ${err instanceof Error ? err.message : String(err)}` });
   }
   return { source, problems, data };
+}
+
+const EMPTY_POSITIONS: Positions = { values: [], keys: [], texts: [] };
+
+/**
+ * One pass over the document, without recursion (the nesting is the
+ * plugin's): records every node's position, and refuses repeated keys and
+ * nesting deeper than MAX_YAML_DEPTH.
+ */
+function scan(
+  file: string,
+  doc: Document.Parsed,
+  text: string,
+  pos: (offset: number | undefined) => { line: number; column: number },
+): { positions: Positions; problems: Problem[] } {
+  const positions: Positions = { values: [], keys: [], texts: [] };
+  const problems: Problem[] = [];
+  const at = (range: readonly number[] | null | undefined): [number, number] => {
+    const p = pos(range?.[0]);
+    return [p.line, p.column];
+  };
+  const stack: { node: unknown; path: PathSegment[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    const range = (node as { range?: [number, number, number] | null }).range;
+    const key = JSON.stringify(path);
+    if (range) positions.values.push([key, at(range)]);
+    if (isScalar(node)) {
+      if (range) positions.texts.push([key, text.slice(range[0], range[1])]);
+      continue;
+    }
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (path.length >= MAX_YAML_DEPTH) {
+      const [line, column] = at(range);
+      problems.push({ file, line, column, path: formatPath(path), message: `nested deeper than ${MAX_YAML_DEPTH} levels`, hint: 'flatten it: a manifest is a page of fields and small JSON Schemas' });
+      continue;
+    }
+    if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+      continue;
+    }
+    const seen = new Set<unknown>();
+    for (const item of node.items) {
+      if (!isPair(item)) continue;
+      const k = item.key;
+      if (isScalar(k)) {
+        const [line, column] = at(k.range);
+        if (seen.has(k.value)) {
+          problems.push({ file, line, column, path: '', message: 'YAML syntax: Map keys must be unique', hint: yamlHint('DUPLICATE_KEY') });
+          continue;
+        }
+        seen.add(k.value);
+        positions.keys.push([`${key}\0${String(k.value)}`, [line, column]]);
+        stack.push({ node: item.value, path: [...path, String(k.value)] });
+      }
+    }
+  }
+  return { positions, problems };
+}
+
+/** A YamlSource answering from positions alone (the same answers as the parsed document would give). */
+export function sourceFromPositions(file: string, positions: Positions): YamlSource {
+  const values = new Map(positions.values);
+  const keys = new Map(positions.keys);
+  const texts = new Map(positions.texts);
+  const locate = (path: readonly PathSegment[]): { line: number; column: number } => {
+    for (let n = path.length; n >= 0; n--) {
+      const p = values.get(JSON.stringify(path.slice(0, n)));
+      if (p !== undefined) return { line: p[0], column: p[1] };
+    }
+    return { line: 1, column: 1 };
+  };
+  return {
+    file,
+    positions,
+    locate,
+    locateKey(parent, key) {
+      const p = keys.get(`${JSON.stringify(parent)}\0${key}`);
+      return p === undefined ? locate(parent) : { line: p[0], column: p[1] };
+    },
+    textAt: (path) => texts.get(JSON.stringify(path)),
+    has: (path) => values.has(JSON.stringify(path)),
+  };
 }
 
 /** Orders problems as they appear in the file. */

@@ -7,7 +7,7 @@ import { resolvePluginArg } from '../../src/cli/plugins.ts';
 import { fifo, linkTo } from '../helpers/hostile-files.ts';
 import { manifestObject, tempDir } from '../helpers/plugin.ts';
 
-test('a name look-up in ./plugins skips neighbours whose plugin.yaml is a FIFO or /dev/zero, and finds the plugin', (t) => {
+test('a name look-up in ./plugins skips neighbours whose plugin.yaml is a FIFO or /dev/zero, and finds the plugin', async (t) => {
   const cwd = tempDir();
   for (const [name, make] of [
     ['a-fifo', (p: string) => fifo(p)],
@@ -21,5 +21,5 @@ test('a name look-up in ./plugins skips neighbours whose plugin.yaml is a FIFO o
   mkdirSync(good);
   writeFileSync(join(good, 'main.py'), '');
   writeFileSync(join(good, 'plugin.yaml'), stringify(manifestObject({ name: 'wanted' })));
-  t.is(resolvePluginArg('wanted', cwd), good);
+  t.is(await resolvePluginArg('wanted', cwd), good);
 });

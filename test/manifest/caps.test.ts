@@ -83,9 +83,9 @@ test('descriptions, lists and text fields past their caps are problems at their 
   const p = problems(stringify(over));
   const byPath = new Map(p.map((x) => [x.path, x]));
   for (const [path, message] of [
-    ['description', /is 4097 characters; the limit is 4096/],
+    ['description', /a plugin description is at most 2048 characters/],
     ['version', /is 306 characters; the limit is 256/],
-    ['tools[0].description', /is 8193 characters; the limit is 8192/],
+    ['tools[0].description', /a tool description is at most 2048 characters/],
     ['permissions.network.allow', /lists 257 hosts; the limit is 256/],
     ['permissions.filesystem', /lists 65 paths; the limit is 64/],
     ['permissions.env', /lists 257 variables; the limit is 256/],

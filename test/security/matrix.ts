@@ -28,6 +28,7 @@ export const GROUPS = {
   host: 'Host interference',
   proto: 'Manifest and protocol abuse',
   data: 'Plugin as data: read, validated and built on the host',
+  serve: 'Serving: front ends, quotas, output and secrets',
 } as const;
 export type Group = keyof typeof GROUPS;
 
@@ -543,6 +544,69 @@ export const ROWS: Row[] = [
 
 
   // ---- serve: output, secrets, env names, protected paths, cache root ----
+  {
+    id: 'serve.terminal-escapes',
+    group: 'serve',
+    attack: 'terminal escapes in output: OSC 52 clipboard writes, OSC 8 links, screen clears, U+009B and U+202E in results, logs, error messages and tool descriptions, printed to a file or CI log',
+    cells: everywhere(
+      cell(
+        contained('escaped', 'after any engine: every byte the CLI prints passes one function that writes controls and bidi/invisible characters as \\uXXXX, TTY or not; --json stays valid and round-trips'),
+        file('test/cli/output-safety.test.ts', 'terminal escapes: call prints the result, logs and error message of a plugin escaped into a file'),
+        file('test/cli/output-safety.test.ts', 'terminal escapes: list and inspect show a tool description escaped'),
+        file('test/cli/output-safety.test.ts', 'terminal escapes: validate echoes hostile manifest values escaped'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.secret-values',
+    group: 'serve',
+    attack: 'secret values in diagnostics: granted env values printed by inspect --json, errors or logs',
+    cells: everywhere(
+      cell(
+        contained('names only', 'before any engine: inspect names each granted variable and whether it is set; refusals name the variable'),
+        file('test/cli/secrets.test.ts', 'secret values: inspect and inspect --json name granted env variables and whether set, never the value'),
+        file('test/cli/secrets.test.ts', 'secret values: a refused env grant names the variable, not its value'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.env-proto-names',
+    group: 'serve',
+    attack: 'prototype names in env grants: toString, constructor, __proto__, hasOwnProperty as env names (a function as the value, an internal error, a silently dropped grant)',
+    cells: everywhere(
+      cell(
+        contained('ordinary names', 'own-property lookups and null-prototype maps in the grants and in each engine mapping: granted when set and allowed, absent when unset, refused otherwise'),
+        file('test/grants/env-names.test.ts', 'granted with the host value when set, absent when unset'),
+        file('test/grants/env-names.test.ts', 'refused with the usual message when the policy does not allow them'),
+        file('test/grants/env-names.test.ts', 'reach every engine mapping unchanged'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.host-control-paths',
+    group: 'serve',
+    attack: 'host-control paths as grants: container runtime sockets and data roots (Docker, containerd, CRI-O, Podman, kubelet), /proc, /sys, /dev, the host root, or a folder containing one (/var)',
+    cells: everywhere(
+      cell(
+        contained('permission-denied', 'before any engine, whatever the policy: the path, a folder inside it or one containing it is refused with what it is'),
+        file('test/grants/host-control.test.ts', 'the path, a folder inside it and a folder containing it are each refused with the reason'),
+        file('test/grants/host-control.test.ts', 'host-control paths: computeGrants refuses the ones that exist here'),
+        file('test/grants/host-control.test.ts', 'host-control paths: rootless sockets under $XDG_RUNTIME_DIR and storage under $HOME are refused'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.cache-root',
+    group: 'serve',
+    attack: "cache root mode/owner: another local user plants code in a group/other-writable cache root, or one they own (the seal detects corruption, not who wrote an entry)",
+    cells: everywhere(
+      cell(
+        contained('permission-denied', 'before any engine: such a root is refused naming its path, mode or owner and the fix; a new root is 0700; a 0755 one of the user\'s own is repaired to 0700'),
+        file('test/paths.test.ts', 'cache root mode/owner: a root group or others may write to'),
+        file('test/paths.test.ts', 'cache root mode/owner: a root owned by another user is refused'),
+      ),
+    ),
+  },
 
 ];
 

@@ -11,7 +11,7 @@ import { processEnvRefusal } from './process-env.ts';
 const RESERVED = /^(AIRLOCK_|HTTPS?_PROXY$|NO_PROXY$|NODE_USE_ENV_PROXY$)/i;
 
 export function envDocker(grants: Grants): DockerOptions {
-  const env: Record<string, string> = {};
+  const env = Object.create(null) as Record<string, string>; // `__proto__` is a name like any other
   const refuse: string[] = [];
   for (const [name, value] of Object.entries(grants.env)) {
     const refusal = processEnvRefusal(name, value);

@@ -10,7 +10,7 @@ import { processEnvRefusal } from './process-env.ts';
 
 export function envWasmtime(grants: Grants): WasmtimeFlags {
   const args = ['-S', 'inherit-env=n'];
-  const env: Record<string, string> = {};
+  const env = Object.create(null) as Record<string, string>; // `__proto__` is a name like any other
   const refuse: string[] = [];
   for (const [name, value] of Object.entries(grants.env)) {
     const refusal = processEnvRefusal(name, value);

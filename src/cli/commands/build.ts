@@ -4,7 +4,7 @@ import { probeDocker } from '../../engines/probe.ts';
 import { AirlockError } from '../../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy } from '../../grants/index.ts';
 import { buildComponent } from '../../host/provider.ts';
-import { loadPlugin } from '../../manifest/index.ts';
+import { loadPluginOffThread } from '../../manifest/index.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
 interface Built {
@@ -38,7 +38,7 @@ Options:
       options: { force: { type: 'boolean' }, policy: { type: 'string' }, json: { type: 'boolean' } },
     });
     if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock build ./my-plugin`');
-    const plugin = loadPlugin(resolve(io.cwd, positionals[0]!));
+    const plugin = await loadPluginOffThread(resolve(io.cwd, positionals[0]!));
     const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
     const grants = computeGrants(plugin, policy);
     const built: Built[] = [];

@@ -47,7 +47,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
     }
     const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     try {
-      const plugin = await host.load(resolvePluginArg(pluginArg, io.cwd));
+      const plugin = await host.load(await resolvePluginArg(pluginArg, io.cwd));
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;
       const result = await host.call(name, input, timeout === undefined ? {} : { timeout });
       if (values.json === true) {

@@ -7,8 +7,8 @@ import { computeGrants, defaultPolicy, loadPolicy, type Grants } from '../../gra
 import type { EnginePreference } from '../../host/index.ts';
 import { planSelection } from '../../host/provider.ts';
 import type { Selection } from '../../selector/index.ts';
-import { formatHostPattern, formatDuration, formatSize, loadPlugin } from '../../manifest/index.ts';
-import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
+import { formatHostPattern, formatDuration, formatSize, loadPluginOffThread } from '../../manifest/index.ts';
+import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -40,27 +40,29 @@ is shown on the engine line.`,
     if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock inspect ./my-plugin`');
     const preference = (values.engine ?? 'auto') as EnginePreference;
     if (preference !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(preference)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
-    const plugin = loadPlugin(resolve(io.cwd, positionals[0]!));
+    const plugin = await loadPluginOffThread(resolve(io.cwd, positionals[0]!));
     const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
     const grants = computeGrants(plugin, policy);
     const m = plugin.manifest;
     const engine = await planEngine(grants, preference);
     if (values.json === true) {
       const engineJson = 'error' in engine ? { error: engine.error.toJSON() } : { ...engine.selection, ...(engine.component === undefined ? {} : { component: engine.component }) };
-      io.stdout(`${JSON.stringify({ name: m.name, version: m.version, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, engine: engineJson, tools: m.tools, grants }, null, 2)}\n`);
+      // Env values are secrets: the JSON names each granted variable and says whether it is set, never its value.
+      const shown = { ...grants, env: envStatus(grants, m.permissions.env) };
+      io.stdout(`${JSON.stringify({ name: m.name, version: m.version, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, engine: engineJson, tools: m.tools, grants: shown }, null, 2)}\n`);
       return 0;
     }
     const out: string[] = [];
-    out.push(`${m.name} ${m.version}${m.description === '' ? '' : ` - ${m.description}`}`);
+    out.push(`${m.name} ${m.version}${m.description === '' ? '' : ` - ${terminalSafe(m.description, false)}`}`);
     out.push(`  manifest   ${displayPath(io, plugin.file)}`);
     out.push(`  runtime    ${plugin.runtime} (${plugin.runtimeReason})`);
     out.push(`  entry      ${m.entry}`);
     out.push(...describeEngine(engine).map((l, i) => (i === 0 ? `  engine     ${l}` : `             ${l}`)));
     out.push('  tools');
     const width = Math.max(...m.tools.map((t) => t.name.length));
-    for (const t of m.tools) out.push(`    ${t.name.padEnd(width)}  ${t.description}`);
+    for (const t of m.tools) out.push(`    ${t.name.padEnd(width)}  ${terminalSafe(t.description, false)}`);
     out.push(`  grants under ${values.policy === undefined ? 'the default policy' : displayPath(io, policy.origin)}`);
-    out.push(...describeGrants(grants).map((l) => `    ${l}`));
+    out.push(...describeGrants(grants, m.permissions.env).map((l) => `    ${l}`));
     io.stdout(`${out.join('\n')}\n`);
     return 0;
   },
@@ -95,9 +97,14 @@ export function describeEngine(engine: PlannedEngine): string[] {
   ];
 }
 
-export function describeGrants(g: Grants): string[] {
+/** Each granted env name and whether the host has it set; values are secrets and never shown. */
+export function envStatus(g: Grants, asked: readonly string[]): Array<{ name: string; set: boolean }> {
+  return asked.map((name) => ({ name, set: Object.hasOwn(g.env, name) }));
+}
+
+export function describeGrants(g: Grants, asked: readonly string[] = Object.keys(g.env)): string[] {
   const r = g.resources;
-  const env = Object.keys(g.env);
+  const env = envStatus(g, asked).map((e) => `${e.name} (${e.set ? 'set' : 'not set'})`);
   return [
     `network     ${g.network === null ? 'none' : g.network.allow.map(formatHostPattern).join(', ')}`,
     `filesystem  ${g.filesystem.length === 0 ? 'none' : g.filesystem.map((f) => `${f.mount} <- ${f.hostPath} (${f.access})`).join('\n                ')}`,

@@ -6,7 +6,7 @@ import { isAirlockError, type SerializedError } from '../../errors.ts';
 import { PluginHost, type EnginePreference } from '../../host/index.ts';
 import { MANIFEST_FILE } from '../../manifest/index.ts';
 import { engineProvider, resolvePluginArg, searchPath } from '../plugins.ts';
-import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
+import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const listCommand: Command = {
   name: 'list',
@@ -32,7 +32,7 @@ Exit status: 0 when every plugin loaded, 1 when any did not.`,
     });
     const engine = (values.engine ?? 'auto') as EnginePreference;
     if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
-    const dirs = positionals.length > 0 ? positionals.map((p) => resolvePluginArg(p, io.cwd)) : discover(io.cwd);
+    const dirs = positionals.length > 0 ? await Promise.all(positionals.map((p) => resolvePluginArg(p, io.cwd))) : discover(io.cwd);
     const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     try {
       const failed: Array<{ dir: string; error: SerializedError }> = [];
@@ -56,7 +56,8 @@ Exit status: 0 when every plugin loaded, 1 when any did not.`,
       }
       for (const p of plugins) {
         io.stdout(`${p.name} ${p.version}  ${displayPath(io, p.dir)}  engine: ${p.engine} (${p.reason})\n`);
-        for (const t of tools.filter((x) => x.plugin === p.name)) io.stdout(`  ${t.name}  ${t.description}\n`);
+        // One line per tool: a newline in a description must not print as a line of its own.
+        for (const t of tools.filter((x) => x.plugin === p.name)) io.stdout(`  ${t.name}  ${terminalSafe(t.description, false)}\n`);
       }
       for (const f of failed) io.stderr(`${displayPath(io, f.dir)}: ${f.error.code}: ${f.error.message}\n`);
       return failed.length === 0 ? 0 : 1;

@@ -49,7 +49,7 @@ Options:
     const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     const stopped = new AbortController();
     try {
-      for (const p of positionals) await host.load(resolvePluginArg(p, io.cwd));
+      for (const p of positionals) await host.load(await resolvePluginArg(p, io.cwd));
       let server: RunningServer;
       if (http !== undefined) {
         const bind = http[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatProblem } from '../../errors.ts';
-import { validatePlugin } from '../../manifest/index.ts';
+import { validatePluginOffThread } from '../../manifest/index.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const validateCommand: Command = {
@@ -22,7 +22,7 @@ Exit status: 0 when every plugin is valid, 1 when any is not.`,
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
     if (positionals.length === 0) throw new UsageError('name at least one plugin folder, e.g. `airlock validate ./my-plugin`');
     let failed = 0;
-    const results = positionals.map((dir) => validatePlugin(resolve(io.cwd, dir)));
+    const results = await Promise.all(positionals.map((dir) => validatePluginOffThread(resolve(io.cwd, dir))));
     for (const r of results) if (!r.ok) failed++;
     if (values.json === true) {
       io.stdout(

@@ -78,7 +78,7 @@ export const DOCKER_CAPABILITIES: readonly DockerCapability[] = fromCapabilities
 export function dockerRunSpec(grants: Grants, capabilities: readonly DockerCapability[] = DOCKER_CAPABILITIES): DockerRunSpec {
   const hostConfig: DockerHostConfig = { ...HARDENING };
   const owner = new Map<string, string>(Object.keys(HARDENING).map((k) => [k, 'hardening']));
-  const env: Record<string, string> = {};
+  const env = Object.create(null) as Record<string, string>; // env names are data: `__proto__` is a name like any other
   const mounts: Docker.MountSettings[] = [];
   const refusals: string[] = [];
   let egress: HostPattern[] | undefined;

@@ -60,7 +60,7 @@ export const WASMTIME_CAPABILITIES: readonly WasmtimeCapability[] = fromCapabili
  * mapping is a refusal: we cannot know that the CLI's defaults match its grant.
  */
 export function wasmtimeCommand(grants: Grants, capabilities: readonly WasmtimeCapability[] = WASMTIME_CAPABILITIES): WasmtimeCommand {
-  const out: WasmtimeCommand = { args: [], env: {}, refusals: [] };
+  const out: WasmtimeCommand = { args: [], env: Object.create(null) as Record<string, string>, refusals: [] }; // null prototype: env names are data
   for (const cap of capabilities) {
     if (cap.wasmtime === undefined) {
       out.refusals.push(`capability ${cap.name} has no wasmtime mapping`);

@@ -6,14 +6,15 @@
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { cacheDir } from '../../paths.ts';
+import { cacheDir, cacheRoot } from '../../paths.ts';
 
 /** The version `.ci/install-wasmtime.sh` installs and the tests run against. */
 export const WASMTIME_VERSION = '48.0.8';
 
 export const WASMTIME_INSTALL_HINT =
   `install the wasmtime CLI: \`.ci/install-wasmtime.sh\` (runs \`cargo install wasmtime-cli --version ${WASMTIME_VERSION} --locked\` into ` +
-  `${cachedWasmtimePath()}, about 8 minutes on 2 cores), or put \`wasmtime\` on PATH, or set AIRLOCK_WASMTIME to its path`;
+  // cacheRoot, not cacheDir: a module constant must not create or check the cache at import.
+  `${join(cacheRoot(), `wasmtime-${WASMTIME_VERSION}`, 'bin', 'wasmtime')}, about 8 minutes on 2 cores), or put \`wasmtime\` on PATH, or set AIRLOCK_WASMTIME to its path`;
 
 export function cachedWasmtimePath(): string {
   return cacheDir(`wasmtime-${WASMTIME_VERSION}`, 'bin', 'wasmtime');
