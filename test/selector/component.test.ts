@@ -40,6 +40,6 @@ test('a component that is a FIFO, a device, a link out of the plugin folder or o
   ] as const) {
     const status = await componentStatus(join(plugin, name), plugin);
     t.is(status.status, 'invalid', name);
-    t.regex(status.status === 'invalid' ? status.reason : '', reason);
+    t.regex(status.status === 'invalid' ? (status.reason ?? '') : '', reason);
   }
 });
