@@ -110,31 +110,27 @@ const jsonSchemaObject = (what: string) =>
       if (big !== undefined) ctx.addIssue({ code: 'custom', message: `${what} schema ${big.message}`, params: { hint: big.hint } });
     });
 
-/** The meta-schema check and a trial compile of one tool schema (ajv); issues go under `at`. */
-function compileSchema(schema: Record<string, unknown>, what: string, at: Array<string | number>, ctx: z.RefinementCtx): void {
+type SchemaIssue = { message: string; path: string[] };
+
+/** The meta-schema check and a trial compile of one tool schema (ajv): its problems, paths relative to it. */
+function compileSchema(schema: Record<string, unknown>, what: string): SchemaIssue[] {
   if (!ajv.validateSchema(schema)) {
     // The meta-schema's anyOf yields several errors for one mistake: keep the first per place.
     const seen = new Set<string>();
+    const issues: SchemaIssue[] = [];
     for (const e of ajv.errors ?? []) {
       if (seen.has(e.instancePath)) continue;
       seen.add(e.instancePath);
       const path = e.instancePath.split('/').filter((s) => s !== '');
-      ctx.addIssue({
-        code: 'custom',
-        message: `${what} is not a valid JSON Schema: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`,
-        path: [...at, ...path],
-      });
+      issues.push({ message: `${what} is not a valid JSON Schema: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`, path });
     }
-    return;
+    return issues;
   }
   try {
     ajv.compile(schema);
+    return [];
   } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`,
-      path: at,
-    });
+    return [{ message: `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`, path: [] }];
   } finally {
     // Forget it again: a schema with an `$id` would otherwise make every later load of the same plugin (reload, a second agent) fail with "already exists".
     ajv.removeSchema(schema);
@@ -320,12 +316,19 @@ export const manifestSchema = z
       // ajv runs only within the cap (`when`): an 11,000-tool manifest is refused by its count, not compiled.
       .superRefine(
         (tools, ctx) => {
+          // Each distinct schema compiled once: tools sharing one through a YAML alias (`input: *big`) cost one
+          // compile, so the work stays bounded by the manifest's bytes; its problems are reported at every use.
+          const compiled = new Map<string, SchemaIssue[]>();
           tools.forEach((tool, i) => {
             for (const what of ['input', 'output'] as const) {
               const schema = (tool as Record<string, unknown> | undefined)?.[what];
               if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) continue;
               const s = schema as Record<string, unknown>;
-              if (s.type === 'object' && schemaTooBig(s) === undefined) compileSchema(s, what, [i, what], ctx);
+              if (s.type !== 'object' || schemaTooBig(s) !== undefined) continue;
+              const key = `${what}\0${JSON.stringify(s)}`;
+              let issues = compiled.get(key);
+              if (issues === undefined) compiled.set(key, (issues = compileSchema(s, what)));
+              for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [i, what, ...issue.path] });
             }
           });
         },

@@ -113,3 +113,12 @@ test('a manifest at every cap at once validates', (t) => {
   const r = validate(text);
   t.true(r.ok, r.ok ? '' : JSON.stringify(r.problems.slice(0, 3)));
 });
+
+test('tools sharing one schema through YAML aliases: compiled once, its problems reported at every tool that uses it', (t) => {
+  const aliases = Array.from({ length: 50 }, (_, i) => `  - {name: u${i}, description: x, input: *bad}`).join('\n');
+  const text = `apiVersion: airlock/v1\nname: demo\nversion: 1.0.0\nruntime: python\nentry: main.py\ntools:\n  - name: t0\n    description: x\n    input: &bad\n      type: object\n      properties: {a: {type: 12}}\n${aliases}\n`;
+  const p = problems(text);
+  t.is(p.length, 51);
+  t.deepEqual(p.slice(0, 2).map((x) => x.path), ['tools[0].input.properties.a.type', 'tools[1].input.properties.a.type']);
+  t.true(p.every((x) => /input is not a valid JSON Schema/.test(x.message)));
+});

@@ -487,6 +487,7 @@ export const ROWS: Row[] = [
         file('test/engines/docker/context.test.ts', 'a dependency file that is a FIFO, device or symlink out fails the context with build-failed'),
         file('test/build/inputs.test.ts', 'fails the build with build-failed naming it'),
         file('test/content-hash.test.ts', 'a FIFO, socket, device, symlink loop or symlink out in the folder fails the hash with build-failed'),
+        file('test/selector/component.test.ts', 'a component that is a FIFO, a device, a link out of the plugin folder or over the size cap is invalid'),
       ),
     ),
   },
@@ -509,7 +510,7 @@ export const ROWS: Row[] = [
   {
     id: 'data.amplification',
     group: 'data',
-    attack: 'manifest amplification: thousands of tools, tool schemas nested deep or megabytes long, huge descriptions, long permission lists',
+    attack: 'manifest amplification: thousands of tools, tool schemas nested deep or megabytes long (or shared by YAML aliases), huge descriptions, long permission lists',
     cells: everywhere(
       cell(
         contained('invalid-manifest', 'checked by the manifest schema before any engine; the tool count is checked before any schema is compiled, a schema\'s depth and size before it is'),
@@ -517,6 +518,7 @@ export const ROWS: Row[] = [
         file('test/manifest/caps.test.ts', 'a tool schema nested past the depth cap or past the size cap is a problem at its field, not compiled'),
         file('test/manifest/caps.test.ts', 'descriptions, lists and text fields past their caps are problems at their field'),
         file('test/manifest/caps.test.ts', 'a manifest at every cap at once validates'),
+        file('test/manifest/caps.test.ts', 'tools sharing one schema through YAML aliases: compiled once'),
       ),
     ),
   },
