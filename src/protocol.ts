@@ -37,6 +37,8 @@ export interface WasmWorkerData {
   egress?: EgressRoute;
   /** The fast channel (growable SharedArrayBuffer). */
   channel: SharedArrayBuffer;
+  /** The plugin's disk-quota counters, shared by all its workers; present when it has a read-write grant. */
+  diskQuota?: SharedArrayBuffer;
   /** How long the worker watches the channel after an answer before sleeping (0: never spins). */
   spinMicros: number;
 }

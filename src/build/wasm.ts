@@ -125,7 +125,7 @@ export async function checkExportsTools(bytes: Uint8Array, file: string): Promis
   } catch (cause) {
     return fail(file, `not a valid WebAssembly component (${(cause as Error).message})`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', cause);
   }
-  if (!/^\s*export airlock:plugin\/tools(@[^;\s]+)?;/m.test(wit)) {
+  if (!/^[ \t]*export airlock:plugin\/tools(@[^;\s]+)?;/m.test(wit)) {
     return fail(file, `the component does not export ${TOOLS_EXPORT}`, 'build it against the world in wit/airlock-plugin.wit (export tools with call(name, input))');
   }
 }
@@ -211,9 +211,9 @@ async function pythonWitArgs(dir: string, work: string): Promise<string[]> {
   for (const f of extra) {
     const text = (await readPluginFile(dir, `wit/${f}`, { code: 'build-failed', maxBytes: MAX_WIT_BYTES })).toString('utf8');
     await writeFile(join(wit, f), text);
-    const pkg = /^\s*package\s+([^;@\s]+)/m.exec(text)?.[1];
+    const pkg = /^[ \t]*package[ \t]+([^;@\s]+)/m.exec(text)?.[1];
     if (pkg === undefined) fail(join(dir, 'wit', f), 'no `package` line', 'start the file with `package <namespace>:<name>;`');
-    for (const m of text.matchAll(/^\s*world\s+([\w-]+)/gm)) worlds.push('-w', `${pkg}/${m[1]}`);
+    for (const m of text.matchAll(/^[ \t]*world[ \t]+([\w-]+)/gm)) worlds.push('-w', `${pkg}/${m[1]}`);
   }
   return ['-d', wit, ...worlds];
 }

@@ -53,9 +53,17 @@ export function wasiImports(
   capabilities: readonly Capability[] = CAPABILITIES,
   egress?: EgressRoute,
   onRelease?: (fn: () => void) => void,
+  diskQuota?: SharedArrayBuffer,
 ): WasiImports {
   const base = cachedBaseline(grants.plugin.name);
-  const ctx: WasiContext = { pluginName: grants.plugin.name, call, base, ...(egress === undefined ? {} : { egress }), ...(onRelease === undefined ? {} : { onRelease }) };
+  const ctx: WasiContext = {
+    pluginName: grants.plugin.name,
+    call,
+    base,
+    ...(egress === undefined ? {} : { egress }),
+    ...(onRelease === undefined ? {} : { onRelease }),
+    ...(diskQuota === undefined ? {} : { diskQuota }),
+  };
   const imports: WasiImports = { ...base };
   const owner = new Map<string, string>();
   for (const cap of capabilities) {

@@ -49,6 +49,11 @@ export interface WasiContext {
    * instances (per-call isolation) can outrun.
    */
   onRelease?(fn: () => void): void;
+  /**
+   * The plugin's disk-quota counters (filesystem/quota.ts), one buffer shared
+   * by every instance of the plugin. Absent: each instance counts alone.
+   */
+  diskQuota?: SharedArrayBuffer;
 }
 
 /** Open records the Docker and wasmtime engines fill in; defined beside those engines. */

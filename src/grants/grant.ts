@@ -16,6 +16,7 @@ import { isInside, protectedOverlap, protectedPaths } from './protected.ts';
 
 export { isInside };
 import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
+import { trimSlashes } from '../manifest/regexp.ts';
 
 export interface GrantOptions {
   /** Where granted env values come from (default: process.env). */
@@ -50,6 +51,8 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     outputBytes: capped('output', parseSize(r.output), parseSize(l.output), formatSize),
     logBytes: capped('logs', parseSize(r.logs), parseSize(l.logs), formatSize),
     queue: l.queue,
+    diskBytes: capped('disk', parseSize(r.disk), parseSize(l.disk), formatSize),
+    files: capped('files', r.files, l.files, String),
   };
 
   // ---- network ----
@@ -183,6 +186,7 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     resources,
     isolation: policy.isolation === 'per-call' ? 'per-call' : manifest.isolation,
   };
+  if (policy.unboundedWrites.length > 0) grants.unboundedWrites = [...policy.unboundedWrites];
   if (manifest.wasm !== undefined) grants.plugin.wasm = realpathSync(resolve(plugin.dir, manifest.wasm));
   return grants;
 }
@@ -197,5 +201,5 @@ function realpathOrUndefined(path: string): string | undefined {
 
 
 function normalizeMount(mount: string): string {
-  return mount.length > 1 ? mount.replace(/\/+$/, '') : mount;
+  return mount.length > 1 ? trimSlashes(mount) : mount;
 }

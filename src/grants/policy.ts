@@ -24,8 +24,15 @@ export const policySchema = z
         output: sizeSchema.default('4Mi').meta({ description: 'Largest result any plugin may return.', examples: ['4Mi'] }),
         logs: sizeSchema.default('1Mi').meta({ description: 'Most logs kept per call.', examples: ['1Mi'] }),
         queue: z.int().min(0).max(1_000_000).default(256).meta({ description: 'Calls that may wait per plugin before `overloaded`.', examples: [256] }),
+        disk: sizeSchema.default('1Gi').meta({ description: 'Most bytes any plugin may store in its read-write grants.', examples: ['1Gi'] }),
+        files: z
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(10_000)
+          .meta({ description: 'Most files and folders any plugin may keep in its read-write grants (also bounds the walk that counts them at load).', examples: [10_000] }),
       })
-      .default({ memory: '512Mi', cpu: 1, timeout: '60s', concurrency: 4, output: '4Mi', logs: '1Mi', queue: 256 })
+      .default({ memory: '512Mi', cpu: 1, timeout: '60s', concurrency: 4, output: '4Mi', logs: '1Mi', queue: 256, disk: '1Gi', files: 10_000 })
       .meta({ description: 'Caps on what a manifest may ask for.' }),
     network: z
       .strictObject({
@@ -46,6 +53,14 @@ export const policySchema = z
       .array(z.string().regex(ENV_PATTERN, { error: 'expected a variable name, or a prefix ending in "*" such as "WEATHER_*"' }))
       .default([])
       .meta({ description: 'Environment variables that may pass to plugins (NAME or PREFIX_*).', examples: [['WEATHER_API_KEY']] }),
+    unboundedWrites: z
+      .array(z.enum(['docker', 'wasmtime'], { error: 'expected docker or wasmtime (the worker engine always enforces disk and files)' }))
+      .default([])
+      .meta({
+        description:
+          'Engines that may run read-write grants WITHOUT the disk/files quota (a bind mount or --dir has none). Absent: Docker refuses such plugins (permission-denied) and wasmtime leaves them to the worker engine.',
+        examples: [['docker']],
+      }),
     isolation: z
       .enum(['pooled', 'per-call'])
       .optional()

@@ -25,7 +25,16 @@ export interface Grants {
   resources: ResourceGrants;
   /** `pooled`: warm instances are reused between calls; `per-call`: a fresh instance for every call. */
   isolation: 'pooled' | 'per-call';
+  /**
+   * Engines on which the host policy accepts read-write grants without the
+   * disk/files quota (policy `unboundedWrites`). Absent or empty: every engine
+   * must bound writes or refuse the plugin.
+   */
+  unboundedWrites?: UnboundedWritesEngine[];
 }
+
+/** Engines whose read-write grants cannot be bounded (bind mount, `--dir`). */
+export type UnboundedWritesEngine = 'docker' | 'wasmtime';
 
 export interface FilesystemGrant {
   /** Canonical host path (realpath, symlinks resolved). */
@@ -63,4 +72,8 @@ export interface ResourceGrants {
   logBytes: number;
   /** Calls waiting for a free instance before `overloaded`. */
   queue: number;
+  /** Most bytes (sum of file sizes) in all read-write grants together; writes past it fail with ENOSPC. */
+  diskBytes: number;
+  /** Most files and folders in all read-write grants together; creating more fails with EDQUOT. */
+  files: number;
 }

@@ -3,10 +3,13 @@
  * (`plugin_tool`), their schemas, compiled validators, MCP annotations, and
  * the OpenAI / Anthropic tool formats.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { AirlockError, type Problem } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { Tool } from '../manifest/index.ts';
+import { pluginAjv } from '../manifest/regexp.ts';
+import { validateOffThread } from './validator-thread.ts';
+import { MAX_ERRORS } from './validator-worker.ts';
 
 export interface ToolInfo {
   /** `plugin_tool`: valid for MCP, OpenAI and Anthropic (`^[a-zA-Z0-9_-]{1,64}$`). */
@@ -31,8 +34,6 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
 }
 
-/** Ajv options shared by every tool's validators (the manifest schema compiled them the same way). */
-const AJV_OPTIONS = { strict: false, allErrors: true } as const;
 
 export function qualifiedName(plugin: string, tool: string): string {
   return `${plugin}_${tool}`;
@@ -74,6 +75,19 @@ export function toAnthropicTool(t: ToolInfo): AnthropicTool {
 }
 
 /**
+ * Checking a value costs up to the product of its size and its schema's
+ * (`uniqueItems` is quadratic in the items, a pattern linear in the text).
+ * Small values are checked inline, where that cost is bounded by these sizes;
+ * larger ones on the validator thread, under the call's remaining timeout.
+ * A schema with no `uniqueItems`, `pattern` or `patternProperties` costs time
+ * linear in the value, so it is trusted with more.
+ */
+export const INLINE_BYTES = { linear: 64 * 1024, any: 1024 } as const;
+const COSTLY = new Set(['uniqueItems', 'pattern', 'patternProperties']);
+
+let nextKey = 0;
+
+/**
  * Validators compiled once per loaded tool (the manifest schema already
  * checked they compile). Each tool gets its own Ajv: one shared instance
  * refuses a second schema with the same `$id`, which is exactly what loading
@@ -82,31 +96,72 @@ export function toAnthropicTool(t: ToolInfo): AnthropicTool {
 export class ToolValidators {
   readonly input: ValidateFunction;
   readonly output: ValidateFunction | undefined;
+  readonly #tool: Tool;
+  readonly #key = `s${nextKey++}`;
+  readonly #inline: { input: number; output: number };
 
   constructor(tool: Tool) {
-    const ajv = new Ajv(AJV_OPTIONS);
+    const ajv = pluginAjv({ allErrors: true });
+    this.#tool = tool;
     this.input = ajv.compile(tool.input);
     this.output = tool.output === undefined ? undefined : ajv.compile(tool.output);
+    this.#inline = { input: inlineLimit(tool.input), output: tool.output === undefined ? 0 : inlineLimit(tool.output) };
   }
 
-  /** Throws `invalid-input` naming each field that does not match, before anything reaches a sandbox. */
-  checkInput(name: string, input: unknown): void {
-    if (!this.input(input)) {
-      const problems = toProblems(name, this.input.errors, 'input');
-      throw new AirlockError('invalid-input', `input to ${name} does not match its schema: ${problems.map((p) => p.message).join('; ')}`, { problems });
-    }
+  /**
+   * Throws `invalid-input` naming each field that does not match, before anything reaches a sandbox. `text` is
+   * `input` as JSON. Returns a promise only when the check runs off the event loop (the warm path stays synchronous).
+   */
+  checkInput(name: string, input: unknown, text: string, deadlineMs: number): void | Promise<void> {
+    return this.#check('input', this.input, this.#tool.input, name, input, text, deadlineMs);
   }
 
-  checkOutput(name: string, output: unknown): void {
-    if (this.output !== undefined && !this.output(output)) {
-      const problems = toProblems(name, this.output.errors, 'output');
-      throw new AirlockError('invalid-output', `result of ${name} does not match its output schema: ${problems.map((p) => p.message).join('; ')}`, { problems });
+  /** Throws `invalid-output` naming each field that does not match; `text` is the result as the plugin wrote it. */
+  checkOutput(name: string, output: unknown, text: string, deadlineMs: number): void | Promise<void> {
+    if (this.output === undefined || this.#tool.output === undefined) return;
+    return this.#check('output', this.output, this.#tool.output, name, output, text, deadlineMs);
+  }
+
+  #check(which: 'input' | 'output', inline: ValidateFunction, schema: Record<string, unknown>, name: string, value: unknown, text: string, deadlineMs: number): void | Promise<void> {
+    if (text.length <= this.#inline[which]) {
+      let errors: ValidationError[] | undefined;
+      try {
+        errors = inline(value) ? undefined : (inline.errors ?? []).slice(0, MAX_ERRORS);
+      } catch (err) {
+        // Deep nesting under a recursive schema overflows the stack: the value cannot be checked, so it is refused.
+        errors = [{ instancePath: '', message: `cannot be checked (${err instanceof RangeError ? 'nested too deeply' : String(err)})` }];
+      }
+      if (errors !== undefined) refuse(which, name, errors);
+      return;
     }
+    return validateOffThread(`${this.#key}:${which}`, schema, text, deadlineMs, `the ${which} of ${name}`).then((reply) => {
+      if (reply.failure !== undefined) refuse(which, name, [{ instancePath: '', message: `cannot be checked (${reply.failure})` }]);
+      if (!reply.valid) refuse(which, name, reply.errors);
+    });
   }
 }
 
-function toProblems(name: string, errors: ErrorObject[] | null | undefined, what: 'input' | 'output'): Problem[] {
-  return (errors ?? []).map((e) => ({
+function refuse(which: 'input' | 'output', name: string, errors: readonly ValidationError[]): never {
+  const problems = toProblems(name, errors, which);
+  const listed = problems.map((p) => p.message).join('; ');
+  if (which === 'input') throw new AirlockError('invalid-input', `input to ${name} does not match its schema: ${listed}`, { problems });
+  throw new AirlockError('invalid-output', `result of ${name} does not match its output schema: ${listed}`, { problems });
+}
+
+type ValidationError = Pick<ErrorObject, 'instancePath' | 'message'>;
+
+function inlineLimit(schema: unknown): number {
+  return usesCostly(schema) ? INLINE_BYTES.any : INLINE_BYTES.linear;
+}
+
+function usesCostly(schema: unknown): boolean {
+  if (schema === null || typeof schema !== 'object') return false;
+  if (Array.isArray(schema)) return schema.some(usesCostly);
+  return Object.entries(schema).some(([k, v]) => (COSTLY.has(k) && v !== false) || usesCostly(v));
+}
+
+function toProblems(name: string, errors: readonly ValidationError[], what: 'input' | 'output'): Problem[] {
+  return errors.map((e) => ({
     file: name,
     path: e.instancePath.split('/').filter((s) => s !== '').join('.'),
     message: `${e.instancePath === '' ? what : `${what}${e.instancePath.replaceAll('/', '.')}`} ${e.message ?? 'is invalid'}`,

@@ -17,6 +17,10 @@ import type { CallLogs, CallMetrics, CallResult, EngineName, EnginePlugin } from
 import { toAnthropicTool, toolInfo, toOpenAITool, ToolValidators, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { hashTree } from '../content-hash.ts';
 import { FairShare } from './fair-share.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
+
+/** Least time a result's schema check gets when the call used up its timeout in the plugin (a large result is checked off the event loop). */
+const MIN_CHECK_MS = 100;
 
 export type EnginePreference = 'auto' | EngineName;
 
@@ -416,12 +420,16 @@ export class Agent {
     this.#assertOpen();
     const started = performance.now();
     const { entry, tool } = this.#find(name);
-    // Nothing reaches a sandbox before the input matches the tool's schema.
-    tool.validators.checkInput(name, input);
     const { signal } = options;
     if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
       throw new AirlockError('invalid-input', `the timeout for ${name} must be a positive number of milliseconds (got ${String(options.timeout)})`);
     }
+    // Checking the input and the result counts against the call's timeout (a large value is checked off the event loop).
+    const timeoutMs = Math.min(options.timeout ?? Infinity, entry.grants.resources.timeoutMs);
+    const text = JSON.stringify(input);
+    // Nothing reaches a sandbox before the input matches the tool's schema.
+    const checking = tool.validators.checkInput(name, input, text ?? '', timeoutMs);
+    if (checking !== undefined) await checking;
     if (signal?.aborted === true) throw aborted(name, signal);
     if (this.#queue.size >= this.#queueLimit) {
       throw new AirlockError('overloaded', `agent ${this.#label()} has ${this.#queue.size} calls waiting (limit ${this.#queueLimit}); retry later`, {
@@ -439,7 +447,7 @@ export class Agent {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let waited = 0;
-    const text = JSON.stringify(input);
+    let ranAt = 0;
     let result: CallResult;
     try {
       result = await this.#queue.add(
@@ -448,6 +456,7 @@ export class Agent {
           await entry.share.enter(signal, `call to ${name}`);
           try {
             waited = performance.now() - started;
+            ranAt = performance.now();
             return await entry.opened.instance.call(tool.info.tool, text, { signal, timeoutMs: options.timeout });
           } finally {
             entry.share.leave();
@@ -463,6 +472,9 @@ export class Agent {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+    if (nestsDeeperThan(result.output)) {
+      throw new AirlockError('invalid-output', `${name} returned JSON nested more than ${MAX_JSON_DEPTH} levels deep`, { details: { logs: result.logs } });
+    }
     let value: unknown;
     try {
       value = JSON.parse(result.output);
@@ -472,7 +484,8 @@ export class Agent {
         details: { logs: result.logs },
       });
     }
-    tool.validators.checkOutput(name, value);
+    const checked = tool.validators.checkOutput(name, value, result.output, Math.max(MIN_CHECK_MS, timeoutMs - (performance.now() - ranAt)));
+    if (checked !== undefined) await checked;
     return { value, output: result.output, logs: result.logs, metrics: { ...result.metrics, agentQueueMs: waited, totalMs: performance.now() - started } };
   }
 

@@ -49,7 +49,7 @@ export function parseHostPattern(text: string): HostPattern | string {
   if (rest.includes('*')) return '"*" may only be the first label, as in "*.example.com"';
   if (isIP(rest) === 4) {
     if (wildcard) return 'a wildcard cannot apply to an IP address';
-  } else if (!HOSTNAME.test(rest) || rest.length > 253) {
+  } else if (rest.length > 253 || !HOSTNAME.test(rest)) {
     return `"${rest}" is not a valid host name`;
   } else if (wildcard && !rest.includes('.')) {
     return `"*.${rest}" would match a whole top-level domain; name a registrable domain, e.g. "*.example.com"`;

@@ -6,9 +6,9 @@
  * what it accepts is exactly what the YAML says, and turning sizes and
  * durations into numbers happens when grants are computed.
  */
-import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { parseHostPattern } from './hosts.ts';
+import { patternPath, pluginAjv, trimSlashes, UnsupportedPatternError } from './regexp.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
 export const API_VERSION = 'airlock/v1';
@@ -24,8 +24,12 @@ const SEMVER =
  * which allow `^[a-zA-Z0-9_-]{1,64}$`.
  */
 const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-/** Absolute POSIX guest path without `.`/`..` segments. */
-const MOUNT = /^\/(?:[A-Za-z0-9._-]+\/?)*$/;
+/**
+ * Absolute POSIX guest path without `.`/`..` segments. Each segment ends at a
+ * mandatory "/", so a text matches one way only: `(?:[…]+\/?)*` let a run of
+ * letters split into segments in 2^n ways (a 30-character mount took 20 s).
+ */
+const MOUNT = /^\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/;
 
 /** Relative path inside the plugin folder, plain characters only (see build.dependencies). */
 const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
@@ -66,7 +70,7 @@ const maxText = (n: number, what: string) => [n, { error: (iss: { input?: unknow
 /** A list cap, naming how long the list is and how to shorten it. */
 const maxItems = (n: number, what: string, fix: string) => [n, { error: (iss: { input?: unknown }) => `lists ${(iss.input as unknown[]).length} ${what}; the limit is ${n} (${fix})` }] as const;
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: true });
+const ajv = pluginAjv({ allErrors: true, validateSchema: true });
 
 /** Nesting depth of a JSON value, counted without recursion and given up past `limit`. */
 function depthOver(value: unknown, limit: number): boolean {
@@ -110,7 +114,7 @@ const jsonSchemaObject = (what: string) =>
       if (big !== undefined) ctx.addIssue({ code: 'custom', message: `${what} schema ${big.message}`, params: { hint: big.hint } });
     });
 
-type SchemaIssue = { message: string; path: string[] };
+type SchemaIssue = { message: string; path: Array<string | number>; hint?: string };
 
 /** The meta-schema check and a trial compile of one tool schema (ajv): its problems, paths relative to it. */
 function compileSchema(schema: Record<string, unknown>, what: string): SchemaIssue[] {
@@ -130,7 +134,12 @@ function compileSchema(schema: Record<string, unknown>, what: string): SchemaIss
     ajv.compile(schema);
     return [];
   } catch (err) {
-    return [{ message: `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`, path: [] }];
+    const message = `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`;
+    return [
+      err instanceof UnsupportedPatternError
+        ? { message, path: patternPath(schema, err.pattern), hint: 'write the pattern without backreferences (\\1) or lookaround ((?=, (?!, (?<=, (?<!)' }
+        : { message, path: [] },
+    ];
   } finally {
     // Forget it again: a schema with an `$id` would otherwise make every later load of the same plugin (reload, a second agent) fail with "already exists".
     ajv.removeSchema(schema);
@@ -245,6 +254,15 @@ export const resourcesSchema = z
       .meta({ description: 'Calls served at once (warm instances).', examples: [2] }),
     output: sizeSchema.default('1Mi').meta({ description: 'Largest result one call may return.', examples: ['1Mi'] }),
     logs: sizeSchema.default('64Ki').meta({ description: "Largest stdout+stderr kept per call (the rest is cut).", examples: ['64Ki'] }),
+    disk: sizeSchema
+      .default('64Mi')
+      .meta({ description: 'Most bytes stored in the read-write grants, counted together like one volume (existing files included); a write past it fails with ENOSPC.', examples: ['64Mi'] }),
+    files: z
+      .int({ error: 'expected a whole number of files and folders, like 1000' })
+      .min(1)
+      .max(1_000_000)
+      .default(1000)
+      .meta({ description: 'Most files and folders in the read-write grants (existing ones included); creating one more fails with EDQUOT.', examples: [1000] }),
   })
   .meta({ description: 'Limits. Safe defaults when absent; the host policy caps each.' });
 
@@ -328,7 +346,9 @@ export const manifestSchema = z
               const key = `${what}\0${JSON.stringify(s)}`;
               let issues = compiled.get(key);
               if (issues === undefined) compiled.set(key, (issues = compileSchema(s, what)));
-              for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [i, what, ...issue.path] });
+              for (const issue of issues) {
+                ctx.addIssue({ code: 'custom', message: issue.message, path: [i, what, ...issue.path], ...(issue.hint === undefined ? {} : { params: { hint: issue.hint } }) });
+              }
             }
           });
         },
@@ -336,7 +356,7 @@ export const manifestSchema = z
       )
       .meta({ description: 'The tools the plugin offers.' }),
     permissions: permissionsSchema.default({ filesystem: [], env: [] }),
-    resources: resourcesSchema.default({ memory: '128Mi', cpu: 1, timeout: '10s', concurrency: 1, output: '1Mi', logs: '64Ki' }),
+    resources: resourcesSchema.default({ memory: '128Mi', cpu: 1, timeout: '10s', concurrency: 1, output: '1Mi', logs: '64Ki', disk: '64Mi', files: 1000 }),
     build: buildSchema.optional(),
   })
   .superRefine((m, ctx) => {
@@ -360,7 +380,7 @@ export const manifestSchema = z
     });
     const mounts = new Map<string, number>();
     m.permissions.filesystem.forEach((fs, i) => {
-      const key = fs.mount.replace(/\/+$/, '');
+      const key = trimSlashes(fs.mount);
       const first = mounts.get(key);
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['permissions', 'filesystem', i, 'mount'], message: `mount "${fs.mount}" is already used by permissions.filesystem[${first}]`, params: { hint: 'give each path its own mount' } });

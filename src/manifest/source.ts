@@ -204,6 +204,8 @@ export function checkYaml<S extends z.ZodType>(
   return { ok: false, source, problems: found, data };
 }
 
+const MAX_UNKNOWN_KEYS_LISTED = 100;
+
 export function issuesToProblems(
   issues: readonly z.core.$ZodIssue[],
   schema: z.ZodType,
@@ -215,10 +217,15 @@ export function issuesToProblems(
     const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
       const known = keysAt(schema, path);
-      for (const key of issue.keys) {
+      // A field put at the wrong level ("timeout" at the top) is suggested where it belongs.
+      const nested = known.flatMap((k) => keysAt(schema, [...path, k]).map((n) => `${k}.${n}`));
+      // Each key is listed up to a bound; past it one line counts the rest (a file of 10^5 junk keys needs no 10^5 hints).
+      const listed = issue.keys.slice(0, MAX_UNKNOWN_KEYS_LISTED);
+      if (issue.keys.length > listed.length) {
+        out.push({ file: source.file, ...source.locate(path), path: formatPath(path), message: `${issue.keys.length - listed.length} more unknown fields after the first ${listed.length}`, hint: 'remove them' });
+      }
+      for (const key of listed) {
         const at = source.locateKey(path, key);
-        // A field put at the wrong level ("timeout" at the top) is suggested where it belongs.
-        const nested = known.flatMap((k) => keysAt(schema, [...path, k]).map((n) => `${k}.${n}`));
         const guess = didYouMean(key, known) ?? nestedGuess(key, nested);
         out.push({
           file: source.file,

@@ -3,7 +3,11 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
+  const allowed = Math.max(1, Math.floor(word.length / 3));
   for (const c of candidates) {
+    // The distance is at least the difference in length: skipping those keeps a
+    // 100 000-character key from costing 100 000 × |candidate| steps per candidate.
+    if (Math.abs(c.length - word.length) > allowed) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       best = c;
@@ -11,7 +15,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     }
   }
   // Allow about one edit per three letters: "timout" → "timeout", but "foo" suggests nothing.
-  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return bestDistance <= allowed ? best : undefined;
 }
 
 /** Damerau–Levenshtein (optimal string alignment) distance. */

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -22,6 +23,7 @@ import {
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { ToolInfo } from '../host/catalog.ts';
 import type { ToolCallOptions, ToolCallResult } from '../host/plugin-host.ts';
+import { bearerCheck, generateToken, isLoopbackHost, MIN_TOKEN_LENGTH } from './auth.ts';
 
 /** What the server serves: a PluginHost or one Agent. */
 export interface ToolSource {
@@ -109,10 +111,19 @@ export interface HttpOptions extends ServerInfo {
   /** Default `/mcp`. */
   path?: string;
   /**
+   * The bearer token every request must carry (`Authorization: Bearer
+   * <token>`); without it a request is answered 401 before anything else is
+   * looked at. Default: a fresh random token, in RunningHttpServer.token.
+   * `false` turns authentication off: refused unless the server is bound to
+   * loopback, and even then any local user can call every tool.
+   */
+  token?: string | false;
+  /**
    * Host names (no port) clients may address the server by, beyond the
-   * loopback names and the bound address. Needed when binding 0.0.0.0 or ::
-   * behind a DNS name. Requests naming any other Host (or a browser Origin
-   * on any other host) are refused: DNS-rebinding protection.
+   * loopback names and the bound address (for 0.0.0.0 or ::, the machine's
+   * interface addresses as well). Needed behind a DNS name. Requests naming
+   * any other Host (or a browser Origin on any other host) are refused:
+   * DNS-rebinding protection.
    */
   allowedHosts?: string[];
   /**
@@ -128,7 +139,13 @@ export interface HttpOptions extends ServerInfo {
 }
 
 export interface RunningHttpServer extends RunningServer {
+  /** A URL clients can use (for a wildcard bind, an address of this machine's network). */
   url: string;
+  /** The bearer token clients must send; undefined when authentication is off. */
+  token: string | undefined;
+  /** The address and port bound. */
+  host: string;
+  port: number;
 }
 
 interface Session {
@@ -142,13 +159,28 @@ interface Session {
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
-/** Serves streamable HTTP (stateful sessions), bound to loopback by default, with DNS-rebinding protection. */
+/**
+ * Serves streamable HTTP (stateful sessions), bound to loopback by default,
+ * with bearer-token authentication and DNS-rebinding protection.
+ */
 export async function serveHttp(source: ToolSource, options: HttpOptions = {}): Promise<RunningHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const token = options.token === undefined ? generateToken() : options.token;
+  if (token === false && !isLoopbackHost(host)) {
+    throw new AirlockError('permission-denied', `refusing to serve MCP over HTTP on ${host} without authentication: anyone who can reach it could call every tool with this server's grants; keep the token, or bind to 127.0.0.1`);
+  }
+  if (token !== false && token.length < MIN_TOKEN_LENGTH) throw new AirlockError('invalid-policy', `the MCP bearer token needs at least ${MIN_TOKEN_LENGTH} characters`);
+  const authorized = token === false ? () => true : bearerCheck(token);
   const wildcard = host === '0.0.0.0' || host === '::';
-  const allowed = new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [shownHost]), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  // A wildcard bind answers on every address of the machine: each is a name
+  // clients may use (an IP literal cannot be rebound to another site).
+  const ownAddresses = wildcard ? interfaceHosts(host === '0.0.0.0' ? 'IPv4' : undefined) : [];
+  const shownHost = wildcard ? (ownAddresses[0] ?? '127.0.0.1') : hostForUrl(host);
+  const given = (options.allowedHosts ?? []).map((h) => h.toLowerCase());
+  const allowed = new Set([...LOOPBACK_NAMES, hostForUrl(host), ...ownAddresses, ...given]);
+  // What a refusal names: not the machine's own addresses (the refused client may be a web page).
+  const named = [...new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [hostForUrl(host)]), ...given])].join(', ') + (wildcard ? " and this machine's addresses" : '');
   const sessions = new Map<string, Session>();
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 1000;
@@ -156,8 +188,12 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Checked first, on every request: a page on another site that rebinds its
     // DNS name to this address still sends its own name as Host and Origin.
-    const refused = refusedHost(req, allowed);
+    const refused = refusedHost(req, allowed, named);
     if (refused !== undefined) return reply(res, 403, refused);
+    // Before any session lookup or body parse: without the token nothing else is looked at.
+    if (!authorized(req)) {
+      return reply(res, 401, 'missing or wrong bearer token: send Authorization: Bearer <token> (airlock serve prints where its token is)', { 'www-authenticate': 'Bearer realm="airlock"' });
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== path) return reply(res, 404, `not found; the MCP endpoint is ${path}`);
     const sessionId = header(req, 'mcp-session-id');
@@ -231,6 +267,9 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   sweeper?.unref();
   return {
     url: `http://${shownHost}:${port}${path}`,
+    token: token === false ? undefined : token,
+    host,
+    port,
     toolsChanged: async () => {
       // A session without an open GET stream has nowhere to receive it; it lists again on its next request anyway.
       await Promise.all([...sessions.values()].map((s) => s.server.sendToolListChanged().catch(() => undefined)));
@@ -246,12 +285,12 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
 }
 
 /** Why a request is refused for its Host or Origin header, or undefined when both are allowed. */
-function refusedHost(req: IncomingMessage, allowed: Set<string>): string | undefined {
+function refusedHost(req: IncomingMessage, allowed: Set<string>, named: string): string | undefined {
   const hostHeader = header(req, 'host');
   if (hostHeader === undefined) return 'missing Host header';
   const hostname = hostnameOf(`http://${hostHeader}`);
   if (hostname === undefined || !allowed.has(hostname)) {
-    return `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${[...allowed].join(', ')}; add more with --allow-host)`;
+    return `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${named}; add more with --allow-host)`;
   }
   const origin = header(req, 'origin');
   // Programs send no Origin; a browser always does (`null` from sandboxed frames, refused too).
@@ -260,6 +299,19 @@ function refusedHost(req: IncomingMessage, allowed: Set<string>): string | undef
     if (originHost === undefined || !allowed.has(originHost)) return `Origin ${JSON.stringify(origin)} is not allowed`;
   }
   return undefined;
+}
+
+/** The machine's non-loopback interface addresses as URL host names, IPv4 first. */
+function interfaceHosts(family?: 'IPv4'): string[] {
+  const found = Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => !a.internal && (family === undefined || a.family === family) && !(a.family === 'IPv6' && a.scopeid !== 0));
+  found.sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1));
+  return found.map((a) => hostForUrl(a.address));
+}
+
+function hostForUrl(host: string): string {
+  return hostnameOf(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}`) ?? host;
 }
 
 function hostnameOf(url: string): string | undefined {
@@ -275,8 +327,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function reply(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -77,6 +77,9 @@ export interface Case {
 const ERRNO = /^"errno:\d+:/;
 const ok = (detail: string): Expect => ({ output: JSON.stringify(`ok:${detail}`) });
 const refused: Expect = { output: ERRNO };
+/** WASI errno values (wasi-libc): no space (resources.disk), quota (resources.files). */
+const ENOSPC = /^"errno:51:/;
+const EDQUOT = /^"errno:19:/;
 const fs = (tool: string, path: string, expect: Expect, target?: string): Step => ({ tool, input: target === undefined ? { path } : { path, target }, expect });
 
 const FIXED_TIME = new Date('2001-02-03T04:05:06Z');
@@ -107,8 +110,11 @@ export function makeSandbox(http: Sandbox['http']): Sandbox {
   return { root, ro, rw, http };
 }
 
+// These cases are about escaping the grants, not about filling them: the policy accepts unbounded writes
+// on the engines that cannot bound them (the quota has its own tests: test/capabilities/filesystem/quota*).
 const readOnly = (s: Sandbox): GrantsOverrides => ({
   resources: { timeoutMs: 5000 },
+  unboundedWrites: ['docker', 'wasmtime'],
   filesystem: [
     { hostPath: s.ro, mount: '/ro', access: 'read' },
     { hostPath: s.rw, mount: '/rw', access: 'read-write' },
@@ -117,6 +123,7 @@ const readOnly = (s: Sandbox): GrantsOverrides => ({
 const readWrite = (s: Sandbox): GrantsOverrides => ({
   // A FIFO open that blocked would end as `timeout`, not as an errno result.
   resources: { timeoutMs: 5000 },
+  unboundedWrites: ['docker', 'wasmtime'],
   filesystem: [{ hostPath: s.rw, mount: '/rw', access: 'read-write' }],
 });
 
@@ -326,6 +333,35 @@ export const CASES: Case[] = [
       fs('rmdir', '/rw/d', ok('done')),
     ],
     check: (s) => [...noneOutside(s), ...(existsSync(join(s.rw, 'd')) ? ['rw/d still exists'] : [])],
+  },
+  {
+    name: 'fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room',
+    fixtures: ['fs-escape', ...NATIVE],
+    // The sandbox's rw folder already holds 5 bytes (sub/inner.txt): room for one 5-byte write.
+    grants: (s) => ({ resources: { timeoutMs: 5000, diskBytes: 10 }, filesystem: [{ hostPath: s.rw, mount: '/rw', access: 'read-write' }] }),
+    steps: [
+      fs('write', '/rw/out.txt', ok('written')),
+      fs('append', '/rw/out.txt', { output: ENOSPC }),
+      fs('read', '/rw/out.txt', ok('pwned')),
+      fs('unlink', '/rw/out.txt', ok('done')),
+      fs('write', '/rw/again.txt', ok('written')),
+    ],
+    check: (s) => [...noneOutside(s), ...(existsSync(join(s.rw, 'out.txt')) ? ['rw/out.txt still exists'] : [])],
+  },
+  {
+    name: 'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room',
+    fixtures: ['fs-escape', ...NATIVE],
+    // The sandbox's rw folder already holds 8 entries (see makeSandbox): room for two more.
+    grants: (s) => ({ resources: { timeoutMs: 5000, files: 10 }, filesystem: [{ hostPath: s.rw, mount: '/rw', access: 'read-write' }] }),
+    steps: [
+      fs('mkdir', '/rw/a', ok('done')),
+      fs('write', '/rw/b', ok('written')),
+      fs('mkdir', '/rw/c', { output: EDQUOT }),
+      fs('write', '/rw/d', { output: EDQUOT }),
+      fs('unlink', '/rw/b', ok('done')),
+      fs('mkdir', '/rw/c', ok('done')),
+    ],
+    check: (s) => [...noneOutside(s), ...(existsSync(join(s.rw, 'd')) ? ['rw/d exists'] : [])],
   },
   {
     name: 'fs-escape: .. and absolute paths cannot leave the grant',

@@ -39,6 +39,13 @@ export const LIMITATIONS: Limitation[] = [
   },
   {
     engine: 'wasmtime',
+    cases: ['fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room', 'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room'],
+    instead: { load: 'engine-unavailable', message: /granted read-write at \/rw, but wasmtime cannot hold the plugin to resources\.disk.*unboundedWrites/ },
+    reason:
+      "the wasmtime CLI's --dir has no size or file-count limit, so a read-write grant is refused (unless the host policy lists wasmtime in unboundedWrites) and the selector runs the plugin on the worker engine, which enforces resources.disk and resources.files",
+  },
+  {
+    engine: 'wasmtime',
     cases: [
       'net: with no network granted, TCP and HTTP are refused',
       'net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent',
@@ -110,6 +117,13 @@ const imageEnvPlus =
 const imageFile: Expect = { output: /^"ok:root:x:0:0:/ };
 
 LIMITATIONS.push(
+  {
+    engine: 'docker',
+    cases: ['fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room', 'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room'],
+    instead: { load: 'permission-denied', message: /granted read-write at \/rw, but Docker cannot hold the plugin to resources\.disk.*list docker in unboundedWrites/ },
+    reason:
+      "a bind mount has no size or file-count limit (--storage-opt bounds only the container's own layer; a sized volume or tmpfs is not the granted folder; a loop-mounted image or project quota needs root on the host), so a read-write grant is refused with permission-denied unless the host policy lists docker in unboundedWrites",
+  },
   {
     engine: 'docker',
     cases: ['env-dump: with nothing granted the guest sees no environment at all'],

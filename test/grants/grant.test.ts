@@ -16,7 +16,7 @@ test('the default policy grants nothing beyond safe defaults', (t) => {
   t.is(g.network, null);
   t.deepEqual(g.filesystem, []);
   t.deepEqual(g.env, {});
-  t.deepEqual(g.resources, { memoryBytes: 128 * 2 ** 20, cpu: 1, timeoutMs: 10_000, concurrency: 1, outputBytes: 2 ** 20, logBytes: 64 * 2 ** 10, queue: 256 });
+  t.deepEqual(g.resources, { memoryBytes: 128 * 2 ** 20, cpu: 1, timeoutMs: 10_000, concurrency: 1, outputBytes: 2 ** 20, logBytes: 64 * 2 ** 10, queue: 256, diskBytes: 64 * 2 ** 20, files: 1000 });
   t.is(g.isolation, 'pooled');
   t.is(g.plugin.runtime, 'python');
   t.true(g.plugin.entry.endsWith('/main.py'));
@@ -119,6 +119,23 @@ test('resources: an explicit ask over a cap is refused; an unwritten default is 
   const g = computeGrants(writePlugin(manifestObject()), policy);
   t.is(g.resources.memoryBytes, 64 * 2 ** 20);
   t.is(g.resources.timeoutMs, 5000);
+});
+
+test('resources: disk and files flow into the grants, capped by limits.disk and limits.files like every resource', (t) => {
+  const policy = policyFromObject({ limits: { disk: '16Mi', files: 100 } });
+  const err = denied(t, () => computeGrants(writePlugin(manifestObject({ resources: { disk: '1Gi', files: 5000 } })), policy));
+  t.deepEqual(err.problems.map((p) => p.path), ['resources.disk', 'resources.files']);
+  t.regex(err.problems[0]!.message, /disk 1Gi is more than .* \(16Mi\)/);
+  t.regex(err.problems[0]!.hint ?? '', /limits\.disk/);
+  const lowered = computeGrants(writePlugin(manifestObject()), policy);
+  t.is(lowered.resources.diskBytes, 16 * 2 ** 20);
+  t.is(lowered.resources.files, 100);
+  const asked = computeGrants(writePlugin(manifestObject({ resources: { disk: '2Mi', files: 7 } })), defaultPolicy());
+  t.is(asked.resources.diskBytes, 2 * 2 ** 20);
+  t.is(asked.resources.files, 7);
+  t.is(asked.unboundedWrites, undefined, 'no engine may write unbounded unless the policy says so');
+  t.deepEqual(computeGrants(writePlugin(manifestObject()), policyFromObject({ unboundedWrites: ['docker'] })).unboundedWrites, ['docker']);
+  t.throws(() => policyFromObject({ unboundedWrites: ['wasm' as 'docker'] }), { message: /unboundedWrites\.0: expected docker or wasmtime/ });
 });
 
 test('a per-call policy forces per-call isolation', (t) => {

@@ -16,6 +16,7 @@ export function makeGrants(o: GrantsOverrides = {}): Grants {
     network: o.network ?? null,
     env: o.env ?? {},
     isolation: o.isolation ?? 'pooled',
+    ...(o.unboundedWrites === undefined ? {} : { unboundedWrites: o.unboundedWrites }),
     resources: {
       memoryBytes: 64 * 1024 * 1024,
       cpu: 1,
@@ -24,6 +25,8 @@ export function makeGrants(o: GrantsOverrides = {}): Grants {
       outputBytes: 1024 * 1024,
       logBytes: 64 * 1024,
       queue: 16,
+      diskBytes: 64 * 1024 * 1024,
+      files: 1000,
       ...o.resources,
     },
   };

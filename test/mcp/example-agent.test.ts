@@ -3,18 +3,20 @@
  * user would: it starts `airlock serve --mcp` itself, lists the tools and
  * works through its script over MCP.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import type { Turn } from '../../fixtures/agents/example-agent.ts';
 import { DOCKER } from '../engines/docker/helpers.ts';
+import { tempDir } from '../helpers/plugin.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/example-agent.ts', import.meta.url));
 
-function runAgent(plugins: string[]): Promise<{ code: number; turns: Turn[]; stderr: string }> {
+function runAgent(args: string[]): Promise<{ code: number; turns: Turn[]; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [AGENT, '--json', ...plugins], { cwd: ROOT, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [AGENT, '--json', ...args], { cwd: ROOT, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       const turns = stdout
         .split('\n')
@@ -39,6 +41,33 @@ test('the example agent calls a wasm plugin over MCP and recovers from its own i
   );
   t.is(run.turns[1]?.value, 5);
   t.deepEqual(run.turns[2]?.value, { note: 'hello from the agent' });
+});
+
+test('the example agent joins a running `airlock serve --http` with the token file it printed', async (t) => {
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--http', '0', 'fixtures/plugins/echo-c'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, XDG_RUNTIME_DIR: tempDir('airlock-run-') },
+  });
+  t.teardown(() => child.kill('SIGKILL'));
+  let stderr = '';
+  const [url, tokenFile] = await new Promise<[string, string]>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /also in (\S+), mode 0600[\s\S]*serving \d+ tools over MCP at (\S+)/.exec(stderr);
+      if (m?.[1] !== undefined && m[2] !== undefined) resolve([m[2], m[1]]);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
+  });
+  const refused = await runAgent(['--url', url]);
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, /missing or wrong bearer token/);
+  const run = await runAgent(['--url', url, '--token-file', tokenFile]);
+  t.is(run.code, 0, run.stderr);
+  t.deepEqual(run.turns.filter((x) => x.ok).map((x) => x.tool), ['echo-c_add', 'echo-c_echo']);
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
 });
 
 (DOCKER ? test : test.skip)('the example agent calls a wasm and a Docker plugin in one session', async (t) => {

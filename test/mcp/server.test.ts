@@ -4,7 +4,6 @@
  * `airlock serve --mcp` in a child process.
  */
 import { realpathSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
@@ -17,6 +16,7 @@ import { PluginHost } from '../../src/host/index.ts';
 import type { ToolCallOptions } from '../../src/host/plugin-host.ts';
 import { serveHttp, type RunningHttpServer, type ToolSource } from '../../src/mcp/index.ts';
 import { CountingProvider, fixture, fixtureCopy } from '../host/helpers.ts';
+import { INITIALIZE, rawRequest, withToken, type RawReply } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOOL_NAME_RULE = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -93,9 +93,9 @@ test.after.always(async () => {
   await opened?.close();
 });
 
-async function httpClient(t: import('ava').ExecutionContext, url = served.server.url): Promise<Client> {
+async function httpClient(t: import('ava').ExecutionContext, server: RunningHttpServer = served.server): Promise<Client> {
   const client = new Client({ name: 'airlock-test-client', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.url), withToken(server.token)));
   t.teardown(() => client.close());
   return client;
 }
@@ -194,26 +194,17 @@ test('http: a cancelled request aborts the call in its sandbox', async (t) => {
   t.is(await ended, 'aborted');
 });
 
-const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
-
-function rawPost(url: string, headers: Record<string, string>, body: unknown = INITIALIZE): Promise<{ status: number; session: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      res.resume();
-      const session = res.headers['mcp-session-id'];
-      resolve({ status: res.statusCode ?? 0, session: Array.isArray(session) ? session[0] : session });
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
+/** A raw POST to `server`, with its token unless `headers` gives another Authorization. */
+function rawPost(server: RunningHttpServer, headers: Record<string, string>, body: unknown = INITIALIZE): Promise<RawReply> {
+  return rawRequest(server.url, { authorization: `Bearer ${server.token ?? ''}`, ...headers }, body);
 }
 
 test('http: requests naming another Host or a foreign Origin are refused (DNS rebinding)', async (t) => {
   const port = new URL(served.server.url).port;
-  t.is((await rawPost(served.server.url, { host: `evil.example:${port}` })).status, 403);
-  t.is((await rawPost(served.server.url, { origin: 'http://evil.example' })).status, 403);
-  t.is((await rawPost(served.server.url, { origin: 'null' })).status, 403);
-  t.is((await rawPost(served.server.url, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status, 200);
+  t.is((await rawPost(served.server, { host: `evil.example:${port}` })).status, 403);
+  t.is((await rawPost(served.server, { origin: 'http://evil.example' })).status, 403);
+  t.is((await rawPost(served.server, { origin: 'null' })).status, 403);
+  t.is((await rawPost(served.server, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status, 200);
 });
 
 test('http: an agent served alone exposes only its own tools', async (t) => {
@@ -222,7 +213,7 @@ test('http: an agent served alone exposes only its own tools', async (t) => {
   const agent = await host.agent('solo', { plugins: [fixture('echo-c')] });
   const server = await serveHttp(agent);
   t.teardown(() => server.close());
-  const client = await httpClient(t, server.url);
+  const client = await httpClient(t, server);
   t.deepEqual((await client.listTools()).tools.map((x) => x.name), ['echo-c_echo', 'echo-c_add']);
   await t.throwsAsync(client.callTool({ name: 'trap_boom', arguments: {} }));
 });
@@ -272,24 +263,24 @@ test('http: sessions end on DELETE, when idle, and past the limit new ones are r
   // DELETE from the SDK client.
   const server = await serveHttp(host, { ...options, maxSessions: 1 });
   t.teardown(() => server.close());
-  const transport = new StreamableHTTPClientTransport(new URL(server.url));
+  const transport = new StreamableHTTPClientTransport(new URL(server.url), withToken(server.token));
   const client = new Client({ name: 'sessions', version: '1.0.0' });
   await client.connect(transport);
   const id = transport.sessionId;
   t.is(typeof id, 'string');
-  t.is((await rawPost(server.url, {})).status, 503, 'one session is the limit here');
+  t.is((await rawPost(server, {})).status, 503, 'one session is the limit here');
   await transport.terminateSession();
   t.deepEqual(closed, [[id, 'client']]);
   await client.close();
-  t.is((await rawPost(server.url, {})).status, 200, 'the freed place is taken again');
+  t.is((await rawPost(server, {})).status, 200, 'the freed place is taken again');
 
   // Idle: a session nobody uses is closed, and its id is unknown afterwards.
   const idle = await serveHttp(host, { ...options, sessionIdleMs: 1 });
   t.teardown(() => idle.close());
   const gone = new Promise<void>((resolve) => (onClosed = resolve));
-  const { status, session } = await rawPost(idle.url, {});
+  const { status, session } = await rawPost(idle, {});
   t.is(status, 200);
   await gone;
   t.deepEqual(closed.at(-1), [session, 'idle']);
-  t.is((await rawPost(idle.url, { 'mcp-session-id': session ?? '' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status, 404);
+  t.is((await rawPost(idle, { 'mcp-session-id': session ?? '' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status, 404);
 });

@@ -87,6 +87,10 @@ const IMAGE_ROOT = "the path lands in the container's own read-only image (its /
 const FOLLOWS_INSIDE = 'links inside the grant are followed and a guest may create one in a writable grant; following one out of the grant still fails';
 const FIFO_BLOCKS = 'a FIFO open blocks until resources.timeout ends the call (timeout; the host is unaffected); the worker engine refuses FIFOs before opening';
 const DOCKER_FILES = 'test/engines/docker/hostile.test.ts';
+const QUOTA = 'test/capabilities/filesystem/quota.test.ts';
+const QUOTA_ENGINES = 'test/capabilities/filesystem/quota-engines.test.ts';
+const QUOTA_WASMTIME = "refused at load: --dir has no size limit, so a read-write grant is refused unless the host policy lists wasmtime in unboundedWrites; the selector runs the plugin on the worker engine, which enforces the quota";
+const QUOTA_DOCKER = 'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
 
 export const ROWS: Row[] = [
   // ---- filesystem ----
@@ -537,12 +541,128 @@ export const ROWS: Row[] = [
 
 
   // ---- data: regular expressions and schemas (manifest patterns, tool schemas, outputs) ----
+  {
+    id: 'data.redos-manifest',
+    group: 'data',
+    attack: 'ReDoS in the manifest\'s own fields: a 30-character mount (20 s on the old pattern, doubling per character), 10^5-character names, versions, hosts, sizes, env names; 10^5 unknown keys',
+    cells: everywhere(cell(
+      contained('invalid-manifest', 'checked before any engine: every pattern over plugin text is linear (no nested quantifiers, length first), the rest are loops'),
+      file('test/manifest/linear-regexp.test.ts', 'a 10^5-character mount that almost matches is refused without backtracking (the MOUNT pattern)'),
+      file('test/manifest/linear-regexp.test.ts', 'the manifest\'s other patterns finish on 10^5-character hostile values'),
+      file('test/manifest/linear-regexp.test.ts', 'a manifest with 10^5 unknown keys and a repeated one is checked in linear time'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
+  {
+    id: 'data.redos-input-schema',
+    group: 'data',
+    attack: 'ReDoS `pattern` / `patternProperties` in a tool\'s input schema, matched against a 10^5-character input',
+    cells: everywhere(cell(
+      contained('invalid-input', 'checked before any engine, on RE2 (linear time); backreferences and lookaround are invalid-manifest at validate'),
+      file('test/host/validation.test.ts', 'ReDoS pattern in an input schema: small inputs are checked inline on RE2, large ones off the loop; both refuse'),
+      file('test/manifest/linear-regexp.test.ts', 'a schema pattern RE2 cannot run (backreference, lookaround) is a manifest problem naming the tool and the field'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
+  {
+    id: 'data.redos-output-schema',
+    group: 'data',
+    attack: 'ReDoS `pattern` in a tool\'s output schema, with the plugin returning the text that triggers it',
+    cells: everywhere(cell(
+      contained('invalid-output', 'checked on the host after any engine, on RE2; a large result on the validator thread'),
+      file('test/host/validation.test.ts', 'ReDoS pattern in an output schema: a large result is refused with invalid-output, the loop turning meanwhile'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
+  {
+    id: 'data.validation-bomb',
+    group: 'data',
+    attack: 'output validation bomb: a result whose schema check is quadratic (`uniqueItems` over 60 000 objects), or nested 10^5 deep',
+    cells: everywhere(cell(
+      contained('timeout / invalid-output', 'large results are checked on a validator thread (256 MiB heap) within the call\'s remaining timeout; nesting past 512 levels is refused before parsing'),
+      file('test/host/validation.test.ts', 'output validation bomb: a quadratic uniqueItems over a large result ends in timeout while the event loop keeps turning'),
+      file('test/host/validation.test.ts', 'a result nested deeper than the limit is found by one pass, strings and escapes skipped'),
+      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+    )),
+  },
 
 
   // ---- serve: authenticated HTTP serving ----
+  {
+    id: 'serve.http-no-token',
+    group: 'serve',
+    attack: 'an unauthenticated MCP call over HTTP: any local user, or anyone who reaches an exposed address, opens a session and calls a tool with the server grants',
+    cells: everywhere(
+      cell(
+        contained('401', 'a bearer token is required on every request, before any session lookup or body parse; --no-auth only on loopback'),
+        file('test/mcp/auth.test.ts', 'a tool call with no token, a wrong token or a token of another length is refused 401; the right token calls the tool'),
+        file('test/cli/serve.test.ts', 'serve --http binds loopback, needs the token it prints'),
+        file('test/cli/serve.test.ts', 'serve --http 0.0.0.0 warns loudly and the URL it prints answers with the token (and only with it)'),
+        file('test/cli/serve.test.ts', 'serve --no-auth serves loopback without a token, and is refused with a non-loopback host'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.http-wrong-token',
+    group: 'serve',
+    attack: 'a wrong bearer token (same length, another length, another scheme), or a session id used without the token',
+    cells: everywhere(
+      cell(
+        contained('401', 'constant-time comparison of SHA-256 digests; the same answer as no token'),
+        file('test/mcp/auth.test.ts', 'a missing and a wrong token get the same 401 answer'),
+        file('test/mcp/auth.test.ts', 'a session id without the token is refused 401 before the session or the body is looked at'),
+        file('test/mcp/auth.test.ts', 'bearerCheck accepts exactly the token'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.http-other-user',
+    group: 'serve',
+    attack: 'another local user reads the generated token (its file or folder) or calls the HTTP server without it',
+    cells: everywhere(
+      cell(
+        contained('EACCES / 401', 'the token file is 0600 in a 0700 folder, never written through a planted link; never on the command line'),
+        file('test/cli/serve.test.ts', 'another local user (nobody) cannot read the token file and gets 401'),
+        file('test/mcp/token-file.test.ts', 'written mode 0600 in a folder of mode 0700'),
+        file('test/mcp/token-file.test.ts', 'a link planted at the file path is replaced, not written through'),
+      ),
+    ),
+  },
 
 
   // ---- serve: disk quotas on writable grants ----
+  {
+    id: 'serve.disk-bytes',
+    group: 'serve',
+    attack: 'disk exhaustion: writing past resources.disk through a read-write grant (one big file, many small appends, concurrent instances)',
+    cells: {
+      worker: cell(
+        contained('errno', 'ENOSPC inside the plugin once resources.disk is reached (what fits is written); the grants count as one volume, existing files included, shared by every instance'),
+        file(QUOTA, 'one big file: the write past resources.disk fails with ENOSPC'),
+        file(QUOTA, 'many small appends stop at the quota with ENOSPC'),
+        file(QUOTA, 'concurrent instances share one quota'),
+        file(QUOTA, 'deleting frees quota'),
+      ),
+      wasmtime: cell(contained('engine-unavailable', QUOTA_WASMTIME), file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine')),
+      'docker-node': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+      'docker-python': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+    },
+  },
+  {
+    id: 'serve.disk-files',
+    group: 'serve',
+    attack: 'file-count exhaustion: creating files and folders past resources.files through a read-write grant',
+    cells: {
+      worker: cell(
+        contained('errno', 'EDQUOT inside the plugin once resources.files entries exist (files, folders, links; existing ones included)'),
+        file(QUOTA, 'creating files past resources.files fails with EDQUOT'),
+        file(QUOTA, 'the counters follow rename, link, unlink, truncate, set-size and pwrite exactly'),
+      ),
+      wasmtime: cell(contained('engine-unavailable', QUOTA_WASMTIME), file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine')),
+      'docker-node': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+      'docker-python': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
+    },
+  },
 
 
   // ---- serve: output, secrets, env names, protected paths, cache root ----

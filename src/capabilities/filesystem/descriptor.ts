@@ -17,7 +17,10 @@
  *   a FIFO never blocks (`not-permitted`);
  * - a descriptor from a read-only grant refuses every write, create,
  *   truncate, unlink, rename, link, mkdir, symlink and set-times
- *   (`read-only`); rename and link need both sides writable.
+ *   (`read-only`); rename and link need both sides writable;
+ * - read-write grants share one disk quota (./quota.ts): a write past
+ *   `resources.disk` fails with `insufficient-space` (ENOSPC) after writing
+ *   what fits, a create past `resources.files` with `quota` (EDQUOT).
  */
 import {
   constants,
@@ -44,6 +47,7 @@ import { createSinkStreamClass, readyPollable, shimStreams, STREAM_CLOSED } from
 import type { WasiImports } from '../types.ts';
 import { wasiCode } from './errors.ts';
 import { closeFd, openFd } from './fds.ts';
+import { Quota, type QuotaLimits } from './quota.ts';
 import { openGrantRoot, type FdOps } from './verify.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
@@ -126,13 +130,21 @@ const registry = new FinalizationRegistry<number>((fd) => {
   }
 });
 
+/** The disk quota of the read-write grants: limits, and the plugin's shared counters (./quota.ts). */
+export interface FilesystemQuota extends QuotaLimits {
+  /** Shared by every instance of the plugin; absent: this instance counts alone. */
+  state?: SharedArrayBuffer;
+}
+
 /**
  * Builds the wasi:filesystem/types and /preopens interfaces for `grants`.
  * `onRelease`, when given, gets a function that closes every fd these
  * interfaces hold (roots and the guest's open descriptors), for the engine to
  * call when it drops the instance; otherwise they close when collected.
+ * `quota`, when given, bounds what the read-write grants may hold.
  */
-export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, onRelease?: (fn: () => void) => void): WasiImports {
+export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, onRelease?: (fn: () => void) => void, quotaOptions?: FilesystemQuota): WasiImports {
+  const quota = quotaOptions === undefined ? undefined : new Quota({ bytes: quotaOptions.bytes, files: quotaOptions.files }, quotaOptions.state);
   const { InputStream } = shimStreams(base);
   const IoError = (base['wasi:io/error'] as unknown as { Error: new (payload: unknown) => Error }).Error;
   const failed = (e: unknown) => ({ tag: 'last-operation-failed', val: new IoError({ code: wasiCode(e), message: String(e) }) });
@@ -176,19 +188,54 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
   const live = new Set<Descriptor>();
   const SinkOutputStream = createSinkStreamClass(base, MAX_IO);
   /** Writes at a position (advancing it) or, for `append`, at the file's end each time. */
-  const fileOutputStream = (fd: number, start: bigint | 'append'): object => {
+  const fileOutputStream = (fd: number, start: bigint | 'append', q: Quota | undefined): object => {
     let pos = start;
     return new SinkOutputStream((buf) => {
       try {
-        const at = pos === 'append' ? fstatSync(fd, { bigint: true }).size : pos;
-        let off = 0;
-        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, Number(at) + off);
-        if (pos !== 'append') pos += BigInt(buf.length);
+        const written = guardedWrite(q, fd, buf, pos, (at) => {
+          let off = 0;
+          while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, at + off);
+          return off;
+        });
+        if (pos !== 'append') pos += BigInt(written);
+        // What fits is written; the rest fails like a full disk.
+        if (written < buf.length) throw 'insufficient-space';
       } catch (e) {
         throw failed(e);
       }
     });
   };
+
+  /**
+   * Writes at `pos` (or at the end, for 'append') under the quota: charges the
+   * growth of the file first, cuts the write to what fits, and refunds what
+   * the write did not use. `write(at, n)` writes `n` bytes at `at`, returns how many.
+   */
+  function guardedWrite(q: Quota | undefined, fd: number, buf: Uint8Array, pos: bigint | 'append', write: (at: number, n: number) => number): number {
+    if (q === undefined) return write(pos === 'append' ? Number(fstatSync(fd, { bigint: true }).size) : Number(pos), buf.length);
+    return q.locked(() => {
+      const before = Number(fstatSync(fd, { bigint: true }).size);
+      const at = pos === 'append' ? before : Number(pos);
+      const growth = Math.max(0, at + buf.length - before);
+      const got = q.takeBytes(growth);
+      const n = buf.length - (growth - got);
+      if (n <= 0) {
+        q.freeBytes(got);
+        throw 'insufficient-space';
+      }
+      let written: number;
+      try {
+        written = write(at, n);
+      } catch (e) {
+        // How much landed is unknown: measure it.
+        q.freeBytes(got - Math.max(0, Number(fstatSync(fd, { bigint: true }).size) - before));
+        throw e;
+      }
+      // Under the lock no other write of this plugin moved the end: it is where this one left it.
+      q.freeBytes(got - Math.max(0, at + written - before));
+      return written;
+    });
+  }
 
   class DirectoryEntryStream {
     #entries: Dirent[];
@@ -207,6 +254,8 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
     #type: DescriptorType;
     #writable: boolean;
     #flags: DescriptorFlags;
+    /** The plugin's disk quota; set on descriptors of read-write grants. */
+    #quota: Quota | undefined;
     #closed = false;
 
     constructor(fd: number, type: DescriptorType, writable: boolean, flags: DescriptorFlags) {
@@ -214,6 +263,7 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
       this.#type = type;
       this.#writable = writable;
       this.#flags = flags;
+      this.#quota = writable ? quota : undefined;
       registry.register(this, fd, this);
       live.add(this);
     }
@@ -287,13 +337,13 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
       this.#mustFile();
       this.#mustWrite();
       if (!this.#flags.write) throw 'bad-descriptor';
-      return fileOutputStream(this.#fd, offset);
+      return fileOutputStream(this.#fd, offset, this.#quota);
     }
     appendViaStream(): object {
       this.#mustFile();
       this.#mustWrite();
       if (!this.#flags.write) throw 'bad-descriptor';
-      return fileOutputStream(this.#fd, 'append');
+      return fileOutputStream(this.#fd, 'append', this.#quota);
     }
     advise(): void {}
     syncData(): void {
@@ -311,11 +361,31 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
     setSize(size: bigint): void {
       this.#mustFile();
       this.#mustWrite();
-      try {
-        ftruncateSync(this.#fd, Number(size));
-      } catch (e) {
-        throw wasiCode(e);
-      }
+      const resize = (): void => {
+        try {
+          ftruncateSync(this.#fd, Number(size));
+        } catch (e) {
+          throw wasiCode(e);
+        }
+      };
+      const q = this.#quota;
+      if (q === undefined) return resize();
+      q.locked(() => {
+        const before = Number(fstatSync(this.#fd, { bigint: true }).size);
+        const growth = Math.max(0, Number(size) - before);
+        const got = q.takeBytes(growth);
+        if (got < growth) {
+          q.freeBytes(got);
+          throw 'insufficient-space';
+        }
+        try {
+          resize();
+        } finally {
+          const after = Number(fstatSync(this.#fd, { bigint: true }).size);
+          if (after >= before) q.freeBytes(got - (after - before));
+          else q.freeBytes(got + before - after);
+        }
+      });
     }
     setTimes(atime: NewTimestamp, mtime: NewTimestamp): void {
       this.#mustWrite();
@@ -343,7 +413,7 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
       this.#mustWrite();
       if (!this.#flags.write) throw 'bad-descriptor';
       try {
-        return BigInt(writeSync(this.#fd, buffer, 0, buffer.length, Number(offset)));
+        return BigInt(guardedWrite(this.#quota, this.#fd, buffer, offset, (at, n) => writeSync(this.#fd, buffer, 0, n, at)));
       } catch (e) {
         throw wasiCode(e);
       }
@@ -383,25 +453,65 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
         // A hard link to a symlink is a new symlink (moved elsewhere, its relative target means
         // another place); symlinks are never made here, see symlinkAt.
         if (lstatSync(from).isSymbolicLink()) throw 'not-permitted';
-        newDescriptor.#at(newPath, (to) => linkSync(from, to));
+        newDescriptor.#at(newPath, (to) => this.#addsEntry(() => linkSync(from, to)));
       });
     }
     createDirectoryAt(path: string): void {
       this.#mustWrite();
-      this.#at(path, (p) => mkdirSync(p));
+      this.#at(path, (p) => this.#addsEntry(() => mkdirSync(p)));
+    }
+    /** Runs `make` (which adds one entry) holding one more file of the quota. */
+    #addsEntry(make: () => void): void {
+      const q = this.#quota;
+      if (q === undefined) return make();
+      q.locked(() => {
+        q.takeFile();
+        try {
+          make();
+        } catch (e) {
+          q.freeFile();
+          throw e;
+        }
+      });
+    }
+    /** Runs `remove` (which removes the entry at `p`) and frees what it held. */
+    #removesEntry(p: string, remove: () => void): void {
+      const q = this.#quota;
+      if (q === undefined) return remove();
+      q.locked(() => {
+        const st = lstatSync(p, { bigint: true });
+        remove();
+        q.freeFile();
+        // Another hard link keeps the bytes.
+        if (st.isFile() && st.nlink === 1n) q.freeBytes(Number(st.size));
+      });
     }
     readlinkAt(path: string): string {
       return this.#at(path, (p) => readlinkSync(p));
     }
     removeDirectoryAt(path: string): void {
       this.#mustWrite();
-      this.#at(path, (p) => rmdirSync(p));
+      this.#at(path, (p) => this.#removesEntry(p, () => rmdirSync(p)));
     }
     renameAt(oldPath: string, newDescriptor: Descriptor, newPath: string): void {
       this.#mustWrite();
       if (!(newDescriptor instanceof Descriptor)) throw 'bad-descriptor';
       newDescriptor.#mustWrite();
-      this.#at(oldPath, (from) => newDescriptor.#at(newPath, (to) => renameSync(from, to)));
+      this.#at(oldPath, (from) =>
+        newDescriptor.#at(newPath, (to) => {
+          const q = this.#quota;
+          if (q === undefined) return renameSync(from, to);
+          // Both sides are read-write grants of this plugin, so one quota: only a replaced target frees anything.
+          q.locked(() => {
+            const a = lstatSync(from, { bigint: true });
+            const b = lstatSync(to, { bigint: true, throwIfNoEntry: false });
+            renameSync(from, to);
+            if (b === undefined || (a.dev === b.dev && a.ino === b.ino)) return;
+            q.freeFile();
+            if (b.isFile() && b.nlink === 1n) q.freeBytes(Number(b.size));
+          });
+        }),
+      );
     }
     symlinkAt(): void {
       // Symlinks are never followed, and never made: one left in a writable
@@ -411,7 +521,7 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
     }
     unlinkFileAt(path: string): void {
       this.#mustWrite();
-      this.#at(path, (p) => unlinkSync(p));
+      this.#at(path, (p) => this.#removesEntry(p, () => unlinkSync(p)));
     }
     isSameObject(other: Descriptor): boolean {
       if (!(other instanceof Descriptor)) return false;
@@ -436,19 +546,40 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
      * thing opened is the thing checked), non-blocking, never following.
      */
     #openChecked(path: string, flags: number, allowMissing = false): number {
+      const q = this.#quota;
+      // Creating or truncating changes what the grant holds: measured under the quota lock.
+      if (q !== undefined && (flags & (O_CREAT | O_TRUNC)) !== 0) return q.locked(() => this.#openCheckedIn(path, flags, allowMissing, q));
+      return this.#openCheckedIn(path, flags, allowMissing, undefined);
+    }
+    #openCheckedIn(path: string, flags: number, allowMissing: boolean, q: Quota | undefined): number {
       const w = this.#walk(path);
       try {
         const p = fdPath(w.dir, w.name);
         let pre: string | undefined;
+        let preSize = 0;
         try {
-          pre = typeOf(lstatSync(p));
+          const st = lstatSync(p);
+          pre = typeOf(st);
+          preSize = st.size;
         } catch (e) {
           if (!(allowMissing && (e as { code?: string }).code === 'ENOENT')) throw e;
         }
         if (pre === 'symbolic-link') throw 'loop';
         if (pre !== undefined && pre !== 'regular-file' && pre !== 'directory') throw 'not-permitted';
-        const fd = openFd(p, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644);
-        const post = typeOf(fstatSync(fd));
+        // A new file takes one entry of the quota (refunded if the open fails).
+        const creates = q !== undefined && pre === undefined;
+        if (creates) q.takeFile();
+        let fd: number;
+        try {
+          fd = openFd(p, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644);
+        } catch (e) {
+          if (creates) q.freeFile();
+          throw e;
+        }
+        const st = fstatSync(fd);
+        const post = typeOf(st);
+        // O_TRUNC freed what the file held.
+        if (q !== undefined && pre === 'regular-file' && post === 'regular-file' && st.size < preSize) q.freeBytes(preSize - st.size);
         if (post !== 'regular-file' && post !== 'directory') {
           closeFd(fd);
           throw 'not-permitted';
@@ -504,6 +635,8 @@ export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, o
     for (const fd of opened) closeFd(fd);
     throw e;
   }
+  // What the read-write grants already hold counts against the quota: measured once per plugin.
+  if (quota !== undefined) quota.ensureCounted(roots.filter((r) => r.writable).map((r) => fdPath(r.fd)));
   const getDirectories = (): [Descriptor, string][] =>
     roots.map((r) => {
       const fd = openFd(fdPath(r.fd), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -12,11 +12,21 @@
  * fails with `permission-denied` (./verify.ts). A window remains between
  * that check and the daemon's own open of the path; closing it needs the
  * daemon to take an fd, which the Docker API cannot.
+ *
+ * A bind mount has no size: a read-write one lets the plugin fill the host's
+ * disk whatever resources.disk says. Docker's own limits do not reach it
+ * (--storage-opt size= bounds the container's root layer only, a tmpfs or a
+ * sized volume is not the granted folder, a loop-mounted image or project
+ * quota needs root on the host). So a read-write grant is refused
+ * (`permission-denied`) unless the host policy lists docker in
+ * `unboundedWrites`, accepting unbounded writes for that engine.
  */
 import type Docker from 'dockerode';
 import type { DockerOptions } from '../../engines/docker/options.ts';
 import type { FilesystemGrant, Grants } from '../../grants/types.ts';
 import { DOCKER_SOCKETS } from '../../grants/protected.ts';
+import { trimSlashes } from '../../manifest/regexp.ts';
+import { unboundedWrite } from './unbounded.ts';
 import { verifyGrantPath } from './verify.ts';
 
 // computeGrants already refuses a grant holding one for every engine (src/grants/protected.ts); checked again here for grants built in code.
@@ -26,13 +36,18 @@ export { DOCKER_SOCKETS };
 const RESERVED = ['/airlock', '/proc', '/sys', '/dev', '/tmp'];
 
 function covers(outer: string, inner: string): boolean {
-  return outer === '/' || inner === outer || inner.startsWith(`${outer.replace(/\/+$/, '')}/`);
+  return outer === '/' || inner === outer || inner.startsWith(`${trimSlashes(outer)}/`);
 }
 
 export function filesystemDocker(grants: Grants): DockerOptions {
   const mounts: NonNullable<DockerOptions['mounts']> = [];
   const refuse: string[] = [];
+  const deny: string[] = [];
   for (const fs of grants.filesystem) {
+    if (fs.access === 'read-write' && grants.unboundedWrites?.includes('docker') !== true) {
+      deny.push(unboundedWrite(grants, fs, 'Docker', 'a bind mount has no size limit'));
+      continue;
+    }
     const socket = DOCKER_SOCKETS.find((s) => covers(fs.hostPath, s));
     if (socket !== undefined) {
       refuse.push(`filesystem: ${fs.hostPath} contains the Docker socket ${socket}; a plugin holding it controls the host. Grant a narrower folder`);
@@ -45,7 +60,7 @@ export function filesystemDocker(grants: Grants): DockerOptions {
     }
     mounts.push(checkedBind(fs));
   }
-  return { mounts, refuse };
+  return { mounts, refuse, deny };
 }
 
 /** A bind mount whose `Source` re-checks the grant every time it is read (and so every time it is sent). */

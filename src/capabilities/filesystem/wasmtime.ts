@@ -10,7 +10,13 @@
  * is `/proc/<airlock pid>/fd/<n>` instead, an fd of the granted folder opened
  * without following any symlink (./verify.ts): every call gets that very
  * folder, whatever happens to its path later.
+ *
+ * `--dir` has no size limit either, so a read-write grant is refused too
+ * (resources.disk and resources.files could not hold) unless the host policy
+ * lists wasmtime in `unboundedWrites`; the selector then runs the plugin on
+ * the worker engine, which enforces the quota.
  */
+import { unboundedWrite } from './unbounded.ts';
 import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
 import type { Grants } from '../../grants/types.ts';
 import { exists, pinnedGrantPath } from './verify.ts';
@@ -23,6 +29,10 @@ export function filesystemWasmtime(grants: Grants): WasmtimeFlags {
       refuse.push(
         `filesystem: ${fs.hostPath} is granted read-only at ${fs.mount}, but wasmtime's --dir always grants read-write (wasmtime#9608); use the worker engine (engine: wasm)`,
       );
+      continue;
+    }
+    if (grants.unboundedWrites?.includes('wasmtime') !== true) {
+      refuse.push(unboundedWrite(grants, fs, 'wasmtime', "--dir has no size limit"));
       continue;
     }
     // The CLI splits the value on `::`; a path containing it would mount something else.

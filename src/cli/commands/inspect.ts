@@ -109,7 +109,8 @@ export function describeGrants(g: Grants, asked: readonly string[] = Object.keys
     `network     ${g.network === null ? 'none' : g.network.allow.map(formatHostPattern).join(', ')}`,
     `filesystem  ${g.filesystem.length === 0 ? 'none' : g.filesystem.map((f) => `${f.mount} <- ${f.hostPath} (${f.access})`).join('\n                ')}`,
     `env         ${env.length === 0 ? 'none' : env.join(', ')}`,
-    `limits      memory ${formatSize(r.memoryBytes)}, cpu ${r.cpu}, timeout ${formatDuration(r.timeoutMs)}, concurrency ${r.concurrency}, output ${formatSize(r.outputBytes)}, logs ${formatSize(r.logBytes)}, queue ${r.queue}`,
+    `limits      memory ${formatSize(r.memoryBytes)}, cpu ${r.cpu}, timeout ${formatDuration(r.timeoutMs)}, concurrency ${r.concurrency}, output ${formatSize(r.outputBytes)}, logs ${formatSize(r.logBytes)}, queue ${r.queue}, disk ${formatSize(r.diskBytes)}, files ${r.files}`,
+    ...(g.unboundedWrites === undefined || g.unboundedWrites.length === 0 ? [] : [`unbounded   read-write grants have no disk/files quota on ${g.unboundedWrites.join(', ')} (host policy unboundedWrites)`]),
     `isolation   ${g.isolation}`,
   ];
 }

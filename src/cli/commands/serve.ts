@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ENGINE_NAMES } from '../../engines/types.ts';
 import { PluginHost, type EnginePreference } from '../../host/index.ts';
 import { watchPlugins } from '../../host/watch.ts';
-import { serveHttp, serveStdio, type RunningServer } from '../../mcp/index.ts';
+import { checkToken, isLoopbackHost, readTokenFile, removeTokenFile, serveHttp, serveStdio, writeTokenFile, type RunningServer } from '../../mcp/index.ts';
 import { engineProvider, resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 
@@ -18,11 +18,23 @@ with --http, over streamable HTTP at http://host:port/mcp, bound to
 127.0.0.1 unless a host is given. Tool failures come back as isError
 results whose text is {"code", "message"}.
 
+Over HTTP every request must carry Authorization: Bearer <token>. The token
+is generated at start, printed once here and written (mode 0600, folder 0700)
+to $XDG_RUNTIME_DIR/airlock/mcp-<host>-<port>.token (without XDG_RUNTIME_DIR:
+<cache>/run/), removed at shutdown. To choose it, use --token-file or the
+AIRLOCK_MCP_TOKEN environment variable: there is no --token option, because
+a command line is visible to every local user.
+
 Options:
   --mcp                  the protocol (the default and only one, accepted for clarity)
   --http <[host:]port>   serve streamable HTTP instead of stdio (port 0: any free port)
   --allow-host <name>    another Host name clients may use over HTTP (repeatable;
-                         loopback names and the bound address are always allowed)
+                         loopback names, the bound address and, for 0.0.0.0 or ::,
+                         this machine's addresses are always allowed)
+  --token-file <file>    the bearer token clients must send, read from a file
+                         (default: AIRLOCK_MCP_TOKEN, else a generated one)
+  --no-auth              no token: any local user can call every tool. Only on a
+                         loopback address (refused with a network-facing host)
   --policy <file>        host policy YAML
   --engine <name>        auto (default), ${ENGINE_NAMES.join(', ')}
   --watch                reload a plugin when its files change, and tell clients
@@ -35,6 +47,8 @@ Options:
         mcp: { type: 'boolean' },
         http: { type: 'string' },
         'allow-host': { type: 'string', multiple: true },
+        'token-file': { type: 'string' },
+        'no-auth': { type: 'boolean' },
         policy: { type: 'string' },
         engine: { type: 'string' },
         watch: { type: 'boolean' },
@@ -45,17 +59,50 @@ Options:
     if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
     const http = values.http === undefined ? undefined : /^(?:(.+):)?(\d+)$/.exec(values.http);
     if (http === null) throw new UsageError('--http takes [host:]port, e.g. --http 8080 or --http 127.0.0.1:8080');
+    const noAuth = values['no-auth'] === true;
+    const tokenFile = values['token-file'];
+    if (http === undefined && (noAuth || tokenFile !== undefined)) {
+      throw new UsageError('--token-file and --no-auth apply to --http only (over stdio only the client that started the server can talk to it)');
+    }
+    if (noAuth && tokenFile !== undefined) throw new UsageError('--no-auth and --token-file contradict each other; give one');
+    const bind = http?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1';
+    if (noAuth && !isLoopbackHost(bind)) {
+      throw new UsageError(`--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${bind}: anyone who can reach it could call every tool with this server's files, secrets and network. Drop --no-auth and give clients the token.`);
+    }
+    let token: string | false | undefined;
+    if (noAuth) token = false;
+    else if (tokenFile !== undefined) {
+      const read = readTokenFile(resolve(io.cwd, tokenFile));
+      if (read.warning !== undefined) io.stderr(`airlock: warning: ${read.warning}\n`);
+      token = read.token;
+    } else if ((process.env.AIRLOCK_MCP_TOKEN ?? '') !== '') token = checkToken(process.env.AIRLOCK_MCP_TOKEN ?? '', 'AIRLOCK_MCP_TOKEN');
 
     const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
     const stopped = new AbortController();
+    let writtenToken: string | undefined;
     try {
       for (const p of positionals) await host.load(await resolvePluginArg(p, io.cwd));
       let server: RunningServer;
       if (http !== undefined) {
-        const bind = http[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1';
-        const running = await serveHttp(host, { host: bind, port: Number(http[2]), allowedHosts: values['allow-host'] ?? [] });
-        io.stderr(`airlock: serving ${host.tools().length} tools over MCP at ${running.url}\n`);
+        const running = await serveHttp(host, { host: bind, port: Number(http[2]), allowedHosts: values['allow-host'] ?? [], token });
         server = running;
+        if (!isLoopbackHost(bind)) {
+          io.stderr(
+            `airlock: WARNING: listening on ${bind}, not loopback: whoever can reach this machine on port ${running.port} and holds the token can call every tool with this server's grants (its files, secret env vars, network). Keep the token secret; prefer 127.0.0.1 (and an SSH tunnel).\n`,
+          );
+        }
+        if (token === undefined && running.token !== undefined) {
+          try {
+            writtenToken = writeTokenFile(running.token, running.host, running.port);
+          } catch (err) {
+            await running.close();
+            throw err;
+          }
+          io.stderr(`airlock: bearer token (shown once; also in ${writtenToken}, mode 0600, removed at shutdown): ${running.token}\n`);
+        } else if (token === false) {
+          io.stderr('airlock: warning: --no-auth: every local user can call every tool of this server\n');
+        }
+        io.stderr(`airlock: serving ${host.tools().length} tools over MCP at ${running.url}\n`);
       } else {
         server = await serveStdio(host);
         io.stderr(`airlock: serving ${host.tools().length} tools over MCP on stdio\n`);
@@ -85,6 +132,7 @@ Options:
       return 0;
     } finally {
       stopped.abort();
+      if (writtenToken !== undefined) removeTokenFile(writtenToken);
       await host.close();
     }
   },

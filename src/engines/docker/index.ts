@@ -197,6 +197,9 @@ export class DockerEngine {
     }
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `loading ${grants.plugin.name} was aborted`);
     const spec = dockerRunSpec(grants);
+    if (spec.denials.length > 0) {
+      throw new AirlockError('permission-denied', `the Docker engine cannot bound plugin ${grants.plugin.name} as granted: ${spec.denials.join('; ')}`, { details: { denials: spec.denials } });
+    }
     if (spec.refusals.length > 0) {
       throw new AirlockError('engine-unavailable', `the Docker engine cannot run ${grants.plugin.name} exactly as granted: ${spec.refusals.join('; ')}`, { details: { refusals: spec.refusals } });
     }

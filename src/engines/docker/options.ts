@@ -28,6 +28,13 @@ export type DockerOptions = {
   egress?: HostPattern[];
   /** Why Docker cannot express this grant exactly; any refusal means the engine refuses the plugin. */
   refuse?: string[];
+  /**
+   * Grants Docker could mount but not bound as granted, which the host policy
+   * has not accepted unbounded: the engine refuses the plugin with
+   * `permission-denied` (no other engine runs node/python, so it is the
+   * policy owner's call, not an engine to fall back from).
+   */
+  deny?: string[];
 };
 
 export interface DockerRunSpec {
@@ -35,6 +42,7 @@ export interface DockerRunSpec {
   env: Record<string, string>;
   egress: HostPattern[] | undefined;
   refusals: string[];
+  denials: string[];
 }
 
 /** The in-container user: not root, and not any user of the image or the host. */
@@ -81,6 +89,7 @@ export function dockerRunSpec(grants: Grants, capabilities: readonly DockerCapab
   const env = Object.create(null) as Record<string, string>; // env names are data: `__proto__` is a name like any other
   const mounts: Docker.MountSettings[] = [];
   const refusals: string[] = [];
+  const denials: string[] = [];
   let egress: HostPattern[] | undefined;
   for (const cap of capabilities) {
     if (cap.docker === undefined) {
@@ -98,7 +107,8 @@ export function dockerRunSpec(grants: Grants, capabilities: readonly DockerCapab
     Object.assign(env, part.env ?? {});
     if (part.egress !== undefined) egress = [...(egress ?? []), ...part.egress];
     refusals.push(...(part.refuse ?? []));
+    denials.push(...(part.deny ?? []));
   }
   if (mounts.length > 0) hostConfig.Mounts = mounts;
-  return { hostConfig, env, egress, refusals };
+  return { hostConfig, env, egress, refusals, denials };
 }

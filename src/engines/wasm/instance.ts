@@ -27,13 +27,13 @@ export interface LiveInstance {
 }
 
 /** Instantiates synchronously (no await: the worker's loop stays synchronous). */
-export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants, egress?: EgressRoute): LiveInstance {
+export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants, egress?: EgressRoute, diskQuota?: SharedArrayBuffer): LiveInstance {
   const state: CallState = { logs: new LogCapture(grants.resources.logBytes), randomBytesLeft: RANDOM_BYTES_PER_CALL };
   const releases: (() => void)[] = [];
   const release = (): void => {
     for (const fn of releases.splice(0)) fn();
   };
-  const imports = wasiImports(grants, state, CAPABILITIES, egress, (fn) => releases.push(fn));
+  const imports = wasiImports(grants, state, CAPABILITIES, egress, (fn) => releases.push(fn), diskQuota);
   const memories: WasmMemory[] = [];
   const getCoreModule = (name: string): WasmModule => {
     const m = modules[name];

@@ -16,6 +16,7 @@ import type { CallOptions, CallResult, PendingCall } from '../types.ts';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { EgressRoute } from '../../capabilities/network/index.ts';
+import { createQuotaState, releaseQuotaLock } from '../../capabilities/filesystem/quota.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { waitAsync, type WasmModule } from './wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
@@ -65,8 +66,12 @@ export class PluginPool {
   readonly #cleanups = new Set<Promise<void>>();
   #drained: (() => void) | undefined;
 
+  /** Disk-quota counters shared by every worker (capabilities/filesystem/quota.ts); only with a read-write grant. */
+  readonly #diskQuota: SharedArrayBuffer | undefined;
+
   constructor(opts: PoolOptions) {
     this.#opts = opts;
+    this.#diskQuota = opts.grants.filesystem.some((f) => f.access === 'read-write') ? createQuotaState() : undefined;
   }
 
   get #grants(): Grants {
@@ -98,7 +103,7 @@ export class PluginPool {
   #spawn(prev?: Slot): { slot: Slot; ready: Promise<void> } {
     const g = this.#grants;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
-    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, glueName: this.#opts.glueName, modules: this.#opts.modules, grants: g, ...(this.#opts.egress === undefined ? {} : { egress: this.#opts.egress }), channel: channel.sab, spinMicros: this.#opts.workerSpinMicros };
+    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, glueName: this.#opts.glueName, modules: this.#opts.modules, grants: g, ...(this.#opts.egress === undefined ? {} : { egress: this.#opts.egress }), channel: channel.sab, spinMicros: this.#opts.workerSpinMicros, ...(this.#diskQuota === undefined ? {} : { diskQuota: this.#diskQuota }) };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       env: {},
@@ -127,6 +132,12 @@ export class PluginPool {
       slot.stderrTail = (slot.stderrTail + d.toString('utf8')).slice(-2000);
     });
     worker.unref();
+    const quota = this.#diskQuota;
+    if (quota !== undefined) {
+      // A worker killed inside a filesystem call (timeout, abort) may hold the quota lock: free it.
+      const thread = worker.threadId;
+      worker.once('exit', () => releaseQuotaLock(quota, thread));
+    }
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: WasmWorkerMessage) => {
         if (slot.gen !== gen) return;

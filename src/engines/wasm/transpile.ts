@@ -22,7 +22,9 @@
  *
  * Guarantees:
  *   - Always transpiled here from the component bytes; glue shipped by a plugin
- *     author is never run. No option that assumes validity is used
+ *     author is never run. The transpiler runs in a child process
+ *     (./transpile-child.ts) with its heap, wasm memory and time bounded: the
+ *     bytes are the plugin's, and the work is seconds of synchronous wasm. No option that assumes validity is used
  *     (validLiftingOptimization: false, no wasm-opt).
  *   - Instantiation mode: every import comes from the host's import object; jco's
  *     glue throws when an imported interface is missing (fails closed).
@@ -35,10 +37,12 @@
  *     an entry whose files do not match its seal (truncated, garbled, partly
  *     deleted) is discarded and transpiled again.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../../build/wasm.ts';
 import { discardEntry, readSealed, writeSeal } from '../../cache-integrity.ts';
 import { AirlockError } from '../../errors.ts';
@@ -55,6 +59,8 @@ export interface TranspileOptions {
   keepDebugLog?: boolean;
   /** Cache root (default cacheDir('transpiled')). */
   cacheRoot?: string;
+  /** Bound on the transpiler child (default TRANSPILE_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 export interface TranspileResult extends TranspiledComponent {
@@ -117,56 +123,71 @@ export async function transpileComponentBytes(bytes: Uint8Array, options: Transp
   const hit = await readCached(dir);
   if (hit !== undefined) return { ...hit, hash, cached: true };
 
-  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
-  let result: Awaited<ReturnType<typeof transpileBytes>>;
-  try {
-    result = await transpileBytes(bytes, {
-      name: 'plugin',
-      instantiation: 'sync',
-      validLiftingOptimization: false,
-      optimize: false,
-      minify: false,
-      base64Cutoff: 0,
-      wasiShim: false,
-      tlaCompat: false,
-      emitTypescriptDeclarations: false,
-    });
-  } catch (cause) {
-    throw new AirlockError('build-failed', `not a valid WebAssembly component: ${cause instanceof Error ? cause.message : String(cause)}; build it for the airlock:plugin world (wit/airlock-plugin.wit)`, { cause });
-  }
-  if (!result.exports.some(([name]) => name === TOOLS_EXPORT || name.startsWith(`${TOOLS_EXPORT}@`))) {
-    throw new AirlockError(
-      'build-failed',
-      `the component does not export ${TOOLS_EXPORT} (it exports: ${result.exports.map(([n]) => n).join(', ') || 'nothing'}); build it against the world in wit/airlock-plugin.wit`,
-    );
-  }
-  const glueBytes = result.files['plugin.js'];
-  if (glueBytes === undefined) throw new AirlockError('internal', 'jco-transpile produced no plugin.js');
-  let glue = new TextDecoder().decode(glueBytes);
-  if (!keep) glue = stripDebugLog(glue);
-
-  // Write to a temporary folder then rename, so a concurrent reader never sees half a cache entry.
+  // Written to a temporary folder then renamed, so a concurrent reader never sees half a cache entry.
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(tmp, { recursive: true });
-  const modules: Record<string, Uint8Array> = {};
-  for (const [name, data] of Object.entries(result.files)) {
-    if (!name.endsWith('.wasm') || name.includes('/')) continue;
-    modules[name] = data;
-    await writeFile(join(tmp, name), data);
-  }
-  // The glue is ESM; mark its folder as such so Node never guesses.
-  await writeFile(join(tmp, 'package.json'), '{"type":"module"}\n');
-  await writeFile(join(tmp, 'plugin.js'), glue);
-  // Last: an entry whose files do not match it is treated as absent (see src/cache-integrity.ts).
-  await writeSeal(tmp, { ...modules, 'plugin.js': glue });
-  await mkdir(dirname(dir), { recursive: true });
   try {
-    await rename(tmp, dir);
-  } catch {
-    // Another process won the race; its entry is identical.
+    const input = join(tmp, INPUT);
+    await writeFile(input, bytes);
+    await runChild(input, tmp, options.timeoutMs ?? TRANSPILE_TIMEOUT_MS);
+    await rm(input);
+    const exported = JSON.parse(await readFile(join(tmp, 'exports.json'), 'utf8')) as string[];
+    await rm(join(tmp, 'exports.json'));
+    if (!exported.some((name) => name === TOOLS_EXPORT || name.startsWith(`${TOOLS_EXPORT}@`))) {
+      throw new AirlockError(
+        'build-failed',
+        `the component does not export ${TOOLS_EXPORT} (it exports: ${exported.join(', ') || 'nothing'}); build it against the world in wit/airlock-plugin.wit`,
+      );
+    }
+    const modules: Record<string, Uint8Array> = {};
+    for (const name of await readdir(tmp)) if (name.endsWith('.wasm')) modules[name] = new Uint8Array(await readFile(join(tmp, name)));
+    let glue = await readFile(join(tmp, 'plugin.js'), 'utf8').catch(() => {
+      throw new AirlockError('internal', 'jco-transpile produced no plugin.js');
+    });
+    if (!keep) {
+      glue = stripDebugLog(glue);
+      await writeFile(join(tmp, 'plugin.js'), glue);
+    }
+    // The glue is ESM; mark its folder as such so Node never guesses.
+    await writeFile(join(tmp, 'package.json'), '{"type":"module"}\n');
+    // Last: an entry whose files do not match it is treated as absent (see src/cache-integrity.ts).
+    await writeSeal(tmp, { ...modules, 'plugin.js': glue });
+    await mkdir(dirname(dir), { recursive: true });
+    await rename(tmp, dir).catch(() => {
+      // Another process won the race; its entry is identical. Ours is removed below.
+    });
+    return { glue: join(dir, 'plugin.js'), glueSource: glue, modules, hash, cached: false };
+  } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  return { glue: join(dir, 'plugin.js'), glueSource: glue, modules, hash, cached: false };
+}
+
+const INPUT = 'component.input.wasm';
+const CHILD = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './transpile-child.ts' : './transpile-child.js', import.meta.url));
+/** jco's heap and wasm memory in the child: an 18 MB component needs ~300 MiB in all. */
+export const TRANSPILE_HEAP_MB = 1024;
+export const TRANSPILE_WASM_PAGES = 32_768; // 2 GiB
+/** A safety bound for a transpile that never ends; a large component takes seconds. */
+export const TRANSPILE_TIMEOUT_MS = 5 * 60_000;
+
+/** The transpiler in a child process, bounded in memory and time (see ./transpile-child.ts). */
+function runChild(input: string, out: string, timeoutMs: number): Promise<void> {
+  const args = [`--max-old-space-size=${TRANSPILE_HEAP_MB}`, `--wasm-max-mem-pages=${TRANSPILE_WASM_PAGES}`, CHILD, input, out];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { env: {}, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
+      if (err === null) return resolve();
+      const e = err as Error & { killed?: boolean; code?: unknown; signal?: string | null };
+      const said = stderr.trim().split('\n').slice(-5).join('\n');
+      if (e.killed === true && e.signal === 'SIGKILL' && said === '') {
+        return reject(new AirlockError('build-failed', `transpiling the component took longer than ${timeoutMs} ms; check the component, or report it with the file`, { cause: err }));
+      }
+      if (/out of memory|Allocation failed|RangeError: WebAssembly\.Memory/i.test(said)) {
+        return reject(new AirlockError('build-failed', `transpiling the component needed more memory than allowed (${TRANSPILE_HEAP_MB} MiB heap, ${(TRANSPILE_WASM_PAGES * 64) >> 10} MiB wasm memory)`, { cause: err }));
+      }
+      reject(new AirlockError('build-failed', `not a valid WebAssembly component: ${said || e.message}; build it for the airlock:plugin world (wit/airlock-plugin.wit)`, { cause: err }));
+    });
+  });
+
 }
 
 export async function transpileComponent(componentPath: string, options: TranspileOptions = {}): Promise<TranspileResult> {

@@ -40,10 +40,10 @@ export async function checkComponent(componentPath: string, bytes: Uint8Array): 
   } catch (e) {
     throw new AirlockError('build-failed', `${componentPath} is not a valid component: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  if (!new RegExp(`^\\s*export ${TOOLS_EXPORT.replace(/[.]/g, '\\.')};`, 'm').test(wit)) {
-    throw new AirlockError('build-failed', `${componentPath} does not export ${TOOLS_EXPORT} (see wit/); it exports:\n${wit.split('\n').filter((l) => /^\s*export /.test(l)).join('\n') || '  nothing'}`);
+  if (!new RegExp(`^[ \\t]*export ${TOOLS_EXPORT.replace(/[.]/g, '\\.')};`, 'm').test(wit)) {
+    throw new AirlockError('build-failed', `${componentPath} does not export ${TOOLS_EXPORT} (see wit/); it exports:\n${wit.split('\n').filter((l) => /^[ \t]*export /.test(l)).join('\n') || '  nothing'}`);
   }
-  return [...wit.matchAll(/^\s*import ([^;]+);/gm)].map((m) => (m[1] ?? '').trim());
+  return [...wit.matchAll(/^[ \t]*import ([^;]+);/gm)].map((m) => (m[1] ?? '').trim());
 }
 
 /**

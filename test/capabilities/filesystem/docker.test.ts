@@ -18,13 +18,30 @@ test('each grant becomes one bind mount, read-only unless granted read-write', (
         { hostPath: input, mount: '/in', access: 'read' },
         { hostPath: output, mount: '/out', access: 'read-write' },
       ],
+      unboundedWrites: ['docker'],
     }),
   );
   t.deepEqual(out.refuse, []);
+  t.deepEqual(out.deny, []);
   t.deepEqual(JSON.parse(JSON.stringify(out.mounts)), [
     { Type: 'bind', Source: input, Target: '/in', ReadOnly: true, BindOptions: { Propagation: 'rprivate' } },
     { Type: 'bind', Source: output, Target: '/out', ReadOnly: false, BindOptions: { Propagation: 'rprivate' } },
   ]);
+});
+
+test('a read-write grant is denied unless the policy accepts unbounded writes on Docker: a bind mount has no size', (t) => {
+  const grants = makeGrants({
+    filesystem: [
+      { hostPath: '/srv/in', mount: '/in', access: 'read' },
+      { hostPath: '/srv/out', mount: '/out', access: 'read-write' },
+    ],
+    resources: { diskBytes: 64 << 20, files: 1000 },
+  });
+  const out = filesystemDocker(grants);
+  t.deepEqual(out.mounts?.map((m) => m.Target), ['/in']);
+  t.is(out.deny?.length, 1);
+  t.regex(out.deny?.[0] ?? '', /\/srv\/out is granted read-write at \/out, but Docker cannot hold the plugin to resources\.disk \(64Mi\) and resources\.files \(1000\).*list docker in unboundedWrites in the host policy/);
+  t.is(filesystemDocker({ ...grants, unboundedWrites: ['wasmtime'] }).deny?.length, 1, "wasmtime's opt-out does not open Docker");
 });
 
 test('no grant, no mount', (t) => {

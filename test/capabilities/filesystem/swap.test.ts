@@ -66,7 +66,7 @@ test('openGrantRoot: a path that is not swapped but does not open as asked still
 
 test('Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon', async (t) => {
   const s = swapScene();
-  const spec = dockerRunSpec(makeGrants({ filesystem: [s.grant] }));
+  const spec = dockerRunSpec(makeGrants({ filesystem: [s.grant], unboundedWrites: ['docker'] }));
   t.deepEqual(spec.refusals, []);
   t.is(spec.hostConfig.Mounts?.[0]?.Source, s.granted);
   t.true(JSON.stringify(spec.hostConfig).includes(s.granted));
@@ -79,12 +79,12 @@ test('Docker: a bind source swapped after mapping makes the container create fai
   const err = await t.throwsAsync(create(), { instanceOf: AirlockError });
   t.is(err.code, 'permission-denied');
   t.true(err.message.includes(s.secret));
-  denied(t, () => JSON.stringify(filesystemDocker(makeGrants({ filesystem: [s.grant] })).mounts), s);
+  denied(t, () => JSON.stringify(filesystemDocker(makeGrants({ filesystem: [s.grant], unboundedWrites: ['docker'] })).mounts), s);
 });
 
 test('wasmtime: --dir names a pinned fd of the granted folder, so a later swap changes nothing, and a new mapping refuses', (t) => {
   const s = swapScene();
-  const out = filesystemWasmtime(makeGrants({ filesystem: [s.grant] }));
+  const out = filesystemWasmtime(makeGrants({ filesystem: [s.grant], unboundedWrites: ['wasmtime'] }));
   t.deepEqual(out.refuse, []);
   const dir = out.args?.[1] ?? '';
   const m = /^(\/proc\/\d+\/fd\/\d+)::\/data$/.exec(dir);
@@ -92,11 +92,11 @@ test('wasmtime: --dir names a pinned fd of the granted folder, so a later swap c
   const host = m?.[1] ?? '';
   t.is(readFileSync(join(host, 'f'), 'utf8'), 'granted');
   // The same folder mapped again reuses its fd (no fd per load).
-  t.is(filesystemWasmtime(makeGrants({ filesystem: [s.grant] })).args?.[1], dir);
+  t.is(filesystemWasmtime(makeGrants({ filesystem: [s.grant], unboundedWrites: ['wasmtime'] })).args?.[1], dir);
   s.swap();
   // What each later wasmtime process opens: still the granted folder, now renamed away.
   t.is(readFileSync(join(host, 'f'), 'utf8'), 'granted');
-  denied(t, () => filesystemWasmtime(makeGrants({ filesystem: [s.grant] })), s);
+  denied(t, () => filesystemWasmtime(makeGrants({ filesystem: [s.grant], unboundedWrites: ['wasmtime'] })), s);
   denied(t, () => pinnedGrantPath(s.grant), s);
 });
 

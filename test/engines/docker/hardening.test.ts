@@ -43,6 +43,7 @@ t('a running plugin container carries every hardening flag, from the grants', as
       { path: rw, access: 'read-write' },
     ],
     env: ['INSPECT_GRANTED'],
+    unboundedWrites: ['docker'],
   });
   const p = await docker.load(grants);
   const client = new Docker();

@@ -81,3 +81,15 @@ test('bytes that are not a component are rejected with build-failed', async (t) 
   const err = await t.throwsAsync(transpileComponentBytes(new Uint8Array([1, 2, 3]), { cacheRoot }), { instanceOf: AirlockError });
   t.is(err?.code, 'build-failed');
 });
+
+test.serial('the transpiler runs in a bounded child process: past its time bound it is killed, build-failed, and the next transpile succeeds', async (t) => {
+  const bytes = new Uint8Array(await readFile(await fixtureComponent('echo-c')));
+  const bounded = join(tmp, 'bounded-cache');
+  // A child process cannot start in 1 ms; in the host's thread no bound would apply at all.
+  const err = await t.throwsAsync(transpileComponentBytes(bytes, { cacheRoot: bounded, timeoutMs: 1 }), { instanceOf: AirlockError });
+  t.is(err?.code, 'build-failed');
+  t.regex(err!.message, /took longer than 1 ms/);
+  const ok = await transpileComponentBytes(bytes, { cacheRoot: bounded });
+  t.false(ok.cached);
+  t.true(Object.keys(ok.modules).length > 0);
+});

@@ -21,10 +21,20 @@ test('nothing granted: network, env and stdin off explicitly, limits from resour
   t.deepEqual(pairs(cmd.args, '--env'), []);
 });
 
-test('read-write directories become --dir HOST::GUEST; nothing else is mounted', (t) => {
-  const cmd = wasmtimeCommand(makeGrants({ filesystem: [{ hostPath: '/srv/data', mount: '/data', access: 'read-write' }] }));
+test('read-write directories become --dir HOST::GUEST when the policy accepts unbounded writes on wasmtime; nothing else is mounted', (t) => {
+  const cmd = wasmtimeCommand(makeGrants({ filesystem: [{ hostPath: '/srv/data', mount: '/data', access: 'read-write' }], unboundedWrites: ['wasmtime'] }));
   t.deepEqual(cmd.refusals, []);
   t.deepEqual(pairs(cmd.args, '--dir'), ['/srv/data::/data']);
+});
+
+test('a read-write directory is refused without unboundedWrites: --dir cannot hold resources.disk and resources.files', (t) => {
+  const grants = makeGrants({ filesystem: [{ hostPath: '/srv/data', mount: '/data', access: 'read-write' }], resources: { diskBytes: 8 << 20, files: 50 } });
+  const cmd = wasmtimeCommand(grants);
+  t.deepEqual(pairs(cmd.args, '--dir'), []);
+  t.is(cmd.refusals.length, 1);
+  t.regex(cmd.refusals[0] ?? '', /\/srv\/data is granted read-write at \/data.*resources\.disk \(8Mi\).*resources\.files \(50\).*worker engine.*unboundedWrites/);
+  // Docker's opt-out does not open wasmtime.
+  t.is(wasmtimeRefusals({ ...grants, unboundedWrites: ['docker'] }).length, 1);
 });
 
 test('a read-only directory is refused, never widened to read-write (wasmtime#9608)', (t) => {
@@ -34,6 +44,7 @@ test('a read-only directory is refused, never widened to read-write (wasmtime#96
         { hostPath: '/srv/ro', mount: '/ro', access: 'read' },
         { hostPath: '/srv/rw', mount: '/rw', access: 'read-write' },
       ],
+      unboundedWrites: ['wasmtime'],
     }),
   );
   t.is(cmd.refusals.length, 1);
@@ -42,7 +53,7 @@ test('a read-only directory is refused, never widened to read-write (wasmtime#96
 });
 
 test('a path containing "::" is refused (the CLI would split it)', (t) => {
-  t.is(wasmtimeRefusals(makeGrants({ filesystem: [{ hostPath: '/srv/a::b', mount: '/d', access: 'read-write' }] })).length, 1);
+  t.is(wasmtimeRefusals(makeGrants({ filesystem: [{ hostPath: '/srv/a::b', mount: '/d', access: 'read-write' }], unboundedWrites: ['wasmtime'] })).length, 1);
 });
 
 test('granted env goes by name only; values travel in the process env, never on the command line', (t) => {
