@@ -18,16 +18,17 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { discardEntry, readSealed, writeSeal } from '../cache-integrity.ts';
 import { hashTree } from '../content-hash.ts';
 import { AirlockError } from '../errors.ts';
+import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
+import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { sandboxed } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -63,17 +64,9 @@ function fail(file: string, message: string, fix: string, cause?: unknown): neve
   throw new AirlockError('build-failed', `${file}: ${message}; ${fix}`, { cause, details: { file } });
 }
 
+/** The entry named by plugin.yaml: read and checked by the one manifest reader (src/manifest/load.ts, off the main thread). */
 async function readEntry(dir: string): Promise<string> {
-  const file = join(dir, 'plugin.yaml');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    return fail(file, 'cannot read the manifest', 'create plugin.yaml with an `entry` field, or pass the entry explicitly', cause);
-  }
-  const doc = parseYaml(text) as { entry?: unknown } | null;
-  if (typeof doc?.entry !== 'string' || doc.entry === '') return fail(file, 'no `entry`', 'set `entry` to the component (.wasm) or the source file it is built from');
-  return doc.entry;
+  return (await loadPluginOffThread(dir)).manifest.entry;
 }
 
 /** Version of an installed package (its package.json may not be in `exports`). */
@@ -216,7 +209,7 @@ async function pythonWitArgs(dir: string, work: string): Promise<string[]> {
   for (const pkg of await readdir(wasiWit)) if (pkg.startsWith('wasi-')) await cp(join(wasiWit, pkg), join(wit, 'deps', pkg), { recursive: true });
   const worlds: string[] = [];
   for (const f of extra) {
-    const text = await readFile(join(dir, 'wit', f), 'utf8');
+    const text = (await readPluginFile(dir, `wit/${f}`, { code: 'build-failed', maxBytes: MAX_WIT_BYTES })).toString('utf8');
     await writeFile(join(wit, f), text);
     const pkg = /^[ \t]*package[ \t]+([^;@\s]+)/m.exec(text)?.[1];
     if (pkg === undefined) fail(join(dir, 'wit', f), 'no `package` line', 'start the file with `package <namespace>:<name>;`');
@@ -230,7 +223,7 @@ async function buildPy(dir: string, entry: string, work: string): Promise<Uint8A
   const module = entry.replace(/\.py$/, '').replaceAll('/', '.');
   // Built from a copy: componentize-py writes __pycache__ next to the sources.
   const src = join(work, 'src');
-  await cp(dir, src, { recursive: true, filter: (p) => !p.endsWith('/__pycache__') && !p.endsWith('/.git') });
+  await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => ['__pycache__', '.git'].includes(basename(rel)) });
   try {
     const witArgs = await pythonWitArgs(dir, work);
     await run('componentize-py', [...witArgs, 'componentize', '-p', src, module, '-o', out], { cwd: src, maxBuffer: 16 << 20 });
@@ -244,7 +237,7 @@ async function buildPy(dir: string, entry: string, work: string): Promise<Uint8A
 
 async function buildWasm(dir: string, entry: string): Promise<Uint8Array> {
   const file = join(dir, entry);
-  const bytes = new Uint8Array(await readFile(file));
+  const bytes = new Uint8Array(await readPluginFile(dir, entry, { code: 'build-failed', maxBytes: MAX_COMPONENT_BYTES }));
   if (isComponent(bytes)) {
     await checkExportsTools(bytes, file);
     return bytes;
@@ -253,34 +246,15 @@ async function buildWasm(dir: string, entry: string): Promise<Uint8Array> {
   return fail(file, 'not a WebAssembly component or module', 'point `entry` at a .wasm component, a wasm32-wasip1 core module, or a .c/.js/.py source');
 }
 
-/**
- * Refuses a plugin folder holding a symlink that leads outside it: the
- * toolchains read the folder (componentize-py bundles all of it), and a link
- * to a host file would carry that file into the component.
- */
-async function checkSymlinks(root: string): Promise<void> {
-  const realRoot = await realpath(root);
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isSymbolicLink()) {
-        const target = await realpath(p).catch(() => undefined);
-        if (target === undefined || (target !== realRoot && !target.startsWith(`${realRoot}${sep}`))) {
-          fail(p, `a symlink leading outside the plugin folder${target === undefined ? ' (or nowhere)' : ` (to ${target})`}`, 'replace it with the file itself, inside the plugin folder');
-        }
-      } else if (e.isDirectory() && e.name !== 'node_modules' && e.name !== '.git') {
-        await walk(p);
-      }
-    }
-  };
-  await walk(realRoot);
-}
-
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const root = resolve(dir);
   const entry = options.entry ?? (await readEntry(root));
   const entryPath = join(root, entry);
-  if (!existsSync(entryPath)) fail(entryPath, 'the entry file does not exist', 'fix `entry` in plugin.yaml');
+  try {
+    checkPluginFileSync(root, entry, 'build-failed');
+  } catch (cause) {
+    fail(entryPath, (cause as AirlockError).details.reason === 'missing' ? 'the entry file does not exist' : (cause as AirlockError).problems[0]?.message ?? String(cause), 'fix `entry` in plugin.yaml', cause);
+  }
   const ext = extname(entry).toLowerCase();
   if (!['.c', '.js', '.mjs', '.py', '.wasm'].includes(ext)) {
     fail(entryPath, `cannot build a ${ext || 'extension-less'} entry into a component`, 'use a .c, .js/.mjs or .py source, or a prebuilt .wasm component');
@@ -298,7 +272,8 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     // Truncated, garbled or partly deleted (see src/cache-integrity.ts): built again below.
     await discardEntry(outDir);
   }
-  if (ext !== '.wasm') await checkSymlinks(root);
+  // hashTree walked the folder with src/plugin-files: a symlink leading out of it, a FIFO or device was refused there,
+  // before any toolchain reads the folder (componentize-py bundles all of it).
 
   const work = `${outDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(work, { recursive: true });

@@ -20,8 +20,11 @@ export async function resolvePluginArg(arg: string, cwd: string): Promise<string
   if (/^[a-z0-9-]+$/.test(arg)) {
     for (const root of searchPath(cwd)) {
       if (!existsSync(root) || !statSync(root).isDirectory()) continue;
-      for (const name of readdirSync(root)) {
-        const dir = join(root, name);
+      // Only folders; each plugin.yaml is read with the bounded reader (off the main thread), so a hostile
+      // neighbour (a FIFO or /dev/zero manifest) is skipped as invalid, never blocking the look-up.
+      for (const entry of readdirSync(root, { withFileTypes: true })) {
+        if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+        const dir = join(root, entry.name);
         const result = await validatePluginOffThread(dir);
         if (result.ok && result.plugin.manifest.name === arg) return dir;
       }

@@ -508,7 +508,7 @@ export class Agent {
     // not count as changed (under `serve --watch` every write would rebuild and reload it).
     const data = grants.filesystem.map((f) => relative(plugin.dir, f.hostPath).split(sep).join('/')).filter((r) => r !== '' && !r.startsWith('..'));
     const contentHash = await hashTree(plugin.dir, {
-      ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
+      ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || rel === '.venv' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
     });
     const { key, opened } = await this.#host._acquire(plugin, grants, preference, contentHash);
     const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));

@@ -63,7 +63,7 @@ export async function planSelection(
   if (source !== undefined) {
     if (source.endsWith('.wasm')) {
       component = source;
-      status = await componentStatus(source);
+      status = await componentStatus(source, grants.plugin.dir);
     } else {
       try {
         component = await componentFor(grants);

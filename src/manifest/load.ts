@@ -3,16 +3,14 @@
  * runtime detected when the manifest leaves it out, and the files it names
  * checked to exist inside the folder. Every problem is reported at once.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { AirlockError, type Problem } from '../errors.ts';
+import { lstatSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { AirlockError, isAirlockError, type Problem } from '../errors.ts';
+import { checkPluginFileSync, folderSync, MAX_MANIFEST_BYTES, readPluginFileSync, type Folder } from '../plugin-files/index.ts';
 import { manifestSchema, type Manifest, type Runtime } from './schema.ts';
 import { byPosition, checkYaml, type YamlSource } from './source.ts';
 
 export const MANIFEST_FILE = 'plugin.yaml';
-
-/** Largest plugin.yaml we read: a manifest is a page of text, not a data file. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 export interface LoadedManifest {
   manifest: Manifest;
@@ -35,19 +33,25 @@ export function validatePlugin(dirOrFile: string): ValidationResult {
   const given = resolve(dirOrFile);
   let file = given;
   try {
+    // stat opens nothing: a FIFO or device given here is refused by the reader below.
     if (statSync(given).isDirectory()) file = join(given, MANIFEST_FILE);
   } catch {
     return { ok: false, file: given, problems: [{ file: given, path: '', message: 'no such file or folder', hint: 'pass a plugin folder that contains plugin.yaml' }] };
   }
   let text: string;
   try {
-    const size = statSync(file).size;
-    if (size > MAX_MANIFEST_BYTES) {
-      return { ok: false, file, problems: [{ file, path: '', message: `is ${size} bytes; a manifest is at most ${MAX_MANIFEST_BYTES}`, hint: 'keep data out of plugin.yaml' }] };
-    }
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { ok: false, file, problems: [{ file, path: '', message: `cannot read ${basename(file)}`, hint: `create ${MANIFEST_FILE} in the plugin folder (\`airlock init <name>\` writes one)` }] };
+    // Bounded, and never blocking: a FIFO, device or link out of the folder is refused unopened.
+    text = readPluginFileSync(dirname(file), file, { code: 'invalid-manifest', maxBytes: MAX_MANIFEST_BYTES, sizeHint: 'keep data out of plugin.yaml' }).toString('utf8');
+  } catch (err) {
+    if (!isAirlockError(err)) throw err;
+    const missing = err.details.reason === 'missing';
+    return {
+      ok: false,
+      file,
+      problems: missing
+        ? [{ file, path: '', message: `cannot read ${MANIFEST_FILE}`, hint: `create ${MANIFEST_FILE} in the plugin folder (\`airlock init <name>\` writes one)` }]
+        : err.problems,
+    };
   }
   return validateManifestText(file, text);
 }
@@ -55,21 +59,22 @@ export function validatePlugin(dirOrFile: string): ValidationResult {
 /** Checks manifest text that lives at `file` (its folder is the plugin folder). */
 export function validateManifestText(file: string, text: string): ValidationResult {
   const checked = checkYaml(file, text, manifestSchema, MANIFEST_FILE);
-  const dir = realpathOrSelf(dirname(file));
+  const folder = folderOrSelf(dirname(file));
+  const dir = folder.real;
   if (!checked.ok) {
     // Schema problems do not hide file problems: report a missing entry in the same run.
     const raw = checked.data as { entry?: unknown; wasm?: unknown } | undefined;
     const more: Problem[] = [];
-    if (typeof raw?.entry === 'string' && raw.entry !== '') more.push(...fileProblems(dir, file, checked.source, 'entry', raw.entry));
-    if (typeof raw?.wasm === 'string' && raw.wasm !== '') more.push(...fileProblems(dir, file, checked.source, 'wasm', raw.wasm));
+    if (typeof raw?.entry === 'string' && raw.entry !== '') more.push(...fileProblems(folder, file, checked.source, 'entry', raw.entry));
+    if (typeof raw?.wasm === 'string' && raw.wasm !== '') more.push(...fileProblems(folder, file, checked.source, 'wasm', raw.wasm));
     const all = [...checked.problems, ...more].sort(byPosition);
     return { ok: false, file, problems: all };
   }
   const manifest = checked.value;
   const source = checked.source;
   const problems: Problem[] = [
-    ...fileProblems(dir, file, source, 'entry', manifest.entry),
-    ...(manifest.wasm === undefined ? [] : fileProblems(dir, file, source, 'wasm', manifest.wasm)),
+    ...fileProblems(folder, file, source, 'entry', manifest.entry),
+    ...(manifest.wasm === undefined ? [] : fileProblems(folder, file, source, 'wasm', manifest.wasm)),
   ];
 
   let runtime: Runtime | undefined = manifest.runtime;
@@ -87,31 +92,28 @@ export function validateManifestText(file: string, text: string): ValidationResu
   return { ok: true, plugin: { manifest, runtime, runtimeReason, dir, file, source } };
 }
 
-function realpathOrSelf(path: string): string {
+function folderOrSelf(dir: string): Folder {
   try {
-    return realpathSync(path);
+    return folderSync(dir, 'invalid-manifest');
   } catch {
-    return path;
+    return { dir, real: dir };
   }
 }
 
-/** `entry`/`wasm` must name an existing file inside the plugin folder, also after symlinks. */
-function fileProblems(dir: string, file: string, source: YamlSource, field: 'entry' | 'wasm', value: string): Problem[] {
-  const at = source.locate([field]);
-  const target = resolve(dir, value);
-  const outside = (rel: string) => rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
-  if (outside(relative(dir, target))) {
-    return [{ file, ...at, path: field, message: `"${value}" is outside the plugin folder`, hint: 'name a file inside the plugin folder, relative to plugin.yaml' }];
+/** `entry`/`wasm` must name a regular file inside the plugin folder, also after symlinks (checked, not opened). */
+function fileProblems(folder: Folder, file: string, source: YamlSource, field: 'entry' | 'wasm', value: string): Problem[] {
+  try {
+    checkPluginFileSync(folder, value, 'invalid-manifest');
+    return [];
+  } catch (err) {
+    if (!isAirlockError(err)) throw err;
+    const at = source.locate([field]);
+    if (err.details.reason === 'missing') {
+      return [{ file, ...at, path: field, message: `file "${value}" not found in ${folder.real}`, hint: `create it, or fix \`${field}\` to name the file` }];
+    }
+    const p = err.problems[0];
+    return [{ file, ...at, path: field, message: `"${value}" ${p?.message ?? err.message}`, ...(p?.hint === undefined ? {} : { hint: p.hint }) }];
   }
-  if (!existsSync(target)) {
-    return [{ file, ...at, path: field, message: `file "${value}" not found in ${dir}`, hint: `create it, or fix \`${field}\` to name the file` }];
-  }
-  // A symlink inside the folder that points out of it would smuggle a host file into builds.
-  const real = realpathSync(target);
-  if (outside(relative(dir, real))) {
-    return [{ file, ...at, path: field, message: `"${value}" resolves to ${real}, outside the plugin folder`, hint: 'replace the symlink with the file itself' }];
-  }
-  return [];
 }
 
 /** Like validatePlugin, but throws `invalid-manifest` with every problem. */
@@ -150,7 +152,14 @@ export function detectRuntime(dir: string, entry: string): { runtime: Runtime; r
   const ext = extname(entry).toLowerCase();
   const byEntry = ENTRY_RUNTIMES[ext];
   if (byEntry !== undefined) return { runtime: byEntry, reason: `entry "${entry}" is a ${ext} file` };
-  const found = MARKER_FILES.filter(([name]) => existsSync(join(dir, name)));
+  const found = MARKER_FILES.filter(([name]) => {
+    try {
+      lstatSync(join(dir, name));
+      return true;
+    } catch {
+      return false;
+    }
+  });
   const runtimes = [...new Set(found.map(([, r]) => r))];
   if (runtimes.length === 1) {
     return { runtime: runtimes[0]!, reason: `${found.map(([n]) => n).join(' and ')} found beside plugin.yaml` };

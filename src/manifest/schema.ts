@@ -40,9 +40,63 @@ export const MAX_QUALIFIED_TOOL_NAME = 64;
 /** Characters in a tool's or the plugin's description. */
 export const MAX_DESCRIPTION = 2048;
 
+/**
+ * Caps on everything a manifest lists or nests (README, "plugin.yaml"): generous for real plugins, fixed so
+ * that validating a hostile manifest stays cheap. The tool count is checked before any tool schema is
+ * compiled, and a schema's size and depth before it is compiled.
+ */
+export const MANIFEST_LIMITS = {
+  tools: 256,
+  /** JSON text of one tool's input or output schema. */
+  schemaBytes: 64 * 1024,
+  /** Objects and lists nested in one tool schema. */
+  schemaDepth: 32,
+  /** Descriptions reach the model: MAX_DESCRIPTION. */
+  toolDescription: MAX_DESCRIPTION,
+  description: MAX_DESCRIPTION,
+  networkAllow: 256,
+  filesystem: 64,
+  env: 256,
+  buildArgs: 64,
+  /** Any other text field: paths, names, versions, build arg values. */
+  text: 4096,
+  /** Names (env variables, build args). */
+  name: 128,
+} as const;
+const L = MANIFEST_LIMITS;
+
+/** A text cap that stops the field's later checks (patterns, parsers) from running on an oversized value. */
+const maxText = (n: number, what: string) => [n, { error: (iss: { input?: unknown }) => `${what} is ${String(iss.input).length} characters; the limit is ${n}`, abort: true }] as const;
+/** A list cap, naming how long the list is and how to shorten it. */
+const maxItems = (n: number, what: string, fix: string) => [n, { error: (iss: { input?: unknown }) => `lists ${(iss.input as unknown[]).length} ${what}; the limit is ${n} (${fix})` }] as const;
+
 const ajv = pluginAjv({ allErrors: true, validateSchema: true });
 
-/** A JSON Schema (draft-07) describing an object; checked against the meta-schema and compiled once. */
+/** Nesting depth of a JSON value, counted without recursion and given up past `limit`. */
+function depthOver(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > limit) return true;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return false;
+}
+
+/** Why a tool schema is too big to compile (depth, then size), or undefined. */
+function schemaTooBig(schema: unknown): { message: string; hint: string } | undefined {
+  if (depthOver(schema, L.schemaDepth)) return { message: `nests deeper than ${L.schemaDepth} levels`, hint: 'flatten it, or use `$ref` to a definition' };
+  const bytes = JSON.stringify(schema).length;
+  if (bytes > L.schemaBytes) return { message: `is ${bytes} characters as JSON; the limit is ${L.schemaBytes}`, hint: 'describe the fields the tool takes, not data' };
+  return undefined;
+}
+
+/**
+ * A JSON Schema (draft-07) describing an object. Here only what is cheap: the type, the depth and the size;
+ * the meta-schema check and compilation (ajv) happen once per tool in `toolsSchema`, only when the tool
+ * count is within its cap.
+ */
 const jsonSchemaObject = (what: string) =>
   z
     .record(z.string(), z.unknown())
@@ -56,51 +110,59 @@ const jsonSchemaObject = (what: string) =>
         });
         return;
       }
-      if (!ajv.validateSchema(schema)) {
-        // The meta-schema's anyOf yields several errors for one mistake: keep the first per place.
-        const seen = new Set<string>();
-        for (const e of ajv.errors ?? []) {
-          if (seen.has(e.instancePath)) continue;
-          seen.add(e.instancePath);
-          const path = e.instancePath.split('/').filter((s) => s !== '');
-          ctx.addIssue({
-            code: 'custom',
-            message: `${what} is not a valid JSON Schema: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`,
-            path,
-          });
-        }
-        return;
-      }
-      try {
-        ajv.compile(schema);
-      } catch (err) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`,
-          ...(err instanceof UnsupportedPatternError
-            ? { path: patternPath(schema, err.pattern), params: { hint: 'write the pattern without backreferences (\\1) or lookaround ((?=, (?!, (?<=, (?<!)' } }
-            : {}),
-        });
-      } finally {
-        // Forget it again: a schema with an `$id` would otherwise make every later load of the same plugin (reload, a second agent) fail with "already exists".
-        ajv.removeSchema(schema);
-      }
+      const big = schemaTooBig(schema);
+      if (big !== undefined) ctx.addIssue({ code: 'custom', message: `${what} schema ${big.message}`, params: { hint: big.hint } });
     });
+
+type SchemaIssue = { message: string; path: Array<string | number>; hint?: string };
+
+/** The meta-schema check and a trial compile of one tool schema (ajv): its problems, paths relative to it. */
+function compileSchema(schema: Record<string, unknown>, what: string): SchemaIssue[] {
+  if (!ajv.validateSchema(schema)) {
+    // The meta-schema's anyOf yields several errors for one mistake: keep the first per place.
+    const seen = new Set<string>();
+    const issues: SchemaIssue[] = [];
+    for (const e of ajv.errors ?? []) {
+      if (seen.has(e.instancePath)) continue;
+      seen.add(e.instancePath);
+      const path = e.instancePath.split('/').filter((s) => s !== '');
+      issues.push({ message: `${what} is not a valid JSON Schema: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`, path });
+    }
+    return issues;
+  }
+  try {
+    ajv.compile(schema);
+    return [];
+  } catch (err) {
+    const message = `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`;
+    return [
+      err instanceof UnsupportedPatternError
+        ? { message, path: patternPath(schema, err.pattern), hint: 'write the pattern without backreferences (\\1) or lookaround ((?=, (?!, (?<=, (?<!)' }
+        : { message, path: [] },
+    ];
+  } finally {
+    // Forget it again: a schema with an `$id` would otherwise make every later load of the same plugin (reload, a second agent) fail with "already exists".
+    ajv.removeSchema(schema);
+  }
+}
 
 export const sizeSchema = z
   .union([
-    z.string().regex(SIZE_PATTERN, { error: 'expected a size such as 128Mi, 1Gi, 512K or a number of bytes' }),
+    z.string().max(...maxText(64, 'a size')).regex(SIZE_PATTERN, { error: 'expected a size such as 128Mi, 1Gi, 512K or a number of bytes' }),
     z.int().positive(),
   ])
   .meta({ examples: ['128Mi', '1Gi'] });
 
 export const durationSchema = z
   .string()
+  .max(...maxText(64, 'a duration'))
   .regex(DURATION_PATTERN, { error: 'expected a duration such as 500ms, 10s or 2m' })
   .meta({ examples: ['500ms', '10s'] });
 
 export const hostPatternSchema = z
   .string()
+  // A DNS name is at most 253 characters; with `*.` and `:port` this is plenty.
+  .max(...maxText(300, 'a host pattern'))
   .superRefine((text, ctx) => {
     const parsed = parseHostPattern(text);
     if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `not a host pattern: ${parsed}` });
@@ -134,6 +196,7 @@ export const filesystemRequestSchema = z
     path: z
       .string()
       .min(1)
+      .max(...maxText(L.text, 'a path'))
       .meta({ description: 'Host path; a relative path resolves against the plugin folder.', examples: ['./data'] }),
     mount: z
       .string()
@@ -155,16 +218,19 @@ export const permissionsSchema = z
         allow: z
           .array(hostPatternSchema)
           .min(1, { error: 'list at least one host, or remove `network` to ask for none' })
+          .max(...maxItems(L.networkAllow, 'hosts', 'use a wildcard such as *.example.com'))
           .meta({ description: 'Hosts the plugin may connect to: host, host:port or *.domain.' }),
       })
       .optional()
       .meta({ description: 'Outgoing network. Absent: none at all.', examples: [{ allow: ['api.example.com:443'] }] }),
     filesystem: z
       .array(filesystemRequestSchema)
+      .max(...maxItems(L.filesystem, 'paths', 'grant a common parent folder'))
       .default([])
       .meta({ description: 'Host paths the plugin asks for.', examples: [[{ path: './data', mount: '/data', access: 'read' }]] }),
     env: z
-      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and "_"' }))
+      .array(z.string().max(...maxText(L.name, 'an environment variable name')).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and "_"' }))
+      .max(...maxItems(L.env, 'variables', 'pass settings in one variable, or in a file'))
       .default([])
       .meta({ description: 'Names of host environment variables the plugin may read.', examples: [['WEATHER_API_KEY']] }),
   })
@@ -205,6 +271,7 @@ export const buildSchema = z
     dependencies: z
       .string()
       .min(1)
+      .max(...maxText(L.text, 'a dependency path'))
       // The path is written into the generated Dockerfile (COPY, RUN cd): a plain relative path only, so a
       // file name holding a newline or a space cannot add instructions.
       .regex(DEPENDENCY_PATH, { error: 'expected a relative path inside the plugin folder made of letters, digits, ".", "_", "-" and "/"' })
@@ -212,7 +279,8 @@ export const buildSchema = z
       .optional()
       .meta({ description: 'Dependency file to install from instead of the default (package.json / requirements.txt / pyproject.toml).', examples: ['requirements-prod.txt'] }),
     args: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a build arg name is letters, digits and "_"' }), z.string())
+      .record(z.string().max(...maxText(L.name, 'a build arg name')).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a build arg name is letters, digits and "_"' }), z.string().max(...maxText(L.text, 'a build arg value')))
+      .refine((args) => Object.keys(args).length <= L.buildArgs, { error: `at most ${L.buildArgs} build args`, params: { hint: 'set only the registry settings the install needs' } })
       .default({})
       .meta({ description: 'Extra build arguments.', examples: [{ PIP_INDEX_URL: 'https://pypi.example/simple' }] }),
   })
@@ -232,6 +300,7 @@ export const manifestSchema = z
       .meta({ description: 'Plugin name (lowercase DNS label).', examples: ['weather'] }),
     version: z
       .string()
+      .max(...maxText(256, 'a version'))
       .regex(SEMVER, { error: 'expected a semantic version such as 1.2.0' })
       .meta({ description: 'Plugin version (semver).', examples: ['1.2.0'] }),
     description: z
@@ -246,10 +315,12 @@ export const manifestSchema = z
     entry: z
       .string()
       .min(1)
+      .max(...maxText(L.text, 'a path'))
       .meta({ description: 'Entry file, relative to the plugin folder: a component (.wasm) or the source it is built from, or the Node/Python module.', examples: ['plugin.wasm'] }),
     wasm: z
       .string()
       .min(1)
+      .max(...maxText(L.text, 'a path'))
       .optional()
       .meta({ description: 'For node/python plugins: a WebAssembly component of the same tools, tried first.', examples: ['plugin.wasm'] }),
     isolation: z
@@ -259,6 +330,30 @@ export const manifestSchema = z
     tools: z
       .array(toolSchema)
       .min(1, { error: 'a plugin offers at least one tool' })
+      .max(...maxItems(L.tools, 'tools', 'split the plugin in several'))
+      // ajv runs only within the cap (`when`): an 11,000-tool manifest is refused by its count, not compiled.
+      .superRefine(
+        (tools, ctx) => {
+          // Each distinct schema compiled once: tools sharing one through a YAML alias (`input: *big`) cost one
+          // compile, so the work stays bounded by the manifest's bytes; its problems are reported at every use.
+          const compiled = new Map<string, SchemaIssue[]>();
+          tools.forEach((tool, i) => {
+            for (const what of ['input', 'output'] as const) {
+              const schema = (tool as Record<string, unknown> | undefined)?.[what];
+              if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) continue;
+              const s = schema as Record<string, unknown>;
+              if (s.type !== 'object' || schemaTooBig(s) !== undefined) continue;
+              const key = `${what}\0${JSON.stringify(s)}`;
+              let issues = compiled.get(key);
+              if (issues === undefined) compiled.set(key, (issues = compileSchema(s, what)));
+              for (const issue of issues) {
+                ctx.addIssue({ code: 'custom', message: issue.message, path: [i, what, ...issue.path], ...(issue.hint === undefined ? {} : { params: { hint: issue.hint } }) });
+              }
+            }
+          });
+        },
+        { when: (payload) => Array.isArray(payload.value) && payload.value.length <= L.tools },
+      )
       .meta({ description: 'The tools the plugin offers.' }),
     permissions: permissionsSchema.default({ filesystem: [], env: [] }),
     resources: resourcesSchema.default({ memory: '128Mi', cpu: 1, timeout: '10s', concurrency: 1, output: '1Mi', logs: '64Ki', disk: '64Mi', files: 1000 }),

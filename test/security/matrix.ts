@@ -477,6 +477,67 @@ export const ROWS: Row[] = [
 
 
   // ---- data: plugin folder files (bounded reader, manifest caps, ignore files) ----
+  {
+    id: 'data.filetypes',
+    group: 'data',
+    attack: 'hostile file types in the plugin folder: plugin.yaml, entry, wasm, ignore or dependency file (or any file a build or hash reads) as a FIFO, socket, device, symlink loop or symlink out of the folder (/dev/zero, /etc)',
+    cells: everywhere(
+      cell(
+        contained('invalid-manifest / build-failed', 'checked on the host before any engine: refused unopened by src/plugin-files (lstat, then O_NOFOLLOW|O_NONBLOCK open and fstat); no thread-pool slot is held'),
+        file('test/manifest/files.test.ts', 'is an invalid-manifest problem, refused without reading it'),
+        file('test/manifest/files.test.ts', 'a FIFO plugin.yaml does not park the thread pool'),
+        file('test/plugin-files/read.test.ts', 'FIFOs do not park the thread pool: while many are read, an unrelated readFile and another plugin validate complete'),
+        file('test/plugin-files/ignore.test.ts', 'not skipped and never blocking'),
+        file('test/engines/docker/context.test.ts', 'a dependency file that is a FIFO, device or symlink out fails the context with build-failed'),
+        file('test/build/inputs.test.ts', 'fails the build with build-failed naming it'),
+        file('test/content-hash.test.ts', 'a FIFO, socket, device, symlink loop or symlink out in the folder fails the hash with build-failed'),
+        file('test/selector/component.test.ts', 'a component that is a FIFO, a device, a link out of the plugin folder or over the size cap is invalid'),
+      ),
+    ),
+  },
+  {
+    id: 'data.oversize',
+    group: 'data',
+    attack: 'oversized files and folders: a huge plugin.yaml or ignore file, a file above its cap, a folder with too many files, too many bytes or nested too deep',
+    cells: everywhere(
+      cell(
+        contained('invalid-manifest / build-failed', 'checked on the host before any engine: sizes come from fstat/lstat before any byte is read; the walker stops at the first entry past a cap'),
+        file('test/plugin-files/read.test.ts', 'a file above the cap is refused before it is read'),
+        file('test/manifest/caps.test.ts', '11,000 tools: refused by the manifest byte cap before YAML is parsed'),
+        file('test/plugin-files/walk.test.ts', 'a folder with too many entries is refused'),
+        file('test/plugin-files/walk.test.ts', 'a folder nested deeper than the cap is refused'),
+        file('test/plugin-files/walk.test.ts', 'files adding up past the byte cap are refused before any is read'),
+        file('test/engines/docker/context.test.ts', 'a context over the file cap fails with build-failed'),
+      ),
+    ),
+  },
+  {
+    id: 'data.amplification',
+    group: 'data',
+    attack: 'manifest amplification: thousands of tools, tool schemas nested deep or megabytes long (or shared by YAML aliases), huge descriptions, long permission lists',
+    cells: everywhere(
+      cell(
+        contained('invalid-manifest', 'checked by the manifest schema before any engine; the tool count is checked before any schema is compiled, a schema\'s depth and size before it is'),
+        file('test/manifest/caps.test.ts', 'more tools than the cap: one problem at `tools`, and no tool schema is compiled'),
+        file('test/manifest/caps.test.ts', 'a tool schema nested past the depth cap or past the size cap is a problem at its field, not compiled'),
+        file('test/manifest/caps.test.ts', 'descriptions, lists and text fields past their caps are problems at their field'),
+        file('test/manifest/caps.test.ts', 'a manifest at every cap at once validates'),
+        file('test/manifest/caps.test.ts', 'tools sharing one schema through YAML aliases: compiled once'),
+      ),
+    ),
+  },
+  {
+    id: 'data.ignoreglobs',
+    group: 'data',
+    attack: 'ignore-file patterns built to backtrack (`**/a*a*a*…b`), or thousands of them',
+    cells: everywhere(
+      cell(
+        contained('build-failed', 'matched without regular expressions (a linear glob matcher); pattern count and length are capped'),
+        file('test/plugin-files/glob.test.ts', 'patterns that make a backtracking regex take exponential time answer at once here'),
+        file('test/plugin-files/ignore.test.ts', 'too many patterns, or one too long, is a build-failed error naming the file'),
+      ),
+    ),
+  },
 
 
   // ---- data: regular expressions and schemas (manifest patterns, tool schemas, outputs) ----

@@ -6,90 +6,11 @@
  * by the container's own tools as host root, GHSA-x86f-5xw2-fm2r). Modes are
  * normalised and times zeroed, so the same files give the same bytes.
  */
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AirlockError } from '../../errors.ts';
 import { MANIFEST_FILE } from '../../manifest/index.ts';
-import { linearRegExp, trimSlashes, type LinearRegExp } from '../../manifest/regexp.ts';
+import { readPluginFile, walkPluginTree, type Ignore } from '../../plugin-files/index.ts';
 
-/** Left out of every context: VCS data, host-built dependencies, bytecode caches. */
-export const DEFAULT_IGNORES = ['.git', 'node_modules', '__pycache__', '*.pyc', '.venv', '.airlock-cache', '.DS_Store'];
-/** The ignore files read, first found wins: `.airlockignore`, else `.dockerignore`. */
-export const IGNORE_FILES = ['.airlockignore', '.dockerignore'];
-const MAX_FILES = 20_000;
-const MAX_BYTES = 512 * 1024 * 1024;
-
-interface Rule {
-  re: LinearRegExp;
-  negate: boolean;
-  dirOnly: boolean;
-}
-
-function globToRegExp(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // `**/` matches any number of folders, `**` anything.
-        if (glob[i + 2] === '/') {
-          out += '(?:.*/)?';
-          i += 2;
-        } else {
-          out += '.*';
-          i += 1;
-        }
-      } else {
-        out += '[^/]*';
-      }
-    } else if (c === '?') out += '[^/]';
-    else if ('\\^$+.()|{}[]'.includes(c)) out += `\\${c}`;
-    else out += c;
-  }
-  return out;
-}
-
-/** A matcher for gitignore-style patterns (`#` comments, `!` negation, trailing `/` for folders, leading `/` anchors). */
-export function ignoreMatcher(patterns: readonly string[]): (relPath: string, isDirectory: boolean) => boolean {
-  const rules: Rule[] = [];
-  for (const raw of patterns) {
-    let p = raw.trim();
-    if (p === '' || p.startsWith('#')) continue;
-    const negate = p.startsWith('!');
-    if (negate) p = p.slice(1);
-    const dirOnly = p.endsWith('/');
-    p = trimSlashes(p);
-    // Docker's form `./x` and gitignore's `/x` both anchor at the root; a pattern with a `/` inside is anchored too.
-    p = p.replace(/^\.\//, '');
-    const anchored = p.startsWith('/') || p.includes('/');
-    p = p.replace(/^\/+/, '');
-    if (p === '') continue;
-    const body = globToRegExp(p);
-    // RE2, not V8: `*a*a*a*b` from the plugin's ignore file would backtrack polynomially over every path.
-    rules.push({ re: linearRegExp(`^${anchored ? '' : '(?:.*/)?'}${body}$`), negate, dirOnly });
-  }
-  return (relPath, isDirectory) => {
-    let ignored = false;
-    for (const r of rules) {
-      if (r.dirOnly && !isDirectory) continue;
-      if (r.re.test(relPath)) ignored = !r.negate;
-    }
-    return ignored;
-  };
-}
-
-/** The ignore rules of a plugin folder: the defaults plus its ignore file's. */
-export async function pluginIgnore(dir: string): Promise<{ file: string | undefined; ignore: (relPath: string, isDirectory: boolean) => boolean }> {
-  for (const name of IGNORE_FILES) {
-    try {
-      const text = await readFile(join(dir, name), 'utf8');
-      return { file: name, ignore: ignoreMatcher([...DEFAULT_IGNORES, ...text.split(/\r?\n/)]) };
-    } catch {
-      // next
-    }
-  }
-  return { file: undefined, ignore: ignoreMatcher(DEFAULT_IGNORES) };
-}
+// Ignore files are read and matched by src/plugin-files (bounded, no regular expressions).
+export { DEFAULT_IGNORES, IGNORE_FILES, ignoreMatcher, pluginIgnore } from '../../plugin-files/index.ts';
 
 export interface ContextEntry {
   /** POSIX path inside the archive. */
@@ -106,31 +27,19 @@ export interface ContextEntry {
  */
 const NOT_IN_IMAGE = new Set([MANIFEST_FILE]);
 
-/** The plugin folder's entries (ignore rules applied), sorted, under `prefix`. */
-export async function collectPlugin(dir: string, ignore: (relPath: string, isDirectory: boolean) => boolean, prefix = 'plugin'): Promise<ContextEntry[]> {
+/** The plugin folder's entries (ignore rules applied), sorted, under `prefix`; walked and read with src/plugin-files' bounds. */
+export async function collectPlugin(dir: string, ignore: Ignore, prefix = 'plugin'): Promise<ContextEntry[]> {
+  const { folder, entries } = await walkPluginTree(dir, {
+    code: 'build-failed',
+    ignore: (rel, isDir) => ignore(rel, isDir) || (!rel.includes('/') && NOT_IN_IMAGE.has(rel)),
+    hint: 'list what the image does not need in .airlockignore',
+  });
   const out: ContextEntry[] = [{ path: `${prefix}/`, type: 'dir' }];
-  let bytes = 0;
-  const walk = async (abs: string, rel: string): Promise<void> => {
-    const entries = (await readdir(abs, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      const p = join(abs, e.name);
-      if (ignore(r, e.isDirectory()) || (rel === '' && NOT_IN_IMAGE.has(e.name))) continue;
-      if (out.length > MAX_FILES) throw new AirlockError('build-failed', `${dir} has more than ${MAX_FILES} files; list what the image does not need in .airlockignore`);
-      if (e.isDirectory()) {
-        out.push({ path: `${prefix}/${r}/`, type: 'dir' });
-        await walk(p, r);
-      } else if (e.isSymbolicLink()) {
-        out.push({ path: `${prefix}/${r}`, type: 'symlink', linkTarget: await readlink(p) });
-      } else if (e.isFile()) {
-        const data = await readFile(p);
-        bytes += data.length;
-        if (bytes > MAX_BYTES) throw new AirlockError('build-failed', `${dir} holds more than ${MAX_BYTES >> 20} MiB; list what the image does not need in .airlockignore`);
-        out.push({ path: `${prefix}/${r}`, type: 'file', data, executable: ((await lstat(p)).mode & 0o111) !== 0 });
-      }
-    }
-  };
-  await walk(dir, '');
+  for (const e of entries) {
+    if (e.type === 'dir') out.push({ path: `${prefix}/${e.rel}/`, type: 'dir' });
+    else if (e.type === 'symlink') out.push({ path: `${prefix}/${e.rel}`, type: 'symlink', linkTarget: e.linkTarget! });
+    else out.push({ path: `${prefix}/${e.rel}`, type: 'file', data: await readPluginFile(folder, e.rel, { code: 'build-failed', maxBytes: e.size }), executable: e.executable });
+  }
   return out;
 }
 

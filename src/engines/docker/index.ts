@@ -10,7 +10,7 @@ import { lookup } from 'node:dns/promises';
 import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
-import { loadPlugin } from '../../manifest/index.ts';
+import { loadPluginOffThread } from '../../manifest/index.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { buildPrepared, ensureBase, prepareBuild, type BuildEvent, type BuildNetwork, type BuildOptions, type BuiltImage, type RegistryHost } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
@@ -90,7 +90,7 @@ export class DockerEngine {
     let build = options.build;
     if (build === undefined) {
       try {
-        build = loadPlugin(grants.plugin.dir).manifest.build;
+        build = (await loadPluginOffThread(grants.plugin.dir)).manifest.build;
       } catch {
         // No readable plugin.yaml (grants built directly): defaults.
       }

@@ -45,3 +45,25 @@ test('the context leaves out defaults and ignored files, and tar lists what is l
   // Same files, same bytes.
   t.deepEqual(tar(entries), tar(await collectPlugin(dir, ignore)));
 });
+
+test('a dependency file that is a FIFO, device or symlink out fails the context with build-failed, without blocking', async (t) => {
+  const { device, fifo, linkTo } = await import('../../helpers/hostile-files.ts');
+  const { AirlockError } = await import('../../../src/errors.ts');
+  for (const make of [fifo, device, (p: string) => linkTo('/etc/hostname', p)]) {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'main.py'), '');
+    make(join(dir, 'requirements.txt'));
+    const { ignore } = await pluginIgnore(dir);
+    const err = await t.throwsAsync(collectPlugin(dir, ignore), { instanceOf: AirlockError });
+    t.is(err?.code, 'build-failed');
+    t.true(err?.message.includes('requirements.txt'));
+  }
+});
+
+test('a context over the file cap fails with build-failed and says to use .airlockignore', async (t) => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'data'));
+  for (let i = 0; i <= 20_000; i++) writeFileSync(join(dir, 'data', `f${i}`), '');
+  const err = await t.throwsAsync(collectPlugin(dir, (await pluginIgnore(dir)).ignore));
+  t.regex(err?.message ?? '', /more than 20000 files, folders and symlinks; list what the image does not need in \.airlockignore/);
+});

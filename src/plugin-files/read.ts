@@ -1,0 +1,129 @@
+/**
+ * The bounded reader for one file inside a plugin folder. In order:
+ * resolve it inside the folder (inside.ts), lstat the canonical path and
+ * refuse anything but a regular file (a FIFO or device is never opened),
+ * open it with O_NOFOLLOW|O_NONBLOCK|O_NOCTTY (a swap to a symlink fails, a
+ * swap to a FIFO or device cannot block the open), check the opened fd (its
+ * /proc/self/fd path is inside the folder, fstat says regular file), refuse
+ * it above `maxBytes` before reading, then read at most its fstat size.
+ * The async form reads in chunks, so no libuv thread-pool slot is held for
+ * longer than one bounded read.
+ */
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { fileError, kindOf, type FileErrorCode } from './fail.ts';
+import { folder, folderSync, isInside, locate, locateSync, type Folder } from './inside.ts';
+
+export interface ReadOptions {
+  code: FileErrorCode;
+  /** Refused when larger (checked with fstat, before any byte is read). */
+  maxBytes: number;
+  /** How to fix an oversized file. */
+  sizeHint?: string;
+}
+
+const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY; // libuv adds O_CLOEXEC itself
+const CHUNK = 1024 * 1024;
+
+function checkType(code: FileErrorCode, file: string, st: Stats): void {
+  if (!st.isFile()) throw fileError(code, 'type', file, `is ${kindOf(st)}, not a regular file`, 'replace it with a regular file');
+}
+
+function checkSize(o: ReadOptions, file: string, size: number): void {
+  if (size > o.maxBytes) throw fileError(o.code, 'size', file, `is ${size} bytes; the limit is ${o.maxBytes}`, o.sizeHint ?? 'keep large data out of the plugin folder');
+}
+
+/** The opened fd is the file we checked: inside the folder, regular, within the cap. */
+function checkOpened(o: ReadOptions, f: Folder, file: string, fd: number, st: Stats): void {
+  let at: string | undefined;
+  try {
+    at = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    at = undefined; // no /proc (not Linux): the lstat and O_NOFOLLOW checks stand alone
+  }
+  if (at !== undefined && !isInside(f.real, at)) throw fileError(o.code, 'outside', file, `was swapped for ${at}, outside the plugin folder`, 'do not change the plugin folder while Airlock reads it');
+  checkType(o.code, file, st);
+  checkSize(o, file, st.size);
+}
+
+function openFailed(o: ReadOptions, file: string, err: unknown): never {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ELOOP') throw fileError(o.code, 'outside', file, 'was swapped for a symlink while being opened', 'do not change the plugin folder while Airlock reads it', err);
+  throw fileError(o.code, 'missing', file, `cannot be opened (${e.code ?? String(err)})`, 'check that it exists and is readable', err);
+}
+
+/** Checks `rel` as the reader would, without opening it: inside the folder, a regular file. Returns its canonical path. */
+export function checkPluginFileSync(dir: string | Folder, rel: string, code: FileErrorCode): { file: string; real: string; size: number } {
+  const f = typeof dir === 'string' ? folderSync(dir, code) : dir;
+  const { file, real } = locateSync(code, f, rel);
+  const st = lstatSync(real);
+  checkType(code, file, st);
+  return { file, real, size: st.size };
+}
+
+/** Reads `rel` (relative to the plugin folder `dir`, or an absolute path inside it). Synchronous: for the manifest path. */
+export function readPluginFileSync(dir: string | Folder, rel: string, o: ReadOptions): Buffer {
+  const f = typeof dir === 'string' ? folderSync(dir, o.code) : dir;
+  const { file, real } = locateSync(o.code, f, rel);
+  checkType(o.code, file, lstatSync(real));
+  let fd: number;
+  try {
+    fd = openSync(real, FLAGS);
+  } catch (err) {
+    return openFailed(o, file, err);
+  }
+  try {
+    const st = fstatSync(fd);
+    checkOpened(o, f, file, fd, st);
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file opened after every check (caller closes the handle); `size` is its fstat size, at most `maxBytes`. */
+export async function openPluginFile(dir: string | Folder, rel: string, o: ReadOptions): Promise<{ handle: FileHandle; size: number; folder: Folder; file: string }> {
+  const f = typeof dir === 'string' ? await folder(dir, o.code) : dir;
+  const { file, real } = await locate(o.code, f, rel);
+  checkType(o.code, file, await lstat(real));
+  const handle = await open(real, FLAGS).catch((err: unknown) => openFailed(o, file, err));
+  try {
+    const st = await handle.stat();
+    checkOpened(o, f, file, handle.fd, st);
+    return { handle, size: st.size, folder: f, file };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** The file's bytes in chunks of at most 1 MiB, each one bounded read. */
+export async function* readPluginFileChunks(dir: string | Folder, rel: string, o: ReadOptions): AsyncGenerator<Buffer> {
+  const { handle, size } = await openPluginFile(dir, rel, o);
+  try {
+    let pos = 0;
+    while (pos < size) {
+      const want = Math.min(CHUNK, size - pos);
+      const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The whole file (at most `maxBytes`), asynchronously. */
+export async function readPluginFile(dir: string | Folder, rel: string, o: ReadOptions): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of readPluginFileChunks(dir, rel, o)) parts.push(chunk);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
