@@ -101,6 +101,8 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
     '--size', String(limits.tmpMiB * MiB), '--tmpfs', '/tmp',
     ...mounts.readOnly.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]),
     ...mounts.writable.flatMap((p) => ['--bind', p, p]),
+    // The root bwrap builds the tree on is a tmpfs (host memory, unbounded): read-only once built.
+    '--remount-ro', '/',
     '--unshare-all',
     // A user namespace of its own, as nobody, with no capabilities: as root, bwrap would otherwise keep them all (mknod, mount).
     '--uid', '65534', '--gid', '65534',
