@@ -33,7 +33,8 @@ export interface BuildLimits {
 export const LIMIT_ENV: Record<keyof BuildLimits, string> = {
   memoryMiB: 'AIRLOCK_BUILD_MEMORY_MB',
   cpuSeconds: 'AIRLOCK_BUILD_CPU_SECONDS',
-  wallSeconds: 'AIRLOCK_BUILD_TIMEOUT_SECONDS',
+  // The same variable as the Docker engine's image-build timeout (src/engines/docker/config.ts).
+  wallSeconds: 'AIRLOCK_BUILD_TIMEOUT',
   processes: 'AIRLOCK_BUILD_PROCESSES',
   fileMiB: 'AIRLOCK_BUILD_FILE_MB',
   tmpMiB: 'AIRLOCK_BUILD_TMP_MB',
