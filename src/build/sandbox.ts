@@ -57,7 +57,8 @@ const isRoot = (): boolean => process.getuid?.() === 0;
 function prlimitArgs(limits: BuildLimits, nproc: boolean): string[] {
   return [
     `--data=${limits.memoryMiB * MiB}`,
-    `--cpu=${limits.cpuSeconds}`,
+    // Soft below hard: SIGXCPU (which names the limit) comes first; at equal values the kernel sends SIGKILL.
+    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 10}`,
     `--fsize=${limits.fileMiB * MiB}`,
     '--core=0',
     ...(nproc ? [`--nproc=${limits.processes}`] : []),

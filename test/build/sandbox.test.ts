@@ -54,7 +54,7 @@ test('a build step runs under prlimit and bubblewrap: plugin folder read-only, n
   const { file, args } = sandboxed('clang', ['-v'], mounts, 'x.c', { bwrap: '/usr/bin/bwrap', prlimit: '/usr/bin/prlimit', nproc: true });
   t.is(file, '/usr/bin/prlimit');
   const joined = args.join(' ');
-  t.regex(joined, /^--data=\d+ --cpu=\d+ --fsize=\d+ --core=0 --nproc=\d+ -- \/usr\/bin\/bwrap --ro-bind \/usr \/usr /);
+  t.regex(joined, /^--data=\d+ --cpu=\d+:\d+ --fsize=\d+ --core=0 --nproc=\d+ -- \/usr\/bin\/bwrap --ro-bind \/usr \/usr /);
   t.true(joined.includes(` --ro-bind ${tmp} ${tmp} --bind ${cacheRoot} ${cacheRoot} `));
   for (const flag of ['--unshare-all', '--clearenv', '--die-with-parent', '--uid 65534', '--tmpfs /tmp']) t.true(joined.includes(flag), flag);
   t.regex(joined, /--size \d+ --tmpfs \/tmp/);
@@ -123,6 +123,12 @@ test('a step past its wall time is killed whole and fails naming the limit', asy
   const alive = (): boolean => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status === 0;
   for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
   t.false(alive());
+});
+
+test('a step that spins stops at its CPU-time limit, named', async (t) => {
+  const err = await t.throwsAsync(runSandboxed('sh', ['-c', 'while :; do :; done'], scratch(), 'spin.c', { limits: limited({ cpuSeconds: 1 }) }));
+  t.true(isAirlockError(err, 'build-failed'));
+  t.regex(err?.message ?? '', /the build went past its CPU-time limit \(1 s of CPU\); .*AIRLOCK_BUILD_CPU_SECONDS/);
 });
 
 test('a fork bomb stops at the process limit and fails naming it', async (t) => {

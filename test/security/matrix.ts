@@ -502,6 +502,7 @@ export const ROWS: Row[] = [
         contained('build-failed', 'rlimits (data, CPU, file size), a pids cgroup, a bounded /tmp, a wall-clock kill of the whole sandbox, bounded stdout/stderr; the error names the limit and its variable'),
         file('test/build/escape.test.ts', 'a C source that .incbins /dev/zero fails build-failed naming the memory limit'),
         file('test/build/sandbox.test.ts', 'a fork bomb stops at the process limit'),
+        file('test/build/sandbox.test.ts', 'a step that spins stops at its CPU-time limit'),
         file('test/build/sandbox.test.ts', 'a step past its wall time is killed whole'),
         file('test/build/sandbox.test.ts', 'a step cannot write a file past the file-size limit'),
         file('test/build/sandbox.test.ts', "a step's stdout and stderr are kept only up to the output bound"),
