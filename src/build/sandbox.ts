@@ -240,15 +240,23 @@ export async function runSandboxed(file: string, args: string[], mounts: Sandbox
     if (OUT_OF_MEMORY.test(stderr)) throw limitError(what, 'memoryMiB', limits, 'memory');
     throw new StepFailed(stderr, code, /execvp .*: No such file or directory/.test(stderr));
   } finally {
-    if (cgroup !== null) removeCgroup(cgroup);
+    if (cgroup !== null) await removeCgroup(cgroup);
   }
 }
 
-/** The sandbox's processes are gone once bwrap is (pid namespace), but the kernel may take a moment to free the cgroup. */
-function removeCgroup(dir: string, tries = 50): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    if (tries > 0) setTimeout(() => removeCgroup(dir, tries - 1), 100).unref();
+/**
+ * The sandbox's processes are gone once bwrap is (pid namespace), but the
+ * kernel may take a moment to release the cgroup: retried, awaited (an
+ * unref'd timer would leak the cgroup when the CLI exits right after).
+ */
+async function removeCgroup(dir: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
