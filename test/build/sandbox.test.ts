@@ -131,7 +131,7 @@ test('a step that spins stops at its CPU-time limit, named', async (t) => {
   t.regex(err?.message ?? '', /the build went past its CPU-time limit \(1 s of CPU\); .*AIRLOCK_BUILD_CPU_SECONDS/);
 });
 
-test('a fork bomb stops at the process limit and fails naming it', async (t) => {
+test.serial('a fork bomb stops at the process limit and fails naming it', async (t) => {
   const err = await t.throwsAsync(runSandboxed('sh', ['-c', 'for i in $(seq 1 100); do sleep 30 & done; wait'], scratch(), 'bomb.c', { limits: limited({ processes: 20 }) }));
   t.true(isAirlockError(err, 'build-failed'));
   t.regex(err?.message ?? '', /the build went past its process-count limit \(20 processes\); .*AIRLOCK_BUILD_PROCESSES/);
