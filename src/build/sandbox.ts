@@ -7,13 +7,15 @@
  * only /usr and the paths the step names read-only, one output folder
  * writable, a size-bounded empty /tmp, no network (all namespaces unshared),
  * no capabilities, no host environment; and under the limits of ./limits.ts
- * (prlimit rlimits, a pids cgroup as root, a wall-clock kill, bounded output).
+ * (prlimit rlimits, pids and memory cgroups as root (./cgroups.ts), a
+ * wall-clock kill, bounded output).
  *
  * Without bwrap such a step is refused, unless AIRLOCK_UNSANDBOXED_BUILDS=1
  * says the plugin is trusted (the limits still apply, where prlimit exists).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { stepCgroups } from './cgroups.ts';
 import { AirlockError } from '../errors.ts';
 import { buildLimits, LIMIT_ENV, type BuildLimits } from './limits.ts';
 
@@ -33,7 +35,7 @@ export interface SandboxOptions {
   /** prlimit's path; null: none (default: found on PATH). */
   prlimit?: string | null;
   limits?: BuildLimits;
-  /** Bound the process count with RLIMIT_NPROC (default: unless root, where the kernel ignores it; see pidsCgroup). */
+  /** Bound the process count with RLIMIT_NPROC (default: unless root, where the kernel ignores it; see ./cgroups.ts). */
   nproc?: boolean;
 }
 
@@ -133,30 +135,6 @@ export class StepFailed extends Error {
   }
 }
 
-/**
- * A pids cgroup for one step, when Airlock runs as root and can make one
- * (cgroup v1 `pids` or v2 with the pids controller); null otherwise.
- */
-function pidsCgroup(max: number): string | null {
-  if (!isRoot()) return null;
-  try {
-    const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
-    const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('pids'));
-    const base = v1 !== undefined ? `/sys/fs/cgroup/pids${v1.split(':')[2]}` : `/sys/fs/cgroup${lines.find((l) => l.startsWith('0::'))?.slice(3) ?? ''}`;
-    const dir = `${base.replace(/\/$/, '')}/airlock-build-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    mkdirSync(dir);
-    try {
-      writeFileSync(`${dir}/pids.max`, String(max));
-    } catch {
-      rmdirSync(dir);
-      return null;
-    }
-    return dir;
-  } catch {
-    return null;
-  }
-}
-
 function limitError(what: string, limit: keyof BuildLimits, limits: BuildLimits, text: string): AirlockError {
   const unit = { memoryMiB: 'MiB per process', cpuSeconds: 's of CPU', wallSeconds: 's', processes: 'processes', fileMiB: 'MiB per file', tmpMiB: 'MiB of /tmp', outputKiB: 'KiB' }[limit];
   return new AirlockError(
@@ -197,17 +175,18 @@ const OUT_OF_MEMORY = /out of memory|Cannot allocate memory|MemoryError|memory a
 export async function runSandboxed(file: string, args: string[], mounts: SandboxMounts, what: string, options: SandboxOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
   const limits = options.limits ?? buildLimits(env);
-  const cgroup = pidsCgroup(limits.processes);
-  let cmd = sandboxed(file, args, mounts, what, { ...options, limits, ...(cgroup !== null ? { nproc: false } : {}) });
-  // Joins the cgroup before exec, so not even the first fork escapes it.
-  if (cgroup !== null) cmd = { file: '/bin/sh', args: ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, cmd.file, ...cmd.args] };
+  // The step's own memory and /tmp (tmpfs pages are charged to it) together.
+  const cgroups = stepCgroups(limits.processes, (limits.memoryMiB + limits.tmpMiB) * MiB);
+  let cmd = sandboxed(file, args, mounts, what, { ...options, limits, ...(cgroups.pids ? { nproc: false } : {}) });
+  // Joins the cgroups before exec, so not even the first fork escapes them.
+  if (cgroups.dirs.length > 0) cmd = { file: '/bin/sh', args: ['-c', 'for d in $CGROUPS; do echo $$ > "$d/cgroup.procs" || exit 125; done; exec "$@"', 'sh', cmd.file, ...cmd.args] };
   const unsandboxed = cmd.args.indexOf('--clearenv') === -1;
   const out = tail(limits.outputKiB * 1024);
   const err = tail(limits.outputKiB * 1024);
   try {
     const { code, signal, timedOut, spawnError } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; spawnError?: NodeJS.ErrnoException }>((done) => {
       // Its own process group, killed whole on timeout; inside bwrap the pid namespace dies with it.
-      const child = spawn(cmd.file, cmd.args, { cwd: mounts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: unsandboxed ? env : { PATH: env.PATH ?? '/usr/bin:/bin' } });
+      const child = spawn(cmd.file, cmd.args, { cwd: mounts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...(unsandboxed ? env : { PATH: env.PATH ?? '/usr/bin:/bin' }), ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}) } });
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -234,29 +213,14 @@ export async function runSandboxed(file: string, args: string[], mounts: Sandbox
     if (timedOut) throw limitError(what, 'wallSeconds', limits, 'wall-time');
     if (signal === 'SIGXCPU' || code === 128 + SIGXCPU) throw limitError(what, 'cpuSeconds', limits, 'CPU-time');
     if (signal === 'SIGXFSZ' || code === 128 + SIGXFSZ || /File too large/.test(stderr)) throw limitError(what, 'fileMiB', limits, 'file-size');
-    if (cgroup !== null && /^max [1-9]/m.test(readFileSync(`${cgroup}/pids.events`, 'utf8'))) throw limitError(what, 'processes', limits, 'process-count');
-    if (/Resource temporarily unavailable|Cannot fork|can't start new thread/i.test(stderr) && cgroup === null) throw limitError(what, 'processes', limits, 'process-count');
+    const hit = cgroups.hit();
+    if (hit === 'processes') throw limitError(what, 'processes', limits, 'process-count');
+    if (hit === 'memory') throw limitError(what, 'memoryMiB', limits, 'memory');
+    if (/Resource temporarily unavailable|Cannot fork|can't start new thread/i.test(stderr) && !cgroups.pids) throw limitError(what, 'processes', limits, 'process-count');
     if (/No space left on device/.test(stderr)) throw limitError(what, 'tmpMiB', limits, '/tmp-size');
     if (OUT_OF_MEMORY.test(stderr)) throw limitError(what, 'memoryMiB', limits, 'memory');
     throw new StepFailed(stderr, code, /execvp .*: No such file or directory/.test(stderr));
   } finally {
-    if (cgroup !== null) await removeCgroup(cgroup);
-  }
-}
-
-/**
- * The sandbox's processes are gone once bwrap is (pid namespace), but the
- * kernel may take a moment to release the cgroup: retried, awaited (an
- * unref'd timer would leak the cgroup when the CLI exits right after).
- */
-async function removeCgroup(dir: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      rmdirSync(dir);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await cgroups.remove();
   }
 }

@@ -140,6 +140,21 @@ test.serial('a fork bomb stops at the process limit and fails naming it', async 
   t.deepEqual(cgroups.filter((n) => n.startsWith(`airlock-build-${process.pid}-`)), []);
 });
 
+// As root with a memory cgroup to make: the step's processes together, not only each one, are bounded.
+const memoryCgroup = process.getuid?.() === 0 && (existsSync('/sys/fs/cgroup/memory') || readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('memory'));
+(memoryCgroup ? test.serial : test.skip)('processes that each stay under the memory limit but together exceed it are stopped, named', async (t) => {
+  const script = `
+import subprocess, sys, time
+ps = [subprocess.Popen([sys.executable, '-c', "x = b'x' * (300 << 20); import time; time.sleep(30)"]) for _ in range(3)]
+while any(p.poll() is None for p in ps):
+    if any(p.poll() not in (None, 0) for p in ps): sys.exit(1)
+    time.sleep(0.05)
+`;
+  const err = await t.throwsAsync(runSandboxed(python, ['-c', script], { ...scratch(), readOnly: [prefix] }, 'hog.c', { limits: limited({ memoryMiB: 400, tmpMiB: 16 }) }));
+  t.true(isAirlockError(err, 'build-failed'), String(err));
+  t.regex(err?.message ?? '', /the build went past its memory limit \(400 MiB per process\); .*AIRLOCK_BUILD_MEMORY_MB/);
+});
+
 test('a step cannot write a file past the file-size limit', async (t) => {
   const m = scratch();
   const err = await t.throwsAsync(runSandboxed('sh', ['-c', `head -c 3000000 /dev/zero > ${m.cwd}/big`], m, 'big.c', { limits: limited({ fileMiB: 1 }) }));

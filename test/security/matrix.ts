@@ -499,9 +499,10 @@ export const ROWS: Row[] = [
     attack: 'build resource exhaustion: a source that makes the toolchain eat memory (.incbin "/dev/zero"), CPU, processes, disk or output, or never finish',
     cells: {
       worker: cell(
-        contained('build-failed', 'rlimits (data, CPU, file size), a pids cgroup, a bounded /tmp, a wall-clock kill of the whole sandbox, bounded stdout/stderr; the error names the limit and its variable'),
+        contained('build-failed', 'rlimits (data, CPU, file size), pids and memory cgroups (as root), a bounded /tmp, a wall-clock kill of the whole sandbox, bounded stdout/stderr; the error names the limit and its variable'),
         file('test/build/escape.test.ts', 'a C source that .incbins /dev/zero fails build-failed naming the memory limit'),
         file('test/build/sandbox.test.ts', 'a fork bomb stops at the process limit'),
+        file('test/build/sandbox.test.ts', 'processes that each stay under the memory limit but together exceed it'),
         file('test/build/sandbox.test.ts', 'a step that spins stops at its CPU-time limit'),
         file('test/build/sandbox.test.ts', 'a step past its wall time is killed whole'),
         file('test/build/sandbox.test.ts', 'a step cannot write a file past the file-size limit'),
