@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -131,13 +131,10 @@ test('a step that spins stops at its CPU-time limit, named', async (t) => {
   t.regex(err?.message ?? '', /the build went past its CPU-time limit \(1 s of CPU\); .*AIRLOCK_BUILD_CPU_SECONDS/);
 });
 
-test.serial('a fork bomb stops at the process limit and fails naming it', async (t) => {
+test('a fork bomb stops at the process limit and fails naming it', async (t) => {
   const err = await t.throwsAsync(runSandboxed('sh', ['-c', 'for i in $(seq 1 100); do sleep 30 & done; wait'], scratch(), 'bomb.c', { limits: limited({ processes: 20 }) }));
   t.true(isAirlockError(err, 'build-failed'));
   t.regex(err?.message ?? '', /the build went past its process-count limit \(20 processes\); .*AIRLOCK_BUILD_PROCESSES/);
-  // The step's pids cgroup (as root) is removed before the step returns.
-  const cgroups = existsSync('/sys/fs/cgroup/pids') ? readdirSync('/sys/fs/cgroup/pids') : [];
-  t.deepEqual(cgroups.filter((n) => n.startsWith(`airlock-build-${process.pid}-`)), []);
 });
 
 // As root with a memory cgroup to make: the step's processes together, not only each one, are bounded.
