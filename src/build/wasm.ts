@@ -275,6 +275,10 @@ function findComponentizePy(): Promise<{ python: string; script: string; prefixe
     const info = (await run(python, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix); print(sys.executable)'])).stdout.trim().split('\n');
     return { python, script, prefixes: [...new Set([...info.slice(0, 2), dirname(python), dirname(script)])] };
   })();
+  // A failed look-up (pyenv missing, …) is tried again on the next build.
+  componentizePy.catch(() => {
+    componentizePy = undefined;
+  });
   return componentizePy;
 }
 
