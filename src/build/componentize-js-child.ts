@@ -5,17 +5,23 @@
  * the CLI's stdout. Here stdout belongs to this process, which the parent
  * discards.
  *
- *   node componentize-js-child.ts <source> <wit file> <world> <out.wasm>
+ * It runs sandboxed (see ./sandbox.ts): componentize-js runs the plugin's
+ * top-level code to pre-initialize it. No imports of Airlock's own modules:
+ * the sandbox holds only this folder and the packages named by URL.
+ *
+ *   node componentize-js-child.ts <componentize-js module URL> <source> <wit file> <world> <out.wasm> [cache dir]
+ *
+ * The cache dir is wizer's (wasmtime's) compile cache, XDG_CACHE_HOME for it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { componentize } from '@bytecodealliance/componentize-js';
 
-const [sourcePath, witFile, worldName, out] = process.argv.slice(2);
-if (sourcePath === undefined || witFile === undefined || worldName === undefined || out === undefined) {
-  process.stderr.write('usage: componentize-js-child <source> <wit file> <world> <out.wasm>\n');
+const [moduleUrl, sourcePath, witFile, worldName, out, cacheHome] = process.argv.slice(2);
+if (moduleUrl === undefined || sourcePath === undefined || witFile === undefined || worldName === undefined || out === undefined) {
+  process.stderr.write('usage: componentize-js-child <componentize-js URL> <source> <wit file> <world> <out.wasm>\n');
   process.exit(2);
 }
 try {
+  const { componentize } = (await import(moduleUrl)) as typeof import('@bytecodealliance/componentize-js');
   // `witWorld` is accepted by componentize() but missing from its types.d.ts.
   const { component } = await (componentize as (o: object) => Promise<{ component: Uint8Array }>)({
     sourcePath,
@@ -25,6 +31,9 @@ try {
     worldName,
     // No fetch-event/http: the world only exports tools; imports are decided by grants.
     disableFeatures: ['http', 'fetch-event'],
+    // wizer (wasmtime) looks for its cache under XDG_CACHE_HOME, else HOME, else
+    // the passwd entry, which the sandbox has none of; it gets nothing else of ours.
+    env: { HOME: process.env.HOME ?? '/tmp', ...(cacheHome !== undefined ? { XDG_CACHE_HOME: cacheHome } : {}) },
   });
   await writeFile(out, component);
 } catch (e) {

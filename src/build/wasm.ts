@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { discardEntry, readSealed, writeSeal } from '../cache-integrity.ts';
@@ -29,13 +29,13 @@ import { AirlockError } from '../errors.ts';
 import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
-import { sandboxed } from './sandbox.ts';
+import { runSandboxed, StepFailed, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
-/** Bumped when build flags or the entry layout change, so old cache entries are not reused (2: sealed entries). */
-const BUILD_VERSION = '2';
+/** Bumped when build flags or the entry layout change, so old cache entries are not reused (2: sealed entries; 3: every step sandboxed). */
+const BUILD_VERSION = '3';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WIT_PATH = join(ROOT, 'wit', 'airlock-plugin.wit');
@@ -116,81 +116,119 @@ function isCoreModule(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d && bytes[4] === 1 && bytes[6] === 0 && bytes[7] === 0;
 }
 
-/** Throws build-failed unless the component exports airlock:plugin/tools. */
-export async function checkExportsTools(bytes: Uint8Array, file: string): Promise<void> {
-  const { componentWit } = await import('@bytecodealliance/jco');
-  let wit: string;
+/**
+ * A file a build step wrote: the step ran the plugin's code or directives, so
+ * its output is read like a plugin's file (a regular file, bounded, not
+ * through a link), never trusted to be what the toolchain should have made.
+ */
+async function readOutput(path: string): Promise<Uint8Array> {
+  return new Uint8Array(await readPluginFile(dirname(path), basename(path), { code: 'build-failed', maxBytes: MAX_COMPONENT_BYTES }));
+}
+
+/** The node_modules folder a package resolves in (the sandbox mounts it read-only). */
+function nodeModulesOf(pkg: string): string {
+  const file = fileURLToPath(import.meta.resolve(pkg));
+  const i = file.lastIndexOf(`${sep}node_modules${sep}`);
+  if (i === -1) throw new AirlockError('internal', `${pkg} is not under a node_modules folder (${file})`);
+  return file.slice(0, i + '/node_modules'.length);
+}
+
+const CHILD_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const COMPONENT_CHILD = fileURLToPath(new URL(`./component-child${CHILD_EXT}`, import.meta.url));
+const COMPONENTIZE_JS_CHILD = fileURLToPath(new URL(`./componentize-js-child${CHILD_EXT}`, import.meta.url));
+
+/**
+ * What a sandboxed node child needs to see, read-only: the Node binary's
+ * folder, the children's own folder, Airlock's package.json (module type),
+ * the world and the npm packages it runs.
+ */
+function nodeMounts(...packages: string[]): string[] {
+  return [dirname(process.execPath), dirname(COMPONENT_CHILD), join(ROOT, 'package.json'), dirname(WIT_PATH), ...new Set(packages.map(nodeModulesOf))];
+}
+
+/**
+ * Runs one build step in the sandbox (see ./sandbox.ts); a step that fails on
+ * its own becomes build-failed from `onFail`, a limit it hits is named.
+ */
+async function step(file: string, args: string[], mounts: SandboxMounts, what: string, onFail: (e: StepFailed) => never): Promise<void> {
   try {
-    wit = await componentWit(bytes);
-  } catch (cause) {
-    return fail(file, `not a valid WebAssembly component (${(cause as Error).message})`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', cause);
-  }
-  if (!/^[ \t]*export airlock:plugin\/tools(@[^;\s]+)?;/m.test(wit)) {
-    return fail(file, `the component does not export ${TOOLS_EXPORT}`, 'build it against the world in wit/airlock-plugin.wit (export tools with call(name, input))');
+    await runSandboxed(file, args, mounts, what);
+  } catch (e) {
+    if (e instanceof StepFailed) onFail(e);
+    throw e;
   }
 }
 
-/** World embed + preview1 reactor adapter: a wasm32-wasip1 core module -> component. */
-export async function wrapCoreModule(core: Uint8Array, file: string): Promise<Uint8Array> {
-  const { componentEmbed, componentNew, preview1AdapterReactorPath } = await import('@bytecodealliance/jco');
-  try {
-    const embedded = await componentEmbed({ binary: core, witSource: await readFile(WIT_PATH, 'utf8'), world: 'plugin' });
-    const adapter = await readFile(preview1AdapterReactorPath());
-    return await componentNew(embedded, [['wasi_snapshot_preview1', adapter]]);
-  } catch (cause) {
-    return fail(
-      file,
-      `cannot make a component from the core module (${(cause as Error).message})`,
-      'export `airlock:plugin/tools@0.1.0#call` and `cabi_realloc` with the canonical ABI (see wit/c/airlock_tools.h), built for wasm32-wasip1 as a reactor',
-      cause,
-    );
-  }
+/**
+ * Throws build-failed unless the component at `path` (in the work folder)
+ * exports airlock:plugin/tools; with `wrap`, `path` is a core module made
+ * into a component at `wrap.out` first (world embed + preview1 reactor
+ * adapter). jco parses plugin bytes: in a sandboxed child.
+ */
+export async function checkComponent(path: string, what: string, wrap?: { out: string }): Promise<void> {
+  const jco = import.meta.resolve('@bytecodealliance/jco');
+  const args = [COMPONENT_CHILD, jco, ...(wrap === undefined ? ['check', path] : ['wrap', path, WIT_PATH, wrap.out])];
+  const mounts = { readOnly: [...nodeMounts('@bytecodealliance/jco'), path], writable: wrap === undefined ? [] : [dirname(wrap.out)], cwd: dirname(path) };
+  await step(process.execPath, args, mounts, what, (e) => {
+    if (e.exitCode === 3) fail(what, `the component does not export ${TOOLS_EXPORT}`, 'build it against the world in wit/airlock-plugin.wit (export tools with call(name, input))', e);
+    if (e.exitCode === 4 && wrap !== undefined) {
+      fail(what, `cannot make a component from the core module (${e.message})`, 'export `airlock:plugin/tools@0.1.0#call` and `cabi_realloc` with the canonical ABI (see wit/c/airlock_tools.h), built for wasm32-wasip1 as a reactor', e);
+    }
+    if (e.exitCode === 4) fail(what, `not a valid WebAssembly component (${e.message})`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', e);
+    fail(what, `checking the component failed: ${e.message}`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', e);
+  });
 }
 
 async function buildC(dir: string, entry: string, work: string): Promise<Uint8Array> {
   const out = join(work, 'core.wasm');
-  const clang = sandboxed(
-    'clang',
-    [
-      '--target=wasm32-wasi',
-      '--sysroot=/usr', // Debian's wasi-libc lives in /usr/{include,lib}/wasm32-wasi
-      '-O2',
-      '-mexec-model=reactor',
-      '-Wl,--strip-all',
-      `-I${C_INCLUDE}`,
-      '-o',
-      out,
-      join(dir, entry),
-    ],
-    { readOnly: [dir, C_INCLUDE], writable: [work], cwd: dir },
-    join(dir, entry),
-  );
-  try {
-    await run(clang.file, clang.args, { cwd: dir, timeout: 10 * 60_000 });
-  } catch (cause) {
-    const e = cause as { stderr?: string; code?: unknown };
+  const what = join(dir, entry);
+  const args = ['--target=wasm32-wasi', '--sysroot=/usr', /* Debian's wasi-libc lives in /usr/{include,lib}/wasm32-wasi */ '-O2', '-mexec-model=reactor', '-Wl,--strip-all', `-I${C_INCLUDE}`, '-o', out, what];
+  await step('clang', args, { readOnly: [dir, C_INCLUDE], writable: [work], cwd: dir }, what, (e) => {
     // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
-    if (e.code === 'ENOENT' || /execvp clang: No such file/.test(e.stderr ?? '')) fail(join(dir, entry), 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', cause);
-    fail(join(dir, entry), `clang failed:\n${e.stderr ?? String(cause)}`, 'fix the compile errors above', cause);
-  }
-  return wrapCoreModule(new Uint8Array(await readFile(out)), join(dir, entry));
+    if (e.notFound) fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
+    fail(what, `clang failed:\n${e.stderr}`, 'fix the compile errors above', e);
+  });
+  const component = join(work, 'component.wasm');
+  await checkComponent(out, what, { out: component });
+  return readOutput(component);
 }
 
-const COMPONENTIZE_JS_CHILD = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './componentize-js-child.ts' : './componentize-js-child.js', import.meta.url));
+/**
+ * wizer's compile cache for componentize-js (its SpiderMonkey engine is the same
+ * wasm for every plugin: compiled once, ~20 s, instead of on every build).
+ * Plugin builds see it read-only: it holds native code the next build runs, so
+ * only a warm-up build of Airlock's own source below may write it.
+ */
+const WARM_SOURCE = 'export const tools = { call(name, input) { return input; } };\n';
+
+async function componentizeJs(source: string, outDir: string, what: string, cache: { dir: string; writable: boolean }): Promise<string> {
+  const out = join(outDir, 'component.wasm');
+  // In a child process: see componentize-js-child.ts.
+  const args = [COMPONENTIZE_JS_CHILD, import.meta.resolve('@bytecodealliance/componentize-js'), source, WIT_PATH, 'plugin', out, cache.dir];
+  const mounts = { readOnly: [...nodeMounts('@bytecodealliance/componentize-js'), dirname(source), ...(cache.writable ? [] : [cache.dir])], writable: [outDir, ...(cache.writable ? [cache.dir] : [])], cwd: dirname(source) };
+  await step(process.execPath, args, mounts, what, (e) =>
+    fail(what, `componentize-js failed: ${e.message}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', e),
+  );
+  return out;
+}
 
 async function buildJs(dir: string, entry: string, work: string): Promise<Uint8Array> {
-  const out = join(work, 'componentize-js.wasm');
-  try {
-    // In a child process: see componentize-js-child.ts. Bounded like any build step.
-    await run(process.execPath, [COMPONENTIZE_JS_CHILD, join(dir, entry), WIT_PATH, 'plugin', out], { cwd: dir, timeout: 10 * 60_000, maxBuffer: 16 << 20 });
-  } catch (cause) {
-    const e = cause as { stderr?: string };
-    const detail = (e.stderr ?? '').trim().split('\n').slice(-15).join('\n') || (cause as Error).message;
-    return fail(join(dir, entry), `componentize-js failed: ${detail}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', cause);
+  const what = join(dir, entry);
+  const cache = cacheDir('build-toolchain', `componentize-js-${packageVersion('@bytecodealliance/componentize-js')}`);
+  if (!existsSync(join(cache, 'warm'))) {
+    const warm = join(work, 'warm');
+    await mkdir(join(cache, 'wasmtime'), { recursive: true });
+    await mkdir(join(warm, 'out'), { recursive: true });
+    await writeFile(join(warm, 'warm.js'), WARM_SOURCE);
+    await componentizeJs(join(warm, 'warm.js'), join(warm, 'out'), `${what} (warming the componentize-js cache)`, { dir: cache, writable: true });
+    await writeFile(join(cache, 'warm'), '');
+    await rm(warm, { recursive: true, force: true });
   }
-  const component = new Uint8Array(await readFile(out));
-  await rm(out, { force: true });
-  return component;
+  const outDir = join(work, 'out');
+  await mkdir(outDir);
+  const out = await componentizeJs(what, outDir, what, { dir: cache, writable: false });
+  await checkComponent(out, what);
+  return readOutput(out);
 }
 
 /**
@@ -218,32 +256,71 @@ async function pythonWitArgs(dir: string, work: string): Promise<string[]> {
   return ['-d', wit, ...worlds];
 }
 
-async function buildPy(dir: string, entry: string, work: string): Promise<Uint8Array> {
-  const out = join(work, 'component.wasm');
-  const module = entry.replace(/\.py$/, '').replaceAll('/', '.');
-  // Built from a copy: componentize-py writes __pycache__ next to the sources.
-  const src = join(work, 'src');
-  await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => ['__pycache__', '.git'].includes(basename(rel)) });
-  try {
-    const witArgs = await pythonWitArgs(dir, work);
-    await run('componentize-py', [...witArgs, 'componentize', '-p', src, module, '-o', out], { cwd: src, maxBuffer: 16 << 20 });
-  } catch (cause) {
-    const e = cause as { stderr?: string; code?: unknown };
-    if (e.code === 'ENOENT') fail(join(dir, entry), 'componentize-py is not installed', 'pip install componentize-py', cause);
-    fail(join(dir, entry), `componentize-py failed:\n${e.stderr ?? String(cause)}`, 'define class Tools with call(self, name, input) -> str (see fixtures/plugins/echo-py)', cause);
-  }
-  return new Uint8Array(await readFile(out));
+/**
+ * componentize-py's Python: the interpreter its script names and the prefixes
+ * that interpreter needs (a venv's and its base), mounted read-only in the
+ * sandbox. A pyenv shim is resolved to the script it runs.
+ */
+let componentizePy: Promise<{ python: string; script: string; prefixes: string[] } | null> | undefined;
+function findComponentizePy(): Promise<{ python: string; script: string; prefixes: string[] } | null> {
+  componentizePy ??= (async () => {
+    let script = (await run('sh', ['-c', 'command -v componentize-py']).catch(() => ({ stdout: '' }))).stdout.trim();
+    if (script === '') return null;
+    let head = (await readFile(script, 'utf8').catch(() => '')).slice(0, 4096);
+    if (head.includes('pyenv') && !head.startsWith('#!/usr/bin/env python')) {
+      script = (await run('pyenv', ['which', 'componentize-py'])).stdout.trim();
+      head = (await readFile(script, 'utf8')).slice(0, 4096);
+    }
+    const shebang = /^#!\s*(\S+)(?:[ \t]+(\S+))?/.exec(head);
+    if (shebang === null) return null;
+    const python = shebang[1] === '/usr/bin/env' && shebang[2] !== undefined ? (await run('sh', ['-c', `command -v ${shebang[2]}`])).stdout.trim() : (shebang[1] as string);
+    const info = (await run(python, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix); print(sys.executable)'])).stdout.trim().split('\n');
+    return { python, script, prefixes: [...new Set([...info.slice(0, 2), dirname(python), dirname(script)])] };
+  })();
+  // A failed look-up (pyenv missing, …) is tried again on the next build.
+  componentizePy.catch(() => {
+    componentizePy = undefined;
+  });
+  return componentizePy;
 }
 
-async function buildWasm(dir: string, entry: string): Promise<Uint8Array> {
+async function buildPy(dir: string, entry: string, work: string): Promise<Uint8Array> {
+  const what = join(dir, entry);
+  const outDir = join(work, 'out');
+  await mkdir(outDir);
+  const out = join(outDir, 'component.wasm');
+  const module = entry.replace(/\.py$/, '').replaceAll('/', '.');
+  // Built from a copy: componentize-py writes __pycache__ next to the sources (read-only in the sandbox, so it writes none).
+  const src = join(work, 'src');
+  await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => ['__pycache__', '.git'].includes(basename(rel)) });
+  const witArgs = await pythonWitArgs(dir, work);
+  const py = await findComponentizePy();
+  if (py === null) fail(what, 'componentize-py is not installed', 'pip install componentize-py');
+  // The prefix (with its site-packages) is read-only: the plugin's pre-init code cannot plant a .pth there.
+  const mounts = { readOnly: [...py.prefixes, src, join(work, 'wit'), dirname(WIT_PATH)], writable: [outDir], cwd: src };
+  await step(py.python, [py.script, ...witArgs, 'componentize', '-p', src, module, '-o', out], mounts, what, (e) => {
+    if (e.notFound) fail(what, 'componentize-py is not installed', 'pip install componentize-py', e);
+    fail(what, `componentize-py failed:\n${e.stderr}`, 'define class Tools with call(self, name, input) -> str (see fixtures/plugins/echo-py)', e);
+  });
+  await checkComponent(out, what);
+  return readOutput(out);
+}
+
+async function buildWasm(dir: string, entry: string, work: string): Promise<Uint8Array> {
   const file = join(dir, entry);
   const bytes = new Uint8Array(await readPluginFile(dir, entry, { code: 'build-failed', maxBytes: MAX_COMPONENT_BYTES }));
-  if (isComponent(bytes)) {
-    await checkExportsTools(bytes, file);
+  const isComp = isComponent(bytes);
+  if (!isComp && !isCoreModule(bytes)) return fail(file, 'not a WebAssembly component or module', 'point `entry` at a .wasm component, a wasm32-wasip1 core module, or a .c/.js/.py source');
+  // The sandbox checks the bytes read here, from a copy in the work folder (not the plugin's path, which may change under us).
+  const copy = join(work, 'entry.wasm');
+  await writeFile(copy, bytes);
+  if (isComp) {
+    await checkComponent(copy, file);
     return bytes;
   }
-  if (isCoreModule(bytes)) return wrapCoreModule(bytes, file);
-  return fail(file, 'not a WebAssembly component or module', 'point `entry` at a .wasm component, a wasm32-wasip1 core module, or a .c/.js/.py source');
+  const component = join(work, 'component.wasm');
+  await checkComponent(copy, file, { out: component });
+  return readOutput(component);
 }
 
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
@@ -282,8 +359,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     if (ext === '.c') component = await buildC(root, entry, work);
     else if (ext === '.js' || ext === '.mjs') component = await buildJs(root, entry, work);
     else if (ext === '.py') component = await buildPy(root, entry, work);
-    else component = await buildWasm(root, entry);
-    if (ext !== '.wasm') await checkExportsTools(component, entryPath);
+    else component = await buildWasm(root, entry, work);
     await writeFile(join(work, 'plugin.wasm'), component);
     await writeSeal(work, { 'plugin.wasm': component });
     if (options.force === true) await discardEntry(outDir);

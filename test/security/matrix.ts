@@ -474,6 +474,54 @@ export const ROWS: Row[] = [
   },
 
   // ---- data: build sandbox (componentize-js, componentize-py, clang, core modules) ----
+  {
+    id: 'data.build-escape',
+    group: 'data',
+    attack: "build-time code escape: a plugin's top-level code run by componentize-py/-js while building, or a C source's #include/.incbin, writes a .pth into the host's site-packages, writes $HOME or Node's folder, reads a host file, execs, reaches the network",
+    cells: {
+      worker: cell(
+        contained('not visible', 'every build step (clang, componentize-js, componentize-py, the core-module wrap and export check) runs under bubblewrap: toolchain read-only, plugin read-only, one output folder, no network, no env, no capabilities'),
+        file('test/build/escape.test.ts', "a Python plugin's build-time code cannot plant a .pth"),
+        file('test/build/escape.test.ts', "a JS plugin's build-time code cannot import a host file"),
+        file('test/build/escape.test.ts', 'a C source cannot .incbin a host file'),
+        file('test/build/escape.test.ts', 'a component or core module entry is parsed in the sandboxed child'),
+        file('test/build/sandbox.test.ts', 'native code in the sandbox cannot write site-packages'),
+      ),
+      wasmtime: cell(
+        contained('not visible', 'the same build as the worker column: the wasmtime engine runs the component built in the sandbox'),
+        file('test/build/escape.test.ts', "a Python plugin's build-time code cannot plant a .pth"),
+        file('test/build/escape.test.ts', "a JS plugin's build-time code cannot import a host file"),
+        file('test/build/escape.test.ts', 'a C source cannot .incbin a host file'),
+        file('test/build/sandbox.test.ts', 'native code in the sandbox cannot write site-packages'),
+      ),
+      'docker-node': cell(contained('not run', 'the image build runs no plugin code: npm install --ignore-scripts, in Docker'), file('test/engines/docker/build.test.ts', 'package.json scripts (preinstall, install, postinstall, prepare) do not run during the build')),
+      'docker-python': cell(contained('not run', "the image build runs no plugin code: pip install --only-binary=:all:, in Docker"), file('test/engines/docker/build.test.ts', "the project's setup.py never runs")),
+    },
+  },
+  {
+    id: 'data.build-exhaustion',
+    group: 'data',
+    attack: 'build resource exhaustion: a source that makes the toolchain eat memory (.incbin "/dev/zero"), CPU, processes, disk or output, or never finish',
+    cells: {
+      worker: cell(
+        contained('build-failed', 'rlimits (data, CPU, file size), pids and memory cgroups (as root), a bounded /tmp, a wall-clock kill of the whole sandbox, bounded stdout/stderr; the error names the limit and its variable'),
+        file('test/build/escape.test.ts', 'a C source that .incbins /dev/zero fails build-failed naming the memory limit'),
+        file('test/build/sandbox.test.ts', 'a fork bomb stops at the process limit'),
+        file('test/build/sandbox.test.ts', 'processes that each stay under the memory limit but together exceed it'),
+        file('test/build/sandbox.test.ts', 'a step that spins stops at its CPU-time limit'),
+        file('test/build/sandbox.test.ts', 'a step past its wall time is killed whole'),
+        file('test/build/sandbox.test.ts', 'a step cannot write a file past the file-size limit'),
+        file('test/build/sandbox.test.ts', "a step's stdout and stderr are kept only up to the output bound"),
+      ),
+      wasmtime: cell(
+        contained('build-failed', 'the same build as the worker column'),
+        file('test/build/escape.test.ts', 'a C source that .incbins /dev/zero fails build-failed naming the memory limit'),
+        file('test/build/sandbox.test.ts', 'a step past its wall time is killed whole'),
+      ),
+      'docker-node': cell(contained('build-failed', 'each RUN step has bounded memory and CPU, the whole image build a timeout'), file('test/engines/docker/build.test.ts', 'a build past its timeout is cancelled and fails with build-failed')),
+      'docker-python': cell(contained('build-failed', 'each RUN step has bounded memory and CPU, the whole image build a timeout'), file('test/engines/docker/build.test.ts', 'a build past its timeout is cancelled and fails with build-failed')),
+    },
+  },
 
 
   // ---- data: plugin folder files (bounded reader, manifest caps, ignore files) ----
