@@ -61,10 +61,13 @@ export async function planSelection(
   let componentError: AirlockError | undefined;
   const source = grants.plugin.runtime === 'wasm' ? grants.plugin.entry : grants.plugin.wasm;
   if (source !== undefined) {
-    if (source.endsWith('.wasm')) {
+    // A file that is not a component yet is left to the selector (a node/python plugin falls back to Docker).
+    if (source.endsWith('.wasm')) status = await componentStatus(source, grants.plugin.dir);
+    if (status !== undefined && status.status !== 'ok') {
       component = source;
-      status = await componentStatus(source, grants.plugin.dir);
     } else {
+      // Engines run the built (or verified and copied) component in the cache, never the plugin's own
+      // file: it is checked where the plugin cannot change it between the check and the read (a swap, a FIFO).
       try {
         component = await componentFor(grants);
         status = { status: 'ok' };
