@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { cli } from '../helpers/cli.ts';
+import { withEnv } from '../helpers/env.ts';
 import { manifestObject, tempDir, writePlugin } from '../helpers/plugin.ts';
 
 const fixtures = new URL('../../fixtures/manifests/', import.meta.url).pathname;
@@ -57,20 +58,6 @@ test('schema: prints a JSON Schema that ajv compiles, for plugin.yaml and for th
 // ---- engine selection (issue 5): which engine and why, and forcing one ----
 
 const plugins = new URL('../../fixtures/plugins/', import.meta.url).pathname;
-
-/** Runs `fn` with env vars set (restored after); tests using it are serial. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 /** A stand-in wasmtime that only answers --version: the selector needs its probe, not a run. */
 function fakeWasmtime(): string {

@@ -6,23 +6,10 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../helpers/cli.ts';
+import { withEnv } from '../helpers/env.ts';
 import { manifestObject, tempDir, writePlugin } from '../helpers/plugin.ts';
 
 const SECRET = 'sk-live-0123456789-do-not-print';
-
-/** Runs `fn` with env vars set (restored after); tests using it are serial. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 function pluginAsking(names: string[]): { dir: string; policy: string } {
   const dir = tempDir();

@@ -1,5 +1,6 @@
 /** The enforcing layer called directly, for operations the C guest cannot reach through wasi-libc. */
 import test from 'ava';
+import { thrown } from './helpers.ts';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +26,6 @@ function preopen(access: 'read' | 'read-write'): Desc {
 function t0(ok: boolean): void {
   if (!ok) throw new Error('bad preopen list');
 }
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
 test('every mutating call through a read-only preopen fails with read-only', (t) => {
   const d = preopen('read');
   const file = d.openAt({}, 'f.txt', {}, { read: true });

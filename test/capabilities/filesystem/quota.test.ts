@@ -5,6 +5,7 @@
  * inside the plugin, while the host folder never holds more than the quota.
  */
 import test from 'ava';
+import { thrown } from './helpers.ts';
 import { linkSync, lstatSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -188,15 +189,6 @@ test('the counters follow rename, link, unlink, truncate, set-size and pwrite ex
   d.openAt({}, 'new', { create: true }, { write: true });
   t.deepEqual(used(), usage(dir));
 });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 test('a worker killed while holding the quota lock does not stall the plugin: the engine frees the lock it held', async (t) => {
   const state = createQuotaState();
