@@ -12,9 +12,9 @@ import { formatHostPattern, hostPatternCovers, parseHostPattern } from '../manif
 import type { LoadedManifest } from '../manifest/load.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../manifest/units.ts';
 import type { Policy } from './policy.ts';
-import { isInside, protectedOverlap, protectedPaths } from './protected.ts';
+import { isInside } from '../plugin-files/inside.ts';
+import { protectedOverlap, protectedPaths } from './protected.ts';
 
-export { isInside };
 import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
 import { trimSlashes } from '../manifest/regexp.ts';
 

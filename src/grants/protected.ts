@@ -17,9 +17,10 @@
  */
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../paths.ts';
+import { isInside } from '../plugin-files/inside.ts';
 
 /** Where Docker daemons listen by default. */
 export const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
@@ -121,8 +122,3 @@ function canonical(path: string): string {
   }
 }
 
-/** True when `path` is `root` or below it (both canonical). */
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
-}

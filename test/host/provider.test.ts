@@ -11,7 +11,7 @@ import { computeGrants, defaultPolicy } from '../../src/grants/index.ts';
 import { loadPlugin } from '../../src/manifest/index.ts';
 import { planSelection } from '../../src/host/provider.ts';
 import { cacheRoot } from '../../src/paths.ts';
-import { isInside } from '../../src/grants/protected.ts';
+import { isInside } from '../../src/plugin-files/inside.ts';
 import { tempDir } from '../helpers/plugin.ts';
 
 const probes: Record<EngineName, EngineProbe> = {
