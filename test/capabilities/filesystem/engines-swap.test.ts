@@ -52,13 +52,15 @@ test('worker engine, per-call instances: an instance made after the swap fails w
 
 withWasmtime('wasmtime engine: every call after the swap still sees the granted folder, never the target', async (t) => {
   const s = swapScene();
-  const plugin = await wasmtime.load(fixtureGrants('fs-escape', { filesystem: [s.grant] }), await fixtureComponent('fs-escape'));
+  // The policy owner accepts unbounded writes here (wasmtime's --dir has no quota): this test is about the swap.
+  const grants = fixtureGrants('fs-escape', { filesystem: [s.grant], unboundedWrites: ['wasmtime'] });
+  const plugin = await wasmtime.load(grants, await fixtureComponent('fs-escape'));
   t.teardown(() => plugin.close());
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
   s.swap();
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
   // Loading again from the same (now stale) grants refuses.
-  const again = await wasmtime.load(fixtureGrants('fs-escape', { filesystem: [s.grant] }), await fixtureComponent('fs-escape')).then(
+  const again = await wasmtime.load(grants, await fixtureComponent('fs-escape')).then(
     () => undefined,
     (e: unknown) => e,
   );
