@@ -2,7 +2,7 @@
  * `npm run bench:hostile`: what hostile plugin data costs the host's event
  * loop. Phase "quiet": echo-c (wasm worker engine) called back to back.
  * Phase "hostile": the same, while another task keeps validating the
- * 30-character-mount manifest and calling hostile-schema's tools (ReDoS
+ * 30-character-mount manifest and one near the caps (as the CLI and the host do: off the main thread) and calling hostile-schema's tools (ReDoS
  * patterns in its input and output schemas, a uniqueItems bomb in its
  * output). Prints the worst event-loop stall (perf_hooks
  * monitorEventLoopDelay), the peak resident memory, echo-c's p50/p99 in each
@@ -16,12 +16,26 @@ import { fileURLToPath } from 'node:url';
 import { describeMachine, percentile } from '../../src/bench/index.ts';
 import { isAirlockError } from '../../src/errors.ts';
 import { PluginHost } from '../../src/host/index.ts';
-import { validatePlugin } from '../../src/manifest/index.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { validatePluginOffThread } from '../../src/manifest/index.ts';
 import { BOMB_ITEMS, REDOS_TEXT } from '../security/hostile-inputs.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STALL_MS = 20;
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/plugins/${name}`, import.meta.url));
+
+/** A manifest near the caps (256 tools, ~240 KiB): seconds of YAML and schema work, all of it the plugin's text. */
+const heavy = mkdtempSync(join(tmpdir(), 'airlock-bench-heavy-'));
+process.once('exit', () => rmSync(heavy, { recursive: true, force: true }));
+{
+  const props = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`field_${i}`, { type: 'string', description: `field ${i}` }]));
+  const tools = Array.from({ length: 256 }, (_, i) => ({ name: `tool_${i}`, description: `tool ${i}`, input: { type: 'object', properties: props } }));
+  writeFileSync(join(heavy, 'plugin.yaml'), stringify({ apiVersion: 'airlock/v1', name: 'heavy', version: '1.0.0', runtime: 'wasm', entry: 'plugin.wasm', tools }, { aliasDuplicateObjects: false }));
+  writeFileSync(join(heavy, 'plugin.wasm'), '');
+}
 
 const host = new PluginHost({ engine: 'wasm' });
 await host.load(fixture('echo-c'));
@@ -58,7 +72,9 @@ async function phase(hostile: boolean): Promise<{ latencies: number[]; maxStallM
   const attacker = (async () => {
     while (hostile && !stop) {
       step = 'validate 30-char mount';
-      end('validate 30-char mount', validatePlugin(fixture('hostile-mount')).ok ? 'ok' : 'problems reported');
+      end('validate 30-char mount', (await validatePluginOffThread(fixture('hostile-mount'))).ok ? 'ok' : 'problems reported');
+      step = 'validate 256 tools, 240 KiB';
+      end('validate 256 tools, 240 KiB', (await validatePluginOffThread(heavy)).ok ? 'ok' : 'problems reported');
       await attempt('load 30-char mount', () => host.load(fixture('hostile-mount')));
       await attempt('input ReDoS (10^5 chars)', () => host.call('hostile-schema_in_redos', { s: REDOS_TEXT }));
       await attempt('output ReDoS (10^5 chars)', () => host.call('hostile-schema_out_redos', { s: REDOS_TEXT }));
