@@ -82,6 +82,8 @@ export async function removeLeftovers(docker: Docker): Promise<void> {
   );
 }
 const START_TIMEOUT_MS = 60_000;
+/** How long a SIGKILLed container's `oom` event is waited for: a bound, not a window (the event ends the wait). */
+const OOM_EVENT_WAIT_MS = 5_000;
 
 export class PluginContainer {
   readonly id: string;
@@ -319,11 +321,9 @@ export class PluginContainer {
         oomKilled = state.OOMKilled;
       }
       // A SIGKILL (137) we did not send is usually the kernel's OOM killer, but the daemon records
-      // OOMKilled from containerd's OOM event, which can land after the exit (cgroup v1): ask again briefly.
-      for (let i = 0; i < 10 && exitCode === 137 && !oomKilled && !this.#killed; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        oomKilled = (await this.#container.inspect()).State.OOMKilled;
-      }
+      // OOMKilled from containerd's OOM event, which can land well after the exit on a busy machine
+      // (cgroup v1): wait for that event itself (replayed if it already happened), within a bound.
+      if (exitCode === 137 && !oomKilled && !this.#killed) oomKilled = await this.#oomEvent(state.StartedAt);
     } catch (e) {
       // Already removed, or the daemon went away (then the stream ended because it did).
       daemonLost = daemonUnreachable(e);
@@ -335,6 +335,28 @@ export class PluginContainer {
       ids.add(this.id);
     });
     return { exitCode, oomKilled, daemonLost, tail: this.#stderrTail };
+  }
+
+  /**
+   * Whether the daemon logged an `oom` event for this container: the events API replays what happened
+   * since the container started and then streams until `OOM_EVENT_WAIT_MS` from now, so this returns
+   * as soon as the event exists, and waits the bound only for a SIGKILL that was not the OOM killer's.
+   */
+  async #oomEvent(startedAt: string): Promise<boolean> {
+    const since = Math.floor((Date.parse(startedAt) || Date.now() - 60_000) / 1000);
+    const until = Math.ceil((Date.now() + OOM_EVENT_WAIT_MS) / 1000);
+    const stream = (await this.#docker.getEvents({
+      since,
+      until,
+      filters: JSON.stringify({ container: [this.id], event: ['oom'] }),
+    })) as NodeJS.ReadableStream & { destroy?: () => void };
+    try {
+      // The filter lets only this container's `oom` events through: any event is the answer.
+      for await (const chunk of stream) if (String(chunk).trim() !== '') return true;
+      return false;
+    } finally {
+      stream.destroy?.();
+    }
   }
 
   #failAll(info: ExitInfo): void {
