@@ -10,7 +10,7 @@ command -v clang >/dev/null 2>&1 || missing+=(clang)
 command -v wasm-ld >/dev/null 2>&1 || missing+=(lld)
 [ -d /usr/include/wasm32-wasi ] || [ -d /usr/lib/wasm32-wasi ] || missing+=(wasi-libc)
 ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev-wasm32)
-# C sources compile under bubblewrap (src/build/sandbox.ts).
+# Every build of plugin code runs under bubblewrap (src/build/sandbox.ts).
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci: installing ${missing[*]} from Debian" >&2
