@@ -18,6 +18,8 @@ export interface StepCgroups {
   remove(): Promise<void>;
 }
 
+/** How long a step's cgroup may stay busy after its processes exited before it is left behind. */
+const REMOVE_BOUND_MS = 30_000;
 const NONE: StepCgroups = { dirs: [], pids: false, hit: () => null, remove: async () => {} };
 
 function read(file: string): string {
@@ -88,16 +90,18 @@ export function stepCgroups(processes: number, memoryBytes: number): StepCgroups
     pids: pids !== null,
     hit: check,
     // The step's processes are gone once bwrap is (pid namespace), but the kernel may take a
-    // moment to release a cgroup: retried and awaited (an unref'd timer would leak it when the CLI exits).
+    // moment to release a cgroup (longer on a busy machine; cgroup v1 has no event for it):
+    // retried with backoff for up to REMOVE_BOUND_MS and awaited (an unref'd timer would leak it when the CLI exits).
     async remove() {
       for (const d of dirs) {
-        for (let i = 0; i < 100; i++) {
+        const end = performance.now() + REMOVE_BOUND_MS;
+        for (let wait = 10; ; wait = Math.min(wait * 2, 500)) {
           try {
             rmdirSync(d);
             break;
           } catch (e) {
-            if ((e as NodeJS.ErrnoException).code === 'ENOENT') break;
-            await new Promise((r) => setTimeout(r, 20));
+            if ((e as NodeJS.ErrnoException).code === 'ENOENT' || performance.now() > end) break;
+            await new Promise((r) => setTimeout(r, wait));
           }
         }
       }

@@ -127,8 +127,8 @@ export interface HttpOptions extends ServerInfo {
    */
   allowedHosts?: string[];
   /**
-   * A session with no request for this long, and no open notification
-   * stream, is closed (clients that vanish without DELETE would otherwise
+   * A session with no request for this long after its last one ended, and no
+   * request in flight or open notification stream, is closed (clients that vanish without DELETE would otherwise
    * hold theirs forever). Default 30 minutes; 0 never closes one.
    */
   sessionIdleMs?: number;
@@ -152,8 +152,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
   lastSeen: number;
-  /** Open GET (notification) streams: a listening client is not idle. */
-  streams: number;
+  /** Requests in flight and open GET (notification) streams: a session with one open is not idle, however long a call runs. */
+  open: number;
   closing?: 'idle' | 'server';
 }
 
@@ -199,10 +199,21 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
     const sessionId = header(req, 'mcp-session-id');
     const existing = sessionId === undefined ? undefined : sessions.get(sessionId);
     if (existing !== undefined) existing.lastSeen = Date.now();
+    // Held until the response closes, so the sweep decides on that event, never on how long the request took.
+    const hold = (s: Session): void => {
+      s.open++;
+      res.once('close', () => {
+        s.open--;
+        s.lastSeen = Date.now();
+      });
+    };
     if (req.method === 'POST') {
       const body = await readJson(req);
       if (body instanceof Error) return reply(res, 400, body.message);
-      if (existing !== undefined) return existing.transport.handleRequest(req, res, body);
+      if (existing !== undefined) {
+        hold(existing);
+        return existing.transport.handleRequest(req, res, body);
+      }
       if (sessionId !== undefined) return reply(res, 404, 'unknown or expired session; initialize again');
       if (!isInitializeRequest(body)) return reply(res, 400, 'the first request of a session must be initialize');
       if (sessions.size >= maxSessions) return reply(res, 503, `${sessions.size} sessions are open (the limit); close one (DELETE) or retry later`);
@@ -210,7 +221,9 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, server, lastSeen: Date.now(), streams: 0 });
+          const session: Session = { transport, server, lastSeen: Date.now(), open: 0 };
+          sessions.set(id, session);
+          hold(session);
         },
       });
       transport.onclose = () => {
@@ -225,13 +238,7 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (existing === undefined) return reply(res, sessionId === undefined ? 400 : 404, 'missing or unknown mcp-session-id');
-      if (req.method === 'GET') {
-        existing.streams++;
-        res.once('close', () => {
-          existing.streams--;
-          existing.lastSeen = Date.now();
-        });
-      }
+      if (req.method === 'GET') hold(existing);
       return existing.transport.handleRequest(req, res);
     }
     res.setHeader('allow', 'GET, POST, DELETE');
@@ -260,7 +267,7 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
     idleMs > 0 && Number.isFinite(idleMs)
       ? setInterval(() => {
           const now = Date.now();
-          for (const s of sessions.values()) if (s.streams === 0 && s.closing === undefined && now - s.lastSeen >= idleMs) void closeSession(s, 'idle');
+          for (const s of sessions.values()) if (s.open === 0 && s.closing === undefined && now - s.lastSeen >= idleMs) void closeSession(s, 'idle');
         }, Math.max(1, Math.min(idleMs, 60_000)))
       : undefined;
   // The sweep alone does not keep the process alive.

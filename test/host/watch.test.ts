@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import test from 'ava';
 import { PluginHost } from '../../src/host/index.ts';
 import { watchPlugins, type WatchEvent } from '../../src/host/watch.ts';
@@ -12,6 +12,17 @@ int tool(const char *name, size_t name_len, char *input, size_t input_len, struc
   return 0;
 }
 `;
+
+/**
+ * Replaces a file in one step, as editors that save atomically do: written beside the watched folder, then renamed in.
+ * A plain write truncates first, and on a busy machine the settle time can pass between the truncation and the
+ * bytes, so the reload would see an empty file.
+ */
+const replaceFile = (path: string, text: string): void => {
+  const next = join(dirname(dirname(path)), `${basename(dirname(path))}.${basename(path)}.next`);
+  writeFileSync(next, text);
+  renameSync(next, path);
+};
 
 test('watchPlugins reloads a plugin after its files change; a broken edit keeps the old one serving', async (t) => {
   const dir = cPlugin({ name: 'watched', tools: [{ name: 'say', description: 'Says something', input: { type: 'object' } }] }, answer('before'));
@@ -36,13 +47,13 @@ test('watchPlugins reloads a plugin after its files change; a broken edit keeps 
   });
 
   let reloaded = next();
-  writeFileSync(join(dir, 'plugin.c'), answer('after'));
+  replaceFile(join(dir, 'plugin.c'), answer('after'));
   await reloaded;
   t.deepEqual(events.at(-1), { changed: ['watched'] });
   t.is((await host.call('watched_say', {})).value, 'after');
 
   reloaded = next();
-  writeFileSync(join(dir, 'plugin.yaml'), 'apiVersion: airlock/v1\nname: watched\n');
+  replaceFile(join(dir, 'plugin.yaml'), 'apiVersion: airlock/v1\nname: watched\n');
   await reloaded;
   const last = events.at(-1);
   t.true(last !== undefined && 'error' in last && last.error.code === 'invalid-manifest');

@@ -318,7 +318,8 @@ test('connections beyond maxConnections get 503 and a reason; a freed slot is re
 
 test('an idle tunnel is closed after idleTimeoutMs', async (t) => {
   const echo = await echoServer(t);
-  const proxy = await proxyFor(t, { allow: [loopback(echo.port)], limits: { idleTimeoutMs: 200 } });
+  // Seconds, not ms: the round trip that proves the tunnel open must not race the idle timer on a busy machine.
+  const proxy = await proxyFor(t, { allow: [loopback(echo.port)], limits: { idleTimeoutMs: 5000 } });
   const tunnel = await connect(proxy, `${LOOP}:${echo.port}`);
   t.is(await roundTrip(tunnel.socket, 'once'), 'once');
   const farEnd = await echo.connection(1);
