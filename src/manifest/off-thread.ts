@@ -12,13 +12,11 @@
  * while idle. Requests are served one at a time, so a timeout or an abort
  * ends only the request that caused it (the worker is replaced).
  */
-import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../errors.ts';
 import type { ManifestReply, ManifestRequest, SerializedValidation } from '../protocol.ts';
+import { WorkerLane } from '../worker-lane.ts';
 import { invalidManifest, type LoadedManifest, type ValidationResult } from './load.ts';
 import { sourceFromPositions } from './source.ts';
-
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './off-thread-worker.ts' : './off-thread-worker.js', import.meta.url);
 
 /** Heap of the manifest worker: a capped manifest needs a few MiB; this bounds one that tries for more. */
 export const MANIFEST_WORKER_HEAP_MB = 128;
@@ -31,122 +29,28 @@ export interface OffThreadOptions {
   timeoutMs?: number;
 }
 
-interface Request {
-  id: number;
-  path: string;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  resolve: (r: SerializedValidation) => void;
-  reject: (e: AirlockError) => void;
-  onAbort: () => void;
-}
+const SHRINK = { hint: 'a manifest is a page of fields and small JSON Schemas: shrink it' };
 
-let worker: Worker | undefined;
-let current: Request | undefined;
-let timer: NodeJS.Timeout | undefined;
-const waiting: Request[] = [];
-let nextId = 1;
+const lane = new WorkerLane<ManifestReply>({
+  url: new URL(import.meta.url.endsWith('.ts') ? './off-thread-worker.ts' : './off-thread-worker.js', import.meta.url),
+  name: 'airlock:manifest',
+  resourceLimits: { maxOldGenerationSizeMb: MANIFEST_WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+  failure: (kind, label, detail) =>
+    kind === 'timeout'
+      ? new AirlockError('invalid-manifest', `${label}: checking plugin.yaml took longer than ${detail}`, { details: SHRINK })
+      : kind === 'memory'
+        ? new AirlockError('invalid-manifest', `${label}: checking plugin.yaml needed more than ${MANIFEST_WORKER_HEAP_MB} MiB`, { details: SHRINK })
+        : new AirlockError('internal', `the manifest worker failed while checking ${label}: ${detail}`),
+});
 
-function start(): Worker {
-  const w = new Worker(WORKER_URL, {
-    env: {},
-    resourceLimits: { maxOldGenerationSizeMb: MANIFEST_WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+async function check(path: string, options: OffThreadOptions): Promise<SerializedValidation> {
+  const reply = await lane.run((id) => ({ kind: 'validate', id, path }) satisfies ManifestRequest, {
+    label: path,
+    timeoutMs: options.timeoutMs ?? MANIFEST_CHECK_TIMEOUT_MS,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  w.on('message', (msg: ManifestReply) => {
-    const req = current;
-    if (req === undefined || msg?.id !== req.id) return;
-    finish();
-    if (msg.kind === 'validated') req.resolve(msg.result);
-    else req.reject(AirlockError.fromJSON(msg.error));
-  });
-  w.on('error', (err: Error & { code?: string }) => {
-    const req = current;
-    stop(w);
-    if (req === undefined) return;
-    finish();
-    req.reject(
-      err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? new AirlockError('invalid-manifest', `${req.path}: checking plugin.yaml needed more than ${MANIFEST_WORKER_HEAP_MB} MiB`, {
-            details: { hint: 'a manifest is a page of fields and small JSON Schemas: shrink it' },
-          })
-        : new AirlockError('internal', `the manifest worker failed while checking ${req.path}: ${err.message}`, { cause: err }),
-    );
-  });
-  w.on('exit', (code) => {
-    // Exits Airlock asked for (stop) have already let go of the worker; any other ends the request it held.
-    if (worker !== w) return;
-    worker = undefined;
-    const req = current;
-    if (req === undefined) return;
-    finish();
-    req.reject(new AirlockError('internal', `the manifest worker exited (code ${code}) while checking ${req.path}`));
-  });
-  return w;
-}
-
-function stop(w: Worker): void {
-  if (worker === w) worker = undefined;
-  void w.terminate();
-}
-
-/** Ends the current request's bookkeeping and sends the next one. */
-function finish(): void {
-  const req = current;
-  current = undefined;
-  if (timer !== undefined) clearTimeout(timer);
-  timer = undefined;
-  req?.signal?.removeEventListener('abort', req.onAbort);
-  pump();
-}
-
-function pump(): void {
-  if (current !== undefined) return;
-  const req = waiting.shift();
-  if (req === undefined) {
-    worker?.unref();
-    return;
-  }
-  current = req;
-  worker ??= start();
-  worker.ref();
-  timer = setTimeout(() => {
-    // Replaced before the next request is sent: the old worker may still be busy with this one.
-    if (worker !== undefined) stop(worker);
-    finish();
-    req.reject(
-      new AirlockError('invalid-manifest', `${req.path}: checking plugin.yaml took longer than ${req.timeoutMs} ms`, {
-        details: { hint: 'a manifest is a page of fields and small JSON Schemas: shrink it' },
-      }),
-    );
-  }, req.timeoutMs);
-  worker.postMessage({ kind: 'validate', id: req.id, path: req.path } satisfies ManifestRequest);
-}
-
-function check(path: string, options: OffThreadOptions): Promise<SerializedValidation> {
-  const { signal } = options;
-  if (signal?.aborted === true) return Promise.reject(new AirlockError('aborted', `checking ${path} was aborted`, { cause: signal.reason }));
-  return new Promise((resolve, reject) => {
-    const req: Request = {
-      id: nextId++,
-      path,
-      timeoutMs: options.timeoutMs ?? MANIFEST_CHECK_TIMEOUT_MS,
-      signal,
-      resolve,
-      reject,
-      onAbort: () => {
-        if (current === req) {
-          if (worker !== undefined) stop(worker);
-          finish();
-        } else {
-          waiting.splice(waiting.indexOf(req), 1);
-        }
-        reject(new AirlockError('aborted', `checking ${path} was aborted`, { cause: signal?.reason }));
-      },
-    };
-    signal?.addEventListener('abort', req.onAbort, { once: true });
-    waiting.push(req);
-    pump();
-  });
+  if (reply.kind === 'failed') throw AirlockError.fromJSON(reply.error);
+  return reply.result;
 }
 
 /** validatePlugin, off the main thread. */
