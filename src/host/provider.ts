@@ -9,7 +9,7 @@
 import { buildPlugin, type BuildResult } from '../build/index.ts';
 import { probeEngines, type EngineProbe } from '../engines/probe.ts';
 import type { EngineName, EnginePlugin } from '../engines/types.ts';
-import type { DockerEngine } from '../engines/docker/index.ts';
+import type { DockerEngine, DockerLoadOptions } from '../engines/docker/index.ts';
 import type { EgressDecision } from '../engines/docker/egress/index.ts';
 import type { WasmEngine } from '../engines/wasm/index.ts';
 import type { WasmtimeEngine } from '../engines/wasmtime/index.ts';
@@ -110,19 +110,21 @@ class DefaultProvider implements EngineProvider {
 
   async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
     const { selection } = await planSelection(grants, preference, await this.probes());
-    const opened = await openSelected(selection, (engine, component) => this.#load(engine, grants, component));
+    const opened = await openSelected(selection, (engine, component) => this.#load(engine, grants, component, plugin.manifest.build ?? {}));
     this.#options.onEvent?.({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });
     return { engine: opened.engine, reason: opened.reason, instance: opened.instance };
   }
 
-  async #load(engine: EngineName, grants: Grants, component: string | undefined): Promise<EnginePlugin> {
+  async #load(engine: EngineName, grants: Grants, component: string | undefined, build: DockerLoadOptions['build']): Promise<EnginePlugin> {
     if (engine === 'docker') {
       this.#docker ??= import('../engines/docker/index.ts').then(
         (m) => new m.DockerEngine({ onEgress: (plugin, decision) => this.#options.onEvent?.({ type: 'egress', plugin, decision }) }),
       );
       const docker = await this.#docker;
       const onEvent = this.#options.onEvent;
+      // The manifest's build section as the host read it: the engine need not read plugin.yaml again.
       return docker.load(grants, {
+        build,
         onProgress: (e) => {
           const message = e.type === 'step' ? e.step : e.type === 'output' ? e.text.trimEnd() : e.type === 'pull' ? e.message : e.type === 'cached' ? `image ${e.tag} is up to date` : `built ${e.tag} in ${(e.ms / 1000).toFixed(1)} s`;
           if (message !== '') onEvent?.({ type: 'build', plugin: grants.plugin.name, engine: 'docker', message });
