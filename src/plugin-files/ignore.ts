@@ -7,6 +7,7 @@
  * glob.ts (no regular expressions, no backtracking); the file is read with
  * the bounded reader and its size, pattern count and pattern length capped.
  */
+import { trimSlashes } from '../manifest/regexp.ts';
 import { fileError, isMissing } from './fail.ts';
 import { compileGlob, matchGlob, type Glob } from './glob.ts';
 import { MAX_IGNORE_BYTES } from './limits.ts';
@@ -42,7 +43,7 @@ export function ignoreMatcher(patterns: readonly string[], file = 'ignore rules'
     const negate = p.startsWith('!');
     if (negate) p = p.slice(1);
     const dirOnly = p.endsWith('/');
-    p = p.replace(/\/+$/, '');
+    p = trimSlashes(p);
     p = p.startsWith('./') ? p.slice(2) : p;
     const anchored = p.startsWith('/') || p.includes('/');
     const glob = compileGlob(p);
