@@ -7,7 +7,6 @@ import type { Problem, SerializedError } from './errors.ts';
 import type { LoadedManifest } from './manifest/load.ts';
 import type { Positions } from './manifest/source.ts';
 import type { Grants } from './grants/types.ts';
-import type { EgressRoute } from './capabilities/network/route.ts';
 import type { WasmModule } from './engines/wasm/wasm-api.ts';
 
 // ---- host <-> wasm worker (src/engines/wasm) ----
@@ -33,12 +32,13 @@ export interface WasmWorkerData {
   /** Core modules by the name the glue asks for, compiled once on the host (already memory-capped). */
   modules: Record<string, WasmModule>;
   grants: Grants;
-  /** Where wasi:http requests go (the plugin's egress proxy on loopback); absent without a network grant. */
-  egress?: EgressRoute;
+  /**
+   * What each capability opened for the plugin on the host (capabilities/index.ts openCapabilities), by
+   * capability name: the network capability's egress route, the filesystem's disk-quota counters.
+   */
+  capabilities: Record<string, unknown>;
   /** The fast channel (growable SharedArrayBuffer). */
   channel: SharedArrayBuffer;
-  /** The plugin's disk-quota counters, shared by all its workers; present when it has a read-write grant. */
-  diskQuota?: SharedArrayBuffer;
   /** How long the worker watches the channel after an answer before sleeping (0: never spins). */
   spinMicros: number;
 }

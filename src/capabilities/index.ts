@@ -10,11 +10,23 @@ import { filesystem } from './filesystem/index.ts';
 import { limits } from './limits/index.ts';
 import { network } from './network/index.ts';
 import { random } from './random/index.ts';
-import { stdio } from './stdio/index.ts';
-import type { EgressRoute } from './network/route.ts';
-import type { CallState, Capability, WasiContext, WasiImports } from './types.ts';
+import { LogCapture, stdio } from './stdio/index.ts';
+import type { CallState, Capability, CapabilityOpenOptions, OpenedCapability, WasiContext, WasiImports } from './types.ts';
 
-export type { CallState, Capability, DockerContribution, LogSink, WasiContext, WasiImports, WasmtimeContribution } from './types.ts';
+export type {
+  CallState,
+  Capability,
+  CapabilityOpenOptions,
+  DockerContribution,
+  DockerHostConfig,
+  LogSink,
+  OpenedCapability,
+  WasiContext,
+  WasiImports,
+  WasmtimeContribution,
+} from './types.ts';
+export { LogCapture } from './stdio/index.ts';
+export type { EgressRoute, RouteOptions } from './network/index.ts';
 export { env, filesystem, limits, network, random, stdio };
 
 export const CAPABILITIES: readonly Capability[] = [filesystem, network, env, stdio, random, limits];
@@ -42,27 +54,67 @@ function cachedBaseline(pluginName: string): WasiImports {
   return base;
 }
 
+/** What every capability opened for one plugin (see Capability.open); engines pass `shared` to each instance. */
+export interface OpenedCapabilities {
+  /** By capability name: what crosses into each instance (structured-cloneable). */
+  shared: Record<string, unknown>;
+  /** An instance's thread ended (timeout, abort, crash): each capability frees what that thread held. */
+  instanceGone(threadId: number): void;
+  close(): Promise<void>;
+}
+
+/** Opens every capability for one plugin; closes what opened when one fails. */
+export async function openCapabilities(grants: Grants, options: CapabilityOpenOptions = {}, capabilities: readonly Capability[] = CAPABILITIES): Promise<OpenedCapabilities> {
+  const opened: { name: string; value: OpenedCapability }[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(opened.splice(0).map((o) => o.value.close?.()));
+  };
+  try {
+    for (const cap of capabilities) {
+      const value = await cap.open?.(grants, options);
+      if (value !== undefined) opened.push({ name: cap.name, value });
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const shared = Object.create(null) as Record<string, unknown>;
+  for (const o of opened) if (o.value.shared !== undefined) shared[o.name] = o.value.shared;
+  const gone = opened.flatMap((o) => (o.value.instanceGone === undefined ? [] : [o.value.instanceGone.bind(o.value)]));
+  return { shared, instanceGone: (threadId) => gone.forEach((fn) => fn(threadId)), close };
+}
+
+/** The per-call state of a fresh instance, each capability's part reset (beginCall). */
+export function newCallState(grants: Grants, capabilities: readonly Capability[] = CAPABILITIES): CallState {
+  const call: CallState = { logs: new LogCapture(0), randomBytesLeft: 0 };
+  beginCall(grants, call, capabilities);
+  return call;
+}
+
+/** Resets every capability's part of the call state before a call (fresh logs, the random budget). */
+export function beginCall(grants: Grants, call: CallState, capabilities: readonly Capability[] = CAPABILITIES): void {
+  for (const cap of capabilities) cap.beginCall?.(grants, call);
+}
+
+/** Per instance: frees what the instance holds (open fds), and what capabilities opened for the plugin. */
+export interface InstanceContext {
+  onRelease?: (fn: () => void) => void;
+  shared?: Readonly<Record<string, unknown>>;
+}
+
 /**
  * The full WASI import object for one instance: the baseline with every
  * capability's overrides applied. `call` is read by the imports at call
- * time, so the engine resets its fields before each call.
+ * time, so the engine resets it (beginCall) before each call.
  */
-export function wasiImports(
-  grants: Grants,
-  call: CallState,
-  capabilities: readonly Capability[] = CAPABILITIES,
-  egress?: EgressRoute,
-  onRelease?: (fn: () => void) => void,
-  diskQuota?: SharedArrayBuffer,
-): WasiImports {
+export function wasiImports(grants: Grants, call: CallState, capabilities: readonly Capability[] = CAPABILITIES, instance: InstanceContext = {}): WasiImports {
   const base = cachedBaseline(grants.plugin.name);
   const ctx: WasiContext = {
     pluginName: grants.plugin.name,
     call,
     base,
-    ...(egress === undefined ? {} : { egress }),
-    ...(onRelease === undefined ? {} : { onRelease }),
-    ...(diskQuota === undefined ? {} : { diskQuota }),
+    shared: instance.shared ?? {},
+    ...(instance.onRelease === undefined ? {} : { onRelease: instance.onRelease }),
   };
   const imports: WasiImports = { ...base };
   const owner = new Map<string, string>();

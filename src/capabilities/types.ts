@@ -6,7 +6,9 @@
  * special-case a capability.
  */
 import type { Grants } from '../grants/types.ts';
-import type { EgressRoute } from './network/route.ts';
+import type Docker from 'dockerode';
+import type { HostPattern } from '../grants/types.ts';
+import type { RouteOptions } from './network/route.ts';
 
 /**
  * A fragment of a jco instantiation import object, keyed by unversioned WASI
@@ -14,7 +16,7 @@ import type { EgressRoute } from './network/route.ts';
  */
 export type WasiImports = Record<string, Record<string, unknown>>;
 
-/** State that lives for one call and is reset by the engine before each call. */
+/** State that lives for one call; each capability resets its part (beginCall) before each call. */
 export interface CallState {
   /** Captured guest stdout/stderr for this call. */
   logs: LogSink;
@@ -22,8 +24,11 @@ export interface CallState {
   randomBytesLeft: number;
 }
 
+/** A call's captured output (stdio/capture.ts): guests write, the engine reads it into the call's result. */
 export interface LogSink {
   write(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
+  text(stream: 'stdout' | 'stderr'): string;
+  readonly truncated: boolean;
 }
 
 /**
@@ -41,27 +46,80 @@ export interface WasiContext {
    * pollables) so that resources they return pass jco's instanceof checks.
    */
   base: WasiImports;
-  /** The plugin's wasi:http route (its egress proxy on the host), when it has a network grant. */
-  egress?: EgressRoute;
   /**
    * Registers what to free (open fds) when the engine drops this instance.
    * Without it, garbage collection frees them, which a fast loop of
    * instances (per-call isolation) can outrun.
    */
   onRelease?(fn: () => void): void;
-  /**
-   * The plugin's disk-quota counters (filesystem/quota.ts), one buffer shared
-   * by every instance of the plugin. Absent: each instance counts alone.
-   */
-  diskQuota?: SharedArrayBuffer;
+  /** Each capability's `open().shared` for this plugin, by capability name (absent: it opened nothing). */
+  shared: Readonly<Record<string, unknown>>;
 }
 
-/** Open records the Docker and wasmtime engines fill in; defined beside those engines. */
+/** The fields of Docker's HostConfig a capability may set. */
+export type DockerHostConfig = Docker.HostConfig;
+
+/**
+ * What one capability contributes to a container (the Docker engine composes
+ * them in src/engines/docker/options.ts). A grant a container cannot express
+ * exactly is refused, never widened.
+ */
 export interface DockerContribution {
-  [key: string]: unknown;
+  /** HostConfig fields; two capabilities setting the same field is a bug (composition throws). */
+  hostConfig?: Partial<DockerHostConfig>;
+  /** Bind mounts (only granted paths). */
+  mounts?: Docker.MountSettings[];
+  /** Environment of the container's process. */
+  env?: Record<string, string>;
+  /**
+   * Outgoing connections allowed only to these: the engine puts the container
+   * on an internal network whose only way out is its egress proxy.
+   */
+  egress?: HostPattern[];
+  /** Why a container cannot express this grant exactly; any refusal means the engine refuses the plugin. */
+  refuse?: string[];
+  /**
+   * Grants a container could mount but not bound as granted, which the host
+   * policy has not accepted unbounded: the engine refuses the plugin with
+   * `permission-denied` (no other engine runs node/python, so it is the
+   * policy owner's call, not an engine to fall back from).
+   */
+  deny?: string[];
 }
+
+/** What one capability contributes to a `wasmtime run` command line (composed in src/engines/wasmtime/flags.ts). */
 export interface WasmtimeContribution {
-  [key: string]: unknown;
+  /** Arguments placed before the component path (`-W …`, `-S …`, `--dir …`, `--env …`). */
+  args?: string[];
+  /**
+   * Variables of the wasmtime process. Granted env values travel here and the
+   * guest gets them through `--env NAME` (inherit form), so secret values are
+   * never on the command line, where every local user can read them
+   * (/proc/<pid>/cmdline).
+   */
+  env?: Record<string, string>;
+  /** Why the CLI cannot express this grant exactly; any refusal means the engine refuses the plugin. */
+  refuse?: string[];
+}
+
+/** Options of the per-plugin hooks (`open`), from the engine's own options: tests inject resolvers and CAs here. */
+export interface CapabilityOpenOptions {
+  /** The network capability's egress route options (a resolver, a CA). */
+  egress?: RouteOptions;
+}
+
+/**
+ * What a capability holds while one plugin is loaded on an in-process engine
+ * (the worker engine): its `shared` value reaches every instance's `wasi()`
+ * as `ctx.shared` (it crosses into worker threads, so it must survive
+ * structured cloning), `instanceGone` runs on the host when an instance's
+ * thread ended (a timeout, an abort, a crash), and `close` when the plugin is
+ * closed.
+ */
+export interface OpenedCapability {
+  shared?: unknown;
+  instanceGone?(threadId: number): void;
+  close?(): Promise<void>;
 }
 
 export interface Capability {
@@ -74,6 +132,16 @@ export interface Capability {
    * its linear memory). Runs on the host, once per load, not per call.
    */
   coreModule?(grants: Grants, bytes: Uint8Array, name: string): Uint8Array;
+  /**
+   * Per plugin, on engines that run instances in this process (the worker
+   * engine): what the capability must hold for the plugin's lifetime (the
+   * network capability's egress route, the filesystem's disk-quota counters).
+   */
+  open?(grants: Grants, options: CapabilityOpenOptions): Promise<OpenedCapability | undefined>;
+  /** Per call, in the instance's thread, before the guest runs: resets this capability's part of the call state. */
+  beginCall?(grants: Grants, call: CallState): void;
   docker?(grants: Grants): DockerContribution;
   wasmtime?(grants: Grants): WasmtimeContribution;
+  /** wasmtime: what the component's imports need beyond the grants (known only once it is compiled). */
+  wasmtimeImports?(imports: readonly string[]): WasmtimeContribution;
 }

@@ -1,12 +1,12 @@
 /**
- * The contract every engine (wasm worker, wasmtime CLI, Docker) fulfils, so
- * the PluginHost and the selector never special-case one. An engine takes
- * its whole configuration from the Grants.
+ * What a loaded plugin offers whatever its engine (./engine.ts is the engine
+ * interface, ./registry.ts the engines): calls with options, results with
+ * logs and metrics, and close.
  */
 import type { AirlockError } from '../errors.ts';
+import type { EngineName } from './registry.ts';
 
-export const ENGINE_NAMES = ['wasm', 'wasmtime', 'docker'] as const;
-export type EngineName = (typeof ENGINE_NAMES)[number];
+export { ENGINE_NAMES, type EngineName } from './registry.ts';
 
 export interface CallOptions {
   /** Aborts the call: a queued call is dequeued, a running one has its instance killed and replaced. */

@@ -14,6 +14,7 @@ import { computeGrants, defaultPolicy, loadPolicy, policyFromObject, type Grants
 import { loadPluginOffThread, type LoadedManifest } from '../manifest/index.ts';
 import { didYouMean } from '../manifest/suggest.ts';
 import type { CallLogs, CallMetrics, CallResult, EngineName, EnginePlugin } from '../engines/types.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin } from '../engines/provider.ts';
 import { toAnthropicTool, toolInfo, toOpenAITool, ToolValidators, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { hashTree } from '../content-hash.ts';
 import { FairShare } from './fair-share.ts';
@@ -22,20 +23,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 /** Least time a result's schema check gets when the call used up its timeout in the plugin (a large result is checked off the event loop). */
 const MIN_CHECK_MS = 100;
 
-export type EnginePreference = 'auto' | EngineName;
-
-/** What the host needs from the engines: open a plugin under its grants on the engine the selector picks. */
-export interface EngineProvider {
-  open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin>;
-  close(): Promise<void>;
-}
-
-export interface OpenedPlugin {
-  engine: EngineName;
-  /** Why this engine (the selector's words). */
-  reason: string;
-  instance: EnginePlugin;
-}
+export type { EnginePreference, EngineProvider, OpenedPlugin } from '../engines/provider.ts';
 
 export interface HostOptions {
   /** The host policy for plugins loaded without an agent-specific one: an object, a checked Policy, or a YAML file path. */
@@ -287,7 +275,7 @@ export class PluginHost {
 
   async #getProvider(): Promise<EngineProvider> {
     if (this.#provider === undefined) {
-      const { defaultEngineProvider } = await import('./provider.ts');
+      const { defaultEngineProvider } = await import('../engines/provider.ts');
       this.#provider = defaultEngineProvider();
     }
     return this.#provider;

@@ -4,11 +4,12 @@
  * the component's imports, a component that fails to build or is missing.
  * Any other failure is the plugin's and is not retried elsewhere.
  */
-import type { EngineName, EnginePlugin } from '../engines/types.ts';
+import { engineDefinition, type EngineName } from '../engines/registry.ts';
+import type { EnginePlugin } from '../engines/types.ts';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Selection } from './select.ts';
 
-/** Loads the plugin on `engine`; `component` is set for the wasm engines. */
+/** Loads the plugin on `engine`; `component` is set for component engines. */
 export type EngineLoad = (engine: EngineName, component: string | undefined) => Promise<EnginePlugin>;
 
 export interface OpenedSelection {
@@ -26,7 +27,7 @@ export async function openSelected(selection: Selection, load: EngineLoad): Prom
   const steps = [{ engine: selection.engine, reason: selection.reason }, ...selection.fallbacks];
   const failed: OpenedSelection['failed'] = [];
   for (const [i, step] of steps.entries()) {
-    const component = step.engine === 'docker' ? undefined : selection.component;
+    const component = engineDefinition(step.engine)?.artefact === 'component' ? selection.component : undefined;
     try {
       const instance = await load(step.engine, component);
       const reason =

@@ -3,23 +3,26 @@
  * function of the manifest's facts, the grants, the host config and the
  * engine probes, so every rule is a row in a table test.
  *
- * Rules:
- * - `wasm` plugins run on the worker engine (lowest latency), or under the
- *   wasmtime CLI when configured (`engine: wasmtime`). wasmtime refuses grants
- *   its CLI cannot express exactly (read-only directories, network
- *   allowlists); the plugin then falls back to the worker engine, with the
- *   refusal as the reason.
- * - `node` and `python` plugins run in Docker.
+ * The rules read engines by their traits (src/engines/engine.ts), in the
+ * registry's order of preference (src/engines/registry.ts): component engines
+ * (the worker engine, then wasmtime) run a plugin's WASI component; source
+ * engines (Docker) run node and python plugins from source.
+ * - A `wasm` plugin runs on the first component engine that is available and
+ *   expresses its grants exactly (the worker engine: lowest latency), or on
+ *   the configured one. An engine that refuses a grant (wasmtime: read-only
+ *   directories, network allowlists) is passed over with the refusal as the
+ *   reason, never widened; engines preferred over the chosen one are its
+ *   fallbacks (wasmtime may refuse at load what only the component reveals).
+ * - `node` and `python` plugins run on a source engine.
  * - A node or python plugin that also ships a component (manifest `wasm:`)
- *   runs that component first (worker engine, or wasmtime when configured)
- *   and falls back to Docker when the component is missing or invalid or no
- *   wasm engine can run it.
+ *   runs that component first and falls back to its source engine when the
+ *   component is missing or invalid or no component engine can run it.
  * - A forced engine (host config, global or per plugin) that is not
  *   installed is an `engine-unavailable` error with its install hint, never
  *   a silent switch.
  */
-import type { EngineName } from '../engines/types.ts';
-import { wasmtimeRefusals } from '../engines/wasmtime/flags.ts';
+import type { EngineDefinition } from '../engines/engine.ts';
+import { ENGINES, type EngineName } from '../engines/registry.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 
@@ -55,7 +58,12 @@ export interface SelectInput {
     plugins?: Record<string, EngineChoice | undefined>;
   };
   probes: Record<EngineName, EngineAvailability>;
+  /** The engines to choose from, in order of preference (default: the registry, src/engines/registry.ts). */
+  engines?: readonly SelectorEngine[];
 }
+
+/** What the selector reads of an engine: its traits and refusals (src/engines/engine.ts). */
+export type SelectorEngine = Pick<EngineDefinition, 'name' | 'label' | 'strength' | 'artefact' | 'runtimes' | 'refusals'> & { name: EngineName };
 
 export interface EngineStep {
   engine: EngineName;
@@ -92,9 +100,14 @@ function unavailable(engine: EngineName, probes: SelectInput['probes'], why: str
 const missingWhy = (c: ComponentStatus | undefined, path: string): string =>
   c?.status === 'missing' ? `component ${path} is missing${c.reason === undefined ? '' : ` (${c.reason})`}` : `component ${path} is invalid${c?.reason === undefined ? '' : `: ${c.reason}`}`;
 
+/** `a`, `a or b`, `a, b or c`. */
+const orList = (names: readonly string[]): string => (names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
+
 export function selectEngine(input: SelectInput): Selection {
   const { grants, probes } = input;
+  const engines = (input.engines ?? ENGINES) as readonly SelectorEngine[];
   const name = grants.plugin.name;
+  const runtime = grants.plugin.runtime;
   const perPlugin = input.config?.plugins?.[name];
   const global = input.config?.engine;
   const choice: EngineChoice = perPlugin ?? global ?? 'auto';
@@ -103,106 +116,139 @@ export function selectEngine(input: SelectInput): Selection {
   const skipped: EngineStep[] = [];
   const base = { choice, choiceSource, skipped };
 
-  const isWasm = grants.plugin.runtime === 'wasm';
-  const componentPath = isWasm ? grants.plugin.entry : grants.plugin.wasm;
+  const chosen = choice === 'auto' ? undefined : engines.find((e) => e.name === choice);
+  if (choice !== 'auto' && chosen === undefined) {
+    throw new AirlockError('engine-unavailable', `${forcedBy}, but there is no such engine (engines: ${engines.map((e) => e.name).join(', ')})`, { details: { engine: choice } });
+  }
+  const probe = (e: SelectorEngine): EngineAvailability => probes[e.name] ?? { available: false, reason: 'not probed' };
+  const refusalsOf = (e: SelectorEngine): string[] => e.refusals(grants);
+  const componentEngines = engines.filter((e) => e.artefact === 'component');
+  // The engines that run this plugin's own source (Docker for node and python); none for a wasm plugin.
+  const sourceEngines = engines.filter((e) => e.artefact === 'source' && e.runtimes.includes(runtime));
+  const componentPath = runtime === 'wasm' ? grants.plugin.entry : grants.plugin.wasm;
   const componentOk = componentPath !== undefined && (input.component === undefined || input.component.status === 'ok');
 
+  if (chosen?.artefact === 'source' && !sourceEngines.includes(chosen)) {
+    throw new AirlockError(
+      'engine-unavailable',
+      `${forcedBy}, but ${chosen.label} runs ${chosen.runtimes.join(' and ')} plugins; ${name} is a ${runtime} plugin (use engine: auto, ${orList(engines.filter((e) => e.artefact === 'component' || e.runtimes.includes(runtime)).map((e) => e.name))})`,
+      { details: { engine: chosen.name } },
+    );
+  }
+
+  /** Passed over: unavailable, or refusing these grants (never widened). */
+  const passOver = (e: SelectorEngine): string | undefined => {
+    const p = probe(e);
+    if (!p.available) return p.reason ?? 'unavailable';
+    const refusals = refusalsOf(e);
+    return refusals.length === 0 ? undefined : `refuses this plugin: ${refusals.join('; ')}`;
+  };
+
   /**
-   * The wasm engine to run the component on, given the choice, or undefined
-   * with the reasons in `skipped`. Throws when a forced engine is not installed.
+   * The component engine to run the component on, given the choice, or
+   * undefined with the reasons in `skipped`. Throws when a forced engine is not installed.
    */
-  const pickWasmEngine = (): EngineStep | undefined => {
-    if (choice === 'wasmtime') {
-      if (!probes.wasmtime.available) throw unavailable('wasmtime', probes, forcedBy);
-      const refusals = wasmtimeRefusals(grants);
-      if (refusals.length === 0) return { engine: 'wasmtime', reason: `${forcedBy}` };
-      // The CLI cannot express a grant: never widen it, run on the worker engine instead.
-      skipped.push({ engine: 'wasmtime', reason: `refuses this plugin: ${refusals.join('; ')}` });
-      if (probes.wasm.available) return { engine: 'wasm', reason: `wasmtime was configured but refuses this plugin's grants (${refusals.join('; ')}), so the worker engine runs it` };
-      skipped.push({ engine: 'wasm', reason: probes.wasm.reason ?? 'unavailable' });
+  const pickComponentEngine = (): EngineStep | undefined => {
+    if (chosen?.artefact === 'component') {
+      if (!probe(chosen).available) throw unavailable(chosen.name, probes, forcedBy);
+      const refusals = refusalsOf(chosen);
+      if (refusals.length === 0) return { engine: chosen.name, reason: forcedBy };
+      // The engine cannot express a grant: never widen it, run on another component engine instead.
+      skipped.push({ engine: chosen.name, reason: `refuses this plugin: ${refusals.join('; ')}` });
+      for (const e of componentEngines) {
+        if (e === chosen) continue;
+        const why = passOver(e);
+        if (why === undefined) return { engine: e.name, reason: `${chosen.name} was configured but refuses this plugin's grants (${refusals.join('; ')}), so ${e.label} runs it` };
+        skipped.push({ engine: e.name, reason: why });
+      }
       return undefined;
     }
-    if (choice === 'wasm') {
-      if (!probes.wasm.available) throw unavailable('wasm', probes, forcedBy);
-      return { engine: 'wasm', reason: forcedBy };
-    }
-    // auto: the worker engine first (lowest latency), then wasmtime.
-    if (probes.wasm.available) return { engine: 'wasm', reason: 'the worker engine has the lowest latency for components' };
-    skipped.push({ engine: 'wasm', reason: probes.wasm.reason ?? 'unavailable' });
-    if (probes.wasmtime.available) {
-      const refusals = wasmtimeRefusals(grants);
-      if (refusals.length === 0) return { engine: 'wasmtime', reason: 'the worker engine is unavailable; wasmtime runs the component' };
-      skipped.push({ engine: 'wasmtime', reason: `refuses this plugin: ${refusals.join('; ')}` });
-    } else {
-      skipped.push({ engine: 'wasmtime', reason: probes.wasmtime.reason ?? 'unavailable' });
+    // auto: in the registry's order of preference.
+    const before: string[] = [];
+    for (const e of componentEngines) {
+      const why = passOver(e);
+      if (why === undefined) return { engine: e.name, reason: [...before, `${e.label} ${e.strength}`].join('; ') };
+      skipped.push({ engine: e.name, reason: why });
+      before.push(`${e.label} ${probe(e).available ? 'refuses this plugin' : 'is unavailable'}`);
     }
     return undefined;
   };
 
-  if (isWasm) {
-    if (choice === 'docker') {
-      throw new AirlockError('engine-unavailable', `${forcedBy}, but Docker runs node and python plugins; ${name} is a wasm plugin (use engine: auto, wasm or wasmtime)`, {
-        details: { engine: 'docker' },
-      });
-    }
-    const step = pickWasmEngine();
+  /**
+   * A component engine may still refuse at load what only the component reveals (wasmtime and a
+   * wasi:http import): the engines preferred over it that could run it are its fallbacks.
+   */
+  const componentFallbacks = (step: EngineStep): EngineStep[] => {
+    const at = componentEngines.findIndex((e) => e.name === step.engine);
+    const label = componentEngines[at]?.label ?? step.engine;
+    return componentEngines
+      .slice(0, Math.max(0, at))
+      .filter((e) => passOver(e) === undefined)
+      .map((e) => ({ engine: e.name, reason: `if ${label} refuses the component when loading it (engine-unavailable)` }));
+  };
+
+  /** The plugin's source on a source engine (the chosen one, or the first that can run it), or an error naming why not. */
+  const sourceStep = (reason: (label: string) => string): Selection => {
+    const candidates = chosen?.artefact === 'source' ? [chosen] : sourceEngines;
+    const ready = candidates.find((e) => passOver(e) === undefined);
+    if (ready !== undefined) return { ...base, engine: ready.name, reason: reason(ready.label), fallbacks: [] };
+    const first = candidates[0];
+    if (first === undefined) throw new AirlockError('engine-unavailable', `no engine runs ${runtime} plugins from source; ${name} needs one`, { details: { runtime } });
+    const why = `${runtime} plugin ${name} needs ${first.label} (${reason(first.label)})`;
+    if (!probe(first).available) throw unavailable(first.name, probes, why);
+    const refusals = refusalsOf(first);
+    throw new AirlockError('engine-unavailable', `${why}, but the ${first.name} engine cannot run it exactly as granted: ${refusals.join('; ')}`, { details: { engine: first.name, refusals } });
+  };
+
+  if (sourceEngines.length === 0) {
+    // Only its component can run (a wasm plugin).
+    const step = pickComponentEngine();
     if (step === undefined) {
-      throw new AirlockError('engine-unavailable', `no engine can run wasm plugin ${name}: ${skipped.map((s) => `${s.engine} ${s.reason}`).join('; ')}`, {
+      throw new AirlockError('engine-unavailable', `no engine can run ${runtime} plugin ${name}: ${skipped.map((s) => `${s.engine} ${s.reason}`).join('; ')}`, {
         details: { skipped },
       });
     }
-    // wasmtime may still refuse at load what only the component reveals (a wasi:http import); the worker engine then runs it.
-    const fallbacks: EngineStep[] = [];
-    if (step.engine === 'wasmtime' && probes.wasm.available) {
-      fallbacks.push({ engine: 'wasm', reason: 'if wasmtime refuses the component when loading it (engine-unavailable)' });
-    }
-    return { ...base, engine: step.engine, component: grants.plugin.entry, reason: step.reason, fallbacks };
+    return { ...base, engine: step.engine, component: grants.plugin.entry, reason: step.reason, fallbacks: componentFallbacks(step) };
   }
 
-  // node / python
-  const dockerStep = (reason: string): Selection => {
-    if (!probes.docker.available) {
-      throw unavailable('docker', probes, `${grants.plugin.runtime} plugin ${name} needs Docker (${reason})`);
-    }
-    return { ...base, engine: 'docker', reason, fallbacks: [] };
-  };
-
-  if (choice === 'docker') return dockerStep(forcedBy);
+  // node / python: their source, or the component they ship.
+  if (chosen?.artefact === 'source') return sourceStep(() => forcedBy);
 
   if (componentPath === undefined) {
-    if (choice === 'wasm' || choice === 'wasmtime') {
-      throw new AirlockError('engine-unavailable', `${forcedBy}, but ${name} is a ${grants.plugin.runtime} plugin without a component (add a \`wasm:\` entry to plugin.yaml, or use engine: docker)`, {
-        details: { engine: choice },
+    if (chosen?.artefact === 'component') {
+      throw new AirlockError('engine-unavailable', `${forcedBy}, but ${name} is a ${runtime} plugin without a component (add a \`wasm:\` entry to plugin.yaml, or use engine: ${orList(sourceEngines.map((e) => e.name))})`, {
+        details: { engine: chosen.name },
       });
     }
-    return dockerStep(`${grants.plugin.runtime} plugins run in Docker`);
+    return sourceStep((label) => `${runtime} plugins run in ${label}`);
   }
 
   if (!componentOk) {
     const why = missingWhy(input.component, componentPath);
-    if (choice === 'wasm' || choice === 'wasmtime') {
-      throw new AirlockError('engine-unavailable', `${forcedBy}, but ${why}`, { details: { engine: choice } });
-    }
-    skipped.push({ engine: 'wasm', reason: why });
-    return dockerStep(`${why}, so the ${grants.plugin.runtime} entry runs in Docker`);
+    if (chosen?.artefact === 'component') throw new AirlockError('engine-unavailable', `${forcedBy}, but ${why}`, { details: { engine: chosen.name } });
+    for (const e of componentEngines) skipped.push({ engine: e.name, reason: why });
+    return sourceStep((label) => `${why}, so the ${runtime} entry runs in ${label}`);
   }
 
-  const step = pickWasmEngine();
-  const dockerFallback: EngineStep[] = probes.docker.available
-    ? [{ engine: 'docker', reason: `if the component fails to load, the ${grants.plugin.runtime} entry runs in Docker` }]
-    : [];
-  if (!probes.docker.available) skipped.push({ engine: 'docker', reason: `no fallback: ${probes.docker.reason ?? 'unavailable'}` });
-  if (step === undefined) {
-    return dockerStep(`no wasm engine can run its component (${skipped.map((s) => `${s.engine}: ${s.reason}`).join('; ')})`);
+  const step = pickComponentEngine();
+  const sourceFallbacks: EngineStep[] = [];
+  for (const e of sourceEngines) {
+    const why = passOver(e);
+    if (why === undefined) {
+      sourceFallbacks.push({ engine: e.name, reason: `if the component fails to load, the ${runtime} entry runs in ${e.label}` });
+      break;
+    }
+    skipped.push({ engine: e.name, reason: `no fallback: ${why}` });
   }
-  const wasmFallback: EngineStep[] =
-    step.engine === 'wasmtime' && probes.wasm.available ? [{ engine: 'wasm', reason: 'if wasmtime refuses the component when loading it (engine-unavailable)' }] : [];
+  if (step === undefined) {
+    return sourceStep(() => `no wasm engine can run its component (${skipped.map((s) => `${s.engine}: ${s.reason}`).join('; ')})`);
+  }
   return {
     ...base,
     engine: step.engine,
     component: componentPath,
     reason: `${name} ships a component (${componentPath}); ${step.reason}`,
-    fallbacks: [...wasmFallback, ...dockerFallback],
+    fallbacks: [...componentFallbacks(step), ...sourceFallbacks],
   };
 }
 

@@ -64,7 +64,7 @@ await pool.destroy();
 // ---- the engine ----
 const engine = new WasmEngine();
 async function engineLatency(isolation: 'pooled' | 'per-call', gapMs: number, budget: typeof all): Promise<number[]> {
-  const plugin = await engine.load(makeGrants({ isolation }), component);
+  const plugin = await engine.load(makeGrants({ isolation }), { kind: 'component', path: component });
   if (isolation === 'pooled') for (let i = 0; i < 2000; i++) await plugin.call('echo', INPUT);
   const call = () => plugin.call('echo', INPUT);
   // A pause between calls (not timed) lets per-call isolation find its next instance built already.

@@ -4,13 +4,11 @@
  * it loads a plugin from its grants. The wasm engines also run a node or
  * python fixture's `wasm:` component; Docker runs node and python entries.
  */
-import { DockerEngine } from '../../src/engines/docker/index.ts';
-import { probeDocker } from '../../src/engines/probe.ts';
-import { WasmEngine } from '../../src/engines/wasm/index.ts';
-import { probeWasmtime, WasmtimeEngine } from '../../src/engines/wasmtime/index.ts';
-import type { EngineName, EnginePlugin } from '../../src/engines/types.ts';
+import type { Engine, EngineDefinition } from '../../src/engines/engine.ts';
+import { ENGINES as REGISTRY, type EngineName } from '../../src/engines/registry.ts';
+import type { EnginePlugin } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
-import { componentFor } from '../../src/host/provider.ts';
+import { componentFor } from '../../src/engines/provider.ts';
 import type { External } from '../helpers/require.ts';
 import { dockerSetupEnv } from './docker-env.ts';
 
@@ -18,7 +16,7 @@ export type Runtime = Grants['plugin']['runtime'];
 
 export interface ConformanceEngine {
   name: EngineName;
-  /** Fixture runtimes this engine runs (a wasm engine also runs a node/python fixture's `wasm:` component). */
+  /** Fixture runtimes this engine runs (a component engine also runs a node/python fixture's `wasm:` component). */
   runtimes: readonly Runtime[];
   /** Set when the engine needs something outside Node: its tests skip loudly, or fail under AIRLOCK_REQUIRE_<X>=1. */
   external?: External;
@@ -35,54 +33,30 @@ async function component(grants: Grants): Promise<string> {
   return c;
 }
 
-function wasmEngine(): ConformanceEngine {
-  const engine = new WasmEngine();
+/** One registry engine as the suite drives it: through the Engine interface only, as the host's provider does. */
+function conformanceEngine(definition: EngineDefinition<EngineName>): ConformanceEngine {
+  // A busy machine's daemon may be slow to answer a ping.
+  const probe = definition.probe({ timeoutMs: 5000 });
+  let engine: Promise<Engine> | undefined;
   return {
-    name: 'wasm',
-    runtimes: ['wasm'],
-    unavailable: async () => undefined,
-    load: async (grants) => engine.load(grants, await component(grants)),
-    close: () => engine.close(),
-  };
-}
-
-function wasmtimeEngine(): ConformanceEngine {
-  const probe = probeWasmtime();
-  const engine = probe.then((p) => new WasmtimeEngine({ probe: p }));
-  return {
-    name: 'wasmtime',
-    runtimes: ['wasm'],
-    external: 'wasmtime',
+    name: definition.name,
+    runtimes: definition.artefact === 'component' ? ['wasm'] : definition.runtimes,
+    ...(definition.builtin ? {} : { external: definition.name as External }),
     unavailable: async () => {
       const p = await probe;
-      return p.available ? undefined : `${p.reason ?? 'not found'}; ${p.installHint}`;
+      return p.available ? undefined : `${p.reason ?? 'not found'}; ${p.installHint ?? ''}`;
     },
-    load: async (grants) => (await engine).load(grants, await component(grants)),
-    close: async () => (await engine).close(),
+    load: async (grants) => {
+      engine ??= definition.create();
+      const artefact = definition.artefact === 'component' ? { kind: 'component' as const, path: await component(grants) } : { kind: 'source' as const };
+      return (await engine).load(grants, artefact);
+    },
+    close: async () => (await engine)?.close(),
   };
 }
 
-function dockerEngine(): ConformanceEngine {
-  dockerSetupEnv();
-  const probe = probeDocker({ timeoutMs: 5000 });
-  let engine: DockerEngine | undefined;
-  return {
-    name: 'docker',
-    runtimes: ['node', 'python'],
-    external: 'docker',
-    unavailable: async () => {
-      const p = await probe;
-      return p.available ? undefined : `${p.reason ?? 'no Docker daemon'}; ${p.installHint ?? ''}`;
-    },
-    load: (grants) => {
-      engine ??= new DockerEngine();
-      return engine.load(grants);
-    },
-    close: async () => engine?.close(),
-  };
-}
-
-export const ENGINES: readonly ConformanceEngine[] = [wasmEngine(), wasmtimeEngine(), dockerEngine()];
+dockerSetupEnv();
+export const ENGINES: readonly ConformanceEngine[] = REGISTRY.map((d) => conformanceEngine(d));
 
 /** Whether `engine` runs this fixture: its runtime, or (a wasm engine) the component a node/python fixture ships. */
 export function runsFixture(engine: ConformanceEngine, runtime: Runtime, hasComponent: boolean): boolean {

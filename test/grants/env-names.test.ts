@@ -5,6 +5,7 @@
  * unset, refused with the usual message when not allowed, and carried
  * unchanged by every engine's env mapping.
  */
+import { LogCapture } from '../../src/capabilities/index.ts';
 import test from 'ava';
 import { baselineWasi } from '../../src/capabilities/index.ts';
 import { envDocker } from '../../src/capabilities/env/docker.ts';
@@ -58,7 +59,7 @@ test('env names toString, constructor, __proto__, hasOwnProperty: refused with t
 test('env names toString, constructor, __proto__, hasOwnProperty reach every engine mapping unchanged', (t) => {
   const g = computeGrants(plugin(), policyFromObject({ env: NAMES }), { env: hostEnv(NAMES.map((n) => [n, `${n}-v`])) });
   const expected = NAMES.map((n) => [n, `${n}-v`]);
-  const wasi = envWasi(g, { pluginName: 'p', call: { logs: { write() {} }, randomBytesLeft: 0 }, base: baselineWasi('p') })['wasi:cli/environment']!;
+  const wasi = envWasi(g, { pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: baselineWasi('p'), shared: {} })['wasi:cli/environment']!;
   t.deepEqual((wasi.getEnvironment as () => unknown)(), expected);
   const wasmtime = envWasmtime(g);
   t.deepEqual(Object.entries(wasmtime.env ?? {}), expected);

@@ -49,7 +49,7 @@ const outcome = (p: Promise<unknown>, what: string): Promise<unknown> => settled
 test.serial('a worker thread terminated from outside mid-call gives its caller crash, and the next call runs on a fresh instance', async (t) => {
   const engine = new WasmEngine();
   t.teardown(() => engine.close());
-  const plugin = await engine.load(fixtureGrants('state', { resources: { concurrency: 1 } }), await fixtureComponent('state'));
+  const plugin = await engine.load(fixtureGrants('state', { resources: { concurrency: 1 } }), { kind: 'component', path: await fixtureComponent('state') });
   t.is((await plugin.call('count', '{}')).output, '1');
   t.is((await plugin.call('count', '{}')).output, '2');
   const [victim] = workersOf('state');
@@ -68,7 +68,7 @@ test.serial('killing every worker of a plugin under load: each of 2,000 calls se
   const engine = new WasmEngine();
   t.teardown(() => engine.close());
   const concurrency = 2;
-  const plugin = await engine.load(fixtureGrants('echo-c', { resources: { concurrency, queue: 4000 } }), await fixtureComponent('echo-c'));
+  const plugin = await engine.load(fixtureGrants('echo-c', { resources: { concurrency, queue: 4000 } }), { kind: 'component', path: await fixtureComponent('echo-c') });
   const ledger = new Ledger();
   const n = 2000;
   const all: Promise<void>[] = [];
@@ -120,7 +120,7 @@ for (const [file, kind] of [
     await damages[kind]!(join(dir, file));
     const engine = new WasmEngine();
     t.teardown(() => engine.close());
-    const plugin = await within(engine.load(fixtureGrants('echo-c'), component), BOUND_MS, 'the load');
+    const plugin = await within(engine.load(fixtureGrants('echo-c'), { kind: 'component', path: component }), BOUND_MS, 'the load');
     t.is((await plugin.call('echo', '{"x":1}')).output, '{"x":1}');
     t.deepEqual(await readFile(join(dir, file)), good, 'the entry was rebuilt as it was');
   });
@@ -131,7 +131,7 @@ test.serial('deleting the transpile cache while a plugin runs does not stop its 
   const engine = new WasmEngine();
   t.teardown(() => engine.close());
   // Only the spin gets a short limit: the call after it, on a fresh worker, must not race one on a busy machine.
-  const plugin = await engine.load(fixtureGrants('state', { resources: { concurrency: 1, timeoutMs: 60_000 } }), component);
+  const plugin = await engine.load(fixtureGrants('state', { resources: { concurrency: 1, timeoutMs: 60_000 } }), { kind: 'component', path: component });
   await rm(await transpiledDir(component), { recursive: true, force: true });
   await rm(cacheDir('transpiled'), { recursive: true, force: true });
   const e = await outcome(plugin.call('spin', '{}', { timeoutMs: 500 }), 'the call that times out');
@@ -163,7 +163,7 @@ for (const kind of ['truncated', 'garbled', 'deleted'] as const) {
     const engine = new WasmtimeEngine({ probe });
     t.teardown(() => engine.close());
     const component = await fixtureComponent('echo-c');
-    const plugin = await engine.load(fixtureGrants('echo-c'), component);
+    const plugin = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: component });
     t.is((await plugin.call('echo', '{"y":1}')).output, '{"y":1}');
     const cwasm = plugin.info.cwasm;
     const good = await readFile(cwasm);
@@ -172,7 +172,7 @@ for (const kind of ['truncated', 'garbled', 'deleted'] as const) {
     t.deepEqual(await readFile(cwasm), good, 'the .cwasm was compiled again');
     // And a fresh load of a damaged entry compiles it again too.
     await damages[kind]!(cwasm);
-    const fresh = await engine.load(fixtureGrants('echo-c'), component);
+    const fresh = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: component });
     t.is((await fresh.call('echo', '{"y":3}')).output, '{"y":3}');
     t.true(cwasmFiles().includes(cwasm));
   });
@@ -182,7 +182,7 @@ withWasmtime('a wasmtime plugin whose component was deleted with its .cwasm fail
   const engine = new WasmtimeEngine({ probe });
   t.teardown(() => engine.close());
   const first = await buildPlugin(fixture('echo-c'));
-  const plugin = await engine.load(fixtureGrants('echo-c'), first.componentPath);
+  const plugin = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: first.componentPath });
   t.is((await plugin.call('echo', '{}')).output, '{}');
   await rm(plugin.info.cwasm);
   await rm(first.componentPath);

@@ -62,7 +62,7 @@ test.serial('matrix net.rebind × worker: an allowlisted name resolving to a loo
   const table = { 'rebind.test': [LOOP], 'mixed.test': ['93.184.216.34', LOOP], 'meta.test': ['169.254.169.254'] };
   const { engine, lookups, decisions } = setUp(t, table);
   const grants = fixtureGrants('net', { network: { allow: Object.keys(table).map((h) => allow(h, server.port)) } });
-  const p = await engine.load(grants, await fixtureComponent('net'));
+  const p = await engine.load(grants, { kind: 'component', path: await fixtureComponent('net') });
   for (const host of Object.keys(table)) {
     const r = await p.call('http', JSON.stringify({ url: `http://${host}:${server.port}/x` }));
     t.is(r.output, '"denied:ErrorCode_DestinationIpProhibited()"', host);
@@ -77,7 +77,7 @@ test.serial('worker wasi:http: a name is resolved once by the route and the requ
   const server = await listen(t, http.createServer());
   // The grant names the loopback address too, so the answer is admitted; the name itself is not in any DNS.
   const { engine, lookups, decisions } = setUp(t, { 'svc.test': [LOOP] });
-  const p = await engine.load(fixtureGrants('net', { network: { allow: [allow('svc.test', server.port), allow(LOOP, server.port)] } }), await fixtureComponent('net'));
+  const p = await engine.load(fixtureGrants('net', { network: { allow: [allow('svc.test', server.port), allow(LOOP, server.port)] } }), { kind: 'component', path: await fixtureComponent('net') });
   // The destination's own X-Airlock-Egress header is dropped by the route, so it cannot fake a refusal.
   t.is((await p.call('http', JSON.stringify({ url: `http://svc.test:${server.port}/path?q=1` }))).output, '"ok:200"');
   t.deepEqual(server.seen, [{ host: `svc.test:${server.port}`, url: '/path?q=1' }]);
@@ -100,7 +100,7 @@ test.serial('worker wasi:http: HTTPS through the route verifies the certificate 
   const b = await listen(t, https.createServer({ ...wrong }));
   const { engine } = setUp(t, { 'svc.test': [LOOP] }, ca.ca);
   const grants = fixtureGrants('net', { network: { allow: [allow('svc.test', a.port), allow('svc.test', b.port), allow(LOOP, a.port), allow(LOOP, b.port)] } });
-  const p = await engine.load(grants, await fixtureComponent('net'));
+  const p = await engine.load(grants, { kind: 'component', path: await fixtureComponent('net') });
   t.is((await p.call('http', JSON.stringify({ url: `https://svc.test:${a.port}/secure` }))).output, '"ok:200"');
   t.deepEqual(a.seen, [{ host: `svc.test:${a.port}`, url: '/secure' }]);
   t.deepEqual(snis, ['svc.test']);

@@ -52,7 +52,7 @@ function engineTarget(name: 'docker-warm' | 'docker-per-call', label: string, is
     unavailable,
     async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
       const engine = new DockerEngine({ cleanupOrphans: false });
-      const plugin = await engine.load({ ...withInstances(setup.grants, options.instances), isolation }, { signal: options.signal });
+      const plugin = await engine.load({ ...withInstances(setup.grants, options.instances), isolation }, { kind: 'source' }, { signal: options.signal });
       return {
         call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
         memoryPerInstance: () => containerMemory(setup.grants.plugin.name),

@@ -81,7 +81,7 @@ export const workerTarget: Target = {
     // A fresh engine per session: nothing carried over from an earlier session in this process.
     const { cacheRoot } = options;
     const engine = new WasmEngine(cacheRoot === undefined ? {} : { transpile: (c) => transpileComponent(c, { cacheRoot: join(cacheRoot, 'transpiled') }) });
-    const plugin = await engine.load(withInstances(setup.grants, options.instances), componentOf(setup));
+    const plugin = await engine.load(withInstances(setup.grants, options.instances), { kind: 'component', path: componentOf(setup) });
     return {
       call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
       memoryPerInstance: async () => (residentBytes() - before) / options.instances,

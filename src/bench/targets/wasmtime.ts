@@ -28,7 +28,7 @@ export const wasmtimeTarget: Target = {
     // Probed before the cache moves: the wasmtime binary may live in Airlock's cache.
     const engine = new WasmtimeEngine({ probe: await probeWasmtime() });
     const grants = withInstances(setup.grants, options.instances);
-    const plugin = await withCacheRoot(options.cacheRoot, () => engine.load(grants, componentOf(setup)));
+    const plugin = await withCacheRoot(options.cacheRoot, () => engine.load(grants, { kind: 'component', path: componentOf(setup) }));
     return {
       call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
       close: () => engine.close(),

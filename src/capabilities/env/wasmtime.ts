@@ -4,11 +4,11 @@
  * environment, so values stay off the command line. `-S inherit-env=n` keeps
  * everything else out.
  */
-import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
+import type { WasmtimeContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 import { processEnvRefusal } from './process-env.ts';
 
-export function envWasmtime(grants: Grants): WasmtimeFlags {
+export function envWasmtime(grants: Grants): WasmtimeContribution {
   const args = ['-S', 'inherit-env=n'];
   const env = Object.create(null) as Record<string, string>; // `__proto__` is a name like any other
   const refuse: string[] = [];

@@ -22,7 +22,7 @@
  * `unboundedWrites`, accepting unbounded writes for that engine.
  */
 import type Docker from 'dockerode';
-import type { DockerOptions } from '../../engines/docker/options.ts';
+import type { DockerContribution } from '../types.ts';
 import type { FilesystemGrant, Grants } from '../../grants/types.ts';
 import { DOCKER_SOCKETS } from '../../grants/protected.ts';
 import { trimSlashes } from '../../manifest/regexp.ts';
@@ -39,8 +39,8 @@ function covers(outer: string, inner: string): boolean {
   return outer === '/' || inner === outer || inner.startsWith(`${trimSlashes(outer)}/`);
 }
 
-export function filesystemDocker(grants: Grants): DockerOptions {
-  const mounts: NonNullable<DockerOptions['mounts']> = [];
+export function filesystemDocker(grants: Grants): DockerContribution {
+  const mounts: NonNullable<DockerContribution['mounts']> = [];
   const refuse: string[] = [];
   const deny: string[] = [];
   for (const fs of grants.filesystem) {

@@ -17,11 +17,11 @@
  * the worker engine, which enforces the quota.
  */
 import { unboundedWrite } from './unbounded.ts';
-import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
+import type { WasmtimeContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 import { exists, pinnedGrantPath } from './verify.ts';
 
-export function filesystemWasmtime(grants: Grants): WasmtimeFlags {
+export function filesystemWasmtime(grants: Grants): WasmtimeContribution {
   const args: string[] = [];
   const refuse: string[] = [];
   for (const fs of grants.filesystem) {

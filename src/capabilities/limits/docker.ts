@@ -5,7 +5,7 @@
  * limit travels to the in-container host, which refuses a larger result;
  * timeouts, queue and concurrency are enforced by the engine.
  */
-import type { DockerOptions } from '../../engines/docker/options.ts';
+import type { DockerContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 
 /** Processes and threads per container (Node alone runs ~11 threads). */
@@ -20,7 +20,7 @@ export const DOCKER_NPROC = 4096;
 /** Docker refuses less than 6 MiB. */
 const MIN_MEMORY = 6 * 1024 * 1024;
 
-export function limitsDocker(grants: Grants): DockerOptions {
+export function limitsDocker(grants: Grants): DockerContribution {
   const r = grants.resources;
   const memory = Math.max(MIN_MEMORY, Math.floor(r.memoryBytes));
   // /tmp counts against the memory cgroup; a quarter of the memory, at least 1 MiB.

@@ -7,12 +7,12 @@
  * `-S max-resources` bounds WASI resources (streams, descriptors) per guest.
  * Output, logs, concurrency and queue are enforced by the engine.
  */
-import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
+import type { WasmtimeContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 
 export const WASMTIME_MAX_RESOURCES = 10_000;
 
-export function limitsWasmtime(grants: Grants): WasmtimeFlags {
+export function limitsWasmtime(grants: Grants): WasmtimeContribution {
   const r = grants.resources;
   return {
     args: [

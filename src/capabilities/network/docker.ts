@@ -14,10 +14,10 @@
  * is on loopback (CVE-2024-29018, fixed in Docker 26.0.0, 25.0.4 and 23.0.11;
  * Debian 12 ships 20.10).
  */
-import type { DockerOptions } from '../../engines/docker/options.ts';
+import type { DockerContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 
-export function networkDocker(grants: Grants): DockerOptions {
+export function networkDocker(grants: Grants): DockerContribution {
   if (grants.network === null) return { hostConfig: { NetworkMode: 'none' } };
   if (grants.network.allow.length === 0) return { hostConfig: { NetworkMode: 'none' } };
   return { egress: grants.network.allow, hostConfig: { Dns: ['127.0.0.1'] } };

@@ -112,6 +112,6 @@ export function networkWasi(grants: Grants, ctx: WasiContext): WasiImports {
     'wasi:sockets/tcp-create-socket': { ...b['wasi:sockets/tcp-create-socket'], createTcpSocket: deny },
     'wasi:sockets/udp-create-socket': { ...b['wasi:sockets/udp-create-socket'], createUdpSocket: deny },
     'wasi:sockets/ip-name-lookup': { ...b['wasi:sockets/ip-name-lookup'], resolveAddresses: deny },
-    'wasi:http/outgoing-handler': { handle: guardOutgoingHandler(grants, inner, ctx.egress) },
+    'wasi:http/outgoing-handler': { handle: guardOutgoingHandler(grants, inner, ctx.shared.network as EgressRoute | undefined) },
   };
 }

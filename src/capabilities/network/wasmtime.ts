@@ -4,10 +4,10 @@
  * TCP/UDP sockets). The CLI has no allowlist: `-S inherit-network` opens
  * every address and `-S http` every host, so any network grant is refused.
  */
-import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
+import type { WasmtimeContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 
-export function networkWasmtime(grants: Grants): WasmtimeFlags {
+export function networkWasmtime(grants: Grants): WasmtimeContribution {
   const args = ['-S', 'inherit-network=n', '-S', 'allow-ip-name-lookup=n', '-S', 'tcp=n', '-S', 'udp=n', '-S', 'http=n'];
   if (grants.network === null) return { args };
   const hosts = grants.network.allow.map((h) => `${h.wildcard ? '*.' : ''}${h.host}${h.port === undefined ? '' : `:${h.port}`}`).join(', ');
@@ -26,7 +26,7 @@ export function networkWasmtime(grants: Grants): WasmtimeFlags {
  * refused: the CLI cannot enforce an allowlist (nor deny requests) on it.
  * Later `-S` values win, so `http=y` here overrides `http=n` above.
  */
-export function networkWasmtimeImports(imports: readonly string[]): WasmtimeFlags {
+export function networkWasmtimeImports(imports: readonly string[]): WasmtimeContribution {
   const http = imports.filter((i) => i.startsWith('wasi:http/'));
   if (http.length === 0) return {};
   const unsafe = http.filter((i) => !/^wasi:http\/types(@|$)/.test(i));

@@ -5,9 +5,9 @@
  * spends only the container's own CPU share (limits capability), so there is
  * nothing to configure.
  */
-import type { DockerOptions } from '../../engines/docker/options.ts';
+import type { DockerContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 
-export function randomDocker(_grants: Grants): DockerOptions {
+export function randomDocker(_grants: Grants): DockerContribution {
   return {};
 }

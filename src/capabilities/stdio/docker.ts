@@ -3,9 +3,9 @@
  * per call and cuts it at the log limit before it leaves the container; the
  * engine cuts again on its side. Stdin belongs to the protocol.
  */
-import type { DockerOptions } from '../../engines/docker/options.ts';
+import type { DockerContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 
-export function stdioDocker(grants: Grants): DockerOptions {
+export function stdioDocker(grants: Grants): DockerContribution {
   return { env: { AIRLOCK_LOG_BYTES: String(Math.max(0, Math.floor(grants.resources.logBytes))) } };
 }

@@ -3,9 +3,9 @@
  * the pipes the engine reads, where it cuts them at resources.logs and
  * separates the printed result from the guest's own stdout.
  */
-import type { WasmtimeFlags } from '../../engines/wasmtime/flags.ts';
+import type { WasmtimeContribution } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 
-export function stdioWasmtime(_grants: Grants): WasmtimeFlags {
+export function stdioWasmtime(_grants: Grants): WasmtimeContribution {
   return { args: ['-S', 'inherit-stdin=n'] };
 }

@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
+import type { Artefact, Engine, EngineLoadOptions } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { buildPrepared, ensureBase, prepareBuild, type BuildEvent, type BuildNetwork, type BuildOptions, type BuiltImage, type RegistryHost } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
@@ -36,6 +37,11 @@ export interface DockerEngineOptions extends DockerConfigOptions {
   onEgress?: (plugin: string, decision: EgressDecision) => void;
 }
 
+/** An image build's progress as one line for an engine event (empty: nothing to say). */
+export function buildEventLine(e: BuildEvent): string {
+  return e.type === 'step' ? e.step : e.type === 'output' ? e.text.trimEnd() : e.type === 'pull' ? e.message : e.type === 'cached' ? `image ${e.tag} is up to date` : `built ${e.tag} in ${(e.ms / 1000).toFixed(1)} s`;
+}
+
 export interface DockerLoadOptions {
   /** Image build progress (cached, steps, output, built). */
   onProgress?: (event: BuildEvent) => void;
@@ -58,7 +64,8 @@ function maxLineBytes(grants: Grants): number {
   return 6 * (grants.resources.outputBytes + grants.resources.logBytes) + 64 * 1024;
 }
 
-export class DockerEngine {
+export class DockerEngine implements Engine {
+  readonly name = 'docker';
   readonly #docker: Docker;
   readonly #options: DockerEngineOptions;
   #config: DockerBuildConfig | undefined;
@@ -191,7 +198,25 @@ export class DockerEngine {
     };
   }
 
-  async load(grants: Grants, options: DockerLoadOptions = {}): Promise<EnginePlugin> {
+  /**
+   * Builds (or finds) the plugin's image from its source folder and starts its warm containers.
+   * `artefact.build` is the manifest's `build:` section as the host read it (the engine does not read plugin.yaml again).
+   */
+  async load(grants: Grants, artefact: Artefact = { kind: 'source' }, loadOptions: EngineLoadOptions = {}): Promise<EnginePlugin> {
+    if (artefact.kind !== 'source') throw new AirlockError('internal', `the Docker engine runs a plugin's source; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
+    const onEvent = loadOptions.onEvent;
+    const options: DockerLoadOptions = {
+      ...(artefact.build === undefined ? {} : { build: artefact.build }),
+      ...(loadOptions.signal === undefined ? {} : { signal: loadOptions.signal }),
+      ...(onEvent === undefined
+        ? {}
+        : {
+            onProgress: (e: BuildEvent) => {
+              const message = buildEventLine(e);
+              if (message !== '') onEvent({ type: 'build', plugin: grants.plugin.name, message });
+            },
+          }),
+    };
     if (grants.plugin.runtime !== 'node' && grants.plugin.runtime !== 'python') {
       throw new AirlockError('engine-unavailable', `the Docker engine runs node and python plugins; ${grants.plugin.name} is a ${grants.plugin.runtime} plugin`);
     }
@@ -209,7 +234,7 @@ export class DockerEngine {
 
     let egress: Egress | undefined;
     if (spec.egress !== undefined) {
-      const onEgress = this.#options.onEgress;
+      const onEgress = this.#options.onEgress ?? (onEvent === undefined ? undefined : (plugin: string, decision: EgressDecision) => onEvent({ type: 'egress', plugin, decision }));
       egress = await startEgress(this.#docker, grants.plugin.name, spec.egress, {
         image: await ensureBase(this.#docker, this.config.images.node, options).then(() => this.config.images.node),
         ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),

@@ -4,7 +4,7 @@
  * grants allow (src/capabilities).
  *
  *   const engine = new WasmEngine();
- *   const plugin = await engine.load(grants, '/path/plugin.wasm');
+ *   const plugin = await engine.load(grants, { kind: 'component', path: '/path/plugin.wasm' });
  *   const { output, logs, metrics } = await plugin.call('echo', '{"x":1}', { signal, timeoutMs });
  *   await plugin.close();
  *   await engine.close();
@@ -16,10 +16,10 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
-import { prepareCoreModule } from '../../capabilities/index.ts';
-import { startWorkerEgress, type RouteOptions } from '../../capabilities/network/index.ts';
+import { openCapabilities, prepareCoreModule, type RouteOptions } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
+import type { Artefact, Engine, EngineLoadOptions } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { PluginPool } from './pool.ts';
 import type { TranspileFn, TranspiledComponent } from './types.ts';
@@ -52,6 +52,8 @@ export interface WasmEngineOptions {
    * goes through): tests inject a resolver (names -> local servers) and a CA.
    */
   egress?: RouteOptions;
+  /** Events of every plugin (egress decisions), unless a load passes its own. */
+  onEvent?: EngineLoadOptions['onEvent'];
 }
 
 export class WasmPlugin implements EnginePlugin {
@@ -93,11 +95,13 @@ async function defaultTranspile(componentPath: string): Promise<TranspiledCompon
   return fn(componentPath);
 }
 
-export class WasmEngine {
+export class WasmEngine implements Engine {
+  readonly name = 'wasm';
   readonly #transpile: TranspileFn;
   readonly #hostSpinMicros: number;
   readonly #workerSpinMicros: number;
   readonly #egress: RouteOptions;
+  readonly #onEvent: EngineLoadOptions['onEvent'];
   readonly #plugins = new Set<WasmPlugin>();
 
   constructor(options: WasmEngineOptions = {}) {
@@ -105,13 +109,16 @@ export class WasmEngine {
     this.#hostSpinMicros = Math.max(0, options.hostSpinMicros ?? 20);
     this.#workerSpinMicros = Math.max(0, options.workerSpinMicros ?? 20);
     this.#egress = options.egress ?? {};
+    this.#onEvent = options.onEvent;
   }
 
   /**
    * Transpiles (cached), caps and compiles the core modules once on the host,
    * and starts grants.resources.concurrency workers that share them.
    */
-  async load(grants: Grants, componentPath: string): Promise<WasmPlugin> {
+  async load(grants: Grants, artefact: Artefact, options: EngineLoadOptions = {}): Promise<WasmPlugin> {
+    if (artefact.kind !== 'component') throw new AirlockError('internal', `the worker engine runs components; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
+    const componentPath = artefact.path;
     const t = await this.#transpile(componentPath);
     const modules: Record<string, WasmModule> = {};
     for (const [name, bytes] of Object.entries(t.modules)) {
@@ -126,17 +133,20 @@ export class WasmEngine {
     // sourceURL: stack traces name the glue's file, not the whole data: URL.
     const source = `${t.glueSource ?? (await readGlue(glueName))}\n//# sourceURL=${glueName}\n`;
     const glueUrl = `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
-    const egress = await startWorkerEgress(grants, this.#egress);
-    const pool = new PluginPool({ grants, glueUrl, glueName, modules, ...(egress === undefined ? {} : { egress: egress.route }), hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
+    const onEvent = options.onEvent ?? this.#onEvent;
+    const egress: RouteOptions =
+      this.#egress.onDecision !== undefined || onEvent === undefined ? this.#egress : { ...this.#egress, onDecision: (decision) => onEvent({ type: 'egress', plugin: grants.plugin.name, decision }) };
+    const capabilities = await openCapabilities(grants, { egress });
+    const pool = new PluginPool({ grants, glueUrl, glueName, modules, capabilities, hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
     try {
       await pool.start();
     } catch (e) {
-      await egress?.close();
+      await capabilities.close();
       throw e;
     }
     const plugin: WasmPlugin = new WasmPlugin(grants, pool, async () => {
       this.#plugins.delete(plugin);
-      await egress?.close();
+      await capabilities.close();
     });
     this.#plugins.add(plugin);
     return plugin;

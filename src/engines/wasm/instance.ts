@@ -4,10 +4,7 @@
  * of everything a call can end with to an outcome. Used inside workers, and
  * in-thread by the benchmark's baseline.
  */
-import { CAPABILITIES, wasiImports, type CallState } from '../../capabilities/index.ts';
-import type { EgressRoute } from '../../capabilities/network/index.ts';
-import { LogCapture } from '../../capabilities/stdio/index.ts';
-import { RANDOM_BYTES_PER_CALL } from '../../capabilities/random/index.ts';
+import { beginCall, CAPABILITIES, newCallState, wasiImports, type CallState } from '../../capabilities/index.ts';
 import { AirlockError, type SerializedError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
@@ -27,13 +24,14 @@ export interface LiveInstance {
 }
 
 /** Instantiates synchronously (no await: the worker's loop stays synchronous). */
-export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants, egress?: EgressRoute, diskQuota?: SharedArrayBuffer): LiveInstance {
-  const state: CallState = { logs: new LogCapture(grants.resources.logBytes), randomBytesLeft: RANDOM_BYTES_PER_CALL };
+/** `shared`: what the capabilities opened for the plugin (capabilities/index.ts openCapabilities), by capability name. */
+export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants, shared: Readonly<Record<string, unknown>> = {}): LiveInstance {
+  const state: CallState = newCallState(grants);
   const releases: (() => void)[] = [];
   const release = (): void => {
     for (const fn of releases.splice(0)) fn();
   };
-  const imports = wasiImports(grants, state, CAPABILITIES, egress, (fn) => releases.push(fn), diskQuota);
+  const imports = wasiImports(grants, state, CAPABILITIES, { shared, onRelease: (fn) => releases.push(fn) });
   const memories: WasmMemory[] = [];
   const getCoreModule = (name: string): WasmModule => {
     const m = modules[name];
@@ -85,9 +83,8 @@ export interface CallOutcome {
 
 /** Runs one call on `inst` and maps every ending to a response. Never throws. */
 export function runCall(inst: LiveInstance, grants: Grants, tool: string, input: string): CallOutcome {
-  const logs = new LogCapture(grants.resources.logBytes);
-  inst.state.logs = logs;
-  inst.state.randomBytesLeft = RANDOM_BYTES_PER_CALL;
+  beginCall(grants, inst.state);
+  const logs = inst.state.logs;
   const done = (response: { kind: 'ok'; output: string } | { kind: 'error'; error: SerializedError }, poisoned: boolean): CallOutcome => ({
     response: { ...response, stdout: logs.text('stdout'), stderr: logs.text('stderr'), truncated: logs.truncated } as WasmCallResponse,
     poisoned,

@@ -15,8 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { CallOptions, CallResult, PendingCall } from '../types.ts';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
-import type { EgressRoute } from '../../capabilities/network/index.ts';
-import { createQuotaState, releaseQuotaLock } from '../../capabilities/filesystem/quota.ts';
+import type { OpenedCapabilities } from '../../capabilities/index.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { waitAsync, type WasmModule } from './wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
@@ -48,8 +47,8 @@ export interface PoolOptions {
   glueUrl: string;
   glueName: string;
   modules: Record<string, WasmModule>;
-  /** The plugin's wasi:http route, when it has a network grant. */
-  egress?: EgressRoute;
+  /** What the capabilities opened for the plugin: `shared` reaches every worker, `instanceGone` runs when one exits. */
+  capabilities: Pick<OpenedCapabilities, 'shared' | 'instanceGone'>;
   /** See WasmEngineOptions.hostSpinMicros. */
   hostSpinMicros: number;
   /** See WasmEngineOptions.workerSpinMicros. */
@@ -66,12 +65,8 @@ export class PluginPool {
   readonly #cleanups = new Set<Promise<void>>();
   #drained: (() => void) | undefined;
 
-  /** Disk-quota counters shared by every worker (capabilities/filesystem/quota.ts); only with a read-write grant. */
-  readonly #diskQuota: SharedArrayBuffer | undefined;
-
   constructor(opts: PoolOptions) {
     this.#opts = opts;
-    this.#diskQuota = opts.grants.filesystem.some((f) => f.access === 'read-write') ? createQuotaState() : undefined;
   }
 
   get #grants(): Grants {
@@ -103,7 +98,7 @@ export class PluginPool {
   #spawn(prev?: Slot): { slot: Slot; ready: Promise<void> } {
     const g = this.#grants;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
-    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, glueName: this.#opts.glueName, modules: this.#opts.modules, grants: g, ...(this.#opts.egress === undefined ? {} : { egress: this.#opts.egress }), channel: channel.sab, spinMicros: this.#opts.workerSpinMicros, ...(this.#diskQuota === undefined ? {} : { diskQuota: this.#diskQuota }) };
+    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, glueName: this.#opts.glueName, modules: this.#opts.modules, grants: g, capabilities: this.#opts.capabilities.shared, channel: channel.sab, spinMicros: this.#opts.workerSpinMicros };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       env: {},
@@ -132,12 +127,9 @@ export class PluginPool {
       slot.stderrTail = (slot.stderrTail + d.toString('utf8')).slice(-2000);
     });
     worker.unref();
-    const quota = this.#diskQuota;
-    if (quota !== undefined) {
-      // A worker killed inside a filesystem call (timeout, abort) may hold the quota lock: free it.
-      const thread = worker.threadId;
-      worker.once('exit', () => releaseQuotaLock(quota, thread));
-    }
+    // A worker killed mid-call (timeout, abort) may hold what a capability shares (the disk-quota lock).
+    const thread = worker.threadId;
+    worker.once('exit', () => this.#opts.capabilities.instanceGone(thread));
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: WasmWorkerMessage) => {
         if (slot.gen !== gen) return;

@@ -30,7 +30,7 @@ function post(msg: WasmWorkerMessage): void {
 
 function validate(data: unknown): WasmWorkerData {
   const d = data as Partial<WasmWorkerData> | null;
-  if (d === null || typeof d !== 'object' || d.kind !== 'airlock-wasm-worker' || typeof d.glueUrl !== 'string' || typeof d.glueName !== 'string' || !(d.channel instanceof SharedArrayBuffer) || (d.diskQuota !== undefined && !(d.diskQuota instanceof SharedArrayBuffer)) || typeof d.modules !== 'object' || d.grants === undefined) {
+  if (d === null || typeof d !== 'object' || d.kind !== 'airlock-wasm-worker' || typeof d.glueUrl !== 'string' || typeof d.glueName !== 'string' || !(d.channel instanceof SharedArrayBuffer) || typeof d.capabilities !== 'object' || d.capabilities === null || typeof d.modules !== 'object' || d.grants === undefined) {
     throw new AirlockError('internal', 'wasm worker started without valid workerData');
   }
   return d as WasmWorkerData;
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     if (typeof glue.instantiate !== 'function') throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
     instantiate = glue.instantiate as InstantiateFn;
     // Instantiate once even for per-call isolation: a component that cannot start fails load(), not the first call.
-    instance = createInstance(instantiate, data.modules, data.grants, data.egress, data.diskQuota);
+    instance = createInstance(instantiate, data.modules, data.grants, data.capabilities);
   } catch (e) {
     const err = e instanceof AirlockError ? e : new AirlockError('crash', `wasm worker failed to start: ${e instanceof Error ? e.message : String(e)}`);
     post({ type: 'init-error', error: err.toJSON() });
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     channel.setSpare(false);
     let outcome;
     try {
-      if (instance === undefined) instance = createInstance(instantiate, modules, grants, data.egress, data.diskQuota);
+      if (instance === undefined) instance = createInstance(instantiate, modules, grants, data.capabilities);
       outcome = runCall(instance, grants, req.tool, req.input);
     } catch (e) {
       const err = e instanceof AirlockError ? e : new AirlockError('trap', `instantiating the component failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     // Build the next instance now, while the host is busy with the answer.
     if (instance === undefined) {
       try {
-        instance = createInstance(instantiate, modules, grants, data.egress, data.diskQuota);
+        instance = createInstance(instantiate, modules, grants, data.capabilities);
       } catch {
         instance = undefined; // reported by the next call
       }

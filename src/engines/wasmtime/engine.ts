@@ -4,18 +4,18 @@
  * Nothing survives a call, so `isolation` is always per-call here.
  *
  *   const engine = new WasmtimeEngine();
- *   const plugin = await engine.load(grants, '/path/plugin.wasm');
+ *   const plugin = await engine.load(grants, { kind: 'component', path: '/path/plugin.wasm' });
  *   const { output, logs, metrics } = await plugin.call('echo', '{"x":1}', { signal, timeoutMs });
  *   await plugin.close();
  */
 import { spawn } from 'node:child_process';
-import { LogCapture } from '../../capabilities/stdio/capture.ts';
+import { type Capability, LogCapture } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
+import type { Artefact, Engine } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { networkWasmtimeImports } from '../../capabilities/network/wasmtime.ts';
 import { type CwasmStamp, cwasmStamp, precompile, sameStamp, unlinkableImports } from './compile.ts';
-import { type WasmtimeCapability, wasmtimeCommand } from './flags.ts';
+import { wasmtimeCommand, wasmtimeImportsCommand } from './flags.ts';
 import { probeWasmtime, type WasmtimeProbe } from './locate.ts';
 import { type CapturedText, classify } from './outcome.ts';
 import { waveString } from './wave.ts';
@@ -277,11 +277,12 @@ export class WasmtimePlugin implements EnginePlugin {
 export interface WasmtimeEngineOptions {
   /** A probe result to use instead of locating wasmtime (tests, `airlock doctor` reuse). */
   probe?: WasmtimeProbe;
-  /** Capability mappings (default: every capability's, see ./flags.ts). */
-  capabilities?: readonly WasmtimeCapability[];
+  /** The capabilities whose mappings make the command line (default: every capability, see ./flags.ts). */
+  capabilities?: readonly Capability[];
 }
 
-export class WasmtimeEngine {
+export class WasmtimeEngine implements Engine {
+  readonly name = 'wasmtime';
   readonly #options: WasmtimeEngineOptions;
   #probe: Promise<WasmtimeProbe> | undefined;
   readonly #plugins = new Set<WasmtimePlugin>();
@@ -302,7 +303,9 @@ export class WasmtimeEngine {
    * ahead of time (cached) and returns a plugin whose calls each run one
    * wasmtime process.
    */
-  async load(grants: Grants, componentPath: string): Promise<WasmtimePlugin> {
+  async load(grants: Grants, artefact: Artefact): Promise<WasmtimePlugin> {
+    if (artefact.kind !== 'component') throw new AirlockError('internal', `the wasmtime engine runs components; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
+    const componentPath = artefact.path;
     const probe = await this.probe();
     if (!probe.available || probe.path === undefined || probe.version === undefined) {
       throw new AirlockError('engine-unavailable', `the wasmtime engine is unavailable: ${probe.reason ?? 'not found'}; ${probe.installHint}`, { details: { installHint: probe.installHint } });
@@ -320,13 +323,13 @@ export class WasmtimeEngine {
         details: { imports: unknown },
       });
     }
-    const forImports = networkWasmtimeImports(imports);
-    if (forImports.refuse !== undefined && forImports.refuse.length > 0) {
-      throw new AirlockError('engine-unavailable', `the wasmtime engine refuses plugin ${grants.plugin.name}: ${forImports.refuse.join('; ')}`, {
-        details: { refusals: forImports.refuse },
+    const forImports = wasmtimeImportsCommand(imports, this.#options.capabilities);
+    if (forImports.refusals.length > 0) {
+      throw new AirlockError('engine-unavailable', `the wasmtime engine refuses plugin ${grants.plugin.name}: ${forImports.refusals.join('; ')}`, {
+        details: { refusals: forImports.refusals },
       });
     }
-    cmd.args.push(...(forImports.args ?? []));
+    cmd.args.push(...forImports.args);
     const info: WasmtimePluginInfo = { binary: probe.path, version: probe.version, cwasm, component: componentPath, stamp, args: cmd.args };
     const plugin: WasmtimePlugin = new WasmtimePlugin(grants, info, cmd.env, () => this.#plugins.delete(plugin));
     this.#plugins.add(plugin);

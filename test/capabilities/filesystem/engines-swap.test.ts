@@ -30,7 +30,7 @@ const settle = (p: Promise<{ output: string }>): Promise<unknown> =>
 
 test('worker engine, per-call instances: an instance made after the swap fails with permission-denied', async (t) => {
   const s = swapScene();
-  const plugin = await wasm.load(fixtureGrants('fs-escape', { filesystem: [s.grant], isolation: 'per-call' }), await fixtureComponent('fs-escape'));
+  const plugin = await wasm.load(fixtureGrants('fs-escape', { filesystem: [s.grant], isolation: 'per-call' }), { kind: 'component', path: await fixtureComponent('fs-escape') });
   t.teardown(() => plugin.close());
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
   s.swap();
@@ -54,13 +54,13 @@ withWasmtime('wasmtime engine: every call after the swap still sees the granted 
   const s = swapScene();
   // The policy owner accepts unbounded writes here (wasmtime's --dir has no quota): this test is about the swap.
   const grants = fixtureGrants('fs-escape', { filesystem: [s.grant], unboundedWrites: ['wasmtime'] });
-  const plugin = await wasmtime.load(grants, await fixtureComponent('fs-escape'));
+  const plugin = await wasmtime.load(grants, { kind: 'component', path: await fixtureComponent('fs-escape') });
   t.teardown(() => plugin.close());
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
   s.swap();
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
   // Loading again from the same (now stale) grants refuses.
-  const again = await wasmtime.load(grants, await fixtureComponent('fs-escape')).then(
+  const again = await wasmtime.load(grants, { kind: 'component', path: await fixtureComponent('fs-escape') }).then(
     () => undefined,
     (e: unknown) => e,
   );

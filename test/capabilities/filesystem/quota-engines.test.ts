@@ -31,7 +31,7 @@ test('wasmtime refuses a read-write grant; the selector runs the plugin on the w
   t.regex(selection.reason, /wasmtime was configured but refuses.*\/srv\/plugin-data is granted read-write at \/data, but wasmtime cannot hold the plugin to resources\.disk/);
   // Loaded directly, the engine refuses with engine-unavailable (the selector's cue to fall back).
   const engine = new WasmtimeEngine({ probe: { available: true, path: '/nonexistent/wasmtime', version: '0.0.0', installHint: '' } });
-  const err = await t.throwsAsync(engine.load(grants, '/nonexistent/plugin.wasm'));
+  const err = await t.throwsAsync(engine.load(grants, { kind: 'component', path: '/nonexistent/plugin.wasm' }));
   t.true(isAirlockError(err, 'engine-unavailable'), String(err));
   t.regex(err?.message ?? '', /unboundedWrites/);
 });

@@ -28,7 +28,7 @@ const MiB = 1024 * KiB;
 
 async function load(dir: string, resources: GrantsOverrides['resources'], o: GrantsOverrides = {}): Promise<WasmPlugin> {
   const grants = fixtureGrants('disk-fill', { ...o, resources: { timeoutMs: 60_000, ...resources }, filesystem: [{ hostPath: dir, mount: '/rw', access: 'read-write' }] });
-  return engine.load(grants, await fixtureComponent('disk-fill'));
+  return engine.load(grants, { kind: 'component', path: await fixtureComponent('disk-fill') });
 }
 
 /** Runs a tool; returns [errno or 0, count]. */

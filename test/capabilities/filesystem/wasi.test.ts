@@ -32,12 +32,12 @@ const held = (): number =>
 test.serial('fds held by a worker killed on timeout do not leak into the host process', async (t) => {
   const before = held();
   const grants = { filesystem: [{ hostPath: ro, mount: '/ro', access: 'read' as const }] };
-  const reader = await engine.load(fixtureGrants('fs-escape', grants), await fixtureComponent('fs-escape'));
+  const reader = await engine.load(fixtureGrants('fs-escape', grants), { kind: 'component', path: await fixtureComponent('fs-escape') });
   t.is((await reader.call('read', '{"path":"/ro/file.txt"}')).output, '"ok:hello"');
   t.true(held() > before, 'the preopen is an fd of this process (workers share it)');
   await reader.close();
   t.is(held(), before);
-  const p = await engine.load(fixtureGrants('state', grants), await fixtureComponent('state'));
+  const p = await engine.load(fixtureGrants('state', grants), { kind: 'component', path: await fixtureComponent('state') });
   for (let i = 0; i < 3; i++) {
     t.is((await p.call('count', '{}')).output, '1');
     t.true(held() > before);

@@ -1,9 +1,10 @@
+import { LogCapture } from '../../../src/capabilities/index.ts';
 import test from 'ava';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { guardOutgoingHandler, HTTP_DENIED, networkWasi } from '../../../src/capabilities/network/wasi.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
-const ctx = () => ({ pluginName: 'p', call: { logs: { write() {} }, randomBytesLeft: 0 }, base: baselineWasi('p') });
+const ctx = () => ({ pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: baselineWasi('p'), shared: {} });
 
 function thrown(fn: () => unknown): unknown {
   try {

@@ -1,3 +1,4 @@
+import { LogCapture } from '../../../src/capabilities/index.ts';
 import test from 'ava';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { RANDOM_BYTES_PER_CALL, RandomBudgetError, randomWasi } from '../../../src/capabilities/random/wasi.ts';
@@ -5,8 +6,8 @@ import type { CallState } from '../../../src/capabilities/types.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
 function setup() {
-  const call: CallState = { logs: { write() {} }, randomBytesLeft: RANDOM_BYTES_PER_CALL };
-  const imports = randomWasi(makeGrants(), { pluginName: 'p', call, base: baselineWasi('p') });
+  const call: CallState = { logs: new LogCapture(0), randomBytesLeft: RANDOM_BYTES_PER_CALL };
+  const imports = randomWasi(makeGrants(), { pluginName: 'p', call, base: baselineWasi('p'), shared: {} });
   const get = imports['wasi:random/random']!.getRandomBytes as (n: bigint) => Uint8Array;
   const insecure = imports['wasi:random/insecure']!.getInsecureRandomBytes as (n: bigint) => Uint8Array;
   return { call, get, insecure, u64: imports['wasi:random/random']!.getRandomU64 as () => bigint };

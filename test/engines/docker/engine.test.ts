@@ -223,12 +223,12 @@ t('a python plugin declaring its dependencies in pyproject.toml gets them instal
 t('loading takes an AbortSignal', async (t) => {
   const before = new AbortController();
   before.abort();
-  t.true(isAirlockError(await t.throwsAsync(docker.load(grantsFor('python-deps'), { signal: before.signal })), 'aborted'));
+  t.true(isAirlockError(await t.throwsAsync(docker.load(grantsFor('python-deps'), { kind: 'source' }, { signal: before.signal })), 'aborted'));
   // Aborted while the container starts: no container is left behind.
   const during = new AbortController();
   const dir = writePlugin(manifestObject({ name: 'python-abort', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), { 'main.py': 'def v(input):\n    return 1\n' }).dir;
   await docker.build(grantsFor(dir));
-  const loading = docker.load(grantsFor(dir), { signal: during.signal, onProgress: (e) => e.type === 'cached' && during.abort() });
+  const loading = docker.load(grantsFor(dir), { kind: 'source' }, { signal: during.signal, onEvent: (e) => e.type === 'build' && /is up to date/.test(e.message) && during.abort() });
   t.true(isAirlockError(await t.throwsAsync(loading), 'aborted'));
   const left = await docker.docker.listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.plugin=python-abort', `airlock.owner=${OWNER}`] }) });
   t.deepEqual(left, []);

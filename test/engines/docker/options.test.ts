@@ -1,6 +1,6 @@
 /** The composed container options (no Docker needed). */
 import test from 'ava';
-import { dockerRunSpec, fromCapabilities, HARDENING } from '../../../src/engines/docker/options.ts';
+import { dockerRunSpec, HARDENING } from '../../../src/engines/docker/options.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
 test('the spec carries the hardening and every capability’s part', (t) => {
@@ -14,7 +14,7 @@ test('the spec carries the hardening and every capability’s part', (t) => {
 });
 
 test('a capability without a Docker mapping refuses; two setting one field is a bug', (t) => {
-  const spec = dockerRunSpec(makeGrants(), fromCapabilities([{ name: 'teleport' }]));
+  const spec = dockerRunSpec(makeGrants(), [{ name: 'teleport' }]);
   t.deepEqual(spec.refusals, ['capability teleport has no Docker mapping']);
   t.throws(() => dockerRunSpec(makeGrants(), [{ name: 'a', docker: () => ({ hostConfig: { Privileged: true } }) }]), { message: /Privileged is set by both hardening and a/ });
 });

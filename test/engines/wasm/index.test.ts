@@ -14,7 +14,7 @@ const engine = new WasmEngine();
 test.after.always(() => engine.close());
 
 async function load(fixture: string, o: GrantsOverrides = {}): Promise<WasmPlugin> {
-  return engine.load(fixtureGrants(fixture, o), await fixtureComponent(fixture));
+  return engine.load(fixtureGrants(fixture, o), { kind: 'component', path: await fixtureComponent(fixture) });
 }
 
 async function code(p: Promise<unknown>): Promise<AirlockError> {

@@ -47,7 +47,7 @@ interface Seen {
 
 test('a worker runs with an empty env, argv = [plugin name], and compiled modules from the host', async (t) => {
   process.env.AIRLOCK_TEST_SECRET = 'hunter2';
-  const p = await engine.load(makeGrants({ plugin: { name: 'weather' }, env: { GRANTED: 'yes' } }), '/unused.wasm');
+  const p = await engine.load(makeGrants({ plugin: { name: 'weather' }, env: { GRANTED: 'yes' } }), { kind: 'component', path: '/unused.wasm' });
   const seen = JSON.parse((await p.call('whoami', '{}')).output) as Seen;
   t.deepEqual(seen.env, {});
   t.deepEqual(seen.argv, ['weather']);
@@ -57,8 +57,8 @@ test('a worker runs with an empty env, argv = [plugin name], and compiled module
 });
 
 test('each plugin gets its own workers', async (t) => {
-  const a = await engine.load(makeGrants({ plugin: { name: 'a' } }), '/unused.wasm');
-  const b = await engine.load(makeGrants({ plugin: { name: 'b' } }), '/unused.wasm');
+  const a = await engine.load(makeGrants({ plugin: { name: 'a' } }), { kind: 'component', path: '/unused.wasm' });
+  const b = await engine.load(makeGrants({ plugin: { name: 'b' } }), { kind: 'component', path: '/unused.wasm' });
   const ta = (JSON.parse((await a.call('x', '{}')).output) as Seen).threadId;
   const tb = (JSON.parse((await b.call('x', '{}')).output) as Seen).threadId;
   t.not(ta, tb);
@@ -67,7 +67,7 @@ test('each plugin gets its own workers', async (t) => {
 });
 
 test('a worker that dies mid-call gives crash, and a fresh worker takes its place', async (t) => {
-  const p = await engine.load(makeGrants(), '/unused.wasm');
+  const p = await engine.load(makeGrants(), { kind: 'component', path: '/unused.wasm' });
   const before = (JSON.parse((await p.call('x', '{}')).output) as Seen).threadId;
   const e = await p.call('exit', '{}').catch((x: unknown) => x);
   t.true(isAirlockError(e, 'crash'), String(e));
@@ -80,7 +80,7 @@ test('a component that fails to start makes load() fail, without a respawn loop'
   const bad = join(dir, 'bad-glue.js');
   writeFileSync(bad, `export function instantiate() { throw new Error('init exploded'); }\n`);
   const e2 = new WasmEngine({ transpile: async () => ({ glue: pathToFileURL(bad).href, modules: {} }) });
-  const e = await e2.load(makeGrants({ resources: { concurrency: 2 } }), '/unused.wasm').catch((x: unknown) => x);
+  const e = await e2.load(makeGrants({ resources: { concurrency: 2 } }), { kind: 'component', path: '/unused.wasm' }).catch((x: unknown) => x);
   t.true(isAirlockError(e), String(e));
   t.regex((e as Error).message, /init exploded/);
   await e2.close();

@@ -24,7 +24,7 @@ const engine = new WasmtimeEngine({ probe });
 test.after.always(() => engine.close());
 
 async function load(fixture: string, o: GrantsOverrides = {}) {
-  return engine.load(fixtureGrants(fixture, { ...o, resources: { timeoutMs: 10_000, ...o.resources } }), await fixtureComponent(fixture));
+  return engine.load(fixtureGrants(fixture, { ...o, resources: { timeoutMs: 10_000, ...o.resources } }), { kind: 'component', path: await fixtureComponent(fixture) });
 }
 
 async function callError(p: Promise<unknown>): Promise<AirlockError> {
@@ -130,7 +130,7 @@ t_('a core module (not a component) fails to load with build-failed', async (t) 
   try {
     const core = join(dir, 'core.wasm');
     await writeFile(core, Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00));
-    const e = await callError(engine.load(fixtureGrants('echo-c'), core));
+    const e = await callError(engine.load(fixtureGrants('echo-c'), { kind: 'component', path: core }));
     t.is(e.code, 'build-failed');
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -139,7 +139,7 @@ t_('a core module (not a component) fails to load with build-failed', async (t) 
 
 test('a missing wasmtime is engine-unavailable with the install hint', async (t) => {
   const missing = new WasmtimeEngine({ probe: { available: false, reason: 'not found', installHint: 'HINT' } });
-  const e = await callError(missing.load(fixtureGrants('echo-c'), '/nonexistent.wasm'));
+  const e = await callError(missing.load(fixtureGrants('echo-c'), { kind: 'component', path: '/nonexistent.wasm' }));
   t.is(e.code, 'engine-unavailable');
   t.regex(e.message, /HINT/);
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { CAPABILITIES } from '../../../src/capabilities/index.ts';
-import { fromCapabilities, wasmtimeCommand, wasmtimeRefusals } from '../../../src/engines/wasmtime/flags.ts';
+import { wasmtimeCommand, wasmtimeRefusals } from '../../../src/engines/wasmtime/flags.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
 const pairs = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
@@ -71,9 +71,9 @@ test('any network grant is refused: the CLI has no allowlist', (t) => {
 });
 
 test('every shared capability has a wasmtime mapping; one without is a refusal', (t) => {
-  const caps = fromCapabilities(CAPABILITIES);
+  const caps = CAPABILITIES;
   t.deepEqual(wasmtimeRefusals(makeGrants(), caps), []);
   t.is(caps.length, CAPABILITIES.length);
-  const withUnknown = fromCapabilities([...CAPABILITIES, { name: 'telepathy' }]);
+  const withUnknown = [...CAPABILITIES, { name: 'telepathy' }];
   t.deepEqual(wasmtimeRefusals(makeGrants(), withUnknown), ['capability telepathy has no wasmtime mapping']);
 });

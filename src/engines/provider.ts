@@ -1,23 +1,36 @@
 /**
  * The real engines behind a PluginHost: probe them once, let the selector
- * pick one per plugin (src/selector), build the component a wasm plugin
+ * pick one per plugin (src/selector), build the component a component engine
  * needs (src/build), and load the plugin there, falling back along the
- * selector's list when an engine cannot take it.
+ * selector's list when an engine cannot take it. Every engine is reached
+ * through the registry (./registry.ts) and the Engine interface (./engine.ts).
  *
  * Data flows one way: manifest -> grants -> selector -> engine.
  */
 import { buildPlugin, type BuildResult } from '../build/index.ts';
-import { probeEngines, type EngineProbe } from '../engines/probe.ts';
-import type { EngineName, EnginePlugin } from '../engines/types.ts';
-import type { DockerEngine, DockerLoadOptions } from '../engines/docker/index.ts';
-import type { EgressDecision } from '../engines/docker/egress/index.ts';
-import type { WasmEngine } from '../engines/wasm/index.ts';
-import type { WasmtimeEngine } from '../engines/wasmtime/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
-import type { EnginePreference, EngineProvider, OpenedPlugin } from './plugin-host.ts';
+import type { EgressDecision } from './docker/egress/index.ts';
+import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe } from './engine.ts';
+import { ENGINES, engineDefinition, type EngineName, probeEngines } from './registry.ts';
+import type { EnginePlugin } from './types.ts';
+
+export type EnginePreference = 'auto' | EngineName;
+
+/** What the host needs from the engines: open a plugin under its grants on the engine the selector picks. */
+export interface EngineProvider {
+  open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin>;
+  close(): Promise<void>;
+}
+
+export interface OpenedPlugin {
+  engine: EngineName;
+  /** Why this engine (the selector's words). */
+  reason: string;
+  instance: EnginePlugin;
+}
 
 export interface ProviderOptions {
   /** Engine probes to use instead of probing (tests, `airlock inspect --engine`). */
@@ -27,9 +40,10 @@ export interface ProviderOptions {
 }
 
 export type ProviderEvent =
+  /** Preparing a plugin on an engine (an image build's output, a cache hit). */
   | { type: 'build'; plugin: string; engine: EngineName; message: string }
   | { type: 'selected'; plugin: string; engine: EngineName; reason: string }
-  /** A Docker plugin's outgoing connection, as its egress proxy decided it. */
+  /** A plugin's outgoing connection, as its egress proxy decided it. */
   | { type: 'egress'; plugin: string; decision: EgressDecision };
 
 /**
@@ -87,16 +101,23 @@ export async function planSelection(
     config: { engine: preference },
     probes,
   });
-  if (componentError !== undefined && selection.engine !== 'docker') throw componentError;
+  // A component that failed to build is the plugin's error unless a source engine runs the plugin instead.
+  if (componentError !== undefined && engineDefinition(selection.engine)?.artefact !== 'source') throw componentError;
   return { selection, component, ...(componentError === undefined ? {} : { componentError }) };
+}
+
+/** What an engine loads for this plugin: the component (component engines) or the source and its build section. */
+function artefactFor(definition: EngineDefinition, component: string | undefined, plugin: LoadedManifest): Artefact {
+  if (definition.artefact === 'source') return { kind: 'source', build: plugin.manifest.build ?? {} };
+  if (component === undefined) throw new AirlockError('internal', `the ${definition.name} engine was selected for ${plugin.manifest.name} without a component`);
+  return { kind: 'component', path: component };
 }
 
 class DefaultProvider implements EngineProvider {
   readonly #options: ProviderOptions;
   #probes: Promise<Record<EngineName, EngineProbe>> | undefined;
-  #wasm: Promise<WasmEngine> | undefined;
-  #wasmtime: Promise<WasmtimeEngine> | undefined;
-  #docker: Promise<DockerEngine> | undefined;
+  /** Engines created on first use, by name. */
+  readonly #engines = new Map<string, Promise<Engine>>();
 
   constructor(options: ProviderOptions) {
     this.#options = options;
@@ -110,39 +131,34 @@ class DefaultProvider implements EngineProvider {
 
   async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
     const { selection } = await planSelection(grants, preference, await this.probes());
-    const opened = await openSelected(selection, (engine, component) => this.#load(engine, grants, component, plugin.manifest.build ?? {}));
+    const opened = await openSelected(selection, async (name, component) => {
+      const definition = ENGINES.find((e) => e.name === name);
+      if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);
+      const engine = await this.#engine(definition);
+      return engine.load(grants, artefactFor(definition, component, plugin), { onEvent: (e) => this.#forward(name, e) });
+    });
     this.#options.onEvent?.({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });
     return { engine: opened.engine, reason: opened.reason, instance: opened.instance };
   }
 
-  async #load(engine: EngineName, grants: Grants, component: string | undefined, build: DockerLoadOptions['build']): Promise<EnginePlugin> {
-    if (engine === 'docker') {
-      this.#docker ??= import('../engines/docker/index.ts').then(
-        (m) => new m.DockerEngine({ onEgress: (plugin, decision) => this.#options.onEvent?.({ type: 'egress', plugin, decision }) }),
-      );
-      const docker = await this.#docker;
-      const onEvent = this.#options.onEvent;
-      // The manifest's build section as the host read it: the engine need not read plugin.yaml again.
-      return docker.load(grants, {
-        build,
-        onProgress: (e) => {
-          const message = e.type === 'step' ? e.step : e.type === 'output' ? e.text.trimEnd() : e.type === 'pull' ? e.message : e.type === 'cached' ? `image ${e.tag} is up to date` : `built ${e.tag} in ${(e.ms / 1000).toFixed(1)} s`;
-          if (message !== '') onEvent?.({ type: 'build', plugin: grants.plugin.name, engine: 'docker', message });
-        },
-      });
+  #forward(engine: EngineName, e: EngineEvent): void {
+    this.#options.onEvent?.(e.type === 'build' ? { ...e, engine } : e);
+  }
+
+  #engine(definition: EngineDefinition): Promise<Engine> {
+    let engine = this.#engines.get(definition.name);
+    if (engine === undefined) {
+      engine = definition.create({ onEvent: (e) => this.#forward(definition.name as EngineName, e) });
+      // A failed creation is tried again by the next load.
+      engine.catch(() => this.#engines.delete(definition.name));
+      this.#engines.set(definition.name, engine);
     }
-    if (component === undefined) throw new AirlockError('internal', `the ${engine} engine was selected for ${grants.plugin.name} without a component`);
-    if (engine === 'wasm') {
-      this.#wasm ??= import('../engines/wasm/index.ts').then((m) => new m.WasmEngine());
-      return (await this.#wasm).load(grants, component);
-    }
-    this.#wasmtime ??= import('../engines/wasmtime/index.ts').then((m) => new m.WasmtimeEngine());
-    return (await this.#wasmtime).load(grants, component);
+    return engine;
   }
 
   async close(): Promise<void> {
-    const engines = await Promise.all([this.#wasm, this.#wasmtime, this.#docker]);
-    await Promise.all(engines.map((e) => e?.close()));
+    const engines = await Promise.allSettled(this.#engines.values());
+    await Promise.all(engines.map((e) => (e.status === 'fulfilled' ? e.value.close() : undefined)));
   }
 }
 

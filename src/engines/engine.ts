@@ -1,0 +1,99 @@
+/**
+ * The one extension point for engines. An engine folder (src/engines/<name>/)
+ * exports an `EngineDefinition` from its `definition.ts`, and
+ * src/engines/registry.ts lists it: the provider, the selector, probes,
+ * `airlock doctor`, the conformance suite and the attack matrix iterate the
+ * registry and never name an engine.
+ *
+ * A definition is cheap to import (what the selector and `doctor` need: its
+ * traits, probe and refusals); `create()` imports the engine's implementation
+ * the first time a plugin is loaded on it (dockerode, jco, worker code).
+ */
+import type { Grants } from '../grants/types.ts';
+import type { EgressDecision } from './docker/egress/index.ts';
+import type { EnginePlugin } from './types.ts';
+
+export type Runtime = Grants['plugin']['runtime'];
+
+/** What an engine loads a plugin from. */
+export type Artefact =
+  /** A WASI component Airlock built or verified (in its cache), for engines with `artefact: 'component'`. */
+  | { kind: 'component'; path: string }
+  /**
+   * The plugin's own source folder (grants.plugin.dir), for `artefact: 'source'`, with its manifest's
+   * `build:` section as the host read it (absent: the engine reads the folder's plugin.yaml, for grants built in code).
+   */
+  | { kind: 'source'; build?: { dependencies?: string; args?: Record<string, string> } };
+
+/** What an engine reports while it loads and runs plugins. */
+export type EngineEvent =
+  /** A step of preparing a plugin (an image build's output, a cache hit). */
+  | { type: 'build'; plugin: string; message: string }
+  /** An outgoing connection of a plugin, as its egress proxy decided it. */
+  | { type: 'egress'; plugin: string; decision: EgressDecision };
+
+export interface EngineLoadOptions {
+  /** Aborts the load (an image build, containers starting). */
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+/** One engine instance: loads plugins and closes them all on close(). */
+export interface Engine {
+  readonly name: string;
+  /** Loads a plugin with warm instances. `artefact.kind` is the definition's `artefact`. */
+  load(grants: Grants, artefact: Artefact, options?: EngineLoadOptions): Promise<EnginePlugin>;
+  /** Closes every plugin loaded through this engine. */
+  close(): Promise<void>;
+}
+
+export interface EngineProbe {
+  engine: string;
+  available: boolean;
+  version?: string;
+  /** The binary or daemon address that was found. */
+  path?: string;
+  /** Why it is unavailable. */
+  reason?: string;
+  /** How to install it when unavailable. */
+  installHint?: string;
+}
+
+export interface ProbeOptions {
+  /** Where a probe looks for binaries and daemon addresses (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** How long a probe that waits for an answer (a daemon's ping) waits; each engine has its default. */
+  timeoutMs?: number;
+}
+
+export interface EngineCreateOptions {
+  /** Events of every plugin this engine loads (egress decisions happen after load). */
+  onEvent?: (event: EngineEvent) => void;
+}
+
+export interface EngineDefinition<Name extends string = string> {
+  readonly name: Name;
+  /** How reasons name it: `the worker engine`, `wasmtime`, `Docker`. */
+  readonly label: string;
+  /** Why the selector prefers it when nothing is configured (the registry lists engines in preference order). */
+  readonly strength: string;
+  /** `component`: runs a plugin's WASI component; `source`: runs the plugin's own source. */
+  readonly artefact: Artefact['kind'];
+  /** For `source` engines, the runtimes whose source it runs; component engines run any plugin's component. */
+  readonly runtimes: readonly Runtime[];
+  /** True when the engine needs nothing outside Node (it is never unavailable). */
+  readonly builtin: boolean;
+  /** Whether it can run here, found cheaply (a binary's version, a daemon's ping). */
+  probe(options?: ProbeOptions): Promise<EngineProbe>;
+  /**
+   * Why this engine cannot run a plugin with these grants exactly as granted (empty: it can). Pure.
+   * The selector never widens a grant: a refusing engine is passed over with this as the reason.
+   */
+  refusals(grants: Grants): string[];
+  create(options?: EngineCreateOptions): Promise<Engine>;
+}
+
+/** Declares an engine, keeping its name's literal type (for the registry's `EngineName`). */
+export function defineEngine<const Name extends string>(definition: EngineDefinition<Name>): EngineDefinition<Name> {
+  return definition;
+}
