@@ -1,8 +1,10 @@
 /**
- * Egress proxy for Docker-run plugins granted network access to certain
- * hosts. The plugin's container sits on an internal network with no route
- * out; this proxy (on that network and on a bridge) is its only way out. It
- * speaks HTTP proxy requests (`GET http://host/path`) and CONNECT tunnels,
+ * Egress proxy for plugins granted network access to certain hosts, below
+ * both capabilities and engines (it imports neither). A Docker plugin's
+ * container sits on an internal network with no route out; this proxy (on
+ * that network and on a bridge, src/engines/docker/network.ts) is its only
+ * way out. The worker engine's wasi:http goes through one on loopback
+ * (src/capabilities/network/route.ts). It speaks HTTP proxy requests (`GET http://host/path`) and CONNECT tunnels,
  * admits only the allowlisted host:port, resolves each name once, refuses
  * non-public addresses unless a grant names them, and reports every decision.
  * The rules are spelled out in policy.ts; in short:
@@ -15,9 +17,16 @@
  *   pass only when an entry names that exact address.
  *
  * Run in-process with startEgressProxy(), or standalone in a container with
- * main.ts (config from argv or AIRLOCK_EGRESS_CONFIG, JSON-line log on stdout).
+ * main.ts (config from argv or AIRLOCK_EGRESS_CONFIG, JSON-line log on stdout;
+ * src/engines/docker/egress-files.ts says what to mount).
+ *
+ * Parts: policy.ts (the rules, pure), dial.ts (check, resolve once, check the
+ * addresses, connect), tunnel.ts (CONNECT), forward.ts (absolute-form HTTP),
+ * answer.ts (the proxy's own refusals), server.ts (listener, limits, close).
+ * Everything main.ts imports at run time stays inside this folder (plus
+ * node: builtins and ipaddr.js): the folder is mounted alone in a container.
  */
-export { startEgressProxy } from './proxy.ts';
+export { startEgressProxy } from './server.ts';
 export { DEFAULT_LIMITS } from './types.ts';
 export type {
   EgressAllowed,
@@ -32,9 +41,7 @@ export type {
   EgressRefused,
   Resolver,
 } from './types.ts';
-export { DEFAULT_PORTS, addressRange, checkAddresses, checkTarget, compileRules, parseAuthority } from './policy.ts';
+export { DEFAULT_PORTS, addressRange, canonicalIp, checkAddresses, checkTarget, compileRules, parseAuthority } from './policy.ts';
 export type { PolicyRefusal, Rule, Target } from './policy.ts';
 export { parseEgressConfig, EGRESS_CONFIG_ENV } from './config.ts';
 export type { EgressConfig } from './config.ts';
-export { egressRuntimeFiles } from './files.ts';
-export type { EgressRuntimeFile } from './files.ts';

@@ -10,7 +10,7 @@ import { buildPlugin, type BuildResult } from '../build/index.ts';
 import { probeEngines, type EngineProbe } from '../engines/probe.ts';
 import type { EngineName, EnginePlugin } from '../engines/types.ts';
 import type { DockerEngine, DockerLoadOptions } from '../engines/docker/index.ts';
-import type { EgressDecision } from '../engines/docker/egress/index.ts';
+import type { EgressDecision } from '../egress/index.ts';
 import type { WasmEngine } from '../engines/wasm/index.ts';
 import type { WasmtimeEngine } from '../engines/wasmtime/index.ts';
 import { AirlockError } from '../errors.ts';

@@ -4,8 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionContext } from 'ava';
-import { startEgressProxy } from '../../../../src/engines/docker/egress/index.ts';
-import type { EgressDecision, EgressProxy, EgressProxyOptions } from '../../../../src/engines/docker/egress/index.ts';
+import { startEgressProxy } from '../../src/egress/index.ts';
+import type { EgressDecision, EgressProxy, EgressProxyOptions } from '../../src/egress/index.ts';
 
 export interface TestProxy extends EgressProxy {
   decisions: EgressDecision[];

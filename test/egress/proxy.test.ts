@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import test from 'ava';
-import { startEgressProxy } from '../../../../src/engines/docker/egress/index.ts';
-import type { EgressDecision } from '../../../../src/engines/docker/egress/index.ts';
+import { startEgressProxy } from '../../src/egress/index.ts';
+import type { EgressDecision } from '../../src/egress/index.ts';
 import { closedPort, connect, echoServer, httpServer, proxyFor, roundTrip, send, tableResolver, viaProxy } from './helpers.ts';
 
 const LOOP = '127.0.0.1';
