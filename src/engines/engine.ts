@@ -10,7 +10,7 @@
  * the first time a plugin is loaded on it (dockerode, jco, worker code).
  */
 import type { Grants } from '../grants/types.ts';
-import type { EgressDecision } from './docker/egress/index.ts';
+import type { EgressDecision } from '../egress/index.ts';
 import type { EnginePlugin } from './types.ts';
 
 export type Runtime = Grants['plugin']['runtime'];

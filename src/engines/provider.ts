@@ -12,7 +12,7 @@ import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
-import type { EgressDecision } from './docker/egress/index.ts';
+import type { EgressDecision } from '../egress/index.ts';
 import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe } from './engine.ts';
 import { ENGINES, engineDefinition, type EngineName, probeEngines } from './registry.ts';
 import type { EnginePlugin } from './types.ts';

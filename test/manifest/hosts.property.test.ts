@@ -2,12 +2,12 @@
  * Property tests of the network allow-list algebra. `hostPatternCovers` decides
  * whether a policy entry lets the grants carry a requested entry, so it must
  * agree with what the entries admit at run time: the egress proxy's rules
- * (src/engines/docker/egress/policy.ts, also used by the worker engine), the
+ * (src/egress/policy.ts, also used by the worker engine), the
  * one place that says which `host:port` a pattern lets through.
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { canonicalIp, checkTarget, compileRules, type Target } from '../../src/engines/docker/egress/policy.ts';
+import { canonicalIp, checkTarget, compileRules, type Target } from '../../src/egress/index.ts';
 import type { HostPattern } from '../../src/grants/index.ts';
 import { formatHostPattern, hostPatternCovers, hostPatternMatches, parseHostPattern } from '../../src/manifest/index.ts';
 import { fuzz } from '../helpers/fuzz.ts';

@@ -263,8 +263,8 @@ export const ROWS: Row[] = [
     cells: {
       worker: cell(contained('denied'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused')),
       wasmtime: wasmtimeNoNet,
-      'docker-node': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/engines/docker/egress/proxy.test.ts', 'IP-literal targets are refused unless the grant names the address')),
-      'docker-python': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/engines/docker/egress/proxy.test.ts', 'IP-literal targets are refused unless the grant names the address')),
+      'docker-node': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/egress/dial.test.ts', 'IP-literal targets are refused unless the grant names the address')),
+      'docker-python': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/egress/dial.test.ts', 'IP-literal targets are refused unless the grant names the address')),
     },
   },
   {
@@ -280,14 +280,14 @@ export const ROWS: Row[] = [
       wasmtime: wasmtimeNoNet,
       'docker-node': cell(
         contained('denied (403 private-address)', "the egress proxy, the container's only way out, resolves once and checks every address"),
-        file('test/engines/docker/egress/proxy.test.ts', 'a name that resolves to a private, loopback or metadata address is refused even though it is allowlisted'),
-        file('test/engines/docker/egress/proxy.test.ts', 'each request resolves its name exactly once and connects to that answer (no rebinding)'),
+        file('test/egress/dial.test.ts', 'a name that resolves to a private, loopback or metadata address is refused even though it is allowlisted'),
+        file('test/egress/dial.test.ts', 'each request resolves its name exactly once and connects to that answer (no rebinding)'),
         file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported'),
       ),
       'docker-python': cell(
         contained('denied (403 private-address)', "the egress proxy, the container's only way out, resolves once and checks every address"),
-        file('test/engines/docker/egress/proxy.test.ts', 'a name that resolves to a private, loopback or metadata address is refused even though it is allowlisted'),
-        file('test/engines/docker/egress/proxy.test.ts', 'each request resolves its name exactly once and connects to that answer (no rebinding)'),
+        file('test/egress/dial.test.ts', 'a name that resolves to a private, loopback or metadata address is refused even though it is allowlisted'),
+        file('test/egress/dial.test.ts', 'each request resolves its name exactly once and connects to that answer (no rebinding)'),
         file('test/engines/docker/network.test.ts', 'a python plugin goes through the proxy with plain HTTP requests (absolute form) too'),
       ),
     },

@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WasmEngine } from '../../src/engines/wasm/index.ts';
-import type { EgressDecision } from '../../src/engines/docker/egress/index.ts';
+import type { EgressDecision } from '../../src/egress/index.ts';
 import { fixtureComponent, fixtureGrants } from '../engines/wasm/helpers.ts';
 import { makeCa } from './tls.ts';
 

@@ -3,10 +3,10 @@
  * grants.network.allow, for engines that check requests themselves (the
  * worker engine's wasi:http handler). The rules are the egress proxy's, so
  * every engine admits exactly the same targets: see
- * src/engines/docker/egress/policy.ts (an entry without a port admits 80 and
+ * src/egress/policy.ts (an entry without a port admits 80 and
  * 443 only; IP targets only when named; wildcards match subdomains only).
  */
-import { checkTarget, compileRules, parseAuthority as parseTarget, type Target } from '../../engines/docker/egress/policy.ts';
+import { checkTarget, compileRules, parseAuthority as parseTarget, type Target } from '../../egress/index.ts';
 import type { NetworkGrant } from '../../grants/types.ts';
 
 export type { Target };

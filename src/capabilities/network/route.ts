@@ -1,6 +1,6 @@
 /**
  * The worker engine's way out for wasi:http: Airlock's egress proxy
- * (src/engines/docker/egress), started on the host's loopback for one plugin.
+ * (src/egress), started on the host's loopback for one plugin.
  *
  * preview2-shim would resolve an allowlisted name itself and connect to
  * whatever came back, so a name that resolves (or rebinds) to a private,
@@ -13,8 +13,8 @@
  * token in the request keeps other local clients off the route.
  */
 import { randomBytes } from 'node:crypto';
-import { startEgressProxy } from '../../engines/docker/egress/proxy.ts';
-import type { EgressProxyOptions } from '../../engines/docker/egress/types.ts';
+import { startEgressProxy } from '../../egress/index.ts';
+import type { EgressProxyOptions } from '../../egress/index.ts';
 import type { Grants } from '../../grants/types.ts';
 
 /** Where a worker sends a plugin's outgoing HTTP requests (plain data: it crosses into the worker). */

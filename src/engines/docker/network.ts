@@ -6,7 +6,7 @@
  *   services either: without it, every address of the host answers through
  *   the bridge's gateway, internal or not (checked: dockerd 20.10);
  * - a small proxy container on that network and on the default bridge,
- *   running Airlock's egress proxy (src/engines/docker/egress/main.ts, HTTP and
+ *   running Airlock's egress proxy (src/egress/main.ts, HTTP and
  *   CONNECT), which admits only the allowlisted host:port. It is the plugin's
  *   only way out; its decisions come back as JSON lines on its stdout.
  *
@@ -17,7 +17,8 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { HostPattern } from '../../grants/types.ts';
-import { egressRuntimeFiles, type EgressDecision } from './egress/index.ts';
+import type { EgressDecision } from '../../egress/index.ts';
+import { egressRuntimeFiles } from './egress-files.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
 import { CONTAINER_USER, HARDENING } from './options.ts';
 

@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import { startWorkerEgress } from '../../../src/capabilities/network/route.ts';
-import { startEgressProxy } from '../../../src/engines/docker/egress/index.ts';
-import { send, httpServer } from '../../engines/docker/egress/helpers.ts';
+import { startEgressProxy } from '../../../src/egress/index.ts';
+import { send, httpServer } from '../../egress/helpers.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
 const LOOP = '127.0.0.1';

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { OWNER } from '../../../src/engines/docker/container.ts';
 import { isAirlockError } from '../../../src/errors.ts';
-import type { EgressDecision } from '../../../src/engines/docker/egress/index.ts';
+import type { EgressDecision } from '../../../src/egress/index.ts';
 import { manifestObject, writePlugin } from '../../helpers/plugin.ts';
 import { DOCKER, engine, grantsFor } from './helpers.ts';
 

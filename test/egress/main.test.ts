@@ -1,53 +1,14 @@
 /** The standalone entry (main.ts), run the way a container runs it: from a bare folder with only its mounts. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { egressRuntimeFiles, parseEgressConfig } from '../../../../src/engines/docker/egress/index.ts';
+import { egressRuntimeFiles } from '../../src/engines/docker/egress-files.ts';
 import { connect, echoServer, roundTrip } from './helpers.ts';
-import type { EgressProxy } from '../../../../src/engines/docker/egress/index.ts';
-
-test('parseEgressConfig takes grants.network.allow as is, with container defaults', (t) => {
-  const c = parseEgressConfig('{"allow":[{"host":"api.example.com","wildcard":false,"port":443},{"host":"example.org","wildcard":true}]}', 'X');
-  t.deepEqual(c, {
-    allow: [{ host: 'api.example.com', wildcard: false, port: 443 }, { host: 'example.org', wildcard: true }],
-    listen: { host: '0.0.0.0', port: 3128 },
-    limits: {},
-  });
-  const d = parseEgressConfig('{"allow":[],"listen":{"host":"127.0.0.1","port":0},"limits":{"maxConnections":8}}', 'X');
-  t.deepEqual([d.listen, d.limits], [{ host: '127.0.0.1', port: 0 }, { maxConnections: 8 }]);
-});
-
-test('parseEgressConfig errors name the source, the field and the fix', (t) => {
-  const cases: [string, RegExp][] = [
-    ['not json', /^X: not valid JSON/],
-    ['[]', /^X: must be a JSON object/],
-    ['{}', /^X\.allow: missing or not an array/],
-    ['{"allow":[],"extra":1}', /^X: unknown field "extra"/],
-    ['{"allow":["api.example.com"]}', /^X\.allow\[0\]: must be an object/],
-    ['{"allow":[{"host":"a.com","wildcard":false,"prot":1}]}', /^X\.allow\[0\]: unknown field "prot"/],
-    ['{"allow":[{"host":"a.com","wildcard":false,"port":"443"}]}', /^X\.allow\[0\]\.port: must be an integer 1-65535/],
-    ['{"allow":[{"host":"a.com"}]}', /^X\.allow\[0\]\.wildcard/],
-    ['{"allow":[],"listen":{"host":"0.0.0.0"}}', /^X\.listen\.port/],
-    ['{"allow":[],"limits":{"idle":5}}', /^X\.limits: unknown field "idle"/],
-    ['{"allow":[],"limits":{"idleTimeoutMs":-1}}', /^X\.limits\.idleTimeoutMs: must be a positive integer/],
-  ];
-  for (const [text, message] of cases) t.throws(() => parseEgressConfig(text, 'X'), { message }, text);
-});
-
-test('egressRuntimeFiles names this folder and the ipaddr.js package, and a command that runs main', async (t) => {
-  const rt = egressRuntimeFiles('/opt/airlock-egress');
-  t.deepEqual(rt.mounts.map((m) => m.containerPath), ['/opt/airlock-egress', '/opt/node_modules/ipaddr.js']);
-  t.deepEqual(rt.command, ['node', '/opt/airlock-egress/main.ts']);
-  t.is(rt.configEnv, 'AIRLOCK_EGRESS_CONFIG');
-  const pkg = JSON.parse(await readFile(path.join(rt.mounts[1]!.hostPath, 'package.json'), 'utf8')) as { name: string; version: string };
-  t.is(pkg.name, 'ipaddr.js');
-  t.regex(pkg.version, /^2\./);
-  t.throws(() => egressRuntimeFiles('relative'), { message: /root must be an absolute folder/ });
-});
+import type { EgressProxy } from '../../src/egress/index.ts';
 
 /** Copies the runtime mounts into a temporary root, as the container would see them, nothing else. */
 async function containerLayout(t: import('ava').ExecutionContext): Promise<{ root: string; main: string }> {

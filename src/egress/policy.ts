@@ -23,9 +23,10 @@
  *
  * Kept free of imports other than node: builtins and ipaddr.js, so the
  * standalone entry (main.ts) runs from a bare folder inside a container.
+ * dial.ts applies both checks around the one resolution.
  */
 import ipaddr from 'ipaddr.js';
-import type { HostPattern } from '../../../grants/types.ts';
+import type { HostPattern } from '../grants/types.ts';
 
 /** Ports an entry without `:port` admits. */
 export const DEFAULT_PORTS: readonly number[] = [80, 443];
@@ -151,8 +152,14 @@ export function portAdmitted(p: HostPattern, port: number): boolean {
   return p.port === undefined ? DEFAULT_PORTS.includes(port) : p.port === port;
 }
 
-function showHost(t: Target): string {
+/** The target's host as written in a URL or message (IPv6 in brackets). */
+export function showHost(t: Target): string {
   return t.ip && t.host.includes(':') ? `[${t.host}]` : t.host;
+}
+
+/** `host:port` for messages. */
+export function hostPort(t: Target): string {
+  return `${showHost(t)}:${t.port}`;
 }
 
 /** First check, before any resolution: may the client ask for `target` at all? */

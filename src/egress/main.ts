@@ -8,11 +8,12 @@
  * {"event":"listening",...} once bound, one {"event":"decision",...} per
  * request (the EgressDecision fields), {"event":"closed"} on SIGTERM/SIGINT.
  * A bad config is reported on stderr with exit code 2.
- * Imports only node: builtins, its own folder and ipaddr.js (see files.ts).
+ * Imports only node: builtins, its own folder and ipaddr.js (see
+ * src/engines/docker/egress-files.ts).
  */
 import { EGRESS_CONFIG_ENV, parseEgressConfig } from './config.ts';
 import type { EgressConfig } from './config.ts';
-import { startEgressProxy } from './proxy.ts';
+import { startEgressProxy } from './server.ts';
 
 const log = (event: string, fields: object): void => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);

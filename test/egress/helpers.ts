@@ -4,8 +4,10 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionContext } from 'ava';
-import { startEgressProxy } from '../../../../src/engines/docker/egress/index.ts';
-import type { EgressDecision, EgressProxy, EgressProxyOptions } from '../../../../src/engines/docker/egress/index.ts';
+import type { ProxyContext } from '../../src/egress/context.ts';
+import type { Dial } from '../../src/egress/dial.ts';
+import { DEFAULT_LIMITS, startEgressProxy } from '../../src/egress/index.ts';
+import type { EgressDecision, EgressProxy, EgressProxyOptions, Target } from '../../src/egress/index.ts';
 
 export interface TestProxy extends EgressProxy {
   decisions: EgressDecision[];
@@ -223,4 +225,80 @@ export async function viaProxy(proxy: EgressProxy, url: string, init: { method?:
   let body = '';
   for await (const chunk of res) body += String(chunk);
   return { status: res.statusCode ?? 0, headers: res.headers, body };
+}
+
+export interface TestContext {
+  cx: ProxyContext;
+  decisions: EgressDecision[];
+  /** Targets the handler asked `dial` for, in order. */
+  dialled: Target[];
+}
+
+/** A handler context around a fake `dial` (no policy, no resolver): for testing tunnel.ts and forward.ts on their own. */
+export function contextFor(dial: Dial, over: Partial<ProxyContext> = {}): TestContext {
+  const decisions: EgressDecision[] = [];
+  const dialled: Target[] = [];
+  const cx: ProxyContext = {
+    dial: (target) => {
+      dialled.push(target);
+      return dial(target);
+    },
+    report: (d) => decisions.push(d),
+    limits: { ...DEFAULT_LIMITS },
+    token: undefined,
+    originateTls: undefined,
+    track: () => {},
+    ...over,
+  };
+  return { cx, decisions, dialled };
+}
+
+/** A plain node:http server that hands CONNECT and requests to the given handlers; shaped like a proxy for send/connect/viaProxy. */
+export async function handlerServer(
+  t: ExecutionContext,
+  on: { connect?: (req: http.IncomingMessage, socket: Socket, head: Buffer) => void; request?: (req: http.IncomingMessage, res: http.ServerResponse) => void },
+): Promise<EgressProxy> {
+  const server = http.createServer();
+  server.on('connection', (s: Socket) => s.on('error', () => {}));
+  if (on.connect !== undefined) server.on('connect', on.connect);
+  if (on.request !== undefined) {
+    server.on('request', on.request);
+    server.on('checkContinue', on.request);
+  }
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const close = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  t.teardown(close);
+  const port = (server.address() as AddressInfo).port;
+  return { address: { host: '127.0.0.1', port }, url: `http://127.0.0.1:${port}`, close };
+}
+
+/** Two connected TCP sockets on loopback: [client side, server side]. */
+export async function socketPair(t: ExecutionContext): Promise<[Socket, Socket]> {
+  const server = net.createServer({ allowHalfOpen: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const client = net.connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  client.on('error', () => {});
+  const [[serverSide]] = await Promise.all([accepted, once(client, 'connect')]);
+  serverSide.on('error', () => {});
+  server.close();
+  t.teardown(() => {
+    client.destroy();
+    serverSide.destroy();
+  });
+  return [client, serverSide];
+}
+
+/** A dial that connects to 127.0.0.1:`port` whatever the target (the test's own destination), as an allowed dial would. */
+export function dialTo(port: number): Dial {
+  return async () => {
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    await once(socket, 'connect');
+    return { ok: true, socket, address: '127.0.0.1', rule: `test:${port}` };
+  };
 }

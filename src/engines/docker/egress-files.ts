@@ -1,6 +1,6 @@
 /**
- * What a container needs to run the standalone proxy: this folder (main.ts
- * and the files it imports) and the ipaddr.js package, bind-mounted
+ * What a container needs to run the standalone proxy: the src/egress folder
+ * (main.ts and the files it imports) and the ipaddr.js package, bind-mounted
  * read-only, plus the command. Any image with Node >= 22.18 will do (type
  * stripping runs the .ts files; the built dist/ folder holds .js instead).
  * Module resolution walks up from <root>/main.ts to <root>/../node_modules,
@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EGRESS_CONFIG_ENV } from './config.ts';
+import { EGRESS_CONFIG_ENV } from '../../egress/index.ts';
 
 export interface EgressRuntimeFile {
   hostPath: string;
@@ -29,10 +29,12 @@ export interface EgressRuntime {
 export function egressRuntimeFiles(root = '/opt/airlock-egress'): EgressRuntime {
   if (!path.posix.isAbsolute(root) || path.posix.dirname(root) === root) throw new TypeError(`egressRuntimeFiles: root must be an absolute folder below /, got "${root}"`);
   const here = fileURLToPath(import.meta.url);
+  // The egress module's folder, beside this one's engines/ folder in src/ (or dist/).
+  const egressDir = fileURLToPath(new URL('../../egress/', import.meta.url));
   const ipaddrDir = path.dirname(createRequire(import.meta.url).resolve('ipaddr.js/package.json'));
   return {
     mounts: [
-      { hostPath: path.dirname(here), containerPath: root },
+      { hostPath: path.resolve(egressDir), containerPath: root },
       { hostPath: ipaddrDir, containerPath: path.posix.join(path.posix.dirname(root), 'node_modules', 'ipaddr.js') },
     ],
     // Same extension as this file: .ts from src/, .js from dist/.

@@ -9,7 +9,7 @@
  * (inside its container the proxy must be reachable from the internal
  * network); `limits` fields are optional (types.ts DEFAULT_LIMITS).
  */
-import type { HostPattern } from '../../../grants/types.ts';
+import type { HostPattern } from '../grants/types.ts';
 import { compileRules } from './policy.ts';
 import { DEFAULT_LIMITS } from './types.ts';
 import type { EgressLimits } from './types.ts';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { HostPattern } from '../../../../src/grants/types.ts';
+import type { HostPattern } from '../../src/grants/types.ts';
 import {
   DEFAULT_PORTS,
   addressRange,
@@ -7,8 +7,8 @@ import {
   checkTarget,
   compileRules,
   parseAuthority,
-} from '../../../../src/engines/docker/egress/index.ts';
-import type { Target } from '../../../../src/engines/docker/egress/index.ts';
+} from '../../src/egress/index.ts';
+import type { Target } from '../../src/egress/index.ts';
 
 const target = (authority: string, defaultPort?: number): Target => {
   const t = parseAuthority(authority, defaultPort);

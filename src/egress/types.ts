@@ -1,5 +1,5 @@
 /** Public types of the egress proxy (see index.ts). */
-import type { HostPattern } from '../../../grants/types.ts';
+import type { HostPattern } from '../grants/types.ts';
 import type { PolicyRefusal } from './policy.ts';
 
 export interface EgressLimits {
