@@ -25,8 +25,8 @@ export type {
   ToolCallResult,
   ToolInfo,
 } from './host/index.ts';
-export { defaultEngineProvider } from './engines/provider.ts';
-export type { ProviderEvent, ProviderOptions } from './engines/provider.ts';
+export { defaultEngineProvider } from './provider/index.ts';
+export type { ProviderEvent, ProviderOptions } from './provider/index.ts';
 export { createMcpServer, serveHttp, serveStdio } from './mcp/index.ts';
 export type { HttpOptions, RunningHttpServer, RunningServer, ServerInfo, ToolSource } from './mcp/index.ts';
 export { AirlockError, ERROR_CODES, isAirlockError, formatProblem } from './errors.ts';

@@ -16,7 +16,7 @@ import { DockerEngine } from '../engines/docker/index.ts';
 import { AirlockError } from '../errors.ts';
 import { computeGrants, defaultPolicy } from '../grants/index.ts';
 import type { Grants } from '../grants/types.ts';
-import { componentFor } from '../engines/provider.ts';
+import { componentFor } from '../provider/index.ts';
 import { loadPlugin } from '../manifest/index.ts';
 import { freshCacheRoot } from './cache.ts';
 import { collectVersions, describeMachine, type Machine, type Versions } from './machine.ts';

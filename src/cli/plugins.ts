@@ -44,7 +44,7 @@ export function engineProvider(io: CliIO): EngineProvider | undefined {
   // Imported on first use: commands that never open a plugin should not load the engines.
   let inner: Promise<EngineProvider> | undefined;
   const engines = (): Promise<EngineProvider> =>
-    (inner ??= import('../engines/provider.ts').then((m) =>
+    (inner ??= import('../provider/index.ts').then((m) =>
       m.defaultEngineProvider({
         onEvent: (event) => {
           if (event.type === 'build') io.stderr(`airlock: ${event.plugin}: ${event.message}\n`);

@@ -14,7 +14,7 @@ import { computeGrants, defaultPolicy, loadPolicy, policyFromObject, type Grants
 import { loadPluginOffThread, type LoadedManifest } from '../manifest/index.ts';
 import { didYouMean } from '../manifest/suggest.ts';
 import type { CallLogs, CallMetrics, CallResult, EngineName, EnginePlugin } from '../engines/types.ts';
-import type { EnginePreference, EngineProvider, OpenedPlugin } from '../engines/provider.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin } from '../provider/index.ts';
 import { toAnthropicTool, toolInfo, toOpenAITool, ToolValidators, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { hashTree } from '../content-hash.ts';
 import { FairShare } from './fair-share.ts';
@@ -23,7 +23,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 /** Least time a result's schema check gets when the call used up its timeout in the plugin (a large result is checked off the event loop). */
 const MIN_CHECK_MS = 100;
 
-export type { EnginePreference, EngineProvider, OpenedPlugin } from '../engines/provider.ts';
+export type { EnginePreference, EngineProvider, OpenedPlugin } from '../provider/index.ts';
 
 export interface HostOptions {
   /** The host policy for plugins loaded without an agent-specific one: an object, a checked Policy, or a YAML file path. */
@@ -275,7 +275,7 @@ export class PluginHost {
 
   async #getProvider(): Promise<EngineProvider> {
     if (this.#provider === undefined) {
-      const { defaultEngineProvider } = await import('../engines/provider.ts');
+      const { defaultEngineProvider } = await import('../provider/index.ts');
       this.#provider = defaultEngineProvider();
     }
     return this.#provider;

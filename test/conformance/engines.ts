@@ -8,7 +8,7 @@ import type { Engine, EngineDefinition } from '../../src/engines/engine.ts';
 import { ENGINES as REGISTRY, type EngineName } from '../../src/engines/registry.ts';
 import type { EnginePlugin } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
-import { componentFor } from '../../src/engines/provider.ts';
+import { componentFor } from '../../src/provider/index.ts';
 import type { External } from '../helpers/require.ts';
 import { dockerSetupEnv } from './docker-env.ts';
 

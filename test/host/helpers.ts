@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CallOptions, CallResult } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
-import { defaultEngineProvider } from '../../src/engines/provider.ts';
+import { defaultEngineProvider } from '../../src/provider/index.ts';
 import type { EnginePreference, EngineProvider, OpenedPlugin } from '../../src/host/plugin-host.ts';
 import type { LoadedManifest } from '../../src/manifest/index.ts';
 import { tempDir } from '../helpers/plugin.ts';

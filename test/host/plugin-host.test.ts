@@ -275,7 +275,7 @@ test('engine-unavailable when a forced engine is missing', async (t) => {
   const host = new PluginHost({
     engine: 'wasmtime',
     provider: new CountingProvider(
-      (await import('../../src/engines/provider.ts')).defaultEngineProvider({
+      (await import('../../src/provider/index.ts')).defaultEngineProvider({
         probes: {
           wasm: { engine: 'wasm', available: true },
           wasmtime: { engine: 'wasmtime', available: false, reason: 'not found', installHint: 'install wasmtime' },

@@ -17,7 +17,7 @@ import { probeDocker, type EngineProbe } from '../../src/engines/probe.ts';
 import type { EngineName } from '../../src/engines/types.ts';
 import { PluginHost, type PluginSummary } from '../../src/host/index.ts';
 import type { EngineProvider, HostOptions } from '../../src/host/plugin-host.ts';
-import { defaultEngineProvider } from '../../src/engines/provider.ts';
+import { defaultEngineProvider } from '../../src/provider/index.ts';
 import { dockerSetupEnv } from '../conformance/docker-env.ts';
 import { tempDir } from '../helpers/plugin.ts';
 import { requireExternal } from '../helpers/require.ts';

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { probeDocker } from '../../engines/probe.ts';
 import { AirlockError } from '../../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy } from '../../grants/index.ts';
-import { buildComponent } from '../../engines/provider.ts';
+import { buildComponent } from '../../provider/index.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 

@@ -5,7 +5,7 @@ import { ENGINE_NAMES } from '../../engines/types.ts';
 import { AirlockError, isAirlockError } from '../../errors.ts';
 import { computeGrants, defaultPolicy, loadPolicy, type Grants } from '../../grants/index.ts';
 import type { EnginePreference } from '../../host/index.ts';
-import { planSelection } from '../../engines/provider.ts';
+import { planSelection } from '../../provider/index.ts';
 import type { Selection } from '../../selector/index.ts';
 import { formatHostPattern, formatDuration, formatSize, loadPluginOffThread } from '../../manifest/index.ts';
 import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from '../io.ts';

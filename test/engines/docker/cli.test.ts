@@ -1,6 +1,6 @@
 /**
  * `airlock call <node or python fixture> <tool> '<json>'` end to end through
- * the PluginHost and provider (src/engines/provider.ts) to the Docker engine; a
+ * the PluginHost and provider (src/provider/index.ts) to the Docker engine; a
  * second call on the unchanged plugin builds nothing.
  */
 import test from 'ava';

@@ -1,5 +1,5 @@
 /**
- * Which component file the engines get (src/engines/provider.ts planSelection).
+ * Which component file the engines get (src/provider/index.ts planSelection).
  */
 import test from 'ava';
 import { cpSync } from 'node:fs';
@@ -9,7 +9,7 @@ import type { EngineProbe } from '../../src/engines/probe.ts';
 import type { EngineName } from '../../src/engines/types.ts';
 import { computeGrants, defaultPolicy } from '../../src/grants/index.ts';
 import { loadPlugin } from '../../src/manifest/index.ts';
-import { planSelection } from '../../src/engines/provider.ts';
+import { planSelection } from '../../src/provider/index.ts';
 import { cacheRoot } from '../../src/paths.ts';
 import { isInside } from '../../src/plugin-files/inside.ts';
 import { tempDir } from '../helpers/plugin.ts';

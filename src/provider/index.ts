@@ -13,9 +13,9 @@ import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
-import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe } from './engine.ts';
-import { ENGINES, engineDefinition, type EngineName, probeEngines } from './registry.ts';
-import type { EnginePlugin } from './types.ts';
+import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe } from '../engines/engine.ts';
+import { ENGINES, engineDefinition, type EngineName, probeEngines } from '../engines/registry.ts';
+import type { EnginePlugin } from '../engines/types.ts';
 
 export type EnginePreference = 'auto' | EngineName;
 
