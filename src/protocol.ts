@@ -7,7 +7,7 @@ import type { Problem, SerializedError } from './errors.ts';
 import type { LoadedManifest } from './manifest/load.ts';
 import type { Positions } from './manifest/source.ts';
 import type { Grants } from './grants/types.ts';
-import type { WasmModule } from './engines/wasm/wasm-api.ts';
+import type { WasmModule } from './wasm-api.ts';
 
 // ---- host <-> wasm worker (src/engines/wasm) ----
 //

@@ -5,7 +5,7 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { join } from 'node:path';
 import { buildFixtures, componentEntry, FIXTURES_DIR, fixtureComponent, fixtureNames } from '../../src/build/fixtures.ts';
 import { transpileComponent } from '../../src/engines/wasm/transpile.ts';
-import { Wasm, type WasmModule } from '../../src/engines/wasm/wasm-api.ts';
+import { Wasm, type WasmModule } from '../../src/wasm-api.ts';
 
 // componentize-py comes from PyPI (`pip install componentize-py==0.25.1`); CI must have it.
 const hasPy = spawnSync('componentize-py', ['--version']).status === 0;

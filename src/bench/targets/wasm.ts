@@ -8,7 +8,7 @@ import { prepareCoreModule } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import { createInstance, runCall, WasmEngine, type InstantiateFn, type LiveInstance } from '../../engines/wasm/index.ts';
 import { transpileComponent } from '../../engines/wasm/transpile.ts';
-import { Wasm, type WasmModule } from '../../engines/wasm/wasm-api.ts';
+import { Wasm, type WasmModule } from '../../wasm-api.ts';
 import type { Grants } from '../../grants/types.ts';
 import { heapBytes, residentBytes } from '../memory.ts';
 import { componentOf, withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';

@@ -23,7 +23,7 @@ import type { Artefact, Engine, EngineLoadOptions } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { PluginPool } from './pool.ts';
 import type { TranspileFn, TranspiledComponent } from './types.ts';
-import { Wasm, type WasmModule } from './wasm-api.ts';
+import { Wasm, type WasmModule } from '../../wasm-api.ts';
 
 export { createInstance, runCall, TOOLS_INTERFACE, type LiveInstance } from './instance.ts';
 export type { InstantiateFn, TranspiledComponent, TranspileFn } from './types.ts';

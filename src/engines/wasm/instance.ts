@@ -9,7 +9,7 @@ import { AirlockError, type SerializedError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
 import type { InstantiateFn } from './types.ts';
-import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from './wasm-api.ts';
+import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from '../../wasm-api.ts';
 
 export const TOOLS_INTERFACE = 'airlock:plugin/tools@0.1.0';
 

@@ -17,7 +17,7 @@ import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { OpenedCapabilities } from '../../capabilities/index.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
-import { waitAsync, type WasmModule } from './wasm-api.ts';
+import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
 
 const WORKER_HEAP_MB = 512;

@@ -22,7 +22,7 @@ export interface TranspiledComponent {
 export type TranspileFn = (componentPath: string) => Promise<TranspiledComponent>;
 
 /** jco instantiation-mode entry point. */
-import type { WasmInstance, WasmModule } from './wasm-api.ts';
+import type { WasmInstance, WasmModule } from '../../wasm-api.ts';
 
 export type InstantiateFn = (
   getCoreModule: (name: string) => WasmModule,

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { capMemory, definedMemories, WASM_PAGE } from '../../../src/capabilities/limits/memory.ts';
-import { Wasm, type WasmMemory } from '../../../src/engines/wasm/wasm-api.ts';
+import { Wasm, type WasmMemory } from '../../../src/wasm-api.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 
 // (module (memory 2) (func (export "f")))  and  (memory 1 100)

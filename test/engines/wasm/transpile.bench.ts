@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { fixtureComponent } from '../../../src/build/fixtures.ts';
 import { transpileComponent } from '../../../src/engines/wasm/transpile.ts';
-import { Wasm, type WasmModule } from '../../../src/engines/wasm/wasm-api.ts';
+import { Wasm, type WasmModule } from '../../../src/wasm-api.ts';
 
 const fixture = process.argv[2] ?? 'echo-c';
 const calls = Number(process.argv[3] ?? 200_000);

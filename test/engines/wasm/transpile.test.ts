@@ -8,7 +8,7 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { fixtureComponent } from '../../../src/build/fixtures.ts';
 import { stripDebugLog, transpileComponent, transpileComponentBytes } from '../../../src/engines/wasm/transpile.ts';
 import { AirlockError } from '../../../src/errors.ts';
-import { Wasm, type WasmModule } from '../../../src/engines/wasm/wasm-api.ts';
+import { Wasm, type WasmModule } from '../../../src/wasm-api.ts';
 
 const tmp = await mkdtemp(join(tmpdir(), 'airlock-transpile-test-'));
 const cacheRoot = join(tmp, 'cache');
