@@ -3,22 +3,23 @@
  * ./wasm.ts (see ./sandbox.ts): a hostile component or core module can make
  * a parser spin or allocate, which in the host would stall its event loop
  * or grow its memory. No imports of Airlock's own modules: the sandbox holds
- * only this folder and the packages named on the command line.
+ * only this folder and the packages named on the command line, so the
+ * interface and world names (src/wit.ts) come on it too.
  *
- *   node component-child.ts <jco module URL> check <component.wasm>
- *   node component-child.ts <jco module URL> wrap <core.wasm> <world.wit> <out.wasm>
+ *   node component-child.ts <jco module URL> <interface> check <component.wasm>
+ *   node component-child.ts <jco module URL> <interface> wrap <core.wasm> <world.wit> <world> <out.wasm>
  *
- * Exit 0: done (and the component exports airlock:plugin/tools); exit 3: a
- * valid component without that export; exit 4: not a valid component or
+ * Exit 0: done (and the component exports <interface>, any version); exit 3:
+ * a valid component without that export; exit 4: not a valid component or
  * module; the reason on stderr.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 
 type Jco = typeof import('@bytecodealliance/jco');
 
-const [jcoUrl, mode, input, witFile, out] = process.argv.slice(2);
-if (jcoUrl === undefined || input === undefined || (mode !== 'check' && (mode !== 'wrap' || witFile === undefined || out === undefined))) {
-  process.stderr.write('usage: component-child <jco URL> check <in.wasm> | wrap <core.wasm> <world.wit> <out.wasm>\n');
+const [jcoUrl, iface, mode, input, witFile, world, out] = process.argv.slice(2);
+if (jcoUrl === undefined || iface === undefined || input === undefined || (mode !== 'check' && (mode !== 'wrap' || witFile === undefined || world === undefined || out === undefined))) {
+  process.stderr.write('usage: component-child <jco URL> <interface> check <in.wasm> | wrap <core.wasm> <world.wit> <world> <out.wasm>\n');
   process.exit(2);
 }
 const jco = (await import(jcoUrl)) as Jco;
@@ -30,7 +31,7 @@ function failWith(code: number, message: string): never {
 
 async function wrap(core: Uint8Array): Promise<Uint8Array> {
   try {
-    const embedded = await jco.componentEmbed({ binary: core, witSource: await readFile(witFile as string, 'utf8'), world: 'plugin' });
+    const embedded = await jco.componentEmbed({ binary: core, witSource: await readFile(witFile as string, 'utf8'), world: world as string });
     return await jco.componentNew(embedded, [['wasi_snapshot_preview1', await readFile(jco.preview1AdapterReactorPath())]]);
   } catch (e) {
     return failWith(4, (e as Error).message);
@@ -48,4 +49,5 @@ try {
 } catch (e) {
   failWith(4, (e as Error).message);
 }
-if (!/^[ \t]*export airlock:plugin\/tools(@[^;\s]+)?;/m.test(wit)) failWith(3, 'the component does not export airlock:plugin/tools');
+const escaped = iface.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+if (!new RegExp(`^[ \\t]*export ${escaped}(@[^;\\s]+)?;`, 'm').test(wit)) failWith(3, `the component does not export ${iface}`);

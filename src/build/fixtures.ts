@@ -7,27 +7,34 @@
  *
  * Run: `npm run build:fixtures` (or `node src/build/fixtures.ts [name...]`).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { AirlockError } from '../errors.ts';
+import { loadPlugin, validatePlugin, type LoadedManifest } from '../manifest/index.ts';
 import { buildPlugin, type BuildResult } from './wasm.ts';
 
 export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/plugins');
 
-/** The file a fixture's component is built from, or undefined for a plugin Docker runs from source. */
+/** The file a fixture's component is built from (its manifest read by the one manifest reader), or undefined for a plugin Docker runs from source. */
 export function componentEntry(dir: string): string | undefined {
-  const doc = parseYaml(readFileSync(join(dir, 'plugin.yaml'), 'utf8')) as { runtime?: unknown; entry?: unknown; wasm?: unknown } | null;
-  if (typeof doc?.wasm === 'string') return doc.wasm;
-  // A fixture without `runtime` is detected from its entry's extension; the wasm ones all say `runtime: wasm`.
-  return doc?.runtime === 'wasm' && typeof doc.entry === 'string' ? doc.entry : undefined;
+  return componentOf(loadPlugin(dir));
+}
+
+function componentOf({ manifest, runtime }: LoadedManifest): string | undefined {
+  return manifest.wasm ?? (runtime === 'wasm' ? manifest.entry : undefined);
+}
+
+/** componentEntry, or undefined for a fixture whose manifest is invalid on purpose (it has nothing to build). */
+function validComponentEntry(dir: string): string | undefined {
+  const r = validatePlugin(dir);
+  return r.ok ? componentOf(r.plugin) : undefined;
 }
 
 /** Fixtures with a component to build. */
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURES_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(FIXTURES_DIR, e.name, 'plugin.yaml')) && componentEntry(join(FIXTURES_DIR, e.name)) !== undefined)
+    .filter((e) => e.isDirectory() && existsSync(join(FIXTURES_DIR, e.name, 'plugin.yaml')) && validComponentEntry(join(FIXTURES_DIR, e.name)) !== undefined)
     .map((e) => e.name)
     .sort();
 }

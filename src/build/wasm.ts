@@ -29,6 +29,7 @@ import { AirlockError } from '../errors.ts';
 import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
+import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
 import { runSandboxed, StepFailed, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -38,9 +39,7 @@ const require = createRequire(import.meta.url);
 const BUILD_VERSION = '3';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const WIT_PATH = join(ROOT, 'wit', 'airlock-plugin.wit');
 const C_INCLUDE = join(ROOT, 'wit', 'c');
-export const TOOLS_EXPORT = 'airlock:plugin/tools';
 
 export interface BuildOptions {
   /** Entry file relative to dir; default: `entry` from dir/plugin.yaml. */
@@ -167,12 +166,12 @@ async function step(file: string, args: string[], mounts: SandboxMounts, what: s
  */
 export async function checkComponent(path: string, what: string, wrap?: { out: string }): Promise<void> {
   const jco = import.meta.resolve('@bytecodealliance/jco');
-  const args = [COMPONENT_CHILD, jco, ...(wrap === undefined ? ['check', path] : ['wrap', path, WIT_PATH, wrap.out])];
+  const args = [COMPONENT_CHILD, jco, TOOLS_INTERFACE, ...(wrap === undefined ? ['check', path] : ['wrap', path, WIT_PATH, WIT_WORLD, wrap.out])];
   const mounts = { readOnly: [...nodeMounts('@bytecodealliance/jco'), path], writable: wrap === undefined ? [] : [dirname(wrap.out)], cwd: dirname(path) };
   await step(process.execPath, args, mounts, what, (e) => {
-    if (e.exitCode === 3) fail(what, `the component does not export ${TOOLS_EXPORT}`, 'build it against the world in wit/airlock-plugin.wit (export tools with call(name, input))', e);
+    if (e.exitCode === 3) fail(what, `the component does not export ${TOOLS_INTERFACE}`, 'build it against the world in wit/airlock-plugin.wit (export tools with call(name, input))', e);
     if (e.exitCode === 4 && wrap !== undefined) {
-      fail(what, `cannot make a component from the core module (${e.message})`, 'export `airlock:plugin/tools@0.1.0#call` and `cabi_realloc` with the canonical ABI (see wit/c/airlock_tools.h), built for wasm32-wasip1 as a reactor', e);
+      fail(what, `cannot make a component from the core module (${e.message})`, `export \`${TOOLS_CALL_CORE_EXPORT}\` and \`cabi_realloc\` with the canonical ABI (see wit/c/airlock_tools.h), built for wasm32-wasip1 as a reactor`, e);
     }
     if (e.exitCode === 4) fail(what, `not a valid WebAssembly component (${e.message})`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', e);
     fail(what, `checking the component failed: ${e.message}`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', e);
@@ -204,7 +203,7 @@ const WARM_SOURCE = 'export const tools = { call(name, input) { return input; } 
 async function componentizeJs(source: string, outDir: string, what: string, cache: { dir: string; writable: boolean }): Promise<string> {
   const out = join(outDir, 'component.wasm');
   // In a child process: see componentize-js-child.ts.
-  const args = [COMPONENTIZE_JS_CHILD, import.meta.resolve('@bytecodealliance/componentize-js'), source, WIT_PATH, 'plugin', out, cache.dir];
+  const args = [COMPONENTIZE_JS_CHILD, import.meta.resolve('@bytecodealliance/componentize-js'), source, WIT_PATH, WIT_WORLD, out, cache.dir];
   const mounts = { readOnly: [...nodeMounts('@bytecodealliance/componentize-js'), dirname(source), ...(cache.writable ? [] : [cache.dir])], writable: [outDir, ...(cache.writable ? [cache.dir] : [])], cwd: dirname(source) };
   await step(process.execPath, args, mounts, what, (e) =>
     fail(what, `componentize-js failed: ${e.message}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', e),
@@ -239,7 +238,7 @@ async function buildJs(dir: string, entry: string, work: string): Promise<Uint8A
  */
 async function pythonWitArgs(dir: string, work: string): Promise<string[]> {
   const extra = existsSync(join(dir, 'wit')) ? (await readdir(join(dir, 'wit'))).filter((f) => f.endsWith('.wit')) : [];
-  if (extra.length === 0) return ['-d', WIT_PATH, '-w', 'airlock:plugin/plugin'];
+  if (extra.length === 0) return ['-d', WIT_PATH, '-w', WIT_WORLD_ID];
   const wit = join(work, 'wit');
   await mkdir(join(wit, 'deps', 'airlock-plugin'), { recursive: true });
   await cp(WIT_PATH, join(wit, 'deps', 'airlock-plugin', 'airlock-plugin.wit'));

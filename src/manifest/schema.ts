@@ -34,6 +34,14 @@ const MOUNT = /^\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/;
 /** Relative path inside the plugin folder, plain characters only (see build.dependencies). */
 const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
 
+/**
+ * Build args a plugin may not set: they are environment variables of the install steps, and these change
+ * what those steps run (PATH, NODE_OPTIONS=--import, npm_config_ignore_scripts, PIP_NO_BINARY, LD_PRELOAD,
+ * ...). The registry settings stay allowed: where packages come from is the plugin's choice.
+ */
+const RESERVED_BUILD_ARG = /^(PATH|HOME|ENV|BASH_ENV|SHELL|IFS|LD_.*|NODE_.*|NPM_.*|PYTHON.*|PIP_.*|GIT_.*|SSL_.*|CURL_.*|(HTTPS?|FTP|NO|ALL)_PROXY)$/i;
+const REGISTRY_BUILD_ARGS: ReadonlySet<string> = new Set(['npm_config_registry', 'NPM_CONFIG_REGISTRY', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_TRUSTED_HOST', 'PIP_NO_CACHE_DIR', 'PIP_DEFAULT_TIMEOUT']);
+
 /** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
 export const MAX_QUALIFIED_TOOL_NAME = 64;
 
@@ -281,6 +289,17 @@ export const buildSchema = z
     args: z
       .record(z.string().max(...maxText(L.name, 'a build arg name')).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a build arg name is letters, digits and "_"' }), z.string().max(...maxText(L.text, 'a build arg value')))
       .refine((args) => Object.keys(args).length <= L.buildArgs, { error: `at most ${L.buildArgs} build args`, params: { hint: 'set only the registry settings the install needs' } })
+      .superRefine((args, ctx) => {
+        for (const name of Object.keys(args)) {
+          if (!RESERVED_BUILD_ARG.test(name) || REGISTRY_BUILD_ARGS.has(name)) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `build arg ${name} would change what the dependency install runs, so a plugin may not set it`,
+            params: { hint: `remove it; of npm's and pip's settings only ${[...REGISTRY_BUILD_ARGS].join(', ')} are allowed` },
+          });
+        }
+      })
       .default({})
       .meta({ description: 'Extra build arguments.', examples: [{ PIP_INDEX_URL: 'https://pypi.example/simple' }] }),
   })

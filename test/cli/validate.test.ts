@@ -1,9 +1,10 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/plugin.ts';
 
 const fixtures = new URL('../../fixtures/manifests/', import.meta.url).pathname;
 const invalid = readdirSync(join(fixtures, 'invalid')).map((n) => join(fixtures, 'invalid', n));
@@ -70,4 +71,21 @@ test('the airlock bin runs as a process and exits 1 on an invalid plugin', async
   const failure = err as Error & { code: number; stdout: string };
   t.is(failure.code, 1);
   t.is(failure.stdout.trimEnd().split("\n").length, 10);
+});
+
+test('validate reports a build arg that would change the dependency install (once only the Docker build refused it) with its line, field and fix', async (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'main.py'), '');
+  writeFileSync(
+    join(dir, 'plugin.yaml'),
+    ['apiVersion: airlock/v1', 'name: badarg', 'version: 1.0.0', 'runtime: python', 'entry: main.py', 'tools:', '  - name: echo', '    description: Echo', '    input: { type: object }', 'build:', '  args:', '    PIP_INDEX_URL: https://pypi.example/simple', '    LD_PRELOAD: /tmp/x.so', ''].join('\n'),
+  );
+  const run = await cli(['validate', '--json', dir]);
+  t.is(run.code, 1, run.stdout + run.stderr);
+  const [result] = JSON.parse(run.stdout) as [{ ok: boolean; problems: { line: number; path: string; message: string; hint: string }[] }];
+  t.false(result.ok);
+  t.is(result.problems.length, 1, JSON.stringify(result.problems));
+  t.like(result.problems[0], { line: 13, path: 'build.args.LD_PRELOAD' });
+  t.regex(result.problems[0]!.message, /LD_PRELOAD would change what the dependency install runs/);
+  t.regex(result.problems[0]!.hint, /^remove it; .*PIP_INDEX_URL/);
 });

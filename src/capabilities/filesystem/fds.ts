@@ -22,3 +22,12 @@ export function closeFd(fd: number): void {
   closeSync(fd);
   open--;
 }
+
+/** Closes the fd registered with an object once that object is collected (unregister on an explicit close). */
+export const closeOnCollect = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeFd(fd);
+  } catch {
+    /* already closed */
+  }
+});

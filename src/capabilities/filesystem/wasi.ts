@@ -1,6 +1,6 @@
 /**
  * Filesystem grants as WASI preopens: each granted host path at its mount,
- * through Airlock's enforcing layer (./descriptor.ts). No grant: no preopens.
+ * through Airlock's enforcing layer (./preopens.ts). No grant: no preopens.
  * Read-write grants share the plugin's disk quota (resources.disk and
  * resources.files, ./quota.ts), counted in the counters this capability's
  * `open` made for the plugin (ctx.shared.filesystem), one buffer every
@@ -8,7 +8,7 @@
  */
 import type { Grants } from '../../grants/types.ts';
 import type { OpenedCapability, WasiContext, WasiImports } from '../types.ts';
-import { createFilesystem } from './descriptor.ts';
+import { createFilesystem } from './preopens.ts';
 import { createQuotaState, releaseQuotaLock } from './quota.ts';
 
 const hasWrites = (grants: Grants): boolean => grants.filesystem.some((g) => g.access === 'read-write');

@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
+import { buildSchema } from '../../manifest/schema.ts';
+import { formatPath } from '../../manifest/source.ts';
 import { collectPlugin, pluginIgnore, tar, type ContextEntry } from './context.ts';
 import type { DockerBuildConfig } from './config.ts';
 
@@ -109,27 +111,18 @@ function quoteJson(s: string): string {
   return JSON.stringify(s);
 }
 
-/** A dependency path as the manifest schema admits it (it is written into the Dockerfile). */
-const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
-
 /**
- * Build args a plugin may not set: they are environment variables of the install steps, and these change
- * what those steps run (PATH, NODE_OPTIONS=--import, npm_config_ignore_scripts, PIP_NO_BINARY, LD_PRELOAD,
- * ...). The registry settings stay allowed: where packages come from is the plugin's choice.
+ * The build section is written into the Dockerfile (dependency path) and the install steps' environment
+ * (args): it must be what the manifest schema admits. A loaded manifest already is; a section handed to the
+ * engine directly is checked by the same schema, so the rules live in src/manifest/schema.ts only.
  */
-const RESERVED_ARG = /^(PATH|HOME|ENV|BASH_ENV|SHELL|IFS|LD_.*|NODE_.*|NPM_.*|PYTHON.*|PIP_.*|GIT_.*|SSL_.*|CURL_.*|(HTTPS?|FTP|NO|ALL)_PROXY)$/i;
-const REGISTRY_ARGS = new Set(['npm_config_registry', 'NPM_CONFIG_REGISTRY', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_TRUSTED_HOST', 'PIP_NO_CACHE_DIR', 'PIP_DEFAULT_TIMEOUT']);
-
 function checkBuild(plugin: string, build: BuildOptions['build']): void {
-  const deps = build?.dependencies;
-  if (deps !== undefined && (!DEPENDENCY_PATH.test(deps) || deps.split('/').some((s) => s === '.' || s === '..'))) {
-    throw new AirlockError('invalid-manifest', `${plugin}: build.dependencies ${JSON.stringify(deps)} is not a plain relative path inside the plugin folder (letters, digits, ".", "_", "-", "/"; no ".." segments); write e.g. \`dependencies: requirements-prod.txt\``);
-  }
-  for (const name of Object.keys(build?.args ?? {})) {
-    if (RESERVED_ARG.test(name) && !REGISTRY_ARGS.has(name)) {
-      throw new AirlockError('invalid-manifest', `${plugin}: build.args.${name} would change what the dependency install runs, so a plugin may not set it; of npm's and pip's settings only ${[...REGISTRY_ARGS].join(', ')} are allowed`);
-    }
-  }
+  if (build === undefined) return;
+  const parsed = buildSchema.safeParse(build);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0]!;
+  const hint = (issue as { params?: { hint?: unknown } }).params?.hint;
+  throw new AirlockError('invalid-manifest', `${plugin}: build.${formatPath(issue.path as (string | number)[])}: ${issue.message}${typeof hint === 'string' ? `; ${hint}` : ''}`);
 }
 
 /**

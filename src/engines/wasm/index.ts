@@ -25,7 +25,7 @@ import { PluginPool } from './pool.ts';
 import type { TranspileFn, TranspiledComponent } from './types.ts';
 import { Wasm, type WasmModule } from '../../wasm-api.ts';
 
-export { createInstance, runCall, TOOLS_INTERFACE, type LiveInstance } from './instance.ts';
+export { createInstance, runCall, type LiveInstance } from './instance.ts';
 export type { InstantiateFn, TranspiledComponent, TranspileFn } from './types.ts';
 
 export interface WasmEngineOptions {

@@ -8,10 +8,9 @@ import { beginCall, CAPABILITIES, newCallState, wasiImports, type CallState } fr
 import { AirlockError, type SerializedError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
+import { TOOLS_INTERFACE_VERSIONED } from '../../wit.ts';
 import type { InstantiateFn } from './types.ts';
 import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from '../../wasm-api.ts';
-
-export const TOOLS_INTERFACE = 'airlock:plugin/tools@0.1.0';
 
 type CallFn = (name: string, input: string) => string;
 
@@ -52,10 +51,10 @@ export function createInstance(instantiate: InstantiateFn, modules: Record<strin
   }
   if (result instanceof Promise) throw new AirlockError('internal', 'glue instantiated asynchronously although the core instantiation was synchronous');
   const exportsObj = result as Record<string, { call?: unknown } | undefined>;
-  const call = exportsObj[TOOLS_INTERFACE]?.call ?? exportsObj.tools?.call;
+  const call = exportsObj[TOOLS_INTERFACE_VERSIONED]?.call ?? exportsObj.tools?.call;
   if (typeof call !== 'function') {
     release();
-    throw new AirlockError('build-failed', `the component does not export ${TOOLS_INTERFACE} (see wit/airlock-plugin.wit)`);
+    throw new AirlockError('build-failed', `the component does not export ${TOOLS_INTERFACE_VERSIONED} (see wit/airlock-plugin.wit)`);
   }
   return { call: call as CallFn, memories, state, release };
 }

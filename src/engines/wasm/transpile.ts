@@ -47,9 +47,8 @@ import { packageVersion } from '../../build/wasm.ts';
 import { discardEntry, readSealed, writeSeal } from '../../cache-integrity.ts';
 import { AirlockError } from '../../errors.ts';
 import { cacheDir } from '../../paths.ts';
+import { TOOLS_INTERFACE } from '../../wit.ts';
 import type { TranspiledComponent } from './types.ts';
-
-export const TOOLS_EXPORT = 'airlock:plugin/tools';
 
 /** Bumped whenever the transpile options, the glue rewrite or the entry layout change (2: sealed entries). */
 const REWRITE_VERSION = '2';
@@ -133,10 +132,10 @@ export async function transpileComponentBytes(bytes: Uint8Array, options: Transp
     await rm(input);
     const exported = JSON.parse(await readFile(join(tmp, 'exports.json'), 'utf8')) as string[];
     await rm(join(tmp, 'exports.json'));
-    if (!exported.some((name) => name === TOOLS_EXPORT || name.startsWith(`${TOOLS_EXPORT}@`))) {
+    if (!exported.some((name) => name === TOOLS_INTERFACE || name.startsWith(`${TOOLS_INTERFACE}@`))) {
       throw new AirlockError(
         'build-failed',
-        `the component does not export ${TOOLS_EXPORT} (it exports: ${exported.join(', ') || 'nothing'}); build it against the world in wit/airlock-plugin.wit`,
+        `the component does not export ${TOOLS_INTERFACE} (it exports: ${exported.join(', ') || 'nothing'}); build it against the world in wit/airlock-plugin.wit`,
       );
     }
     const modules: Record<string, Uint8Array> = {};

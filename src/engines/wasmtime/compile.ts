@@ -12,8 +12,7 @@ import { dirname } from 'node:path';
 import { sha256 } from '../../cache-integrity.ts';
 import { AirlockError } from '../../errors.ts';
 import { cacheDir } from '../../paths.ts';
-
-export const TOOLS_EXPORT = 'airlock:plugin/tools@0.1.0';
+import { TOOLS_INTERFACE_VERSIONED } from '../../wit.ts';
 
 /**
  * Compile-time settings every `run` must match (wasmtime refuses a .cwasm
@@ -40,8 +39,8 @@ export async function checkComponent(componentPath: string, bytes: Uint8Array): 
   } catch (e) {
     throw new AirlockError('build-failed', `${componentPath} is not a valid component: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  if (!new RegExp(`^[ \\t]*export ${TOOLS_EXPORT.replace(/[.]/g, '\\.')};`, 'm').test(wit)) {
-    throw new AirlockError('build-failed', `${componentPath} does not export ${TOOLS_EXPORT} (see wit/); it exports:\n${wit.split('\n').filter((l) => /^[ \t]*export /.test(l)).join('\n') || '  nothing'}`);
+  if (!new RegExp(`^[ \\t]*export ${TOOLS_INTERFACE_VERSIONED.replace(/[.]/g, '\\.')};`, 'm').test(wit)) {
+    throw new AirlockError('build-failed', `${componentPath} does not export ${TOOLS_INTERFACE_VERSIONED} (see wit/); it exports:\n${wit.split('\n').filter((l) => /^[ \t]*export /.test(l)).join('\n') || '  nothing'}`);
   }
   return [...wit.matchAll(/^[ \t]*import ([^;]+);/gm)].map((m) => (m[1] ?? '').trim());
 }

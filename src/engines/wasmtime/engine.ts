@@ -19,9 +19,7 @@ import { wasmtimeCommand, wasmtimeImportsCommand } from './flags.ts';
 import { probeWasmtime, type WasmtimeProbe } from './locate.ts';
 import { type CapturedText, classify } from './outcome.ts';
 import { waveString } from './wave.ts';
-
-/** The export `--invoke` calls, in the CLI's `pkg/iface.func@version` spelling. */
-export const INVOKE_TARGET = 'airlock:plugin/tools.call@0.1.0';
+import { INVOKE_TARGET } from '../../wit.ts';
 
 /** Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN), NUL included. */
 export const MAX_INVOKE_BYTES = 128 * 1024 - 1;

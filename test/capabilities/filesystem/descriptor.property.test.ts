@@ -1,6 +1,6 @@
 /**
  * Property tests of guest path resolution in the worker engine's filesystem
- * layer (src/capabilities/filesystem/descriptor.ts), called directly: for any
+ * layer (src/capabilities/filesystem/preopens.ts), called directly: for any
  * guest path and any operation, what is reached lies inside the granted
  * folder, a read-only grant changes nothing, and nothing outside changes.
  */
@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { createFilesystem, splitGuestPath } from '../../../src/capabilities/filesystem/descriptor.ts';
+import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
+import { splitGuestPath } from '../../../src/capabilities/filesystem/walk.ts';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { fuzz } from '../../helpers/fuzz.ts';
 

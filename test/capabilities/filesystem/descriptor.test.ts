@@ -4,7 +4,8 @@ import { thrown } from './helpers.ts';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFilesystem, splitGuestPath } from '../../../src/capabilities/filesystem/descriptor.ts';
+import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
+import { splitGuestPath } from '../../../src/capabilities/filesystem/walk.ts';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 
 interface Desc {

@@ -9,7 +9,7 @@ import { thrown } from './helpers.ts';
 import { linkSync, lstatSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createFilesystem } from '../../../src/capabilities/filesystem/descriptor.ts';
+import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
 import { createQuotaState, measure, Quota, quotaUsage, releaseQuotaLock } from '../../../src/capabilities/filesystem/quota.ts';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { WasmEngine, type WasmPlugin } from '../../../src/engines/wasm/index.ts';

@@ -10,7 +10,7 @@ import test from 'ava';
 import Docker from 'dockerode';
 import { constants, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFilesystem } from '../../../src/capabilities/filesystem/descriptor.ts';
+import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
 import { filesystemDocker } from '../../../src/capabilities/filesystem/docker.ts';
 import { openGrantRoot, pinnedGrantPath, verifyGrantPath, verifyGrantPaths } from '../../../src/capabilities/filesystem/verify.ts';
 import { filesystemWasmtime } from '../../../src/capabilities/filesystem/wasmtime.ts';
