@@ -49,7 +49,8 @@ export class Channel {
   readonly ctl: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #encoder = new TextEncoder();
-  readonly #decoder = new TextDecoder();
+  // ignoreBOM: a leading U+FEFF is part of the text (a tool name, an input), not a byte-order mark to drop.
+  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
