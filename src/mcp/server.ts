@@ -22,7 +22,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { ToolInfo } from '../host/catalog.ts';
-import type { ToolCallOptions, ToolCallResult } from '../host/plugin-host.ts';
+import type { ToolCallOptions, ToolCallResult } from '../host/types.ts';
 import { bearerCheck, generateToken, isLoopbackHost, MIN_TOKEN_LENGTH } from './auth.ts';
 
 /** What the server serves: a PluginHost or one Agent. */
