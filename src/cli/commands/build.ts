@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { buildPluginImage } from '../../build/image.ts';
 import { computeGrants } from '../../grants/index.ts';
+import { buildPluginImage } from '../../host/image.ts';
 import { buildComponent } from '../../host/provider.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
 import { parseFlags, policyFromFlags } from '../flags.ts';

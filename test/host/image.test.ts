@@ -1,6 +1,6 @@
-/** A Docker plugin's image ahead of its first call (src/build/image.ts). */
+/** A Docker plugin's image ahead of its first call (src/host/image.ts). */
 import test from 'ava';
-import { buildPluginImage } from '../../src/build/image.ts';
+import { buildPluginImage } from '../../src/host/image.ts';
 import type { AirlockError } from '../../src/errors.ts';
 import { makeGrants } from '../helpers/grants.ts';
 
