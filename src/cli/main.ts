@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, isAirlockError } from '../errors.ts';
+import { airlockVersion } from '../version.ts';
 import { benchCommand } from './commands/bench.ts';
 import { buildCommand } from './commands/build.ts';
 import { callCommand } from './commands/call.ts';
@@ -41,7 +42,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout(`${await version()}\n`);
+    io.stdout(`${airlockVersion()}\n`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
@@ -81,12 +82,6 @@ function report(err: unknown, command: Command, io: CliIO): number {
   if (process.env.AIRLOCK_DEBUG === '1' && err instanceof Error && err.stack !== undefined) io.stderr(`${err.stack}\n`);
   else io.stderr('(set AIRLOCK_DEBUG=1 for details, and please report it)\n');
   return 70;
-}
-
-async function version(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 /**

@@ -5,9 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { AirlockError } from '../errors.ts';
-import type { EngineProvider } from '../host/index.ts';
 import { validatePluginOffThread } from '../manifest/index.ts';
-import type { CliIO } from './io.ts';
 
 export function searchPath(cwd: string): string[] {
   const fromEnv = (process.env.AIRLOCK_PATH ?? '').split(delimiter).filter((p) => p !== '');
@@ -33,29 +31,4 @@ export async function resolvePluginArg(arg: string, cwd: string): Promise<string
   throw new AirlockError('not-found', `no plugin folder "${arg}", and no plugin named "${arg}" in ${searchPath(cwd).join(', ')}`, {
     details: { hint: 'pass the plugin folder, or put it under ./plugins or a folder in $AIRLOCK_PATH' },
   });
-}
-
-/**
- * The engines for a command: on a terminal, with build progress on stderr (a
- * first Docker image build takes a while); otherwise the quiet default.
- */
-export function engineProvider(io: CliIO): EngineProvider | undefined {
-  if (!io.isTTY) return undefined;
-  // Imported on first use: commands that never open a plugin should not load the engines.
-  let inner: Promise<EngineProvider> | undefined;
-  const engines = (): Promise<EngineProvider> =>
-    (inner ??= import('../provider/index.ts').then((m) =>
-      m.defaultEngineProvider({
-        onEvent: (event) => {
-          if (event.type === 'build') io.stderr(`airlock: ${event.plugin}: ${event.message}\n`);
-          if (event.type === 'egress' && event.decision.decision !== 'allowed') io.stderr(`airlock: ${event.plugin}: network ${event.decision.decision}: ${event.decision.reason}\n`);
-        },
-      }),
-    ));
-  return {
-    open: async (plugin, grants, preference) => (await engines()).open(plugin, grants, preference),
-    close: async () => {
-      if (inner !== undefined) await (await inner).close();
-    },
-  };
 }

@@ -1,4 +1,6 @@
-export { PluginHost, Agent } from './plugin-host.ts';
-export type { AgentOptions, LoadOptions, EngineProvider, EnginePreference, HostOptions, OpenedPlugin, PluginSummary, ToolCallOptions, ToolCallResult } from './plugin-host.ts';
+export { PluginHost } from './host.ts';
+export { Agent } from './agent.ts';
+export type { AgentOptions, LoadOptions, HostOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
+export type { EngineProvider, EnginePreference, OpenedPlugin } from '../provider/index.ts';
 export { toAnthropicTool, toOpenAITool, qualifiedName } from './catalog.ts';
 export type { AnthropicTool, OpenAITool, ToolInfo } from './catalog.ts';

@@ -7,7 +7,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { AirlockError, isAirlockError } from '../errors.ts';
-import type { PluginSummary } from './plugin-host.ts';
+import type { PluginSummary } from './types.ts';
 
 export interface Reloadable {
   plugins(): PluginSummary[];

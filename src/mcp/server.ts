@@ -22,7 +22,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { ToolInfo } from '../host/catalog.ts';
-import type { ToolCallOptions, ToolCallResult } from '../host/plugin-host.ts';
+import type { ToolCallOptions, ToolCallResult } from '../host/types.ts';
+import { airlockVersion } from '../version.ts';
 import { bearerCheck, generateToken, isLoopbackHost, MIN_TOKEN_LENGTH } from './auth.ts';
 
 /** What the server serves: a PluginHost or one Agent. */
@@ -40,7 +41,7 @@ export interface ServerInfo {
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Server {
-  const server = new Server({ name: info.name ?? 'airlock', version: info.version ?? '0.1.0' }, { capabilities: { tools: { listChanged: true } } });
+  const server = new Server({ name: info.name ?? 'airlock', version: info.version ?? airlockVersion() }, { capabilities: { tools: { listChanged: true } } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: source.tools().map(toMcpTool) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: args } = request.params;
@@ -136,6 +137,12 @@ export interface HttpOptions extends ServerInfo {
   maxSessions?: number;
   /** Called when a session ends: the client said DELETE (or went away), it was idle, or the server closed. */
   onSessionClosed?: (id: string, reason: 'client' | 'idle' | 'server') => void;
+  /**
+   * How a refused client can fix its request, in the words of whatever runs
+   * the server (the CLI names its flags): appended to the refusal of a Host
+   * not allowed, and of a missing or wrong token.
+   */
+  refusalHints?: { host?: string; token?: string };
 }
 
 export interface RunningHttpServer extends RunningServer {
@@ -181,6 +188,9 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   const allowed = new Set([...LOOPBACK_NAMES, hostForUrl(host), ...ownAddresses, ...given]);
   // What a refusal names: not the machine's own addresses (the refused client may be a web page).
   const named = [...new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [hostForUrl(host)]), ...given])].join(', ') + (wildcard ? " and this machine's addresses" : '');
+  const hints = options.refusalHints ?? {};
+  const hostRefusal = (hostHeader: string): string => `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${named}${hints.host === undefined ? '' : `; ${hints.host}`})`;
+  const tokenRefusal = `missing or wrong bearer token: send Authorization: Bearer <token>${hints.token === undefined ? '' : ` (${hints.token})`}`;
   const sessions = new Map<string, Session>();
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 1000;
@@ -188,11 +198,11 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Checked first, on every request: a page on another site that rebinds its
     // DNS name to this address still sends its own name as Host and Origin.
-    const refused = refusedHost(req, allowed, named);
+    const refused = refusedHost(req, allowed, hostRefusal);
     if (refused !== undefined) return reply(res, 403, refused);
     // Before any session lookup or body parse: without the token nothing else is looked at.
     if (!authorized(req)) {
-      return reply(res, 401, 'missing or wrong bearer token: send Authorization: Bearer <token> (airlock serve prints where its token is)', { 'www-authenticate': 'Bearer realm="airlock"' });
+      return reply(res, 401, tokenRefusal, { 'www-authenticate': 'Bearer realm="airlock"' });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== path) return reply(res, 404, `not found; the MCP endpoint is ${path}`);
@@ -292,12 +302,12 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
 }
 
 /** Why a request is refused for its Host or Origin header, or undefined when both are allowed. */
-function refusedHost(req: IncomingMessage, allowed: Set<string>, named: string): string | undefined {
+function refusedHost(req: IncomingMessage, allowed: Set<string>, hostRefusal: (hostHeader: string) => string): string | undefined {
   const hostHeader = header(req, 'host');
   if (hostHeader === undefined) return 'missing Host header';
   const hostname = hostnameOf(`http://${hostHeader}`);
   if (hostname === undefined || !allowed.has(hostname)) {
-    return `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${named}; add more with --allow-host)`;
+    return hostRefusal(hostHeader);
   }
   const origin = header(req, 'origin');
   // Programs send no Origin; a browser always does (`null` from sandboxed frames, refused too).

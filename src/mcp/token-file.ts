@@ -101,6 +101,6 @@ export function checkToken(token: string, source: string): string {
 
 function badToken(source: string, message: string): AirlockError {
   return new AirlockError('invalid-policy', `bad MCP token in ${source}: ${message}`, {
-    problems: [{ file: source, path: '', message, hint: 'e.g. `openssl rand -base64 32 > token && chmod 600 token`, or leave it out and let airlock serve generate one' }],
+    problems: [{ file: source, path: '', message, hint: 'e.g. `openssl rand -base64 32 > token && chmod 600 token`, or leave it out and let the server generate one' }],
   });
 }

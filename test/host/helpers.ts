@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import type { CallOptions, CallResult } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
 import { defaultEngineProvider } from '../../src/provider/index.ts';
-import type { EnginePreference, EngineProvider, OpenedPlugin } from '../../src/host/plugin-host.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin } from '../../src/provider/index.ts';
 import type { LoadedManifest } from '../../src/manifest/index.ts';
 import { tempDir } from '../helpers/plugin.ts';
 

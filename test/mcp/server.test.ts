@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema, ErrorCode as RpcErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isAirlockError, type ErrorCode } from '../../src/errors.ts';
 import { PluginHost } from '../../src/host/index.ts';
-import type { ToolCallOptions } from '../../src/host/plugin-host.ts';
+import type { ToolCallOptions } from '../../src/host/index.ts';
 import { serveHttp, type RunningHttpServer, type ToolSource } from '../../src/mcp/index.ts';
 import { CountingProvider, fixture, fixtureCopy } from '../host/helpers.ts';
 import { INITIALIZE, rawRequest, withToken, type RawReply } from './helpers.ts';

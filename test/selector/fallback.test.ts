@@ -16,7 +16,7 @@ import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import { probeDocker, type EngineProbe } from '../../src/engines/probe.ts';
 import type { EngineName } from '../../src/engines/types.ts';
 import { PluginHost, type PluginSummary } from '../../src/host/index.ts';
-import type { EngineProvider, HostOptions } from '../../src/host/plugin-host.ts';
+import type { EngineProvider, HostOptions } from '../../src/host/index.ts';
 import { defaultEngineProvider } from '../../src/provider/index.ts';
 import { dockerSetupEnv } from '../conformance/docker-env.ts';
 import { tempDir } from '../helpers/plugin.ts';

@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { probeDocker } from '../../engines/probe.ts';
-import { AirlockError } from '../../errors.ts';
-import { computeGrants, defaultPolicy, loadPolicy } from '../../grants/index.ts';
+import { computeGrants } from '../../grants/index.ts';
+import { buildPluginImage } from '../../host/image.ts';
 import { buildComponent } from '../../provider/index.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
+import { parseFlags, policyFromFlags } from '../flags.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
 interface Built {
@@ -32,35 +31,24 @@ Options:
   --json           print [{kind, artifact, cached}] as JSON
   -h, --help       show this help`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { force: { type: 'boolean' }, policy: { type: 'string' }, json: { type: 'boolean' } },
-    });
+    const { values, positionals } = parseFlags(argv, ['policy', 'json'], { force: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock build ./my-plugin`');
     const plugin = await loadPluginOffThread(resolve(io.cwd, positionals[0]!));
-    const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
-    const grants = computeGrants(plugin, policy);
+    const grants = computeGrants(plugin, policyFromFlags(values, io));
     const built: Built[] = [];
     const { runtime } = grants.plugin;
     const component = await buildComponent(grants, { force: values.force === true });
     if (component !== undefined) built.push({ kind: 'component', artifact: component.componentPath, cached: component.cached });
     if (runtime !== 'wasm') {
-      const probe = await probeDocker();
-      if (!probe.available) {
-        throw new AirlockError('engine-unavailable', `${plugin.manifest.name} is a ${runtime} plugin and needs Docker to build: ${probe.reason ?? 'unavailable'}; ${probe.installHint ?? ''}`);
-      }
-      const { DockerEngine } = await import('../../engines/docker/index.ts');
-      const docker = new DockerEngine({ cleanupOrphans: false });
-      const image = await docker.build(grants, {
+      const image = await buildPluginImage(grants, {
+        build: plugin.manifest.build ?? {},
         onProgress: (e) => {
           if (values.json === true) return;
           if (e.type === 'step') io.stderr(`${e.step}\n`);
           else if (e.type === 'output' && io.isTTY) io.stderr(e.text);
         },
       });
-      await docker.close();
-      built.push({ kind: 'image', artifact: image.tag, cached: !image.built });
+      built.push({ kind: 'image', artifact: image.tag, cached: image.cached });
     }
     if (values.json === true) {
       io.stdout(`${JSON.stringify(built, null, 2)}\n`);

@@ -1,9 +1,6 @@
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isAirlockError } from '../../errors.ts';
-import { PluginHost, type EnginePreference } from '../../host/index.ts';
-import { ENGINE_NAMES } from '../../engines/types.ts';
-import { engineProvider, resolvePluginArg } from '../plugins.ts';
+import { ENGINE_CHOICES, hostFromFlags, parseFlags, timeoutFromFlags } from '../flags.ts';
+import { resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 
 export const callCommand: Command = {
@@ -18,26 +15,19 @@ $AIRLOCK_PATH and ./plugins.
 
 Options:
   --policy <file>   host policy YAML (default: grants nothing beyond safe defaults)
-  --engine <name>   auto (default), ${ENGINE_NAMES.join(', ')}
+  --engine <name>   ${ENGINE_CHOICES}
   --timeout <ms>    shorten the plugin's timeout for this call
   --json            print {ok, value, logs, metrics} or {ok: false, error} as JSON
   -h, --help        show this help
 
 Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage error.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, policy: { type: 'string' }, engine: { type: 'string' }, timeout: { type: 'string' } },
-    });
+    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'engine', 'timeout']);
     const [pluginArg, toolArg, inputArg] = positionals;
     if (pluginArg === undefined || toolArg === undefined || positionals.length > 3) {
       throw new UsageError('expected <plugin-dir|name> <tool> [json | -], e.g. `airlock call ./echo echo \'{"text":"hi"}\'`');
     }
-    const engine = (values.engine ?? 'auto') as EnginePreference;
-    if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
-    const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-    if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout takes a positive number of milliseconds');
+    const timeout = timeoutFromFlags(values);
     const text = inputArg === '-' ? await io.stdin() : (inputArg ?? '{}');
     let input: unknown;
     try {
@@ -45,7 +35,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
     } catch (err) {
       throw new UsageError(`the input is not JSON (${err instanceof Error ? err.message : String(err)}); quote it for the shell, e.g. '{"city":"Oslo"}'`);
     }
-    const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
+    const host = hostFromFlags(values, io);
     try {
       const plugin = await host.load(await resolvePluginArg(pluginArg, io.cwd));
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;

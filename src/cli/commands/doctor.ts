@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { formatProbes, probeEngines } from '../../engines/probe.ts';
+import { parseFlags } from '../flags.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 
 export const doctorCommand: Command = {
@@ -18,7 +18,7 @@ Options:
 Exit status: 0 when every engine is available, 1 when one is missing (the
 others still work: wasm plugins need no Docker).`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+    const { values, positionals } = parseFlags(argv, ['json']);
     if (positionals.length > 0) throw new UsageError('doctor takes no arguments');
     const probes = await probeEngines();
     if (values.json === true) io.stdout(`${JSON.stringify(probes, null, 2)}\n`);

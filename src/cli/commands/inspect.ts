@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { probeEngines } from '../../engines/probe.ts';
-import { ENGINE_NAMES } from '../../engines/types.ts';
 import { AirlockError, isAirlockError } from '../../errors.ts';
-import { computeGrants, defaultPolicy, loadPolicy, type Grants } from '../../grants/index.ts';
+import { computeGrants, type Grants } from '../../grants/index.ts';
 import type { EnginePreference } from '../../host/index.ts';
 import { planSelection } from '../../provider/index.ts';
 import type { Selection } from '../../selector/index.ts';
 import { formatHostPattern, formatDuration, formatSize, loadPluginOffThread } from '../../manifest/index.ts';
+import { ENGINE_CHOICES, engineFromFlags, parseFlags, policyFromFlags } from '../flags.ts';
 import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const inspectCommand: Command = {
@@ -23,7 +22,7 @@ A wasm entry given as source is built first (cached), as \`airlock call\` would.
 
 Options:
   --policy <file>  host policy YAML (see \`airlock schema --policy\`)
-  --engine <name>  auto (default), ${ENGINE_NAMES.join(', ')}: the engine choice to plan with
+  --engine <name>  ${ENGINE_CHOICES}: the engine choice to plan with
   --json           print as JSON
   -h, --help       show this help
 
@@ -32,16 +31,11 @@ granted, else 1; with --engine, 1 also when that engine cannot run it here
 (engine-unavailable, with how to install it). With auto, an engine problem
 is shown on the engine line.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, policy: { type: 'string' }, engine: { type: 'string' } },
-    });
+    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'engine']);
     if (positionals.length !== 1) throw new UsageError('name one plugin folder, e.g. `airlock inspect ./my-plugin`');
-    const preference = (values.engine ?? 'auto') as EnginePreference;
-    if (preference !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(preference)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
+    const preference = engineFromFlags(values);
     const plugin = await loadPluginOffThread(resolve(io.cwd, positionals[0]!));
-    const policy = values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
+    const policy = policyFromFlags(values, io);
     const grants = computeGrants(plugin, policy);
     const m = plugin.manifest;
     const engine = await planEngine(grants, preference);

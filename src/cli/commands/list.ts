@@ -1,12 +1,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ENGINE_NAMES } from '../../engines/types.ts';
+import { join } from 'node:path';
 import { isAirlockError, type SerializedError } from '../../errors.ts';
-import { PluginHost, type EnginePreference } from '../../host/index.ts';
 import { MANIFEST_FILE } from '../../manifest/index.ts';
-import { engineProvider, resolvePluginArg, searchPath } from '../plugins.ts';
-import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from '../io.ts';
+import { ENGINE_CHOICES, hostFromFlags, parseFlags } from '../flags.ts';
+import { resolvePluginArg, searchPath } from '../plugins.ts';
+import { displayPath, terminalSafe, type CliIO, type Command } from '../io.ts';
 
 export const listCommand: Command = {
   name: 'list',
@@ -19,21 +17,15 @@ engine chosen and why. A plugin that cannot load is listed with its error.
 
 Options:
   --policy <file>  host policy YAML
-  --engine <name>  auto (default), ${ENGINE_NAMES.join(', ')}
+  --engine <name>  ${ENGINE_CHOICES}
   --json           print {plugins, tools, failed} as JSON
   -h, --help       show this help
 
 Exit status: 0 when every plugin loaded, 1 when any did not.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, policy: { type: 'string' }, engine: { type: 'string' } },
-    });
-    const engine = (values.engine ?? 'auto') as EnginePreference;
-    if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
+    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'engine']);
     const dirs = positionals.length > 0 ? await Promise.all(positionals.map((p) => resolvePluginArg(p, io.cwd))) : discover(io.cwd);
-    const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
+    const host = hostFromFlags(values, io);
     try {
       const failed: Array<{ dir: string; error: SerializedError }> = [];
       for (const dir of dirs) {

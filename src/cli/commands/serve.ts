@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ENGINE_NAMES } from '../../engines/types.ts';
-import { PluginHost, type EnginePreference } from '../../host/index.ts';
 import { watchPlugins } from '../../host/watch.ts';
 import { checkToken, isLoopbackHost, readTokenFile, removeTokenFile, serveHttp, serveStdio, writeTokenFile, type RunningServer } from '../../mcp/index.ts';
-import { engineProvider, resolvePluginArg } from '../plugins.ts';
+import { ENGINE_CHOICES, hostFromFlags, parseFlags } from '../flags.ts';
+import { resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 
 export const serveCommand: Command = {
@@ -36,27 +34,19 @@ Options:
   --no-auth              no token: any local user can call every tool. Only on a
                          loopback address (refused with a network-facing host)
   --policy <file>        host policy YAML
-  --engine <name>        auto (default), ${ENGINE_NAMES.join(', ')}
+  --engine <name>        ${ENGINE_CHOICES}
   --watch                reload a plugin when its files change, and tell clients
   -h, --help             show this help`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        mcp: { type: 'boolean' },
-        http: { type: 'string' },
-        'allow-host': { type: 'string', multiple: true },
-        'token-file': { type: 'string' },
-        'no-auth': { type: 'boolean' },
-        policy: { type: 'string' },
-        engine: { type: 'string' },
-        watch: { type: 'boolean' },
-      },
+    const { values, positionals } = parseFlags(argv, ['policy', 'engine'], {
+      mcp: { type: 'boolean' },
+      http: { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
+      'token-file': { type: 'string' },
+      'no-auth': { type: 'boolean' },
+      watch: { type: 'boolean' },
     });
     if (positionals.length === 0) throw new UsageError('name at least one plugin to serve, e.g. `airlock serve --mcp ./weather`');
-    const engine = (values.engine ?? 'auto') as EnginePreference;
-    if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
     const http = values.http === undefined ? undefined : /^(?:(.+):)?(\d+)$/.exec(values.http);
     if (http === null) throw new UsageError('--http takes [host:]port, e.g. --http 8080 or --http 127.0.0.1:8080');
     const noAuth = values['no-auth'] === true;
@@ -77,14 +67,20 @@ Options:
       token = read.token;
     } else if ((process.env.AIRLOCK_MCP_TOKEN ?? '') !== '') token = checkToken(process.env.AIRLOCK_MCP_TOKEN ?? '', 'AIRLOCK_MCP_TOKEN');
 
-    const host = new PluginHost({ policy: values.policy === undefined ? undefined : resolve(io.cwd, values.policy), engine, provider: engineProvider(io) });
+    const host = hostFromFlags(values, io);
     const stopped = new AbortController();
     let writtenToken: string | undefined;
     try {
       for (const p of positionals) await host.load(await resolvePluginArg(p, io.cwd));
       let server: RunningServer;
       if (http !== undefined) {
-        const running = await serveHttp(host, { host: bind, port: Number(http[2]), allowedHosts: values['allow-host'] ?? [], token });
+        const running = await serveHttp(host, {
+          host: bind,
+          port: Number(http[2]),
+          allowedHosts: values['allow-host'] ?? [],
+          token,
+          refusalHints: { host: 'add more with --allow-host', token: 'airlock serve prints where its token is' },
+        });
         server = running;
         if (!isLoopbackHost(bind)) {
           io.stderr(

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatProblem } from '../../errors.ts';
 import { validatePluginOffThread } from '../../manifest/index.ts';
+import { parseFlags } from '../flags.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
 export const validateCommand: Command = {
@@ -19,7 +19,7 @@ Options:
 
 Exit status: 0 when every plugin is valid, 1 when any is not.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+    const { values, positionals } = parseFlags(argv, ['json']);
     if (positionals.length === 0) throw new UsageError('name at least one plugin folder, e.g. `airlock validate ./my-plugin`');
     let failed = 0;
     const results = await Promise.all(positionals.map((dir) => validatePluginOffThread(resolve(io.cwd, dir))));

@@ -1,0 +1,185 @@
+/**
+ * Agent: one agent's view of a PluginHost. It sees only the plugins it
+ * loaded, under its own policy, with its own concurrency limit and queue,
+ * and a fair share of any warm pool it shares with other agents.
+ */
+import PQueue from 'p-queue';
+import { AirlockError, isAirlockError } from '../errors.ts';
+import type { Policy } from '../grants/index.ts';
+import { loadPluginOffThread, type LoadedManifest } from '../manifest/index.ts';
+import { didYouMean } from '../manifest/suggest.ts';
+import { abortable, isAborted } from './abortable.ts';
+import { callTool } from './call.ts';
+import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
+import { openEntry, summary, type LoadedEntry, type LoadedTool, type OpenContext } from './loaded.ts';
+import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
+
+/** What an agent gets from its host: the shared pools and the host's settings (not public API). */
+export interface AgentContext extends OpenContext {
+  /** A closed agent gives its id back. */
+  forget(agent: Agent): void;
+}
+
+export class Agent {
+  readonly id: string;
+  readonly #context: AgentContext;
+  readonly #policy: Policy;
+  readonly #queue: PQueue;
+  readonly #queueLimit: number;
+  readonly #plugins = new Map<string, LoadedEntry>();
+  #closed = false;
+
+  /** @internal use `host.agent()` */
+  constructor(context: AgentContext, id: string, policy: Policy, concurrency: number, queueLimit: number) {
+    this.#context = context;
+    this.id = id;
+    this.#policy = policy;
+    this.#queue = new PQueue({ concurrency });
+    this.#queueLimit = queueLimit;
+  }
+
+  /**
+   * Loads a plugin folder: manifest, grants under this agent's policy, then a
+   * warm pool (shared when another agent has the same grants). A build can
+   * take a while; the signal abandons it (the pool, when it comes, is released).
+   */
+  async load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
+    this.#assertOpen();
+    const { signal } = options;
+    if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
+    const plugin = await loadPluginOffThread(dir, { signal });
+    const name = plugin.manifest.name;
+    this.#assertFree(plugin);
+    const opening = this.#open(plugin);
+    const entry = await abortable(opening, signal, `loading ${dir}`, (late) => void this.#release(late));
+    // Re-checked: the agent may have closed, or loaded the same name, while this one opened.
+    if (this.#closed || this.#plugins.has(name)) {
+      await this.#release(entry);
+      this.#assertOpen();
+      this.#assertFree(plugin);
+    }
+    this.#plugins.set(name, entry);
+    return summary(entry);
+  }
+
+  async unload(name: string): Promise<void> {
+    const entry = this.#plugins.get(name);
+    if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
+    this.#plugins.delete(name);
+    await this.#release(entry);
+  }
+
+  /** Re-reads a plugin's folder; when its manifest, files or grants changed, swaps in a fresh pool. Returns whether it changed. */
+  async reload(name: string): Promise<boolean> {
+    this.#assertOpen();
+    const entry = this.#plugins.get(name);
+    if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
+    const plugin = await loadPluginOffThread(entry.plugin.dir);
+    if (plugin.manifest.name !== name) {
+      throw new AirlockError('conflict', `${entry.plugin.file} now names the plugin "${plugin.manifest.name}", not "${name}": unload and load it instead`);
+    }
+    const fresh = await this.#open(plugin);
+    if (fresh.key === entry.key) {
+      await this.#release(fresh);
+      return false;
+    }
+    if (this.#closed || this.#plugins.get(name) !== entry) {
+      // Closed, unloaded or reloaded by someone else meanwhile: theirs stands.
+      await this.#release(fresh);
+      this.#assertOpen();
+      return false;
+    }
+    this.#plugins.set(name, fresh);
+    await this.#release(entry);
+    return true;
+  }
+
+  /** Reloads every plugin whose folder changed; returns their names. */
+  async reloadAll(): Promise<string[]> {
+    const changed: string[] = [];
+    let failure: unknown;
+    for (const name of [...this.#plugins.keys()]) {
+      try {
+        if (await this.reload(name)) changed.push(name);
+      } catch (err) {
+        // One broken plugin does not hold back the others; the first failure is reported after.
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) {
+      if (isAirlockError(failure)) Object.assign(failure.details, { reloaded: changed });
+      throw failure;
+    }
+    return changed;
+  }
+
+  plugins(): PluginSummary[] {
+    return [...this.#plugins.values()].map(summary);
+  }
+
+  tools(): ToolInfo[] {
+    return [...this.#plugins.values()].flatMap((e) => [...e.tools.values()].map((t) => t.info));
+  }
+
+  openAITools(): OpenAITool[] {
+    return this.tools().map(toOpenAITool);
+  }
+
+  anthropicTools(): AnthropicTool[] {
+    return this.tools().map(toAnthropicTool);
+  }
+
+  async call(name: string, input: unknown, options: ToolCallOptions = {}): Promise<ToolCallResult> {
+    this.#assertOpen();
+    const { entry, tool } = this.#find(name);
+    return callTool({ queue: this.#queue, limit: this.#queueLimit, id: this.id, label: this.#label() }, entry, tool, name, input, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Let calls already accepted finish (drain), then give the pools back.
+    await this.#queue.onIdle();
+    const entries = [...this.#plugins.values()];
+    this.#plugins.clear();
+    await Promise.all(entries.map((e) => this.#release(e)));
+    this.#context.forget(this);
+  }
+
+  #open(plugin: LoadedManifest): Promise<LoadedEntry> {
+    return openEntry(plugin, this.#policy, this.#context);
+  }
+
+  #release(entry: LoadedEntry): Promise<void> {
+    return this.#context.pools.release(entry.key);
+  }
+
+  #assertFree(plugin: LoadedManifest): void {
+    const existing = this.#plugins.get(plugin.manifest.name);
+    if (existing !== undefined) {
+      throw new AirlockError('conflict', `a plugin named "${plugin.manifest.name}" is already loaded from ${existing.plugin.dir}`, {
+        details: { plugin: plugin.manifest.name },
+      });
+    }
+  }
+
+  #find(name: string): { entry: LoadedEntry; tool: LoadedTool } {
+    // Plugin names have no "_" (DNS labels), so the first one splits plugin_tool.
+    const cut = name.indexOf('_');
+    const tool = cut <= 0 ? undefined : this.#plugins.get(name.slice(0, cut))?.tools.get(name.slice(cut + 1));
+    if (tool !== undefined) return { entry: this.#plugins.get(name.slice(0, cut)) as LoadedEntry, tool };
+    const known = this.tools().map((t) => t.name);
+    const guess = didYouMean(name, known);
+    throw new AirlockError('not-found', `no tool named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}${known.length === 0 ? ' (no plugins are loaded)' : ''}`, {
+      details: { tool: name },
+    });
+  }
+
+  #label(): string {
+    return this.id === '' ? '(host)' : JSON.stringify(this.id);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AirlockError('aborted', `agent ${JSON.stringify(this.id)} is closed`);
+  }
+}

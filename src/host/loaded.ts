@@ -1,0 +1,68 @@
+/**
+ * One plugin as an agent holds it: its grants under the agent's policy, its
+ * content hash, its hold on a warm pool (pools.ts), its tools with their
+ * validators, and the agent's fair share of the pool.
+ */
+import { relative, sep } from 'node:path';
+import { hashTree } from '../content-hash.ts';
+import { computeGrants, type Grants, type Policy } from '../grants/index.ts';
+import type { LoadedManifest } from '../manifest/index.ts';
+import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
+import { FairShare } from './fair-share.ts';
+import type { EnginePreference, OpenedPlugin } from '../provider/index.ts';
+import type { Pools } from './pools.ts';
+import type { PluginSummary } from './types.ts';
+
+export interface LoadedTool {
+  info: ToolInfo;
+  validators: ToolValidators;
+}
+
+export interface LoadedEntry {
+  plugin: LoadedManifest;
+  grants: Grants;
+  /** The hold on the pool, released through Pools.release. */
+  key: string;
+  contentHash: string;
+  opened: OpenedPlugin;
+  tools: Map<string, LoadedTool>;
+  preference: EnginePreference;
+  /** This agent's share of the (possibly shared) pool. */
+  share: FairShare;
+}
+
+/** What opening a plugin needs from the host. */
+export interface OpenContext {
+  pools: Pools;
+  preference(name: string): EnginePreference;
+  env: Record<string, string | undefined> | undefined;
+}
+
+/** Grants under `policy`, then a warm pool (shared when another agent has the same grants and content). */
+export async function openEntry(plugin: LoadedManifest, policy: Policy, context: OpenContext): Promise<LoadedEntry> {
+  const grants = computeGrants(plugin, policy, { env: context.env });
+  const preference = context.preference(plugin.manifest.name);
+  // Dependency folders are the engines' business (builds ignore them too), and can be huge.
+  // Granted folders inside the plugin are its data, not its code: a plugin writing there must
+  // not count as changed (under `serve --watch` every write would rebuild and reload it).
+  const data = grants.filesystem.map((f) => relative(plugin.dir, f.hostPath).split(sep).join('/')).filter((r) => r !== '' && !r.startsWith('..'));
+  const contentHash = await hashTree(plugin.dir, {
+    ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || rel === '.venv' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
+  });
+  const { pools } = context;
+  const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash);
+  const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
+  return { plugin, grants, key, contentHash, opened, tools, preference, share: new FairShare(() => pools.share(key)) };
+}
+
+export function summary(e: LoadedEntry): PluginSummary {
+  return {
+    name: e.plugin.manifest.name,
+    version: e.plugin.manifest.version,
+    dir: e.plugin.dir,
+    engine: e.opened.engine,
+    reason: e.opened.reason,
+    tools: [...e.tools.values()].map((t) => t.info.name),
+    grants: e.grants,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The warm pools of a PluginHost, shared by its agents: one pool per
+ * (grants, engine choice, plugin content), opened once however many agents
+ * load the plugin with those grants, counted per load, closed when the last
+ * load lets go. Agents hold this object; it is not part of the public API.
+ */
+import { createHash } from 'node:crypto';
+import { AirlockError } from '../errors.ts';
+import type { Grants } from '../grants/index.ts';
+import type { LoadedManifest } from '../manifest/index.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin } from '../provider/index.ts';
+
+interface Shared {
+  opened: Promise<OpenedPlugin>;
+  /** Loads holding it (one per agent that loaded the plugin with these grants). */
+  refs: number;
+  /** Calls the pool serves at once (grants.resources.concurrency). */
+  instances: number;
+}
+
+export class Pools {
+  #provider: EngineProvider | undefined;
+  readonly #shared = new Map<string, Shared>();
+  /** Pools being opened (builds, container starts); close() waits for them. */
+  readonly #opening = new Set<Promise<OpenedPlugin>>();
+  #closed = false;
+
+  /** Without a provider, the real engines are loaded on the first open. */
+  constructor(provider: EngineProvider | undefined) {
+    this.#provider = provider;
+  }
+
+  /** Opens (or shares) the warm pool for these grants; `key` names the hold to release. */
+  async acquire(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, contentHash: string): Promise<{ key: string; opened: OpenedPlugin }> {
+    this.#assertOpen();
+    const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
+    let shared = this.#shared.get(key);
+    if (shared === undefined) {
+      // Registered before any await, so concurrent loads of the same grants share this one open.
+      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference));
+      const entry: Shared = { opened, refs: 0, instances: Math.max(1, grants.resources.concurrency) };
+      shared = entry;
+      this.#shared.set(key, entry);
+      this.#opening.add(opened);
+      opened.then(
+        () => this.#opening.delete(opened),
+        () => {
+          this.#opening.delete(opened);
+          if (this.#shared.get(key) === entry) this.#shared.delete(key);
+        },
+      );
+    }
+    shared.refs++;
+    let opened: OpenedPlugin;
+    try {
+      opened = await shared.opened;
+    } catch (err) {
+      shared.refs--;
+      throw err;
+    }
+    if (this.#closed) {
+      // close() ran while this pool was opening, and has stopped it.
+      throw new AirlockError('aborted', `the plugin host closed while ${plugin.manifest.name} was loading`);
+    }
+    return { key, opened };
+  }
+
+  /** How many calls one agent may have in this pool at once: an equal share of its instances. */
+  share(key: string): number {
+    const shared = this.#shared.get(key);
+    if (shared === undefined) return Number.POSITIVE_INFINITY;
+    return Math.max(1, Math.floor(shared.instances / Math.max(1, shared.refs)));
+  }
+
+  /** One load lets go of the pool; the last one closes it. */
+  async release(key: string): Promise<void> {
+    const shared = this.#shared.get(key);
+    if (shared === undefined) return;
+    if (--shared.refs > 0) return;
+    this.#shared.delete(key);
+    await (await shared.opened).instance.close();
+  }
+
+  /**
+   * Refuses new loads at once, lets `drain` (the agents closing: their calls
+   * finish, their holds are released) run, then stops every pool left and the engines.
+   */
+  async close(drain: () => Promise<unknown>): Promise<void> {
+    this.#closed = true;
+    await drain();
+    // Pools still opening belong to loads that will now fail: let them finish opening, then stop them.
+    await Promise.allSettled([...this.#opening]);
+    const left = [...this.#shared.values()];
+    this.#shared.clear();
+    await Promise.allSettled(left.map(async (s) => (await s.opened).instance.close()));
+    await this.#provider?.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AirlockError('aborted', 'the plugin host is closed');
+  }
+
+  async #getProvider(): Promise<EngineProvider> {
+    if (this.#provider === undefined) {
+      const { defaultEngineProvider } = await import('../provider/index.ts');
+      this.#provider = defaultEngineProvider();
+    }
+    return this.#provider;
+  }
+}
