@@ -3,8 +3,6 @@
  * the PluginHost and the selector never special-case one. An engine takes
  * its whole configuration from the Grants.
  */
-import type { AirlockError } from '../errors.ts';
-
 export const ENGINE_NAMES = ['wasm', 'wasmtime', 'docker'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
@@ -45,15 +43,3 @@ export interface EnginePlugin {
   close(): Promise<void>;
 }
 
-/** A call waiting in, or running in, an engine's pool of instances. */
-export interface PendingCall<Input> {
-  tool: string;
-  input: Input;
-  /** When the call entered the engine (performance.now()). */
-  start: number;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  resolve(r: CallResult): void;
-  reject(e: AirlockError): void;
-}
