@@ -45,15 +45,3 @@ export interface EnginePlugin {
   close(): Promise<void>;
 }
 
-/** A call waiting in, or running in, an engine's pool of instances. */
-export interface PendingCall<Input> {
-  tool: string;
-  input: Input;
-  /** When the call entered the engine (performance.now()). */
-  start: number;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  resolve(r: CallResult): void;
-  reject(e: AirlockError): void;
-}

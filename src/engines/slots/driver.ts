@@ -1,0 +1,89 @@
+/**
+ * What an engine gives the slot pool (./pool.ts): how to start, run, kill
+ * and stop one slot's instance (a worker thread, a container, permission to
+ * spawn one process). The pool owns everything else: the bounded queue,
+ * aborts, timeouts, metrics, replacement and drain.
+ */
+import type { AirlockError } from '../../errors.ts';
+import type { CallResult, EngineName } from '../types.ts';
+
+/** A call waiting in, or running on, a slot. */
+export interface SlotCall<Input> {
+  readonly tool: string;
+  readonly input: Input;
+  /** When the call entered the pool (performance.now()). */
+  readonly start: number;
+  /** When a slot took it. */
+  dispatched: number;
+  /** The lower of the call's own timeout and grants.resources.timeoutMs. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** The slot running it; undefined while queued and once settled. */
+  slot: Slot<unknown, Input> | undefined;
+  resolve(r: CallResult): void;
+  reject(e: AirlockError): void;
+}
+
+export interface Slot<Handle, Input = string> {
+  /** The driver's instance; undefined while starting, after a failed start and once stopped. */
+  handle: Handle | undefined;
+  state: 'starting' | 'idle' | 'busy' | 'failed';
+  call: SlotCall<Input> | undefined;
+  /** Why the last start failed. */
+  error: AirlockError | undefined;
+  /** Failed starts in a row (sets the backoff). */
+  failures: number;
+  retry: NodeJS.Timeout | undefined;
+}
+
+export interface SlotDriver<Handle, Input = string> {
+  /**
+   * Starts an instance for `slot`; resolves when it can take a call. `prev` is
+   * the instance it replaces (already being killed), `signal` aborts the start
+   * (the load's signal, or the pool stopping). Rejects with an AirlockError.
+   */
+  start(slot: Slot<Handle, Input>, prev: Handle | undefined, signal: AbortSignal | undefined): Promise<Handle>;
+  /**
+   * Starts `call` on the slot's instance and later settles it through the
+   * pool's answer() or fail(). Throwing an AirlockError refuses the call and
+   * leaves the slot idle.
+   */
+  run(slot: Slot<Handle, Input>, call: SlotCall<Input>): void;
+  /** Ends an instance at once (timeout, abort, crash, broken); the pool starts a replacement. */
+  kill(handle: Handle): Promise<void>;
+  /** Stops an idle instance at close. */
+  stop(handle: Handle): Promise<void>;
+  /** Checks and converts a call's input before it queues (throws AirlockError); the input as is without it. */
+  admit?(tool: string, input: string): Input;
+  /** Called after call() handed a call straight to an idle slot (the wasm engine spins for the answer here). */
+  dispatched?(): void;
+  /** Whether idle slot `b` should take the next call rather than idle slot `a`. */
+  prefer?(a: Handle, b: Handle): boolean;
+  /** After close stopped every slot. */
+  closed?(): Promise<void>;
+}
+
+export interface SlotPoolOptions {
+  engine: EngineName;
+  /** What one slot's instance is called in error texts: worker, container, process. */
+  instance: string;
+  /** Slots kept beyond resources.concurrency (a standby never runs a call beyond the limit). */
+  spare?: number;
+  /**
+   * A slot whose replacement failed to start is tried again after
+   * baseMs, 2 x baseMs, ... up to maxMs. Without it, a failed slot is tried
+   * again when a call has to wait (a start that fails the same way is not
+   * retried in a loop).
+   */
+  backoff?: { baseMs: number; maxMs: number };
+  /** close() fails queued calls (aborted) instead of running them first. */
+  closeFailsQueued?: boolean;
+  /**
+   * How long past the granted timeout the pool waits before killing: the
+   * engine enforces the granted limit itself and reports it better (wasmtime's
+   * epoch deadline). A lower per-call timeout is always the pool's.
+   */
+  timeoutGraceMs?: number;
+}

@@ -1,0 +1,343 @@
+/**
+ * The slot pool on its own, with a fake driver whose instances start, answer
+ * and die when the test says so: the rules every engine shares (queue limit,
+ * aborts, timeouts, replacement, drain) without a worker, container or process.
+ */
+import test from 'ava';
+import { AirlockError, isAirlockError } from '../../../src/errors.ts';
+import type { Slot, SlotCall, SlotDriver, SlotPoolOptions } from '../../../src/engines/slots/driver.ts';
+import { SlotPool } from '../../../src/engines/slots/pool.ts';
+import { makeGrants, type GrantsOverrides } from '../../helpers/grants.ts';
+
+interface Inst {
+  id: number;
+}
+
+/** A promise with its resolve/reject outside. */
+function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Instances that start at once (or fail, when told), run calls until the test answers them, and record kills and stops. */
+class FakeDriver implements SlotDriver<Inst> {
+  pool!: SlotPool<Inst>;
+  prefer: ((a: Inst, b: Inst) => boolean) | undefined;
+  #ids = 0;
+  readonly started: Inst[] = [];
+  readonly killed: Inst[] = [];
+  readonly stopped: Inst[] = [];
+  /** Running calls by input, with the instance that runs each. */
+  readonly running = new Map<string, { call: SlotCall<string>; inst: Inst; slot: Slot<Inst> }>();
+  /** Errors the next starts fail with, in order. */
+  readonly failStarts: AirlockError[] = [];
+  #waiters: { kind: 'run' | 'start'; resolve(): void }[] = [];
+
+  start(): Promise<Inst> {
+    const err = this.failStarts.shift();
+    this.#emit('start');
+    if (err !== undefined) return Promise.reject(err);
+    const inst = { id: ++this.#ids };
+    this.started.push(inst);
+    return Promise.resolve(inst);
+  }
+
+  run(slot: Slot<Inst>, call: SlotCall<string>): void {
+    if (call.input === 'refuse') throw new AirlockError('invalid-input', 'refused by the driver');
+    this.running.set(call.input, { call, inst: slot.handle as Inst, slot });
+    this.#emit('run');
+  }
+
+  kill(inst: Inst): Promise<void> {
+    this.killed.push(inst);
+    return Promise.resolve();
+  }
+
+  stop(inst: Inst): Promise<void> {
+    this.stopped.push(inst);
+    return Promise.resolve();
+  }
+
+  /** Resolves at the next start or run. */
+  next(kind: 'run' | 'start'): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push({ kind, resolve }));
+  }
+
+  #emit(kind: 'run' | 'start'): void {
+    const ready = this.#waiters.filter((w) => w.kind === kind);
+    this.#waiters = this.#waiters.filter((w) => w.kind !== kind);
+    for (const w of ready) w.resolve();
+  }
+
+  /** Answers the running call whose input is `input` with `out:<input>`. */
+  answer(input: string): void {
+    const r = this.running.get(input);
+    if (r === undefined) throw new Error(`no running call ${input}`);
+    this.running.delete(input);
+    this.pool.answer(r.call, `out:${input}`, { stdout: '', stderr: '' });
+  }
+}
+
+async function pool(o: GrantsOverrides['resources'] = {}, options: Partial<SlotPoolOptions> = {}): Promise<{ p: SlotPool<Inst>; d: FakeDriver }> {
+  const d = new FakeDriver();
+  const p = (d.pool = new SlotPool(d, makeGrants({ plugin: { name: 'fake' }, resources: { concurrency: 1, queue: 1, timeoutMs: 60_000, ...o } }), { engine: 'wasm', instance: 'worker', ...options }));
+  await p.start();
+  return { p, d };
+}
+
+/** The rejection of `p` (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<AirlockError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AirlockError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+test('a call runs on an idle slot and resolves with the driver answer and the pool metrics', async (t) => {
+  const { p, d } = await pool();
+  const run = d.next('run');
+  const call = p.call('echo', 'a');
+  await run;
+  d.answer('a');
+  const r = await call;
+  t.is(r.output, 'out:a');
+  t.is(r.metrics.engine, 'wasm');
+  t.true(r.metrics.queueMs >= 0 && r.metrics.durationMs >= r.metrics.queueMs);
+});
+
+test('past concurrency + queue a call is overloaded, naming the plugin, the tool and both limits; the queued one runs next', async (t) => {
+  const { p, d } = await pool({ concurrency: 1, queue: 1 });
+  const run = d.next('run');
+  const a = p.call('echo', 'a');
+  await run;
+  const b = p.call('echo', 'b');
+  const err = await rejection(p.call('echo', 'c'));
+  t.true(isAirlockError(err, 'overloaded'), String(err));
+  t.regex(err.message, /fake\/echo.*1 calls running and 1 waiting.*resources\.concurrency 1.*limits\.queue 1/);
+  const runB = d.next('run');
+  d.answer('a');
+  await runB;
+  d.answer('b');
+  t.is((await a).output, 'out:a');
+  t.is((await b).output, 'out:b');
+});
+
+test('aborting a queued call dequeues it: it never runs and the running call is untouched', async (t) => {
+  const { p, d } = await pool({ queue: 4 });
+  const run = d.next('run');
+  const a = p.call('echo', 'a');
+  await run;
+  const ac = new AbortController();
+  const b = p.call('echo', 'b', { signal: ac.signal });
+  ac.abort();
+  const err = await rejection(b);
+  t.true(isAirlockError(err, 'aborted'));
+  t.regex(err.message, /fake\/echo was aborted while queued/);
+  d.answer('a');
+  t.is((await a).output, 'out:a');
+  t.false(d.running.has('b'));
+  t.deepEqual(d.killed, []);
+});
+
+test('aborting a running call kills its instance, and a fresh one serves the next call', async (t) => {
+  const { p, d } = await pool();
+  const ac = new AbortController();
+  const run = d.next('run');
+  const a = p.call('echo', 'a', { signal: ac.signal });
+  await run;
+  const first = d.running.get('a')!.inst;
+  const restarted = d.next('start');
+  ac.abort();
+  const err = await rejection(a);
+  t.true(isAirlockError(err, 'aborted'));
+  t.regex(err.message, /fake\/echo was aborted; its worker was stopped and replaced/);
+  t.deepEqual(d.killed, [first]);
+  await restarted;
+  const runB = d.next('run');
+  const b = p.call('echo', 'b');
+  await runB;
+  t.not(d.running.get('b')!.inst, first);
+  // The killed instance's late answer is ignored.
+  d.answer('a');
+  d.answer('b');
+  t.is((await b).output, 'out:b');
+});
+
+test('a call that never answers times out at the lower of its own and the granted timeout, and its instance is replaced', async (t) => {
+  const { p, d } = await pool({ timeoutMs: 60_000 });
+  const run = d.next('run');
+  // The driver never answers: the timer is the only way this call ends.
+  const a = p.call('spin', 'a', { timeoutMs: 5 });
+  await run;
+  const first = d.running.get('a')!.inst;
+  const err = await rejection(a);
+  t.true(isAirlockError(err, 'timeout'));
+  t.regex(err.message, /fake\/spin ran past its 5 ms limit \(the call's own timeout\); its worker was stopped and replaced/);
+  t.is(err.details.timeoutMs, 5);
+  t.deepEqual(d.killed, [first]);
+  const runB = d.next('run');
+  const b = p.call('echo', 'b');
+  await runB;
+  d.answer('b');
+  t.is((await b).output, 'out:b');
+});
+
+test('the granted timeout is named as resources.timeout; a grace lets the engine report it first', async (t) => {
+  const { p, d } = await pool({ timeoutMs: 5 });
+  const run = d.next('run');
+  const a = p.call('spin', 'a');
+  await run;
+  t.regex((await rejection(a)).message, /ran past its 5 ms limit \(resources\.timeout in plugin\.yaml\)/);
+  // With a grace past the granted limit, the engine's own report of it settles the call.
+  const g = await pool({ timeoutMs: 5 }, { timeoutGraceMs: 60_000 });
+  const runG = g.d.next('run');
+  const c = g.p.call('spin', 'c');
+  await runG;
+  const r = g.d.running.get('c')!;
+  g.p.fail(r.call, new AirlockError('timeout', 'reported by the engine'));
+  t.is((await rejection(c)).message, 'reported by the engine');
+});
+
+test('close lets running and queued calls finish, refuses new ones, then stops every instance', async (t) => {
+  const { p, d } = await pool({ queue: 4 });
+  const run = d.next('run');
+  const a = p.call('echo', 'a');
+  await run;
+  const b = p.call('echo', 'b');
+  let closed = false;
+  const closing = p.close().then(() => (closed = true));
+  const refused = await rejection(p.call('echo', 'c'));
+  t.true(isAirlockError(refused, 'aborted'));
+  t.regex(refused.message, /fake\/echo refused: plugin fake is closed/);
+  const runB = d.next('run');
+  d.answer('a');
+  await runB;
+  t.false(closed, 'close waits for the queued call');
+  t.deepEqual(d.stopped, []);
+  d.answer('b');
+  await closing;
+  t.is((await b).output, 'out:b');
+  t.deepEqual(d.stopped, d.started);
+  t.is(await p.close(), undefined, 'a second close resolves too');
+});
+
+test('with closeFailsQueued, close fails the queued calls and lets the running one finish', async (t) => {
+  const { p, d } = await pool({ queue: 4 }, { closeFailsQueued: true });
+  const run = d.next('run');
+  const a = p.call('echo', 'a');
+  await run;
+  const b = p.call('echo', 'b');
+  const closing = p.close();
+  const err = await rejection(b);
+  t.true(isAirlockError(err, 'aborted'));
+  t.regex(err.message, /fake\/echo was not started: plugin fake was closed first/);
+  d.answer('a');
+  await closing;
+  t.is((await a).output, 'out:a');
+});
+
+test('a slot whose first start fails fails start() with its error, and the started ones are stopped', async (t) => {
+  const d = new FakeDriver();
+  d.failStarts.push(new AirlockError('crash', 'no instance today'));
+  const p = (d.pool = new SlotPool(d, makeGrants({ resources: { concurrency: 2 } }), { engine: 'wasm', instance: 'worker' }));
+  const err = await rejection(p.start());
+  t.is(err.message, 'no instance today');
+  t.is(d.started.length, 1);
+  t.deepEqual(d.stopped, d.started);
+});
+
+test('a replacement that fails to start fails the waiting calls, and is started again when the next call has to wait', async (t) => {
+  const { p, d } = await pool({ queue: 4 });
+  const ac = new AbortController();
+  const run = d.next('run');
+  const a = p.call('echo', 'a', { signal: ac.signal });
+  await run;
+  const b = p.call('echo', 'b');
+  d.failStarts.push(new AirlockError('crash', 'replacement failed'));
+  ac.abort();
+  t.true(isAirlockError(await rejection(a), 'aborted'));
+  // No slot is left to run b.
+  t.is((await rejection(b)).message, 'replacement failed');
+  const runC = d.next('run');
+  const c = p.call('echo', 'c');
+  await runC;
+  d.answer('c');
+  t.is((await c).output, 'out:c');
+});
+
+test('with a backoff, every slot failed and the queue full is overloaded at once with the last start error', async (t) => {
+  const { p, d } = await pool({ queue: 0 }, { backoff: { baseMs: 60_000, maxMs: 60_000 } });
+  t.teardown(() => p.close());
+  const ac = new AbortController();
+  const run = d.next('run');
+  const a = p.call('echo', 'a', { signal: ac.signal });
+  await run;
+  d.failStarts.push(new AirlockError('crash', 'transient daemon error'));
+  const failed = d.next('start');
+  ac.abort();
+  await rejection(a);
+  await failed;
+  // The failure reaches the slot a few promise reactions after the start rejects.
+  await new Promise((r) => setImmediate(r));
+  const err = await rejection(p.call('echo', 'b'));
+  t.true(isAirlockError(err, 'overloaded'));
+  t.regex(err.message, /no worker is running \(the last start failed: transient daemon error\)/);
+});
+
+test('an instance that dies fails its call with the driver error and is replaced', async (t) => {
+  const { p, d } = await pool();
+  const run = d.next('run');
+  const a = p.call('echo', 'a');
+  await run;
+  const { inst, slot } = d.running.get('a')!;
+  const restarted = d.next('start');
+  p.died(slot, inst, new AirlockError('crash', 'worker exited'));
+  t.is((await rejection(a)).message, 'worker exited');
+  await restarted;
+  // A second report about the same instance is stale.
+  p.died(slot, inst, new AirlockError('crash', 'again'));
+  const runB = d.next('run');
+  const b = p.call('echo', 'b');
+  await runB;
+  d.answer('b');
+  t.is((await b).output, 'out:b');
+  t.is(d.started.length, 2);
+});
+
+test('a call the driver refuses fails alone; the slot stays idle for the next', async (t) => {
+  const { p, d } = await pool();
+  t.true(isAirlockError(await rejection(p.call('echo', 'refuse')), 'invalid-input'));
+  const run = d.next('run');
+  const b = p.call('echo', 'b');
+  await run;
+  d.answer('b');
+  t.is((await b).output, 'out:b');
+  t.deepEqual(d.killed, []);
+});
+
+test('a spare slot never raises concurrency, and the driver picks among idle slots', async (t) => {
+  const d = new FakeDriver();
+  d.prefer = (a: Inst, b: Inst) => b.id > a.id;
+  const p = (d.pool = new SlotPool(d, makeGrants({ resources: { concurrency: 1, queue: 4 } }), { engine: 'wasm', instance: 'worker', spare: 1 }));
+  await p.start();
+  t.is(d.started.length, 2);
+  const run = d.next('run');
+  const a = p.call('echo', 'a');
+  await run;
+  t.is(d.running.get('a')!.inst.id, 2, 'the preferred idle slot');
+  const b = p.call('echo', 'b');
+  t.false(d.running.has('b'), 'queued behind the one call allowed at once');
+  const runB = d.next('run');
+  d.answer('a');
+  await runB;
+  d.answer('b');
+  t.deepEqual([(await a).output, (await b).output], ['out:a', 'out:b']);
+});
