@@ -59,14 +59,22 @@ export function secureCacheRoot(root: string): void {
   const fix = `remove it (rm -rf ${root}: it is only a cache) or set AIRLOCK_CACHE_DIR to a folder of your own; Airlock creates it mode 0700`;
   if (!st.isDirectory()) throw new AirlockError('permission-denied', `the cache root ${root} is not a folder; ${fix}`, { details: { path: root } });
   if (st.uid !== uid) {
-    throw new AirlockError('permission-denied', `the cache root ${root} is owned by uid ${st.uid}, not by this user (uid ${uid}), mode ${mode}: its owner could plant code Airlock runs; ${fix}`, {
-      details: { path: root, uid: st.uid, mode },
-    });
+    throw new AirlockError(
+      'permission-denied',
+      `the cache root ${root} is owned by uid ${st.uid}, not by this user (uid ${uid}), mode ${mode}: its owner could plant code Airlock runs; ${fix}`,
+      {
+        details: { path: root, uid: st.uid, mode },
+      },
+    );
   }
   if ((st.mode & 0o022) !== 0) {
-    throw new AirlockError('permission-denied', `the cache root ${root} is mode ${mode}: group or other users may write into it and plant code Airlock runs; ${fix}`, {
-      details: { path: root, uid: st.uid, mode },
-    });
+    throw new AirlockError(
+      'permission-denied',
+      `the cache root ${root} is mode ${mode}: group or other users may write into it and plant code Airlock runs; ${fix}`,
+      {
+        details: { path: root, uid: st.uid, mode },
+      },
+    );
   }
   if ((st.mode & 0o077) !== 0) chmodSync(root, 0o700);
 }

@@ -44,9 +44,7 @@ export interface WasmWorkerData {
 }
 
 /** Worker -> host, over postMessage. */
-export type WasmWorkerMessage =
-  | { type: 'ready' }
-  | { type: 'init-error'; error: SerializedError };
+export type WasmWorkerMessage = { type: 'ready' } | { type: 'init-error'; error: SerializedError };
 
 /** A call as the worker receives it through the channel. */
 export interface WasmCallRequest {
@@ -116,9 +114,13 @@ export function parseContainerMessage(line: string): ContainerMessage | undefine
   const logsOk = typeof m.stdout === 'string' && typeof m.stderr === 'string' && typeof m.truncated === 'boolean';
   switch (m.type) {
     case 'ready':
-      return (m.runtime === 'node' || m.runtime === 'python') && typeof m.version === 'string' ? { type: 'ready', runtime: m.runtime, version: m.version } : undefined;
+      return (m.runtime === 'node' || m.runtime === 'python') && typeof m.version === 'string'
+        ? { type: 'ready', runtime: m.runtime, version: m.version }
+        : undefined;
     case 'fatal':
-      return isErr(m.error) ? { type: 'fatal', error: m.error, ...(logsOk ? { stdout: m.stdout as string, stderr: m.stderr as string, truncated: m.truncated as boolean } : {}) } : undefined;
+      return isErr(m.error)
+        ? { type: 'fatal', error: m.error, ...(logsOk ? { stdout: m.stdout as string, stderr: m.stderr as string, truncated: m.truncated as boolean } : {}) }
+        : undefined;
     case 'result': {
       if (typeof m.id !== 'number' || !logsOk) return undefined;
       const logs = { stdout: m.stdout as string, stderr: m.stderr as string, truncated: m.truncated as boolean };

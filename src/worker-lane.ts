@@ -103,9 +103,12 @@ export class WorkerLane<Reply extends { id: number }> {
     this.#running = p;
     const w = (this.#worker ??= this.#spawn());
     w.ref();
-    this.#timer = setTimeout(() => {
-      if (this.#running === p) this.#end(w, this.#o.failure('timeout', p.label, `${Math.round(p.timeoutMs)} ms`), this.#o.prestart === true);
-    }, Math.max(1, p.timeoutMs));
+    this.#timer = setTimeout(
+      () => {
+        if (this.#running === p) this.#end(w, this.#o.failure('timeout', p.label, `${Math.round(p.timeoutMs)} ms`), this.#o.prestart === true);
+      },
+      Math.max(1, p.timeoutMs),
+    );
     w.postMessage(p.message);
   }
 

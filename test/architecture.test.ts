@@ -84,7 +84,9 @@ test('no import cycle among capabilities, egress, engines, selector, provider, h
   const found = cycles([...areaEdges.keys()], (a) => [...(areaEdges.get(a) ?? [])]).filter((c) => c.some((a) => LAYERED.has(a)));
   const explain = found.map((c) => {
     const members = new Set(c);
-    const links = [...GRAPH].flatMap(([f, ds]) => ds.filter((d) => members.has(area(d)) && members.has(area(f)) && area(d) !== area(f)).map((d) => `${f} -> ${d}`));
+    const links = [...GRAPH].flatMap(([f, ds]) =>
+      ds.filter((d) => members.has(area(d)) && members.has(area(f)) && area(d) !== area(f)).map((d) => `${f} -> ${d}`),
+    );
     return `${c.join(' <-> ')}:\n  ${links.join('\n  ')}`;
   });
   t.deepEqual(explain, []);

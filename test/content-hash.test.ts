@@ -33,7 +33,17 @@ test('a FIFO, socket, device, symlink loop or symlink out in the folder fails th
     });
     const unrelated = tempDir();
     writeFileSync(join(unrelated, 'u'), 'u');
-    const [errors, text] = await Promise.all([Promise.all(dirs.map((d) => hashTree(d).then(() => undefined, (e: unknown) => e))), readFile(join(unrelated, 'u'), 'utf8')]);
+    const [errors, text] = await Promise.all([
+      Promise.all(
+        dirs.map((d) =>
+          hashTree(d).then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        ),
+      ),
+      readFile(join(unrelated, 'u'), 'utf8'),
+    ]);
     t.is(text, 'u');
     for (const e of errors) {
       t.true(e instanceof AirlockError);

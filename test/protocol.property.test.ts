@@ -24,7 +24,8 @@ const near = fc.tuple(real, fc.constantFrom('keep', 'drop', 'set', 'add'), fc.na
 });
 
 function wellTyped(m: ContainerMessage): boolean {
-  const err = (e: unknown) => e !== null && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { message?: unknown }).message === 'string';
+  const err = (e: unknown) =>
+    e !== null && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { message?: unknown }).message === 'string';
   const logs = (x: Record<string, unknown>) => typeof x.stdout === 'string' && typeof x.stderr === 'string' && typeof x.truncated === 'boolean';
   switch (m.type) {
     case 'ready':
@@ -40,13 +41,21 @@ test('any line is either refused or a well-typed message that reads back the sam
   let accepted = 0;
   t.notThrows(() =>
     fc.assert(
-      fc.property(fc.oneof(near.map((o) => JSON.stringify(o)), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ unit: 'binary' })), (line) => {
-        const m = parseContainerMessage(line);
-        if (m === undefined) return;
-        accepted++;
-        if (!wellTyped(m)) throw new Error(`${line} gave the ill-typed ${JSON.stringify(m)}`);
-        if (JSON.stringify(parseContainerMessage(JSON.stringify(m))) !== JSON.stringify(m)) throw new Error(`${JSON.stringify(m)} does not read back the same`);
-      }),
+      fc.property(
+        fc.oneof(
+          near.map((o) => JSON.stringify(o)),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.string({ unit: 'binary' }),
+        ),
+        (line) => {
+          const m = parseContainerMessage(line);
+          if (m === undefined) return;
+          accepted++;
+          if (!wellTyped(m)) throw new Error(`${line} gave the ill-typed ${JSON.stringify(m)}`);
+          if (JSON.stringify(parseContainerMessage(JSON.stringify(m))) !== JSON.stringify(m))
+            throw new Error(`${JSON.stringify(m)} does not read back the same`);
+        },
+      ),
       fuzz(3000),
     ),
   );

@@ -2,7 +2,17 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INVOKE_TARGET, TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, TOOLS_INTERFACE_VERSIONED, WIT_PACKAGE, WIT_PATH, WIT_VERSION, WIT_WORLD, WIT_WORLD_ID } from '../src/wit.ts';
+import {
+  INVOKE_TARGET,
+  TOOLS_CALL_CORE_EXPORT,
+  TOOLS_INTERFACE,
+  TOOLS_INTERFACE_VERSIONED,
+  WIT_PACKAGE,
+  WIT_PATH,
+  WIT_VERSION,
+  WIT_WORLD,
+  WIT_WORLD_ID,
+} from '../src/wit.ts';
 
 const wit = readFileSync(WIT_PATH, 'utf8');
 

@@ -26,7 +26,7 @@ delete process.env.AIRLOCK_OUTPUT_BYTES;
 delete process.env.AIRLOCK_LOG_BYTES;
 
 function send(msg) {
-  const line = JSON.stringify(msg) + '\n';
+  const line = `${JSON.stringify(msg)}\n`;
   const buf = Buffer.from(line, 'utf8');
   let off = 0;
   // fd 3 is a pipe: writeSync may write less than asked (or EAGAIN when the reader is slow).
@@ -128,7 +128,11 @@ let lookup;
 try {
   lookup = await loadEntry();
 } catch (e) {
-  send({ type: 'fatal', error: { code: 'plugin-error', message: `loading ${entry}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` }, ...takeLogs() });
+  send({
+    type: 'fatal',
+    error: { code: 'plugin-error', message: `loading ${entry}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` },
+    ...takeLogs(),
+  });
   process.exit(1);
 }
 send({ type: 'ready', runtime: 'node', version: process.version });

@@ -17,7 +17,15 @@ function machineLine(r: BenchReport): string {
   const m = r.machine;
   const load = (l: number[] | undefined): string => (l === undefined ? '?' : l[0]!.toFixed(1));
   const v = r.versions;
-  const versions = [`Node ${v.node}`, v.wasmtime === undefined ? undefined : `wasmtime ${v.wasmtime}`, v.docker === undefined ? undefined : `Docker ${v.docker}`, `jco ${v.jco}`, `preview2-shim ${v['preview2-shim']}`, `componentize-js ${v['componentize-js']}`, v['componentize-py']]
+  const versions = [
+    `Node ${v.node}`,
+    v.wasmtime === undefined ? undefined : `wasmtime ${v.wasmtime}`,
+    v.docker === undefined ? undefined : `Docker ${v.docker}`,
+    `jco ${v.jco}`,
+    `preview2-shim ${v['preview2-shim']}`,
+    `componentize-js ${v['componentize-js']}`,
+    v['componentize-py'],
+  ]
     .filter((x) => x !== undefined)
     .join(', ');
   return `${m.cpu}, ${m.cores} cores, ${bytes(m.memoryBytes)}, ${m.os} (${m.arch}); 1-minute load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after. ${versions}.`;
@@ -28,7 +36,9 @@ export function benchMarkdown(r: BenchReport): string {
   const name = (c: CellResult): string => label.get(c.target) ?? c.target;
   const levels = r.config.concurrency.map(String);
   const out: string[] = [];
-  out.push(`Command: \`${r.command}\` (${r.config.rounds} interleaved rounds, wall time ${duration(r.wallMs)}, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC).`);
+  out.push(
+    `Command: \`${r.command}\` (${r.config.rounds} interleaved rounds, wall time ${duration(r.wallMs)}, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC).`,
+  );
   out.push('');
   out.push(`Machine: ${machineLine(r)}`);
   out.push('');
@@ -42,20 +52,46 @@ export function benchMarkdown(r: BenchReport): string {
   out.push(...header(['engine', 'plugin', 'echo p50', 'echo p95', 'echo p99', '× in-thread', 'hash p50', '× in-thread'], 2));
   for (const c of r.cells) {
     const l = c.summary.latency;
-    out.push(row([name(c), c.plugin, spreadText(l.echo.p50, 'duration'), spreadText(l.echo.p95, 'duration'), spreadText(l.echo.p99, 'duration'), ratio(c.summary.ratio.echoP50), spreadText(l.hash.p50, 'duration'), ratio(c.summary.ratio.hashP50)]));
+    out.push(
+      row([
+        name(c),
+        c.plugin,
+        spreadText(l.echo.p50, 'duration'),
+        spreadText(l.echo.p95, 'duration'),
+        spreadText(l.echo.p99, 'duration'),
+        ratio(c.summary.ratio.echoP50),
+        spreadText(l.hash.p50, 'duration'),
+        ratio(c.summary.ratio.hashP50),
+      ]),
+    );
   }
 
   out.push('', '**Throughput** (`echo` calls/s with N callers at once; "instances" is the pool size the engine got)', '');
   out.push(...header(['engine', 'plugin', 'instances', ...levels.map((c) => `${c} at once`), '× in-thread (1)'], 2));
   for (const c of r.cells) {
-    out.push(row([name(c), c.plugin, String(c.instances), ...levels.map((l) => spreadText(c.summary.throughput[l], 'rate')), ratio(c.summary.ratio.throughput1)]));
+    out.push(
+      row([name(c), c.plugin, String(c.instances), ...levels.map((l) => spreadText(c.summary.throughput[l], 'rate')), ratio(c.summary.ratio.throughput1)]),
+    );
   }
 
-  out.push('', '**Cold start and memory** (cold: load to first result; without caches: build from source + load with empty transpile/compile caches, or a new image)', '');
+  out.push(
+    '',
+    '**Cold start and memory** (cold: load to first result; without caches: build from source + load with empty transpile/compile caches, or a new image)',
+    '',
+  );
   out.push(...header(['engine', 'plugin', 'cold, cached', 'load, no caches', 'cold, no caches (build + load)', 'memory per live instance'], 2));
   for (const c of r.cells) {
     const s = c.summary;
-    out.push(row([name(c), c.plugin, spreadText(s.coldCachedMs, 'duration'), spreadText(s.loadUncachedMs, 'duration'), spreadText(s.coldUncachedMs, 'duration'), spreadText(s.memoryBytes, 'bytes')]));
+    out.push(
+      row([
+        name(c),
+        c.plugin,
+        spreadText(s.coldCachedMs, 'duration'),
+        spreadText(s.loadUncachedMs, 'duration'),
+        spreadText(s.coldUncachedMs, 'duration'),
+        spreadText(s.memoryBytes, 'bytes'),
+      ]),
+    );
   }
 
   out.push('', '**Builds from source** (empty caches; images on a cached base image)', '');

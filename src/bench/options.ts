@@ -22,16 +22,21 @@ export const DEFAULT_CONCURRENCY = [1, 2, 8, 32] as const;
 export const QUICK_SCALE = 0.02;
 
 function list<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (names.length === 0) throw new AirlockError('invalid-input', `${flag} is empty; name one or more of: ${allowed.join(', ')}`);
   for (const n of names) {
-    if (!(allowed as readonly string[]).includes(n)) throw new AirlockError('invalid-input', `${flag}: unknown name "${n}"; use a comma-separated list of: ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(n))
+      throw new AirlockError('invalid-input', `${flag}: unknown name "${n}"; use a comma-separated list of: ${allowed.join(', ')}`);
   }
   return [...new Set(names)] as T[];
 }
 
 function positiveInt(flag: string, value: string, max: number): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > max) throw new AirlockError('invalid-input', `${flag} must be a whole number from 1 to ${max}, got "${value}" (e.g. ${flag} 3)`);
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > max)
+    throw new AirlockError('invalid-input', `${flag} must be a whole number from 1 to ${max}, got "${value}" (e.g. ${flag} 3)`);
   return Number(value);
 }
 

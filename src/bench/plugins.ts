@@ -59,6 +59,10 @@ export function checkResult(where: string, tool: BenchTool, output: string): voi
     throw new AirlockError('internal', `${where}: ${tool} returned text that is not JSON: ${output.slice(0, 200)}`, { details: { wrongResult: true } });
   }
   if (JSON.stringify(value) !== JSON.stringify(EXPECTED[tool])) {
-    throw new AirlockError('internal', `${where}: ${tool} returned ${output.slice(0, 200)}, expected ${JSON.stringify(EXPECTED[tool])}: the engines disagree, so no figure is recorded`, { details: { wrongResult: true } });
+    throw new AirlockError(
+      'internal',
+      `${where}: ${tool} returned ${output.slice(0, 200)}, expected ${JSON.stringify(EXPECTED[tool])}: the engines disagree, so no figure is recorded`,
+      { details: { wrongResult: true } },
+    );
   }
 }

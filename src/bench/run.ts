@@ -279,7 +279,8 @@ export async function resolveTargets(
     const target = implementations[name] ?? ALL_TARGETS[name];
     const reason = await target.unavailable();
     if (reason === undefined) targets.push(target);
-    else if (config.explicitTargets) throw new AirlockError('engine-unavailable', `--engines names ${name}, which cannot run here: ${reason}; install it, or leave ${name} out of --engines`);
+    else if (config.explicitTargets)
+      throw new AirlockError('engine-unavailable', `--engines names ${name}, which cannot run here: ${reason}; install it, or leave ${name} out of --engines`);
     else skipped.push({ target: name, reason });
   }
   return { targets, skipped };
@@ -406,7 +407,10 @@ async function runOnce(config: BenchConfig, options: RunOptions): Promise<BenchR
               memoryBytes = await pool.memoryPerInstance();
             }
             const key = `${target.name}\0${plugin.name}`;
-            perCell.set(key, [...(perCell.get(key) ?? []), { round, coldCachedMs, loadUncachedMs, coldUncachedMs, latency: lat, throughput: thr, memoryBytes }]);
+            perCell.set(key, [
+              ...(perCell.get(key) ?? []),
+              { round, coldCachedMs, loadUncachedMs, coldUncachedMs, latency: lat, throughput: thr, memoryBytes },
+            ]);
           } finally {
             await pool.close();
           }
@@ -451,7 +455,12 @@ async function runOnce(config: BenchConfig, options: RunOptions): Promise<BenchR
       ...config,
       hashSize: HASH_SIZE,
       inputs: INPUTS,
-      budgets: Object.fromEntries(targets.map((t) => [t.name, { ...t.budgets, latency: scaled(t.budgets.latency, config.budgetScale), throughput: scaled(t.budgets.throughput, config.budgetScale) }])),
+      budgets: Object.fromEntries(
+        targets.map((t) => [
+          t.name,
+          { ...t.budgets, latency: scaled(t.budgets.latency, config.budgetScale), throughput: scaled(t.budgets.throughput, config.budgetScale) },
+        ]),
+      ),
     },
     targets: targets.map(({ name, label, kind, form }) => ({ name, label, kind, form })),
     skipped,

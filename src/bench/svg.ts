@@ -129,8 +129,14 @@ export function benchChart(r: BenchReport): string {
       title: `${p}: echo throughput, calls/s by callers at once (log scale; higher is better)`,
       unit: 'rate',
       groups: levels.map((l) => `${l} at once`),
-      series: targets.filter((t) => cell(t.name, p) !== undefined).map((t) => ({ name: t.label, values: levels.map((l) => cell(t.name, p)?.summary.throughput[l]) })),
+      series: targets
+        .filter((t) => cell(t.name, p) !== undefined)
+        .map((t) => ({ name: t.label, values: levels.map((l) => cell(t.name, p)?.summary.throughput[l]) })),
     }),
   );
-  return chartSvg(`airlock bench: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.startedAt.slice(0, 10)}`, [latencyPanel('echo'), latencyPanel('hash'), ...throughputPanels]);
+  return chartSvg(`airlock bench: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.startedAt.slice(0, 10)}`, [
+    latencyPanel('echo'),
+    latencyPanel('hash'),
+    ...throughputPanels,
+  ]);
 }

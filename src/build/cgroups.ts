@@ -75,7 +75,10 @@ export function stepCgroups(processes: number, memoryBytes: number): StepCgroups
     const v2 = lines.find((l) => l.startsWith('0::'));
     const controllers = read('/sys/fs/cgroup/cgroup.controllers').split(/\s+/);
     if (v2 === undefined || !controllers.includes('pids')) return NONE;
-    const dir = make(`/sys/fs/cgroup${v2.slice(3)}`, { 'pids.max': String(processes), ...(controllers.includes('memory') ? { 'memory.max': String(memoryBytes) } : {}) });
+    const dir = make(`/sys/fs/cgroup${v2.slice(3)}`, {
+      'pids.max': String(processes),
+      ...(controllers.includes('memory') ? { 'memory.max': String(memoryBytes) } : {}),
+    });
     pids = dir;
     memory = controllers.includes('memory') ? dir : null;
     check = () => {

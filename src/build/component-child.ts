@@ -18,7 +18,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 type Jco = typeof import('@bytecodealliance/jco');
 
 const [jcoUrl, iface, mode, input, witFile, world, out] = process.argv.slice(2);
-if (jcoUrl === undefined || iface === undefined || input === undefined || (mode !== 'check' && (mode !== 'wrap' || witFile === undefined || world === undefined || out === undefined))) {
+if (
+  jcoUrl === undefined ||
+  iface === undefined ||
+  input === undefined ||
+  (mode !== 'check' && (mode !== 'wrap' || witFile === undefined || world === undefined || out === undefined))
+) {
   process.stderr.write('usage: component-child <jco URL> <interface> check <in.wasm> | wrap <core.wasm> <world.wit> <world> <out.wasm>\n');
   process.exit(2);
 }

@@ -64,7 +64,11 @@ export function buildLimits(env: NodeJS.ProcessEnv = process.env): BuildLimits {
     if (text === undefined || text === '') continue;
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n <= 0) {
-      throw new AirlockError('build-failed', `${LIMIT_ENV[key]}=${text}: not a positive whole number; set it to one, or unset it for the default ${DEFAULT_BUILD_LIMITS[key]}`, { details: { file: LIMIT_ENV[key] } });
+      throw new AirlockError(
+        'build-failed',
+        `${LIMIT_ENV[key]}=${text}: not a positive whole number; set it to one, or unset it for the default ${DEFAULT_BUILD_LIMITS[key]}`,
+        { details: { file: LIMIT_ENV[key] } },
+      );
     }
     limits[key] = n;
   }

@@ -78,7 +78,8 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
   const bw = options.bwrap === undefined ? onPath('bwrap') : options.bwrap;
   const pl = options.prlimit === undefined ? onPath('prlimit') : options.prlimit;
   // RLIMIT_NPROC never binds uid 0 (the sandbox's uid maps to it when Airlock runs as root).
-  const limited = (f: string, a: string[]): { file: string; args: string[] } => (pl === null ? { file: f, args: a } : { file: pl, args: [...prlimitArgs(limits, options.nproc ?? !isRoot()), f, ...a] });
+  const limited = (f: string, a: string[]): { file: string; args: string[] } =>
+    pl === null ? { file: f, args: a } : { file: pl, args: [...prlimitArgs(limits, options.nproc ?? !isRoot()), f, ...a] };
   if (bw === null) {
     if (env.AIRLOCK_UNSANDBOXED_BUILDS === '1') return limited(file, args);
     throw new AirlockError(
@@ -88,7 +89,9 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
     );
   }
   if (pl === null) {
-    throw new AirlockError('build-failed', `${what}: cannot limit the build's memory and CPU: prlimit is missing; install util-linux`, { details: { file: what } });
+    throw new AirlockError('build-failed', `${what}: cannot limit the build's memory and CPU: prlimit is missing; install util-linux`, {
+      details: { file: what },
+    });
   }
   const root: string[] = ['--ro-bind', '/usr', '/usr'];
   // Merged-/usr systems link these into /usr; others have real folders.
@@ -98,24 +101,38 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
   }
   return limited(bw, [
     ...root,
-    '--proc', '/proc',
-    '--dev', '/dev',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
     // tmpfs is host memory: bounded.
-    '--size', String(limits.tmpMiB * MiB), '--tmpfs', '/tmp',
+    '--size',
+    String(limits.tmpMiB * MiB),
+    '--tmpfs',
+    '/tmp',
     ...mounts.readOnly.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]),
     ...mounts.writable.flatMap((p) => ['--bind', p, p]),
     // The root bwrap builds the tree on is a tmpfs (host memory, unbounded): read-only once built.
-    '--remount-ro', '/',
+    '--remount-ro',
+    '/',
     '--unshare-all',
     // A user namespace of its own, as nobody, with no capabilities: as root, bwrap would otherwise keep them all (mknod, mount).
-    '--uid', '65534', '--gid', '65534',
+    '--uid',
+    '65534',
+    '--gid',
+    '65534',
     ...(isRoot() ? ['--cap-drop', 'ALL'] : []),
     '--die-with-parent',
     '--new-session',
     '--clearenv',
-    '--setenv', 'PATH', '/usr/bin:/bin',
-    '--setenv', 'HOME', '/tmp',
-    '--chdir', mounts.cwd,
+    '--setenv',
+    'PATH',
+    '/usr/bin:/bin',
+    '--setenv',
+    'HOME',
+    '/tmp',
+    '--chdir',
+    mounts.cwd,
     file,
     ...args,
   ]);
@@ -136,7 +153,15 @@ export class StepFailed extends Error {
 }
 
 function limitError(what: string, limit: keyof BuildLimits, limits: BuildLimits, text: string): AirlockError {
-  const unit = { memoryMiB: 'MiB per process', cpuSeconds: 's of CPU', wallSeconds: 's', processes: 'processes', fileMiB: 'MiB per file', tmpMiB: 'MiB of /tmp', outputKiB: 'KiB' }[limit];
+  const unit = {
+    memoryMiB: 'MiB per process',
+    cpuSeconds: 's of CPU',
+    wallSeconds: 's',
+    processes: 'processes',
+    fileMiB: 'MiB per file',
+    tmpMiB: 'MiB of /tmp',
+    outputKiB: 'KiB',
+  }[limit];
   return new AirlockError(
     'build-failed',
     `${what}: the build went past its ${text} limit (${limits[limit]} ${unit}); fix the plugin, or raise the limit with ${LIMIT_ENV[limit]} if the build legitimately needs more`,
@@ -179,14 +204,25 @@ export async function runSandboxed(file: string, args: string[], mounts: Sandbox
   const cgroups = stepCgroups(limits.processes, (limits.memoryMiB + limits.tmpMiB) * MiB);
   let cmd = sandboxed(file, args, mounts, what, { ...options, limits, ...(cgroups.pids ? { nproc: false } : {}) });
   // Joins the cgroups before exec, so not even the first fork escapes them.
-  if (cgroups.dirs.length > 0) cmd = { file: '/bin/sh', args: ['-c', 'for d in $CGROUPS; do echo $$ > "$d/cgroup.procs" || exit 125; done; exec "$@"', 'sh', cmd.file, ...cmd.args] };
+  if (cgroups.dirs.length > 0)
+    cmd = { file: '/bin/sh', args: ['-c', 'for d in $CGROUPS; do echo $$ > "$d/cgroup.procs" || exit 125; done; exec "$@"', 'sh', cmd.file, ...cmd.args] };
   const unsandboxed = cmd.args.indexOf('--clearenv') === -1;
   const out = tail(limits.outputKiB * 1024);
   const err = tail(limits.outputKiB * 1024);
   try {
-    const { code, signal, timedOut, spawnError } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; spawnError?: NodeJS.ErrnoException }>((done) => {
+    const { code, signal, timedOut, spawnError } = await new Promise<{
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      timedOut: boolean;
+      spawnError?: NodeJS.ErrnoException;
+    }>((done) => {
       // Its own process group, killed whole on timeout; inside bwrap the pid namespace dies with it.
-      const child = spawn(cmd.file, cmd.args, { cwd: mounts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...(unsandboxed ? env : { PATH: env.PATH ?? '/usr/bin:/bin' }), ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}) } });
+      const child = spawn(cmd.file, cmd.args, {
+        cwd: mounts.cwd,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...(unsandboxed ? env : { PATH: env.PATH ?? '/usr/bin:/bin' }), ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}) },
+      });
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -216,7 +252,8 @@ export async function runSandboxed(file: string, args: string[], mounts: Sandbox
     const hit = cgroups.hit();
     if (hit === 'processes') throw limitError(what, 'processes', limits, 'process-count');
     if (hit === 'memory') throw limitError(what, 'memoryMiB', limits, 'memory');
-    if (/Resource temporarily unavailable|Cannot fork|can't start new thread/i.test(stderr) && !cgroups.pids) throw limitError(what, 'processes', limits, 'process-count');
+    if (/Resource temporarily unavailable|Cannot fork|can't start new thread/i.test(stderr) && !cgroups.pids)
+      throw limitError(what, 'processes', limits, 'process-count');
     if (/No space left on device/.test(stderr)) throw limitError(what, 'tmpMiB', limits, '/tmp-size');
     if (OUT_OF_MEMORY.test(stderr)) throw limitError(what, 'memoryMiB', limits, 'memory');
     throw new StepFailed(stderr, code, /execvp .*: No such file or directory/.test(stderr));

@@ -112,7 +112,9 @@ function isComponent(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d && bytes[6] === 1 && bytes[7] === 0;
 }
 function isCoreModule(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d && bytes[4] === 1 && bytes[6] === 0 && bytes[7] === 0;
+  return (
+    bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d && bytes[4] === 1 && bytes[6] === 0 && bytes[7] === 0
+  );
 }
 
 /**
@@ -169,11 +171,23 @@ export async function checkComponent(path: string, what: string, wrap?: { out: s
   const args = [COMPONENT_CHILD, jco, TOOLS_INTERFACE, ...(wrap === undefined ? ['check', path] : ['wrap', path, WIT_PATH, WIT_WORLD, wrap.out])];
   const mounts = { readOnly: [...nodeMounts('@bytecodealliance/jco'), path], writable: wrap === undefined ? [] : [dirname(wrap.out)], cwd: dirname(path) };
   await step(process.execPath, args, mounts, what, (e) => {
-    if (e.exitCode === 3) fail(what, `the component does not export ${TOOLS_INTERFACE}`, 'build it against the world in wit/airlock-plugin.wit (export tools with call(name, input))', e);
+    if (e.exitCode === 3)
+      fail(
+        what,
+        `the component does not export ${TOOLS_INTERFACE}`,
+        'build it against the world in wit/airlock-plugin.wit (export tools with call(name, input))',
+        e,
+      );
     if (e.exitCode === 4 && wrap !== undefined) {
-      fail(what, `cannot make a component from the core module (${e.message})`, `export \`${TOOLS_CALL_CORE_EXPORT}\` and \`cabi_realloc\` with the canonical ABI (see wit/c/airlock_tools.h), built for wasm32-wasip1 as a reactor`, e);
+      fail(
+        what,
+        `cannot make a component from the core module (${e.message})`,
+        `export \`${TOOLS_CALL_CORE_EXPORT}\` and \`cabi_realloc\` with the canonical ABI (see wit/c/airlock_tools.h), built for wasm32-wasip1 as a reactor`,
+        e,
+      );
     }
-    if (e.exitCode === 4) fail(what, `not a valid WebAssembly component (${e.message})`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', e);
+    if (e.exitCode === 4)
+      fail(what, `not a valid WebAssembly component (${e.message})`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', e);
     fail(what, `checking the component failed: ${e.message}`, 'rebuild it for the airlock:plugin world in wit/airlock-plugin.wit', e);
   });
 }
@@ -181,10 +195,21 @@ export async function checkComponent(path: string, what: string, wrap?: { out: s
 async function buildC(dir: string, entry: string, work: string): Promise<Uint8Array> {
   const out = join(work, 'core.wasm');
   const what = join(dir, entry);
-  const args = ['--target=wasm32-wasi', '--sysroot=/usr', /* Debian's wasi-libc lives in /usr/{include,lib}/wasm32-wasi */ '-O2', '-mexec-model=reactor', '-Wl,--strip-all', `-I${C_INCLUDE}`, '-o', out, what];
+  const args = [
+    '--target=wasm32-wasi',
+    '--sysroot=/usr',
+    /* Debian's wasi-libc lives in /usr/{include,lib}/wasm32-wasi */ '-O2',
+    '-mexec-model=reactor',
+    '-Wl,--strip-all',
+    `-I${C_INCLUDE}`,
+    '-o',
+    out,
+    what,
+  ];
   await step('clang', args, { readOnly: [dir, C_INCLUDE], writable: [work], cwd: dir }, what, (e) => {
     // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
-    if (e.notFound) fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
+    if (e.notFound)
+      fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
     fail(what, `clang failed:\n${e.stderr}`, 'fix the compile errors above', e);
   });
   const component = join(work, 'component.wasm');
@@ -204,7 +229,11 @@ async function componentizeJs(source: string, outDir: string, what: string, cach
   const out = join(outDir, 'component.wasm');
   // In a child process: see componentize-js-child.ts.
   const args = [COMPONENTIZE_JS_CHILD, import.meta.resolve('@bytecodealliance/componentize-js'), source, WIT_PATH, WIT_WORLD, out, cache.dir];
-  const mounts = { readOnly: [...nodeMounts('@bytecodealliance/componentize-js'), dirname(source), ...(cache.writable ? [] : [cache.dir])], writable: [outDir, ...(cache.writable ? [cache.dir] : [])], cwd: dirname(source) };
+  const mounts = {
+    readOnly: [...nodeMounts('@bytecodealliance/componentize-js'), dirname(source), ...(cache.writable ? [] : [cache.dir])],
+    writable: [outDir, ...(cache.writable ? [cache.dir] : [])],
+    cwd: dirname(source),
+  };
   await step(process.execPath, args, mounts, what, (e) =>
     fail(what, `componentize-js failed: ${e.message}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', e),
   );
@@ -272,7 +301,8 @@ function findComponentizePy(): Promise<{ python: string; script: string; prefixe
     }
     const shebang = /^#!\s*(\S+)(?:[ \t]+(\S+))?/.exec(head);
     if (shebang === null) return null;
-    const python = shebang[1] === '/usr/bin/env' && shebang[2] !== undefined ? (await run('sh', ['-c', `command -v ${shebang[2]}`])).stdout.trim() : (shebang[1] as string);
+    const python =
+      shebang[1] === '/usr/bin/env' && shebang[2] !== undefined ? (await run('sh', ['-c', `command -v ${shebang[2]}`])).stdout.trim() : (shebang[1] as string);
     const info = (await run(python, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix); print(sys.executable)'])).stdout.trim().split('\n');
     return { python, script, prefixes: [...new Set([...info.slice(0, 2), dirname(python), dirname(script)])] };
   })();
@@ -309,7 +339,8 @@ async function buildWasm(dir: string, entry: string, work: string): Promise<Uint
   const file = join(dir, entry);
   const bytes = new Uint8Array(await readPluginFile(dir, entry, { code: 'build-failed', maxBytes: MAX_COMPONENT_BYTES }));
   const isComp = isComponent(bytes);
-  if (!isComp && !isCoreModule(bytes)) return fail(file, 'not a WebAssembly component or module', 'point `entry` at a .wasm component, a wasm32-wasip1 core module, or a .c/.js/.py source');
+  if (!isComp && !isCoreModule(bytes))
+    return fail(file, 'not a WebAssembly component or module', 'point `entry` at a .wasm component, a wasm32-wasip1 core module, or a .c/.js/.py source');
   // The sandbox checks the bytes read here, from a copy in the work folder (not the plugin's path, which may change under us).
   const copy = join(work, 'entry.wasm');
   await writeFile(copy, bytes);
@@ -329,7 +360,12 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   try {
     checkPluginFileSync(root, entry, 'build-failed');
   } catch (cause) {
-    fail(entryPath, (cause as AirlockError).details.reason === 'missing' ? 'the entry file does not exist' : (cause as AirlockError).problems[0]?.message ?? String(cause), 'fix `entry` in plugin.yaml', cause);
+    fail(
+      entryPath,
+      (cause as AirlockError).details.reason === 'missing' ? 'the entry file does not exist' : ((cause as AirlockError).problems[0]?.message ?? String(cause)),
+      'fix `entry` in plugin.yaml',
+      cause,
+    );
   }
   const ext = extname(entry).toLowerCase();
   if (!['.c', '.js', '.mjs', '.py', '.wasm'].includes(ext)) {

@@ -64,7 +64,11 @@ export interface OpenedCapabilities {
 }
 
 /** Opens every capability for one plugin; closes what opened when one fails. */
-export async function openCapabilities(grants: Grants, options: CapabilityOpenOptions = {}, capabilities: readonly Capability[] = CAPABILITIES): Promise<OpenedCapabilities> {
+export async function openCapabilities(
+  grants: Grants,
+  options: CapabilityOpenOptions = {},
+  capabilities: readonly Capability[] = CAPABILITIES,
+): Promise<OpenedCapabilities> {
   const opened: { name: string; value: OpenedCapability }[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(opened.splice(0).map((o) => o.value.close?.()));
@@ -81,7 +85,13 @@ export async function openCapabilities(grants: Grants, options: CapabilityOpenOp
   const shared = Object.create(null) as Record<string, unknown>;
   for (const o of opened) if (o.value.shared !== undefined) shared[o.name] = o.value.shared;
   const gone = opened.flatMap((o) => (o.value.instanceGone === undefined ? [] : [o.value.instanceGone.bind(o.value)]));
-  return { shared, instanceGone: (threadId) => gone.forEach((fn) => fn(threadId)), close };
+  return {
+    shared,
+    instanceGone: (threadId) => {
+      for (const fn of gone) fn(threadId);
+    },
+    close,
+  };
 }
 
 /** The per-call state of a fresh instance, each capability's part reset (beginCall). */

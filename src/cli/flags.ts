@@ -38,7 +38,8 @@ export function parseFlags<K extends keyof Shared, X extends ParseArgsOptionsCon
 
 export function engineFromFlags(values: { engine?: string | undefined }): EnginePreference {
   const engine = values.engine ?? 'auto';
-  if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
+  if (engine !== 'auto' && !(ENGINE_NAMES as readonly string[]).includes(engine))
+    throw new UsageError(`--engine must be auto or one of ${ENGINE_NAMES.join(', ')}`);
   return engine as EnginePreference;
 }
 
@@ -71,7 +72,8 @@ function engineProvider(io: CliIO): EngineProvider | undefined {
       m.defaultEngineProvider({
         onEvent: (event) => {
           if (event.type === 'build') io.stderr(`airlock: ${event.plugin}: ${event.message}\n`);
-          if (event.type === 'egress' && event.decision.decision !== 'allowed') io.stderr(`airlock: ${event.plugin}: network ${event.decision.decision}: ${event.decision.reason}\n`);
+          if (event.type === 'egress' && event.decision.decision !== 'allowed')
+            io.stderr(`airlock: ${event.plugin}: network ${event.decision.decision}: ${event.decision.reason}\n`);
         },
       }),
     ));

@@ -19,7 +19,18 @@ import { serveCommand } from './commands/serve.ts';
 import { validateCommand } from './commands/validate.ts';
 import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from './io.ts';
 
-export const COMMANDS: Command[] = [callCommand, listCommand, serveCommand, initCommand, buildCommand, validateCommand, inspectCommand, schemaCommand, doctorCommand, benchCommand];
+export const COMMANDS: Command[] = [
+  callCommand,
+  listCommand,
+  serveCommand,
+  initCommand,
+  buildCommand,
+  validateCommand,
+  inspectCommand,
+  schemaCommand,
+  doctorCommand,
+  benchCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -68,7 +79,8 @@ function report(err: unknown, command: Command, io: CliIO): number {
   }
   if (isAirlockError(err)) {
     if (err.problems.length > 0) {
-      const head = err.code === 'permission-denied' ? `airlock ${command.name}: permission-denied: ${err.message.split('\n')[0]}` : `airlock ${command.name}: ${err.code}`;
+      const head =
+        err.code === 'permission-denied' ? `airlock ${command.name}: permission-denied: ${err.message.split('\n')[0]}` : `airlock ${command.name}: ${err.code}`;
       io.stderr(`${head}\n`);
       for (const p of err.problems) io.stderr(`${formatProblem({ ...p, file: displayPath(io, p.file) })}\n`);
     } else {

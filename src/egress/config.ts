@@ -37,9 +37,11 @@ export function parseEgressConfig(text: string, source: string): EgressConfig {
   for (const key of Object.keys(o)) {
     if (!['allow', 'listen', 'limits'].includes(key)) throw new TypeError(`${source}: unknown field "${key}" (fields: allow, listen, limits)`);
   }
-  if (!Array.isArray(o.allow)) throw new TypeError(`${source}.allow: missing or not an array; give grants.network.allow, e.g. [{"host":"api.example.com","wildcard":false,"port":443}]`);
+  if (!Array.isArray(o.allow))
+    throw new TypeError(`${source}.allow: missing or not an array; give grants.network.allow, e.g. [{"host":"api.example.com","wildcard":false,"port":443}]`);
   const allow = o.allow.map((entry: unknown, i: number): HostPattern => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new TypeError(`${source}.allow[${i}]: must be an object {host, wildcard, port?}`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw new TypeError(`${source}.allow[${i}]: must be an object {host, wildcard, port?}`);
     const e = entry as Record<string, unknown>;
     for (const key of Object.keys(e)) {
       if (!['host', 'wildcard', 'port'].includes(key)) throw new TypeError(`${source}.allow[${i}]: unknown field "${key}" (fields: host, wildcard, port)`);
@@ -52,13 +54,16 @@ export function parseEgressConfig(text: string, source: string): EgressConfig {
   let listen: { host: string; port: number } = { ...DEFAULT_CONTAINER_LISTEN };
   if (o.listen !== undefined) {
     const l = o.listen as Record<string, unknown> | null;
-    if (typeof l !== 'object' || l === null || typeof l.host !== 'string' || l.host === '') throw new TypeError(`${source}.listen: must be {"host":"0.0.0.0","port":3128}`);
-    if (!Number.isInteger(l.port) || (l.port as number) < 0 || (l.port as number) > 65535) throw new TypeError(`${source}.listen.port: must be an integer 0-65535`);
+    if (typeof l !== 'object' || l === null || typeof l.host !== 'string' || l.host === '')
+      throw new TypeError(`${source}.listen: must be {"host":"0.0.0.0","port":3128}`);
+    if (!Number.isInteger(l.port) || (l.port as number) < 0 || (l.port as number) > 65535)
+      throw new TypeError(`${source}.listen.port: must be an integer 0-65535`);
     listen = { host: l.host, port: l.port as number };
   }
   const limits: Partial<EgressLimits> = {};
   if (o.limits !== undefined) {
-    if (typeof o.limits !== 'object' || o.limits === null || Array.isArray(o.limits)) throw new TypeError(`${source}.limits: must be an object, e.g. {"maxConnections":64}`);
+    if (typeof o.limits !== 'object' || o.limits === null || Array.isArray(o.limits))
+      throw new TypeError(`${source}.limits: must be an object, e.g. {"maxConnections":64}`);
     for (const [key, v] of Object.entries(o.limits)) {
       if (!(key in DEFAULT_LIMITS)) throw new TypeError(`${source}.limits: unknown field "${key}" (fields: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
       if (!Number.isInteger(v) || (v as number) <= 0) throw new TypeError(`${source}.limits.${key}: must be a positive integer`);

@@ -38,7 +38,10 @@ export type Dial = (target: Target) => Promise<Dialed>;
 /** A dialler bound to one allowlist: checks `target`, resolves it once, checks the addresses, connects to the first that answers. */
 export function dialer(o: DialOptions): Dial {
   const { rules, resolve, connectTimeoutMs } = o;
-  const closingRefusal = (where: { host: string; port: number }): Dialed => ({ ok: false, refused: { ...where, code: 'closing', status: 503, reason: 'the egress proxy is shutting down' } });
+  const closingRefusal = (where: { host: string; port: number }): Dialed => ({
+    ok: false,
+    refused: { ...where, code: 'closing', status: 503, reason: 'the egress proxy is shutting down' },
+  });
 
   return async (target) => {
     const where = { host: target.host, port: target.port };
@@ -52,18 +55,41 @@ export function dialer(o: DialOptions): Dial {
     } else {
       let answer: readonly string[];
       try {
-        answer = await withTimeout(Promise.resolve().then(() => resolve(target.host)), deadline - Date.now());
+        answer = await withTimeout(
+          Promise.resolve().then(() => resolve(target.host)),
+          deadline - Date.now(),
+        );
       } catch (err) {
         if (err instanceof DeadlineError) {
-          return { ok: false, failed: { ...where, code: 'connect-timeout', status: 504, reason: `${hostPort(target)}: resolving ${target.host} took longer than ${connectTimeoutMs} ms` } };
+          return {
+            ok: false,
+            failed: {
+              ...where,
+              code: 'connect-timeout',
+              status: 504,
+              reason: `${hostPort(target)}: resolving ${target.host} took longer than ${connectTimeoutMs} ms`,
+            },
+          };
         }
-        return { ok: false, failed: { ...where, code: 'resolve-failed', status: 502, reason: `${hostPort(target)}: cannot resolve ${target.host} (${errorText(err)})` } };
+        return {
+          ok: false,
+          failed: { ...where, code: 'resolve-failed', status: 502, reason: `${hostPort(target)}: cannot resolve ${target.host} (${errorText(err)})` },
+        };
       }
       if (o.closing()) return closingRefusal(where);
       const checked = checkAddresses(rules, target, Array.isArray(answer) ? answer : []);
       if (!checked.ok) {
         if (checked.code === 'resolve-failed') return { ok: false, failed: { ...where, code: 'resolve-failed', status: 502, reason: checked.reason } };
-        return { ok: false, refused: { ...where, ...(checked.address === undefined ? {} : { address: checked.address }), code: checked.code, status: 403, reason: checked.reason } };
+        return {
+          ok: false,
+          refused: {
+            ...where,
+            ...(checked.address === undefined ? {} : { address: checked.address }),
+            code: checked.code,
+            status: 403,
+            reason: checked.reason,
+          },
+        };
       }
       addresses = checked.addresses;
     }

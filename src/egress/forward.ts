@@ -41,18 +41,29 @@ export type ProxyRequest =
 export function parseProxyRequest(url: string, token: Buffer | undefined, https: boolean): ProxyRequest {
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)([^#]*)/.exec(url);
   if (m === null) {
-    return { ok: false, status: 400, code: 'not-a-proxy-request', reason: `"${printable(url)}" is not an absolute URL; this is an egress proxy: send "GET http://host/path" or "CONNECT host:port"` };
+    return {
+      ok: false,
+      status: 400,
+      code: 'not-a-proxy-request',
+      reason: `"${printable(url)}" is not an absolute URL; this is an egress proxy: send "GET http://host/path" or "CONNECT host:port"`,
+    };
   }
   let authority = m[2] ?? '';
   if (token !== undefined) {
     const at = authority.lastIndexOf('@');
     const given = Buffer.from(at < 0 ? '' : authority.slice(0, at));
-    if (given.length !== token.length || !timingSafeEqual(given, token)) return { ok: false, status: 407, code: 'unauthorized', reason: 'this proxy serves only requests carrying its token' };
+    if (given.length !== token.length || !timingSafeEqual(given, token))
+      return { ok: false, status: 407, code: 'unauthorized', reason: 'this proxy serves only requests carrying its token' };
     authority = authority.slice(at + 1);
   }
   const scheme = (m[1] ?? '').toLowerCase();
   if (scheme !== 'http' && !(scheme === 'https' && https)) {
-    return { ok: false, status: 400, code: 'unsupported-scheme', reason: `${scheme}:// requests are not forwarded; plain HTTP goes as "GET http://host/path", HTTPS and anything else through "CONNECT host:port"` };
+    return {
+      ok: false,
+      status: 400,
+      code: 'unsupported-scheme',
+      reason: `${scheme}:// requests are not forwarded; plain HTTP goes as "GET http://host/path", HTTPS and anything else through "CONNECT host:port"`,
+    };
   }
   const defaultPort = scheme === 'https' ? 443 : 80;
   const target = parseAuthority(authority, defaultPort);
@@ -91,7 +102,16 @@ export async function handleHttp(cx: ProxyContext, req: http.IncomingMessage, re
       return httpRefusal(res, 502, 'tls-failed', reason);
     }
   }
-  cx.report({ decision: 'allowed', kind, host: target.host, port: target.port, address: opened.address, rule: opened.rule, reason: `${req.method ?? 'GET'} ${scheme}://${hostPort(target)} matches ${opened.rule}`, client });
+  cx.report({
+    decision: 'allowed',
+    kind,
+    host: target.host,
+    port: target.port,
+    address: opened.address,
+    rule: opened.rule,
+    reason: `${req.method ?? 'GET'} ${scheme}://${hostPort(target)} matches ${opened.rule}`,
+    client,
+  });
   if (res.destroyed || socket.destroyed) {
     upstream.destroy();
     return;

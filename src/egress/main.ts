@@ -22,7 +22,9 @@ const log = (event: string, fields: object): void => {
 const arg = process.argv[2];
 const text = arg ?? process.env[EGRESS_CONFIG_ENV];
 if (text === undefined || text === '') {
-  process.stderr.write(`airlock egress proxy: no config; pass the JSON as the first argument or in ${EGRESS_CONFIG_ENV}, e.g. '{"allow":[{"host":"api.example.com","wildcard":false,"port":443}]}'\n`);
+  process.stderr.write(
+    `airlock egress proxy: no config; pass the JSON as the first argument or in ${EGRESS_CONFIG_ENV}, e.g. '{"allow":[{"host":"api.example.com","wildcard":false,"port":443}]}'\n`,
+  );
   process.exit(2);
 }
 let config: EgressConfig;

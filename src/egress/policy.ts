@@ -49,15 +49,9 @@ export interface Rule {
   text: string;
 }
 
-export type PolicyRefusal =
-  | 'host-not-allowed'
-  | 'port-not-allowed'
-  | 'ip-not-named'
-  | 'private-address';
+export type PolicyRefusal = 'host-not-allowed' | 'port-not-allowed' | 'ip-not-named' | 'private-address';
 
-export type PolicyResult =
-  | { ok: true; rule: Rule }
-  | { ok: false; code: PolicyRefusal; reason: string };
+export type PolicyResult = { ok: true; rule: Rule } | { ok: false; code: PolicyRefusal; reason: string };
 
 /** Canonical text of an IP address (IPv4-mapped IPv6 folded to IPv4); undefined when `text` is not one. */
 export function canonicalIp(text: string): string | undefined {
@@ -90,7 +84,7 @@ export function compileRules(allow: readonly HostPattern[], where = 'allow'): Ru
       throw new TypeError(`${at}.host: "${p.host}" is neither a host name nor an IP address`);
     }
     const pattern: HostPattern = p.port === undefined ? { host, wildcard: p.wildcard } : { host, wildcard: p.wildcard, port: p.port };
-    const shown = ip !== undefined && ip.includes(':') ? `[${ip}]` : host;
+    const shown = ip?.includes(':') ? `[${ip}]` : host;
     const text = `${p.wildcard ? '*.' : ''}${shown}${p.port === undefined ? '' : `:${p.port}`}`;
     return { pattern, ip, text };
   });
@@ -106,7 +100,8 @@ export function compileRules(allow: readonly HostPattern[], where = 'allow'): Ru
 export function parseAuthority(authority: string, defaultPort?: number): Target | string {
   if (authority === '') return 'the target is empty';
   if (authority.length > 300) return 'the target is longer than 300 characters';
-  if (/[\u0000-\u0020\u007f-\uffff@/\\?#]/.test(authority)) return `"${printable(authority)}" is not host:port (no user info, path, spaces or control characters)`;
+  if (/[\u0000-\u0020\u007f-\uffff@/\\?#]/.test(authority))
+    return `"${printable(authority)}" is not host:port (no user info, path, spaces or control characters)`;
   let hostText: string;
   let portText: string | undefined;
   if (authority.startsWith('[')) {
@@ -169,13 +164,23 @@ export function checkTarget(rules: readonly Rule[], target: Target): PolicyResul
     const named = rules.filter((r) => r.ip === target.host);
     const rule = named.find((r) => portAdmitted(r.pattern, target.port));
     if (rule !== undefined) return { ok: true, rule };
-    if (named.length > 0) return { ok: false, code: 'port-not-allowed', reason: `${shown}: port ${target.port} is not granted for ${showHost(target)} (granted: ${named.map((r) => portsText(r)).join(', ')})` };
+    if (named.length > 0)
+      return {
+        ok: false,
+        code: 'port-not-allowed',
+        reason: `${shown}: port ${target.port} is not granted for ${showHost(target)} (granted: ${named.map((r) => portsText(r)).join(', ')})`,
+      };
     return { ok: false, code: 'ip-not-named', reason: `${shown}: IP address targets are allowed only when the network grant names the address` };
   }
   const matching = rules.filter((r) => r.ip === undefined && nameMatches(r.pattern, target.host));
   if (matching.length === 0) return { ok: false, code: 'host-not-allowed', reason: `${shown}: ${target.host} is not on the plugin's network allowlist` };
   const rule = matching.find((r) => portAdmitted(r.pattern, target.port));
-  if (rule === undefined) return { ok: false, code: 'port-not-allowed', reason: `${shown}: port ${target.port} is not granted for ${target.host} (granted: ${matching.map((r) => portsText(r)).join(', ')})` };
+  if (rule === undefined)
+    return {
+      ok: false,
+      code: 'port-not-allowed',
+      reason: `${shown}: port ${target.port} is not granted for ${target.host} (granted: ${matching.map((r) => portsText(r)).join(', ')})`,
+    };
   return { ok: true, rule };
 }
 
@@ -232,7 +237,8 @@ export function checkAddresses(
   const out: string[] = [];
   for (const raw of addresses) {
     const ip = typeof raw === 'string' ? canonicalIp(raw) : undefined;
-    if (ip === undefined) return { ok: false, code: 'resolve-failed', reason: `${shown}: the resolver returned "${printable(String(raw))}", which is not an IP address` };
+    if (ip === undefined)
+      return { ok: false, code: 'resolve-failed', reason: `${shown}: the resolver returned "${printable(String(raw))}", which is not an IP address` };
     const range = addressRange(ip);
     if (range !== 'unicast' && !rules.some((r) => r.ip === ip && portAdmitted(r.pattern, target.port))) {
       const kind = RANGE_NAMES[range] ?? range;

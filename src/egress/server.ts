@@ -29,7 +29,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const rules = compileRules(options.allow, 'allow');
   const limits = checkLimits({ ...DEFAULT_LIMITS, ...options.limits });
   const token = options.token === undefined ? undefined : Buffer.from(options.token);
-  if (token !== undefined && !/^[A-Za-z0-9_-]{16,}$/.test(options.token ?? '')) throw new TypeError('token: must be at least 16 characters of A-Z, a-z, 0-9, _ or -');
+  if (token !== undefined && !/^[A-Za-z0-9_-]{16,}$/.test(options.token ?? ''))
+    throw new TypeError('token: must be at least 16 characters of A-Z, a-z, 0-9, _ or -');
   const signal = options.signal;
   signal?.throwIfAborted();
 

@@ -26,12 +26,22 @@ export async function handleConnect(cx: ProxyContext, req: http.IncomingMessage,
   }
   const opened = await cx.dial(target);
   if (!opened.ok) {
-    const d: EgressDecision = 'refused' in opened ? { decision: 'refused', kind, ...opened.refused, client } : { decision: 'failed', kind, ...opened.failed, client };
+    const d: EgressDecision =
+      'refused' in opened ? { decision: 'refused', kind, ...opened.refused, client } : { decision: 'failed', kind, ...opened.failed, client };
     cx.report(d);
     return rawRefusal(socket, d.status, d.code, d.reason);
   }
   const upstream = opened.socket;
-  cx.report({ decision: 'allowed', kind, host: target.host, port: target.port, address: opened.address, rule: opened.rule, reason: `CONNECT ${hostPort(target)} matches ${opened.rule}`, client });
+  cx.report({
+    decision: 'allowed',
+    kind,
+    host: target.host,
+    port: target.port,
+    address: opened.address,
+    rule: opened.rule,
+    reason: `CONNECT ${hostPort(target)} matches ${opened.rule}`,
+    client,
+  });
   if (socket.destroyed || !socket.writable) {
     upstream.destroy();
     return;

@@ -1,9 +1,3 @@
-/**
- * What a loaded plugin offers whatever its engine (./engine.ts is the engine
- * interface, ./registry.ts the engines): calls with options, results with
- * logs and metrics, and close.
- */
-import type { AirlockError } from '../errors.ts';
 import type { EngineName } from './registry.ts';
 
 export { ENGINE_NAMES, type EngineName } from './registry.ts';
@@ -44,4 +38,3 @@ export interface EnginePlugin {
   /** Drains in-flight calls, then stops instances. */
   close(): Promise<void>;
 }
-

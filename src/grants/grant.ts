@@ -38,7 +38,11 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
   const capped = <T extends number>(key: string, asked: T, cap: T, show: (n: number) => string): number => {
     if (asked <= cap) return asked;
     if (!written(key)) return cap;
-    refuse(['resources', key], `${key} ${show(asked)} is more than ${policyName} allows (${show(cap)})`, `ask for at most ${show(cap)}, or raise limits.${key} in the host policy`);
+    refuse(
+      ['resources', key],
+      `${key} ${show(asked)} is more than ${policyName} allows (${show(cap)})`,
+      `ask for at most ${show(cap)}, or raise limits.${key} in the host policy`,
+    );
     return cap;
   };
   const r = manifest.resources;
@@ -70,7 +74,9 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
         refuse(
           ['permissions', 'network', 'allow', i],
           `network access to "${formatHostPattern(want)}" is not allowed by ${policyName}`,
-          allowed.length === 0 ? `the host policy allows no network; add "${formatHostPattern(want)}" to its network.allow, or remove it from plugin.yaml` : `add "${formatHostPattern(want)}" to network.allow in the host policy, or remove it from plugin.yaml`,
+          allowed.length === 0
+            ? `the host policy allows no network; add "${formatHostPattern(want)}" to its network.allow, or remove it from plugin.yaml`
+            : `add "${formatHostPattern(want)}" to network.allow in the host policy, or remove it from plugin.yaml`,
         );
       }
     });
@@ -116,7 +122,11 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     const overlap = protectedOverlap(real, protectedList);
     if (overlap !== undefined) {
       const { guarded, how } = overlap;
-      refuse(at, `"${req.path}" (${real}) ${how} ${guarded.what} ${guarded.path}; a plugin that can reach it can take over the host, so no policy may grant it`, guarded.hint);
+      refuse(
+        at,
+        `"${req.path}" (${real}) ${how} ${guarded.what} ${guarded.path}; a plugin that can reach it can take over the host, so no policy may grant it`,
+        guarded.hint,
+      );
       return;
     }
     filesystem.push({ hostPath: real, mount: normalizeMount(req.mount), access: req.access });
@@ -157,7 +167,11 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
   manifest.permissions.env.forEach((name, i) => {
     const ok = policy.env.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
     if (!ok) {
-      refuse(['permissions', 'env', i], `environment variable ${name} is not allowed by ${policyName}`, `add ${name} to env in the host policy, or remove it from plugin.yaml`);
+      refuse(
+        ['permissions', 'env', i],
+        `environment variable ${name} is not allowed by ${policyName}`,
+        `add ${name} to env in the host policy, or remove it from plugin.yaml`,
+      );
       return;
     }
     const value = Object.hasOwn(hostEnv, name) ? hostEnv[name] : undefined;
@@ -198,7 +212,6 @@ function realpathOrUndefined(path: string): string | undefined {
     return undefined;
   }
 }
-
 
 function normalizeMount(mount: string): string {
   return mount.length > 1 ? trimSlashes(mount) : mount;

@@ -14,23 +14,44 @@ const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 
 export const policySchema = z
   .strictObject({
-    apiVersion: z.literal('airlock/v1', { error: 'expected "airlock/v1"' }).optional().meta({ examples: ['airlock/v1'] }),
+    apiVersion: z
+      .literal('airlock/v1', { error: 'expected "airlock/v1"' })
+      .optional()
+      .meta({ examples: ['airlock/v1'] }),
     limits: z
       .strictObject({
         memory: sizeSchema.default('512Mi').meta({ description: 'Most memory any plugin may ask for.', examples: ['512Mi'] }),
-        cpu: z.number().positive().max(64).default(1).meta({ description: 'Most CPU cores any plugin may ask for.', examples: [1] }),
+        cpu: z
+          .number()
+          .positive()
+          .max(64)
+          .default(1)
+          .meta({ description: 'Most CPU cores any plugin may ask for.', examples: [1] }),
         timeout: durationSchema.default('60s').meta({ description: 'Longest per-call timeout any plugin may ask for.', examples: ['60s'] }),
-        concurrency: z.int().min(1).max(64).default(4).meta({ description: 'Most warm instances per plugin.', examples: [4] }),
+        concurrency: z
+          .int()
+          .min(1)
+          .max(64)
+          .default(4)
+          .meta({ description: 'Most warm instances per plugin.', examples: [4] }),
         output: sizeSchema.default('4Mi').meta({ description: 'Largest result any plugin may return.', examples: ['4Mi'] }),
         logs: sizeSchema.default('1Mi').meta({ description: 'Most logs kept per call.', examples: ['1Mi'] }),
-        queue: z.int().min(0).max(1_000_000).default(256).meta({ description: 'Calls that may wait per plugin before `overloaded`.', examples: [256] }),
+        queue: z
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(256)
+          .meta({ description: 'Calls that may wait per plugin before `overloaded`.', examples: [256] }),
         disk: sizeSchema.default('1Gi').meta({ description: 'Most bytes any plugin may store in its read-write grants.', examples: ['1Gi'] }),
         files: z
           .int()
           .min(1)
           .max(1_000_000)
           .default(10_000)
-          .meta({ description: 'Most files and folders any plugin may keep in its read-write grants (also bounds the walk that counts them at load).', examples: [10_000] }),
+          .meta({
+            description: 'Most files and folders any plugin may keep in its read-write grants (also bounds the walk that counts them at load).',
+            examples: [10_000],
+          }),
       })
       .default({ memory: '512Mi', cpu: 1, timeout: '60s', concurrency: 4, output: '4Mi', logs: '1Mi', queue: 256, disk: '1Gi', files: 10_000 })
       .meta({ description: 'Caps on what a manifest may ask for.' }),
@@ -43,8 +64,17 @@ export const policySchema = z
     filesystem: z
       .array(
         z.strictObject({
-          path: z.string().min(1).meta({ description: 'Host folder plugins may be granted (it and everything below it). Relative to the policy file.', examples: ['/srv/plugin-data'] }),
-          access: z.enum(['read', 'read-write']).default('read').meta({ examples: ['read'] }),
+          path: z
+            .string()
+            .min(1)
+            .meta({
+              description: 'Host folder plugins may be granted (it and everything below it). Relative to the policy file.',
+              examples: ['/srv/plugin-data'],
+            }),
+          access: z
+            .enum(['read', 'read-write'])
+            .default('read')
+            .meta({ examples: ['read'] }),
         }),
       )
       .default([])

@@ -32,10 +32,20 @@ export const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
  * `runtime`: relative to $XDG_RUNTIME_DIR (rootless daemons); `home`: to $HOME.
  */
 export const HOST_CONTROL: ReadonlyArray<{ what: string; paths?: string[]; runtime?: string[]; home?: string[] }> = [
-  { what: "Docker's state (images, containers, volumes, config)", paths: ['/var/lib/docker', '/run/docker', '/var/run/docker', '/etc/docker'], runtime: ['docker.sock', 'docker'], home: ['.local/share/docker'] },
+  {
+    what: "Docker's state (images, containers, volumes, config)",
+    paths: ['/var/lib/docker', '/run/docker', '/var/run/docker', '/etc/docker'],
+    runtime: ['docker.sock', 'docker'],
+    home: ['.local/share/docker'],
+  },
   { what: "containerd's socket folder or state", paths: ['/run/containerd', '/var/run/containerd', '/var/lib/containerd'] },
   { what: "CRI-O's socket folder or state", paths: ['/run/crio', '/var/run/crio', '/var/lib/crio'] },
-  { what: "Podman's (and CRI-O's) sockets or container storage", paths: ['/run/podman', '/var/run/podman', '/var/lib/containers', '/run/containers', '/var/run/containers'], runtime: ['podman', 'containers'], home: ['.local/share/containers'] },
+  {
+    what: "Podman's (and CRI-O's) sockets or container storage",
+    paths: ['/run/podman', '/var/run/podman', '/var/lib/containers', '/run/containers', '/var/run/containers'],
+    runtime: ['podman', 'containers'],
+    home: ['.local/share/containers'],
+  },
   { what: "the kubelet's state or the cluster's credentials", paths: ['/var/lib/kubelet', '/etc/kubernetes', '/run/kubernetes', '/var/run/kubernetes'] },
   { what: 'the kernel and device interfaces', paths: ['/proc', '/sys', '/dev'] },
 ];
@@ -81,11 +91,17 @@ export function protectedPaths(env: Record<string, string | undefined> = process
   }
   // Installed as a dependency, Airlock's own dependencies sit beside it in the enclosing node_modules.
   const deps = enclosingNodeModules(PACKAGE_ROOT);
-  if (deps !== undefined) add(deps, { what: "the node_modules folder Airlock's dependencies are installed in", refuse: 'both', hint: 'grant a folder outside node_modules' });
+  if (deps !== undefined)
+    add(deps, { what: "the node_modules folder Airlock's dependencies are installed in", refuse: 'both', hint: 'grant a folder outside node_modules' });
   const sockets = [...DOCKER_SOCKETS];
   const host = env.DOCKER_HOST;
   if (host?.startsWith('unix://') === true && host.length > 'unix://'.length) sockets.push(host.slice('unix://'.length));
-  for (const s of sockets) add(s, { what: 'a Docker daemon socket (whoever reaches it owns the host)', refuse: 'both', hint: 'grant a narrower folder that does not hold the Docker socket' });
+  for (const s of sockets)
+    add(s, {
+      what: 'a Docker daemon socket (whoever reaches it owns the host)',
+      refuse: 'both',
+      hint: 'grant a narrower folder that does not hold the Docker socket',
+    });
   const runtimeDir = env.XDG_RUNTIME_DIR ?? '';
   const home = env.HOME ?? homedir();
   for (const c of HOST_CONTROL) {
@@ -121,4 +137,3 @@ function canonical(path: string): string {
     return path;
   }
 }
-

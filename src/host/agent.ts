@@ -170,9 +170,13 @@ export class Agent {
     if (tool !== undefined) return { entry: this.#plugins.get(name.slice(0, cut)) as LoadedEntry, tool };
     const known = this.tools().map((t) => t.name);
     const guess = didYouMean(name, known);
-    throw new AirlockError('not-found', `no tool named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}${known.length === 0 ? ' (no plugins are loaded)' : ''}`, {
-      details: { tool: name },
-    });
+    throw new AirlockError(
+      'not-found',
+      `no tool named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}${known.length === 0 ? ' (no plugins are loaded)' : ''}`,
+      {
+        details: { tool: name },
+      },
+    );
   }
 
   #label(): string {

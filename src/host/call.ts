@@ -22,7 +22,14 @@ export interface CallLane {
   label: string;
 }
 
-export async function callTool(lane: CallLane, entry: LoadedEntry, tool: LoadedTool, name: string, input: unknown, options: ToolCallOptions): Promise<ToolCallResult> {
+export async function callTool(
+  lane: CallLane,
+  entry: LoadedEntry,
+  tool: LoadedTool,
+  name: string,
+  input: unknown,
+  options: ToolCallOptions,
+): Promise<ToolCallResult> {
   const started = performance.now();
   const { signal } = options;
   if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
@@ -95,5 +102,7 @@ export async function callTool(lane: CallLane, entry: LoadedEntry, tool: LoadedT
 }
 
 function aborted(name: string, signal: AbortSignal, cause?: unknown): AirlockError {
-  return new AirlockError('aborted', `call to ${name} was aborted${signal.reason instanceof Error ? `: ${signal.reason.message}` : ''}`, { cause: cause ?? signal.reason });
+  return new AirlockError('aborted', `call to ${name} was aborted${signal.reason instanceof Error ? `: ${signal.reason.message}` : ''}`, {
+    cause: cause ?? signal.reason,
+  });
 }

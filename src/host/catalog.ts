@@ -34,7 +34,6 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
 }
 
-
 export function qualifiedName(plugin: string, tool: string): string {
   return `${plugin}_${tool}`;
 }
@@ -135,7 +134,15 @@ export class ToolValidators {
     return this.#check('output', () => this.output!, this.#tool.output, name, output, text, deadlineMs);
   }
 
-  #check(which: 'input' | 'output', compiled: () => ValidateFunction, schema: Record<string, unknown>, name: string, value: unknown, text: string, deadlineMs: number): void | Promise<void> {
+  #check(
+    which: 'input' | 'output',
+    compiled: () => ValidateFunction,
+    schema: Record<string, unknown>,
+    name: string,
+    value: unknown,
+    text: string,
+    deadlineMs: number,
+  ): void | Promise<void> {
     if (text.length <= this.#inline[which]) {
       let errors: ValidationError[] | undefined;
       try {
@@ -177,7 +184,10 @@ function usesCostly(schema: unknown): boolean {
 function toProblems(name: string, errors: readonly ValidationError[], what: 'input' | 'output'): Problem[] {
   return errors.map((e) => ({
     file: name,
-    path: e.instancePath.split('/').filter((s) => s !== '').join('.'),
+    path: e.instancePath
+      .split('/')
+      .filter((s) => s !== '')
+      .join('.'),
     message: `${e.instancePath === '' ? what : `${what}${e.instancePath.replaceAll('/', '.')}`} ${e.message ?? 'is invalid'}`,
   }));
 }

@@ -25,7 +25,10 @@ export async function buildPluginImage(grants: Grants, options: ImageBuildOption
   const { name, runtime } = grants.plugin;
   const probe = await probeDocker();
   if (!probe.available) {
-    throw new AirlockError('engine-unavailable', `${name} is a ${runtime} plugin and needs Docker to build: ${probe.reason ?? 'unavailable'}; ${probe.installHint ?? ''}`);
+    throw new AirlockError(
+      'engine-unavailable',
+      `${name} is a ${runtime} plugin and needs Docker to build: ${probe.reason ?? 'unavailable'}; ${probe.installHint ?? ''}`,
+    );
   }
   // Loaded on use: a wasm-only host never loads the Docker client.
   const { DockerEngine } = await import('../engines/docker/index.ts');

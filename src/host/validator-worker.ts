@@ -58,14 +58,20 @@ if (workerData === VALIDATOR_THREAD) {
   }
 }
 
-if (workerData === VALIDATOR_THREAD) parentPort?.on('message', (job: ValidateJob) => {
-  let reply: ValidateReply;
-  try {
-    const validate = validatorFor(job);
-    const valid = validate(JSON.parse(job.text)) as boolean;
-    reply = { id: job.id, valid, errors: (validate.errors ?? []).slice(0, MAX_ERRORS).map((e) => ({ instancePath: e.instancePath, message: e.message })) };
-  } catch (err) {
-    reply = { id: job.id, valid: false, errors: [], failure: err instanceof RangeError ? 'it is nested too deeply to check' : err instanceof Error ? err.message : String(err) };
-  }
-  parentPort?.postMessage(reply);
-});
+if (workerData === VALIDATOR_THREAD)
+  parentPort?.on('message', (job: ValidateJob) => {
+    let reply: ValidateReply;
+    try {
+      const validate = validatorFor(job);
+      const valid = validate(JSON.parse(job.text)) as boolean;
+      reply = { id: job.id, valid, errors: (validate.errors ?? []).slice(0, MAX_ERRORS).map((e) => ({ instancePath: e.instancePath, message: e.message })) };
+    } catch (err) {
+      reply = {
+        id: job.id,
+        valid: false,
+        errors: [],
+        failure: err instanceof RangeError ? 'it is nested too deeply to check' : err instanceof Error ? err.message : String(err),
+      };
+    }
+    parentPort?.postMessage(reply);
+  });

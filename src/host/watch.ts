@@ -44,7 +44,11 @@ export function watchPlugins(target: Reloadable, options: WatchOptions): void {
         try {
           options.onReload({ changed: await target.reloadAll() });
         } catch (err) {
-          options.onReload({ error: isAirlockError(err) ? err : new AirlockError('internal', `reload failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }) });
+          options.onReload({
+            error: isAirlockError(err)
+              ? err
+              : new AirlockError('internal', `reload failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }),
+          });
         }
       } while (again && !options.signal.aborted);
     } finally {

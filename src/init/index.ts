@@ -68,7 +68,11 @@ export async function initPlugin(target: string, options: InitOptions = {}): Pro
   const dir = resolve(options.cwd ?? process.cwd(), target);
   const name = basename(dir);
   if (!DNS_LABEL.test(name)) {
-    const suggestion = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+    const suggestion = name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63);
     throw new AirlockError(
       'invalid-input',
       `"${name}" cannot name a plugin: use a lowercase DNS label (a-z, 0-9 and "-", at most 63 characters)${suggestion === '' ? '' : `, e.g. "${suggestion}"`}`,
@@ -127,7 +131,9 @@ async function missingToolchain(template: TemplateName): Promise<string[]> {
     case 'c':
       return [
         ...((await answers('clang')) ? [] : ['clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)']),
-        ...((await answers('bwrap')) || process.env.AIRLOCK_UNSANDBOXED_BUILDS === '1' ? [] : ['bubblewrap, the sandbox C builds run in (Debian: apt-get install bubblewrap)']),
+        ...((await answers('bwrap')) || process.env.AIRLOCK_UNSANDBOXED_BUILDS === '1'
+          ? []
+          : ['bubblewrap, the sandbox C builds run in (Debian: apt-get install bubblewrap)']),
       ];
     case 'python':
       return (await answers('componentize-py')) ? [] : ['componentize-py (pip install componentize-py)'];

@@ -85,6 +85,9 @@ export function hostPatternCovers(outer: HostPattern, inner: HostPattern): boole
 /** True when a concrete destination `host:port` is admitted by `pattern`. */
 export function hostPatternMatches(pattern: HostPattern, host: string, port: number): boolean {
   if (pattern.port === undefined ? !WEB_PORTS.includes(port) : pattern.port !== port) return false;
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   return pattern.wildcard ? isIP(h) === 0 && h.endsWith(`.${pattern.host}`) : h === pattern.host;
 }

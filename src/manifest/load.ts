@@ -36,12 +36,20 @@ export function validatePlugin(dirOrFile: string): ValidationResult {
     // stat opens nothing: a FIFO or device given here is refused by the reader below.
     if (statSync(given).isDirectory()) file = join(given, MANIFEST_FILE);
   } catch {
-    return { ok: false, file: given, problems: [{ file: given, path: '', message: 'no such file or folder', hint: 'pass a plugin folder that contains plugin.yaml' }] };
+    return {
+      ok: false,
+      file: given,
+      problems: [{ file: given, path: '', message: 'no such file or folder', hint: 'pass a plugin folder that contains plugin.yaml' }],
+    };
   }
   let text: string;
   try {
     // Bounded, and never blocking: a FIFO, device or link out of the folder is refused unopened.
-    text = readPluginFileSync(dirname(file), file, { code: 'invalid-manifest', maxBytes: MAX_MANIFEST_BYTES, sizeHint: 'keep data out of plugin.yaml' }).toString('utf8');
+    text = readPluginFileSync(dirname(file), file, {
+      code: 'invalid-manifest',
+      maxBytes: MAX_MANIFEST_BYTES,
+      sizeHint: 'keep data out of plugin.yaml',
+    }).toString('utf8');
   } catch (err) {
     if (!isAirlockError(err)) throw err;
     const missing = err.details.reason === 'missing';
@@ -49,7 +57,14 @@ export function validatePlugin(dirOrFile: string): ValidationResult {
       ok: false,
       file,
       problems: missing
-        ? [{ file, path: '', message: `cannot read ${MANIFEST_FILE}`, hint: `create ${MANIFEST_FILE} in the plugin folder (\`airlock init <name>\` writes one)` }]
+        ? [
+            {
+              file,
+              path: '',
+              message: `cannot read ${MANIFEST_FILE}`,
+              hint: `create ${MANIFEST_FILE} in the plugin folder (\`airlock init <name>\` writes one)`,
+            },
+          ]
         : err.problems,
     };
   }
@@ -82,7 +97,13 @@ export function validateManifestText(file: string, text: string): ValidationResu
   if (runtime === undefined) {
     const detected = detectRuntime(dir, manifest.entry);
     if (typeof detected === 'string') {
-      problems.push({ file, ...source.locateKey([], 'entry'), path: 'runtime', message: detected, hint: 'add `runtime: wasm`, `runtime: node` or `runtime: python`' });
+      problems.push({
+        file,
+        ...source.locateKey([], 'entry'),
+        path: 'runtime',
+        message: detected,
+        hint: 'add `runtime: wasm`, `runtime: node` or `runtime: python`',
+      });
     } else {
       runtime = detected.runtime;
       runtimeReason = `detected: ${detected.reason}`;

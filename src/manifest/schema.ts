@@ -40,7 +40,15 @@ const DEPENDENCY_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
  * ...). The registry settings stay allowed: where packages come from is the plugin's choice.
  */
 const RESERVED_BUILD_ARG = /^(PATH|HOME|ENV|BASH_ENV|SHELL|IFS|LD_.*|NODE_.*|NPM_.*|PYTHON.*|PIP_.*|GIT_.*|SSL_.*|CURL_.*|(HTTPS?|FTP|NO|ALL)_PROXY)$/i;
-const REGISTRY_BUILD_ARGS: ReadonlySet<string> = new Set(['npm_config_registry', 'NPM_CONFIG_REGISTRY', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_TRUSTED_HOST', 'PIP_NO_CACHE_DIR', 'PIP_DEFAULT_TIMEOUT']);
+const REGISTRY_BUILD_ARGS: ReadonlySet<string> = new Set([
+  'npm_config_registry',
+  'NPM_CONFIG_REGISTRY',
+  'PIP_INDEX_URL',
+  'PIP_EXTRA_INDEX_URL',
+  'PIP_TRUSTED_HOST',
+  'PIP_NO_CACHE_DIR',
+  'PIP_DEFAULT_TIMEOUT',
+]);
 
 /** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
 export const MAX_QUALIFIED_TOOL_NAME = 64;
@@ -74,9 +82,11 @@ export const MANIFEST_LIMITS = {
 const L = MANIFEST_LIMITS;
 
 /** A text cap that stops the field's later checks (patterns, parsers) from running on an oversized value. */
-const maxText = (n: number, what: string) => [n, { error: (iss: { input?: unknown }) => `${what} is ${String(iss.input).length} characters; the limit is ${n}`, abort: true }] as const;
+const maxText = (n: number, what: string) =>
+  [n, { error: (iss: { input?: unknown }) => `${what} is ${String(iss.input).length} characters; the limit is ${n}`, abort: true }] as const;
 /** A list cap, naming how long the list is and how to shorten it. */
-const maxItems = (n: number, what: string, fix: string) => [n, { error: (iss: { input?: unknown }) => `lists ${(iss.input as unknown[]).length} ${what}; the limit is ${n} (${fix})` }] as const;
+const maxItems = (n: number, what: string, fix: string) =>
+  [n, { error: (iss: { input?: unknown }) => `lists ${(iss.input as unknown[]).length} ${what}; the limit is ${n} (${fix})` }] as const;
 
 const ajv = pluginAjv({ allErrors: true, validateSchema: true });
 
@@ -96,7 +106,8 @@ function depthOver(value: unknown, limit: number): boolean {
 function schemaTooBig(schema: unknown): { message: string; hint: string } | undefined {
   if (depthOver(schema, L.schemaDepth)) return { message: `nests deeper than ${L.schemaDepth} levels`, hint: 'flatten it, or use `$ref` to a definition' };
   const bytes = JSON.stringify(schema).length;
-  if (bytes > L.schemaBytes) return { message: `is ${bytes} characters as JSON; the limit is ${L.schemaBytes}`, hint: 'describe the fields the tool takes, not data' };
+  if (bytes > L.schemaBytes)
+    return { message: `is ${bytes} characters as JSON; the limit is ${L.schemaBytes}`, hint: 'describe the fields the tool takes, not data' };
   return undefined;
 }
 
@@ -106,21 +117,19 @@ function schemaTooBig(schema: unknown): { message: string; hint: string } | unde
  * count is within its cap.
  */
 const jsonSchemaObject = (what: string) =>
-  z
-    .record(z.string(), z.unknown())
-    .superRefine((schema, ctx) => {
-      if (schema.type !== 'object') {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${what} must be a JSON Schema with "type: object" (got ${schema.type === undefined ? 'no type' : `type: ${JSON.stringify(schema.type)}`})`,
-          path: ['type'],
-          params: { hint: `tool ${what} is always an object; put the fields under \`properties:\`` },
-        });
-        return;
-      }
-      const big = schemaTooBig(schema);
-      if (big !== undefined) ctx.addIssue({ code: 'custom', message: `${what} schema ${big.message}`, params: { hint: big.hint } });
-    });
+  z.record(z.string(), z.unknown()).superRefine((schema, ctx) => {
+    if (schema.type !== 'object') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be a JSON Schema with "type: object" (got ${schema.type === undefined ? 'no type' : `type: ${JSON.stringify(schema.type)}`})`,
+        path: ['type'],
+        params: { hint: `tool ${what} is always an object; put the fields under \`properties:\`` },
+      });
+      return;
+    }
+    const big = schemaTooBig(schema);
+    if (big !== undefined) ctx.addIssue({ code: 'custom', message: `${what} schema ${big.message}`, params: { hint: big.hint } });
+  });
 
 type SchemaIssue = { message: string; path: Array<string | number>; hint?: string };
 
@@ -156,7 +165,10 @@ function compileSchema(schema: Record<string, unknown>, what: string): SchemaIss
 
 export const sizeSchema = z
   .union([
-    z.string().max(...maxText(64, 'a size')).regex(SIZE_PATTERN, { error: 'expected a size such as 128Mi, 1Gi, 512K or a number of bytes' }),
+    z
+      .string()
+      .max(...maxText(64, 'a size'))
+      .regex(SIZE_PATTERN, { error: 'expected a size such as 128Mi, 1Gi, 512K or a number of bytes' }),
     z.int().positive(),
   ])
   .meta({ examples: ['128Mi', '1Gi'] });
@@ -193,9 +205,7 @@ export const toolSchema = z
       description: 'JSON Schema of the tool input (an object).',
       examples: [{ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }],
     }),
-    output: jsonSchemaObject('output')
-      .optional()
-      .meta({ description: 'JSON Schema of the result (optional; checked on every call when given).' }),
+    output: jsonSchemaObject('output').optional().meta({ description: 'JSON Schema of the result (optional; checked on every call when given).' }),
   })
   .meta({ description: 'One tool the plugin offers.' });
 
@@ -237,7 +247,12 @@ export const permissionsSchema = z
       .default([])
       .meta({ description: 'Host paths the plugin asks for.', examples: [[{ path: './data', mount: '/data', access: 'read' }]] }),
     env: z
-      .array(z.string().max(...maxText(L.name, 'an environment variable name')).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and "_"' }))
+      .array(
+        z
+          .string()
+          .max(...maxText(L.name, 'an environment variable name'))
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and "_"' }),
+      )
       .max(...maxItems(L.env, 'variables', 'pass settings in one variable, or in a file'))
       .default([])
       .meta({ description: 'Names of host environment variables the plugin may read.', examples: [['WEATHER_API_KEY']] }),
@@ -261,16 +276,20 @@ export const resourcesSchema = z
       .default(1)
       .meta({ description: 'Calls served at once (warm instances).', examples: [2] }),
     output: sizeSchema.default('1Mi').meta({ description: 'Largest result one call may return.', examples: ['1Mi'] }),
-    logs: sizeSchema.default('64Ki').meta({ description: "Largest stdout+stderr kept per call (the rest is cut).", examples: ['64Ki'] }),
-    disk: sizeSchema
-      .default('64Mi')
-      .meta({ description: 'Most bytes stored in the read-write grants, counted together like one volume (existing files included); a write past it fails with ENOSPC.', examples: ['64Mi'] }),
+    logs: sizeSchema.default('64Ki').meta({ description: 'Largest stdout+stderr kept per call (the rest is cut).', examples: ['64Ki'] }),
+    disk: sizeSchema.default('64Mi').meta({
+      description: 'Most bytes stored in the read-write grants, counted together like one volume (existing files included); a write past it fails with ENOSPC.',
+      examples: ['64Mi'],
+    }),
     files: z
       .int({ error: 'expected a whole number of files and folders, like 1000' })
       .min(1)
       .max(1_000_000)
       .default(1000)
-      .meta({ description: 'Most files and folders in the read-write grants (existing ones included); creating one more fails with EDQUOT.', examples: [1000] }),
+      .meta({
+        description: 'Most files and folders in the read-write grants (existing ones included); creating one more fails with EDQUOT.',
+        examples: [1000],
+      }),
   })
   .meta({ description: 'Limits. Safe defaults when absent; the host policy caps each.' });
 
@@ -285,10 +304,22 @@ export const buildSchema = z
       .regex(DEPENDENCY_PATH, { error: 'expected a relative path inside the plugin folder made of letters, digits, ".", "_", "-" and "/"' })
       .refine((d) => !d.split('/').some((seg) => seg === '.' || seg === '..'), { error: 'a dependency path may not contain "." or ".." segments' })
       .optional()
-      .meta({ description: 'Dependency file to install from instead of the default (package.json / requirements.txt / pyproject.toml).', examples: ['requirements-prod.txt'] }),
+      .meta({
+        description: 'Dependency file to install from instead of the default (package.json / requirements.txt / pyproject.toml).',
+        examples: ['requirements-prod.txt'],
+      }),
     args: z
-      .record(z.string().max(...maxText(L.name, 'a build arg name')).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a build arg name is letters, digits and "_"' }), z.string().max(...maxText(L.text, 'a build arg value')))
-      .refine((args) => Object.keys(args).length <= L.buildArgs, { error: `at most ${L.buildArgs} build args`, params: { hint: 'set only the registry settings the install needs' } })
+      .record(
+        z
+          .string()
+          .max(...maxText(L.name, 'a build arg name'))
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a build arg name is letters, digits and "_"' }),
+        z.string().max(...maxText(L.text, 'a build arg value')),
+      )
+      .refine((args) => Object.keys(args).length <= L.buildArgs, {
+        error: `at most ${L.buildArgs} build args`,
+        params: { hint: 'set only the registry settings the install needs' },
+      })
       .superRefine((args, ctx) => {
         for (const name of Object.keys(args)) {
           if (!RESERVED_BUILD_ARG.test(name) || REGISTRY_BUILD_ARGS.has(name)) continue;
@@ -310,9 +341,7 @@ export type Runtime = (typeof RUNTIMES)[number];
 
 export const manifestSchema = z
   .strictObject({
-    apiVersion: z
-      .literal(API_VERSION, { error: `expected "${API_VERSION}"` })
-      .meta({ description: 'Manifest format version.', examples: [API_VERSION] }),
+    apiVersion: z.literal(API_VERSION, { error: `expected "${API_VERSION}"` }).meta({ description: 'Manifest format version.', examples: [API_VERSION] }),
     name: z
       .string()
       .regex(DNS_LABEL, { error: 'expected a lowercase DNS label: a-z, 0-9 and "-", at most 63 characters, like "weather"' })
@@ -335,7 +364,10 @@ export const manifestSchema = z
       .string()
       .min(1)
       .max(...maxText(L.text, 'a path'))
-      .meta({ description: 'Entry file, relative to the plugin folder: a component (.wasm) or the source it is built from, or the Node/Python module.', examples: ['plugin.wasm'] }),
+      .meta({
+        description: 'Entry file, relative to the plugin folder: a component (.wasm) or the source it is built from, or the Node/Python module.',
+        examples: ['plugin.wasm'],
+      }),
     wasm: z
       .string()
       .min(1)
@@ -366,7 +398,12 @@ export const manifestSchema = z
               let issues = compiled.get(key);
               if (issues === undefined) compiled.set(key, (issues = compileSchema(s, what)));
               for (const issue of issues) {
-                ctx.addIssue({ code: 'custom', message: issue.message, path: [i, what, ...issue.path], ...(issue.hint === undefined ? {} : { params: { hint: issue.hint } }) });
+                ctx.addIssue({
+                  code: 'custom',
+                  message: issue.message,
+                  path: [i, what, ...issue.path],
+                  ...(issue.hint === undefined ? {} : { params: { hint: issue.hint } }),
+                });
               }
             }
           });
@@ -383,7 +420,12 @@ export const manifestSchema = z
     m.tools.forEach((tool, i) => {
       const first = seen.get(tool.name);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['tools', i, 'name'], message: `duplicate tool name "${tool.name}" (also tools[${first}])`, params: { hint: 'give each tool its own name' } });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', i, 'name'],
+          message: `duplicate tool name "${tool.name}" (also tools[${first}])`,
+          params: { hint: 'give each tool its own name' },
+        });
       } else {
         seen.set(tool.name, i);
       }
@@ -402,13 +444,23 @@ export const manifestSchema = z
       const key = trimSlashes(fs.mount);
       const first = mounts.get(key);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['permissions', 'filesystem', i, 'mount'], message: `mount "${fs.mount}" is already used by permissions.filesystem[${first}]`, params: { hint: 'give each path its own mount' } });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['permissions', 'filesystem', i, 'mount'],
+          message: `mount "${fs.mount}" is already used by permissions.filesystem[${first}]`,
+          params: { hint: 'give each path its own mount' },
+        });
       } else {
         mounts.set(key, i);
       }
     });
     if (m.wasm !== undefined && m.runtime === 'wasm') {
-      ctx.addIssue({ code: 'custom', path: ['wasm'], message: '`wasm` is for node/python plugins that also ship a component; a wasm plugin names its component in `entry`', params: { hint: 'remove `wasm`, or set `runtime` to node or python' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wasm'],
+        message: '`wasm` is for node/python plugins that also ship a component; a wasm plugin names its component in `entry`',
+        params: { hint: 'remove `wasm`, or set `runtime` to node or python' },
+      });
     }
   })
   .meta({

@@ -116,11 +116,18 @@ function scan(
     if (!isMap(node) && !isSeq(node)) continue;
     if (path.length >= MAX_YAML_DEPTH) {
       const [line, column] = at(range);
-      problems.push({ file, line, column, path: formatPath(path), message: `nested deeper than ${MAX_YAML_DEPTH} levels`, hint: 'flatten it: a manifest is a page of fields and small JSON Schemas' });
+      problems.push({
+        file,
+        line,
+        column,
+        path: formatPath(path),
+        message: `nested deeper than ${MAX_YAML_DEPTH} levels`,
+        hint: 'flatten it: a manifest is a page of fields and small JSON Schemas',
+      });
       continue;
     }
     if (isSeq(node)) {
-      node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+      for (const [i, item] of node.items.entries()) stack.push({ node: item, path: [...path, i] });
       continue;
     }
     const seen = new Set<unknown>();
@@ -173,12 +180,7 @@ export function byPosition(a: Problem, b: Problem): number {
 }
 
 /** Parses YAML text and checks it against `schema`; all problems at once. */
-export function checkYaml<S extends z.ZodType>(
-  file: string,
-  text: string,
-  schema: S,
-  what: string,
-): Checked<z.infer<S>> {
+export function checkYaml<S extends z.ZodType>(file: string, text: string, schema: S, what: string): Checked<z.infer<S>> {
   const { source, problems, data } = parseYamlSource(file, text);
   if (problems.length > 0) return { ok: false, problems, source };
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
@@ -206,12 +208,7 @@ export function checkYaml<S extends z.ZodType>(
 
 const MAX_UNKNOWN_KEYS_LISTED = 100;
 
-export function issuesToProblems(
-  issues: readonly z.core.$ZodIssue[],
-  schema: z.ZodType,
-  data: unknown,
-  source: YamlSource,
-): Problem[] {
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, data: unknown, source: YamlSource): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
     const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
@@ -222,7 +219,13 @@ export function issuesToProblems(
       // Each key is listed up to a bound; past it one line counts the rest (a file of 10^5 junk keys needs no 10^5 hints).
       const listed = issue.keys.slice(0, MAX_UNKNOWN_KEYS_LISTED);
       if (issue.keys.length > listed.length) {
-        out.push({ file: source.file, ...source.locate(path), path: formatPath(path), message: `${issue.keys.length - listed.length} more unknown fields after the first ${listed.length}`, hint: 'remove them' });
+        out.push({
+          file: source.file,
+          ...source.locate(path),
+          path: formatPath(path),
+          message: `${issue.keys.length - listed.length} more unknown fields after the first ${listed.length}`,
+          hint: 'remove them',
+        });
       }
       for (const key of listed) {
         const at = source.locateKey(path, key);
@@ -240,7 +243,14 @@ export function issuesToProblems(
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // Sizes are `128Mi` or a number: report the string branch, which is what people write.
       const branch = issue.errors.find((e) => e.every((i) => i.code !== 'invalid_type')) ?? issue.errors[0]!;
-      out.push(...issuesToProblems(branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), schema, data, source));
+      out.push(
+        ...issuesToProblems(
+          branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })),
+          schema,
+          data,
+          source,
+        ),
+      );
       continue;
     }
     const value = valueAt(data, path);
@@ -249,14 +259,20 @@ export function issuesToProblems(
     // `version: 1.0` is read by YAML as a number; quoting is the fix only when the quoted text is valid.
     const leaf = nodesAt(schema, path)[0];
     const unquoted =
-      issue.code === 'invalid_type' && issue.expected === 'string' && typeof value !== 'object' && value !== undefined &&
-      written !== undefined && leaf !== undefined && leaf.safeParse(written).success;
+      issue.code === 'invalid_type' &&
+      issue.expected === 'string' &&
+      typeof value !== 'object' &&
+      value !== undefined &&
+      written !== undefined &&
+      leaf?.safeParse(written).success;
     out.push({
       file: source.file,
       ...at,
       path: formatPath(path),
-      message: unquoted ? `expected text, got ${written} (YAML reads it as ${typeof value === 'number' ? 'a number' : `a ${typeof value}`})` : messageFor(issue, value, written),
-      hint: unquoted ? `quote it: \`${lastKey(path)}: "${written}"\`` : ownHint(issue) ?? hintFor(schema, path),
+      message: unquoted
+        ? `expected text, got ${written} (YAML reads it as ${typeof value === 'number' ? 'a number' : `a ${typeof value}`})`
+        : messageFor(issue, value, written),
+      hint: unquoted ? `quote it: \`${lastKey(path)}: "${written}"\`` : (ownHint(issue) ?? hintFor(schema, path)),
     });
   }
   return out;
@@ -296,7 +312,10 @@ function lastKey(path: readonly PathSegment[]): string {
 }
 
 function nestedGuess(key: string, nested: string[]): string | undefined {
-  const leaf = didYouMean(key, nested.map((n) => n.slice(n.indexOf('.') + 1)));
+  const leaf = didYouMean(
+    key,
+    nested.map((n) => n.slice(n.indexOf('.') + 1)),
+  );
   return leaf === undefined ? undefined : nested.find((n) => n.endsWith(`.${leaf}`));
 }
 
@@ -328,7 +347,15 @@ function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
 
 // ---- walking the zod schema, to find the allowed keys and examples at a path ----
 
-type AnyDef = { type: string; innerType?: z.ZodType; in?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType; options?: z.ZodType[] };
+type AnyDef = {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+};
 
 function defOf(s: z.ZodType): AnyDef {
   return (s as unknown as { _zod: { def: AnyDef } })._zod.def;
@@ -355,7 +382,12 @@ function unwrap(s: z.ZodType): z.ZodType[] {
   const layers = [s];
   for (;;) {
     const def = defOf(layers[layers.length - 1]!);
-    const inner = def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault' ? def.innerType : def.type === 'pipe' ? def.in : undefined;
+    const inner =
+      def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault'
+        ? def.innerType
+        : def.type === 'pipe'
+          ? def.in
+          : undefined;
     if (inner === undefined) return layers;
     layers.push(inner);
   }

@@ -175,9 +175,13 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   const path = options.path ?? '/mcp';
   const token = options.token === undefined ? generateToken() : options.token;
   if (token === false && !isLoopbackHost(host)) {
-    throw new AirlockError('permission-denied', `refusing to serve MCP over HTTP on ${host} without authentication: anyone who can reach it could call every tool with this server's grants; keep the token, or bind to 127.0.0.1`);
+    throw new AirlockError(
+      'permission-denied',
+      `refusing to serve MCP over HTTP on ${host} without authentication: anyone who can reach it could call every tool with this server's grants; keep the token, or bind to 127.0.0.1`,
+    );
   }
-  if (token !== false && token.length < MIN_TOKEN_LENGTH) throw new AirlockError('invalid-policy', `the MCP bearer token needs at least ${MIN_TOKEN_LENGTH} characters`);
+  if (token !== false && token.length < MIN_TOKEN_LENGTH)
+    throw new AirlockError('invalid-policy', `the MCP bearer token needs at least ${MIN_TOKEN_LENGTH} characters`);
   const authorized = token === false ? () => true : bearerCheck(token);
   const wildcard = host === '0.0.0.0' || host === '::';
   // A wildcard bind answers on every address of the machine: each is a name
@@ -187,9 +191,11 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   const given = (options.allowedHosts ?? []).map((h) => h.toLowerCase());
   const allowed = new Set([...LOOPBACK_NAMES, hostForUrl(host), ...ownAddresses, ...given]);
   // What a refusal names: not the machine's own addresses (the refused client may be a web page).
-  const named = [...new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [hostForUrl(host)]), ...given])].join(', ') + (wildcard ? " and this machine's addresses" : '');
+  const named =
+    [...new Set([...LOOPBACK_NAMES, ...(wildcard ? [] : [hostForUrl(host)]), ...given])].join(', ') + (wildcard ? " and this machine's addresses" : '');
   const hints = options.refusalHints ?? {};
-  const hostRefusal = (hostHeader: string): string => `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${named}${hints.host === undefined ? '' : `; ${hints.host}`})`;
+  const hostRefusal = (hostHeader: string): string =>
+    `Host ${JSON.stringify(hostHeader)} is not allowed (allowed: ${named}${hints.host === undefined ? '' : `; ${hints.host}`})`;
   const tokenRefusal = `missing or wrong bearer token: send Authorization: Bearer <token>${hints.token === undefined ? '' : ` (${hints.token})`}`;
   const sessions = new Map<string, Session>();
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
@@ -275,10 +281,13 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
   };
   const sweeper =
     idleMs > 0 && Number.isFinite(idleMs)
-      ? setInterval(() => {
-          const now = Date.now();
-          for (const s of sessions.values()) if (s.open === 0 && s.closing === undefined && now - s.lastSeen >= idleMs) void closeSession(s, 'idle');
-        }, Math.max(1, Math.min(idleMs, 60_000)))
+      ? setInterval(
+          () => {
+            const now = Date.now();
+            for (const s of sessions.values()) if (s.open === 0 && s.closing === undefined && now - s.lastSeen >= idleMs) void closeSession(s, 'idle');
+          },
+          Math.max(1, Math.min(idleMs, 60_000)),
+        )
       : undefined;
   // The sweep alone does not keep the process alive.
   sweeper?.unref();

@@ -38,7 +38,9 @@ export function writeTokenFile(token: string, host: string, port: number, env: N
   const uid = process.getuid?.();
   if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
     throw new AirlockError('permission-denied', `${dir} is not a folder of this user; the token file cannot be kept private there`, {
-      problems: [{ file: dir, path: '', message: 'not a folder owned by this user (or a symbolic link)', hint: 'remove it, or set XDG_RUNTIME_DIR to a private folder' }],
+      problems: [
+        { file: dir, path: '', message: 'not a folder owned by this user (or a symbolic link)', hint: 'remove it, or set XDG_RUNTIME_DIR to a private folder' },
+      ],
     });
   }
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
@@ -101,6 +103,8 @@ export function checkToken(token: string, source: string): string {
 
 function badToken(source: string, message: string): AirlockError {
   return new AirlockError('invalid-policy', `bad MCP token in ${source}: ${message}`, {
-    problems: [{ file: source, path: '', message, hint: 'e.g. `openssl rand -base64 32 > token && chmod 600 token`, or leave it out and let the server generate one' }],
+    problems: [
+      { file: source, path: '', message, hint: 'e.g. `openssl rand -base64 32 > token && chmod 600 token`, or leave it out and let the server generate one' },
+    ],
   });
 }

@@ -68,7 +68,10 @@ function parseSegment(text: string): Segment {
 
 /** `pattern` relative to the folder, without a leading `/`; empty segments are dropped. */
 export function compileGlob(pattern: string): Glob {
-  return pattern.split('/').filter((s) => s !== '').map(parseSegment);
+  return pattern
+    .split('/')
+    .filter((s) => s !== '')
+    .map(parseSegment);
 }
 
 function tokenMatches(t: Token, c: string): boolean {

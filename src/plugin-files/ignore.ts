@@ -35,7 +35,13 @@ export function ignoreMatcher(patterns: readonly string[], file = 'ignore rules'
     let p = raw.trim();
     if (p === '' || p.startsWith('#')) continue;
     if (p.length > MAX_IGNORE_PATTERN_LENGTH) {
-      throw fileError('build-failed', 'size', file, `pattern ${i + 1} is ${p.length} characters; the limit is ${MAX_IGNORE_PATTERN_LENGTH}`, 'shorten it (a pattern names files, `*` and `**` cover the rest)');
+      throw fileError(
+        'build-failed',
+        'size',
+        file,
+        `pattern ${i + 1} is ${p.length} characters; the limit is ${MAX_IGNORE_PATTERN_LENGTH}`,
+        'shorten it (a pattern names files, `*` and `**` cover the rest)',
+      );
     }
     if (rules.length >= MAX_IGNORE_PATTERNS) {
       throw fileError('build-failed', 'size', file, `has more than ${MAX_IGNORE_PATTERNS} patterns`, 'ignore whole folders instead of single files');
@@ -66,7 +72,9 @@ export async function pluginIgnore(dir: string): Promise<{ file: string | undefi
   for (const name of IGNORE_FILES) {
     let text: string;
     try {
-      text = (await readPluginFile(dir, name, { code: 'build-failed', maxBytes: MAX_IGNORE_BYTES, sizeHint: 'ignore whole folders instead of single files' })).toString('utf8');
+      text = (
+        await readPluginFile(dir, name, { code: 'build-failed', maxBytes: MAX_IGNORE_BYTES, sizeHint: 'ignore whole folders instead of single files' })
+      ).toString('utf8');
     } catch (err) {
       if (isMissing(err)) continue;
       throw err;

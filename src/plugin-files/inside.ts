@@ -26,7 +26,8 @@ function lexicallyOutside(dir: string, file: string): boolean {
 
 function refuse(code: FileErrorCode, folder: Folder, file: string, err: unknown): never {
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw fileError(code, 'missing', file, `not found in ${folder.dir}`, 'create it, or fix the name that points at it', err);
+  if (e.code === 'ENOENT' || e.code === 'ENOTDIR')
+    throw fileError(code, 'missing', file, `not found in ${folder.dir}`, 'create it, or fix the name that points at it', err);
   if (e.code === 'ELOOP') throw fileError(code, 'loop', file, 'is a symlink loop', 'replace the symlink with the file itself', err);
   throw fileError(code, 'missing', file, `cannot be read (${e.code ?? String(err)})`, 'check its permissions', err);
 }
@@ -40,7 +41,8 @@ function checkReal(code: FileErrorCode, folder: Folder, file: string, real: stri
 
 function start(code: FileErrorCode, folder: Folder, rel: string): string {
   const file = resolve(folder.dir, rel);
-  if (lexicallyOutside(folder.dir, file)) throw fileError(code, 'outside', file, 'is outside the plugin folder', 'name a file inside the plugin folder, relative to plugin.yaml');
+  if (lexicallyOutside(folder.dir, file))
+    throw fileError(code, 'outside', file, 'is outside the plugin folder', 'name a file inside the plugin folder, relative to plugin.yaml');
   return file;
 }
 

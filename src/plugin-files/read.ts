@@ -30,7 +30,8 @@ function checkType(code: FileErrorCode, file: string, st: Stats): void {
 }
 
 function checkSize(o: ReadOptions, file: string, size: number): void {
-  if (size > o.maxBytes) throw fileError(o.code, 'size', file, `is ${size} bytes; the limit is ${o.maxBytes}`, o.sizeHint ?? 'keep large data out of the plugin folder');
+  if (size > o.maxBytes)
+    throw fileError(o.code, 'size', file, `is ${size} bytes; the limit is ${o.maxBytes}`, o.sizeHint ?? 'keep large data out of the plugin folder');
 }
 
 /** The opened fd is the file we checked: inside the folder, regular, within the cap. */
@@ -41,14 +42,16 @@ function checkOpened(o: ReadOptions, f: Folder, file: string, fd: number, st: St
   } catch {
     at = undefined; // no /proc (not Linux): the lstat and O_NOFOLLOW checks stand alone
   }
-  if (at !== undefined && !isInside(f.real, at)) throw fileError(o.code, 'outside', file, `was swapped for ${at}, outside the plugin folder`, 'do not change the plugin folder while Airlock reads it');
+  if (at !== undefined && !isInside(f.real, at))
+    throw fileError(o.code, 'outside', file, `was swapped for ${at}, outside the plugin folder`, 'do not change the plugin folder while Airlock reads it');
   checkType(o.code, file, st);
   checkSize(o, file, st.size);
 }
 
 function openFailed(o: ReadOptions, file: string, err: unknown): never {
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ELOOP') throw fileError(o.code, 'outside', file, 'was swapped for a symlink while being opened', 'do not change the plugin folder while Airlock reads it', err);
+  if (e.code === 'ELOOP')
+    throw fileError(o.code, 'outside', file, 'was swapped for a symlink while being opened', 'do not change the plugin folder while Airlock reads it', err);
   throw fileError(o.code, 'missing', file, `cannot be opened (${e.code ?? String(err)})`, 'check that it exists and is readable', err);
 }
 
@@ -89,7 +92,11 @@ export function readPluginFileSync(dir: string | Folder, rel: string, o: ReadOpt
 }
 
 /** The file opened after every check (caller closes the handle); `size` is its fstat size, at most `maxBytes`. */
-export async function openPluginFile(dir: string | Folder, rel: string, o: ReadOptions): Promise<{ handle: FileHandle; size: number; folder: Folder; file: string }> {
+export async function openPluginFile(
+  dir: string | Folder,
+  rel: string,
+  o: ReadOptions,
+): Promise<{ handle: FileHandle; size: number; folder: Folder; file: string }> {
   const f = typeof dir === 'string' ? await folder(dir, o.code) : dir;
   const { file, real } = await locate(o.code, f, rel);
   checkType(o.code, file, await lstat(real));

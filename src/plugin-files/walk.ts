@@ -66,9 +66,23 @@ export async function walkPluginTree(dir: string | Folder, o: WalkOptions): Prom
           real = await realpath(p);
         } catch (err) {
           const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
-          throw fileError(o.code, loop ? 'loop' : 'outside', p, loop ? 'is a symlink loop' : `is a symlink to ${linkTarget}, which does not exist`, 'replace the symlink with the file itself, or remove it', err);
+          throw fileError(
+            o.code,
+            loop ? 'loop' : 'outside',
+            p,
+            loop ? 'is a symlink loop' : `is a symlink to ${linkTarget}, which does not exist`,
+            'replace the symlink with the file itself, or remove it',
+            err,
+          );
         }
-        if (!isInside(f.real, real)) throw fileError(o.code, 'outside', p, `a symlink leading outside the plugin folder (to ${real})`, 'replace it with the file itself, inside the plugin folder');
+        if (!isInside(f.real, real))
+          throw fileError(
+            o.code,
+            'outside',
+            p,
+            `a symlink leading outside the plugin folder (to ${real})`,
+            'replace it with the file itself, inside the plugin folder',
+          );
         entries.push({ rel: r, abs: p, type: 'symlink', size: 0, executable: false, linkTarget, realTarget: real });
       } else if (e.isFile()) {
         const st = await lstat(p);
@@ -77,7 +91,13 @@ export async function walkPluginTree(dir: string | Folder, o: WalkOptions): Prom
         entries.push({ rel: r, abs: p, type: 'file', size: st.size, executable: (st.mode & 0o111) !== 0 });
       } else {
         const st = await lstat(p);
-        throw fileError(o.code, 'type', p, `is ${kindOf(st)}; a plugin folder holds only files, folders and symlinks inside it`, 'remove it from the plugin folder');
+        throw fileError(
+          o.code,
+          'type',
+          p,
+          `is ${kindOf(st)}; a plugin folder holds only files, folders and symlinks inside it`,
+          'remove it from the plugin folder',
+        );
       }
     }
   };

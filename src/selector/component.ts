@@ -15,7 +15,11 @@ const CORE_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 export async function componentStatus(path: string, dir = dirname(path)): Promise<ComponentStatus> {
   let header: Buffer;
   try {
-    const { handle: fh } = await openPluginFile(dir, path, { code: 'build-failed', maxBytes: MAX_COMPONENT_BYTES, sizeHint: 'a component this large is not a plugin' });
+    const { handle: fh } = await openPluginFile(dir, path, {
+      code: 'build-failed',
+      maxBytes: MAX_COMPONENT_BYTES,
+      sizeHint: 'a component this large is not a plugin',
+    });
     try {
       const buf = Buffer.alloc(8);
       const { bytesRead } = await fh.read(buf, 0, 8, 0);
@@ -24,7 +28,10 @@ export async function componentStatus(path: string, dir = dirname(path)): Promis
       await fh.close();
     }
   } catch (e) {
-    if (isAirlockError(e)) return e.details.reason === 'missing' ? { status: 'missing', reason: 'no such file' } : { status: 'invalid', reason: e.problems[0]?.message ?? e.message };
+    if (isAirlockError(e))
+      return e.details.reason === 'missing'
+        ? { status: 'missing', reason: 'no such file' }
+        : { status: 'invalid', reason: e.problems[0]?.message ?? e.message };
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'missing', reason: 'no such file' };
     return { status: 'invalid', reason: `cannot be read: ${(e as Error).message}` };

@@ -98,7 +98,9 @@ function unavailable(engine: EngineName, probes: SelectInput['probes'], why: str
 }
 
 const missingWhy = (c: ComponentStatus | undefined, path: string): string =>
-  c?.status === 'missing' ? `component ${path} is missing${c.reason === undefined ? '' : ` (${c.reason})`}` : `component ${path} is invalid${c?.reason === undefined ? '' : `: ${c.reason}`}`;
+  c?.status === 'missing'
+    ? `component ${path} is missing${c.reason === undefined ? '' : ` (${c.reason})`}`
+    : `component ${path} is invalid${c?.reason === undefined ? '' : `: ${c.reason}`}`;
 
 /** `a`, `a or b`, `a, b or c`. */
 const orList = (names: readonly string[]): string => (names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
@@ -118,7 +120,9 @@ export function selectEngine(input: SelectInput): Selection {
 
   const chosen = choice === 'auto' ? undefined : engines.find((e) => e.name === choice);
   if (choice !== 'auto' && chosen === undefined) {
-    throw new AirlockError('engine-unavailable', `${forcedBy}, but there is no such engine (engines: ${engines.map((e) => e.name).join(', ')})`, { details: { engine: choice } });
+    throw new AirlockError('engine-unavailable', `${forcedBy}, but there is no such engine (engines: ${engines.map((e) => e.name).join(', ')})`, {
+      details: { engine: choice },
+    });
   }
   const probe = (e: SelectorEngine): EngineAvailability => probes[e.name] ?? { available: false, reason: 'not probed' };
   const refusalsOf = (e: SelectorEngine): string[] => e.refusals(grants);
@@ -158,7 +162,8 @@ export function selectEngine(input: SelectInput): Selection {
       for (const e of componentEngines) {
         if (e === chosen) continue;
         const why = passOver(e);
-        if (why === undefined) return { engine: e.name, reason: `${chosen.name} was configured but refuses this plugin's grants (${refusals.join('; ')}), so ${e.label} runs it` };
+        if (why === undefined)
+          return { engine: e.name, reason: `${chosen.name} was configured but refuses this plugin's grants (${refusals.join('; ')}), so ${e.label} runs it` };
         skipped.push({ engine: e.name, reason: why });
       }
       return undefined;
@@ -193,11 +198,14 @@ export function selectEngine(input: SelectInput): Selection {
     const ready = candidates.find((e) => passOver(e) === undefined);
     if (ready !== undefined) return { ...base, engine: ready.name, reason: reason(ready.label), fallbacks: [] };
     const first = candidates[0];
-    if (first === undefined) throw new AirlockError('engine-unavailable', `no engine runs ${runtime} plugins from source; ${name} needs one`, { details: { runtime } });
+    if (first === undefined)
+      throw new AirlockError('engine-unavailable', `no engine runs ${runtime} plugins from source; ${name} needs one`, { details: { runtime } });
     const why = `${runtime} plugin ${name} needs ${first.label} (${reason(first.label)})`;
     if (!probe(first).available) throw unavailable(first.name, probes, why);
     const refusals = refusalsOf(first);
-    throw new AirlockError('engine-unavailable', `${why}, but the ${first.name} engine cannot run it exactly as granted: ${refusals.join('; ')}`, { details: { engine: first.name, refusals } });
+    throw new AirlockError('engine-unavailable', `${why}, but the ${first.name} engine cannot run it exactly as granted: ${refusals.join('; ')}`, {
+      details: { engine: first.name, refusals },
+    });
   };
 
   if (sourceEngines.length === 0) {
@@ -216,9 +224,13 @@ export function selectEngine(input: SelectInput): Selection {
 
   if (componentPath === undefined) {
     if (chosen?.artefact === 'component') {
-      throw new AirlockError('engine-unavailable', `${forcedBy}, but ${name} is a ${runtime} plugin without a component (add a \`wasm:\` entry to plugin.yaml, or use engine: ${orList(sourceEngines.map((e) => e.name))})`, {
-        details: { engine: chosen.name },
-      });
+      throw new AirlockError(
+        'engine-unavailable',
+        `${forcedBy}, but ${name} is a ${runtime} plugin without a component (add a \`wasm:\` entry to plugin.yaml, or use engine: ${orList(sourceEngines.map((e) => e.name))})`,
+        {
+          details: { engine: chosen.name },
+        },
+      );
     }
     return sourceStep((label) => `${runtime} plugins run in ${label}`);
   }

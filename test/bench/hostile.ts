@@ -33,7 +33,10 @@ process.once('exit', () => rmSync(heavy, { recursive: true, force: true }));
 {
   const props = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`field_${i}`, { type: 'string', description: `field ${i}` }]));
   const tools = Array.from({ length: 256 }, (_, i) => ({ name: `tool_${i}`, description: `tool ${i}`, input: { type: 'object', properties: props } }));
-  writeFileSync(join(heavy, 'plugin.yaml'), stringify({ apiVersion: 'airlock/v1', name: 'heavy', version: '1.0.0', runtime: 'wasm', entry: 'plugin.wasm', tools }, { aliasDuplicateObjects: false }));
+  writeFileSync(
+    join(heavy, 'plugin.yaml'),
+    stringify({ apiVersion: 'airlock/v1', name: 'heavy', version: '1.0.0', runtime: 'wasm', entry: 'plugin.wasm', tools }, { aliasDuplicateObjects: false }),
+  );
   writeFileSync(join(heavy, 'plugin.wasm'), '');
 }
 
@@ -45,7 +48,9 @@ for (let i = 0; i < 500; i++) await host.call('echo-c_echo', { i }); // warm-up
 let peakRss = process.memoryUsage().rss;
 const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
 
-async function phase(hostile: boolean): Promise<{ latencies: number[]; maxStallMs: number; p999StallMs: number; peakRssMiB: number; outcomes: Map<string, number>; stalls: Map<string, number[]> }> {
+async function phase(
+  hostile: boolean,
+): Promise<{ latencies: number[]; maxStallMs: number; p999StallMs: number; peakRssMiB: number; outcomes: Map<string, number>; stalls: Map<string, number[]> }> {
   const outcomes = new Map<string, number>();
   let stop = false;
   // Which hostile step was under way when the loop stalled past STALL_MS (the histogram has no labels).
@@ -114,17 +119,27 @@ for (const n of [20, 22, 24]) {
 
 const m = describeMachine();
 const us = (ms: number): string => `${(ms * 1000).toFixed(0)} µs`;
-console.log(`\n## Hostile plugin data (${SECONDS} s per phase; ${m.cpu}, ${m.cores} cores, load ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}, Node ${process.versions.node})\n`);
+console.log(
+  `\n## Hostile plugin data (${SECONDS} s per phase; ${m.cpu}, ${m.cores} cores, load ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}, Node ${process.versions.node})\n`,
+);
 console.log('| phase | echo-c calls | p50 | p99 | event-loop delay p99.9 | worst stall | peak RSS |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const [name, r] of [['quiet', quiet], ['hostile plugins loaded and called', hostile]] as const) {
-  console.log(`| ${name} | ${r.latencies.length} | ${us(percentile(r.latencies, 50))} | ${us(percentile(r.latencies, 99))} | ${r.p999StallMs.toFixed(1)} ms | ${r.maxStallMs.toFixed(1)} ms | ${r.peakRssMiB.toFixed(0)} MiB |`);
+for (const [name, r] of [
+  ['quiet', quiet],
+  ['hostile plugins loaded and called', hostile],
+] as const) {
+  console.log(
+    `| ${name} | ${r.latencies.length} | ${us(percentile(r.latencies, 50))} | ${us(percentile(r.latencies, 99))} | ${r.p999StallMs.toFixed(1)} ms | ${r.maxStallMs.toFixed(1)} ms | ${r.peakRssMiB.toFixed(0)} MiB |`,
+  );
 }
 console.log(`\np99 ratio hostile/quiet: ${(percentile(hostile.latencies, 99) / percentile(quiet.latencies, 99)).toFixed(2)}\n`);
 console.log('| hostile attempt → outcome | count |');
 console.log('| --- | ---: |');
 for (const [k, v] of hostile.outcomes) console.log(`| ${k} | ${v} |`);
-for (const [name, r] of [['quiet', quiet], ['hostile', hostile]] as const) {
+for (const [name, r] of [
+  ['quiet', quiet],
+  ['hostile', hostile],
+] as const) {
   console.log(`\nStalls over ${STALL_MS} ms (${name}): ${[...r.stalls].map(([k, v]) => `${k}: ${v.join(', ')} ms`).join('; ') || 'none'}`);
 }
 console.log(`\nThe old MOUNT pattern on V8: ${old.join(', ')}`);

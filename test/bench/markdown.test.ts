@@ -8,7 +8,12 @@ function tableRows(md: string, heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split('|').map((c) => c.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim()),
+    );
   }
   return rows.slice(2); // header and alignment rows
 }

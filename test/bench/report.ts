@@ -42,7 +42,16 @@ export function sampleReport(n = 3): BenchReport {
     command: 'airlock bench --engines in-thread,worker,wasmtime',
     startedAt: '2026-11-26T10:00:00.000Z',
     wallMs: 61_000,
-    machine: { cpu: 'Test CPU <1>', cores: 2, memoryBytes: 8 * 1024 ** 3, os: 'TestOS', kernel: '1.0', arch: 'x64', loadBefore: [0.5, 0.4, 0.3], loadAfter: [1.5, 0.5, 0.3] },
+    machine: {
+      cpu: 'Test CPU <1>',
+      cores: 2,
+      memoryBytes: 8 * 1024 ** 3,
+      os: 'TestOS',
+      kernel: '1.0',
+      arch: 'x64',
+      loadBefore: [0.5, 0.4, 0.3],
+      loadAfter: [1.5, 0.5, 0.3],
+    },
     versions: { node: '24.0.0', jco: '1.0.0', 'preview2-shim': '0.1.0', 'componentize-js': '0.1.0' },
     config: {
       targets: ['in-thread', 'worker', 'wasmtime'],
@@ -67,7 +76,14 @@ export function sampleReport(n = 3): BenchReport {
       { name: 'bench-c', language: 'C' },
       { name: 'bench-js', language: 'JavaScript' },
     ],
-    cells: [cell('in-thread', 'bench-c', 0.005, n), cell('in-thread', 'bench-js', 0.05, n), cell('worker', 'bench-c', 0.02, n), cell('worker', 'bench-js', 0.3, n), cell('wasmtime', 'bench-c', 20, n), cell('wasmtime', 'bench-js', 25, n)],
+    cells: [
+      cell('in-thread', 'bench-c', 0.005, n),
+      cell('in-thread', 'bench-js', 0.05, n),
+      cell('worker', 'bench-c', 0.02, n),
+      cell('worker', 'bench-js', 0.3, n),
+      cell('wasmtime', 'bench-c', 20, n),
+      cell('wasmtime', 'bench-js', 25, n),
+    ],
     builds: [
       { plugin: 'bench-c', stage: 'component', summary: spread([300, 310, 320]) },
       { plugin: 'bench-js', stage: 'component', summary: spread([5000, 5100, 5200]) },

@@ -20,7 +20,13 @@ test.serial('airlock bench writes bench.json, bench.md and bench.svg that agree 
   const r = await cli(['bench', '--engines', 'in-thread,worker', '--plugins', 'bench-c', '--rounds', '1', '--concurrency', '1,2', '--quick', '--out', out]);
   t.is(r.code, 0, r.stderr);
   const report = JSON.parse(await readFile(join(out, 'bench.json'), 'utf8')) as BenchReport;
-  t.deepEqual(report.cells.map((c) => [c.target, c.plugin]), [['in-thread', 'bench-c'], ['worker', 'bench-c']]);
+  t.deepEqual(
+    report.cells.map((c) => [c.target, c.plugin]),
+    [
+      ['in-thread', 'bench-c'],
+      ['worker', 'bench-c'],
+    ],
+  );
   t.deepEqual(report.skipped, []);
   t.deepEqual(report.failures, []);
   t.is(report.machine.cores > 0, true);
@@ -38,7 +44,10 @@ test.serial('airlock bench writes bench.json, bench.md and bench.svg that agree 
   t.is(md, benchMarkdown(report));
   t.is(r.stdout, md);
   const svg = parseSvg(await readFile(join(out, 'bench.svg'), 'utf8'));
-  t.deepEqual(svg.legend, report.targets.map((x) => x.label));
+  t.deepEqual(
+    svg.legend,
+    report.targets.map((x) => x.label),
+  );
   t.regex(r.stderr, /round 1\/1 worker bench-c: latency/);
 });
 
@@ -65,21 +74,40 @@ function wrapped(name: 'worker', around: (call: Session['call'], opened: number)
   };
 }
 
-const tiny = { targets: ['in-thread', 'worker'] as TargetName[], explicitTargets: true, plugins: ['bench-c' as const], rounds: 2, concurrency: [1], budgetScale: 0.02, command: 'test' };
+const tiny = {
+  targets: ['in-thread', 'worker'] as TargetName[],
+  explicitTargets: true,
+  plugins: ['bench-c' as const],
+  rounds: 2,
+  concurrency: [1],
+  budgetScale: 0.02,
+  command: 'test',
+};
 
 test.serial('a measure that fails costs its cell that round only: the failure is reported and the other rounds count', async (t) => {
   // Sessions opened: 0 warms the caches, then per round: cold, cold without caches, latency, throughput; 7 is round 2's latency session.
-  const failing = wrapped('worker', (call, opened) => (opened === 7 ? async () => { throw new AirlockError('crash', 'killed from outside'); } : call));
+  const failing = wrapped('worker', (call, opened) =>
+    opened === 7
+      ? async () => {
+          throw new AirlockError('crash', 'killed from outside');
+        }
+      : call,
+  );
   const report = await runBench(tiny, { implementations: { worker: failing } });
   t.deepEqual(report.failures, [{ round: 1, target: 'worker', plugin: 'bench-c', message: 'crash: killed from outside' }]);
   const worker = report.cells.find((c) => c.target === 'worker')!;
-  t.deepEqual(worker.rounds.map((r) => r.round), [0]);
+  t.deepEqual(
+    worker.rounds.map((r) => r.round),
+    [0],
+  );
   t.is(report.cells.find((c) => c.target === 'in-thread')!.rounds.length, 2);
 });
 
 test.serial('a wrong result is an error that ends the run, never a data point', async (t) => {
   const wrong = wrapped('worker', (call) => async (tool, input, signal) => (tool === 'hash' ? '12345' : call(tool, input, signal)));
-  await t.throwsAsync(runBench(tiny, { implementations: { worker: wrong } }), { message: /worker\/bench-c: hash returned 12345, expected \d+: the engines disagree/ });
+  await t.throwsAsync(runBench(tiny, { implementations: { worker: wrong } }), {
+    message: /worker\/bench-c: hash returned 12345, expected \d+: the engines disagree/,
+  });
 });
 
 test.serial('a second benchmark in the same process is refused while one runs', async (t) => {

@@ -17,7 +17,11 @@ test('the chart is well-formed SVG with one legend series per engine and bars of
 });
 
 test('chart text is escaped, so names with markup characters keep the SVG well-formed', (t) => {
-  const svg = parseSvg(chartSvg('a <b> & "c"', [{ title: 'x < y', unit: 'rate', groups: ['g&1'], series: [{ name: '<engine>', values: [{ median: 10, min: 5, max: 20, rounds: [5, 10, 20] }] }] }]));
+  const svg = parseSvg(
+    chartSvg('a <b> & "c"', [
+      { title: 'x < y', unit: 'rate', groups: ['g&1'], series: [{ name: '<engine>', values: [{ median: 10, min: 5, max: 20, rounds: [5, 10, 20] }] }] },
+    ]),
+  );
   t.deepEqual(svg.legend, ['<engine>']);
   t.deepEqual(svg.panels, [['<engine>']]);
 });
@@ -31,7 +35,13 @@ test('a series without a value in a group has no bar there', (t) => {
         groups: ['g1', 'g2'],
         series: [
           { name: 'a', values: [{ median: 1, min: 1, max: 1, rounds: [1] }, undefined] },
-          { name: 'b', values: [{ median: 2, min: 2, max: 2, rounds: [2] }, { median: 3, min: 3, max: 3, rounds: [3] }] },
+          {
+            name: 'b',
+            values: [
+              { median: 2, min: 2, max: 2, rounds: [2] },
+              { median: 3, min: 3, max: 3, rounds: [3] },
+            ],
+          },
         ],
       },
     ]),

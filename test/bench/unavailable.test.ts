@@ -6,8 +6,14 @@ process.env.AIRLOCK_WASMTIME = '/nonexistent/wasmtime';
 
 test('an unavailable engine is skipped with its reason when the user did not name it', async (t) => {
   const { targets, skipped } = await resolveTargets({ targets: ['in-thread', 'wasmtime', 'wasmtime-run'], explicitTargets: false });
-  t.deepEqual(targets.map((x) => x.name), ['in-thread']);
-  t.deepEqual(skipped.map((s) => s.target), ['wasmtime', 'wasmtime-run']);
+  t.deepEqual(
+    targets.map((x) => x.name),
+    ['in-thread'],
+  );
+  t.deepEqual(
+    skipped.map((s) => s.target),
+    ['wasmtime', 'wasmtime-run'],
+  );
   t.regex(skipped[0]!.reason, /AIRLOCK_WASMTIME=\/nonexistent\/wasmtime is not an executable file/);
 });
 

@@ -48,8 +48,14 @@ for (let i = 0; i < 2000; i++) {
 }
 
 // ---- the channels the engine does not use, no wasm ----
-const worker = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));`, { eval: true });
-const roundTrip = () => new Promise<unknown>((r) => { worker.once('message', r); worker.postMessage(INPUT); });
+const worker = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));`, {
+  eval: true,
+});
+const roundTrip = () =>
+  new Promise<unknown>((r) => {
+    worker.once('message', r);
+    worker.postMessage(INPUT);
+  });
 for (let i = 0; i < 1000; i++) await roundTrip();
 const postMessageRtt = await sampleLatency(roundTrip, some);
 await worker.terminate();

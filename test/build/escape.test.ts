@@ -26,7 +26,9 @@ const secret = join(secretDir, 'secret.js');
 writeFileSync(secret, 'export default "HOST-SECRET";\n');
 test.after.always(() => rmSync(secretDir, { recursive: true, force: true }));
 
-const sitePackages = JSON.parse(execFileSync('python3', ['-c', 'import json, site; print(json.dumps(site.getsitepackages()))'], { encoding: 'utf8' })) as string[];
+const sitePackages = JSON.parse(
+  execFileSync('python3', ['-c', 'import json, site; print(json.dumps(site.getsitepackages()))'], { encoding: 'utf8' }),
+) as string[];
 const nodeDir = dirname(process.execPath);
 const watched = [...sitePackages, homedir(), nodeDir];
 const listing = (): Record<string, string[]> => Object.fromEntries(watched.map((d) => [d, readdirSync(d).sort()]));
@@ -52,14 +54,17 @@ function hostile(name: string): string {
   return dir;
 }
 
-test.serial("a Python plugin's build-time code cannot plant a .pth in the host's site-packages, write $HOME, read a host file, exec or reach the network", async (t) => {
-  const before = listing();
-  // The fixture fails its own build with "ESCAPED: <what>" when any attempt succeeds.
-  const r = await buildPlugin(hostile('build-escape-py'), { cacheRoot });
-  t.false(r.cached);
-  t.deepEqual(listing(), before);
-  t.is(connections, 0);
-});
+test.serial(
+  "a Python plugin's build-time code cannot plant a .pth in the host's site-packages, write $HOME, read a host file, exec or reach the network",
+  async (t) => {
+    const before = listing();
+    // The fixture fails its own build with "ESCAPED: <what>" when any attempt succeeds.
+    const r = await buildPlugin(hostile('build-escape-py'), { cacheRoot });
+    t.false(r.cached);
+    t.deepEqual(listing(), before);
+    t.is(connections, 0);
+  },
+);
 
 test.serial("a JS plugin's build-time code cannot import a host file or reach the network, and changes no host file", async (t) => {
   const before = listing();
@@ -71,7 +76,10 @@ test.serial("a JS plugin's build-time code cannot import a host file or reach th
 
 function cPlugin(name: string, source: string): string {
   const dir = mkdtempSync(join(tmp, `${name}-`));
-  writeFileSync(join(dir, 'plugin.yaml'), `apiVersion: airlock/v1\nname: ${name}\nversion: 0.1.0\nruntime: wasm\nentry: main.c\ntools:\n  - { name: echo, description: Echo, input: { type: object } }\n`);
+  writeFileSync(
+    join(dir, 'plugin.yaml'),
+    `apiVersion: airlock/v1\nname: ${name}\nversion: 0.1.0\nruntime: wasm\nentry: main.c\ntools:\n  - { name: echo, description: Echo, input: { type: object } }\n`,
+  );
   writeFileSync(join(dir, 'main.c'), source);
   return dir;
 }
@@ -79,7 +87,9 @@ function cPlugin(name: string, source: string): string {
 test.serial('a C source cannot .incbin a host file, Node or the home folder into the component', async (t) => {
   const before = listing();
   for (const target of [secret, process.execPath, join(homedir(), '.bashrc')]) {
-    const err = await t.throwsAsync(buildPlugin(cPlugin('incbin-host', `__asm__(".section .rodata.s,\\"\\",@\\n.incbin \\"${target}\\"\\n");\n`), { cacheRoot }));
+    const err = await t.throwsAsync(
+      buildPlugin(cPlugin('incbin-host', `__asm__(".section .rodata.s,\\"\\",@\\n.incbin \\"${target}\\"\\n");\n`), { cacheRoot }),
+    );
     t.true(isAirlockError(err, 'build-failed'), String(err));
     t.regex(err?.message ?? '', /clang failed[\s\S]*(No such file|not found|Could not find)/, target);
   }

@@ -27,7 +27,10 @@ test.after.always(() => rmSync(secretDir, { recursive: true, force: true }));
 function plugin(name: string, files: Record<string, string>): string {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'plugin.yaml'), `apiVersion: airlock/v1\nname: ${name}\nversion: 0.1.0\nruntime: wasm\nentry: ${Object.keys(files)[0]}\ntools:\n  - { name: echo, description: Echo, input: { type: object } }\n`);
+  writeFileSync(
+    join(dir, 'plugin.yaml'),
+    `apiVersion: airlock/v1\nname: ${name}\nversion: 0.1.0\nruntime: wasm\nentry: ${Object.keys(files)[0]}\ntools:\n  - { name: echo, description: Echo, input: { type: object } }\n`,
+  );
   for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
   return dir;
 }
@@ -66,7 +69,10 @@ test('without bubblewrap a build step is refused, unless AIRLOCK_UNSANDBOXED_BUI
   const err = t.throws(() => sandboxed('clang', ['-v'], mounts, 'x.c', { bwrap: null, env: {} }));
   t.true(isAirlockError(err, 'build-failed'));
   t.regex(err?.message ?? '', /^x\.c: refusing to build the plugin's code without a sandbox/);
-  t.deepEqual(sandboxed('clang', ['-v'], mounts, 'x.c', { bwrap: null, prlimit: null, env: { AIRLOCK_UNSANDBOXED_BUILDS: '1' } }), { file: 'clang', args: ['-v'] });
+  t.deepEqual(sandboxed('clang', ['-v'], mounts, 'x.c', { bwrap: null, prlimit: null, env: { AIRLOCK_UNSANDBOXED_BUILDS: '1' } }), {
+    file: 'clang',
+    args: ['-v'],
+  });
   const limited = sandboxed('clang', ['-v'], mounts, 'x.c', { bwrap: null, prlimit: '/usr/bin/prlimit', env: { AIRLOCK_UNSANDBOXED_BUILDS: '1' } });
   t.is(limited.file, '/usr/bin/prlimit');
   t.deepEqual(limited.args.slice(-3), ['--', 'clang', '-v']);
@@ -116,7 +122,9 @@ const scratch = (): { readOnly: string[]; writable: string[]; cwd: string } => {
 
 test('a step past its wall time is killed whole and fails naming the limit', async (t) => {
   const marker = `600.${process.pid}${Date.now() % 100000}`;
-  const err = await t.throwsAsync(runSandboxed('sh', ['-c', `sleep ${marker} & sleep ${marker}`], scratch(), 'slow.c', { limits: limited({ wallSeconds: 1 }) }));
+  const err = await t.throwsAsync(
+    runSandboxed('sh', ['-c', `sleep ${marker} & sleep ${marker}`], scratch(), 'slow.c', { limits: limited({ wallSeconds: 1 }) }),
+  );
   t.true(isAirlockError(err, 'build-failed'));
   t.regex(err?.message ?? '', /^slow\.c: the build went past its wall-time limit \(1 s\); .*AIRLOCK_BUILD_TIMEOUT/);
   // Both sleeps, the background one included, die with the sandbox's pid namespace.
@@ -132,13 +140,16 @@ test('a step that spins stops at its CPU-time limit, named', async (t) => {
 });
 
 test('a fork bomb stops at the process limit and fails naming it', async (t) => {
-  const err = await t.throwsAsync(runSandboxed('sh', ['-c', 'for i in $(seq 1 100); do sleep 30 & done; wait'], scratch(), 'bomb.c', { limits: limited({ processes: 20 }) }));
+  const err = await t.throwsAsync(
+    runSandboxed('sh', ['-c', 'for i in $(seq 1 100); do sleep 30 & done; wait'], scratch(), 'bomb.c', { limits: limited({ processes: 20 }) }),
+  );
   t.true(isAirlockError(err, 'build-failed'));
   t.regex(err?.message ?? '', /the build went past its process-count limit \(20 processes\); .*AIRLOCK_BUILD_PROCESSES/);
 });
 
 // As root with a memory cgroup to make: the step's processes together, not only each one, are bounded.
-const memoryCgroup = process.getuid?.() === 0 && (existsSync('/sys/fs/cgroup/memory') || readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('memory'));
+const memoryCgroup =
+  process.getuid?.() === 0 && (existsSync('/sys/fs/cgroup/memory') || readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('memory'));
 (memoryCgroup ? test.serial : test.skip)('processes that each stay under the memory limit but together exceed it are stopped, named', async (t) => {
   const script = `
 import subprocess, sys, time
@@ -147,7 +158,9 @@ while any(p.poll() is None for p in ps):
     if any(p.poll() not in (None, 0) for p in ps): sys.exit(1)
     time.sleep(0.05)
 `;
-  const err = await t.throwsAsync(runSandboxed(python, ['-c', script], { ...scratch(), readOnly: [prefix] }, 'hog.c', { limits: limited({ memoryMiB: 400, tmpMiB: 16 }) }));
+  const err = await t.throwsAsync(
+    runSandboxed(python, ['-c', script], { ...scratch(), readOnly: [prefix] }, 'hog.c', { limits: limited({ memoryMiB: 400, tmpMiB: 16 }) }),
+  );
   t.true(isAirlockError(err, 'build-failed'), String(err));
   t.regex(err?.message ?? '', /the build went past its memory limit \(400 MiB per process\); .*AIRLOCK_BUILD_MEMORY_MB/);
 });
@@ -161,7 +174,9 @@ test('a step cannot write a file past the file-size limit', async (t) => {
 });
 
 test("a step's stdout and stderr are kept only up to the output bound", async (t) => {
-  const stdout = await runSandboxed('sh', ['-c', 'head -c 20000000 /dev/zero | tr "\\\\0" x; head -c 20000000 /dev/zero >&2'], scratch(), 'loud.c', { limits: limited({ outputKiB: 16 }) });
+  const stdout = await runSandboxed('sh', ['-c', 'head -c 20000000 /dev/zero | tr "\\\\0" x; head -c 20000000 /dev/zero >&2'], scratch(), 'loud.c', {
+    limits: limited({ outputKiB: 16 }),
+  });
   t.is(stdout.length, 16 * 1024);
   t.regex(stdout, /^x+$/);
 });

@@ -43,7 +43,16 @@ test.serial('a C compile error is a build-failed error naming the file', async (
 
 test.serial('a WASI core module entry is wrapped into a component with the preview1 adapter', async (t) => {
   const dir = await copyFixture('echo-c');
-  execFileSync('clang', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-mexec-model=reactor', `-I${join(FIXTURES_DIR, '../../wit/c')}`, '-o', join(dir, 'core.wasm'), join(dir, 'echo.c')]);
+  execFileSync('clang', [
+    '--target=wasm32-wasi',
+    '--sysroot=/usr',
+    '-O2',
+    '-mexec-model=reactor',
+    `-I${join(FIXTURES_DIR, '../../wit/c')}`,
+    '-o',
+    join(dir, 'core.wasm'),
+    join(dir, 'echo.c'),
+  ]);
   const r = await buildPlugin(dir, { cacheRoot, entry: 'core.wasm' });
   const wit = await componentWit(await readFile(r.componentPath));
   t.regex(wit, /export airlock:plugin\/tools@0\.1\.0;/);

@@ -7,7 +7,7 @@ import { DOCKER, FIXTURES } from '../engines/docker/helpers.ts';
 
 const COMPONENT_HEADER = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
 
-test('airlock build makes a wasm plugin\'s component once; an unchanged plugin is a cache hit', async (t) => {
+test("airlock build makes a wasm plugin's component once; an unchanged plugin is a cache hit", async (t) => {
   const dir = join(tempDir(), 'echo-c');
   cpSync(join(FIXTURES, 'echo-c'), dir, { recursive: true });
   // A nonce makes this copy's content hash new, so the first build really builds.
@@ -34,7 +34,7 @@ test('airlock build without a folder is a usage error', async (t) => {
   t.is(r.code, 2);
 });
 
-(DOCKER ? test : test.skip)('airlock build builds a node plugin\'s image; a second build finds it', async (t) => {
+(DOCKER ? test : test.skip)("airlock build builds a node plugin's image; a second build finds it", async (t) => {
   const first = await cli(['build', join(FIXTURES, 'node-deps'), '--json']);
   t.is(first.code, 0, first.stderr);
   const [image] = JSON.parse(first.stdout) as Array<{ kind: string; artifact: string; cached: boolean }>;

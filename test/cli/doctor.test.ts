@@ -22,7 +22,10 @@ test.serial('doctor: a missing engine is reported with why and how to install it
   const run = await doctor({ AIRLOCK_WASMTIME: join(tempDir(), 'missing'), DOCKER_HOST: `unix://${join(tempDir(), 'none.sock')}` });
   t.is(run.code, 1);
   t.regex(run.stdout, /^wasm {6}available {2}node \d+\.\d+\.\d+/m);
-  t.regex(run.stdout, /^wasmtime {2}missing {4}AIRLOCK_WASMTIME=.*missing is not an executable file {2}\(fix: install the wasmtime CLI: `\.ci\/install-wasmtime\.sh`/m);
+  t.regex(
+    run.stdout,
+    /^wasmtime {2}missing {4}AIRLOCK_WASMTIME=.*missing is not an executable file {2}\(fix: install the wasmtime CLI: `\.ci\/install-wasmtime\.sh`/m,
+  );
   t.regex(run.stdout, /^docker {4}missing {4}the Docker daemon at unix:\/\/.*none\.sock does not answer.*\(fix: install Docker/m);
 });
 

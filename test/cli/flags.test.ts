@@ -20,7 +20,8 @@ test('--engine takes auto or an engine name, anything else is a usage error nami
 
 test('--timeout takes a positive number of milliseconds', (t) => {
   t.is(parseFlags(['--timeout', '250'], ['timeout']).values.timeout, '250');
-  for (const bad of ['0', '-5', 'soon']) t.throws(() => parseFlags([`--timeout=${bad}`], ['timeout']), { instanceOf: UsageError, message: /--timeout takes a positive number/ });
+  for (const bad of ['0', '-5', 'soon'])
+    t.throws(() => parseFlags([`--timeout=${bad}`], ['timeout']), { instanceOf: UsageError, message: /--timeout takes a positive number/ });
 });
 
 test("a shared flag a command does not take is refused, and a command's own flags sit beside the shared ones", (t) => {

@@ -26,7 +26,11 @@ test('inspect: refusals under the default policy list each permission and exit 1
 
 test('inspect --policy: a policy that allows the request grants it', async (t) => {
   const dir = tempDir();
-  const plugin = writePlugin(manifestObject({ permissions: { network: { allow: ['api.example.com:443'] }, filesystem: [{ path: '.', mount: '/work' }], env: ['TOKEN'] } }), { 'main.py': '' }, dir);
+  const plugin = writePlugin(
+    manifestObject({ permissions: { network: { allow: ['api.example.com:443'] }, filesystem: [{ path: '.', mount: '/work' }], env: ['TOKEN'] } }),
+    { 'main.py': '' },
+    dir,
+  );
   writeFileSync(join(dir, 'policy.yaml'), `network:\n  allow: ["*.example.com"]\nfilesystem:\n  - path: ${dir}\nenv: [TOKEN]\n`);
   const run = await cli(['inspect', plugin.dir, '--policy', join(dir, 'policy.yaml'), '--json']);
   t.is(run.code, 0, run.stderr);
@@ -71,34 +75,45 @@ test.serial('inspect: a wasm plugin runs on the worker engine, and says why', as
   const run = await cli(['inspect', join(plugins, 'third-party')]);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /engine {5}wasm \(the worker engine has the lowest latency for components; engine: auto\)/);
-  const json = JSON.parse((await cli(['inspect', join(plugins, 'third-party'), '--json'])).stdout) as { engine: { engine: string; reason: string; choice: string } };
+  const json = JSON.parse((await cli(['inspect', join(plugins, 'third-party'), '--json'])).stdout) as {
+    engine: { engine: string; reason: string; choice: string };
+  };
   t.like(json.engine, { engine: 'wasm', choice: 'auto' });
 });
 
 test.serial('inspect --engine wasmtime: forcing a missing engine is engine-unavailable with the install hint', async (t) => {
-  const run = await withEnv({ AIRLOCK_WASMTIME: join(tempDir(), 'no-such-wasmtime') }, () => cli(['inspect', join(plugins, 'third-party'), '--engine', 'wasmtime']));
+  const run = await withEnv({ AIRLOCK_WASMTIME: join(tempDir(), 'no-such-wasmtime') }, () =>
+    cli(['inspect', join(plugins, 'third-party'), '--engine', 'wasmtime']),
+  );
   t.is(run.code, 1);
   t.regex(run.stderr, /engine-unavailable: plugin third-party is configured with engine: wasmtime .*the wasmtime engine is unavailable/);
   t.regex(run.stderr, /install the wasmtime CLI: `\.ci\/install-wasmtime\.sh`/);
 });
 
-test.serial('inspect --engine wasmtime: an available wasmtime runs the plugin; a read-only grant falls back to the worker engine, with the reason', async (t) => {
-  const bin = fakeWasmtime();
-  const forced = await withEnv({ AIRLOCK_WASMTIME: bin }, () => cli(['inspect', join(plugins, 'third-party'), '--engine', 'wasmtime']));
-  t.is(forced.code, 0, forced.stderr);
-  t.regex(forced.stdout, /engine {5}wasmtime \(plugin third-party is configured with engine: wasmtime/);
-  t.regex(forced.stdout, /fallback wasm: if wasmtime refuses the component/);
+test.serial(
+  'inspect --engine wasmtime: an available wasmtime runs the plugin; a read-only grant falls back to the worker engine, with the reason',
+  async (t) => {
+    const bin = fakeWasmtime();
+    const forced = await withEnv({ AIRLOCK_WASMTIME: bin }, () => cli(['inspect', join(plugins, 'third-party'), '--engine', 'wasmtime']));
+    t.is(forced.code, 0, forced.stderr);
+    t.regex(forced.stdout, /engine {5}wasmtime \(plugin third-party is configured with engine: wasmtime/);
+    t.regex(forced.stdout, /fallback wasm: if wasmtime refuses the component/);
 
-  const dir = tempDir();
-  writeFileSync(join(dir, 'plugin.wasm'), readFileSync(join(plugins, 'third-party', 'plugin.wasm')));
-  mkdirSync(join(dir, 'data'));
-  const plugin = writePlugin(manifestObject({ name: 'reader', runtime: 'wasm', entry: 'plugin.wasm', permissions: { filesystem: [{ path: 'data', mount: '/data' }] } }), {}, dir);
-  writeFileSync(join(dir, 'policy.yaml'), `filesystem:\n  - path: ${dir}\n`);
-  const ro = await withEnv({ AIRLOCK_WASMTIME: bin }, () => cli(['inspect', plugin.dir, '--engine', 'wasmtime', '--policy', join(dir, 'policy.yaml')]));
-  t.is(ro.code, 0, ro.stderr);
-  t.regex(ro.stdout, /engine {5}wasm \(wasmtime was configured but refuses this plugin's grants \(filesystem: .* read-only .*wasmtime#9608/);
-  t.regex(ro.stdout, /passed over wasmtime: refuses this plugin/);
-});
+    const dir = tempDir();
+    writeFileSync(join(dir, 'plugin.wasm'), readFileSync(join(plugins, 'third-party', 'plugin.wasm')));
+    mkdirSync(join(dir, 'data'));
+    const plugin = writePlugin(
+      manifestObject({ name: 'reader', runtime: 'wasm', entry: 'plugin.wasm', permissions: { filesystem: [{ path: 'data', mount: '/data' }] } }),
+      {},
+      dir,
+    );
+    writeFileSync(join(dir, 'policy.yaml'), `filesystem:\n  - path: ${dir}\n`);
+    const ro = await withEnv({ AIRLOCK_WASMTIME: bin }, () => cli(['inspect', plugin.dir, '--engine', 'wasmtime', '--policy', join(dir, 'policy.yaml')]));
+    t.is(ro.code, 0, ro.stderr);
+    t.regex(ro.stdout, /engine {5}wasm \(wasmtime was configured but refuses this plugin's grants \(filesystem: .* read-only .*wasmtime#9608/);
+    t.regex(ro.stdout, /passed over wasmtime: refuses this plugin/);
+  },
+);
 
 test.serial('inspect: a node/python plugin needs Docker; forcing it without Docker is engine-unavailable with the install hint', async (t) => {
   const env = { DOCKER_HOST: `unix://${join(tempDir(), 'no-docker.sock')}` };

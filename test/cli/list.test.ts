@@ -17,7 +17,10 @@ interface ListJson {
 test('list shows each plugin, its engine and why, and its tools as agents see them', async (t) => {
   const run = await cli(['list', 'fixtures/plugins/echo-c', 'fixtures/plugins/trap'], { cwd: ROOT });
   t.is(run.code, 0, run.stderr);
-  t.regex(run.stdout, /^echo-c 0\.1\.0 {2}fixtures\/plugins\/echo-c {2}engine: wasm \(.+\)\n {2}echo-c_echo {2}Returns its input unchanged\.\n {2}echo-c_add {2}Adds a and b\.\ntrap 0\.1\.0 /);
+  t.regex(
+    run.stdout,
+    /^echo-c 0\.1\.0 {2}fixtures\/plugins\/echo-c {2}engine: wasm \(.+\)\n {2}echo-c_echo {2}Returns its input unchanged\.\n {2}echo-c_add {2}Adds a and b\.\ntrap 0\.1\.0 /,
+  );
 });
 
 test('list --json gives plugins, tools with schemas, and failures', async (t) => {
@@ -26,7 +29,10 @@ test('list --json gives plugins, tools with schemas, and failures', async (t) =>
   const out = JSON.parse(run.stdout) as ListJson;
   t.like(out.plugins[0], { name: 'echo-c', version: '0.1.0', engine: 'wasm', tools: ['echo-c_echo', 'echo-c_add'] });
   t.false('grants' in (out.plugins[0] ?? {}), 'grants hold env values: not printed');
-  t.deepEqual(out.tools.map((x) => x.name), ['echo-c_echo', 'echo-c_add']);
+  t.deepEqual(
+    out.tools.map((x) => x.name),
+    ['echo-c_echo', 'echo-c_add'],
+  );
   t.deepEqual(out.tools[1]?.annotations, { readOnlyHint: true, openWorldHint: false });
   t.deepEqual(out.failed, []);
 });
@@ -43,8 +49,14 @@ test('list with no arguments finds the plugins under ./plugins and reports the o
   const run = await cli(['list', '--json'], { cwd });
   t.is(run.code, 1);
   const out = JSON.parse(run.stdout) as ListJson;
-  t.deepEqual(out.plugins.map((p) => p.name), ['echo-c', 'state']);
-  t.deepEqual(out.failed.map((f) => [f.dir, f.error.code]), [[join(cwd, 'plugins/broken'), 'invalid-manifest']]);
+  t.deepEqual(
+    out.plugins.map((p) => p.name),
+    ['echo-c', 'state'],
+  );
+  t.deepEqual(
+    out.failed.map((f) => [f.dir, f.error.code]),
+    [[join(cwd, 'plugins/broken'), 'invalid-manifest']],
+  );
 
   const human = await cli(['list'], { cwd });
   t.is(human.code, 1);

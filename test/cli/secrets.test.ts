@@ -20,7 +20,9 @@ function pluginAsking(names: string[]): { dir: string; policy: string } {
 
 test.serial('secret values: inspect and inspect --json name granted env variables and whether set, never the value', async (t) => {
   const p = pluginAsking(['AIRLOCK_TEST_SECRET_TOKEN', 'AIRLOCK_TEST_SECRET_UNSET']);
-  const [text, json] = await withEnv({ AIRLOCK_TEST_SECRET_TOKEN: SECRET }, () => Promise.all([cli(['inspect', p.dir, '--policy', p.policy]), cli(['inspect', p.dir, '--policy', p.policy, '--json'])]));
+  const [text, json] = await withEnv({ AIRLOCK_TEST_SECRET_TOKEN: SECRET }, () =>
+    Promise.all([cli(['inspect', p.dir, '--policy', p.policy]), cli(['inspect', p.dir, '--policy', p.policy, '--json'])]),
+  );
   for (const run of [text, json]) {
     t.is(run.code, 0, run.stderr);
     t.false(`${run.stdout}${run.stderr}`.includes(SECRET));
@@ -35,7 +37,11 @@ test.serial('secret values: inspect and inspect --json name granted env variable
 test.serial('secret values: a refused env grant names the variable, not its value', async (t) => {
   const p = pluginAsking(['AIRLOCK_TEST_SECRET_TOKEN', 'OTHER_SECRET']);
   const runs = await withEnv({ AIRLOCK_TEST_SECRET_TOKEN: SECRET, OTHER_SECRET: SECRET }, () =>
-    Promise.all([cli(['inspect', p.dir, '--policy', p.policy]), cli(['list', p.dir, '--policy', p.policy, '--json']), cli(['call', p.dir, 'echo', '--policy', p.policy, '--json'])]),
+    Promise.all([
+      cli(['inspect', p.dir, '--policy', p.policy]),
+      cli(['list', p.dir, '--policy', p.policy, '--json']),
+      cli(['call', p.dir, 'echo', '--policy', p.policy, '--json']),
+    ]),
   );
   for (const run of runs) {
     t.is(run.code, 1);

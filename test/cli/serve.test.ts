@@ -34,7 +34,11 @@ interface Serving {
 /** Starts `airlock serve <args>` with its own XDG_RUNTIME_DIR; settles once it says where it serves. */
 async function startServe(t: import('ava').ExecutionContext, args: string[], env: Record<string, string> = {}): Promise<Serving> {
   const runtime = tempDir('airlock-run-');
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...processEnv(), XDG_RUNTIME_DIR: runtime, ...env } });
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...processEnv(), XDG_RUNTIME_DIR: runtime, ...env },
+  });
   t.teardown(() => child.kill('SIGKILL'));
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -78,7 +82,7 @@ test('serve --http binds loopback, needs the token it prints, and exits 0 on SIG
   t.regex(serving.token ?? '', /^[A-Za-z0-9_-]{43}$/);
   const tokenFile = serving.tokenFile ?? '';
   t.regex(tokenFile, /\/airlock\/mcp-127\.0\.0\.1-\d+\.token$/);
-  t.is(statSync(tokenFile).mode & 0o777, 0o600, 'the token file is the user\'s alone');
+  t.is(statSync(tokenFile).mode & 0o777, 0o600, "the token file is the user's alone");
   t.is(statSync(dirname(tokenFile)).mode & 0o777, 0o700, 'and so is its folder');
   t.is(serving.stderr().split(serving.token ?? '').length, 2, 'the token is printed once');
 
@@ -87,7 +91,10 @@ test('serve --http binds loopback, needs the token it prints, and exits 0 on SIG
   t.is(await refusedWith(t, callAdd(serving.url, withToken(`${serving.token ?? ''}==`))), 401, 'a token of another length');
   const client = new Client({ name: 'cli-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(serving.url), withToken(serving.token)));
-  t.deepEqual((await client.listTools()).tools.map((x) => x.name), ['echo-c_echo', 'echo-c_add']);
+  t.deepEqual(
+    (await client.listTools()).tools.map((x) => x.name),
+    ['echo-c_echo', 'echo-c_add'],
+  );
   const sum = (await client.callTool({ name: 'echo-c_add', arguments: { a: 5, b: 6 } })) as CallToolResult;
   t.deepEqual(sum.content, [{ type: 'text', text: '11' }]);
   await client.close();
@@ -137,7 +144,8 @@ test('serve --no-auth serves loopback without a token, and is refused with a non
 
 // Another local user: the machine's tests run as root, which can start a client as nobody.
 const CAN_SWITCH_UID = process.getuid?.() === 0 && process.platform === 'linux';
-if (!CAN_SWITCH_UID) console.warn('\n*** SKIPPED: serve --http against another local user needs root (to start a client as nobody); this run proves nothing about it ***\n');
+if (!CAN_SWITCH_UID)
+  console.warn('\n*** SKIPPED: serve --http against another local user needs root (to start a client as nobody); this run proves nothing about it ***\n');
 
 /** What a client run as nobody (uid/gid 65534) sees: reading the token file and its folder, and calling without the token. */
 const AS_NOBODY = `
@@ -193,7 +201,13 @@ int tool(const char *name, size_t name_len, char *input, size_t input_len, struc
 }
 `;
   const dir = cPlugin({ name: 'live', tools: [{ name: 'say', description: 'Says something', input: { type: 'object' } }] }, source('first'));
-  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'serve', '--watch', dir], cwd: ROOT, env: processEnv(), stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MAIN, 'serve', '--watch', dir],
+    cwd: ROOT,
+    env: processEnv(),
+    stderr: 'pipe',
+  });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: 'cli-test', version: '1.0.0' });
@@ -216,7 +230,15 @@ test('serve --help tells how the HTTP token works and why there is no --token', 
   const help = await cli(['serve', '--help'], { cwd: ROOT });
   t.is(help.code, 0);
   const text = help.stdout + help.stderr;
-  for (const want of [/Authorization: Bearer <token>/, /mcp-<host>-<port>\.token/, /--token-file <file>/, /AIRLOCK_MCP_TOKEN/, /no --token option, because\s+a command line is visible to every local user/, /--no-auth/]) t.regex(text, want);
+  for (const want of [
+    /Authorization: Bearer <token>/,
+    /mcp-<host>-<port>\.token/,
+    /--token-file <file>/,
+    /AIRLOCK_MCP_TOKEN/,
+    /no --token option, because\s+a command line is visible to every local user/,
+    /--no-auth/,
+  ])
+    t.regex(text, want);
 });
 
 test('serve refuses bad usage with exit 2', async (t) => {

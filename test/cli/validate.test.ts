@@ -70,7 +70,7 @@ test('the airlock bin runs as a process and exits 1 on an invalid plugin', async
   const err = await t.throwsAsync(promisify(execFile)(process.execPath, [main, 'validate', join(fixtures, 'invalid', 'many-problems')]));
   const failure = err as Error & { code: number; stdout: string };
   t.is(failure.code, 1);
-  t.is(failure.stdout.trimEnd().split("\n").length, 10);
+  t.is(failure.stdout.trimEnd().split('\n').length, 10);
 });
 
 test('validate reports a build arg that would change the dependency install (once only the Docker build refused it) with its line, field and fix', async (t) => {
@@ -78,7 +78,22 @@ test('validate reports a build arg that would change the dependency install (onc
   writeFileSync(join(dir, 'main.py'), '');
   writeFileSync(
     join(dir, 'plugin.yaml'),
-    ['apiVersion: airlock/v1', 'name: badarg', 'version: 1.0.0', 'runtime: python', 'entry: main.py', 'tools:', '  - name: echo', '    description: Echo', '    input: { type: object }', 'build:', '  args:', '    PIP_INDEX_URL: https://pypi.example/simple', '    LD_PRELOAD: /tmp/x.so', ''].join('\n'),
+    [
+      'apiVersion: airlock/v1',
+      'name: badarg',
+      'version: 1.0.0',
+      'runtime: python',
+      'entry: main.py',
+      'tools:',
+      '  - name: echo',
+      '    description: Echo',
+      '    input: { type: object }',
+      'build:',
+      '  args:',
+      '    PIP_INDEX_URL: https://pypi.example/simple',
+      '    LD_PRELOAD: /tmp/x.so',
+      '',
+    ].join('\n'),
   );
   const run = await cli(['validate', '--json', dir]);
   t.is(run.code, 1, run.stdout + run.stderr);

@@ -15,7 +15,19 @@
  *   rw/swapped -> <root> (a directory swapped for a symlink), rw/inside-link -> sub
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallLogs } from '../../src/engines/types.ts';
@@ -129,7 +141,10 @@ const readWrite = (s: Sandbox): GrantsOverrides => ({
 
 const noneOutside = (s: Sandbox): string[] => {
   const extra = readdirSync(s.root).filter((f) => !['ro', 'rw', 'secret.txt'].includes(f));
-  return [...(extra.length > 0 ? [`files appeared outside the grants: ${extra.join(', ')}`] : []), ...(readFileSync(join(s.root, 'secret.txt'), 'utf8') === 'secret' ? [] : ['secret.txt changed'])];
+  return [
+    ...(extra.length > 0 ? [`files appeared outside the grants: ${extra.join(', ')}`] : []),
+    ...(readFileSync(join(s.root, 'secret.txt'), 'utf8') === 'secret' ? [] : ['secret.txt changed']),
+  ];
 };
 
 /** The Docker fixtures: the wasm fixtures' tools, same names, inputs and normalized results. */
@@ -141,7 +156,16 @@ export const CASES: Case[] = [
   {
     name: 'echo: echo returns its input byte for byte',
     fixtures: ECHO,
-    steps: [{ tool: 'echo', input: { a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' }, expect: { output: JSON.stringify({ a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' }), logs: { stdout: '', stderr: '' } } }],
+    steps: [
+      {
+        tool: 'echo',
+        input: { a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' },
+        expect: {
+          output: JSON.stringify({ a: [1, 'é', null, { b: true }], s: 'quote " backslash \\ newline \n tab \t 😀' }),
+          logs: { stdout: '', stderr: '' },
+        },
+      },
+    ],
   },
   {
     name: "echo: add computes, and a tool-error is plugin-error with the plugin's code",
@@ -298,7 +322,10 @@ export const CASES: Case[] = [
       { tool: 'http', input: { url: `http://localhost:${s.http.port}/by-name` }, expect: { output: /^"denied:/ } },
       { tool: 'tcp', input: { ip: s.http.host, port: s.http.port }, expect: { output: /^"denied:/ } },
     ],
-    check: (s) => (JSON.stringify(s.http.requests) === JSON.stringify(['GET /allowed?q=1']) ? [] : [`the server saw ${JSON.stringify(s.http.requests)}, expected only GET /allowed?q=1`]),
+    check: (s) =>
+      JSON.stringify(s.http.requests) === JSON.stringify(['GET /allowed?q=1'])
+        ? []
+        : [`the server saw ${JSON.stringify(s.http.requests)}, expected only GET /allowed?q=1`],
   },
   {
     name: 'net: with an HTTP allowlist, other hosts and raw sockets are still refused',
@@ -315,7 +342,12 @@ export const CASES: Case[] = [
   {
     name: 'fs-escape: without a filesystem grant nothing is reachable',
     fixtures: ['fs-escape', ...NATIVE],
-    steps: [fs('read', '/etc/passwd', refused), fs('list', '/', refused), fs('write', '/tmp/airlock-conformance-planted', refused), fs('read', '/etc/shadow', refused)],
+    steps: [
+      fs('read', '/etc/passwd', refused),
+      fs('list', '/', refused),
+      fs('write', '/tmp/airlock-conformance-planted', refused),
+      fs('read', '/etc/shadow', refused),
+    ],
     check: () => (existsSync('/tmp/airlock-conformance-planted') ? ['a file was planted in /tmp'] : []),
   },
   {
@@ -417,7 +449,12 @@ export const CASES: Case[] = [
     name: 'fs-escape: a read-only grant is readable at its mount path',
     fixtures: ['fs-escape', ...NATIVE],
     grants: readOnly,
-    steps: [fs('read', '/ro/file.txt', ok('hello')), fs('read', '/ro/sub/inner.txt', ok('inner')), fs('stat', '/ro/file.txt', ok('done')), fs('list', '/ro/sub', { output: /^"ok:.*inner\.txt/ })],
+    steps: [
+      fs('read', '/ro/file.txt', ok('hello')),
+      fs('read', '/ro/sub/inner.txt', ok('inner')),
+      fs('stat', '/ro/file.txt', ok('done')),
+      fs('list', '/ro/sub', { output: /^"ok:.*inner\.txt/ }),
+    ],
   },
   {
     name: 'fs-escape: a read-only grant refuses every kind of write and the host files stay as they were',

@@ -27,7 +27,8 @@ import { LIMITATIONS, limitationFor } from './limitations.ts';
 // componentize-py comes from PyPI; without it (and outside CI) its fixtures skip loudly, like test/build/fixtures.test.ts.
 const hasPy = spawnSync('componentize-py', ['--version']).status === 0;
 const PY_FIXTURES = new Set(['echo-py', 'net', 'conformance-dual']);
-if (!hasPy && process.env.CI === undefined) process.stderr.write('\n!!! SKIPPING conformance cases on componentize-py fixtures: componentize-py is not installed\n\n');
+if (!hasPy && process.env.CI === undefined)
+  process.stderr.write('\n!!! SKIPPING conformance cases on componentize-py fixtures: componentize-py is not installed\n\n');
 
 // One local HTTP server for the network cases; each case sees only the requests made while it ran (cases are serial).
 // It listens where every engine can reach it: on Docker's bridge when Docker is there (a container's 127.0.0.1 is
@@ -59,7 +60,8 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
     if (!('error' in got)) return `expected ${expect.error}, got output ${got.output.slice(0, 200)}`;
     if (!isAirlockError(got.error)) return `expected AirlockError ${expect.error}, got ${String(got.error)}`;
     if (got.error.code !== expect.error) return `expected ${expect.error}, got ${got.error.code}: ${got.error.message}`;
-    if (expect.message !== undefined && !expect.message.test(got.error.message)) return `expected a message matching ${String(expect.message)}, got ${got.error.message}`;
+    if (expect.message !== undefined && !expect.message.test(got.error.message))
+      return `expected a message matching ${String(expect.message)}, got ${got.error.message}`;
     for (const [k, v] of Object.entries(expect.details ?? {})) {
       if (got.error.details[k] !== v) return `expected details.${k} = ${JSON.stringify(v)}, got ${JSON.stringify(got.error.details[k])}`;
     }
@@ -74,7 +76,8 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
     if (problem !== undefined) return `${problem}; got ${JSON.stringify(got.output.slice(0, 300))}`;
   } else {
     const okOutput = typeof expect.output === 'string' ? got.output === expect.output : expect.output.test(got.output);
-    if (!okOutput) return `expected output ${typeof expect.output === 'string' ? JSON.stringify(expect.output) : String(expect.output)}, got ${JSON.stringify(got.output.slice(0, 300))}`;
+    if (!okOutput)
+      return `expected output ${typeof expect.output === 'string' ? JSON.stringify(expect.output) : String(expect.output)}, got ${JSON.stringify(got.output.slice(0, 300))}`;
   }
   if (typeof expect.logs === 'function') return expect.logs(got.logs);
   if (expect.logs !== undefined) {
@@ -106,7 +109,10 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, 
         },
         (e: unknown) => e,
       );
-      t.true(isAirlockError(err, limitation.instead.load), `documented limitation: ${engine.name} should refuse with ${limitation.instead.load} (${limitation.reason}); got ${err === undefined ? 'a loaded plugin' : String(err)}`);
+      t.true(
+        isAirlockError(err, limitation.instead.load),
+        `documented limitation: ${engine.name} should refuse with ${limitation.instead.load} (${limitation.reason}); got ${err === undefined ? 'a loaded plugin' : String(err)}`,
+      );
       t.regex((err as Error | undefined)?.message ?? '', limitation.instead.message);
       return;
     }
@@ -115,7 +121,10 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, 
     for (const [i, step] of steps.entries()) {
       const expect = limitation !== undefined && 'steps' in limitation.instead ? (limitation.instead.steps[i] ?? step.expect) : step.expect;
       const ac = new AbortController();
-      const call = plugin.call(step.tool, JSON.stringify(step.input), { ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }), signal: ac.signal });
+      const call = plugin.call(step.tool, JSON.stringify(step.input), {
+        ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+        signal: ac.signal,
+      });
       if (step.abort === true) ac.abort();
       const got = await call.then(
         (r) => ({ output: r.output, logs: r.logs }),
@@ -162,10 +171,16 @@ test('the limitations table names real engines and cases, each with a reason', (
   const names = new Set(CASES.map((c) => c.name));
   t.is(names.size, CASES.length, 'case names are unique');
   for (const l of LIMITATIONS) {
-    t.true(ENGINES.some((e) => e.name === l.engine), l.engine);
+    t.true(
+      ENGINES.some((e) => e.name === l.engine),
+      l.engine,
+    );
     for (const c of l.cases) t.true(names.has(c), `limitation refers to an unknown case: ${c}`);
-    for (const f of l.fixtures ?? []) t.true(CASES.some((c) => l.cases.includes(c.name) && c.fixtures.includes(f)), `limitation names fixture ${f}, which none of its cases runs`);
+    for (const f of l.fixtures ?? [])
+      t.true(
+        CASES.some((c) => l.cases.includes(c.name) && c.fixtures.includes(f)),
+        `limitation names fixture ${f}, which none of its cases runs`,
+      );
     t.true(l.reason.length > 40, 'a limitation explains itself');
   }
 });
-

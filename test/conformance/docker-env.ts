@@ -30,7 +30,9 @@ export function dockerSetupEnv(): void {
  */
 export async function bridgeGateway(): Promise<string | undefined> {
   try {
-    const bridge = (await new Docker({ timeout: 5000 }).getNetwork('bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> | null } };
+    const bridge = (await new Docker({ timeout: 5000 }).getNetwork('bridge').inspect()) as {
+      IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> | null };
+    };
     const config = (bridge.IPAM.Config ?? []).find((c) => c.Gateway?.includes('.') === true || c.Subnet?.includes('.') === true);
     return config?.Gateway ?? config?.Subnet?.replace(/\.0\/\d+$/, '.1');
   } catch {

@@ -39,7 +39,10 @@ export const LIMITATIONS: Limitation[] = [
   },
   {
     engine: 'wasmtime',
-    cases: ['fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room', 'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room'],
+    cases: [
+      'fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room',
+      'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room',
+    ],
     instead: { load: 'engine-unavailable', message: /granted read-write at \/rw, but wasmtime cannot hold the plugin to resources\.disk.*unboundedWrites/ },
     reason:
       "the wasmtime CLI's --dir has no size or file-count limit, so a read-write grant is refused (unless the host policy lists wasmtime in unboundedWrites) and the selector runs the plugin on the worker engine, which enforces resources.disk and resources.files",
@@ -66,7 +69,7 @@ export const LIMITATIONS: Limitation[] = [
     cases: ['fs-escape: a symlink inside the grant is not followed either'],
     instead: { steps: { 0: { output: '"ok:inner"' } } },
     reason:
-      "wasmtime (cap-std) follows a symlink whose target stays inside the preopen, and refuses only escapes; the worker engine follows no symlink at all, because preview2-shim resolves paths and then opens by path (a check-then-use race an escape could win). Both contain the guest in its grant",
+      'wasmtime (cap-std) follows a symlink whose target stays inside the preopen, and refuses only escapes; the worker engine follows no symlink at all, because preview2-shim resolves paths and then opens by path (a check-then-use race an escape could win). Both contain the guest in its grant',
   },
   {
     engine: 'wasmtime',
@@ -97,8 +100,24 @@ export const LIMITATIONS: Limitation[] = [
  * and the working directory. None comes from the host.
  */
 const IMAGE_ENV = new Set([
-  'HOSTNAME', 'HOME', 'PATH', 'PWD', 'LANG', 'NODE_ENV', 'NODE_VERSION', 'YARN_VERSION',
-  'PYTHONPATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'PYTHON_VERSION', 'PYTHON_SHA256', 'PYTHON_PIP_VERSION', 'PYTHON_SETUPTOOLS_VERSION', 'PYTHON_GET_PIP_URL', 'PYTHON_GET_PIP_SHA256', 'GPG_KEY',
+  'HOSTNAME',
+  'HOME',
+  'PATH',
+  'PWD',
+  'LANG',
+  'NODE_ENV',
+  'NODE_VERSION',
+  'YARN_VERSION',
+  'PYTHONPATH',
+  'PYTHONDONTWRITEBYTECODE',
+  'PYTHONUNBUFFERED',
+  'PYTHON_VERSION',
+  'PYTHON_SHA256',
+  'PYTHON_PIP_VERSION',
+  'PYTHON_SETUPTOOLS_VERSION',
+  'PYTHON_GET_PIP_URL',
+  'PYTHON_GET_PIP_SHA256',
+  'GPG_KEY',
 ]);
 
 /** The `dump` result is exactly `granted` plus image variables, and no host value is in it. */
@@ -119,8 +138,14 @@ const imageFile: Expect = { output: /^"ok:root:x:0:0:/ };
 LIMITATIONS.push(
   {
     engine: 'docker',
-    cases: ['fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room', 'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room'],
-    instead: { load: 'permission-denied', message: /granted read-write at \/rw, but Docker cannot hold the plugin to resources\.disk.*list docker in unboundedWrites/ },
+    cases: [
+      'fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room',
+      'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room',
+    ],
+    instead: {
+      load: 'permission-denied',
+      message: /granted read-write at \/rw, but Docker cannot hold the plugin to resources\.disk.*list docker in unboundedWrites/,
+    },
     reason:
       "a bind mount has no size or file-count limit (--storage-opt bounds only the container's own layer; a sized volume or tmpfs is not the granted folder; a loop-mounted image or project quota needs root on the host), so a read-write grant is refused with permission-denied unless the host policy lists docker in unboundedWrites",
   },
@@ -135,7 +160,7 @@ LIMITATIONS.push(
     engine: 'docker',
     cases: ['env-dump: exactly the granted variables, with their values'],
     instead: { steps: { 0: { output: imageEnvPlus(['GREETING=hi "there"; =x']) } } },
-    reason: 'the granted variables, with their values, beside the image\'s own environment (see the case above)',
+    reason: "the granted variables, with their values, beside the image's own environment (see the case above)",
   },
   {
     engine: 'docker',
@@ -148,7 +173,8 @@ LIMITATIONS.push(
     engine: 'docker',
     cases: ['fs-escape: .. and absolute paths cannot leave the grant'],
     instead: { steps: { 6: imageFile } },
-    reason: "/etc/passwd is the image's own file (see the case above); .. from a bind mount leads into the read-only image, never to the host's files next to the granted folder",
+    reason:
+      "/etc/passwd is the image's own file (see the case above); .. from a bind mount leads into the read-only image, never to the host's files next to the granted folder",
   },
   {
     engine: 'docker',
@@ -176,7 +202,7 @@ LIMITATIONS.push(
     cases: ['trap: a trap is trap, and the next call gets a fresh instance that traps again'],
     instead: { steps: { 0: { error: 'crash', message: /exited \(code 134\)/ }, 1: { error: 'crash', message: /exited \(code 134\)/ } } },
     reason:
-      "a native interpreter has no trap; its equivalent, the process dying mid-call (here abort(), SIGABRT), ends the container and is reported as crash with the last log lines, and the next call gets a fresh container",
+      'a native interpreter has no trap; its equivalent, the process dying mid-call (here abort(), SIGABRT), ends the container and is reported as crash with the last log lines, and the next call gets a fresh container',
   },
   {
     engine: 'docker',

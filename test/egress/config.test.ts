@@ -5,7 +5,10 @@ import { parseEgressConfig } from '../../src/egress/index.ts';
 test('parseEgressConfig takes grants.network.allow as is, with container defaults', (t) => {
   const c = parseEgressConfig('{"allow":[{"host":"api.example.com","wildcard":false,"port":443},{"host":"example.org","wildcard":true}]}', 'X');
   t.deepEqual(c, {
-    allow: [{ host: 'api.example.com', wildcard: false, port: 443 }, { host: 'example.org', wildcard: true }],
+    allow: [
+      { host: 'api.example.com', wildcard: false, port: 443 },
+      { host: 'example.org', wildcard: true },
+    ],
     listen: { host: '0.0.0.0', port: 3128 },
     limits: {},
   });

@@ -44,9 +44,21 @@ test('IP-literal targets are refused unless the grant names the address', async 
 
 test('a name that resolves to a private, loopback or metadata address is refused even though it is allowlisted', async (t) => {
   const echo = await echoServer(t);
-  const table: Record<string, string[]> = { 'rfc1918.test': ['10.0.0.5'], 'metadata.test': ['169.254.169.254'], 'loop.test': [LOOP], 'mapped.test': ['::ffff:127.0.0.1'], 'mixed.test': ['93.184.216.34', '192.168.1.10'] };
+  const table: Record<string, string[]> = {
+    'rfc1918.test': ['10.0.0.5'],
+    'metadata.test': ['169.254.169.254'],
+    'loop.test': [LOOP],
+    'mapped.test': ['::ffff:127.0.0.1'],
+    'mixed.test': ['93.184.216.34', '192.168.1.10'],
+  };
   /** The address each refusal names (canonical form). */
-  const refusedAt: Record<string, string> = { 'rfc1918.test': '10.0.0.5', 'metadata.test': '169.254.169.254', 'loop.test': LOOP, 'mapped.test': LOOP, 'mixed.test': '192.168.1.10' };
+  const refusedAt: Record<string, string> = {
+    'rfc1918.test': '10.0.0.5',
+    'metadata.test': '169.254.169.254',
+    'loop.test': LOOP,
+    'mapped.test': LOOP,
+    'mixed.test': '192.168.1.10',
+  };
   const dns = tableResolver(table);
   const allow = Object.keys(table).map((host) => ({ host, wildcard: false, port: echo.port }));
   const proxy = await proxyFor(t, { allow, resolve: dns.resolve });
@@ -60,10 +72,16 @@ test('a name that resolves to a private, loopback or metadata address is refused
     t.is(httpRefusal.headers['x-airlock-egress'], 'private-address');
   }
   // One resolution per request, none reused or repeated.
-  t.deepEqual(dns.calls, Object.keys(table).flatMap((h) => [h, h]));
+  t.deepEqual(
+    dns.calls,
+    Object.keys(table).flatMap((h) => [h, h]),
+  );
   t.is(echo.sockets.length, 0);
   t.true(proxy.decisions.every((d) => d.decision === 'refused' && d.code === 'private-address' && d.status === 403));
-  t.like(proxy.decisions.find((d) => d.host === 'metadata.test'), { address: '169.254.169.254' });
+  t.like(
+    proxy.decisions.find((d) => d.host === 'metadata.test'),
+    { address: '169.254.169.254' },
+  );
 });
 
 test('a private address is reachable when the grant names it (allow loopback when named)', async (t) => {
@@ -117,7 +135,11 @@ test('ports: a port-less entry admits 80/443 only, a ported entry its port only'
   const echo = await echoServer(t);
   const dns = tableResolver({ 'web.test': [LOOP], 'db.test': [LOOP] });
   const proxy = await proxyFor(t, {
-    allow: [{ host: 'web.test', wildcard: false }, { host: 'db.test', wildcard: false, port: echo.port }, { host: LOOP, wildcard: false }],
+    allow: [
+      { host: 'web.test', wildcard: false },
+      { host: 'db.test', wildcard: false, port: echo.port },
+      { host: LOOP, wildcard: false },
+    ],
     resolve: dns.resolve,
   });
   const portless = await connect(proxy, `web.test:${echo.port}`);
@@ -137,7 +159,12 @@ test('unreachable destinations and resolver failures are reported as failed with
   const dead = await closedPort();
   const dns = tableResolver({ 'junk.test': ['not-an-address'], 'empty.test': [] });
   const proxy = await proxyFor(t, {
-    allow: [loopback(dead), { host: 'gone.test', wildcard: false, port: dead }, { host: 'junk.test', wildcard: false, port: dead }, { host: 'empty.test', wildcard: false, port: dead }],
+    allow: [
+      loopback(dead),
+      { host: 'gone.test', wildcard: false, port: dead },
+      { host: 'junk.test', wildcard: false, port: dead },
+      { host: 'empty.test', wildcard: false, port: dead },
+    ],
     resolve: dns.resolve,
   });
   const refused = await connect(proxy, `${LOOP}:${dead}`);
@@ -149,7 +176,12 @@ test('unreachable destinations and resolver failures are reported as failed with
     t.is(r.status, 502, host);
     t.regex(r.head, /resolve-failed/);
   }
-  const throwing = await proxyFor(t, { allow: [{ host: 'x.test', wildcard: false, port: dead }], resolve: () => { throw new Error('resolver bug'); } });
+  const throwing = await proxyFor(t, {
+    allow: [{ host: 'x.test', wildcard: false, port: dead }],
+    resolve: () => {
+      throw new Error('resolver bug');
+    },
+  });
   t.is((await connect(throwing, `x.test:${dead}`)).status, 502);
   t.like(proxy.decisions[0], { decision: 'failed', code: 'connect-failed', address: LOOP, status: 502 });
   t.true(proxy.decisions.slice(1).every((d) => d.decision === 'failed' && d.code === 'resolve-failed'));
@@ -162,10 +194,21 @@ const target = (authority: string): Target => {
 };
 
 /** A dialler over `allow` and a resolver table, recording every socket it opens. */
-function dialFor(allow: HostPattern[], table: Record<string, string[]>, over: Partial<DialOptions> = {}): { dial: ReturnType<typeof dialer>; calls: string[]; opened: Socket[] } {
+function dialFor(
+  allow: HostPattern[],
+  table: Record<string, string[]>,
+  over: Partial<DialOptions> = {},
+): { dial: ReturnType<typeof dialer>; calls: string[]; opened: Socket[] } {
   const dns = tableResolver(table);
   const opened: Socket[] = [];
-  const dial = dialer({ rules: compileRules(allow), resolve: dns.resolve, connectTimeoutMs: 60_000, track: (s) => opened.push(s), closing: () => false, ...over });
+  const dial = dialer({
+    rules: compileRules(allow),
+    resolve: dns.resolve,
+    connectTimeoutMs: 60_000,
+    track: (s) => opened.push(s),
+    closing: () => false,
+    ...over,
+  });
   return { dial, calls: dns.calls, opened };
 }
 
@@ -207,8 +250,17 @@ test('dial connects to the checked address itself, after one resolution, and han
 });
 
 test('dial: a resolver that never answers ends as connect-timeout (504) at the deadline', async (t) => {
-  const dial = dialer({ rules: compileRules([{ host: 'slow.test', wildcard: false, port: 443 }]), resolve: () => new Promise(() => {}), connectTimeoutMs: 1, track: () => t.fail('no socket'), closing: () => false });
-  t.like(await dial(target('slow.test:443')), { ok: false, failed: { code: 'connect-timeout', status: 504, reason: 'slow.test:443: resolving slow.test took longer than 1 ms' } });
+  const dial = dialer({
+    rules: compileRules([{ host: 'slow.test', wildcard: false, port: 443 }]),
+    resolve: () => new Promise(() => {}),
+    connectTimeoutMs: 1,
+    track: () => t.fail('no socket'),
+    closing: () => false,
+  });
+  t.like(await dial(target('slow.test:443')), {
+    ok: false,
+    failed: { code: 'connect-timeout', status: 504, reason: 'slow.test:443: resolving slow.test took longer than 1 ms' },
+  });
 });
 
 test('dial opens nothing once the proxy is closing, even for an allowed target', async (t) => {
@@ -222,6 +274,7 @@ test('dial: resolver errors and answers that are not addresses are resolve-faile
   const port = await closedPort();
   const allow = ['gone.test', 'junk.test', 'empty.test'].map((host) => ({ host, wildcard: false, port }));
   const { dial, opened } = dialFor(allow, { 'junk.test': ['not-an-address'], 'empty.test': [] });
-  for (const host of ['gone.test', 'junk.test', 'empty.test']) t.like(await dial(target(`${host}:${port}`)), { ok: false, failed: { code: 'resolve-failed', status: 502 } }, host);
+  for (const host of ['gone.test', 'junk.test', 'empty.test'])
+    t.like(await dial(target(`${host}:${port}`)), { ok: false, failed: { code: 'resolve-failed', status: 502 } }, host);
   t.deepEqual(opened, []);
 });

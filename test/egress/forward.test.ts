@@ -57,7 +57,10 @@ test('plain HTTP: refused requests get 403 with the reason and never reach the s
   const literal = await viaProxy(proxy, `http://${LOOP}:${upstream.port}/`);
   t.is(literal.headers['x-airlock-egress'], 'ip-not-named');
   t.is(upstream.requests.length, 0);
-  t.deepEqual(proxy.decisions.map((d) => d.decision), ['refused', 'refused', 'refused']);
+  t.deepEqual(
+    proxy.decisions.map((d) => d.decision),
+    ['refused', 'refused', 'refused'],
+  );
 });
 
 test('non-proxy and non-http requests are refused with 400 and a hint', async (t) => {
@@ -69,14 +72,24 @@ test('non-proxy and non-http requests are refused with 400 and a hint', async (t
   const https = await send(proxy, 'GET https://api.test/ HTTP/1.1\r\nHost: api.test\r\n\r\n', { untilClose: true });
   t.is(https.status, 400);
   t.regex(https.body, /unsupported-scheme: https:\/\/ requests are not forwarded/);
-  t.deepEqual(proxy.decisions.map((d) => d.decision === 'refused' && d.code), ['not-a-proxy-request', 'unsupported-scheme']);
+  t.deepEqual(
+    proxy.decisions.map((d) => d.decision === 'refused' && d.code),
+    ['not-a-proxy-request', 'unsupported-scheme'],
+  );
 });
 
-test('Expect: 100-continue is decided first: a refused request gets no 100, an allowed one gets the destination\'s', async (t) => {
+test("Expect: 100-continue is decided first: a refused request gets no 100, an allowed one gets the destination's", async (t) => {
   const upstream = await httpServer(t);
   const proxy = await proxyFor(t, { allow: [loopback(upstream.port)] });
   const post = async (url: string): Promise<{ continued: boolean; status: number; body: string }> => {
-    const req = http.request({ host: LOOP, port: proxy.address.port, method: 'POST', path: url, headers: { Host: new URL(url).host, Expect: '100-continue', 'Content-Length': '4' }, agent: false });
+    const req = http.request({
+      host: LOOP,
+      port: proxy.address.port,
+      method: 'POST',
+      path: url,
+      headers: { Host: new URL(url).host, Expect: '100-continue', 'Content-Length': '4' },
+      agent: false,
+    });
     let continued = false;
     req.on('continue', () => {
       continued = true;
@@ -91,10 +104,36 @@ test('Expect: 100-continue is decided first: a refused request gets no 100, an a
   t.deepEqual(await post(`http://${LOOP}:${upstream.port}/up`), { continued: true, status: 200, body: 'hello POST /up body' });
   const refused = await post(`http://${LOOP}:${upstream.port + 1}/up`);
   t.like(refused, { continued: false, status: 403 });
-  t.deepEqual(proxy.decisions.map((d) => d.decision), ['allowed', 'refused']);
+  t.deepEqual(
+    proxy.decisions.map((d) => d.decision),
+    ['allowed', 'refused'],
+  );
 });
 test('stripHopByHop drops hop-by-hop headers, those Connection names and the extra names; keeps order, case and duplicates', (t) => {
-  const raw = ['Host', 'a.test', 'Connection', 'X-Drop, keep-alive', 'X-Drop', '1', 'Keep-Alive', 'timeout=1', 'Proxy-Authorization', 'Basic x', 'TE', 'trailers', 'Transfer-Encoding', 'chunked', 'Upgrade', 'websocket', 'Set-Cookie', 'a=1', 'X-Keep', 'k', 'set-cookie', 'b=2'];
+  const raw = [
+    'Host',
+    'a.test',
+    'Connection',
+    'X-Drop, keep-alive',
+    'X-Drop',
+    '1',
+    'Keep-Alive',
+    'timeout=1',
+    'Proxy-Authorization',
+    'Basic x',
+    'TE',
+    'trailers',
+    'Transfer-Encoding',
+    'chunked',
+    'Upgrade',
+    'websocket',
+    'Set-Cookie',
+    'a=1',
+    'X-Keep',
+    'k',
+    'set-cookie',
+    'b=2',
+  ];
   t.deepEqual(stripHopByHop(raw, ['host']), ['Set-Cookie', 'a=1', 'X-Keep', 'k', 'set-cookie', 'b=2']);
   t.deepEqual(stripHopByHop(['X-Airlock-Egress', 'forged', 'X-A', '1'], ['x-airlock-egress']), ['X-A', '1']);
   // A dangling name without a value is dropped rather than sent empty.
@@ -102,7 +141,13 @@ test('stripHopByHop drops hop-by-hop headers, those Connection names and the ext
 });
 
 test('parseProxyRequest reads scheme, canonical target and path from an absolute URL', (t) => {
-  t.deepEqual(parseProxyRequest('http://API.test:8080/p?q=1#frag', undefined, false), { ok: true, scheme: 'http', target: { host: 'api.test', port: 8080, ip: false }, defaultPort: 80, path: '/p?q=1' });
+  t.deepEqual(parseProxyRequest('http://API.test:8080/p?q=1#frag', undefined, false), {
+    ok: true,
+    scheme: 'http',
+    target: { host: 'api.test', port: 8080, ip: false },
+    defaultPort: 80,
+    path: '/p?q=1',
+  });
   t.like(parseProxyRequest('HTTP://api.test', undefined, false), { ok: true, target: { port: 80 }, path: '/' });
   t.like(parseProxyRequest('https://api.test/x', undefined, true), { ok: true, scheme: 'https', target: { port: 443 }, defaultPort: 443, path: '/x' });
   t.like(parseProxyRequest('https://api.test/x', undefined, false), { ok: false, status: 400, code: 'unsupported-scheme' });
@@ -114,7 +159,13 @@ test('parseProxyRequest reads scheme, canonical target and path from an absolute
 test('parseProxyRequest with a token serves only URLs whose user info is exactly the token', (t) => {
   const token = Buffer.from('0123456789abcdef');
   t.like(parseProxyRequest('http://0123456789abcdef@api.test/x', token, false), { ok: true, target: { host: 'api.test' }, path: '/x' });
-  for (const url of ['http://api.test/x', 'http://0123456789abcdeX@api.test/x', 'http://0123456789abcdef0@api.test/x', 'http://@api.test/', 'http://user:0123456789abcdef@api.test/']) {
+  for (const url of [
+    'http://api.test/x',
+    'http://0123456789abcdeX@api.test/x',
+    'http://0123456789abcdef0@api.test/x',
+    'http://@api.test/',
+    'http://user:0123456789abcdef@api.test/',
+  ]) {
     t.like(parseProxyRequest(url, token, false), { ok: false, status: 407, code: 'unauthorized' }, url);
   }
   // The token is checked before the scheme: a wrong token learns nothing about what would be served.
@@ -137,7 +188,11 @@ test('handleHttp sends the request on the dialled socket (no lookup of its own),
   const { cx, decisions, dialled } = contextFor(dialTo((upstream.address() as AddressInfo).port));
   const proxy = await handlerServer(t, { request: (req, res) => void handleHttp(cx, req, res, 'c') });
   // A name that resolves nowhere: only the dialled socket can carry this request.
-  const res = await viaProxy(proxy, 'http://no-such-host.invalid:8080/a?b=1', { method: 'PUT', headers: { 'Proxy-Authorization': 'Basic x', 'X-E2e': 'kept' }, body: 'x' });
+  const res = await viaProxy(proxy, 'http://no-such-host.invalid:8080/a?b=1', {
+    method: 'PUT',
+    headers: { 'Proxy-Authorization': 'Basic x', 'X-E2e': 'kept' },
+    body: 'x',
+  });
   t.is(res.status, 201);
   t.is(res.body, 'PUT /a?b=1');
   t.is(res.headers['x-airlock-egress'], undefined);
@@ -145,7 +200,16 @@ test('handleHttp sends the request on the dialled socket (no lookup of its own),
   t.like(seen[0], { host: 'no-such-host.invalid:8080', connection: 'close', 'x-e2e': 'kept' });
   t.is(seen[0]!['proxy-authorization'], undefined);
   t.deepEqual(dialled, [{ host: 'no-such-host.invalid', port: 8080, ip: false }]);
-  t.like(decisions, [{ decision: 'allowed', kind: 'http', host: 'no-such-host.invalid', port: 8080, address: LOOP, reason: 'PUT http://no-such-host.invalid:8080 matches test:' + String((upstream.address() as AddressInfo).port) }]);
+  t.like(decisions, [
+    {
+      decision: 'allowed',
+      kind: 'http',
+      host: 'no-such-host.invalid',
+      port: 8080,
+      address: LOOP,
+      reason: `PUT http://no-such-host.invalid:8080 matches test:${String((upstream.address() as AddressInfo).port)}`,
+    },
+  ]);
 });
 
 test('handleHttp: the default port is left out of Host', async (t) => {
@@ -157,14 +221,19 @@ test('handleHttp: the default port is left out of Host', async (t) => {
 });
 
 test('handleHttp answers a failed dial with its status and code, reported as failed', async (t) => {
-  const fail: Dial = async (target) => ({ ok: false, failed: { host: target.host, port: target.port, address: LOOP, code: 'connect-failed', status: 502, reason: 'ECONNREFUSED' } });
+  const fail: Dial = async (target) => ({
+    ok: false,
+    failed: { host: target.host, port: target.port, address: LOOP, code: 'connect-failed', status: 502, reason: 'ECONNREFUSED' },
+  });
   const { cx, decisions } = contextFor(fail);
   const proxy = await handlerServer(t, { request: (req, res) => void handleHttp(cx, req, res, 'c') });
   const res = await viaProxy(proxy, 'http://api.test/');
   t.is(res.status, 502);
   t.is(res.headers['x-airlock-egress'], 'connect-failed');
   t.is(res.body, 'airlock egress proxy: connect-failed: ECONNREFUSED\n');
-  t.deepEqual(decisions, [{ decision: 'failed', kind: 'http', host: 'api.test', port: 80, address: LOOP, code: 'connect-failed', status: 502, reason: 'ECONNREFUSED', client: 'c' }]);
+  t.deepEqual(decisions, [
+    { decision: 'failed', kind: 'http', host: 'api.test', port: 80, address: LOOP, code: 'connect-failed', status: 502, reason: 'ECONNREFUSED', client: 'c' },
+  ]);
 });
 
 test('handleHttp refuses an unparsable request before dialling', async (t) => {

@@ -35,10 +35,12 @@ export async function proxyFor(t: ExecutionContext, options: EgressProxyOptions)
     decisions,
     nextDecision: () => {
       if (read < decisions.length) return Promise.resolve(decisions[read++] as EgressDecision);
-      return new Promise((resolve) => waiters.push((d) => {
-        read++;
-        resolve(d);
-      }));
+      return new Promise((resolve) =>
+        waiters.push((d) => {
+          read++;
+          resolve(d);
+        }),
+      );
     },
   };
 }
@@ -210,7 +212,11 @@ export interface ProxiedResponse {
 }
 
 /** A plain-HTTP proxy request (absolute-form) with node:http. */
-export async function viaProxy(proxy: EgressProxy, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<ProxiedResponse> {
+export async function viaProxy(
+  proxy: EgressProxy,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<ProxiedResponse> {
   const target = new URL(url);
   const req = http.request({
     host: proxy.address.host,

@@ -18,7 +18,8 @@ test('src/egress imports nothing from engines or capabilities, and at run time o
       seen++;
       const [, , typeOnly, spec = ''] = m;
       if (/\/(engines|capabilities)\//.test(spec)) bad.push(`${f}: ${spec}`);
-      else if (typeOnly === undefined && !(spec.startsWith('./') || spec.startsWith('node:') || spec === 'ipaddr.js')) bad.push(`${f}: ${spec} (a run-time import from outside the folder)`);
+      else if (typeOnly === undefined && !(spec.startsWith('./') || spec.startsWith('node:') || spec === 'ipaddr.js'))
+        bad.push(`${f}: ${spec} (a run-time import from outside the folder)`);
     }
   }
   t.true(seen > 20, `only ${seen} imports found: the pattern no longer matches this code`);

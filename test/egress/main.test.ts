@@ -23,7 +23,11 @@ test('main runs from a bare folder, logs JSON lines for listening and decisions,
   const echo = await echoServer(t);
   const { root, main } = await containerLayout(t);
   const config = { allow: [{ host: '127.0.0.1', wildcard: false, port: echo.port }], listen: { host: '127.0.0.1', port: 0 } };
-  const child = spawn(process.execPath, [main], { cwd: root, env: { PATH: process.env.PATH ?? '', AIRLOCK_EGRESS_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', AIRLOCK_EGRESS_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.teardown(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

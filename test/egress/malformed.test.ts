@@ -97,7 +97,10 @@ test('half-closed and reset clients mid-request do not disturb the proxy', async
 
 test('an Upgrade request over plain HTTP is not turned into a tunnel', async (t) => {
   const proxy = await proxyFor(t, { allow: [] });
-  const r = await send(proxy, 'GET http://api.test/ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', { untilClose: true, end: true });
+  const r = await send(proxy, 'GET http://api.test/ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', {
+    untilClose: true,
+    end: true,
+  });
   t.true([0, 400, 403].includes(r.status), r.head);
   t.not(r.status, 101);
 });
@@ -116,13 +119,33 @@ test('fuzz: random bytes and mangled requests never crash the proxy or get a tun
     { arbitrary: fc.constant(`${LOOP}:${echo.port}`), weight: 2 },
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'binary', maxLength: 20 }),
-    fc.constantFrom(`${LOOP}:${echo.port}`, `http://${LOOP}:${echo.port}/x`, `${LOOP}:${forbidden.port}`, `localhost:${forbidden.port}`, `http://${LOOP}:${forbidden.port}/`, `http://[::1]:${forbidden.port}/`, 'http://[::1/', '[::1]:', 'http://a@b/', '*', '/', 'http://%00/', 'https://x/', `0x7f.1:${forbidden.port}`, `[::ffff:127.0.0.1]:${forbidden.port}`),
+    fc.constantFrom(
+      `${LOOP}:${echo.port}`,
+      `http://${LOOP}:${echo.port}/x`,
+      `${LOOP}:${forbidden.port}`,
+      `localhost:${forbidden.port}`,
+      `http://${LOOP}:${forbidden.port}/`,
+      `http://[::1]:${forbidden.port}/`,
+      'http://[::1/',
+      '[::1]:',
+      'http://a@b/',
+      '*',
+      '/',
+      'http://%00/',
+      'https://x/',
+      `0x7f.1:${forbidden.port}`,
+      `[::ffff:127.0.0.1]:${forbidden.port}`,
+    ),
     fc.webUrl(),
   );
-  const often = <T,>(common: fc.Arbitrary<T>, rare: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ arbitrary: common, weight: 4 }, { arbitrary: rare, weight: 1 });
+  const often = <T>(common: fc.Arbitrary<T>, rare: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+    fc.oneof({ arbitrary: common, weight: 4 }, { arbitrary: rare, weight: 1 });
   const header = fc.tuple(
     often(fc.constantFrom(...HEADER_NAMES), fc.string({ maxLength: 10 })),
-    often(fc.constantFrom('chunked', '5', '0', '-1', 'close', 'keep-alive, X-A', 'websocket', '100-continue', 'api.test'), fc.oneof(fc.string({ maxLength: 30 }), fc.constant('x'.repeat(3000)))),
+    often(
+      fc.constantFrom('chunked', '5', '0', '-1', 'close', 'keep-alive, X-A', 'websocket', '100-continue', 'api.test'),
+      fc.oneof(fc.string({ maxLength: 30 }), fc.constant('x'.repeat(3000))),
+    ),
   );
   const request = fc
     .tuple(

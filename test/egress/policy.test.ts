@@ -1,13 +1,6 @@
 import test from 'ava';
 import type { HostPattern } from '../../src/grants/types.ts';
-import {
-  DEFAULT_PORTS,
-  addressRange,
-  checkAddresses,
-  checkTarget,
-  compileRules,
-  parseAuthority,
-} from '../../src/egress/index.ts';
+import { DEFAULT_PORTS, addressRange, checkAddresses, checkTarget, compileRules, parseAuthority } from '../../src/egress/index.ts';
 import type { Target } from '../../src/egress/index.ts';
 
 const target = (authority: string, defaultPort?: number): Target => {
@@ -54,7 +47,7 @@ test('parseAuthority refuses malformed targets with a reason', (t) => {
     ':443',
     '[]:443',
     '[not-v6]:443',
-    'x'.repeat(400) + ':443',
+    `${'x'.repeat(400)}:443`,
   ]) {
     const r = parseAuthority(bad);
     t.is(typeof r, 'string', `${JSON.stringify(bad)} should be refused, got ${JSON.stringify(r)}`);
@@ -62,7 +55,17 @@ test('parseAuthority refuses malformed targets with a reason', (t) => {
 });
 
 test('addressRange: only public unicast is public', (t) => {
-  for (const ip of ['8.8.8.8', '1.1.1.1', '93.184.216.34', '172.15.255.255', '172.32.0.0', '100.63.255.255', '100.128.0.0', '2606:4700:4700::1111', '2a00:1450:4001::200e']) {
+  for (const ip of [
+    '8.8.8.8',
+    '1.1.1.1',
+    '93.184.216.34',
+    '172.15.255.255',
+    '172.32.0.0',
+    '100.63.255.255',
+    '100.128.0.0',
+    '2606:4700:4700::1111',
+    '2a00:1450:4001::200e',
+  ]) {
     t.is(addressRange(ip), 'unicast', ip);
   }
   const refused: Record<string, string> = {
@@ -154,7 +157,11 @@ test('resolved addresses: public passes; non-public only when the grant names it
   // One bad answer among good ones refuses the name (what rebinding looks like).
   t.like(checkAddresses(name, api, ['93.184.216.34', '10.0.0.5']), { ok: false, code: 'private-address', address: '10.0.0.5' });
 
-  const named = rules({ host: 'api.example.com', wildcard: false }, { host: '169.254.169.254', wildcard: false, port: 443 }, { host: '10.0.0.5', wildcard: false, port: 8443 });
+  const named = rules(
+    { host: 'api.example.com', wildcard: false },
+    { host: '169.254.169.254', wildcard: false, port: 443 },
+    { host: '10.0.0.5', wildcard: false, port: 8443 },
+  );
   t.deepEqual(checkAddresses(named, api, ['169.254.169.254']), { ok: true, addresses: ['169.254.169.254'] });
   t.deepEqual(checkAddresses(named, api, ['::ffff:169.254.169.254']), { ok: true, addresses: ['169.254.169.254'] });
   // Named with another port: still refused on this one.
@@ -170,7 +177,14 @@ test('resolved addresses: public passes; non-public only when the grant names it
 
 test('compileRules refuses malformed entries, naming the entry and field', (t) => {
   t.throws(() => compileRules([{ host: '', wildcard: false }]), { message: /allow\[0\]\.host/ });
-  t.throws(() => compileRules([{ host: 'a.com', wildcard: false }, { host: 'b.com', wildcard: false, port: 0 }]), { message: /allow\[1\]\.port/ });
+  t.throws(
+    () =>
+      compileRules([
+        { host: 'a.com', wildcard: false },
+        { host: 'b.com', wildcard: false, port: 0 },
+      ]),
+    { message: /allow\[1\]\.port/ },
+  );
   t.throws(() => compileRules([{ host: 'a.com', wildcard: false, port: 1.5 }]), { message: /allow\[0\]\.port/ });
   t.throws(() => compileRules([{ host: '10.0.0.1', wildcard: true }]), { message: /allow\[0\]: a wildcard cannot apply/ });
   t.throws(() => compileRules([{ host: 'a b', wildcard: false }]), { message: /allow\[0\]\.host/ });

@@ -23,7 +23,10 @@ test('onDecision is called once per request, and a throwing callback does not br
   const b = await connect(proxy, `api.test:${echo.port}`);
   const c = await connect(proxy, `${LOOP}:${echo.port}`);
   t.deepEqual([a.status, b.status, c.status], [200, 403, 200]);
-  t.deepEqual(seen.map((d) => d.decision), ['allowed', 'refused', 'allowed']);
+  t.deepEqual(
+    seen.map((d) => d.decision),
+    ['allowed', 'refused', 'allowed'],
+  );
   t.regex(seen[0]!.client, /^127\.0\.0\.1:\d+$/);
   a.socket.destroy();
   c.socket.destroy();
@@ -79,7 +82,10 @@ test('connections beyond maxConnections get 503 and a reason; a freed slot is re
   t.is(d.status, 200);
   b.socket.destroy();
   d.socket.destroy();
-  t.like(proxy.decisions.find((x) => x.decision === 'refused'), { code: 'too-many-connections', status: 503, kind: 'unknown' });
+  t.like(
+    proxy.decisions.find((x) => x.decision === 'refused'),
+    { code: 'too-many-connections', status: 503, kind: 'unknown' },
+  );
 });
 
 test('listening errors reject startEgressProxy; bad options throw naming the field', async (t) => {
@@ -89,4 +95,3 @@ test('listening errors reject startEgressProxy; bad options throw naming the fie
   await t.throwsAsync(startEgressProxy({ allow: [], limits: { maxConnections: 0 } }), { message: /limits\.maxConnections/ });
   t.regex(proxy.url, /^http:\/\/127\.0\.0\.1:\d+$/);
 });
-

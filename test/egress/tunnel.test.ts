@@ -125,7 +125,10 @@ test('handleConnect: a malformed target is refused with 400 before dialling', as
 });
 
 test('handleConnect answers with what dial decided: a refusal keeps its status, code, reason and address', async (t) => {
-  const refuse: Dial = async (target) => ({ ok: false, refused: { host: target.host, port: target.port, address: '10.0.0.5', code: 'private-address', status: 403, reason: 'resolved to 10.0.0.5' } });
+  const refuse: Dial = async (target) => ({
+    ok: false,
+    refused: { host: target.host, port: target.port, address: '10.0.0.5', code: 'private-address', status: 403, reason: 'resolved to 10.0.0.5' },
+  });
   const { cx, decisions, dialled } = contextFor(refuse);
   const proxy = await handlerServer(t, { connect: (req, socket, head) => void handleConnect(cx, req, socket, head, 'c') });
   const r = await connect(proxy, 'API.test:8443');
@@ -133,7 +136,19 @@ test('handleConnect answers with what dial decided: a refusal keeps its status, 
   t.regex(r.head, /X-Airlock-Egress: private-address/);
   t.is(r.body, 'airlock egress proxy: private-address: resolved to 10.0.0.5\n');
   t.deepEqual(dialled, [{ host: 'api.test', port: 8443, ip: false }]);
-  t.deepEqual(decisions, [{ decision: 'refused', kind: 'connect', host: 'api.test', port: 8443, address: '10.0.0.5', code: 'private-address', status: 403, reason: 'resolved to 10.0.0.5', client: 'c' }]);
+  t.deepEqual(decisions, [
+    {
+      decision: 'refused',
+      kind: 'connect',
+      host: 'api.test',
+      port: 8443,
+      address: '10.0.0.5',
+      code: 'private-address',
+      status: 403,
+      reason: 'resolved to 10.0.0.5',
+      client: 'c',
+    },
+  ]);
 });
 
 test('handleConnect: an allowed dial is reported with the address used, and bytes behind the request line reach the destination', async (t) => {
@@ -143,6 +158,16 @@ test('handleConnect: an allowed dial is reported with the address used, and byte
   const r = await connect(proxy, 'api.test:443', 'early|');
   t.is(r.status, 200);
   t.is(await roundTrip(r.socket, 'late', 'early|late'), 'early|late');
-  t.like(decisions, [{ decision: 'allowed', kind: 'connect', host: 'api.test', port: 443, address: '127.0.0.1', rule: `test:${echo.port}`, reason: `CONNECT api.test:443 matches test:${echo.port}` }]);
+  t.like(decisions, [
+    {
+      decision: 'allowed',
+      kind: 'connect',
+      host: 'api.test',
+      port: 443,
+      address: '127.0.0.1',
+      rule: `test:${echo.port}`,
+      reason: `CONNECT api.test:443 matches test:${echo.port}`,
+    },
+  ]);
   r.socket.destroy();
 });

@@ -33,22 +33,41 @@ function hostEnv(vars: Array<[string, string]>): Record<string, string> {
 const plugin = () => writePlugin(manifestObject({ permissions: { env: NAMES } }));
 
 test('env names toString, constructor, __proto__, hasOwnProperty: granted with the host value when set, absent when unset', (t) => {
-  const g = computeGrants(plugin(), policyFromObject({ env: NAMES }), { env: hostEnv([['toString', 't-value'], ['__proto__', 'p-value']]) });
-  t.deepEqual(Object.entries(g.env), [['toString', 't-value'], ['__proto__', 'p-value']]);
+  const g = computeGrants(plugin(), policyFromObject({ env: NAMES }), {
+    env: hostEnv([
+      ['toString', 't-value'],
+      ['__proto__', 'p-value'],
+    ]),
+  });
+  t.deepEqual(Object.entries(g.env), [
+    ['toString', 't-value'],
+    ['__proto__', 'p-value'],
+  ]);
   t.is(Object.getPrototypeOf(g.env), null);
   // Unset names are absent, never the inherited function.
   t.false(Object.hasOwn(g.env, 'constructor'));
   t.false(Object.hasOwn(g.env, 'hasOwnProperty'));
   // The real process.env inherits Object.prototype: its toString must not count as a set variable.
   const fromProcess = computeGrants(plugin(), policyFromObject({ env: NAMES }));
-  t.deepEqual(Object.keys(fromProcess.env).filter((k) => typeof fromProcess.env[k] !== 'string'), []);
-  t.deepEqual(Object.keys(fromProcess.env), NAMES.filter((n) => typeof process.env[n] === 'string' && Object.hasOwn(process.env, n)));
+  t.deepEqual(
+    Object.keys(fromProcess.env).filter((k) => typeof fromProcess.env[k] !== 'string'),
+    [],
+  );
+  t.deepEqual(
+    Object.keys(fromProcess.env),
+    NAMES.filter((n) => typeof process.env[n] === 'string' && Object.hasOwn(process.env, n)),
+  );
   // Grants cross into workers by structured clone: the own `__proto__` survives it.
-  t.deepEqual(Object.entries(structuredClone(g.env)), [['toString', 't-value'], ['__proto__', 'p-value']]);
+  t.deepEqual(Object.entries(structuredClone(g.env)), [
+    ['toString', 't-value'],
+    ['__proto__', 'p-value'],
+  ]);
 });
 
 test('env names toString, constructor, __proto__, hasOwnProperty: refused with the usual message when the policy does not allow them', (t) => {
-  const err = t.throws(() => computeGrants(plugin(), policyFromObject({ env: ['OTHER'] }), { env: hostEnv([['toString', 'x']]) }), { instanceOf: AirlockError });
+  const err = t.throws(() => computeGrants(plugin(), policyFromObject({ env: ['OTHER'] }), { env: hostEnv([['toString', 'x']]) }), {
+    instanceOf: AirlockError,
+  });
   t.is(err.code, 'permission-denied');
   t.deepEqual(
     err.problems.map((p) => p.message),
@@ -59,23 +78,41 @@ test('env names toString, constructor, __proto__, hasOwnProperty: refused with t
 test('env names toString, constructor, __proto__, hasOwnProperty reach every engine mapping unchanged', (t) => {
   const g = computeGrants(plugin(), policyFromObject({ env: NAMES }), { env: hostEnv(NAMES.map((n) => [n, `${n}-v`])) });
   const expected = NAMES.map((n) => [n, `${n}-v`]);
-  const wasi = envWasi(g, { pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: baselineWasi('p'), shared: {} })['wasi:cli/environment']!;
+  const wasi = envWasi(g, { pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: baselineWasi('p'), shared: {} })[
+    'wasi:cli/environment'
+  ]!;
   t.deepEqual((wasi.getEnvironment as () => unknown)(), expected);
   const wasmtime = envWasmtime(g);
   t.deepEqual(Object.entries(wasmtime.env ?? {}), expected);
   t.deepEqual(wasmtimeCommand(g).env === undefined ? [] : Object.entries(wasmtimeCommand(g).env), expected);
   t.deepEqual(Object.entries(envDocker(g).env ?? {}), expected);
-  t.deepEqual(Object.entries(dockerRunSpec(g).env).filter(([k]) => !k.startsWith('AIRLOCK_')), expected);
+  t.deepEqual(
+    Object.entries(dockerRunSpec(g).env).filter(([k]) => !k.startsWith('AIRLOCK_')),
+    expected,
+  );
 });
 
 test('env names toString and __proto__ reach a plugin on the worker engine', async (t) => {
   // env-dump's source in a folder whose manifest asks for the four names (the build is cached by content).
   const source = readFileSync(new URL('../../fixtures/plugins/env-dump/env.c', import.meta.url), 'utf8');
   const dump = writePlugin(
-    manifestObject({ name: 'env-names', runtime: 'wasm', entry: 'env.c', tools: [{ name: 'dump', description: 'Every variable it sees.', input: { type: 'object' } }], permissions: { env: NAMES } }),
+    manifestObject({
+      name: 'env-names',
+      runtime: 'wasm',
+      entry: 'env.c',
+      tools: [{ name: 'dump', description: 'Every variable it sees.', input: { type: 'object' } }],
+      permissions: { env: NAMES },
+    }),
     { 'env.c': source },
   );
-  const host = new PluginHost({ policy: { env: NAMES }, env: hostEnv([['toString', 't-value'], ['__proto__', 'p-value']]), engine: 'wasm' });
+  const host = new PluginHost({
+    policy: { env: NAMES },
+    env: hostEnv([
+      ['toString', 't-value'],
+      ['__proto__', 'p-value'],
+    ]),
+    engine: 'wasm',
+  });
   try {
     await host.load(dump.dir);
     const result = await host.call('env-names_dump', {});

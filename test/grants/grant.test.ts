@@ -16,7 +16,17 @@ test('the default policy grants nothing beyond safe defaults', (t) => {
   t.is(g.network, null);
   t.deepEqual(g.filesystem, []);
   t.deepEqual(g.env, {});
-  t.deepEqual(g.resources, { memoryBytes: 128 * 2 ** 20, cpu: 1, timeoutMs: 10_000, concurrency: 1, outputBytes: 2 ** 20, logBytes: 64 * 2 ** 10, queue: 256, diskBytes: 64 * 2 ** 20, files: 1000 });
+  t.deepEqual(g.resources, {
+    memoryBytes: 128 * 2 ** 20,
+    cpu: 1,
+    timeoutMs: 10_000,
+    concurrency: 1,
+    outputBytes: 2 ** 20,
+    logBytes: 64 * 2 ** 10,
+    queue: 256,
+    diskBytes: 64 * 2 ** 20,
+    files: 1000,
+  });
   t.is(g.isolation, 'pooled');
   t.is(g.plugin.runtime, 'python');
   t.true(g.plugin.entry.endsWith('/main.py'));
@@ -24,7 +34,9 @@ test('the default policy grants nothing beyond safe defaults', (t) => {
 
 test('the default policy refuses every permission asked, each listed with its manifest line', (t) => {
   const plugin = writePlugin(
-    manifestObject({ permissions: { network: { allow: ['api.example.com', 'b.example.com:443'] }, env: ['API_KEY'], filesystem: [{ path: '.', mount: '/self' }] } }),
+    manifestObject({
+      permissions: { network: { allow: ['api.example.com', 'b.example.com:443'] }, env: ['API_KEY'], filesystem: [{ path: '.', mount: '/self' }] },
+    }),
   );
   const err = denied(t, () => computeGrants(plugin, defaultPolicy()));
   t.deepEqual(
@@ -42,7 +54,14 @@ test('the default policy refuses every permission asked, each listed with its ma
 
 test('network: a policy entry covers a request only when it admits everything the request does', (t) => {
   const policy = policyFromObject({ network: { allow: ['*.example.com', 'api.other.org:443', '127.0.0.1', '127.0.0.1:8080'] } });
-  const ok = computeGrants(writePlugin(manifestObject({ permissions: { network: { allow: ['a.example.com', '*.b.example.com:443', '*.example.com', 'api.other.org:443', '127.0.0.1:8080', '127.0.0.1:80'] } } })), policy);
+  const ok = computeGrants(
+    writePlugin(
+      manifestObject({
+        permissions: { network: { allow: ['a.example.com', '*.b.example.com:443', '*.example.com', 'api.other.org:443', '127.0.0.1:8080', '127.0.0.1:80'] } },
+      }),
+    ),
+    policy,
+  );
   t.deepEqual(ok.network, {
     allow: [
       { host: 'a.example.com', wildcard: false },
@@ -56,14 +75,26 @@ test('network: a policy entry covers a request only when it admits everything th
   // The apex is not a subdomain; a port-less request would widen a port-limited entry; a port-less
   // policy entry admits ports 80 and 443 only, so it does not cover another port.
   const err = denied(t, () =>
-    computeGrants(writePlugin(manifestObject({ permissions: { network: { allow: ['example.com', 'api.other.org', 'api.other.org:80', '*.b.example.com:8443', '127.0.0.1:22'] } } })), policy),
+    computeGrants(
+      writePlugin(
+        manifestObject({ permissions: { network: { allow: ['example.com', 'api.other.org', 'api.other.org:80', '*.b.example.com:8443', '127.0.0.1:22'] } } }),
+      ),
+      policy,
+    ),
   );
-  t.deepEqual(err.problems.map((p) => p.path), [0, 1, 2, 3, 4].map((i) => `permissions.network.allow[${i}]`));
+  t.deepEqual(
+    err.problems.map((p) => p.path),
+    [0, 1, 2, 3, 4].map((i) => `permissions.network.allow[${i}]`),
+  );
 });
 
 test('filesystem: relative paths resolve against the plugin folder and are canonicalized', (t) => {
   const dir = tempDir();
-  const plugin = writePlugin(manifestObject({ permissions: { filesystem: [{ path: './data/../data', mount: '/data/', access: 'read-write' }] } }), { 'main.py': '', 'data/x.txt': 'x' }, dir);
+  const plugin = writePlugin(
+    manifestObject({ permissions: { filesystem: [{ path: './data/../data', mount: '/data/', access: 'read-write' }] } }),
+    { 'main.py': '', 'data/x.txt': 'x' },
+    dir,
+  );
   const g = computeGrants(plugin, policyFromObject({ filesystem: [{ path: dir, access: 'read-write' }] }));
   t.deepEqual(g.filesystem, [{ hostPath: join(plugin.dir, 'data'), mount: '/data', access: 'read-write' }]);
 });
@@ -88,7 +119,10 @@ test('filesystem: `..` out of a policy root, symlinks pointing out, and missing 
     join(root, 'plugin'),
   );
   const err = denied(t, () => computeGrants(plugin, policyFromObject({ filesystem: [{ path: join(root, 'plugin'), access: 'read' }] })));
-  t.deepEqual(err.problems.map((p) => p.path), ['permissions.filesystem[0].path', 'permissions.filesystem[1].path', 'permissions.filesystem[2].path']);
+  t.deepEqual(
+    err.problems.map((p) => p.path),
+    ['permissions.filesystem[0].path', 'permissions.filesystem[1].path', 'permissions.filesystem[2].path'],
+  );
   t.regex(err.problems[1]!.message, /not inside any folder/);
   t.regex(err.problems[2]!.message, /does not exist/);
 });
@@ -114,7 +148,10 @@ test('env: only granted names pass, with the host value; unset ones are absent',
 test('resources: an explicit ask over a cap is refused; an unwritten default is lowered to the cap', (t) => {
   const policy = policyFromObject({ limits: { memory: '64Mi', timeout: '5s' } });
   const err = denied(t, () => computeGrants(writePlugin(manifestObject({ resources: { memory: '1Gi', timeout: '1m', concurrency: 2 } })), policy));
-  t.deepEqual(err.problems.map((p) => p.path), ['resources.memory', 'resources.timeout']);
+  t.deepEqual(
+    err.problems.map((p) => p.path),
+    ['resources.memory', 'resources.timeout'],
+  );
   t.regex(err.problems[0]!.message, /1Gi is more than .* \(64Mi\)/);
   const g = computeGrants(writePlugin(manifestObject()), policy);
   t.is(g.resources.memoryBytes, 64 * 2 ** 20);
@@ -124,7 +161,10 @@ test('resources: an explicit ask over a cap is refused; an unwritten default is 
 test('resources: disk and files flow into the grants, capped by limits.disk and limits.files like every resource', (t) => {
   const policy = policyFromObject({ limits: { disk: '16Mi', files: 100 } });
   const err = denied(t, () => computeGrants(writePlugin(manifestObject({ resources: { disk: '1Gi', files: 5000 } })), policy));
-  t.deepEqual(err.problems.map((p) => p.path), ['resources.disk', 'resources.files']);
+  t.deepEqual(
+    err.problems.map((p) => p.path),
+    ['resources.disk', 'resources.files'],
+  );
   t.regex(err.problems[0]!.message, /disk 1Gi is more than .* \(16Mi\)/);
   t.regex(err.problems[0]!.hint ?? '', /limits\.disk/);
   const lowered = computeGrants(writePlugin(manifestObject()), policy);

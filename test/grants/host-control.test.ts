@@ -19,7 +19,19 @@ const ENV = { XDG_RUNTIME_DIR: '/run/user/1000', HOME: '/home/someone' };
 
 /** Per class: the paths the brief names, and the words the refusal must use. */
 const CLASSES: Array<{ name: string; what: RegExp; paths: string[] }> = [
-  { name: 'Docker', what: /Docker/, paths: ['/var/run/docker.sock', '/run/docker.sock', '/var/lib/docker', '/run/docker', '/etc/docker', '/run/user/1000/docker.sock', '/home/someone/.local/share/docker'] },
+  {
+    name: 'Docker',
+    what: /Docker/,
+    paths: [
+      '/var/run/docker.sock',
+      '/run/docker.sock',
+      '/var/lib/docker',
+      '/run/docker',
+      '/etc/docker',
+      '/run/user/1000/docker.sock',
+      '/home/someone/.local/share/docker',
+    ],
+  },
   { name: 'containerd', what: /containerd/, paths: ['/run/containerd', '/var/run/containerd', '/var/lib/containerd'] },
   { name: 'CRI-O', what: /CRI-O/, paths: ['/var/run/crio', '/run/crio', '/var/lib/containers'] },
   { name: 'Podman', what: /Podman/, paths: ['/run/podman', '/var/lib/containers', '/run/user/1000/podman', '/home/someone/.local/share/containers'] },
@@ -49,26 +61,46 @@ for (const c of CLASSES) {
 
 test('host-control paths: the host root is refused as itself; a parent such as /var is refused for what it contains', (t) => {
   const list = protectedPaths(ENV);
-  t.deepEqual(protectedOverlap('/', list) && { how: protectedOverlap('/', list)!.how, what: protectedOverlap('/', list)!.guarded.what }, { how: 'is', what: 'the host root filesystem' });
+  t.deepEqual(protectedOverlap('/', list) && { how: protectedOverlap('/', list)!.how, what: protectedOverlap('/', list)!.guarded.what }, {
+    how: 'is',
+    what: 'the host root filesystem',
+  });
   t.regex(protectedOverlap('/var', list)!.guarded.what, /Docker|containerd|CRI-O|Podman|kubelet/);
   t.is(protectedOverlap('/var', list)!.how, 'contains');
   t.is(protectedOverlap('/etc', list)!.how, 'contains');
   // Ordinary folders stay grantable.
-  for (const ok of ['/srv/data', '/var/tmp/x', '/etc/ssl/certs', '/home/someone/projects', '/run/user/1000/other']) t.is(protectedOverlap(ok, list), undefined, ok);
+  for (const ok of ['/srv/data', '/var/tmp/x', '/etc/ssl/certs', '/home/someone/projects', '/run/user/1000/other'])
+    t.is(protectedOverlap(ok, list), undefined, ok);
 });
 
 function refused(t: import('ava').ExecutionContext, path: string, access: 'read' | 'read-write', policyRoot = '/'): string {
   const plugin = writePlugin(manifestObject({ permissions: { filesystem: [{ path, mount: '/x', access }] } }));
-  const err = t.throws(() => computeGrants(plugin, policyFromObject({ filesystem: [{ path: policyRoot, access: 'read-write' }] })), { instanceOf: AirlockError });
+  const err = t.throws(() => computeGrants(plugin, policyFromObject({ filesystem: [{ path: policyRoot, access: 'read-write' }] })), {
+    instanceOf: AirlockError,
+  });
   t.is(err.code, 'permission-denied');
   return err.problems[0]!.message;
 }
 
 test('host-control paths: computeGrants refuses the ones that exist here, read and read-write, whatever the policy', (t) => {
-  const here = ['/proc', '/sys', '/dev', '/proc/self', '/dev/shm', '/var/lib/docker', '/etc/docker', '/run/docker', '/run/containerd', '/var/lib/containerd', '/var/lib/containers', '/var/lib/kubelet'].filter((p) => existsSync(p));
+  const here = [
+    '/proc',
+    '/sys',
+    '/dev',
+    '/proc/self',
+    '/dev/shm',
+    '/var/lib/docker',
+    '/etc/docker',
+    '/run/docker',
+    '/run/containerd',
+    '/var/lib/containerd',
+    '/var/lib/containers',
+    '/var/lib/kubelet',
+  ].filter((p) => existsSync(p));
   t.true(here.includes('/proc') && here.includes('/dev'));
   for (const path of here) {
-    for (const access of ['read', 'read-write'] as const) t.regex(refused(t, path, access), /(is|is inside) .*(kernel and device|Docker|containerd|CRI-O|Podman|kubelet)/, `${path} ${access}`);
+    for (const access of ['read', 'read-write'] as const)
+      t.regex(refused(t, path, access), /(is|is inside) .*(kernel and device|Docker|containerd|CRI-O|Podman|kubelet)/, `${path} ${access}`);
   }
   t.regex(refused(t, '/', 'read'), /"\/" \(\/\) is the host root filesystem/);
   t.regex(refused(t, '/var', 'read'), /contains /);
@@ -95,6 +127,9 @@ test.serial('host-control paths: rootless sockets under $XDG_RUNTIME_DIR and sto
   t.regex(refused(t, join(runtime, 'podman'), 'read-write', root), /is Podman's/);
   t.regex(refused(t, join(home, '.local/share/containers/storage'), 'read', root), /is inside Podman's/);
   t.regex(refused(t, home, 'read', root), /contains (Docker's|Podman's)/);
-  const ok = computeGrants(writePlugin(manifestObject({ permissions: { filesystem: [{ path: join(home, 'projects'), mount: '/p', access: 'read-write' }] } })), policyFromObject({ filesystem: [{ path: root, access: 'read-write' }] }));
+  const ok = computeGrants(
+    writePlugin(manifestObject({ permissions: { filesystem: [{ path: join(home, 'projects'), mount: '/p', access: 'read-write' }] } })),
+    policyFromObject({ filesystem: [{ path: root, access: 'read-write' }] }),
+  );
   t.is(ok.filesystem.length, 1);
 });

@@ -53,7 +53,10 @@ test.serial('a grant inside (or equal to) a read-write grant is refused, each pr
       { path: './w/other', mount: '/other', access: 'read-write' },
     ]),
   );
-  t.deepEqual(err.problems.map((p) => p.path), ['permissions.filesystem[1].path', 'permissions.filesystem[2].path']);
+  t.deepEqual(
+    err.problems.map((p) => p.path),
+    ['permissions.filesystem[1].path', 'permissions.filesystem[2].path'],
+  );
   for (const p of err.problems) {
     t.true((p.line ?? 0) > 1 && (p.column ?? 0) > 0, `${p.path} has line:column`);
     t.regex(p.message, /"\.\/w" \(.*permissions\.filesystem\[0\]\)/);
@@ -62,11 +65,29 @@ test.serial('a grant inside (or equal to) a read-write grant is refused, each pr
   }
   t.true(err.problems[0]!.message.startsWith(`"./w/sub" (${join(root, 'plugin/w/sub')}) lies inside`));
   // The same folder twice: refused whenever one of the two is read-write (the read one, or both when both are).
-  const same = denied(t, ask(root, [{ path: './w', mount: '/a', access: 'read-write' }, { path: 'w/', mount: '/b' }]));
-  t.deepEqual(same.problems.map((p) => p.path), ['permissions.filesystem[1].path']);
+  const same = denied(
+    t,
+    ask(root, [
+      { path: './w', mount: '/a', access: 'read-write' },
+      { path: 'w/', mount: '/b' },
+    ]),
+  );
+  t.deepEqual(
+    same.problems.map((p) => p.path),
+    ['permissions.filesystem[1].path'],
+  );
   t.regex(same.problems[0]!.message, /is the same folder as the read-write grant "\.\/w"/);
-  const both = denied(t, ask(root, [{ path: './w', mount: '/a', access: 'read-write' }, { path: 'w/', mount: '/b', access: 'read-write' }]));
-  t.deepEqual(both.problems.map((p) => p.path), ['permissions.filesystem[0].path', 'permissions.filesystem[1].path']);
+  const both = denied(
+    t,
+    ask(root, [
+      { path: './w', mount: '/a', access: 'read-write' },
+      { path: 'w/', mount: '/b', access: 'read-write' },
+    ]),
+  );
+  t.deepEqual(
+    both.problems.map((p) => p.path),
+    ['permissions.filesystem[0].path', 'permissions.filesystem[1].path'],
+  );
   t.regex(both.problems[0]!.message, /"w\/"/);
   t.regex(both.problems[1]!.message, /"\.\/w"/);
 });
@@ -92,7 +113,10 @@ test.serial('nesting is allowed when the outer grant is read-only, and siblings 
     ),
     policyFromObject({ filesystem: [{ path: root, access: 'read-write' }] }),
   );
-  t.deepEqual(g.filesystem.map((f) => f.mount), ['/r', '/rw', '/a', '/b', '/r2']);
+  t.deepEqual(
+    g.filesystem.map((f) => f.mount),
+    ['/r', '/rw', '/a', '/b', '/r2'],
+  );
 });
 
 test.serial("a grant containing or inside Airlock's cache is refused, for read as well as read-write", (t) => {
@@ -126,8 +150,16 @@ test.serial("a grant containing Airlock's package, or inside its code, is refuse
   const root = realpathSync(tempDir());
   folders(root, 'plugin');
   const policy = policyFromObject({ filesystem: [{ path: parent, access: 'read' }] });
-  const plugin = (path: string) => writePlugin(manifestObject({ permissions: { filesystem: [{ path, mount: '/x' }] } }), { 'main.py': '' }, join(root, 'plugin'));
-  for (const path of [PACKAGE_ROOT, join(PACKAGE_ROOT, 'src'), join(PACKAGE_ROOT, 'src', 'grants'), join(PACKAGE_ROOT, 'runtimes'), join(PACKAGE_ROOT, 'wit'), join(PACKAGE_ROOT, 'package.json')]) {
+  const plugin = (path: string) =>
+    writePlugin(manifestObject({ permissions: { filesystem: [{ path, mount: '/x' }] } }), { 'main.py': '' }, join(root, 'plugin'));
+  for (const path of [
+    PACKAGE_ROOT,
+    join(PACKAGE_ROOT, 'src'),
+    join(PACKAGE_ROOT, 'src', 'grants'),
+    join(PACKAGE_ROOT, 'runtimes'),
+    join(PACKAGE_ROOT, 'wit'),
+    join(PACKAGE_ROOT, 'package.json'),
+  ]) {
     const err = denied(t, () => computeGrants(plugin(path), policy));
     t.regex(err.problems[0]!.message, /Airlock's own/, path);
   }

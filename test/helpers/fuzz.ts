@@ -5,7 +5,7 @@
  * A failure prints fast-check's seed and path: pass them back through
  * `FC_SEED` and `FC_PATH` to replay exactly that counterexample.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 
 /** fast-check parameters for one property whose default run count is `numRuns`. */
 export function fuzz(numRuns: number): fc.Parameters<unknown> {

@@ -26,8 +26,6 @@ export function requireExternal(what: External, available: boolean, why: string)
     });
     return false;
   }
-  process.stderr.write(
-    `\n!!! SKIPPING ${what} tests: ${why}\n!!! Set ${envName[what]}=1 to make this a failure (CI does).\n\n`,
-  );
+  process.stderr.write(`\n!!! SKIPPING ${what} tests: ${why}\n!!! Set ${envName[what]}=1 to make this a failure (CI does).\n\n`);
   return false;
 }

@@ -32,12 +32,24 @@ test('two agents with different plugin sets and policies see and call only the p
   t.is(alice.plugins()[0]?.grants.resources.timeoutMs, 3000);
   t.is(bob.plugins()[0]?.grants.resources.memoryBytes, 64 * 1024 * 1024);
 
-  t.deepEqual(alice.tools().map((x) => x.name), ['echo-c_echo', 'echo-c_add']);
+  t.deepEqual(
+    alice.tools().map((x) => x.name),
+    ['echo-c_echo', 'echo-c_add'],
+  );
   const stateTools = loadPlugin(fixture('state')).manifest.tools.map((x) => `state_${x.name}`);
   t.true(stateTools.includes('state_count'));
-  t.deepEqual(bob.tools().map((x) => x.name), stateTools);
-  t.deepEqual(alice.openAITools().map((x) => x.function.name), ['echo-c_echo', 'echo-c_add']);
-  t.deepEqual(bob.anthropicTools().map((x) => x.name), stateTools);
+  t.deepEqual(
+    bob.tools().map((x) => x.name),
+    stateTools,
+  );
+  t.deepEqual(
+    alice.openAITools().map((x) => x.function.name),
+    ['echo-c_echo', 'echo-c_add'],
+  );
+  t.deepEqual(
+    bob.anthropicTools().map((x) => x.name),
+    stateTools,
+  );
   t.deepEqual(host.tools(), [], "the host's own tool list holds neither agent's plugins");
 
   await rejectsWith(t, alice.call('state_count', {}), 'not-found');
@@ -108,7 +120,10 @@ test("a runaway agent saturating its own limit does not block another agent's ca
   // The runaway agent holds 2 instances (its own limit) and its other 4 calls wait in its own queue.
   const answer = await polite.call('shared_echo', { hello: 'still answered' });
   t.deepEqual(answer.value, { hello: 'still answered' });
-  t.true(spins.every((s) => !s.settled()), 'every runaway call is still running or waiting');
+  t.true(
+    spins.every((s) => !s.settled()),
+    'every runaway call is still running or waiting',
+  );
   t.deepEqual(
     engines.calls.map((c) => c.tool),
     ['spin', 'spin', 'echo'],
@@ -146,7 +161,10 @@ test('with default limits, agents sharing a pool each get an equal share of its 
   const both = new AbortController();
   const twoSpins = [0, 1].map(() => track(runaway.call('fair_spin', {}, { signal: both.signal })));
   await engines.reached(5);
-  t.deepEqual(engines.calls.slice(3).map((c) => c.tool), ['spin', 'spin']);
+  t.deepEqual(
+    engines.calls.slice(3).map((c) => c.tool),
+    ['spin', 'spin'],
+  );
   both.abort();
   for (const s of twoSpins) await rejectsWith(t, s.promise, 'aborted');
 });

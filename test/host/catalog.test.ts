@@ -36,7 +36,9 @@ test('the longest name a manifest allows (64 characters) stays valid for every t
 });
 
 test('a name over 64 characters is refused when the plugin loads, with the limit and a fix', (t) => {
-  const error = t.throws(() => writePlugin(manifestObject({ name: 'p'.repeat(58), tools: [{ name: 'hello2', description: 'Hi', input: { type: 'object' } }] })));
+  const error = t.throws(() =>
+    writePlugin(manifestObject({ name: 'p'.repeat(58), tools: [{ name: 'hello2', description: 'Hi', input: { type: 'object' } }] })),
+  );
   if (!isAirlockError(error)) return t.fail('not an AirlockError');
   t.is(error.code, 'invalid-manifest');
   const problem = error.problems.find((p) => p.path === 'tools[0].name');
@@ -48,9 +50,15 @@ test('a name over 64 characters is refused when the plugin loads, with the limit
 test('annotations: read-only only when nothing is writable, open-world exactly when network is granted', (t) => {
   t.deepEqual(annotationsFor(makeGrants()), { readOnlyHint: true, openWorldHint: false });
   t.deepEqual(annotationsFor(makeGrants({ filesystem: [{ hostPath: '/srv/a', mount: '/a', access: 'read' }] })), { readOnlyHint: true, openWorldHint: false });
-  t.deepEqual(annotationsFor(makeGrants({ filesystem: [{ hostPath: '/srv/a', mount: '/a', access: 'read-write' }] })), { readOnlyHint: false, openWorldHint: false });
+  t.deepEqual(annotationsFor(makeGrants({ filesystem: [{ hostPath: '/srv/a', mount: '/a', access: 'read-write' }] })), {
+    readOnlyHint: false,
+    openWorldHint: false,
+  });
   // An outgoing request can change the world as much as a file write can.
-  t.deepEqual(annotationsFor(makeGrants({ network: { allow: [{ host: 'api.example.com', wildcard: false, port: 443 }] } })), { readOnlyHint: false, openWorldHint: true });
+  t.deepEqual(annotationsFor(makeGrants({ network: { allow: [{ host: 'api.example.com', wildcard: false, port: 443 }] } })), {
+    readOnlyHint: false,
+    openWorldHint: true,
+  });
 });
 
 test('input validation names each bad field; output validation is its own code', (t) => {
@@ -66,10 +74,7 @@ test('input validation names each bad field; output validation is its own code',
   const input = t.throws(() => checkInput({ a: 'one' }));
   if (!isAirlockError(input)) return t.fail('not an AirlockError');
   t.is(input.code, 'invalid-input');
-  t.deepEqual(
-    input.problems.map((p) => p.message).sort(),
-    ["input must have required property 'b'", 'input.a must be number'],
-  );
+  t.deepEqual(input.problems.map((p) => p.message).sort(), ["input must have required property 'b'", 'input.a must be number']);
   const output = t.throws(() => checkOutput({ total: 3 }));
   t.true(isAirlockError(output, 'invalid-output'));
   t.notThrows(() => checkOutput({ sum: 3 }));
@@ -85,7 +90,7 @@ test('a schema with an $id loads and compiles again (a reload, a second agent)',
   t.notThrows(() => loadPlugin(plugin.dir));
 });
 
-test('validators compile on a tool\'s first check, not at load: a load of many tools costs the event loop no code generation', (t) => {
+test("validators compile on a tool's first check, not at load: a load of many tools costs the event loop no code generation", (t) => {
   // A schema ajv cannot compile (the manifest check refuses it; here it shows when compiling happens).
   const tool = { name: 'a', description: 'A', input: { type: 'object', properties: { x: { $ref: '#/definitions/missing' } } } };
   const validators = new ToolValidators(tool);

@@ -39,7 +39,10 @@ async function ourContainers(): Promise<string[]> {
     t.is(duration.metrics.engine, 'docker');
 
     await rejectsWith(t, host.call('node-deps_duration', { text: 2 }), 'invalid-input');
-    t.false(engines.calls.some((c) => c.input === '{"text":2}'), 'the invalid call never reached the container');
+    t.false(
+      engines.calls.some((c) => c.input === '{"text":2}'),
+      'the invalid call never reached the container',
+    );
 
     const plugin = await rejectsWith(t, host.call('node-deps_fail', {}), 'plugin-error');
     t.like(isAirlockError(plugin) ? plugin.details : {}, { pluginCode: 'E_ATLANTIS' });

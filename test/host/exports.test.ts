@@ -15,7 +15,20 @@ test('the package main entry (src/index.ts -> dist/index.js) exports the PluginH
   // tsc maps src/<x>.ts to dist/<x>.js (tsconfig rootDir src, outDir dist).
   t.true(existsSync(new URL('../../src/index.ts', import.meta.url)));
   t.true(existsSync(new URL(`../../${pkg.bin.airlock.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')}`, import.meta.url)));
-  for (const name of ['PluginHost', 'Agent', 'toOpenAITool', 'toAnthropicTool', 'createMcpServer', 'serveHttp', 'serveStdio', 'AirlockError', 'isAirlockError', 'defaultEngineProvider', 'initPlugin'] as const) {
+  for (const name of [
+    'PluginHost',
+    'Agent',
+    'toOpenAITool',
+    'toAnthropicTool',
+    'createMcpServer',
+    'serveHttp',
+    'serveStdio',
+    'AirlockError',
+    'isAirlockError',
+    'defaultEngineProvider',
+    'initPlugin',
+  ] as const) {
+    // biome-ignore lint/performance/noDynamicNamespaceImportAccess: the test walks the public API by name on purpose
     t.is(typeof api[name], 'function', name);
   }
 });

@@ -115,10 +115,7 @@ export function track<T>(p: Promise<T>): { promise: Promise<T>; settled: () => b
  */
 export function cPlugin(manifest: Record<string, unknown>, source: string, dir = tempDir('airlock-host-')): string {
   writeFileSync(join(dir, 'plugin.c'), source);
-  writeFileSync(
-    join(dir, 'plugin.yaml'),
-    stringify({ apiVersion: 'airlock/v1', version: '0.1.0', runtime: 'wasm', entry: 'plugin.c', ...manifest }),
-  );
+  writeFileSync(join(dir, 'plugin.yaml'), stringify({ apiVersion: 'airlock/v1', version: '0.1.0', runtime: 'wasm', entry: 'plugin.c', ...manifest }));
   return dir;
 }
 

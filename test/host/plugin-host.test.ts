@@ -101,7 +101,9 @@ test('an unknown tool suggests the closest name', async (t) => {
 test('a result that breaks the output schema is invalid-output', async (t) => {
   const dir = fixtureCopy('echo-c', 'echo.c', {
     name: 'shaped',
-    tools: [{ name: 'echo', description: 'Echo', input: { type: 'object' }, output: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } }],
+    tools: [
+      { name: 'echo', description: 'Echo', input: { type: 'object' }, output: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } },
+    ],
   });
   const host = new PluginHost();
   t.teardown(() => host.close());
@@ -130,7 +132,11 @@ test('limits come back as typed errors: timeout, trap, memory-limit, output-limi
 });
 
 test('the call timeout can only shorten the granted one', async (t) => {
-  const dir = fixtureCopy('loop', 'loop.c', { name: 'short-loop', tools: [{ name: 'spin', description: 'Spins', input: { type: 'object' } }], resources: { timeout: '200ms' } });
+  const dir = fixtureCopy('loop', 'loop.c', {
+    name: 'short-loop',
+    tools: [{ name: 'spin', description: 'Spins', input: { type: 'object' } }],
+    resources: { timeout: '200ms' },
+  });
   const host = new PluginHost();
   t.teardown(() => host.close());
   await host.load(dir);
@@ -170,7 +176,11 @@ int tool(const char *name, size_t name_len, char *input, size_t input_len, struc
 }
 `;
   const dir = cPlugin(
-    { name: 'keeper', tools: [{ name: 'v', description: 'V', input: { type: 'object' } }], permissions: { filesystem: [{ path: './data', mount: '/data', access: 'read-write' }] } },
+    {
+      name: 'keeper',
+      tools: [{ name: 'v', description: 'V', input: { type: 'object' } }],
+      permissions: { filesystem: [{ path: './data', mount: '/data', access: 'read-write' }] },
+    },
     source,
   );
   mkdirSync(join(dir, 'data'));
@@ -209,9 +219,22 @@ int tool(const char *name, size_t name_len, char *input, size_t input_len, struc
   t.is(engines.instancesClosed, 1, 'the old pool was closed');
 
   // A manifest change (a new tool) shows in tools() after the reload.
-  writeFileSync(join(dir, 'plugin.yaml'), stringify({ apiVersion: 'airlock/v1', version: '0.2.0', name: 'versioned', runtime: 'wasm', entry: 'plugin.c', tools: [...tools, { name: 'again', description: 'Same', input: { type: 'object' } }] }));
+  writeFileSync(
+    join(dir, 'plugin.yaml'),
+    stringify({
+      apiVersion: 'airlock/v1',
+      version: '0.2.0',
+      name: 'versioned',
+      runtime: 'wasm',
+      entry: 'plugin.c',
+      tools: [...tools, { name: 'again', description: 'Same', input: { type: 'object' } }],
+    }),
+  );
   t.deepEqual(await host.reloadAll(), ['versioned']);
-  t.deepEqual(host.tools().map((x) => x.name), ['versioned_version', 'versioned_again']);
+  t.deepEqual(
+    host.tools().map((x) => x.name),
+    ['versioned_version', 'versioned_again'],
+  );
   t.is(host.plugins()[0]?.version, '0.2.0');
   t.is((await host.call('versioned_again', {})).value, 2);
   t.deepEqual(await host.reloadAll(), []);

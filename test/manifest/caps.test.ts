@@ -20,12 +20,14 @@ function validate(text: string): ReturnType<typeof validatePlugin> {
 }
 
 function problems(text: string): Array<{ path: string; message: string; line?: number }> {
-  const r = validatePlugin(((): string => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'main.py'), '');
-    writeFileSync(join(dir, 'plugin.yaml'), text);
-    return dir;
-  })());
+  const r = validatePlugin(
+    ((): string => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'main.py'), '');
+      writeFileSync(join(dir, 'plugin.yaml'), text);
+      return dir;
+    })(),
+  );
   return r.ok ? [] : r.problems;
 }
 
@@ -52,19 +54,31 @@ test('more tools than the cap: one problem at `tools`, and no tool schema is com
   const text = `apiVersion: airlock/v1\nname: demo\nversion: 1.0.0\nruntime: python\nentry: main.py\ntools:\n${list}\n`;
   t.true(text.length < MAX_MANIFEST_BYTES);
   const p = problems(text);
-  t.deepEqual(p.map((x) => [x.path, x.line]), [['tools', 7]]);
+  t.deepEqual(
+    p.map((x) => [x.path, x.line]),
+    [['tools', 7]],
+  );
   t.regex(p[0]!.message, /lists 3000 tools; the limit is 256 \(split the plugin in several\)/);
   // Within the cap the same schema is compiled and its error reported.
-  t.regex(problems(stringify(manifestObject({ tools: [tool(0, { input: { type: 'object', properties: { a: { type: 12 } } } })] })))[0]!.message, /not a valid JSON Schema/);
+  t.regex(
+    problems(stringify(manifestObject({ tools: [tool(0, { input: { type: 'object', properties: { a: { type: 12 } } } })] })))[0]!.message,
+    /not a valid JSON Schema/,
+  );
 });
 
 test('a tool schema nested past the depth cap or past the size cap is a problem at its field, not compiled', (t) => {
   const deep = problems(stringify(manifestObject({ tools: [tool(0, { input: nested(L.schemaDepth + 1) })] })));
-  t.deepEqual(deep.map((p) => p.path), ['tools[0].input']);
+  t.deepEqual(
+    deep.map((p) => p.path),
+    ['tools[0].input'],
+  );
   t.regex(deep[0]!.message, /input schema nests deeper than 32 levels/);
   const bigProps = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`field_${i}`, { type: 'string', description: 'some words here' }]));
   const big = problems(stringify(manifestObject({ tools: [tool(0, { output: { type: 'object', properties: bigProps } })] })));
-  t.deepEqual(big.map((p) => p.path), ['tools[0].output']);
+  t.deepEqual(
+    big.map((p) => p.path),
+    ['tools[0].output'],
+  );
   t.regex(big[0]!.message, /output schema is \d+ characters as JSON; the limit is 65536/);
 });
 
@@ -100,7 +114,10 @@ test('a manifest at every cap at once validates', (t) => {
   const schema = (i: number) => ({ type: 'object', properties: { [`f${i}`]: { type: 'string' } }, required: [`f${i}`] });
   const m = manifestObject({
     description: 'd'.repeat(L.description),
-    tools: Array.from({ length: L.tools }, (_, i) => ({ ...tool(i, { input: schema(i), output: schema(i) }), description: i === 0 ? 'x'.repeat(L.toolDescription) : 'x' })),
+    tools: Array.from({ length: L.tools }, (_, i) => ({
+      ...tool(i, { input: schema(i), output: schema(i) }),
+      description: i === 0 ? 'x'.repeat(L.toolDescription) : 'x',
+    })),
     permissions: {
       network: { allow: Array.from({ length: L.networkAllow }, (_, i) => `h${i}.example.com`) },
       filesystem: Array.from({ length: L.filesystem }, (_, i) => ({ path: `./d${i}`, mount: `/d${i}` })),
@@ -119,6 +136,9 @@ test('tools sharing one schema through YAML aliases: compiled once, its problems
   const text = `apiVersion: airlock/v1\nname: demo\nversion: 1.0.0\nruntime: python\nentry: main.py\ntools:\n  - name: t0\n    description: x\n    input: &bad\n      type: object\n      properties: {a: {type: 12}}\n${aliases}\n`;
   const p = problems(text);
   t.is(p.length, 51);
-  t.deepEqual(p.slice(0, 2).map((x) => x.path), ['tools[0].input.properties.a.type', 'tools[1].input.properties.a.type']);
+  t.deepEqual(
+    p.slice(0, 2).map((x) => x.path),
+    ['tools[0].input.properties.a.type', 'tools[1].input.properties.a.type'],
+  );
   t.true(p.every((x) => /input is not a valid JSON Schema/.test(x.message)));
 });

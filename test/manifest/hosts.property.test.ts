@@ -50,7 +50,8 @@ test('a policy entry covers a request exactly when every destination the request
         const wider = targets(outer, inner).filter((x) => admits(inner, x) && !admits(outer, x));
         const covers = hostPatternCovers(outer, inner);
         if (covers && wider.length > 0) throw new Error(`${formatHostPattern(outer)} covers ${formatHostPattern(inner)}, which also admits ${show(wider[0]!)}`);
-        if (!covers && wider.length === 0) throw new Error(`${formatHostPattern(outer)} does not cover ${formatHostPattern(inner)}, though it admits everything it does`);
+        if (!covers && wider.length === 0)
+          throw new Error(`${formatHostPattern(outer)} does not cover ${formatHostPattern(inner)}, though it admits everything it does`);
       }),
       fuzz(2000),
     ),
@@ -63,7 +64,9 @@ test('covering is reflexive and transitive', (t) => {
       fc.property(pattern, pattern, pattern, (a, b, c) => {
         if (!hostPatternCovers(a, a)) throw new Error(`${formatHostPattern(a)} does not cover itself`);
         if (hostPatternCovers(a, b) && hostPatternCovers(b, c) && !hostPatternCovers(a, c)) {
-          throw new Error(`${formatHostPattern(a)} ⊇ ${formatHostPattern(b)} ⊇ ${formatHostPattern(c)} but not ${formatHostPattern(a)} ⊇ ${formatHostPattern(c)}`);
+          throw new Error(
+            `${formatHostPattern(a)} ⊇ ${formatHostPattern(b)} ⊇ ${formatHostPattern(c)} but not ${formatHostPattern(a)} ⊇ ${formatHostPattern(c)}`,
+          );
         }
       }),
       fuzz(1000),
@@ -77,7 +80,8 @@ test('hostPatternMatches admits exactly the destinations the egress rules admit'
       fc.property(pattern, (p) => {
         for (const x of targets(p)) {
           const host = x.ip && x.host.includes(':') ? `[${x.host}]` : x.host;
-          if (hostPatternMatches(p, host, x.port) !== admits(p, x)) throw new Error(`${formatHostPattern(p)} and ${show(x)}: hostPatternMatches says ${!admits(p, x)}`);
+          if (hostPatternMatches(p, host, x.port) !== admits(p, x))
+            throw new Error(`${formatHostPattern(p)} and ${show(x)}: hostPatternMatches says ${!admits(p, x)}`);
         }
       }),
       fuzz(500),
@@ -100,7 +104,9 @@ test('formatting a parsed entry and parsing it again gives the same entry', (t) 
 test('parseHostPattern never throws on arbitrary text and every entry it accepts compiles for the egress proxy', (t) => {
   const text = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 80 }),
-    fc.array(fc.constantFrom('*.', 'a', 'example', '.', 'com', ':', '443', '[', ']', '::1', '1', '0', '-', '_', '/', ' ', 'é', 'xn--'), { maxLength: 12 }).map((p) => p.join('')),
+    fc
+      .array(fc.constantFrom('*.', 'a', 'example', '.', 'com', ':', '443', '[', ']', '::1', '1', '0', '-', '_', '/', ' ', 'é', 'xn--'), { maxLength: 12 })
+      .map((p) => p.join('')),
   );
   t.notThrows(() =>
     fc.assert(

@@ -15,7 +15,14 @@ import { linearRegExp, pluginAjv, trimSlashes } from '../../src/manifest/regexp.
 import { didYouMean } from '../../src/manifest/suggest.ts';
 
 const N = 100_000;
-const base = { apiVersion: 'airlock/v1', name: 'hostile', version: '1.0.0', runtime: 'wasm', entry: 'plugin.wasm', tools: [{ name: 'run', description: 'x', input: { type: 'object' } }] };
+const base = {
+  apiVersion: 'airlock/v1',
+  name: 'hostile',
+  version: '1.0.0',
+  runtime: 'wasm',
+  entry: 'plugin.wasm',
+  tools: [{ name: 'run', description: 'x', input: { type: 'object' } }],
+};
 
 function problemsFor(manifest: Record<string, unknown>): string[] {
   const r = validateManifestText('plugin.yaml', stringify(manifest, { lineWidth: 0 }));
@@ -26,9 +33,23 @@ function problemsFor(manifest: Record<string, unknown>): string[] {
 test('a 10^5-character mount that almost matches is refused without backtracking (the MOUNT pattern)', (t) => {
   const mount = `/${'a'.repeat(N)}!`;
   const problems = problemsFor({ ...base, permissions: { filesystem: [{ path: './data', mount }] } });
-  t.true(problems.some((p) => p.startsWith('permissions.filesystem[0].mount: expected an absolute path')), problems.join('\n').slice(0, 500));
+  t.true(
+    problems.some((p) => p.startsWith('permissions.filesystem[0].mount: expected an absolute path')),
+    problems.join('\n').slice(0, 500),
+  );
   // Still accepted: what the old pattern accepted.
-  t.deepEqual(problemsFor({ ...base, permissions: { filesystem: [{ path: './data', mount: '/data/sub/' }, { path: './b', mount: `/${'a/'.repeat(N)}` }] } }), []);
+  t.deepEqual(
+    problemsFor({
+      ...base,
+      permissions: {
+        filesystem: [
+          { path: './data', mount: '/data/sub/' },
+          { path: './b', mount: `/${'a/'.repeat(N)}` },
+        ],
+      },
+    }),
+    [],
+  );
 });
 
 test("the manifest's other patterns finish on 10^5-character hostile values", (t) => {
@@ -42,8 +63,21 @@ test("the manifest's other patterns finish on 10^5-character hostile values", (t
     resources: { memory: `${digits}.${digits}  x`, timeout: `${digits}${' '.repeat(N)}!` },
     build: { dependencies: `${'a/'.repeat(N / 2)}/`, args: { [`${'A'.repeat(N)}!`]: 'x' } },
   });
-  for (const field of ['name', 'version', 'tools[0].name', 'permissions.env[0]', 'permissions.network.allow[0]', 'permissions.network.allow[1]', 'resources.memory', 'resources.timeout', 'build.dependencies']) {
-    t.true(problems.some((p) => p.startsWith(`${field}: `)), `${field} refused`);
+  for (const field of [
+    'name',
+    'version',
+    'tools[0].name',
+    'permissions.env[0]',
+    'permissions.network.allow[0]',
+    'permissions.network.allow[1]',
+    'resources.memory',
+    'resources.timeout',
+    'build.dependencies',
+  ]) {
+    t.true(
+      problems.some((p) => p.startsWith(`${field}: `)),
+      `${field} refused`,
+    );
   }
 });
 
@@ -67,12 +101,16 @@ test('did-you-mean over a 10^5-character key skips candidates too far in length 
   t.is(didYouMean('timout', ['timeout', 'memory']), 'timeout');
 });
 
-test('a manifest with 10^5 unknown keys and a repeated one is checked in linear time (YAML\'s own unique-key check and the key lookup were n²)', (t) => {
+test("a manifest with 10^5 unknown keys and a repeated one is checked in linear time (YAML's own unique-key check and the key lookup were n²)", (t) => {
   const extra = Object.fromEntries(Array.from({ length: N }, (_, i) => [`k${i}`, 1]));
   const text = `${stringify({ ...base, ...extra })}k7: 2\n`;
   const r = validateManifestText('plugin.yaml', text);
   t.false(r.ok);
-  if (!r.ok) t.deepEqual(r.problems.map((p) => `${p.line}: ${p.message}`), [`${N + 11}: YAML syntax: Map keys must be unique`]);
+  if (!r.ok)
+    t.deepEqual(
+      r.problems.map((p) => `${p.line}: ${p.message}`),
+      [`${N + 11}: YAML syntax: Map keys must be unique`],
+    );
   const unknown = validateManifestText('plugin.yaml', stringify({ ...base, ...extra }));
   t.false(unknown.ok);
   if (!unknown.ok) {

@@ -86,7 +86,11 @@ test('repeated keys are found in linear time: 20,000 distinct keys check, one re
   writeFileSync(join(dir, 'plugin.yaml'), `${stringify(manifestObject())}x:\n${keys}\n  k17: 2\n`);
   const result = await validatePluginOffThread(dir);
   t.false(result.ok);
-  if (!result.ok) t.true(result.problems.some((p) => p.line === 20_012 && /Map keys must be unique/.test(p.message)), JSON.stringify(result.problems.slice(0, 3)));
+  if (!result.ok)
+    t.true(
+      result.problems.some((p) => p.line === 20_012 && /Map keys must be unique/.test(p.message)),
+      JSON.stringify(result.problems.slice(0, 3)),
+    );
 });
 
 test(`a document nested deeper than ${MAX_YAML_DEPTH} levels is refused at the depth, without walking further`, async (t) => {
@@ -96,5 +100,9 @@ test(`a document nested deeper than ${MAX_YAML_DEPTH} levels is refused at the d
   writeFileSync(join(dir, 'plugin.yaml'), `${stringify(manifestObject())}x: ${deep}\n`);
   const result = await validatePluginOffThread(dir);
   t.false(result.ok);
-  if (!result.ok) t.true(result.problems.some((p) => p.message === `nested deeper than ${MAX_YAML_DEPTH} levels`), JSON.stringify(result.problems.slice(0, 3)));
+  if (!result.ok)
+    t.true(
+      result.problems.some((p) => p.message === `nested deeper than ${MAX_YAML_DEPTH} levels`),
+      JSON.stringify(result.problems.slice(0, 3)),
+    );
 });

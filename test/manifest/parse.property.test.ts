@@ -26,21 +26,65 @@ function wellFormed(t: import('ava').ExecutionContext, text: string): boolean {
   if (result.ok) return true;
   return (
     result.problems.length > 0 &&
-    result.problems.every((p) => p.file === file && typeof p.message === 'string' && p.message.length > 0 && (p.line === undefined || (p.line >= 1 && (p.column ?? 1) >= 1)))
+    result.problems.every(
+      (p) => p.file === file && typeof p.message === 'string' && p.message.length > 0 && (p.line === undefined || (p.line >= 1 && (p.column ?? 1) >= 1)),
+    )
   );
 }
 
 test('arbitrary text never crashes the parser and always yields structured problems', (t) => {
-  t.notThrows(() => fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => wellFormed(t, text)), fuzz(400)));
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => wellFormed(t, text)),
+      fuzz(400),
+    ),
+  );
 });
 
 test('YAML-looking text (keys, colons, dashes, indentation, flow) never crashes the parser', (t) => {
-  const token = fc.constantFrom('apiVersion', 'name', 'tools', 'input', ':', ' ', '  ', '- ', '\n', '[', ']', '{', '}', '&a', '*a', '!!str', '"', "'", '#', '|', '>', 'airlock/v1', '1.0.0', '\t', '---', '...');
-  t.notThrows(() => fc.assert(fc.property(fc.array(token, { maxLength: 60 }), (parts) => wellFormed(t, parts.join(''))), fuzz(400)));
+  const token = fc.constantFrom(
+    'apiVersion',
+    'name',
+    'tools',
+    'input',
+    ':',
+    ' ',
+    '  ',
+    '- ',
+    '\n',
+    '[',
+    ']',
+    '{',
+    '}',
+    '&a',
+    '*a',
+    '!!str',
+    '"',
+    "'",
+    '#',
+    '|',
+    '>',
+    'airlock/v1',
+    '1.0.0',
+    '\t',
+    '---',
+    '...',
+  );
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 60 }), (parts) => wellFormed(t, parts.join(''))),
+      fuzz(400),
+    ),
+  );
 });
 
 test('any JSON value serialized as YAML never crashes the parser', (t) => {
-  t.notThrows(() => fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => wellFormed(t, stringify(value))), fuzz(300)));
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => wellFormed(t, stringify(value))),
+      fuzz(300),
+    ),
+  );
 });
 
 test('a valid manifest with one field replaced by an arbitrary value never crashes the parser', (t) => {
@@ -129,10 +173,19 @@ function checkProblems(text: string, data: unknown, problems: readonly Problem[]
     const at = valueAt(data, path);
     if (!at.found && !valueAt(data, path.slice(0, -1)).found) throw new Error(`names a field that is not in the input, nor is its parent: ${where}`);
     if (p.line === undefined || p.column === undefined) throw new Error(`has no position: ${where}`);
-    if (p.line < 1 || p.line > lines.length || p.column < 1 || p.column > lines[p.line - 1]!.length + 1) throw new Error(`position ${p.line}:${p.column} is outside the text: ${where}`);
+    if (p.line < 1 || p.line > lines.length || p.column < 1 || p.column > lines[p.line - 1]!.length + 1)
+      throw new Error(`position ${p.line}:${p.column} is outside the text: ${where}`);
     const there = lines[p.line - 1]!.slice(p.column - 1);
     const leaf = path[path.length - 1];
-    if (p.message.startsWith('unknown field') && typeof leaf === 'string' && !/^['"]?/.exec(there)![0].concat(leaf).split('').every((c, i) => there[i] === c)) {
+    if (
+      p.message.startsWith('unknown field') &&
+      typeof leaf === 'string' &&
+      !/^['"]?/
+        .exec(there)![0]
+        .concat(leaf)
+        .split('')
+        .every((c, i) => there[i] === c)
+    ) {
       throw new Error(`points at ${p.line}:${p.column} ("${there.slice(0, 30)}"), not at the key: ${where}`);
     }
   }
@@ -182,7 +235,8 @@ test('a valid manifest round-trips: the parsed value written back as YAML parses
         valid++;
         const again = loadOrProblems(fixture.dir, stringify(first.manifest));
         if (!('manifest' in again)) throw new Error(`written back, it is invalid: ${again.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
-        if (JSON.stringify(again.manifest) !== JSON.stringify(first.manifest)) throw new Error(`${JSON.stringify(first.manifest)} came back as ${JSON.stringify(again.manifest)}`);
+        if (JSON.stringify(again.manifest) !== JSON.stringify(first.manifest))
+          throw new Error(`${JSON.stringify(first.manifest)} came back as ${JSON.stringify(again.manifest)}`);
       }),
       fuzz(200),
     ),
@@ -193,14 +247,22 @@ test('a valid manifest round-trips: the parsed value written back as YAML parses
 test('a field name one typo away from a known one gets a "did you mean" naming a field at least that close', (t) => {
   const known = ['apiVersion', 'name', 'version', 'description', 'runtime', 'entry', 'wasm', 'isolation', 'tools', 'permissions', 'resources', 'build'];
   const typo = fc
-    .record({ field: fc.constantFrom(...known), edit: fc.constantFrom('insert', 'delete', 'substitute', 'transpose'), at: fc.nat(), letter: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz') })
+    .record({
+      field: fc.constantFrom(...known),
+      edit: fc.constantFrom('insert', 'delete', 'substitute', 'transpose'),
+      at: fc.nat(),
+      letter: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'),
+    })
     .map(({ field, edit, at, letter }) => {
       const i = at % field.length;
       const typed =
-        edit === 'insert' ? field.slice(0, i) + letter + field.slice(i)
-        : edit === 'delete' ? field.slice(0, i) + field.slice(i + 1)
-        : edit === 'substitute' ? field.slice(0, i) + letter + field.slice(i + 1)
-        : field.slice(0, i) + field.slice(i + 1, i + 2) + field.slice(i, i + 1) + field.slice(i + 2);
+        edit === 'insert'
+          ? field.slice(0, i) + letter + field.slice(i)
+          : edit === 'delete'
+            ? field.slice(0, i) + field.slice(i + 1)
+            : edit === 'substitute'
+              ? field.slice(0, i) + letter + field.slice(i + 1)
+              : field.slice(0, i) + field.slice(i + 1, i + 2) + field.slice(i, i + 1) + field.slice(i + 2);
       return { field, typed };
     })
     .filter(({ typed }) => typed !== '' && !known.some((k) => k.toLowerCase() === typed.toLowerCase()));
@@ -216,7 +278,8 @@ test('a field name one typo away from a known one gets a "did you mean" naming a
         const p = got.problems.find((q) => q.path === typed);
         const guess = /did you mean "([^"]+)"\?/.exec(p?.hint ?? '')?.[1];
         if (guess === undefined) throw new Error(`no suggestion for "${typed}" (from "${field}"): ${JSON.stringify(p)}`);
-        if (editDistance(typed.toLowerCase(), guess.toLowerCase()) > editDistance(typed.toLowerCase(), field.toLowerCase())) throw new Error(`"${typed}" suggests "${guess}", farther than "${field}"`);
+        if (editDistance(typed.toLowerCase(), guess.toLowerCase()) > editDistance(typed.toLowerCase(), field.toLowerCase()))
+          throw new Error(`"${typed}" suggests "${guess}", farther than "${field}"`);
       }),
       fuzz(300),
     ),

@@ -67,7 +67,11 @@ test.serial('auth: a tool call with no token, a wrong token or a token of anothe
 test('auth: a missing and a wrong token get the same 401 answer, with WWW-Authenticate: Bearer and a JSON-RPC error', async (t) => {
   const token = server.token ?? '';
   const answers = await Promise.all(
-    ([{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token}${token}` }, { authorization: `Basic ${token}` }, { authorization: '' }] as Array<Record<string, string>>).map((h) => rawRequest(server.url, h)),
+    (
+      [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token}${token}` }, { authorization: `Basic ${token}` }, { authorization: '' }] as Array<
+        Record<string, string>
+      >
+    ).map((h) => rawRequest(server.url, h)),
   );
   for (const a of answers) {
     t.is(a.status, 401);
@@ -110,7 +114,18 @@ test('auth: bearerCheck accepts exactly the token, the scheme in any case', (t) 
   const req = (authorization?: string): IncomingMessage => ({ headers: authorization === undefined ? {} : { authorization } }) as IncomingMessage;
   t.true(check(req(`Bearer ${token}`)));
   t.true(check(req(`bearer ${token}`)));
-  for (const h of [undefined, '', 'Bearer', 'Bearer ', `Bearer ${token} extra`, `Bearer ${token.toUpperCase()}`, `Bearer ${token.slice(0, -1)}`, `Token ${token}`, token]) t.false(check(req(h)), String(h));
+  for (const h of [
+    undefined,
+    '',
+    'Bearer',
+    'Bearer ',
+    `Bearer ${token} extra`,
+    `Bearer ${token.toUpperCase()}`,
+    `Bearer ${token.slice(0, -1)}`,
+    `Token ${token}`,
+    token,
+  ])
+    t.false(check(req(h)), String(h));
   t.false(bearerCheck('')(req('Bearer ')), 'an empty token never matches');
 });
 
@@ -157,5 +172,6 @@ test('auth: a wildcard bind prints a URL of this machine that is accepted with t
 
 test('auth: isLoopbackHost knows loopback addresses and nothing else', (t) => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST']) t.true(isLoopbackHost(h), h);
-  for (const h of ['0.0.0.0', '::', '192.168.1.2', '10.0.0.1', '::ffff:10.0.0.1', 'example.com', 'localhost.example.com', '128.0.0.1', '']) t.false(isLoopbackHost(h), h);
+  for (const h of ['0.0.0.0', '::', '192.168.1.2', '10.0.0.1', '::ffff:10.0.0.1', 'example.com', 'localhost.example.com', '128.0.0.1', ''])
+    t.false(isLoopbackHost(h), h);
 });

@@ -81,7 +81,9 @@ for (let batch = 0; batch < 20; batch++) {
 const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
 const stdioClient = new Client({ name: 'bench', version: '1.0.0' });
-await stdioClient.connect(new StdioClientTransport({ command: process.execPath, args: ['src/cli/main.ts', 'serve', '--mcp', ECHO_C], cwd: ROOT, env, stderr: 'ignore' }));
+await stdioClient.connect(
+  new StdioClientTransport({ command: process.execPath, args: ['src/cli/main.ts', 'serve', '--mcp', ECHO_C], cwd: ROOT, env, stderr: 'ignore' }),
+);
 rows.push(['MCP callTool, stdio (airlock serve)', await measure(() => stdioClient.callTool({ name: 'echo-c_echo', arguments: INPUT }))]);
 await stdioClient.close();
 await host.close();
@@ -91,4 +93,6 @@ console.log(`\n## One echo call through each layer (echo-c, wasm worker engine, 
 console.log('| layer | p50 | p90 | p99 |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, s] of rows) console.log(`| ${name} | ${us(pct(s, 50))} | ${us(pct(s, 90))} | ${us(pct(s, 99))} |`);
-console.log(`\nThe bearer-token check alone (sha256 of the presented token, timingSafeEqual of digests): ${checkNs.toFixed(0)} ns of CPU per request (fastest of 20 batches of ${CHECKS}).`);
+console.log(
+  `\nThe bearer-token check alone (sha256 of the presented token, timingSafeEqual of digests): ${checkNs.toFixed(0)} ns of CPU per request (fastest of 20 batches of ${CHECKS}).`,
+);

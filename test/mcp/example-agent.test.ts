@@ -64,7 +64,10 @@ test('the example agent joins a running `airlock serve --http` with the token fi
   t.regex(refused.stderr, /missing or wrong bearer token/);
   const run = await runAgent(['--url', url, '--token-file', tokenFile]);
   t.is(run.code, 0, run.stderr);
-  t.deepEqual(run.turns.filter((x) => x.ok).map((x) => x.tool), ['echo-c_add', 'echo-c_echo']);
+  t.deepEqual(
+    run.turns.filter((x) => x.ok).map((x) => x.tool),
+    ['echo-c_add', 'echo-c_echo'],
+  );
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   await exited;

@@ -6,7 +6,12 @@ export function withToken(token: string | undefined): { requestInit: RequestInit
   return { requestInit: { headers: { Authorization: `Bearer ${token ?? ''}` } } };
 }
 
-export const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+export const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+};
 
 export interface RawReply {
   status: number;
@@ -21,7 +26,8 @@ export function rawRequest(url: string, headers: Record<string, string>, body: u
     const req = request(url, { method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
       const session = res.headers['mcp-session-id'];
       let text = '';
-      const done = (): void => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, session: Array.isArray(session) ? session[0] : session });
+      const done = (): void =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, session: Array.isArray(session) ? session[0] : session });
       // An SSE reply may stay open: its first chunk is enough to know what it says.
       const sse = res.headers['content-type']?.startsWith('text/event-stream') === true;
       res.on('data', (d: Buffer) => {

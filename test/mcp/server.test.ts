@@ -35,7 +35,10 @@ let opened: PluginHost | undefined;
 test.before(async () => {
   const engines = new CountingProvider();
   // fixtureCopy makes its folders under the system temp folder.
-  const host = new PluginHost({ provider: engines, policy: { network: { allow: ['api.example.com:443'] }, filesystem: [{ path: realpathSync(tmpdir()), access: 'read-write' }] } });
+  const host = new PluginHost({
+    provider: engines,
+    policy: { network: { allow: ['api.example.com:443'] }, filesystem: [{ path: realpathSync(tmpdir()), access: 'read-write' }] },
+  });
   opened = host;
   await host.load(fixture('echo-c'));
   await host.load(fixture('trap'));
@@ -44,7 +47,14 @@ test.before(async () => {
   await host.load(
     fixtureCopy('echo-c', 'echo.c', {
       name: 'shaped',
-      tools: [{ name: 'echo', description: 'Echo with a result schema', input: { type: 'object' }, output: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } }],
+      tools: [
+        {
+          name: 'echo',
+          description: 'Echo with a result schema',
+          input: { type: 'object' },
+          output: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+        },
+      ],
     }),
   );
   await host.load(
@@ -114,7 +124,13 @@ test('http: listTools names every tool plugin_tool, with schemas and grant-deriv
   const client = await httpClient(t);
   const { tools } = await client.listTools();
   const byName = new Map(tools.map((x) => [x.name, x]));
-  t.deepEqual([...byName.keys()].sort(), served.host.tools().map((x) => x.name).sort());
+  t.deepEqual(
+    [...byName.keys()].sort(),
+    served.host
+      .tools()
+      .map((x) => x.name)
+      .sort(),
+  );
   for (const name of byName.keys()) t.regex(name, TOOL_NAME_RULE);
   t.deepEqual(byName.get('echo-c_add')?.inputSchema, { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] });
   t.is(byName.get('echo-c_add')?.description, 'Adds a and b.');
@@ -164,7 +180,10 @@ test('http: invalid input is an isError result and never reaches an engine', asy
   t.true(result.isError);
   const error = errorOf(result) as { code: string; message: string; problems?: Array<{ message: string }> };
   t.is(error.code, 'invalid-input');
-  t.deepEqual(error.problems?.map((p) => p.message), ["input must have required property 'b'"]);
+  t.deepEqual(
+    error.problems?.map((p) => p.message),
+    ["input must have required property 'b'"],
+  );
   const wrongType = (await client.callTool({ name: 'echo-c_add', arguments: { a: 1, b: 'two' } })) as CallToolResult;
   t.is(errorOf(wrongType).code, 'invalid-input');
   t.deepEqual(
@@ -214,7 +233,10 @@ test('http: an agent served alone exposes only its own tools', async (t) => {
   const server = await serveHttp(agent);
   t.teardown(() => server.close());
   const client = await httpClient(t, server);
-  t.deepEqual((await client.listTools()).tools.map((x) => x.name), ['echo-c_echo', 'echo-c_add']);
+  t.deepEqual(
+    (await client.listTools()).tools.map((x) => x.name),
+    ['echo-c_echo', 'echo-c_add'],
+  );
   await t.throwsAsync(client.callTool({ name: 'trap_boom', arguments: {} }));
 });
 
@@ -235,7 +257,10 @@ test('stdio: `airlock serve --mcp` answers the SDK client over stdin/stdout', as
   t.teardown(() => client.close());
 
   const { tools } = await client.listTools();
-  t.deepEqual(tools.map((x) => x.name), ['echo-c_echo', 'echo-c_add', 'trap_boom']);
+  t.deepEqual(
+    tools.map((x) => x.name),
+    ['echo-c_echo', 'echo-c_add', 'trap_boom'],
+  );
   t.deepEqual(tools[0]?.annotations, { readOnlyHint: true, openWorldHint: false });
 
   const sum = (await client.callTool({ name: 'echo-c_add', arguments: { a: 1, b: 2 } })) as CallToolResult;

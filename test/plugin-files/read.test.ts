@@ -79,7 +79,12 @@ test('FIFOs do not park the thread pool: while many are read, an unrelated readF
   t.timeout(120_000);
   const dir = tempDir();
   const hostile = Array.from({ length: 16 }, (_, i) => fifo(join(dir, `p${i}`)));
-  const reads = hostile.map((p) => readPluginFile(dir, p, opts()).then(() => 'read', (e: unknown) => (e as AirlockError).details.reason));
+  const reads = hostile.map((p) =>
+    readPluginFile(dir, p, opts()).then(
+      () => 'read',
+      (e: unknown) => (e as AirlockError).details.reason,
+    ),
+  );
   const other = writePlugin(manifestObject({ name: 'other' }));
   const unrelated = tempDir();
   writeFileSync(join(unrelated, 'x.txt'), 'still served');

@@ -48,7 +48,9 @@ for (const [name, make, reason] of [
 test('a folder with too many entries is refused (tree), at the default cap and a given one', async (t) => {
   const dir = tempDir();
   for (let i = 0; i < 11; i++) writeFileSync(join(dir, `f${i}`), '');
-  const err = await t.throwsAsync(walkPluginTree(dir, { code: 'build-failed', limits: { maxEntries: 10 }, hint: 'list it in .airlockignore' }), { instanceOf: AirlockError });
+  const err = await t.throwsAsync(walkPluginTree(dir, { code: 'build-failed', limits: { maxEntries: 10 }, hint: 'list it in .airlockignore' }), {
+    instanceOf: AirlockError,
+  });
   t.is(err?.details.reason, 'tree');
   t.regex(err?.message ?? '', /has more than 10 files, folders and symlinks; list it in \.airlockignore/);
   const many = tempDir();

@@ -54,46 +54,52 @@ t_('a container killed mid-call gives its caller crash, the next call runs in a 
   t.deepEqual(await containersOf(name, true), [], 'containers left after close');
 });
 
-t_('a daemon outage mid-call: the caller gets a typed error, calls during the outage fail typed and at once, and calls succeed once the daemon is back', async (t) => {
-  const proxy = new DockerSocketProxy(mkdtempSync(join(tmpdir(), 'airlock-dockerd-')));
-  await proxy.restore();
-  t.teardown(() => proxy.cut());
-  const engine = new DockerEngine({ docker: new Docker({ socketPath: proxy.path }) });
-  const name = 'faults-outage';
-  const plugin = await engine.load(grants(name));
-  t.teardown(() => plugin.close());
-  t.is((await plugin.call('echo', '{"n":1}')).output, '{"n":1}');
+t_(
+  'a daemon outage mid-call: the caller gets a typed error, calls during the outage fail typed and at once, and calls succeed once the daemon is back',
+  async (t) => {
+    const proxy = new DockerSocketProxy(mkdtempSync(join(tmpdir(), 'airlock-dockerd-')));
+    await proxy.restore();
+    t.teardown(() => proxy.cut());
+    const engine = new DockerEngine({ docker: new Docker({ socketPath: proxy.path }) });
+    const name = 'faults-outage';
+    const plugin = await engine.load(grants(name));
+    t.teardown(() => plugin.close());
+    t.is((await plugin.call('echo', '{"n":1}')).output, '{"n":1}');
 
-  const spinning = settle(plugin.call('spin', '{}'), 'the call in flight when the daemon went away');
-  await proxy.cut();
-  const e = await spinning;
-  t.true(isAirlockError(e, 'engine-unavailable'), String(e));
-  const during = await settle(plugin.call('echo', '{"n":2}'), 'a call during the outage');
-  t.true(isAirlockError(during, 'engine-unavailable'), String(during));
+    const spinning = settle(plugin.call('spin', '{}'), 'the call in flight when the daemon went away');
+    await proxy.cut();
+    const e = await spinning;
+    t.true(isAirlockError(e, 'engine-unavailable'), String(e));
+    const during = await settle(plugin.call('echo', '{"n":2}'), 'a call during the outage');
+    t.true(isAirlockError(during, 'engine-unavailable'), String(during));
 
-  await proxy.restore();
-  t.is((await within(plugin.call('echo', '{"n":3}'), BOUND_MS, 'the call after the daemon came back')).output, '{"n":3}');
-  await plugin.close();
-  t.deepEqual(await containersOf(name, true), [], 'containers left after close (the ones the outage ended included)');
-});
+    await proxy.restore();
+    t.is((await within(plugin.call('echo', '{"n":3}'), BOUND_MS, 'the call after the daemon came back')).output, '{"n":3}');
+    await plugin.close();
+    t.deepEqual(await containersOf(name, true), [], 'containers left after close (the ones the outage ended included)');
+  },
+);
 
-t_('a daemon that goes away while a container starts: the load fails engine-unavailable (the process survives), and once it is back a load works and nothing is left', async (t) => {
-  const proxy = new DockerSocketProxy(mkdtempSync(join(tmpdir(), 'airlock-dockerd-')));
-  await proxy.restore();
-  t.teardown(() => proxy.cut());
-  const engine = new DockerEngine({ docker: new Docker({ socketPath: proxy.path }) });
-  const name = 'faults-start';
-  const g = grants(name);
-  // Build the image first, so the cut lands on the container start itself.
-  await engine.build(g);
-  // Created and attached, then the daemon is gone when `start` is sent: the container's end can reach
-  // the start-up code before anything awaits it (this used to be an unhandled rejection, ending the process).
-  proxy.cutOn((request) => /^POST \/[^ ]*containers\/[^/ ]+\/start/.test(request));
-  const e = await settle(engine.load(g), 'the load during the outage');
-  t.true(isAirlockError(e, 'engine-unavailable'), String(e));
-  await proxy.restore();
-  const plugin = await within(engine.load(g), BOUND_MS, 'the load after the daemon came back');
-  t.is((await plugin.call('echo', '{"n":1}')).output, '{"n":1}');
-  await plugin.close();
-  t.deepEqual(await containersOf(name, true), [], 'containers left (the one created before the outage included)');
-});
+t_(
+  'a daemon that goes away while a container starts: the load fails engine-unavailable (the process survives), and once it is back a load works and nothing is left',
+  async (t) => {
+    const proxy = new DockerSocketProxy(mkdtempSync(join(tmpdir(), 'airlock-dockerd-')));
+    await proxy.restore();
+    t.teardown(() => proxy.cut());
+    const engine = new DockerEngine({ docker: new Docker({ socketPath: proxy.path }) });
+    const name = 'faults-start';
+    const g = grants(name);
+    // Build the image first, so the cut lands on the container start itself.
+    await engine.build(g);
+    // Created and attached, then the daemon is gone when `start` is sent: the container's end can reach
+    // the start-up code before anything awaits it (this used to be an unhandled rejection, ending the process).
+    proxy.cutOn((request) => /^POST \/[^ ]*containers\/[^/ ]+\/start/.test(request));
+    const e = await settle(engine.load(g), 'the load during the outage');
+    t.true(isAirlockError(e, 'engine-unavailable'), String(e));
+    await proxy.restore();
+    const plugin = await within(engine.load(g), BOUND_MS, 'the load after the daemon came back');
+    t.is((await plugin.call('echo', '{"n":1}')).output, '{"n":1}');
+    await plugin.close();
+    t.deepEqual(await containersOf(name, true), [], 'containers left (the one created before the outage included)');
+  },
+);

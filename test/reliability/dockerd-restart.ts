@@ -115,7 +115,10 @@ try {
   restarted = true;
   await until(answers, 90_000, 'dockerd answering');
   const after = await settle(plugin.call('echo', '{"n":3}'), 'the call after the restart');
-  check((after as { output?: string }).output === '{"n":3}', `the first call after the restart succeeds: ${String((after as { output?: string }).output ?? after)}`);
+  check(
+    (after as { output?: string }).output === '{"n":3}',
+    `the first call after the restart succeeds: ${String((after as { output?: string }).output ?? after)}`,
+  );
   const again = await settle(plugin.call('echo', '{"n":4}'), 'a second call after the restart');
   check((again as { output?: string }).output === '{"n":4}', 'the next one too');
 } finally {

@@ -64,31 +64,38 @@ test.serial('a worker thread terminated from outside mid-call gives its caller c
   t.false(workersOf('state').includes(victim!));
 });
 
-test.serial('killing every worker of a plugin under load: each of 2,000 calls settles once, with its own result or crash, and later calls succeed', async (t) => {
-  const engine = new WasmEngine();
-  t.teardown(() => engine.close());
-  const concurrency = 2;
-  const plugin = await engine.load(fixtureGrants('echo-c', { resources: { concurrency, queue: 4000 } }), { kind: 'component', path: await fixtureComponent('echo-c') });
-  const ledger = new Ledger();
-  const n = 2000;
-  const all: Promise<void>[] = [];
-  for (let id = 0; id < n; id++) all.push(ledger.track(id, async () => JSON.parse((await plugin.call('echo', JSON.stringify({ id }))).output) as { id: number }));
-  await within(ledger.when(200), BOUND_MS, 'the first 200 calls');
-  const victims = workersOf('echo-c');
-  t.is(victims.length, concurrency);
-  await Promise.all(victims.map((w) => w.terminate()));
-  await within(Promise.all(all), BOUND_MS, 'the 2,000 calls');
-  t.deepEqual(ledger.missing(), []);
-  t.deepEqual(ledger.duplicates(), []);
-  const tally = ledger.tally();
-  const crashed = tally.crash ?? 0;
-  // Only the calls running on the killed workers fail (one per worker at most); queued ones run on the replacements.
-  t.true(crashed >= 1 && crashed <= concurrency, JSON.stringify(tally));
-  t.is(tally.ok, n - crashed, JSON.stringify(tally));
-  for (const [id, o] of ledger.outcomes()) if (o.ok) t.is((o.value as { id: number }).id, id, `call ${id} got another call's result`);
-  const after = JSON.parse((await within(plugin.call('echo', '{"id":"after"}'), BOUND_MS, 'the call after recovery')).output) as { id: string };
-  t.is(after.id, 'after');
-});
+test.serial(
+  'killing every worker of a plugin under load: each of 2,000 calls settles once, with its own result or crash, and later calls succeed',
+  async (t) => {
+    const engine = new WasmEngine();
+    t.teardown(() => engine.close());
+    const concurrency = 2;
+    const plugin = await engine.load(fixtureGrants('echo-c', { resources: { concurrency, queue: 4000 } }), {
+      kind: 'component',
+      path: await fixtureComponent('echo-c'),
+    });
+    const ledger = new Ledger();
+    const n = 2000;
+    const all: Promise<void>[] = [];
+    for (let id = 0; id < n; id++)
+      all.push(ledger.track(id, async () => JSON.parse((await plugin.call('echo', JSON.stringify({ id }))).output) as { id: number }));
+    await within(ledger.when(200), BOUND_MS, 'the first 200 calls');
+    const victims = workersOf('echo-c');
+    t.is(victims.length, concurrency);
+    await Promise.all(victims.map((w) => w.terminate()));
+    await within(Promise.all(all), BOUND_MS, 'the 2,000 calls');
+    t.deepEqual(ledger.missing(), []);
+    t.deepEqual(ledger.duplicates(), []);
+    const tally = ledger.tally();
+    const crashed = tally.crash ?? 0;
+    // Only the calls running on the killed workers fail (one per worker at most); queued ones run on the replacements.
+    t.true(crashed >= 1 && crashed <= concurrency, JSON.stringify(tally));
+    t.is(tally.ok, n - crashed, JSON.stringify(tally));
+    for (const [id, o] of ledger.outcomes()) if (o.ok) t.is((o.value as { id: number }).id, id, `call ${id} got another call's result`);
+    const after = JSON.parse((await within(plugin.call('echo', '{"id":"after"}'), BOUND_MS, 'the call after recovery')).output) as { id: string };
+    t.is(after.id, 'after');
+  },
+);
 
 /** The ways a cache file goes bad. */
 const damages: Record<string, (file: string) => Promise<void>> = {
@@ -155,7 +162,11 @@ for (const kind of ['truncated', 'garbled', 'deleted'] as const) {
 
 function cwasmFiles(): string[] {
   const root = cacheDir('wasmtime', probe.version ?? 'none');
-  return existsSync(root) ? readdirSync(root).filter((f) => f.endsWith('.cwasm')).map((f) => join(root, f)) : [];
+  return existsSync(root)
+    ? readdirSync(root)
+        .filter((f) => f.endsWith('.cwasm'))
+        .map((f) => join(root, f))
+    : [];
 }
 
 for (const kind of ['truncated', 'garbled', 'deleted'] as const) {

@@ -51,7 +51,8 @@ export class Ledger {
     this.#issued.add(id);
     return run().then(
       (value) => this.#settle(id, { ok: true, value }),
-      (e: unknown) => this.#settle(id, isAirlockError(e) ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'untyped', message: String(e) }),
+      (e: unknown) =>
+        this.#settle(id, isAirlockError(e) ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'untyped', message: String(e) }),
     );
   }
 

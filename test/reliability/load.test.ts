@@ -64,5 +64,7 @@ test('10,000 calls at once from 3 wasm agents (and a Docker one): one result eac
   // its loop until the burst ended would show one turn at most).
   t.true(r.timerFires >= 3, `a 1 ms timer fired ${r.timerFires} times while calls were pending`);
   t.true(r.beats >= 3, `${r.beats} event-loop turns while calls were pending`);
-  t.log(`${n} calls in ${r.elapsedMs.toFixed(0)} ms: ${JSON.stringify(r.ledger.tally())}; peak heap +${((r.peakHeapBytes - before) / MiB).toFixed(1)} MiB; ${r.timerFires} timer firings, ${r.beats} loop turns`);
+  t.log(
+    `${n} calls in ${r.elapsedMs.toFixed(0)} ms: ${JSON.stringify(r.ledger.tally())}; peak heap +${((r.peakHeapBytes - before) / MiB).toFixed(1)} MiB; ${r.timerFires} timer firings, ${r.beats} loop turns`,
+  );
 });

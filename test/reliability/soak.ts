@@ -139,7 +139,14 @@ async function killContainer(round: number): Promise<void> {
   );
   // The container serving the spin is the one busy; kill them all (concurrency 4): the idle ones are replaced too.
   const ours = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABEL_OWNER}=${OWNER}`, `${LABEL_PLUGIN}=conformance-node`] }) });
-  await Promise.all(ours.map((c) => docker.getContainer(c.Id).kill({ signal: 'SIGKILL' }).catch(() => undefined)));
+  await Promise.all(
+    ours.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .kill({ signal: 'SIGKILL' })
+        .catch(() => undefined),
+    ),
+  );
   const e = await within(spinning, BOUND_MS, 'the call whose container was killed');
   check(isAirlockError(e, 'crash'), `round ${round}: a killed container gave ${String(e)}`);
   tallies['kill-container crash'] = (tallies['kill-container crash'] ?? 0) + (isAirlockError(e, 'crash') ? 1 : 0);
@@ -230,7 +237,12 @@ ${rows.join('\n')}
 const restart = spawnSync(process.execPath, [new URL('./dockerd-restart.ts', import.meta.url).pathname], { stdio: 'inherit' });
 check(restart.status === 0, `the dockerd restart run failed (status ${restart.status})`);
 if (failures.length > 0) {
-  process.stdout.write(`\nsoak FAILED:\n${failures.slice(0, 20).map((f) => `  - ${f}`).join('\n')}\n`);
+  process.stdout.write(
+    `\nsoak FAILED:\n${failures
+      .slice(0, 20)
+      .map((f) => `  - ${f}`)
+      .join('\n')}\n`,
+  );
   process.exit(1);
 }
 process.stdout.write('\nsoak passed\n');

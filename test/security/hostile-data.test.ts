@@ -51,10 +51,12 @@ test('matrix data.redos: hostile manifest patterns, schema patterns and a valida
   await echoing;
   clearInterval(timer);
 
-  t.deepEqual(
-    Object.fromEntries(Object.entries(outcomes).map(([k, v]) => [k, v.code])),
-    { manifest: 'invalid-manifest', 'input pattern': 'invalid-input', 'output pattern': 'invalid-output', 'validation bomb': 'timeout' },
-  );
+  t.deepEqual(Object.fromEntries(Object.entries(outcomes).map(([k, v]) => [k, v.code])), {
+    manifest: 'invalid-manifest',
+    'input pattern': 'invalid-input',
+    'output pattern': 'invalid-output',
+    'validation bomb': 'timeout',
+  });
   // The bomb runs to the plugin's 3 s timeout: a loop blocked through it would beat at most once, and echo-c would not answer.
   t.true(outcomes['validation bomb']!.beats >= 3, `the event loop came round ${outcomes['validation bomb']!.beats} times during the bomb`);
   t.true(outcomes['validation bomb']!.echoes >= 3, `echo-c answered ${outcomes['validation bomb']!.echoes} times during the bomb`);

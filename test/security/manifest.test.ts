@@ -39,10 +39,18 @@ test('matrix proto.unicode: look-alike, invisible and bidi characters in names a
   ] as const) {
     const p = problems(m);
     t.true(p.length > 0, `${what}: accepted`);
-    t.true(p.some((x) => x.startsWith(field)), `${what}: the problem names ${field}: ${p.join('; ')}`);
+    t.true(
+      p.some((x) => x.startsWith(field)),
+      `${what}: the problem names ${field}: ${p.join('; ')}`,
+    );
   }
   // A request to a look-alike host is its punycode form, which no ASCII entry matches.
-  const grant = { allow: [{ host: 'api.example.com', wildcard: false }, { host: 'example.com', wildcard: true }] };
+  const grant = {
+    allow: [
+      { host: 'api.example.com', wildcard: false },
+      { host: 'example.com', wildcard: true },
+    ],
+  };
   for (const host of ['\u0430pi.example.com', 'api.\u0435xample.com', 'api.example.com\u3002evil.test']) {
     const target = parseAuthority('https', host);
     t.false(target !== undefined && isAllowed(grant, target), `${host} -> ${JSON.stringify(target)}`);

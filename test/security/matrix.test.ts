@@ -41,7 +41,11 @@ test('every row has a unique id, a known group and a cell in every column', (t) 
     t.true(r.id.startsWith(`${r.group}.`), `${r.id} is named after its group`);
     t.deepEqual(Object.keys(r.cells).sort(), [...COLUMNS].sort(), r.id);
   }
-  for (const g of Object.keys(GROUPS)) t.true(ROWS.some((r) => r.group === g), `group ${g} has rows`);
+  for (const g of Object.keys(GROUPS))
+    t.true(
+      ROWS.some((r) => r.group === g),
+      `group ${g} has rows`,
+    );
 });
 
 test('every contained cell and every limitation is proved by a test; every n/a gives its reason', (t) => {
@@ -95,9 +99,15 @@ test('conformance proofs name cases that run on the column, and a documented con
         if (lim === undefined) continue;
         // The engine does something else than the case's expectation there: the cell must say so.
         if ('load' in lim.instead) {
-          t.true(cell.outcome.kind === 'na' || (cell.outcome.kind === 'contained' && cell.outcome.code === lim.instead.load) || cell.outcome.kind === 'limitation', `${at}: the engine refuses to load (${lim.instead.load}); the cell must show that`);
+          t.true(
+            cell.outcome.kind === 'na' || (cell.outcome.kind === 'contained' && cell.outcome.code === lim.instead.load) || cell.outcome.kind === 'limitation',
+            `${at}: the engine refuses to load (${lim.instead.load}); the cell must show that`,
+          );
         } else {
-          t.true(cell.outcome.kind !== 'contained' || cell.outcome.note !== undefined, `${at}: conformance documents a limitation ("${lim.reason.slice(0, 80)}..."); the cell needs a note`);
+          t.true(
+            cell.outcome.kind !== 'contained' || cell.outcome.note !== undefined,
+            `${at}: conformance documents a limitation ("${lim.reason.slice(0, 80)}..."); the cell needs a note`,
+          );
         }
       }
     }
@@ -106,13 +116,18 @@ test('conformance proofs name cases that run on the column, and a documented con
 
 test('matrix proofs are implemented by exactly the cell tests of their group, and each group registers them', (t) => {
   for (const [group] of Object.entries(GROUPS) as [Group, string][]) {
-    const wanted = ROWS.filter((r) => r.group === group).flatMap((r) => COLUMNS.filter((c) => r.cells[c].proofs.some((p) => 'matrix' in p)).map((c) => `${r.id} × ${c}`));
+    const wanted = ROWS.filter((r) => r.group === group).flatMap((r) =>
+      COLUMNS.filter((c) => r.cells[c].proofs.some((p) => 'matrix' in p)).map((c) => `${r.id} × ${c}`),
+    );
     const impls = IMPLS[group] ?? {};
     const have = Object.entries(impls).flatMap(([id, byCol]) => Object.keys(byCol).map((c) => `${id} × ${c}`));
     t.deepEqual(have.sort(), wanted.sort(), `test/security/cells/${group}.ts implements exactly the matrix cells of ${group}`);
     if (wanted.length > 0) {
       const file = join(import.meta.dirname, `${group}.test.ts`);
-      t.true(existsSync(file) && readFileSync(file, 'utf8').includes(`registerCells('${group}'`), `test/security/${group}.test.ts registers the ${group} cells`);
+      t.true(
+        existsSync(file) && readFileSync(file, 'utf8').includes(`registerCells('${group}'`),
+        `test/security/${group}.test.ts registers the ${group} cells`,
+      );
     }
   }
   // Titles name the cell, so a failure points at its row and column.

@@ -44,10 +44,7 @@ export type Outcome =
   | { kind: 'na'; reason: string }
   | { kind: 'limitation'; reason: string; issue: Issue };
 
-export type Proof =
-  | { matrix: true }
-  | { conformance: string }
-  | { file: string; title: string };
+export type Proof = { matrix: true } | { conformance: string } | { file: string; title: string };
 
 export interface Cell {
   outcome: Outcome;
@@ -77,7 +74,8 @@ const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outc
   'docker-python': cell(python, ...proofs),
 });
 
-const WASMTIME_NO_NET = 'refused at load: the CLI links wasi:http with no allowlist, so any network grant is refused and the selector runs the plugin on the worker engine';
+const WASMTIME_NO_NET =
+  'refused at load: the CLI links wasi:http with no allowlist, so any network grant is refused and the selector runs the plugin on the worker engine';
 const wasmtimeNoNet = cell(
   contained('engine-unavailable', WASMTIME_NO_NET),
   file('test/engines/wasmtime/flags.test.ts', 'any network grant is refused: the CLI has no allowlist'),
@@ -85,12 +83,15 @@ const wasmtimeNoNet = cell(
 );
 const IMAGE_ROOT = "the path lands in the container's own read-only image (its /etc/passwd, its /), never on the host; /tmp is a private tmpfs";
 const FOLLOWS_INSIDE = 'links inside the grant are followed and a guest may create one in a writable grant; following one out of the grant still fails';
-const FIFO_BLOCKS = 'a FIFO open blocks until resources.timeout ends the call (timeout; the host is unaffected); the worker engine refuses FIFOs before opening';
+const FIFO_BLOCKS =
+  'a FIFO open blocks until resources.timeout ends the call (timeout; the host is unaffected); the worker engine refuses FIFOs before opening';
 const DOCKER_FILES = 'test/engines/docker/hostile.test.ts';
 const QUOTA = 'test/capabilities/filesystem/quota.test.ts';
 const QUOTA_ENGINES = 'test/capabilities/filesystem/quota-engines.test.ts';
-const QUOTA_WASMTIME = "refused at load: --dir has no size limit, so a read-write grant is refused unless the host policy lists wasmtime in unboundedWrites; the selector runs the plugin on the worker engine, which enforces the quota";
-const QUOTA_DOCKER = 'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
+const QUOTA_WASMTIME =
+  'refused at load: --dir has no size limit, so a read-write grant is refused unless the host policy lists wasmtime in unboundedWrites; the selector runs the plugin on the worker engine, which enforces the quota';
+const QUOTA_DOCKER =
+  'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
 
 export const ROWS: Row[] = [
   // ---- filesystem ----
@@ -127,10 +128,26 @@ export const ROWS: Row[] = [
     group: 'fs',
     attack: 'a symlink the plugin creates inside a writable grant, then follows',
     cells: {
-      worker: cell(contained('errno'), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
-      wasmtime: cell(contained('errno', FOLLOWS_INSIDE), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
-      'docker-node': cell(contained('errno', FOLLOWS_INSIDE), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
-      'docker-python': cell(contained('errno', FOLLOWS_INSIDE), conf('fs-escape: a symlink the guest creates cannot lead out of the grant'), conf('fs-escape: a symlink inside the grant is not followed either')),
+      worker: cell(
+        contained('errno'),
+        conf('fs-escape: a symlink the guest creates cannot lead out of the grant'),
+        conf('fs-escape: a symlink inside the grant is not followed either'),
+      ),
+      wasmtime: cell(
+        contained('errno', FOLLOWS_INSIDE),
+        conf('fs-escape: a symlink the guest creates cannot lead out of the grant'),
+        conf('fs-escape: a symlink inside the grant is not followed either'),
+      ),
+      'docker-node': cell(
+        contained('errno', FOLLOWS_INSIDE),
+        conf('fs-escape: a symlink the guest creates cannot lead out of the grant'),
+        conf('fs-escape: a symlink inside the grant is not followed either'),
+      ),
+      'docker-python': cell(
+        contained('errno', FOLLOWS_INSIDE),
+        conf('fs-escape: a symlink the guest creates cannot lead out of the grant'),
+        conf('fs-escape: a symlink inside the grant is not followed either'),
+      ),
     },
   },
   {
@@ -150,7 +167,11 @@ export const ROWS: Row[] = [
         conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were'),
       ),
       'docker-node': cell(contained('errno'), conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were')),
-      'docker-python': cell(contained('errno'), conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were'), file(DOCKER_FILES, 'writes outside the grants fail: read-only root, own code, read-only grant; /tmp is noexec')),
+      'docker-python': cell(
+        contained('errno'),
+        conf('fs-escape: a read-only grant refuses every kind of write and the host files stay as they were'),
+        file(DOCKER_FILES, 'writes outside the grants fail: read-only root, own code, read-only grant; /tmp is noexec'),
+      ),
     },
   },
   {
@@ -160,8 +181,14 @@ export const ROWS: Row[] = [
     cells: cellsOf(
       contained('errno'),
       contained('errno'),
-      contained('no host data', "the container's own /proc (its pid namespace): its environment holds no host value, pid 1 is its own init, the host's pids do not exist"),
-      contained('no host data', "the container's own /proc (its pid namespace): its environment holds no host value, pid 1 is its own init, the host's pids do not exist"),
+      contained(
+        'no host data',
+        "the container's own /proc (its pid namespace): its environment holds no host value, pid 1 is its own init, the host's pids do not exist",
+      ),
+      contained(
+        'no host data',
+        "the container's own /proc (its pid namespace): its environment holds no host value, pid 1 is its own init, the host's pids do not exist",
+      ),
       matrix,
     ),
   },
@@ -170,9 +197,21 @@ export const ROWS: Row[] = [
     group: 'fs',
     attack: '`/etc/shadow`, directly and through `..`',
     cells: {
-      worker: cell(contained('errno'), conf('fs-escape: without a filesystem grant nothing is reachable'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
-      wasmtime: cell(contained('errno'), conf('fs-escape: without a filesystem grant nothing is reachable'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
-      'docker-node': cell(contained('errno', "the image's own /etc/shadow, unreadable to the plugin's uid 10001"), conf('fs-escape: without a filesystem grant nothing is reachable'), conf('fs-escape: .. and absolute paths cannot leave the grant')),
+      worker: cell(
+        contained('errno'),
+        conf('fs-escape: without a filesystem grant nothing is reachable'),
+        conf('fs-escape: .. and absolute paths cannot leave the grant'),
+      ),
+      wasmtime: cell(
+        contained('errno'),
+        conf('fs-escape: without a filesystem grant nothing is reachable'),
+        conf('fs-escape: .. and absolute paths cannot leave the grant'),
+      ),
+      'docker-node': cell(
+        contained('errno', "the image's own /etc/shadow, unreadable to the plugin's uid 10001"),
+        conf('fs-escape: without a filesystem grant nothing is reachable'),
+        conf('fs-escape: .. and absolute paths cannot leave the grant'),
+      ),
       'docker-python': cell(
         contained('errno', "the image's own /etc/shadow, unreadable to the plugin's uid 10001"),
         conf('fs-escape: without a filesystem grant nothing is reachable'),
@@ -196,10 +235,38 @@ export const ROWS: Row[] = [
     group: 'fs',
     attack: 'a granted folder swapped for a symlink after it was granted',
     cells: {
-      worker: cell(contained('permission-denied'), file('test/capabilities/filesystem/swap.test.ts', 'worker engine: a new instance after the swap fails with permission-denied instead of opening the target'), file('test/capabilities/filesystem/engines-swap.test.ts', 'worker engine, per-call instances: an instance made after the swap fails with permission-denied')),
-      wasmtime: cell(contained('permission-denied', 'the CLI gets a pinned fd of the folder, so a later swap changes nothing'), file('test/capabilities/filesystem/swap.test.ts', 'wasmtime: --dir names a pinned fd of the granted folder, so a later swap changes nothing, and a new mapping refuses')),
-      'docker-node': cell(contained('permission-denied'), file('test/capabilities/filesystem/swap.test.ts', 'Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon')),
-      'docker-python': cell(contained('permission-denied'), file('test/capabilities/filesystem/swap.test.ts', 'Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon')),
+      worker: cell(
+        contained('permission-denied'),
+        file(
+          'test/capabilities/filesystem/swap.test.ts',
+          'worker engine: a new instance after the swap fails with permission-denied instead of opening the target',
+        ),
+        file(
+          'test/capabilities/filesystem/engines-swap.test.ts',
+          'worker engine, per-call instances: an instance made after the swap fails with permission-denied',
+        ),
+      ),
+      wasmtime: cell(
+        contained('permission-denied', 'the CLI gets a pinned fd of the folder, so a later swap changes nothing'),
+        file(
+          'test/capabilities/filesystem/swap.test.ts',
+          'wasmtime: --dir names a pinned fd of the granted folder, so a later swap changes nothing, and a new mapping refuses',
+        ),
+      ),
+      'docker-node': cell(
+        contained('permission-denied'),
+        file(
+          'test/capabilities/filesystem/swap.test.ts',
+          'Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon',
+        ),
+      ),
+      'docker-python': cell(
+        contained('permission-denied'),
+        file(
+          'test/capabilities/filesystem/swap.test.ts',
+          'Docker: a bind source swapped after mapping makes the container create fail before it reaches the daemon',
+        ),
+      ),
     },
   },
 
@@ -209,10 +276,20 @@ export const ROWS: Row[] = [
     group: 'env',
     attack: "the host's environment (a secret set in the host process)",
     cells: {
-      worker: cell(contained('empty env'), conf('env-dump: with nothing granted the guest sees no environment at all'), file('test/engines/wasm/worker.test.ts', 'a worker runs with an empty env, argv = [plugin name], and compiled modules from the host')),
+      worker: cell(
+        contained('empty env'),
+        conf('env-dump: with nothing granted the guest sees no environment at all'),
+        file('test/engines/wasm/worker.test.ts', 'a worker runs with an empty env, argv = [plugin name], and compiled modules from the host'),
+      ),
       wasmtime: cell(contained('empty env'), conf('env-dump: with nothing granted the guest sees no environment at all')),
-      'docker-node': cell(contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: with nothing granted the guest sees no environment at all')),
-      'docker-python': cell(contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: with nothing granted the guest sees no environment at all')),
+      'docker-node': cell(
+        contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"),
+        conf('env-dump: with nothing granted the guest sees no environment at all'),
+      ),
+      'docker-python': cell(
+        contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"),
+        conf('env-dump: with nothing granted the guest sees no environment at all'),
+      ),
     },
   },
   {
@@ -222,8 +299,14 @@ export const ROWS: Row[] = [
     cells: {
       worker: cell(contained('granted only'), conf('env-dump: exactly the granted variables, with their values')),
       wasmtime: cell(contained('granted only'), conf('env-dump: exactly the granted variables, with their values')),
-      'docker-node': cell(contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: exactly the granted variables, with their values')),
-      'docker-python': cell(contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"), conf('env-dump: exactly the granted variables, with their values')),
+      'docker-node': cell(
+        contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"),
+        conf('env-dump: exactly the granted variables, with their values'),
+      ),
+      'docker-python': cell(
+        contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"),
+        conf('env-dump: exactly the granted variables, with their values'),
+      ),
     },
   },
   {
@@ -240,8 +323,15 @@ export const ROWS: Row[] = [
     attack: 'any connection with no network grant (TCP, HTTP)',
     cells: {
       worker: cell(contained('denied'), conf('net: with no network granted, TCP and HTTP are refused')),
-      wasmtime: cell(contained('engine-unavailable', 'refused at load: a component importing wasi:http/outgoing-handler is refused (no allowlist in the CLI)'), conf('net: with no network granted, TCP and HTTP are refused')),
-      'docker-node': cell(contained('denied', 'no network interface but loopback'), conf('net: with no network granted, TCP and HTTP are refused'), file(DOCKER_FILES, 'no network grant: no interface but loopback, direct connections fail')),
+      wasmtime: cell(
+        contained('engine-unavailable', 'refused at load: a component importing wasi:http/outgoing-handler is refused (no allowlist in the CLI)'),
+        conf('net: with no network granted, TCP and HTTP are refused'),
+      ),
+      'docker-node': cell(
+        contained('denied', 'no network interface but loopback'),
+        conf('net: with no network granted, TCP and HTTP are refused'),
+        file(DOCKER_FILES, 'no network grant: no interface but loopback, direct connections fail'),
+      ),
       'docker-python': cell(contained('denied', 'no network interface but loopback'), conf('net: with no network granted, TCP and HTTP are refused')),
     },
   },
@@ -252,8 +342,16 @@ export const ROWS: Row[] = [
     cells: {
       worker: cell(contained('denied'), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent')),
       wasmtime: wasmtimeNoNet,
-      'docker-node': cell(contained('denied (403)'), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'), file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported')),
-      'docker-python': cell(contained('denied (403)'), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'), file('test/engines/docker/network.test.ts', 'a python plugin goes through the proxy with plain HTTP requests (absolute form) too')),
+      'docker-node': cell(
+        contained('denied (403)'),
+        conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'),
+        file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported'),
+      ),
+      'docker-python': cell(
+        contained('denied (403)'),
+        conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'),
+        file('test/engines/docker/network.test.ts', 'a python plugin goes through the proxy with plain HTTP requests (absolute form) too'),
+      ),
     },
   },
   {
@@ -263,8 +361,16 @@ export const ROWS: Row[] = [
     cells: {
       worker: cell(contained('denied'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused')),
       wasmtime: wasmtimeNoNet,
-      'docker-node': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/egress/dial.test.ts', 'IP-literal targets are refused unless the grant names the address')),
-      'docker-python': cell(contained('denied (403)'), conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'), file('test/egress/dial.test.ts', 'IP-literal targets are refused unless the grant names the address')),
+      'docker-node': cell(
+        contained('denied (403)'),
+        conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'),
+        file('test/egress/dial.test.ts', 'IP-literal targets are refused unless the grant names the address'),
+      ),
+      'docker-python': cell(
+        contained('denied (403)'),
+        conf('net: with an HTTP allowlist, other hosts and raw sockets are still refused'),
+        file('test/egress/dial.test.ts', 'IP-literal targets are refused unless the grant names the address'),
+      ),
     },
   },
   {
@@ -273,9 +379,18 @@ export const ROWS: Row[] = [
     attack: 'DNS rebinding: an allowlisted name resolving to a loopback, private or metadata address',
     cells: {
       worker: cell(
-        contained('denied (destination-IP-prohibited)', 'fixed here: wasi:http now goes through the egress proxy on loopback (it used to be resolved by preview2-shim, unchecked)'),
-        file('test/security/network-route.test.ts', 'matrix net.rebind × worker: an allowlisted name resolving to a loopback or private address is refused; nothing is sent'),
-        file('test/security/network-route.test.ts', 'worker wasi:http: a name is resolved once by the route and the request goes to that address with its own Host'),
+        contained(
+          'denied (destination-IP-prohibited)',
+          'fixed here: wasi:http now goes through the egress proxy on loopback (it used to be resolved by preview2-shim, unchecked)',
+        ),
+        file(
+          'test/security/network-route.test.ts',
+          'matrix net.rebind × worker: an allowlisted name resolving to a loopback or private address is refused; nothing is sent',
+        ),
+        file(
+          'test/security/network-route.test.ts',
+          'worker wasi:http: a name is resolved once by the route and the request goes to that address with its own Host',
+        ),
       ),
       wasmtime: wasmtimeNoNet,
       'docker-node': cell(
@@ -303,8 +418,15 @@ export const ROWS: Row[] = [
         file('test/capabilities/network/route.test.ts', 'the route serves only requests carrying its token; CONNECT is refused'),
       ),
       wasmtime: wasmtimeNoNet,
-      'docker-node': cell(contained('denied', "the plugin's network is internal: the proxy is its only way out"), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'), file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported')),
-      'docker-python': cell(contained('denied', "the plugin's network is internal: the proxy is its only way out"), conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent')),
+      'docker-node': cell(
+        contained('denied', "the plugin's network is internal: the proxy is its only way out"),
+        conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'),
+        file('test/engines/docker/network.test.ts', 'only the allowlisted host:port is reachable, through the proxy; refusals are reported'),
+      ),
+      'docker-python': cell(
+        contained('denied', "the plugin's network is internal: the proxy is its only way out"),
+        conf('net: an allowlisted HTTP request goes out; another port or host name is refused before anything is sent'),
+      ),
     },
   },
 
@@ -313,14 +435,29 @@ export const ROWS: Row[] = [
     group: 'net',
     attack: 'DNS as a way out: query names carrying data to a name server',
     cells: {
-      worker: cell(contained('denied', 'wasi:sockets name lookup is always denied; wasi:http names are resolved by the egress route'), file('test/capabilities/network/wasi.test.ts', 'wasi:sockets is denied even when HTTP is granted')),
+      worker: cell(
+        contained('denied', 'wasi:sockets name lookup is always denied; wasi:http names are resolved by the egress route'),
+        file('test/capabilities/network/wasi.test.ts', 'wasi:sockets is denied even when HTTP is granted'),
+      ),
       wasmtime: cell(
         contained('denied', 'name lookup is off (-S allow-ip-name-lookup=n), and any network grant is refused at load'),
         file('test/engines/wasmtime/flags.test.ts', 'nothing granted: network, env and stdin off explicitly, limits from resources'),
         file('test/engines/wasmtime/flags.test.ts', 'any network grant is refused: the CLI has no allowlist'),
       ),
-      'docker-node': cell(contained('nowhere', "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback"), matrix),
-      'docker-python': cell(contained('nowhere', "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback"), matrix),
+      'docker-node': cell(
+        contained(
+          'nowhere',
+          "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback",
+        ),
+        matrix,
+      ),
+      'docker-python': cell(
+        contained(
+          'nowhere',
+          "fixed here: Docker's embedded resolver forwarded unknown names to the host's resolvers (CVE-2024-29018 where that is on loopback); its only upstream is now the container's own loopback",
+        ),
+        matrix,
+      ),
     },
   },
 
@@ -329,7 +466,13 @@ export const ROWS: Row[] = [
     id: 'res.cpu',
     group: 'res',
     attack: 'CPU: an endless loop',
-    cells: everywhere(cell(contained('timeout'), conf('loop: an infinite loop is stopped at resources.timeout, twice'), conf('loop: a per-call timeout below the grant stops the call; an abort stops it too'))),
+    cells: everywhere(
+      cell(
+        contained('timeout'),
+        conf('loop: an infinite loop is stopped at resources.timeout, twice'),
+        conf('loop: a per-call timeout below the grant stops the call; an abort stops it too'),
+      ),
+    ),
   },
   {
     id: 'res.memory',
@@ -338,8 +481,16 @@ export const ROWS: Row[] = [
     cells: {
       worker: cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit')),
       wasmtime: cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit')),
-      'docker-node': cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit'), file(DOCKER_FILES, 'memory bomb: the kernel kills it at the memory limit, reported as memory-limit')),
-      'docker-python': cell(contained('memory-limit'), conf('membomb: growing past resources.memory is memory-limit'), file(DOCKER_FILES, 'memory bomb in python: memory-limit as well')),
+      'docker-node': cell(
+        contained('memory-limit'),
+        conf('membomb: growing past resources.memory is memory-limit'),
+        file(DOCKER_FILES, 'memory bomb: the kernel kills it at the memory limit, reported as memory-limit'),
+      ),
+      'docker-python': cell(
+        contained('memory-limit'),
+        conf('membomb: growing past resources.memory is memory-limit'),
+        file(DOCKER_FILES, 'memory bomb in python: memory-limit as well'),
+      ),
     },
   },
   {
@@ -351,9 +502,15 @@ export const ROWS: Row[] = [
         na('WASI 0.2 has no process creation; a component importing anything beyond the WASI and airlock imports fails to instantiate'),
         file('test/engines/wasm/transpile.test.ts', 'a missing import fails closed at instantiation'),
       ),
-      wasmtime: cell(na('WASI 0.2 has no process creation; an import beyond WASI is named and refused before the CLI runs'), file('test/engines/wasmtime/compile.test.ts', 'WASI 0.2 imports link; anything else is named')),
+      wasmtime: cell(
+        na('WASI 0.2 has no process creation; an import beyond WASI is named and refused before the CLI runs'),
+        file('test/engines/wasmtime/compile.test.ts', 'WASI 0.2 imports link; anything else is named'),
+      ),
       'docker-node': cell(contained('EAGAIN (pids limit)'), matrix),
-      'docker-python': cell(contained('timeout (pids limit)'), file(DOCKER_FILES, 'fork bomb: the pids limit holds it, the timeout ends the call, a fresh container follows')),
+      'docker-python': cell(
+        contained('timeout (pids limit)'),
+        file(DOCKER_FILES, 'fork bomb: the pids limit holds it, the timeout ends the call, a fresh container follows'),
+      ),
     },
   },
   {
@@ -387,8 +544,14 @@ export const ROWS: Row[] = [
     cells: {
       worker: cell(contained('trap'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
       wasmtime: cell(contained('trap'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
-      'docker-node': cell(contained('memory-limit', 'the bytes are made inside the container, which meets its memory limit'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
-      'docker-python': cell(contained('memory-limit', 'the bytes are made inside the container, which meets its memory limit'), conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it')),
+      'docker-node': cell(
+        contained('memory-limit', 'the bytes are made inside the container, which meets its memory limit'),
+        conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it'),
+      ),
+      'docker-python': cell(
+        contained('memory-limit', 'the bytes are made inside the container, which meets its memory limit'),
+        conf('random-bomb: asking for 1 GiB of random bytes traps without the host allocating it'),
+      ),
     },
   },
 
@@ -404,9 +567,24 @@ export const ROWS: Row[] = [
         conf('trap: a trap is trap, and the next call gets a fresh instance that traps again'),
         file('test/engines/wasm/worker.test.ts', 'a worker that dies mid-call gives crash, and a fresh worker takes its place'),
       ),
-      wasmtime: cell(contained('trap', 'no process API; a trap ends only its own per-call process'), conf('trap: a trap is trap, and the next call gets a fresh instance that traps again')),
-      'docker-node': cell(contained('ESRCH / crash', "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows"), matrix),
-      'docker-python': cell(contained('ESRCH / crash', "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows"), matrix),
+      wasmtime: cell(
+        contained('trap', 'no process API; a trap ends only its own per-call process'),
+        conf('trap: a trap is trap, and the next call gets a fresh instance that traps again'),
+      ),
+      'docker-node': cell(
+        contained(
+          'ESRCH / crash',
+          "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows",
+        ),
+        matrix,
+      ),
+      'docker-python': cell(
+        contained(
+          'ESRCH / crash',
+          "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows",
+        ),
+        matrix,
+      ),
     },
   },
   {
@@ -414,10 +592,26 @@ export const ROWS: Row[] = [
     group: 'host',
     attack: "writing to the host's stdout: fake results and forged protocol lines",
     cells: {
-      worker: cell(contained('captured'), file('test/engines/wasm/index.test.ts', "stdout and stderr are captured into the call's logs, not the host's stdio"), conf("state: stdout and stderr are the call's logs, apart from the result")),
-      wasmtime: cell(contained('captured'), file('test/engines/wasmtime/wave.test.ts', 'the printed result is found after guest stdout, even when the guest prints result-like text'), file('test/engines/wasmtime/outcome.test.ts', 'a guest printing a fake timeout diagnostic on stderr does not change the class')),
-      'docker-node': cell(contained('plugin-error', "a forged host line is the plugin's own error, never the host's"), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"), file(DOCKER_FILES, 'output flood: prints are cut at the log limit, an oversized result is output-limit')),
-      'docker-python': cell(contained('plugin-error', "a forged host line is the plugin's own error, never the host's"), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"), file(DOCKER_FILES, 'MemoryError raised by a python plugin is its own error, not memory-limit; the next call is served')),
+      worker: cell(
+        contained('captured'),
+        file('test/engines/wasm/index.test.ts', "stdout and stderr are captured into the call's logs, not the host's stdio"),
+        conf("state: stdout and stderr are the call's logs, apart from the result"),
+      ),
+      wasmtime: cell(
+        contained('captured'),
+        file('test/engines/wasmtime/wave.test.ts', 'the printed result is found after guest stdout, even when the guest prints result-like text'),
+        file('test/engines/wasmtime/outcome.test.ts', 'a guest printing a fake timeout diagnostic on stderr does not change the class'),
+      ),
+      'docker-node': cell(
+        contained('plugin-error', "a forged host line is the plugin's own error, never the host's"),
+        file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"),
+        file(DOCKER_FILES, 'output flood: prints are cut at the log limit, an oversized result is output-limit'),
+      ),
+      'docker-python': cell(
+        contained('plugin-error', "a forged host line is the plugin's own error, never the host's"),
+        file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"),
+        file(DOCKER_FILES, 'MemoryError raised by a python plugin is its own error, not memory-limit; the next call is served'),
+      ),
     },
   },
   {
@@ -433,15 +627,26 @@ export const ROWS: Row[] = [
     group: 'proto',
     attack: 'malformed frames on the engine protocol',
     cells: {
-      worker: cell(na("the guest writes no frames: the worker's channel is written by Airlock's own code; a guest only returns a string, which is data"), conf('echo: echo returns its input byte for byte')),
+      worker: cell(
+        na("the guest writes no frames: the worker's channel is written by Airlock's own code; a guest only returns a string, which is data"),
+        conf('echo: echo returns its input byte for byte'),
+      ),
       wasmtime: cell(
         contained('crash', "the result is parsed from the CLI's output after the guest's own; output without a well-formed result is crash"),
         file('test/engines/wasmtime/wave.test.ts', 'malformed results do not parse'),
         file('test/engines/wasmtime/wave.test.ts', 'whatever the guest printed first, the split returns the real result (property)'),
         file('test/engines/wasmtime/outcome.test.ts', 'abort, signals, exits without a result and unknown failures'),
       ),
-      'docker-node': cell(contained('plugin-error'), file('test/engines/docker/protocol.test.ts', 'anything else is refused'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
-      'docker-python': cell(contained('plugin-error'), file('test/engines/docker/protocol.test.ts', 'anything else is refused'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
+      'docker-node': cell(
+        contained('plugin-error'),
+        file('test/engines/docker/protocol.test.ts', 'anything else is refused'),
+        file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"),
+      ),
+      'docker-python': cell(
+        contained('plugin-error'),
+        file('test/engines/docker/protocol.test.ts', 'anything else is refused'),
+        file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"),
+      ),
     },
   },
   {
@@ -449,8 +654,16 @@ export const ROWS: Row[] = [
     group: 'proto',
     attack: 'oversized frames (a result or protocol line of megabytes)',
     cells: {
-      worker: cell(contained('output-limit'), conf('bigout: a result over resources.output is output-limit; one just under passes'), file('test/engines/wasm/index.test.ts', 'output over resources.output is output-limit')),
-      wasmtime: cell(contained('output-limit'), file('test/engines/wasmtime/outcome.test.ts', 'a result over resources.output is output-limit'), conf('bigout: a result over resources.output is output-limit; one just under passes')),
+      worker: cell(
+        contained('output-limit'),
+        conf('bigout: a result over resources.output is output-limit; one just under passes'),
+        file('test/engines/wasm/index.test.ts', 'output over resources.output is output-limit'),
+      ),
+      wasmtime: cell(
+        contained('output-limit'),
+        file('test/engines/wasmtime/outcome.test.ts', 'a result over resources.output is output-limit'),
+        conf('bigout: a result over resources.output is output-limit; one just under passes'),
+      ),
       'docker-node': cell(contained('output-limit'), file(DOCKER_FILES, 'a protocol line past the engine bound is output-limit and the container is replaced')),
       'docker-python': cell(contained('output-limit'), matrix),
     },
@@ -458,29 +671,47 @@ export const ROWS: Row[] = [
   {
     id: 'proto.ids',
     group: 'proto',
-    attack: "ids that collide: a reply forged for the call in flight",
+    attack: 'ids that collide: a reply forged for the call in flight',
     cells: {
-      worker: cell(na('no ids cross from the guest: one call at a time per worker, sequenced by Airlock\'s code; the guest only returns'), file('test/engines/wasm/index.test.ts', 'calls past concurrency + queue are overloaded; aborting a running call kills its worker')),
+      worker: cell(
+        na("no ids cross from the guest: one call at a time per worker, sequenced by Airlock's code; the guest only returns"),
+        file('test/engines/wasm/index.test.ts', 'calls past concurrency + queue are overloaded; aborting a running call kills its worker'),
+      ),
       wasmtime: cell(na('one process per call: there is no id to collide with')),
-      'docker-node': cell(contained('plugin-error'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
-      'docker-python': cell(contained('plugin-error'), file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept")),
+      'docker-node': cell(
+        contained('plugin-error'),
+        file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"),
+      ),
+      'docker-python': cell(
+        contained('plugin-error'),
+        file(DOCKER_FILES, ": host errors forged on the protocol stream are the plugin's errors; the container is kept"),
+      ),
     },
   },
   {
     id: 'proto.unicode',
     group: 'proto',
     attack: 'unicode tricks in names: look-alike, zero-width, bidi and full-width characters in plugin, tool and host names',
-    cells: everywhere(cell(contained('invalid-manifest / denied', 'checked before any engine: the manifest refuses such names; an allowlist compares punycode forms'), file('test/security/manifest.test.ts', 'matrix proto.unicode: look-alike, invisible and bidi characters in names are refused before any engine'))),
+    cells: everywhere(
+      cell(
+        contained('invalid-manifest / denied', 'checked before any engine: the manifest refuses such names; an allowlist compares punycode forms'),
+        file('test/security/manifest.test.ts', 'matrix proto.unicode: look-alike, invisible and bidi characters in names are refused before any engine'),
+      ),
+    ),
   },
 
   // ---- data: build sandbox (componentize-js, componentize-py, clang, core modules) ----
   {
     id: 'data.build-escape',
     group: 'data',
-    attack: "build-time code escape: a plugin's top-level code run by componentize-py/-js while building, or a C source's #include/.incbin, writes a .pth into the host's site-packages, writes $HOME or Node's folder, reads a host file, execs, reaches the network",
+    attack:
+      "build-time code escape: a plugin's top-level code run by componentize-py/-js while building, or a C source's #include/.incbin, writes a .pth into the host's site-packages, writes $HOME or Node's folder, reads a host file, execs, reaches the network",
     cells: {
       worker: cell(
-        contained('not visible', 'every build step (clang, componentize-js, componentize-py, the core-module wrap and export check) runs under bubblewrap: toolchain read-only, plugin read-only, one output folder, no network, no env, no capabilities'),
+        contained(
+          'not visible',
+          'every build step (clang, componentize-js, componentize-py, the core-module wrap and export check) runs under bubblewrap: toolchain read-only, plugin read-only, one output folder, no network, no env, no capabilities',
+        ),
         file('test/build/escape.test.ts', "a Python plugin's build-time code cannot plant a .pth"),
         file('test/build/escape.test.ts', "a JS plugin's build-time code cannot import a host file"),
         file('test/build/escape.test.ts', 'a C source cannot .incbin a host file'),
@@ -494,8 +725,14 @@ export const ROWS: Row[] = [
         file('test/build/escape.test.ts', 'a C source cannot .incbin a host file'),
         file('test/build/sandbox.test.ts', 'native code in the sandbox cannot write site-packages'),
       ),
-      'docker-node': cell(contained('not run', 'the image build runs no plugin code: npm install --ignore-scripts, in Docker'), file('test/engines/docker/build.test.ts', 'package.json scripts (preinstall, install, postinstall, prepare) do not run during the build')),
-      'docker-python': cell(contained('not run', "the image build runs no plugin code: pip install --only-binary=:all:, in Docker"), file('test/engines/docker/build.test.ts', "the project's setup.py never runs")),
+      'docker-node': cell(
+        contained('not run', 'the image build runs no plugin code: npm install --ignore-scripts, in Docker'),
+        file('test/engines/docker/build.test.ts', 'package.json scripts (preinstall, install, postinstall, prepare) do not run during the build'),
+      ),
+      'docker-python': cell(
+        contained('not run', 'the image build runs no plugin code: pip install --only-binary=:all:, in Docker'),
+        file('test/engines/docker/build.test.ts', "the project's setup.py never runs"),
+      ),
     },
   },
   {
@@ -504,7 +741,10 @@ export const ROWS: Row[] = [
     attack: 'build resource exhaustion: a source that makes the toolchain eat memory (.incbin "/dev/zero"), CPU, processes, disk or output, or never finish',
     cells: {
       worker: cell(
-        contained('build-failed', 'rlimits (data, CPU, file size), pids and memory cgroups (as root), a bounded /tmp, a wall-clock kill of the whole sandbox, bounded stdout/stderr; the error names the limit and its variable'),
+        contained(
+          'build-failed',
+          'rlimits (data, CPU, file size), pids and memory cgroups (as root), a bounded /tmp, a wall-clock kill of the whole sandbox, bounded stdout/stderr; the error names the limit and its variable',
+        ),
         file('test/build/escape.test.ts', 'a C source that .incbins /dev/zero fails build-failed naming the memory limit'),
         file('test/build/sandbox.test.ts', 'a fork bomb stops at the process limit'),
         file('test/build/sandbox.test.ts', 'processes that each stay under the memory limit but together exceed it'),
@@ -518,23 +758,35 @@ export const ROWS: Row[] = [
         file('test/build/escape.test.ts', 'a C source that .incbins /dev/zero fails build-failed naming the memory limit'),
         file('test/build/sandbox.test.ts', 'a step past its wall time is killed whole'),
       ),
-      'docker-node': cell(contained('build-failed', 'each RUN step has bounded memory and CPU, the whole image build a timeout'), file('test/engines/docker/build.test.ts', 'a build past its timeout is cancelled and fails with build-failed')),
-      'docker-python': cell(contained('build-failed', 'each RUN step has bounded memory and CPU, the whole image build a timeout'), file('test/engines/docker/build.test.ts', 'a build past its timeout is cancelled and fails with build-failed')),
+      'docker-node': cell(
+        contained('build-failed', 'each RUN step has bounded memory and CPU, the whole image build a timeout'),
+        file('test/engines/docker/build.test.ts', 'a build past its timeout is cancelled and fails with build-failed'),
+      ),
+      'docker-python': cell(
+        contained('build-failed', 'each RUN step has bounded memory and CPU, the whole image build a timeout'),
+        file('test/engines/docker/build.test.ts', 'a build past its timeout is cancelled and fails with build-failed'),
+      ),
     },
   },
-
 
   // ---- data: plugin folder files (bounded reader, manifest caps, ignore files) ----
   {
     id: 'data.filetypes',
     group: 'data',
-    attack: 'hostile file types in the plugin folder: plugin.yaml, entry, wasm, ignore or dependency file (or any file a build or hash reads) as a FIFO, socket, device, symlink loop or symlink out of the folder (/dev/zero, /etc)',
+    attack:
+      'hostile file types in the plugin folder: plugin.yaml, entry, wasm, ignore or dependency file (or any file a build or hash reads) as a FIFO, socket, device, symlink loop or symlink out of the folder (/dev/zero, /etc)',
     cells: everywhere(
       cell(
-        contained('invalid-manifest / build-failed', 'checked on the host before any engine: refused unopened by src/plugin-files (lstat, then O_NOFOLLOW|O_NONBLOCK open and fstat); no thread-pool slot is held'),
+        contained(
+          'invalid-manifest / build-failed',
+          'checked on the host before any engine: refused unopened by src/plugin-files (lstat, then O_NOFOLLOW|O_NONBLOCK open and fstat); no thread-pool slot is held',
+        ),
         file('test/manifest/files.test.ts', 'is an invalid-manifest problem, refused without reading it'),
         file('test/manifest/files.test.ts', 'a FIFO plugin.yaml does not park the thread pool'),
-        file('test/plugin-files/read.test.ts', 'FIFOs do not park the thread pool: while many are read, an unrelated readFile and another plugin validate complete'),
+        file(
+          'test/plugin-files/read.test.ts',
+          'FIFOs do not park the thread pool: while many are read, an unrelated readFile and another plugin validate complete',
+        ),
         file('test/plugin-files/ignore.test.ts', 'not skipped and never blocking'),
         file('test/engines/docker/context.test.ts', 'a dependency file that is a FIFO, device or symlink out fails the context with build-failed'),
         file('test/build/inputs.test.ts', 'fails the build with build-failed naming it'),
@@ -546,10 +798,14 @@ export const ROWS: Row[] = [
   {
     id: 'data.oversize',
     group: 'data',
-    attack: 'oversized files and folders: a huge plugin.yaml or ignore file, a file above its cap, a folder with too many files, too many bytes or nested too deep',
+    attack:
+      'oversized files and folders: a huge plugin.yaml or ignore file, a file above its cap, a folder with too many files, too many bytes or nested too deep',
     cells: everywhere(
       cell(
-        contained('invalid-manifest / build-failed', 'checked on the host before any engine: sizes come from fstat/lstat before any byte is read; the walker stops at the first entry past a cap'),
+        contained(
+          'invalid-manifest / build-failed',
+          'checked on the host before any engine: sizes come from fstat/lstat before any byte is read; the walker stops at the first entry past a cap',
+        ),
         file('test/plugin-files/read.test.ts', 'a file above the cap is refused before it is read'),
         file('test/manifest/caps.test.ts', '11,000 tools: refused by the manifest byte cap before YAML is parsed'),
         file('test/plugin-files/walk.test.ts', 'a folder with too many entries is refused'),
@@ -562,10 +818,14 @@ export const ROWS: Row[] = [
   {
     id: 'data.amplification',
     group: 'data',
-    attack: 'manifest amplification: thousands of tools, tool schemas nested deep or megabytes long (or shared by YAML aliases), huge descriptions, long permission lists',
+    attack:
+      'manifest amplification: thousands of tools, tool schemas nested deep or megabytes long (or shared by YAML aliases), huge descriptions, long permission lists',
     cells: everywhere(
       cell(
-        contained('invalid-manifest', 'checked by the manifest schema before any engine; the tool count is checked before any schema is compiled, a schema\'s depth and size before it is'),
+        contained(
+          'invalid-manifest',
+          "checked by the manifest schema before any engine; the tool count is checked before any schema is compiled, a schema's depth and size before it is",
+        ),
         file('test/manifest/caps.test.ts', 'more tools than the cap: one problem at `tools`, and no tool schema is compiled'),
         file('test/manifest/caps.test.ts', 'a tool schema nested past the depth cap or past the size cap is a problem at its field, not compiled'),
         file('test/manifest/caps.test.ts', 'descriptions, lists and text fields past their caps are problems at their field'),
@@ -587,59 +847,79 @@ export const ROWS: Row[] = [
     ),
   },
 
-
   // ---- data: regular expressions and schemas (manifest patterns, tool schemas, outputs) ----
   {
     id: 'data.redos-manifest',
     group: 'data',
-    attack: 'ReDoS in the manifest\'s own fields: a 30-character mount (20 s on the old pattern, doubling per character), 10^5-character names, versions, hosts, sizes, env names; 10^5 unknown keys',
-    cells: everywhere(cell(
-      contained('invalid-manifest', 'checked before any engine: every pattern over plugin text is linear (no nested quantifiers, length first), the rest are loops'),
-      file('test/manifest/linear-regexp.test.ts', 'a 10^5-character mount that almost matches is refused without backtracking (the MOUNT pattern)'),
-      file('test/manifest/linear-regexp.test.ts', 'the manifest\'s other patterns finish on 10^5-character hostile values'),
-      file('test/manifest/linear-regexp.test.ts', 'a manifest with 10^5 unknown keys and a repeated one is checked in linear time'),
-      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
-    )),
+    attack:
+      "ReDoS in the manifest's own fields: a 30-character mount (20 s on the old pattern, doubling per character), 10^5-character names, versions, hosts, sizes, env names; 10^5 unknown keys",
+    cells: everywhere(
+      cell(
+        contained(
+          'invalid-manifest',
+          'checked before any engine: every pattern over plugin text is linear (no nested quantifiers, length first), the rest are loops',
+        ),
+        file('test/manifest/linear-regexp.test.ts', 'a 10^5-character mount that almost matches is refused without backtracking (the MOUNT pattern)'),
+        file('test/manifest/linear-regexp.test.ts', "the manifest's other patterns finish on 10^5-character hostile values"),
+        file('test/manifest/linear-regexp.test.ts', 'a manifest with 10^5 unknown keys and a repeated one is checked in linear time'),
+        file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+      ),
+    ),
   },
   {
     id: 'data.redos-input-schema',
     group: 'data',
-    attack: 'ReDoS `pattern` / `patternProperties` in a tool\'s input schema, matched against a 10^5-character input',
-    cells: everywhere(cell(
-      contained('invalid-input', 'checked before any engine, on RE2 (linear time); backreferences and lookaround are invalid-manifest at validate'),
-      file('test/host/validation.test.ts', 'ReDoS pattern in an input schema: small inputs are checked inline on RE2, large ones off the loop; both refuse'),
-      file('test/manifest/linear-regexp.test.ts', 'a schema pattern RE2 cannot run (backreference, lookaround) is a manifest problem naming the tool and the field'),
-      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
-    )),
+    attack: "ReDoS `pattern` / `patternProperties` in a tool's input schema, matched against a 10^5-character input",
+    cells: everywhere(
+      cell(
+        contained('invalid-input', 'checked before any engine, on RE2 (linear time); backreferences and lookaround are invalid-manifest at validate'),
+        file('test/host/validation.test.ts', 'ReDoS pattern in an input schema: small inputs are checked inline on RE2, large ones off the loop; both refuse'),
+        file(
+          'test/manifest/linear-regexp.test.ts',
+          'a schema pattern RE2 cannot run (backreference, lookaround) is a manifest problem naming the tool and the field',
+        ),
+        file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+      ),
+    ),
   },
   {
     id: 'data.redos-output-schema',
     group: 'data',
-    attack: 'ReDoS `pattern` in a tool\'s output schema, with the plugin returning the text that triggers it',
-    cells: everywhere(cell(
-      contained('invalid-output', 'checked on the host after any engine, on RE2; a large result on the validator thread'),
-      file('test/host/validation.test.ts', 'ReDoS pattern in an output schema: a large result is refused with invalid-output, the loop turning meanwhile'),
-      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
-    )),
+    attack: "ReDoS `pattern` in a tool's output schema, with the plugin returning the text that triggers it",
+    cells: everywhere(
+      cell(
+        contained('invalid-output', 'checked on the host after any engine, on RE2; a large result on the validator thread'),
+        file('test/host/validation.test.ts', 'ReDoS pattern in an output schema: a large result is refused with invalid-output, the loop turning meanwhile'),
+        file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+      ),
+    ),
   },
   {
     id: 'data.validation-bomb',
     group: 'data',
     attack: 'output validation bomb: a result whose schema check is quadratic (`uniqueItems` over 60 000 objects), or nested 10^5 deep',
-    cells: everywhere(cell(
-      contained('timeout / invalid-output', 'large results are checked on a validator thread (256 MiB heap) within the call\'s remaining timeout; nesting past 512 levels is refused before parsing'),
-      file('test/host/validation.test.ts', 'output validation bomb: a quadratic uniqueItems over a large result ends in timeout while the event loop keeps turning'),
-      file('test/host/validation.test.ts', 'a result nested deeper than the limit is found by one pass, strings and escapes skipped'),
-      file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
-    )),
+    cells: everywhere(
+      cell(
+        contained(
+          'timeout / invalid-output',
+          "large results are checked on a validator thread (256 MiB heap) within the call's remaining timeout; nesting past 512 levels is refused before parsing",
+        ),
+        file(
+          'test/host/validation.test.ts',
+          'output validation bomb: a quadratic uniqueItems over a large result ends in timeout while the event loop keeps turning',
+        ),
+        file('test/host/validation.test.ts', 'a result nested deeper than the limit is found by one pass, strings and escapes skipped'),
+        file('test/security/hostile-data.test.ts', 'matrix data.redos: hostile manifest patterns, schema patterns and a validation bomb end with their codes'),
+      ),
+    ),
   },
-
 
   // ---- serve: authenticated HTTP serving ----
   {
     id: 'serve.http-no-token',
     group: 'serve',
-    attack: 'an unauthenticated MCP call over HTTP: any local user, or anyone who reaches an exposed address, opens a session and calls a tool with the server grants',
+    attack:
+      'an unauthenticated MCP call over HTTP: any local user, or anyone who reaches an exposed address, opens a session and calls a tool with the server grants',
     cells: everywhere(
       cell(
         contained('401', 'a bearer token is required on every request, before any session lookup or body parse; --no-auth only on loopback'),
@@ -677,7 +957,6 @@ export const ROWS: Row[] = [
     ),
   },
 
-
   // ---- serve: disk quotas on writable grants ----
   {
     id: 'serve.disk-bytes',
@@ -685,13 +964,19 @@ export const ROWS: Row[] = [
     attack: 'disk exhaustion: writing past resources.disk through a read-write grant (one big file, many small appends, concurrent instances)',
     cells: {
       worker: cell(
-        contained('errno', 'ENOSPC inside the plugin once resources.disk is reached (what fits is written); the grants count as one volume, existing files included, shared by every instance'),
+        contained(
+          'errno',
+          'ENOSPC inside the plugin once resources.disk is reached (what fits is written); the grants count as one volume, existing files included, shared by every instance',
+        ),
         file(QUOTA, 'one big file: the write past resources.disk fails with ENOSPC'),
         file(QUOTA, 'many small appends stop at the quota with ENOSPC'),
         file(QUOTA, 'concurrent instances share one quota'),
         file(QUOTA, 'deleting frees quota'),
       ),
-      wasmtime: cell(contained('engine-unavailable', QUOTA_WASMTIME), file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine')),
+      wasmtime: cell(
+        contained('engine-unavailable', QUOTA_WASMTIME),
+        file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine'),
+      ),
       'docker-node': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
       'docker-python': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
     },
@@ -706,21 +991,27 @@ export const ROWS: Row[] = [
         file(QUOTA, 'creating files past resources.files fails with EDQUOT'),
         file(QUOTA, 'the counters follow rename, link, unlink, truncate, set-size and pwrite exactly'),
       ),
-      wasmtime: cell(contained('engine-unavailable', QUOTA_WASMTIME), file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine')),
+      wasmtime: cell(
+        contained('engine-unavailable', QUOTA_WASMTIME),
+        file(QUOTA_ENGINES, 'wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine'),
+      ),
       'docker-node': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
       'docker-python': cell(contained('permission-denied', QUOTA_DOCKER), file(QUOTA_ENGINES, 'Docker refuses a read-write grant with permission-denied')),
     },
   },
 
-
   // ---- serve: output, secrets, env names, protected paths, cache root ----
   {
     id: 'serve.terminal-escapes',
     group: 'serve',
-    attack: 'terminal escapes in output: OSC 52 clipboard writes, OSC 8 links, screen clears, U+009B and U+202E in results, logs, error messages and tool descriptions, printed to a file or CI log',
+    attack:
+      'terminal escapes in output: OSC 52 clipboard writes, OSC 8 links, screen clears, U+009B and U+202E in results, logs, error messages and tool descriptions, printed to a file or CI log',
     cells: everywhere(
       cell(
-        contained('escaped', 'after any engine: every byte the CLI prints passes one function that writes controls and bidi/invisible characters as \\uXXXX, TTY or not; --json stays valid and round-trips'),
+        contained(
+          'escaped',
+          'after any engine: every byte the CLI prints passes one function that writes controls and bidi/invisible characters as \\uXXXX, TTY or not; --json stays valid and round-trips',
+        ),
         file('test/cli/output-safety.test.ts', 'terminal escapes: call prints the result, logs and error message of a plugin escaped into a file'),
         file('test/cli/output-safety.test.ts', 'terminal escapes: list and inspect show a tool description escaped'),
         file('test/cli/output-safety.test.ts', 'terminal escapes: validate echoes hostile manifest values escaped'),
@@ -742,10 +1033,14 @@ export const ROWS: Row[] = [
   {
     id: 'serve.env-proto-names',
     group: 'serve',
-    attack: 'prototype names in env grants: toString, constructor, __proto__, hasOwnProperty as env names (a function as the value, an internal error, a silently dropped grant)',
+    attack:
+      'prototype names in env grants: toString, constructor, __proto__, hasOwnProperty as env names (a function as the value, an internal error, a silently dropped grant)',
     cells: everywhere(
       cell(
-        contained('ordinary names', 'own-property lookups and null-prototype maps in the grants and in each engine mapping: granted when set and allowed, absent when unset, refused otherwise'),
+        contained(
+          'ordinary names',
+          'own-property lookups and null-prototype maps in the grants and in each engine mapping: granted when set and allowed, absent when unset, refused otherwise',
+        ),
         file('test/grants/env-names.test.ts', 'granted with the host value when set, absent when unset'),
         file('test/grants/env-names.test.ts', 'refused with the usual message when the policy does not allow them'),
         file('test/grants/env-names.test.ts', 'reach every engine mapping unchanged'),
@@ -755,7 +1050,8 @@ export const ROWS: Row[] = [
   {
     id: 'serve.host-control-paths',
     group: 'serve',
-    attack: 'host-control paths as grants: container runtime sockets and data roots (Docker, containerd, CRI-O, Podman, kubelet), /proc, /sys, /dev, the host root, or a folder containing one (/var)',
+    attack:
+      'host-control paths as grants: container runtime sockets and data roots (Docker, containerd, CRI-O, Podman, kubelet), /proc, /sys, /dev, the host root, or a folder containing one (/var)',
     cells: everywhere(
       cell(
         contained('permission-denied', 'before any engine, whatever the policy: the path, a folder inside it or one containing it is refused with what it is'),
@@ -768,16 +1064,19 @@ export const ROWS: Row[] = [
   {
     id: 'serve.cache-root',
     group: 'serve',
-    attack: "cache root mode/owner: another local user plants code in a group/other-writable cache root, or one they own (the seal detects corruption, not who wrote an entry)",
+    attack:
+      'cache root mode/owner: another local user plants code in a group/other-writable cache root, or one they own (the seal detects corruption, not who wrote an entry)',
     cells: everywhere(
       cell(
-        contained('permission-denied', 'before any engine: such a root is refused naming its path, mode or owner and the fix; a new root is 0700; a 0755 one of the user\'s own is repaired to 0700'),
+        contained(
+          'permission-denied',
+          "before any engine: such a root is refused naming its path, mode or owner and the fix; a new root is 0700; a 0755 one of the user's own is repaired to 0700",
+        ),
         file('test/paths.test.ts', 'cache root mode/owner: a root group or others may write to'),
         file('test/paths.test.ts', 'cache root mode/owner: a root owned by another user is refused'),
       ),
     ),
   },
-
 ];
 
 export function rowById(id: string): Row {

@@ -69,7 +69,10 @@ test.serial('matrix net.rebind × worker: an allowlisted name resolving to a loo
   }
   t.deepEqual(server.seen, [], 'the loopback server saw no request');
   t.deepEqual(lookups, Object.keys(table), 'each name resolved once, by the route');
-  t.true(decisions.every((d) => d.decision === 'refused' && d.code === 'private-address'), JSON.stringify(decisions));
+  t.true(
+    decisions.every((d) => d.decision === 'refused' && d.code === 'private-address'),
+    JSON.stringify(decisions),
+  );
   await p.close();
 });
 
@@ -77,7 +80,10 @@ test.serial('worker wasi:http: a name is resolved once by the route and the requ
   const server = await listen(t, http.createServer());
   // The grant names the loopback address too, so the answer is admitted; the name itself is not in any DNS.
   const { engine, lookups, decisions } = setUp(t, { 'svc.test': [LOOP] });
-  const p = await engine.load(fixtureGrants('net', { network: { allow: [allow('svc.test', server.port), allow(LOOP, server.port)] } }), { kind: 'component', path: await fixtureComponent('net') });
+  const p = await engine.load(fixtureGrants('net', { network: { allow: [allow('svc.test', server.port), allow(LOOP, server.port)] } }), {
+    kind: 'component',
+    path: await fixtureComponent('net'),
+  });
   // The destination's own X-Airlock-Egress header is dropped by the route, so it cannot fake a refusal.
   t.is((await p.call('http', JSON.stringify({ url: `http://svc.test:${server.port}/path?q=1` }))).output, '"ok:200"');
   t.deepEqual(server.seen, [{ host: `svc.test:${server.port}`, url: '/path?q=1' }]);

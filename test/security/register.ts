@@ -15,19 +15,24 @@ export type CellImpls = Record<string, Partial<Record<Column, CellFn>>>;
 
 /** The cells of `group` the matrix says are proved by a matrix cell test. */
 export function matrixCells(group: Group): { row: (typeof ROWS)[number]; column: Column }[] {
-  return ROWS.filter((r) => r.group === group).flatMap((row) => COLUMNS.filter((column) => row.cells[column].proofs.some((p) => 'matrix' in p)).map((column) => ({ row, column })));
+  return ROWS.filter((r) => r.group === group).flatMap((row) =>
+    COLUMNS.filter((column) => row.cells[column].proofs.some((p) => 'matrix' in p)).map((column) => ({ row, column })),
+  );
 }
 
 export function registerCells(group: Group, impls: CellImpls): void {
   const wanted = matrixCells(group);
   for (const { row, column } of wanted) {
     const fn = impls[row.id]?.[column];
-    if (fn === undefined) test(`${cellTitle(row, column)} [no test implements it]`, (t) => t.fail(`test/security/cells/${group}.ts has no test for ${row.id} × ${column}`));
+    if (fn === undefined)
+      test(`${cellTitle(row, column)} [no test implements it]`, (t) => t.fail(`test/security/cells/${group}.ts has no test for ${row.id} × ${column}`));
     else cellTest(cellTitle(row, column), column, fn);
   }
   for (const [id, byColumn] of Object.entries(impls)) {
     for (const column of Object.keys(byColumn)) {
-      if (!wanted.some((w) => w.row.id === id && w.column === column)) test(`matrix ${id} × ${column} is implemented but not a matrix cell`, (t) => t.fail(`add it to test/security/matrix.ts with a matrix proof, or remove it`));
+      if (!wanted.some((w) => w.row.id === id && w.column === column))
+        test(`matrix ${id} × ${column} is implemented but not a matrix cell`, (t) =>
+          t.fail(`add it to test/security/matrix.ts with a matrix proof, or remove it`));
     }
   }
 }

@@ -14,7 +14,23 @@ export interface TestCa {
 export function makeCa(): TestCa {
   const dir = tempDir('airlock-tls-');
   const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=airlock test CA');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=airlock test CA',
+  );
   let n = 0;
   return {
     ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
@@ -23,7 +39,23 @@ export function makeCa(): TestCa {
       const san = /^\d+\.\d+\.\d+\.\d+$/.test(name) ? `IP:${name}` : `DNS:${name}`;
       writeFileSync(join(dir, `${id}.ext`), `subjectAltName=${san}\n`);
       ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', `/CN=${name}`);
-      ssl('x509', '-req', '-in', `${id}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${id}.pem`, '-days', '2', '-extfile', `${id}.ext`);
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${id}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${id}.pem`,
+        '-days',
+        '2',
+        '-extfile',
+        `${id}.ext`,
+      );
       return { key: readFileSync(join(dir, `${id}.key`), 'utf8'), cert: readFileSync(join(dir, `${id}.pem`), 'utf8') };
     },
   };

@@ -98,7 +98,7 @@ withDocker('auto: a component that disappeared after the manifest was checked is
   t.regex(s.reason, /component .*\/plugin\.wasm is missing \(no such file\), so the python entry runs in Docker/);
 });
 
-withBoth('auto: a valid component with no wasm engine available falls back to Docker, giving each engine\'s reason', async (t) => {
+withBoth("auto: a valid component with no wasm engine available falls back to Docker, giving each engine's reason", async (t) => {
   const off = (engine: EngineName, reason: string): EngineProbe => ({ engine, available: false, reason, installHint: `install ${engine}` });
   const provider = defaultEngineProvider({ probes: { wasm: off('wasm', 'disabled for this test'), wasmtime: off('wasmtime', 'wasmtime not found'), docker } });
   const s = await loaded(t, DUAL, { provider });

@@ -41,9 +41,16 @@ test('engine-unavailable and build-failed fall through to the next engine, with 
     return fake(e);
   });
   t.is(o.engine, 'docker');
-  t.deepEqual(seen, [['wasmtime', '/p/dual.wasm'], ['wasm', '/p/dual.wasm'], ['docker', undefined]]);
+  t.deepEqual(seen, [
+    ['wasmtime', '/p/dual.wasm'],
+    ['wasm', '/p/dual.wasm'],
+    ['docker', undefined],
+  ]);
   t.regex(o.reason, /wasmtime failed \(engine-unavailable: imports wasi:http.*wasm failed \(build-failed/);
-  t.deepEqual(o.failed.map((f) => f.engine), ['wasmtime', 'wasm']);
+  t.deepEqual(
+    o.failed.map((f) => f.engine),
+    ['wasmtime', 'wasm'],
+  );
 });
 
 test('other failures are not retried elsewhere; the last fallback failing is thrown with the history', async (t) => {

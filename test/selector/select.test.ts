@@ -25,52 +25,148 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'wasm plugin, auto: worker engine', runtime: 'wasm', available: ['wasm', 'wasmtime', 'docker'], want: 'wasm', reason: /lowest latency/ },
-  { name: 'wasm plugin, engine: wasmtime: wasmtime, worker engine as fallback', runtime: 'wasm', engine: 'wasmtime', available: ['wasm', 'wasmtime'], want: 'wasmtime', fallbacks: ['wasm'] },
+  {
+    name: 'wasm plugin, engine: wasmtime: wasmtime, worker engine as fallback',
+    runtime: 'wasm',
+    engine: 'wasmtime',
+    available: ['wasm', 'wasmtime'],
+    want: 'wasmtime',
+    fallbacks: ['wasm'],
+  },
   { name: 'wasm plugin, auto: no fallback needed', runtime: 'wasm', available: ['wasm', 'wasmtime'], want: 'wasm', fallbacks: [] },
-  { name: 'wasm plugin, per-plugin wasmtime wins over global wasm', runtime: 'wasm', engine: 'wasm', perPlugin: 'wasmtime', available: ['wasm', 'wasmtime'], want: 'wasmtime' },
-  { name: 'wasm plugin, per-plugin auto wins over global wasmtime', runtime: 'wasm', engine: 'wasmtime', perPlugin: 'auto', available: ['wasm', 'wasmtime'], want: 'wasm' },
+  {
+    name: 'wasm plugin, per-plugin wasmtime wins over global wasm',
+    runtime: 'wasm',
+    engine: 'wasm',
+    perPlugin: 'wasmtime',
+    available: ['wasm', 'wasmtime'],
+    want: 'wasmtime',
+  },
+  {
+    name: 'wasm plugin, per-plugin auto wins over global wasmtime',
+    runtime: 'wasm',
+    engine: 'wasmtime',
+    perPlugin: 'auto',
+    available: ['wasm', 'wasmtime'],
+    want: 'wasm',
+  },
   {
     name: 'wasm plugin, wasmtime configured but a read-only grant: worker engine, with the reason',
-    runtime: 'wasm', engine: 'wasmtime', readOnly: true, available: ['wasm', 'wasmtime'], want: 'wasm', reason: /refuses.*read-only/,
+    runtime: 'wasm',
+    engine: 'wasmtime',
+    readOnly: true,
+    available: ['wasm', 'wasmtime'],
+    want: 'wasm',
+    reason: /refuses.*read-only/,
   },
   {
     name: 'wasm plugin, wasmtime forced and missing: engine-unavailable with install hint',
-    runtime: 'wasm', engine: 'wasmtime', available: ['wasm', 'docker'], want: { error: 'engine-unavailable', match: /wasmtime.*INSTALL-wasmtime/ },
+    runtime: 'wasm',
+    engine: 'wasmtime',
+    available: ['wasm', 'docker'],
+    want: { error: 'engine-unavailable', match: /wasmtime.*INSTALL-wasmtime/ },
   },
   { name: 'wasm plugin, auto, worker engine unavailable: wasmtime', runtime: 'wasm', available: ['wasmtime'], want: 'wasmtime' },
   {
     name: 'wasm plugin, auto, only wasmtime and a read-only grant: nothing can run it',
-    runtime: 'wasm', readOnly: true, available: ['wasmtime', 'docker'], want: { error: 'engine-unavailable', match: /read-only/ },
+    runtime: 'wasm',
+    readOnly: true,
+    available: ['wasmtime', 'docker'],
+    want: { error: 'engine-unavailable', match: /read-only/ },
   },
-  { name: 'wasm plugin, engine: docker: refused', runtime: 'wasm', engine: 'docker', available: ['wasm', 'docker'], want: { error: 'engine-unavailable', match: /wasm plugin/ } },
+  {
+    name: 'wasm plugin, engine: docker: refused',
+    runtime: 'wasm',
+    engine: 'docker',
+    available: ['wasm', 'docker'],
+    want: { error: 'engine-unavailable', match: /wasm plugin/ },
+  },
   { name: 'node plugin: docker', runtime: 'node', available: ['wasm', 'wasmtime', 'docker'], want: 'docker', reason: /run in Docker/ },
   { name: 'python plugin: docker', runtime: 'python', available: ['wasm', 'docker'], want: 'docker' },
   {
     name: 'node plugin without docker: engine-unavailable with docker hint',
-    runtime: 'node', available: ['wasm', 'wasmtime'], want: { error: 'engine-unavailable', match: /docker.*INSTALL-docker/ },
+    runtime: 'node',
+    available: ['wasm', 'wasmtime'],
+    want: { error: 'engine-unavailable', match: /docker.*INSTALL-docker/ },
   },
-  { name: 'node plugin, engine: wasm, no component: refused', runtime: 'node', engine: 'wasm', available: ['wasm', 'docker'], want: { error: 'engine-unavailable', match: /without a component/ } },
-  { name: 'node plugin with component: wasm first, docker fallback', runtime: 'node', wasm: true, available: ['wasm', 'docker'], want: 'wasm', fallbacks: ['docker'], reason: /ships a component/ },
-  { name: 'python plugin with component, wasmtime configured: wasmtime, docker fallback', runtime: 'python', wasm: true, engine: 'wasmtime', available: ['wasm', 'wasmtime', 'docker'], want: 'wasmtime', fallbacks: ['wasm', 'docker'] },
-  { name: 'node plugin with component, global wasmtime, read-only grant: worker engine', runtime: 'node', wasm: true, engine: 'wasmtime', readOnly: true, available: ['wasm', 'wasmtime', 'docker'], want: 'wasm', fallbacks: ['docker'] },
-  { name: 'node plugin with a missing component: docker, with the reason', runtime: 'node', wasm: true, component: 'missing', available: ['wasm', 'docker'], want: 'docker', reason: /missing/ },
-  { name: 'node plugin with an invalid component: docker', runtime: 'node', wasm: true, component: 'invalid', available: ['wasm', 'docker'], want: 'docker', reason: /invalid/ },
+  {
+    name: 'node plugin, engine: wasm, no component: refused',
+    runtime: 'node',
+    engine: 'wasm',
+    available: ['wasm', 'docker'],
+    want: { error: 'engine-unavailable', match: /without a component/ },
+  },
+  {
+    name: 'node plugin with component: wasm first, docker fallback',
+    runtime: 'node',
+    wasm: true,
+    available: ['wasm', 'docker'],
+    want: 'wasm',
+    fallbacks: ['docker'],
+    reason: /ships a component/,
+  },
+  {
+    name: 'python plugin with component, wasmtime configured: wasmtime, docker fallback',
+    runtime: 'python',
+    wasm: true,
+    engine: 'wasmtime',
+    available: ['wasm', 'wasmtime', 'docker'],
+    want: 'wasmtime',
+    fallbacks: ['wasm', 'docker'],
+  },
+  {
+    name: 'node plugin with component, global wasmtime, read-only grant: worker engine',
+    runtime: 'node',
+    wasm: true,
+    engine: 'wasmtime',
+    readOnly: true,
+    available: ['wasm', 'wasmtime', 'docker'],
+    want: 'wasm',
+    fallbacks: ['docker'],
+  },
+  {
+    name: 'node plugin with a missing component: docker, with the reason',
+    runtime: 'node',
+    wasm: true,
+    component: 'missing',
+    available: ['wasm', 'docker'],
+    want: 'docker',
+    reason: /missing/,
+  },
+  {
+    name: 'node plugin with an invalid component: docker',
+    runtime: 'node',
+    wasm: true,
+    component: 'invalid',
+    available: ['wasm', 'docker'],
+    want: 'docker',
+    reason: /invalid/,
+  },
   { name: 'node plugin with component, no wasm engine: docker', runtime: 'node', wasm: true, available: ['docker'], want: 'docker', reason: /no wasm engine/ },
   { name: 'node plugin with component, engine: docker: docker', runtime: 'node', wasm: true, engine: 'docker', available: ['wasm', 'docker'], want: 'docker' },
   { name: 'node plugin with component, no docker: wasm, no fallback', runtime: 'node', wasm: true, available: ['wasm'], want: 'wasm', fallbacks: [] },
   {
     name: 'node plugin with invalid component, engine: wasm forced: engine-unavailable',
-    runtime: 'node', wasm: true, component: 'invalid', engine: 'wasm', available: ['wasm', 'docker'], want: { error: 'engine-unavailable', match: /invalid/ },
+    runtime: 'node',
+    wasm: true,
+    component: 'invalid',
+    engine: 'wasm',
+    available: ['wasm', 'docker'],
+    want: { error: 'engine-unavailable', match: /invalid/ },
   },
 ];
 
 function input(c: Case): SelectInput {
   const grants = makeGrants({
-    plugin: { name: 'p', runtime: c.runtime, entry: c.runtime === 'wasm' ? '/p/plugin.wasm' : '/p/index.js', ...(c.wasm === true ? { wasm: '/p/dual.wasm' } : {}) },
+    plugin: {
+      name: 'p',
+      runtime: c.runtime,
+      entry: c.runtime === 'wasm' ? '/p/plugin.wasm' : '/p/index.js',
+      ...(c.wasm === true ? { wasm: '/p/dual.wasm' } : {}),
+    },
     filesystem: c.readOnly === true ? [ro] : [],
   });
-  const probe = (e: Avail) =>
-    c.available.includes(e) ? { available: true } : { available: false, reason: `${e} not here`, installHint: `INSTALL-${e}` };
+  const probe = (e: Avail) => (c.available.includes(e) ? { available: true } : { available: false, reason: `${e} not here`, installHint: `INSTALL-${e}` });
   return {
     grants,
     ...(c.component === undefined ? {} : { component: { status: c.component } }),
@@ -89,7 +185,11 @@ for (const c of cases) {
     }
     const s = selectEngine(input(c));
     t.is(s.engine, c.want, describeSelection(s));
-    if (c.fallbacks !== undefined) t.deepEqual(s.fallbacks.map((f) => f.engine), c.fallbacks);
+    if (c.fallbacks !== undefined)
+      t.deepEqual(
+        s.fallbacks.map((f) => f.engine),
+        c.fallbacks,
+      );
     if (c.reason !== undefined) t.regex(s.reason, c.reason);
     if (s.engine !== 'docker') t.is(s.component, c.runtime === 'wasm' ? '/p/plugin.wasm' : '/p/dual.wasm');
     t.true(describeSelection(s).startsWith(`${s.engine} (`));
@@ -105,6 +205,9 @@ test('the selection records where the choice came from', (t) => {
 
 test('a refused wasmtime is listed in skipped with its reason', (t) => {
   const s = selectEngine(input({ name: '', runtime: 'wasm', engine: 'wasmtime', readOnly: true, available: ['wasm', 'wasmtime'], want: 'wasm' }));
-  t.deepEqual(s.skipped.map((x) => x.engine), ['wasmtime']);
+  t.deepEqual(
+    s.skipped.map((x) => x.engine),
+    ['wasmtime'],
+  );
   t.regex(s.skipped[0]?.reason ?? '', /9608/);
 });

@@ -27,7 +27,9 @@ async function unavailable(): Promise<string | undefined> {
 /** Memory in use by each of this process's containers of `plugin`, as `docker stats` computes it (usage less inactive file cache). */
 async function containerMemory(plugin: string): Promise<number | undefined> {
   const docker = new Docker();
-  const list = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABEL_PLUGIN}=${plugin}`, `${LABEL_OWNER}=${OWNER}`], status: ['running'] }) });
+  const list = await docker.listContainers({
+    filters: JSON.stringify({ label: [`${LABEL_PLUGIN}=${plugin}`, `${LABEL_OWNER}=${OWNER}`], status: ['running'] }),
+  });
   const sizes = await Promise.all(
     list.map(async (c) => {
       const s = (await docker.getContainer(c.Id).stats({ stream: false, 'one-shot': true } as { stream: false })) as {
@@ -70,14 +72,35 @@ export function dockerRunArgs(grants: Grants, tag: string): string[] {
   const spec = dockerRunSpec(grants);
   const h = spec.hostConfig;
   return [
-    'run', '--rm', '-i', '--log-driver', 'none',
+    'run',
+    '--rm',
+    '-i',
+    '--log-driver',
+    'none',
     // The container inherits the image's airlock.managed label; without an owner, any Airlock process's
     // orphan cleanup (src/engines/docker/orphans.ts) would take it for a dead run's and kill it mid-call.
-    '--label', `${LABEL_OWNER}=${OWNER}`,
-    '--network', 'none', '--user', '10001:10001', '--init', '--read-only',
-    '--memory', String(h.Memory), '--memory-swap', String(h.MemorySwap), '--cpus', String((h.NanoCpus ?? 1e9) / 1e9),
-    '--pids-limit', String(h.PidsLimit), '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true',
-    '--tmpfs', `/tmp:${h.Tmpfs?.['/tmp'] ?? ''}`,
+    '--label',
+    `${LABEL_OWNER}=${OWNER}`,
+    '--network',
+    'none',
+    '--user',
+    '10001:10001',
+    '--init',
+    '--read-only',
+    '--memory',
+    String(h.Memory),
+    '--memory-swap',
+    String(h.MemorySwap),
+    '--cpus',
+    String((h.NanoCpus ?? 1e9) / 1e9),
+    '--pids-limit',
+    String(h.PidsLimit),
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges:true',
+    '--tmpfs',
+    `/tmp:${h.Tmpfs?.['/tmp'] ?? ''}`,
     ...Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     tag,
   ];

@@ -16,7 +16,12 @@ export function runProcess(command: string, args: string[], run: ProcessRun): Pr
       reject(new AirlockError('aborted', `${command} was not started: the benchmark was aborted`));
       return;
     }
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: run.signal, killSignal: 'SIGKILL', ...(run.env === undefined ? {} : { env: run.env }) });
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: run.signal,
+      killSignal: 'SIGKILL',
+      ...(run.env === undefined ? {} : { env: run.env }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -27,11 +32,16 @@ export function runProcess(command: string, args: string[], run: ProcessRun): Pr
       if (stderr.length < 4096) stderr += d.toString('utf8');
     });
     child.on('error', (e) => {
-      reject(run.signal.aborted ? new AirlockError('aborted', `${command} was killed: the benchmark was aborted`) : new AirlockError('crash', `${command}: ${e.message}`, { cause: e }));
+      reject(
+        run.signal.aborted
+          ? new AirlockError('aborted', `${command} was killed: the benchmark was aborted`)
+          : new AirlockError('crash', `${command}: ${e.message}`, { cause: e }),
+      );
     });
     child.on('close', (code) => {
       if (code === 0) resolve(stdout);
-      else if (!run.signal.aborted) reject(new AirlockError('crash', `${command} ${args.slice(0, 2).join(' ')} exited with ${code}: ${stderr.trim().slice(0, 500)}`));
+      else if (!run.signal.aborted)
+        reject(new AirlockError('crash', `${command} ${args.slice(0, 2).join(' ')} exited with ${code}: ${stderr.trim().slice(0, 500)}`));
     });
     child.stdin.on('error', () => undefined);
     if (run.stdin !== undefined) child.stdin.write(run.stdin);

@@ -60,7 +60,8 @@ export const inThreadTarget: Target = {
       // Synchronous underneath: concurrent lanes take turns, as callers of one thread would.
       call: async (tool, input) => p.call(tool, input, next++),
       // JS heap added by the instances (their glue's objects) plus their linear memories.
-      memoryPerInstance: async () => (heapBytes() - before + p.instances.reduce((sum, i) => sum + i.memories.reduce((m, mem) => m + mem.buffer.byteLength, 0), 0)) / options.instances,
+      memoryPerInstance: async () =>
+        (heapBytes() - before + p.instances.reduce((sum, i) => sum + i.memories.reduce((m, mem) => m + mem.buffer.byteLength, 0), 0)) / options.instances,
       close: async () => {
         for (const i of p.instances.splice(0)) i.release();
       },

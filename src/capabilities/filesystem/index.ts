@@ -6,4 +6,10 @@ import { filesystemOpen, filesystemWasi } from './wasi.ts';
 export { filesystemWasi } from './wasi.ts';
 export { MAX_OPEN_FDS } from './fds.ts';
 
-export const filesystem: Capability = { name: 'filesystem', open: filesystemOpen, wasi: filesystemWasi, wasmtime: filesystemWasmtime, docker: filesystemDocker };
+export const filesystem: Capability = {
+  name: 'filesystem',
+  open: filesystemOpen,
+  wasi: filesystemWasi,
+  wasmtime: filesystemWasmtime,
+  docker: filesystemDocker,
+};

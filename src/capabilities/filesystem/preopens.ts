@@ -38,7 +38,12 @@ export interface FilesystemQuota extends QuotaLimits {
  * call when it drops the instance; otherwise they close when collected.
  * `quota`, when given, bounds what the read-write grants may hold.
  */
-export function createFilesystem(grants: FilesystemGrant[], base: WasiImports, onRelease?: (fn: () => void) => void, quotaOptions?: FilesystemQuota): WasiImports {
+export function createFilesystem(
+  grants: FilesystemGrant[],
+  base: WasiImports,
+  onRelease?: (fn: () => void) => void,
+  quotaOptions?: FilesystemQuota,
+): WasiImports {
   const quota = quotaOptions === undefined ? undefined : new Quota({ bytes: quotaOptions.bytes, files: quotaOptions.files }, quotaOptions.state);
   const fs: FilesystemContext = { quota, live: new Set(), streams: fileStreams(base) };
 

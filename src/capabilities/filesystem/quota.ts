@@ -48,7 +48,12 @@ export function releaseQuotaLock(state: SharedArrayBuffer, thread: number): void
 /** What the counters hold, for tests and diagnostics. */
 export function quotaUsage(state: SharedArrayBuffer): { counted: boolean; bytes: number; files: number; locked: boolean } {
   const a = new BigInt64Array(state);
-  return { counted: Atomics.load(a, STATE) === COUNTED, bytes: Number(Atomics.load(a, BYTES)), files: Number(Atomics.load(a, FILES)), locked: Atomics.load(a, LOCK) !== 0n };
+  return {
+    counted: Atomics.load(a, STATE) === COUNTED,
+    bytes: Number(Atomics.load(a, BYTES)),
+    files: Number(Atomics.load(a, FILES)),
+    locked: Atomics.load(a, LOCK) !== 0n,
+  };
 }
 
 export class Quota {

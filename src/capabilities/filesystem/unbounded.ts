@@ -11,4 +11,3 @@ export function unboundedWrite(grants: Grants, fs: FilesystemGrant, engine: stri
   const r = grants.resources;
   return `filesystem: ${fs.hostPath} is granted read-write at ${fs.mount}, but ${engine} cannot hold the plugin to resources.disk (${formatSize(r.diskBytes)}) and resources.files (${r.files}) there (${why}). The worker engine enforces them (it runs the plugin's component: runtime wasm, or a wasm: entry beside node/python); otherwise make the grant read-only, or list ${engine.toLowerCase()} in unboundedWrites in the host policy to accept unbounded writes on ${engine}`;
 }
-

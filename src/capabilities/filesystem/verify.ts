@@ -87,10 +87,14 @@ export function openGrantRoot(g: FilesystemGrant, flags: number, ops: FdOps = RA
     const now = currentTarget(g.hostPath);
     if (now !== g.hostPath) throw swapped(g, now, code === 'ELOOP' || code === 'ENOTDIR' ? 'a symlink is on the path' : code);
     // Not (or no longer) swapped, yet it did not open: fail closed all the same, saying why.
-    throw new AirlockError('permission-denied', `filesystem mount ${g.mount}: cannot open the granted path ${g.hostPath} without following symlinks (${code})`, {
-      cause: e,
-      details: { mount: g.mount, hostPath: g.hostPath, resolvesTo: now ?? null },
-    });
+    throw new AirlockError(
+      'permission-denied',
+      `filesystem mount ${g.mount}: cannot open the granted path ${g.hostPath} without following symlinks (${code})`,
+      {
+        cause: e,
+        details: { mount: g.mount, hostPath: g.hostPath, resolvesTo: now ?? null },
+      },
+    );
   }
 }
 

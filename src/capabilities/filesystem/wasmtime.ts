@@ -32,7 +32,7 @@ export function filesystemWasmtime(grants: Grants): WasmtimeContribution {
       continue;
     }
     if (grants.unboundedWrites?.includes('wasmtime') !== true) {
-      refuse.push(unboundedWrite(grants, fs, 'wasmtime', "--dir has no size limit"));
+      refuse.push(unboundedWrite(grants, fs, 'wasmtime', '--dir has no size limit'));
       continue;
     }
     // The CLI splits the value on `::`; a path containing it would mount something else.

@@ -16,10 +16,14 @@ export function limitsWasmtime(grants: Grants): WasmtimeContribution {
   const r = grants.resources;
   return {
     args: [
-      '-W', `max-memory-size=${Math.floor(r.memoryBytes)}`,
-      '-W', 'trap-on-grow-failure=y',
-      '-W', `timeout=${Math.max(1, Math.ceil(r.timeoutMs))}ms`,
-      '-S', `max-resources=${WASMTIME_MAX_RESOURCES}`,
+      '-W',
+      `max-memory-size=${Math.floor(r.memoryBytes)}`,
+      '-W',
+      'trap-on-grow-failure=y',
+      '-W',
+      `timeout=${Math.max(1, Math.ceil(r.timeoutMs))}ms`,
+      '-S',
+      `max-resources=${WASMTIME_MAX_RESOURCES}`,
     ],
   };
 }

@@ -15,4 +15,11 @@ async function networkOpen(grants: Grants, options: CapabilityOpenOptions): Prom
   return egress === undefined ? undefined : { shared: egress.route, close: () => egress.close() };
 }
 
-export const network: Capability = { name: 'network', open: networkOpen, wasi: networkWasi, wasmtime: networkWasmtime, wasmtimeImports: networkWasmtimeImports, docker: networkDocker };
+export const network: Capability = {
+  name: 'network',
+  open: networkOpen,
+  wasi: networkWasi,
+  wasmtime: networkWasmtime,
+  wasmtimeImports: networkWasmtimeImports,
+  docker: networkDocker,
+};

@@ -89,7 +89,8 @@ export function guardOutgoingHandler(grants: Grants, inner: Handle, route: Egres
     const target = parseAuthority(scheme, authority);
     if (target === undefined || !isAllowed(grants.network, target) || route === undefined) throw HTTP_DENIED;
     // A request that cannot be rewritten onto the route is never sent as it is.
-    if (request.pathWithQuery === undefined || request.setScheme === undefined || request.setAuthority === undefined || request.setPathWithQuery === undefined) throw HTTP_DENIED;
+    if (request.pathWithQuery === undefined || request.setScheme === undefined || request.setAuthority === undefined || request.setPathWithQuery === undefined)
+      throw HTTP_DENIED;
     const path = request.pathWithQuery();
     if (path === undefined || path === '') throw { tag: 'HTTP-request-URI-invalid' };
     // The shim accepts no IPv6 authority, so a target is a name or an IPv4 address here.
@@ -107,7 +108,12 @@ const deny = (): never => {
 export function networkWasi(grants: Grants, ctx: WasiContext): WasiImports {
   const b = ctx.base;
   const realHandle = (shim.http.outgoingHandler as unknown as { handle: Handle }).handle;
-  const inner: Handle = grants.network === null ? () => { throw HTTP_DENIED; } : realHandle;
+  const inner: Handle =
+    grants.network === null
+      ? () => {
+          throw HTTP_DENIED;
+        }
+      : realHandle;
   return {
     'wasi:sockets/tcp-create-socket': { ...b['wasi:sockets/tcp-create-socket'], createTcpSocket: deny },
     'wasi:sockets/udp-create-socket': { ...b['wasi:sockets/udp-create-socket'], createUdpSocket: deny },

@@ -13,7 +13,9 @@ export function networkWasmtime(grants: Grants): WasmtimeContribution {
   const hosts = grants.network.allow.map((h) => `${h.wildcard ? '*.' : ''}${h.host}${h.port === undefined ? '' : `:${h.port}`}`).join(', ');
   return {
     args,
-    refuse: [`network: the plugin is granted ${hosts || 'network access'}, but the wasmtime CLI cannot restrict outgoing traffic to an allowlist (-S inherit-network and -S http allow every host); use the worker engine (engine: wasm)`],
+    refuse: [
+      `network: the plugin is granted ${hosts || 'network access'}, but the wasmtime CLI cannot restrict outgoing traffic to an allowlist (-S inherit-network and -S http allow every host); use the worker engine (engine: wasm)`,
+    ],
   };
 }
 

@@ -58,7 +58,8 @@ AIRLOCK_PYTHON_IMAGE.`,
         quick: { type: 'boolean' },
       },
     });
-    if (positionals.length > 0) throw new UsageError(`bench takes no arguments, got "${positionals[0]}"; choose what to run with --engines (${TARGET_NAMES.join(',')}) and --plugins`);
+    if (positionals.length > 0)
+      throw new UsageError(`bench takes no arguments, got "${positionals[0]}"; choose what to run with --engines (${TARGET_NAMES.join(',')}) and --plugins`);
     let config;
     try {
       config = benchConfig(values, ['airlock bench', ...argv].join(' '));

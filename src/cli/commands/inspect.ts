@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { probeEngines } from '../../engines/probe.ts';
-import { AirlockError, isAirlockError } from '../../errors.ts';
+import { type AirlockError, isAirlockError } from '../../errors.ts';
 import { computeGrants, type Grants } from '../../grants/index.ts';
 import type { EnginePreference } from '../../host/index.ts';
 import { planSelection } from '../../provider/index.ts';
@@ -40,10 +40,15 @@ is shown on the engine line.`,
     const m = plugin.manifest;
     const engine = await planEngine(grants, preference);
     if (values.json === true) {
-      const engineJson = 'error' in engine ? { error: engine.error.toJSON() } : { ...engine.selection, ...(engine.component === undefined ? {} : { component: engine.component }) };
+      const engineJson =
+        'error' in engine
+          ? { error: engine.error.toJSON() }
+          : { ...engine.selection, ...(engine.component === undefined ? {} : { component: engine.component }) };
       // Env values are secrets: the JSON names each granted variable and says whether it is set, never its value.
       const shown = { ...grants, env: envStatus(grants, m.permissions.env) };
-      io.stdout(`${JSON.stringify({ name: m.name, version: m.version, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, engine: engineJson, tools: m.tools, grants: shown }, null, 2)}\n`);
+      io.stdout(
+        `${JSON.stringify({ name: m.name, version: m.version, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, engine: engineJson, tools: m.tools, grants: shown }, null, 2)}\n`,
+      );
       return 0;
     }
     const out: string[] = [];
@@ -104,7 +109,9 @@ export function describeGrants(g: Grants, asked: readonly string[] = Object.keys
     `filesystem  ${g.filesystem.length === 0 ? 'none' : g.filesystem.map((f) => `${f.mount} <- ${f.hostPath} (${f.access})`).join('\n                ')}`,
     `env         ${env.length === 0 ? 'none' : env.join(', ')}`,
     `limits      memory ${formatSize(r.memoryBytes)}, cpu ${r.cpu}, timeout ${formatDuration(r.timeoutMs)}, concurrency ${r.concurrency}, output ${formatSize(r.outputBytes)}, logs ${formatSize(r.logBytes)}, queue ${r.queue}, disk ${formatSize(r.diskBytes)}, files ${r.files}`,
-    ...(g.unboundedWrites === undefined || g.unboundedWrites.length === 0 ? [] : [`unbounded   read-write grants have no disk/files quota on ${g.unboundedWrites.join(', ')} (host policy unboundedWrites)`]),
+    ...(g.unboundedWrites === undefined || g.unboundedWrites.length === 0
+      ? []
+      : [`unbounded   read-write grants have no disk/files quota on ${g.unboundedWrites.join(', ')} (host policy unboundedWrites)`]),
     `isolation   ${g.isolation}`,
   ];
 }

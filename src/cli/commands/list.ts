@@ -43,7 +43,11 @@ Exit status: 0 when every plugin loaded, 1 when any did not.`,
         return failed.length === 0 ? 0 : 1;
       }
       if (plugins.length === 0 && failed.length === 0) {
-        io.stdout(`no plugins found (looked in ${searchPath(io.cwd).map((p) => displayPath(io, p)).join(', ')})\n`);
+        io.stdout(
+          `no plugins found (looked in ${searchPath(io.cwd)
+            .map((p) => displayPath(io, p))
+            .join(', ')})\n`,
+        );
         return 0;
       }
       for (const p of plugins) {

@@ -57,7 +57,9 @@ Options:
     if (noAuth && tokenFile !== undefined) throw new UsageError('--no-auth and --token-file contradict each other; give one');
     const bind = http?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1';
     if (noAuth && !isLoopbackHost(bind)) {
-      throw new UsageError(`--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${bind}: anyone who can reach it could call every tool with this server's files, secrets and network. Drop --no-auth and give clients the token.`);
+      throw new UsageError(
+        `--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${bind}: anyone who can reach it could call every tool with this server's files, secrets and network. Drop --no-auth and give clients the token.`,
+      );
     }
     let token: string | false | undefined;
     if (noAuth) token = false;

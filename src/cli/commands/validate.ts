@@ -29,7 +29,14 @@ Exit status: 0 when every plugin is valid, 1 when any is not.`,
         `${JSON.stringify(
           results.map((r) =>
             r.ok
-              ? { file: r.plugin.file, ok: true, name: r.plugin.manifest.name, version: r.plugin.manifest.version, runtime: r.plugin.runtime, tools: r.plugin.manifest.tools.map((t) => t.name) }
+              ? {
+                  file: r.plugin.file,
+                  ok: true,
+                  name: r.plugin.manifest.name,
+                  version: r.plugin.manifest.version,
+                  runtime: r.plugin.runtime,
+                  tools: r.plugin.manifest.tools.map((t) => t.name),
+                }
               : { file: r.file, ok: false, problems: r.problems },
           ),
           null,
@@ -41,7 +48,9 @@ Exit status: 0 when every plugin is valid, 1 when any is not.`,
     for (const r of results) {
       if (r.ok) {
         const m = r.plugin.manifest;
-        io.stdout(`ok  ${displayPath(io, r.plugin.file)}  ${m.name}@${m.version} (${r.plugin.runtime}, ${m.tools.length} tool${m.tools.length === 1 ? '' : 's'})\n`);
+        io.stdout(
+          `ok  ${displayPath(io, r.plugin.file)}  ${m.name}@${m.version} (${r.plugin.runtime}, ${m.tools.length} tool${m.tools.length === 1 ? '' : 's'})\n`,
+        );
       } else {
         for (const p of r.problems) io.stdout(`${formatProblem({ ...p, file: displayPath(io, p.file) })}\n`);
       }

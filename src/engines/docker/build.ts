@@ -122,7 +122,10 @@ function checkBuild(plugin: string, build: BuildOptions['build']): void {
   if (parsed.success) return;
   const issue = parsed.error.issues[0]!;
   const hint = (issue as { params?: { hint?: unknown } }).params?.hint;
-  throw new AirlockError('invalid-manifest', `${plugin}: build.${formatPath(issue.path as (string | number)[])}: ${issue.message}${typeof hint === 'string' ? `; ${hint}` : ''}`);
+  throw new AirlockError(
+    'invalid-manifest',
+    `${plugin}: build.${formatPath(issue.path as (string | number)[])}: ${issue.message}${typeof hint === 'string' ? `; ${hint}` : ''}`,
+  );
 }
 
 /**
@@ -174,7 +177,8 @@ export interface PreparedBuild {
 /** Everything needed to build (or find) the image; no Docker calls except resolving the base image. */
 export async function prepareBuild(docker: Docker, grants: Grants, config: DockerBuildConfig, options: BuildOptions = {}): Promise<PreparedBuild> {
   const runtime = grants.plugin.runtime;
-  if (runtime !== 'node' && runtime !== 'python') throw new AirlockError('internal', `the Docker engine runs node and python plugins; ${grants.plugin.name} is ${runtime}`);
+  if (runtime !== 'node' && runtime !== 'python')
+    throw new AirlockError('internal', `the Docker engine runs node and python plugins; ${grants.plugin.name} is ${runtime}`);
   const { dir, entry } = grants.plugin;
   if (!entry.startsWith(`${dir}/`)) throw new AirlockError('invalid-manifest', `${grants.plugin.name}: entry ${entry} is not inside ${dir}`);
   const relEntry = entry.slice(dir.length + 1);
@@ -185,7 +189,11 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
   const { ignore } = await pluginIgnore(dir);
   const plugin = await collectPlugin(dir, ignore);
   const files = new Set(plugin.filter((e) => e.type === 'file').map((e) => e.path.slice('plugin/'.length)));
-  if (!files.has(relEntry)) throw new AirlockError('build-failed', `${grants.plugin.name}: the entry ${relEntry} is left out of the build by an ignore file in ${dir}; remove its pattern`);
+  if (!files.has(relEntry))
+    throw new AirlockError(
+      'build-failed',
+      `${grants.plugin.name}: the entry ${relEntry} is left out of the build by an ignore file in ${dir}; remove its pattern`,
+    );
 
   const template = readFileSync(`${RUNTIMES_DIR}${runtime}/Dockerfile`, 'utf8');
   const hostProgram = readFileSync(`${RUNTIMES_DIR}${runtime}/${HOST_PROGRAM[runtime]}`);
@@ -193,7 +201,13 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
   const buildArgs = { ...config.registryArgs, ...(options.build?.args ?? {}) };
   const dockerfile = template
     .replace('{{BASE_IMAGE}}', base)
-    .replace('{{BUILD_ARGS}}', Object.keys(buildArgs).sort().map((k) => `ARG ${k}`).join('\n'))
+    .replace(
+      '{{BUILD_ARGS}}',
+      Object.keys(buildArgs)
+        .sort()
+        .map((k) => `ARG ${k}`)
+        .join('\n'),
+    )
     .replace('{{INSTALL}}', installSteps(runtime, files, options.build?.dependencies, ca !== undefined).join('\n'))
     .replace('{{ENTRY}}', quoteJson(`/airlock/plugin/${relEntry}`));
 
@@ -228,12 +242,17 @@ export async function ensureBase(docker: Docker, image: string, options: BuildOp
       docker.modem.followProgress(
         stream,
         (err: Error | null) => (err ? reject(err) : resolve()),
-        (e: { status?: string; progress?: string; id?: string }) => options.onProgress?.({ type: 'pull', image, message: [e.id, e.status, e.progress].filter(Boolean).join(' ') }),
+        (e: { status?: string; progress?: string; id?: string }) =>
+          options.onProgress?.({ type: 'pull', image, message: [e.id, e.status, e.progress].filter(Boolean).join(' ') }),
       );
     });
     return (await docker.getImage(image).inspect()).Id;
   } catch (e) {
-    throw new AirlockError('build-failed', `base image ${image} is not present and cannot be pulled: ${(e as Error).message}. Pull it, or point AIRLOCK_NODE_IMAGE / AIRLOCK_PYTHON_IMAGE at a local image`, { cause: e });
+    throw new AirlockError(
+      'build-failed',
+      `base image ${image} is not present and cannot be pulled: ${(e as Error).message}. Pull it, or point AIRLOCK_NODE_IMAGE / AIRLOCK_PYTHON_IMAGE at a local image`,
+      { cause: e },
+    );
   }
 }
 
@@ -259,7 +278,13 @@ export async function buildImage(docker: Docker, grants: Grants, config: DockerB
 }
 
 /** buildImage() after prepareBuild(): finds the image by its tag, else builds it. */
-export async function buildPrepared(docker: Docker, grants: Grants, config: DockerBuildConfig, prep: PreparedBuild, options: BuildOptions = {}): Promise<BuiltImage> {
+export async function buildPrepared(
+  docker: Docker,
+  grants: Grants,
+  config: DockerBuildConfig,
+  prep: PreparedBuild,
+  options: BuildOptions = {},
+): Promise<BuiltImage> {
   if (await imageExists(docker, prep.tag)) {
     options.onProgress?.({ type: 'cached', tag: prep.tag });
     return { tag: prep.tag, built: false };
@@ -273,7 +298,14 @@ export async function buildPrepared(docker: Docker, grants: Grants, config: Dock
   }
 }
 
-async function runBuild(docker: Docker, grants: Grants, config: DockerBuildConfig, options: BuildOptions, prep: PreparedBuild, network: BuildNetwork | undefined): Promise<BuiltImage> {
+async function runBuild(
+  docker: Docker,
+  grants: Grants,
+  config: DockerBuildConfig,
+  options: BuildOptions,
+  prep: PreparedBuild,
+  network: BuildNetwork | undefined,
+): Promise<BuiltImage> {
   const start = performance.now();
   let step = '(before the first step)';
   let output = '';
@@ -336,18 +368,26 @@ async function runBuild(docker: Docker, grants: Grants, config: DockerBuildConfi
   } catch (e) {
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `building ${grants.plugin.name} was aborted`, { cause: e });
     if (timeout.aborted) {
-      throw new AirlockError('build-failed', `building the image of ${grants.plugin.name} ran past its timeout of ${limits.timeoutMs >= 1000 ? `${limits.timeoutMs / 1000} s` : `${limits.timeoutMs} ms`} at step \`${step}\` and was cancelled (AIRLOCK_BUILD_TIMEOUT sets it, in seconds)\n--- output of that step ---\n${output.trim()}`, {
-        cause: e,
-        details: { step, output, plugin: grants.plugin.name, timeoutMs: limits.timeoutMs },
-      });
+      throw new AirlockError(
+        'build-failed',
+        `building the image of ${grants.plugin.name} ran past its timeout of ${limits.timeoutMs >= 1000 ? `${limits.timeoutMs / 1000} s` : `${limits.timeoutMs} ms`} at step \`${step}\` and was cancelled (AIRLOCK_BUILD_TIMEOUT sets it, in seconds)\n--- output of that step ---\n${output.trim()}`,
+        {
+          cause: e,
+          details: { step, output, plugin: grants.plugin.name, timeoutMs: limits.timeoutMs },
+        },
+      );
     }
     failure ??= (e as Error).message;
   }
   if (failure === undefined && !(await imageExists(docker, prep.tag))) failure = 'the daemon reported no error, but the image is missing';
   if (failure !== undefined) {
-    throw new AirlockError('build-failed', `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${failure.trim()}\n--- output of that step ---\n${output.trim()}`, {
-      details: { step, output, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
-    });
+    throw new AirlockError(
+      'build-failed',
+      `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${failure.trim()}\n--- output of that step ---\n${output.trim()}`,
+      {
+        details: { step, output, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
+      },
+    );
   }
   const ms = performance.now() - start;
   options.onProgress?.({ type: 'built', tag: prep.tag, ms });

@@ -109,20 +109,32 @@ export function resolveDockerConfig(options: DockerConfigOptions = {}, env: Node
     try {
       text = readFileSync(extraCa, 'utf8');
     } catch (e) {
-      throw new AirlockError('engine-unavailable', `extra CA bundle ${extraCa} (${options.extraCa === undefined ? 'AIRLOCK_EXTRA_CA' : 'extraCa option'}) cannot be read: ${(e as Error).message}`, { cause: e });
+      throw new AirlockError(
+        'engine-unavailable',
+        `extra CA bundle ${extraCa} (${options.extraCa === undefined ? 'AIRLOCK_EXTRA_CA' : 'extraCa option'}) cannot be read: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new AirlockError('engine-unavailable', `extra CA bundle ${extraCa} holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----"); point it at a PEM bundle such as /etc/ssl/certs/ca-certificates.crt`);
+      throw new AirlockError(
+        'engine-unavailable',
+        `extra CA bundle ${extraCa} holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----"); point it at a PEM bundle such as /etc/ssl/certs/ca-certificates.crt`,
+      );
     }
   }
   let timeoutMs = DEFAULT_BUILD_LIMITS.timeoutMs;
   if (env.AIRLOCK_BUILD_TIMEOUT !== undefined && env.AIRLOCK_BUILD_TIMEOUT !== '') {
     const s = Number(env.AIRLOCK_BUILD_TIMEOUT);
-    if (!Number.isFinite(s) || s <= 0) throw new AirlockError('engine-unavailable', `AIRLOCK_BUILD_TIMEOUT must be a positive number of seconds, got "${env.AIRLOCK_BUILD_TIMEOUT}" (e.g. AIRLOCK_BUILD_TIMEOUT=900)`);
+    if (!Number.isFinite(s) || s <= 0)
+      throw new AirlockError(
+        'engine-unavailable',
+        `AIRLOCK_BUILD_TIMEOUT must be a positive number of seconds, got "${env.AIRLOCK_BUILD_TIMEOUT}" (e.g. AIRLOCK_BUILD_TIMEOUT=900)`,
+      );
     timeoutMs = s * 1000;
   }
   const buildLimits = { ...DEFAULT_BUILD_LIMITS, timeoutMs, ...options.buildLimits };
   const net = options.buildNetwork ?? (env.AIRLOCK_BUILD_NETWORK || 'registries');
-  if (net !== 'registries' && net !== 'open') throw new AirlockError('engine-unavailable', `AIRLOCK_BUILD_NETWORK must be "registries" or "open", got "${net}"`);
+  if (net !== 'registries' && net !== 'open')
+    throw new AirlockError('engine-unavailable', `AIRLOCK_BUILD_NETWORK must be "registries" or "open", got "${net}"`);
   return { images, extraCa, registryArgs: options.registryArgs ?? hostRegistryArgs(env), buildLimits, buildNetwork: net };
 }

@@ -46,7 +46,11 @@ const STDERR_TAIL = 4000;
 /** True when `e` says the Docker daemon's socket does not answer (stopped, restarting, socket gone), not that a request failed. */
 export function daemonUnreachable(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code) && (e as { syscall?: unknown }).syscall !== 'open';
+  return (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code) &&
+    (e as { syscall?: unknown }).syscall !== 'open'
+  );
 }
 
 /** The typed error for a daemon that does not answer. */
@@ -153,7 +157,11 @@ export class PluginContainer {
     };
     const container = await docker.createContainer(options).catch(async (e: unknown) => {
       // An abort can land after the daemon created the container: remove it by its (unique) name.
-      if (signal?.aborted === true) await docker.getContainer(name).remove({ force: true, v: true }).catch(() => undefined);
+      if (signal?.aborted === true)
+        await docker
+          .getContainer(name)
+          .remove({ force: true, v: true })
+          .catch(() => undefined);
       throw e;
     });
     let pc: PluginContainer | undefined;
@@ -175,7 +183,10 @@ export class PluginContainer {
         await Promise.race([
           ready,
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new AirlockError('crash', `the container of ${spec.plugin} did not get ready within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+            timer = setTimeout(
+              () => reject(new AirlockError('crash', `the container of ${spec.plugin} did not get ready within ${START_TIMEOUT_MS / 1000} s`)),
+              START_TIMEOUT_MS,
+            );
           }),
         ]);
       } finally {
@@ -259,7 +270,9 @@ export class PluginContainer {
         this.#overflow = nl === -1;
         this.#lineParts = [];
         this.#lineBytes = 0;
-        this.#fail(new AirlockError('output-limit', `plugin ${this.#spec.plugin}: the container sent more than ${this.#spec.maxLineBytes} bytes in one message`));
+        this.#fail(
+          new AirlockError('output-limit', `plugin ${this.#spec.plugin}: the container sent more than ${this.#spec.maxLineBytes} bytes in one message`),
+        );
         void this.kill();
       } else if (nl === -1) {
         this.#lineParts.push(Buffer.from(piece));
@@ -287,7 +300,11 @@ export class PluginContainer {
     } else if (msg.type === 'fatal') {
       const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
       // The entry threw while loading, outside any tool: `trap`, as for a wasm guest.
-      this.#fail(new AirlockError('trap', `plugin ${this.#spec.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, { details: { pluginCode: msg.error.code } }));
+      this.#fail(
+        new AirlockError('trap', `plugin ${this.#spec.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
+          details: { pluginCode: msg.error.code },
+        }),
+      );
       void this.kill();
     } else {
       const p = this.#pending;
@@ -374,7 +391,15 @@ export function exitError(plugin: string, info: ExitInfo, killed: boolean): Airl
   }
   if (killed) return new AirlockError('crash', `plugin ${plugin}: its container was stopped`, { details });
   if (info.daemonLost) {
-    return new AirlockError('engine-unavailable', `plugin ${plugin}: the connection to the Docker daemon was lost during the call (the daemon stopped?); the next call starts a new container once it answers`, { details });
+    return new AirlockError(
+      'engine-unavailable',
+      `plugin ${plugin}: the connection to the Docker daemon was lost during the call (the daemon stopped?); the next call starts a new container once it answers`,
+      { details },
+    );
   }
-  return new AirlockError('crash', `plugin ${plugin}: its container exited (code ${info.exitCode ?? 'unknown'})${tail === '' ? '' : `; last lines:\n${tail}`}`, { details });
+  return new AirlockError(
+    'crash',
+    `plugin ${plugin}: its container exited (code ${info.exitCode ?? 'unknown'})${tail === '' ? '' : `; last lines:\n${tail}`}`,
+    { details },
+  );
 }

@@ -38,7 +38,13 @@ export async function collectPlugin(dir: string, ignore: Ignore, prefix = 'plugi
   for (const e of entries) {
     if (e.type === 'dir') out.push({ path: `${prefix}/${e.rel}/`, type: 'dir' });
     else if (e.type === 'symlink') out.push({ path: `${prefix}/${e.rel}`, type: 'symlink', linkTarget: e.linkTarget! });
-    else out.push({ path: `${prefix}/${e.rel}`, type: 'file', data: await readPluginFile(folder, e.rel, { code: 'build-failed', maxBytes: e.size }), executable: e.executable });
+    else
+      out.push({
+        path: `${prefix}/${e.rel}`,
+        type: 'file',
+        data: await readPluginFile(folder, e.rel, { code: 'build-failed', maxBytes: e.size }),
+        executable: e.executable,
+      });
   }
   return out;
 }

@@ -31,7 +31,13 @@ export async function probeDocker(options: DockerProbeOptions = {}): Promise<Eng
     const v = (await Promise.race([docker.version(), deadline])) as { Version?: string; ApiVersion?: string };
     return { engine: 'docker', available: true, path: where, ...(v.Version === undefined ? {} : { version: v.Version }) };
   } catch (e) {
-    return { engine: 'docker', available: false, path: where, reason: `the Docker daemon at ${where} does not answer: ${(e as Error).message}`, installHint: DOCKER_INSTALL_HINT };
+    return {
+      engine: 'docker',
+      available: false,
+      path: where,
+      reason: `the Docker daemon at ${where} does not answer: ${(e as Error).message}`,
+      installHint: DOCKER_INSTALL_HINT,
+    };
   } finally {
     clearTimeout(timer);
   }

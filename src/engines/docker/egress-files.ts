@@ -27,7 +27,8 @@ export interface EgressRuntime {
 
 /** `root`: absolute container folder for the proxy's files; ipaddr.js goes to `<dirname(root)>/node_modules/ipaddr.js`. */
 export function egressRuntimeFiles(root = '/opt/airlock-egress'): EgressRuntime {
-  if (!path.posix.isAbsolute(root) || path.posix.dirname(root) === root) throw new TypeError(`egressRuntimeFiles: root must be an absolute folder below /, got "${root}"`);
+  if (!path.posix.isAbsolute(root) || path.posix.dirname(root) === root)
+    throw new TypeError(`egressRuntimeFiles: root must be an absolute folder below /, got "${root}"`);
   const here = fileURLToPath(import.meta.url);
   // The egress module's folder, beside this one's engines/ folder in src/ (or dist/).
   const egressDir = fileURLToPath(new URL('../../egress/', import.meta.url));

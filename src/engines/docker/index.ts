@@ -39,7 +39,15 @@ export interface DockerEngineOptions extends DockerConfigOptions {
 
 /** An image build's progress as one line for an engine event (empty: nothing to say). */
 export function buildEventLine(e: BuildEvent): string {
-  return e.type === 'step' ? e.step : e.type === 'output' ? e.text.trimEnd() : e.type === 'pull' ? e.message : e.type === 'cached' ? `image ${e.tag} is up to date` : `built ${e.tag} in ${(e.ms / 1000).toFixed(1)} s`;
+  return e.type === 'step'
+    ? e.step
+    : e.type === 'output'
+      ? e.text.trimEnd()
+      : e.type === 'pull'
+        ? e.message
+        : e.type === 'cached'
+          ? `image ${e.tag} is up to date`
+          : `built ${e.tag} in ${(e.ms / 1000).toFixed(1)} s`;
 }
 
 export interface DockerLoadOptions {
@@ -119,7 +127,9 @@ export class DockerEngine implements Engine {
         onProgress,
         signal: controller.signal,
         ...(build === undefined ? {} : { build }),
-        ...(this.config.buildNetwork === 'open' ? {} : { network: (hosts: RegistryHost[]) => this.#buildNetwork(grants.plugin.name, hosts, onProgress, controller.signal) }),
+        ...(this.config.buildNetwork === 'open'
+          ? {}
+          : { network: (hosts: RegistryHost[]) => this.#buildNetwork(grants.plugin.name, hosts, onProgress, controller.signal) }),
       };
       const entry: SharedBuild = {
         promise: buildPrepared(this.#docker, grants, this.config, prep, buildOptions).finally(() => {
@@ -173,7 +183,12 @@ export class DockerEngine implements Engine {
    * dependency files name (a tarball URL in package.json, say), and from the daemon's bridge that reaches
    * the host's own services and the LAN; through the proxy it reaches the registries and nothing else.
    */
-  async #buildNetwork(plugin: string, hosts: RegistryHost[], onProgress: ((e: BuildEvent) => void) | undefined, signal: AbortSignal | undefined): Promise<BuildNetwork> {
+  async #buildNetwork(
+    plugin: string,
+    hosts: RegistryHost[],
+    onProgress: ((e: BuildEvent) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<BuildNetwork> {
     const allow: HostPattern[] = [];
     for (const h of hosts) {
       allow.push({ host: h.host, wildcard: false, port: h.port });
@@ -187,7 +202,8 @@ export class DockerEngine implements Engine {
     const egress = await startEgress(this.#docker, `${plugin}-build`, allow, {
       image: await ensureBase(this.#docker, this.config.images.node, {}).then(() => this.config.images.node),
       onDecision: (d: EgressDecision) => {
-        if (d.decision !== 'allowed') onProgress?.({ type: 'output', text: `[airlock] build network ${d.decision} ${d.host ?? '?'}:${d.port ?? '?'}: ${d.reason}\n` });
+        if (d.decision !== 'allowed')
+          onProgress?.({ type: 'output', text: `[airlock] build network ${d.decision} ${d.host ?? '?'}:${d.port ?? '?'}: ${d.reason}\n` });
       },
     });
     const proxy = egress.url;
@@ -203,7 +219,8 @@ export class DockerEngine implements Engine {
    * `artefact.build` is the manifest's `build:` section as the host read it (the engine does not read plugin.yaml again).
    */
   async load(grants: Grants, artefact: Artefact = { kind: 'source' }, loadOptions: EngineLoadOptions = {}): Promise<EnginePlugin> {
-    if (artefact.kind !== 'source') throw new AirlockError('internal', `the Docker engine runs a plugin's source; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
+    if (artefact.kind !== 'source')
+      throw new AirlockError('internal', `the Docker engine runs a plugin's source; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
     const onEvent = loadOptions.onEvent;
     const options: DockerLoadOptions = {
       ...(artefact.build === undefined ? {} : { build: artefact.build }),
@@ -218,15 +235,22 @@ export class DockerEngine implements Engine {
           }),
     };
     if (grants.plugin.runtime !== 'node' && grants.plugin.runtime !== 'python') {
-      throw new AirlockError('engine-unavailable', `the Docker engine runs node and python plugins; ${grants.plugin.name} is a ${grants.plugin.runtime} plugin`);
+      throw new AirlockError(
+        'engine-unavailable',
+        `the Docker engine runs node and python plugins; ${grants.plugin.name} is a ${grants.plugin.runtime} plugin`,
+      );
     }
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `loading ${grants.plugin.name} was aborted`);
     const spec = dockerRunSpec(grants);
     if (spec.denials.length > 0) {
-      throw new AirlockError('permission-denied', `the Docker engine cannot bound plugin ${grants.plugin.name} as granted: ${spec.denials.join('; ')}`, { details: { denials: spec.denials } });
+      throw new AirlockError('permission-denied', `the Docker engine cannot bound plugin ${grants.plugin.name} as granted: ${spec.denials.join('; ')}`, {
+        details: { denials: spec.denials },
+      });
     }
     if (spec.refusals.length > 0) {
-      throw new AirlockError('engine-unavailable', `the Docker engine cannot run ${grants.plugin.name} exactly as granted: ${spec.refusals.join('; ')}`, { details: { refusals: spec.refusals } });
+      throw new AirlockError('engine-unavailable', `the Docker engine cannot run ${grants.plugin.name} exactly as granted: ${spec.refusals.join('; ')}`, {
+        details: { refusals: spec.refusals },
+      });
     }
     if (this.#options.cleanupOrphans !== false) this.#cleanup ??= removeOrphans(this.#docker).catch(() => undefined);
     await this.#cleanup;
@@ -234,7 +258,9 @@ export class DockerEngine implements Engine {
 
     let egress: Egress | undefined;
     if (spec.egress !== undefined) {
-      const onEgress = this.#options.onEgress ?? (onEvent === undefined ? undefined : (plugin: string, decision: EgressDecision) => onEvent({ type: 'egress', plugin, decision }));
+      const onEgress =
+        this.#options.onEgress ??
+        (onEvent === undefined ? undefined : (plugin: string, decision: EgressDecision) => onEvent({ type: 'egress', plugin, decision }));
       egress = await startEgress(this.#docker, grants.plugin.name, spec.egress, {
         image: await ensureBase(this.#docker, this.config.images.node, options).then(() => this.config.images.node),
         ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),

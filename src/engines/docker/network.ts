@@ -105,12 +105,26 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     // containers know the proxy by its address).
     const died = async (stderr: string): Promise<void> => {
       if (closing) return;
-      failure ??= new AirlockError('engine-unavailable', `the egress proxy of ${plugin} has stopped; the plugin has no network until it is loaded again`, { details: { proxy: `${name}-proxy` } });
-      const state = await proxy?.inspect().then((i) => i.State).catch(() => undefined);
-      const why = state === undefined ? 'it is gone' : state.OOMKilled ? `it was killed at its memory limit of ${PROXY_MEMORY / 1024 / 1024} MiB` : `exit code ${state.ExitCode}`;
-      failure = new AirlockError('engine-unavailable', `the egress proxy of ${plugin} has stopped (${why}${stderr === '' ? '' : `: ${stderr.trim().slice(-500)}`}); the plugin has no network until it is loaded again`, {
-        details: { proxy: `${name}-proxy`, oomKilled: state?.OOMKilled, exitCode: state?.ExitCode },
+      failure ??= new AirlockError('engine-unavailable', `the egress proxy of ${plugin} has stopped; the plugin has no network until it is loaded again`, {
+        details: { proxy: `${name}-proxy` },
       });
+      const state = await proxy
+        ?.inspect()
+        .then((i) => i.State)
+        .catch(() => undefined);
+      const why =
+        state === undefined
+          ? 'it is gone'
+          : state.OOMKilled
+            ? `it was killed at its memory limit of ${PROXY_MEMORY / 1024 / 1024} MiB`
+            : `exit code ${state.ExitCode}`;
+      failure = new AirlockError(
+        'engine-unavailable',
+        `the egress proxy of ${plugin} has stopped (${why}${stderr === '' ? '' : `: ${stderr.trim().slice(-500)}`}); the plugin has no network until it is loaded again`,
+        {
+          details: { proxy: `${name}-proxy`, oomKilled: state?.OOMKilled, exitCode: state?.ExitCode },
+        },
+      );
     };
     // Without this, a proxy that dies later leaves every request of the plugin failing with a bare
     // ECONNREFUSED; calls then fail with this error instead (the pool is not restarted: the plugin
@@ -118,7 +132,10 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     void ended.then(died);
     const check = async (): Promise<AirlockError | undefined> => {
       if (failure === undefined && !closing) {
-        const running = await proxy?.inspect().then((i) => i.State.Running).catch(() => false);
+        const running = await proxy
+          ?.inspect()
+          .then((i) => i.State.Running)
+          .catch(() => false);
         if (running !== true) await died('');
       }
       return failure;
@@ -139,7 +156,9 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     };
   } catch (e) {
     await close();
-    throw e instanceof AirlockError ? e : new AirlockError('engine-unavailable', `cannot start the egress proxy of ${plugin}: ${(e as Error).message}`, { cause: e });
+    throw e instanceof AirlockError
+      ? e
+      : new AirlockError('engine-unavailable', `cannot start the egress proxy of ${plugin}: ${(e as Error).message}`, { cause: e });
   }
 }
 

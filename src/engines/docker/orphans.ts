@@ -31,9 +31,23 @@ export async function removeOrphans(docker: Docker): Promise<{ containers: numbe
   const filters = JSON.stringify({ label: [`${LABEL_MANAGED}=true`] });
   const containers = await docker.listContainers({ all: true, filters });
   const deadContainers = containers.filter((c) => !ownerAlive(c.Labels[LABEL_OWNER]));
-  await Promise.all(deadContainers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  await Promise.all(
+    deadContainers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
   const networks = await docker.listNetworks({ filters });
   const deadNetworks = networks.filter((n) => !ownerAlive(n.Labels?.[LABEL_OWNER]));
-  await Promise.all(deadNetworks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  await Promise.all(
+    deadNetworks.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
   return { containers: deadContainers.length, networks: deadNetworks.length };
 }

@@ -116,7 +116,9 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
     // The host already cuts at the limit; this is the engine's own guarantee.
     if (Buffer.byteLength(stdout) + Buffer.byteLength(stderr) > logBytes) {
       stdout = Buffer.from(stdout).subarray(0, logBytes).toString('utf8');
-      stderr = Buffer.from(stderr).subarray(0, Math.max(0, logBytes - Buffer.byteLength(stdout))).toString('utf8');
+      stderr = Buffer.from(stderr)
+        .subarray(0, Math.max(0, logBytes - Buffer.byteLength(stdout)))
+        .toString('utf8');
       truncated = true;
     }
     const logs = { stdout, stderr, ...(truncated ? { truncated: true } : {}) };
@@ -129,7 +131,11 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
       return new AirlockError('plugin-error', `${name} failed: ${e.message}`, { details: { pluginCode: e.code, logs } });
     }
     if (Buffer.byteLength(msg.output) > this.#grants.resources.outputBytes) {
-      return new AirlockError('output-limit', `${name}: the result is ${Buffer.byteLength(msg.output)} bytes; the limit is ${this.#grants.resources.outputBytes}`, { details: { logs } });
+      return new AirlockError(
+        'output-limit',
+        `${name}: the result is ${Buffer.byteLength(msg.output)} bytes; the limit is ${this.#grants.resources.outputBytes}`,
+        { details: { logs } },
+      );
     }
     return { output: msg.output, logs };
   }

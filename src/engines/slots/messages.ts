@@ -5,13 +5,15 @@
 import { AirlockError } from '../../errors.ts';
 
 export const slotErrors = {
-  closed: (plugin: string, tool: string) => new AirlockError('aborted', `call to ${plugin}/${tool} refused: plugin ${plugin} is closed (load it again to call it)`),
+  closed: (plugin: string, tool: string) =>
+    new AirlockError('aborted', `call to ${plugin}/${tool} refused: plugin ${plugin} is closed (load it again to call it)`),
 
   abortedBeforeStart: (plugin: string, tool: string) => new AirlockError('aborted', `call to ${plugin}/${tool} was aborted before it started`),
 
   abortedQueued: (plugin: string, tool: string) => new AirlockError('aborted', `call to ${plugin}/${tool} was aborted while queued`),
 
-  abortedRunning: (plugin: string, tool: string, instance: string) => new AirlockError('aborted', `call to ${plugin}/${tool} was aborted; its ${instance} was stopped and replaced`),
+  abortedRunning: (plugin: string, tool: string, instance: string) =>
+    new AirlockError('aborted', `call to ${plugin}/${tool} was aborted; its ${instance} was stopped and replaced`),
 
   timeout: (plugin: string, tool: string, instance: string, timeoutMs: number, granted: number) =>
     new AirlockError(
@@ -28,8 +30,11 @@ export const slotErrors = {
 
   /** Every slot failed to start and the queue is full. */
   noneRunning: (plugin: string, tool: string, instance: string, why: string, waiting: number) =>
-    new AirlockError('overloaded', `call to ${plugin}/${tool} refused: no ${instance} is running (the last start failed: ${why}) and ${waiting} calls are already waiting; try again later`),
+    new AirlockError(
+      'overloaded',
+      `call to ${plugin}/${tool} refused: no ${instance} is running (the last start failed: ${why}) and ${waiting} calls are already waiting; try again later`,
+    ),
 
-  closedBeforeStart: (plugin: string, tool: string) => new AirlockError('aborted', `call to ${plugin}/${tool} was not started: plugin ${plugin} was closed first`),
-
+  closedBeforeStart: (plugin: string, tool: string) =>
+    new AirlockError('aborted', `call to ${plugin}/${tool} was not started: plugin ${plugin} was closed first`),
 };

@@ -75,7 +75,10 @@ export class SlotPool<Handle, Input = string> {
     try {
       handle = await this.#driver.start(slot, prev, signal);
     } catch (e) {
-      const err = e instanceof AirlockError ? e : new AirlockError('crash', `plugin ${this.#plugin}: a ${this.#opts.instance} could not start: ${(e as Error).message}`, { cause: e });
+      const err =
+        e instanceof AirlockError
+          ? e
+          : new AirlockError('crash', `plugin ${this.#plugin}: a ${this.#opts.instance} could not start: ${(e as Error).message}`, { cause: e });
       slot.state = 'failed';
       slot.failures += 1;
       slot.error = err;
@@ -144,7 +147,19 @@ export class SlotPool<Handle, Input = string> {
     const timeoutMs = options.timeoutMs === undefined ? this.#grantedMs : Math.min(options.timeoutMs, this.#grantedMs);
     return new Promise<CallResult>((resolve, reject) => {
       const now = performance.now();
-      const call: SlotCall<Input> = { tool, input: admitted, start: now, dispatched: now, timeoutMs, signal, onAbort: undefined, timer: undefined, slot: undefined, resolve, reject };
+      const call: SlotCall<Input> = {
+        tool,
+        input: admitted,
+        start: now,
+        dispatched: now,
+        timeoutMs,
+        signal,
+        onAbort: undefined,
+        timer: undefined,
+        slot: undefined,
+        resolve,
+        reject,
+      };
       if (signal !== undefined) {
         call.onAbort = () => this.#abort(call);
         signal.addEventListener('abort', call.onAbort, { once: true });
@@ -183,7 +198,7 @@ export class SlotPool<Handle, Input = string> {
     let idle: Slot<Handle, Input> | undefined;
     for (const s of this.#slots) {
       if (s.state === 'busy') busy++;
-      else if (s.state === 'idle' && (idle === undefined || (prefer !== undefined && prefer(idle.handle as Handle, s.handle as Handle)))) idle = s;
+      else if (s.state === 'idle' && (idle === undefined || prefer?.(idle.handle as Handle, s.handle as Handle))) idle = s;
     }
     return busy < this.#concurrency ? idle : undefined;
   }

@@ -84,7 +84,8 @@ export class Channel {
     const need = HEADER_BYTES + bytes;
     const sab = this.sab as unknown as { byteLength: number; maxByteLength: number; grow(n: number): void };
     if (need <= sab.byteLength) return;
-    if (need > sab.maxByteLength) throw new ChannelFullError(`message of up to ${bytes} bytes is larger than the channel allows (${sab.maxByteLength - HEADER_BYTES})`);
+    if (need > sab.maxByteLength)
+      throw new ChannelFullError(`message of up to ${bytes} bytes is larger than the channel allows (${sab.maxByteLength - HEADER_BYTES})`);
     let size = sab.byteLength;
     while (size < need) size *= 2;
     sab.grow(Math.min(size, sab.maxByteLength));

@@ -117,7 +117,8 @@ export class WasmEngine implements Engine {
    * and starts grants.resources.concurrency workers that share them.
    */
   async load(grants: Grants, artefact: Artefact, options: EngineLoadOptions = {}): Promise<WasmPlugin> {
-    if (artefact.kind !== 'component') throw new AirlockError('internal', `the worker engine runs components; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
+    if (artefact.kind !== 'component')
+      throw new AirlockError('internal', `the worker engine runs components; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
     const componentPath = artefact.path;
     const t = await this.#transpile(componentPath);
     const modules: Record<string, WasmModule> = {};
@@ -126,7 +127,9 @@ export class WasmEngine implements Engine {
       try {
         modules[name] = await Wasm.compile(capped);
       } catch (e) {
-        throw new AirlockError('build-failed', `${componentPath}: core module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new AirlockError('build-failed', `${componentPath}: core module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`, {
+          cause: e,
+        });
       }
     }
     const glueName = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
@@ -135,9 +138,19 @@ export class WasmEngine implements Engine {
     const glueUrl = `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
     const onEvent = options.onEvent ?? this.#onEvent;
     const egress: RouteOptions =
-      this.#egress.onDecision !== undefined || onEvent === undefined ? this.#egress : { ...this.#egress, onDecision: (decision) => onEvent({ type: 'egress', plugin: grants.plugin.name, decision }) };
+      this.#egress.onDecision !== undefined || onEvent === undefined
+        ? this.#egress
+        : { ...this.#egress, onDecision: (decision) => onEvent({ type: 'egress', plugin: grants.plugin.name, decision }) };
     const capabilities = await openCapabilities(grants, { egress });
-    const pool = new PluginPool({ grants, glueUrl, glueName, modules, capabilities, hostSpinMicros: this.#hostSpinMicros, workerSpinMicros: this.#workerSpinMicros });
+    const pool = new PluginPool({
+      grants,
+      glueUrl,
+      glueName,
+      modules,
+      capabilities,
+      hostSpinMicros: this.#hostSpinMicros,
+      workerSpinMicros: this.#workerSpinMicros,
+    });
     try {
       await pool.start();
     } catch (e) {

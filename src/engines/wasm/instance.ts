@@ -24,7 +24,12 @@ export interface LiveInstance {
 
 /** Instantiates synchronously (no await: the worker's loop stays synchronous). */
 /** `shared`: what the capabilities opened for the plugin (capabilities/index.ts openCapabilities), by capability name. */
-export function createInstance(instantiate: InstantiateFn, modules: Record<string, WasmModule>, grants: Grants, shared: Readonly<Record<string, unknown>> = {}): LiveInstance {
+export function createInstance(
+  instantiate: InstantiateFn,
+  modules: Record<string, WasmModule>,
+  grants: Grants,
+  shared: Readonly<Record<string, unknown>> = {},
+): LiveInstance {
   const state: CallState = newCallState(grants);
   const releases: (() => void)[] = [];
   const release = (): void => {
@@ -123,9 +128,13 @@ function trapError(inst: LiveInstance, grants: Grants, tool: string, thrown: unk
   const used = inst.memories.reduce((m, mem) => Math.max(m, mem.buffer.byteLength), 0);
   const oom = used + MEMORY_SLACK_BYTES >= cap || /out of memory|memory allocation|Cannot enlarge memory/i.test(message);
   if (oom) {
-    return new AirlockError('memory-limit', `tool ${tool} ran out of memory: its linear memory reached ${used} bytes of the ${cap} allowed by resources.memory (${message})`, {
-      details: { usedBytes: used, limitBytes: cap, trap: message },
-    }).toJSON();
+    return new AirlockError(
+      'memory-limit',
+      `tool ${tool} ran out of memory: its linear memory reached ${used} bytes of the ${cap} allowed by resources.memory (${message})`,
+      {
+        details: { usedBytes: used, limitBytes: cap, trap: message },
+      },
+    ).toJSON();
   }
   return new AirlockError('trap', `tool ${tool} trapped: ${message}`, { details: { trap: message } }).toJSON();
 }

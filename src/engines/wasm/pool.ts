@@ -63,7 +63,16 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   start(slot: WasmSlot, _prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
     const g = this.#opts.grants;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
-    const data: WasmWorkerData = { kind: 'airlock-wasm-worker', glueUrl: this.#opts.glueUrl, glueName: this.#opts.glueName, modules: this.#opts.modules, grants: g, capabilities: this.#opts.capabilities.shared, channel: channel.sab, spinMicros: this.#opts.workerSpinMicros };
+    const data: WasmWorkerData = {
+      kind: 'airlock-wasm-worker',
+      glueUrl: this.#opts.glueUrl,
+      glueName: this.#opts.glueName,
+      modules: this.#opts.modules,
+      grants: g,
+      capabilities: this.#opts.capabilities.shared,
+      channel: channel.sab,
+      spinMicros: this.#opts.workerSpinMicros,
+    };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       env: {},
@@ -111,7 +120,11 @@ class WasmDriver implements SlotDriver<WasmWorker> {
       });
       worker.on('error', (e: Error & { code?: string }) => {
         const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
-        fail(new AirlockError(oom ? 'memory-limit' : 'crash', `plugin ${g.plugin.name}: worker ${oom ? 'ran out of JS heap' : 'crashed'}: ${e.message}`, { cause: e }));
+        fail(
+          new AirlockError(oom ? 'memory-limit' : 'crash', `plugin ${g.plugin.name}: worker ${oom ? 'ran out of JS heap' : 'crashed'}: ${e.message}`, {
+            cause: e,
+          }),
+        );
       });
       worker.on('exit', (code) => {
         fail(new AirlockError('crash', `plugin ${g.plugin.name}: worker exited with code ${code}${w.stderrTail ? `: ${w.stderrTail.trim()}` : ''}`));
@@ -150,7 +163,9 @@ class WasmDriver implements SlotDriver<WasmWorker> {
     try {
       w.channel.sendRequest({ tool: call.tool, input: call.input });
     } catch (e) {
-      throw e instanceof ChannelFullError ? new AirlockError('invalid-input', `input for ${call.tool} is too large: ${e.message}`) : new AirlockError('internal', String(e));
+      throw e instanceof ChannelFullError
+        ? new AirlockError('invalid-input', `input for ${call.tool} is too large: ${e.message}`)
+        : new AirlockError('internal', String(e));
     }
     this.#arm(slot, w);
   }

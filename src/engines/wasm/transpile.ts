@@ -178,15 +178,30 @@ function runChild(input: string, out: string, timeoutMs: number): Promise<void> 
       const e = err as Error & { killed?: boolean; code?: unknown; signal?: string | null };
       const said = stderr.trim().split('\n').slice(-5).join('\n');
       if (e.killed === true && e.signal === 'SIGKILL' && said === '') {
-        return reject(new AirlockError('build-failed', `transpiling the component took longer than ${timeoutMs} ms; check the component, or report it with the file`, { cause: err }));
+        return reject(
+          new AirlockError('build-failed', `transpiling the component took longer than ${timeoutMs} ms; check the component, or report it with the file`, {
+            cause: err,
+          }),
+        );
       }
       if (/out of memory|Allocation failed|RangeError: WebAssembly\.Memory/i.test(said)) {
-        return reject(new AirlockError('build-failed', `transpiling the component needed more memory than allowed (${TRANSPILE_HEAP_MB} MiB heap, ${(TRANSPILE_WASM_PAGES * 64) >> 10} MiB wasm memory)`, { cause: err }));
+        return reject(
+          new AirlockError(
+            'build-failed',
+            `transpiling the component needed more memory than allowed (${TRANSPILE_HEAP_MB} MiB heap, ${(TRANSPILE_WASM_PAGES * 64) >> 10} MiB wasm memory)`,
+            { cause: err },
+          ),
+        );
       }
-      reject(new AirlockError('build-failed', `not a valid WebAssembly component: ${said || e.message}; build it for the airlock:plugin world (wit/airlock-plugin.wit)`, { cause: err }));
+      reject(
+        new AirlockError(
+          'build-failed',
+          `not a valid WebAssembly component: ${said || e.message}; build it for the airlock:plugin world (wit/airlock-plugin.wit)`,
+          { cause: err },
+        ),
+      );
     });
   });
-
 }
 
 export async function transpileComponent(componentPath: string, options: TranspileOptions = {}): Promise<TranspileResult> {
@@ -194,7 +209,11 @@ export async function transpileComponent(componentPath: string, options: Transpi
   try {
     bytes = new Uint8Array(await readFile(componentPath));
   } catch (cause) {
-    throw new AirlockError('not-found', `cannot read component ${componentPath}: ${(cause as Error).message}; run \`airlock build\` on the plugin folder first`, { cause });
+    throw new AirlockError(
+      'not-found',
+      `cannot read component ${componentPath}: ${(cause as Error).message}; run \`airlock build\` on the plugin folder first`,
+      { cause },
+    );
   }
   return transpileComponentBytes(bytes, options);
 }

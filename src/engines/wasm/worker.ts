@@ -30,7 +30,18 @@ function post(msg: WasmWorkerMessage): void {
 
 function validate(data: unknown): WasmWorkerData {
   const d = data as Partial<WasmWorkerData> | null;
-  if (d === null || typeof d !== 'object' || d.kind !== 'airlock-wasm-worker' || typeof d.glueUrl !== 'string' || typeof d.glueName !== 'string' || !(d.channel instanceof SharedArrayBuffer) || typeof d.capabilities !== 'object' || d.capabilities === null || typeof d.modules !== 'object' || d.grants === undefined) {
+  if (
+    d === null ||
+    typeof d !== 'object' ||
+    d.kind !== 'airlock-wasm-worker' ||
+    typeof d.glueUrl !== 'string' ||
+    typeof d.glueName !== 'string' ||
+    !(d.channel instanceof SharedArrayBuffer) ||
+    typeof d.capabilities !== 'object' ||
+    d.capabilities === null ||
+    typeof d.modules !== 'object' ||
+    d.grants === undefined
+  ) {
     throw new AirlockError('internal', 'wasm worker started without valid workerData');
   }
   return d as WasmWorkerData;
@@ -43,7 +54,8 @@ async function main(): Promise<void> {
   try {
     data = validate(workerData);
     const glue = (await import(data.glueUrl)) as { instantiate?: unknown };
-    if (typeof glue.instantiate !== 'function') throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
+    if (typeof glue.instantiate !== 'function')
+      throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
     instantiate = glue.instantiate as InstantiateFn;
     // Instantiate once even for per-call isolation: a component that cannot start fails load(), not the first call.
     instance = createInstance(instantiate, data.modules, data.grants, data.capabilities);

@@ -40,7 +40,15 @@ export async function checkComponent(componentPath: string, bytes: Uint8Array): 
     throw new AirlockError('build-failed', `${componentPath} is not a valid component: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   if (!new RegExp(`^[ \\t]*export ${TOOLS_INTERFACE_VERSIONED.replace(/[.]/g, '\\.')};`, 'm').test(wit)) {
-    throw new AirlockError('build-failed', `${componentPath} does not export ${TOOLS_INTERFACE_VERSIONED} (see wit/); it exports:\n${wit.split('\n').filter((l) => /^[ \t]*export /.test(l)).join('\n') || '  nothing'}`);
+    throw new AirlockError(
+      'build-failed',
+      `${componentPath} does not export ${TOOLS_INTERFACE_VERSIONED} (see wit/); it exports:\n${
+        wit
+          .split('\n')
+          .filter((l) => /^[ \t]*export /.test(l))
+          .join('\n') || '  nothing'
+      }`,
+    );
   }
   return [...wit.matchAll(/^[ \t]*import ([^;]+);/gm)].map((m) => (m[1] ?? '').trim());
 }
@@ -124,7 +132,10 @@ export async function precompile(
     throw new AirlockError('not-found', `component ${componentPath} cannot be read: ${(e as Error).message}`, { cause: e });
   }
   // `sealed`: entries carry the .cwasm's sha256 (older entries, without it, are not reused).
-  const hash = createHash('sha256').update(bytes).update(`\0${COMPILE_ARGS.join(' ')}\0sealed`).digest('hex');
+  const hash = createHash('sha256')
+    .update(bytes)
+    .update(`\0${COMPILE_ARGS.join(' ')}\0sealed`)
+    .digest('hex');
   const out = cwasmPath(version, hash);
   const meta = out.replace(/\.cwasm$/, '.imports.json');
   const known = await readMeta(meta);
@@ -132,7 +143,8 @@ export async function precompile(
     // Stamped before reading, so a change after the check shows at the next call's stamp comparison.
     const stamp = await cwasmStamp(out);
     const compiled = await readFile(out).catch(() => undefined);
-    if (stamp !== undefined && compiled !== undefined && sha256(compiled) === known.cwasmSha256) return { cwasm: out, hash, compiled: false, imports: known.imports, stamp };
+    if (stamp !== undefined && compiled !== undefined && sha256(compiled) === known.cwasmSha256)
+      return { cwasm: out, hash, compiled: false, imports: known.imports, stamp };
   }
   const imports = await checkComponent(componentPath, bytes);
   await mkdir(dirname(out), { recursive: true });
@@ -151,6 +163,7 @@ export async function precompile(
     throw new AirlockError('build-failed', `wasmtime compile ${componentPath} failed: ${(e as Error).message}`, { cause: e });
   }
   const stamp = await cwasmStamp(out);
-  if (stamp === undefined) throw new AirlockError('build-failed', `${out} vanished right after it was compiled; check what else writes to the cache folder ${dirname(out)}`);
+  if (stamp === undefined)
+    throw new AirlockError('build-failed', `${out} vanished right after it was compiled; check what else writes to the cache folder ${dirname(out)}`);
   return { cwasm: out, hash, compiled: true, imports, stamp };
 }

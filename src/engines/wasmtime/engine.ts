@@ -81,11 +81,14 @@ export class WasmtimeEngine implements Engine {
    * wasmtime process.
    */
   async load(grants: Grants, artefact: Artefact): Promise<WasmtimePlugin> {
-    if (artefact.kind !== 'component') throw new AirlockError('internal', `the wasmtime engine runs components; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
+    if (artefact.kind !== 'component')
+      throw new AirlockError('internal', `the wasmtime engine runs components; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
     const componentPath = artefact.path;
     const probe = await this.probe();
     if (!probe.available || probe.path === undefined || probe.version === undefined) {
-      throw new AirlockError('engine-unavailable', `the wasmtime engine is unavailable: ${probe.reason ?? 'not found'}; ${probe.installHint}`, { details: { installHint: probe.installHint } });
+      throw new AirlockError('engine-unavailable', `the wasmtime engine is unavailable: ${probe.reason ?? 'not found'}; ${probe.installHint}`, {
+        details: { installHint: probe.installHint },
+      });
     }
     const cmd = wasmtimeCommand(grants, this.#options.capabilities);
     if (cmd.refusals.length > 0) {
@@ -96,9 +99,13 @@ export class WasmtimeEngine implements Engine {
     const { cwasm, imports, stamp } = await precompile(probe.path, probe.version, componentPath);
     const unknown = unlinkableImports(imports);
     if (unknown.length > 0) {
-      throw new AirlockError('build-failed', `${componentPath} imports ${unknown.join(', ')}, which Airlock does not provide (components may import WASI 0.2 interfaces only)`, {
-        details: { imports: unknown },
-      });
+      throw new AirlockError(
+        'build-failed',
+        `${componentPath} imports ${unknown.join(', ')}, which Airlock does not provide (components may import WASI 0.2 interfaces only)`,
+        {
+          details: { imports: unknown },
+        },
+      );
     }
     const forImports = wasmtimeImportsCommand(imports, this.#options.capabilities);
     if (forImports.refusals.length > 0) {

@@ -43,7 +43,9 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 /** The candidate binary, without running it. */
-export async function findWasmtime(env: NodeJS.ProcessEnv = process.env): Promise<{ path: string; source: WasmtimeProbe['source'] } | { path?: undefined; reason: string }> {
+export async function findWasmtime(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ path: string; source: WasmtimeProbe['source'] } | { path?: undefined; reason: string }> {
   const forced = env.AIRLOCK_WASMTIME;
   if (forced !== undefined && forced !== '') {
     if (await isExecutable(forced)) return { path: forced, source: 'AIRLOCK_WASMTIME' };

@@ -79,13 +79,23 @@ export function classify(f: Finished): Outcome {
 
   if (f.killed === 'aborted') return fail(new AirlockError('aborted', `call to tool ${f.tool} was aborted; its wasmtime process was killed`));
   if (f.killed === 'timeout' || /wasm trap: interrupt|^Error: timed out after deadline has elapsed/.test(diagnostic)) {
-    return fail(new AirlockError('timeout', `tool ${f.tool} ran past its ${f.timeoutMs} ms timeout (resources.timeout)`, { details: { timeoutMs: f.timeoutMs } }));
+    return fail(
+      new AirlockError('timeout', `tool ${f.tool} ran past its ${f.timeoutMs} ms timeout (resources.timeout)`, { details: { timeoutMs: f.timeoutMs } }),
+    );
   }
   if (f.killed === 'output-limit') {
-    return fail(new AirlockError('output-limit', `tool ${f.tool} wrote more than resources.output allows (${f.outputBytes} bytes); its process was killed`, { details: { limitBytes: f.outputBytes } }));
+    return fail(
+      new AirlockError('output-limit', `tool ${f.tool} wrote more than resources.output allows (${f.outputBytes} bytes); its process was killed`, {
+        details: { limitBytes: f.outputBytes },
+      }),
+    );
   }
   if (/forcing trap when growing memory|exceeds memory limits|memory minimum size of \d+ pages exceeds/.test(diagnostic)) {
-    return fail(new AirlockError('memory-limit', `tool ${f.tool} ran out of memory: ${cause} (resources.memory allows ${f.memoryBytes} bytes)`, { details: { limitBytes: f.memoryBytes, trap: cause } }));
+    return fail(
+      new AirlockError('memory-limit', `tool ${f.tool} ran out of memory: ${cause} (resources.memory allows ${f.memoryBytes} bytes)`, {
+        details: { limitBytes: f.memoryBytes, trap: cause },
+      }),
+    );
   }
   // A host call that failed the guest (a refused random request, a resource limit) is a trap like the worker engine's.
   if (/wasm trap:|error while executing at wasm backtrace/.test(diagnostic)) {
@@ -95,7 +105,11 @@ export function classify(f: Finished): Outcome {
     const split = splitToolResult(f.stdout.text);
     if (split === undefined) {
       if (f.stdout.cut) {
-        return fail(new AirlockError('output-limit', `tool ${f.tool} printed more than resources.output allows (${f.outputBytes} bytes)`, { details: { limitBytes: f.outputBytes } }));
+        return fail(
+          new AirlockError('output-limit', `tool ${f.tool} printed more than resources.output allows (${f.outputBytes} bytes)`, {
+            details: { limitBytes: f.outputBytes },
+          }),
+        );
       }
       // Exit 0 without a printed result: the guest called exit(0) in the middle of the call.
       return fail(new AirlockError('crash', `tool ${f.tool} ended its process (exit status 0) without returning a result`));
@@ -103,18 +117,33 @@ export function classify(f: Finished): Outcome {
     const guestStdout = split.guest;
     const r = split.result;
     if (!r.ok) {
-      return fail(new AirlockError('plugin-error', `tool ${f.tool} failed: ${r.code}: ${r.message}`, { details: { pluginCode: r.code, pluginMessage: r.message } }), guestStdout);
+      return fail(
+        new AirlockError('plugin-error', `tool ${f.tool} failed: ${r.code}: ${r.message}`, { details: { pluginCode: r.code, pluginMessage: r.message } }),
+        guestStdout,
+      );
     }
     const size = Buffer.byteLength(r.value, 'utf8');
     if (size > f.outputBytes) {
-      return fail(new AirlockError('output-limit', `tool ${f.tool} returned ${size} bytes, over resources.output (${f.outputBytes} bytes)`, { details: { outputBytes: size, limitBytes: f.outputBytes } }), guestStdout);
+      return fail(
+        new AirlockError('output-limit', `tool ${f.tool} returned ${size} bytes, over resources.output (${f.outputBytes} bytes)`, {
+          details: { outputBytes: size, limitBytes: f.outputBytes },
+        }),
+        guestStdout,
+      );
     }
     return { output: r.value, guestStdout, guestStderr };
   }
   if (/matching implementation was not found in the linker/.test(diagnostic)) {
-    return fail(new AirlockError('crash', `tool ${f.tool}: the component imports something its grants do not provide under wasmtime: ${cause}`, { details: { diagnostic: cause } }));
+    return fail(
+      new AirlockError('crash', `tool ${f.tool}: the component imports something its grants do not provide under wasmtime: ${cause}`, {
+        details: { diagnostic: cause },
+      }),
+    );
   }
-  if (f.signal !== null) return fail(new AirlockError('crash', `the wasmtime process for tool ${f.tool} died of ${f.signal}`, { details: { signal: f.signal } }));
+  if (f.signal !== null)
+    return fail(new AirlockError('crash', `the wasmtime process for tool ${f.tool} died of ${f.signal}`, { details: { signal: f.signal } }));
   const why = cause === '' ? `exit status ${f.code}` : cause;
-  return fail(new AirlockError('crash', `the wasmtime process for tool ${f.tool} ended without a result: ${why}`, { details: { exitCode: f.code, diagnostic: cause } }));
+  return fail(
+    new AirlockError('crash', `the wasmtime process for tool ${f.tool} ended without a result: ${why}`, { details: { exitCode: f.code, diagnostic: cause } }),
+  );
 }

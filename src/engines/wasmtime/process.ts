@@ -100,12 +100,18 @@ export class ProcessDriver implements SlotDriver<Lane, Invoke> {
     // Every UTF-16 unit encodes to at least one byte: a longer input cannot fit, and is refused before
     // encoding it (a synchronous pass over megabytes would stall the host's event loop for every plugin).
     if (input.length + tool.length > MAX_INVOKE_BYTES) {
-      throw new AirlockError('invalid-input', `input to ${name}/${tool} is at least ${input.length} bytes; the wasmtime CLI engine passes it on the command line, which Linux caps at 128 KiB. Use the worker engine (engine: wasm) for larger inputs`);
+      throw new AirlockError(
+        'invalid-input',
+        `input to ${name}/${tool} is at least ${input.length} bytes; the wasmtime CLI engine passes it on the command line, which Linux caps at 128 KiB. Use the worker engine (engine: wasm) for larger inputs`,
+      );
     }
     const invoke = `${INVOKE_TARGET}(${waveString(tool)}, ${waveString(input)})`;
     const invokeBytes = Buffer.byteLength(invoke, 'utf8');
     if (invokeBytes > MAX_INVOKE_BYTES) {
-      throw new AirlockError('invalid-input', `input to ${name}/${tool} is ${invokeBytes} bytes once encoded; the wasmtime CLI engine passes it on the command line, which Linux caps at 128 KiB. Use the worker engine (engine: wasm) for larger inputs`);
+      throw new AirlockError(
+        'invalid-input',
+        `input to ${name}/${tool} is ${invokeBytes} bytes once encoded; the wasmtime CLI engine passes it on the command line, which Linux caps at 128 KiB. Use the worker engine (engine: wasm) for larger inputs`,
+      );
     }
     return invoke;
   }

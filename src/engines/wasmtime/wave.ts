@@ -21,7 +21,7 @@ export function waveString(text: string): string {
     else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0xd800 && cp <= 0xdfff)) out += `\\u{${cp.toString(16)}}`;
     else out += ch;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 export type ToolResult = { ok: true; value: string } | { ok: false; code: string; message: string };

@@ -67,7 +67,10 @@ function preopen(root: string, access: 'read' | 'read-write'): Desc {
 
 /** Guest paths: names that exist (symlinks and a FIFO among them), `.`, `..`, empty and repeated slashes, odd names. */
 const segment = fc.oneof(
-  { arbitrary: fc.constantFrom('sub', 'deep', 'f.txt', 'g.txt', 'link-out', 'link-in', 'file-out', 'fifo', 'secret.txt', 'inner', 'new', 'new.txt'), weight: 10 },
+  {
+    arbitrary: fc.constantFrom('sub', 'deep', 'f.txt', 'g.txt', 'link-out', 'link-in', 'file-out', 'fifo', 'secret.txt', 'inner', 'new', 'new.txt'),
+    weight: 10,
+  },
   { arbitrary: fc.constantFrom('..', '.', ''), weight: 4 },
   { arbitrary: fc.constantFrom('é', 'a\0b', ' ', '\\', 'x'.repeat(300), '%2e%2e', '...'), weight: 1 },
 );
@@ -88,8 +91,15 @@ test('splitGuestPath: absolute is not-permitted, NUL is invalid, climbing above 
         }
         // Node's own POSIX normalisation, as the independent reference.
         const n = posix.normalize(path);
-        const want = path.startsWith('/') ? 'not-permitted' : path.includes('\0') ? 'invalid' : n === '..' || n.startsWith('../') ? 'not-permitted' : n.split('/').filter((s) => s !== '' && s !== '.');
-        if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`${JSON.stringify(path)}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+        const want = path.startsWith('/')
+          ? 'not-permitted'
+          : path.includes('\0')
+            ? 'invalid'
+            : n === '..' || n.startsWith('../')
+              ? 'not-permitted'
+              : n.split('/').filter((s) => s !== '' && s !== '.');
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          throw new Error(`${JSON.stringify(path)}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
         if (Array.isArray(got)) {
           if (got.some((s) => s === '' || s === '.' || s === '..')) throw new Error(`${JSON.stringify(path)}: components ${JSON.stringify(got)}`);
           if (JSON.stringify(splitGuestPath(got.join('/'))) !== JSON.stringify(got)) throw new Error(`${JSON.stringify(path)}: not idempotent`);
@@ -106,8 +116,24 @@ type Op =
   | { op: 'rename' | 'link' | 'symlink'; path: string; to: string };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ op: fc.constant('open' as const), path: guestPath, create: rarely, directory: rarely, exclusive: rarely, truncate: rarely, read: fc.boolean(), write: rarely, mutate: rarely }), weight: 6 },
-  fc.record({ op: fc.constantFrom('stat' as const, 'readlink' as const, 'mkdir' as const, 'rmdir' as const, 'unlink' as const, 'settimes' as const, 'hash' as const), path: guestPath }),
+  {
+    arbitrary: fc.record({
+      op: fc.constant('open' as const),
+      path: guestPath,
+      create: rarely,
+      directory: rarely,
+      exclusive: rarely,
+      truncate: rarely,
+      read: fc.boolean(),
+      write: rarely,
+      mutate: rarely,
+    }),
+    weight: 6,
+  },
+  fc.record({
+    op: fc.constantFrom('stat' as const, 'readlink' as const, 'mkdir' as const, 'rmdir' as const, 'unlink' as const, 'settimes' as const, 'hash' as const),
+    path: guestPath,
+  }),
   fc.record({ op: fc.constantFrom('rename' as const, 'link' as const, 'symlink' as const), path: guestPath, to: guestPath }),
 );
 
@@ -119,7 +145,14 @@ function run(d: Desc, o: Op): { opened?: Desc; error?: unknown } {
   try {
     switch (o.op) {
       case 'open':
-        return { opened: d.openAt!({} as never, o.path as never, { create: o.create, directory: o.directory, exclusive: o.exclusive, truncate: o.truncate } as never, { read: o.read, write: o.write, mutateDirectory: o.mutate } as never) as Desc };
+        return {
+          opened: d.openAt!(
+            {} as never,
+            o.path as never,
+            { create: o.create, directory: o.directory, exclusive: o.exclusive, truncate: o.truncate } as never,
+            { read: o.read, write: o.write, mutateDirectory: o.mutate } as never,
+          ) as Desc,
+        };
       case 'stat':
         d.statAt!({} as never, o.path as never);
         break;
@@ -175,20 +208,23 @@ for (const access of ['read', 'read-write'] as const) {
             const r = run(d, o);
             if (r.error !== undefined && typeof r.error !== 'string') throw new Error(`${JSON.stringify(o)} threw ${String(r.error)}, not a WASI error code`);
             const writes = WRITES.has(o.op) || (o.op === 'open' && (o.write || o.mutate || o.create || o.truncate));
-            if (access === 'read' && writes && r.error !== 'read-only') throw new Error(`${JSON.stringify(o)} on a read-only grant: ${String(r.error ?? 'succeeded')}`);
+            if (access === 'read' && writes && r.error !== 'read-only')
+              throw new Error(`${JSON.stringify(o)} on a read-only grant: ${String(r.error ?? 'succeeded')}`);
             const now = snapshot(root);
             if (r.opened !== undefined) {
               opened++;
               const ino = String((r.opened.metadataHash!() as { lower: bigint }).lower);
               const type = r.opened.getType!();
-              if (!inodes(now).has(ino) || (type !== 'directory' && type !== 'regular-file')) throw new Error(`${JSON.stringify(o)} opened ${type} inode ${ino}, not inside the grant`);
+              if (!inodes(now).has(ino) || (type !== 'directory' && type !== 'regular-file'))
+                throw new Error(`${JSON.stringify(o)} opened ${type} inode ${ino}, not inside the grant`);
               if (access === 'read' && type === 'regular-file') {
                 const w = run(r.opened, { op: 'write-through' } as unknown as Op);
                 if (w.error !== 'read-only') throw new Error(`${JSON.stringify(o)}: writing through what it opened gave ${String(w.error ?? 'success')}`);
               }
               // Resolution is idempotent: the normalised path opens the same thing.
               const again = d.openAt!({} as never, splitGuestPath(o.path).join('/') as never, {} as never, {} as never) as Desc;
-              if (String((again.metadataHash!() as { lower: bigint }).lower) !== ino) throw new Error(`${JSON.stringify(o)}: the normalised path opens something else`);
+              if (String((again.metadataHash!() as { lower: bigint }).lower) !== ino)
+                throw new Error(`${JSON.stringify(o)}: the normalised path opens something else`);
               for (const x of [r.opened, again]) (x as unknown as { [Symbol.dispose](): void })[Symbol.dispose]();
             }
             if (access === 'read' && !same(before, now)) throw new Error(`${JSON.stringify(o)} changed a read-only grant`);

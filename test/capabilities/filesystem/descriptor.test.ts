@@ -70,7 +70,10 @@ test('a read-only preopen still reads, stats and lists', (t) => {
 test('set-times and set-size work through a read-write preopen', (t) => {
   const d = preopen('read-write');
   const file = d.openAt({}, 'f.txt', {}, { read: true, write: true });
-  file.setTimes!({ tag: 'timestamp', val: { seconds: 1000n, nanoseconds: 0 } } as never, { tag: 'timestamp', val: { seconds: 1000n, nanoseconds: 0 } } as never);
+  file.setTimes!(
+    { tag: 'timestamp', val: { seconds: 1000n, nanoseconds: 0 } } as never,
+    { tag: 'timestamp', val: { seconds: 1000n, nanoseconds: 0 } } as never,
+  );
   t.is(statSync(join(root, 'f.txt')).mtimeMs, 1_000_000);
 });
 
@@ -78,16 +81,31 @@ test('guest paths are split without ever climbing above the descriptor', (t) => 
   t.deepEqual(splitGuestPath('a/./b//c/'), ['a', 'b', 'c']);
   t.deepEqual(splitGuestPath('a/../b'), ['b']);
   t.deepEqual(splitGuestPath('.'), []);
-  t.is(thrown(() => splitGuestPath('../x')), 'not-permitted');
-  t.is(thrown(() => splitGuestPath('a/../../x')), 'not-permitted');
-  t.is(thrown(() => splitGuestPath('/etc/passwd')), 'not-permitted');
-  t.is(thrown(() => splitGuestPath('a\0b')), 'invalid');
+  t.is(
+    thrown(() => splitGuestPath('../x')),
+    'not-permitted',
+  );
+  t.is(
+    thrown(() => splitGuestPath('a/../../x')),
+    'not-permitted',
+  );
+  t.is(
+    thrown(() => splitGuestPath('/etc/passwd')),
+    'not-permitted',
+  );
+  t.is(
+    thrown(() => splitGuestPath('a\0b')),
+    'invalid',
+  );
 });
 
 test('a hard link to a symlink is refused (it would be a new symlink); a link to a file is made', (t) => {
   const d = preopen('read-write');
   symlinkSync('../outside', join(root, 'sub', 'planted'));
-  t.is(thrown(() => d.linkAt!({} as never, 'sub/planted' as never, d as never, 'copy' as never)), 'not-permitted');
+  t.is(
+    thrown(() => d.linkAt!({} as never, 'sub/planted' as never, d as never, 'copy' as never)),
+    'not-permitted',
+  );
   t.false(lstatExists(join(root, 'copy')), 'no link was made');
   d.linkAt!({} as never, 'f.txt' as never, d as never, 'f-link.txt' as never);
   t.is(statSync(join(root, 'f-link.txt')).ino, statSync(join(root, 'f.txt')).ino);

@@ -25,7 +25,10 @@ async function starts(name: string, n: number): Promise<{ done: Promise<void>; s
   let seen = 0;
   const done = new Promise<void>((resolve, reject) => {
     stream.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('utf8').split('\n').filter((l) => l.trim() !== '').length;
+      seen += chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '').length;
       if (seen >= n) resolve();
     });
     stream.on('error', reject);

@@ -38,9 +38,15 @@ test('a read-write grant is denied unless the policy accepts unbounded writes on
     resources: { diskBytes: 64 << 20, files: 1000 },
   });
   const out = filesystemDocker(grants);
-  t.deepEqual(out.mounts?.map((m) => m.Target), ['/in']);
+  t.deepEqual(
+    out.mounts?.map((m) => m.Target),
+    ['/in'],
+  );
   t.is(out.deny?.length, 1);
-  t.regex(out.deny?.[0] ?? '', /\/srv\/out is granted read-write at \/out, but Docker cannot hold the plugin to resources\.disk \(64Mi\) and resources\.files \(1000\).*list docker in unboundedWrites in the host policy/);
+  t.regex(
+    out.deny?.[0] ?? '',
+    /\/srv\/out is granted read-write at \/out, but Docker cannot hold the plugin to resources\.disk \(64Mi\) and resources\.files \(1000\).*list docker in unboundedWrites in the host policy/,
+  );
   t.is(filesystemDocker({ ...grants, unboundedWrites: ['wasmtime'] }).deny?.length, 1, "wasmtime's opt-out does not open Docker");
 });
 

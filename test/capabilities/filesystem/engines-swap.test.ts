@@ -21,7 +21,6 @@ const wasm = new WasmEngine();
 const wasmtime = new WasmtimeEngine({ probe });
 test.after.always(() => Promise.all([wasm.close(), wasmtime.close()]));
 
-
 const settle = (p: Promise<{ output: string }>): Promise<unknown> =>
   p.then(
     (r) => r.output,
@@ -30,7 +29,10 @@ const settle = (p: Promise<{ output: string }>): Promise<unknown> =>
 
 test('worker engine, per-call instances: an instance made after the swap fails with permission-denied', async (t) => {
   const s = swapScene();
-  const plugin = await wasm.load(fixtureGrants('fs-escape', { filesystem: [s.grant], isolation: 'per-call' }), { kind: 'component', path: await fixtureComponent('fs-escape') });
+  const plugin = await wasm.load(fixtureGrants('fs-escape', { filesystem: [s.grant], isolation: 'per-call' }), {
+    kind: 'component',
+    path: await fixtureComponent('fs-escape'),
+  });
   t.teardown(() => plugin.close());
   t.is(await settle(plugin.call('read', '{"path":"/data/f"}')), '"ok:granted"');
   s.swap();

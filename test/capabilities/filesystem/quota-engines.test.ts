@@ -21,14 +21,20 @@ test('Docker refuses a read-write grant with permission-denied naming the grant,
   const grants = makeGrants({ plugin: { name: 'filler', runtime: 'node' }, filesystem: [rw], resources: { diskBytes: 64 << 20, files: 1000 } });
   const err = await t.throwsAsync(new DockerEngine().load(grants));
   t.true(isAirlockError(err, 'permission-denied'), String(err));
-  t.regex(err?.message ?? '', /the Docker engine cannot bound plugin filler.*\/srv\/plugin-data is granted read-write at \/data.*resources\.disk \(64Mi\) and resources\.files \(1000\).*list docker in unboundedWrites in the host policy/);
+  t.regex(
+    err?.message ?? '',
+    /the Docker engine cannot bound plugin filler.*\/srv\/plugin-data is granted read-write at \/data.*resources\.disk \(64Mi\) and resources\.files \(1000\).*list docker in unboundedWrites in the host policy/,
+  );
 });
 
 test('wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine and says why', async (t) => {
   const grants = makeGrants({ filesystem: [rw] });
   const selection = selectEngine({ grants, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available } });
   t.is(selection.engine, 'wasm');
-  t.regex(selection.reason, /wasmtime was configured but refuses.*\/srv\/plugin-data is granted read-write at \/data, but wasmtime cannot hold the plugin to resources\.disk/);
+  t.regex(
+    selection.reason,
+    /wasmtime was configured but refuses.*\/srv\/plugin-data is granted read-write at \/data, but wasmtime cannot hold the plugin to resources\.disk/,
+  );
   // Loaded directly, the engine refuses with engine-unavailable (the selector's cue to fall back).
   const engine = new WasmtimeEngine({ probe: { available: true, path: '/nonexistent/wasmtime', version: '0.0.0', installHint: '' } });
   const err = await t.throwsAsync(engine.load(grants, { kind: 'component', path: '/nonexistent/plugin.wasm' }));

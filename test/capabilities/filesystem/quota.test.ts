@@ -27,7 +27,11 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 async function load(dir: string, resources: GrantsOverrides['resources'], o: GrantsOverrides = {}): Promise<WasmPlugin> {
-  const grants = fixtureGrants('disk-fill', { ...o, resources: { timeoutMs: 60_000, ...resources }, filesystem: [{ hostPath: dir, mount: '/rw', access: 'read-write' }] });
+  const grants = fixtureGrants('disk-fill', {
+    ...o,
+    resources: { timeoutMs: 60_000, ...resources },
+    filesystem: [{ hostPath: dir, mount: '/rw', access: 'read-write' }],
+  });
   return engine.load(grants, { kind: 'component', path: await fixtureComponent('disk-fill') });
 }
 
@@ -173,8 +177,14 @@ test('the counters follow rename, link, unlink, truncate, set-size and pwrite ex
   t.is(f.write!(new Uint8Array(200) as never, 500n as never), 200n);
   t.deepEqual(used(), { bytes: 700, files: 1 });
   t.is(f.write!(new Uint8Array(500) as never, 700n as never), 300n);
-  t.is(thrown(() => f.write!(new Uint8Array(1) as never, 1000n as never)), 'insufficient-space');
-  t.is(thrown(() => f.setSize!(1001n as never)), 'insufficient-space');
+  t.is(
+    thrown(() => f.write!(new Uint8Array(1) as never, 1000n as never)),
+    'insufficient-space',
+  );
+  t.is(
+    thrown(() => f.setSize!(1001n as never)),
+    'insufficient-space',
+  );
   t.is(lstatSync(join(dir, 'c')).size, 1000);
   f.setSize!(10n as never);
   t.deepEqual(used(), { bytes: 10, files: 1 });
@@ -182,9 +192,18 @@ test('the counters follow rename, link, unlink, truncate, set-size and pwrite ex
   d.openAt({}, 'c', { truncate: true }, { write: true });
   t.deepEqual(used(), { bytes: 0, files: 1 });
   for (const name of ['d1', 'd2', 'd3', 'd4']) d.createDirectoryAt!(name as never);
-  t.is(thrown(() => d.openAt({}, 'new', { create: true }, { write: true })), 'quota');
-  t.is(thrown(() => d.createDirectoryAt!('d5' as never)), 'quota');
-  t.is(thrown(() => d.linkAt!({} as never, 'c' as never, d as never, 'e' as never)), 'quota');
+  t.is(
+    thrown(() => d.openAt({}, 'new', { create: true }, { write: true })),
+    'quota',
+  );
+  t.is(
+    thrown(() => d.createDirectoryAt!('d5' as never)),
+    'quota',
+  );
+  t.is(
+    thrown(() => d.linkAt!({} as never, 'c' as never, d as never, 'e' as never)),
+    'quota',
+  );
   d.removeDirectoryAt!('d1' as never);
   d.openAt({}, 'new', { create: true }, { write: true });
   t.deepEqual(used(), usage(dir));
@@ -205,5 +224,8 @@ test('a worker killed while holding the quota lock does not stall the plugin: th
   t.true(quotaUsage(state).locked, 'a terminated worker keeps its lock until the engine frees it');
   releaseQuotaLock(state, thread);
   t.false(quotaUsage(state).locked);
-  t.is(new Quota({ bytes: 1, files: 1 }, state).locked(() => 'taken'), 'taken');
+  t.is(
+    new Quota({ bytes: 1, files: 1 }, state).locked(() => 'taken'),
+    'taken',
+  );
 });

@@ -21,7 +21,6 @@ import type { FilesystemGrant } from '../../../src/grants/types.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 import { swapScene } from './swap-scene.ts';
 
-
 function denied(t: import('ava').ExecutionContext, fn: () => unknown, s: { granted: string; secret: string }, mount = '/data'): AirlockError {
   const err = t.throws(fn, { instanceOf: AirlockError });
   t.is(err.code, 'permission-denied');

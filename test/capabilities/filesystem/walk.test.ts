@@ -7,7 +7,20 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeFd, MAX_OPEN_FDS, openFd } from '../../../src/capabilities/filesystem/fds.ts';
@@ -70,7 +83,12 @@ function opened(from: number, path: string): string {
  * ./fds.ts, which a leak would exhaust).
  */
 function allSlotsFree(from: number): boolean {
-  const w = walk(from, `${Array<string>(MAX_OPEN_FDS - 1).fill('d').join('/')}/x`);
+  const w = walk(
+    from,
+    `${Array<string>(MAX_OPEN_FDS - 1)
+      .fill('d')
+      .join('/')}/x`,
+  );
   w.release();
   return true;
 }
@@ -105,8 +123,16 @@ test('`..` is resolved by name before anything is opened: inside it stays below 
   // `..` after a symlink cancels the link's name: the link is never opened, so never followed.
   t.is(opened(fd, 'abs/../f.txt'), 'top');
   for (const p of ['..', '../grant/f.txt', 'a/../..', 'a/b/../../../outside/secret', './..']) {
-    t.is(thrown(() => walk(fd, p)), 'not-permitted', p);
-    t.is(thrown(() => openBelow(fd, p, O_RDONLY, false, undefined)), 'not-permitted', p);
+    t.is(
+      thrown(() => walk(fd, p)),
+      'not-permitted',
+      p,
+    );
+    t.is(
+      thrown(() => openBelow(fd, p, O_RDONLY, false, undefined)),
+      'not-permitted',
+      p,
+    );
   }
   closeFd(fd);
 });
@@ -114,8 +140,16 @@ test('`..` is resolved by name before anything is opened: inside it stays below 
 test('absolute paths are not-permitted, whatever they name', (t) => {
   const fd = start();
   for (const p of ['/', '/etc/passwd', join(root, 'f.txt'), '//f.txt']) {
-    t.is(thrown(() => walk(fd, p)), 'not-permitted', p);
-    t.is(thrown(() => atPath(fd, p, (q) => lstatSync(q))), 'not-permitted', p);
+    t.is(
+      thrown(() => walk(fd, p)),
+      'not-permitted',
+      p,
+    );
+    t.is(
+      thrown(() => atPath(fd, p, (q) => lstatSync(q))),
+      'not-permitted',
+      p,
+    );
   }
   closeFd(fd);
 });
@@ -124,16 +158,41 @@ test('a symlink leaving the grant (absolute or relative target) is never followe
   const fd = start();
   for (const link of ['abs', 'rel']) {
     // On the way: O_NOFOLLOW | O_DIRECTORY on a link fails ENOTDIR.
-    t.is(thrown(() => walk(fd, `${link}/secret`)), 'not-directory', link);
-    t.is(thrown(() => openBelow(fd, `${link}/secret`, O_RDONLY, false, undefined)), 'not-directory', link);
+    t.is(
+      thrown(() => walk(fd, `${link}/secret`)),
+      'not-directory',
+      link,
+    );
+    t.is(
+      thrown(() => openBelow(fd, `${link}/secret`, O_RDONLY, false, undefined)),
+      'not-directory',
+      link,
+    );
     // At the end: the open refuses the link itself, even with O_CREAT.
-    t.is(thrown(() => openBelow(fd, link, O_RDONLY, false, undefined)), 'loop', link);
-    t.is(thrown(() => openBelow(fd, link, O_WRONLY | O_CREAT, true, undefined)), 'loop', link);
+    t.is(
+      thrown(() => openBelow(fd, link, O_RDONLY, false, undefined)),
+      'loop',
+      link,
+    );
+    t.is(
+      thrown(() => openBelow(fd, link, O_WRONLY | O_CREAT, true, undefined)),
+      'loop',
+      link,
+    );
     // The walk itself stops before the last name: an lstat there sees the link, not its target.
-    t.true(atPath(fd, link, (p) => lstatSync(p).isSymbolicLink()), link);
+    t.true(
+      atPath(fd, link, (p) => lstatSync(p).isSymbolicLink()),
+      link,
+    );
   }
-  t.is(atPath(fd, 'rel', (p) => readlinkSync(p)), '../outside');
-  t.is(thrown(() => openBelow(fd, 'secret-link', O_RDONLY, false, undefined)), 'loop');
+  t.is(
+    atPath(fd, 'rel', (p) => readlinkSync(p)),
+    '../outside',
+  );
+  t.is(
+    thrown(() => openBelow(fd, 'secret-link', O_RDONLY, false, undefined)),
+    'loop',
+  );
   t.is(readFileSync(join(outside, 'secret'), 'utf8'), 'secret');
   t.true(allSlotsFree(fd));
   closeFd(fd);
@@ -141,16 +200,30 @@ test('a symlink leaving the grant (absolute or relative target) is never followe
 
 test('a symlink inside the grant is refused the same way: links are never followed, wherever they point', (t) => {
   const fd = start();
-  t.is(thrown(() => walk(fd, 'inside-link/b/f.txt')), 'not-directory');
-  t.is(thrown(() => openBelow(fd, 'inside-link', O_RDONLY, false, undefined)), 'loop');
+  t.is(
+    thrown(() => walk(fd, 'inside-link/b/f.txt')),
+    'not-directory',
+  );
+  t.is(
+    thrown(() => openBelow(fd, 'inside-link', O_RDONLY, false, undefined)),
+    'loop',
+  );
   closeFd(fd);
 });
 
 test('symlink loops and long chains fail at once with the same codes (nothing is followed, so depth does not matter)', (t) => {
   const fd = start();
   for (const link of ['loop1', 'chain0', 'chain39']) {
-    t.is(thrown(() => walk(fd, `${link}/x`)), 'not-directory', link);
-    t.is(thrown(() => openBelow(fd, link, O_RDONLY, false, undefined)), 'loop', link);
+    t.is(
+      thrown(() => walk(fd, `${link}/x`)),
+      'not-directory',
+      link,
+    );
+    t.is(
+      thrown(() => openBelow(fd, link, O_RDONLY, false, undefined)),
+      'loop',
+      link,
+    );
   }
   t.true(allSlotsFree(fd));
   closeFd(fd);
@@ -158,24 +231,45 @@ test('symlink loops and long chains fail at once with the same codes (nothing is
 
 test('a path through a file is not-directory; a trailing slash after a file is dropped by name and opens the file', (t) => {
   const fd = start();
-  t.is(thrown(() => walk(fd, 'f.txt/x')), 'not-directory');
-  t.is(thrown(() => openBelow(fd, 'a/b/f.txt/x', O_RDONLY, false, undefined)), 'not-directory');
+  t.is(
+    thrown(() => walk(fd, 'f.txt/x')),
+    'not-directory',
+  );
+  t.is(
+    thrown(() => openBelow(fd, 'a/b/f.txt/x', O_RDONLY, false, undefined)),
+    'not-directory',
+  );
   t.is(opened(fd, 'f.txt/'), 'top');
   closeFd(fd);
 });
 
 test('a FIFO is never opened (not-permitted, without blocking) nor walked through (not-directory)', (t) => {
   const fd = start();
-  t.is(thrown(() => openBelow(fd, 'fifo', O_RDONLY, false, undefined)), 'not-permitted');
-  t.is(thrown(() => walk(fd, 'fifo/x')), 'not-directory');
+  t.is(
+    thrown(() => openBelow(fd, 'fifo', O_RDONLY, false, undefined)),
+    'not-permitted',
+  );
+  t.is(
+    thrown(() => walk(fd, 'fifo/x')),
+    'not-directory',
+  );
   closeFd(fd);
 });
 
 test('a missing component is no-entry; a missing last name opens only with allowMissing (O_CREAT)', (t) => {
   const fd = start();
-  t.is(thrown(() => walk(fd, 'missing/f')), 'no-entry');
-  t.is(thrown(() => openBelow(fd, 'missing', O_RDONLY, false, undefined)), 'no-entry');
-  t.is(thrown(() => openBelow(fd, 'missing/new.txt', O_WRONLY | O_CREAT, true, undefined)), 'no-entry');
+  t.is(
+    thrown(() => walk(fd, 'missing/f')),
+    'no-entry',
+  );
+  t.is(
+    thrown(() => openBelow(fd, 'missing', O_RDONLY, false, undefined)),
+    'no-entry',
+  );
+  t.is(
+    thrown(() => openBelow(fd, 'missing/new.txt', O_WRONLY | O_CREAT, true, undefined)),
+    'no-entry',
+  );
   const made = openBelow(fd, 'a/created.txt', O_WRONLY | O_CREAT, true, undefined);
   closeFd(made);
   t.true(statSync(join(root, 'a', 'created.txt')).isFile());
@@ -190,8 +284,14 @@ test('a create below a quota takes one file and a failed create gives it back', 
   const made = q.locked(() => openBelow(fd, 'quota-new.txt', O_WRONLY | O_CREAT, true, q));
   closeFd(made);
   t.is(quotaUsage(state).files, 1);
-  t.is(thrown(() => q.locked(() => openBelow(fd, 'abs', O_WRONLY | O_CREAT, true, q))), 'loop');
-  t.is(thrown(() => q.locked(() => openBelow(fd, 'fifo', O_WRONLY | O_CREAT, true, q))), 'not-permitted');
+  t.is(
+    thrown(() => q.locked(() => openBelow(fd, 'abs', O_WRONLY | O_CREAT, true, q))),
+    'loop',
+  );
+  t.is(
+    thrown(() => q.locked(() => openBelow(fd, 'fifo', O_WRONLY | O_CREAT, true, q))),
+    'not-permitted',
+  );
   t.is(quotaUsage(state).files, 1);
   closeFd(fd);
 });
@@ -199,8 +299,16 @@ test('a create below a quota takes one file and a failed create gives it back', 
 test('a NUL anywhere is invalid, before anything is opened', (t) => {
   const fd = start();
   for (const p of ['a\0b', 'a/b/f.txt\0', '\0']) {
-    t.is(thrown(() => walk(fd, p)), 'invalid', JSON.stringify(p));
-    t.is(thrown(() => openBelow(fd, p, O_RDONLY, false, undefined)), 'invalid', JSON.stringify(p));
+    t.is(
+      thrown(() => walk(fd, p)),
+      'invalid',
+      JSON.stringify(p),
+    );
+    t.is(
+      thrown(() => openBelow(fd, p, O_RDONLY, false, undefined)),
+      'invalid',
+      JSON.stringify(p),
+    );
   }
   closeFd(fd);
 });
@@ -208,12 +316,24 @@ test('a NUL anywhere is invalid, before anything is opened', (t) => {
 test('a component over 255 bytes is name-too-long; a long path whose components are short is only as long as what it names', (t) => {
   const fd = start();
   const long = 'x'.repeat(256);
-  t.is(thrown(() => walk(fd, `${long}/y`)), 'name-too-long');
-  t.is(thrown(() => openBelow(fd, long, O_RDONLY, false, undefined)), 'name-too-long');
-  t.is(thrown(() => openBelow(fd, `a/${long}`, O_RDONLY, false, undefined)), 'name-too-long');
+  t.is(
+    thrown(() => walk(fd, `${long}/y`)),
+    'name-too-long',
+  );
+  t.is(
+    thrown(() => openBelow(fd, long, O_RDONLY, false, undefined)),
+    'name-too-long',
+  );
+  t.is(
+    thrown(() => openBelow(fd, `a/${long}`, O_RDONLY, false, undefined)),
+    'name-too-long',
+  );
   // 12,000 characters, far past PATH_MAX, that name f.txt: each step opens one short name.
   t.is(opened(fd, `${'q/../'.repeat(2400)}f.txt`), 'top');
-  t.is(thrown(() => walk(fd, `${'n/'.repeat(3000)}f`)), 'no-entry');
+  t.is(
+    thrown(() => walk(fd, `${'n/'.repeat(3000)}f`)),
+    'no-entry',
+  );
   closeFd(fd);
 });
 
@@ -222,8 +342,14 @@ test('a walk deeper than the fd budget fails with insufficient-memory and gives 
   // The root holds one slot: MAX_OPEN_FDS - 1 directories fit, one more does not.
   t.notThrows(() => allSlotsFree(fd));
   const tooDeep = `${Array<string>(MAX_OPEN_FDS).fill('d').join('/')}/x`;
-  t.is(thrown(() => walk(fd, tooDeep)), 'insufficient-memory');
-  t.is(thrown(() => openBelow(fd, tooDeep, O_RDONLY, false, undefined)), 'insufficient-memory');
+  t.is(
+    thrown(() => walk(fd, tooDeep)),
+    'insufficient-memory',
+  );
+  t.is(
+    thrown(() => openBelow(fd, tooDeep, O_RDONLY, false, undefined)),
+    'insufficient-memory',
+  );
   t.true(allSlotsFree(fd));
   t.true(statSync(deep).isDirectory());
   closeFd(fd);

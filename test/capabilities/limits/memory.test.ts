@@ -27,9 +27,7 @@ test('a module whose initial memory is over the cap is refused with memory-limit
 });
 
 test('a grown memory stops at the cap', async (t) => {
-  const mod = await Wasm.compile(
-    capMemory(Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 0, 1, 7, 7, 1, 3, 109, 101, 109, 2, 0]), 4 * WASM_PAGE),
-  );
+  const mod = await Wasm.compile(capMemory(Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 0, 1, 7, 7, 1, 3, 109, 101, 109, 2, 0]), 4 * WASM_PAGE));
   const mem = new Wasm.Instance(mod, {}).exports.mem as WasmMemory & { grow(n: number): number };
   t.throws(() => mem.grow(4));
   t.is(mem.grow(3), 1);

@@ -31,7 +31,12 @@ function request(scheme: string | undefined, authority: string | undefined, path
 
 test('wasi:sockets is denied even when HTTP is granted', (t) => {
   const imports = networkWasi(makeGrants({ network: { allow: [{ host: 'example.com', wildcard: false }] } }), ctx());
-  const deny = (iface: string, fn: string) => t.is(thrown(() => (imports[iface]![fn] as (...a: unknown[]) => unknown)()), 'access-denied', `${iface}.${fn}`);
+  const deny = (iface: string, fn: string) =>
+    t.is(
+      thrown(() => (imports[iface]![fn] as (...a: unknown[]) => unknown)()),
+      'access-denied',
+      `${iface}.${fn}`,
+    );
   deny('wasi:sockets/tcp-create-socket', 'createTcpSocket');
   deny('wasi:sockets/udp-create-socket', 'createUdpSocket');
   deny('wasi:sockets/ip-name-lookup', 'resolveAddresses');
@@ -40,7 +45,10 @@ test('wasi:sockets is denied even when HTTP is granted', (t) => {
 test('outgoing HTTP is denied when no network is granted, before anything is sent', (t) => {
   const imports = networkWasi(makeGrants(), ctx());
   const handle = imports['wasi:http/outgoing-handler']!.handle as (r: unknown, o: unknown) => unknown;
-  t.is(thrown(() => handle(request('HTTPS', 'example.com'), undefined)), HTTP_DENIED);
+  t.is(
+    thrown(() => handle(request('HTTPS', 'example.com'), undefined)),
+    HTTP_DENIED,
+  );
 });
 
 test('the guard passes only allowed scheme/host/port to the real handler, rewritten to go through the route', (t) => {
@@ -65,7 +73,11 @@ test('the guard passes only allowed scheme/host/port to the real handler, rewrit
     ['HTTPS', undefined],
     ['HTTPS', 'user@api.example.com'],
   ] as const) {
-    t.is(thrown(() => handle(request(s, a), undefined)), HTTP_DENIED, `${s} ${a}`);
+    t.is(
+      thrown(() => handle(request(s, a), undefined)),
+      HTTP_DENIED,
+      `${s} ${a}`,
+    );
   }
   t.deepEqual(sent, [`HTTP 127.0.0.1:4321 https://${'a'.repeat(32)}@api.example.com:443/v1?q=1`]);
 });
@@ -73,7 +85,10 @@ test('the guard passes only allowed scheme/host/port to the real handler, rewrit
 test('without a route an allowed request is still denied: a worker never sends straight out', (t) => {
   const grants = makeGrants({ network: { allow: [{ host: 'api.example.com', wildcard: false, port: 443 }] } });
   const handle = guardOutgoingHandler(grants, () => 'future', undefined);
-  t.is(thrown(() => handle(request('HTTPS', 'api.example.com'), undefined)), HTTP_DENIED);
+  t.is(
+    thrown(() => handle(request('HTTPS', 'api.example.com'), undefined)),
+    HTTP_DENIED,
+  );
 });
 
 test('an allowed request that cannot be rewritten onto the route is denied, never sent as it is', (t) => {
@@ -81,6 +96,9 @@ test('an allowed request that cannot be rewritten onto the route is denied, neve
   let sent = 0;
   const handle = guardOutgoingHandler(grants, () => void sent++, { host: '127.0.0.1', port: 4321, token: 't'.repeat(32) });
   const { setAuthority: _dropped, ...noSetter } = request('HTTPS', 'example.com');
-  t.is(thrown(() => handle(noSetter, undefined)), HTTP_DENIED);
+  t.is(
+    thrown(() => handle(noSetter, undefined)),
+    HTTP_DENIED,
+  );
   t.is(sent, 0);
 });

@@ -39,7 +39,10 @@ for (const [what, line, message] of [
   ['an option that undoes --only-binary', '--no-binary :all:', /pip options are not accepted/],
 ] as const) {
   t(`a requirements file with ${what} fails the build, naming the line`, async (t) => {
-    const plugin = writePlugin(manifestObject({ name: 'python-badreq2' }), { 'main.py': '', 'requirements.txt': `# ${randomUUID()}\nhumanize==4.9.0\n${line}\n` });
+    const plugin = writePlugin(manifestObject({ name: 'python-badreq2' }), {
+      'main.py': '',
+      'requirements.txt': `# ${randomUUID()}\nhumanize==4.9.0\n${line}\n`,
+    });
     const err = await t.throwsAsync(docker.build(grantsFor(plugin.dir)));
     t.true(isAirlockError(err, 'build-failed'), String(err));
     t.regex(err!.message, /requirements\.txt line 3/);
@@ -83,13 +86,21 @@ t('the build reaches the registries through its egress proxy, and nothing else',
   // npm fetches a tarball URL named in package.json: on the host's bridge address, refused.
   const leak = writePlugin(manifestObject({ name: 'node-tarball-url', runtime: 'node', entry: 'index.mjs' }), {
     'index.mjs': '',
-    'package.json': JSON.stringify({ name: 'x', version: '1.0.0', description: randomUUID(), dependencies: { secret: `http://${gateway}:${port}/secret.tgz` } }),
+    'package.json': JSON.stringify({
+      name: 'x',
+      version: '1.0.0',
+      description: randomUUID(),
+      dependencies: { secret: `http://${gateway}:${port}/secret.tgz` },
+    }),
   });
   const events: BuildEvent[] = [];
   const err = await t.throwsAsync(docker.build(grantsFor(leak.dir), { onProgress: (e) => events.push(e) }));
   t.true(isAirlockError(err, 'build-failed'), String(err));
   t.is(connections, 0, 'the host service never saw a connection');
-  t.true(events.some((e) => e.type === 'output' && e.text.includes(`build network refused ${gateway}:${port}`)), 'the refusal is in the build output');
+  t.true(
+    events.some((e) => e.type === 'output' && e.text.includes(`build network refused ${gateway}:${port}`)),
+    'the refusal is in the build output',
+  );
   // An index the plugin names itself is reached only at a public address: not the host's.
   const index = writePlugin(manifestObject({ name: 'python-own-index', build: { args: { PIP_INDEX_URL: `http://${gateway}:${port}/simple` } } }), {
     'main.py': '',
@@ -99,12 +110,20 @@ t('the build reaches the registries through its egress proxy, and nothing else',
   t.is(connections, 0, 'the host service never saw a connection from pip either');
 
   // A real dependency from the registry still installs (fresh content, so it is really built).
-  const ok = writePlugin(manifestObject({ name: 'node-registry-dep', runtime: 'node', entry: 'index.mjs', tools: [{ name: 'd', description: 'd', input: { type: 'object' } }] }), {
-    'index.mjs': "import ms from 'ms';\nexport function d() {\n  return ms('2h');\n}\n",
-    'package.json': JSON.stringify({ name: 'y', version: '1.0.0', description: randomUUID(), type: 'module', dependencies: { ms: '2.1.3' } }),
-  });
+  const ok = writePlugin(
+    manifestObject({ name: 'node-registry-dep', runtime: 'node', entry: 'index.mjs', tools: [{ name: 'd', description: 'd', input: { type: 'object' } }] }),
+    {
+      'index.mjs': "import ms from 'ms';\nexport function d() {\n  return ms('2h');\n}\n",
+      'package.json': JSON.stringify({ name: 'y', version: '1.0.0', description: randomUUID(), type: 'module', dependencies: { ms: '2.1.3' } }),
+    },
+  );
   const built = await docker.build(grantsFor(ok.dir));
-  t.teardown(() => docker.docker.getImage(built.tag).remove().catch(() => undefined));
+  t.teardown(() =>
+    docker.docker
+      .getImage(built.tag)
+      .remove()
+      .catch(() => undefined),
+  );
   t.true(built.built);
   const p = await docker.load(grantsFor(ok.dir));
   t.is((await p.call('d', '{}')).output, '7200000');
@@ -115,7 +134,12 @@ t('the build reaches the registries through its egress proxy, and nothing else',
     'requirements.txt': `# ${randomUUID()}\nhumanize==4.9.0\n`,
   });
   const pyBuilt = await docker.build(grantsFor(py.dir));
-  t.teardown(() => docker.docker.getImage(pyBuilt.tag).remove().catch(() => undefined));
+  t.teardown(() =>
+    docker.docker
+      .getImage(pyBuilt.tag)
+      .remove()
+      .catch(() => undefined),
+  );
   t.true(pyBuilt.built);
   const q = await docker.load(grantsFor(py.dir));
   t.is((await q.call('d', '{}')).output, '"42 Bytes"');
@@ -140,7 +164,12 @@ t('a build shared by two callers goes on when one of them aborts; it is cancelle
   gaveUp.abort();
   t.true(isAirlockError(await t.throwsAsync(a), 'aborted'));
   const built = await b;
-  t.teardown(() => docker.docker.getImage(built.tag).remove().catch(() => undefined));
+  t.teardown(() =>
+    docker.docker
+      .getImage(built.tag)
+      .remove()
+      .catch(() => undefined),
+  );
   t.true(built.built);
 
   // Alone, the caller's abort cancels the build: no image appears under the tag.
@@ -163,7 +192,16 @@ t('a folder changed while its build runs gets its own build, not the older conte
   await steps.seen;
   writeFileSync(join(plugin.dir, 'main.py'), `# ${randomUUID()}\n`);
   const [one, two] = await Promise.all([first, docker.build(grants)]);
-  t.teardown(() => Promise.all([one.tag, two.tag].map((tag) => docker.docker.getImage(tag).remove().catch(() => undefined))));
+  t.teardown(() =>
+    Promise.all(
+      [one.tag, two.tag].map((tag) =>
+        docker.docker
+          .getImage(tag)
+          .remove()
+          .catch(() => undefined),
+      ),
+    ),
+  );
   t.not(one.tag, two.tag);
   t.true(two.built);
 });

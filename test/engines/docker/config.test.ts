@@ -19,8 +19,18 @@ test('the extra CA must be a readable PEM bundle', (t) => {
   writeFileSync(join(dir, 'bad.pem'), 'not a cert');
   t.is(resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_EXTRA_CA: join(dir, 'ca.pem') }).extraCa, join(dir, 'ca.pem'));
   t.is(resolveDockerConfig({ registryArgs: {}, extraCa: null }, { AIRLOCK_EXTRA_CA: join(dir, 'ca.pem') }).extraCa, undefined);
-  t.true(isAirlockError(t.throws(() => resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_EXTRA_CA: join(dir, 'bad.pem') })), 'engine-unavailable'));
-  t.true(isAirlockError(t.throws(() => resolveDockerConfig({ registryArgs: {}, extraCa: join(dir, 'missing.pem') }, {})), 'engine-unavailable'));
+  t.true(
+    isAirlockError(
+      t.throws(() => resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_EXTRA_CA: join(dir, 'bad.pem') })),
+      'engine-unavailable',
+    ),
+  );
+  t.true(
+    isAirlockError(
+      t.throws(() => resolveDockerConfig({ registryArgs: {}, extraCa: join(dir, 'missing.pem') }, {})),
+      'engine-unavailable',
+    ),
+  );
 });
 
 test('registry build args come from env, .npmrc and pip.conf, never with credentials', (t) => {
@@ -30,7 +40,10 @@ test('registry build args come from env, .npmrc and pip.conf, never with credent
   t.is(args.npm_config_registry, 'https://npm.example/');
   t.false('PIP_INDEX_URL' in args);
   t.false(JSON.stringify(args).includes('SECRET'));
-  t.deepEqual(hostRegistryArgs({ npm_config_registry: 'https://r.example/', PIP_CONFIG_FILE: join(home, 'none') }, tempDir()).npm_config_registry, 'https://r.example/');
+  t.deepEqual(
+    hostRegistryArgs({ npm_config_registry: 'https://r.example/', PIP_CONFIG_FILE: join(home, 'none') }, tempDir()).npm_config_registry,
+    'https://r.example/',
+  );
 });
 
 test('build limits: defaults, AIRLOCK_BUILD_TIMEOUT in seconds, options first; a bad value is refused', (t) => {
@@ -47,7 +60,12 @@ test('build limits: defaults, AIRLOCK_BUILD_TIMEOUT in seconds, options first; a
 test('build network: registries by default, open on request; anything else is refused', (t) => {
   t.is(resolveDockerConfig({ registryArgs: {} }, {}).buildNetwork, 'registries');
   t.is(resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_BUILD_NETWORK: 'open' }).buildNetwork, 'open');
-  t.true(isAirlockError(t.throws(() => resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_BUILD_NETWORK: 'host' })), 'engine-unavailable'));
+  t.true(
+    isAirlockError(
+      t.throws(() => resolveDockerConfig({ registryArgs: {} }, { AIRLOCK_BUILD_NETWORK: 'host' })),
+      'engine-unavailable',
+    ),
+  );
 });
 
 test("the build's registry hosts: npm's and PyPI's defaults, the host's registries (trusted) and the plugin's (not)", (t) => {
@@ -57,11 +75,14 @@ test("the build's registry hosts: npm's and PyPI's defaults, the host's registri
     { host: 'files.pythonhosted.org', port: 443, trusted: true },
   ]);
   t.deepEqual(registryHosts('node', { npm_config_registry: 'http://npm.corp:8080/' }, {}), [{ host: 'npm.corp', port: 8080, trusted: true }]);
-  t.deepEqual(registryHosts('python', { PIP_INDEX_URL: 'https://pypi.corp/simple' }, { PIP_EXTRA_INDEX_URL: 'https://a.example/simple https://b.example:8443/simple' }), [
-    { host: 'pypi.corp', port: 443, trusted: true },
-    { host: 'a.example', port: 443, trusted: false },
-    { host: 'b.example', port: 8443, trusted: false },
-  ]);
+  t.deepEqual(
+    registryHosts('python', { PIP_INDEX_URL: 'https://pypi.corp/simple' }, { PIP_EXTRA_INDEX_URL: 'https://a.example/simple https://b.example:8443/simple' }),
+    [
+      { host: 'pypi.corp', port: 443, trusted: true },
+      { host: 'a.example', port: 443, trusted: false },
+      { host: 'b.example', port: 8443, trusted: false },
+    ],
+  );
   // A plugin naming its own index replaces the default one; it is not trusted at private addresses.
   t.deepEqual(registryHosts('python', {}, { PIP_INDEX_URL: 'https://pypi.example/simple' }), [{ host: 'pypi.example', port: 443, trusted: false }]);
   t.deepEqual(registryHosts('node', {}, { npm_config_registry: 'file:///etc/' }), []);

@@ -94,16 +94,20 @@ test('results arrive intact and in order whatever the chunking of the stream: sp
   await t.notThrowsAsync(
     fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ input: fc.jsonValue({ maxDepth: 2 }), result: outcome, frames: fractions, chunks: fractions, stderr: text }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.record({ input: fc.jsonValue({ maxDepth: 2 }), result: outcome, frames: fractions, chunks: fractions, stderr: text }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         async (calls) => {
           const f = fake(1 << 20);
           try {
             for (const [i, c] of calls.entries()) {
               const p = f.pc.call('echo', c.input);
               const req = JSON.parse(f.written.at(-1)!) as { id: number; tool: string; input: unknown };
-              if (req.id !== i + 1 || req.tool !== 'echo' || JSON.stringify(req.input) !== JSON.stringify(c.input)) throw new Error(`request line ${f.written.at(-1)}`);
+              if (req.id !== i + 1 || req.tool !== 'echo' || JSON.stringify(req.input) !== JSON.stringify(c.input))
+                throw new Error(`request line ${f.written.at(-1)}`);
               const expected = { type: 'result', id: req.id, ...c.result } as ResultMessage;
-              const lines = (i === 0 ? JSON.stringify({ type: 'ready', runtime: 'node', version: 'v24' }) + '\n' : '') + JSON.stringify(expected) + '\n';
+              const lines = `${(i === 0 ? `${JSON.stringify({ type: 'ready', runtime: 'node', version: 'v24' })}\n` : '') + JSON.stringify(expected)}\n`;
               // The host's line, cut into stdout frames anywhere, with a stderr frame between two of them.
               const pieces = cut(Buffer.from(lines, 'utf8'), c.frames);
               const frames = pieces.map((piece) => frame(1, piece));
@@ -112,7 +116,8 @@ test('results arrive intact and in order whatever the chunking of the stream: sp
               const got = await settled(p);
               if (got === PENDING) throw new Error(`call ${req.id} still waits after its whole result arrived`);
               if (got instanceof AirlockError) throw new Error(`call ${req.id} failed: ${got.message}`);
-              if (JSON.stringify(got) !== JSON.stringify(parseContainerMessage(JSON.stringify(expected)))) throw new Error(`call ${req.id}: ${JSON.stringify(got)}, sent ${JSON.stringify(expected)}`);
+              if (JSON.stringify(got) !== JSON.stringify(parseContainerMessage(JSON.stringify(expected))))
+                throw new Error(`call ${req.id}: ${JSON.stringify(got)}, sent ${JSON.stringify(expected)}`);
             }
           } finally {
             f.end();
@@ -192,7 +197,8 @@ test('any bytes on stdout settle the pending call as the first deciding line say
 test('a stale result (an earlier id) or one for a later id never answers the pending call', async (t) => {
   const f = fake(1 << 16);
   const first = f.pc.call('echo', 1);
-  const result = (id: number) => frame(1, Buffer.from(`${JSON.stringify({ type: 'result', id, ok: true, output: String(id), stdout: '', stderr: '', truncated: false })}\n`));
+  const result = (id: number) =>
+    frame(1, Buffer.from(`${JSON.stringify({ type: 'result', id, ok: true, output: String(id), stdout: '', stderr: '', truncated: false })}\n`));
   f.feed(result(1));
   t.is(((await first) as { output: string }).output, '1');
   const second = f.pc.call('echo', 2);

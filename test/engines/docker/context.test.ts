@@ -31,12 +31,17 @@ test('the context leaves out defaults and ignored files, and tar lists what is l
   const { file, ignore } = await pluginIgnore(dir);
   t.is(file, '.airlockignore');
   const entries = await collectPlugin(dir, ignore);
-  t.deepEqual(entries.map((e) => e.path), ['plugin/', 'plugin/.airlockignore', 'plugin/src/', 'plugin/src/main.py']);
+  t.deepEqual(
+    entries.map((e) => e.path),
+    ['plugin/', 'plugin/.airlockignore', 'plugin/src/', 'plugin/src/main.py'],
+  );
   const long = `plugin/${'d'.repeat(120)}/file.txt`;
   const archive = tar([...entries, { path: long, type: 'file', data: Buffer.from('x') }]);
   const out = tempDir();
   writeFileSync(join(out, 'c.tar'), archive);
-  const listed = execFileSync('tar', ['-tf', join(out, 'c.tar')], { encoding: 'utf8' }).trim().split('\n');
+  const listed = execFileSync('tar', ['-tf', join(out, 'c.tar')], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   t.deepEqual(listed, ['plugin/', 'plugin/.airlockignore', 'plugin/src/', 'plugin/src/main.py', long]);
   execFileSync('tar', ['-xf', join(out, 'c.tar'), '-C', out]);
   const { readFileSync } = await import('node:fs');

@@ -7,7 +7,10 @@ import { egressRuntimeFiles } from '../../../src/engines/docker/egress-files.ts'
 
 test('egressRuntimeFiles names the egress folder and the ipaddr.js package, and a command that runs main', async (t) => {
   const rt = egressRuntimeFiles('/opt/airlock-egress');
-  t.deepEqual(rt.mounts.map((m) => m.containerPath), ['/opt/airlock-egress', '/opt/node_modules/ipaddr.js']);
+  t.deepEqual(
+    rt.mounts.map((m) => m.containerPath),
+    ['/opt/airlock-egress', '/opt/node_modules/ipaddr.js'],
+  );
   // The proxy's own folder (src/egress), whose main is what the command runs.
   t.is(rt.mounts[0]!.hostPath, fileURLToPath(new URL('../../../src/egress', import.meta.url)));
   await access(path.join(rt.mounts[0]!.hostPath, 'main.ts'));

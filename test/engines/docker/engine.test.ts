@@ -29,7 +29,7 @@ t('a node plugin with an npm dependency answers, with its prints in the call log
   t.deepEqual(JSON.parse(echo.output), { nested: { list: [1, 'two', null] }, text: 'line\nbreak "quoted" ✓' });
   const err = await t.throwsAsync(p.call('fail', '{}'));
   t.true(isAirlockError(err, 'plugin-error'));
-  t.is((isAirlockError(err) ? err.details.pluginCode : undefined), 'E_ATLANTIS');
+  t.is(isAirlockError(err) ? err.details.pluginCode : undefined, 'E_ATLANTIS');
   t.regex(err!.message, /no forecast for Atlantis/);
   const missing = await t.throwsAsync(p.call('nope', '{}'));
   t.true(isAirlockError(missing, 'not-found'));
@@ -52,7 +52,7 @@ t('a python plugin reads its granted folder and cannot write to a read grant', a
   t.deepEqual(JSON.parse((await p.call('list', JSON.stringify({ path: '/data' }))).output), { names: ['hello.txt'] });
   const err = await t.throwsAsync(p.call('write', JSON.stringify({ path: '/data/new.txt', text: 'x' })));
   t.true(isAirlockError(err, 'plugin-error'));
-  t.is((isAirlockError(err) ? err.details.pluginCode : undefined), 'EROFS');
+  t.is(isAirlockError(err) ? err.details.pluginCode : undefined, 'EROFS');
   await p.close();
 });
 
@@ -77,7 +77,11 @@ t('a read-write grant is writable and the write lands on the host', async (t) =>
 
 t('an unchanged plugin is not rebuilt; a changed file gives a new image', async (t) => {
   const dir = tempDir();
-  writePlugin(manifestObject({ name: 'python-rebuild', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), { 'main.py': 'def v(input):\n    return 1\n' }, dir);
+  writePlugin(
+    manifestObject({ name: 'python-rebuild', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }),
+    { 'main.py': 'def v(input):\n    return 1\n' },
+    dir,
+  );
   const grants = grantsFor(dir);
   const first = await docker.build(grants);
   const events: BuildEvent[] = [];
@@ -86,14 +90,27 @@ t('an unchanged plugin is not rebuilt; a changed file gives a new image', async 
   t.false(second.built);
   t.deepEqual(events, [{ type: 'cached', tag: first.tag }]);
   // Limits and permissions live in plugin.yaml, which is not part of the image.
-  writePlugin(manifestObject({ name: 'python-rebuild', resources: { timeout: '5s' }, tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), {}, dir);
+  writePlugin(
+    manifestObject({ name: 'python-rebuild', resources: { timeout: '5s' }, tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }),
+    {},
+    dir,
+  );
   t.false((await docker.build(grantsFor(dir))).built);
   // A nonce, so no earlier run has built this content already.
   writeFileSync(join(dir, 'main.py'), `# ${randomUUID()}\ndef v(input):\n    return 2\n`);
   const third = await docker.build(grants);
   // Images of one-off content would pile up run after run.
   const oneOff: string[] = [third.tag];
-  t.teardown(() => Promise.all(oneOff.map((tag) => docker.docker.getImage(tag).remove().catch(() => undefined))));
+  t.teardown(() =>
+    Promise.all(
+      oneOff.map((tag) =>
+        docker.docker
+          .getImage(tag)
+          .remove()
+          .catch(() => undefined),
+      ),
+    ),
+  );
   t.not(third.tag, first.tag);
   t.true(third.built);
   // Files an ignore file leaves out do not count.
@@ -226,9 +243,15 @@ t('loading takes an AbortSignal', async (t) => {
   t.true(isAirlockError(await t.throwsAsync(docker.load(grantsFor('python-deps'), { kind: 'source' }, { signal: before.signal })), 'aborted'));
   // Aborted while the container starts: no container is left behind.
   const during = new AbortController();
-  const dir = writePlugin(manifestObject({ name: 'python-abort', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), { 'main.py': 'def v(input):\n    return 1\n' }).dir;
+  const dir = writePlugin(manifestObject({ name: 'python-abort', tools: [{ name: 'v', description: 'v', input: { type: 'object' } }] }), {
+    'main.py': 'def v(input):\n    return 1\n',
+  }).dir;
   await docker.build(grantsFor(dir));
-  const loading = docker.load(grantsFor(dir), { kind: 'source' }, { signal: during.signal, onEvent: (e) => e.type === 'build' && /is up to date/.test(e.message) && during.abort() });
+  const loading = docker.load(
+    grantsFor(dir),
+    { kind: 'source' },
+    { signal: during.signal, onEvent: (e) => e.type === 'build' && /is up to date/.test(e.message) && during.abort() },
+  );
   t.true(isAirlockError(await t.throwsAsync(loading), 'aborted'));
   const left = await docker.docker.listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.plugin=python-abort', `airlock.owner=${OWNER}`] }) });
   t.deepEqual(left, []);
@@ -240,7 +263,9 @@ t('an entry that throws while loading fails the load with trap, naming the error
   t.true(isAirlockError(e1, 'trap'), String(e1));
   t.regex(e1!.message, /No module named 'nonexistent_module'/);
   t.regex(e1!.message, /loading/);
-  const js = writePlugin(manifestObject({ name: 'node-badimport', runtime: 'node', entry: 'index.mjs' }), { 'index.mjs': 'throw new Error("broken at load");\n' });
+  const js = writePlugin(manifestObject({ name: 'node-badimport', runtime: 'node', entry: 'index.mjs' }), {
+    'index.mjs': 'throw new Error("broken at load");\n',
+  });
   const e2 = await t.throwsAsync(docker.load(grantsFor(js.dir)));
   t.true(isAirlockError(e2, 'trap'), String(e2));
   t.regex(e2!.message, /broken at load/);
@@ -257,7 +282,10 @@ t('an error thrown outside the tool (a timer) crashes the container with that er
         { name: 'ping', description: 'p', input: { type: 'object' } },
       ],
     }),
-    { 'index.mjs': 'export function boom() {\n  console.log("arming");\n  setTimeout(() => { throw new Error("async boom"); }, 1);\n  return new Promise(() => {});\n}\nexport const ping = () => "pong";\n' },
+    {
+      'index.mjs':
+        'export function boom() {\n  console.log("arming");\n  setTimeout(() => { throw new Error("async boom"); }, 1);\n  return new Promise(() => {});\n}\nexport const ping = () => "pong";\n',
+    },
   );
   const p = await docker.load(grantsFor(plugin.dir));
   const err = await t.throwsAsync(p.call('boom', '{}'));

@@ -80,7 +80,9 @@ t('a running plugin container carries every hardening flag, from the grants', as
     t.is(env.INSPECT_GRANTED, 'granted-value');
     t.false('INSPECT_NOT_GRANTED' in env);
     const imageEnv = new Set((await client.getImage(info.Image).inspect()).Config.Env ?? []);
-    const extra = info.Config.Env.filter((e) => !imageEnv.has(e)).map((e) => e.slice(0, e.indexOf('='))).sort();
+    const extra = info.Config.Env.filter((e) => !imageEnv.has(e))
+      .map((e) => e.slice(0, e.indexOf('=')))
+      .sort();
     t.deepEqual(extra, ['AIRLOCK_LOG_BYTES', 'AIRLOCK_OUTPUT_BYTES', 'INSPECT_GRANTED']);
     // Only the granted mounts, as granted; never the Docker socket.
     const mounts = info.Mounts.map((m) => ({ source: m.Source, destination: m.Destination, rw: m.RW, type: m.Type }))
@@ -101,18 +103,29 @@ t('a running plugin container carries every hardening flag, from the grants', as
   t.is(after.length, 0, 'close() removes the containers');
 });
 
-t('orphans of a dead Airlock process are removed at engine start; live owners and owner-less containers (run by hand from a plugin image) are left alone', async (t) => {
-  const client = new Docker();
-  const image = process.env.AIRLOCK_PYTHON_IMAGE ?? 'python:3.11-slim-bookworm';
-  // A pid that cannot be alive: beyond the kernel's pid_max.
-  const dead = await client.createContainer({ Image: image, Cmd: ['true'], Labels: { 'airlock.managed': 'true', 'airlock.owner': `${(await import('node:os')).hostname()}/99999999`, 'airlock.plugin': 'orphan' } });
-  const alive = await client.createContainer({ Image: image, Cmd: ['true'], Labels: { 'airlock.managed': 'true', 'airlock.owner': OWNER, 'airlock.plugin': 'not-orphan' } });
-  const byHand = await client.createContainer({ Image: image, Cmd: ['true'], Labels: { 'airlock.managed': 'true', 'airlock.plugin': 'run-by-hand' } });
-  const { removeOrphans } = await import('../../../src/engines/docker/index.ts');
-  await removeOrphans(client);
-  await t.throwsAsync(client.getContainer(dead.id).inspect());
-  t.truthy(await client.getContainer(alive.id).inspect());
-  t.truthy(await client.getContainer(byHand.id).inspect());
-  await alive.remove({ force: true });
-  await byHand.remove({ force: true });
-});
+t(
+  'orphans of a dead Airlock process are removed at engine start; live owners and owner-less containers (run by hand from a plugin image) are left alone',
+  async (t) => {
+    const client = new Docker();
+    const image = process.env.AIRLOCK_PYTHON_IMAGE ?? 'python:3.11-slim-bookworm';
+    // A pid that cannot be alive: beyond the kernel's pid_max.
+    const dead = await client.createContainer({
+      Image: image,
+      Cmd: ['true'],
+      Labels: { 'airlock.managed': 'true', 'airlock.owner': `${(await import('node:os')).hostname()}/99999999`, 'airlock.plugin': 'orphan' },
+    });
+    const alive = await client.createContainer({
+      Image: image,
+      Cmd: ['true'],
+      Labels: { 'airlock.managed': 'true', 'airlock.owner': OWNER, 'airlock.plugin': 'not-orphan' },
+    });
+    const byHand = await client.createContainer({ Image: image, Cmd: ['true'], Labels: { 'airlock.managed': 'true', 'airlock.plugin': 'run-by-hand' } });
+    const { removeOrphans } = await import('../../../src/engines/docker/index.ts');
+    await removeOrphans(client);
+    await t.throwsAsync(client.getContainer(dead.id).inspect());
+    t.truthy(await client.getContainer(alive.id).inspect());
+    t.truthy(await client.getContainer(byHand.id).inspect());
+    await alive.remove({ force: true });
+    await byHand.remove({ force: true });
+  },
+);

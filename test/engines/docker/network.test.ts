@@ -67,7 +67,10 @@ t('a python plugin goes through the proxy with plain HTTP requests (absolute for
   const docker = engine({ onEgress: (_plugin, d) => decisions.push(d) });
   t.teardown(() => docker.close());
   const p = await docker.load(grantsFor(plugin.dir, undefined, { network: { allow: [{ host: gateway, wildcard: false, port: allowed.port }] } }));
-  t.deepEqual(JSON.parse((await p.call('get', JSON.stringify({ url: `http://${gateway}:${allowed.port}/x` }))).output), { status: 200, body: 'hello from allowed' });
+  t.deepEqual(JSON.parse((await p.call('get', JSON.stringify({ url: `http://${gateway}:${allowed.port}/x` }))).output), {
+    status: 200,
+    body: 'hello from allowed',
+  });
   t.deepEqual(JSON.parse((await p.call('get', JSON.stringify({ url: `http://${gateway}:${forbidden.port}/x` }))).output), { status: 403 });
   t.is(forbidden.connections, 0);
   t.true(decisions.some((d) => d.decision === 'allowed' && d.kind === 'http'));
@@ -96,7 +99,9 @@ t('only the allowlisted host:port is reachable, through the proxy; refusals are 
 
   // The proxy container is hardened like plugin containers; the plugin's network is internal and has no host address.
   const client = new Docker();
-  const [proxy] = await client.listContainers({ filters: JSON.stringify({ label: ['airlock.role=egress-proxy', 'airlock.plugin=node-net', `airlock.owner=${OWNER}`] }) });
+  const [proxy] = await client.listContainers({
+    filters: JSON.stringify({ label: ['airlock.role=egress-proxy', 'airlock.plugin=node-net', `airlock.owner=${OWNER}`] }),
+  });
   if (proxy === undefined) return t.fail('no egress proxy container');
   const info = await client.getContainer(proxy.Id).inspect();
   t.true(info.HostConfig.ReadonlyRootfs);
@@ -104,7 +109,10 @@ t('only the allowlisted host:port is reachable, through the proxy; refusals are 
   t.deepEqual(info.HostConfig.SecurityOpt, ['no-new-privileges:true']);
   t.is(info.Config.User, '10001:10001');
   t.true((info.HostConfig.Memory ?? 0) > 0);
-  t.true(info.Mounts.every((m) => !m.RW), 'the proxy’s code is mounted read-only');
+  t.true(
+    info.Mounts.every((m) => !m.RW),
+    'the proxy’s code is mounted read-only',
+  );
   const internal = Object.keys(info.NetworkSettings.Networks).find((n) => n.startsWith('airlock-egress-node-net-'));
   if (internal === undefined) return t.fail('the proxy is not on the plugin network');
   const net = (await client.getNetwork(internal).inspect()) as { Internal: boolean; Options: Record<string, string> };
@@ -126,14 +134,20 @@ t('an egress proxy that dies after start fails the calls with engine-unavailable
   t.teardown(() => allowed.server.close());
   const docker = engine();
   t.teardown(() => docker.close());
-  const plugin = writePlugin(manifestObject({ name: 'node-net-proxydeath', runtime: 'node', entry: 'index.mjs', tools: [{ name: 'get', description: 'g', input: { type: 'object' } }] }), {
-    'index.mjs': 'export async function get({ url }) {\n  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });\n  return { status: res.status };\n}\n',
-  });
+  const plugin = writePlugin(
+    manifestObject({ name: 'node-net-proxydeath', runtime: 'node', entry: 'index.mjs', tools: [{ name: 'get', description: 'g', input: { type: 'object' } }] }),
+    {
+      'index.mjs':
+        'export async function get({ url }) {\n  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });\n  return { status: res.status };\n}\n',
+    },
+  );
   const p = await docker.load(grantsFor(plugin.dir, undefined, { network: { allow: [{ host: gateway, wildcard: false, port: allowed.port }] } }));
   const url = JSON.stringify({ url: `http://${gateway}:${allowed.port}/` });
   t.deepEqual(JSON.parse((await p.call('get', url)).output), { status: 200 });
   const client = new Docker();
-  const [proxy] = await client.listContainers({ filters: JSON.stringify({ label: ['airlock.role=egress-proxy', 'airlock.plugin=node-net-proxydeath', `airlock.owner=${OWNER}`] }) });
+  const [proxy] = await client.listContainers({
+    filters: JSON.stringify({ label: ['airlock.role=egress-proxy', 'airlock.plugin=node-net-proxydeath', `airlock.owner=${OWNER}`] }),
+  });
   if (proxy === undefined) return t.fail('no egress proxy container');
   await client.getContainer(proxy.Id).kill({ signal: 'SIGKILL' });
   await client.getContainer(proxy.Id).wait();

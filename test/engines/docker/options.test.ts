@@ -16,7 +16,9 @@ test('the spec carries the hardening and every capability’s part', (t) => {
 test('a capability without a Docker mapping refuses; two setting one field is a bug', (t) => {
   const spec = dockerRunSpec(makeGrants(), [{ name: 'teleport' }]);
   t.deepEqual(spec.refusals, ['capability teleport has no Docker mapping']);
-  t.throws(() => dockerRunSpec(makeGrants(), [{ name: 'a', docker: () => ({ hostConfig: { Privileged: true } }) }]), { message: /Privileged is set by both hardening and a/ });
+  t.throws(() => dockerRunSpec(makeGrants(), [{ name: 'a', docker: () => ({ hostConfig: { Privileged: true } }) }]), {
+    message: /Privileged is set by both hardening and a/,
+  });
 });
 
 test('a refused grant makes the spec refuse', (t) => {

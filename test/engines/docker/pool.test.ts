@@ -43,7 +43,14 @@ function flakyDocker(real: Docker): { client: Docker; failing: { on: boolean }; 
 async function pool(grants: Grants, client: Docker): Promise<ContainerPool> {
   const { tag } = await docker.build(grants);
   const spec = dockerRunSpec(grants);
-  const p = new ContainerPool(client, grants, { image: tag, plugin: grants.plugin.name, hostConfig: spec.hostConfig, env: spec.env, user: CONTAINER_USER, maxLineBytes: 1 << 20 });
+  const p = new ContainerPool(client, grants, {
+    image: tag,
+    plugin: grants.plugin.name,
+    hostConfig: spec.hostConfig,
+    env: spec.env,
+    user: CONTAINER_USER,
+    maxLineBytes: 1 << 20,
+  });
   await p.start();
   return p;
 }

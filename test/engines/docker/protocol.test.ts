@@ -6,9 +6,21 @@ const logs = { stdout: 'o', stderr: '', truncated: false };
 
 test('well-formed messages parse', (t) => {
   t.deepEqual(parseContainerMessage('{"type":"ready","runtime":"node","version":"v24"}'), { type: 'ready', runtime: 'node', version: 'v24' });
-  t.deepEqual(parseContainerMessage(JSON.stringify({ type: 'result', id: 3, ok: true, output: '1', ...logs })), { type: 'result', id: 3, ok: true, output: '1', ...logs });
+  t.deepEqual(parseContainerMessage(JSON.stringify({ type: 'result', id: 3, ok: true, output: '1', ...logs })), {
+    type: 'result',
+    id: 3,
+    ok: true,
+    output: '1',
+    ...logs,
+  });
   const err = { code: 'EACCES', message: 'no' };
-  t.deepEqual(parseContainerMessage(JSON.stringify({ type: 'result', id: 3, ok: false, error: err, ...logs })), { type: 'result', id: 3, ok: false, error: err, ...logs });
+  t.deepEqual(parseContainerMessage(JSON.stringify({ type: 'result', id: 3, ok: false, error: err, ...logs })), {
+    type: 'result',
+    id: 3,
+    ok: false,
+    error: err,
+    ...logs,
+  });
   t.deepEqual(parseContainerMessage(JSON.stringify({ type: 'fatal', error: err })), { type: 'fatal', error: err });
 });
 

@@ -16,8 +16,14 @@ import { tempDir } from '../../helpers/plugin.ts';
 
 const RUNTIMES = join(import.meta.dirname, '..', '..', '..', 'runtimes');
 const dir = tempDir();
-writeFileSync(join(dir, 'plugin.mjs'), 'export function echo(input) { return input; }\nexport function noisy(input) { console.log(JSON.stringify(input)); return input; }\n');
-writeFileSync(join(dir, 'plugin.py'), 'import json\n\ndef echo(input):\n    return input\n\ndef noisy(input):\n    print(json.dumps(input))\n    return input\n');
+writeFileSync(
+  join(dir, 'plugin.mjs'),
+  'export function echo(input) { return input; }\nexport function noisy(input) { console.log(JSON.stringify(input)); return input; }\n',
+);
+writeFileSync(
+  join(dir, 'plugin.py'),
+  'import json\n\ndef echo(input):\n    return input\n\ndef noisy(input):\n    print(json.dumps(input))\n    return input\n',
+);
 
 interface Host {
   /** Sends one line, resolves with the next protocol line. */
@@ -75,7 +81,10 @@ test.after.always(() => {
 });
 
 /** JSON input of any shape; strings of any code points, with the awkward ones often (lone surrogates travel as JSON escapes). */
-const unit = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.constantFrom('\ud800', '\udfff', '\ud83d', 'é', '😀', '\u2028', '\u0000', '\u007f', '"', '\\', '\r'));
+const unit = fc.oneof(
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  fc.constantFrom('\ud800', '\udfff', '\ud83d', 'é', '😀', '\u2028', '\u0000', '\u007f', '"', '\\', '\r'),
+);
 const input = fc.jsonValue({ maxDepth: 3, stringUnit: unit });
 
 for (const runtime of runtimes) {
@@ -93,53 +102,74 @@ for (const runtime of runtimes) {
           if (!m.ok) throw new Error(`call ${id} failed: ${JSON.stringify(m.error)}`);
           if (JSON.stringify(JSON.parse(m.output)) !== want) throw new Error(`sent ${want.slice(0, 200)}, got back ${m.output.slice(0, 200)}`);
           const printed = noisy ? JSON.stringify(JSON.parse(m.stdout)) : '';
-          if (printed !== (noisy ? want : '') || m.stderr !== '' || m.truncated) throw new Error(`logs of call ${id}: ${JSON.stringify({ stdout: m.stdout, stderr: m.stderr, truncated: m.truncated }).slice(0, 300)}`);
+          if (printed !== (noisy ? want : '') || m.stderr !== '' || m.truncated)
+            throw new Error(`logs of call ${id}: ${JSON.stringify({ stdout: m.stdout, stderr: m.stderr, truncated: m.truncated }).slice(0, 300)}`);
         }),
         fuzz(150),
       ),
     );
   });
 
-  test.serial(`${runtime}: every request line, however malformed, gets exactly one answer (a result under its id, or fatal) and the host keeps serving`, async (t) => {
-    const host = hosts.get(runtime)!;
-    const junk = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 40 }),
-      fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
-      fc.record({ id: fc.jsonValue({ maxDepth: 1 }), tool: fc.oneof(fc.constantFrom('echo', '__init__', '_private', 'constructor', 'toString', 'json', 'missing'), fc.jsonValue({ maxDepth: 1 })), input: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-    ).map((l) => l.replace(/[\r\n]/g, ' ')); // one line: the hosts split on newlines (Node's readline on "\r" too)
-    await t.notThrowsAsync(
-      fc.assert(
-        fc.asyncProperty(junk, async (line) => {
-          const answer = await host.ask(line);
-          const m: ContainerMessage | undefined = parseContainerMessage(answer);
-          let req: unknown;
-          try {
-            req = JSON.parse(line);
-          } catch {
-            req = undefined;
-          }
-          const isRequest = req !== null && typeof req === 'object' && !Array.isArray(req);
-          if (!isRequest) {
-            if (m?.type !== 'fatal') throw new Error(`${JSON.stringify(line)} answered with ${answer.slice(0, 300)}`);
-          } else {
-            const id = (req as { id?: unknown }).id;
-            const answered = JSON.parse(answer) as { type?: unknown; id?: unknown };
-            if (answered.type !== 'result' || JSON.stringify(answered.id ?? null) !== JSON.stringify(id ?? null)) throw new Error(`${JSON.stringify(line)} answered with ${answer.slice(0, 300)}`);
-          }
-          const after = parseContainerMessage(await host.ask(JSON.stringify({ id: 424242, tool: 'echo', input: 'still here' })));
-          if (after?.type !== 'result' || after.id !== 424242 || !after.ok || after.output !== '"still here"') throw new Error(`after ${JSON.stringify(line)} the host answered ${JSON.stringify(after)}`);
-        }),
-        fuzz(150),
-      ),
-    );
-  });
+  test.serial(
+    `${runtime}: every request line, however malformed, gets exactly one answer (a result under its id, or fatal) and the host keeps serving`,
+    async (t) => {
+      const host = hosts.get(runtime)!;
+      const junk = fc
+        .oneof(
+          fc.string({ unit: 'binary', maxLength: 40 }),
+          fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+          fc
+            .record(
+              {
+                id: fc.jsonValue({ maxDepth: 1 }),
+                tool: fc.oneof(fc.constantFrom('echo', '__init__', '_private', 'constructor', 'toString', 'json', 'missing'), fc.jsonValue({ maxDepth: 1 })),
+                input: fc.jsonValue({ maxDepth: 1 }),
+              },
+              { requiredKeys: [] },
+            )
+            .map((v) => JSON.stringify(v)),
+        )
+        .map((l) => l.replace(/[\r\n]/g, ' ')); // one line: the hosts split on newlines (Node's readline on "\r" too)
+      await t.notThrowsAsync(
+        fc.assert(
+          fc.asyncProperty(junk, async (line) => {
+            const answer = await host.ask(line);
+            const m: ContainerMessage | undefined = parseContainerMessage(answer);
+            let req: unknown;
+            try {
+              req = JSON.parse(line);
+            } catch {
+              req = undefined;
+            }
+            const isRequest = req !== null && typeof req === 'object' && !Array.isArray(req);
+            if (!isRequest) {
+              if (m?.type !== 'fatal') throw new Error(`${JSON.stringify(line)} answered with ${answer.slice(0, 300)}`);
+            } else {
+              const id = (req as { id?: unknown }).id;
+              const answered = JSON.parse(answer) as { type?: unknown; id?: unknown };
+              if (answered.type !== 'result' || JSON.stringify(answered.id ?? null) !== JSON.stringify(id ?? null))
+                throw new Error(`${JSON.stringify(line)} answered with ${answer.slice(0, 300)}`);
+            }
+            const after = parseContainerMessage(await host.ask(JSON.stringify({ id: 424242, tool: 'echo', input: 'still here' })));
+            if (after?.type !== 'result' || after.id !== 424242 || !after.ok || after.output !== '"still here"')
+              throw new Error(`after ${JSON.stringify(line)} the host answered ${JSON.stringify(after)}`);
+          }),
+          fuzz(150),
+        ),
+      );
+    },
+  );
 }
 
 // The counterexamples the properties above found, kept as plain cases.
 for (const runtime of runtimes) {
   test.serial(`${runtime}: an input holding U+2028, U+2029 or a lone surrogate comes back unchanged, in one line`, async (t) => {
     const host = hosts.get(runtime)!;
-    for (const [id, value] of [[9001, 'a\u2028b'], [9002, { 'x\u2029': '\ud800' }], [9003, ['\udfff', '😀']]] as const) {
+    for (const [id, value] of [
+      [9001, 'a\u2028b'],
+      [9002, { 'x\u2029': '\ud800' }],
+      [9003, ['\udfff', '😀']],
+    ] as const) {
       const m = parseContainerMessage(await host.ask(JSON.stringify({ id, tool: 'echo', input: value })));
       t.true(m?.type === 'result' && m.id === id && m.ok, JSON.stringify(m));
       t.is((m as { output: string }).output === undefined ? undefined : JSON.stringify(JSON.parse((m as { output: string }).output)), JSON.stringify(value));

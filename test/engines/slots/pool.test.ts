@@ -13,17 +13,6 @@ interface Inst {
   id: number;
 }
 
-/** A promise with its resolve/reject outside. */
-function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 /** Instances that start at once (or fail, when told), run calls until the test answers them, and record kills and stops. */
 class FakeDriver implements SlotDriver<Inst> {
   pool!: SlotPool<Inst>;
@@ -85,7 +74,11 @@ class FakeDriver implements SlotDriver<Inst> {
 
 async function pool(o: GrantsOverrides['resources'] = {}, options: Partial<SlotPoolOptions> = {}): Promise<{ p: SlotPool<Inst>; d: FakeDriver }> {
   const d = new FakeDriver();
-  const p = (d.pool = new SlotPool(d, makeGrants({ plugin: { name: 'fake' }, resources: { concurrency: 1, queue: 1, timeoutMs: 60_000, ...o } }), { engine: 'wasm', instance: 'worker', ...options }));
+  const p = (d.pool = new SlotPool(d, makeGrants({ plugin: { name: 'fake' }, resources: { concurrency: 1, queue: 1, timeoutMs: 60_000, ...o } }), {
+    engine: 'wasm',
+    instance: 'worker',
+    ...options,
+  }));
   await p.start();
   return { p, d };
 }
@@ -224,6 +217,7 @@ test('close lets running and queued calls finish, refuses new ones, then stops e
   t.deepEqual(d.stopped, []);
   d.answer('b');
   await closing;
+  t.is((await a).output, 'out:a');
   t.is((await b).output, 'out:b');
   t.deepEqual(d.stopped, d.started);
   t.is(await p.close(), undefined, 'a second close resolves too');

@@ -11,7 +11,12 @@ import type { WasmCallResponse } from '../../../src/protocol.ts';
 import { fuzz } from '../../helpers/fuzz.ts';
 
 /** Text of any kind, lone surrogates included (stdout decoded from guest bytes never has them, but a string may). */
-const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 64 }), fc.string({ unit: 'grapheme', maxLength: 16 }), fc.string({ maxLength: 3000 }), fc.nat({ max: 200_000 }).map((n) => 'é'.repeat(n)));
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 64 }),
+  fc.string({ unit: 'grapheme', maxLength: 16 }),
+  fc.string({ maxLength: 3000 }),
+  fc.nat({ max: 200_000 }).map((n) => 'é'.repeat(n)),
+);
 const response: fc.Arbitrary<WasmCallResponse> = fc.oneof(
   fc.record({ kind: fc.constant('ok' as const), output: text, stdout: text, stderr: text, truncated: fc.boolean() }),
   fc.record({
@@ -42,7 +47,8 @@ test('any sequence of requests and responses, growing and shrinking, reads back 
           if ('request' in m) {
             ch.sendRequest(m.request);
             const got = ch.readRequest();
-            if (got.tool !== wellFormed(m.request.tool) || got.input !== wellFormed(m.request.input)) throw new Error(`request came back as ${JSON.stringify(got).slice(0, 200)}`);
+            if (got.tool !== wellFormed(m.request.tool) || got.input !== wellFormed(m.request.input))
+              throw new Error(`request came back as ${JSON.stringify(got).slice(0, 200)}`);
           } else {
             ch.sendResponse(m.response);
             const got = ch.readResponse();

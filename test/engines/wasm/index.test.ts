@@ -66,7 +66,10 @@ test('per-call isolation gives every call a fresh instance, with or without paus
   await new Promise((r) => setImmediate(r));
   // Calls at once on one worker: the second waits for the first's instance to be replaced.
   const outs = await Promise.all([p.call('count', '{}'), p.call('count', '{}'), p.call('count', '{}')]);
-  t.deepEqual(outs.map((o) => o.output), ['1', '1', '1']);
+  t.deepEqual(
+    outs.map((o) => o.output),
+    ['1', '1', '1'],
+  );
   await p.close();
 });
 

@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeWasmtime, WasmtimeEngine } from '../../../src/engines/wasmtime/index.ts';
-import { AirlockError, isAirlockError } from '../../../src/errors.ts';
+import { type AirlockError, isAirlockError } from '../../../src/errors.ts';
 import type { GrantsOverrides } from '../../helpers/grants.ts';
 import { requireExternal } from '../../helpers/require.ts';
 import { fixtureComponent, fixtureGrants } from '../wasm/helpers.ts';
@@ -24,7 +24,10 @@ const engine = new WasmtimeEngine({ probe });
 test.after.always(() => engine.close());
 
 async function load(fixture: string, o: GrantsOverrides = {}) {
-  return engine.load(fixtureGrants(fixture, { ...o, resources: { timeoutMs: 10_000, ...o.resources } }), { kind: 'component', path: await fixtureComponent(fixture) });
+  return engine.load(fixtureGrants(fixture, { ...o, resources: { timeoutMs: 10_000, ...o.resources } }), {
+    kind: 'component',
+    path: await fixtureComponent(fixture),
+  });
 }
 
 async function callError(p: Promise<unknown>): Promise<AirlockError> {

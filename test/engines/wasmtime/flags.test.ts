@@ -10,7 +10,8 @@ test('nothing granted: network, env and stdin off explicitly, limits from resour
   t.deepEqual(cmd.refusals, []);
   t.deepEqual(cmd.env, {});
   const s = pairs(cmd.args, '-S');
-  for (const off of ['inherit-network=n', 'allow-ip-name-lookup=n', 'tcp=n', 'udp=n', 'http=n', 'inherit-env=n', 'inherit-stdin=n']) t.true(s.includes(off), off);
+  for (const off of ['inherit-network=n', 'allow-ip-name-lookup=n', 'tcp=n', 'udp=n', 'http=n', 'inherit-env=n', 'inherit-stdin=n'])
+    t.true(s.includes(off), off);
   t.true(s.includes('max-random-size=1048576'));
   t.true(s.some((x) => x.startsWith('max-resources=')));
   const w = pairs(cmd.args, '-W');
@@ -32,7 +33,10 @@ test('a read-write directory is refused without unboundedWrites: --dir cannot ho
   const cmd = wasmtimeCommand(grants);
   t.deepEqual(pairs(cmd.args, '--dir'), []);
   t.is(cmd.refusals.length, 1);
-  t.regex(cmd.refusals[0] ?? '', /\/srv\/data is granted read-write at \/data.*resources\.disk \(8Mi\).*resources\.files \(50\).*worker engine.*unboundedWrites/);
+  t.regex(
+    cmd.refusals[0] ?? '',
+    /\/srv\/data is granted read-write at \/data.*resources\.disk \(8Mi\).*resources\.files \(50\).*worker engine.*unboundedWrites/,
+  );
   // Docker's opt-out does not open wasmtime.
   t.is(wasmtimeRefusals({ ...grants, unboundedWrites: ['docker'] }).length, 1);
 });

@@ -70,7 +70,8 @@ test('diagnosticCause picks the innermost cause', (t) => {
 });
 
 test('a host call failing the guest (a refused random request) is trap, as on the worker engine', (t) => {
-  const diag = 'Error: failed to run main module `x.wasm`\n\nCaused by:\n    0: error while executing at wasm backtrace:\n    0:   0x4190 - <unknown>!<wasm function 2>\n    1:   0x3990 - <unknown>!random_get\n    1: requested len 1073741824 exceeds limit 1048576\n';
+  const diag =
+    'Error: failed to run main module `x.wasm`\n\nCaused by:\n    0: error while executing at wasm backtrace:\n    0:   0x4190 - <unknown>!<wasm function 2>\n    1:   0x3990 - <unknown>!random_get\n    1: requested len 1073741824 exceeds limit 1048576\n';
   const o = classify(base({ code: 1, stderr: { text: diag, cut: false } }));
   t.is(o.error?.code, 'trap');
   t.regex(o.error?.message ?? '', /requested len 1073741824 exceeds limit 1048576/);

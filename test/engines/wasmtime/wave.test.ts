@@ -33,7 +33,10 @@ test('the printed result is found after guest stdout, even when the guest prints
 
 test('any string round-trips through waveString and the result parser (property)', (t) => {
   fc.assert(
-    fc.property(fc.string({ unit: 'grapheme' }), (s) => parseToolResult(`ok(${waveString(s)})`)?.ok === true && (parseToolResult(`ok(${waveString(s)})`) as { value: string }).value === s),
+    fc.property(
+      fc.string({ unit: 'grapheme' }),
+      (s) => parseToolResult(`ok(${waveString(s)})`)?.ok === true && (parseToolResult(`ok(${waveString(s)})`) as { value: string }).value === s,
+    ),
   );
   t.pass();
 });
@@ -48,9 +51,13 @@ test('whatever the guest printed first, the split returns the real result (prope
   );
   const guestText = fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('ok("', 'err({code: "', 'ok("x")', '"', 'err({code: "a", message: "'));
   fc.assert(
-    fc.property(fc.array(guestText, { maxLength: 4 }).map((a) => a.join('')), result, (guest, r) => {
-      const split = splitToolResult(`${guest}${r.text}\n`);
-      t.deepEqual(split, { guest, result: r.want });
-    }),
+    fc.property(
+      fc.array(guestText, { maxLength: 4 }).map((a) => a.join('')),
+      result,
+      (guest, r) => {
+        const split = splitToolResult(`${guest}${r.text}\n`);
+        t.deepEqual(split, { guest, result: r.want });
+      },
+    ),
   );
 });

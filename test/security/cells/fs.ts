@@ -28,7 +28,11 @@ function hostUntouched(t: ExecutionContext, env: CellEnv): void {
 }
 
 const hardlink: CellFn = async (t, env) => {
-  const p = await env.load(FS, { resources: { timeoutMs: 5000 }, filesystem: [{ hostPath: env.sandbox.rw, mount: '/rw', access: 'read-write' }], unboundedWrites: UNBOUNDED });
+  const p = await env.load(FS, {
+    resources: { timeoutMs: 5000 },
+    filesystem: [{ hostPath: env.sandbox.rw, mount: '/rw', access: 'read-write' }],
+    unboundedWrites: UNBOUNDED,
+  });
   // A link to a file outside the grant, named through `..`.
   t.regex(await answer(p, 'link', { path: '/rw/hard', target: '/rw/../secret.txt' }), ERRNO);
   t.regex(await answer(p, 'read', { path: '/rw/hard' }), ERRNO);
@@ -46,7 +50,8 @@ const SECRET = 'matrix-proc-hunter2';
 
 const procWasm: CellFn = async (t, env) => {
   const p = await env.load(FS, { filesystem: [{ hostPath: env.sandbox.rw, mount: '/rw', access: 'read-write' }], unboundedWrites: UNBOUNDED });
-  for (const path of ['/proc/self/environ', '/proc/1/cmdline', `/proc/${process.pid}/environ`, '/rw/../../proc/self/environ']) t.regex(await answer(p, 'read', { path }), ERRNO, path);
+  for (const path of ['/proc/self/environ', '/proc/1/cmdline', `/proc/${process.pid}/environ`, '/rw/../../proc/self/environ'])
+    t.regex(await answer(p, 'read', { path }), ERRNO, path);
   t.regex(await answer(p, 'list', { path: '/proc' }), ERRNO);
 };
 
@@ -62,7 +67,7 @@ const procDocker: CellFn = async (t, env) => {
   // pid 1 is the container's init, the host's processes are not there.
   const init = await answer(p, 'read', { path: '/proc/1/cmdline' });
   t.regex(init, /^"ok:.*init/);
-  t.false(init.includes(process.argv[1] ?? '\u0000'), "pid 1 is not a host process");
+  t.false(init.includes(process.argv[1] ?? '\u0000'), 'pid 1 is not a host process');
   t.regex(await answer(p, 'read', { path: `/proc/${process.pid}/environ` }), ERRNO, "the host test process's pid does not exist in the container");
   const pids = JSON.parse(await answer(p, 'list', { path: '/proc' })) as string;
   t.false(pids.split(',').includes(String(process.pid)));

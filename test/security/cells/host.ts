@@ -32,15 +32,28 @@ const kill: CellFn = async (t, env) => {
  */
 const otherFiles: CellFn = async (t, env) => {
   const { ro, rw } = env.sandbox;
-  const a = await env.load({ wasm: 'fs-escape' }, { filesystem: [{ hostPath: rw, mount: '/rw', access: 'read-write' }], unboundedWrites: ['docker', 'wasmtime'] });
+  const a = await env.load(
+    { wasm: 'fs-escape' },
+    { filesystem: [{ hostPath: rw, mount: '/rw', access: 'read-write' }], unboundedWrites: ['docker', 'wasmtime'] },
+  );
   t.is(await answer(a, 'write', { path: '/rw/a-secret.txt' }), '"ok:written"');
   t.is(readFileSync(join(rw, 'a-secret.txt'), 'utf8'), 'pwned');
   writeFileSync(join(rw, 'a-only.txt'), 'for plugin A only');
   // Read-write: wasmtime refuses read-only grants (the worker engine would run B instead). Both accept
   // unbounded writes: this cell is about reaching another plugin's files, not filling a grant.
-  const b = await env.load({ wasm: 'fs-escape' }, { filesystem: [{ hostPath: ro, mount: '/ro', access: 'read-write' }], unboundedWrites: ['docker', 'wasmtime'] });
+  const b = await env.load(
+    { wasm: 'fs-escape' },
+    { filesystem: [{ hostPath: ro, mount: '/ro', access: 'read-write' }], unboundedWrites: ['docker', 'wasmtime'] },
+  );
   t.is(await answer(b, 'read', { path: '/ro/file.txt' }), '"ok:hello"', "B's own grant works");
-  for (const path of [join(rw, 'a-only.txt'), join(rw, 'a-secret.txt'), '/ro/../rw/a-only.txt', '/rw/a-only.txt', join(FIXTURES_DIR, 'fs-escape', 'plugin.yaml'), join(FIXTURES_DIR, 'conformance-node', 'plugin.yaml')]) {
+  for (const path of [
+    join(rw, 'a-only.txt'),
+    join(rw, 'a-secret.txt'),
+    '/ro/../rw/a-only.txt',
+    '/rw/a-only.txt',
+    join(FIXTURES_DIR, 'fs-escape', 'plugin.yaml'),
+    join(FIXTURES_DIR, 'conformance-node', 'plugin.yaml'),
+  ]) {
     t.regex(await answer(b, 'read', { path }), ERRNO, path);
   }
   t.regex(await answer(b, 'list', { path: rw }), ERRNO);

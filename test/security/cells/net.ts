@@ -10,7 +10,10 @@ import { answer } from './calls.ts';
  * Nothing is sent to any resolver outside the container.
  */
 const dnsNowhere: CellFn = async (t, env) => {
-  const p = await env.load({ wasm: 'none', node: 'attack-node', python: 'attack-python' }, { network: { allow: [{ host: 'allowed.test', wildcard: false, port: 443 }] } });
+  const p = await env.load(
+    { wasm: 'none', node: 'attack-node', python: 'attack-python' },
+    { network: { allow: [{ host: 'allowed.test', wildcard: false, port: 443 }] } },
+  );
   const name = `exfil-${Date.now().toString(36)}.airlock-probe.invalid`;
   const r = JSON.parse(await answer(p, 'dns_probe', { name })) as { seen: string[]; answer: string };
   t.true(r.seen.includes(name), `the query stayed in the container: ${JSON.stringify(r)}`);
