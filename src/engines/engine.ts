@@ -27,8 +27,11 @@ export type Artefact =
 
 /** What an engine reports while it loads and runs plugins. */
 export type EngineEvent =
-  /** A step of preparing a plugin (an image build's output, a cache hit). */
-  | { type: 'build'; plugin: string; message: string }
+  /**
+   * A step of preparing a plugin (an image build's step, a cache hit), or with `detail` a tool's own
+   * output during it (a compiler's lines), which displays may leave out.
+   */
+  | { type: 'build'; plugin: string; message: string; detail?: boolean }
   /** An outgoing connection of a plugin, as its egress proxy decided it. */
   | { type: 'egress'; plugin: string; decision: EgressDecision };
 
@@ -43,8 +46,23 @@ export interface Engine {
   readonly name: string;
   /** Loads a plugin with warm instances. `artefact.kind` is the definition's `artefact`. */
   load(grants: Grants, artefact: Artefact, options?: EngineLoadOptions): Promise<EnginePlugin>;
+  /**
+   * Builds what load() would build for this artefact (an image), without starting any instance:
+   * `airlock build` ahead of a first call. Engines with nothing to build ahead leave it out.
+   */
+  prepare?(grants: Grants, artefact: Artefact, options?: EngineLoadOptions): Promise<Prepared>;
   /** Closes every plugin loaded through this engine. */
   close(): Promise<void>;
+}
+
+/** What an engine built ahead of a first call. */
+export interface Prepared {
+  /** What it is, e.g. `image`. */
+  kind: string;
+  /** How the engine names it, e.g. an image tag. */
+  artifact: string;
+  /** True when it was already built (found by content hash). */
+  cached: boolean;
 }
 
 export interface EngineProbe {

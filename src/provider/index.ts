@@ -13,7 +13,7 @@ import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
-import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe } from '../engines/engine.ts';
+import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe, Prepared } from '../engines/engine.ts';
 import { ENGINES, engineDefinition, type EngineName, probeEngines } from '../engines/registry.ts';
 import type { EnginePlugin } from '../engines/types.ts';
 
@@ -62,6 +62,36 @@ export async function buildComponent(grants: Grants, options: { force?: boolean 
   if (source === undefined) return undefined;
   const rel = source.startsWith(`${dir}/`) ? source.slice(dir.length + 1) : source;
   return buildPlugin(dir, { entry: rel, ...(options.force === true ? { force: true } : {}) });
+}
+
+/**
+ * What a source engine builds ahead of a node or python plugin's first call (its image), without starting
+ * anything: `airlock build`. The first engine that runs the plugin's runtime from source does it.
+ */
+export async function prepareSource(
+  grants: Grants,
+  build: NonNullable<Extract<Artefact, { kind: 'source' }>['build']>,
+  options: { onEvent?: (event: EngineEvent) => void; signal?: AbortSignal } = {},
+): Promise<Prepared | undefined> {
+  const { name, runtime } = grants.plugin;
+  const definition = ENGINES.find((e) => e.artefact === 'source' && e.runtimes.includes(runtime));
+  if (definition === undefined) return undefined;
+  const probe = await definition.probe();
+  if (!probe.available) {
+    throw new AirlockError(
+      'engine-unavailable',
+      `${name} is a ${runtime} plugin and needs ${definition.label} to build: ${probe.reason ?? 'unavailable'}; ${probe.installHint ?? ''}`,
+      {
+        details: { engine: definition.name },
+      },
+    );
+  }
+  const engine = await definition.create();
+  try {
+    return (await engine.prepare?.(grants, { kind: 'source', build }, options)) ?? undefined;
+  } finally {
+    await engine.close();
+  }
 }
 
 /** Selection for one plugin, without loading it: what `airlock inspect` shows. */

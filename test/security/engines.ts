@@ -20,12 +20,10 @@ import { makeSandbox, type Sandbox } from '../conformance/cases.ts';
 import { ENGINES, type ConformanceEngine } from '../conformance/engines.ts';
 import { grantsForManifest, type GrantsOverrides } from '../helpers/grants.ts';
 import { requireExternal } from '../helpers/require.ts';
-import { COLUMNS, type Column } from './matrix.ts';
-
-const ENGINE_OF: Record<Column, ConformanceEngine['name']> = { worker: 'wasm', wasmtime: 'wasmtime', 'docker-node': 'docker', 'docker-python': 'docker' };
+import { COLUMN_ENGINE, COLUMNS, type Column } from './matrix.ts';
 
 export function engineOf(column: Column): ConformanceEngine {
-  const e = ENGINES.find((x) => x.name === ENGINE_OF[column]);
+  const e = ENGINES.find((x) => x.name === COLUMN_ENGINE[column].engine);
   if (e === undefined) throw new Error(`no engine for column ${column}`);
   return e;
 }

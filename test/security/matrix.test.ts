@@ -17,13 +17,13 @@ import { hostCells } from './cells/host.ts';
 import { netCells } from './cells/net.ts';
 import { protoCells } from './cells/proto.ts';
 import { resCells } from './cells/res.ts';
-import { COLUMNS, GROUPS, ROWS, cellTitle, type Column, type Group } from './matrix.ts';
+import { ENGINES } from '../../src/engines/registry.ts';
+import { COLUMN_ENGINE, COLUMNS, GROUPS, ROWS, cellTitle, type Column, type Group } from './matrix.ts';
 import type { CellImpls } from './register.ts';
 import { README, renderMatrix, withMatrix } from './render.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const IMPLS: Partial<Record<Group, CellImpls>> = { fs: fsCells, env: envCells, net: netCells, res: resCells, host: hostCells, proto: protoCells };
-const ENGINE: Record<Column, 'wasm' | 'wasmtime' | 'docker'> = { worker: 'wasm', wasmtime: 'wasmtime', 'docker-node': 'docker', 'docker-python': 'docker' };
 
 /** The fixture a conformance case runs on a column: its wasm fixture, or the conformance fixture of that Docker runtime. */
 function conformanceFixture(caseName: string, column: Column): string | undefined {
@@ -95,7 +95,7 @@ test('conformance proofs name cases that run on the column, and a documented con
           t.fail(`${at}: conformance case "${p.conformance}" does not exist or does not run on ${col}`);
           continue;
         }
-        const lim = limitationFor(ENGINE[col], p.conformance, fixture);
+        const lim = limitationFor(COLUMN_ENGINE[col].engine, p.conformance, fixture);
         if (lim === undefined) continue;
         // The engine does something else than the case's expectation there: the cell must say so.
         if ('load' in lim.instead) {
@@ -137,4 +137,13 @@ test('matrix proofs are implemented by exactly the cell tests of their group, an
 test('the README shows the matrix rendered from test/security/matrix.ts (run `node test/security/render.ts`)', (t) => {
   const readme = readFileSync(README, 'utf8');
   t.is(readme, withMatrix(readme, renderMatrix()), 'README.md is stale: run `node test/security/render.ts`');
+});
+
+test('the columns are the registry: one per component engine, one per runtime of a source engine, nothing else', (t) => {
+  const expected = ENGINES.flatMap((e) => (e.artefact === 'component' ? [e.name] : e.runtimes.map((r) => `${e.name}/${r}`))).sort();
+  const columns = COLUMNS.map((c) => {
+    const { engine, runtime } = COLUMN_ENGINE[c];
+    return runtime === undefined ? engine : `${engine}/${runtime}`;
+  }).sort();
+  t.deepEqual(columns, expected);
 });

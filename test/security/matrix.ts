@@ -16,9 +16,23 @@
  * test/conformance/cases.ts, run on this column's engine and fixture), or
  * `file` (an existing test, by a text its title contains).
  */
+import type { EngineName } from '../../src/engines/registry.ts';
+import type { Grants } from '../../src/grants/types.ts';
 
 export const COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python'] as const;
 export type Column = (typeof COLUMNS)[number];
+
+/**
+ * The registry engine each column runs (src/engines/registry.ts), and for a source engine the runtime of
+ * its fixture: one column per component engine, one per runtime of a source engine (matrix.test.ts checks
+ * that every engine has its columns, so a new engine cannot join without proving every row).
+ */
+export const COLUMN_ENGINE: Record<Column, { engine: EngineName; runtime?: Grants['plugin']['runtime'] }> = {
+  worker: { engine: 'wasm' },
+  wasmtime: { engine: 'wasmtime' },
+  'docker-node': { engine: 'docker', runtime: 'node' },
+  'docker-python': { engine: 'docker', runtime: 'python' },
+};
 
 export const GROUPS = {
   fs: 'Filesystem escapes',

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { computeGrants } from '../../grants/index.ts';
-import { buildPluginImage } from '../../host/image.ts';
-import { buildComponent } from '../../provider/index.ts';
+import { buildComponent, prepareSource } from '../../provider/index.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
 import { parseFlags, policyFromFlags } from '../flags.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
 interface Built {
-  kind: 'component' | 'image';
+  /** `component`, or what a source engine built (`image`). */
+  kind: string;
   /** Component path or image tag. */
   artifact: string;
   cached: boolean;
@@ -36,20 +36,16 @@ Options:
     const plugin = await loadPluginOffThread(resolve(io.cwd, positionals[0]!));
     const grants = computeGrants(plugin, policyFromFlags(values, io));
     const built: Built[] = [];
-    const { runtime } = grants.plugin;
     const component = await buildComponent(grants, { force: values.force === true });
     if (component !== undefined) built.push({ kind: 'component', artifact: component.componentPath, cached: component.cached });
-    if (runtime !== 'wasm') {
-      const image = await buildPluginImage(grants, {
-        build: plugin.manifest.build ?? {},
-        onProgress: (e) => {
-          if (values.json === true) return;
-          if (e.type === 'step') io.stderr(`${e.step}\n`);
-          else if (e.type === 'output' && io.isTTY) io.stderr(e.text);
-        },
-      });
-      built.push({ kind: 'image', artifact: image.tag, cached: image.cached });
-    }
+    const prepared = await prepareSource(grants, plugin.manifest.build ?? {}, {
+      onEvent: (e) => {
+        if (values.json === true || e.type !== 'build') return;
+        // A tool's own output (a compiler's lines) only on a terminal; the steps always.
+        if (e.detail !== true || io.isTTY) io.stderr(`${e.message}\n`);
+      },
+    });
+    if (prepared !== undefined) built.push(prepared);
     if (values.json === true) {
       io.stdout(`${JSON.stringify(built, null, 2)}\n`);
     } else {

@@ -11,7 +11,7 @@ import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
-import type { Artefact, Engine, EngineLoadOptions } from '../engine.ts';
+import type { Artefact, Engine, EngineLoadOptions, Prepared } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { buildPrepared, ensureBase, prepareBuild, type BuildEvent, type BuildNetwork, type BuildOptions, type BuiltImage, type RegistryHost } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
@@ -37,8 +37,12 @@ export interface DockerEngineOptions extends DockerConfigOptions {
   onEgress?: (plugin: string, decision: EgressDecision) => void;
 }
 
-/** An image build's progress as one line for an engine event (empty: nothing to say). */
-export function buildEventLine(e: BuildEvent): string {
+/** An image build's progress as an engine event's line (empty: nothing to say); `detail` for a tool's own output. */
+export function buildEventLine(e: BuildEvent): { message: string; detail: boolean } {
+  return { message: buildEventText(e), detail: e.type === 'output' };
+}
+
+function buildEventText(e: BuildEvent): string {
   return e.type === 'step'
     ? e.step
     : e.type === 'output'
@@ -214,26 +218,37 @@ export class DockerEngine implements Engine {
     };
   }
 
-  /**
-   * Builds (or finds) the plugin's image from its source folder and starts its warm containers.
-   * `artefact.build` is the manifest's `build:` section as the host read it (the engine does not read plugin.yaml again).
-   */
-  async load(grants: Grants, artefact: Artefact = { kind: 'source' }, loadOptions: EngineLoadOptions = {}): Promise<EnginePlugin> {
+  /** The image build's options from an engine load's: the manifest's build section, abort, progress as engine events. */
+  #buildOptions(grants: Grants, artefact: Artefact, loadOptions: EngineLoadOptions): DockerLoadOptions {
     if (artefact.kind !== 'source')
       throw new AirlockError('internal', `the Docker engine runs a plugin's source; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
     const onEvent = loadOptions.onEvent;
-    const options: DockerLoadOptions = {
+    return {
       ...(artefact.build === undefined ? {} : { build: artefact.build }),
       ...(loadOptions.signal === undefined ? {} : { signal: loadOptions.signal }),
       ...(onEvent === undefined
         ? {}
         : {
             onProgress: (e: BuildEvent) => {
-              const message = buildEventLine(e);
-              if (message !== '') onEvent({ type: 'build', plugin: grants.plugin.name, message });
+              const line = buildEventLine(e);
+              if (line.message !== '') onEvent({ type: 'build', plugin: grants.plugin.name, ...line });
             },
           }),
     };
+  }
+
+  /** Builds (or finds by content hash) the plugin's image without starting a container: `airlock build`. */
+  async prepare(grants: Grants, artefact: Artefact = { kind: 'source' }, loadOptions: EngineLoadOptions = {}): Promise<Prepared> {
+    const image = await this.build(grants, this.#buildOptions(grants, artefact, loadOptions));
+    return { kind: 'image', artifact: image.tag, cached: !image.built };
+  }
+
+  /**
+   * Builds (or finds) the plugin's image from its source folder and starts its warm containers.
+   * `artefact.build` is the manifest's `build:` section as the host read it (the engine does not read plugin.yaml again).
+   */
+  async load(grants: Grants, artefact: Artefact = { kind: 'source' }, loadOptions: EngineLoadOptions = {}): Promise<EnginePlugin> {
+    const options = this.#buildOptions(grants, artefact, loadOptions);
     if (grants.plugin.runtime !== 'node' && grants.plugin.runtime !== 'python') {
       throw new AirlockError(
         'engine-unavailable',
@@ -260,7 +275,9 @@ export class DockerEngine implements Engine {
     if (spec.egress !== undefined) {
       const onEgress =
         this.#options.onEgress ??
-        (onEvent === undefined ? undefined : (plugin: string, decision: EgressDecision) => onEvent({ type: 'egress', plugin, decision }));
+        (loadOptions.onEvent === undefined
+          ? undefined
+          : (plugin: string, decision: EgressDecision) => loadOptions.onEvent?.({ type: 'egress', plugin, decision }));
       egress = await startEgress(this.#docker, grants.plugin.name, spec.egress, {
         image: await ensureBase(this.#docker, this.config.images.node, options).then(() => this.config.images.node),
         ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),
