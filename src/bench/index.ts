@@ -6,16 +6,16 @@ export {
   type BenchReport,
   type BenchStep,
   type BuildFigure,
-  type BuildStage,
   type CellFailure,
   type CellResult,
-  type CellRound,
-  type CellSummary,
   type ProgressEvent,
   type RunOptions,
   type SkippedTarget,
   type TargetInfo,
 } from './run.ts';
+export type { CellRound } from './cell.ts';
+export type { CellSummary } from './summary.ts';
+export type { BuildStage } from './round-build.ts';
 export { benchMarkdown } from './markdown.ts';
 export { benchChart, chartSvg, type ChartPanel, type ChartSeries } from './svg.ts';
 export { writeBenchOutputs, type BenchOutputs } from './write.ts';

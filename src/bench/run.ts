@@ -6,25 +6,18 @@
  * build steps from source with empty caches. Every result is checked
  * (./plugins.ts): a wrong answer stops the run.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Docker from 'dockerode';
-import { buildPlugin } from '../build/index.ts';
-import { componentEntry } from '../build/fixtures.ts';
-import { DockerEngine } from '../engines/docker/index.ts';
+import { loadavg } from 'node:os';
 import { AirlockError } from '../errors.ts';
-import { computeGrants, defaultPolicy } from '../grants/index.ts';
-import type { Grants } from '../grants/types.ts';
 import { componentFor } from '../provider/index.ts';
-import { loadPlugin } from '../manifest/index.ts';
-import { freshCacheRoot } from './cache.ts';
+import { type CellRound, type CellStep, coldStart, measureCell } from './cell.ts';
 import { collectVersions, describeMachine, type Machine, type Versions } from './machine.ts';
-import { BENCH_PLUGINS, BENCH_TOOLS, checkResult, HASH_SIZE, INPUTS, type BenchPlugin, type BenchPluginName, type BenchTool } from './plugins.ts';
-import { sampleLatency } from './measure.ts';
+import { throwIfAborted } from './measure.ts';
+import { BENCH_PLUGINS, HASH_SIZE, INPUTS, type BenchPlugin, type BenchPluginName, type BenchTool } from './plugins.ts';
+import { type BuildStage, buildFromScratch, removeFresh, type RoundBuild } from './round-build.ts';
 import { interleave } from './schedule.ts';
-import { latencyStats, spread, type LatencyStats, type Spread } from './stats.ts';
-import type { Budget, PluginSetup, Session, Target, TargetName } from './target.ts';
+import { spread, type Spread } from './stats.ts';
+import { addRatios, type CellSummary, summarize } from './summary.ts';
+import { grantsOf, scaled, type PluginSetup, type Target, type TargetName } from './target.ts';
 import { ALL_TARGETS } from './targets/index.ts';
 
 export interface BenchConfig {
@@ -40,7 +33,7 @@ export interface BenchConfig {
   command: string;
 }
 
-export type BenchStep = 'prime' | 'build' | 'cold' | 'cold-uncached' | 'latency' | 'throughput' | 'memory';
+export type BenchStep = 'prime' | 'build' | CellStep;
 
 export type ProgressEvent =
   | { type: 'start'; total: number; skipped: SkippedTarget[] }
@@ -59,32 +52,6 @@ export interface SkippedTarget {
   reason: string;
 }
 
-/** One cell's figures in one round. */
-export interface CellRound {
-  round: number;
-  /** Load the plugin, first result; every cache warm. */
-  coldCachedMs: number;
-  /** Load with empty transpile/compile caches (a fresh image for Docker) to first result: jco transpile, core-module or .cwasm compile, instantiate. */
-  loadUncachedMs: number | undefined;
-  /** loadUncachedMs plus this round's build from source (component, or image): a first run with nothing cached. */
-  coldUncachedMs: number | undefined;
-  latency: Record<BenchTool, LatencyStats>;
-  /** Calls per second of `echo`, per concurrency level. */
-  throughput: Record<string, number>;
-  memoryBytes: number | undefined;
-}
-
-export interface CellSummary {
-  coldCachedMs: Spread | undefined;
-  loadUncachedMs: Spread | undefined;
-  coldUncachedMs: Spread | undefined;
-  latency: Record<BenchTool, { p50: Spread | undefined; p95: Spread | undefined; p99: Spread | undefined }>;
-  throughput: Record<string, Spread | undefined>;
-  memoryBytes: Spread | undefined;
-  /** Median over median: this target's figure / the in-thread baseline's for the same plugin (latency: > 1 is slower; throughput: < 1 is fewer calls). */
-  ratio: { echoP50?: number; hashP50?: number; throughput1?: number };
-}
-
 export interface CellResult {
   target: TargetName;
   plugin: BenchPluginName;
@@ -92,9 +59,6 @@ export interface CellResult {
   rounds: CellRound[];
   summary: CellSummary;
 }
-
-/** component: source to component (componentize-js/-py, clang); image: the plugin's Docker image on a cached base. */
-export type BuildStage = 'component' | 'image';
 
 export interface BuildFigure {
   plugin: BenchPluginName;
@@ -133,141 +97,6 @@ export interface BenchReport {
   builds: BuildFigure[];
 }
 
-const MIN_SAMPLES = 3;
-
-function scaled(b: Budget, scale: number): Budget {
-  return { samples: Math.max(1, Math.round(b.samples * scale)), ms: b.ms * scale };
-}
-
-/** Calls `tool` and checks the result; later calls compare to the first checked text (cheap), checking again on a difference. */
-class CheckedCaller {
-  readonly #known = new Map<BenchTool, string>();
-  readonly #where: string;
-  constructor(where: string) {
-    this.#where = where;
-  }
-  async call(session: Session, tool: BenchTool, signal: AbortSignal): Promise<void> {
-    const out = await session.call(tool, INPUTS[tool], signal);
-    if (this.#known.get(tool) === out) return;
-    checkResult(this.#where, tool, out);
-    this.#known.set(tool, out);
-  }
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new AirlockError('aborted', 'the benchmark was aborted');
-}
-
-async function latency(session: Session, caller: CheckedCaller, tool: BenchTool, budget: Budget, signal: AbortSignal): Promise<LatencyStats> {
-  return latencyStats(await sampleLatency(() => caller.call(session, tool, signal), budget, { min: MIN_SAMPLES, signal }));
-}
-
-/** `lanes` callers back to back until the budget's calls or time run out; every lane makes at least one call. */
-async function throughput(session: Session, caller: CheckedCaller, lanes: number, budget: Budget, signal: AbortSignal): Promise<number> {
-  let started = 0;
-  let done = 0;
-  const t0 = performance.now();
-  const end = t0 + budget.ms;
-  const lane = async (): Promise<void> => {
-    let mine = 0;
-    while (mine === 0 || (started < budget.samples && performance.now() < end)) {
-      throwIfAborted(signal);
-      started++;
-      mine++;
-      await caller.call(session, 'echo', signal);
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-  return done / ((performance.now() - t0) / 1000);
-}
-
-async function coldStart(target: Target, setup: PluginSetup, signal: AbortSignal, cacheRoot?: string): Promise<number> {
-  const caller = new CheckedCaller(`${target.name}/${setup.plugin.name} (cold start)`);
-  const t0 = performance.now();
-  const session = await target.open(setup, { instances: 1, signal, ...(cacheRoot === undefined ? {} : { cacheRoot }) });
-  try {
-    await caller.call(session, 'echo', signal);
-    return performance.now() - t0;
-  } finally {
-    await session.close();
-  }
-}
-
-function grantsOf(dir: string): Grants {
-  return computeGrants(loadPlugin(dir), defaultPolicy());
-}
-
-/** This round's build of a plugin from source with empty caches, and a copy Docker builds as a new image. */
-interface RoundBuild {
-  stages: Partial<Record<BuildStage, number>>;
-  /** A copy of the plugin with a nonce file: a new content hash, so a new image (Docker's "without cache"). */
-  freshDocker?: { setup: PluginSetup; dir: string; tag: string };
-}
-
-async function buildFromScratch(plugin: BenchPlugin, base: PluginSetup, wantImage: boolean, signal: AbortSignal): Promise<RoundBuild> {
-  const stages: RoundBuild['stages'] = {};
-  const entry = componentEntry(plugin.dir);
-  if (entry !== undefined) {
-    const cache = freshCacheRoot();
-    try {
-      const t = performance.now();
-      await buildPlugin(plugin.dir, { entry, cacheRoot: cache.root });
-      stages.component = performance.now() - t;
-    } finally {
-      cache.remove();
-    }
-  }
-  throwIfAborted(signal);
-  if (!wantImage) return { stages };
-  const dir = mkdtempSync(join(tmpdir(), `airlock-bench-${plugin.name}-`));
-  cpSync(plugin.dir, dir, { recursive: true });
-  writeFileSync(join(dir, 'bench-nonce.txt'), `${process.pid} ${Date.now()} ${Math.random()}\n`);
-  const grants = grantsOf(dir);
-  const engine = new DockerEngine({ cleanupOrphans: false });
-  try {
-    const t = performance.now();
-    const image = await engine.build(grants, { signal });
-    stages.image = performance.now() - t;
-    return { stages, freshDocker: { setup: { ...base, grants }, dir, tag: image.tag } };
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  } finally {
-    await engine.close();
-  }
-}
-
-async function removeFresh(b: RoundBuild): Promise<void> {
-  if (b.freshDocker === undefined) return;
-  rmSync(b.freshDocker.dir, { recursive: true, force: true });
-  await new Docker()
-    .getImage(b.freshDocker.tag)
-    .remove({ force: true })
-    .catch(() => undefined);
-}
-
-function ratio(a: Spread | undefined, b: Spread | undefined): number | undefined {
-  return a === undefined || b === undefined || b.median === 0 ? undefined : a.median / b.median;
-}
-
-function summarize(rounds: CellRound[], concurrency: number[]): CellSummary {
-  const lat = (tool: BenchTool) => ({
-    p50: spread(rounds.map((r) => r.latency[tool].p50)),
-    p95: spread(rounds.map((r) => r.latency[tool].p95)),
-    p99: spread(rounds.map((r) => r.latency[tool].p99)),
-  });
-  return {
-    coldCachedMs: spread(rounds.map((r) => r.coldCachedMs)),
-    loadUncachedMs: spread(rounds.map((r) => r.loadUncachedMs)),
-    coldUncachedMs: spread(rounds.map((r) => r.coldUncachedMs)),
-    latency: { echo: lat('echo'), hash: lat('hash') },
-    throughput: Object.fromEntries(concurrency.map((c) => [String(c), spread(rounds.map((r) => r.throughput[String(c)]))])),
-    memoryBytes: spread(rounds.map((r) => r.memoryBytes)),
-    ratio: {},
-  };
-}
-
 /** Targets that can run here; an unavailable one is skipped with its reason, or an error when the user named it. */
 export async function resolveTargets(
   config: Pick<BenchConfig, 'targets' | 'explicitTargets'>,
@@ -302,6 +131,34 @@ export async function runBench(config: BenchConfig, options: RunOptions = {}): P
   }
 }
 
+/** A target and a plugin it runs: one row of every table. */
+interface Cell {
+  target: Target;
+  plugin: BenchPlugin;
+}
+
+/** Announces steps (`step` also stops an aborted run) and counts finished ones (`next`). */
+interface Progress {
+  step(round: number, plugin: BenchPluginName, step: BenchStep, target?: TargetName): void;
+  next(): void;
+}
+
+/** What every part of one run shares: its inputs and the figures gathered so far. */
+interface Run {
+  config: BenchConfig;
+  signal: AbortSignal;
+  targets: Target[];
+  plugins: BenchPlugin[];
+  /** Every plugin with its grants and component in the shared (warm) cache. */
+  setups: Map<BenchPluginName, PluginSetup>;
+  progress: Progress;
+  /** Each cell's measured rounds, by `target\0plugin`. */
+  perCell: Map<string, CellRound[]>;
+  failures: CellFailure[];
+  /** Build times from scratch, by `plugin\0stage`, in the order first measured. */
+  builds: Map<string, number[]>;
+}
+
 async function runOnce(config: BenchConfig, options: RunOptions): Promise<BenchReport> {
   const signal = options.signal ?? new AbortController().signal;
   const startedAt = new Date();
@@ -310,166 +167,171 @@ async function runOnce(config: BenchConfig, options: RunOptions): Promise<BenchR
   const versions = await collectVersions();
   const { targets, skipped } = await resolveTargets(config, options.implementations);
   const plugins = config.plugins.map((n) => BENCH_PLUGINS[n]);
+  const setups = await prepareSetups(plugins);
+  const cells = cellsOf(targets, plugins);
+  const slots = interleave(cells, config.rounds);
+  const total = cells.length + config.rounds * plugins.length + slots.length;
+  options.onProgress?.({ type: 'start', total, skipped });
+  const progress = progressOf(total, config.rounds, signal, options.onProgress);
+  const run: Run = { config, signal, targets, plugins, setups, progress, perCell: new Map(), failures: [], builds: new Map() };
 
-  // The shared (warm) cache: components built once before the first round.
+  await primeCaches(run, cells);
+  for (let round = 0; round < config.rounds; round++) {
+    await runRound(
+      run,
+      round,
+      slots.filter((s) => s.round === round).map((s) => s.item),
+    );
+  }
+
+  const wallMs = performance.now() - t0;
+  options.onProgress?.({ type: 'done', wallMs });
+  return assembleReport(run, cells, { startedAt, wallMs, machine, versions, skipped });
+}
+
+/** The shared (warm) cache: every plugin's grants, and its component built once before the first round. */
+async function prepareSetups(plugins: BenchPlugin[]): Promise<Map<BenchPluginName, PluginSetup>> {
   const setups = new Map<BenchPluginName, PluginSetup>();
   for (const plugin of plugins) {
     const grants = grantsOf(plugin.dir);
     setups.set(plugin.name, { plugin, grants, component: await componentFor(grants) });
   }
-  const cells = targets.flatMap((target) => plugins.filter((p) => target.form === 'component' || p.docker).map((plugin) => ({ target, plugin })));
-  const slots = interleave(cells, config.rounds);
-  const total = cells.length + config.rounds * plugins.length + slots.length;
-  options.onProgress?.({ type: 'start', total, skipped });
+  return setups;
+}
+
+/** Every (target, plugin) pair that can run: component targets run every plugin, source targets the Docker ones. */
+function cellsOf(targets: Target[], plugins: BenchPlugin[]): Cell[] {
+  return targets.flatMap((target) => plugins.filter((p) => target.form === 'component' || p.docker).map((plugin) => ({ target, plugin })));
+}
+
+function progressOf(total: number, rounds: number, signal: AbortSignal, onProgress: RunOptions['onProgress']): Progress {
   let index = 0;
-  const step = (round: number, plugin: BenchPluginName, s: BenchStep, target?: TargetName): void => {
-    throwIfAborted(signal);
-    options.onProgress?.({ type: 'step', index, total, round, rounds: config.rounds, plugin, step: s, ...(target === undefined ? {} : { target }) });
+  return {
+    step(round, plugin, step, target) {
+      throwIfAborted(signal);
+      onProgress?.({ type: 'step', index, total, round, rounds, plugin, step, ...(target === undefined ? {} : { target }) });
+    },
+    next() {
+      index++;
+    },
   };
+}
 
-  const perCell = new Map<string, CellRound[]>();
-  const failures: CellFailure[] = [];
-  const builds = new Map<string, number[]>();
-  const instancesOf = (t: Target): number => Math.min(Math.max(...config.concurrency), t.budgets.maxInstances);
+/** Instances of a cell's throughput pool: the most callers, capped by the target (pooled engines). */
+function instancesOf(config: BenchConfig, target: Target): number {
+  return Math.min(Math.max(...config.concurrency), target.budgets.maxInstances);
+}
 
-  // Every cache warm before the first round (transpiled glue, .cwasm, wasmtime's own cache, images): "cached" means cached.
+/** Every cache warm before the first round (transpiled glue, .cwasm, wasmtime's own cache, images): "cached" means cached. */
+async function primeCaches(run: Run, cells: Cell[]): Promise<void> {
   for (const { target, plugin } of cells) {
-    step(0, plugin.name, 'prime', target.name);
-    await coldStart(target, setups.get(plugin.name)!, signal);
-    index++;
+    run.progress.step(0, plugin.name, 'prime', target.name);
+    await coldStart(target, run.setups.get(plugin.name)!, run.signal);
+    run.progress.next();
   }
+}
 
-  for (let round = 0; round < config.rounds; round++) {
-    const roundBuilds = new Map<BenchPluginName, RoundBuild>();
-    try {
-      for (const plugin of plugins) {
-        step(round, plugin.name, 'build');
-        const wantImage = plugin.docker && targets.some((t) => t.form === 'source');
-        const b = await buildFromScratch(plugin, setups.get(plugin.name)!, wantImage, signal);
-        roundBuilds.set(plugin.name, b);
-        for (const [stage, ms] of Object.entries(b.stages)) {
-          const key = `${plugin.name}\0${stage}`;
-          builds.set(key, [...(builds.get(key) ?? []), ms]);
-        }
-        index++;
-      }
-      for (const slot of slots.filter((s) => s.round === round)) {
-        const { target, plugin } = slot.item;
-        const setup = setups.get(plugin.name)!;
-        const b = roundBuilds.get(plugin.name)!;
-        const where = `${target.name}/${plugin.name}`;
-        const budgets = target.budgets;
-        try {
-          step(round, plugin.name, 'cold', target.name);
-          const coldCachedMs = await coldStart(target, setup, signal);
-
-          step(round, plugin.name, 'cold-uncached', target.name);
-          let loadUncachedMs: number | undefined;
-          let buildMs: number | undefined;
-          if (target.form === 'component' && b.stages.component !== undefined) {
-            const cache = freshCacheRoot();
-            try {
-              loadUncachedMs = await coldStart(target, setup, signal, cache.root);
-              buildMs = b.stages.component;
-            } finally {
-              cache.remove();
-            }
-          } else if (target.form === 'source' && b.freshDocker !== undefined && b.stages.image !== undefined) {
-            loadUncachedMs = await coldStart(target, b.freshDocker.setup, signal);
-            buildMs = b.stages.image;
-          }
-          const coldUncachedMs = loadUncachedMs === undefined || buildMs === undefined ? undefined : loadUncachedMs + buildMs;
-
-          // Latency: back-to-back calls on one instance (a per-call target then waits for each fresh instance).
-          const caller = new CheckedCaller(where);
-          const lat = {} as Record<BenchTool, LatencyStats>;
-          const single = await target.open(setup, { instances: 1, signal });
-          try {
-            for (let i = 0; i < Math.ceil(budgets.warmup * config.budgetScale); i++) await caller.call(single, 'echo', signal);
-            step(round, plugin.name, 'latency', target.name);
-            for (const tool of BENCH_TOOLS) lat[tool] = await latency(single, caller, tool, scaled(budgets.latency, config.budgetScale), signal);
-          } finally {
-            await single.close();
-          }
-
-          // Throughput and memory: a pool sized for the most callers (capped for pooled engines).
-          const instances = instancesOf(target);
-          const pool = await target.open(setup, { instances, signal });
-          try {
-            step(round, plugin.name, 'throughput', target.name);
-            const thr: Record<string, number> = {};
-            for (const c of config.concurrency) thr[String(c)] = await throughput(pool, caller, c, scaled(budgets.throughput, config.budgetScale), signal);
-            let memoryBytes: number | undefined;
-            if (pool.memoryPerInstance !== undefined) {
-              step(round, plugin.name, 'memory', target.name);
-              // Every instance warm: one call on each at once, then measure.
-              await Promise.all(Array.from({ length: instances }, () => caller.call(pool, 'echo', signal)));
-              memoryBytes = await pool.memoryPerInstance();
-            }
-            const key = `${target.name}\0${plugin.name}`;
-            perCell.set(key, [
-              ...(perCell.get(key) ?? []),
-              { round, coldCachedMs, loadUncachedMs, coldUncachedMs, latency: lat, throughput: thr, memoryBytes },
-            ]);
-          } finally {
-            await pool.close();
-          }
-        } catch (e) {
-          // A wrong answer or Ctrl-C ends the run; anything else (a container killed from outside, say) costs
-          // this cell its round, reported, and the run goes on.
-          if (signal.aborted || !(e instanceof AirlockError) || e.code === 'aborted' || e.details.wrongResult === true) throw e;
-          failures.push({ round, target: target.name, plugin: plugin.name, message: `${e.code}: ${e.message}` });
-        }
-        index++;
-      }
-    } finally {
-      await Promise.all([...roundBuilds.values()].map(removeFresh));
+/** One round: every plugin built from scratch, then each cell in this round's order; the round's fresh images removed after. */
+async function runRound(run: Run, round: number, cells: Cell[]): Promise<void> {
+  const roundBuilds = new Map<BenchPluginName, RoundBuild>();
+  try {
+    for (const plugin of run.plugins) roundBuilds.set(plugin.name, await buildRound(run, round, plugin));
+    for (const cell of cells) {
+      await runCell(run, round, cell, roundBuilds.get(cell.plugin.name)!);
+      run.progress.next();
     }
+  } finally {
+    await Promise.all([...roundBuilds.values()].map(removeFresh));
   }
+}
 
+/** This round's build of `plugin` from scratch (an image too when a source target runs), its times kept for the report. */
+async function buildRound(run: Run, round: number, plugin: BenchPlugin): Promise<RoundBuild> {
+  run.progress.step(round, plugin.name, 'build');
+  const wantImage = plugin.docker && run.targets.some((t) => t.form === 'source');
+  const b = await buildFromScratch(plugin, run.setups.get(plugin.name)!, wantImage, run.signal);
+  for (const [stage, ms] of Object.entries(b.stages)) {
+    const key = `${plugin.name}\0${stage}`;
+    run.builds.set(key, [...(run.builds.get(key) ?? []), ms]);
+  }
+  run.progress.next();
+  return b;
+}
+
+/** Measures one cell in one round; a failure that is not the run's end costs the cell this round only, and is reported. */
+async function runCell(run: Run, round: number, { target, plugin }: Cell, build: RoundBuild): Promise<void> {
+  const key = `${target.name}\0${plugin.name}`;
+  try {
+    await measureCell({
+      round,
+      target,
+      setup: run.setups.get(plugin.name)!,
+      build,
+      instances: instancesOf(run.config, target),
+      concurrency: run.config.concurrency,
+      budgetScale: run.config.budgetScale,
+      signal: run.signal,
+      step: (step) => run.progress.step(round, plugin.name, step, target.name),
+      record: (figures) => run.perCell.set(key, [...(run.perCell.get(key) ?? []), figures]),
+    });
+  } catch (e) {
+    // A wrong answer or Ctrl-C ends the run; anything else (a container killed from outside, say) costs
+    // this cell its round, reported, and the run goes on.
+    if (run.signal.aborted || !(e instanceof AirlockError) || e.code === 'aborted' || e.details.wrongResult === true) throw e;
+    run.failures.push({ round, target: target.name, plugin: plugin.name, message: `${e.code}: ${e.message}` });
+  }
+}
+
+/** Every cell's rounds and their summary, with its ratios to the in-thread baseline of the same plugin. */
+function cellResults(run: Run, cells: Cell[]): CellResult[] {
   const results: CellResult[] = cells.map(({ target, plugin }) => {
-    const rounds = perCell.get(`${target.name}\0${plugin.name}`) ?? [];
-    return { target: target.name, plugin: plugin.name, instances: instancesOf(target), rounds, summary: summarize(rounds, config.concurrency) };
+    const rounds = run.perCell.get(`${target.name}\0${plugin.name}`) ?? [];
+    return { target: target.name, plugin: plugin.name, instances: instancesOf(run.config, target), rounds, summary: summarize(rounds, run.config.concurrency) };
   });
   for (const cell of results) {
     const base = results.find((c) => c.target === 'in-thread' && c.plugin === cell.plugin);
-    if (base === undefined) continue;
-    const r = cell.summary.ratio;
-    const echo = ratio(cell.summary.latency.echo.p50, base.summary.latency.echo.p50);
-    const hash = ratio(cell.summary.latency.hash.p50, base.summary.latency.hash.p50);
-    const thr = ratio(cell.summary.throughput['1'], base.summary.throughput['1']);
-    if (echo !== undefined) r.echoP50 = echo;
-    if (hash !== undefined) r.hashP50 = hash;
-    if (thr !== undefined) r.throughput1 = thr;
+    if (base !== undefined) addRatios(cell.summary, base.summary);
   }
-  const wallMs = performance.now() - t0;
-  options.onProgress?.({ type: 'done', wallMs });
+  return results;
+}
+
+function buildFigures(builds: Map<string, number[]>): BuildFigure[] {
+  return [...builds.entries()].map(([key, values]) => {
+    const [plugin, stage] = key.split('\0') as [BenchPluginName, BuildStage];
+    return { plugin, stage, summary: spread(values) };
+  });
+}
+
+/** Each target's budgets as this run scaled them. */
+function scaledBudgets(targets: Target[], scale: number): Record<string, unknown> {
+  return Object.fromEntries(
+    targets.map((t) => [t.name, { ...t.budgets, latency: scaled(t.budgets.latency, scale), throughput: scaled(t.budgets.throughput, scale) }]),
+  );
+}
+
+interface RunFacts {
+  startedAt: Date;
+  wallMs: number;
+  machine: Machine;
+  versions: Versions;
+  skipped: SkippedTarget[];
+}
+
+function assembleReport(run: Run, cells: Cell[], facts: RunFacts): BenchReport {
+  const { config, targets, plugins } = run;
   return {
     schema: 'airlock-bench/1',
     command: config.command,
-    startedAt: startedAt.toISOString(),
-    wallMs,
-    machine: { ...machine, loadAfter: loadavg() },
-    versions,
-    config: {
-      ...config,
-      hashSize: HASH_SIZE,
-      inputs: INPUTS,
-      budgets: Object.fromEntries(
-        targets.map((t) => [
-          t.name,
-          { ...t.budgets, latency: scaled(t.budgets.latency, config.budgetScale), throughput: scaled(t.budgets.throughput, config.budgetScale) },
-        ]),
-      ),
-    },
+    startedAt: facts.startedAt.toISOString(),
+    wallMs: facts.wallMs,
+    machine: { ...facts.machine, loadAfter: loadavg() },
+    versions: facts.versions,
+    config: { ...config, hashSize: HASH_SIZE, inputs: INPUTS, budgets: scaledBudgets(targets, config.budgetScale) },
     targets: targets.map(({ name, label, kind, form }) => ({ name, label, kind, form })),
-    skipped,
-    failures,
+    skipped: facts.skipped,
+    failures: run.failures,
     plugins: plugins.map((p) => ({ name: p.name, language: p.language })),
-    cells: results,
-    builds: [...builds.entries()].map(([key, values]) => {
-      const [plugin, stage] = key.split('\0') as [BenchPluginName, BuildStage];
-      return { plugin, stage, summary: spread(values) };
-    }),
+    cells: cellResults(run, cells),
+    builds: buildFigures(run.builds),
   };
 }

@@ -4,8 +4,11 @@
  * with live instances and calls tools on it; the harness does the timing,
  * so every target is measured by the same code.
  */
+import type { EngineName } from '../engines/registry.ts';
 import { AirlockError } from '../errors.ts';
+import { computeGrants, defaultPolicy } from '../grants/index.ts';
 import type { Grants } from '../grants/types.ts';
+import { loadPlugin } from '../manifest/index.ts';
 import type { BenchPlugin } from './plugins.ts';
 
 export const TARGET_NAMES = ['in-thread', 'worker', 'wasmtime', 'wasmtime-run', 'docker-warm', 'docker-per-call', 'docker-run'] as const;
@@ -58,12 +61,24 @@ export interface Target {
   name: TargetName;
   label: string;
   kind: 'engine' | 'baseline';
+  /** The registry engine an engine target measures (test/bench/targets.test.ts: every engine has one); baselines have none. */
+  engine?: EngineName;
   /** component: runs every plugin's component; source: runs node/python plugins from source in Docker. */
   form: 'component' | 'source';
   budgets: TargetBudgets;
   /** Why this target cannot run here, or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   open(setup: PluginSetup, options: OpenOptions): Promise<Session>;
+}
+
+/** A budget multiplied by the run's scale (at least one sample). */
+export function scaled(b: Budget, scale: number): Budget {
+  return { samples: Math.max(1, Math.round(b.samples * scale)), ms: b.ms * scale };
+}
+
+/** The grants of the plugin in `dir` under the default policy. */
+export function grantsOf(dir: string): Grants {
+  return computeGrants(loadPlugin(dir), defaultPolicy());
 }
 
 /** Grants for a session of `instances` (queue large enough for every lane's call). */

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { probeDocker } from '../../engines/probe.ts';
+import { docker } from '../../engines/docker/definition.ts';
 import { DockerEngine, dockerRunSpec } from '../../engines/docker/index.ts';
 import { LABEL_OWNER, LABEL_PLUGIN, OWNER } from '../../engines/docker/container.ts';
 import { AirlockError } from '../../errors.ts';
@@ -49,6 +50,7 @@ function engineTarget(name: 'docker-warm' | 'docker-per-call', label: string, is
     name,
     label,
     kind: 'engine',
+    engine: docker.name,
     form: 'source',
     budgets: isolation === 'per-call' ? PER_CONTAINER : WARM,
     unavailable,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { prepareCoreModule } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
+import { wasm } from '../../engines/wasm/definition.ts';
 import { createInstance, runCall, WasmEngine, type InstantiateFn, type LiveInstance } from '../../engines/wasm/index.ts';
 import { transpileComponent } from '../../engines/wasm/transpile.ts';
 import { Wasm, type WasmModule } from '../../wasm-api.ts';
@@ -73,6 +74,7 @@ export const workerTarget: Target = {
   name: 'worker',
   label: 'worker engine (jco, worker threads)',
   kind: 'engine',
+  engine: wasm.name,
   form: 'component',
   budgets: FAST,
   unavailable: async () => undefined,

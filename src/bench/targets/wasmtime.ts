@@ -5,6 +5,7 @@
  * with wasmtime's own defaults (its module cache in ~/.cache/wasmtime).
  */
 import { AirlockError } from '../../errors.ts';
+import { wasmtime } from '../../engines/wasmtime/definition.ts';
 import { probeWasmtime, splitToolResult, waveString, WasmtimeEngine } from '../../engines/wasmtime/index.ts';
 import { withCacheRoot } from '../cache.ts';
 import { componentOf, withInstances, type OpenOptions, type PluginSetup, type Session, type Target, type TargetBudgets } from '../target.ts';
@@ -21,6 +22,7 @@ export const wasmtimeTarget: Target = {
   name: 'wasmtime',
   label: 'wasmtime engine (process per call, .cwasm)',
   kind: 'engine',
+  engine: wasmtime.name,
   form: 'component',
   budgets: PER_PROCESS,
   unavailable,
