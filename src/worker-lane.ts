@@ -6,11 +6,17 @@
  * thread; the jobs behind it go to a fresh one. The thread is started on first
  * use and does not keep the process alive while idle.
  *
+ * The queue, bounds, aborts and replacement are the slot pool's (src/slots/):
+ * one slot, no queue limit; this file is its driver, the slot's instance a
+ * thread started when a job first needs it.
+ *
  * Used for checking manifests (src/manifest/off-thread.ts) and large values
  * against tool schemas (src/host/validator-thread.ts).
  */
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { AirlockError } from './errors.ts';
+import type { Slot, SlotCall, SlotDriver } from './slots/driver.ts';
+import { SlotPool } from './slots/pool.ts';
 
 export interface LaneOptions {
   /** The worker's entry module. */
@@ -31,107 +37,111 @@ export interface LaneJob {
   signal?: AbortSignal;
 }
 
-interface Pending<T> extends LaneJob {
+/** A job as queued: the message posted to the thread, and the id its reply carries. */
+interface Job {
   id: number;
   message: object;
-  resolve: (reply: T) => void;
-  reject: (err: AirlockError) => void;
-  onAbort: () => void;
 }
 
-/** Messages the worker answers carry the `id` of the job they answer. */
-export class WorkerLane<Reply extends { id: number }> {
+/** The slot's instance: its thread once a job (or a prestart) needed one. */
+interface Thread {
+  worker: Worker | undefined;
+  /** The job it was last given (whether its end was an abort decides a prestart). */
+  call: SlotCall<Job> | undefined;
+  /** It ended by itself (crash, out of heap), not by the lane. */
+  died: boolean;
+}
+
+class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job, Job> {
+  pool!: SlotPool<Thread, Job, Reply, Job>;
   readonly #o: LaneOptions;
-  #worker: Worker | undefined;
-  #running: Pending<Reply> | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  readonly #queue: Pending<Reply>[] = [];
-  #nextId = 1;
 
   constructor(options: LaneOptions) {
     this.#o = options;
   }
 
-  /** Runs one job: `message(id)` is posted to the thread; resolves with the reply that carries `id`. */
-  run(message: (id: number) => object, job: LaneJob): Promise<Reply> {
-    const { signal } = job;
-    if (signal?.aborted === true) return Promise.reject(new AirlockError('aborted', `${job.label} was aborted`, { cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      const id = this.#nextId++;
-      const p: Pending<Reply> = {
-        ...job,
-        id,
-        message: message(id),
-        resolve,
-        reject,
-        onAbort: () => {
-          const err = new AirlockError('aborted', `${job.label} was aborted`, { cause: signal?.reason });
-          if (this.#running === p) return this.#end(this.#worker, err, false);
-          this.#queue.splice(this.#queue.indexOf(p), 1);
-          reject(err);
-        },
-      };
-      signal?.addEventListener('abort', p.onAbort, { once: true });
-      this.#queue.push(p);
-      this.#pump();
-    });
+  /** Spawns nothing, unless the thread it replaces was ended for a bound and prestart asks for the next one now. */
+  start(slot: Slot<Thread, Job>, prev: Thread | undefined): Promise<Thread> {
+    const t: Thread = { worker: undefined, call: undefined, died: false };
+    // Not after a crash: a thread that cannot start would be restarted forever.
+    if (this.#o.prestart === true && prev?.worker !== undefined && !prev.died && prev.call?.signal?.aborted !== true) this.#spawn(slot, t);
+    return Promise.resolve(t);
   }
 
-  #spawn(): Worker {
+  run(slot: Slot<Thread, Job>, call: SlotCall<Job>): void {
+    const t = slot.handle as Thread;
+    const w = t.worker ?? this.#spawn(slot, t);
+    t.call = call;
+    w.ref();
+    w.postMessage(call.input.message);
+  }
+
+  kill(t: Thread): Promise<void> {
+    // Not awaited by the next job: the old thread may still be busy with the one it ends.
+    return t.worker === undefined ? Promise.resolve() : t.worker.terminate().then(() => undefined);
+  }
+
+  stop(t: Thread): Promise<void> {
+    return this.kill(t);
+  }
+
+  #spawn(slot: Slot<Thread, Job>, t: Thread): Worker {
     const o = this.#o;
     const w = new Worker(o.url, { name: o.name, env: {}, resourceLimits: o.resourceLimits, workerData: o.workerData });
+    t.worker = w;
     w.unref();
     w.on('message', (reply: Reply) => {
-      const p = this.#running;
-      if (w !== this.#worker || p === undefined || reply?.id !== p.id) return;
-      this.#finish();
-      p.resolve(reply);
+      const call = t.call;
+      if (call === undefined || reply?.id !== call.input.id) return;
+      t.call = undefined;
+      w.unref();
+      // Ignored when the job already ended (bound, abort).
+      this.pool.answer(call, reply);
     });
+    // The pool ignores a thread it has already let go of.
+    const died = (err: AirlockError): void => {
+      t.died = true;
+      this.pool.died(slot, t, err);
+    };
     w.on('error', (err: Error & { code?: string }) => {
-      const label = this.#running?.label ?? 'a job';
-      this.#end(w, err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? o.failure('memory', label, err.message) : o.failure('crash', label, err.message), false);
+      const label = slot.call?.tool ?? 'a job';
+      died(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? o.failure('memory', label, err.message) : o.failure('crash', label, err.message));
     });
-    // Exits Airlock asked for (#end) have already let go of the thread; any other ends the job it held.
-    w.on('exit', (code) => this.#end(w, o.failure('crash', this.#running?.label ?? 'a job', `the thread exited (code ${code})`), false));
+    // Exits the lane asked for (kill) have already let go of the thread; any other ends the job it held.
+    w.on('exit', (code) => died(o.failure('crash', slot.call?.tool ?? 'a job', `the thread exited (code ${code})`)));
     return w;
   }
+}
 
-  #pump(): void {
-    if (this.#running !== undefined) return;
-    const p = this.#queue.shift();
-    if (p === undefined) return;
-    this.#running = p;
-    const w = (this.#worker ??= this.#spawn());
-    w.ref();
-    this.#timer = setTimeout(
-      () => {
-        if (this.#running === p) this.#end(w, this.#o.failure('timeout', p.label, `${Math.round(p.timeoutMs)} ms`), this.#o.prestart === true);
+/** Messages the worker answers carry the `id` of the job they answer. */
+export class WorkerLane<Reply extends { id: number }> {
+  readonly #pool: SlotPool<Thread, Job, Reply, Job>;
+  #nextId = 1;
+
+  constructor(options: LaneOptions) {
+    const driver = new LaneDriver<Reply>(options);
+    const aborted = (label: string, reason: unknown): AirlockError => new AirlockError('aborted', `${label} was aborted`, { cause: reason });
+    this.#pool = driver.pool = new SlotPool(
+      driver,
+      // One job at a time, as many waiting as come; each job brings its own bound.
+      { plugin: { name: options.name }, resources: { concurrency: 1, queue: Number.POSITIVE_INFINITY, timeoutMs: Number.POSITIVE_INFINITY } },
+      {
+        instance: 'thread',
+        errors: {
+          abortedBeforeStart: (_lane, label, reason) => aborted(label, reason),
+          abortedQueued: (_lane, label, reason) => aborted(label, reason),
+          abortedRunning: (_lane, label, _thread, reason) => aborted(label, reason),
+          timeout: (_lane, label, _instance, timeoutMs) => options.failure('timeout', label, `${Math.round(timeoutMs)} ms`),
+        },
       },
-      Math.max(1, p.timeoutMs),
     );
-    w.postMessage(p.message);
+    // Starting the slot spawns nothing: the first job starts the thread.
+    void this.#pool.start();
   }
 
-  /** Lets go of the running job's bookkeeping and sends the next job. */
-  #finish(): void {
-    const p = this.#running;
-    clearTimeout(this.#timer);
-    this.#running = undefined;
-    p?.signal?.removeEventListener('abort', p.onAbort);
-    this.#worker?.unref();
-    this.#pump();
-  }
-
-  /** Ends the thread `w` (a bound passed, an abort, a crash) and fails the job it was running with `reason`. */
-  #end(w: Worker | undefined, reason: AirlockError, respawn: boolean): void {
-    if (w === undefined || this.#worker !== w) return;
-    const p = this.#running;
-    // Replaced before the next job is sent: the old thread may still be busy with this one.
-    this.#worker = undefined;
-    void w.terminate();
-    // Not after a crash: a thread that cannot start would be restarted forever.
-    if (respawn) this.#worker = this.#spawn();
-    this.#finish();
-    p?.reject(reason);
+  /** Runs one job: `message(id)` is posted to the thread; resolves with the reply that carries `id`. */
+  run(message: (id: number) => object, job: LaneJob): Promise<Reply> {
+    const id = this.#nextId++;
+    return this.#pool.call(job.label, { id, message: message(id) }, { timeoutMs: job.timeoutMs, ...(job.signal === undefined ? {} : { signal: job.signal }) });
   }
 }

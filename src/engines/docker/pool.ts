@@ -1,5 +1,5 @@
 /**
- * The Docker engine's slots (../slots/pool.ts): each a warm container serving
+ * The Docker engine's slots (src/slots/pool.ts): each a warm container serving
  * one call at a time over its stdio. A timeout or abort kills the container
  * serving the call and starts a replacement; a crash or OOM kill is reported
  * and the container replaced; a replacement that cannot start is tried again
@@ -12,8 +12,8 @@ import type Docker from 'dockerode';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { CallLogs, CallOptions, CallResult } from '../types.ts';
-import type { Slot, SlotCall, SlotDriver } from '../slots/driver.ts';
-import { SlotPool } from '../slots/pool.ts';
+import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
+import { SlotPool } from '../../slots/pool.ts';
 import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec, type ResultMessage } from './container.ts';
 
 type ContainerSlot = Slot<PluginContainer, unknown>;
@@ -34,7 +34,7 @@ const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash']);
 const BROKEN_CODES = new Set<string>(['crash', 'MemoryError']);
 
 class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
-  pool!: SlotPool<PluginContainer, unknown>;
+  pool!: SlotPool<PluginContainer, unknown, CallResult>;
   readonly #docker: Docker;
   readonly #grants: Grants;
   readonly #spec: ContainerSpec;
@@ -90,7 +90,7 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
         // output-limit or a plugin error leaves a healthy container.
         const replace = (!msg.ok && c.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code)) || this.#grants.isolation === 'per-call' || c.killed;
         if (outcome instanceof AirlockError) this.pool.fail(call, outcome, replace);
-        else this.pool.answer(call, outcome.output, outcome.logs, replace);
+        else this.pool.answer(call, { output: outcome.output, logs: outcome.logs, metrics: { engine: 'docker', ...this.pool.metrics(call) } }, replace);
       },
       (err: AirlockError) => this.pool.fail(call, err, true),
     );
@@ -142,12 +142,11 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
 }
 
 export class ContainerPool {
-  readonly #pool: SlotPool<PluginContainer, unknown>;
+  readonly #pool: SlotPool<PluginContainer, unknown, CallResult>;
 
   constructor(docker: Docker, grants: Grants, spec: ContainerSpec) {
     const driver = new ContainerDriver(docker, grants, spec);
     this.#pool = driver.pool = new SlotPool(driver, grants, {
-      engine: 'docker',
       instance: 'container',
       backoff: { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS },
       closeFailsQueued: true,

@@ -1,5 +1,5 @@
 /**
- * The wasm engine's slots (../slots/pool.ts): each a worker thread with its
+ * The wasm engine's slots (src/slots/pool.ts): each a worker thread with its
  * own fast channel. Timeouts and aborts terminate the worker (a fresh one
  * replaces it), a dead worker fails its call with `crash`, and the host spins
  * briefly for a quick answer (hostSpinMicros). The main thread never blocks.
@@ -16,8 +16,8 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { OpenedCapabilities } from '../../capabilities/index.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
-import type { Slot, SlotCall, SlotDriver } from '../slots/driver.ts';
-import { SlotPool } from '../slots/pool.ts';
+import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
+import { SlotPool } from '../../slots/pool.ts';
 import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
 
@@ -50,7 +50,7 @@ export interface PoolOptions {
 }
 
 class WasmDriver implements SlotDriver<WasmWorker> {
-  pool!: SlotPool<WasmWorker>;
+  pool!: SlotPool<WasmWorker, string, CallResult>;
   readonly #opts: PoolOptions;
   /** Terminations in flight; close waits for them (and so for Node closing their fds). */
   readonly #cleanups = new Set<Promise<void>>();
@@ -223,7 +223,7 @@ class WasmDriver implements SlotDriver<WasmWorker> {
     const res = w.channel.readResponse();
     const logs = { stdout: res.stdout, stderr: res.stderr, ...(res.truncated ? { truncated: true } : {}) };
     if (res.kind === 'ok') {
-      this.pool.answer(call, res.output, logs);
+      this.pool.answer(call, { output: res.output, logs, metrics: { engine: 'wasm', ...this.pool.metrics(call) } });
     } else {
       const err = AirlockError.fromJSON(res.error);
       Object.assign(err.details, { logs });
@@ -233,11 +233,11 @@ class WasmDriver implements SlotDriver<WasmWorker> {
 }
 
 export class PluginPool {
-  readonly #pool: SlotPool<WasmWorker>;
+  readonly #pool: SlotPool<WasmWorker, string, CallResult>;
 
   constructor(opts: PoolOptions) {
     const driver = new WasmDriver(opts);
-    this.#pool = driver.pool = new SlotPool(driver, opts.grants, { engine: 'wasm', instance: 'worker', spare: opts.grants.isolation === 'per-call' ? 1 : 0 });
+    this.#pool = driver.pool = new SlotPool(driver, opts.grants, { instance: 'worker', spare: opts.grants.isolation === 'per-call' ? 1 : 0 });
   }
 
   /** Starts every worker; rejects (and stops them) when one cannot start. */

@@ -13,7 +13,7 @@ import type { Grants } from '../../grants/types.ts';
 import type { Capability } from '../../capabilities/index.ts';
 import type { Artefact, Engine } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { SlotPool } from '../slots/pool.ts';
+import { SlotPool } from '../../slots/pool.ts';
 import { precompile, unlinkableImports } from './compile.ts';
 import { wasmtimeCommand, wasmtimeImportsCommand } from './flags.ts';
 import { probeWasmtime, type WasmtimeProbe } from './locate.ts';
@@ -24,7 +24,7 @@ export { KILL_GRACE_MS, MAX_INVOKE_BYTES, type WasmtimePluginInfo } from './proc
 export class WasmtimePlugin implements EnginePlugin {
   readonly grants: Grants;
   readonly info: WasmtimePluginInfo;
-  readonly #pool: SlotPool<Lane, Invoke>;
+  readonly #pool: SlotPool<Lane, Invoke, CallResult>;
   readonly #started: Promise<void>;
   readonly #onClose: () => void;
 
@@ -34,7 +34,7 @@ export class WasmtimePlugin implements EnginePlugin {
     this.info = info;
     const driver = new ProcessDriver(grants, info, env);
     // The granted timeout is wasmtime's own epoch deadline (-W timeout), which reports it with the guest's logs; the pool's timer is the last resort.
-    this.#pool = driver.pool = new SlotPool(driver, grants, { engine: 'wasmtime', instance: 'process', timeoutGraceMs: KILL_GRACE_MS });
+    this.#pool = driver.pool = new SlotPool(driver, grants, { instance: 'process', timeoutGraceMs: KILL_GRACE_MS });
     // Starting a lane spawns nothing: this settles at once.
     this.#started = this.#pool.start();
     this.#onClose = onClose;

@@ -1,6 +1,6 @@
 /**
  * The wasmtime engine's calls: each runs one `wasmtime run --invoke`
- * process. A slot of the pool (../slots/pool.ts) is a lane, the permission
+ * process. A slot of the pool (src/slots/pool.ts) is a lane, the permission
  * to run one such process; a timeout or abort kills it, and the lane's next
  * process starts once it has exited.
  */
@@ -8,8 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { LogCapture } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
-import type { Slot, SlotCall, SlotDriver } from '../slots/driver.ts';
-import type { SlotPool } from '../slots/pool.ts';
+import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
+import type { SlotPool } from '../../slots/pool.ts';
+import type { CallResult } from '../types.ts';
 import { type CwasmStamp, cwasmStamp, precompile, sameStamp } from './compile.ts';
 import { type CapturedText, classify } from './outcome.ts';
 import { waveString } from './wave.ts';
@@ -82,7 +83,7 @@ export interface Lane {
 export type Invoke = string;
 
 export class ProcessDriver implements SlotDriver<Lane, Invoke> {
-  pool!: SlotPool<Lane, Invoke>;
+  pool!: SlotPool<Lane, Invoke, CallResult>;
   readonly #grants: Grants;
   readonly #info: WasmtimePluginInfo;
   readonly #env: Record<string, string>;
@@ -218,10 +219,10 @@ export class ProcessDriver implements SlotDriver<Lane, Invoke> {
       logs.write('stderr', Buffer.from(outcome.guestStderr, 'utf8'));
       const callLogs = { stdout: logs.text('stdout'), stderr: logs.text('stderr'), ...(logs.truncated ? { truncated: true } : {}) };
       if (outcome.error !== undefined) {
-        Object.assign(outcome.error.details, { logs: callLogs, metrics: this.pool.metrics(call) });
+        Object.assign(outcome.error.details, { logs: callLogs, metrics: { engine: 'wasmtime', ...this.pool.metrics(call) } });
         this.pool.fail(call, outcome.error);
       } else {
-        this.pool.answer(call, outcome.output ?? '', callLogs);
+        this.pool.answer(call, { output: outcome.output ?? '', logs: callLogs, metrics: { engine: 'wasmtime', ...this.pool.metrics(call) } });
       }
     });
   }

@@ -1,18 +1,20 @@
 /**
  * The pool's error texts, the same on every engine: each names the plugin,
- * the tool and, where one applies, the limit to change.
+ * the tool and, where one applies, the limit to change. A pool may replace
+ * them (SlotPoolOptions.errors); the aborts get the signal's reason for that.
  */
-import { AirlockError } from '../../errors.ts';
+import { AirlockError } from '../errors.ts';
 
 export const slotErrors = {
   closed: (plugin: string, tool: string) =>
     new AirlockError('aborted', `call to ${plugin}/${tool} refused: plugin ${plugin} is closed (load it again to call it)`),
 
-  abortedBeforeStart: (plugin: string, tool: string) => new AirlockError('aborted', `call to ${plugin}/${tool} was aborted before it started`),
+  abortedBeforeStart: (plugin: string, tool: string, _reason?: unknown) =>
+    new AirlockError('aborted', `call to ${plugin}/${tool} was aborted before it started`),
 
-  abortedQueued: (plugin: string, tool: string) => new AirlockError('aborted', `call to ${plugin}/${tool} was aborted while queued`),
+  abortedQueued: (plugin: string, tool: string, _reason?: unknown) => new AirlockError('aborted', `call to ${plugin}/${tool} was aborted while queued`),
 
-  abortedRunning: (plugin: string, tool: string, instance: string) =>
+  abortedRunning: (plugin: string, tool: string, instance: string, _reason?: unknown) =>
     new AirlockError('aborted', `call to ${plugin}/${tool} was aborted; its ${instance} was stopped and replaced`),
 
   timeout: (plugin: string, tool: string, instance: string, timeoutMs: number, granted: number) =>
@@ -38,3 +40,5 @@ export const slotErrors = {
   closedBeforeStart: (plugin: string, tool: string) =>
     new AirlockError('aborted', `call to ${plugin}/${tool} was not started: plugin ${plugin} was closed first`),
 };
+
+export type SlotErrors = typeof slotErrors;

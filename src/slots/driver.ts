@@ -1,14 +1,37 @@
 /**
- * What an engine gives the slot pool (./pool.ts): how to start, run, kill
- * and stop one slot's instance (a worker thread, a container, permission to
- * spawn one process). The pool owns everything else: the bounded queue,
- * aborts, timeouts, metrics, replacement and drain.
+ * What a user of the slot pool (./pool.ts) gives it: how to start, run, kill
+ * and stop one slot's instance (an engine's worker thread, container or
+ * permission to spawn one process; the host's worker lane thread). The pool
+ * owns everything else: the queue, aborts, timeouts, timing, replacement
+ * and drain. It knows nothing of engines: a call's result is whatever the
+ * driver answers.
  */
-import type { AirlockError } from '../../errors.ts';
-import type { CallResult, EngineName } from '../types.ts';
+import type { AirlockError } from '../errors.ts';
+import type { SlotErrors } from './messages.ts';
 
-/** A call waiting in, or running on, a slot. */
-export interface SlotCall<Input> {
+/** What the pool reads of a plugin's grants (a Grants fits; a host lane gives its own). */
+export interface SlotLimits {
+  /** Names the owner in error texts. */
+  plugin: { name: string };
+  /** Calls at once; calls waiting beyond them (Infinity: no limit); a call's longest run in ms. */
+  resources: { concurrency: number; queue: number; timeoutMs: number };
+}
+
+export interface SlotCallOptions {
+  /** Aborts the call: a queued call is dequeued, a running one has its instance killed and replaced. */
+  signal?: AbortSignal;
+  /** Lowers resources.timeoutMs for this call (never raises it). */
+  timeoutMs?: number;
+}
+
+/** How long a call took, from entering the pool, and how much of it it waited for a slot. */
+export interface SlotTiming {
+  durationMs: number;
+  queueMs: number;
+}
+
+/** A call waiting in, or running on, a slot; it settles with a `Result`. */
+export interface SlotCall<Input, Result = unknown> {
   readonly tool: string;
   readonly input: Input;
   /** When the call entered the pool (performance.now()). */
@@ -22,7 +45,7 @@ export interface SlotCall<Input> {
   timer: NodeJS.Timeout | undefined;
   /** The slot running it; undefined while queued and once settled. */
   slot: Slot<unknown, Input> | undefined;
-  resolve(r: CallResult): void;
+  resolve(r: Result): void;
   reject(e: AirlockError): void;
 }
 
@@ -38,7 +61,7 @@ export interface Slot<Handle, Input = string> {
   retry: NodeJS.Timeout | undefined;
 }
 
-export interface SlotDriver<Handle, Input = string> {
+export interface SlotDriver<Handle, Input = string, Raw = string> {
   /**
    * Starts an instance for `slot`; resolves when it can take a call. `prev` is
    * the instance it replaces (already being killed), `signal` aborts the start
@@ -56,7 +79,7 @@ export interface SlotDriver<Handle, Input = string> {
   /** Stops an idle instance at close. */
   stop(handle: Handle): Promise<void>;
   /** Checks and converts a call's input before it queues (throws AirlockError); the input as is without it. */
-  admit?(tool: string, input: string): Input;
+  admit?(tool: string, input: Raw): Input;
   /** Called after call() handed a call straight to an idle slot (the wasm engine spins for the answer here). */
   dispatched?(): void;
   /** Whether idle slot `b` should take the next call rather than idle slot `a`. */
@@ -66,8 +89,7 @@ export interface SlotDriver<Handle, Input = string> {
 }
 
 export interface SlotPoolOptions {
-  engine: EngineName;
-  /** What one slot's instance is called in error texts: worker, container, process. */
+  /** What one slot's instance is called in error texts: worker, container, process, thread. */
   instance: string;
   /** Slots kept beyond resources.concurrency (a standby never runs a call beyond the limit). */
   spare?: number;
@@ -86,4 +108,9 @@ export interface SlotPoolOptions {
    * epoch deadline). A lower per-call timeout is always the pool's.
    */
   timeoutGraceMs?: number;
+  /**
+   * The pool's own error texts replaced (./messages.ts): a user whose callers
+   * know its errors by other words (the host's worker lane) gives its own.
+   */
+  errors?: Partial<SlotErrors>;
 }

@@ -1,32 +1,32 @@
 /**
- * One plugin's slots, on every engine: resources.concurrency slots (plus an
- * optional standby) each running one call at a time, a bounded queue in
- * front of them whose overflow is `overloaded`, aborts while queued or
- * running, the per-call timeout, replacement of a slot whose instance was
- * killed or died, and close = drain, then stop. The engine supplies a
- * driver (./driver.ts) for what an instance is.
+ * One plugin's slots, on every engine (and the host's worker lane,
+ * src/worker-lane.ts): resources.concurrency slots (plus an optional
+ * standby) each running one call at a time, a queue in front of them whose
+ * overflow is `overloaded`, aborts while queued or running, the per-call
+ * timeout, replacement of a slot whose instance was killed or died, and
+ * close = drain, then stop. The user supplies a driver (./driver.ts) for
+ * what an instance is and what a call settles with (`Result`).
  *
- *   const pool = new SlotPool(driver, grants, { engine: 'wasm', instance: 'worker' });
+ *   const pool = new SlotPool<Worker, string, CallResult>(driver, grants, { instance: 'worker' });
  *   await pool.start();
  *   const { output, logs, metrics } = await pool.call('echo', '{}', { signal, timeoutMs });
  *   await pool.close();
  */
-import { AirlockError } from '../../errors.ts';
-import type { Grants } from '../../grants/types.ts';
-import type { CallLogs, CallMetrics, CallOptions, CallResult } from '../types.ts';
-import type { Slot, SlotCall, SlotDriver, SlotPoolOptions } from './driver.ts';
-import { slotErrors } from './messages.ts';
+import { AirlockError } from '../errors.ts';
+import type { Slot, SlotCall, SlotCallOptions, SlotDriver, SlotLimits, SlotPoolOptions, SlotTiming } from './driver.ts';
+import { type SlotErrors, slotErrors } from './messages.ts';
 
-export class SlotPool<Handle, Input = string> {
-  readonly #driver: SlotDriver<Handle, Input>;
+export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
+  readonly #driver: SlotDriver<Handle, Input, Raw>;
   readonly #opts: SlotPoolOptions;
+  readonly #errors: SlotErrors;
   readonly #plugin: string;
   /** Calls that may run at once. */
   readonly #concurrency: number;
   readonly #queueLimit: number;
   readonly #grantedMs: number;
   readonly #slots: Slot<Handle, Input>[] = [];
-  readonly #queue: SlotCall<Input>[] = [];
+  readonly #queue: SlotCall<Input, Result>[] = [];
   /** Kills, stops and replacement starts in flight; close() waits for them. */
   readonly #pending = new Set<Promise<void>>();
   /** Aborts starts still in flight when close stops the slots. */
@@ -35,15 +35,16 @@ export class SlotPool<Handle, Input = string> {
   #closed: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   /** Bound once: the per-call timer takes the call as its argument instead of a closure per call. */
-  readonly #onTimeout = (call: SlotCall<Input>): void => {
+  readonly #onTimeout = (call: SlotCall<Input, Result>): void => {
     const slot = call.slot as Slot<Handle, Input> | undefined;
     if (slot === undefined || slot.call !== call) return;
-    this.#kill(slot, slotErrors.timeout(this.#plugin, call.tool, this.#opts.instance, call.timeoutMs, this.#grantedMs));
+    this.#kill(slot, this.#errors.timeout(this.#plugin, call.tool, this.#opts.instance, call.timeoutMs, this.#grantedMs));
   };
 
-  constructor(driver: SlotDriver<Handle, Input>, grants: Grants, options: SlotPoolOptions) {
+  constructor(driver: SlotDriver<Handle, Input, Raw>, grants: SlotLimits, options: SlotPoolOptions) {
     this.#driver = driver;
     this.#opts = options;
+    this.#errors = options.errors === undefined ? slotErrors : { ...slotErrors, ...options.errors };
     this.#plugin = grants.plugin.name;
     this.#concurrency = Math.max(1, Math.floor(grants.resources.concurrency));
     this.#queueLimit = Math.max(0, grants.resources.queue);
@@ -134,20 +135,20 @@ export class SlotPool<Handle, Input = string> {
     this.#pending.add(q);
   }
 
-  call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
-    if (this.#closing) return Promise.reject(slotErrors.closed(this.#plugin, tool));
+  call(tool: string, input: Raw, options: SlotCallOptions = {}): Promise<Result> {
+    if (this.#closing) return Promise.reject(this.#errors.closed(this.#plugin, tool));
     const signal = options.signal;
-    if (signal?.aborted === true) return Promise.reject(slotErrors.abortedBeforeStart(this.#plugin, tool));
+    if (signal?.aborted === true) return Promise.reject(this.#errors.abortedBeforeStart(this.#plugin, tool, signal.reason));
     let admitted: Input;
     try {
-      admitted = this.#driver.admit === undefined ? (input as Input) : this.#driver.admit(tool, input);
+      admitted = this.#driver.admit === undefined ? (input as unknown as Input) : this.#driver.admit(tool, input);
     } catch (e) {
       return Promise.reject(e as Error);
     }
     const timeoutMs = options.timeoutMs === undefined ? this.#grantedMs : Math.min(options.timeoutMs, this.#grantedMs);
-    return new Promise<CallResult>((resolve, reject) => {
+    return new Promise<Result>((resolve, reject) => {
       const now = performance.now();
-      const call: SlotCall<Input> = {
+      const call: SlotCall<Input, Result> = {
         tool,
         input: admitted,
         start: now,
@@ -175,8 +176,8 @@ export class SlotPool<Handle, Input = string> {
         const failed = this.#slots.every((s) => s.state === 'failed');
         reject(
           failed
-            ? slotErrors.noneRunning(this.#plugin, tool, this.#opts.instance, this.#slots[0]?.error?.message ?? 'unknown', this.#queue.length)
-            : slotErrors.overloaded(this.#plugin, tool, this.#busy(), this.#queue.length, this.#concurrency, this.#queueLimit),
+            ? this.#errors.noneRunning(this.#plugin, tool, this.#opts.instance, this.#slots[0]?.error?.message ?? 'unknown', this.#queue.length)
+            : this.#errors.overloaded(this.#plugin, tool, this.#busy(), this.#queue.length, this.#concurrency, this.#queueLimit),
         );
         return;
       }
@@ -217,12 +218,12 @@ export class SlotPool<Handle, Input = string> {
     while (this.#queue.length > 0) {
       const slot = this.#idleSlot();
       if (slot === undefined) break;
-      this.#run(slot, this.#queue.shift() as SlotCall<Input>);
+      this.#run(slot, this.#queue.shift() as SlotCall<Input, Result>);
     }
     this.#checkDrained();
   }
 
-  #run(slot: Slot<Handle, Input>, call: SlotCall<Input>): void {
+  #run(slot: Slot<Handle, Input>, call: SlotCall<Input, Result>): void {
     slot.state = 'busy';
     slot.call = call;
     call.slot = slot as Slot<unknown, Input>;
@@ -242,7 +243,7 @@ export class SlotPool<Handle, Input = string> {
   }
 
   /** Lets go of a running call's timer, abort listener and slot. */
-  #release(call: SlotCall<Input>): Slot<Handle, Input> | undefined {
+  #release(call: SlotCall<Input, Result>): Slot<Handle, Input> | undefined {
     const slot = call.slot as Slot<Handle, Input> | undefined;
     if (slot === undefined || slot.call !== call) return undefined;
     clearTimeout(call.timer);
@@ -253,13 +254,13 @@ export class SlotPool<Handle, Input = string> {
     return slot;
   }
 
-  #unlisten(call: SlotCall<Input>): void {
+  #unlisten(call: SlotCall<Input, Result>): void {
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
   }
 
-  /** The metrics of a call that ends now (a driver attaches them to an error's details). */
-  metrics(call: SlotCall<Input>): CallMetrics {
-    return { engine: this.#opts.engine, durationMs: performance.now() - call.start, queueMs: call.dispatched - call.start };
+  /** The timing of a call that ends now, for the driver's result (or an error's details). */
+  metrics(call: SlotCall<Input, Result>): SlotTiming {
+    return { durationMs: performance.now() - call.start, queueMs: call.dispatched - call.start };
   }
 
   /**
@@ -267,15 +268,15 @@ export class SlotPool<Handle, Input = string> {
    * (per-call isolation, or one in doubt). Ignored for a call that was
    * already settled (timed out, aborted).
    */
-  answer(call: SlotCall<Input>, output: string, logs: CallLogs, replace = false): void {
+  answer(call: SlotCall<Input, Result>, result: Result, replace = false): void {
     const slot = this.#release(call);
     if (slot === undefined) return;
-    call.resolve({ output, logs, metrics: { engine: this.#opts.engine, durationMs: performance.now() - call.start, queueMs: call.dispatched - call.start } });
+    call.resolve(result);
     this.#free(slot, replace);
   }
 
   /** The driver's error for a running call; see answer(). */
-  fail(call: SlotCall<Input>, err: AirlockError, replace = false): void {
+  fail(call: SlotCall<Input, Result>, err: AirlockError, replace = false): void {
     const slot = this.#release(call);
     if (slot === undefined) return;
     call.reject(err);
@@ -309,19 +310,19 @@ export class SlotPool<Handle, Input = string> {
     this.#replace(slot);
   }
 
-  #abort(call: SlotCall<Input>): void {
+  #abort(call: SlotCall<Input, Result>): void {
     const i = this.#queue.indexOf(call);
     if (i >= 0) {
       this.#queue.splice(i, 1);
-      call.reject(slotErrors.abortedQueued(this.#plugin, call.tool));
+      call.reject(this.#errors.abortedQueued(this.#plugin, call.tool, call.signal?.reason));
       this.#checkDrained();
       return;
     }
     const slot = call.slot as Slot<Handle, Input> | undefined;
-    if (slot !== undefined) this.#kill(slot, slotErrors.abortedRunning(this.#plugin, call.tool, this.#opts.instance));
+    if (slot !== undefined) this.#kill(slot, this.#errors.abortedRunning(this.#plugin, call.tool, this.#opts.instance, call.signal?.reason));
   }
 
-  #failQueued(err: AirlockError | ((call: SlotCall<Input>) => AirlockError)): void {
+  #failQueued(err: AirlockError | ((call: SlotCall<Input, Result>) => AirlockError)): void {
     for (const call of this.#queue.splice(0)) {
       this.#unlisten(call);
       call.reject(typeof err === 'function' ? err(call) : err);
@@ -347,7 +348,7 @@ export class SlotPool<Handle, Input = string> {
   async #drainAndStop(): Promise<void> {
     this.#closing = true;
     for (const s of this.#slots) clearTimeout(s.retry);
-    if (this.#opts.closeFailsQueued === true) this.#failQueued((call) => slotErrors.closedBeforeStart(this.#plugin, call.tool));
+    if (this.#opts.closeFailsQueued === true) this.#failQueued((call) => this.#errors.closedBeforeStart(this.#plugin, call.tool));
     if (this.#queue.length > 0 || this.#slots.some((s) => s.state === 'busy')) {
       await new Promise<void>((resolve) => {
         this.#drained = resolve;

@@ -1,21 +1,28 @@
 /**
  * The slot pool on its own, with a fake driver whose instances start, answer
- * and die when the test says so: the rules every engine shares (queue limit,
- * aborts, timeouts, replacement, drain) without a worker, container or process.
+ * and die when the test says so: the rules every engine and the host's worker
+ * lane share (queue limit, aborts, timeouts, replacement, drain) without a
+ * worker, container or process.
  */
 import test from 'ava';
-import { AirlockError, isAirlockError } from '../../../src/errors.ts';
-import type { Slot, SlotCall, SlotDriver, SlotPoolOptions } from '../../../src/engines/slots/driver.ts';
-import { SlotPool } from '../../../src/engines/slots/pool.ts';
-import { makeGrants, type GrantsOverrides } from '../../helpers/grants.ts';
+import { AirlockError, isAirlockError } from '../../src/errors.ts';
+import type { Slot, SlotCall, SlotDriver, SlotPoolOptions, SlotTiming } from '../../src/slots/driver.ts';
+import { SlotPool } from '../../src/slots/pool.ts';
+import { makeGrants, type GrantsOverrides } from '../helpers/grants.ts';
 
 interface Inst {
   id: number;
 }
 
+/** What a fake call settles with: the driver's output and the pool's timing. */
+interface Out {
+  output: string;
+  metrics: SlotTiming;
+}
+
 /** Instances that start at once (or fail, when told), run calls until the test answers them, and record kills and stops. */
 class FakeDriver implements SlotDriver<Inst> {
-  pool!: SlotPool<Inst>;
+  pool!: SlotPool<Inst, string, Out>;
   prefer: ((a: Inst, b: Inst) => boolean) | undefined;
   #ids = 0;
   readonly started: Inst[] = [];
@@ -68,14 +75,13 @@ class FakeDriver implements SlotDriver<Inst> {
     const r = this.running.get(input);
     if (r === undefined) throw new Error(`no running call ${input}`);
     this.running.delete(input);
-    this.pool.answer(r.call, `out:${input}`, { stdout: '', stderr: '' });
+    this.pool.answer(r.call, { output: `out:${input}`, metrics: this.pool.metrics(r.call) });
   }
 }
 
-async function pool(o: GrantsOverrides['resources'] = {}, options: Partial<SlotPoolOptions> = {}): Promise<{ p: SlotPool<Inst>; d: FakeDriver }> {
+async function pool(o: GrantsOverrides['resources'] = {}, options: Partial<SlotPoolOptions> = {}): Promise<{ p: SlotPool<Inst, string, Out>; d: FakeDriver }> {
   const d = new FakeDriver();
   const p = (d.pool = new SlotPool(d, makeGrants({ plugin: { name: 'fake' }, resources: { concurrency: 1, queue: 1, timeoutMs: 60_000, ...o } }), {
-    engine: 'wasm',
     instance: 'worker',
     ...options,
   }));
@@ -94,7 +100,7 @@ async function rejection(p: Promise<unknown>): Promise<AirlockError> {
   throw new Error('expected a rejection');
 }
 
-test('a call runs on an idle slot and resolves with the driver answer and the pool metrics', async (t) => {
+test('a call runs on an idle slot and resolves with the driver answer, timed by the pool', async (t) => {
   const { p, d } = await pool();
   const run = d.next('run');
   const call = p.call('echo', 'a');
@@ -102,7 +108,6 @@ test('a call runs on an idle slot and resolves with the driver answer and the po
   d.answer('a');
   const r = await call;
   t.is(r.output, 'out:a');
-  t.is(r.metrics.engine, 'wasm');
   t.true(r.metrics.queueMs >= 0 && r.metrics.durationMs >= r.metrics.queueMs);
 });
 
@@ -241,7 +246,7 @@ test('with closeFailsQueued, close fails the queued calls and lets the running o
 test('a slot whose first start fails fails start() with its error, and the started ones are stopped', async (t) => {
   const d = new FakeDriver();
   d.failStarts.push(new AirlockError('crash', 'no instance today'));
-  const p = (d.pool = new SlotPool(d, makeGrants({ resources: { concurrency: 2 } }), { engine: 'wasm', instance: 'worker' }));
+  const p = (d.pool = new SlotPool(d, makeGrants({ resources: { concurrency: 2 } }), { instance: 'worker' }));
   const err = await rejection(p.start());
   t.is(err.message, 'no instance today');
   t.is(d.started.length, 1);
@@ -320,7 +325,7 @@ test('a call the driver refuses fails alone; the slot stays idle for the next', 
 test('a spare slot never raises concurrency, and the driver picks among idle slots', async (t) => {
   const d = new FakeDriver();
   d.prefer = (a: Inst, b: Inst) => b.id > a.id;
-  const p = (d.pool = new SlotPool(d, makeGrants({ resources: { concurrency: 1, queue: 4 } }), { engine: 'wasm', instance: 'worker', spare: 1 }));
+  const p = (d.pool = new SlotPool(d, makeGrants({ resources: { concurrency: 1, queue: 4 } }), { instance: 'worker', spare: 1 }));
   await p.start();
   t.is(d.started.length, 2);
   const run = d.next('run');
@@ -334,4 +339,69 @@ test('a spare slot never raises concurrency, and the driver picks among idle slo
   await runB;
   d.answer('b');
   t.deepEqual([(await a).output, (await b).output], ['out:a', 'out:b']);
+});
+
+test('with no queue limit (Infinity) calls are never overloaded and run one at a time in arrival order', async (t) => {
+  const { p, d } = await pool({ concurrency: 1, queue: Number.POSITIVE_INFINITY });
+  const run = d.next('run');
+  const inputs = Array.from({ length: 50 }, (_, i) => `c${i}`);
+  const calls = inputs.map((i) => p.call('echo', i));
+  await run;
+  for (const i of inputs) {
+    t.deepEqual([...d.running.keys()], [i], 'one call runs, the next in arrival order');
+    const next = d.next('run');
+    d.answer(i);
+    if (i !== inputs.at(-1)) await next;
+  }
+  t.deepEqual(
+    (await Promise.all(calls)).map((r) => r.output),
+    inputs.map((i) => `out:${i}`),
+  );
+});
+
+test("a pool's own error texts replace the shared ones; the aborts get the signal's reason", async (t) => {
+  const reasons: unknown[] = [];
+  const aborted = (message: string, reason: unknown): AirlockError => {
+    reasons.push(reason);
+    return new AirlockError('aborted', message);
+  };
+  const { p, d } = await pool(
+    { queue: 4 },
+    {
+      instance: 'thread',
+      errors: {
+        abortedBeforeStart: (_plugin, tool, reason) => aborted(`${tool}: not started`, reason),
+        abortedQueued: (_plugin, tool, reason) => aborted(`${tool}: dequeued`, reason),
+        abortedRunning: (_plugin, tool, instance, reason) => aborted(`${tool}: ${instance} ended`, reason),
+        timeout: (_plugin, tool, _instance, timeoutMs) => new AirlockError('invalid-manifest', `${tool}: past ${timeoutMs} ms`),
+      },
+    },
+  );
+  const before = new AbortController();
+  before.abort('early');
+  t.is((await rejection(p.call('a', 'x', { signal: before.signal }))).message, 'a: not started');
+
+  const running = new AbortController();
+  const queued = new AbortController();
+  const run = d.next('run');
+  const b = p.call('b', 'b', { signal: running.signal });
+  await run;
+  const c = p.call('c', 'c', { signal: queued.signal });
+  queued.abort('from the queue');
+  t.is((await rejection(c)).message, 'c: dequeued');
+  const restarted = d.next('start');
+  running.abort('while running');
+  t.is((await rejection(b)).message, 'b: thread ended');
+  t.deepEqual(reasons, ['early', 'from the queue', 'while running']);
+
+  await restarted;
+  const runD = d.next('run');
+  const late = p.call('d', 'd', { timeoutMs: 5 });
+  await runD;
+  const err = await rejection(late);
+  t.true(isAirlockError(err, 'invalid-manifest'), String(err));
+  t.is(err.message, 'd: past 5 ms');
+  // The texts not replaced are the shared ones.
+  await p.close();
+  t.regex((await rejection(p.call('e', 'e'))).message, /fake\/e refused: plugin fake is closed/);
 });

@@ -1,0 +1,146 @@
+/**
+ * The host's worker lane (src/worker-lane.ts) on a test worker: one job at a
+ * time in arrival order, the lane's own error texts for a bound, an abort, a
+ * heap overrun and a crash, a fresh thread after each, prestart, and a lane
+ * that does not keep the process alive while idle.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AirlockError, isAirlockError } from '../src/errors.ts';
+import { waitAsync } from '../src/wasm-api.ts';
+import { type LaneOptions, WorkerLane } from '../src/worker-lane.ts';
+import type { LaneTestJob } from './helpers/lane-worker.ts';
+import { tempDir } from './helpers/plugin.ts';
+
+const WORKER = new URL('./helpers/lane-worker.ts', import.meta.url);
+/** Generous: a busy machine may take seconds to start a thread; no test waits for this unless something is wrong. */
+const BOUND_MS = 60_000;
+
+interface Reply {
+  id: number;
+  thread: number;
+}
+
+/** A lane over the test worker, and the count of threads it has started. */
+function lane(options: Partial<LaneOptions> = {}): { lane: WorkerLane<Reply>; threads: Int32Array } {
+  const threads = new Int32Array(new SharedArrayBuffer(4));
+  const l = new WorkerLane<Reply>({
+    url: WORKER,
+    name: 'airlock:test-lane',
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+    workerData: threads,
+    failure: (kind, label, detail) =>
+      new AirlockError(kind === 'timeout' ? 'timeout' : kind === 'memory' ? 'memory-limit' : 'internal', `${kind}: ${label}: ${detail}`),
+    ...options,
+  });
+  return { lane: l, threads };
+}
+
+function job(l: WorkerLane<Reply>, op: LaneTestJob['op'], label: string, extra: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Reply> {
+  return l.run((id) => ({ id, op }) satisfies LaneTestJob, { label, timeoutMs: BOUND_MS, ...extra });
+}
+
+async function rejection(p: Promise<unknown>): Promise<AirlockError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AirlockError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Resolves once the lane has started `n` threads (bounded). */
+async function threadsStarted(threads: Int32Array, n: number): Promise<void> {
+  for (;;) {
+    const seen = Atomics.load(threads, 0);
+    if (seen >= n) return;
+    const r = waitAsync(threads, 0, seen, BOUND_MS);
+    if ((await r.value) === 'timed-out') throw new Error(`${n} threads did not start`);
+  }
+}
+
+test('jobs run one at a time in arrival order on one thread, each answered by the reply carrying its id', async (t) => {
+  const { lane: l, threads } = lane();
+  const replies = await Promise.all(['a', 'b', 'c', 'd'].map((label) => job(l, 'echo', label)));
+  t.deepEqual(
+    replies.map((r) => r.id),
+    [1, 2, 3, 4],
+  );
+  t.is(new Set(replies.map((r) => r.thread)).size, 1);
+  t.is(Atomics.load(threads, 0), 1, 'started on first use, once');
+});
+
+test("a job past its bound gets the lane's timeout error; the jobs behind it run on a fresh thread", async (t) => {
+  const { lane: l, threads } = lane();
+  const first = await job(l, 'echo', 'warm');
+  const spin = job(l, 'spin', 'forever', { timeoutMs: 50 });
+  const behind = job(l, 'echo', 'behind');
+  const err = await rejection(spin);
+  t.true(isAirlockError(err, 'timeout'), String(err));
+  t.is(err.message, 'timeout: forever: 50 ms');
+  t.not((await behind).thread, first.thread);
+  t.is(Atomics.load(threads, 0), 2);
+});
+
+test('with prestart, the next thread starts as soon as one is ended for a bound, before any job asks for it', async (t) => {
+  const { lane: l, threads } = lane({ prestart: true });
+  await job(l, 'echo', 'warm');
+  t.true(isAirlockError(await rejection(job(l, 'spin', 'forever', { timeoutMs: 50 })), 'timeout'));
+  await threadsStarted(threads, 2);
+  await job(l, 'echo', 'next');
+  t.is(Atomics.load(threads, 0), 2, 'the next job ran on the prestarted thread');
+});
+
+test("aborts while queued and while running get `<label> was aborted` with the signal's reason; the jobs behind are answered", async (t) => {
+  const { lane: l } = lane();
+  const running = new AbortController();
+  const queued = new AbortController();
+  const spin = job(l, 'spin', 'spinning', { signal: running.signal });
+  const waiting = job(l, 'echo', 'waiting', { signal: queued.signal });
+  const behind = job(l, 'echo', 'behind');
+  queued.abort('no longer needed');
+  const q = await rejection(waiting);
+  t.true(isAirlockError(q, 'aborted'));
+  t.is(q.message, 'waiting was aborted');
+  t.is(q.cause, 'no longer needed');
+  running.abort('stop');
+  const r = await rejection(spin);
+  t.is(r.message, 'spinning was aborted');
+  t.is(r.cause, 'stop');
+  t.is((await behind).id, 3);
+  const before = new AbortController();
+  before.abort('early');
+  t.is((await rejection(job(l, 'echo', 'late', { signal: before.signal }))).message, 'late was aborted');
+});
+
+test("a job that runs the thread out of heap, or a thread that exits, fails with the lane's error; the next job is answered", async (t) => {
+  const { lane: l } = lane();
+  const oom = await rejection(job(l, 'oom', 'hungry'));
+  t.true(isAirlockError(oom, 'memory-limit'), String(oom));
+  t.regex(oom.message, /^memory: hungry: /);
+  const exit = await rejection(job(l, 'exit', 'quitter'));
+  t.true(isAirlockError(exit, 'internal'), String(exit));
+  t.is(exit.message, 'crash: quitter: the thread exited (code 3)');
+  t.is((await job(l, 'echo', 'after')).id, 3);
+});
+
+test('a lane does not keep the process alive while idle', async (t) => {
+  // The child runs one job and returns; it exits only if the idle thread lets it.
+  const script = `
+    import { WorkerLane } from ${JSON.stringify(new URL('../src/worker-lane.ts', import.meta.url).href)};
+    const lane = new WorkerLane({ url: new URL(${JSON.stringify(WORKER.href)}), name: 'idle', resourceLimits: {},
+      workerData: new Int32Array(new SharedArrayBuffer(4)), failure: (k, l, d) => new Error(k + l + d) });
+    const r = await lane.run((id) => ({ id, op: 'echo' }), { label: 'one', timeoutMs: 60000 });
+    console.log('answered', r.id);
+  `;
+  // A file, not --eval: the lane's thread inherits the parent's exec flags.
+  const file = join(tempDir(), 'idle-lane.mjs');
+  writeFileSync(file, script);
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [file], { timeout: BOUND_MS }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  t.is(out.trim(), 'answered 1');
+});
