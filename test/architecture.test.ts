@@ -121,3 +121,10 @@ test('the registry lists every engine folder, and every folder is an engine with
     t.regex(registry, new RegExp(`from '\\./${name}/definition\\.ts'`), `${name} is in the registry`);
   }
 });
+
+test('engines reach capabilities only through src/capabilities/index.ts (the contract), never a capability internal', (t) => {
+  const reaches = [...GRAPH]
+    .filter(([f]) => f.startsWith('src/engines/') || f.startsWith('src/provider/'))
+    .flatMap(([f, deps]) => deps.filter((d) => d.startsWith('src/capabilities/') && d !== 'src/capabilities/index.ts').map((d) => `${f} -> ${d}`));
+  t.deepEqual(reaches, []);
+});
