@@ -90,6 +90,11 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
     const w = new Worker(o.url, { name: o.name, env: {}, resourceLimits: o.resourceLimits, workerData: o.workerData });
     t.worker = w;
     w.unref();
+    // Unref'd again once online when still idle: a thread prestarted while the one it replaces is being
+    // terminated came online ref'd here (Node 24), and an idle lane must not keep the process alive.
+    w.once('online', () => {
+      if (t.call === undefined) w.unref();
+    });
     w.on('message', (reply: Reply) => {
       const call = t.call;
       if (call === undefined || reply?.id !== call.input.id) return;

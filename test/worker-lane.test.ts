@@ -127,20 +127,28 @@ test("a job that runs the thread out of heap, or a thread that exits, fails with
   t.is((await job(l, 'echo', 'after')).id, 3);
 });
 
-test('a lane does not keep the process alive while idle', async (t) => {
-  // The child runs one job and returns; it exits only if the idle thread lets it.
-  const script = `
-    import { WorkerLane } from ${JSON.stringify(new URL('../src/worker-lane.ts', import.meta.url).href)};
-    const lane = new WorkerLane({ url: new URL(${JSON.stringify(WORKER.href)}), name: 'idle', resourceLimits: {},
-      workerData: new Int32Array(new SharedArrayBuffer(4)), failure: (k, l, d) => new Error(k + l + d) });
-    const r = await lane.run((id) => ({ id, op: 'echo' }), { label: 'one', timeoutMs: 60000 });
-    console.log('answered', r.id);
-  `;
-  // A file, not --eval: the lane's thread inherits the parent's exec flags.
-  const file = join(tempDir(), 'idle-lane.mjs');
-  writeFileSync(file, script);
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [file], { timeout: BOUND_MS }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
-  );
-  t.is(out.trim(), 'answered 1');
-});
+for (const [name, body] of [
+  ['after a job', "const r = await lane.run((id) => ({ id, op: 'echo' }), { label: 'one', timeoutMs: 60000 }); console.log('answered', r.id);"],
+  [
+    // The bound kills a spinning thread and prestart starts the next one at once: that idle thread must not hold the process either.
+    'after a job ended by its bound, with the next thread prestarted',
+    "await lane.run((id) => ({ id, op: 'spin' }), { label: 'spin', timeoutMs: 200 }).catch((e) => console.log('ended', e.message.startsWith('timeout')));",
+  ],
+] as const) {
+  test(`a lane does not keep the process alive while idle: ${name}`, async (t) => {
+    // The child runs its job and returns; it exits only if the idle thread lets it.
+    const script = `
+      import { WorkerLane } from ${JSON.stringify(new URL('../src/worker-lane.ts', import.meta.url).href)};
+      const lane = new WorkerLane({ url: new URL(${JSON.stringify(WORKER.href)}), name: 'idle', resourceLimits: {}, prestart: true,
+        workerData: new Int32Array(new SharedArrayBuffer(4)), failure: (k, l, d) => new Error(k + l + d) });
+      ${body}
+    `;
+    // A file, not --eval: the lane's thread inherits the parent's exec flags.
+    const file = join(tempDir(), 'idle-lane.mjs');
+    writeFileSync(file, script);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [file], { timeout: BOUND_MS }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    t.is(out.trim(), name === 'after a job' ? 'answered 1' : 'ended true');
+  });
+}
