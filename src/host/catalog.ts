@@ -7,7 +7,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { AirlockError, type Problem } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { Tool } from '../manifest/index.ts';
-import { pluginAjv } from '../manifest/regexp.ts';
+import { toDraft2020 } from '../manifest/dialect.ts';
+import { pluginAjv2020 } from '../manifest/regexp.ts';
 import { validateOffThread } from './validator-thread.ts';
 import { MAX_ERRORS } from './validator-worker.ts';
 
@@ -17,6 +18,7 @@ export interface ToolInfo {
   plugin: string;
   tool: string;
   description: string;
+  /** JSON Schema 2020-12 (converted from the manifest's draft-07, see dialect.ts), as validated and as sent. */
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   /** MCP tool annotations derived from the grants. */
@@ -44,11 +46,21 @@ export function toolInfo(plugin: string, tool: Tool, grants: Grants): ToolInfo {
     plugin,
     tool: tool.name,
     description: tool.description,
-    inputSchema: tool.input,
+    inputSchema: schemasOf(tool).input,
     annotations: annotationsFor(grants),
   };
-  if (tool.output !== undefined) info.outputSchema = tool.output;
+  const output = schemasOf(tool).output;
+  if (output !== undefined) info.outputSchema = output;
   return info;
+}
+
+const converted = new WeakMap<Tool, { input: Record<string, unknown>; output: Record<string, unknown> | undefined }>();
+
+/** A tool's schemas in 2020-12, converted once per loaded tool: what the catalog shows and the validators check. */
+function schemasOf(tool: Tool): { input: Record<string, unknown>; output: Record<string, unknown> | undefined } {
+  let s = converted.get(tool);
+  if (s === undefined) converted.set(tool, (s = { input: toDraft2020(tool.input), output: tool.output === undefined ? undefined : toDraft2020(tool.output) }));
+  return s;
 }
 
 /**
@@ -98,26 +110,27 @@ let nextKey = 0;
 export class ToolValidators {
   #input: ValidateFunction | undefined;
   #output: ValidateFunction | undefined;
-  #ajv: ReturnType<typeof pluginAjv> | undefined;
-  readonly #tool: Tool;
+  #ajv: ReturnType<typeof pluginAjv2020> | undefined;
+  readonly #schemas: ReturnType<typeof schemasOf>;
   readonly #key = `s${nextKey++}`;
   readonly #inline: { input: number; output: number };
 
   constructor(tool: Tool) {
-    this.#tool = tool;
+    this.#schemas = schemasOf(tool);
     this.#inline = { input: inlineLimit(tool.input), output: tool.output === undefined ? 0 : inlineLimit(tool.output) };
   }
 
   get input(): ValidateFunction {
-    return (this.#input ??= this.#compile(this.#tool.input));
+    return (this.#input ??= this.#compile(this.#schemas.input));
   }
 
   get output(): ValidateFunction | undefined {
-    return this.#tool.output === undefined ? undefined : (this.#output ??= this.#compile(this.#tool.output));
+    const schema = this.#schemas.output;
+    return schema === undefined ? undefined : (this.#output ??= this.#compile(schema));
   }
 
   #compile(schema: Record<string, unknown>): ValidateFunction {
-    return (this.#ajv ??= pluginAjv({ allErrors: true })).compile(schema);
+    return (this.#ajv ??= pluginAjv2020({ allErrors: true })).compile(schema);
   }
 
   /**
@@ -125,13 +138,14 @@ export class ToolValidators {
    * `input` as JSON. Returns a promise only when the check runs off the event loop (the warm path stays synchronous).
    */
   checkInput(name: string, input: unknown, text: string, deadlineMs: number): void | Promise<void> {
-    return this.#check('input', () => this.input, this.#tool.input, name, input, text, deadlineMs);
+    return this.#check('input', () => this.input, this.#schemas.input, name, input, text, deadlineMs);
   }
 
   /** Throws `invalid-output` naming each field that does not match; `text` is the result as the plugin wrote it. */
   checkOutput(name: string, output: unknown, text: string, deadlineMs: number): void | Promise<void> {
-    if (this.#tool.output === undefined) return;
-    return this.#check('output', () => this.output!, this.#tool.output, name, output, text, deadlineMs);
+    const schema = this.#schemas.output;
+    if (schema === undefined) return;
+    return this.#check('output', () => this.output!, schema, name, output, text, deadlineMs);
   }
 
   #check(

@@ -8,7 +8,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ValidateFunction } from 'ajv';
-import { pluginAjv } from '../manifest/regexp.ts';
+import { pluginAjv2020 } from '../manifest/regexp.ts';
 
 export interface ValidateJob {
   id: number;
@@ -37,7 +37,8 @@ const compiled = new Map<string, ValidateFunction>();
 function validatorFor(job: ValidateJob): ValidateFunction {
   let v = compiled.get(job.key);
   if (v === undefined) {
-    v = pluginAjv({ allErrors: true }).compile(job.schema);
+    // Tool schemas are 2020-12 once loaded (see dialect.ts).
+    v = pluginAjv2020({ allErrors: true }).compile(job.schema);
     compiled.set(job.key, v);
     if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
   }

@@ -7,6 +7,7 @@
  * lookahead, lookbehind) is refused when the pattern is compiled.
  */
 import { Ajv, type Options } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { RE2JS } from 're2js';
 
 /** What Ajv and the ignore matcher need of a compiled pattern. */
@@ -58,6 +59,11 @@ const ajvRegExp = Object.assign((pattern: string, flags: string) => linearRegExp
  */
 export function pluginAjv(options: Options = {}): Ajv {
   return new Ajv({ strict: false, ...options, code: { ...options.code, regExp: ajvRegExp } });
+}
+
+/** As pluginAjv, for JSON Schema 2020-12: what tool schemas are once loaded (see dialect.ts). */
+export function pluginAjv2020(options: Options = {}): Ajv2020 {
+  return new Ajv2020({ strict: false, ...options, code: { ...options.code, regExp: ajvRegExp } });
 }
 
 /**
