@@ -80,6 +80,7 @@ test('keywords with the same meaning in both dialects pass through, $ref sibling
     properties: {
       a: { $ref: '#/definitions/s', maxLength: 3 },
       b: { anyOf: [{ type: 'null' }, { type: 'array', items: { type: 'integer' }, contains: { const: 7 } }] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a promise
       c: { if: { type: 'string' }, then: { pattern: '^x' }, else: { type: 'integer' } },
       d: { enum: [{ items: [1] }], default: { definitions: 1 } },
     },
