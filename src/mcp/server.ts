@@ -9,22 +9,26 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema,
   ErrorCode as RpcErrorCode,
   isInitializeRequest,
   ListToolsRequestSchema,
+  type LoggingLevel,
+  LoggingLevelSchema,
   McpError,
+  SetLevelRequestSchema,
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallLogs } from '../engines/types.ts';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { ToolInfo } from '../host/catalog.ts';
 import type { ToolCallOptions, ToolCallResult } from '../host/types.ts';
 import { airlockVersion } from '../version.ts';
 import { bearerCheck, generateToken, isLoopbackHost, MIN_TOKEN_LENGTH } from './auth.ts';
+import { AnsweringStdioTransport } from './stdio.ts';
 
 /** What the server serves: a PluginHost or one Agent. */
 export interface ToolSource {
@@ -41,12 +45,30 @@ export interface ServerInfo {
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Server {
-  const server = new Server({ name: info.name ?? 'airlock', version: info.version ?? airlockVersion() }, { capabilities: { tools: { listChanged: true } } });
+  const server = new Server(
+    { name: info.name ?? 'airlock', version: info.version ?? airlockVersion() },
+    { capabilities: { tools: { listChanged: true }, logging: {} } },
+  );
+  // One Server per session (stdio has one, HTTP one per session), so the level set is this session's.
+  let logLevel: LoggingLevel | undefined;
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    logLevel = request.params.level;
+    return {};
+  });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: source.tools().map(toMcpTool) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: args } = request.params;
+    // Sent on the call's own stream (HTTP: its SSE response), before its result; a client gone away is not an error here.
+    const notify = (notification: Parameters<typeof extra.sendNotification>[0]): Promise<void> => extra.sendNotification(notification).catch(() => undefined);
+    const token = request.params._meta?.progressToken;
+    const progress = (done: 0 | 1, message: string): Promise<void> =>
+      token === undefined
+        ? Promise.resolve()
+        : notify({ method: 'notifications/progress', params: { progressToken: token, progress: done, total: 1, message } });
+    await progress(0, `calling ${name}`);
     try {
       const result = await source.call(name, args ?? {}, { signal: extra.signal });
+      await sendLogs(name, result.logs, logLevel, notify);
       const out: CallToolResult = { content: [{ type: 'text', text: result.output }] };
       // Output schemas are objects (the manifest insists), so an object result is the structured one.
       if (result.value !== null && typeof result.value === 'object' && !Array.isArray(result.value)) {
@@ -65,9 +87,29 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
         content: [{ type: 'text', text: JSON.stringify({ code: e.code, message: e.message, ...(e.problems.length > 0 ? { problems: e.problems } : {}) }) }],
         _meta: { 'airlock/error': { code: e.code, message: e.message, details: jsonSafe(e.details) } },
       };
+    } finally {
+      await progress(1, `${name} ended`);
     }
   });
   return server;
+}
+
+const SEVERITY = LoggingLevelSchema.options;
+
+/**
+ * A call's plugin output as `notifications/message`, logger the tool's name:
+ * stdout at `info`, stderr at `warning` (what a program writes there is most
+ * often a diagnostic), each dropped below the level the client set.
+ */
+async function sendLogs(
+  tool: string,
+  logs: CallLogs,
+  level: LoggingLevel | undefined,
+  notify: (n: { method: 'notifications/message'; params: { level: LoggingLevel; logger: string; data: string } }) => Promise<void>,
+): Promise<void> {
+  const shown = (l: LoggingLevel): boolean => level === undefined || SEVERITY.indexOf(l) >= SEVERITY.indexOf(level);
+  if (logs.stdout !== '' && shown('info')) await notify({ method: 'notifications/message', params: { level: 'info', logger: tool, data: logs.stdout } });
+  if (logs.stderr !== '' && shown('warning')) await notify({ method: 'notifications/message', params: { level: 'warning', logger: tool, data: logs.stderr } });
 }
 
 /** Error details as plain JSON (they may hold a cause or other non-serializable values). */
@@ -99,7 +141,7 @@ export interface RunningServer {
 /** Serves over this process's stdin/stdout (nothing else may write to stdout meanwhile). */
 export async function serveStdio(source: ToolSource, info: ServerInfo = {}): Promise<RunningServer> {
   const server = createMcpServer(source, info);
-  const transport = new StdioServerTransport();
+  const transport = new AnsweringStdioTransport();
   await server.connect(transport);
   return { toolsChanged: () => server.sendToolListChanged(), close: () => server.close() };
 }
@@ -225,7 +267,7 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
     };
     if (req.method === 'POST') {
       const body = await readJson(req);
-      if (body instanceof Error) return reply(res, 400, body.message);
+      if (body instanceof Error) return reply(res, 400, body.message, {}, body.cause === 'parse' ? RpcErrorCode.ParseError : -32000);
       if (existing !== undefined) {
         hold(existing);
         return existing.transport.handleRequest(req, res, body);
@@ -353,8 +395,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code = -32000): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -368,6 +410,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
-    return new Error('request body is not JSON');
+    return new Error('Parse error: the request body is not JSON', { cause: 'parse' });
   }
 }
