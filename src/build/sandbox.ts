@@ -53,6 +53,14 @@ function onPath(name: string): string | null {
   return found.get(name) ?? null;
 }
 
+/** The PATH a sandboxed step's program is found on (the sandbox sees the host's /usr, not its PATH). */
+const SANDBOX_PATH = '/usr/bin:/bin';
+
+/** The PATH a build step's program is found on: the sandbox's, or env's when there is no bwrap (unsandboxed builds). */
+export function stepPath(env: NodeJS.ProcessEnv = process.env): string {
+  return onPath('bwrap') === null ? (env.PATH ?? '') : SANDBOX_PATH;
+}
+
 const MiB = 1024 * 1024;
 const isRoot = (): boolean => process.getuid?.() === 0;
 
@@ -127,7 +135,7 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
     '--clearenv',
     '--setenv',
     'PATH',
-    '/usr/bin:/bin',
+    SANDBOX_PATH,
     '--setenv',
     'HOME',
     '/tmp',

@@ -11,9 +11,13 @@
  *                          a core module: the world embedded + preview1 adapter
  *
  * Output: cacheDir('build', <hash>)/plugin.wasm where hash covers the plugin
- * folder (src/content-hash.ts), the world, this file's version and the
- * toolchain versions. A hit does no work beyond hashing (the sources, and
- * the component against its seal: a damaged entry is discarded and rebuilt).
+ * folder (src/content-hash.ts), the world and this file's version, not the
+ * toolchain: the toolchain's version is recorded beside the component, and
+ * decides only whether to rebuild when that toolchain is found on PATH and
+ * differs. Without it on PATH (a desktop app passes PATH=/usr/bin:/bin) the
+ * component is served as built: running it needs no toolchain. A hit does no
+ * work beyond hashing (the sources, and the component against its seal: a
+ * damaged entry is discarded and rebuilt).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -30,13 +34,18 @@ import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
-import { runSandboxed, StepFailed, type SandboxMounts } from './sandbox.ts';
+import { runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
-/** Bumped when build flags or the entry layout change, so old cache entries are not reused (2: sealed entries; 3: every step sandboxed). */
-const BUILD_VERSION = '3';
+/**
+ * Bumped when build flags or the entry layout change, so old cache entries are not reused
+ * (2: sealed entries; 3: every step sandboxed; 4: keyed without the toolchain, recorded in TOOLCHAIN_FILE).
+ */
+const BUILD_VERSION = '4';
+/** The entry's record of the toolchain that built it (sealed with plugin.wasm). */
+const TOOLCHAIN_FILE = 'toolchain';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const C_INCLUDE = join(ROOT, 'wit', 'c');
@@ -48,6 +57,8 @@ export interface BuildOptions {
   cacheRoot?: string;
   /** Rebuild even when the cache has an entry. */
   force?: boolean;
+  /** The environment whose PATH the toolchain is found on and built with (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface BuildResult {
@@ -83,27 +94,42 @@ export function packageVersion(name: string): string {
   }
 }
 
-const versions = new Map<string, string>();
-async function toolVersion(kind: string): Promise<string> {
-  const known = versions.get(kind);
+/** `<tool> --version`'s output on env's PATH; undefined when it is not there (or does not run). */
+async function commandVersion(tool: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return (await run(tool, ['--version'], { env, timeout: 30_000 }).catch(() => undefined))?.stdout.trim();
+}
+
+/** Found toolchains by kind and PATH; an absent one is looked for again (it may be installed while serving). */
+const toolchains = new Map<string, string>();
+/**
+ * The toolchain that builds this kind of entry, as recorded with what it built; undefined when a tool
+ * it runs from PATH is absent there (a cached component is then served as built: nothing could rebuild it).
+ */
+async function toolchainOf(kind: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const memo = `${kind}\0${env.PATH ?? ''}`;
+  const known = toolchains.get(memo);
   if (known !== undefined) return known;
-  let v: string;
+  let v: string | undefined;
   switch (kind) {
     case '.c':
-      v = `clang ${(await run('clang', ['--version']).catch(() => ({ stdout: 'missing' }))).stdout.split('\n')[0]}`;
+      // The clang the build step runs: the sandbox's, found on its PATH.
+      v = (await commandVersion('clang', { ...env, PATH: stepPath(env) }))?.split('\n')[0];
+      if (v !== undefined) v = `clang ${v}`;
       break;
     case '.js':
     case '.mjs':
       v = `componentize-js ${packageVersion('@bytecodealliance/componentize-js')}`;
       break;
     case '.py':
-      v = `componentize-py ${(await run('componentize-py', ['--version']).catch(() => ({ stdout: 'missing' }))).stdout.trim()}`;
+      v = await commandVersion('componentize-py', env);
+      if (v !== undefined) v = `componentize-py ${v}`;
       break;
     default:
       v = 'none';
   }
+  if (v === undefined) return undefined;
   v += ` jco ${packageVersion('@bytecodealliance/jco')}`;
-  versions.set(kind, v);
+  toolchains.set(memo, v);
   return v;
 }
 
@@ -151,9 +177,16 @@ function nodeMounts(...packages: string[]): string[] {
  * Runs one build step in the sandbox (see ./sandbox.ts); a step that fails on
  * its own becomes build-failed from `onFail`, a limit it hits is named.
  */
-async function step(file: string, args: string[], mounts: SandboxMounts, what: string, onFail: (e: StepFailed) => never): Promise<void> {
+async function step(
+  file: string,
+  args: string[],
+  mounts: SandboxMounts,
+  what: string,
+  onFail: (e: StepFailed) => never,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   try {
-    await runSandboxed(file, args, mounts, what);
+    await runSandboxed(file, args, mounts, what, { env });
   } catch (e) {
     if (e instanceof StepFailed) onFail(e);
     throw e;
@@ -192,7 +225,7 @@ export async function checkComponent(path: string, what: string, wrap?: { out: s
   });
 }
 
-async function buildC(dir: string, entry: string, work: string): Promise<Uint8Array> {
+async function buildC(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<Uint8Array> {
   const out = join(work, 'core.wasm');
   const what = join(dir, entry);
   const args = [
@@ -206,12 +239,19 @@ async function buildC(dir: string, entry: string, work: string): Promise<Uint8Ar
     out,
     what,
   ];
-  await step('clang', args, { readOnly: [dir, C_INCLUDE], writable: [work], cwd: dir }, what, (e) => {
-    // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
-    if (e.notFound)
-      fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
-    fail(what, `clang failed:\n${e.stderr}`, 'fix the compile errors above', e);
-  });
+  await step(
+    'clang',
+    args,
+    { readOnly: [dir, C_INCLUDE], writable: [work], cwd: dir },
+    what,
+    (e) => {
+      // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
+      if (e.notFound)
+        fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
+      fail(what, `clang failed:\n${e.stderr}`, 'fix the compile errors above', e);
+    },
+    env,
+  );
   const component = join(work, 'component.wasm');
   await checkComponent(out, what, { out: component });
   return readOutput(component);
@@ -289,31 +329,42 @@ async function pythonWitArgs(dir: string, work: string): Promise<string[]> {
  * that interpreter needs (a venv's and its base), mounted read-only in the
  * sandbox. A pyenv shim is resolved to the script it runs.
  */
-let componentizePy: Promise<{ python: string; script: string; prefixes: string[] } | null> | undefined;
-function findComponentizePy(): Promise<{ python: string; script: string; prefixes: string[] } | null> {
-  componentizePy ??= (async () => {
-    let script = (await run('sh', ['-c', 'command -v componentize-py']).catch(() => ({ stdout: '' }))).stdout.trim();
+type ComponentizePy = { python: string; script: string; prefixes: string[] } | null;
+/** By PATH. */
+const componentizePys = new Map<string, Promise<ComponentizePy>>();
+function findComponentizePy(env: NodeJS.ProcessEnv): Promise<ComponentizePy> {
+  const key = env.PATH ?? '';
+  let found = componentizePys.get(key);
+  if (found !== undefined) return found;
+  found = (async () => {
+    let script = (await run('sh', ['-c', 'command -v componentize-py'], { env }).catch(() => ({ stdout: '' }))).stdout.trim();
     if (script === '') return null;
     let head = (await readFile(script, 'utf8').catch(() => '')).slice(0, 4096);
     if (head.includes('pyenv') && !head.startsWith('#!/usr/bin/env python')) {
-      script = (await run('pyenv', ['which', 'componentize-py'])).stdout.trim();
+      script = (await run('pyenv', ['which', 'componentize-py'], { env })).stdout.trim();
       head = (await readFile(script, 'utf8')).slice(0, 4096);
     }
     const shebang = /^#!\s*(\S+)(?:[ \t]+(\S+))?/.exec(head);
     if (shebang === null) return null;
     const python =
-      shebang[1] === '/usr/bin/env' && shebang[2] !== undefined ? (await run('sh', ['-c', `command -v ${shebang[2]}`])).stdout.trim() : (shebang[1] as string);
-    const info = (await run(python, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix); print(sys.executable)'])).stdout.trim().split('\n');
+      shebang[1] === '/usr/bin/env' && shebang[2] !== undefined
+        ? (await run('sh', ['-c', `command -v ${shebang[2]}`], { env })).stdout.trim()
+        : (shebang[1] as string);
+    const info = (await run(python, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix); print(sys.executable)'], { env })).stdout.trim().split('\n');
     return { python, script, prefixes: [...new Set([...info.slice(0, 2), dirname(python), dirname(script)])] };
   })();
-  // A failed look-up (pyenv missing, …) is tried again on the next build.
-  componentizePy.catch(() => {
-    componentizePy = undefined;
-  });
-  return componentizePy;
+  componentizePys.set(key, found);
+  // A failed or empty look-up (pyenv missing, not installed yet, …) is tried again on the next build.
+  found.then(
+    (py) => {
+      if (py === null) componentizePys.delete(key);
+    },
+    () => componentizePys.delete(key),
+  );
+  return found;
 }
 
-async function buildPy(dir: string, entry: string, work: string): Promise<Uint8Array> {
+async function buildPy(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<Uint8Array> {
   const what = join(dir, entry);
   const outDir = join(work, 'out');
   await mkdir(outDir);
@@ -323,14 +374,21 @@ async function buildPy(dir: string, entry: string, work: string): Promise<Uint8A
   const src = join(work, 'src');
   await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => ['__pycache__', '.git'].includes(basename(rel)) });
   const witArgs = await pythonWitArgs(dir, work);
-  const py = await findComponentizePy();
+  const py = await findComponentizePy(env);
   if (py === null) fail(what, 'componentize-py is not installed', 'pip install componentize-py');
   // The prefix (with its site-packages) is read-only: the plugin's pre-init code cannot plant a .pth there.
   const mounts = { readOnly: [...py.prefixes, src, join(work, 'wit'), dirname(WIT_PATH)], writable: [outDir], cwd: src };
-  await step(py.python, [py.script, ...witArgs, 'componentize', '-p', src, module, '-o', out], mounts, what, (e) => {
-    if (e.notFound) fail(what, 'componentize-py is not installed', 'pip install componentize-py', e);
-    fail(what, `componentize-py failed:\n${e.stderr}`, 'define class Tools with call(self, name, input) -> str (see fixtures/plugins/echo-py)', e);
-  });
+  await step(
+    py.python,
+    [py.script, ...witArgs, 'componentize', '-p', src, module, '-o', out],
+    mounts,
+    what,
+    (e) => {
+      if (e.notFound) fail(what, 'componentize-py is not installed', 'pip install componentize-py', e);
+      fail(what, `componentize-py failed:\n${e.stderr}`, 'define class Tools with call(self, name, input) -> str (see fixtures/plugins/echo-py)', e);
+    },
+    env,
+  );
   await checkComponent(out, what);
   return readOutput(out);
 }
@@ -353,7 +411,18 @@ async function buildWasm(dir: string, entry: string, work: string): Promise<Uint
   return readOutput(component);
 }
 
+/**
+ * A cache entry's state for the toolchain found now: 'fresh' when sealed and built by it (or none is found:
+ * nothing could rebuild it), 'stale' when sealed but built by another version, undefined when missing or damaged.
+ */
+async function entryState(outDir: string, toolchain: string | undefined): Promise<'fresh' | 'stale' | undefined> {
+  const files = await readSealed(outDir);
+  if (files?.has('plugin.wasm') !== true) return undefined;
+  return toolchain === undefined || files.get(TOOLCHAIN_FILE)?.toString('utf8') === toolchain ? 'fresh' : 'stale';
+}
+
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const env = options.env ?? process.env;
   const root = resolve(dir);
   const entry = options.entry ?? (await readEntry(root));
   const entryPath = join(root, entry);
@@ -372,17 +441,22 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     fail(entryPath, `cannot build a ${ext || 'extension-less'} entry into a component`, 'use a .c, .js/.mjs or .py source, or a prebuilt .wasm component');
   }
   const hash = createHash('sha256')
-    .update(`airlock-build ${BUILD_VERSION}\0entry ${entry}\0${await toolVersion(ext)}\0`)
+    .update(`airlock-build ${BUILD_VERSION}\0entry ${entry}\0`)
     .update(await readFile(WIT_PATH))
     .update(ext === '.c' ? await readFile(join(C_INCLUDE, 'airlock_tools.h')) : '')
     .update(await hashTree(root, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' }))
     .digest('hex');
   const outDir = join(options.cacheRoot ?? cacheDir('build'), hash);
   const componentPath = join(outDir, 'plugin.wasm');
-  if (options.force !== true && existsSync(outDir)) {
-    if ((await readSealed(outDir))?.has('plugin.wasm') === true) return { componentPath, hash, cached: true };
+  const toolchain = await toolchainOf(ext, env);
+  let replace = options.force === true;
+  if (!replace && existsSync(outDir)) {
+    const state = await entryState(outDir, toolchain);
+    if (state === 'fresh') return { componentPath, hash, cached: true };
+    // Built by another version of the toolchain on PATH: rebuilt below, replacing it once the new one is sealed.
+    if (state === 'stale') replace = true;
     // Truncated, garbled or partly deleted (see src/cache-integrity.ts): built again below.
-    await discardEntry(outDir);
+    else await discardEntry(outDir);
   }
   // hashTree walked the folder with src/plugin-files: a symlink leading out of it, a FIFO or device was refused there,
   // before any toolchain reads the folder (componentize-py bundles all of it).
@@ -391,16 +465,19 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   await mkdir(work, { recursive: true });
   try {
     let component: Uint8Array;
-    if (ext === '.c') component = await buildC(root, entry, work);
+    if (ext === '.c') component = await buildC(root, entry, work, env);
     else if (ext === '.js' || ext === '.mjs') component = await buildJs(root, entry, work);
-    else if (ext === '.py') component = await buildPy(root, entry, work);
+    else if (ext === '.py') component = await buildPy(root, entry, work, env);
     else component = await buildWasm(root, entry, work);
+    // 'unknown' when the toolchain built but did not answer `--version`: a later look-up that gets a version rebuilds.
+    const built = toolchain ?? 'unknown';
     await writeFile(join(work, 'plugin.wasm'), component);
-    await writeSeal(work, { 'plugin.wasm': component });
-    if (options.force === true) await discardEntry(outDir);
+    await writeFile(join(work, TOOLCHAIN_FILE), built);
+    await writeSeal(work, { 'plugin.wasm': component, [TOOLCHAIN_FILE]: built });
+    if (replace) await discardEntry(outDir);
     await rename(work, outDir).catch(async (e: unknown) => {
-      // A concurrent build of the same sources published first: its entry is as good as ours when sealed.
-      if ((await readSealed(outDir))?.has('plugin.wasm') === true) return;
+      // A concurrent build of the same sources by the same toolchain published first: its entry is as good as ours.
+      if ((await entryState(outDir, toolchain)) === 'fresh') return;
       await discardEntry(outDir);
       await rename(work, outDir).catch(() => {
         throw e;

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { runCli } from '../../src/cli/main.ts';
@@ -6,6 +8,16 @@ import { DOCKER } from '../engines/docker/helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** The CLI in a child process, as a desktop app starts it (node by its absolute path: it needs nothing on PATH to start). */
+function airlock(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
+}
 
 interface CallJson {
   ok: boolean;
@@ -73,6 +85,20 @@ test('call reports typed errors: exit 1 with the code, or {ok: false, error} wit
   const nowhere = await cli(['call', 'no-such-plugin', 'x'], { cwd: ROOT });
   t.is(nowhere.code, 1);
   t.regex(nowhere.stderr, /not-found: no plugin folder "no-such-plugin"/);
+});
+
+test("call answers from an already-built Python component with a desktop app's PATH, which has no componentize-py", async (t) => {
+  const desktop = { ...process.env, PATH: '/usr/bin:/bin' };
+  t.false(
+    ['/usr/bin', '/bin'].some((d) => existsSync(`${d}/componentize-py`)),
+    'the desktop PATH must lack the toolchain for this test to mean anything',
+  );
+  // Built (or found built) with the full PATH first.
+  const build = await airlock(['build', 'fixtures/plugins/echo-py'], process.env);
+  t.is(build.code, 0, build.stderr);
+  const run = await airlock(['call', 'fixtures/plugins/echo-py', 'add', '{"a":1,"b":2}', '--json'], desktop);
+  t.is(run.code, 0, run.stdout + run.stderr);
+  t.like(JSON.parse(run.stdout) as CallJson, { ok: true, value: 3 });
 });
 
 test('call refuses bad usage with exit 2 and the help', async (t) => {
