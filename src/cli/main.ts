@@ -14,6 +14,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { listCommand } from './commands/list.ts';
+import { mcpConfigCommand } from './commands/mcp-config.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   callCommand,
   listCommand,
   serveCommand,
+  mcpConfigCommand,
   initCommand,
   buildCommand,
   validateCommand,

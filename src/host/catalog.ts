@@ -6,7 +6,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { AirlockError, type Problem } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
-import type { Tool } from '../manifest/index.ts';
+import type { Tool, ToolAnnotations } from '../manifest/index.ts';
 import { toDraft2020 } from '../manifest/dialect.ts';
 import { pluginAjv2020 } from '../manifest/regexp.ts';
 import { validateOffThread } from './validator-thread.ts';
@@ -21,8 +21,17 @@ export interface ToolInfo {
   /** JSON Schema 2020-12 (converted from the manifest's draft-07, see dialect.ts), as validated and as sent. */
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
-  /** MCP tool annotations derived from the grants. */
-  annotations: { readOnlyHint: boolean; openWorldHint: boolean };
+  /** MCP tool annotations: derived from the grants, narrowed by the author's claims (`annotationsFor`). */
+  annotations: McpAnnotations;
+}
+
+export interface McpAnnotations {
+  readOnlyHint: boolean;
+  openWorldHint: boolean;
+  /** Only when not read-only and the author said it (absent: destructive, MCP's default). */
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  title?: string;
 }
 
 export interface OpenAITool {
@@ -47,7 +56,7 @@ export function toolInfo(plugin: string, tool: Tool, grants: Grants): ToolInfo {
     tool: tool.name,
     description: tool.description,
     inputSchema: schemasOf(tool).input,
-    annotations: annotationsFor(grants),
+    annotations: annotationsFor(grants, tool.annotations),
   };
   const output = schemasOf(tool).output;
   if (output !== undefined) info.outputSchema = output;
@@ -64,17 +73,27 @@ function schemasOf(tool: Tool): { input: Record<string, unknown>; output: Record
 }
 
 /**
- * MCP hints from what the plugin may actually touch. readOnlyHint only when
- * nothing is writable: no read-write mount and no network (an outgoing request
- * can change the world just as a file write can, so a networked tool is never
- * advertised as read-only). openWorldHint exactly when network is granted.
+ * MCP hints from what the plugin may actually touch, narrowed by what its
+ * author claims. readOnlyHint only when nothing is writable: no read-write
+ * mount and no network (an outgoing request can change the world just as a
+ * file write can, so a networked tool is never advertised as read-only), and
+ * the author did not say otherwise (`readOnly: false`, `destructive: true`).
+ * It speaks of the host's files and network, not of memory a pooled instance
+ * keeps between calls (README, "Tool annotations"). openWorldHint exactly when
+ * network is granted. destructiveHint is the author's `false` only without a
+ * read-write mount (the manifest already refuses the pair; the grants decide
+ * here too). idempotentHint and title are the author's word.
  */
-export function annotationsFor(grants: Grants): ToolInfo['annotations'] {
+export function annotationsFor(grants: Grants, claims: ToolAnnotations = {}): McpAnnotations {
   const network = grants.network !== null;
-  return {
-    readOnlyHint: !network && !grants.filesystem.some((f) => f.access === 'read-write'),
-    openWorldHint: network,
-  };
+  const readWrite = grants.filesystem.some((f) => f.access === 'read-write');
+  const readOnly = !network && !readWrite && claims.readOnly !== false && claims.destructive !== true;
+  const hints: McpAnnotations = { readOnlyHint: readOnly, openWorldHint: network };
+  // Absent means destructive to MCP clients: said only when the author said it.
+  if (!readOnly && claims.destructive !== undefined) hints.destructiveHint = readWrite || claims.destructive;
+  if (claims.idempotent !== undefined) hints.idempotentHint = claims.idempotent;
+  if (claims.title !== undefined) hints.title = claims.title;
+  return hints;
 }
 
 export function toOpenAITool(t: ToolInfo): OpenAITool {

@@ -1,5 +1,5 @@
 export { manifestSchema, API_VERSION, RUNTIMES, MAX_QUALIFIED_TOOL_NAME } from './schema.ts';
-export type { Manifest, ManifestInput, Tool, FilesystemRequest, Runtime } from './schema.ts';
+export type { Manifest, ManifestInput, Tool, ToolAnnotations, FilesystemRequest, Runtime } from './schema.ts';
 export { loadPlugin, validatePlugin, validateManifestText, detectRuntime, MANIFEST_FILE } from './load.ts';
 export type { LoadedManifest, ValidationResult } from './load.ts';
 export { loadPluginOffThread, validatePluginOffThread } from './off-thread.ts';

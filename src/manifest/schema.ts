@@ -56,6 +56,9 @@ export const MAX_QUALIFIED_TOOL_NAME = 64;
 /** Characters in a tool's or the plugin's description. */
 export const MAX_DESCRIPTION = 2048;
 
+/** Characters in a tool's display title: a name for people, not a second description. */
+export const MAX_TITLE = 128;
+
 /**
  * Caps on everything a manifest lists or nests (README, "plugin.yaml"): generous for real plugins, fixed so
  * that validating a hostile manifest stays cheap. The tool count is checked before any tool schema is
@@ -189,6 +192,34 @@ export const hostPatternSchema = z
   })
   .meta({ examples: ['api.example.com', 'api.example.com:443', '*.example.com'] });
 
+/**
+ * What an author may say about a tool beyond what its grants imply (MCP tool annotations). Claims can only
+ * tighten: the host derives readOnlyHint and openWorldHint from the grants, and an author may take read-only
+ * away (`readOnly: false`, `destructive: true`) but never grant it; `destructive: false` is refused beside a
+ * read-write mount (see the manifest's refinement) because the host cannot tell an additive write from a deletion.
+ */
+export const toolAnnotationsSchema = z
+  .strictObject({
+    title: z
+      .string()
+      .min(1, { error: 'a title is a short name for people; remove it to use the tool name' })
+      // Shown beside every tool in a client's list: capped like descriptions, and shorter.
+      .max(MAX_TITLE, { error: `a tool title is at most ${MAX_TITLE} characters; put the rest in the description` })
+      .meta({ description: 'Display name for people (MCP `title`).', examples: ['Weather forecast'] }),
+    idempotent: z.boolean().meta({ description: 'Calling again with the same input has no further effect (MCP idempotentHint).', examples: [true] }),
+    destructive: z.boolean().meta({
+      description:
+        'true: the tool may delete or overwrite (also takes away readOnlyHint). false: only additive changes; refused with a read-write filesystem grant. Absent: MCP default (destructive).',
+      examples: [false],
+    }),
+    readOnly: z.literal(false, { error: 'readOnly can only be set to false: whether a tool is read-only follows from its grants' }).meta({
+      description: 'false: the tool changes state (e.g. kept in a pooled instance) though it can write no file and reach no network.',
+      examples: [false],
+    }),
+  })
+  .partial()
+  .meta({ description: 'Hints for MCP clients; they can only narrow what the grants imply.' });
+
 export const toolSchema = z
   .strictObject({
     name: z
@@ -206,6 +237,7 @@ export const toolSchema = z
       examples: [{ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }],
     }),
     output: jsonSchemaObject('output').optional().meta({ description: 'JSON Schema of the result (optional; checked on every call when given).' }),
+    annotations: toolAnnotationsSchema.optional(),
   })
   .meta({ description: 'One tool the plugin offers.' });
 
@@ -439,6 +471,18 @@ export const manifestSchema = z
         });
       }
     });
+    const readWrite = m.permissions.filesystem.findIndex((fs) => fs.access === 'read-write');
+    if (readWrite >= 0) {
+      m.tools.forEach((tool, i) => {
+        if (tool.annotations?.destructive !== false) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', i, 'annotations', 'destructive'],
+          message: `destructive: false cannot be claimed: permissions.filesystem[${readWrite}] is read-write, so the tool can overwrite or delete files there`,
+          params: { hint: 'remove `destructive: false`, or make the mount `access: read`' },
+        });
+      });
+    }
     const mounts = new Map<string, number>();
     m.permissions.filesystem.forEach((fs, i) => {
       const key = trimSlashes(fs.mount);
@@ -473,4 +517,5 @@ export type ManifestInput = z.input<typeof manifestSchema>;
 /** A validated manifest with defaults applied. */
 export type Manifest = z.infer<typeof manifestSchema>;
 export type Tool = z.infer<typeof toolSchema>;
+export type ToolAnnotations = z.infer<typeof toolAnnotationsSchema>;
 export type FilesystemRequest = z.infer<typeof filesystemRequestSchema>;

@@ -122,12 +122,22 @@ function jsonSafe(value: Record<string, unknown>): Record<string, unknown> {
 }
 
 function toMcpTool(t: ToolInfo): Tool {
+  const { readOnlyHint, openWorldHint, destructiveHint, idempotentHint, title } = t.annotations;
+  // Copied field by field: the MCP shape is fixed here, whatever else ToolInfo comes to hold.
+  const annotations: NonNullable<Tool['annotations']> = { readOnlyHint, openWorldHint };
+  if (destructiveHint !== undefined) annotations.destructiveHint = destructiveHint;
+  if (idempotentHint !== undefined) annotations.idempotentHint = idempotentHint;
   const tool: Tool = {
     name: t.name,
     description: t.description,
     inputSchema: t.inputSchema as Tool['inputSchema'],
-    annotations: { readOnlyHint: t.annotations.readOnlyHint, openWorldHint: t.annotations.openWorldHint },
+    annotations,
   };
+  // Both places: `title` is what 2025-06 clients show, `annotations.title` what older ones read.
+  if (title !== undefined) {
+    tool.title = title;
+    annotations.title = title;
+  }
   if (t.outputSchema !== undefined) tool.outputSchema = t.outputSchema as NonNullable<Tool['outputSchema']>;
   return tool;
 }

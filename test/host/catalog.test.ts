@@ -61,6 +61,41 @@ test('annotations: read-only only when nothing is writable, open-world exactly w
   });
 });
 
+test('annotations: author claims can take read-only away and say destructive/idempotent/title, never add read-only or open the world', (t) => {
+  const none = makeGrants();
+  const readWrite = makeGrants({ filesystem: [{ hostPath: '/srv/a', mount: '/a', access: 'read-write' }] });
+  const network = makeGrants({ network: { allow: [{ host: 'api.example.com', wildcard: false, port: 443 }] } });
+  // State kept in a pooled instance: the author says it is not read-only.
+  t.deepEqual(annotationsFor(none, { readOnly: false, destructive: false }), { readOnlyHint: false, openWorldHint: false, destructiveHint: false });
+  t.deepEqual(annotationsFor(none, { destructive: true }), { readOnlyHint: false, openWorldHint: false, destructiveHint: true });
+  // Nothing writable and no claim: destructive is meaningless beside read-only, so it is not sent.
+  t.deepEqual(annotationsFor(none, { destructive: false, idempotent: true, title: 'Echo' }), {
+    readOnlyHint: true,
+    openWorldHint: false,
+    idempotentHint: true,
+    title: 'Echo',
+  });
+  t.deepEqual(annotationsFor(network, { destructive: false }), { readOnlyHint: false, openWorldHint: true, destructiveHint: false });
+  // A read-write grant outweighs a claim of "additive only" (the manifest refuses the pair; a grant decides too).
+  t.deepEqual(annotationsFor(readWrite, { destructive: false }), { readOnlyHint: false, openWorldHint: false, destructiveHint: true });
+});
+
+test('toolInfo carries the manifest annotations through the grants', (t) => {
+  const plugin = writePlugin(
+    manifestObject({
+      tools: [{ name: 'echo', description: 'Echo', input: { type: 'object' }, annotations: { title: 'Echo it', idempotent: true, readOnly: false } }],
+    }),
+  );
+  const tool = plugin.manifest.tools[0];
+  if (tool === undefined) return t.fail('no tool');
+  t.deepEqual(toolInfo('demo', tool, computeGrants(plugin, defaultPolicy())).annotations, {
+    readOnlyHint: false,
+    openWorldHint: false,
+    idempotentHint: true,
+    title: 'Echo it',
+  });
+});
+
 test('input validation names each bad field; output validation is its own code', (t) => {
   const validators = new ToolValidators({
     name: 'add',

@@ -36,7 +36,12 @@ Options:
   --policy <file>        host policy YAML
   --engine <name>        ${ENGINE_CHOICES}
   --watch                reload a plugin when its files change, and tell clients
-  -h, --help             show this help`,
+  -h, --help             show this help
+
+Configuring a client (Claude Desktop, Cursor, VS Code): \`airlock mcp-config
+--client claude <plugin-dir ...>\` prints the entry to paste, with absolute
+paths that work from any folder; \`--http <url> --token-file <file>\` for a
+running HTTP server.`,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseFlags(argv, ['policy', 'engine'], {
       mcp: { type: 'boolean' },
