@@ -4,6 +4,9 @@
 # (Python -> component, pinned). componentize-js comes with `npm ci`.
 set -euo pipefail
 componentize_py_version="0.25.1"
+# The official MCP Python SDK, as a client the tests drive Airlock's server with (test/mcp/python-client.test.ts).
+mcp_python_version="1.30.0"
+jsonschema_version="4.26.0"
 
 missing=()
 command -v clang >/dev/null 2>&1 || missing+=(clang)
@@ -22,4 +25,10 @@ if ! componentize-py --version 2>/dev/null | grep -q "$componentize_py_version";
   echo "ci: installing componentize-py $componentize_py_version from PyPI" >&2
   python3 -m pip install -q --disable-pip-version-check "componentize-py==$componentize_py_version"
 fi
-echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version)" >&2
+mcp_venv="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/mcp-python-$mcp_python_version"
+if ! "$mcp_venv/bin/python" -c 'import mcp, jsonschema' 2>/dev/null; then
+  echo "ci: installing the MCP Python SDK $mcp_python_version into $mcp_venv" >&2
+  python3 -m venv "$mcp_venv"
+  "$mcp_venv/bin/pip" install -q --disable-pip-version-check "mcp==$mcp_python_version" "jsonschema==$jsonschema_version"
+fi
+echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version); MCP Python SDK in $mcp_venv" >&2

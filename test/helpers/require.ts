@@ -6,11 +6,12 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime';
+export type External = 'docker' | 'wasmtime' | 'mcp-python';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
   wasmtime: 'AIRLOCK_REQUIRE_WASMTIME',
+  'mcp-python': 'AIRLOCK_REQUIRE_MCP_PYTHON',
 };
 
 /**

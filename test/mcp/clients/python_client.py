@@ -1,0 +1,47 @@
+"""Drives an Airlock MCP server with the official MCP Python SDK, as a user's client would.
+
+Usage: python_client.py <tool> <json-arguments> -- <server command> [args...]
+Prints one JSON object: the server's name, every tool's schema problems under a
+JSON Schema 2020-12 validator (the MCP default dialect), and the result of one
+call (the SDK checks structured output against the tool's outputSchema itself).
+"""
+import asyncio
+import json
+import sys
+
+from jsonschema import Draft202012Validator
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+
+async def main() -> None:
+    sep = sys.argv.index("--")
+    tool, arguments = sys.argv[1], json.loads(sys.argv[2])
+    command, args = sys.argv[sep + 1], sys.argv[sep + 2 :]
+    async with stdio_client(StdioServerParameters(command=command, args=args)) as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            tools = (await session.list_tools()).tools
+            problems = []
+            for t in tools:
+                for kind, schema in (("input", t.inputSchema), ("output", t.outputSchema)):
+                    if schema is None:
+                        continue
+                    for err in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema):
+                        problems.append(f"{t.name} {kind}: {err.message}")
+            result = await session.call_tool(tool, arguments)
+            print(
+                json.dumps(
+                    {
+                        "server": init.serverInfo.name,
+                        "tools": sorted(t.name for t in tools),
+                        "problems": problems,
+                        "isError": result.isError,
+                        "structured": result.structuredContent,
+                        "text": [c.text for c in result.content if c.type == "text"],
+                    }
+                )
+            )
+
+
+asyncio.run(main())
