@@ -76,9 +76,10 @@ export interface PluginSummary {
   version: string;
   dir: string;
   state: PluginState;
-  /** The engine and why it was chosen, once ready. */
+  /** The engine, once ready. */
   engine?: EngineName;
-  reason?: string;
+  /** Why that engine was chosen; while loading or after a failure, what is happening or went wrong. */
+  reason: string;
   /** Why the open failed (state `failed`). */
   error?: AirlockError;
   tools: string[];

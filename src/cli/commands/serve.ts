@@ -93,7 +93,7 @@ Options:
       const toolSet = (): string => JSON.stringify(host.tools());
       let listed = '';
       const settled = (plugin: PluginSummary): void => {
-        if (plugin.state === 'ready') io.stderr(`airlock: ${plugin.name} is ready (${plugin.engine ?? 'engine'}: ${plugin.reason ?? ''})\n`);
+        if (plugin.state === 'ready') io.stderr(`airlock: ${plugin.name} is ready (${plugin.engine ?? 'engine'}: ${plugin.reason})\n`);
         else io.stderr(`airlock: ${plugin.name} failed to load, its tools answer this error: ${describe(plugin.error)}\n`);
         const now = toolSet();
         if (server !== undefined && now !== listed) {
