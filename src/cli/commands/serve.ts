@@ -37,6 +37,11 @@ to $XDG_RUNTIME_DIR/airlock/mcp-<host>-<port>.token (without XDG_RUNTIME_DIR:
 AIRLOCK_MCP_TOKEN environment variable: there is no --token option, because
 a command line is visible to every local user.
 
+The server answers at once: plugins load (build, start) in the background,
+and a call waits for its plugin. A plugin that fails to load answers its
+calls with the reason; one whose manifest cannot be read is skipped (both
+said on stderr).
+
 Options:
   --mcp                  the protocol (the default and only one, accepted for clarity)
   --http <[host:]port>   serve streamable HTTP instead of stdio (port 0: any free port)
