@@ -20,6 +20,7 @@ export type {
   LoadOptions,
   OpenAITool,
   OpenedPlugin,
+  PluginState,
   PluginSummary,
   ToolCallOptions,
   ToolCallResult,

@@ -11,13 +11,16 @@ import { didYouMean } from '../manifest/suggest.ts';
 import { abortable, isAborted } from './abortable.ts';
 import { callTool } from './call.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
-import { openEntry, summary, type LoadedEntry, type LoadedTool, type OpenContext } from './loaded.ts';
+import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext } from './loaded.ts';
+import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 
 /** What an agent gets from its host: the shared pools and the host's settings (not public API). */
 export interface AgentContext extends OpenContext {
   /** A closed agent gives its id back. */
   forget(agent: Agent): void;
+  /** Background opens, bounded across the host's agents (HostOptions.backgroundOpens). */
+  opens: PQueue;
 }
 
 export class Agent {
@@ -26,7 +29,7 @@ export class Agent {
   readonly #policy: Policy;
   readonly #queue: PQueue;
   readonly #queueLimit: number;
-  readonly #plugins = new Map<string, LoadedEntry>();
+  readonly #plugins = new Map<string, PluginSlot>();
   #closed = false;
 
   /** @internal use `host.agent()` */
@@ -42,6 +45,7 @@ export class Agent {
    * Loads a plugin folder: manifest, grants under this agent's policy, then a
    * warm pool (shared when another agent has the same grants). A build can
    * take a while; the signal abandons it (the pool, when it comes, is released).
+   * With `background`, returns once the manifest and grants are checked (see LoadOptions).
    */
   async load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
     this.#assertOpen();
@@ -49,7 +53,9 @@ export class Agent {
     if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
     const plugin = await loadPluginOffThread(dir, { signal });
     const name = plugin.manifest.name;
+    this.#assertOpen();
     this.#assertFree(plugin);
+    if (options.background === true) return this.#loadInBackground(plugin, options.onSettled);
     const opening = this.#open(plugin);
     const entry = await abortable(opening, signal, `loading ${dir}`, (late) => void this.#release(late));
     // Re-checked: the agent may have closed, or loaded the same name, while this one opened.
@@ -58,39 +64,62 @@ export class Agent {
       this.#assertOpen();
       this.#assertFree(plugin);
     }
-    this.#plugins.set(name, entry);
-    return summary(entry);
+    const slot = new PluginSlot(entry, entry);
+    this.#plugins.set(name, slot);
+    return slot.summary();
+  }
+
+  /** Lists the plugin's tools now; opens its engine in the background, a few at a time across the host. */
+  #loadInBackground(plugin: LoadedManifest, onSettled: ((plugin: PluginSummary) => void) | undefined): PluginSummary {
+    // The grants are checked now: a policy refusal fails the load itself, as it would in the foreground.
+    const prepared = prepareEntry(plugin, this.#policy, this.#context);
+    // Not p-queue's signal: it would abandon an open under way, whose pool must still be released once it comes.
+    const slot = new PluginSlot(prepared, (cancelled) =>
+      this.#context.opens.add(() => {
+        if (cancelled.aborted) throw new AirlockError('aborted', `loading ${plugin.manifest.name} was cancelled (unloaded or closed before its turn)`);
+        return openPrepared(prepared, this.#context);
+      }),
+    );
+    this.#plugins.set(plugin.manifest.name, slot);
+    if (onSettled !== undefined) void slot.settled.then(() => onSettled(slot.summary()));
+    return slot.summary();
   }
 
   async unload(name: string): Promise<void> {
-    const entry = this.#plugins.get(name);
-    if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
+    const slot = this.#plugins.get(name);
+    if (slot === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
     this.#plugins.delete(name);
-    await this.#release(entry);
+    // A background open still under way is not waited for (a build can take minutes); its pool is released when it comes.
+    if (slot.state === 'loading') void this.#drop(slot).catch(() => undefined);
+    else await this.#drop(slot);
   }
 
   /** Re-reads a plugin's folder; when its manifest, files or grants changed, swaps in a fresh pool. Returns whether it changed. */
   async reload(name: string): Promise<boolean> {
     this.#assertOpen();
-    const entry = this.#plugins.get(name);
-    if (entry === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
-    const plugin = await loadPluginOffThread(entry.plugin.dir);
+    const slot = this.#plugins.get(name);
+    if (slot === undefined) throw new AirlockError('not-found', `no plugin named "${name}" is loaded`);
+    // A background open under way is waited for, so what it opened is what the fresh one is compared with.
+    await slot.settled;
+    const { dir, file } = slot.prepared.plugin;
+    const plugin = await loadPluginOffThread(dir);
     if (plugin.manifest.name !== name) {
-      throw new AirlockError('conflict', `${entry.plugin.file} now names the plugin "${plugin.manifest.name}", not "${name}": unload and load it instead`);
+      throw new AirlockError('conflict', `${file} now names the plugin "${plugin.manifest.name}", not "${name}": unload and load it instead`);
     }
     const fresh = await this.#open(plugin);
-    if (fresh.key === entry.key) {
+    if (fresh.key === slot.entry?.key) {
       await this.#release(fresh);
       return false;
     }
-    if (this.#closed || this.#plugins.get(name) !== entry) {
+    if (this.#closed || this.#plugins.get(name) !== slot) {
       // Closed, unloaded or reloaded by someone else meanwhile: theirs stands.
       await this.#release(fresh);
       this.#assertOpen();
       return false;
     }
-    this.#plugins.set(name, fresh);
-    await this.#release(entry);
+    // A plugin whose open had failed is replaced too: this is how a fixed one comes back.
+    this.#plugins.set(name, new PluginSlot(fresh, fresh));
+    await this.#drop(slot);
     return true;
   }
 
@@ -114,11 +143,12 @@ export class Agent {
   }
 
   plugins(): PluginSummary[] {
-    return [...this.#plugins.values()].map(summary);
+    return [...this.#plugins.values()].map((s) => s.summary());
   }
 
+  /** Every tool, from the manifests: those of a plugin still loading too (a call waits for it), and of one that failed (a call answers why). */
   tools(): ToolInfo[] {
-    return [...this.#plugins.values()].flatMap((e) => [...e.tools.values()].map((t) => t.info));
+    return [...this.#plugins.values()].flatMap((s) => s.tools());
   }
 
   openAITools(): OpenAITool[] {
@@ -131,8 +161,8 @@ export class Agent {
 
   async call(name: string, input: unknown, options: ToolCallOptions = {}): Promise<ToolCallResult> {
     this.#assertOpen();
-    const { entry, tool } = this.#find(name);
-    return callTool({ queue: this.#queue, limit: this.#queueLimit, id: this.id, label: this.#label() }, entry, tool, name, input, options);
+    const { slot, tool } = this.#find(name);
+    return callTool({ queue: this.#queue, limit: this.#queueLimit, id: this.id, label: this.#label() }, slot, tool, name, input, options);
   }
 
   async close(): Promise<void> {
@@ -140,9 +170,9 @@ export class Agent {
     this.#closed = true;
     // Let calls already accepted finish (drain), then give the pools back.
     await this.#queue.onIdle();
-    const entries = [...this.#plugins.values()];
+    const slots = [...this.#plugins.values()];
     this.#plugins.clear();
-    await Promise.all(entries.map((e) => this.#release(e)));
+    await Promise.all(slots.map((s) => this.#drop(s)));
     this.#context.forget(this);
   }
 
@@ -154,20 +184,28 @@ export class Agent {
     return this.#context.pools.release(entry.key);
   }
 
+  /** Lets go of a plugin taken out of the map: its pool, once a background open under way has settled (one not started yet never starts). */
+  async #drop(slot: PluginSlot): Promise<void> {
+    slot.cancel.abort();
+    await slot.settled;
+    if (slot.entry !== undefined) await this.#release(slot.entry);
+  }
+
   #assertFree(plugin: LoadedManifest): void {
     const existing = this.#plugins.get(plugin.manifest.name);
     if (existing !== undefined) {
-      throw new AirlockError('conflict', `a plugin named "${plugin.manifest.name}" is already loaded from ${existing.plugin.dir}`, {
+      throw new AirlockError('conflict', `a plugin named "${plugin.manifest.name}" is already loaded from ${existing.prepared.plugin.dir}`, {
         details: { plugin: plugin.manifest.name },
       });
     }
   }
 
-  #find(name: string): { entry: LoadedEntry; tool: LoadedTool } {
+  #find(name: string): { slot: PluginSlot; tool: LoadedTool } {
     // Plugin names have no "_" (DNS labels), so the first one splits plugin_tool.
     const cut = name.indexOf('_');
-    const tool = cut <= 0 ? undefined : this.#plugins.get(name.slice(0, cut))?.tools.get(name.slice(cut + 1));
-    if (tool !== undefined) return { entry: this.#plugins.get(name.slice(0, cut)) as LoadedEntry, tool };
+    const slot = cut <= 0 ? undefined : this.#plugins.get(name.slice(0, cut));
+    const tool = slot?.prepared.tools.get(name.slice(cut + 1));
+    if (slot !== undefined && tool !== undefined) return { slot, tool };
     const known = this.tools().map((t) => t.name);
     const guess = didYouMean(name, known);
     throw new AirlockError(

@@ -8,7 +8,8 @@ import type { CallResult } from '../engines/types.ts';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import { isAborted } from './abortable.ts';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
-import type { LoadedEntry, LoadedTool } from './loaded.ts';
+import type { LoadedTool } from './loaded.ts';
+import type { PluginSlot } from './slot.ts';
 import type { ToolCallOptions, ToolCallResult } from './types.ts';
 
 /** Least time a result's schema check gets when the call used up its timeout in the plugin (a large result is checked off the event loop). */
@@ -24,7 +25,7 @@ export interface CallLane {
 
 export async function callTool(
   lane: CallLane,
-  entry: LoadedEntry,
+  slot: PluginSlot,
   tool: LoadedTool,
   name: string,
   input: unknown,
@@ -36,12 +37,21 @@ export async function callTool(
     throw new AirlockError('invalid-input', `the timeout for ${name} must be a positive number of milliseconds (got ${String(options.timeout)})`);
   }
   // Checking the input and the result counts against the call's timeout (a large value is checked off the event loop).
-  const timeoutMs = Math.min(options.timeout ?? Infinity, entry.grants.resources.timeoutMs);
+  const timeoutMs = Math.min(options.timeout ?? Infinity, slot.prepared.grants.resources.timeoutMs);
   const text = JSON.stringify(input);
   // Nothing reaches a sandbox before the input matches the tool's schema.
   const checking = tool.validators.checkInput(name, input, text ?? '', timeoutMs);
   if (checking !== undefined) await checking;
   if (signal?.aborted === true) throw aborted(name, signal);
+  // A plugin loading in the background is waited for, within the caller's timeout (the plugin's granted timeout bounds its run, not its build).
+  let entry = slot.entry;
+  let runTimeout = options.timeout;
+  if (entry === undefined) {
+    const from = performance.now();
+    entry = await slot.whenOpen(name, signal, runTimeout === undefined ? undefined : Math.max(0, runTimeout - (from - started)));
+    if (runTimeout !== undefined) runTimeout = Math.max(1, runTimeout - (performance.now() - from));
+  }
+  const opened = entry;
   const { queue } = lane;
   if (queue.size >= lane.limit) {
     throw new AirlockError('overloaded', `agent ${lane.label} has ${queue.size} calls waiting (limit ${lane.limit}); retry later`, {
@@ -65,13 +75,13 @@ export async function callTool(
     result = await queue.add(
       async () => {
         running = true;
-        await entry.share.enter(signal, `call to ${name}`);
+        await opened.share.enter(signal, `call to ${name}`);
         try {
           waited = performance.now() - started;
           ranAt = performance.now();
-          return await entry.opened.instance.call(tool.info.tool, text, { signal, timeoutMs: options.timeout });
+          return await opened.opened.instance.call(tool.info.tool, text, { signal, timeoutMs: runTimeout });
         } finally {
-          entry.share.leave();
+          opened.share.leave();
         }
       },
       { signal: waiting.signal },

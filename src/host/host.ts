@@ -7,6 +7,7 @@
  * with identical grants share one warm pool across agents (pools.ts). The
  * host's own methods are those of its default agent.
  */
+import PQueue from 'p-queue';
 import { AirlockError } from '../errors.ts';
 import { defaultPolicy, loadPolicy, policyFromObject, type Policy, type PolicyInput } from '../grants/index.ts';
 import { Agent, type AgentContext } from './agent.ts';
@@ -38,6 +39,7 @@ export class PluginHost {
       pools: this.#pools,
       preference: (name) => options.engines?.[name] ?? options.engine ?? 'auto',
       env: options.env,
+      opens: new PQueue({ concurrency: options.backgroundOpens ?? 4 }),
       forget: (agent) => {
         if (this.#agents.get(agent.id) === agent) this.#agents.delete(agent.id);
       },

@@ -11,22 +11,25 @@ import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
 import { FairShare } from './fair-share.ts';
 import type { EnginePreference, OpenedPlugin } from '../provider/index.ts';
 import type { Pools } from './pools.ts';
-import type { PluginSummary } from './types.ts';
 
 export interface LoadedTool {
   info: ToolInfo;
   validators: ToolValidators;
 }
 
-export interface LoadedEntry {
+/** What the manifest and the policy decide, before any engine is opened: enough to list the tools and check their input. */
+export interface PreparedEntry {
   plugin: LoadedManifest;
   grants: Grants;
+  tools: Map<string, LoadedTool>;
+  preference: EnginePreference;
+}
+
+export interface LoadedEntry extends PreparedEntry {
   /** The hold on the pool, released through Pools.release. */
   key: string;
   contentHash: string;
   opened: OpenedPlugin;
-  tools: Map<string, LoadedTool>;
-  preference: EnginePreference;
   /** This agent's share of the (possibly shared) pool. */
   share: FairShare;
 }
@@ -39,9 +42,20 @@ export interface OpenContext {
 }
 
 /** Grants under `policy`, then a warm pool (shared when another agent has the same grants and content). */
-export async function openEntry(plugin: LoadedManifest, policy: Policy, context: OpenContext): Promise<LoadedEntry> {
+export function openEntry(plugin: LoadedManifest, policy: Policy, context: OpenContext): Promise<LoadedEntry> {
+  return openPrepared(prepareEntry(plugin, policy, context), context);
+}
+
+/** The grants under `policy` and the tools (throws when the policy refuses a grant); no engine is touched. */
+export function prepareEntry(plugin: LoadedManifest, policy: Policy, context: OpenContext): PreparedEntry {
   const grants = computeGrants(plugin, policy, { env: context.env });
-  const preference = context.preference(plugin.manifest.name);
+  const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
+  return { plugin, grants, tools, preference: context.preference(plugin.manifest.name) };
+}
+
+/** The warm pool for a prepared plugin (shared when another agent has the same grants and content): hashing, build, start. */
+export async function openPrepared(prepared: PreparedEntry, context: OpenContext): Promise<LoadedEntry> {
+  const { plugin, grants, preference } = prepared;
   // Dependency folders are the engines' business (builds ignore them too), and can be huge.
   // Granted folders inside the plugin are its data, not its code: a plugin writing there must
   // not count as changed (under `serve --watch` every write would rebuild and reload it).
@@ -51,18 +65,5 @@ export async function openEntry(plugin: LoadedManifest, policy: Policy, context:
   });
   const { pools } = context;
   const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash);
-  const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
-  return { plugin, grants, key, contentHash, opened, tools, preference, share: new FairShare(() => pools.share(key)) };
-}
-
-export function summary(e: LoadedEntry): PluginSummary {
-  return {
-    name: e.plugin.manifest.name,
-    version: e.plugin.manifest.version,
-    dir: e.plugin.dir,
-    engine: e.opened.engine,
-    reason: e.opened.reason,
-    tools: [...e.tools.values()].map((t) => t.info.name),
-    grants: e.grants,
-  };
+  return { ...prepared, key, contentHash, opened, share: new FairShare(() => pools.share(key)) };
 }

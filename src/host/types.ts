@@ -1,5 +1,6 @@
 /** The options and results of the PluginHost API (host.ts, agent.ts). */
 import type { CallLogs, CallMetrics, EngineName } from '../engines/types.ts';
+import type { AirlockError } from '../errors.ts';
 import type { Grants, Policy, PolicyInput } from '../grants/index.ts';
 import type { EnginePreference, EngineProvider } from '../provider/index.ts';
 
@@ -21,6 +22,8 @@ export interface HostOptions {
    */
   agentConcurrency?: number;
   agentQueue?: number;
+  /** Background loads (`load(dir, { background: true })`) opening at once, across the host's agents (default 4); the others wait their turn. */
+  backgroundOpens?: number;
 }
 
 export interface AgentOptions {
@@ -37,8 +40,17 @@ export interface AgentOptions {
 }
 
 export interface LoadOptions {
-  /** Abandons the load (a component or image build can take a while). */
+  /** Abandons the load (a component or image build can take a while). With `background`, only the manifest read. */
   signal?: AbortSignal;
+  /**
+   * Returns once the manifest is read and its grants checked: the tools are
+   * listed at once, the engine opens in the background (HostOptions.backgroundOpens
+   * at a time), and a call to one of them waits for it. A failed open leaves the
+   * tools listed, answering its error (see PluginSummary.state).
+   */
+  background?: boolean;
+  /** With `background`: called once the open has settled (state `ready` or `failed`). */
+  onSettled?: (plugin: PluginSummary) => void;
 }
 
 export interface ToolCallOptions {
@@ -56,12 +68,20 @@ export interface ToolCallResult {
   metrics: CallMetrics & { /** Time waiting for the agent's own concurrency limit. */ agentQueueMs: number; totalMs: number };
 }
 
+/** `loading`: a background open is under way; `failed`: it failed, and the tools answer its error. */
+export type PluginState = 'loading' | 'ready' | 'failed';
+
 export interface PluginSummary {
   name: string;
   version: string;
   dir: string;
-  engine: EngineName;
+  state: PluginState;
+  /** The engine, once ready. */
+  engine?: EngineName;
+  /** Why that engine was chosen; while loading or after a failure, what is happening or went wrong. */
   reason: string;
+  /** Why the open failed (state `failed`). */
+  error?: AirlockError;
   tools: string[];
   grants: Grants;
 }

@@ -1,9 +1,23 @@
 import { resolve } from 'node:path';
+import { formatProblem, isAirlockError } from '../../errors.ts';
+import type { PluginSummary } from '../../host/index.ts';
 import { watchPlugins } from '../../host/watch.ts';
 import { checkToken, isLoopbackHost, readTokenFile, removeTokenFile, serveHttp, serveStdio, writeTokenFile, type RunningServer } from '../../mcp/index.ts';
 import { ENGINE_CHOICES, hostFromFlags, parseFlags } from '../flags.ts';
 import { resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
+
+/** An error on one line: its code, message and problems (file, field, fix). */
+function describe(err: unknown): string {
+  if (!isAirlockError(err)) return err instanceof Error ? err.message : String(err);
+  return [`${err.code}: ${err.message}`, ...err.problems.map(formatProblem)].join('; ');
+}
+
+/** How many plugins are still opening, for the "serving" line. */
+function loading(plugins: PluginSummary[]): string {
+  const n = plugins.filter((p) => p.state === 'loading').length;
+  return n === 0 ? '' : ` (${n} plugin${n === 1 ? '' : 's'} loading in the background)`;
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -22,6 +36,11 @@ to $XDG_RUNTIME_DIR/airlock/mcp-<host>-<port>.token (without XDG_RUNTIME_DIR:
 <cache>/run/), removed at shutdown. To choose it, use --token-file or the
 AIRLOCK_MCP_TOKEN environment variable: there is no --token option, because
 a command line is visible to every local user.
+
+The server answers at once: plugins load (build, start) in the background,
+and a call waits for its plugin. A plugin that fails to load answers its
+calls with the reason; one whose manifest cannot be read is skipped (both
+said on stderr).
 
 Options:
   --mcp                  the protocol (the default and only one, accepted for clarity)
@@ -77,9 +96,34 @@ running HTTP server.`,
     const host = hostFromFlags(values, io);
     const stopped = new AbortController();
     let writtenToken: string | undefined;
+    let server: RunningServer | undefined;
     try {
-      for (const p of positionals) await host.load(await resolvePluginArg(p, io.cwd));
-      let server: RunningServer;
+      // The manifests are read now; the engines open in the background, so the
+      // server answers initialize at once. A plugin that cannot be read is skipped.
+      const toolSet = (): string => JSON.stringify(host.tools());
+      let listed = '';
+      const settled = (plugin: PluginSummary): void => {
+        if (plugin.state === 'ready') io.stderr(`airlock: ${plugin.name} is ready (${plugin.engine ?? 'engine'}: ${plugin.reason})\n`);
+        else io.stderr(`airlock: ${plugin.name} failed to load, its tools answer this error: ${describe(plugin.error)}\n`);
+        const now = toolSet();
+        if (server !== undefined && now !== listed) {
+          listed = now;
+          // Over stdio the client may be gone already: nothing to tell then.
+          server.toolsChanged().catch(() => undefined);
+        }
+      };
+      let firstError: unknown;
+      for (const p of positionals) {
+        try {
+          await host.load(await resolvePluginArg(p, io.cwd), { background: true, onSettled: settled });
+        } catch (err) {
+          firstError ??= err;
+          io.stderr(`airlock: skipping ${p}: ${describe(err)}\n`);
+        }
+      }
+      // Serving none of the plugins asked for helps nobody: that is the one fatal case.
+      if (host.plugins().length === 0) throw firstError;
+      listed = toolSet();
       if (http !== undefined) {
         const running = await serveHttp(host, {
           host: bind,
@@ -105,11 +149,12 @@ running HTTP server.`,
         } else if (token === false) {
           io.stderr('airlock: warning: --no-auth: every local user can call every tool of this server\n');
         }
-        io.stderr(`airlock: serving ${host.tools().length} tools over MCP at ${running.url}\n`);
+        io.stderr(`airlock: serving ${host.tools().length} tools over MCP at ${running.url}${loading(host.plugins())}\n`);
       } else {
         server = await serveStdio(host);
-        io.stderr(`airlock: serving ${host.tools().length} tools over MCP on stdio\n`);
+        io.stderr(`airlock: serving ${host.tools().length} tools over MCP on stdio${loading(host.plugins())}\n`);
       }
+      const running = server;
       if (values.watch === true) {
         watchPlugins(host, {
           signal: stopped.signal,
@@ -118,8 +163,7 @@ running HTTP server.`,
               io.stderr(`airlock: reload failed, still serving the previous version: ${event.error.code}: ${event.error.message}\n`);
             } else if (event.changed.length > 0) {
               io.stderr(`airlock: reloaded ${event.changed.join(', ')}\n`);
-              // Over stdio the client may be gone already: nothing to tell then.
-              server.toolsChanged().catch(() => undefined);
+              running.toolsChanged().catch(() => undefined);
             }
           },
         });
@@ -131,7 +175,7 @@ running HTTP server.`,
         if (http === undefined) process.stdin.once('end', () => resolve());
       });
       stopped.abort();
-      await server.close();
+      await running.close();
       return 0;
     } finally {
       stopped.abort();
