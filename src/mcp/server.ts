@@ -55,6 +55,7 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
     logLevel = request.params.level;
     return {};
   });
+  sessionLevels.set(server, () => logLevel);
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: source.tools().map(toMcpTool) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: args } = request.params;
@@ -142,9 +143,22 @@ function toMcpTool(t: ToolInfo): Tool {
   return tool;
 }
 
+/** Each session's level (logging/setLevel), for messages the server sends on its own (`RunningServer.log`). */
+const sessionLevels = new WeakMap<Server, () => LoggingLevel | undefined>();
+
+/** A server-side event (a plugin ready or failed) as `notifications/message` to one session, above its level. */
+export async function logTo(server: Server, level: LoggingLevel, logger: string, data: string): Promise<void> {
+  const min = sessionLevels.get(server)?.();
+  if (min !== undefined && SEVERITY.indexOf(level) < SEVERITY.indexOf(min)) return;
+  // A client that is gone (or not initialized yet) has nowhere to receive it.
+  await server.sendLoggingMessage({ level, logger, data }).catch(() => undefined);
+}
+
 export interface RunningServer {
   /** Tells connected clients the tool list changed (after a reload), so they list it again. */
   toolsChanged(): Promise<void>;
+  /** Tells connected clients something the server saw (a plugin ready, or failed to load) as `notifications/message`. */
+  log(level: LoggingLevel, logger: string, data: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -153,7 +167,7 @@ export async function serveStdio(source: ToolSource, info: ServerInfo = {}): Pro
   const server = createMcpServer(source, info);
   const transport = new AnsweringStdioTransport();
   await server.connect(transport);
-  return { toolsChanged: () => server.sendToolListChanged(), close: () => server.close() };
+  return { toolsChanged: () => server.sendToolListChanged(), log: (level, logger, data) => logTo(server, level, logger, data), close: () => server.close() };
 }
 
 export interface HttpOptions extends ServerInfo {
@@ -351,6 +365,9 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
     toolsChanged: async () => {
       // A session without an open GET stream has nowhere to receive it; it lists again on its next request anyway.
       await Promise.all([...sessions.values()].map((s) => s.server.sendToolListChanged().catch(() => undefined)));
+    },
+    log: async (level, logger, data) => {
+      await Promise.all([...sessions.values()].map((s) => logTo(s.server, level, logger, data)));
     },
     close: async () => {
       clearInterval(sweeper);

@@ -12,6 +12,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { type LoggingMessageNotification, LoggingMessageNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { PluginHost } from '../../src/host/index.ts';
 import { createMcpServer, serveHttp } from '../../src/mcp/index.ts';
+import { logTo } from '../../src/mcp/server.ts';
 import { fixture } from '../host/helpers.ts';
 import { INITIALIZE } from './helpers.ts';
 
@@ -64,6 +65,24 @@ test('logging/setLevel drops what is below the level, for this session only', as
   const other = await connected(t);
   await other.client.callTool({ name: 'state_print', arguments: { n: 4 } });
   t.is(other.logs.length, 2, 'another session keeps the default (everything)');
+});
+
+test('what the server reports on its own (a plugin ready, one that failed to load) reaches the client as notifications/message, above its level', async (t) => {
+  const server = createMcpServer(host);
+  const client = new Client({ name: 'notifications-test', version: '1' });
+  const logs: LoggingMessageNotification['params'][] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(n.params);
+  });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(a), client.connect(b)]);
+  t.teardown(() => client.close());
+  await client.setLoggingLevel('warning');
+  await logTo(server, 'info', 'airlock', 'echo-c is ready');
+  await logTo(server, 'error', 'airlock', 'broken failed to load, its tools answer this error: build-failed: no such file');
+  // A round trip: notifications sent before it have arrived when it answers.
+  await client.listTools();
+  t.deepEqual(logs, [{ level: 'error', logger: 'airlock', data: 'broken failed to load, its tools answer this error: build-failed: no such file' }]);
 });
 
 test('a call carrying a progress token gets progress at its start and end, a refused one too', async (t) => {

@@ -103,8 +103,13 @@ running HTTP server.`,
       const toolSet = (): string => JSON.stringify(host.tools());
       let listed = '';
       const settled = (plugin: PluginSummary): void => {
-        if (plugin.state === 'ready') io.stderr(`airlock: ${plugin.name} is ready (${plugin.engine ?? 'engine'}: ${plugin.reason})\n`);
-        else io.stderr(`airlock: ${plugin.name} failed to load, its tools answer this error: ${describe(plugin.error)}\n`);
+        const line =
+          plugin.state === 'ready'
+            ? `${plugin.name} is ready (${plugin.engine ?? 'engine'}: ${plugin.reason})`
+            : `${plugin.name} failed to load, its tools answer this error: ${describe(plugin.error)}`;
+        io.stderr(`airlock: ${line}\n`);
+        // Clients hear it too (logging capability): a failed plugin is an error they can show.
+        server?.log(plugin.state === 'ready' ? 'info' : 'error', 'airlock', line).catch(() => undefined);
         const now = toolSet();
         if (server !== undefined && now !== listed) {
           listed = now;
