@@ -27,7 +27,9 @@ test.before(async () => {
 
 test.after.always(() => host?.close());
 
-async function connected(t: import('ava').ExecutionContext): Promise<{ client: Client; logs: LoggingMessageNotification['params'][] }> {
+async function connected(
+  t: import('ava').ExecutionContext,
+): Promise<{ client: Client; logs: LoggingMessageNotification['params'][]; server: ReturnType<typeof createMcpServer> }> {
   const server = createMcpServer(host);
   const client = new Client({ name: 'notifications-test', version: '1' });
   const logs: LoggingMessageNotification['params'][] = [];
@@ -37,7 +39,7 @@ async function connected(t: import('ava').ExecutionContext): Promise<{ client: C
   const [a, b] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(a), client.connect(b)]);
   t.teardown(() => client.close());
-  return { client, logs };
+  return { client, logs, server };
 }
 
 test('the logging capability is declared, and a plugin log line reaches the client as notifications/message', async (t) => {
@@ -68,15 +70,7 @@ test('logging/setLevel drops what is below the level, for this session only', as
 });
 
 test('what the server reports on its own (a plugin ready, one that failed to load) reaches the client as notifications/message, above its level', async (t) => {
-  const server = createMcpServer(host);
-  const client = new Client({ name: 'notifications-test', version: '1' });
-  const logs: LoggingMessageNotification['params'][] = [];
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-    logs.push(n.params);
-  });
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(a), client.connect(b)]);
-  t.teardown(() => client.close());
+  const { client, logs, server } = await connected(t);
   await client.setLoggingLevel('warning');
   await logTo(server, 'info', 'airlock', 'echo-c is ready');
   await logTo(server, 'error', 'airlock', 'broken failed to load, its tools answer this error: build-failed: no such file');
