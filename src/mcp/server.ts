@@ -34,6 +34,11 @@ import { AnsweringStdioTransport } from './stdio.ts';
 export interface ToolSource {
   tools(): ToolInfo[];
   call(name: string, input: unknown, options?: ToolCallOptions): Promise<ToolCallResult>;
+  /**
+   * Resolves when `tools()` lists what the source will serve (its manifests read): tools/list and calls
+   * wait for it, `initialize` does not. Absent: ready now.
+   */
+  ready?(): Promise<void>;
 }
 
 export interface ServerInfo {
@@ -56,7 +61,10 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
     return {};
   });
   sessionLevels.set(server, () => logLevel);
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: source.tools().map(toMcpTool) }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    await source.ready?.();
+    return { tools: source.tools().map(toMcpTool) };
+  });
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: args } = request.params;
     // Sent on the call's own stream (HTTP: its SSE response), before its result; a client gone away is not an error here.
@@ -68,6 +76,7 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
         : notify({ method: 'notifications/progress', params: { progressToken: token, progress: done, total: 1, message } });
     await progress(0, `calling ${name}`);
     try {
+      await source.ready?.();
       const result = await source.call(name, args ?? {}, { signal: extra.signal });
       await sendLogs(name, result.logs, logLevel, notify);
       const out: CallToolResult = { content: [{ type: 'text', text: result.output }] };

@@ -4,6 +4,7 @@
  * A plugin that fails to open answers its reason; one that cannot be read is
  * skipped with its reason on stderr; only when none can be read does serve fail.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,6 @@ import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { cli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/plugin.ts';
 import { cPlugin } from '../host/helpers.ts';
 
@@ -88,7 +88,14 @@ test('serve skips a plugin whose manifest cannot be read, saying why on stderr, 
   );
   t.regex(stderr(), new RegExp(`airlock: skipping ${bad}: invalid-manifest: `));
 
-  const none = await cli(['serve', bad], { cwd: ROOT });
+  // A child with its stdin open, as a client starts it: serve answers on stdio before reading manifests,
+  // so it must still exit (1) by itself when none can be read.
+  const none = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, [MAIN, 'serve', bad], { cwd: ROOT, timeout: 120_000 }, (err, _out, stderr) =>
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr }),
+    );
+    t.teardown(() => child.kill());
+  });
   t.is(none.code, 1);
   t.regex(none.stderr, /airlock: skipping .*invalid-manifest/);
   t.regex(none.stderr, /airlock serve: invalid-manifest/);

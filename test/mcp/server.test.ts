@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, ErrorCode as RpcErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isAirlockError, type ErrorCode } from '../../src/errors.ts';
 import { PluginHost } from '../../src/host/index.ts';
 import type { ToolCallOptions } from '../../src/host/index.ts';
-import { serveHttp, type RunningHttpServer, type ToolSource } from '../../src/mcp/index.ts';
+import { createMcpServer, serveHttp, type RunningHttpServer, type ToolSource } from '../../src/mcp/index.ts';
 import { CountingProvider, fixture, fixtureCopy } from '../host/helpers.ts';
 import { INITIALIZE, rawRequest, withToken, type RawReply } from './helpers.ts';
 
@@ -308,4 +309,32 @@ test('http: sessions end on DELETE, when idle, and past the limit new ones are r
   await gone;
   t.deepEqual(closed.at(-1), [session, 'idle']);
   t.is((await rawPost(idle, { 'mcp-session-id': session ?? '' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status, 404);
+});
+
+test('initialize is answered before the source is ready; tools/list and calls wait for it (serve reads manifests after answering)', async (t) => {
+  let markReady = (): void => undefined;
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  const source = {
+    tools: () => [],
+    call: () => Promise.reject(new Error('not called')),
+    ready: () => ready,
+  };
+  const server = createMcpServer(source);
+  const client = new Client({ name: 'ready-test', version: '1' });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  // connect() is initialize: it completes while the source is not ready.
+  await Promise.all([server.connect(a), client.connect(b)]);
+  t.teardown(() => client.close());
+  let answered = false;
+  const list = client.listTools().then((r) => {
+    answered = true;
+    return r;
+  });
+  // A round trip that does not wait for the source (ping) proves the list request was handled first and is waiting.
+  await client.ping();
+  t.false(answered, 'tools/list waits for the source');
+  markReady();
+  t.deepEqual((await list).tools, []);
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { formatProblem, isAirlockError } from '../../errors.ts';
+import { AirlockError, formatProblem, isAirlockError } from '../../errors.ts';
 import type { PluginSummary } from '../../host/index.ts';
 import { watchPlugins } from '../../host/watch.ts';
 import { checkToken, isLoopbackHost, readTokenFile, removeTokenFile, serveHttp, serveStdio, writeTokenFile, type RunningServer } from '../../mcp/index.ts';
@@ -117,6 +117,15 @@ running HTTP server.`,
           server.toolsChanged().catch(() => undefined);
         }
       };
+      // Over stdio the client that started us waits for `initialize` (some give up after 5 s): answer it
+      // before reading any manifest; tools/list and calls wait until the manifests are read.
+      let manifestsRead = (): void => undefined;
+      if (http === undefined) {
+        const read = new Promise<void>((r) => {
+          manifestsRead = r;
+        });
+        server = await serveStdio({ tools: () => host.tools(), call: (name, input, options) => host.call(name, input, options), ready: () => read });
+      }
       let firstError: unknown;
       for (const p of positionals) {
         try {
@@ -126,8 +135,12 @@ running HTTP server.`,
           io.stderr(`airlock: skipping ${p}: ${describe(err)}\n`);
         }
       }
+      manifestsRead();
       // Serving none of the plugins asked for helps nobody: that is the one fatal case.
-      if (host.plugins().length === 0) throw firstError;
+      if (host.plugins().length === 0) {
+        await server?.close();
+        throw firstError;
+      }
       listed = toolSet();
       if (http !== undefined) {
         const running = await serveHttp(host, {
@@ -156,10 +169,10 @@ running HTTP server.`,
         }
         io.stderr(`airlock: serving ${host.tools().length} tools over MCP at ${running.url}${loading(host.plugins())}\n`);
       } else {
-        server = await serveStdio(host);
         io.stderr(`airlock: serving ${host.tools().length} tools over MCP on stdio${loading(host.plugins())}\n`);
       }
       const running = server;
+      if (running === undefined) throw new AirlockError('internal', 'serve: no server was started');
       if (values.watch === true) {
         watchPlugins(host, {
           signal: stopped.signal,
