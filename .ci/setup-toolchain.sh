@@ -4,9 +4,11 @@
 # (Python -> component, pinned). componentize-js comes with `npm ci`.
 set -euo pipefail
 componentize_py_version="0.25.1"
-# The official MCP Python SDK, as a client the tests drive Airlock's server with (test/mcp/python-client.test.ts).
-mcp_python_version="1.30.0"
-jsonschema_version="4.26.0"
+# MCP clients the tests drive Airlock's server with (test/mcp/python-client*.test.ts): the official MCP Python
+# SDK and three clients built on it. fastmcp 4 needs mcp 2, so fastmcp stays on 3.4.x. Bump mcp_venv_name
+# when a pin changes, so a cached virtualenv without it is not reused.
+mcp_venv_name="mcp-python-2"
+mcp_python_pins=(mcp==1.30.0 jsonschema==4.26.0 fastmcp==3.4.11 openai-agents==0.24.0 langchain-mcp-adapters==0.3.2 langchain-core==1.8.3)
 
 missing=()
 command -v clang >/dev/null 2>&1 || missing+=(clang)
@@ -25,10 +27,10 @@ if ! componentize-py --version 2>/dev/null | grep -q "$componentize_py_version";
   echo "ci: installing componentize-py $componentize_py_version from PyPI" >&2
   python3 -m pip install -q --disable-pip-version-check "componentize-py==$componentize_py_version"
 fi
-mcp_venv="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/mcp-python-$mcp_python_version"
-if ! "$mcp_venv/bin/python" -c 'import mcp, jsonschema' 2>/dev/null; then
-  echo "ci: installing the MCP Python SDK $mcp_python_version into $mcp_venv" >&2
+mcp_venv="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/$mcp_venv_name"
+if ! "$mcp_venv/bin/python" -c 'import mcp, jsonschema, fastmcp, agents.mcp, langchain_mcp_adapters.client' 2>/dev/null; then
+  echo "ci: installing MCP Python clients (${mcp_python_pins[*]}) into $mcp_venv" >&2
   python3 -m venv "$mcp_venv"
-  "$mcp_venv/bin/pip" install -q --disable-pip-version-check "mcp==$mcp_python_version" "jsonschema==$jsonschema_version"
+  "$mcp_venv/bin/pip" install -q --disable-pip-version-check "${mcp_python_pins[@]}"
 fi
-echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version); MCP Python SDK in $mcp_venv" >&2
+echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version); MCP Python clients in $mcp_venv" >&2

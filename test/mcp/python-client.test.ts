@@ -18,7 +18,7 @@ import { tempDir } from '../helpers/plugin.ts';
 import { requireExternal } from '../helpers/require.ts';
 
 const cacheRoot = process.env.AIRLOCK_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'airlock');
-const PYTHON = process.env.AIRLOCK_MCP_PYTHON ?? join(cacheRoot, 'mcp-python-1.30.0', 'bin', 'python');
+const PYTHON = process.env.AIRLOCK_MCP_PYTHON ?? join(cacheRoot, 'mcp-python-2', 'bin', 'python');
 const probe = spawnSync(PYTHON, ['-c', 'import mcp, jsonschema'], { encoding: 'utf8' });
 const HAS_SDK = requireExternal('mcp-python', probe.status === 0, `no MCP Python SDK at ${PYTHON} (run .ci/setup-toolchain.sh)`);
 const CLIENT = fileURLToPath(new URL('./clients/python_client.py', import.meta.url));
