@@ -103,6 +103,8 @@ running HTTP server.`,
       const toolSet = (): string => JSON.stringify(host.tools());
       let listed = '';
       const settled = (plugin: PluginSummary): void => {
+        // Shutting down: a load cut short by closing the host is not a plugin failure to report.
+        if (stopped.signal.aborted) return;
         const line =
           plugin.state === 'ready'
             ? `${plugin.name} is ready (${plugin.engine ?? 'engine'}: ${plugin.reason})`
