@@ -15,12 +15,31 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { checkAddresses, checkTarget, hostPort } from './policy.ts';
 import type { Rule, Target } from './policy.ts';
-import type { EgressFailed, EgressRefused, Resolver } from './types.ts';
+import type { EgressAllowed, EgressFailed, EgressKind, EgressRefused, Resolver } from './types.ts';
 
 export type Dialed =
   | { ok: true; socket: Socket; address: string; rule: string }
   | { ok: false; refused: Omit<EgressRefused, 'decision' | 'kind' | 'client'> }
   | { ok: false; failed: Omit<EgressFailed, 'decision' | 'kind' | 'client'> };
+
+/** A dial that did not open, as the decision both handlers report (and answer with its status and code). */
+export function notOpened(dialed: Exclude<Dialed, { ok: true }>, kind: EgressKind, client: string): EgressRefused | EgressFailed {
+  return 'refused' in dialed ? { decision: 'refused', kind, ...dialed.refused, client } : { decision: 'failed', kind, ...dialed.failed, client };
+}
+
+/** An opened dial as an `allowed` decision; `asked` is what the client asked for (`CONNECT host:443`, `GET http://host`). */
+export function allowed(dialed: Extract<Dialed, { ok: true }>, target: Target, kind: EgressKind, client: string, asked: string): EgressAllowed {
+  return {
+    decision: 'allowed',
+    kind,
+    host: target.host,
+    port: target.port,
+    address: dialed.address,
+    rule: dialed.rule,
+    reason: `${asked} matches ${dialed.rule}`,
+    client,
+  };
+}
 
 export interface DialOptions {
   rules: readonly Rule[];

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { httpRefusal } from './answer.ts';
 import type { ProxyContext } from './context.ts';
-import { errorText, originateTls } from './dial.ts';
+import { allowed, errorText, notOpened, originateTls } from './dial.ts';
 import { hostPort, parseAuthority, printable, showHost } from './policy.ts';
 import type { Target } from './policy.ts';
 import type { EgressKind, EgressRefused } from './types.ts';
@@ -87,9 +87,9 @@ export async function handleHttp(cx: ProxyContext, req: http.IncomingMessage, re
 
   const opened = await cx.dial(target);
   if (!opened.ok) {
-    if ('refused' in opened) return refuse(opened.refused.status, opened.refused.code, opened.refused.reason, opened.refused);
-    cx.report({ decision: 'failed', kind, ...opened.failed, client });
-    return httpRefusal(res, opened.failed.status, opened.failed.code, opened.failed.reason);
+    const d = notOpened(opened, kind, client);
+    cx.report(d);
+    return httpRefusal(res, d.status, d.code, d.reason);
   }
   let upstream: Socket = opened.socket;
   if (scheme === 'https') {
@@ -102,16 +102,7 @@ export async function handleHttp(cx: ProxyContext, req: http.IncomingMessage, re
       return httpRefusal(res, 502, 'tls-failed', reason);
     }
   }
-  cx.report({
-    decision: 'allowed',
-    kind,
-    host: target.host,
-    port: target.port,
-    address: opened.address,
-    rule: opened.rule,
-    reason: `${req.method ?? 'GET'} ${scheme}://${hostPort(target)} matches ${opened.rule}`,
-    client,
-  });
+  cx.report(allowed(opened, target, kind, client, `${req.method ?? 'GET'} ${scheme}://${hostPort(target)}`));
   if (res.destroyed || socket.destroyed) {
     upstream.destroy();
     return;

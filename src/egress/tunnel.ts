@@ -8,8 +8,9 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { rawRefusal } from './answer.ts';
 import type { ProxyContext } from './context.ts';
+import { allowed, notOpened } from './dial.ts';
 import { hostPort, parseAuthority } from './policy.ts';
-import type { EgressDecision, EgressKind } from './types.ts';
+import type { EgressKind } from './types.ts';
 
 /** Handles one CONNECT request on `socket` (node:http's 'connect' event); `client` is the peer for decisions. */
 export async function handleConnect(cx: ProxyContext, req: http.IncomingMessage, socket: Socket, head: Buffer, client: string): Promise<void> {
@@ -26,22 +27,12 @@ export async function handleConnect(cx: ProxyContext, req: http.IncomingMessage,
   }
   const opened = await cx.dial(target);
   if (!opened.ok) {
-    const d: EgressDecision =
-      'refused' in opened ? { decision: 'refused', kind, ...opened.refused, client } : { decision: 'failed', kind, ...opened.failed, client };
+    const d = notOpened(opened, kind, client);
     cx.report(d);
     return rawRefusal(socket, d.status, d.code, d.reason);
   }
   const upstream = opened.socket;
-  cx.report({
-    decision: 'allowed',
-    kind,
-    host: target.host,
-    port: target.port,
-    address: opened.address,
-    rule: opened.rule,
-    reason: `CONNECT ${hostPort(target)} matches ${opened.rule}`,
-    client,
-  });
+  cx.report(allowed(opened, target, kind, client, `CONNECT ${hostPort(target)}`));
   if (socket.destroyed || !socket.writable) {
     upstream.destroy();
     return;
