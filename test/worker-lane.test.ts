@@ -13,6 +13,7 @@ import { waitAsync } from '../src/wasm-api.ts';
 import { type LaneOptions, WorkerLane } from '../src/worker-lane.ts';
 import type { LaneTestJob } from './helpers/lane-worker.ts';
 import { tempDir } from './helpers/plugin.ts';
+import { rejection } from './helpers/rejection.ts';
 
 const WORKER = new URL('./helpers/lane-worker.ts', import.meta.url);
 /** Generous: a busy machine may take seconds to start a thread; no test waits for this unless something is wrong. */
@@ -40,16 +41,6 @@ function lane(options: Partial<LaneOptions> = {}): { lane: WorkerLane<Reply>; th
 
 function job(l: WorkerLane<Reply>, op: LaneTestJob['op'], label: string, extra: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Reply> {
   return l.run((id) => ({ id, op }) satisfies LaneTestJob, { label, timeoutMs: BOUND_MS, ...extra });
-}
-
-async function rejection(p: Promise<unknown>): Promise<AirlockError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AirlockError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Resolves once the lane has started `n` threads (bounded). */

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { isAirlockError } from '../../src/errors.ts';
 import { PluginHost, type PluginSummary } from '../../src/host/index.ts';
-import { cPlugin, CountingProvider, fixture, track } from './helpers.ts';
+import { cPlugin, CountingProvider, fixture, heldHost, track } from './helpers.ts';
 
 /** A C plugin that does not compile: its open (the build) fails. */
 const BROKEN_C = '#include "airlock_tools.h"\nint tool(this is not C\n';
@@ -20,13 +20,7 @@ function settledOnce(): { onSettled: (p: PluginSummary) => void; settled: Promis
 }
 
 test('a background load lists its tools from the manifest before its engine opens, and a call waits for the open', async (t) => {
-  const engines = new CountingProvider();
-  const release = engines.hold();
-  const host = new PluginHost({ provider: engines });
-  t.teardown(async () => {
-    release();
-    await host.close();
-  });
+  const { engines, host, release } = heldHost(t);
   const { onSettled, settled } = settledOnce();
   const summary = await host.load(fixture('echo-c'), { background: true, onSettled });
   t.is(summary.state, 'loading');
@@ -56,13 +50,7 @@ test('a background load lists its tools from the manifest before its engine open
 });
 
 test('a call waiting for a background open honours its signal and its timeout', async (t) => {
-  const engines = new CountingProvider();
-  const release = engines.hold();
-  const host = new PluginHost({ provider: engines });
-  t.teardown(async () => {
-    release();
-    await host.close();
-  });
+  const { engines, host } = heldHost(t);
   await host.load(fixture('echo-c'), { background: true });
   const controller = new AbortController();
   const aborted = track(host.call('echo-c_echo', {}, { signal: controller.signal }));
@@ -107,13 +95,7 @@ test('a failed background open: its tools stay listed and answer the load error 
 });
 
 test('at most backgroundOpens opens run at once; an unloaded plugin still waiting for its turn never opens', async (t) => {
-  const engines = new CountingProvider();
-  const release = engines.hold();
-  const host = new PluginHost({ provider: engines, backgroundOpens: 1 });
-  t.teardown(async () => {
-    release();
-    await host.close();
-  });
+  const { engines, host, release } = heldHost(t, { backgroundOpens: 1 });
   await host.load(fixture('echo-c'), { background: true });
   const { onSettled, settled } = settledOnce();
   await host.load(fixture('state'), { background: true, onSettled });

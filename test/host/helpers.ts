@@ -3,6 +3,7 @@
  * counts what reaches them (opens, calls, closes), with promises that settle
  * when a count is reached, so tests wait on events rather than on time.
  */
+import type { ExecutionContext } from 'ava';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -11,6 +12,7 @@ import type { Grants } from '../../src/grants/types.ts';
 import { defaultEngineProvider } from '../../src/provider/index.ts';
 import type { EnginePreference, EngineProvider, OpenedPlugin } from '../../src/provider/index.ts';
 import type { LoadedManifest } from '../../src/manifest/index.ts';
+import { type HostOptions, PluginHost } from '../../src/host/index.ts';
 import { tempDir } from '../helpers/plugin.ts';
 
 export const FIXTURES = new URL('../../fixtures/plugins/', import.meta.url).pathname;
@@ -97,6 +99,24 @@ export class CountingProvider implements EngineProvider {
     await this.inner.close();
     this.providerClosed = true;
   }
+}
+
+/**
+ * A host over a CountingProvider whose opens wait until `release()` (the test decides when an engine is
+ * open); the host is closed, and the gate released, when the test ends.
+ */
+export function heldHost(
+  t: ExecutionContext,
+  options: Omit<HostOptions, 'provider'> = {},
+): { engines: CountingProvider; host: PluginHost; release: () => void } {
+  const engines = new CountingProvider();
+  const release = engines.hold();
+  const host = new PluginHost({ ...options, provider: engines });
+  t.teardown(async () => {
+    release();
+    await host.close();
+  });
+  return { engines, host, release };
 }
 
 /** Tracks whether a promise has settled, without letting a rejection go unhandled. */

@@ -8,19 +8,12 @@ import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { PluginHost } from '../../src/host/index.ts';
 import { serveHttp } from '../../src/mcp/index.ts';
-import { CountingProvider, fixture, track } from '../host/helpers.ts';
+import { fixture, heldHost, track } from '../host/helpers.ts';
 import { withToken } from './helpers.ts';
 
 test('initialize and tools/list answer while a plugin is still opening; a call meanwhile waits for it, then answers', async (t) => {
-  const engines = new CountingProvider();
-  const release = engines.hold();
-  const host = new PluginHost({ provider: engines });
-  t.teardown(async () => {
-    release();
-    await host.close();
-  });
+  const { engines, host, release } = heldHost(t);
   await host.load(fixture('echo-c'), { background: true });
   await engines.openStarted();
   const server = await serveHttp(host);

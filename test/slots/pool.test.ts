@@ -9,6 +9,7 @@ import { AirlockError, isAirlockError } from '../../src/errors.ts';
 import type { Slot, SlotCall, SlotDriver, SlotPoolOptions, SlotTiming } from '../../src/slots/driver.ts';
 import { SlotPool } from '../../src/slots/pool.ts';
 import { makeGrants, type GrantsOverrides } from '../helpers/grants.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 interface Inst {
   id: number;
@@ -87,17 +88,6 @@ async function pool(o: GrantsOverrides['resources'] = {}, options: Partial<SlotP
   }));
   await p.start();
   return { p, d };
-}
-
-/** The rejection of `p` (fails the test if it resolves). */
-async function rejection(p: Promise<unknown>): Promise<AirlockError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AirlockError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 test('a call runs on an idle slot and resolves with the driver answer, timed by the pool', async (t) => {
