@@ -106,6 +106,9 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
 
 const SEVERITY = LoggingLevelSchema.options;
 
+/** Whether a message at `level` passes a session's `logging/setLevel` (none set: everything does). */
+const shownAt = (level: LoggingLevel, min: LoggingLevel | undefined): boolean => min === undefined || SEVERITY.indexOf(level) >= SEVERITY.indexOf(min);
+
 /**
  * A call's plugin output as `notifications/message`, logger the tool's name:
  * stdout at `info`, stderr at `warning` (what a program writes there is most
@@ -117,9 +120,10 @@ async function sendLogs(
   level: LoggingLevel | undefined,
   notify: (n: { method: 'notifications/message'; params: { level: LoggingLevel; logger: string; data: string } }) => Promise<void>,
 ): Promise<void> {
-  const shown = (l: LoggingLevel): boolean => level === undefined || SEVERITY.indexOf(l) >= SEVERITY.indexOf(level);
-  if (logs.stdout !== '' && shown('info')) await notify({ method: 'notifications/message', params: { level: 'info', logger: tool, data: logs.stdout } });
-  if (logs.stderr !== '' && shown('warning')) await notify({ method: 'notifications/message', params: { level: 'warning', logger: tool, data: logs.stderr } });
+  if (logs.stdout !== '' && shownAt('info', level))
+    await notify({ method: 'notifications/message', params: { level: 'info', logger: tool, data: logs.stdout } });
+  if (logs.stderr !== '' && shownAt('warning', level))
+    await notify({ method: 'notifications/message', params: { level: 'warning', logger: tool, data: logs.stderr } });
 }
 
 /** Error details as plain JSON (they may hold a cause or other non-serializable values). */
@@ -157,8 +161,7 @@ const sessionLevels = new WeakMap<Server, () => LoggingLevel | undefined>();
 
 /** A server-side event (a plugin ready or failed) as `notifications/message` to one session, above its level. */
 export async function logTo(server: Server, level: LoggingLevel, logger: string, data: string): Promise<void> {
-  const min = sessionLevels.get(server)?.();
-  if (min !== undefined && SEVERITY.indexOf(level) < SEVERITY.indexOf(min)) return;
+  if (!shownAt(level, sessionLevels.get(server)?.())) return;
   // A client that is gone (or not initialized yet) has nowhere to receive it.
   await server.sendLoggingMessage({ level, logger, data }).catch(() => undefined);
 }
