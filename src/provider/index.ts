@@ -41,7 +41,7 @@ export interface ProviderOptions {
 
 export type ProviderEvent =
   /** Preparing a plugin on an engine (an image build's output, a cache hit). */
-  | { type: 'build'; plugin: string; engine: EngineName; message: string }
+  | { type: 'build'; plugin: string; engine: EngineName; message: string; detail?: boolean }
   | { type: 'selected'; plugin: string; engine: EngineName; reason: string }
   /** A plugin's outgoing connection, as its egress proxy decided it. */
   | { type: 'egress'; plugin: string; decision: EgressDecision };
@@ -162,7 +162,7 @@ class DefaultProvider implements EngineProvider {
   async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
     const { selection } = await planSelection(grants, preference, await this.probes());
     const opened = await openSelected(selection, async (name, component) => {
-      const definition = ENGINES.find((e) => e.name === name);
+      const definition = engineDefinition(name);
       if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);
       const engine = await this.#engine(definition);
       return engine.load(grants, artefactFor(definition, component, plugin), { onEvent: (e) => this.#forward(name, e) });
@@ -178,7 +178,8 @@ class DefaultProvider implements EngineProvider {
   #engine(definition: EngineDefinition): Promise<Engine> {
     let engine = this.#engines.get(definition.name);
     if (engine === undefined) {
-      engine = definition.create({ onEvent: (e) => this.#forward(definition.name as EngineName, e) });
+      // Events reach the provider through each load's onEvent (build steps, and egress decisions after it).
+      engine = definition.create();
       // A failed creation is tried again by the next load.
       engine.catch(() => this.#engines.delete(definition.name));
       this.#engines.set(definition.name, engine);

@@ -1,17 +1,20 @@
 /**
- * Which component file the engines get (src/provider/index.ts planSelection).
+ * Which component file the engines get (src/provider/index.ts planSelection), and what the provider passes on.
  */
 import test from 'ava';
 import { cpSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import type { EngineProbe } from '../../src/engines/probe.ts';
 import type { EngineName } from '../../src/engines/types.ts';
 import { computeGrants, defaultPolicy } from '../../src/grants/index.ts';
 import { loadPlugin } from '../../src/manifest/index.ts';
-import { planSelection } from '../../src/provider/index.ts';
+import { defaultEngineProvider, planSelection, type ProviderEvent } from '../../src/provider/index.ts';
 import { cacheRoot } from '../../src/paths.ts';
 import { isInside } from '../../src/plugin-files/inside.ts';
+import { grantsForManifest } from '../helpers/grants.ts';
 import { tempDir } from '../helpers/plugin.ts';
 
 const probes: Record<EngineName, EngineProbe> = {
@@ -27,4 +30,27 @@ test("a prebuilt component runs from a verified copy in the cache, never from th
   const { selection, component } = await planSelection(grants, 'auto', probes);
   t.is(selection.engine, 'wasm');
   t.true(component !== undefined && isInside(cacheRoot(), component), `${component} is in the cache`);
+});
+
+test("the provider passes on each engine's events: a worker-engine plugin's egress decision arrives as a provider event", async (t) => {
+  const server = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as AddressInfo).port;
+  const events: ProviderEvent[] = [];
+  const provider = defaultEngineProvider({ probes, onEvent: (e) => events.push(e) });
+  t.teardown(() => provider.close());
+  const plugin = loadPlugin(join(FIXTURES_DIR, 'net'));
+  // An IP literal is named in the grant, so the route's proxy admits this loopback address.
+  const grants = grantsForManifest(plugin, { network: { allow: [{ host: '127.0.0.1', wildcard: false, port }] } });
+  const opened = await provider.open(plugin, grants, 'wasm');
+  t.is((await opened.instance.call('http', JSON.stringify({ url: `http://127.0.0.1:${port}/x` }))).output, '"ok:200"');
+  t.like(
+    events.find((e) => e.type === 'egress'),
+    { type: 'egress', plugin: 'net', decision: { decision: 'allowed', host: '127.0.0.1', port } },
+  );
+  t.like(
+    events.find((e) => e.type === 'selected'),
+    { type: 'selected', plugin: 'net', engine: 'wasm' },
+  );
 });
