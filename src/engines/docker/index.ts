@@ -38,7 +38,7 @@ export interface DockerEngineOptions extends DockerConfigOptions {
 }
 
 /** An image build's progress as an engine event's line (empty: nothing to say); `detail` for a tool's own output. */
-export function buildEventLine(e: BuildEvent): { message: string; detail: boolean } {
+function buildEventLine(e: BuildEvent): { message: string; detail: boolean } {
   return { message: buildEventText(e), detail: e.type === 'output' };
 }
 
