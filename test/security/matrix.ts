@@ -43,6 +43,7 @@ export const GROUPS = {
   proto: 'Manifest and protocol abuse',
   data: 'Plugin as data: read, validated and built on the host',
   serve: 'Serving: front ends, quotas, output and secrets',
+  trust: 'Trust: digests, lock file, signatures, registries',
 } as const;
 export type Group = keyof typeof GROUPS;
 
@@ -1091,6 +1092,13 @@ export const ROWS: Row[] = [
       ),
     ),
   },
+  // ---- trust: digests, lock file, signatures, registries (issue 17) ----
+  // ---- data: guest errors and build output (issue 19) ----
+  // ---- data: wasm dependencies and templates (issue 19) ----
+  // ---- serve: authoring and set-up (issue 19) ----
+  // ---- serve: usage, audit and grants at run time (issue 18) ----
+  // ---- host: remote Docker (issue 16) ----
+  // ---- host: lazy workers and standby (issue 21) ----
 ];
 
 export function rowById(id: string): Row {
