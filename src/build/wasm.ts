@@ -59,6 +59,8 @@ export interface BuildOptions {
   force?: boolean;
   /** The environment whose PATH the toolchain is found on and built with (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Told when a build starts (not for a cache hit): progress for whoever waits on it. */
+  onBuild?: (message: string) => void;
 }
 
 export interface BuildResult {
@@ -461,6 +463,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   // hashTree walked the folder with src/plugin-files: a symlink leading out of it, a FIFO or device was refused there,
   // before any toolchain reads the folder (componentize-py bundles all of it).
 
+  options.onBuild?.(`building a component from ${entry}${toolchain === undefined || toolchain === 'none' ? '' : ` with ${toolchain}`}`);
   const work = `${outDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(work, { recursive: true });
   try {

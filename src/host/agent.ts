@@ -74,10 +74,10 @@ export class Agent {
     // The grants are checked now: a policy refusal fails the load itself, as it would in the foreground.
     const prepared = prepareEntry(plugin, this.#policy, this.#context);
     // Not p-queue's signal: it would abandon an open under way, whose pool must still be released once it comes.
-    const slot = new PluginSlot(prepared, (cancelled) =>
+    const slot = new PluginSlot(prepared, (cancelled, onEvent) =>
       this.#context.opens.add(() => {
         if (cancelled.aborted) throw new AirlockError('aborted', `loading ${plugin.manifest.name} was cancelled (unloaded or closed before its turn)`);
-        return openPrepared(prepared, this.#context);
+        return openPrepared(prepared, this.#context, onEvent);
       }),
     );
     this.#plugins.set(plugin.manifest.name, slot);

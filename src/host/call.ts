@@ -48,7 +48,7 @@ export async function callTool(
   let runTimeout = options.timeout;
   if (entry === undefined) {
     const from = performance.now();
-    entry = await slot.whenOpen(name, signal, runTimeout === undefined ? undefined : Math.max(0, runTimeout - (from - started)));
+    entry = await slot.whenOpen(name, signal, runTimeout === undefined ? undefined : Math.max(0, runTimeout - (from - started)), options.onProgress);
     if (runTimeout !== undefined) runTimeout = Math.max(1, runTimeout - (performance.now() - from));
   }
   const opened = entry;

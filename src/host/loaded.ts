@@ -9,7 +9,7 @@ import { computeGrants, type Grants, type Policy } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
 import { FairShare } from './fair-share.ts';
-import type { EnginePreference, OpenedPlugin } from '../provider/index.ts';
+import type { EnginePreference, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
 import type { Pools } from './pools.ts';
 
 export interface LoadedTool {
@@ -54,7 +54,7 @@ export function prepareEntry(plugin: LoadedManifest, policy: Policy, context: Op
 }
 
 /** The warm pool for a prepared plugin (shared when another agent has the same grants and content): hashing, build, start. */
-export async function openPrepared(prepared: PreparedEntry, context: OpenContext): Promise<LoadedEntry> {
+export async function openPrepared(prepared: PreparedEntry, context: OpenContext, onEvent?: (event: ProviderEvent) => void): Promise<LoadedEntry> {
   const { plugin, grants, preference } = prepared;
   // Dependency folders are the engines' business (builds ignore them too), and can be huge.
   // Granted folders inside the plugin are its data, not its code: a plugin writing there must
@@ -64,6 +64,6 @@ export async function openPrepared(prepared: PreparedEntry, context: OpenContext
     ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || rel === '.venv' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
   const { pools } = context;
-  const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash);
+  const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash, onEvent);
   return { ...prepared, key, contentHash, opened, share: new FairShare(() => pools.share(key)) };
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import type { EnginePreference, EngineProvider, OpenedPlugin } from '../provider/index.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
 
 interface Shared {
   opened: Promise<OpenedPlugin>;
@@ -16,6 +16,8 @@ interface Shared {
   refs: number;
   /** Calls the pool serves at once (grants.resources.concurrency). */
   instances: number;
+  /** Whoever waits for this open (each load sharing it): told its events (build steps) until it settles. */
+  listeners: Set<(event: ProviderEvent) => void>;
 }
 
 export class Pools {
@@ -31,14 +33,27 @@ export class Pools {
   }
 
   /** Opens (or shares) the warm pool for these grants; `key` names the hold to release. */
-  async acquire(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, contentHash: string): Promise<{ key: string; opened: OpenedPlugin }> {
+  async acquire(
+    plugin: LoadedManifest,
+    grants: Grants,
+    preference: EnginePreference,
+    contentHash: string,
+    onEvent?: (event: ProviderEvent) => void,
+  ): Promise<{ key: string; opened: OpenedPlugin }> {
     this.#assertOpen();
     const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
     let shared = this.#shared.get(key);
     if (shared === undefined) {
       // Registered before any await, so concurrent loads of the same grants share this one open.
-      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference));
-      const entry: Shared = { opened, refs: 0, instances: Math.max(1, grants.resources.concurrency) };
+      const listeners = new Set<(event: ProviderEvent) => void>();
+      const opened = this.#getProvider().then((provider) =>
+        provider.open(plugin, grants, preference, {
+          onEvent: (e) => {
+            for (const l of listeners) l(e);
+          },
+        }),
+      );
+      const entry: Shared = { opened, refs: 0, instances: Math.max(1, grants.resources.concurrency), listeners };
       shared = entry;
       this.#shared.set(key, entry);
       this.#opening.add(opened);
@@ -51,12 +66,15 @@ export class Pools {
       );
     }
     shared.refs++;
+    if (onEvent !== undefined) shared.listeners.add(onEvent);
     let opened: OpenedPlugin;
     try {
       opened = await shared.opened;
     } catch (err) {
       shared.refs--;
       throw err;
+    } finally {
+      if (onEvent !== undefined) shared.listeners.delete(onEvent);
     }
     if (this.#closed) {
       // close() ran while this pool was opening, and has stopped it.

@@ -57,6 +57,11 @@ export interface ToolCallOptions {
   signal?: AbortSignal;
   /** Milliseconds; can only shorten the plugin's granted timeout. */
   timeout?: number;
+  /**
+   * While the call waits for its plugin to open in the background (LoadOptions.background): where the
+   * open is, one line a step (a component or image build's steps); the latest at once, then each new one.
+   */
+  onProgress?: (step: string) => void;
 }
 
 export interface ToolCallResult {

@@ -70,14 +70,18 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
     // Sent on the call's own stream (HTTP: its SSE response), before its result; a client gone away is not an error here.
     const notify = (notification: Parameters<typeof extra.sendNotification>[0]): Promise<void> => extra.sendNotification(notification).catch(() => undefined);
     const token = request.params._meta?.progressToken;
-    const progress = (done: 0 | 1, message: string): Promise<void> =>
-      token === undefined
-        ? Promise.resolve()
-        : notify({ method: 'notifications/progress', params: { progressToken: token, progress: done, total: 1, message } });
-    await progress(0, `calling ${name}`);
+    // No total: how many steps a plugin's open (a build) takes is not known ahead. Each notification counts one more.
+    let step = 0;
+    const progress = (message: string): Promise<void> =>
+      token === undefined ? Promise.resolve() : notify({ method: 'notifications/progress', params: { progressToken: token, progress: step++, message } });
+    await progress(`calling ${name}`);
     try {
       await source.ready?.();
-      const result = await source.call(name, args ?? {}, { signal: extra.signal });
+      const result = await source.call(name, args ?? {}, {
+        signal: extra.signal,
+        // A call waiting for its plugin's build hears each step, so a client can show it (and keep its timeout alive).
+        ...(token === undefined ? {} : { onProgress: (s: string) => void progress(s) }),
+      });
       await sendLogs(name, result.logs, logLevel, notify);
       const out: CallToolResult = { content: [{ type: 'text', text: result.output }] };
       // Output schemas are objects (the manifest insists), so an object result is the structured one.
@@ -98,7 +102,7 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
         _meta: { 'airlock/error': { code: e.code, message: e.message, details: jsonSafe(e.details) } },
       };
     } finally {
-      await progress(1, `${name} ended`);
+      await progress(`${name} ended`);
     }
   });
   return server;

@@ -21,8 +21,13 @@ export type EnginePreference = 'auto' | EngineName;
 
 /** What the host needs from the engines: open a plugin under its grants on the engine the selector picks. */
 export interface EngineProvider {
-  open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin>;
+  open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options?: OpenOptions): Promise<OpenedPlugin>;
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** This open's events (a component or image build's steps, the engine chosen), besides ProviderOptions.onEvent. */
+  onEvent?: (event: ProviderEvent) => void;
 }
 
 export interface OpenedPlugin {
@@ -40,8 +45,8 @@ export interface ProviderOptions {
 }
 
 export type ProviderEvent =
-  /** Preparing a plugin on an engine (an image build's output, a cache hit). */
-  | { type: 'build'; plugin: string; engine: EngineName; message: string; detail?: boolean }
+  /** Preparing a plugin: a component build (no engine: before one is chosen), or on an engine (an image build's output, a cache hit). */
+  | { type: 'build'; plugin: string; engine?: EngineName; message: string; detail?: boolean }
   | { type: 'selected'; plugin: string; engine: EngineName; reason: string }
   /** A plugin's outgoing connection, as its egress proxy decided it. */
   | { type: 'egress'; plugin: string; decision: EgressDecision };
@@ -51,17 +56,23 @@ export type ProviderEvent =
  * or a node/python plugin's `wasm:` file, built from source when it is not
  * already a component (cached by content hash, so this is cheap when unchanged).
  */
-export async function componentFor(grants: Grants): Promise<string | undefined> {
-  return (await buildComponent(grants))?.componentPath;
+export async function componentFor(grants: Grants, onEvent?: (event: ProviderEvent) => void): Promise<string | undefined> {
+  const { name } = grants.plugin;
+  return (await buildComponent(grants, onEvent === undefined ? {} : { onBuild: (message) => onEvent({ type: 'build', plugin: name, message }) }))
+    ?.componentPath;
 }
 
 /** As componentFor, with the build's cache facts (`airlock build`); undefined when there is no component. */
-export async function buildComponent(grants: Grants, options: { force?: boolean } = {}): Promise<BuildResult | undefined> {
+export async function buildComponent(grants: Grants, options: { force?: boolean; onBuild?: (message: string) => void } = {}): Promise<BuildResult | undefined> {
   const { runtime, dir, entry, wasm } = grants.plugin;
   const source = runtime === 'wasm' ? entry : wasm;
   if (source === undefined) return undefined;
   const rel = source.startsWith(`${dir}/`) ? source.slice(dir.length + 1) : source;
-  return buildPlugin(dir, { entry: rel, ...(options.force === true ? { force: true } : {}) });
+  return buildPlugin(dir, {
+    entry: rel,
+    ...(options.force === true ? { force: true } : {}),
+    ...(options.onBuild === undefined ? {} : { onBuild: options.onBuild }),
+  });
 }
 
 /**
@@ -99,6 +110,7 @@ export async function planSelection(
   grants: Grants,
   preference: EnginePreference,
   probes: Record<EngineName, EngineProbe>,
+  onEvent?: (event: ProviderEvent) => void,
 ): Promise<{ selection: Selection; component: string | undefined; componentError?: AirlockError }> {
   let component: string | undefined;
   let status: ComponentStatus | undefined;
@@ -113,7 +125,7 @@ export async function planSelection(
       // Engines run the built (or verified and copied) component in the cache, never the plugin's own
       // file: it is checked where the plugin cannot change it between the check and the read (a swap, a FIFO).
       try {
-        component = await componentFor(grants);
+        component = await componentFor(grants, onEvent);
         status = { status: 'ok' };
       } catch (e) {
         componentError = e instanceof AirlockError ? e : new AirlockError('build-failed', String(e), { cause: e });
@@ -159,20 +171,22 @@ class DefaultProvider implements EngineProvider {
     return this.#probes;
   }
 
-  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
-    const { selection } = await planSelection(grants, preference, await this.probes());
+  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options: OpenOptions = {}): Promise<OpenedPlugin> {
+    const emit = (e: ProviderEvent): void => {
+      this.#options.onEvent?.(e);
+      options.onEvent?.(e);
+    };
+    const { selection } = await planSelection(grants, preference, await this.probes(), emit);
     const opened = await openSelected(selection, async (name, component) => {
       const definition = engineDefinition(name);
       if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);
       const engine = await this.#engine(definition);
-      return engine.load(grants, artefactFor(definition, component, plugin), { onEvent: (e) => this.#forward(name, e) });
+      return engine.load(grants, artefactFor(definition, component, plugin), {
+        onEvent: (e: EngineEvent) => emit(e.type === 'build' ? { ...e, engine: name } : e),
+      });
     });
-    this.#options.onEvent?.({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });
+    emit({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });
     return { engine: opened.engine, reason: opened.reason, instance: opened.instance };
-  }
-
-  #forward(engine: EngineName, e: EngineEvent): void {
-    this.#options.onEvent?.(e.type === 'build' ? { ...e, engine } : e);
   }
 
   #engine(definition: EngineDefinition): Promise<Engine> {

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import type { CallOptions, CallResult } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
 import { defaultEngineProvider } from '../../src/provider/index.ts';
-import type { EnginePreference, EngineProvider, OpenedPlugin } from '../../src/provider/index.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin, OpenOptions, ProviderEvent } from '../../src/provider/index.ts';
 import type { LoadedManifest } from '../../src/manifest/index.ts';
 import { type HostOptions, PluginHost } from '../../src/host/index.ts';
 import { tempDir } from '../helpers/plugin.ts';
@@ -58,11 +58,26 @@ export class CountingProvider implements EngineProvider {
     };
   }
 
-  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
+  /** The event routes of opens under way (each open's OpenOptions.onEvent), for `announce`. */
+  readonly #listeners = new Set<(event: ProviderEvent) => void>();
+
+  /** Sends a build step to every open under way, as an engine's build would. */
+  announce(plugin: string, message: string): void {
+    for (const l of this.#listeners) l({ type: 'build', plugin, message });
+  }
+
+  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options: OpenOptions = {}): Promise<OpenedPlugin> {
     this.opening++;
+    const onEvent = options.onEvent;
+    if (onEvent !== undefined) this.#listeners.add(onEvent);
     for (const w of this.#openWaiters.splice(0)) w();
-    await this.#gate;
-    const opened = await this.inner.open(plugin, grants, preference);
+    let opened: OpenedPlugin;
+    try {
+      await this.#gate;
+      opened = await this.inner.open(plugin, grants, preference, options);
+    } finally {
+      if (onEvent !== undefined) this.#listeners.delete(onEvent);
+    }
     this.opened.push({ plugin: plugin.manifest.name, grants });
     const name = plugin.manifest.name;
     return {

@@ -2,7 +2,8 @@
  * Which component file the engines get (src/provider/index.ts planSelection), and what the provider passes on.
  */
 import test from 'ava';
-import { cpSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, cpSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -52,5 +53,30 @@ test("the provider passes on each engine's events: a worker-engine plugin's egre
   t.like(
     events.find((e) => e.type === 'selected'),
     { type: 'selected', plugin: 'net', engine: 'wasm' },
+  );
+});
+
+test("an open's own onEvent hears its component build start (no engine yet) and the engine chosen; a cached one hears no build", async (t) => {
+  const dir = tempDir();
+  cpSync(join(FIXTURES_DIR, 'echo-c'), dir, { recursive: true });
+  // Sources no cache has seen: this open builds.
+  appendFileSync(join(dir, 'echo.c'), `\n/* ${randomUUID()} */\n`);
+  const plugin = loadPlugin(dir);
+  const grants = computeGrants(plugin, defaultPolicy());
+  const provider = defaultEngineProvider({ probes });
+  t.teardown(() => provider.close());
+  const heard: ProviderEvent[] = [];
+  const first = await provider.open(plugin, grants, 'auto', { onEvent: (e) => heard.push(e) });
+  await first.instance.close();
+  t.deepEqual(
+    heard.map((e) => (e.type === 'build' ? { type: e.type, engine: e.engine, message: e.message.replace(/ with clang .*/, ' with clang') } : { type: e.type })),
+    [{ type: 'build', engine: undefined, message: 'building a component from echo.c with clang' }, { type: 'selected' }],
+  );
+  const again: ProviderEvent[] = [];
+  const second = await provider.open(plugin, grants, 'auto', { onEvent: (e) => again.push(e) });
+  await second.instance.close();
+  t.deepEqual(
+    again.map((e) => e.type),
+    ['selected'],
   );
 });
