@@ -60,7 +60,15 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
     logLevel = request.params.level;
     return {};
   });
-  sessionLevels.set(server, () => logLevel);
+  const session: SessionLog = { level: () => logLevel, pending: [] };
+  sessionLogs.set(server, session);
+  // The server's own messages said before the client finished initializing wait for it (a client reads
+  // nothing before its initialize is answered), in the order said; then the level it set by then applies.
+  server.oninitialized = () => {
+    const pending = session.pending;
+    session.pending = undefined;
+    for (const m of pending ?? []) void logTo(server, m.level, m.logger, m.data);
+  };
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     await source.ready?.();
     return { tools: source.tools().map(toMcpTool) };
@@ -160,13 +168,29 @@ function toMcpTool(t: ToolInfo): Tool {
   return tool;
 }
 
-/** Each session's level (logging/setLevel), for messages the server sends on its own (`RunningServer.log`). */
-const sessionLevels = new WeakMap<Server, () => LoggingLevel | undefined>();
+/** Messages the server sends on its own to one session: its level (logging/setLevel), and those held until it is initialized. */
+interface SessionLog {
+  level: () => LoggingLevel | undefined;
+  /** Undefined once the client has initialized. */
+  pending: Array<{ level: LoggingLevel; logger: string; data: string }> | undefined;
+}
+const sessionLogs = new WeakMap<Server, SessionLog>();
+/** Messages held for a client not initialized yet; beyond this the oldest are dropped (each plugin says one, ready or failed). */
+const MAX_PENDING_LOGS = 256;
 
-/** A server-side event (a plugin ready or failed) as `notifications/message` to one session, above its level. */
+/**
+ * A server-side event (a plugin ready or failed) as `notifications/message` to one session, above its level;
+ * held until the session is initialized when it is not yet.
+ */
 export async function logTo(server: Server, level: LoggingLevel, logger: string, data: string): Promise<void> {
-  if (!shownAt(level, sessionLevels.get(server)?.())) return;
-  // A client that is gone (or not initialized yet) has nowhere to receive it.
+  const session = sessionLogs.get(server);
+  if (session?.pending !== undefined) {
+    session.pending.push({ level, logger, data });
+    if (session.pending.length > MAX_PENDING_LOGS) session.pending.shift();
+    return;
+  }
+  if (!shownAt(level, session?.level())) return;
+  // A client that is gone has nowhere to receive it.
   await server.sendLoggingMessage({ level, logger, data }).catch(() => undefined);
 }
 

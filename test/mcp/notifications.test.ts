@@ -79,6 +79,38 @@ test('what the server reports on its own (a plugin ready, one that failed to loa
   t.deepEqual(logs, [{ level: 'error', logger: 'airlock', data: 'broken failed to load, its tools answer this error: build-failed: no such file' }]);
 });
 
+test('what the server reports before the client has initialized waits until it has initialized, then arrives in order', async (t) => {
+  const server = createMcpServer(host);
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(a);
+  // Said before any client spoke (a plugin failing at once): nothing is written to a client that has not initialized.
+  const sent: unknown[] = [];
+  const send = a.send.bind(a);
+  a.send = (message, options) => {
+    sent.push(message);
+    return send(message, options);
+  };
+  await logTo(server, 'error', 'airlock', 'broken failed to load, its tools answer this error: build-failed: no such file');
+  await logTo(server, 'info', 'airlock', 'echo-c is ready');
+  t.deepEqual(sent, []);
+  const client = new Client({ name: 'notifications-test', version: '1' });
+  const logs: LoggingMessageNotification['params'][] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(n.params);
+  });
+  await client.connect(b);
+  t.teardown(() => client.close());
+  // A round trip: notifications sent before it have arrived when it answers.
+  await client.listTools();
+  t.deepEqual(
+    logs.map((l) => [l.level, l.data]),
+    [
+      ['error', 'broken failed to load, its tools answer this error: build-failed: no such file'],
+      ['info', 'echo-c is ready'],
+    ],
+  );
+});
+
 test('a call carrying a progress token gets progress at its start and end, a refused one too', async (t) => {
   const { client } = await connected(t);
   const seen: Progress[] = [];
