@@ -1,8 +1,6 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, linkSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -12,53 +10,7 @@ import { cli } from '../helpers/cli.ts';
 import { cPlugin } from '../host/helpers.ts';
 import { tempDir } from '../helpers/plugin.ts';
 import { withToken } from '../mcp/helpers.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, 'src/cli/main.ts');
-
-function processEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
-}
-
-interface Serving {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  /** The generated token and the file it was written to (absent when the user gave one). */
-  token?: string;
-  tokenFile?: string;
-  stderr(): string;
-}
-
-/** Starts `airlock serve <args>` with its own XDG_RUNTIME_DIR; settles once it says where it serves. */
-async function startServe(t: import('ava').ExecutionContext, args: string[], env: Record<string, string> = {}): Promise<Serving> {
-  const runtime = tempDir('airlock-run-');
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...processEnv(), XDG_RUNTIME_DIR: runtime, ...env },
-  });
-  t.teardown(() => child.kill('SIGKILL'));
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /serving \d+ tools over MCP at (http:\/\/\S+)/.exec(stderr);
-      if (m?.[1] !== undefined) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening: ${stderr}`)));
-  });
-  const m = /bearer token \(shown once; also in (\S+), mode 0600, removed at shutdown\): (\S+)/.exec(stderr);
-  return { child, url, ...(m === null ? {} : { tokenFile: m[1], token: m[2] }), stderr: () => stderr };
-}
-
-async function stop(serving: Serving): Promise<number | null> {
-  const exited = once(serving.child, 'exit');
-  serving.child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
-  return code;
-}
+import { MAIN, processEnv, ROOT, startServe, stopServe as stop } from '../helpers/serve.ts';
 
 /** Connects the SDK client (with these transport options) and calls echo-c_add(5, 6). */
 async function callAdd(url: string, options: ConstructorParameters<typeof StreamableHTTPClientTransport>[1] = {}): Promise<CallToolResult> {

@@ -1,20 +1,21 @@
-"""Drives an Airlock MCP server with fastmcp's Client over its stdio transport, as a fastmcp user would.
+"""Drives an Airlock MCP server with fastmcp's Client over its stdio or streamable HTTP transport, as a fastmcp user would.
 
-Usage: fastmcp_client.py <tool> <json-arguments> -- <server command> [args...]
+Usage: fastmcp_client.py <tool> <json-arguments> (-- <server command> [args...] | --url <url> --token <token>)
 Prints one JSON object: the server's name, the tool names and the text of one call's result.
 """
 import asyncio
 import json
-import sys
 
 from fastmcp import Client
-from fastmcp.client.transports import StdioTransport
+from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
+
+from target import target
 
 
 async def main() -> None:
-    sep = sys.argv.index("--")
-    tool, arguments = sys.argv[1], json.loads(sys.argv[2])
-    transport = StdioTransport(command=sys.argv[sep + 1], args=sys.argv[sep + 2 :])
+    t = target()
+    tool, arguments = t.tool, t.arguments
+    transport = StreamableHttpTransport(t.url, headers=t.headers) if t.http else StdioTransport(command=t.command, args=t.args)
     # Generous bounds: a busy machine may build components on first use.
     async with Client(transport, timeout=300, init_timeout=300) as client:
         tools = await client.list_tools()

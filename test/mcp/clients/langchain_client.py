@@ -1,22 +1,26 @@
 """Drives an Airlock MCP server with langchain-mcp-adapters, as a LangChain/LangGraph agent would.
 
 get_tools() turns every tool's JSON Schema into a LangChain tool (so a schema it cannot convert fails here),
-and ainvoke() runs one of them. Usage: langchain_client.py <tool> <json-arguments> -- <server command> [args...]
+and ainvoke() runs one of them. Usage: langchain_client.py <tool> <json-arguments> (-- <server command> [args...] | --url <url> --token <token>)
 Prints one JSON object: the tool names, the called tool's argument names and the text of its result.
 """
 import asyncio
 import json
-import sys
 
 from langchain_mcp_adapters.client import MultiServerMCPClient
 
+from target import target
+
 
 async def main() -> None:
-    sep = sys.argv.index("--")
-    name, arguments = sys.argv[1], json.loads(sys.argv[2])
-    client = MultiServerMCPClient(
-        {"airlock": {"command": sys.argv[sep + 1], "args": sys.argv[sep + 2 :], "transport": "stdio"}}
+    t = target()
+    name, arguments = t.tool, t.arguments
+    server = (
+        {"url": t.url, "headers": t.headers, "transport": "streamable_http"}
+        if t.http
+        else {"command": t.command, "args": t.args, "transport": "stdio"}
     )
+    client = MultiServerMCPClient({"airlock": server})
     tools = await client.get_tools()
     tool = next(t for t in tools if t.name == name)
     # A tool-error would raise here (ToolException); the result is the call's content.

@@ -1,24 +1,30 @@
 """Drives an Airlock MCP server with the official MCP Python SDK, as a user's client would.
 
-Usage: python_client.py <tool> <json-arguments> -- <server command> [args...]
+Usage: python_client.py <tool> <json-arguments> (-- <server command> [args...] | --url <url> --token <token>)
 Prints one JSON object: the server's name, every tool's schema problems under a
 JSON Schema 2020-12 validator (the MCP default dialect), and the result of one
 call (the SDK checks structured output against the tool's outputSchema itself).
 """
 import asyncio
 import json
-import sys
 
 from jsonschema import Draft202012Validator
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamablehttp_client
+
+from target import target
 
 
 async def main() -> None:
-    sep = sys.argv.index("--")
-    tool, arguments = sys.argv[1], json.loads(sys.argv[2])
-    command, args = sys.argv[sep + 1], sys.argv[sep + 2 :]
-    async with stdio_client(StdioServerParameters(command=command, args=args)) as (read, write):
+    t = target()
+    tool, arguments = t.tool, t.arguments
+    connection = (
+        streamablehttp_client(t.url, headers=t.headers)
+        if t.http
+        else stdio_client(StdioServerParameters(command=t.command, args=t.args))
+    )
+    async with connection as (read, write, *_):
         async with ClientSession(read, write) as session:
             init = await session.initialize()
             tools = (await session.list_tools()).tools
