@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
@@ -29,8 +29,12 @@ function processEnv(): Record<string, string> {
   return env;
 }
 
-async function stdioClient(t: import('ava').ExecutionContext, args: string[]): Promise<{ client: Client; stderr: () => string }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'serve', ...args], cwd: ROOT, env: processEnv(), stderr: 'pipe' });
+async function stdioClient(
+  t: import('ava').ExecutionContext,
+  args: string[],
+  env: Record<string, string> = processEnv(),
+): Promise<{ client: Client; stderr: () => string }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'serve', ...args], cwd: ROOT, env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: 'serve-background-test', version: '1.0.0' });
@@ -99,4 +103,25 @@ test('serve skips a plugin whose manifest cannot be read, saying why on stderr, 
   t.is(none.code, 1);
   t.regex(none.stderr, /airlock: skipping .*invalid-manifest/);
   t.regex(none.stderr, /airlock serve: invalid-manifest/);
+});
+
+test("serve under a desktop app's PATH (/usr/bin:/bin, without componentize-py) serves every already-built plugin: C, JS and Python", async (t) => {
+  t.false(
+    ['/usr/bin', '/bin'].some((d) => existsSync(`${d}/componentize-py`)),
+    'the desktop PATH must lack the toolchain for this test to mean anything',
+  );
+  const plugins = ['echo-c', 'echo-js', 'echo-py'].map((n) => `fixtures/plugins/${n}`);
+  // Built (or found built) with the full PATH first, as `airlock build` in a terminal would.
+  for (const plugin of plugins) {
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, [MAIN, 'build', plugin], { cwd: ROOT, timeout: 600_000 }, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+  const { client, stderr } = await stdioClient(t, plugins, { ...processEnv(), PATH: '/usr/bin:/bin' });
+  for (const name of ['echo-c', 'echo-js', 'echo-py']) {
+    const result = (await client.callTool({ name: `${name}_add`, arguments: { a: 2, b: 40 } })) as CallToolResult;
+    t.falsy(result.isError, `${name}: ${JSON.stringify(result.content)}\n${stderr()}`);
+    t.deepEqual(result.content, [{ type: 'text', text: '42' }], name);
+  }
+  t.notRegex(stderr(), /failed to load/);
 });
