@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { CONTAINER_HOME, CONTAINER_UID } from '../../capabilities/limits/docker.ts';
+import { CONTAINER_HOME, CONTAINER_UID } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { buildSchema } from '../../manifest/schema.ts';

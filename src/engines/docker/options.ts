@@ -7,7 +7,7 @@
  */
 import type Docker from 'dockerode';
 import { CAPABILITIES, type Capability, type DockerHostConfig } from '../../capabilities/index.ts';
-import { CONTAINER_UID } from '../../capabilities/limits/docker.ts';
+import { CONTAINER_UID } from '../../capabilities/index.ts';
 import type { Grants, HostPattern } from '../../grants/types.ts';
 
 export type { DockerContribution as DockerOptions, DockerHostConfig } from '../../capabilities/index.ts';
