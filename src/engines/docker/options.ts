@@ -6,8 +6,7 @@
  * it was granted) lives in HARDENING below, in one place.
  */
 import type Docker from 'dockerode';
-import { CAPABILITIES, type Capability, type DockerHostConfig } from '../../capabilities/index.ts';
-import { CONTAINER_UID } from '../../capabilities/index.ts';
+import { CAPABILITIES, CONTAINER_UID, type Capability, type DockerHostConfig } from '../../capabilities/index.ts';
 import type { Grants, HostPattern } from '../../grants/types.ts';
 
 export type { DockerContribution as DockerOptions, DockerHostConfig } from '../../capabilities/index.ts';

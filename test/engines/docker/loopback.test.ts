@@ -6,8 +6,11 @@
 import test, { type ExecutionContext } from 'ava';
 import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import Docker from 'dockerode';
 import { relayHandshake } from '../../../src/egress/loopback.ts';
 import { loopbackEntries, startLoopbackRelay } from '../../../src/engines/docker/loopback.ts';
+import { startEgress } from '../../../src/engines/docker/network.ts';
+import { isAirlockError } from '../../../src/errors.ts';
 import type { EgressDecision } from '../../../src/egress/index.ts';
 import { manifestObject, writePlugin } from '../../helpers/plugin.ts';
 import { DOCKER, engine, grantsFor } from './helpers.ts';
@@ -94,6 +97,14 @@ test('the relay connects to a granted loopback port and refuses every other targ
   t.teardown(() => relay2.close());
   const refused = await t.throwsAsync(viaRelay(relay2.path, '127.0.0.1', closed.port));
   t.is((refused as Error & { code?: string }).code, 'ECONNREFUSED');
+});
+
+test("with a remote daemon a loopback grant is refused before anything is created: it could not mean this machine's loopback", async (t) => {
+  // A TCP daemon address that nothing answers: the refusal comes before any request to it.
+  const remote = new Docker({ host: '127.0.0.1', port: 9 });
+  const err = await t.throwsAsync(startEgress(remote, 'remote-loop', [{ host: '127.0.0.1', wildcard: false, port: 5432 }], { image: 'unused' }));
+  t.true(isAirlockError(err, 'engine-unavailable'));
+  t.regex(err?.message ?? '', /127\.0\.0\.1:5432 of remote-loop names this machine's loopback, which a remote Docker daemon's containers cannot reach/);
 });
 
 const PY_GET =
