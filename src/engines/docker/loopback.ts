@@ -140,8 +140,13 @@ function serve(client: Socket, rules: ReturnType<typeof compileRules>, idleMs: n
       if (connected) return;
       refuse(/^[A-Z0-9_-]{1,40}$/.test(e.code ?? '') ? (e.code as string) : 'ECONNREFUSED', `cannot connect to ${ip}:${port} on the host's loopback`);
     });
+    // The proxy gave up (its connect deadline) before the destination answered: drop the attempt.
+    client.once('close', () => {
+      if (!connected) upstream.destroy();
+    });
     upstream.once('connect', () => {
       connected = true;
+      if (client.destroyed) return upstream.destroy();
       client.write('ok\n');
       if (rest.length > 0) upstream.write(rest);
       splice(client, upstream, idleMs);
