@@ -82,6 +82,9 @@ t('a node plugin importing a package it does not list fails to load with the pac
   const run = await cli(['call', plugin.dir, 'pad', '{"text":"x"}']);
   t.is(run.code, 1);
   t.regex(run.stderr, /\nhint: add "left-pad" to "dependencies" in package\.json/);
+  const json = await cli(['call', plugin.dir, 'pad', '{"text":"x"}', '--json']);
+  t.is(json.code, 1);
+  t.regex((JSON.parse(json.stdout) as { error: { hint?: string } }).error.hint ?? '', /add "left-pad" to "dependencies"/);
 });
 
 t('a python plugin importing a module it does not list gets the requirements.txt hint, at load and inside a tool', async (t) => {
