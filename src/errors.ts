@@ -63,12 +63,15 @@ export interface AirlockErrorOptions {
   cause?: unknown;
   problems?: Problem[];
   details?: Record<string, unknown>;
+  /** What to do about it, when Airlock can tell (only where it matches the error); the CLI prints it. */
+  hint?: string | undefined;
 }
 
 export class AirlockError extends Error {
   readonly code: ErrorCode;
   readonly problems: Problem[];
   readonly details: Record<string, unknown>;
+  readonly hint: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: AirlockErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -76,6 +79,7 @@ export class AirlockError extends Error {
     this.code = code;
     this.problems = options.problems ?? [];
     this.details = options.details ?? {};
+    this.hint = options.hint;
   }
 
   /** A plain object that survives structured clone and JSON (for worker and wire protocols). */
@@ -85,11 +89,12 @@ export class AirlockError extends Error {
       message: this.message,
       problems: this.problems,
       details: this.details,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
     };
   }
 
   static fromJSON(data: SerializedError): AirlockError {
-    return new AirlockError(data.code, data.message, { problems: data.problems, details: data.details });
+    return new AirlockError(data.code, data.message, { problems: data.problems, details: data.details, hint: data.hint });
   }
 }
 
@@ -98,6 +103,7 @@ export interface SerializedError {
   message: string;
   problems: Problem[];
   details: Record<string, unknown>;
+  hint?: string;
 }
 
 export function isAirlockError(value: unknown, code?: ErrorCode): value is AirlockError {

@@ -27,6 +27,8 @@ export type {
 } from './types.ts';
 export { LogCapture } from './stdio/index.ts';
 export type { EgressRoute, RouteOptions } from './network/index.ts';
+/** The Docker container's user and home (its tmpfs is sized with /tmp; the image adds the passwd entry). */
+export { CONTAINER_HOME, CONTAINER_UID } from './limits/docker.ts';
 export { env, filesystem, limits, network, random, stdio };
 
 export const CAPABILITIES: readonly Capability[] = [filesystem, network, env, stdio, random, limits];

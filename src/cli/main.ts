@@ -88,6 +88,7 @@ function report(err: unknown, command: Command, io: CliIO): number {
     } else {
       io.stderr(`airlock ${command.name}: ${err.code}: ${err.message}\n`);
     }
+    if (err.hint !== undefined) io.stderr(`hint: ${err.hint}\n`);
     return 1;
   }
   // A bug in Airlock: say so plainly; the stack only on request.

@@ -3,11 +3,13 @@
  *
  *   { "allow": [{ "host": "api.example.com", "wildcard": false, "port": 443 }],
  *     "listen": { "host": "0.0.0.0", "port": 3128 },
- *     "limits": { "maxConnections": 64 } }
+ *     "limits": { "maxConnections": 64 },
+ *     "loopbackRelay": "/run/airlock/loopback.sock" }
  *
  * `allow` is grants.network.allow as is; `listen` defaults to 0.0.0.0:3128
  * (inside its container the proxy must be reachable from the internal
- * network); `limits` fields are optional (types.ts DEFAULT_LIMITS).
+ * network); `limits` fields are optional (types.ts DEFAULT_LIMITS);
+ * `loopbackRelay` (optional) is the host's loopback relay socket (loopback.ts).
  */
 import type { HostPattern } from '../grants/types.ts';
 import { compileRules } from './policy.ts';
@@ -22,6 +24,7 @@ export interface EgressConfig {
   allow: HostPattern[];
   listen: { host: string; port: number };
   limits: Partial<EgressLimits>;
+  loopbackRelay?: string;
 }
 
 /** Parses and checks a config; throws a TypeError whose message starts with `source` and names the field and the fix. */
@@ -35,7 +38,8 @@ export function parseEgressConfig(text: string, source: string): EgressConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${source}: must be a JSON object with an "allow" array`);
   const o = value as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!['allow', 'listen', 'limits'].includes(key)) throw new TypeError(`${source}: unknown field "${key}" (fields: allow, listen, limits)`);
+    if (!['allow', 'listen', 'limits', 'loopbackRelay'].includes(key))
+      throw new TypeError(`${source}: unknown field "${key}" (fields: allow, listen, limits, loopbackRelay)`);
   }
   if (!Array.isArray(o.allow))
     throw new TypeError(`${source}.allow: missing or not an array; give grants.network.allow, e.g. [{"host":"api.example.com","wildcard":false,"port":443}]`);
@@ -70,5 +74,7 @@ export function parseEgressConfig(text: string, source: string): EgressConfig {
       limits[key as keyof EgressLimits] = v as number;
     }
   }
-  return { allow, listen, limits };
+  if (o.loopbackRelay !== undefined && (typeof o.loopbackRelay !== 'string' || !o.loopbackRelay.startsWith('/')))
+    throw new TypeError(`${source}.loopbackRelay: must be an absolute path to a Unix socket`);
+  return { allow, listen, limits, ...(o.loopbackRelay === undefined ? {} : { loopbackRelay: o.loopbackRelay }) };
 }

@@ -13,7 +13,8 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { checkAddresses, checkTarget, hostPort } from './policy.ts';
+import { relayHandshake } from './loopback.ts';
+import { addressRange, checkAddresses, checkTarget, hostPort } from './policy.ts';
 import type { Rule, Target } from './policy.ts';
 import type { EgressAllowed, EgressFailed, EgressKind, EgressRefused, Resolver } from './types.ts';
 
@@ -50,6 +51,8 @@ export interface DialOptions {
   track(socket: Socket): void;
   /** True once the proxy is shutting down. */
   closing(): boolean;
+  /** A Unix socket to the host's loopback relay (loopback.ts): loopback addresses are dialled through it. */
+  loopbackRelay?: string | undefined;
 }
 
 export type Dial = (target: Target) => Promise<Dialed>;
@@ -143,14 +146,17 @@ export function dialer(o: DialOptions): Dial {
 
 function connectTo(o: DialOptions, address: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolvePromise, reject) => {
-    // `address` is an IP literal, so net does no lookup of its own.
-    const socket = net.connect({ host: address, port, allowHalfOpen: true, noDelay: true });
+    // `address` is an IP literal, so net does no lookup of its own. A loopback address is the host's,
+    // through the relay, when the proxy has one (in a container, its own loopback is not what was granted).
+    const relay = o.loopbackRelay !== undefined && addressRange(address) === 'loopback' ? o.loopbackRelay : undefined;
+    const socket =
+      relay === undefined ? net.connect({ host: address, port, allowHalfOpen: true, noDelay: true }) : net.connect({ path: relay, allowHalfOpen: true });
     o.track(socket);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new DeadlineError());
     }, timeoutMs);
-    socket.once('connect', () => {
+    const opened = (): void => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
       socket.on('error', () => {});
@@ -158,6 +164,10 @@ function connectTo(o: DialOptions, address: string, port: number, timeoutMs: num
         socket.destroy();
         reject(new Error('the egress proxy is shutting down'));
       } else resolvePromise(socket);
+    };
+    socket.once('connect', () => {
+      if (relay === undefined) return opened();
+      relayHandshake(socket, address, port).then(opened, onError);
     });
     const onError = (err: Error): void => {
       clearTimeout(timer);

@@ -39,6 +39,7 @@ const proxy = await startEgressProxy({
   allow: config.allow,
   listen: config.listen,
   limits: config.limits,
+  ...(config.loopbackRelay === undefined ? {} : { loopbackRelay: config.loopbackRelay }),
   onDecision: (d) => log('decision', d),
 }).catch((err: unknown) => {
   process.stderr.write(`airlock egress proxy: cannot listen on ${config.listen.host}:${config.listen.port}: ${(err as Error).message}\n`);

@@ -54,7 +54,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   const cx: ProxyContext = {
-    dial: dialer({ rules, resolve: options.resolve ?? defaultResolve, connectTimeoutMs: limits.connectTimeoutMs, track, closing: () => closing }),
+    dial: dialer({
+      rules,
+      resolve: options.resolve ?? defaultResolve,
+      connectTimeoutMs: limits.connectTimeoutMs,
+      track,
+      closing: () => closing,
+      loopbackRelay: options.loopbackRelay,
+    }),
     report,
     limits,
     token,

@@ -49,6 +49,11 @@ export interface EgressProxyOptions {
    * plugin's guest, allowed to reach loopback) cannot borrow this plugin's allowlist.
    */
   token?: string;
+  /**
+   * A Unix socket to the host's loopback relay (loopback.ts): set in a container, where the proxy's own
+   * loopback is not the host's that a `127.0.0.1:port` grant names. Loopback addresses are dialled through it.
+   */
+  loopbackRelay?: string;
   /** Aborting closes the proxy, like close(). */
   signal?: AbortSignal;
 }

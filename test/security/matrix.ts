@@ -476,6 +476,38 @@ export const ROWS: Row[] = [
     },
   },
 
+  {
+    id: 'net.loopback',
+    group: 'net',
+    attack: "the host's loopback beyond a loopback grant (`127.0.0.1:port`): another port, another loopback address, `localhost` unnamed",
+    cells: {
+      worker: cell(
+        contained('denied (403)', "the egress route runs on the host, so `127.0.0.1:port` is the host's loopback, that port only"),
+        file(
+          'test/capabilities/network/loopback.test.ts',
+          "worker route: a grant of 127.0.0.1:port reaches the host's loopback server; another loopback port and a bare localhost grant are refused",
+        ),
+      ),
+      wasmtime: wasmtimeNoNet,
+      'docker-node': cell(
+        contained(
+          'denied (403)',
+          "fixed here: the grant meant the proxy container's own loopback; the proxy now dials the host's through a relay in Airlock's process that serves only the granted loopback ports (refused at load with a remote daemon)",
+        ),
+        file('test/engines/docker/loopback.test.ts', "a node plugin granted 127.0.0.1:port reaches the host's loopback server; another port is refused"),
+        file('test/engines/docker/loopback.test.ts', 'the relay connects to a granted loopback port and refuses every other target itself'),
+      ),
+      'docker-python': cell(
+        contained(
+          'denied (403)',
+          "fixed here: the grant meant the proxy container's own loopback; the proxy now dials the host's through a relay in Airlock's process that serves only the granted loopback ports (refused at load with a remote daemon)",
+        ),
+        file('test/engines/docker/loopback.test.ts', "a python plugin granted 127.0.0.1:port reaches the host's loopback server; another port is refused"),
+        file('test/engines/docker/loopback.test.ts', "without a loopback grant a Docker plugin does not reach the host's loopback"),
+      ),
+    },
+  },
+
   // ---- resource exhaustion ----
   {
     id: 'res.cpu',

@@ -26,6 +26,7 @@ import type { DockerContribution } from '../types.ts';
 import type { FilesystemGrant, Grants } from '../../grants/types.ts';
 import { DOCKER_SOCKETS } from '../../grants/protected.ts';
 import { trimSlashes } from '../../manifest/regexp.ts';
+import { CONTAINER_HOME } from '../limits/docker.ts';
 import { unboundedWrite } from './unbounded.ts';
 import { verifyGrantPath } from './verify.ts';
 
@@ -33,7 +34,7 @@ import { verifyGrantPath } from './verify.ts';
 export { DOCKER_SOCKETS };
 
 /** Guest paths the container needs for itself; a mount there would replace Airlock's files. */
-const RESERVED = ['/airlock', '/proc', '/sys', '/dev', '/tmp'];
+const RESERVED = ['/airlock', '/proc', '/sys', '/dev', '/tmp', CONTAINER_HOME];
 
 function covers(outer: string, inner: string): boolean {
   return outer === '/' || inner === outer || inner.startsWith(`${trimSlashes(outer)}/`);

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { CONTAINER_HOME, CONTAINER_UID } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { buildSchema } from '../../manifest/schema.ts';
@@ -166,6 +167,21 @@ function installSteps(runtime: Runtime, files: ReadonlySet<string>, deps: string
   ];
 }
 
+/**
+ * The plugin's user in the image: passwd and group entries for uid CONTAINER_UID (unless the base image
+ * has one) and its home, so user look-ups (`os.userInfo()`, `getpass.getuser()`, `pwd`, `~`) work. The
+ * home is a size-limited tmpfs at run time (src/capabilities/limits/docker.ts): the root stays read-only.
+ */
+function userSteps(): string[] {
+  const id = CONTAINER_UID;
+  return [
+    `RUN grep -q '^[^:]*:[^:]*:${id}:' /etc/passwd || echo 'airlock:x:${id}:${id}:Airlock plugin:${CONTAINER_HOME}:/usr/sbin/nologin' >> /etc/passwd && \\`,
+    `    (grep -q '^[^:]*:[^:]*:${id}:' /etc/group || echo 'airlock:x:${id}:' >> /etc/group) && \\`,
+    `    mkdir -p ${CONTAINER_HOME} && chown ${id}:${id} ${CONTAINER_HOME} && chmod 700 ${CONTAINER_HOME}`,
+    `ENV HOME=${CONTAINER_HOME}`,
+  ];
+}
+
 export interface PreparedBuild {
   tag: string;
   dockerfile: string;
@@ -201,6 +217,7 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
   const buildArgs = { ...config.registryArgs, ...(options.build?.args ?? {}) };
   const dockerfile = template
     .replace('{{BASE_IMAGE}}', base)
+    .replace('{{PLUGIN_USER}}', userSteps().join('\n'))
     .replace(
       '{{BUILD_ARGS}}',
       Object.keys(buildArgs)

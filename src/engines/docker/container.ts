@@ -30,6 +30,8 @@ export interface ContainerSpec {
   maxLineBytes: number;
   /** More labels (Airlock's own are always set). */
   labels?: Record<string, string>;
+  /** Advice for a plugin error, given its code and message (./hints.ts); undefined where none matches. */
+  hint?: (code: string, message: string) => string | undefined;
 }
 
 export interface ExitInfo {
@@ -303,6 +305,7 @@ export class PluginContainer {
       this.#fail(
         new AirlockError('trap', `plugin ${this.#spec.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
           details: { pluginCode: msg.error.code },
+          hint: this.#spec.hint?.(msg.error.code, msg.error.message),
         }),
       );
       void this.kill();

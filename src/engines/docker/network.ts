@@ -20,6 +20,7 @@ import type { HostPattern } from '../../grants/types.ts';
 import type { EgressDecision } from '../../egress/index.ts';
 import { egressRuntimeFiles } from './egress-files.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
+import { loopbackEntries, RELAY_MOUNT, startLoopbackRelay, type LoopbackRelay } from './loopback.ts';
 import { CONTAINER_USER, HARDENING } from './options.ts';
 
 export interface Egress {
@@ -52,14 +53,30 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
   const suffix = randomBytes(4).toString('hex');
   const name = `airlock-egress-${plugin}-${suffix}`;
   const labels = { [LABEL_MANAGED]: 'true', [LABEL_OWNER]: OWNER, [LABEL_PLUGIN]: plugin };
-  const net = await docker.createNetwork({
-    Name: name,
-    Driver: 'bridge',
-    Internal: true,
-    CheckDuplicate: true,
-    Labels: labels,
-    Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
-  });
+  // A grant naming a loopback address means this machine's loopback (./loopback.ts), reached by a bind mount.
+  const loopback = loopbackEntries(allow);
+  // dockerode talks to a local daemon through a socket path (a string, or a function finding the default one).
+  if (loopback.length > 0 && (docker.modem as { socketPath?: unknown }).socketPath == null) {
+    const names = loopback.map((p) => `${p.host.includes(':') ? `[${p.host}]` : p.host}${p.port === undefined ? '' : `:${p.port}`}`).join(', ');
+    throw new AirlockError(
+      'engine-unavailable',
+      `the network grant ${names} of ${plugin} names this machine's loopback, which a remote Docker daemon's containers cannot reach; use a local daemon, or grant an address the daemon's machine reaches`,
+    );
+  }
+  const relay: LoopbackRelay | undefined = loopback.length > 0 ? await startLoopbackRelay(loopback) : undefined;
+  const net = await docker
+    .createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Internal: true,
+      CheckDuplicate: true,
+      Labels: labels,
+      Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
+    })
+    .catch(async (e: unknown) => {
+      await relay?.close();
+      throw e;
+    });
   let proxy: Docker.Container | undefined;
   let stream: Duplex | undefined;
   let closing = false;
@@ -69,6 +86,7 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     stream?.destroy();
     await proxy?.remove({ force: true, v: true }).catch(() => undefined);
     await net.remove().catch(() => undefined);
+    await relay?.close();
   };
   try {
     const runtime = egressRuntimeFiles();
@@ -77,7 +95,9 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
       Image: options.image,
       Cmd: runtime.command,
       User: CONTAINER_USER,
-      Env: [`${runtime.configEnv}=${JSON.stringify({ allow, listen: { host: '0.0.0.0', port: PROXY_PORT } })}`],
+      Env: [
+        `${runtime.configEnv}=${JSON.stringify({ allow, listen: { host: '0.0.0.0', port: PROXY_PORT }, ...(relay === undefined ? {} : { loopbackRelay: RELAY_MOUNT }) })}`,
+      ],
       Labels: { ...labels, 'airlock.role': 'egress-proxy' },
       AttachStdout: true,
       AttachStderr: true,
@@ -91,7 +111,10 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
         PidsLimit: 64,
         Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
         Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=1048576' },
-        Mounts: runtime.mounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
+        Mounts: [
+          ...runtime.mounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
+          ...(relay === undefined ? [] : [{ Type: 'bind' as const, Source: relay.path, Target: RELAY_MOUNT, ReadOnly: true }]),
+        ],
       },
     });
     await net.connect({ Container: proxy.id });

@@ -6,7 +6,7 @@
  * it was granted) lives in HARDENING below, in one place.
  */
 import type Docker from 'dockerode';
-import { CAPABILITIES, type Capability, type DockerHostConfig } from '../../capabilities/index.ts';
+import { CAPABILITIES, CONTAINER_UID, type Capability, type DockerHostConfig } from '../../capabilities/index.ts';
 import type { Grants, HostPattern } from '../../grants/types.ts';
 
 export type { DockerContribution as DockerOptions, DockerHostConfig } from '../../capabilities/index.ts';
@@ -19,8 +19,8 @@ export interface DockerRunSpec {
   denials: string[];
 }
 
-/** The in-container user: not root, and not any user of the image or the host. */
-export const CONTAINER_USER = '10001:10001';
+/** The in-container user: not root, and not any user of the image or the host (the image adds its passwd entry). */
+export const CONTAINER_USER = `${CONTAINER_UID}:${CONTAINER_UID}`;
 
 /**
  * Hardening every plugin container gets, whatever it was granted (OWASP Docker

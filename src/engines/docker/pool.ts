@@ -15,6 +15,7 @@ import type { CallLogs, CallOptions, CallResult } from '../types.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
 import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec, type ResultMessage } from './container.ts';
+import { dockerHint } from './hints.ts';
 
 type ContainerSlot = Slot<PluginContainer, unknown>;
 
@@ -128,7 +129,10 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
       if (c.fromHost(e) && HOST_CODES.has(e.code)) {
         return new AirlockError(e.code as ErrorCode, `${name}: ${e.message}`, { details: { logs } });
       }
-      return new AirlockError('plugin-error', `${name} failed: ${e.message}`, { details: { pluginCode: e.code, logs } });
+      return new AirlockError('plugin-error', `${name} failed: ${e.message}`, {
+        details: { pluginCode: e.code, logs },
+        hint: this.#spec.hint?.(e.code, e.message),
+      });
     }
     if (Buffer.byteLength(msg.output) > this.#grants.resources.outputBytes) {
       return new AirlockError(
@@ -145,7 +149,7 @@ export class ContainerPool {
   readonly #pool: SlotPool<PluginContainer, unknown, CallResult>;
 
   constructor(docker: Docker, grants: Grants, spec: ContainerSpec) {
-    const driver = new ContainerDriver(docker, grants, spec);
+    const driver = new ContainerDriver(docker, grants, { hint: (code, message) => dockerHint(grants, code, message), ...spec });
     this.#pool = driver.pool = new SlotPool(driver, grants, {
       instance: 'container',
       backoff: { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS },

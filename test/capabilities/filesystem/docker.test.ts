@@ -64,7 +64,7 @@ test('a folder holding the Docker socket is refused, however it is reached', (t)
 });
 
 test('mounts over the container’s own folders are refused', (t) => {
-  for (const mount of ['/airlock', '/airlock/plugin', '/tmp', '/proc/x', '/dev']) {
+  for (const mount of ['/airlock', '/airlock/plugin', '/tmp', '/proc/x', '/dev', '/home/airlock', '/home/airlock/data']) {
     const out = filesystemDocker(makeGrants({ filesystem: [{ hostPath: '/srv/x', mount, access: 'read' }] }));
     t.deepEqual(out.mounts, [], mount);
     t.regex(out.refuse?.[0] ?? '', /needs for itself/, mount);
