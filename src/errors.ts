@@ -46,8 +46,10 @@ export const ERROR_CODES = [
   'signature-invalid',
   /** A valid signature by a key the trust policy does not allow for this plugin name. */
   'untrusted-signer',
-  /** Bytes from a registry are not those their digest names, or a reference or artifact is malformed (src/trust/oci/). */
+  /** Bytes from a registry are not those their digest (or the lock or signature) names (src/trust/oci/). */
   'digest-mismatch',
+  /** An OCI registry refused a request, could not be reached, or answered with something that is not an Airlock plugin. */
+  'registry-error',
   /** A bug in Airlock itself. */
   'internal',
 ] as const;

@@ -17,6 +17,8 @@ import { keygenCommand } from './commands/keygen.ts';
 import { listCommand } from './commands/list.ts';
 import { lockCommand } from './commands/lock.ts';
 import { mcpConfigCommand } from './commands/mcp-config.ts';
+import { pullCommand } from './commands/pull.ts';
+import { pushCommand } from './commands/push.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
 import { signCommand } from './commands/sign.ts';
@@ -37,6 +39,8 @@ export const COMMANDS: Command[] = [
   keygenCommand,
   signCommand,
   verifyCommand,
+  pushCommand,
+  pullCommand,
   schemaCommand,
   doctorCommand,
   benchCommand,
