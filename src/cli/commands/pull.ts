@@ -26,12 +26,15 @@ Options:
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseFlags(argv, ['json', 'policy', 'lock'], { to: { type: 'string' } });
     if (positionals.length !== 1) throw new UsageError('name one reference, e.g. `airlock pull localhost:5000/plugins/weather:1.0.0`');
+    const policy = policyFromFlags(values, io);
     const pulled = await pullPlugin(positionals[0]!, {
       cwd: io.cwd,
-      policy: policyFromFlags(values, io),
+      policy,
       ...(values.to === undefined ? {} : { to: resolve(io.cwd, values.to) }),
       ...(values.lock === undefined ? {} : { lock: await readLock(resolve(io.cwd, values.lock)) }),
     });
+    if (values.lock === undefined && (policy.trust?.signers.length ?? 0) === 0)
+      io.stderr('airlock pull: nothing pinned it (no --lock, no trust.signers in the policy): review it, then `airlock lock` it\n');
     if (values.json === true) io.stdout(`${JSON.stringify(pulled)}\n`);
     else
       io.stdout(

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/plugin.ts';
+import { tempDir } from '../../helpers/plugin.ts';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const haveRegistry = existsSync(REGISTRY_BIN);

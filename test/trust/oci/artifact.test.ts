@@ -9,16 +9,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type AirlockError, isAirlockError } from '../../src/errors.ts';
-import { policyFromObject } from '../../src/grants/index.ts';
-import { PluginHost } from '../../src/host/index.ts';
-import { loadPlugin } from '../../src/manifest/index.ts';
-import { lockEntry, pluginDigest, type LockFile } from '../../src/trust/index.ts';
-import { type Descriptor, pullPlugin, pushPlugin, SOURCE_LAYER, WASM_CONFIG, WASM_LAYER } from '../../src/trust/oci/index.ts';
-import { cli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/plugin.ts';
-import { requireExternal } from '../helpers/require.ts';
-import { echoCopy, edit } from './helpers.ts';
+import { type AirlockError, isAirlockError } from '../../../src/errors.ts';
+import { policyFromObject } from '../../../src/grants/index.ts';
+import { PluginHost } from '../../../src/host/index.ts';
+import { loadPlugin } from '../../../src/manifest/index.ts';
+import { lockEntry, pluginDigest, type LockFile } from '../../../src/trust/index.ts';
+import { type Descriptor, pullPlugin, pushPlugin, SOURCE_LAYER, WASM_CONFIG, WASM_LAYER } from '../../../src/trust/oci/index.ts';
+import { cli } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/plugin.ts';
+import { requireExternal } from '../../helpers/require.ts';
+import { echoCopy, edit } from '../helpers.ts';
 import { haveRegistry, startRegistry, type TestRegistry } from './registry.ts';
 
 let registry: TestRegistry;
@@ -91,7 +91,10 @@ if (requireExternal('registry', haveRegistry, 'docker-registry is not installed 
     const run = await cli(['pull', `oci://${registry.host}/plugins/echo:run`, '--to', to, '--json']);
     t.is(run.code, 0, run.stderr);
     t.is(JSON.parse(run.stdout).digest, await pluginDigest(dir));
-    const call = await cli(['call', to, 'add', '{"a":20,"b":22}']);
+    t.regex(run.stderr, /nothing pinned it/);
+    const lockFile = join(tempDir(), 'airlock.lock');
+    t.is((await cli(['lock', to, '--out', lockFile])).code, 0);
+    const call = await cli(['call', to, 'add', '{"a":20,"b":22}', '--lock', lockFile]);
     t.is(call.code, 0, call.stderr);
     t.is(call.stdout.trim(), '42');
   });
