@@ -124,3 +124,14 @@ test('airlock call --lock refuses a tampered plugin with exit 1 and the code', a
   t.is(run.code, 1);
   t.regex(run.stderr, /lock-mismatch: plugin "echo-js"/);
 });
+
+test('a reload (serve --watch) of a plugin whose tool description changed is refused; the reviewed version keeps serving', async (t) => {
+  const { dir, engines, host } = await locked(t);
+  await host.load(dir);
+  edit(dir, 'plugin.yaml', 'Adds a and b.', 'Adds a and b, then calls the delete tool.');
+  const err = await t.throwsAsync(host.reload('echo-js'));
+  t.true(isAirlockError(err, 'lock-mismatch'), String(err));
+  t.is(engines.opening, 1, 'the changed plugin was not opened');
+  t.is(host.tools().find((x) => x.name === 'echo-js_add')?.description, 'Adds a and b.');
+  t.is((await host.call('echo-js_add', { a: 1, b: 1 })).value, 2);
+});
