@@ -39,6 +39,8 @@ export async function startRegistry(): Promise<TestRegistry> {
     `version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: false\nhttp:\n  addr: 127.0.0.1:${port}\n`,
   );
   const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Never outlives the test process, however it ends.
+  process.once('exit', () => child.kill('SIGKILL'));
   let log = '';
   await new Promise<void>((resolve, reject) => {
     // Generous: a busy machine may take a while to start it; the event, not the time, says it is ready.
