@@ -17,6 +17,10 @@ command -v wasm-ld >/dev/null 2>&1 || missing+=(lld)
 ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev-wasm32)
 # Every build of plugin code runs under bubblewrap (src/build/sandbox.ts).
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+# The trust tests (test/trust/): minisign checks Airlock's signatures both ways; docker-registry is the real OCI
+# registry `airlock push`/`pull` are tested against, on loopback.
+command -v minisign >/dev/null 2>&1 || missing+=(minisign)
+[ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci: installing ${missing[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -38,6 +38,18 @@ export const ERROR_CODES = [
   'conflict',
   /** A tool returned an error of its own (the plugin's code is in `details.pluginCode`). */
   'plugin-error',
+  /** A plugin or one of its tools is not what the lock file recorded (src/trust/lock.ts); re-lock after review. */
+  'lock-mismatch',
+  /** The trust policy requires a signature and the plugin has none (src/trust/policy.ts). */
+  'signature-missing',
+  /** A signature does not verify, or signs another plugin, version or digest. */
+  'signature-invalid',
+  /** A valid signature by a key the trust policy does not allow for this plugin name. */
+  'untrusted-signer',
+  /** Bytes from a registry are not those their digest (or the lock or signature) names (src/trust/oci/). */
+  'digest-mismatch',
+  /** An OCI registry refused a request, could not be reached, or answered with something that is not an Airlock plugin. */
+  'registry-error',
   /** A bug in Airlock itself. */
   'internal',
 ] as const;

@@ -446,7 +446,8 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     .update(`airlock-build ${BUILD_VERSION}\0entry ${entry}\0`)
     .update(await readFile(WIT_PATH))
     .update(ext === '.c' ? await readFile(join(C_INCLUDE, 'airlock_tools.h')) : '')
-    .update(await hashTree(root, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' }))
+    // A signature (`airlock sign`, src/trust) is not code: signing a plugin must not rebuild it.
+    .update(await hashTree(root, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || rel === 'airlock.minisig' }))
     .digest('hex');
   const outDir = join(options.cacheRoot ?? cacheDir('build'), hash);
   const componentPath = join(outDir, 'plugin.wasm');

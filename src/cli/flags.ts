@@ -1,5 +1,5 @@
 /**
- * The flags several commands share (--policy, --engine, --timeout, --json),
+ * The flags several commands share (--policy, --lock, --engine, --timeout, --json),
  * declared, parsed and checked here once, and the one way a command turns
  * them into a PluginHost (hostFromFlags) or a policy (policyFromFlags).
  */
@@ -12,6 +12,7 @@ import { UsageError, type CliIO } from './io.ts';
 
 const SHARED = {
   policy: { type: 'string' },
+  lock: { type: 'string' },
   engine: { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
@@ -54,9 +55,14 @@ export function policyFromFlags(values: { policy?: string | undefined }, io: Cli
   return values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
 }
 
-/** The host a command opens plugins in: --policy, --engine, and build progress on a terminal. */
-export function hostFromFlags(values: { policy?: string | undefined; engine?: string | undefined }, io: CliIO): PluginHost {
-  return new PluginHost({ policy: policyFromFlags(values, io), engine: engineFromFlags(values), provider: engineProvider(io) });
+/** The host a command opens plugins in: --policy, --lock, --engine, and build progress on a terminal. */
+export function hostFromFlags(values: { policy?: string | undefined; lock?: string | undefined; engine?: string | undefined }, io: CliIO): PluginHost {
+  return new PluginHost({
+    policy: policyFromFlags(values, io),
+    engine: engineFromFlags(values),
+    provider: engineProvider(io),
+    ...(values.lock === undefined ? {} : { lock: resolve(io.cwd, values.lock) }),
+  });
 }
 
 /**

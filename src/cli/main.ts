@@ -13,11 +13,17 @@ import { callCommand } from './commands/call.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { keygenCommand } from './commands/keygen.ts';
 import { listCommand } from './commands/list.ts';
+import { lockCommand } from './commands/lock.ts';
 import { mcpConfigCommand } from './commands/mcp-config.ts';
+import { pullCommand } from './commands/pull.ts';
+import { pushCommand } from './commands/push.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
+import { signCommand } from './commands/sign.ts';
 import { validateCommand } from './commands/validate.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from './io.ts';
 
 export const COMMANDS: Command[] = [
@@ -29,6 +35,12 @@ export const COMMANDS: Command[] = [
   buildCommand,
   validateCommand,
   inspectCommand,
+  lockCommand,
+  keygenCommand,
+  signCommand,
+  verifyCommand,
+  pushCommand,
+  pullCommand,
   schemaCommand,
   doctorCommand,
   benchCommand,

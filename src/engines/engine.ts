@@ -63,6 +63,8 @@ export interface Prepared {
   artifact: string;
   /** True when it was already built (found by content hash). */
   cached: boolean;
+  /** Its content digest (`sha256:…`), e.g. an image id. */
+  digest?: string;
 }
 
 export interface EngineProbe {

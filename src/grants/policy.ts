@@ -95,6 +95,31 @@ export const policySchema = z
       .enum(['pooled', 'per-call'])
       .optional()
       .meta({ description: 'per-call forces a fresh instance for every call of every plugin.', examples: ['per-call'] }),
+    trust: z
+      .strictObject({
+        requireSignatures: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'Refuse plugins without a signature (airlock.minisig) by a signer listed here (signature-missing).' }),
+        signers: z
+          .array(
+            z.strictObject({
+              key: z
+                .string()
+                .regex(/^RW[A-Za-z0-9+/]{54}$/, { error: "expected a minisign public key: the `RW…` line of `airlock keygen`'s .pub file" })
+                .meta({ description: 'minisign public key (base64 line).', examples: ['RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3'] }),
+              plugins: z
+                .array(z.string().min(1).max(256))
+                .min(1)
+                .default(['*'])
+                .meta({ description: 'Plugin names (globs) this key may sign.', examples: [['acme-*']] }),
+            }),
+          )
+          .default([])
+          .meta({ description: 'Keys whose signatures are trusted, and for which plugin names.' }),
+      })
+      .optional()
+      .meta({ description: 'Which keys may sign which plugins; checked at load, before any build (see README, Trust).' }),
   })
   .meta({ title: 'Airlock host policy' });
 

@@ -14,6 +14,8 @@ import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, typ
 import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext } from './loaded.ts';
 import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
+import { checkTrust } from '../trust/check.ts';
+import type { LockFile } from '../trust/lock.ts';
 
 /** What an agent gets from its host: the shared pools and the host's settings (not public API). */
 export interface AgentContext extends OpenContext {
@@ -21,6 +23,8 @@ export interface AgentContext extends OpenContext {
   forget(agent: Agent): void;
   /** Background opens, bounded across the host's agents (HostOptions.backgroundOpens). */
   opens: PQueue;
+  /** The host's lock file (HostOptions.lock), if any. */
+  lock(): Promise<LockFile | undefined>;
 }
 
 export class Agent {
@@ -53,6 +57,10 @@ export class Agent {
     if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
     const plugin = await loadPluginOffThread(dir, { signal });
     const name = plugin.manifest.name;
+    this.#assertOpen();
+    this.#assertFree(plugin);
+    // Lock pins and signatures, before anything is built (a background load too: a refusal fails the load itself).
+    await abortable(this.#checkTrust(plugin), signal, `loading ${dir}`, () => undefined);
     this.#assertOpen();
     this.#assertFree(plugin);
     if (options.background === true) return this.#loadInBackground(plugin, options.onSettled);
@@ -106,6 +114,7 @@ export class Agent {
     if (plugin.manifest.name !== name) {
       throw new AirlockError('conflict', `${file} now names the plugin "${plugin.manifest.name}", not "${name}": unload and load it instead`);
     }
+    await this.#checkTrust(plugin);
     const fresh = await this.#open(plugin);
     if (fresh.key === slot.entry?.key) {
       await this.#release(fresh);
@@ -174,6 +183,10 @@ export class Agent {
     this.#plugins.clear();
     await Promise.all(slots.map((s) => this.#drop(s)));
     this.#context.forget(this);
+  }
+
+  async #checkTrust(plugin: LoadedManifest): Promise<void> {
+    await checkTrust(plugin, this.#policy, await this.#context.lock());
   }
 
   #open(plugin: LoadedManifest): Promise<LoadedEntry> {

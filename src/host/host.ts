@@ -13,6 +13,7 @@ import { defaultPolicy, loadPolicy, policyFromObject, type Policy, type PolicyIn
 import { Agent, type AgentContext } from './agent.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { Pools } from './pools.ts';
+import { readLock, type LockFile } from '../trust/lock.ts';
 import type { AgentOptions, HostOptions, LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 
 function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Policy {
@@ -20,6 +21,13 @@ function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Polic
   if (typeof policy === 'string') return loadPolicy(policy);
   if ('baseDir' in policy && 'origin' in policy) return policy as Policy;
   return policyFromObject(policy as PolicyInput);
+}
+
+/** The host's lock file, read on the first load (once; a read failure fails every load, naming the file). */
+function lockReader(lock: string | LockFile | undefined): () => Promise<LockFile | undefined> {
+  if (lock === undefined || typeof lock !== 'string') return () => Promise.resolve(lock);
+  let read: Promise<LockFile> | undefined;
+  return () => (read ??= readLock(lock));
 }
 
 export class PluginHost {
@@ -40,6 +48,7 @@ export class PluginHost {
       preference: (name) => options.engines?.[name] ?? options.engine ?? 'auto',
       env: options.env,
       opens: new PQueue({ concurrency: options.backgroundOpens ?? 4 }),
+      lock: lockReader(options.lock),
       forget: (agent) => {
         if (this.#agents.get(agent.id) === agent) this.#agents.delete(agent.id);
       },

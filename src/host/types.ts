@@ -3,6 +3,7 @@ import type { CallLogs, CallMetrics, EngineName } from '../engines/types.ts';
 import type { AirlockError } from '../errors.ts';
 import type { Grants, Policy, PolicyInput } from '../grants/index.ts';
 import type { EnginePreference, EngineProvider } from '../provider/index.ts';
+import type { LockFile } from '../trust/lock.ts';
 
 export interface HostOptions {
   /** The host policy for plugins loaded without an agent-specific one: an object, a checked Policy, or a YAML file path. */
@@ -24,6 +25,11 @@ export interface HostOptions {
   agentQueue?: number;
   /** Background loads (`load(dir, { background: true })`) opening at once, across the host's agents (default 4); the others wait their turn. */
   backgroundOpens?: number;
+  /**
+   * A lock file (path, read once, bounded) or its contents: every plugin any agent loads must be in it with the
+   * same digest and tools, or its load fails with `lock-mismatch` before anything is built (src/trust/lock.ts).
+   */
+  lock?: string | LockFile;
 }
 
 export interface AgentOptions {

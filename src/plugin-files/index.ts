@@ -7,3 +7,4 @@ export { walkPluginTree, type TreeEntry, type WalkOptions } from './walk.ts';
 export { copyPluginTree } from './copy.ts';
 export { DEFAULT_IGNORES, IGNORE_FILES, ignoreMatcher, pluginIgnore, type Ignore } from './ignore.ts';
 export { compileGlob, matchGlob } from './glob.ts';
+export { extractTar, tar, type TarEntry } from './tar.ts';

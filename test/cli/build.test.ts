@@ -20,7 +20,7 @@ test("airlock build makes a wasm plugin's component once; an unchanged plugin is
   t.deepEqual(readFileSync(built!.artifact).subarray(0, 8), COMPONENT_HEADER);
   const second = await cli(['build', dir]);
   t.is(second.code, 0, second.stderr);
-  t.regex(second.stdout, /^cached {2}\S+plugin\.wasm\n$/);
+  t.regex(second.stdout, /^cached {2}\S+plugin\.wasm {2}sha256:[0-9a-f]{64}\n$/);
 });
 
 test('airlock build names the bad plugin folder and exits 1', async (t) => {
@@ -37,8 +37,10 @@ test('airlock build without a folder is a usage error', async (t) => {
 (DOCKER ? test : test.skip)("airlock build builds a node plugin's image; a second build finds it", async (t) => {
   const first = await cli(['build', join(FIXTURES, 'node-deps'), '--json']);
   t.is(first.code, 0, first.stderr);
-  const [image] = JSON.parse(first.stdout) as Array<{ kind: string; artifact: string; cached: boolean }>;
+  const [image] = JSON.parse(first.stdout) as Array<{ kind: string; artifact: string; cached: boolean; digest?: string }>;
   t.is(image?.kind, 'image');
+  // The image id: what the image is, whatever its tag (issue 17).
+  t.regex(image?.digest ?? '', /^sha256:[0-9a-f]{64}$/);
   t.regex(image?.artifact ?? '', /^airlock-plugin\/node-deps:[0-9a-f]{24}$/);
   const second = await cli(['build', join(FIXTURES, 'node-deps'), '--json']);
   t.deepEqual(JSON.parse(second.stdout), [{ ...image, cached: true }]);

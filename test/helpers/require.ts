@@ -6,13 +6,18 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime' | 'mcp-python';
+export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
   wasmtime: 'AIRLOCK_REQUIRE_WASMTIME',
   'mcp-python': 'AIRLOCK_REQUIRE_MCP_PYTHON',
+  minisign: 'AIRLOCK_REQUIRE_MINISIGN',
+  registry: 'AIRLOCK_REQUIRE_REGISTRY',
 };
+
+/** Tools .ci installs from Debian for the trust tests (minisign, docker-registry): required whenever CI=true, too. */
+const requiredInCi = new Set<External>(['minisign', 'registry']);
 
 /**
  * Returns true when the tests that need `what` should run. When `available`
@@ -21,7 +26,7 @@ const envName: Record<External, string> = {
  */
 export function requireExternal(what: External, available: boolean, why: string): boolean {
   if (available) return true;
-  if (process.env[envName[what]] === '1') {
+  if (process.env[envName[what]] === '1' || (requiredInCi.has(what) && process.env.CI === 'true')) {
     test(`${what} is required (${envName[what]}=1) but unavailable`, (t) => {
       t.fail(`${what} unavailable: ${why}`);
     });

@@ -1125,6 +1125,118 @@ export const ROWS: Row[] = [
     ),
   },
   // ---- trust: digests, lock file, signatures, registries (issue 17) ----
+  {
+    id: 'trust.tampered-file',
+    group: 'trust',
+    attack: 'a plugin file changed after it was reviewed (locked) or signed: one byte of its code, a file added',
+    cells: everywhere(
+      cell(
+        contained(
+          'lock-mismatch',
+          'before any build, at load: the digest (manifest and files) differs from the lock, naming the plugin, both digests and `airlock lock`; under a trust policy the signature no longer verifies (signature-invalid)',
+        ),
+        file('test/trust/lock.test.ts', 'a tampered file is refused with lock-mismatch naming the plugin, both digests and the fix, before any engine opens'),
+        file('test/trust/sign.test.ts', 'a file changed after signing: verify and load refuse it with signature-invalid, before any build'),
+      ),
+    ),
+  },
+  {
+    id: 'trust.cache-swap',
+    group: 'trust',
+    attack: "a swapped artefact in the cache: another plugin's valid component in place of a plugin's built one",
+    cells: {
+      worker: cell(
+        contained(
+          'rebuilt',
+          "the seal names each cached file's sha256: the entry is discarded and rebuilt before an engine runs it; the swapped bytes never run",
+        ),
+        file('test/trust/cache.test.ts', "another plugin's component swapped into the build cache is discarded and rebuilt"),
+      ),
+      wasmtime: cell(
+        contained('rebuilt', 'the same build-cache seal, and the .cwasm native code has its own sha256 seal and is compiled again when it differs'),
+        file('test/trust/cache.test.ts', "another plugin's component swapped into the build cache is discarded and rebuilt"),
+        file('test/reliability/faults.test.ts', 'while a wasmtime plugin runs is compiled again before the next call'),
+      ),
+      'docker-node': cell(
+        na(
+          "the image store is the Docker daemon's: whoever can retag an image there controls the daemon (root on the host); `airlock build` shows the image id to pin",
+        ),
+      ),
+      'docker-python': cell(
+        na(
+          "the image store is the Docker daemon's: whoever can retag an image there controls the daemon (root on the host); `airlock build` shows the image id to pin",
+        ),
+      ),
+    },
+  },
+  {
+    id: 'trust.tool-description',
+    group: 'trust',
+    attack: "a reviewed tool's description or schema rewritten later (the rug pull of tool poisoning), on disk or republished under the same registry tag",
+    cells: everywhere(
+      cell(
+        contained(
+          'lock-mismatch',
+          "before any build: the lock holds a sha256 of each tool's description, schemas and annotations; the error names the changed tool",
+        ),
+        file('test/trust/lock.test.ts', 'a changed tool description is refused with lock-mismatch naming the tool, before any engine opens'),
+        file('test/trust/oci/artifact.test.ts', 'a plugin republished under the same tag with a changed tool description is refused by the lock'),
+      ),
+    ),
+  },
+  {
+    id: 'trust.wrong-signer',
+    group: 'trust',
+    attack:
+      'a plugin signed by a key the host does not trust (or trusts only for other plugin names), a signature moved onto another plugin, or none when one is required',
+    cells: everywhere(
+      cell(
+        contained(
+          'untrusted-signer',
+          'before any build: the trust policy lists which minisign keys may sign which names; signature-invalid and signature-missing for the other cases',
+        ),
+        file('test/trust/sign.test.ts', 'a wrong signer is refused with untrusted-signer, before any build'),
+        file('test/trust/sign.test.ts', 'a signer trusted only for other plugin names is refused with untrusted-signer'),
+        file('test/trust/sign.test.ts', 'a signature moved onto another plugin does not verify for it'),
+        file('test/trust/sign.test.ts', 'an unsigned plugin is refused with signature-missing when the policy requires signatures'),
+        file('test/trust/oci/artifact.test.ts', 'a pulled plugin signed by a key the policy does not trust is refused with untrusted-signer'),
+      ),
+    ),
+  },
+  {
+    id: 'trust.registry-bytes',
+    group: 'trust',
+    attack: 'a registry serving other bytes for a digest: a blob changed in its storage, a manifest that is not the one its digest names',
+    cells: everywhere(
+      cell(
+        contained(
+          'digest-mismatch',
+          'while it streams, before anything is unpacked or built: every blob and digest-pinned manifest is hashed and size-capped; nothing is left behind',
+        ),
+        file('test/trust/oci/artifact.test.ts', 'one byte changed in the registry storage: pull refuses it with digest-mismatch and leaves nothing behind'),
+        file('test/trust/oci/artifact.test.ts', 'a registry serving another manifest for a digest reference is refused with digest-mismatch'),
+      ),
+    ),
+  },
+  {
+    id: 'trust.bundle-entries',
+    group: 'trust',
+    attack:
+      'a pulled source bundle with an absolute path, `..`, a symlink, hard link, device or FIFO, a duplicate, or more entries or bytes than a plugin folder may hold',
+    cells: everywhere(
+      cell(
+        contained(
+          'invalid-manifest',
+          'before anything is built: the extractor writes only new regular files and folders inside a fresh staging folder, capped like a plugin folder',
+        ),
+        file('test/plugin-files/tar.test.ts', 'an archive with an absolute path is refused'),
+        file('test/plugin-files/tar.test.ts', 'an archive with a .. segment is refused'),
+        file('test/plugin-files/tar.test.ts', 'an archive with a symlink is refused'),
+        file('test/plugin-files/tar.test.ts', 'an archive with a character device is refused'),
+        file('test/plugin-files/tar.test.ts', 'the entry count and the total size are capped'),
+      ),
+    ),
+  },
   // ---- data: guest errors and build output (issue 19) ----
   // ---- data: wasm dependencies and templates (issue 19) ----
   // ---- serve: authoring and set-up (issue 19) ----

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { computeGrants } from '../../grants/index.ts';
 import { buildComponent, prepareSource } from '../../provider/index.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
+import { fileDigest } from '../../trust/index.ts';
 import { parseFlags, policyFromFlags } from '../flags.ts';
 import { displayPath, UsageError, type CliIO, type Command } from '../io.ts';
 
@@ -11,6 +12,8 @@ interface Built {
   /** Component path or image tag. */
   artifact: string;
   cached: boolean;
+  /** sha256 of the component's bytes, or the image id. */
+  digest?: string;
 }
 
 export const buildCommand: Command = {
@@ -28,7 +31,8 @@ Calls build on demand too; this only moves the wait.
 Options:
   --force          rebuild the component even when the cache has it
   --policy <file>  host policy YAML (the image is built for the grants a call would get)
-  --json           print [{kind, artifact, cached}] as JSON
+  --json           print [{kind, artifact, cached, digest}] as JSON (digest: the
+                   component's sha256, or the image id)
   -h, --help       show this help`,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseFlags(argv, ['policy', 'json'], { force: { type: 'boolean' } });
@@ -37,7 +41,8 @@ Options:
     const grants = computeGrants(plugin, policyFromFlags(values, io));
     const built: Built[] = [];
     const component = await buildComponent(grants, { force: values.force === true });
-    if (component !== undefined) built.push({ kind: 'component', artifact: component.componentPath, cached: component.cached });
+    if (component !== undefined)
+      built.push({ kind: 'component', artifact: component.componentPath, cached: component.cached, digest: await fileDigest(component.componentPath) });
     const prepared = await prepareSource(grants, plugin.manifest.build ?? {}, {
       onEvent: (e) => {
         if (values.json === true || e.type !== 'build') return;
@@ -49,7 +54,10 @@ Options:
     if (values.json === true) {
       io.stdout(`${JSON.stringify(built, null, 2)}\n`);
     } else {
-      for (const b of built) io.stdout(`${b.cached ? 'cached' : 'built '}  ${b.kind === 'component' ? displayPath(io, b.artifact) : b.artifact}\n`);
+      for (const b of built)
+        io.stdout(
+          `${b.cached ? 'cached' : 'built '}  ${b.kind === 'component' ? displayPath(io, b.artifact) : b.artifact}${b.digest === undefined ? '' : `  ${b.digest}`}\n`,
+        );
     }
     return 0;
   },

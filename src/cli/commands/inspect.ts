@@ -6,6 +6,7 @@ import type { EnginePreference } from '../../host/index.ts';
 import { planSelection } from '../../provider/index.ts';
 import type { Selection } from '../../selector/index.ts';
 import { formatHostPattern, formatDuration, formatSize, loadPluginOffThread } from '../../manifest/index.ts';
+import { fileDigest, pluginDigest } from '../../trust/index.ts';
 import { ENGINE_CHOICES, engineFromFlags, parseFlags, policyFromFlags } from '../flags.ts';
 import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from '../io.ts';
 
@@ -14,10 +15,12 @@ export const inspectCommand: Command = {
   summary: "Show a plugin's tools, runtime, engine and effective grants",
   help: `Usage: airlock inspect <plugin-dir> [--policy policy.yaml] [--engine name] [--json]
 
-Shows the plugin's tools, its runtime and why, the engine that would run it
-and why (engines passed over, and fallbacks), and the grants it gets under
-the host policy (the default policy when --policy is not given): or, when the
-plugin asks for more than the policy allows, each refused permission.
+Shows the plugin's digest (what \`airlock lock\` pins and \`airlock sign\`
+signs) and its built component's, its tools, its runtime and why, the
+engine that would run it and why (engines passed over, and fallbacks), and
+the grants it gets under the host policy (the default policy when --policy
+is not given): or, when the plugin asks for more than the policy allows,
+each refused permission.
 A wasm entry given as source is built first (cached), as \`airlock call\` would.
 
 Options:
@@ -39,6 +42,7 @@ is shown on the engine line.`,
     const grants = computeGrants(plugin, policy);
     const m = plugin.manifest;
     const engine = await planEngine(grants, preference);
+    const digests = await digestsOf(plugin.dir, engine);
     if (values.json === true) {
       const engineJson =
         'error' in engine
@@ -47,13 +51,15 @@ is shown on the engine line.`,
       // Env values are secrets: the JSON names each granted variable and says whether it is set, never its value.
       const shown = { ...grants, env: envStatus(grants, m.permissions.env) };
       io.stdout(
-        `${JSON.stringify({ name: m.name, version: m.version, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, engine: engineJson, tools: m.tools, grants: shown }, null, 2)}\n`,
+        `${JSON.stringify({ name: m.name, version: m.version, digests, runtime: plugin.runtime, runtimeReason: plugin.runtimeReason, engine: engineJson, tools: m.tools, grants: shown }, null, 2)}\n`,
       );
       return 0;
     }
     const out: string[] = [];
     out.push(`${m.name} ${m.version}${m.description === '' ? '' : ` - ${terminalSafe(m.description, false)}`}`);
     out.push(`  manifest   ${displayPath(io, plugin.file)}`);
+    out.push(`  digest     ${digests.plugin}`);
+    if (digests.component !== undefined) out.push(`  component  ${digests.component}`);
     out.push(`  runtime    ${plugin.runtime} (${plugin.runtimeReason})`);
     out.push(`  entry      ${m.entry}`);
     out.push(...describeEngine(engine).map((l, i) => (i === 0 ? `  engine     ${l}` : `             ${l}`)));
@@ -66,6 +72,16 @@ is shown on the engine line.`,
     return 0;
   },
 };
+
+/**
+ * The plugin's digest (what `airlock lock` pins and `airlock sign` signs) and the built component's (the bytes an
+ * engine runs). An image's id is known once it is built: `airlock build` shows it.
+ */
+async function digestsOf(dir: string, engine: PlannedEngine): Promise<{ plugin: string; component?: string }> {
+  const plugin = await pluginDigest(dir);
+  const component = 'error' in engine || engine.component === undefined ? undefined : await fileDigest(engine.component).catch(() => undefined);
+  return component === undefined ? { plugin } : { plugin, component };
+}
 
 type PlannedEngine = { selection: Selection; component: string | undefined } | { error: AirlockError };
 

@@ -17,13 +17,14 @@ engine chosen and why. A plugin that cannot load is listed with its error.
 
 Options:
   --policy <file>  host policy YAML
+  --lock <file>    lock file (\`airlock lock\`): refuse a plugin it does not pin as it is
   --engine <name>  ${ENGINE_CHOICES}
   --json           print {plugins, tools, failed} as JSON
   -h, --help       show this help
 
 Exit status: 0 when every plugin loaded, 1 when any did not.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'engine']);
+    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'lock', 'engine']);
     const dirs = positionals.length > 0 ? await Promise.all(positionals.map((p) => resolvePluginArg(p, io.cwd))) : discover(io.cwd);
     const host = hostFromFlags(values, io);
     try {

@@ -240,7 +240,9 @@ export class DockerEngine implements Engine {
   /** Builds (or finds by content hash) the plugin's image without starting a container: `airlock build`. */
   async prepare(grants: Grants, artefact: Artefact = { kind: 'source' }, loadOptions: EngineLoadOptions = {}): Promise<Prepared> {
     const image = await this.build(grants, this.#buildOptions(grants, artefact, loadOptions));
-    return { kind: 'image', artifact: image.tag, cached: !image.built };
+    // The image id (sha256 of its config) is what it is, whatever the tag: `airlock build` shows it (issue 17).
+    const { Id } = await this.#docker.getImage(image.tag).inspect();
+    return { kind: 'image', artifact: image.tag, cached: !image.built, digest: Id };
   }
 
   /**
