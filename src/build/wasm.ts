@@ -6,6 +6,7 @@
  *                          canonical-ABI header wit/c/airlock_tools.h, then embed the
  *                          world + wrap with jco's preview1 reactor adapter
  *   entry .js/.mjs      -> its imports bundled by esbuild (npm packages from the plugin's node_modules), then componentize-js
+ *   entry .rs           -> cargo (Cargo.toml beside plugin.yaml) for wasm32-wasip2, crates vendored first (./rust.ts)
  *   entry .py           -> its requirements.txt / pyproject.toml wheels installed (./python-deps.ts), then componentize-py (CLI on PATH)
  *   entry .wasm         -> a component: used as is once it exports airlock:plugin/tools;
  *                          a core module: the world embedded + preview1 adapter
@@ -35,6 +36,7 @@ import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
 import { installPythonDeps } from './python-deps.ts';
+import { buildRust, findRustToolchain, rustIgnored } from './rust.ts';
 import { runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -125,6 +127,9 @@ async function toolchainOf(kind: string, env: NodeJS.ProcessEnv): Promise<string
     case '.py':
       v = await commandVersion('componentize-py', env);
       if (v !== undefined) v = `componentize-py ${v}`;
+      break;
+    case '.rs':
+      v = (await findRustToolchain(env))?.version;
       break;
     default:
       v = 'none';
@@ -426,6 +431,12 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
   return readOutput(out);
 }
 
+async function buildRustComponent(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<Uint8Array> {
+  const out = await buildRust(dir, entry, work, env);
+  await checkComponent(out, join(dir, entry));
+  return readOutput(out);
+}
+
 async function buildWasm(dir: string, entry: string, work: string): Promise<Uint8Array> {
   const file = join(dir, entry);
   const bytes = new Uint8Array(await readPluginFile(dir, entry, { code: 'build-failed', maxBytes: MAX_COMPONENT_BYTES }));
@@ -470,8 +481,12 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     );
   }
   const ext = extname(entry).toLowerCase();
-  if (!['.c', '.js', '.mjs', '.py', '.wasm'].includes(ext)) {
-    fail(entryPath, `cannot build a ${ext || 'extension-less'} entry into a component`, 'use a .c, .js/.mjs or .py source, or a prebuilt .wasm component');
+  if (!['.c', '.js', '.mjs', '.py', '.rs', '.wasm'].includes(ext)) {
+    fail(
+      entryPath,
+      `cannot build a ${ext || 'extension-less'} entry into a component`,
+      'use a .c, .js/.mjs, .py or .rs (with Cargo.toml) source, or a prebuilt .wasm component',
+    );
   }
   const hash = createHash('sha256')
     .update(`airlock-build ${BUILD_VERSION}\0entry ${entry}\0`)
@@ -480,7 +495,8 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     // node_modules too: a JS entry's dependencies are bundled into the component (bounded like the rest of the folder).
     .update(
       await hashTree(root, {
-        ignore: (rel) => rel === '__pycache__',
+        // A Rust plugin's target/ is cargo's output, and what its build leaves out (./rust.ts) is not in its key.
+        ignore: (rel) => rel === '__pycache__' || (ext === '.rs' && rustIgnored(rel)),
         hint: 'keep only what the component needs in its folder: for node_modules, `npm install --omit=dev`; move data out of the plugin folder',
       }),
     )
@@ -507,6 +523,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     if (ext === '.c') component = await buildC(root, entry, work, env);
     else if (ext === '.js' || ext === '.mjs') component = await buildJs(root, entry, work);
     else if (ext === '.py') component = await buildPy(root, entry, work, env);
+    else if (ext === '.rs') component = await buildRustComponent(root, entry, work, env);
     else component = await buildWasm(root, entry, work);
     // 'unknown' when the toolchain built but did not answer `--version`: a later look-up that gets a version rebuilds.
     const built = toolchain ?? 'unknown';

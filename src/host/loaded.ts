@@ -62,8 +62,15 @@ export async function openPrepared(prepared: PreparedEntry, context: OpenContext
   // not count as changed (under `serve --watch` every write would rebuild and reload it).
   const data = grants.filesystem.map((f) => relative(plugin.dir, f.hostPath).split(sep).join('/')).filter((r) => r !== '' && !r.startsWith('..'));
   const bundled = plugin.runtime === 'wasm' || plugin.manifest.wasm !== undefined;
+  // A Rust plugin's target/ is cargo's output (and can be huge), not what its component is built from.
+  const cargo = plugin.manifest.entry.endsWith('.rs');
   const contentHash = await hashTree(plugin.dir, {
-    ignore: (rel) => (rel === 'node_modules' && !bundled) || rel === '__pycache__' || rel === '.venv' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
+    ignore: (rel) =>
+      (rel === 'node_modules' && !bundled) ||
+      (rel === 'target' && cargo) ||
+      rel === '__pycache__' ||
+      rel === '.venv' ||
+      data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
   const { pools } = context;
   const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash);
