@@ -7,6 +7,7 @@
 import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { buildPlugin } from '../../src/build/index.ts';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
@@ -70,4 +71,13 @@ test('a missing package is a build error at the import, not a component that fai
   const err = await t.throwsAsync(buildPlugin(dir, { cacheRoot: join(tmp, 'cache-errors') }), { instanceOf: AirlockError });
   t.is(err?.code, 'build-failed');
   t.regex(err?.message ?? '', /main\.js:2:\d+: Could not resolve "tiny-greet"/);
+});
+
+test("an import of a file outside the plugin folder is refused, even one the sandbox can see (Airlock's own package.json)", async (t) => {
+  const dir = await copyFixture();
+  const outside = fileURLToPath(new URL('../../package.json', import.meta.url));
+  await writeFile(join(dir, 'main.js'), `import pkg from ${JSON.stringify(outside)};\nexport const tools = { call() { return JSON.stringify(pkg.name); } };\n`);
+  const err = await t.throwsAsync(buildPlugin(dir, { cacheRoot: join(tmp, 'cache-errors') }), { instanceOf: AirlockError });
+  t.is(err?.code, 'build-failed');
+  t.regex(err?.message ?? '', /package\.json: resolves outside the plugin folder; install the dependency into the plugin's own node_modules/);
 });
