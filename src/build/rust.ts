@@ -7,6 +7,8 @@
  * `target/`, `.cargo/` (a config there could name programs cargo runs:
  * credential providers, wrappers, runners) and `rust-toolchain*` (rustup
  * would switch or download toolchains):
+ * 0. `cargo metadata --no-deps`, offline: every dependency must come from
+ *    crates.io (checkSources).
  * 1. `cargo vendor`: the crates Cargo.lock names (resolved, and the lock
  *    written into the copy, when it has none) downloaded into the build's own
  *    folder. Cargo runs no build script or proc macro here, and no program
@@ -28,7 +30,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AirlockError } from '../errors.ts';
 import { cacheDir } from '../paths.ts';
-import { copyPluginTree } from '../plugin-files/index.ts';
+import { copyPluginTree, readPluginFile } from '../plugin-files/index.ts';
 import { runSandboxed, StepFailed } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -72,6 +74,63 @@ function failed(file: string, message: string, fix: string, cause?: unknown): ne
   throw new AirlockError('build-failed', `${file}: ${message}; ${fix}`, { cause, details: { file } });
 }
 
+const CRATES_IO = 'registry+https://github.com/rust-lang/crates.io-index';
+/** A Cargo.toml is a page of text. */
+const MAX_CARGO_TOML_BYTES = 1024 * 1024;
+
+/**
+ * Refuses, before anything is downloaded, a crate that would come from anywhere but crates.io (a git
+ * repository, another registry's index, a [patch] or [replace]): the download step has the host's network,
+ * so a plugin-chosen URL there would be a request from the host to wherever the plugin likes. Crates on
+ * crates.io can only depend on crates.io, so the plugin's own manifests are all there is to check
+ * (`cargo metadata --no-deps`, offline, in the sandbox; path dependencies outside the folder are not in it).
+ */
+async function checkSources(cargo: string, bin: string, sysroot: string, src: string, dir: string, what: string, env: NodeJS.ProcessEnv): Promise<void> {
+  let text: string;
+  try {
+    text = await runSandboxed(
+      cargo,
+      ['metadata', '--no-deps', '--offline', '--format-version', '1', '--manifest-path', join(src, 'Cargo.toml')],
+      { readOnly: [sysroot, src], writable: [], cwd: src },
+      what,
+      { env, setenv: { CARGO_HOME: '/tmp/cargo-home', PATH: `${bin}:/usr/bin:/bin`, CARGO_TERM_COLOR: 'never' } },
+    );
+  } catch (e) {
+    if (!(e instanceof StepFailed)) throw e;
+    failed(join(dir, 'Cargo.toml'), `cargo cannot read it:\n${e.message}`, 'fix Cargo.toml', e);
+  }
+  const shown = (path: string): string => (path.startsWith(`${src}/`) ? join(dir, path.slice(src.length + 1)) : path);
+  let meta: { packages: { manifest_path: string; dependencies: { name: string; source: string | null }[] }[] };
+  try {
+    meta = JSON.parse(text) as typeof meta;
+  } catch (e) {
+    failed(join(dir, 'Cargo.toml'), 'cargo metadata is too large to read', 'keep the plugin to one package or a small workspace', e);
+  }
+  const manifests = new Set([join(src, 'Cargo.toml')]);
+  for (const pkg of meta.packages) {
+    manifests.add(pkg.manifest_path);
+    for (const d of pkg.dependencies) {
+      if (d.source !== null && d.source !== CRATES_IO)
+        failed(
+          shown(pkg.manifest_path),
+          `dependency ${d.name} comes from ${d.source}`,
+          'use crates from crates.io (the build downloads from there only), or copy the crate into the plugin folder as a path dependency',
+        );
+    }
+  }
+  for (const m of manifests) {
+    if (!m.startsWith(`${src}/`)) continue;
+    const toml = (await readPluginFile(src, m.slice(src.length + 1), { code: 'build-failed', maxBytes: MAX_CARGO_TOML_BYTES })).toString('utf8');
+    const table = /^[ \t]*\[[ \t]*(patch|replace)\b/m.exec(toml)?.[1];
+    if (table !== undefined)
+      failed(
+        shown(m),
+        `a [${table}] table`,
+        'remove it: the build downloads crates.io crates only (copy a patched crate into the plugin folder as a path dependency)',
+      );
+  }
+}
+
 /** Builds the cargo package at `dir` in `work`; returns the path of the component it linked (in `work`). */
 export async function buildRust(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<string> {
   const what = join(dir, entry);
@@ -84,6 +143,7 @@ export async function buildRust(dir: string, entry: string, work: string, env: N
 
   const src = join(work, 'src');
   await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => rustIgnored(rel) || basename(rel) === '.git' });
+  await checkSources(cargo, bin, tc.sysroot, src, dir, what, env);
   const vendor = join(work, 'vendor');
   const home = cacheDir('cargo-home');
   await mkdir(home, { recursive: true });

@@ -72,3 +72,23 @@ test('without the wasm32-wasip2 target the build names the rustup command that i
   t.is(err?.code, 'build-failed');
   t.regex(err?.message ?? '', /the Rust target wasm32-wasip2 is not installed \(rustc 1\.0\.0 \(fake\)\); rustup target add wasm32-wasip2$/);
 });
+
+test('a crate from anywhere but crates.io (git, another index, a [patch]) is refused before anything is downloaded', async (t) => {
+  const base = '[package]\nname = "rusty"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n';
+  for (const [extra, pattern] of [
+    [
+      '[dependencies]\nfoo = { git = "http://127.0.0.1:9/foo.git" }\n',
+      /Cargo\.toml: dependency foo comes from git\+http:\/\/127\.0\.0\.1:9\/foo\.git; use crates from crates\.io/,
+    ],
+    [
+      '[dependencies]\nfoo = { version = "1", registry-index = "http://127.0.0.1:9/index" }\n',
+      /Cargo\.toml: dependency foo comes from registry\+http:\/\/127\.0\.0\.1:9\/index/,
+    ],
+    ['[patch.crates-io]\nserde = { path = "serde" }\n', /Cargo\.toml: a \[patch\] table; remove it/],
+  ] as const) {
+    const dir = plugin({ 'Cargo.toml': base + extra });
+    const err = await t.throwsAsync(buildPlugin(dir, { cacheRoot: join(dir, '..', 'cache') }), { instanceOf: AirlockError });
+    t.is(err?.code, 'build-failed');
+    t.regex(err?.message ?? '', pattern);
+  }
+});

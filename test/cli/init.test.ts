@@ -128,6 +128,11 @@ test('init names what the machine lacks to build the plugin, and creates it anyw
   t.true(existsSync(join(cwd, 'needs-clang', 'plugin.c')));
   const py = await airlock(['init', 'needs-py', '--template', 'python', '--json'], cwd, env);
   t.deepEqual((JSON.parse(py.stdout) as InitResult).missing, ['componentize-py (pip install componentize-py)']);
+  const rust = await airlock(['init', 'needs-rust', '--template', 'rust', '--json'], cwd, env);
+  t.regex(
+    (JSON.parse(rust.stdout) as InitResult).missing[0] ?? '',
+    /^Rust and its wasm32-wasip2 target \(https:\/\/rustup\.rs, then rustup target add wasm32-wasip2\)$/,
+  );
   const js = await airlock(['init', 'needs-nothing', '--template', 'js'], cwd, env);
   t.is(js.stderr, '');
 });

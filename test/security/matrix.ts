@@ -1099,17 +1099,18 @@ export const ROWS: Row[] = [
     id: 'data.dependency-build',
     group: 'data',
     attack:
-      "dependencies at build time made to run plugin-chosen code or read host files: an sdist's setup.py, pip options in requirements.txt (-r /etc/passwd, --find-links ~/.ssh, an index of the plugin's), a direct URL, a bundled import of a host file, a Rust build script reading host files or the network, a .cargo/config.toml naming programs",
+      "dependencies at build time made to run plugin-chosen code or read host files: an sdist's setup.py, pip options in requirements.txt (-r /etc/passwd, --find-links ~/.ssh, an index of the plugin's), a direct URL, a bundled import of a host file, a Rust build script reading host files or the network, a .cargo/config.toml naming programs, a git or other-registry crate fetched from the host's network",
     cells: {
       worker: cell(
         contained(
           'build-failed / not run',
-          'JS: esbuild only parses, in the sandbox, and refuses any input outside the plugin folder; Python: requirements reduced to plain names (options, URLs, paths refused), pip installs wheels only from the host index; Rust: cargo vendor reads no plugin config, build scripts run offline in the sandbox',
+          'JS: esbuild only parses, in the sandbox, and refuses any input outside the plugin folder; Python: requirements reduced to plain names (options, URLs, paths refused), pip installs wheels only from the host index; Rust: crates.io sources only (checked offline first), cargo vendor reads no plugin config, build scripts run offline in the sandbox',
         ),
         file('test/build/js-deps.test.ts', 'an import of a file outside the plugin folder is refused'),
         file('test/build/python-deps.test.ts', 'pip options and direct references in requirements.txt are refused'),
         file('test/build/python-deps.test.ts', 'is a build error naming it and suggesting Docker; no sdist is built'),
         file('test/build/rust.test.ts', 'a Rust build script runs in the sandbox: no host file, no network'),
+        file('test/build/rust.test.ts', 'a crate from anywhere but crates.io (git, another index, a [patch]) is refused before anything is downloaded'),
       ),
       wasmtime: cell(
         contained('build-failed / not run', 'the same build as the worker column: the wasmtime engine runs the component built in the sandbox'),
