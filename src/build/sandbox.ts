@@ -26,7 +26,7 @@ export interface SandboxMounts {
   writable: string[];
   /** Working directory inside the sandbox. */
   cwd: string;
-  /** The host's network (only a step that runs no plugin code and must download: pip fetching wheels). */
+  /** The host's network: only for a step that runs no plugin code and must download (pip fetching wheels, cargo vendoring crates). */
   network?: boolean;
 }
 
