@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building the wasm fixtures needs, when missing: Debian's clang, lld,
 # wasi-libc and the wasm32 compiler runtime (C -> wasm32-wasi), bubblewrap (the build sandbox), and componentize-py
-# (Python -> component, pinned). componentize-js comes with `npm ci`.
+# (Python -> component, pinned), Rust with the wasm32-wasip2 target. componentize-js comes with `npm ci`.
 set -euo pipefail
 componentize_py_version="0.25.1"
 # MCP clients the tests drive Airlock's server with (test/mcp/python-client*.test.ts): the official MCP Python
@@ -21,6 +21,8 @@ command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 # registry `airlock push`/`pull` are tested against, on loopback.
 command -v minisign >/dev/null 2>&1 || missing+=(minisign)
 [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+# Rust build scripts and proc macros are linked for the host with `cc`.
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci: installing ${missing[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -31,10 +33,22 @@ if ! componentize-py --version 2>/dev/null | grep -q "$componentize_py_version";
   echo "ci: installing componentize-py $componentize_py_version from PyPI" >&2
   python3 -m pip install -q --disable-pip-version-check "componentize-py==$componentize_py_version"
 fi
+# Rust plugins (airlock init --template rust, test/build/rust.test.ts) need cargo and the WASI 0.2 target.
+# Crates are downloaded into Airlock's own CARGO_HOME (~/.cache/airlock/cargo-home, kept between runs);
+# each build compiles in a target folder of its own (see src/build/rust.ts), its component cached by content.
+if ! command -v rustup >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/rustup" ]; then
+  echo "ci: installing Rust (rustup, minimal profile)" >&2
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y -q --profile minimal >/dev/null
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+  echo "ci: installing the Rust target wasm32-wasip2" >&2
+  rustup target add wasm32-wasip2 >/dev/null
+fi
 mcp_venv="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/$mcp_venv_name"
 if ! "$mcp_venv/bin/python" -c 'import mcp, jsonschema, fastmcp, agents.mcp, langchain_mcp_adapters.client' 2>/dev/null; then
   echo "ci: installing MCP Python clients (${mcp_python_pins[*]}) into $mcp_venv" >&2
   python3 -m venv "$mcp_venv"
   "$mcp_venv/bin/pip" install -q --disable-pip-version-check "${mcp_python_pins[@]}"
 fi
-echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version); MCP Python clients in $mcp_venv" >&2
+echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version); $(rustc --version) with wasm32-wasip2; MCP Python clients in $mcp_venv" >&2

@@ -16,6 +16,8 @@ export interface HashOptions {
   extra?: string[];
   /** Refuse folders larger than this many files (default: TREE_LIMITS). */
   maxFiles?: number;
+  /** How to make a folder past the bounds smaller (default: an ignore file, or moving data out). */
+  hint?: string;
 }
 
 const ALWAYS_IGNORED = new Set(['.git', '.airlock-cache']);
@@ -26,7 +28,7 @@ export async function hashTree(dir: string, options: HashOptions = {}): Promise<
     code: 'build-failed',
     ignore: (rel, isDir) => ALWAYS_IGNORED.has(rel.slice(rel.lastIndexOf('/') + 1)) || options.ignore?.(rel, isDir) === true,
     limits: { maxEntries: options.maxFiles ?? TREE_LIMITS.maxEntries },
-    hint: 'add an ignore file or move data out of the plugin folder',
+    hint: options.hint ?? 'add an ignore file or move data out of the plugin folder',
   });
   for (const e of entries) {
     if (e.type === 'dir') hash.update(`d ${e.rel}\0`);

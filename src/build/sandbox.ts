@@ -26,6 +26,8 @@ export interface SandboxMounts {
   writable: string[];
   /** Working directory inside the sandbox. */
   cwd: string;
+  /** The host's network: only for a step that runs no plugin code and must download (pip fetching wheels, cargo vendoring crates). */
+  network?: boolean;
 }
 
 export interface SandboxOptions {
@@ -37,6 +39,8 @@ export interface SandboxOptions {
   limits?: BuildLimits;
   /** Bound the process count with RLIMIT_NPROC (default: unless root, where the kernel ignores it; see ./cgroups.ts). */
   nproc?: boolean;
+  /** Environment variables the step gets besides PATH and HOME (the host's environment never reaches it). */
+  setenv?: Record<string, string>;
 }
 
 const found = new Map<string, string | null>();
@@ -124,6 +128,7 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
     '--remount-ro',
     '/',
     '--unshare-all',
+    ...(mounts.network === true ? ['--share-net'] : []),
     // A user namespace of its own, as nobody, with no capabilities: as root, bwrap would otherwise keep them all (mknod, mount).
     '--uid',
     '65534',
@@ -139,6 +144,7 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
     '--setenv',
     'HOME',
     '/tmp',
+    ...Object.entries(options.setenv ?? {}).flatMap(([k, v]) => ['--setenv', k, v]),
     '--chdir',
     mounts.cwd,
     file,
@@ -229,7 +235,10 @@ export async function runSandboxed(file: string, args: string[], mounts: Sandbox
         cwd: mounts.cwd,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...(unsandboxed ? env : { PATH: env.PATH ?? '/usr/bin:/bin' }), ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}) },
+        env: {
+          ...(unsandboxed ? { ...env, ...options.setenv } : { PATH: env.PATH ?? '/usr/bin:/bin' }),
+          ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}),
+        },
       });
       let timedOut = false;
       const timer = setTimeout(() => {

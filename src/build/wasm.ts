@@ -5,8 +5,9 @@
  *   entry .c            -> Debian clang --target=wasm32-wasi (wasi-libc, reactor), the
  *                          canonical-ABI header wit/c/airlock_tools.h, then embed the
  *                          world + wrap with jco's preview1 reactor adapter
- *   entry .js/.mjs      -> componentize-js
- *   entry .py           -> componentize-py (CLI on PATH)
+ *   entry .js/.mjs      -> its imports bundled by esbuild (npm packages from the plugin's node_modules), then componentize-js
+ *   entry .rs           -> cargo (Cargo.toml beside plugin.yaml) for wasm32-wasip2, crates vendored first (./rust.ts)
+ *   entry .py           -> its requirements.txt / pyproject.toml wheels installed (./python-deps.ts), then componentize-py (CLI on PATH)
  *   entry .wasm         -> a component: used as is once it exports airlock:plugin/tools;
  *                          a core module: the world embedded + preview1 adapter
  *
@@ -34,6 +35,8 @@ import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
+import { installPythonDeps } from './python-deps.ts';
+import { buildRust, findRustToolchain, rustIgnored } from './rust.ts';
 import { runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -42,6 +45,7 @@ const require = createRequire(import.meta.url);
 /**
  * Bumped when build flags or the entry layout change, so old cache entries are not reused
  * (2: sealed entries; 3: every step sandboxed; 4: keyed without the toolchain, recorded in TOOLCHAIN_FILE).
+ * Not bumped for bundling JS dependencies: a plugin without node_modules has the key and the component it had.
  */
 const BUILD_VERSION = '4';
 /** The entry's record of the toolchain that built it (sealed with plugin.wasm). */
@@ -126,6 +130,9 @@ async function toolchainOf(kind: string, env: NodeJS.ProcessEnv): Promise<string
       v = await commandVersion('componentize-py', env);
       if (v !== undefined) v = `componentize-py ${v}`;
       break;
+    case '.rs':
+      v = (await findRustToolchain(env))?.version;
+      break;
     default:
       v = 'none';
   }
@@ -165,6 +172,7 @@ function nodeModulesOf(pkg: string): string {
 const CHILD_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const COMPONENT_CHILD = fileURLToPath(new URL(`./component-child${CHILD_EXT}`, import.meta.url));
 const COMPONENTIZE_JS_CHILD = fileURLToPath(new URL(`./componentize-js-child${CHILD_EXT}`, import.meta.url));
+const BUNDLE_JS_CHILD = fileURLToPath(new URL(`./bundle-js-child${CHILD_EXT}`, import.meta.url));
 
 /**
  * What a sandboxed node child needs to see, read-only: the Node binary's
@@ -282,8 +290,35 @@ async function componentizeJs(source: string, outDir: string, what: string, cach
   return out;
 }
 
+/**
+ * The entry with its imports (the plugin's own modules and npm packages in its node_modules) bundled into one
+ * module by esbuild, in the sandbox (see bundle-js-child.ts: it parses, never runs, the plugin's files); the entry
+ * itself when it imports nothing, so a single-file plugin is built from its own text.
+ */
+async function bundleJs(dir: string, entry: string, work: string): Promise<string> {
+  const what = join(dir, entry);
+  const outDir = join(work, 'bundle');
+  await mkdir(outDir);
+  const out = join(outDir, basename(entry).replace(/\.[cm]?js$/, '.js'));
+  const args = [BUNDLE_JS_CHILD, import.meta.resolve('esbuild'), dir, entry, out];
+  let said = '';
+  try {
+    said = await runSandboxed(process.execPath, args, { readOnly: [...nodeMounts('esbuild'), dir], writable: [outDir], cwd: dir }, what);
+  } catch (e) {
+    if (!(e instanceof StepFailed)) throw e;
+    // esbuild names files relative to the plugin folder.
+    const lines = e.stderr
+      .trim()
+      .split('\n')
+      .map((l) => (l.startsWith('/') ? l : join(dir, l)));
+    fail(what, `bundling its imports failed:\n${lines.join('\n')}`, "fix the imports above (npm dependencies go in the plugin's own node_modules)", e);
+  }
+  return said.startsWith('bundle') ? out : what;
+}
+
 async function buildJs(dir: string, entry: string, work: string): Promise<Uint8Array> {
   const what = join(dir, entry);
+  const source = await bundleJs(dir, entry, work);
   const cache = cacheDir('build-toolchain', `componentize-js-${packageVersion('@bytecodealliance/componentize-js')}`);
   if (!existsSync(join(cache, 'warm'))) {
     const warm = join(work, 'warm');
@@ -296,7 +331,7 @@ async function buildJs(dir: string, entry: string, work: string): Promise<Uint8A
   }
   const outDir = join(work, 'out');
   await mkdir(outDir);
-  const out = await componentizeJs(what, outDir, what, { dir: cache, writable: false });
+  const out = await componentizeJs(source, outDir, what, { dir: cache, writable: false });
   await checkComponent(out, what);
   return readOutput(out);
 }
@@ -378,11 +413,14 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
   const witArgs = await pythonWitArgs(dir, work);
   const py = await findComponentizePy(env);
   if (py === null) fail(what, 'componentize-py is not installed', 'pip install componentize-py');
+  // requirements.txt / pyproject.toml: wheels installed into their own folder on the component's path (see ./python-deps.ts).
+  const dependencies = existsSync(join(dir, 'plugin.yaml')) ? (await loadPluginOffThread(dir)).manifest.build?.dependencies : undefined;
+  const site = await installPythonDeps({ dir, src, work, python: py.python, prefixes: py.prefixes, dependencies, env });
   // The prefix (with its site-packages) is read-only: the plugin's pre-init code cannot plant a .pth there.
-  const mounts = { readOnly: [...py.prefixes, src, join(work, 'wit'), dirname(WIT_PATH)], writable: [outDir], cwd: src };
+  const mounts = { readOnly: [...py.prefixes, src, ...(site === undefined ? [] : [site]), join(work, 'wit'), dirname(WIT_PATH)], writable: [outDir], cwd: src };
   await step(
     py.python,
-    [py.script, ...witArgs, 'componentize', '-p', src, module, '-o', out],
+    [py.script, ...witArgs, 'componentize', '-p', src, ...(site === undefined ? [] : ['-p', site]), module, '-o', out],
     mounts,
     what,
     (e) => {
@@ -392,6 +430,12 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
     env,
   );
   await checkComponent(out, what);
+  return readOutput(out);
+}
+
+async function buildRustComponent(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<Uint8Array> {
+  const out = await buildRust(dir, entry, work, env);
+  await checkComponent(out, join(dir, entry));
   return readOutput(out);
 }
 
@@ -439,15 +483,26 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     );
   }
   const ext = extname(entry).toLowerCase();
-  if (!['.c', '.js', '.mjs', '.py', '.wasm'].includes(ext)) {
-    fail(entryPath, `cannot build a ${ext || 'extension-less'} entry into a component`, 'use a .c, .js/.mjs or .py source, or a prebuilt .wasm component');
+  if (!['.c', '.js', '.mjs', '.py', '.rs', '.wasm'].includes(ext)) {
+    fail(
+      entryPath,
+      `cannot build a ${ext || 'extension-less'} entry into a component`,
+      'use a .c, .js/.mjs, .py or .rs (with Cargo.toml) source, or a prebuilt .wasm component',
+    );
   }
   const hash = createHash('sha256')
     .update(`airlock-build ${BUILD_VERSION}\0entry ${entry}\0`)
     .update(await readFile(WIT_PATH))
     .update(ext === '.c' ? await readFile(join(C_INCLUDE, 'airlock_tools.h')) : '')
-    // A signature (`airlock sign`, src/trust) is not code: signing a plugin must not rebuild it.
-    .update(await hashTree(root, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || rel === 'airlock.minisig' }))
+    // node_modules too: a JS entry's dependencies are bundled into the component (bounded like the rest of the folder).
+    .update(
+      await hashTree(root, {
+        // A Rust plugin's target/ is cargo's output, and what its build leaves out (./rust.ts) is not in its key.
+        // A signature (`airlock sign`, src/trust) is not code: signing a plugin must not rebuild it.
+        ignore: (rel) => rel === '__pycache__' || rel === 'airlock.minisig' || (ext === '.rs' && rustIgnored(rel)),
+        hint: 'keep only what the component needs in its folder: for node_modules, `npm install --omit=dev`; move data out of the plugin folder',
+      }),
+    )
     .digest('hex');
   const outDir = join(options.cacheRoot ?? cacheDir('build'), hash);
   const componentPath = join(outDir, 'plugin.wasm');
@@ -472,6 +527,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     if (ext === '.c') component = await buildC(root, entry, work, env);
     else if (ext === '.js' || ext === '.mjs') component = await buildJs(root, entry, work);
     else if (ext === '.py') component = await buildPy(root, entry, work, env);
+    else if (ext === '.rs') component = await buildRustComponent(root, entry, work, env);
     else component = await buildWasm(root, entry, work);
     // 'unknown' when the toolchain built but did not answer `--version`: a later look-up that gets a version rebuilds.
     const built = toolchain ?? 'unknown';

@@ -56,12 +56,21 @@ export function prepareEntry(plugin: LoadedManifest, policy: Policy, context: Op
 /** The warm pool for a prepared plugin (shared when another agent has the same grants and content): hashing, build, start. */
 export async function openPrepared(prepared: PreparedEntry, context: OpenContext, onEvent?: (event: ProviderEvent) => void): Promise<LoadedEntry> {
   const { plugin, grants, preference } = prepared;
-  // Dependency folders are the engines' business (builds ignore them too), and can be huge.
+  // Dependency folders are Docker's business (its image installs them), and can be huge; a component's
+  // node_modules is bundled into it (src/build/wasm.ts), so there it is code like the rest.
   // Granted folders inside the plugin are its data, not its code: a plugin writing there must
   // not count as changed (under `serve --watch` every write would rebuild and reload it).
   const data = grants.filesystem.map((f) => relative(plugin.dir, f.hostPath).split(sep).join('/')).filter((r) => r !== '' && !r.startsWith('..'));
+  const bundled = plugin.runtime === 'wasm' || plugin.manifest.wasm !== undefined;
+  // A Rust plugin's target/ is cargo's output (and can be huge), not what its component is built from.
+  const cargo = plugin.manifest.entry.endsWith('.rs');
   const contentHash = await hashTree(plugin.dir, {
-    ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || rel === '.venv' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
+    ignore: (rel) =>
+      (rel === 'node_modules' && !bundled) ||
+      (rel === 'target' && cargo) ||
+      rel === '__pycache__' ||
+      rel === '.venv' ||
+      data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
   const { pools } = context;
   const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash, onEvent);

@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { DOCKER_INSTALL_HINT, probeDocker } from '../engines/probe.ts';
 import { AirlockError } from '../errors.ts';
 import { validatePlugin, type Runtime } from '../manifest/index.ts';
+import { WIT_PATH } from '../wit.ts';
+import { findRustToolchain, RUST_TARGET } from '../build/rust.ts';
 
-export const TEMPLATES = ['js', 'c', 'python', 'node'] as const;
+export const TEMPLATES = ['js', 'c', 'python', 'node', 'rust', 'python-docker'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 /** Same rule as the manifest's `name` (a lowercase DNS label). */
@@ -50,6 +52,8 @@ export interface InitResult {
 interface TemplateMeta {
   description: string;
   example: { tool: string; input: Record<string, unknown> };
+  /** Where the plugin gets a copy of Airlock's world (wit/airlock-plugin.wit), for bindings generated from it. */
+  world?: string;
 }
 
 export function isTemplate(value: string): value is TemplateName {
@@ -84,11 +88,11 @@ export async function initPlugin(target: string, options: InitOptions = {}): Pro
   }
   const source = join(TEMPLATE_ROOT, template);
   const meta = JSON.parse(readFileSync(join(source, 'template.json'), 'utf8')) as TemplateMeta;
-  const files = listFiles(source).filter((f) => f !== 'template.json');
+  const files = [...listFiles(source).filter((f) => f !== 'template.json'), ...(meta.world === undefined ? [] : [meta.world])];
   const created = !existsSync(dir);
   try {
     for (const rel of files) {
-      const text = readFileSync(join(source, rel), 'utf8').replaceAll('{{name}}', name);
+      const text = rel === meta.world ? readFileSync(WIT_PATH, 'utf8') : readFileSync(join(source, rel), 'utf8').replaceAll('{{name}}', name);
       mkdirSync(dirname(join(dir, rel)), { recursive: true });
       writeFileSync(join(dir, rel), text, { flag: 'wx' });
     }
@@ -137,7 +141,21 @@ async function missingToolchain(template: TemplateName): Promise<string[]> {
       ];
     case 'python':
       return (await answers('componentize-py')) ? [] : ['componentize-py (pip install componentize-py)'];
-    case 'node': {
+    case 'rust': {
+      const rust = await findRustToolchain(process.env);
+      return [
+        ...(rust === undefined
+          ? [`Rust and its ${RUST_TARGET} target (https://rustup.rs, then rustup target add ${RUST_TARGET})`]
+          : rust.hasTarget
+            ? []
+            : [`the Rust target ${RUST_TARGET} (rustup target add ${RUST_TARGET})`]),
+        ...((await answers('bwrap')) || process.env.AIRLOCK_UNSANDBOXED_BUILDS === '1'
+          ? []
+          : ['bubblewrap, the sandbox Rust builds run in (Debian: apt-get install bubblewrap)']),
+      ];
+    }
+    case 'node':
+    case 'python-docker': {
       const docker = await probeDocker({ timeoutMs: 2000 });
       return docker.available ? [] : [`a running Docker daemon (${docker.reason ?? 'unavailable'}; ${docker.installHint ?? DOCKER_INSTALL_HINT})`];
     }

@@ -20,12 +20,12 @@ export function isDigest(value: string): boolean {
 }
 
 /**
- * What the digest leaves out: dependency folders (installed by the engines,
- * not shipped; the host's content hash leaves them out too) and the
- * signature, which signs the digest and so cannot be part of it.
+ * What the digest leaves out: caches and environments no engine runs from the folder (`__pycache__`, `.venv`)
+ * and the signature, which signs the digest and so cannot be part of it. `node_modules` stays in: a JS
+ * component's dependencies are bundled from it into the component (src/build), so they are reviewed code.
  */
 export function outsideDigest(rel: string): boolean {
-  return rel === SIGNATURE_FILE || rel === 'node_modules' || rel === '__pycache__' || rel === '.venv';
+  return rel === SIGNATURE_FILE || rel === '__pycache__' || rel === '.venv';
 }
 
 /** The plugin folder's digest: manifest and every file (paths, executable bits, bytes), walked with the bounded reader. */

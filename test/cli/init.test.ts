@@ -66,18 +66,23 @@ async function initAndCall(t: import('ava').ExecutionContext, template: string, 
   t.is((JSON.parse(refused.stdout) as CallJson).error?.code, 'invalid-input');
 }
 
-for (const template of ['js', 'c', 'python'] as const) {
+for (const template of ['js', 'c', 'python', 'rust'] as const) {
   test(`init --template ${template}, then call: a wasm plugin that works as created`, async (t) => {
+    // The rust template's first build compiles wit-bindgen and serde_json (minutes on a busy machine); later runs hit the cache.
+    t.timeout(15 * 60_000);
     await initAndCall(t, template, 'wasm');
   });
 }
 
-(DOCKER ? test : test.skip)('init --template node, then call: a Docker plugin that works as created', async (t) => {
-  await initAndCall(t, 'node', 'docker');
-});
+for (const template of ['node', 'python-docker'] as const) {
+  (DOCKER ? test : test.skip)(`init --template ${template}, then call: a Docker plugin that works as created`, async (t) => {
+    t.timeout(10 * 60_000);
+    await initAndCall(t, template, 'docker');
+  });
+}
 
 test('every template is covered above', (t) => {
-  t.deepEqual([...TEMPLATES].sort(), ['c', 'js', 'node', 'python']);
+  t.deepEqual([...TEMPLATES].sort(), ['c', 'js', 'node', 'python', 'python-docker', 'rust']);
 });
 
 test('init prints the files and the call to try', async (t) => {
@@ -98,9 +103,9 @@ test('init refuses a bad name, an unknown template and a folder in use', async (
   t.regex(badName.stderr, /invalid-input: "My_Plugin" cannot name a plugin: use a lowercase DNS label .*e\.g\. "my-plugin"/);
   t.false(existsSync(join(cwd, 'My_Plugin')));
 
-  const badTemplate = await cli(['init', 'ok', '--template', 'rust'], { cwd });
+  const badTemplate = await cli(['init', 'ok', '--template', 'cobol'], { cwd });
   t.is(badTemplate.code, 2);
-  t.regex(badTemplate.stderr, /--template must be one of js, c, python, node/);
+  t.regex(badTemplate.stderr, /--template must be one of js, c, python, node, rust, python-docker/);
 
   mkdirSync(join(cwd, 'taken'));
   writeFileSync(join(cwd, 'taken', 'notes.txt'), 'mine');
@@ -123,6 +128,11 @@ test('init names what the machine lacks to build the plugin, and creates it anyw
   t.true(existsSync(join(cwd, 'needs-clang', 'plugin.c')));
   const py = await airlock(['init', 'needs-py', '--template', 'python', '--json'], cwd, env);
   t.deepEqual((JSON.parse(py.stdout) as InitResult).missing, ['componentize-py (pip install componentize-py)']);
+  const rust = await airlock(['init', 'needs-rust', '--template', 'rust', '--json'], cwd, env);
+  t.regex(
+    (JSON.parse(rust.stdout) as InitResult).missing[0] ?? '',
+    /^Rust and its wasm32-wasip2 target \(https:\/\/rustup\.rs, then rustup target add wasm32-wasip2\)$/,
+  );
   const js = await airlock(['init', 'needs-nothing', '--template', 'js'], cwd, env);
   t.is(js.stderr, '');
 });

@@ -1239,6 +1239,63 @@ export const ROWS: Row[] = [
   },
   // ---- data: guest errors and build output (issue 19) ----
   // ---- data: wasm dependencies and templates (issue 19) ----
+  {
+    id: 'data.dependency-build',
+    group: 'data',
+    attack:
+      "dependencies at build time made to run plugin-chosen code or read host files: an sdist's setup.py, pip options in requirements.txt (-r /etc/passwd, --find-links ~/.ssh, an index of the plugin's), a direct URL, a bundled import of a host file, a Rust build script reading host files or the network, a .cargo/config.toml naming programs, a git or other-registry crate fetched from the host's network",
+    cells: {
+      worker: cell(
+        contained(
+          'build-failed / not run',
+          'JS: esbuild only parses, in the sandbox, and refuses any input outside the plugin folder; Python: requirements reduced to plain names (options, URLs, paths refused), pip installs wheels only from the host index; Rust: crates.io sources only (checked offline first), cargo vendor reads no plugin config, build scripts run offline in the sandbox',
+        ),
+        file('test/build/js-deps.test.ts', 'an import of a file outside the plugin folder is refused'),
+        file('test/build/python-deps.test.ts', 'pip options and direct references in requirements.txt are refused'),
+        file('test/build/python-deps.test.ts', 'is a build error naming it and suggesting Docker; no sdist is built'),
+        file('test/build/rust.test.ts', 'a Rust build script runs in the sandbox: no host file, no network'),
+        file('test/build/rust.test.ts', 'a crate from anywhere but crates.io (git, another index, a [patch]) is refused before anything is downloaded'),
+      ),
+      wasmtime: cell(
+        contained('build-failed / not run', 'the same build as the worker column: the wasmtime engine runs the component built in the sandbox'),
+        file('test/build/js-deps.test.ts', 'an import of a file outside the plugin folder is refused'),
+        file('test/build/python-deps.test.ts', 'pip options and direct references in requirements.txt are refused'),
+        file('test/build/rust.test.ts', 'a Rust build script runs in the sandbox: no host file, no network'),
+      ),
+      'docker-node': cell(
+        contained('not run', 'the image build runs no plugin code: npm install --ignore-scripts, in Docker'),
+        file('test/engines/docker/build.test.ts', 'package.json scripts (preinstall, install, postinstall, prepare) do not run during the build'),
+      ),
+      'docker-python': cell(
+        contained('not run', 'the image build runs no plugin code: the same requirements reduction, then pip install --only-binary=:all:, in Docker'),
+        file('test/engines/docker/build.test.ts', "the project's setup.py never runs"),
+      ),
+    },
+  },
+  {
+    id: 'data.dependency-size',
+    group: 'data',
+    attack: 'a huge dependency folder: a node_modules with more files or bytes than a plugin folder may hold, read and hashed on every build and load',
+    cells: {
+      worker: cell(
+        contained(
+          'build-failed',
+          "a component's node_modules is bundled, so it is in the content hash and counts toward the folder bounds (20,000 entries, 512 MiB), refused by lstat before a byte is read, naming `npm install --omit=dev`",
+        ),
+        file('test/build/js-deps.test.ts', 'a node_modules past the folder bounds is refused before any build step reads it'),
+      ),
+      wasmtime: cell(
+        contained('build-failed', 'the same build as the worker column'),
+        file('test/build/js-deps.test.ts', 'a node_modules past the folder bounds is refused before any build step reads it'),
+      ),
+      'docker-node': cell(
+        na(
+          "Docker leaves the folder's node_modules out of the image context and its content hash (the default ignores) and installs package.json's dependencies in the image",
+        ),
+      ),
+      'docker-python': cell(na('a Python plugin has no node_modules: its dependencies are installed in the image from requirements.txt or pyproject.toml')),
+    },
+  },
   // ---- serve: authoring and set-up (issue 19) ----
   // ---- serve: usage, audit and grants at run time (issue 18) ----
   // ---- host: remote Docker (issue 16) ----

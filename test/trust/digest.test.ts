@@ -34,13 +34,18 @@ test('one changed byte, a new file or an executable bit changes the digest', asy
   t.not(await pluginDigest(dir), added);
 });
 
-test('the signature file and dependency folders are outside the digest', async (t) => {
+test('the signature file, __pycache__ and .venv are outside the digest; node_modules (bundled into a JS component) is inside', async (t) => {
   const dir = echoCopy();
   const before = await pluginDigest(dir);
   writeFileSync(join(dir, SIGNATURE_FILE), 'anything');
-  mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
-  writeFileSync(join(dir, 'node_modules', 'dep', 'index.js'), 'installed');
+  mkdirSync(join(dir, '__pycache__'), { recursive: true });
+  writeFileSync(join(dir, '__pycache__', 'x.pyc'), 'cache');
+  mkdirSync(join(dir, '.venv'), { recursive: true });
+  writeFileSync(join(dir, '.venv', 'pyvenv.cfg'), 'home = /usr');
   t.is(await pluginDigest(dir), before);
+  mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules', 'dep', 'index.js'), 'export default 1;');
+  t.not(await pluginDigest(dir), before);
 });
 
 test('a tool digest covers description, schemas and annotations, not the key order of its YAML', (t) => {
