@@ -91,6 +91,27 @@ export const policySchema = z
           'Engines that may run read-write grants WITHOUT the disk/files quota (a bind mount or --dir has none). Absent: Docker refuses such plugins (permission-denied) and wasmtime leaves them to the worker engine.',
         examples: [['docker']],
       }),
+    docker: z
+      .strictObject({
+        host: z
+          .string()
+          .regex(/^(unix|tcp):\/\/./, { error: 'expected unix:///path/docker.sock or tcp://host:port' })
+          .meta({ description: 'The Docker daemon plugins run on (default: DOCKER_HOST, else the local socket).', examples: ['tcp://docker.internal:2376'] }),
+        tls: z
+          .strictObject({
+            ca: z.string().min(1).meta({ description: "PEM CA that signed the daemon's certificate. Relative to the policy file." }),
+            cert: z.string().min(1).meta({ description: 'PEM client certificate the daemon trusts. Relative to the policy file.' }),
+            key: z.string().min(1).meta({ description: 'PEM key of the client certificate. Relative to the policy file.' }),
+          })
+          .optional()
+          .meta({ description: 'Mutual TLS for a tcp:// daemon (dockerd --tlsverify).' }),
+        insecure: z.boolean().optional().meta({ description: 'Accept a tcp:// daemon without TLS (anyone reaching it owns it).' }),
+      })
+      .optional()
+      .meta({
+        description: 'A remote Docker daemon. Filesystem grants cannot be bound there and are refused.',
+        examples: [{ host: 'tcp://docker.internal:2376', tls: { ca: 'certs/ca.pem', cert: 'certs/cert.pem', key: 'certs/key.pem' } }],
+      }),
     isolation: z
       .enum(['pooled', 'per-call'])
       .optional()
@@ -144,5 +165,19 @@ export function loadPolicy(file: string): Policy {
 }
 
 function resolvePaths(policy: Policy): Policy {
-  return { ...policy, filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })) };
+  const tls = policy.docker?.tls;
+  return {
+    ...policy,
+    filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })),
+    ...(policy.docker === undefined
+      ? {}
+      : {
+          docker: {
+            ...policy.docker,
+            ...(tls === undefined
+              ? {}
+              : { tls: { ca: resolve(policy.baseDir, tls.ca), cert: resolve(policy.baseDir, tls.cert), key: resolve(policy.baseDir, tls.key) } }),
+          },
+        }),
+  };
 }

@@ -4,8 +4,11 @@
  * grants a container cannot express exactly (./options.ts); the
  * implementation (dockerode, image builds) loads on the first Docker plugin.
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import type { AirlockError } from '../../errors.ts';
+import type { Grants } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
+import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon } from './daemon.ts';
 import { dockerRunSpec } from './options.ts';
 
 export const DOCKER_INSTALL_HINT =
@@ -14,14 +17,23 @@ export const DOCKER_INSTALL_HINT =
 export interface DockerProbeOptions {
   /** Give up after this long (default 2000 ms). */
   timeoutMs?: number;
-  /** A client to use (default: dockerode's default, honouring DOCKER_HOST). */
+  /** A client to use (default: the daemon of ./daemon.ts, from `env`). */
   docker?: Docker;
+  /** Where DOCKER_HOST and friends are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function probeDocker(options: DockerProbeOptions = {}): Promise<EngineProbe> {
   const timeoutMs = options.timeoutMs ?? 2000;
-  const docker = options.docker ?? new Docker({ timeout: timeoutMs });
-  const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+  let daemon: DockerDaemon | undefined;
+  let docker = options.docker;
+  try {
+    daemon = resolveDaemon(undefined, options.env);
+    docker ??= dockerClient(daemon, { timeoutMs });
+  } catch (e) {
+    return { engine: 'docker', available: false, reason: (e as AirlockError).message, installHint: DOCKER_INSTALL_HINT };
+  }
+  const where = daemon.where;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -35,12 +47,23 @@ export async function probeDocker(options: DockerProbeOptions = {}): Promise<Eng
       engine: 'docker',
       available: false,
       path: where,
-      reason: `the Docker daemon at ${where} does not answer: ${(e as Error).message}`,
+      reason: `the Docker daemon at ${where} does not answer: ${daemonFailure(daemon, e)}`,
       installHint: DOCKER_INSTALL_HINT,
     };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What the engine cannot run as granted, on the daemon these grants (or the environment) name. */
+export function dockerRefusals(grants: Grants): string[] {
+  let daemon: DockerDaemon;
+  try {
+    daemon = resolveDaemon(grants.docker);
+  } catch (e) {
+    return [(e as AirlockError).message];
+  }
+  return dockerRunSpec(grants, undefined, daemon).refusals;
 }
 
 export const docker = defineEngine({
@@ -50,8 +73,9 @@ export const docker = defineEngine({
   artefact: 'source',
   runtimes: ['node', 'python'],
   builtin: false,
-  probe: (options = {}) => probeDocker(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  refusals: (grants) => dockerRunSpec(grants).refusals,
+  probe: (options = {}) =>
+    probeDocker({ ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.env === undefined ? {} : { env: options.env }) }),
+  refusals: dockerRefusals,
   create: async (options = {}) => {
     const { DockerEngine } = await import('./index.ts');
     const onEvent = options.onEvent;

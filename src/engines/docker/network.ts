@@ -10,7 +10,9 @@
  *   CONNECT), which admits only the allowlisted host:port. It is the plugin's
  *   only way out; its decisions come back as JSON lines on its stdout.
  *
- * The proxy container is hardened like plugin containers (options.ts).
+ * The proxy container is hardened like plugin containers (options.ts). Its
+ * code is in its image (./egress-image.ts), not bind-mounted: nothing of this
+ * machine's filesystem is needed, so a remote daemon runs it the same way.
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -18,7 +20,7 @@ import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { HostPattern } from '../../grants/types.ts';
 import type { EgressDecision } from '../../egress/index.ts';
-import { egressRuntimeFiles } from './egress-files.ts';
+import { egressImage } from './egress-image.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
 import { CONTAINER_USER, HARDENING } from './options.ts';
 
@@ -71,10 +73,10 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     await net.remove().catch(() => undefined);
   };
   try {
-    const runtime = egressRuntimeFiles();
+    const runtime = await egressImage(docker, options.image);
     proxy = await docker.createContainer({
       name: `${name}-proxy`,
-      Image: options.image,
+      Image: runtime.tag,
       Cmd: runtime.command,
       User: CONTAINER_USER,
       Env: [`${runtime.configEnv}=${JSON.stringify({ allow, listen: { host: '0.0.0.0', port: PROXY_PORT } })}`],
@@ -91,7 +93,6 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
         PidsLimit: 64,
         Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
         Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=1048576' },
-        Mounts: runtime.mounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
       },
     });
     await net.connect({ Container: proxy.id });

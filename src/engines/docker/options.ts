@@ -41,8 +41,28 @@ export const HARDENING: Partial<DockerHostConfig> = {
   ShmSize: 4 * 1024 * 1024,
 };
 
-/** The whole container configuration for these grants. Pure. */
-export function dockerRunSpec(grants: Grants, capabilities: readonly Capability[] = CAPABILITIES): DockerRunSpec {
+/** Where the daemon is, as far as the container options care: `remote` is true when it does not share this machine's files. */
+export interface DaemonPlace {
+  remote: boolean;
+  /** How messages name it. */
+  where: string;
+}
+
+const LOCAL: DaemonPlace = { remote: false, where: 'the local socket' };
+
+/**
+ * Why a filesystem grant cannot run on a remote daemon: a bind mount names a path on the daemon's machine,
+ * so the plugin would get whatever that machine has there (or nothing), not the granted folder.
+ */
+function remoteFilesystem(grants: Grants, daemon: DaemonPlace): string[] {
+  return grants.filesystem.map(
+    (fs) =>
+      `filesystem: ${fs.hostPath} (granted ${fs.access} at ${fs.mount}) is a folder of this machine, and the Docker daemon at ${daemon.where} is remote: a bind mount there would name a path on the daemon's machine, not this one. Run this plugin on a local daemon (unset DOCKER_HOST or the host policy's docker.host), or remove the grant from plugin.yaml`,
+  );
+}
+
+/** The whole container configuration for these grants, on a local daemon unless `daemon` says otherwise. Pure. */
+export function dockerRunSpec(grants: Grants, capabilities: readonly Capability[] = CAPABILITIES, daemon: DaemonPlace = LOCAL): DockerRunSpec {
   const hostConfig: DockerHostConfig = { ...HARDENING };
   const owner = new Map<string, string>(Object.keys(HARDENING).map((k) => [k, 'hardening']));
   const env = Object.create(null) as Record<string, string>; // env names are data: `__proto__` is a name like any other
@@ -67,6 +87,11 @@ export function dockerRunSpec(grants: Grants, capabilities: readonly Capability[
     if (part.egress !== undefined) egress = [...(egress ?? []), ...part.egress];
     refusals.push(...(part.refuse ?? []));
     denials.push(...(part.deny ?? []));
+  }
+  if (daemon.remote) {
+    // No host path goes to a remote daemon: the filesystem capability's binds are dropped and the grants refused.
+    mounts.length = 0;
+    refusals.push(...remoteFilesystem(grants, daemon));
   }
   if (mounts.length > 0) hostConfig.Mounts = mounts;
   return { hostConfig, env, egress, refusals, denials };
