@@ -109,7 +109,7 @@ export const policySchema = z
       })
       .optional()
       .meta({
-        description: 'A remote Docker daemon. Filesystem grants cannot be bound there and are refused.',
+        description: 'A remote Docker daemon: read-only grants are copied there at load, read-write grants refused.',
         examples: [{ host: 'tcp://docker.internal:2376', tls: { ca: 'certs/ca.pem', cert: 'certs/cert.pem', key: 'certs/key.pem' } }],
       }),
     isolation: z

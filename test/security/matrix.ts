@@ -1103,18 +1103,36 @@ export const ROWS: Row[] = [
   {
     id: 'host.remote-fs-grant',
     group: 'host',
-    attack: 'a filesystem grant on a remote Docker daemon: a bind mount there names a path on the daemon’s machine (whatever it holds), not the granted folder',
+    attack:
+      'a read-write filesystem grant on a remote Docker daemon: a bind mount there names a path on the daemon’s machine (whatever it holds), not the granted folder',
     cells: {
       worker: cell(na('no daemon: the worker engine opens the granted folder on this machine itself')),
       wasmtime: cell(na('no daemon: wasmtime opens the granted folder on this machine itself (--dir)')),
       'docker-node': cell(
         contained('engine-unavailable', 'refused at load (and by the selector) naming the grant and the fix; nothing is created on the daemon'),
-        file('test/engines/docker/remote/engine.test.ts', 'a filesystem grant is refused on a remote daemon with its reason'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-write grant is refused on a remote daemon with its reason'),
       ),
       'docker-python': cell(
         contained('engine-unavailable', 'refused at load (and by the selector) naming the grant and the fix; nothing is created on the daemon'),
-        file('test/engines/docker/remote/engine.test.ts', 'a filesystem grant is refused on a remote daemon with its reason'),
-        file('test/engines/docker/remote/cli.test.ts', 'airlock call refuses a filesystem grant on the remote daemon'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-write grant is refused on a remote daemon with its reason'),
+      ),
+    },
+  },
+  {
+    id: 'host.remote-ro-grant',
+    group: 'host',
+    attack: 'writing to a read-only grant on a remote Docker daemon (its copy lives there, in a volume): overwrite a granted file, add one',
+    cells: {
+      worker: cell(na('no daemon: the worker engine opens the granted folder on this machine itself')),
+      wasmtime: cell(na('no daemon: wasmtime opens the granted folder on this machine itself (--dir)')),
+      'docker-node': cell(
+        contained('errno', 'EROFS: the copy is mounted read-only, no bind mount; removed when the plugin closes'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-only grant on a remote daemon is copied into a volume there'),
+      ),
+      'docker-python': cell(
+        contained('errno', 'EROFS: the copy is mounted read-only, no bind mount; removed when the plugin closes'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-only grant on a remote daemon is copied into a volume there'),
+        file('test/engines/docker/remote/cli.test.ts', 'airlock call with a read-only grant on the remote daemon'),
       ),
     },
   },

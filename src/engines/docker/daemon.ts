@@ -56,7 +56,9 @@ export function resolveDaemon(setting: DockerDaemonSetting | undefined, env: Nod
   }
   const normalised: DockerDaemonSetting = { ...s, host };
   if (url.protocol === 'unix:') {
-    return { setting: normalised, where: url.pathname || LOCAL_SOCKET, remote: false, key: `unix:${url.pathname}` };
+    // Named as configured (unix:///…), or as the default socket's path when nothing was.
+    const named = setting !== undefined || (env.DOCKER_HOST !== undefined && env.DOCKER_HOST !== '');
+    return { setting: normalised, where: named ? host : LOCAL_SOCKET, remote: false, key: `unix:${url.pathname}` };
   }
   if (url.protocol === 'ssh:') {
     throw configError(

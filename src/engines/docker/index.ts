@@ -19,6 +19,7 @@ import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon, type Doc
 import type { EgressDecision } from '../../egress/index.ts';
 import { addressRange } from '../../egress/index.ts';
 import type { HostPattern } from '../../grants/types.ts';
+import { copyGrantsToVolumes, type GrantVolumes } from './grant-volumes.ts';
 import { startEgress, type Egress } from './network.ts';
 import { CONTAINER_USER, dockerRunSpec } from './options.ts';
 import { removeOrphans } from './orphans.ts';
@@ -295,6 +296,10 @@ export class DockerEngine implements Engine {
     }
     const image = await this.build(grants, options);
 
+    // A remote daemon gets read-only grants as volumes filled from this machine (./grant-volumes.ts).
+    const volumes: GrantVolumes | undefined =
+      spec.copies.length === 0 ? undefined : await copyGrantsToVolumes(docker, grants.plugin.name, spec.copies, image.tag);
+    const hostConfig = volumes === undefined ? spec.hostConfig : { ...spec.hostConfig, Mounts: [...(spec.hostConfig.Mounts ?? []), ...volumes.mounts] };
     let egress: Egress | undefined;
     if (spec.egress !== undefined) {
       const onEgress =
@@ -302,15 +307,20 @@ export class DockerEngine implements Engine {
         (loadOptions.onEvent === undefined
           ? undefined
           : (plugin: string, decision: EgressDecision) => loadOptions.onEvent?.({ type: 'egress', plugin, decision }));
-      egress = await startEgress(docker, grants.plugin.name, spec.egress, {
-        image: await ensureBase(docker, this.config.images.node, options).then(() => this.config.images.node),
-        ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),
-      });
+      try {
+        egress = await startEgress(docker, grants.plugin.name, spec.egress, {
+          image: await ensureBase(docker, this.config.images.node, options).then(() => this.config.images.node),
+          ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),
+        });
+      } catch (e) {
+        await volumes?.close();
+        throw e;
+      }
     }
     const pool = new ContainerPool(docker, grants, {
       image: image.tag,
       plugin: grants.plugin.name,
-      hostConfig: egress === undefined ? spec.hostConfig : { ...spec.hostConfig, NetworkMode: egress.network },
+      hostConfig: egress === undefined ? hostConfig : { ...hostConfig, NetworkMode: egress.network },
       env: { ...spec.env, ...(egress?.env ?? {}) },
       user: CONTAINER_USER,
       maxLineBytes: maxLineBytes(grants),
@@ -319,6 +329,7 @@ export class DockerEngine implements Engine {
       await pool.start(options.signal);
     } catch (e) {
       await egress?.close();
+      await volumes?.close();
       throw e;
     }
     let closed: Promise<void> | undefined;
@@ -339,6 +350,7 @@ export class DockerEngine implements Engine {
           this.#plugins.delete(plugin);
           await pool.close();
           await egress?.close();
+          await volumes?.close();
         })();
         return closed;
       },

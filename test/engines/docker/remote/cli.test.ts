@@ -80,20 +80,24 @@ t('the host policy docker: section points airlock call at the TLS daemon (certif
   t.true(term.forwarded > 0, 'the policy, not the environment, chose the daemon');
 });
 
-t('airlock call refuses a filesystem grant on the remote daemon with the grant and the fix', async (t) => {
+t('airlock call with a read-only grant on the remote daemon reads the same files and gets the same refused write as locally', async (t) => {
   const term = await startTerminator(pki);
   t.teardown(() => term.close());
   const dir = tempDir('airlock-remote-fs-');
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, `apiVersion: airlock/v1\nfilesystem:\n  - { path: ${join(FIXTURES, 'python-fs', 'data')}, access: read }\n`);
-  const args = ['call', join(FIXTURES, 'python-fs'), 'list', '{"path":"/data"}', '--policy', policy, '--engine', 'docker'];
-  const local = await airlock(args);
-  t.is(local.code, 0, local.stderr);
-  const remote = await airlock(args, tlsEnv(term.port, pki.client));
-  t.is(remote.code, 1);
-  t.regex(remote.stderr, /engine-unavailable/);
-  t.regex(remote.stderr, /python-fs\/data \(granted read at \/data\) is a folder of this machine/);
-  t.regex(remote.stderr, /Run this plugin on a local daemon/);
+  for (const [tool, input] of [
+    ['list', '{"path":"/data"}'],
+    ['write', '{"path":"/data/x.txt","text":"x"}'],
+  ] as const) {
+    const args = ['call', join(FIXTURES, 'python-fs'), tool, input, '--policy', policy, '--engine', 'docker'];
+    const local = await airlock(args);
+    const remote = await airlock(args, tlsEnv(term.port, pki.client));
+    t.deepEqual(remote, local, tool);
+  }
+  t.true(term.forwarded > 0);
+  const listed = await airlock(['call', join(FIXTURES, 'python-fs'), 'list', '{"path":"/data"}', '--policy', policy], tlsEnv(term.port, pki.client));
+  t.deepEqual(JSON.parse(listed.stdout), { names: ['hello.txt'] });
 });
 
 async function serveResults(extra: Record<string, string>): Promise<unknown[]> {

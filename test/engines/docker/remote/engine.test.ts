@@ -3,8 +3,9 @@
  * terminator on loopback in front of this machine's daemon socket
  * (./tls-daemon.ts), with a CA made here. The engine treats any tcp://
  * daemon as remote, so these tests see what a remote host gets: images
- * built through the API, no bind mount of a local path, filesystem grants
- * refused with their reason, the egress proxy from its image.
+ * built through the API, no bind mount of a local path, read-only grants
+ * copied into volumes, read-write grants refused with their reason, the
+ * egress proxy from its image.
  */
 import test, { type ExecutionContext } from 'ava';
 import { createServer } from 'node:http';
@@ -115,16 +116,57 @@ t('a network grant on the remote daemon: the egress proxy runs there from its im
   await p.close();
 });
 
-t('a filesystem grant is refused on a remote daemon with its reason, before anything runs there', async (t) => {
+t('a read-only grant on a remote daemon is copied into a volume there: same reads and refused writes as locally, no bind mount', async (t) => {
+  const term = await startTerminator(pki);
+  t.teardown(() => term.close());
+  const remote = engine({ daemon: tlsSetting(term.port, pki.client) });
+  const local = engine();
+  t.teardown(() => Promise.all([remote.close(), local.close()]));
+  const grants = grantsFor('python-fs', { filesystem: [{ path: './data', access: 'read' }] });
+  const calls: [string, unknown][] = [
+    ['read', { path: '/data/hello.txt' }],
+    ['list', { path: '/data' }],
+    ['write', { path: '/data/hello.txt', text: 'overwritten' }],
+    ['write', { path: '/data/new.txt', text: 'new' }],
+  ];
+  const there = await outcomes(remote, grants, calls);
+  t.deepEqual(there, await outcomes(local, grants, calls));
+  t.regex(JSON.stringify(there[0]), /"text":/);
+  t.regex(JSON.stringify(there[2]), /Read-only file system/);
+
+  const p = await remote.load(grants);
+  t.teardown(() => p.close());
+  const [info] = await inspectOwn('python-fs');
+  if (info === undefined) return t.fail('no container');
+  t.deepEqual(info.HostConfig.Binds ?? [], []);
+  t.deepEqual(
+    info.Mounts.map((m) => ({ type: m.Type, to: m.Destination, rw: m.RW })),
+    [{ type: 'volume', to: '/data', rw: false }],
+  );
+  const volume = info.Mounts[0]?.Name ?? '';
+  await p.close();
+  const left = await new Docker()
+    .getVolume(volume)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+  t.false(left, 'closing the plugin removes its grant volume');
+});
+
+t('a read-write grant is refused on a remote daemon with its reason, before anything runs there', async (t) => {
   const term = await startTerminator(pki);
   t.teardown(() => term.close());
   const remote = engine({ daemon: tlsSetting(term.port, pki.client) });
   t.teardown(() => remote.close());
-  const grants = grantsFor('python-fs', { filesystem: [{ path: './data', access: 'read' }] });
+  // The policy accepts unbounded writes on Docker, so only the remote daemon stands in the way.
+  const base = grantsFor('python-fs', { filesystem: [{ path: './data', access: 'read-write' }], unboundedWrites: ['docker'] });
+  const grants: Grants = { ...base, filesystem: base.filesystem.map((f) => ({ ...f, access: 'read-write' })) };
   const err = await t.throwsAsync(remote.load(grants));
   t.true(isAirlockError(err, 'engine-unavailable'), String(err));
-  t.regex(err.message, /filesystem: \/\S+\/python-fs\/data \(granted read at \/data\) is a folder of this machine/);
-  t.regex(err.message, /is remote.*Run this plugin on a local daemon/s);
+  t.regex(err.message, /filesystem: \/\S+\/python-fs\/data \(granted read-write at \/data\) is a folder of this machine/);
+  t.regex(err.message, /is remote.*Run this plugin on a local daemon.*or make the grant read-only/s);
   t.is(await inspectOwn('python-fs').then((i) => i.length), 0, 'no container was created');
   // The selector sees the same refusal (the grants name the daemon, as the host policy's docker: does).
   const refusals = dockerRefusals({ ...grants, docker: tlsSetting(term.port, pki.client) });
