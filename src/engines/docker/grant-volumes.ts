@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { verifyGrantPath } from '../../capabilities/filesystem/verify.ts';
+import { verifyGrantPath } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { FilesystemGrant } from '../../grants/types.ts';
 import { readPluginFile, walkPluginTree } from '../../plugin-files/index.ts';
