@@ -76,7 +76,7 @@ export async function prepareSource(
   const { name, runtime } = grants.plugin;
   const definition = ENGINES.find((e) => e.artefact === 'source' && e.runtimes.includes(runtime));
   if (definition === undefined) return undefined;
-  const probe = await definition.probe();
+  const probe = await (definition.probeFor?.(grants) ?? definition.probe());
   if (!probe.available) {
     throw new AirlockError(
       'engine-unavailable',
@@ -159,8 +159,20 @@ class DefaultProvider implements EngineProvider {
     return this.#probes;
   }
 
+  /** The probes for these grants: an engine whose availability depends on them (probeFor) answers for them. */
+  async #probesFor(grants: Grants): Promise<Record<EngineName, EngineProbe>> {
+    const probes = { ...(await this.probes()) };
+    await Promise.all(
+      ENGINES.map(async (e) => {
+        const own = e.probeFor?.(grants);
+        if (own !== undefined) probes[e.name] = await own;
+      }),
+    );
+    return probes;
+  }
+
   async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
-    const { selection } = await planSelection(grants, preference, await this.probes());
+    const { selection } = await planSelection(grants, preference, await this.#probesFor(grants));
     const opened = await openSelected(selection, async (name, component) => {
       const definition = engineDefinition(name);
       if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import type { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
-import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon } from './daemon.ts';
+import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
 import { dockerRunSpec } from './options.ts';
 
 export const DOCKER_INSTALL_HINT =
@@ -23,12 +23,12 @@ export interface DockerProbeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function probeDocker(options: DockerProbeOptions = {}): Promise<EngineProbe> {
+export async function probeDocker(options: DockerProbeOptions = {}, setting?: DockerDaemonSetting): Promise<EngineProbe> {
   const timeoutMs = options.timeoutMs ?? 2000;
   let daemon: DockerDaemon | undefined;
   let docker = options.docker;
   try {
-    daemon = resolveDaemon(undefined, options.env);
+    daemon = resolveDaemon(setting, options.env);
     docker ??= dockerClient(daemon, { timeoutMs });
   } catch (e) {
     return { engine: 'docker', available: false, reason: (e as AirlockError).message, installHint: DOCKER_INSTALL_HINT };
@@ -55,6 +55,26 @@ export async function probeDocker(options: DockerProbeOptions = {}): Promise<Eng
   }
 }
 
+/** Probes of the daemons host policies name, one per daemon for the process's life (as the provider keeps its probes). */
+const policyProbes = new Map<string, Promise<EngineProbe>>();
+
+/** The probe of the daemon a host policy names for these grants; undefined when they name none (probe() answers). */
+export function probeDockerFor(grants: Grants): Promise<EngineProbe> | undefined {
+  if (grants.docker === undefined) return undefined;
+  const key = JSON.stringify(grants.docker);
+  let probe = policyProbes.get(key);
+  if (probe === undefined) {
+    const started = probeDocker({}, grants.docker);
+    policyProbes.set(key, started);
+    // A daemon that did not answer is asked again next time (it may be starting).
+    void started.then((p) => {
+      if (!p.available && policyProbes.get(key) === started) policyProbes.delete(key);
+    });
+    probe = started;
+  }
+  return probe;
+}
+
 /** What the engine cannot run as granted, on the daemon these grants (or the environment) name. */
 export function dockerRefusals(grants: Grants): string[] {
   let daemon: DockerDaemon;
@@ -75,6 +95,7 @@ export const docker = defineEngine({
   builtin: false,
   probe: (options = {}) =>
     probeDocker({ ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.env === undefined ? {} : { env: options.env }) }),
+  probeFor: probeDockerFor,
   refusals: dockerRefusals,
   create: async (options = {}) => {
     const { DockerEngine } = await import('./index.ts');

@@ -8,6 +8,7 @@
  * egress proxy from its image.
  */
 import test, { type ExecutionContext } from 'ava';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
@@ -16,9 +17,11 @@ import { resolveDaemon } from '../../../../src/engines/docker/daemon.ts';
 import { dockerRefusals } from '../../../../src/engines/docker/definition.ts';
 import type { DockerEngine } from '../../../../src/engines/docker/index.ts';
 import { probeDocker } from '../../../../src/engines/probe.ts';
+import { loadPlugin } from '../../../../src/manifest/index.ts';
+import { defaultEngineProvider } from '../../../../src/provider/index.ts';
 import { AirlockError, isAirlockError } from '../../../../src/errors.ts';
 import type { Grants } from '../../../../src/grants/types.ts';
-import { DOCKER, engine, grantsFor } from '../helpers.ts';
+import { DOCKER, engine, FIXTURES, grantsFor } from '../helpers.ts';
 import { makePki, mixedClient, startPlainForwarder, startTerminator, tlsEnv, tlsSetting } from './tls-daemon.ts';
 
 const t = DOCKER ? test.serial : test.serial.skip;
@@ -227,4 +230,23 @@ t('plain TCP is refused unless explicitly accepted; accepted, the plugin runs th
   t.is(JSON.parse((await p.call('add', JSON.stringify({ a: 1, b: 2 }))).output), 3);
   t.true(plain.forwarded > 0);
   t.true(resolveDaemon(undefined, { DOCKER_HOST: host, AIRLOCK_DOCKER_INSECURE: '1' }).remote);
+});
+
+t('the daemon a host policy names is the one the selector probes: with no local daemon answering, the plugin runs there', async (t) => {
+  const term = await startTerminator(pki);
+  t.teardown(() => term.close());
+  const unavailable = { available: false, reason: 'no daemon on the local socket (test)' };
+  const provider = defaultEngineProvider({
+    probes: { wasm: { engine: 'wasm', available: true }, wasmtime: { engine: 'wasmtime', ...unavailable }, docker: { engine: 'docker', ...unavailable } },
+  });
+  t.teardown(() => provider.close());
+  const plugin = loadPlugin(join(FIXTURES, 'conformance-node'));
+  const grants = grantsFor('conformance-node');
+  const local = await t.throwsAsync(provider.open(plugin, grants, 'auto'));
+  t.true(isAirlockError(local, 'engine-unavailable'), String(local));
+  const opened = await provider.open(plugin, { ...grants, docker: tlsSetting(term.port, pki.client) }, 'auto');
+  t.teardown(() => opened.instance.close());
+  t.is(opened.engine, 'docker');
+  t.is(JSON.parse((await opened.instance.call('add', JSON.stringify({ a: 20, b: 22 }))).output), 42);
+  t.true(term.forwarded > 0);
 });
