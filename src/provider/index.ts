@@ -14,7 +14,7 @@ import type { LoadedManifest } from '../manifest/index.ts';
 import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe, Prepared } from '../engines/engine.ts';
-import { ENGINES, engineDefinition, type EngineName, probeEngines } from '../engines/registry.ts';
+import { ENGINES, engineDefinition, type EngineName, probeEngines, probesFor } from '../engines/registry.ts';
 import type { EnginePlugin } from '../engines/types.ts';
 
 export type EnginePreference = 'auto' | EngineName;
@@ -159,20 +159,8 @@ class DefaultProvider implements EngineProvider {
     return this.#probes;
   }
 
-  /** The probes for these grants: an engine whose availability depends on them (probeFor) answers for them. */
-  async #probesFor(grants: Grants): Promise<Record<EngineName, EngineProbe>> {
-    const probes = { ...(await this.probes()) };
-    await Promise.all(
-      ENGINES.map(async (e) => {
-        const own = e.probeFor?.(grants);
-        if (own !== undefined) probes[e.name] = await own;
-      }),
-    );
-    return probes;
-  }
-
   async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
-    const { selection } = await planSelection(grants, preference, await this.#probesFor(grants));
+    const { selection } = await planSelection(grants, preference, await probesFor(grants, await this.probes()));
     const opened = await openSelected(selection, async (name, component) => {
       const definition = engineDefinition(name);
       if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);
