@@ -95,8 +95,11 @@ export const policySchema = z
       .strictObject({
         host: z
           .string()
-          .regex(/^(unix|tcp):\/\/./, { error: 'expected unix:///path/docker.sock or tcp://host:port' })
-          .meta({ description: 'The Docker daemon plugins run on (default: DOCKER_HOST, else the local socket).', examples: ['tcp://docker.internal:2376'] }),
+          .regex(/^(unix|tcp|ssh):\/\/./, { error: 'expected unix:///path/docker.sock, tcp://host:port or ssh://user@host' })
+          .meta({
+            description: 'The Docker daemon plugins run on (default: DOCKER_HOST, else the local socket).',
+            examples: ['tcp://docker.internal:2376', 'ssh://airlock@docker.internal'],
+          }),
         tls: z
           .strictObject({
             ca: z.string().min(1).meta({ description: "PEM CA that signed the daemon's certificate. Relative to the policy file." }),
@@ -106,6 +109,17 @@ export const policySchema = z
           .optional()
           .meta({ description: 'Mutual TLS for a tcp:// daemon (dockerd --tlsverify).' }),
         insecure: z.boolean().optional().meta({ description: 'Accept a tcp:// daemon without TLS (anyone reaching it owns it).' }),
+        ssh: z
+          .strictObject({
+            key: z.string().min(1).optional().meta({ description: 'Private key file (default: the agent at SSH_AUTH_SOCK). Relative to the policy file.' }),
+            knownHosts: z
+              .string()
+              .min(1)
+              .optional()
+              .meta({ description: "known_hosts file listing the daemon host's key (default: ~/.ssh/known_hosts). Relative to the policy file." }),
+          })
+          .optional()
+          .meta({ description: 'For an ssh:// daemon.' }),
       })
       .optional()
       .meta({
@@ -166,6 +180,7 @@ export function loadPolicy(file: string): Policy {
 
 function resolvePaths(policy: Policy): Policy {
   const tls = policy.docker?.tls;
+  const ssh = policy.docker?.ssh;
   return {
     ...policy,
     filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })),
@@ -177,6 +192,14 @@ function resolvePaths(policy: Policy): Policy {
             ...(tls === undefined
               ? {}
               : { tls: { ca: resolve(policy.baseDir, tls.ca), cert: resolve(policy.baseDir, tls.cert), key: resolve(policy.baseDir, tls.key) } }),
+            ...(ssh === undefined
+              ? {}
+              : {
+                  ssh: {
+                    ...(ssh.key === undefined ? {} : { key: resolve(policy.baseDir, ssh.key) }),
+                    ...(ssh.knownHosts === undefined ? {} : { knownHosts: resolve(policy.baseDir, ssh.knownHosts) }),
+                  },
+                }),
           },
         }),
   };

@@ -1163,6 +1163,23 @@ export const ROWS: Row[] = [
     },
   },
   {
+    id: 'host.remote-ssh-hostkey',
+    group: 'host',
+    attack: 'an SSH host posing as the Docker host (`ssh://` daemon): a host key known_hosts does not list for it; dockerode’s ssh transport accepts any',
+    cells: {
+      worker: cell(na('no daemon: the worker engine runs in this process')),
+      wasmtime: cell(na('no daemon: wasmtime is a local process')),
+      'docker-node': cell(
+        contained('engine-unavailable', 'the host key is checked against known_hosts before any request; the error names the file and the fix'),
+        file('test/engines/docker/remote/ssh.test.ts', 'a host key known_hosts does not list for the host is refused'),
+      ),
+      'docker-python': cell(
+        contained('engine-unavailable', 'the host key is checked against known_hosts before any request; the error names the file and the fix'),
+        file('test/engines/docker/remote/ssh.test.ts', 'a host key known_hosts does not list for the host is refused'),
+      ),
+    },
+  },
+  {
     id: 'host.remote-plain-tcp',
     group: 'host',
     attack: 'a plain-TCP Docker daemon (tcp:// without TLS): anyone reaching the port runs root containers there, anyone on the path can pose as it',

@@ -13,8 +13,9 @@
  * runs root containers on the daemon, and whoever sits on the path can pose
  * as the daemon. TLS always verifies the daemon's certificate against the
  * given CA (docker's "--tls without --tlsverify" mode is not offered).
- * `ssh://` is refused: dockerode's ssh transport accepts any host key, so
- * the daemon's identity would not be checked.
+ * `ssh://` runs `docker system dial-stdio` on the host, as docker's CLI does;
+ * dockerode's ssh transport accepts any host key, so the key is checked here
+ * against a known_hosts file (./known-hosts.ts), as ssh would.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { DockerDaemonSetting } from '../../grants/types.ts';
+import { hostVerifier, knownHostName } from './known-hosts.ts';
 
 export type { DockerDaemonSetting } from '../../grants/types.ts';
 
@@ -61,12 +63,22 @@ export function resolveDaemon(setting: DockerDaemonSetting | undefined, env: Nod
     return { setting: normalised, where: named ? host : LOCAL_SOCKET, remote: false, key: `unix:${url.pathname}` };
   }
   if (url.protocol === 'ssh:') {
-    throw configError(
-      `${from} ${host}: ssh:// is not supported: dockerode's ssh transport accepts any host key, so the daemon could not be told from an impostor; expose the daemon over TCP with TLS (dockerd --tlsverify) and set DOCKER_HOST=tcp://host:2376 with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH`,
-    );
+    const ssh = {
+      knownHosts: s.ssh?.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'),
+      ...(s.ssh?.key === undefined ? {} : { key: s.ssh.key }),
+    };
+    if (ssh.key === undefined && (env.SSH_AUTH_SOCK ?? '') === '')
+      throw configError(`${from} ${host}: no SSH key: run an ssh-agent holding one (SSH_AUTH_SOCK), or name a key file in the host policy's docker.ssh.key`);
+    if (url.username === '') throw configError(`${from} ${host} names no user; use ssh://user@host`);
+    return {
+      setting: { ...normalised, ssh },
+      where: `${host} (SSH, host key from ${ssh.knownHosts}, ${setting === undefined ? 'DOCKER_HOST' : 'host policy'})`,
+      remote: true,
+      key: JSON.stringify({ ...normalised, ssh }),
+    };
   }
   if (url.protocol !== 'tcp:' && url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw configError(`${from} ${host}: unsupported scheme ${url.protocol}; use unix:// or tcp://`);
+    throw configError(`${from} ${host}: unsupported scheme ${url.protocol}; use unix://, tcp:// or ssh://`);
   if (url.port === '') throw configError(`${from} ${host} names no port; add one, e.g. tcp://${url.hostname}:2376`);
   if (s.tls === undefined && s.insecure !== true) {
     throw configError(
@@ -101,7 +113,7 @@ function readPem(path: string, what: string, setting: DockerDaemonSetting): Buff
     return readFileSync(path);
   } catch (e) {
     throw configError(
-      `the ${what} for the Docker daemon at ${setting.host} cannot be read from ${path}: ${(e as Error).message}; put it there (DOCKER_CERT_PATH holds ca.pem, cert.pem and key.pem) or name it in the host policy's docker.tls`,
+      `the ${what} for the Docker daemon at ${setting.host} cannot be read from ${path}: ${(e as Error).message}; put it there (DOCKER_CERT_PATH holds ca.pem, cert.pem and key.pem) or name it in the host policy's docker.tls (docker.ssh.key for a key)`,
       e,
     );
   }
@@ -128,6 +140,23 @@ function modemOptions(daemon: DockerDaemon): Docker.DockerOptions {
   const url = new URL(s.host);
   const none = { host: undefined, port: undefined, ca: undefined, cert: undefined, key: undefined, protocol: undefined, socketPath: undefined };
   if (!daemon.remote) return { ...none, socketPath: url.pathname || LOCAL_SOCKET };
+  if (url.protocol === 'ssh:') {
+    const port = url.port === '' ? 22 : Number(url.port);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const key = s.ssh?.key;
+    return {
+      ...none,
+      protocol: 'ssh',
+      host,
+      port,
+      username: decodeURIComponent(url.username),
+      sshOptions: {
+        hostVerifier: hostVerifier(s.ssh?.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'), knownHostName(host, port)),
+        ...(key === undefined ? { agent: process.env.SSH_AUTH_SOCK } : { privateKey: readPem(key, 'SSH private key', s) }),
+        readyTimeout: 20_000,
+      },
+    };
+  }
   if (s.tls === undefined) return { ...none, protocol: 'http', host: url.hostname, port: url.port };
   return {
     ...none,
@@ -158,6 +187,12 @@ export function daemonFailure(daemon: DockerDaemon, e: unknown): string {
   const code = typeof err.code === 'string' ? err.code : '';
   const message = err.message ?? String(e);
   const tls = daemon.setting.tls;
+  if (daemon.setting.host.startsWith('ssh:') && /host denied|verification failed/i.test(message)) {
+    return `the daemon host's SSH key is not one ${daemon.setting.ssh?.knownHosts ?? 'known_hosts'} lists for it (${message}): add it after checking its fingerprint (\`ssh-keyscan\`, or \`ssh\` to the host once), or point docker.ssh.knownHosts at the file that lists it`;
+  }
+  if (daemon.setting.host.startsWith('ssh:') && /authentication methods failed/i.test(message)) {
+    return `the daemon host refused the SSH key (${message}): check ${daemon.setting.ssh?.key ?? 'the keys in the agent at SSH_AUTH_SOCK'}`;
+  }
   if (tls !== undefined && UNTRUSTED.has(code)) {
     return `the daemon's TLS certificate is not trusted (${code}: ${message}): it must be signed by the CA in ${tls.ca} and name the host it is reached by; check DOCKER_CERT_PATH (or docker.tls.ca in the host policy)`;
   }

@@ -7,7 +7,9 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHmac, randomBytes } from 'node:crypto';
 import { dockerClient, LOCAL_SOCKET, resolveDaemon } from '../../../src/engines/docker/daemon.ts';
+import { hostVerifier, knownHostName, knownKeys } from '../../../src/engines/docker/known-hosts.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import { loadPolicy, policyFromObject } from '../../../src/grants/policy.ts';
 import { tempDir } from '../../helpers/plugin.ts';
@@ -40,8 +42,12 @@ test('plain TCP is refused naming the fix, unless accepted by AIRLOCK_DOCKER_INS
   t.true(resolveDaemon({ host: 'tcp://10.0.0.5:2375', insecure: true }).remote);
 });
 
-test('ssh://, unknown schemes and a missing port are refused with the reason', (t) => {
-  t.regex(t.throws(() => resolveDaemon(undefined, { DOCKER_HOST: 'ssh://me@box' })).message, /ssh:\/\/ is not supported: .*any host key/);
+test('ssh:// without a key or a user, unknown schemes and a missing port are refused with the reason', (t) => {
+  t.regex(t.throws(() => resolveDaemon(undefined, { DOCKER_HOST: 'ssh://me@box' })).message, /no SSH key: run an ssh-agent.*docker\.ssh\.key/);
+  t.regex(t.throws(() => resolveDaemon(undefined, { DOCKER_HOST: 'ssh://box', SSH_AUTH_SOCK: '/agent' })).message, /names no user/);
+  const ssh = resolveDaemon(undefined, { DOCKER_HOST: 'ssh://me@box', SSH_AUTH_SOCK: '/agent' });
+  t.true(ssh.remote);
+  t.regex(ssh.setting.ssh?.knownHosts ?? '', /\.ssh\/known_hosts$/);
   t.regex(t.throws(() => resolveDaemon({ host: 'ftp://box:21' })).message, /unsupported scheme ftp:/);
   t.regex(t.throws(() => resolveDaemon(undefined, { DOCKER_HOST: 'tcp://box', DOCKER_TLS_VERIFY: '1' })).message, /names no port/);
 });
@@ -66,5 +72,30 @@ test('policy docker.tls paths resolve against the policy file; a host that is no
   t.deepEqual(loadPolicy(file).docker?.tls, { ca: join(dir, 'certs/ca.pem'), cert: join(dir, 'certs/cert.pem'), key: join(dir, 'certs/key.pem') });
   const e = t.throws(() => policyFromObject({ docker: { host: 'box:2376' } }));
   t.true(isAirlockError(e, 'invalid-policy'));
-  t.regex(e.message, /docker\.host: expected unix:\/\/\/path\/docker\.sock or tcp:\/\/host:port/);
+  t.regex(e.message, /docker\.host: expected unix:\/\/\/path\/docker\.sock, tcp:\/\/host:port or ssh:\/\/user@host/);
+});
+
+test('known_hosts: plain, [host]:port and hashed names match; other hosts, @cert-authority lines and @revoked keys do not admit a key', (t) => {
+  const key = randomBytes(51);
+  const other = randomBytes(51);
+  const b64 = key.toString('base64');
+  const salt = randomBytes(20);
+  const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('[box]:2222').digest('base64')}`;
+  t.is(knownHostName('box', 22), 'box');
+  t.is(knownHostName('box', 2222), '[box]:2222');
+  const text = `# comment\nbox,alias ssh-ed25519 ${b64}\n${hashed} ssh-ed25519 ${b64}\n@cert-authority * ssh-ed25519 ${other.toString('base64')}\nelse ssh-ed25519 ${other.toString('base64')}\n`;
+  t.is(knownKeys(text, 'box').length, 1);
+  t.is(knownKeys(text, 'alias').length, 1);
+  t.is(knownKeys(text, '[box]:2222').length, 1);
+  t.is(knownKeys(text, '[box]:2223').length, 0);
+  t.is(knownKeys(text, 'nobody').length, 0, 'a @cert-authority wildcard is not a key for the host');
+  const dir = tempDir('airlock-known-hosts-');
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, text);
+  t.true(hostVerifier(file, 'box')(key));
+  t.false(hostVerifier(file, 'box')(other));
+  t.false(hostVerifier(file, 'else')(key));
+  writeFileSync(file, `${text}@revoked box ssh-ed25519 ${b64}\n`);
+  t.false(hostVerifier(file, 'box')(key), 'a revoked key is refused even when listed');
+  t.false(hostVerifier(join(dir, 'missing'), 'box')(key), 'no file: no key is known');
 });
