@@ -15,7 +15,7 @@ export const DOCKER_INSTALL_HINT =
   'install Docker and start its daemon (Debian: `apt-get install docker.io && systemctl start docker`), make its socket reachable by this user, or set DOCKER_HOST';
 
 export interface DockerProbeOptions {
-  /** Give up after this long (default 2000 ms). */
+  /** Give up after this long (default 2000 ms; 10 s for a remote daemon). */
   timeoutMs?: number;
   /** A client to use (default: the daemon of ./daemon.ts, from `env`). */
   docker?: Docker;
@@ -23,12 +23,16 @@ export interface DockerProbeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const REMOTE_PROBE_TIMEOUT_MS = 10_000;
+
 export async function probeDocker(options: DockerProbeOptions = {}, setting?: DockerDaemonSetting): Promise<EngineProbe> {
-  const timeoutMs = options.timeoutMs ?? 2000;
   let daemon: DockerDaemon | undefined;
   let docker = options.docker;
+  let timeoutMs = options.timeoutMs ?? 2000;
   try {
     daemon = resolveDaemon(setting, options.env);
+    // A remote daemon pays a TLS or SSH handshake per connection, over a real network.
+    if (options.timeoutMs === undefined && daemon.remote) timeoutMs = REMOTE_PROBE_TIMEOUT_MS;
     docker ??= dockerClient(daemon, { timeoutMs });
   } catch (e) {
     return { engine: 'docker', available: false, reason: (e as AirlockError).message, installHint: DOCKER_INSTALL_HINT };
