@@ -72,6 +72,8 @@ export async function startSshHost(): Promise<SshHost> {
       });
     });
     conn.on('error', () => undefined);
+    // As a host's sshd would for a stream of small messages (docker writes each frame header apart).
+    conn.setNoDelay(true);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
