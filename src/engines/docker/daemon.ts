@@ -24,6 +24,7 @@ import Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { DockerDaemonSetting } from '../../grants/types.ts';
 import { hostVerifier, knownHostName } from './known-hosts.ts';
+import { sshAgent } from './ssh-agent.ts';
 
 export type { DockerDaemonSetting } from '../../grants/types.ts';
 
@@ -120,6 +121,8 @@ function readPem(path: string, what: string, setting: DockerDaemonSetting): Buff
 }
 
 const clients = new Map<string, Docker>();
+/** One SSH transport per ssh:// daemon, shared by its clients (probes included). */
+const sshAgents = new Map<string, ReturnType<typeof sshAgent>>();
 
 /** The dockerode client for a daemon; `timeoutMs` bounds each request (probes), else one shared client per daemon. */
 export function dockerClient(daemon: DockerDaemon, options: { timeoutMs?: number } = {}): Docker {
@@ -144,18 +147,20 @@ function modemOptions(daemon: DockerDaemon): Docker.DockerOptions {
     const port = url.port === '' ? 22 : Number(url.port);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const key = s.ssh?.key;
-    return {
-      ...none,
-      protocol: 'ssh',
-      host,
-      port,
-      username: decodeURIComponent(url.username),
-      sshOptions: {
+    let agent = sshAgents.get(daemon.key);
+    if (agent === undefined) {
+      agent = sshAgent({
+        host,
+        port,
+        username: decodeURIComponent(url.username),
         hostVerifier: hostVerifier(s.ssh?.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'), knownHostName(host, port)),
-        ...(key === undefined ? { agent: process.env.SSH_AUTH_SOCK } : { privateKey: readPem(key, 'SSH private key', s) }),
+        ...(key === undefined ? { agent: process.env.SSH_AUTH_SOCK ?? '' } : { privateKey: readPem(key, 'SSH private key', s) }),
         readyTimeout: 20_000,
-      },
-    };
+      });
+      sshAgents.set(daemon.key, agent);
+    }
+    // Plain HTTP, each connection a dial-stdio channel of the shared SSH connection (./ssh-agent.ts).
+    return { ...none, protocol: 'http', host, port, agent } as Docker.DockerOptions;
   }
   if (s.tls === undefined) return { ...none, protocol: 'http', host: url.hostname, port: url.port };
   return {

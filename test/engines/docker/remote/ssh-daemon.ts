@@ -73,7 +73,7 @@ export async function startSshHost(): Promise<SshHost> {
     });
     conn.on('error', () => undefined);
     // As a host's sshd would for a stream of small messages (docker writes each frame header apart).
-    conn.setNoDelay(true);
+    (conn as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

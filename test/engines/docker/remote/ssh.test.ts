@@ -5,8 +5,13 @@
  * from the host policy's docker.ssh.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isAirlockError } from '../../../../src/errors.ts';
-import { DOCKER, engine, grantsFor } from '../helpers.ts';
+import { tempDir } from '../../../helpers/plugin.ts';
+import { DOCKER, engine, FIXTURES, grantsFor } from '../helpers.ts';
 import { startSshHost } from './ssh-daemon.ts';
 
 const t = DOCKER ? test.serial : test.serial.skip;
@@ -46,4 +51,26 @@ t('a client key the host does not accept is refused, naming the key', async (t) 
   t.regex(err.message, /refused the SSH key/);
   t.true(err.message.includes(host.otherKey), err.message);
   t.is(host.dialled, 0);
+});
+
+t('airlock call through the host policy’s ssh:// daemon answers and exits (the shared SSH connection ends when idle)', async (t) => {
+  const host = await startSshHost();
+  t.teardown(() => host.close());
+  const dir = tempDir('airlock-ssh-policy-');
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, `docker:\n  host: ssh://airlock@127.0.0.1:${host.port}\n  ssh: { key: ${host.clientKey}, knownHosts: ${host.knownHosts} }\n`);
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DOCKER_')) env[k] = v;
+  const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [join(root, 'src/cli/main.ts'), 'call', join(FIXTURES, 'conformance-node'), 'add', '{"a":20,"b":22}', '--policy', policy],
+      { cwd: root, env, timeout: 300_000 },
+      (err, stdout, stderr) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr }),
+    );
+  });
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout.trim(), '42');
+  t.true(host.dialled > 0);
 });
