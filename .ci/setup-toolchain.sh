@@ -23,6 +23,8 @@ command -v minisign >/dev/null 2>&1 || missing+=(minisign)
 [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
 # Rust build scripts and proc macros are linked for the host with `cc`.
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+# The remote-Docker tests make their CA and certificates with it (test/engines/docker/remote/tls-daemon.ts).
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci: installing ${missing[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -26,6 +26,8 @@ export type {
   WasmtimeContribution,
 } from './types.ts';
 export { LogCapture } from './stdio/index.ts';
+// A grant's path re-checked at each use (the Docker engine's copies of read-only grants to a remote daemon).
+export { verifyGrantPath } from './filesystem/verify.ts';
 export type { EgressRoute, RouteOptions } from './network/index.ts';
 /** The Docker container's user and home (its tmpfs is sized with /tmp; the image adds the passwd entry). */
 export { CONTAINER_HOME, CONTAINER_UID } from './limits/docker.ts';

@@ -106,6 +106,11 @@ export interface EngineDefinition<Name extends string = string> {
   /** Whether it can run here, found cheaply (a binary's version, a daemon's ping). */
   probe(options?: ProbeOptions): Promise<EngineProbe>;
   /**
+   * Whether it can run this plugin, when that depends on its grants (a daemon the host policy names);
+   * undefined: probe() answers for every plugin.
+   */
+  probeFor?(grants: Grants): Promise<EngineProbe> | undefined;
+  /**
    * Why this engine cannot run a plugin with these grants exactly as granted (empty: it can). Pure.
    * The selector never widens a grant: a refusing engine is passed over with this as the reason.
    */

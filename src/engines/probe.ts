@@ -9,7 +9,7 @@ export type { EngineProbe } from './engine.ts';
 export { DOCKER_INSTALL_HINT, probeDocker, type DockerProbeOptions } from './docker/definition.ts';
 export { probeWasm } from './wasm/definition.ts';
 export { probeWasmtimeEngine } from './wasmtime/definition.ts';
-export { probeEngines } from './registry.ts';
+export { probeEngines, probesFor } from './registry.ts';
 
 /**
  * `airlock doctor`'s lines, one per engine:

@@ -5,6 +5,7 @@
  * one line here.
  */
 import { docker } from './docker/definition.ts';
+import type { Grants } from '../grants/types.ts';
 import type { EngineDefinition, EngineProbe, ProbeOptions } from './engine.ts';
 import { wasm } from './wasm/definition.ts';
 import { wasmtime } from './wasmtime/definition.ts';
@@ -27,4 +28,16 @@ export function engineDefinition(name: string): EngineDefinition | undefined {
 export async function probeEngines(options: ProbeOptions = {}): Promise<Record<EngineName, EngineProbe>> {
   const probes = await Promise.all(ENGINES.map(async (e) => [e.name, await e.probe(options)] as const));
   return Object.fromEntries(probes) as Record<EngineName, EngineProbe>;
+}
+
+/** `probes`, with each engine whose availability depends on the grants (a daemon the host policy names) probed for them. */
+export async function probesFor(grants: Grants, probes: Record<EngineName, EngineProbe>): Promise<Record<EngineName, EngineProbe>> {
+  const out = { ...probes };
+  await Promise.all(
+    ENGINES.map(async (e) => {
+      const own = e.probeFor?.(grants);
+      if (own !== undefined) out[e.name] = await own;
+    }),
+  );
+  return out;
 }

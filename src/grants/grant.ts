@@ -201,6 +201,7 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     isolation: policy.isolation === 'per-call' ? 'per-call' : manifest.isolation,
   };
   if (policy.unboundedWrites.length > 0) grants.unboundedWrites = [...policy.unboundedWrites];
+  if (policy.docker !== undefined) grants.docker = structuredClone(policy.docker);
   if (manifest.wasm !== undefined) grants.plugin.wasm = realpathSync(resolve(plugin.dir, manifest.wasm));
   return grants;
 }

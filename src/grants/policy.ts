@@ -91,6 +91,41 @@ export const policySchema = z
           'Engines that may run read-write grants WITHOUT the disk/files quota (a bind mount or --dir has none). Absent: Docker refuses such plugins (permission-denied) and wasmtime leaves them to the worker engine.',
         examples: [['docker']],
       }),
+    docker: z
+      .strictObject({
+        host: z
+          .string()
+          .regex(/^(unix|tcp|ssh):\/\/./, { error: 'expected unix:///path/docker.sock, tcp://host:port or ssh://user@host' })
+          .meta({
+            description: 'The Docker daemon plugins run on (default: DOCKER_HOST, else the local socket).',
+            examples: ['tcp://docker.internal:2376', 'ssh://airlock@docker.internal'],
+          }),
+        tls: z
+          .strictObject({
+            ca: z.string().min(1).meta({ description: "PEM CA that signed the daemon's certificate. Relative to the policy file." }),
+            cert: z.string().min(1).meta({ description: 'PEM client certificate the daemon trusts. Relative to the policy file.' }),
+            key: z.string().min(1).meta({ description: 'PEM key of the client certificate. Relative to the policy file.' }),
+          })
+          .optional()
+          .meta({ description: 'Mutual TLS for a tcp:// daemon (dockerd --tlsverify).' }),
+        insecure: z.boolean().optional().meta({ description: 'Accept a tcp:// daemon without TLS (anyone reaching it owns it).' }),
+        ssh: z
+          .strictObject({
+            key: z.string().min(1).optional().meta({ description: 'Private key file (default: the agent at SSH_AUTH_SOCK). Relative to the policy file.' }),
+            knownHosts: z
+              .string()
+              .min(1)
+              .optional()
+              .meta({ description: "known_hosts file listing the daemon host's key (default: ~/.ssh/known_hosts). Relative to the policy file." }),
+          })
+          .optional()
+          .meta({ description: 'For an ssh:// daemon.' }),
+      })
+      .optional()
+      .meta({
+        description: 'A remote Docker daemon: read-only grants are copied there at load, read-write grants refused.',
+        examples: [{ host: 'tcp://docker.internal:2376', tls: { ca: 'certs/ca.pem', cert: 'certs/cert.pem', key: 'certs/key.pem' } }],
+      }),
     isolation: z
       .enum(['pooled', 'per-call'])
       .optional()
@@ -169,5 +204,28 @@ export function loadPolicy(file: string): Policy {
 }
 
 function resolvePaths(policy: Policy): Policy {
-  return { ...policy, filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })) };
+  const tls = policy.docker?.tls;
+  const ssh = policy.docker?.ssh;
+  return {
+    ...policy,
+    filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })),
+    ...(policy.docker === undefined
+      ? {}
+      : {
+          docker: {
+            ...policy.docker,
+            ...(tls === undefined
+              ? {}
+              : { tls: { ca: resolve(policy.baseDir, tls.ca), cert: resolve(policy.baseDir, tls.cert), key: resolve(policy.baseDir, tls.key) } }),
+            ...(ssh === undefined
+              ? {}
+              : {
+                  ssh: {
+                    ...(ssh.key === undefined ? {} : { key: resolve(policy.baseDir, ssh.key) }),
+                    ...(ssh.knownHosts === undefined ? {} : { knownHosts: resolve(policy.baseDir, ssh.knownHosts) }),
+                  },
+                }),
+          },
+        }),
+  };
 }

@@ -31,6 +31,20 @@ export interface Grants {
    * must bound writes or refuse the plugin.
    */
   unboundedWrites?: UnboundedWritesEngine[];
+  /** The Docker daemon this plugin's containers run on (host policy `docker`); absent: DOCKER_HOST, else the local socket. */
+  docker?: DockerDaemonSetting;
+}
+
+/** Where a Docker daemon is and how to reach it (host policy `docker`). Paths are absolute. */
+export interface DockerDaemonSetting {
+  /** `unix:///var/run/docker.sock`, `tcp://host:port` or `ssh://user@host[:port]`. */
+  host: string;
+  /** Mutual TLS: the CA that signed the daemon's certificate, and this client's certificate and key (PEM files). */
+  tls?: { ca: string; cert: string; key: string };
+  /** Accept a `tcp://` daemon without TLS. */
+  insecure?: boolean;
+  /** For `ssh://`: the private key (default: the agent at SSH_AUTH_SOCK) and the known_hosts file (default: ~/.ssh/known_hosts). */
+  ssh?: { key?: string; knownHosts?: string };
 }
 
 /** Engines whose read-write grants cannot be bounded (bind mount, `--dir`). */

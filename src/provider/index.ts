@@ -14,7 +14,7 @@ import type { LoadedManifest } from '../manifest/index.ts';
 import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe, Prepared } from '../engines/engine.ts';
-import { ENGINES, engineDefinition, type EngineName, probeEngines } from '../engines/registry.ts';
+import { ENGINES, engineDefinition, type EngineName, probeEngines, probesFor } from '../engines/registry.ts';
 import type { EnginePlugin } from '../engines/types.ts';
 
 export type EnginePreference = 'auto' | EngineName;
@@ -87,7 +87,7 @@ export async function prepareSource(
   const { name, runtime } = grants.plugin;
   const definition = ENGINES.find((e) => e.artefact === 'source' && e.runtimes.includes(runtime));
   if (definition === undefined) return undefined;
-  const probe = await definition.probe();
+  const probe = await (definition.probeFor?.(grants) ?? definition.probe());
   if (!probe.available) {
     throw new AirlockError(
       'engine-unavailable',
@@ -176,7 +176,7 @@ class DefaultProvider implements EngineProvider {
       this.#options.onEvent?.(e);
       options.onEvent?.(e);
     };
-    const { selection } = await planSelection(grants, preference, await this.probes(), emit);
+    const { selection } = await planSelection(grants, preference, await probesFor(grants, await this.probes()), emit);
     const opened = await openSelected(selection, async (name, component) => {
       const definition = engineDefinition(name);
       if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);

@@ -1299,6 +1299,104 @@ export const ROWS: Row[] = [
   // ---- serve: authoring and set-up (issue 19) ----
   // ---- serve: usage, audit and grants at run time (issue 18) ----
   // ---- host: remote Docker (issue 16) ----
+  // A remote daemon is a configuration of the docker engine (DOCKER_HOST / the policy's docker:), not an engine of
+  // the registry, so it has no column of its own: these rows are its proofs, in the Docker columns.
+  {
+    id: 'host.remote-fs-grant',
+    group: 'host',
+    attack:
+      'a read-write filesystem grant on a remote Docker daemon: a bind mount there names a path on the daemon’s machine (whatever it holds), not the granted folder',
+    cells: {
+      worker: cell(na('no daemon: the worker engine opens the granted folder on this machine itself')),
+      wasmtime: cell(na('no daemon: wasmtime opens the granted folder on this machine itself (--dir)')),
+      'docker-node': cell(
+        contained('engine-unavailable', 'refused at load (and by the selector) naming the grant and the fix; nothing is created on the daemon'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-write grant is refused on a remote daemon with its reason'),
+      ),
+      'docker-python': cell(
+        contained('engine-unavailable', 'refused at load (and by the selector) naming the grant and the fix; nothing is created on the daemon'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-write grant is refused on a remote daemon with its reason'),
+      ),
+    },
+  },
+  {
+    id: 'host.remote-ro-grant',
+    group: 'host',
+    attack: 'writing to a read-only grant on a remote Docker daemon (its copy lives there, in a volume): overwrite a granted file, add one',
+    cells: {
+      worker: cell(na('no daemon: the worker engine opens the granted folder on this machine itself')),
+      wasmtime: cell(na('no daemon: wasmtime opens the granted folder on this machine itself (--dir)')),
+      'docker-node': cell(
+        contained('errno', 'EROFS: the copy is mounted read-only, no bind mount; removed when the plugin closes'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-only grant on a remote daemon is copied into a volume there'),
+      ),
+      'docker-python': cell(
+        contained('errno', 'EROFS: the copy is mounted read-only, no bind mount; removed when the plugin closes'),
+        file('test/engines/docker/remote/engine.test.ts', 'a read-only grant on a remote daemon is copied into a volume there'),
+        file('test/engines/docker/remote/cli.test.ts', 'airlock call with a read-only grant on the remote daemon'),
+      ),
+    },
+  },
+  {
+    id: 'host.remote-wrong-cert',
+    group: 'host',
+    attack:
+      'a man in the middle posing as the remote Docker daemon (a certificate the configured CA did not sign), or a daemon that refuses Airlock’s client certificate',
+    cells: {
+      worker: cell(na('no daemon: the worker engine runs in this process')),
+      wasmtime: cell(na('no daemon: wasmtime is a local process')),
+      'docker-node': cell(
+        contained(
+          'engine-unavailable',
+          'mutual TLS, the daemon always verified against the configured CA: nothing is sent; the error names the CA or certificate file',
+        ),
+        file('test/engines/docker/remote/engine.test.ts', 'a daemon whose certificate another CA signed is refused as untrusted'),
+        file('test/engines/docker/remote/engine.test.ts', 'a client certificate the daemon does not trust is refused at the handshake'),
+      ),
+      'docker-python': cell(
+        contained(
+          'engine-unavailable',
+          'mutual TLS, the daemon always verified against the configured CA: nothing is sent; the error names the CA or certificate file',
+        ),
+        file('test/engines/docker/remote/engine.test.ts', 'a daemon whose certificate another CA signed is refused as untrusted'),
+        file('test/engines/docker/remote/engine.test.ts', 'a client certificate the daemon does not trust is refused at the handshake'),
+      ),
+    },
+  },
+  {
+    id: 'host.remote-ssh-hostkey',
+    group: 'host',
+    attack: 'an SSH host posing as the Docker host (`ssh://` daemon): a host key known_hosts does not list for it; dockerode’s ssh transport accepts any',
+    cells: {
+      worker: cell(na('no daemon: the worker engine runs in this process')),
+      wasmtime: cell(na('no daemon: wasmtime is a local process')),
+      'docker-node': cell(
+        contained('engine-unavailable', 'the host key is checked against known_hosts before any request; the error names the file and the fix'),
+        file('test/engines/docker/remote/ssh.test.ts', 'a host key known_hosts does not list for the host is refused'),
+      ),
+      'docker-python': cell(
+        contained('engine-unavailable', 'the host key is checked against known_hosts before any request; the error names the file and the fix'),
+        file('test/engines/docker/remote/ssh.test.ts', 'a host key known_hosts does not list for the host is refused'),
+      ),
+    },
+  },
+  {
+    id: 'host.remote-plain-tcp',
+    group: 'host',
+    attack: 'a plain-TCP Docker daemon (tcp:// without TLS): anyone reaching the port runs root containers there, anyone on the path can pose as it',
+    cells: {
+      worker: cell(na('no daemon: the worker engine runs in this process')),
+      wasmtime: cell(na('no daemon: wasmtime is a local process')),
+      'docker-node': cell(
+        contained('engine-unavailable', 'refused before anything is sent unless accepted by name (AIRLOCK_DOCKER_INSECURE=1, policy docker.insecure: true)'),
+        file('test/engines/docker/remote/engine.test.ts', 'plain TCP is refused unless explicitly accepted'),
+      ),
+      'docker-python': cell(
+        contained('engine-unavailable', 'refused before anything is sent unless accepted by name (AIRLOCK_DOCKER_INSECURE=1, policy docker.insecure: true)'),
+        file('test/engines/docker/remote/engine.test.ts', 'plain TCP is refused unless explicitly accepted'),
+      ),
+    },
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 

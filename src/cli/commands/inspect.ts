@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { probeEngines } from '../../engines/probe.ts';
+import { probeEngines, probesFor } from '../../engines/probe.ts';
 import { type AirlockError, isAirlockError } from '../../errors.ts';
 import { computeGrants, type Grants } from '../../grants/index.ts';
 import type { EnginePreference } from '../../host/index.ts';
@@ -93,7 +93,7 @@ type PlannedEngine = { selection: Selection; component: string | undefined } | {
  */
 async function planEngine(grants: Grants, preference: EnginePreference): Promise<PlannedEngine> {
   try {
-    const { selection, component } = await planSelection(grants, preference, await probeEngines());
+    const { selection, component } = await planSelection(grants, preference, await probesFor(grants, await probeEngines()));
     return { selection, component };
   } catch (e) {
     if (preference !== 'auto' || !isAirlockError(e)) throw e;

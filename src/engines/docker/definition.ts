@@ -4,24 +4,40 @@
  * grants a container cannot express exactly (./options.ts); the
  * implementation (dockerode, image builds) loads on the first Docker plugin.
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import type { AirlockError } from '../../errors.ts';
+import type { Grants } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
+import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
 import { dockerRunSpec } from './options.ts';
 
 export const DOCKER_INSTALL_HINT =
   'install Docker and start its daemon (Debian: `apt-get install docker.io && systemctl start docker`), make its socket reachable by this user, or set DOCKER_HOST';
 
 export interface DockerProbeOptions {
-  /** Give up after this long (default 2000 ms). */
+  /** Give up after this long (default 2000 ms; 10 s for a remote daemon). */
   timeoutMs?: number;
-  /** A client to use (default: dockerode's default, honouring DOCKER_HOST). */
+  /** A client to use (default: the daemon of ./daemon.ts, from `env`). */
   docker?: Docker;
+  /** Where DOCKER_HOST and friends are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
-export async function probeDocker(options: DockerProbeOptions = {}): Promise<EngineProbe> {
-  const timeoutMs = options.timeoutMs ?? 2000;
-  const docker = options.docker ?? new Docker({ timeout: timeoutMs });
-  const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+const REMOTE_PROBE_TIMEOUT_MS = 10_000;
+
+export async function probeDocker(options: DockerProbeOptions = {}, setting?: DockerDaemonSetting): Promise<EngineProbe> {
+  let daemon: DockerDaemon | undefined;
+  let docker = options.docker;
+  let timeoutMs = options.timeoutMs ?? 2000;
+  try {
+    daemon = resolveDaemon(setting, options.env);
+    // A remote daemon pays a TLS or SSH handshake per connection, over a real network.
+    if (options.timeoutMs === undefined && daemon.remote) timeoutMs = REMOTE_PROBE_TIMEOUT_MS;
+    docker ??= dockerClient(daemon, { timeoutMs });
+  } catch (e) {
+    return { engine: 'docker', available: false, reason: (e as AirlockError).message, installHint: DOCKER_INSTALL_HINT };
+  }
+  const where = daemon.where;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -35,12 +51,43 @@ export async function probeDocker(options: DockerProbeOptions = {}): Promise<Eng
       engine: 'docker',
       available: false,
       path: where,
-      reason: `the Docker daemon at ${where} does not answer: ${(e as Error).message}`,
+      reason: `the Docker daemon at ${where} does not answer: ${daemonFailure(daemon, e)}`,
       installHint: DOCKER_INSTALL_HINT,
     };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Probes of the daemons host policies name, one per daemon for the process's life (as the provider keeps its probes). */
+const policyProbes = new Map<string, Promise<EngineProbe>>();
+
+/** The probe of the daemon a host policy names for these grants; undefined when they name none (probe() answers). */
+export function probeDockerFor(grants: Grants): Promise<EngineProbe> | undefined {
+  if (grants.docker === undefined) return undefined;
+  const key = JSON.stringify(grants.docker);
+  let probe = policyProbes.get(key);
+  if (probe === undefined) {
+    const started = probeDocker({}, grants.docker);
+    policyProbes.set(key, started);
+    // A daemon that did not answer is asked again next time (it may be starting).
+    void started.then((p) => {
+      if (!p.available && policyProbes.get(key) === started) policyProbes.delete(key);
+    });
+    probe = started;
+  }
+  return probe;
+}
+
+/** What the engine cannot run as granted, on the daemon these grants (or the environment) name. */
+export function dockerRefusals(grants: Grants): string[] {
+  let daemon: DockerDaemon;
+  try {
+    daemon = resolveDaemon(grants.docker);
+  } catch (e) {
+    return [(e as AirlockError).message];
+  }
+  return dockerRunSpec(grants, undefined, daemon).refusals;
 }
 
 export const docker = defineEngine({
@@ -50,8 +97,10 @@ export const docker = defineEngine({
   artefact: 'source',
   runtimes: ['node', 'python'],
   builtin: false,
-  probe: (options = {}) => probeDocker(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  refusals: (grants) => dockerRunSpec(grants).refusals,
+  probe: (options = {}) =>
+    probeDocker({ ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.env === undefined ? {} : { env: options.env }) }),
+  probeFor: probeDockerFor,
+  refusals: dockerRefusals,
   create: async (options = {}) => {
     const { DockerEngine } = await import('./index.ts');
     const onEvent = options.onEvent;

@@ -1,7 +1,7 @@
 /**
  * What a container needs to run the standalone proxy: the src/egress folder
- * (main.ts and the files it imports) and the ipaddr.js package, bind-mounted
- * read-only, plus the command. Any image with Node >= 22.18 will do (type
+ * (main.ts and the files it imports) and the ipaddr.js package, copied into
+ * the proxy's image (./egress-image.ts), plus the command. Any image with Node >= 22.18 will do (type
  * stripping runs the .ts files; the built dist/ folder holds .js instead).
  * Module resolution walks up from <root>/main.ts to <root>/../node_modules,
  * which is where ipaddr.js is mounted.
@@ -17,7 +17,7 @@ export interface EgressRuntimeFile {
 }
 
 export interface EgressRuntime {
-  /** Bind these read-only. */
+  /** Host folders and where they go in the proxy's image. */
   mounts: EgressRuntimeFile[];
   /** Container command, e.g. ['node', '/opt/airlock-egress/main.ts']. */
   command: string[];

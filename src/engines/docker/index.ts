@@ -7,7 +7,7 @@
  * internal network behind the egress proxy (network.ts).
  */
 import { lookup } from 'node:dns/promises';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { loadPluginOffThread } from '../../manifest/index.ts';
@@ -15,9 +15,11 @@ import type { Artefact, Engine, EngineLoadOptions, Prepared } from '../engine.ts
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { buildPrepared, ensureBase, prepareBuild, type BuildEvent, type BuildNetwork, type BuildOptions, type BuiltImage, type RegistryHost } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
+import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
 import type { EgressDecision } from '../../egress/index.ts';
 import { addressRange } from '../../egress/index.ts';
 import type { HostPattern } from '../../grants/types.ts';
+import { copyGrantsToVolumes, type GrantVolumes } from './grant-volumes.ts';
 import { startEgress, type Egress } from './network.ts';
 import { CONTAINER_USER, dockerRunSpec } from './options.ts';
 import { removeOrphans } from './orphans.ts';
@@ -29,8 +31,10 @@ export { CONTAINER_USER, dockerRunSpec, HARDENING } from './options.ts';
 export { removeOrphans } from './orphans.ts';
 
 export interface DockerEngineOptions extends DockerConfigOptions {
-  /** A client (default: dockerode's default, honouring DOCKER_HOST). */
+  /** A client for every plugin (default: one per daemon, see ./daemon.ts). */
   docker?: Docker;
+  /** The daemon of plugins whose grants name none (default: DOCKER_HOST and friends, else the local socket). */
+  daemon?: DockerDaemonSetting;
   /** Remove what dead Airlock processes left behind, once, before the first load (default true). */
   cleanupOrphans?: boolean;
   /** Every egress decision (allowed, refused, failed), e.g. for logs. */
@@ -76,12 +80,18 @@ function maxLineBytes(grants: Grants): number {
   return 6 * (grants.resources.outputBytes + grants.resources.logBytes) + 64 * 1024;
 }
 
+/** A daemon and its client, as one plugin's grants name it. */
+interface Target {
+  daemon: DockerDaemon;
+  docker: Docker;
+}
+
 export class DockerEngine implements Engine {
   readonly name = 'docker';
-  readonly #docker: Docker;
   readonly #options: DockerEngineOptions;
   #config: DockerBuildConfig | undefined;
-  #cleanup: Promise<unknown> | undefined;
+  /** Orphan clean-up, once per daemon. */
+  readonly #cleanup = new Map<string, Promise<unknown>>();
   readonly #plugins = new Set<EnginePlugin>();
   /**
    * Builds in flight by image tag (a content hash): loading a plugin twice at once builds once, and a
@@ -90,12 +100,18 @@ export class DockerEngine implements Engine {
   readonly #building = new Map<string, SharedBuild>();
 
   constructor(options: DockerEngineOptions = {}) {
-    this.#docker = options.docker ?? new Docker();
     this.#options = options;
   }
 
+  /** The client of the default daemon (plugins whose grants name none). */
   get docker(): Docker {
-    return this.#docker;
+    return this.#options.docker ?? dockerClient(resolveDaemon(this.#options.daemon));
+  }
+
+  /** The daemon a plugin runs on: its grants' (the host policy's `docker`), else this engine's default. */
+  #target(grants: Grants): Target {
+    const daemon = resolveDaemon(grants.docker ?? this.#options.daemon);
+    return { daemon, docker: this.#options.docker ?? dockerClient(daemon) };
   }
 
   get config(): DockerBuildConfig {
@@ -114,12 +130,15 @@ export class DockerEngine implements Engine {
         // No readable plugin.yaml (grants built directly): defaults.
       }
     }
-    const prep = await prepareBuild(this.#docker, grants, this.config, {
+    const { docker, daemon } = this.#target(grants);
+    const prep = await prepareBuild(docker, grants, this.config, {
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(build === undefined ? {} : { build }),
     });
-    let shared = this.#building.get(prep.tag);
+    // Builds are shared by tag on one daemon; another daemon builds its own.
+    const key = `${daemon.key}\n${prep.tag}`;
+    let shared = this.#building.get(key);
     // A build whose every waiter gave up is being cancelled: start afresh.
     if (shared === undefined || shared.controller.signal.aborted) {
       const controller = new AbortController();
@@ -133,18 +152,18 @@ export class DockerEngine implements Engine {
         ...(build === undefined ? {} : { build }),
         ...(this.config.buildNetwork === 'open'
           ? {}
-          : { network: (hosts: RegistryHost[]) => this.#buildNetwork(grants.plugin.name, hosts, onProgress, controller.signal) }),
+          : { network: (hosts: RegistryHost[]) => this.#buildNetwork(docker, daemon, grants.plugin.name, hosts, onProgress, controller.signal) }),
       };
       const entry: SharedBuild = {
-        promise: buildPrepared(this.#docker, grants, this.config, prep, buildOptions).finally(() => {
-          if (this.#building.get(prep.tag) === entry) this.#building.delete(prep.tag);
+        promise: buildPrepared(docker, grants, this.config, prep, buildOptions).finally(() => {
+          if (this.#building.get(key) === entry) this.#building.delete(key);
         }),
         waiters: 0,
         controller,
         listeners,
       };
       shared = entry;
-      this.#building.set(prep.tag, entry);
+      this.#building.set(key, entry);
     }
     return this.#wait(shared, grants.plugin.name, options);
   }
@@ -188,6 +207,8 @@ export class DockerEngine implements Engine {
    * the host's own services and the LAN; through the proxy it reaches the registries and nothing else.
    */
   async #buildNetwork(
+    docker: Docker,
+    daemon: DockerDaemon,
     plugin: string,
     hosts: RegistryHost[],
     onProgress: ((e: BuildEvent) => void) | undefined,
@@ -203,8 +224,9 @@ export class DockerEngine implements Engine {
       for (const a of addresses) if (addressRange(a.address) !== 'unicast') allow.push({ host: a.address, wildcard: false, port: h.port });
     }
     if (signal?.aborted === true) throw new AirlockError('aborted', `building ${plugin} was aborted`);
-    const egress = await startEgress(this.#docker, `${plugin}-build`, allow, {
-      image: await ensureBase(this.#docker, this.config.images.node, {}).then(() => this.config.images.node),
+    const egress = await startEgress(docker, `${plugin}-build`, allow, {
+      remote: daemon.remote,
+      image: await ensureBase(docker, this.config.images.node, {}).then(() => this.config.images.node),
       onDecision: (d: EgressDecision) => {
         if (d.decision !== 'allowed')
           onProgress?.({ type: 'output', text: `[airlock] build network ${d.decision} ${d.host ?? '?'}:${d.port ?? '?'}: ${d.reason}\n` });
@@ -241,7 +263,7 @@ export class DockerEngine implements Engine {
   async prepare(grants: Grants, artefact: Artefact = { kind: 'source' }, loadOptions: EngineLoadOptions = {}): Promise<Prepared> {
     const image = await this.build(grants, this.#buildOptions(grants, artefact, loadOptions));
     // The image id (sha256 of its config) is what it is, whatever the tag: `airlock build` shows it (issue 17).
-    const { Id } = await this.#docker.getImage(image.tag).inspect();
+    const { Id } = await this.#target(grants).docker.getImage(image.tag).inspect();
     return { kind: 'image', artifact: image.tag, cached: !image.built, digest: Id };
   }
 
@@ -258,7 +280,8 @@ export class DockerEngine implements Engine {
       );
     }
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `loading ${grants.plugin.name} was aborted`);
-    const spec = dockerRunSpec(grants);
+    const { daemon, docker } = this.#target(grants);
+    const spec = dockerRunSpec(grants, undefined, daemon);
     if (spec.denials.length > 0) {
       throw new AirlockError('permission-denied', `the Docker engine cannot bound plugin ${grants.plugin.name} as granted: ${spec.denials.join('; ')}`, {
         details: { denials: spec.denials },
@@ -269,10 +292,18 @@ export class DockerEngine implements Engine {
         details: { refusals: spec.refusals },
       });
     }
-    if (this.#options.cleanupOrphans !== false) this.#cleanup ??= removeOrphans(this.#docker).catch(() => undefined);
-    await this.#cleanup;
+    await this.#reachable(daemon, docker);
+    if (this.#options.cleanupOrphans !== false) {
+      let cleanup = this.#cleanup.get(daemon.key);
+      if (cleanup === undefined) this.#cleanup.set(daemon.key, (cleanup = removeOrphans(docker).catch(() => undefined)));
+      await cleanup;
+    }
     const image = await this.build(grants, options);
 
+    // A remote daemon gets read-only grants as volumes filled from this machine (./grant-volumes.ts).
+    const volumes: GrantVolumes | undefined =
+      spec.copies.length === 0 ? undefined : await copyGrantsToVolumes(docker, grants.plugin.name, spec.copies, image.tag);
+    const hostConfig = volumes === undefined ? spec.hostConfig : { ...spec.hostConfig, Mounts: [...(spec.hostConfig.Mounts ?? []), ...volumes.mounts] };
     let egress: Egress | undefined;
     if (spec.egress !== undefined) {
       const onEgress =
@@ -280,15 +311,21 @@ export class DockerEngine implements Engine {
         (loadOptions.onEvent === undefined
           ? undefined
           : (plugin: string, decision: EgressDecision) => loadOptions.onEvent?.({ type: 'egress', plugin, decision }));
-      egress = await startEgress(this.#docker, grants.plugin.name, spec.egress, {
-        image: await ensureBase(this.#docker, this.config.images.node, options).then(() => this.config.images.node),
-        ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),
-      });
+      try {
+        egress = await startEgress(docker, grants.plugin.name, spec.egress, {
+          remote: daemon.remote,
+          image: await ensureBase(docker, this.config.images.node, options).then(() => this.config.images.node),
+          ...(onEgress === undefined ? {} : { onDecision: (d: EgressDecision) => onEgress(grants.plugin.name, d) }),
+        });
+      } catch (e) {
+        await volumes?.close();
+        throw e;
+      }
     }
-    const pool = new ContainerPool(this.#docker, grants, {
+    const pool = new ContainerPool(docker, grants, {
       image: image.tag,
       plugin: grants.plugin.name,
-      hostConfig: egress === undefined ? spec.hostConfig : { ...spec.hostConfig, NetworkMode: egress.network },
+      hostConfig: egress === undefined ? hostConfig : { ...hostConfig, NetworkMode: egress.network },
       env: { ...spec.env, ...(egress?.env ?? {}) },
       user: CONTAINER_USER,
       maxLineBytes: maxLineBytes(grants),
@@ -297,6 +334,7 @@ export class DockerEngine implements Engine {
       await pool.start(options.signal);
     } catch (e) {
       await egress?.close();
+      await volumes?.close();
       throw e;
     }
     let closed: Promise<void> | undefined;
@@ -317,12 +355,28 @@ export class DockerEngine implements Engine {
           this.#plugins.delete(plugin);
           await pool.close();
           await egress?.close();
+          await volumes?.close();
         })();
         return closed;
       },
     };
     this.#plugins.add(plugin);
     return plugin;
+  }
+
+  /**
+   * A daemon that does not answer (or whose TLS handshake fails) is named with the reason and the fix,
+   * before anything is built: dockerode's own error for a refused certificate is a bare "socket hang up".
+   */
+  async #reachable(daemon: DockerDaemon, docker: Docker): Promise<void> {
+    try {
+      await docker.ping();
+    } catch (e) {
+      throw new AirlockError('engine-unavailable', `the Docker daemon at ${daemon.where} does not answer: ${daemonFailure(daemon, e)}`, {
+        cause: e,
+        details: { daemon: daemon.where },
+      });
+    }
   }
 
   /** Closes every plugin loaded through this engine. */

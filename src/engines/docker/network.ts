@@ -10,7 +10,9 @@
  *   CONNECT), which admits only the allowlisted host:port. It is the plugin's
  *   only way out; its decisions come back as JSON lines on its stdout.
  *
- * The proxy container is hardened like plugin containers (options.ts).
+ * The proxy container is hardened like plugin containers (options.ts). Its
+ * code is in its image (./egress-image.ts), not bind-mounted: nothing of this
+ * machine's filesystem is needed, so a remote daemon runs it the same way.
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -18,7 +20,7 @@ import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { HostPattern } from '../../grants/types.ts';
 import type { EgressDecision } from '../../egress/index.ts';
-import { egressRuntimeFiles } from './egress-files.ts';
+import { egressImage } from './egress-image.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
 import { loopbackEntries, RELAY_MOUNT, startLoopbackRelay, type LoopbackRelay } from './loopback.ts';
 import { CONTAINER_USER, HARDENING } from './options.ts';
@@ -40,6 +42,8 @@ export interface Egress {
 export interface EgressOptions {
   /** An image with Node >= 22.18 (the node base image). */
   image: string;
+  /** The daemon is reached over the network (./daemon.ts): nothing of this machine can be bind-mounted there. */
+  remote: boolean;
   onDecision?: (decision: EgressDecision) => void;
 }
 
@@ -55,8 +59,7 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
   const labels = { [LABEL_MANAGED]: 'true', [LABEL_OWNER]: OWNER, [LABEL_PLUGIN]: plugin };
   // A grant naming a loopback address means this machine's loopback (./loopback.ts), reached by a bind mount.
   const loopback = loopbackEntries(allow);
-  // dockerode talks to a local daemon through a socket path (a string, or a function finding the default one).
-  if (loopback.length > 0 && (docker.modem as { socketPath?: unknown }).socketPath == null) {
+  if (loopback.length > 0 && options.remote) {
     const names = loopback.map((p) => `${p.host.includes(':') ? `[${p.host}]` : p.host}${p.port === undefined ? '' : `:${p.port}`}`).join(', ');
     throw new AirlockError(
       'engine-unavailable',
@@ -89,10 +92,10 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     await relay?.close();
   };
   try {
-    const runtime = egressRuntimeFiles();
+    const runtime = await egressImage(docker, options.image);
     proxy = await docker.createContainer({
       name: `${name}-proxy`,
-      Image: options.image,
+      Image: runtime.tag,
       Cmd: runtime.command,
       User: CONTAINER_USER,
       Env: [
@@ -111,10 +114,7 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
         PidsLimit: 64,
         Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
         Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=1048576' },
-        Mounts: [
-          ...runtime.mounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
-          ...(relay === undefined ? [] : [{ Type: 'bind' as const, Source: relay.path, Target: RELAY_MOUNT, ReadOnly: true }]),
-        ],
+        Mounts: relay === undefined ? [] : [{ Type: 'bind' as const, Source: relay.path, Target: RELAY_MOUNT, ReadOnly: true }],
       },
     });
     await net.connect({ Container: proxy.id });

@@ -7,7 +7,7 @@
  */
 import type Docker from 'dockerode';
 import { CAPABILITIES, CONTAINER_UID, type Capability, type DockerHostConfig } from '../../capabilities/index.ts';
-import type { Grants, HostPattern } from '../../grants/types.ts';
+import type { FilesystemGrant, Grants, HostPattern } from '../../grants/types.ts';
 
 export type { DockerContribution as DockerOptions, DockerHostConfig } from '../../capabilities/index.ts';
 
@@ -17,6 +17,8 @@ export interface DockerRunSpec {
   egress: HostPattern[] | undefined;
   refusals: string[];
   denials: string[];
+  /** On a remote daemon: the read-only grants the engine copies into volumes (./grant-volumes.ts) instead of binding. */
+  copies: FilesystemGrant[];
 }
 
 /** The in-container user: not root, and not any user of the image or the host (the image adds its passwd entry). */
@@ -41,8 +43,26 @@ export const HARDENING: Partial<DockerHostConfig> = {
   ShmSize: 4 * 1024 * 1024,
 };
 
-/** The whole container configuration for these grants. Pure. */
-export function dockerRunSpec(grants: Grants, capabilities: readonly Capability[] = CAPABILITIES): DockerRunSpec {
+/** Where the daemon is, as far as the container options care: `remote` is true when it does not share this machine's files. */
+export interface DaemonPlace {
+  remote: boolean;
+  /** How messages name it. */
+  where: string;
+}
+
+const LOCAL: DaemonPlace = { remote: false, where: 'the local socket' };
+
+/**
+ * Why a read-write grant cannot run on a remote daemon: a bind mount names a path on the daemon's machine,
+ * so the plugin would get whatever that machine has there (or nothing), not the granted folder; and a copy
+ * (what read-only grants get) would keep the plugin's writes on the daemon's machine.
+ */
+function remoteReadWrite(fs: FilesystemGrant, daemon: DaemonPlace): string {
+  return `filesystem: ${fs.hostPath} (granted read-write at ${fs.mount}) is a folder of this machine, and the Docker daemon at ${daemon.where} is remote: a bind mount there would name a path on the daemon's machine, and a copy would keep the plugin's writes there. Run this plugin on a local daemon (unset DOCKER_HOST or the host policy's docker.host), or make the grant read-only (copied to the daemon at load)`;
+}
+
+/** The whole container configuration for these grants, on a local daemon unless `daemon` says otherwise. Pure. */
+export function dockerRunSpec(grants: Grants, capabilities: readonly Capability[] = CAPABILITIES, daemon: DaemonPlace = LOCAL): DockerRunSpec {
   const hostConfig: DockerHostConfig = { ...HARDENING };
   const owner = new Map<string, string>(Object.keys(HARDENING).map((k) => [k, 'hardening']));
   const env = Object.create(null) as Record<string, string>; // env names are data: `__proto__` is a name like any other
@@ -68,6 +88,16 @@ export function dockerRunSpec(grants: Grants, capabilities: readonly Capability[
     refusals.push(...(part.refuse ?? []));
     denials.push(...(part.deny ?? []));
   }
+  const copies: FilesystemGrant[] = [];
+  if (daemon.remote) {
+    // No host path goes to a remote daemon: the filesystem capability's binds are dropped; read-only grants
+    // are copied into volumes there by the engine, read-write ones refused.
+    mounts.length = 0;
+    for (const fs of grants.filesystem) {
+      if (fs.access === 'read') copies.push(fs);
+      else refusals.push(remoteReadWrite(fs, daemon));
+    }
+  }
   if (mounts.length > 0) hostConfig.Mounts = mounts;
-  return { hostConfig, env, egress, refusals, denials };
+  return { hostConfig, env, egress, refusals, denials, copies };
 }

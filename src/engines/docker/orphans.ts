@@ -1,5 +1,5 @@
 /**
- * Containers and networks an Airlock process left behind when it died (its
+ * Containers, networks and grant volumes an Airlock process left behind when it died (its
  * containers exit by themselves once their stdin closes, but stay listed).
  * Only those whose owner process is gone are removed: other Airlock processes
  * on this machine keep theirs.
@@ -27,7 +27,7 @@ function ownerAlive(owner: string | undefined): boolean {
   }
 }
 
-export async function removeOrphans(docker: Docker): Promise<{ containers: number; networks: number }> {
+export async function removeOrphans(docker: Docker): Promise<{ containers: number; networks: number; volumes: number }> {
   const filters = JSON.stringify({ label: [`${LABEL_MANAGED}=true`] });
   const containers = await docker.listContainers({ all: true, filters });
   const deadContainers = containers.filter((c) => !ownerAlive(c.Labels[LABEL_OWNER]));
@@ -49,5 +49,16 @@ export async function removeOrphans(docker: Docker): Promise<{ containers: numbe
         .catch(() => undefined),
     ),
   );
-  return { containers: deadContainers.length, networks: deadNetworks.length };
+  // Volumes holding copies of read-only grants on a remote daemon (./grant-volumes.ts).
+  const volumes = ((await docker.listVolumes({ filters })) as { Volumes?: { Name: string; Labels?: Record<string, string> | null }[] }).Volumes ?? [];
+  const deadVolumes = volumes.filter((v) => !ownerAlive(v.Labels?.[LABEL_OWNER]));
+  await Promise.all(
+    deadVolumes.map((v) =>
+      docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
+  return { containers: deadContainers.length, networks: deadNetworks.length, volumes: deadVolumes.length };
 }

@@ -100,9 +100,9 @@ test('the relay connects to a granted loopback port and refuses every other targ
 });
 
 test("with a remote daemon a loopback grant is refused before anything is created: it could not mean this machine's loopback", async (t) => {
-  // A TCP daemon address that nothing answers: the refusal comes before any request to it.
+  // A daemon the engine resolved as remote (./daemon.ts), at an address nothing answers: the refusal comes before any request to it.
   const remote = new Docker({ host: '127.0.0.1', port: 9 });
-  const err = await t.throwsAsync(startEgress(remote, 'remote-loop', [{ host: '127.0.0.1', wildcard: false, port: 5432 }], { image: 'unused' }));
+  const err = await t.throwsAsync(startEgress(remote, 'remote-loop', [{ host: '127.0.0.1', wildcard: false, port: 5432 }], { image: 'unused', remote: true }));
   t.true(isAirlockError(err, 'engine-unavailable'));
   t.regex(err?.message ?? '', /127\.0\.0\.1:5432 of remote-loop names this machine's loopback, which a remote Docker daemon's containers cannot reach/);
 });

@@ -109,10 +109,7 @@ t('only the allowlisted host:port is reachable, through the proxy; refusals are 
   t.deepEqual(info.HostConfig.SecurityOpt, ['no-new-privileges:true']);
   t.is(info.Config.User, '10001:10001');
   t.true((info.HostConfig.Memory ?? 0) > 0);
-  t.true(
-    info.Mounts.every((m) => !m.RW),
-    'the proxy’s code is mounted read-only',
-  );
+  t.deepEqual(info.Mounts, [], 'the proxy’s code is in its image: nothing of this machine is mounted');
   const internal = Object.keys(info.NetworkSettings.Networks).find((n) => n.startsWith('airlock-egress-node-net-'));
   if (internal === undefined) return t.fail('the proxy is not on the plugin network');
   const net = (await client.getNetwork(internal).inspect()) as { Internal: boolean; Options: Record<string, string> };
