@@ -2,9 +2,10 @@
  * The Docker engine as the registry sees it: node and python plugins from
  * source, available when the daemon answers a ping. Its refusals are the
  * grants a container cannot express exactly (./options.ts); the
- * implementation (dockerode, image builds) loads on the first Docker plugin.
+ * implementation (dockerode, image builds) loads on the first Docker plugin
+ * (dockerode itself on the first probe).
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { defineEngine, type EngineProbe } from '../engine.ts';
 import { dockerRunSpec } from './options.ts';
 
@@ -20,7 +21,7 @@ export interface DockerProbeOptions {
 
 export async function probeDocker(options: DockerProbeOptions = {}): Promise<EngineProbe> {
   const timeoutMs = options.timeoutMs ?? 2000;
-  const docker = options.docker ?? new Docker({ timeout: timeoutMs });
+  const docker = options.docker ?? new (await import('dockerode')).default({ timeout: timeoutMs });
   const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
