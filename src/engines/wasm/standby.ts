@@ -97,6 +97,9 @@ export function readStdio(w: BlankWorker): void {
   });
 }
 
+/** How long after an adoption the standby starts its replacement. */
+const REFILL_DELAY_MS = 100;
+
 interface Waiting {
   /** Its thread (ref'd while a load waits for it: an unref'd start would not keep the process alive). */
   worker: Worker;
@@ -154,6 +157,7 @@ class Standby {
 
   /** The thread ids of the blank workers waiting now, once each has started (those that fail are left out). */
   async threads(): Promise<number[]> {
+    this.fill();
     // Unref'd starts alone would let the process exit while it waits here.
     const alive = setInterval(() => {}, 1 << 30);
     const ready = await Promise.all(this.#waiting.map((e) => e.ready)).finally(() => clearInterval(alive));
@@ -174,9 +178,10 @@ class Standby {
       hold(fresh.worker);
       w = await fresh.ready;
     }
-    // A start succeeded: refilling may go on.
+    // A start succeeded: refilling may go on, a little later: a short-lived process (`airlock call`) is
+    // done by then and never pays for a thread it would not use; a host gets its standby back.
     this.#broken = false;
-    setImmediate(() => this.fill());
+    setTimeout(() => this.fill(), REFILL_DELAY_MS).unref();
     return w;
   }
 }

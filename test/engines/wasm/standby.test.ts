@@ -31,7 +31,7 @@ test.after.always(() => engine.close());
 const threadOf = async (p: { call(tool: string, input: string): Promise<{ output: string }> }): Promise<number> =>
   (JSON.parse((await p.call('x', '{}')).output) as { threadId: number }).threadId;
 
-test.serial('a load adopts a started standby worker, and a replacement is started', async (t) => {
+test.serial('a load adopts a started standby worker, and the standby starts another', async (t) => {
   standby.resize(1);
   const [ahead] = await standby.threads();
   t.not(ahead, undefined, 'a standby worker started');
