@@ -42,11 +42,28 @@ function hold(worker: Worker): void {
   worker.ref();
 }
 
+/**
+ * The host's Node options, which a worker inherits (a preload with --import
+ * stays), less --input-type: a host run as `node --input-type=module -e …`
+ * would otherwise have every worker refuse to start.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--input-type') i++;
+    else if (!a.startsWith('--input-type=')) out.push(a);
+  }
+  return out;
+}
+
 /** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
 export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
   const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
   const worker = new Worker(WORKER_URL, {
     workerData: data,
+    execArgv: workerExecArgv(),
     env: {},
     argv: [],
     stdout: true,

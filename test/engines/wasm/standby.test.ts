@@ -52,6 +52,19 @@ test.serial('without a standby a load starts its own worker', async (t) => {
   standby.resize(1);
 });
 
+test('a host run as `node --input-type=module -e` starts its workers (the flag is not passed on to them)', async (t) => {
+  const component = await fixtureComponent('echo-c');
+  const root = new URL('../../../', import.meta.url);
+  const code = `import { WasmEngine } from ${JSON.stringify(new URL('src/engines/wasm/index.ts', root).href)};
+     import { fixtureGrants } from ${JSON.stringify(new URL('test/engines/wasm/helpers.ts', root).href)};
+     const engine = new WasmEngine();
+     const p = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: ${JSON.stringify(component)} });
+     process.stdout.write((await p.call('echo', '{"message":"eval"}')).output);
+     await engine.close();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { timeout: 90_000 });
+  t.deepEqual(JSON.parse(stdout), { message: 'eval' });
+});
+
 test('standby workers never keep the process alive, before or after a plugin was loaded and closed', async (t) => {
   const component = await fixtureComponent('echo-c');
   const root = new URL('../../../', import.meta.url);
