@@ -9,7 +9,13 @@
  *   await host.close();
  *
  * Everything else (engines, capabilities, the selector) is internal and may change.
+ *
+ * Importing this loads the host and what every load needs; the MCP front ends
+ * load on their first use (engines, builds and
+ * Docker load on demand anyway), so `import('airlock')` stays small.
  */
+import type { HttpOptions, RunningHttpServer, RunningServer, ServerInfo, ToolSource } from './mcp/index.ts';
+
 export { PluginHost, Agent, toAnthropicTool, toOpenAITool, qualifiedName } from './host/index.ts';
 export type {
   AgentOptions,
@@ -28,8 +34,22 @@ export type {
 } from './host/index.ts';
 export { defaultEngineProvider } from './provider/index.ts';
 export type { ProviderEvent, ProviderOptions } from './provider/index.ts';
-export { createMcpServer, serveHttp, serveStdio } from './mcp/index.ts';
 export type { HttpOptions, RunningHttpServer, RunningServer, ServerInfo, ToolSource } from './mcp/index.ts';
+
+/** An MCP server over `source`'s tools, not yet connected (the MCP SDK loads on first use, hence the Promise). */
+export async function createMcpServer(source: ToolSource, info?: ServerInfo): Promise<ReturnType<typeof import('./mcp/index.ts').createMcpServer>> {
+  return (await import('./mcp/index.ts')).createMcpServer(source, info);
+}
+
+/** Serves `source`'s tools over MCP on this process's stdio. */
+export async function serveStdio(source: ToolSource, info?: ServerInfo): Promise<RunningServer> {
+  return (await import('./mcp/index.ts')).serveStdio(source, info);
+}
+
+/** Serves `source`'s tools over MCP streamable HTTP (loopback and a bearer token by default). */
+export async function serveHttp(source: ToolSource, options?: HttpOptions): Promise<RunningHttpServer> {
+  return (await import('./mcp/index.ts')).serveHttp(source, options);
+}
 export { AirlockError, ERROR_CODES, isAirlockError, formatProblem } from './errors.ts';
 export type { ErrorCode, Problem, SerializedError } from './errors.ts';
 export { loadPlugin, validatePlugin, manifestJsonSchema, MAX_QUALIFIED_TOOL_NAME } from './manifest/index.ts';

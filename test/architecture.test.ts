@@ -122,9 +122,38 @@ test('the registry lists every engine folder, and every folder is an engine with
   }
 });
 
-test('engines reach capabilities only through src/capabilities/index.ts (the contract), never a capability internal', (t) => {
+test('engines reach capabilities only through src/capabilities/index.ts (the contract) or, inside a worker, src/capabilities/worker.ts, never a capability internal', (t) => {
+  const contract = new Set(['src/capabilities/index.ts', 'src/capabilities/worker.ts']);
   const reaches = [...GRAPH]
     .filter(([f]) => f.startsWith('src/engines/') || f.startsWith('src/provider/'))
-    .flatMap(([f, deps]) => deps.filter((d) => d.startsWith('src/capabilities/') && d !== 'src/capabilities/index.ts').map((d) => `${f} -> ${d}`));
+    .flatMap(([f, deps]) => deps.filter((d) => d.startsWith('src/capabilities/') && !contract.has(d)).map((d) => `${f} -> ${d}`));
   t.deepEqual(reaches, []);
+});
+
+/** Every src file `entry` reaches through static imports (type-only ones left out: they are erased). */
+function staticClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const walk = (f: string): void => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    const text = readFileSync(join(ROOT, f), 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]/g)) {
+      walk(relative(ROOT, resolve(ROOT, dirname(f), m[1] as string)));
+    }
+  };
+  walk(entry);
+  return seen;
+}
+
+test('a wasm worker statically reaches no host-side capability entry, no other engine and no egress code', (t) => {
+  const reached = [...staticClosure('src/engines/wasm/worker.ts')];
+  const offences = reached.filter(
+    (f) =>
+      f === 'src/capabilities/index.ts' ||
+      /^src\/capabilities\/[^/]+\/(index|docker|wasmtime|route)\.ts$/.test(f) ||
+      f.startsWith('src/egress/') ||
+      (f.startsWith('src/engines/') && !f.startsWith('src/engines/wasm/')),
+  );
+  t.true(reached.includes('src/capabilities/worker.ts'), 'the scan follows the worker entry');
+  t.deepEqual(offences, []);
 });

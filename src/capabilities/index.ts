@@ -1,17 +1,17 @@
 /**
- * Every capability, and the composition engines use. Adding a capability
- * means adding its folder and listing it here; engines only ever iterate.
+ * Every capability, and the composition engines use on the host. Adding a
+ * capability means adding its folder and listing it here; engines only ever
+ * iterate. A wasm worker imports ./worker.ts instead, never this file.
  */
-import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import type { Grants } from '../grants/types.ts';
-import { AirlockError } from '../errors.ts';
 import { env } from './env/index.ts';
 import { filesystem } from './filesystem/index.ts';
 import { limits } from './limits/index.ts';
 import { network } from './network/index.ts';
 import { random } from './random/index.ts';
-import { LogCapture, stdio } from './stdio/index.ts';
-import type { CallState, Capability, CapabilityOpenOptions, OpenedCapability, WasiContext, WasiImports } from './types.ts';
+import { stdio } from './stdio/index.ts';
+import type { Capability, CapabilityOpenOptions, OpenedCapability } from './types.ts';
+import type { WasiPlan } from './worker.ts';
 
 export type {
   CallState,
@@ -23,8 +23,11 @@ export type {
   OpenedCapability,
   WasiContext,
   WasiImports,
+  WasiPart,
   WasmtimeContribution,
+  WorkerPartRef,
 } from './types.ts';
+export { baselineWasi, loadWasi, type InstanceContext, type WasiPlan, type WasiRuntime } from './worker.ts';
 export { LogCapture } from './stdio/index.ts';
 // A grant's path re-checked at each use (the Docker engine's copies of read-only grants to a remote daemon).
 export { verifyGrantPath } from './filesystem/verify.ts';
@@ -34,29 +37,6 @@ export { CONTAINER_HOME, CONTAINER_UID } from './limits/docker.ts';
 export { env, filesystem, limits, network, random, stdio };
 
 export const CAPABILITIES: readonly Capability[] = [filesystem, network, env, stdio, random, limits];
-
-/**
- * The baseline: preview2-shim's WASIShim with every sandbox option closed
- * (no preopens, no env, no network). preview2-shim is not a security
- * boundary; the capabilities replace each interface a grant governs.
- */
-export function baselineWasi(pluginName: string): WasiImports {
-  const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, args: [pluginName], enableNetwork: false } });
-  return shim.getImportObject() as unknown as WasiImports;
-}
-
-// The baseline holds no per-instance state (every stateful interface is
-// replaced by a capability), so one per plugin name serves every instance;
-// per-call isolation builds an instance per call.
-const baselines = new Map<string, WasiImports>();
-function cachedBaseline(pluginName: string): WasiImports {
-  let base = baselines.get(pluginName);
-  if (base === undefined) {
-    base = baselineWasi(pluginName);
-    baselines.set(pluginName, base);
-  }
-  return base;
-}
 
 /** What every capability opened for one plugin (see Capability.open); engines pass `shared` to each instance. */
 export interface OpenedCapabilities {
@@ -98,51 +78,20 @@ export async function openCapabilities(
   };
 }
 
-/** The per-call state of a fresh instance, each capability's part reset (beginCall). */
-export function newCallState(grants: Grants, capabilities: readonly Capability[] = CAPABILITIES): CallState {
-  const call: CallState = { logs: new LogCapture(0), randomBytesLeft: 0 };
-  beginCall(grants, call, capabilities);
-  return call;
-}
-
-/** Resets every capability's part of the call state before a call (fresh logs, the random budget). */
-export function beginCall(grants: Grants, call: CallState, capabilities: readonly Capability[] = CAPABILITIES): void {
-  for (const cap of capabilities) cap.beginCall?.(grants, call);
-}
-
-/** Per instance: frees what the instance holds (open fds), and what capabilities opened for the plugin. */
-export interface InstanceContext {
-  onRelease?: (fn: () => void) => void;
-  shared?: Readonly<Record<string, unknown>>;
-}
-
 /**
- * The full WASI import object for one instance: the baseline with every
- * capability's overrides applied. `call` is read by the imports at call
- * time, so the engine resets it (beginCall) before each call.
+ * What a wasm worker loads for a component that imports `interfaces`
+ * (undefined: not known, so every part): the worker parts whose interfaces
+ * it imports, in list order. A part for interfaces the component does not
+ * import could never be called.
  */
-export function wasiImports(grants: Grants, call: CallState, capabilities: readonly Capability[] = CAPABILITIES, instance: InstanceContext = {}): WasiImports {
-  const base = cachedBaseline(grants.plugin.name);
-  const ctx: WasiContext = {
-    pluginName: grants.plugin.name,
-    call,
-    base,
-    shared: instance.shared ?? {},
-    ...(instance.onRelease === undefined ? {} : { onRelease: instance.onRelease }),
-  };
-  const imports: WasiImports = { ...base };
-  const owner = new Map<string, string>();
-  for (const cap of capabilities) {
-    const part = cap.wasi?.(grants, ctx);
-    if (part === undefined) continue;
-    for (const [key, value] of Object.entries(part)) {
-      const prev = owner.get(key);
-      if (prev !== undefined) throw new AirlockError('internal', `capabilities ${prev} and ${cap.name} both provide ${key}`);
-      owner.set(key, cap.name);
-      imports[key] = value;
-    }
+export function wasiPlan(interfaces: readonly string[] | undefined): WasiPlan {
+  const imported = interfaces === undefined ? undefined : new Set(interfaces);
+  const parts: WasiPlan['parts'][number][] = [];
+  for (const cap of CAPABILITIES) {
+    const w = cap.worker;
+    if (w !== undefined && (imported === undefined || w.interfaces.some((i) => imported.has(i)))) parts.push({ name: cap.name, ...w });
   }
-  return imports;
+  return { interfaces, parts };
 }
 
 /** Applies every capability's core-module rewrite (e.g. the memory cap), in list order. */

@@ -1,8 +1,10 @@
 /**
  * The one shape every capability has. A capability turns the Grants into
  * what one engine needs: WASI import overrides for the wasm worker engine
- * (`wasi`), container options for Docker (`docker`), CLI flags for wasmtime
- * (`wasmtime`). Engines compose the whole list from `./index.ts` and never
+ * (`worker`: a module of its own, loaded in the instance's thread only when
+ * the component imports one of its interfaces), container options for Docker
+ * (`docker`), CLI flags for wasmtime (`wasmtime`). Engines compose the whole
+ * list from `./index.ts` (the worker from `./worker.ts`) and never
  * special-case a capability.
  */
 import type { Grants } from '../grants/types.ts';
@@ -41,8 +43,9 @@ export interface WasiContext {
   /** The state of the call running now; the engine swaps its fields per call. */
   call: CallState;
   /**
-   * The baseline import object (preview2-shim's WASIShim with every sandbox
-   * option closed). Capabilities read resource classes from it (streams,
+   * The baseline import object (preview2-shim's interfaces the component
+   * imports, every sandbox option closed: ./baseline.ts); wasi:io and
+   * wasi:clocks always. Capabilities read resource classes from it (streams,
    * pollables) so that resources they return pass jco's instanceof checks.
    */
   base: WasiImports;
@@ -125,8 +128,8 @@ export interface OpenedCapability {
 export interface Capability {
   /** Folder name under src/capabilities/, e.g. `filesystem`. */
   readonly name: string;
-  /** WASI interfaces this capability provides, replacing the baseline's. */
-  wasi?(grants: Grants, ctx: WasiContext): WasiImports;
+  /** Its part in a wasm worker (the WASI interfaces it provides, replacing the baseline's). */
+  readonly worker?: WorkerPartRef;
   /**
    * Rewrites one core wasm module before the host compiles it (e.g. to cap
    * its linear memory). Runs on the host, once per load, not per call.
@@ -138,10 +141,29 @@ export interface Capability {
    * network capability's egress route, the filesystem's disk-quota counters).
    */
   open?(grants: Grants, options: CapabilityOpenOptions): Promise<OpenedCapability | undefined>;
-  /** Per call, in the instance's thread, before the guest runs: resets this capability's part of the call state. */
-  beginCall?(grants: Grants, call: CallState): void;
   docker?(grants: Grants): DockerContribution;
   wasmtime?(grants: Grants): WasmtimeContribution;
   /** wasmtime: what the component's imports need beyond the grants (known only once it is compiled). */
   wasmtimeImports?(imports: readonly string[]): WasmtimeContribution;
+}
+
+/**
+ * Where a capability's worker part lives, and when a worker needs it. Plain
+ * data: it crosses into the worker (workerData), which imports only the parts
+ * a plugin needs, so a worker never loads another engine's code, nor
+ * network code for a component that imports no network interface.
+ */
+export interface WorkerPartRef {
+  /** The unversioned WASI interfaces the part provides (`wasi:cli/stdout`); it is loaded when the component imports one. */
+  interfaces: readonly string[];
+  /** `file:` URL of the module exporting `wasiPart` (a WasiPart). */
+  module: string;
+}
+
+/** A capability's worker part: what runs in the instance's thread. */
+export interface WasiPart {
+  /** The WASI interfaces it provides (exactly those of its WorkerPartRef), replacing the baseline's. */
+  wasi(grants: Grants, ctx: WasiContext): WasiImports;
+  /** Per call, before the guest runs: resets this capability's part of the call state. */
+  beginCall?(grants: Grants, call: CallState): void;
 }

@@ -26,6 +26,13 @@ export interface Command {
   run(argv: string[], io: CliIO): Promise<number>;
 }
 
+/** A command as src/cli/main.ts lists it: its module is loaded only when it runs. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** A path as the user would like to read it: relative to where they are, when that is shorter. */
 export function displayPath(io: CliIO, path: string): string {
   const rel = relative(io.cwd, path);

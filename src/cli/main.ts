@@ -7,43 +7,80 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, isAirlockError } from '../errors.ts';
 import { airlockVersion } from '../version.ts';
-import { benchCommand } from './commands/bench.ts';
-import { buildCommand } from './commands/build.ts';
-import { callCommand } from './commands/call.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { initCommand } from './commands/init.ts';
-import { inspectCommand } from './commands/inspect.ts';
-import { keygenCommand } from './commands/keygen.ts';
-import { listCommand } from './commands/list.ts';
-import { lockCommand } from './commands/lock.ts';
-import { mcpConfigCommand } from './commands/mcp-config.ts';
-import { pullCommand } from './commands/pull.ts';
-import { pushCommand } from './commands/push.ts';
-import { schemaCommand } from './commands/schema.ts';
-import { serveCommand } from './commands/serve.ts';
-import { signCommand } from './commands/sign.ts';
-import { validateCommand } from './commands/validate.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { displayPath, terminalSafe, UsageError, type CliIO, type Command } from './io.ts';
+import { displayPath, terminalSafe, UsageError, type CliIO, type Command, type CommandEntry } from './io.ts';
 
-export const COMMANDS: Command[] = [
-  callCommand,
-  listCommand,
-  serveCommand,
-  mcpConfigCommand,
-  initCommand,
-  buildCommand,
-  validateCommand,
-  inspectCommand,
-  lockCommand,
-  keygenCommand,
-  signCommand,
-  verifyCommand,
-  pushCommand,
-  pullCommand,
-  schemaCommand,
-  doctorCommand,
-  benchCommand,
+/**
+ * Every command, in the order `airlock --help` lists them. A command's module
+ * (its help, flags and everything it uses: builds, Docker, MCP, the bench) is
+ * loaded only when that command runs, so `airlock call` pays for none of the
+ * others. `summary` is the module's own (a test keeps them equal).
+ */
+export const COMMANDS: CommandEntry[] = [
+  { name: 'call', summary: "Call one of a plugin's tools and print the result", load: async () => (await import('./commands/call.ts')).callCommand },
+  { name: 'list', summary: 'List plugins and their tools, with the engine each runs on', load: async () => (await import('./commands/list.ts')).listCommand },
+  {
+    name: 'serve',
+    summary: 'Serve plugins to agents over MCP (stdio or streamable HTTP)',
+    load: async () => (await import('./commands/serve.ts')).serveCommand,
+  },
+  {
+    name: 'mcp-config',
+    summary: 'Print the MCP configuration for Claude Desktop, Cursor or VS Code',
+    load: async () => (await import('./commands/mcp-config.ts')).mcpConfigCommand,
+  },
+  { name: 'init', summary: 'Create a new plugin folder from a template', load: async () => (await import('./commands/init.ts')).initCommand },
+  {
+    name: 'build',
+    summary: "Build a plugin's component (wasm) or image (node, python) ahead of its first call",
+    load: async () => (await import('./commands/build.ts')).buildCommand,
+  },
+  {
+    name: 'validate',
+    summary: 'Check plugin folders (plugin.yaml and the files it names)',
+    load: async () => (await import('./commands/validate.ts')).validateCommand,
+  },
+  {
+    name: 'inspect',
+    summary: "Show a plugin's tools, runtime, engine and effective grants",
+    load: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  },
+  {
+    name: 'lock',
+    summary: 'Pin plugins as reviewed: airlock.lock with their digests and tool hashes',
+    load: async () => (await import('./commands/lock.ts')).lockCommand,
+  },
+  { name: 'keygen', summary: 'Make a signing key pair (minisign format)', load: async () => (await import('./commands/keygen.ts')).keygenCommand },
+  { name: 'sign', summary: "Sign a plugin's name, version and digest (airlock.minisig)", load: async () => (await import('./commands/sign.ts')).signCommand },
+  {
+    name: 'verify',
+    summary: "Check a plugin's signature against a public key or the host policy's signers",
+    load: async () => (await import('./commands/verify.ts')).verifyCommand,
+  },
+  {
+    name: 'push',
+    summary: 'Publish a plugin to an OCI registry (wasm: the CNCF wasm artifact plus its sources)',
+    load: async () => (await import('./commands/push.ts')).pushCommand,
+  },
+  {
+    name: 'pull',
+    summary: 'Fetch a plugin from an OCI registry, verified before it is placed',
+    load: async () => (await import('./commands/pull.ts')).pullCommand,
+  },
+  {
+    name: 'schema',
+    summary: 'Print the JSON Schema of plugin.yaml (or of the host policy)',
+    load: async () => (await import('./commands/schema.ts')).schemaCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'Check which engines can run plugins here, and how to install the missing ones',
+    load: async () => (await import('./commands/doctor.ts')).doctorCommand,
+  },
+  {
+    name: 'bench',
+    summary: 'Measure every engine against the others and against running plugins without Airlock',
+    load: async () => (await import('./commands/bench.ts')).benchCommand,
+  },
 ];
 
 function usage(): string {
@@ -70,11 +107,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stdout(`${airlockVersion()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr(`airlock: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(`${command.help}\n`);
     return 0;

@@ -21,6 +21,9 @@ import { manifestObject, tempDir, writePlugin } from '../helpers/plugin.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The WASI baseline (every family), as a worker builds it. */
+const BASE = await baselineWasi();
+
 const NAMES = ['toString', 'constructor', '__proto__', 'hasOwnProperty'];
 
 /** A host environment holding `vars` as own properties (a literal `__proto__:` key would set the prototype instead). */
@@ -78,9 +81,7 @@ test('env names toString, constructor, __proto__, hasOwnProperty: refused with t
 test('env names toString, constructor, __proto__, hasOwnProperty reach every engine mapping unchanged', (t) => {
   const g = computeGrants(plugin(), policyFromObject({ env: NAMES }), { env: hostEnv(NAMES.map((n) => [n, `${n}-v`])) });
   const expected = NAMES.map((n) => [n, `${n}-v`]);
-  const wasi = envWasi(g, { pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: baselineWasi('p'), shared: {} })[
-    'wasi:cli/environment'
-  ]!;
+  const wasi = envWasi(g, { pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: BASE, shared: {} })['wasi:cli/environment']!;
   t.deepEqual((wasi.getEnvironment as () => unknown)(), expected);
   const wasmtime = envWasmtime(g);
   t.deepEqual(Object.entries(wasmtime.env ?? {}), expected);

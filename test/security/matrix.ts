@@ -294,7 +294,7 @@ export const ROWS: Row[] = [
       worker: cell(
         contained('empty env'),
         conf('env-dump: with nothing granted the guest sees no environment at all'),
-        file('test/engines/wasm/worker.test.ts', 'a worker runs with an empty env, argv = [plugin name], and compiled modules from the host'),
+        file('test/engines/wasm/worker.test.ts', 'a worker runs with an empty env, no argv of the host, and compiled modules from the host'),
       ),
       wasmtime: cell(contained('empty env'), conf('env-dump: with nothing granted the guest sees no environment at all')),
       'docker-node': cell(

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { prepareCoreModule } from '../../capabilities/index.ts';
+import { loadWasi, prepareCoreModule, wasiPlan } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import { wasm } from '../../engines/wasm/definition.ts';
 import { createInstance, runCall, WasmEngine, type InstantiateFn, type LiveInstance } from '../../engines/wasm/index.ts';
@@ -32,7 +32,8 @@ export async function loadInThread(grants: Grants, component: string, instances 
   const modules: Record<string, WasmModule> = {};
   for (const [n, b] of Object.entries(t.modules)) modules[n] = await Wasm.compile(prepareCoreModule(grants, b, n));
   const { instantiate } = (await import(pathToFileURL(t.glue).href)) as { instantiate: InstantiateFn };
-  const newInstance = (): LiveInstance => createInstance(instantiate, modules, grants);
+  const wasi = await loadWasi(grants, wasiPlan(t.imports));
+  const newInstance = (): LiveInstance => createInstance(instantiate, modules, wasi);
   const live = Array.from({ length: instances }, newInstance);
   return {
     grants,

@@ -4,7 +4,7 @@
  * process env, so nothing else could leak through a shim default either.
  */
 import type { Grants } from '../../grants/types.ts';
-import type { WasiContext, WasiImports } from '../types.ts';
+import type { WasiContext, WasiImports, WasiPart } from '../types.ts';
 
 /**
  * wasi:cli/exit would end the whole worker thread (preview2-shim calls
@@ -40,3 +40,5 @@ export function envWasi(grants: Grants, ctx: WasiContext): WasiImports {
     },
   };
 }
+
+export const wasiPart: WasiPart = { wasi: envWasi };

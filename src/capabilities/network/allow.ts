@@ -6,7 +6,7 @@
  * src/egress/policy.ts (an entry without a port admits 80 and
  * 443 only; IP targets only when named; wildcards match subdomains only).
  */
-import { checkTarget, compileRules, parseAuthority as parseTarget, type Target } from '../../egress/index.ts';
+import { checkTarget, compileRules, parseAuthority as parseTarget, type Target } from '../../egress/policy.ts';
 import type { NetworkGrant } from '../../grants/types.ts';
 
 export type { Target };

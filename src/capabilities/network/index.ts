@@ -1,16 +1,18 @@
 import type { Capability, CapabilityOpenOptions, OpenedCapability } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
-import { startWorkerEgress } from './route.ts';
+import { siblingModule } from '../module-url.ts';
 import { networkDocker } from './docker.ts';
 import { networkWasmtime, networkWasmtimeImports } from './wasmtime.ts';
-import { networkWasi } from './wasi.ts';
 
-export { isAllowed, parseAuthority, type Target } from './allow.ts';
-export { guardOutgoingHandler, HTTP_DENIED, networkWasi } from './wasi.ts';
-export { startWorkerEgress, type EgressRoute, type RouteOptions, type WorkerEgress } from './route.ts';
+export type { EgressRoute, RouteOptions, WorkerEgress } from './route.ts';
 
-/** Per plugin: its egress route (a loopback proxy) when it has a network grant; the route reaches every instance. */
+/**
+ * Per plugin: its egress route (a loopback proxy) when it has a network
+ * grant; the route reaches every instance. The proxy's code is loaded only then.
+ */
 async function networkOpen(grants: Grants, options: CapabilityOpenOptions): Promise<OpenedCapability | undefined> {
+  if (grants.network === null || grants.network.allow.length === 0) return undefined;
+  const { startWorkerEgress } = await import('./route.ts');
   const egress = await startWorkerEgress(grants, options.egress);
   return egress === undefined ? undefined : { shared: egress.route, close: () => egress.close() };
 }
@@ -18,7 +20,10 @@ async function networkOpen(grants: Grants, options: CapabilityOpenOptions): Prom
 export const network: Capability = {
   name: 'network',
   open: networkOpen,
-  wasi: networkWasi,
+  worker: {
+    interfaces: ['wasi:sockets/tcp-create-socket', 'wasi:sockets/udp-create-socket', 'wasi:sockets/ip-name-lookup', 'wasi:http/outgoing-handler'],
+    module: siblingModule(import.meta.url, './wasi'),
+  },
   wasmtime: networkWasmtime,
   wasmtimeImports: networkWasmtimeImports,
   docker: networkDocker,

@@ -12,9 +12,9 @@
  *   once, checks every address and connects to it; its refusals come back to
  *   the guest as wasi:http error codes.
  */
-import * as shim from '@bytecodealliance/preview2-shim';
+import { outgoingHandler } from '@bytecodealliance/preview2-shim/http';
 import type { Grants } from '../../grants/types.ts';
-import type { WasiContext, WasiImports } from '../types.ts';
+import type { WasiContext, WasiImports, WasiPart } from '../types.ts';
 import { isAllowed, parseAuthority } from './allow.ts';
 import type { EgressRoute } from './route.ts';
 
@@ -107,7 +107,7 @@ const deny = (): never => {
 
 export function networkWasi(grants: Grants, ctx: WasiContext): WasiImports {
   const b = ctx.base;
-  const realHandle = (shim.http.outgoingHandler as unknown as { handle: Handle }).handle;
+  const realHandle = (outgoingHandler as unknown as { handle: Handle }).handle;
   const inner: Handle =
     grants.network === null
       ? () => {
@@ -121,3 +121,5 @@ export function networkWasi(grants: Grants, ctx: WasiContext): WasiImports {
     'wasi:http/outgoing-handler': { handle: guardOutgoingHandler(grants, inner, ctx.shared.network as EgressRoute | undefined) },
   };
 }
+
+export const wasiPart: WasiPart = { wasi: networkWasi };

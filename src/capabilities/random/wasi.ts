@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Grants } from '../../grants/types.ts';
-import type { WasiContext, WasiImports } from '../types.ts';
+import type { CallState, WasiContext, WasiImports, WasiPart } from '../types.ts';
 
 export const RANDOM_BYTES_PER_CALL = 1 << 20;
 
@@ -38,3 +38,10 @@ export function randomWasi(_grants: Grants, ctx: WasiContext): WasiImports {
     },
   };
 }
+
+/** Per call: the guest's random-byte budget starts afresh. */
+function randomBeginCall(_grants: Grants, call: CallState): void {
+  call.randomBytesLeft = RANDOM_BYTES_PER_CALL;
+}
+
+export const wasiPart: WasiPart = { wasi: randomWasi, beginCall: randomBeginCall };

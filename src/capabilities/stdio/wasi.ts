@@ -5,7 +5,8 @@
  */
 import type { Grants } from '../../grants/types.ts';
 import { createEmptyInputStream, createSinkStreamClass } from '../shim.ts';
-import type { WasiContext, WasiImports } from '../types.ts';
+import { LogCapture } from './capture.ts';
+import type { CallState, WasiContext, WasiImports, WasiPart } from '../types.ts';
 
 export function stdioWasi(_grants: Grants, ctx: WasiContext): WasiImports {
   const Sink = createSinkStreamClass(ctx.base);
@@ -21,3 +22,10 @@ export function stdioWasi(_grants: Grants, ctx: WasiContext): WasiImports {
     'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
   };
 }
+
+/** Per call: fresh logs, capped at resources.logBytes. */
+function stdioBeginCall(grants: Grants, call: CallState): void {
+  call.logs = new LogCapture(grants.resources.logBytes);
+}
+
+export const wasiPart: WasiPart = { wasi: stdioWasi, beginCall: stdioBeginCall };

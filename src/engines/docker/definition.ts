@@ -2,13 +2,14 @@
  * The Docker engine as the registry sees it: node and python plugins from
  * source, available when the daemon answers a ping. Its refusals are the
  * grants a container cannot express exactly (./options.ts); the
- * implementation (dockerode, image builds) loads on the first Docker plugin.
+ * implementation (dockerode, image builds) loads on the first Docker plugin
+ * (dockerode itself on the first probe).
  */
 import type Docker from 'dockerode';
 import type { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
-import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
+import { daemonFailure, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
 import { dockerRunSpec } from './options.ts';
 
 export const DOCKER_INSTALL_HINT =
@@ -30,6 +31,8 @@ export async function probeDocker(options: DockerProbeOptions = {}, setting?: Do
   let docker = options.docker;
   let timeoutMs = options.timeoutMs ?? 2000;
   try {
+    // Loaded here, not at the top: it loads dockerode, which a process running no Docker plugin never needs.
+    const { dockerClient } = await import('./client.ts');
     daemon = resolveDaemon(setting, options.env);
     // A remote daemon pays a TLS or SSH handshake per connection, over a real network.
     if (options.timeoutMs === undefined && daemon.remote) timeoutMs = REMOTE_PROBE_TIMEOUT_MS;

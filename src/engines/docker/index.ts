@@ -15,7 +15,8 @@ import type { Artefact, Engine, EngineLoadOptions, Prepared } from '../engine.ts
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { buildPrepared, ensureBase, prepareBuild, type BuildEvent, type BuildNetwork, type BuildOptions, type BuiltImage, type RegistryHost } from './build.ts';
 import { resolveDockerConfig, type DockerBuildConfig, type DockerConfigOptions } from './config.ts';
-import { daemonFailure, dockerClient, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
+import { dockerClient } from './client.ts';
+import { daemonFailure, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
 import type { EgressDecision } from '../../egress/index.ts';
 import { addressRange } from '../../egress/index.ts';
 import type { HostPattern } from '../../grants/types.ts';

@@ -16,12 +16,14 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
-import { openCapabilities, prepareCoreModule, type RouteOptions } from '../../capabilities/index.ts';
+import { openCapabilities, prepareCoreModule, wasiPlan, type RouteOptions } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { Artefact, Engine, EngineLoadOptions } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
+import { glueFile } from './glue-file.ts';
 import { PluginPool } from './pool.ts';
+import { defaultStandbySize, standby } from './standby.ts';
 import type { TranspileFn, TranspiledComponent } from './types.ts';
 import { Wasm, type WasmModule } from '../../wasm-api.ts';
 
@@ -54,6 +56,13 @@ export interface WasmEngineOptions {
   egress?: RouteOptions;
   /** Events of every plugin (egress decisions), unless a load passes its own. */
   onEvent?: EngineLoadOptions['onEvent'];
+  /**
+   * Blank workers this process keeps started for loads to adopt (./standby.ts;
+   * shared by every worker engine in the process, the largest asked for
+   * wins). Default: half the cores, at least 1, at most 4
+   * (AIRLOCK_WASM_STANDBY sets it too). 0: every worker starts on demand.
+   */
+  standby?: number;
 }
 
 export class WasmPlugin implements EnginePlugin {
@@ -110,6 +119,7 @@ export class WasmEngine implements Engine {
     this.#workerSpinMicros = Math.max(0, options.workerSpinMicros ?? 20);
     this.#egress = options.egress ?? {};
     this.#onEvent = options.onEvent;
+    standby.want(options.standby ?? defaultStandbySize());
   }
 
   /**
@@ -133,9 +143,7 @@ export class WasmEngine implements Engine {
       }
     }
     const glueName = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
-    // sourceURL: stack traces name the glue's file, not the whole data: URL.
-    const source = `${t.glueSource ?? (await readGlue(glueName))}\n//# sourceURL=${glueName}\n`;
-    const glueUrl = `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
+    const glueUrl = await glueFile(t.glueSource ?? (await readGlue(glueName)), glueName);
     const onEvent = options.onEvent ?? this.#onEvent;
     const egress: RouteOptions =
       this.#egress.onDecision !== undefined || onEvent === undefined
@@ -147,6 +155,7 @@ export class WasmEngine implements Engine {
       glueUrl,
       glueName,
       modules,
+      wasi: wasiPlan(t.imports),
       capabilities,
       hostSpinMicros: this.#hostSpinMicros,
       workerSpinMicros: this.#workerSpinMicros,

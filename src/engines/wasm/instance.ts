@@ -4,7 +4,7 @@
  * of everything a call can end with to an outcome. Used inside workers, and
  * in-thread by the benchmark's baseline.
  */
-import { beginCall, CAPABILITIES, newCallState, wasiImports, type CallState } from '../../capabilities/index.ts';
+import type { CallState, WasiRuntime } from '../../capabilities/worker.ts';
 import { AirlockError, type SerializedError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
@@ -18,24 +18,29 @@ export interface LiveInstance {
   call: CallFn;
   memories: WasmMemory[];
   state: CallState;
+  /** Resets the call state before a call (the capabilities' parts). */
+  beginCall(): void;
   /** Frees what the instance holds outside the wasm heap (open fds); call once, when dropping it. */
   release(): void;
 }
 
-/** Instantiates synchronously (no await: the worker's loop stays synchronous). */
-/** `shared`: what the capabilities opened for the plugin (capabilities/index.ts openCapabilities), by capability name. */
+/**
+ * Instantiates synchronously (no await: the worker's loop stays synchronous).
+ * `wasi`: the plugin's loaded WASI plan (capabilities/worker.ts loadWasi);
+ * `shared`: what the capabilities opened for the plugin, by capability name.
+ */
 export function createInstance(
   instantiate: InstantiateFn,
   modules: Record<string, WasmModule>,
-  grants: Grants,
+  wasi: WasiRuntime,
   shared: Readonly<Record<string, unknown>> = {},
 ): LiveInstance {
-  const state: CallState = newCallState(grants);
+  const state: CallState = wasi.newCallState();
   const releases: (() => void)[] = [];
   const release = (): void => {
     for (const fn of releases.splice(0)) fn();
   };
-  const imports = wasiImports(grants, state, CAPABILITIES, { shared, onRelease: (fn) => releases.push(fn) });
+  const imports = wasi.imports(state, { shared, onRelease: (fn) => releases.push(fn) });
   const memories: WasmMemory[] = [];
   const getCoreModule = (name: string): WasmModule => {
     const m = modules[name];
@@ -61,7 +66,7 @@ export function createInstance(
     release();
     throw new AirlockError('build-failed', `the component does not export ${TOOLS_INTERFACE_VERSIONED} (see wit/airlock-plugin.wit)`);
   }
-  return { call: call as CallFn, memories, state, release };
+  return { call: call as CallFn, memories, state, beginCall: () => wasi.beginCall(state), release };
 }
 
 /** How close to the cap a memory must be for a trap to count as running out of memory. */
@@ -87,7 +92,7 @@ export interface CallOutcome {
 
 /** Runs one call on `inst` and maps every ending to a response. Never throws. */
 export function runCall(inst: LiveInstance, grants: Grants, tool: string, input: string): CallOutcome {
-  beginCall(grants, inst.state);
+  inst.beginCall();
   const logs = inst.state.logs;
   const done = (response: { kind: 'ok'; output: string } | { kind: 'error'; error: SerializedError }, poisoned: boolean): CallOutcome => ({
     response: { ...response, stdout: logs.text('stdout'), stderr: logs.text('stderr'), truncated: logs.truncated } as WasmCallResponse,

@@ -10,26 +10,20 @@
  * next call goes to a worker whose instance is already built, so calls in
  * quick succession do not wait for an instantiation.
  */
-import { Worker } from 'node:worker_threads';
 import type { CallOptions, CallResult } from '../types.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
-import type { OpenedCapabilities } from '../../capabilities/index.ts';
-import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
+import type { OpenedCapabilities, WasiPlan } from '../../capabilities/index.ts';
+import type { WasmAdoptMessage, WasmPluginData, WasmWorkerMessage } from '../../protocol.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
 import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
-
-const WORKER_HEAP_MB = 512;
-
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+import { type BlankWorker, readStdio, standby } from './standby.ts';
 
 /** One worker thread and its channel: a slot's instance. */
-interface WasmWorker {
-  worker: Worker;
+interface WasmWorker extends BlankWorker {
   channel: Channel;
-  stderrTail: string;
   /** An Atomics.waitAsync on this worker's channel is pending. */
   waiting: boolean;
 }
@@ -41,6 +35,8 @@ export interface PoolOptions {
   glueUrl: string;
   glueName: string;
   modules: Record<string, WasmModule>;
+  /** What the workers load for the component (capabilities/worker.ts). */
+  wasi: WasiPlan;
   /** What the capabilities opened for the plugin: `shared` reaches every worker, `instanceGone` runs when one exits. */
   capabilities: Pick<OpenedCapabilities, 'shared' | 'instanceGone'>;
   /** See WasmEngineOptions.hostSpinMicros. */
@@ -59,41 +55,24 @@ class WasmDriver implements SlotDriver<WasmWorker> {
     this.#opts = opts;
   }
 
-  /** Resolves on the worker's `ready`; rejects on its init error or an early death. */
-  start(slot: WasmSlot, _prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
+  /** Adopts a blank worker (./standby.ts) for the plugin; resolves on its `ready`, rejects on its init error or an early death. */
+  async start(slot: WasmSlot, _prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
     const g = this.#opts.grants;
+    const blank = await standby.take();
+    const worker = blank.worker;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
-    const data: WasmWorkerData = {
-      kind: 'airlock-wasm-worker',
+    const plugin: WasmPluginData = {
       glueUrl: this.#opts.glueUrl,
       glueName: this.#opts.glueName,
       modules: this.#opts.modules,
       grants: g,
+      wasi: this.#opts.wasi,
       capabilities: this.#opts.capabilities.shared,
       channel: channel.sab,
       spinMicros: this.#opts.workerSpinMicros,
     };
-    const worker = new Worker(WORKER_URL, {
-      workerData: data,
-      env: {},
-      argv: [g.plugin.name],
-      stdout: true,
-      stderr: true,
-      // Node closes the fds a terminated worker still holds (the filesystem
-      // capability opens raw fds; a timeout kills the worker mid-call).
-      trackUnmanagedFds: true,
-      // The guest's linear memory is capped in the module itself (limits
-      // capability); this bounds the JS side (glue, shim) as a safety net.
-      // Reaching it ends the worker with ERR_WORKER_OUT_OF_MEMORY -> memory-limit.
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-      name: `airlock:${g.plugin.name}`,
-    });
-    const w: WasmWorker = { worker, channel, stderrTail: '', waiting: false };
-    worker.stdout.resume(); // nothing a guest prints reaches here (captured per call); drop shim chatter
-    worker.stderr.on('data', (d: Buffer) => {
-      w.stderrTail = (w.stderrTail + d.toString('utf8')).slice(-2000);
-    });
-    worker.unref();
+    const w: WasmWorker = Object.assign(blank, { channel, waiting: false });
+    readStdio(w);
     // A worker killed mid-call (timeout, abort) may hold what a capability shares (the disk-quota lock).
     const thread = worker.threadId;
     worker.once('exit', () => this.#opts.capabilities.instanceGone(thread));
@@ -130,6 +109,7 @@ class WasmDriver implements SlotDriver<WasmWorker> {
         fail(new AirlockError('crash', `plugin ${g.plugin.name}: worker exited with code ${code}${w.stderrTail ? `: ${w.stderrTail.trim()}` : ''}`));
       });
       if (signal?.aborted === true) onAbort();
+      else worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
     });
   }
 

@@ -7,8 +7,8 @@
  *
  *   node transpile-child.ts <component.wasm> <out folder>
  *
- * Writes plugin.js, the core modules (*.wasm) and exports.json (the export
- * names) into the out folder; on failure, the message on stderr and exit 1.
+ * Writes plugin.js, the core modules (*.wasm), exports.json (the export
+ * names) and imports.json (the imported interfaces) into the out folder; on failure, the message on stderr and exit 1.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,6 +36,7 @@ try {
     if (name === 'plugin.js' || (name.endsWith('.wasm') && !name.includes('/'))) await writeFile(join(out, name), data);
   }
   await writeFile(join(out, 'exports.json'), JSON.stringify(result.exports.map(([name]) => name)));
+  await writeFile(join(out, 'imports.json'), JSON.stringify(result.imports));
 } catch (e) {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;

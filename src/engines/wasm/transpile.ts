@@ -50,8 +50,8 @@ import { cacheDir } from '../../paths.ts';
 import { TOOLS_INTERFACE } from '../../wit.ts';
 import type { TranspiledComponent } from './types.ts';
 
-/** Bumped whenever the transpile options, the glue rewrite or the entry layout change (2: sealed entries). */
-const REWRITE_VERSION = '2';
+/** Bumped whenever the transpile options, the glue rewrite or the entry layout change (2: sealed entries, 3: imports.json). */
+const REWRITE_VERSION = '3';
 
 export interface TranspileOptions {
   /** Keep jco's JCO_DEBUG logging check (for measuring its cost). Default false. */
@@ -102,13 +102,27 @@ export function stripDebugLog(glue: string): string {
 async function readCached(dir: string): Promise<TranspiledComponent | undefined> {
   if (!existsSync(dir)) return undefined;
   const files = await readSealed(dir);
-  if (files === undefined || !files.has('plugin.js')) {
+  const imports = parseImports(files?.get(IMPORTS));
+  if (files === undefined || !files.has('plugin.js') || imports === undefined) {
     await discardEntry(dir);
     return undefined;
   }
   const modules: Record<string, Uint8Array> = {};
   for (const [n, data] of files) if (n.endsWith('.wasm')) modules[n] = new Uint8Array(data);
-  return { glue: join(dir, 'plugin.js'), glueSource: (files.get('plugin.js') as Buffer).toString('utf8'), modules };
+  return { glue: join(dir, 'plugin.js'), glueSource: (files.get('plugin.js') as Buffer).toString('utf8'), modules, imports };
+}
+
+const IMPORTS = 'imports.json';
+
+/** The imported interface names jco listed (a JSON array of strings), or undefined when it is not that. */
+function parseImports(data: Buffer | undefined): string[] | undefined {
+  if (data === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(data.toString('utf8'));
+    return Array.isArray(v) && v.every((i) => typeof i === 'string') ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function transpileComponentBytes(bytes: Uint8Array, options: TranspileOptions = {}): Promise<TranspileResult> {
@@ -138,6 +152,9 @@ export async function transpileComponentBytes(bytes: Uint8Array, options: Transp
         `the component does not export ${TOOLS_INTERFACE} (it exports: ${exported.join(', ') || 'nothing'}); build it against the world in wit/airlock-plugin.wit`,
       );
     }
+    const importsText = await readFile(join(tmp, IMPORTS));
+    const imports = parseImports(importsText);
+    if (imports === undefined) throw new AirlockError('internal', 'jco-transpile listed no imports');
     const modules: Record<string, Uint8Array> = {};
     for (const name of await readdir(tmp)) if (name.endsWith('.wasm')) modules[name] = new Uint8Array(await readFile(join(tmp, name)));
     let glue = await readFile(join(tmp, 'plugin.js'), 'utf8').catch(() => {
@@ -150,12 +167,12 @@ export async function transpileComponentBytes(bytes: Uint8Array, options: Transp
     // The glue is ESM; mark its folder as such so Node never guesses.
     await writeFile(join(tmp, 'package.json'), '{"type":"module"}\n');
     // Last: an entry whose files do not match it is treated as absent (see src/cache-integrity.ts).
-    await writeSeal(tmp, { ...modules, 'plugin.js': glue });
+    await writeSeal(tmp, { ...modules, 'plugin.js': glue, [IMPORTS]: importsText });
     await mkdir(dirname(dir), { recursive: true });
     await rename(tmp, dir).catch(() => {
       // Another process won the race; its entry is identical. Ours is removed below.
     });
-    return { glue: join(dir, 'plugin.js'), glueSource: glue, modules, hash, cached: false };
+    return { glue: join(dir, 'plugin.js'), glueSource: glue, modules, imports, hash, cached: false };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

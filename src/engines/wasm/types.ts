@@ -17,6 +17,11 @@ export interface TranspiledComponent {
   glueSource?: string;
   /** Core module bytes by name (e.g. `plugin.core.wasm`). */
   modules: Record<string, Uint8Array>;
+  /**
+   * The unversioned WASI interfaces the component imports (`wasi:cli/stdout`):
+   * workers load only what these need. Absent: not known, so everything.
+   */
+  imports?: string[];
 }
 
 export type TranspileFn = (componentPath: string) => Promise<TranspiledComponent>;

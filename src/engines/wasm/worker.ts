@@ -1,13 +1,16 @@
 /**
- * Entry of a wasm worker thread. One worker serves one plugin: it imports the
- * glue Airlock generated, instantiates the component from the core modules
- * the host compiled, says `ready`, then serves calls from the fast channel
- * until the host closes it or terminates the thread. Started with an empty
- * env and argv = [plugin name].
+ * Entry of a wasm worker thread. It starts blank (a standby, ./standby.ts):
+ * its own modules and the WASI baseline every component uses are loaded,
+ * then it says `standby` and waits. The host hands it one plugin (`adopt`):
+ * it imports the glue Airlock generated and only the capabilities' parts the
+ * component imports, instantiates the component from the core modules the
+ * host compiled, says `ready`, then serves calls from the fast channel until
+ * the host closes it or terminates the thread. Started with an empty env.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { baselineWasi, loadWasi, type WasiRuntime } from '../../capabilities/worker.ts';
 import { AirlockError } from '../../errors.ts';
-import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
+import type { WasmAdoptMessage, WasmPluginData, WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { Channel, CLOSED, REQUEST } from './channel.ts';
 import { createInstance, runCall, type LiveInstance } from './instance.ts';
 import type { InstantiateFn } from './types.ts';
@@ -28,37 +31,51 @@ function post(msg: WasmWorkerMessage): void {
   parentPort?.postMessage(msg);
 }
 
-function validate(data: unknown): WasmWorkerData {
-  const d = data as Partial<WasmWorkerData> | null;
+function validate(msg: unknown): WasmPluginData {
+  const d = (msg as Partial<WasmAdoptMessage> | null)?.plugin as Partial<WasmPluginData> | undefined;
   if (
+    (msg as Partial<WasmAdoptMessage> | null)?.type !== 'adopt' ||
     d === null ||
     typeof d !== 'object' ||
-    d.kind !== 'airlock-wasm-worker' ||
     typeof d.glueUrl !== 'string' ||
     typeof d.glueName !== 'string' ||
     !(d.channel instanceof SharedArrayBuffer) ||
     typeof d.capabilities !== 'object' ||
     d.capabilities === null ||
     typeof d.modules !== 'object' ||
+    typeof d.wasi !== 'object' ||
     d.grants === undefined
   ) {
-    throw new AirlockError('internal', 'wasm worker started without valid workerData');
+    throw new AirlockError('internal', 'wasm worker adopted without valid plugin data');
   }
-  return d as WasmWorkerData;
+  return d as WasmPluginData;
+}
+
+/** The one plugin this worker will serve (the host's first message). */
+function adoption(): Promise<unknown> {
+  return new Promise((resolve) => parentPort?.once('message', resolve));
 }
 
 async function main(): Promise<void> {
-  let data: WasmWorkerData;
+  if ((workerData as Partial<WasmWorkerData> | null)?.kind !== 'airlock-wasm-worker')
+    throw new AirlockError('internal', 'wasm worker started without its workerData');
+  // What every component needs, loaded while nobody waits.
+  await baselineWasi([]);
+  const adopted = adoption();
+  post({ type: 'standby' });
+  let data: WasmPluginData;
+  let wasi: WasiRuntime;
   let instantiate: InstantiateFn;
   let instance: LiveInstance | undefined;
   try {
-    data = validate(workerData);
-    const glue = (await import(data.glueUrl)) as { instantiate?: unknown };
+    data = validate(await adopted);
+    const [glue, loaded] = await Promise.all([import(data.glueUrl) as Promise<{ instantiate?: unknown }>, loadWasi(data.grants, data.wasi)]);
     if (typeof glue.instantiate !== 'function')
       throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
     instantiate = glue.instantiate as InstantiateFn;
+    wasi = loaded;
     // Instantiate once even for per-call isolation: a component that cannot start fails load(), not the first call.
-    instance = createInstance(instantiate, data.modules, data.grants, data.capabilities);
+    instance = createInstance(instantiate, data.modules, wasi, data.capabilities);
   } catch (e) {
     const err = e instanceof AirlockError ? e : new AirlockError('crash', `wasm worker failed to start: ${e instanceof Error ? e.message : String(e)}`);
     post({ type: 'init-error', error: err.toJSON() });
@@ -91,7 +108,7 @@ async function main(): Promise<void> {
     channel.setSpare(false);
     let outcome;
     try {
-      if (instance === undefined) instance = createInstance(instantiate, modules, grants, data.capabilities);
+      if (instance === undefined) instance = createInstance(instantiate, modules, wasi, data.capabilities);
       outcome = runCall(instance, grants, req.tool, req.input);
     } catch (e) {
       const err = e instanceof AirlockError ? e : new AirlockError('trap', `instantiating the component failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -116,7 +133,7 @@ async function main(): Promise<void> {
     // Build the next instance now, while the host is busy with the answer.
     if (instance === undefined) {
       try {
-        instance = createInstance(instantiate, modules, grants, data.capabilities);
+        instance = createInstance(instantiate, modules, wasi, data.capabilities);
       } catch {
         instance = undefined; // reported by the next call
       }

@@ -15,6 +15,9 @@ import { splitGuestPath } from '../../../src/capabilities/filesystem/walk.ts';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { fuzz } from '../../helpers/fuzz.ts';
 
+/** The WASI baseline (every family), as a worker builds it. */
+const BASE = await baselineWasi();
+
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-fs-fuzz-')));
 process.once('exit', () => rmSync(base, { recursive: true, force: true }));
 
@@ -61,7 +64,7 @@ interface Desc {
   [k: string]: (...args: never[]) => unknown;
 }
 function preopen(root: string, access: 'read' | 'read-write'): Desc {
-  const fs = createFilesystem([{ hostPath: root, mount: '/data', access }], baselineWasi('fuzz'));
+  const fs = createFilesystem([{ hostPath: root, mount: '/data', access }], BASE);
   return (fs['wasi:filesystem/preopens'] as { getDirectories(): [Desc, string][] }).getDirectories()[0]![0];
 }
 

@@ -8,6 +8,9 @@ import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.
 import { splitGuestPath } from '../../../src/capabilities/filesystem/walk.ts';
 import { baselineWasi } from '../../../src/capabilities/index.ts';
 
+/** The WASI baseline (every family), as a worker builds it. */
+const BASE = await baselineWasi();
+
 interface Desc {
   openAt(pf: object, path: string, of: object, df: object): Desc;
   [k: string]: (...args: never[]) => unknown;
@@ -19,7 +22,7 @@ writeFileSync(join(root, 'f.txt'), 'hello');
 const old = statSync(join(root, 'f.txt')).mtimeMs;
 
 function preopen(access: 'read' | 'read-write'): Desc {
-  const fs = createFilesystem([{ hostPath: root, mount: '/data', access }], baselineWasi('t'));
+  const fs = createFilesystem([{ hostPath: root, mount: '/data', access }], BASE);
   const dirs = (fs['wasi:filesystem/preopens'] as { getDirectories(): [Desc, string][] }).getDirectories();
   t0(dirs.length === 1 && dirs[0]![1] === '/data');
   return dirs[0]![0];
@@ -121,7 +124,7 @@ test('releasing an instance closes its root and every descriptor the guest left 
   // is not checked: other test files run in this process.)
   for (let i = 0; i < 1500; i++) {
     const releases: (() => void)[] = [];
-    const fs = createFilesystem([{ hostPath: root, mount: '/data', access: 'read' }], baselineWasi('t'), (fn) => releases.push(fn));
+    const fs = createFilesystem([{ hostPath: root, mount: '/data', access: 'read' }], BASE, (fn) => releases.push(fn));
     const d = (fs['wasi:filesystem/preopens'] as { getDirectories(): [Desc, string][] }).getDirectories()[0]![0];
     d.openAt({}, 'f.txt', {}, { read: true });
     t.is(releases.length, 1);

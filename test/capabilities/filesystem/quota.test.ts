@@ -17,6 +17,9 @@ import type { GrantsOverrides } from '../../helpers/grants.ts';
 import { tempDir } from '../../helpers/plugin.ts';
 import { fixtureComponent, fixtureGrants } from '../../engines/wasm/helpers.ts';
 
+/** The WASI baseline (every family), as a worker builds it. */
+const BASE = await baselineWasi();
+
 const engine = new WasmEngine();
 test.after.always(() => engine.close());
 
@@ -153,7 +156,7 @@ interface Desc {
 /** The enforcing layer called directly with a quota, and its shared counters. */
 function quotaPreopen(dir: string, bytes: number, files: number): { d: Desc; used: () => { bytes: number; files: number } } {
   const state = createQuotaState();
-  const fs = createFilesystem([{ hostPath: dir, mount: '/rw', access: 'read-write' }], baselineWasi('t'), undefined, { bytes, files, state });
+  const fs = createFilesystem([{ hostPath: dir, mount: '/rw', access: 'read-write' }], BASE, undefined, { bytes, files, state });
   const [[d]] = (fs['wasi:filesystem/preopens'] as { getDirectories(): [Desc, string][] }).getDirectories() as [[Desc, string]];
   return { d, used: () => ({ bytes: quotaUsage(state).bytes, files: quotaUsage(state).files }) };
 }

@@ -21,6 +21,9 @@ import type { FilesystemGrant } from '../../../src/grants/types.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 import { swapScene } from './swap-scene.ts';
 
+/** The WASI baseline (every family), as a worker builds it. */
+const BASE = await baselineWasi();
+
 function denied(t: import('ava').ExecutionContext, fn: () => unknown, s: { granted: string; secret: string }, mount = '/data'): AirlockError {
   const err = t.throws(fn, { instanceOf: AirlockError });
   t.is(err.code, 'permission-denied');
@@ -102,7 +105,7 @@ test('wasmtime: --dir names a pinned fd of the granted folder, so a later swap c
 test('worker engine: a new instance after the swap fails with permission-denied instead of opening the target', (t) => {
   const s = swapScene();
   const open = () => {
-    const fs = createFilesystem([s.grant], baselineWasi('t'));
+    const fs = createFilesystem([s.grant], BASE);
     return (fs['wasi:filesystem/preopens'] as { getDirectories(): [unknown, string][] }).getDirectories().length;
   };
   t.is(open(), 1);
@@ -110,5 +113,5 @@ test('worker engine: a new instance after the swap fails with permission-denied 
   denied(t, open, s);
   const p = swapScene();
   p.swapParent();
-  denied(t, () => createFilesystem([p.grant], baselineWasi('t')), p);
+  denied(t, () => createFilesystem([p.grant], BASE), p);
 });

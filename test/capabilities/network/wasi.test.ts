@@ -4,7 +4,10 @@ import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { guardOutgoingHandler, HTTP_DENIED, networkWasi } from '../../../src/capabilities/network/wasi.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
-const ctx = () => ({ pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: baselineWasi('p'), shared: {} });
+/** The WASI baseline (every family), as a worker builds it. */
+const BASE = await baselineWasi();
+
+const ctx = () => ({ pluginName: 'p', call: { logs: new LogCapture(0), randomBytesLeft: 0 }, base: BASE, shared: {} });
 
 function thrown(fn: () => unknown): unknown {
   try {

@@ -5,9 +5,12 @@ import { RANDOM_BYTES_PER_CALL, RandomBudgetError, randomWasi } from '../../../s
 import type { CallState } from '../../../src/capabilities/types.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 
+/** The WASI baseline (every family), as a worker builds it. */
+const BASE = await baselineWasi();
+
 function setup() {
   const call: CallState = { logs: new LogCapture(0), randomBytesLeft: RANDOM_BYTES_PER_CALL };
-  const imports = randomWasi(makeGrants(), { pluginName: 'p', call, base: baselineWasi('p'), shared: {} });
+  const imports = randomWasi(makeGrants(), { pluginName: 'p', call, base: BASE, shared: {} });
   const get = imports['wasi:random/random']!.getRandomBytes as (n: bigint) => Uint8Array;
   const insecure = imports['wasi:random/insecure']!.getInsecureRandomBytes as (n: bigint) => Uint8Array;
   return { call, get, insecure, u64: imports['wasi:random/random']!.getRandomU64 as () => bigint };

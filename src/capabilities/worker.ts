@@ -1,0 +1,88 @@
+/**
+ * The capabilities' contract inside a wasm worker (the host side is
+ * ./index.ts, which a worker never imports: it names every engine's parts).
+ * The host sends a WasiPlan (./index.ts wasiPlan: the capabilities' worker
+ * parts the component needs, by module URL); the worker loads them and the
+ * baseline families the component imports (./baseline.ts), then builds
+ * each instance's import object from them. Nothing here names a capability.
+ */
+import { AirlockError } from '../errors.ts';
+import type { Grants } from '../grants/types.ts';
+import { baselineWasi } from './baseline.ts';
+import { LogCapture } from './stdio/capture.ts';
+import type { WasiPlan } from '../protocol.ts';
+import type { CallState, WasiContext, WasiImports, WasiPart } from './types.ts';
+
+export type { CallState, LogSink, WasiImports } from './types.ts';
+export { baselineWasi } from './baseline.ts';
+
+export type { WasiPlan };
+
+/** Per instance: frees what the instance holds (open fds), and what capabilities opened for the plugin. */
+export interface InstanceContext {
+  onRelease?: (fn: () => void) => void;
+  shared?: Readonly<Record<string, unknown>>;
+}
+
+/** The loaded plan: builds each instance's imports and resets the per-call state. */
+export interface WasiRuntime {
+  /** The per-call state of a fresh instance, each part's share reset (beginCall). */
+  newCallState(): CallState;
+  /** Resets every part's share of the call state before a call (fresh logs, the random budget). */
+  beginCall(call: CallState): void;
+  /**
+   * The full WASI import object for one instance: the baseline with every
+   * part's interfaces applied. `call` is read by the imports at call time.
+   */
+  imports(call: CallState, instance?: InstanceContext): WasiImports;
+}
+
+interface LoadedPart {
+  name: string;
+  interfaces: ReadonlySet<string>;
+  part: WasiPart;
+}
+
+async function loadPart(ref: WasiPlan['parts'][number]): Promise<LoadedPart> {
+  const mod = (await import(ref.module)) as { wasiPart?: WasiPart };
+  if (typeof mod.wasiPart?.wasi !== 'function') throw new AirlockError('internal', `capability ${ref.name}: ${ref.module} exports no wasiPart`);
+  return { name: ref.name, interfaces: new Set(ref.interfaces), part: mod.wasiPart };
+}
+
+/** Loads the plan's baseline families and parts (each module once per thread). */
+export async function loadWasi(grants: Grants, plan: WasiPlan): Promise<WasiRuntime> {
+  const [base, parts] = await Promise.all([baselineWasi(plan.interfaces), Promise.all(plan.parts.map(loadPart))]);
+  const beginCall = (call: CallState): void => {
+    for (const p of parts) p.part.beginCall?.(grants, call);
+  };
+  return {
+    beginCall,
+    newCallState() {
+      const call: CallState = { logs: new LogCapture(0), randomBytesLeft: 0 };
+      beginCall(call);
+      return call;
+    },
+    imports(call, instance = {}) {
+      const ctx: WasiContext = {
+        pluginName: grants.plugin.name,
+        call,
+        base,
+        shared: instance.shared ?? {},
+        ...(instance.onRelease === undefined ? {} : { onRelease: instance.onRelease }),
+      };
+      const imports: WasiImports = { ...base };
+      const owner = new Map<string, string>();
+      for (const p of parts) {
+        for (const [key, value] of Object.entries(p.part.wasi(grants, ctx))) {
+          // A part provides what it declared, and no interface has two owners.
+          if (!p.interfaces.has(key)) throw new AirlockError('internal', `capability ${p.name} provides ${key}, which its worker part does not declare`);
+          const prev = owner.get(key);
+          if (prev !== undefined) throw new AirlockError('internal', `capabilities ${prev} and ${p.name} both provide ${key}`);
+          owner.set(key, p.name);
+          imports[key] = value;
+        }
+      }
+      return imports;
+    },
+  };
+}

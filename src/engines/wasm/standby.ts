@@ -1,0 +1,206 @@
+/**
+ * Blank wasm workers started ahead, shared by every worker engine of the
+ * process: a thread with Airlock's worker modules and the WASI baseline
+ * loaded, waiting to be handed a plugin (./worker.ts). A load() adopts one,
+ * so a cached component's cold start is its instantiation, not a thread's
+ * start; each adoption starts a replacement in the background.
+ *
+ * Every worker is alike until adopted (empty env, no argv, the same heap
+ * cap), so any one serves any plugin. Idle standbys are unref'd: they never
+ * keep the process alive. A standby that dies is dropped; one that cannot
+ * start stops the refilling until a start succeeds again (no spawn loop).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { AirlockError } from '../../errors.ts';
+import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
+
+/** The JS heap of a worker (glue, shim); the guest's linear memory is capped in the module itself. */
+const WORKER_HEAP_MB = 512;
+
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+/** A started worker, blank until adopted. */
+export interface BlankWorker {
+  worker: Worker;
+  /** The last 2000 characters the thread wrote to stderr (for crash messages). */
+  stderrTail: string;
+}
+
+/** Half the cores, at least 1, at most 4; AIRLOCK_WASM_STANDBY overrides (0: none). */
+export function defaultStandbySize(): number {
+  const env = Number.parseInt(process.env.AIRLOCK_WASM_STANDBY ?? '', 10);
+  if (Number.isInteger(env) && env >= 0) return Math.min(env, 64);
+  return Math.min(4, Math.max(1, availableParallelism() >> 1));
+}
+
+/** Workers a load waits for: ref'd until adopted. */
+const held = new WeakSet<Worker>();
+
+function hold(worker: Worker): void {
+  held.add(worker);
+  worker.ref();
+}
+
+/**
+ * The host's Node options, which a worker inherits (a preload with --import
+ * stays), less --input-type: a host run as `node --input-type=module -e …`
+ * would otherwise have every worker refuse to start.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--input-type') i++;
+    else if (!a.startsWith('--input-type=')) out.push(a);
+  }
+  return out;
+}
+
+/** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
+export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
+  const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
+  const worker = new Worker(WORKER_URL, {
+    workerData: data,
+    execArgv: workerExecArgv(),
+    env: {},
+    argv: [],
+    stdout: true,
+    stderr: true,
+    // Node closes the fds a terminated worker still holds (the filesystem
+    // capability opens raw fds; a timeout kills the worker mid-call).
+    trackUnmanagedFds: true,
+    // Reaching it ends the worker with ERR_WORKER_OUT_OF_MEMORY -> memory-limit.
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    name: 'airlock:wasm',
+  });
+  const w: BlankWorker = { worker, stderrTail: '' };
+  // Its stdio is read from adoption on (./pool.ts readStdio): reading a worker's stdio refs it, and a
+  // standby must not keep the process alive. A blank worker prints nothing.
+  worker.unref();
+  // Again once online: Node 24 brings a worker online ref'd when it was unref'd before (see src/worker-lane.ts).
+  worker.once('online', () => held.has(worker) || worker.unref());
+  const ready = new Promise<BlankWorker>((resolve, reject) => {
+    const fail = (why: string): void => {
+      cleanup();
+      void worker.terminate();
+      reject(new AirlockError('crash', `a wasm worker could not start: ${why}${w.stderrTail ? `: ${w.stderrTail.trim()}` : ''}`));
+    };
+    const onMessage = (msg: WasmWorkerMessage): void => {
+      if (msg?.type !== 'standby') return;
+      cleanup();
+      resolve(w);
+    };
+    const onError = (e: Error): void => fail(e.message);
+    const onExit = (code: number): void => fail(`it exited with code ${code}`);
+    const cleanup = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+  return { worker, ready };
+}
+
+/** From adoption on: what the worker prints to stderr is kept (its tail) for crash messages; stdout is dropped. */
+export function readStdio(w: BlankWorker): void {
+  w.worker.stdout.resume(); // nothing a guest prints reaches here (captured per call); drop shim chatter
+  w.worker.stderr.on('data', (d: Buffer) => {
+    w.stderrTail = (w.stderrTail + d.toString('utf8')).slice(-2000);
+  });
+}
+
+/** How long after an adoption the standby starts its replacement. */
+const REFILL_DELAY_MS = 100;
+
+interface Waiting {
+  /** Its thread (ref'd while a load waits for it: an unref'd start would not keep the process alive). */
+  worker: Worker;
+  ready: Promise<BlankWorker | undefined>;
+}
+
+/** The process's standby (one per process: engines share it). */
+class Standby {
+  #size: number | undefined;
+  readonly #waiting: Waiting[] = [];
+  #broken = false;
+
+  get size(): number {
+    return this.#size ?? defaultStandbySize();
+  }
+
+  /** Asks for at least `n` blank workers from now on. */
+  want(n: number): void {
+    this.#size = Math.max(this.#size ?? 0, n);
+    this.fill();
+  }
+
+  /** Sets the size (tests and benchmarks; 0 empties it). */
+  resize(n: number): void {
+    this.#size = n;
+    for (const e of this.#waiting.splice(n)) void e.worker.terminate();
+    this.fill();
+  }
+
+  /** Starts blank workers until `size` are there or on their way. */
+  fill(): void {
+    while (!this.#broken && this.#waiting.length < this.size) {
+      const { worker, ready } = startBlank();
+      const entry: Waiting = {
+        worker,
+        ready: ready.then(
+          (b) => b,
+          () => {
+            this.#drop(entry);
+            this.#broken = true;
+            return undefined;
+          },
+        ),
+      };
+      // Dropped when it dies while waiting.
+      worker.once('exit', () => this.#drop(entry));
+      this.#waiting.push(entry);
+    }
+  }
+
+  #drop(entry: Waiting): void {
+    const i = this.#waiting.indexOf(entry);
+    if (i >= 0) this.#waiting.splice(i, 1);
+  }
+
+  /** The thread ids of the blank workers waiting now, once each has started (those that fail are left out). */
+  async threads(): Promise<number[]> {
+    this.fill();
+    // Unref'd starts alone would let the process exit while it waits here.
+    const alive = setInterval(() => {}, 1 << 30);
+    const ready = await Promise.all(this.#waiting.map((e) => e.ready)).finally(() => clearInterval(alive));
+    return ready.flatMap((b) => (b === undefined || b.worker.threadId < 0 ? [] : [b.worker.threadId]));
+  }
+
+  /**
+   * A blank worker for a plugin: the oldest standby (started or on its way),
+   * else a new one. Starts a replacement in the background. The caller reads
+   * its stdio (readStdio), which keeps the process alive while it lives.
+   */
+  async take(): Promise<BlankWorker> {
+    const entry = this.#waiting.shift() ?? { ...startBlank() };
+    hold(entry.worker);
+    let w = await entry.ready;
+    if (w === undefined || w.worker.threadId < 0) {
+      const fresh = startBlank();
+      hold(fresh.worker);
+      w = await fresh.ready;
+    }
+    // A start succeeded: refilling may go on, a little later: a short-lived process (`airlock call`) is
+    // done by then and never pays for a thread it would not use; a host gets its standby back.
+    this.#broken = false;
+    setTimeout(() => this.fill(), REFILL_DELAY_MS).unref();
+    return w;
+  }
+}
+
+export const standby = new Standby();

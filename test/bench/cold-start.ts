@@ -1,0 +1,93 @@
+/**
+ * `node test/bench/cold-start.ts`: what a worker costs before its first
+ * call, for bench-c (no grants): in this warm process, `engine.load()` of
+ * the cached component to its first result (a fresh engine each round, the
+ * process's standby started again before each), and the resident memory each
+ * live worker adds (8 workers of one plugin); in fresh processes, importing
+ * the package entry (wall and CPU time), and `airlock call` of bench-c from
+ * spawn to exit. Not a test: figures depend on the machine.
+ *
+ *   BENCH_ROUNDS=15 node test/bench/cold-start.ts        # from src/ (type stripping included)
+ *   npm run build && BENCH_DIST=1 node test/bench/cold-start.ts   # from dist/, as installed
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const LIVE = 8;
+const INPUT = '{"message":"hello","n":42}';
+const ROOT = new URL('../../', import.meta.url);
+const DIST = process.env.BENCH_DIST === '1';
+/** A module of the tree this measures: src/x.ts, or dist/x.js once built. */
+const mod = (path: string): string => new URL(DIST ? `dist/${path}.js` : `src/${path}.ts`, ROOT).href;
+
+const { fixtureComponent } = (await import(mod('build/fixtures'))) as typeof import('../../src/build/fixtures.ts');
+const { WasmEngine } = (await import(mod('engines/wasm/index'))) as typeof import('../../src/engines/wasm/index.ts');
+const { computeGrants, defaultPolicy } = (await import(mod('grants/index'))) as typeof import('../../src/grants/index.ts');
+const { loadPlugin } = (await import(mod('manifest/index'))) as typeof import('../../src/manifest/index.ts');
+const { median, residentBytes } = (await import(mod('bench/index'))) as typeof import('../../src/bench/index.ts');
+// The standby (absent before issue 21): each round waits until it has started again, as in a process that has been up a while.
+const standby = await import(mod('engines/wasm/standby')).then(
+  (m: { standby?: { threads(): Promise<number[]> } }) => m.standby,
+  () => undefined,
+);
+
+const loadBefore = loadavg()[0]!;
+const component = await fixtureComponent('bench-c');
+const artefact = { kind: 'component', path: component } as const;
+const grants = computeGrants(loadPlugin(fileURLToPath(new URL('fixtures/plugins/bench-c', ROOT))), defaultPolicy());
+
+async function coldStart(): Promise<number> {
+  const engine = new WasmEngine();
+  const t0 = performance.now();
+  const p = await engine.load(grants, artefact);
+  await p.call('echo', INPUT);
+  const ms = performance.now() - t0;
+  await engine.close();
+  return ms;
+}
+
+await coldStart(); // warms the caches (transpile, module loading)
+const colds: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  await standby?.threads();
+  colds.push(await coldStart());
+}
+
+const engine = new WasmEngine();
+const before = residentBytes();
+const pool = await engine.load({ ...grants, resources: { ...grants.resources, concurrency: LIVE } }, artefact);
+await Promise.all(Array.from({ length: LIVE }, () => pool.call('echo', INPUT)));
+const perWorker = (residentBytes() - before) / LIVE;
+await engine.close();
+
+const importWall: number[] = [];
+const importCpu: number[] = [];
+const calls: number[] = [];
+const cli = fileURLToPath(new URL(DIST ? 'dist/cli/main.js' : 'src/cli/main.ts', ROOT));
+for (let i = 0; i < Math.min(ROUNDS, 10); i++) {
+  const [wall, cpu] = String(
+    execFileSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(mod('index'))}); const u = process.cpuUsage(c); process.stdout.write(\`\${performance.now() - t} \${(u.user + u.system) / 1000}\`);`,
+    ]),
+  )
+    .split(' ')
+    .map(Number);
+  importWall.push(wall!);
+  importCpu.push(cpu!);
+  const t0 = performance.now();
+  execFileSync(process.execPath, [cli, 'call', fileURLToPath(new URL('fixtures/plugins/bench-c', ROOT)), 'echo', INPUT]);
+  calls.push(performance.now() - t0);
+}
+
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+console.log(
+  `bench-c on the worker engine, from ${DIST ? 'dist/' : 'src/'}, ${ROUNDS} rounds, ${availableParallelism()} cores, load average ${loadBefore.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}`,
+);
+console.log(`worker cold start, cached component, warm process (load() to first result): median ${ms(median(colds))} (min ${ms(Math.min(...colds))})`);
+console.log(`resident memory per live worker (${LIVE} live): ${(perWorker / 2 ** 20).toFixed(1)} MiB`);
+console.log(`fresh process, import('airlock'): median ${ms(median(importWall))} wall, ${ms(median(importCpu))} CPU`);
+console.log(`fresh process, \`airlock call\` bench-c, spawn to exit: median ${ms(median(calls))}`);

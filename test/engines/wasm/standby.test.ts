@@ -1,0 +1,84 @@
+/**
+ * Blank workers started ahead (src/engines/wasm/standby.ts): a load adopts
+ * one instead of starting a thread, a replacement follows, and standbys
+ * never keep the process alive.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { WasmEngine } from '../../../src/engines/wasm/index.ts';
+import { standby } from '../../../src/engines/wasm/standby.ts';
+import { makeGrants } from '../../helpers/grants.ts';
+import { fixtureComponent } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'airlock-standby-'));
+const glue = join(dir, 'glue.js');
+writeFileSync(
+  glue,
+  `import { threadId } from 'node:worker_threads';
+export function instantiate() {
+  return { 'airlock:plugin/tools@0.1.0': { call: () => JSON.stringify({ threadId }) } };
+}
+`,
+);
+const engine = new WasmEngine({ transpile: async () => ({ glue: pathToFileURL(glue).href, modules: {} }) });
+test.after.always(() => engine.close());
+
+const threadOf = async (p: { call(tool: string, input: string): Promise<{ output: string }> }): Promise<number> =>
+  (JSON.parse((await p.call('x', '{}')).output) as { threadId: number }).threadId;
+
+test.serial('a load adopts a started standby worker, and the standby starts another', async (t) => {
+  standby.resize(1);
+  const [ahead] = await standby.threads();
+  t.not(ahead, undefined, 'a standby worker started');
+  const p = await engine.load(makeGrants({ plugin: { name: 'adopter' } }), { kind: 'component', path: '/unused.wasm' });
+  t.is(await threadOf(p), ahead as number);
+  const [next] = await standby.threads();
+  t.not(next, undefined);
+  t.not(next, ahead);
+  await p.close();
+});
+
+test.serial('without a standby a load starts its own worker', async (t) => {
+  standby.resize(0);
+  t.deepEqual(await standby.threads(), []);
+  const p = await engine.load(makeGrants({ plugin: { name: 'cold' } }), { kind: 'component', path: '/unused.wasm' });
+  t.true((await threadOf(p)) > 0);
+  await p.close();
+  standby.resize(1);
+});
+
+test('a host run as `node --input-type=module -e` starts its workers (the flag is not passed on to them)', async (t) => {
+  const component = await fixtureComponent('echo-c');
+  const root = new URL('../../../', import.meta.url);
+  const code = `import { WasmEngine } from ${JSON.stringify(new URL('src/engines/wasm/index.ts', root).href)};
+     import { fixtureGrants } from ${JSON.stringify(new URL('test/engines/wasm/helpers.ts', root).href)};
+     const engine = new WasmEngine();
+     const p = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: ${JSON.stringify(component)} });
+     process.stdout.write((await p.call('echo', '{"message":"eval"}')).output);
+     await engine.close();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { timeout: 90_000 });
+  t.deepEqual(JSON.parse(stdout), { message: 'eval' });
+});
+
+test('standby workers never keep the process alive, before or after a plugin was loaded and closed', async (t) => {
+  const component = await fixtureComponent('echo-c');
+  const root = new URL('../../../', import.meta.url);
+  const script = join(dir, 'exit.mjs');
+  writeFileSync(
+    script,
+    `import { WasmEngine } from ${JSON.stringify(new URL('src/engines/wasm/index.ts', root).href)};
+     import { fixtureGrants } from ${JSON.stringify(new URL('test/engines/wasm/helpers.ts', root).href)};
+     const engine = new WasmEngine({ standby: 2 });
+     const p = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: ${JSON.stringify(component)} });
+     process.stdout.write((await p.call('echo', '{"message":"bye"}')).output);
+     await engine.close();`,
+  );
+  // Bounded generously: a process kept alive by a standby never exits, so the bound ends it (code null).
+  const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 90_000 });
+  t.deepEqual(JSON.parse(stdout), { message: 'bye' });
+});
