@@ -49,8 +49,8 @@ test('`airlock call` of a cached component loads no other command, no Docker eng
   const unwanted = mods.filter(
     (m) =>
       (m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/call.ts') ||
-      // The registry names Docker (its definition: pure refusals, and the probe, which loads its client); the engine loads with a Docker plugin.
-      /^src\/(engines\/docker\/(?!definition|options)|mcp\/|bench\/)/.test(m) ||
+      // The registry names Docker (its definition: pure refusals on daemon.ts's decision, and the probe, which loads its client); the engine loads with a Docker plugin.
+      /^src\/(engines\/docker\/(?!definition|options|daemon|client|known-hosts|ssh-agent)|mcp\/|bench\/)/.test(m) ||
       (/^node_modules\/(@modelcontextprotocol|@bytecodealliance\/(jco|componentize))/.test(m) && !m.endsWith('/package.json')),
   );
   t.deepEqual(unwanted, []);

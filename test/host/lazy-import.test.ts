@@ -32,7 +32,7 @@ test('importing the package entry loads no MCP SDK, Docker engine or client, bui
   const unwanted = mods.filter(
     (m) =>
       /^src\/(mcp|bench|cli)\//.test(m) ||
-      /^src\/engines\/(docker|wasm|wasmtime)\/(?!definition|options|flags|locate)/.test(m) ||
+      /^src\/engines\/(docker|wasm|wasmtime)\/(?!definition|options|daemon|flags|locate)/.test(m) ||
       (/^node_modules\/(@modelcontextprotocol|dockerode|@bytecodealliance|piscina)/.test(m) && !m.endsWith('/package.json')),
   );
   t.deepEqual(unwanted, []);
