@@ -117,8 +117,8 @@ export const processIO: CliIO = {
   status: (line) => process.stderr.write(`\r\x1b[K${terminalSafe(line, false)}`),
 };
 
-const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
+/** Runs the CLI on this process's arguments and sets its exit code (bin/airlock.js calls it once Node's version is checked). */
+export function runProcess(): void {
   runCli(process.argv.slice(2), processIO).then(
     (code) => {
       process.exitCode = code;
@@ -129,3 +129,6 @@ if (invokedDirectly) {
     },
   );
 }
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) runProcess();
