@@ -15,6 +15,7 @@ import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { listCommand } from './commands/list.ts';
 import { mcpConfigCommand } from './commands/mcp-config.ts';
+import { pruneCommand } from './commands/prune.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -31,6 +32,7 @@ export const COMMANDS: Command[] = [
   inspectCommand,
   schemaCommand,
   doctorCommand,
+  pruneCommand,
   benchCommand,
 ];
 
