@@ -43,6 +43,8 @@ export interface ComponentStatus {
   /** `ok`: exists and looks like a component; `missing`: no file; `invalid`: not a usable component. */
   status: 'ok' | 'missing' | 'invalid';
   reason?: string;
+  /** A WASI core module: not a component itself, but `airlock build` wraps it into one. */
+  core?: boolean;
 }
 
 export interface SelectInput {
