@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../../src/paths.ts';
 import { tempDir } from '../helpers/plugin.ts';
@@ -53,6 +53,22 @@ if (requireExternal('old-node', oldNode !== undefined, 'no Node older than 22 he
     t.regex(lines[0] ?? '', /install Node 24 LTS/);
     // Nothing ran: not even the cache root was created.
     t.false(existsSync(cache));
+  });
+  test('in the checkout, `npx airlock` on Node 20 runs bin/airlock.js: the same one line', async (t) => {
+    const bin = dirname(oldNode as string);
+    // npm's npx (a Node script), run by the old Node, which is also first on PATH for the command's own `#!/usr/bin/env node`.
+    const npx = realpathSync(execFileSync('sh', ['-c', 'command -v npx'], { encoding: 'utf8' }).trim());
+    const [file, args] = npx.endsWith('.js') ? [oldNode as string, [npx]] : [npx, []];
+    const r = await new Promise<{ code: number; stderr: string }>((done) => {
+      execFile(
+        file,
+        [...args, '--no-install', 'airlock', '--version'],
+        { cwd: ROOT, env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` }, timeout: 120_000 },
+        (err, _out, stderr) => done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stderr }),
+      );
+    });
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, /^airlock: needs Node\.js \d+\.\d+ or newer \(package\.json engines: .*\), but this is Node 20\.[^\n]*\n$/);
   });
 } else test.skip('on Node 20, airlock prints one line naming the Node version needed', () => {});
 
