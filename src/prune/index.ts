@@ -97,6 +97,7 @@ const HASH = /^[0-9a-f]{64}$/;
 /** Leftovers of an interrupted write (src/build/wasm.ts, transpile.ts, cache-integrity.ts): removed once an hour old, so a running build keeps its own. */
 const LEFTOVER = /^[0-9a-f]{64}(\.cwasm)?\.(tmp|discard)-/;
 const LEFTOVER_AGE_MS = 3600_000;
+const IN_FLIGHT_MS = 60_000;
 
 /** Bytes under `path`, without following symlinks. */
 async function sizeOf(path: string): Promise<number> {
@@ -139,6 +140,8 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
     return out;
   };
   const old = (mtime: number): boolean => now - mtime >= olderThan;
+  // An entry written this minute may be a concurrent build's, published just before it records its ref.
+  const settled = (mtime: number): boolean => now - mtime >= Math.max(olderThan, IN_FLIGHT_MS);
   const remove = async (kind: PrunedKind, path: string, reason: string): Promise<void> => {
     // Belt and braces: nothing outside the root, whatever led here.
     if (!isInside(realRoot, await realpath(dirname(path)))) throw new AirlockError('internal', `prune: ${path} is outside the cache root ${realRoot}`);
@@ -170,7 +173,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
           result.kept.build++;
           const bytes = await readFile(join(e.path, 'plugin.wasm')).catch(() => undefined);
           if (bytes !== undefined) keptComponents.push(bytes);
-        } else if (old(e.mtime)) await remove('build', e.path, 'no plugin folder uses it now (an older build, or a folder that is gone)');
+        } else if (settled(e.mtime)) await remove('build', e.path, 'no plugin folder uses it now (an older build, or a folder that is gone)');
       } else if (LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
         await remove('leftover', e.path, 'left by an interrupted build');
     }
@@ -181,7 +184,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   if (transpiled !== undefined) {
     const keep = new Set(keptComponents.flatMap((b) => [transpileKey(b, false), transpileKey(b, true)]));
     for (const e of await entries(transpiled, 'dir')) {
-      if (HASH.test(e.name) && !keep.has(e.name) && old(e.mtime)) await remove('transpiled', e.path, 'the transpiled form of a component no longer in use');
+      if (HASH.test(e.name) && !keep.has(e.name) && settled(e.mtime)) await remove('transpiled', e.path, 'the transpiled form of a component no longer in use');
       else if (LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
         await remove('leftover', e.path, 'left by an interrupted transpile');
     }
@@ -192,7 +195,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
     for (const version of await entries(wasmtime, 'dir')) {
       for (const e of await entries(version.path, 'file')) {
         const m = /^([0-9a-f]{64})\.(cwasm|imports\.json)$/.exec(e.name);
-        if (m !== null && !keep.has(m[1]!) && old(e.mtime)) await remove('wasmtime', e.path, 'compiled from a component no longer in use');
+        if (m !== null && !keep.has(m[1]!) && settled(e.mtime)) await remove('wasmtime', e.path, 'compiled from a component no longer in use');
         else if (LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
           await remove('leftover', e.path, 'left by an interrupted compile');
       }
