@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { parseHostPattern } from './hosts.ts';
-import { unknownKeywords } from './keywords.ts';
+import { MAX_UNKNOWN_KEYWORDS, unknownKeywords } from './keywords.ts';
 import { patternPath, pluginAjv, trimSlashes, UnsupportedPatternError } from './regexp.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
@@ -430,6 +430,8 @@ export const manifestSchema = z
           // Each distinct schema compiled once: tools sharing one through a YAML alias (`input: *big`) cost one
           // compile, so the work stays bounded by the manifest's bytes; its problems are reported at every use.
           const compiled = new Map<string, SchemaIssue[]>();
+          // Unknown keywords are listed up to a bound for the whole manifest, then counted (see keywords.ts).
+          let unknown = 0;
           tools.forEach((tool, i) => {
             for (const what of ['input', 'output'] as const) {
               const schema = (tool as Record<string, unknown> | undefined)?.[what];
@@ -440,6 +442,7 @@ export const manifestSchema = z
               let issues = compiled.get(key);
               if (issues === undefined) compiled.set(key, (issues = compileSchema(s, what)));
               for (const issue of issues) {
+                if (issue.atKey === true && ++unknown > MAX_UNKNOWN_KEYWORDS) continue;
                 ctx.addIssue({
                   code: 'custom',
                   message: issue.message,
@@ -449,6 +452,12 @@ export const manifestSchema = z
               }
             }
           });
+          if (unknown > MAX_UNKNOWN_KEYWORDS)
+            ctx.addIssue({
+              code: 'custom',
+              message: `${unknown - MAX_UNKNOWN_KEYWORDS} more unknown JSON Schema keywords in the tool schemas after the first ${MAX_UNKNOWN_KEYWORDS}`,
+              params: { hint: 'fix the ones listed first; vendor keywords are written x-…' },
+            });
         },
         { when: (payload) => Array.isArray(payload.value) && payload.value.length <= L.tools },
       )

@@ -152,7 +152,26 @@ test('a hostile schema of thousands of unknown keywords is reported up to a boun
     }),
   );
   t.false(r.ok);
-  t.is(r.ok ? 0 : r.problems.filter((p) => /unknown JSON Schema keyword/.test(p.message)).length, MAX_UNKNOWN_KEYWORDS);
+  t.is(r.ok ? 0 : r.problems.filter((p) => /unknown JSON Schema keyword "/.test(p.message)).length, MAX_UNKNOWN_KEYWORDS);
+});
+
+test('across the manifest, unknown keywords are listed up to the same bound, then counted in one line', (t) => {
+  const tools = Array.from({ length: 10 }, (_, i) => {
+    const input: Record<string, unknown> = { type: 'object' };
+    for (let k = 0; k < 30; k++) input[`t${i}junk${k}`] = k;
+    return { name: `t${i}`, description: 'x', input };
+  });
+  const r = validateManifestText(
+    'plugin.yaml',
+    stringify({ apiVersion: 'airlock/v1', name: 'junk', version: '1.0.0', runtime: 'wasm', entry: 'plugin.wasm', tools }),
+  );
+  const problems = r.ok ? [] : r.problems;
+  t.is(problems.filter((p) => /unknown JSON Schema keyword "/.test(p.message)).length, MAX_UNKNOWN_KEYWORDS);
+  t.true(
+    problems.some(
+      (p) => p.message === `${300 - MAX_UNKNOWN_KEYWORDS} more unknown JSON Schema keywords in the tool schemas after the first ${MAX_UNKNOWN_KEYWORDS}`,
+    ),
+  );
 });
 
 test('the walk also finds typos where Ajv never looks (an unreferenced definition, a branch after an always-valid one)', (t) => {
