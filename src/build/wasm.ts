@@ -477,6 +477,8 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     else component = await buildWasm(root, entry, work);
     // 'unknown' when the toolchain built but did not answer `--version`: a later look-up that gets a version rebuilds.
     const built = toolchain ?? 'unknown';
+    // The steps' scratch (sources copied for componentize-py, intermediate modules) is not published: it would double each entry.
+    for (const f of await readdir(work)) await rm(join(work, f), { recursive: true, force: true });
     await writeFile(join(work, 'plugin.wasm'), component);
     await writeFile(join(work, TOOLCHAIN_FILE), built);
     await writeSeal(work, { 'plugin.wasm': component, [TOOLCHAIN_FILE]: built });

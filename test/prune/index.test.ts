@@ -94,7 +94,7 @@ test('prune --older-than keeps what is younger', async (t) => {
   t.false(existsSync(f.orphan));
 });
 
-test('a real build, edited and built again: prune removes the first build and keeps the one the source uses now', async (t) => {
+test('a real build, edited and built again: prune removes the first build and keeps the one the source uses now, which holds no scratch', async (t) => {
   const root = tempDir('airlock-prune-');
   const dir = tempDir();
   cpSync(join(FIXTURES_DIR, 'third-party'), dir, { recursive: true });
@@ -113,6 +113,8 @@ test('a real build, edited and built again: prune removes the first build and ke
       [join(root, 'build', first.hash)],
     );
     t.true(existsSync(second.componentPath));
+    // An entry holds the component and its records only, not the build's scratch (a copy of the entry).
+    t.deepEqual(readdirSync(join(root, 'build', second.hash)).sort(), ['plugin.wasm', 'seal.json', 'toolchain']);
     // A cache hit records the use too: nothing more to prune.
     t.true((await buildPlugin(dir)).cached);
     t.deepEqual((await prune({ root })).removed, []);
