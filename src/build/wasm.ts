@@ -29,6 +29,7 @@ import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { discardEntry, readSealed, writeSeal } from '../cache-integrity.ts';
+import { recordBuildRef } from './refs.ts';
 import { hashTree } from '../content-hash.ts';
 import { AirlockError } from '../errors.ts';
 import { loadPluginOffThread } from '../manifest/index.ts';
@@ -506,11 +507,16 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     .digest('hex');
   const outDir = join(options.cacheRoot ?? cacheDir('build'), hash);
   const componentPath = join(outDir, 'plugin.wasm');
+  // What `airlock prune` keeps: the entry this folder's current source uses (./refs.ts), once it exists.
+  const used = async (): Promise<void> => (options.cacheRoot === undefined ? recordBuildRef(root, hash) : undefined);
   const toolchain = await toolchainOf(ext, env);
   let replace = options.force === true;
   if (!replace && existsSync(outDir)) {
     const state = await entryState(outDir, toolchain);
-    if (state === 'fresh') return { componentPath, hash, cached: true };
+    if (state === 'fresh') {
+      await used();
+      return { componentPath, hash, cached: true };
+    }
     // Built by another version of the toolchain on PATH: rebuilt below, replacing it once the new one is sealed.
     if (state === 'stale') replace = true;
     // Truncated, garbled or partly deleted (see src/cache-integrity.ts): built again below.
@@ -531,6 +537,8 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     else component = await buildWasm(root, entry, work);
     // 'unknown' when the toolchain built but did not answer `--version`: a later look-up that gets a version rebuilds.
     const built = toolchain ?? 'unknown';
+    // The steps' scratch (sources copied for componentize-py, intermediate modules) is not published: it would double each entry.
+    for (const f of await readdir(work)) await rm(join(work, f), { recursive: true, force: true });
     await writeFile(join(work, 'plugin.wasm'), component);
     await writeFile(join(work, TOOLCHAIN_FILE), built);
     await writeSeal(work, { 'plugin.wasm': component, [TOOLCHAIN_FILE]: built });
@@ -546,5 +554,6 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+  await used();
   return { componentPath, hash, cached: false };
 }

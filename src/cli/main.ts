@@ -77,6 +77,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./commands/doctor.ts')).doctorCommand,
   },
   {
+    name: 'prune',
+    summary: 'Remove old builds and images that no plugin uses now, and say what that freed',
+    load: async () => (await import('./commands/prune.ts')).pruneCommand,
+  },
+  {
     name: 'bench',
     summary: 'Measure every engine against the others and against running plugins without Airlock',
     load: async () => (await import('./commands/bench.ts')).benchCommand,
@@ -168,8 +173,8 @@ export const processIO: CliIO = {
   status: (line) => process.stderr.write(`\r\x1b[K${terminalSafe(line, false)}`),
 };
 
-const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
+/** Runs the CLI on this process's arguments and sets its exit code (bin/airlock.js calls it once Node's version is checked). */
+export function runProcess(): void {
   runCli(process.argv.slice(2), processIO).then(
     (code) => {
       process.exitCode = code;
@@ -180,3 +185,6 @@ if (invokedDirectly) {
     },
   );
 }
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) runProcess();

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseHostPattern } from './hosts.ts';
+import { MAX_UNKNOWN_KEYWORDS, unknownKeywords } from './keywords.ts';
 import { patternPath, pluginAjv, trimSlashes, UnsupportedPatternError } from './regexp.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
@@ -134,7 +135,8 @@ const jsonSchemaObject = (what: string) =>
     if (big !== undefined) ctx.addIssue({ code: 'custom', message: `${what} schema ${big.message}`, params: { hint: big.hint } });
   });
 
-type SchemaIssue = { message: string; path: Array<string | number>; hint?: string };
+/** `atKey`: the problem is the key itself (an unknown keyword), so it is located at the key, not its value. */
+type SchemaIssue = { message: string; path: Array<string | number>; hint?: string; atKey?: boolean };
 
 /** The meta-schema check and a trial compile of one tool schema (ajv): its problems, paths relative to it. */
 function compileSchema(schema: Record<string, unknown>, what: string): SchemaIssue[] {
@@ -150,15 +152,23 @@ function compileSchema(schema: Record<string, unknown>, what: string): SchemaIss
     }
     return issues;
   }
+  // Ajv's strict mode, at each keyword's place: a misspelt keyword would otherwise be ignored (the input unchecked).
+  const unknown: SchemaIssue[] = unknownKeywords(schema, ajv.RULES.keywords).map((u) => ({
+    message: `${what} schema: unknown JSON Schema keyword "${u.keyword}"`,
+    path: u.path,
+    hint: `${u.guess === undefined ? 'remove it' : `did you mean "${u.guess}"?`}; a keyword the validator does not know would be ignored, and vendor keywords are written x-…`,
+    atKey: true,
+  }));
   try {
     ajv.compile(schema);
-    return [];
+    return unknown;
   } catch (err) {
     const message = `${what} cannot be compiled: ${err instanceof Error ? err.message : String(err)}`;
     return [
       err instanceof UnsupportedPatternError
         ? { message, path: patternPath(schema, err.pattern), hint: 'write the pattern without backreferences (\\1) or lookaround ((?=, (?!, (?<=, (?<!)' }
         : { message, path: [] },
+      ...unknown,
     ];
   } finally {
     // Forget it again: a schema with an `$id` would otherwise make every later load of the same plugin (reload, a second agent) fail with "already exists".
@@ -420,6 +430,8 @@ export const manifestSchema = z
           // Each distinct schema compiled once: tools sharing one through a YAML alias (`input: *big`) cost one
           // compile, so the work stays bounded by the manifest's bytes; its problems are reported at every use.
           const compiled = new Map<string, SchemaIssue[]>();
+          // Unknown keywords are listed up to a bound for the whole manifest, then counted (see keywords.ts).
+          let unknown = 0;
           tools.forEach((tool, i) => {
             for (const what of ['input', 'output'] as const) {
               const schema = (tool as Record<string, unknown> | undefined)?.[what];
@@ -430,15 +442,22 @@ export const manifestSchema = z
               let issues = compiled.get(key);
               if (issues === undefined) compiled.set(key, (issues = compileSchema(s, what)));
               for (const issue of issues) {
+                if (issue.atKey === true && ++unknown > MAX_UNKNOWN_KEYWORDS) continue;
                 ctx.addIssue({
                   code: 'custom',
                   message: issue.message,
                   path: [i, what, ...issue.path],
-                  ...(issue.hint === undefined ? {} : { params: { hint: issue.hint } }),
+                  ...(issue.hint === undefined ? {} : { params: { hint: issue.hint, ...(issue.atKey === true ? { atKey: true } : {}) } }),
                 });
               }
             }
           });
+          if (unknown > MAX_UNKNOWN_KEYWORDS)
+            ctx.addIssue({
+              code: 'custom',
+              message: `${unknown - MAX_UNKNOWN_KEYWORDS} more unknown JSON Schema keywords in the tool schemas after the first ${MAX_UNKNOWN_KEYWORDS}`,
+              params: { hint: 'fix the ones listed first; vendor keywords are written x-…' },
+            });
         },
         { when: (payload) => Array.isArray(payload.value) && payload.value.length <= L.tools },
       )

@@ -254,7 +254,9 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], schema: z.
       continue;
     }
     const value = valueAt(data, path);
-    const at = source.locate(path);
+    // A problem with a key itself (an unknown keyword in a tool schema) is placed at the key.
+    const atKey = issue.code === 'custom' && (issue.params as { atKey?: unknown } | undefined)?.atKey === true && path.length > 0;
+    const at = atKey ? source.locateKey(path.slice(0, -1), String(path.at(-1))) : source.locate(path);
     const written = source.textAt(path);
     // `version: 1.0` is read by YAML as a number; quoting is the fix only when the quoted text is valid.
     const leaf = nodesAt(schema, path)[0];

@@ -117,9 +117,10 @@ export async function planSelection(
   let componentError: AirlockError | undefined;
   const source = grants.plugin.runtime === 'wasm' ? grants.plugin.entry : grants.plugin.wasm;
   if (source !== undefined) {
-    // A file that is not a component yet is left to the selector (a node/python plugin falls back to Docker).
+    // A file that is not a component yet is left to the selector (a node/python plugin falls back to Docker);
+    // a core module is built (wrapped into a component) like a source.
     if (source.endsWith('.wasm')) status = await componentStatus(source, grants.plugin.dir);
-    if (status !== undefined && status.status !== 'ok') {
+    if (status !== undefined && status.status !== 'ok' && status.core !== true) {
       component = source;
     } else {
       // Engines run the built (or verified and copied) component in the cache, never the plugin's own

@@ -37,6 +37,7 @@ export async function componentStatus(path: string, dir = dirname(path)): Promis
     return { status: 'invalid', reason: `cannot be read: ${(e as Error).message}` };
   }
   if (COMPONENT_HEADER.every((b, i) => header[i] === b)) return { status: 'ok' };
-  if (CORE_HEADER.every((b, i) => header[i] === b)) return { status: 'invalid', reason: 'a core wasm module, not a component (run `airlock build`)' };
+  if (CORE_HEADER.every((b, i) => header[i] === b))
+    return { status: 'invalid', reason: 'a core wasm module, not a component (`airlock build` wraps it)', core: true };
   return { status: 'invalid', reason: 'not a WebAssembly component (bad header)' };
 }

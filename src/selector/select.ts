@@ -9,17 +9,19 @@
  * engines (Docker) run node and python plugins from source.
  * - A `wasm` plugin runs on the first component engine that is available and
  *   expresses its grants exactly (the worker engine: lowest latency), or on
- *   the configured one. An engine that refuses a grant (wasmtime: read-only
- *   directories, network allowlists) is passed over with the refusal as the
- *   reason, never widened; engines preferred over the chosen one are its
- *   fallbacks (wasmtime may refuse at load what only the component reveals).
+ *   the configured one. Under `auto`, an engine that refuses a grant
+ *   (wasmtime: read-only directories, network allowlists) is passed over with
+ *   the refusal as the reason, never widened; engines preferred over the
+ *   chosen one are its fallbacks (wasmtime may refuse at load what only the
+ *   component reveals).
  * - `node` and `python` plugins run on a source engine.
  * - A node or python plugin that also ships a component (manifest `wasm:`)
  *   runs that component first and falls back to its source engine when the
  *   component is missing or invalid or no component engine can run it.
- * - A forced engine (host config, global or per plugin) that is not
- *   installed is an `engine-unavailable` error with its install hint, never
- *   a silent switch.
+ * - A forced engine (host config, global or per plugin; the CLI's --engine)
+ *   runs the plugin or fails, never silently replaced: not installed, or
+ *   refusing these grants, is an `engine-unavailable` error with its install
+ *   hint or the refusal, and it has no fallbacks.
  */
 import type { EngineDefinition } from '../engines/engine.ts';
 import { ENGINES, type EngineName } from '../engines/registry.ts';
@@ -41,6 +43,8 @@ export interface ComponentStatus {
   /** `ok`: exists and looks like a component; `missing`: no file; `invalid`: not a usable component. */
   status: 'ok' | 'missing' | 'invalid';
   reason?: string;
+  /** A WASI core module: not a component itself, but `airlock build` wraps it into one. */
+  core?: boolean;
 }
 
 export interface SelectInput {
@@ -157,16 +161,12 @@ export function selectEngine(input: SelectInput): Selection {
       if (!probe(chosen).available) throw unavailable(chosen.name, probes, forcedBy);
       const refusals = refusalsOf(chosen);
       if (refusals.length === 0) return { engine: chosen.name, reason: forcedBy };
-      // The engine cannot express a grant: never widen it, run on another component engine instead.
-      skipped.push({ engine: chosen.name, reason: `refuses this plugin: ${refusals.join('; ')}` });
-      for (const e of componentEngines) {
-        if (e === chosen) continue;
-        const why = passOver(e);
-        if (why === undefined)
-          return { engine: e.name, reason: `${chosen.name} was configured but refuses this plugin's grants (${refusals.join('; ')}), so ${e.label} runs it` };
-        skipped.push({ engine: e.name, reason: why });
-      }
-      return undefined;
+      // The engine cannot express a grant: never widen it, and never run the plugin elsewhere behind the choice's back.
+      throw new AirlockError(
+        'engine-unavailable',
+        `${forcedBy}, but the ${chosen.name} engine refuses this plugin's grants: ${refusals.join('; ')} (use engine: auto to let Airlock pick an engine that runs it exactly as granted)`,
+        { details: { engine: chosen.name, refusals } },
+      );
     }
     // auto: in the registry's order of preference.
     const before: string[] = [];
@@ -184,6 +184,7 @@ export function selectEngine(input: SelectInput): Selection {
    * wasi:http import): the engines preferred over it that could run it are its fallbacks.
    */
   const componentFallbacks = (step: EngineStep): EngineStep[] => {
+    if (chosen !== undefined) return [];
     const at = componentEngines.findIndex((e) => e.name === step.engine);
     const label = componentEngines[at]?.label ?? step.engine;
     return componentEngines
@@ -244,7 +245,8 @@ export function selectEngine(input: SelectInput): Selection {
 
   const step = pickComponentEngine();
   const sourceFallbacks: EngineStep[] = [];
-  for (const e of sourceEngines) {
+  // A forced engine has no fallbacks (see the header).
+  for (const e of chosen === undefined ? sourceEngines : []) {
     const why = passOver(e);
     if (why === undefined) {
       sourceFallbacks.push({ engine: e.name, reason: `if the component fails to load, the ${runtime} entry runs in ${e.label}` });

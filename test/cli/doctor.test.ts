@@ -1,6 +1,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Check } from '../../src/doctor/index.ts';
 import type { EngineProbe } from '../../src/engines/probe.ts';
 import { cli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/plugin.ts';
@@ -29,15 +30,32 @@ test.serial('doctor: a missing engine is reported with why and how to install it
   t.regex(run.stdout, /^docker {4}missing {4}the Docker daemon at unix:\/\/.*none\.sock does not answer.*\(fix: install Docker/m);
 });
 
-test.serial('doctor --json: each engine with availability, version and path', async (t) => {
+test.serial('doctor --json: Node, each engine with availability, version and path, the toolchains and base images', async (t) => {
   const bin = join(tempDir(), 'wasmtime');
   writeFileSync(bin, '#!/bin/sh\necho "wasmtime 48.0.8 (fake for tests)"\n', { mode: 0o755 });
   const run = await doctor({ AIRLOCK_WASMTIME: bin }, ['--json']);
-  const probes = JSON.parse(run.stdout) as Record<string, EngineProbe>;
+  const report = JSON.parse(run.stdout) as { node: Check; engines: Record<string, EngineProbe>; toolchains: Check[]; images: Check[] };
+  t.like(report.node, { name: 'node', ok: true });
+  t.true(report.node.detail.startsWith(process.versions.node));
+  t.deepEqual(
+    report.toolchains.map((c) => c.name),
+    ['componentize-js', 'componentize-py', 'clang/wasi-libc', 'bubblewrap', 'cargo'],
+  );
+  const probes = report.engines;
   t.deepEqual(Object.keys(probes), ['wasm', 'wasmtime', 'docker']);
   t.like(probes.wasm, { engine: 'wasm', available: true, path: process.execPath });
   t.like(probes.wasmtime, { engine: 'wasmtime', available: true, version: '48.0.8', path: bin });
   t.is(run.code, probes.docker!.available ? 0 : 1);
+});
+
+test.serial('doctor: the Node running Airlock, and each missing build toolchain with its fix line', async (t) => {
+  const run = await doctor({ PATH: tempDir() });
+  t.regex(run.stdout, new RegExp(`^node +found +${process.versions.node.replaceAll('.', '\\.')} `, 'm'));
+  t.regex(run.stdout, /^componentize-js +found +\d+\.\d+\.\d+/m);
+  t.regex(run.stdout, /^componentize-py +missing +componentize-py is not on PATH.*\(fix: pip install componentize-py==/m);
+  t.regex(run.stdout, /^clang\/wasi-libc +missing +clang is not on PATH.*\(fix: apt-get install clang lld wasi-libc/m);
+  t.regex(run.stdout, /^bubblewrap +missing +bwrap is not on PATH.*\(fix: apt-get install bubblewrap/m);
+  t.regex(run.stdout, /^cargo +missing +cargo is not on PATH.*\(fix: install Rust with rustup.*rustup target add wasm32-wasip2\)/m);
 });
 
 test('doctor takes no arguments', async (t) => {

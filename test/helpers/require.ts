@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry';
+export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
@@ -14,6 +14,7 @@ const envName: Record<External, string> = {
   'mcp-python': 'AIRLOCK_REQUIRE_MCP_PYTHON',
   minisign: 'AIRLOCK_REQUIRE_MINISIGN',
   registry: 'AIRLOCK_REQUIRE_REGISTRY',
+  'old-node': 'AIRLOCK_REQUIRE_OLD_NODE',
 };
 
 /** Tools .ci installs from Debian for the trust tests (minisign, docker-registry): required whenever CI=true, too. */

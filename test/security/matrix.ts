@@ -1297,6 +1297,52 @@ export const ROWS: Row[] = [
     },
   },
   // ---- serve: authoring and set-up (issue 19) ----
+  {
+    id: 'serve.schema-typo',
+    group: 'serve',
+    attack: 'a misspelt keyword in a tool schema (requried, minLenght): silently ignored, so the tool is handed input nothing checked',
+    cells: everywhere(
+      cell(
+        contained(
+          'invalid-manifest',
+          "before any engine: every subschema's keywords are checked as Ajv's strict mode does, at validate and load alike, naming the key's file:line:column; the walk is bounded by the schema caps",
+        ),
+        file('test/manifest/keywords.test.ts', 'a misspelt keyword in a tool schema is invalid-manifest'),
+        file('test/manifest/keywords.test.ts', 'validate and load agree'),
+        file('test/manifest/keywords.test.ts', 'a hostile schema of thousands of unknown keywords is reported up to a bound'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.engine-switch',
+    group: 'serve',
+    attack:
+      'an explicitly chosen engine silently replaced: --engine wasmtime with grants it refuses (a read-only or read-write folder) runs on another engine, or falls back to one when loading fails',
+    cells: everywhere(
+      cell(
+        contained('engine-unavailable', 'before any engine: a forced engine runs the plugin or fails with its refusal; it has no fallbacks'),
+        file('test/selector/select.test.ts', 'wasm plugin, wasmtime configured but a read-only grant: engine-unavailable with the refusal'),
+        file('test/selector/select.test.ts', 'an explicit engine never has fallbacks, whatever the plugin'),
+        file('test/cli/inspect.test.ts', 'a read-only grant fails engine-unavailable with the refusal, never the worker engine instead'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.prune-reach',
+    group: 'serve',
+    attack:
+      'airlock prune as a deletion primitive: a symlink named like a cache entry leading out of the cache root, an image Airlock did not build (unlabelled, or tagged outside airlock-plugin/)',
+    cells: everywhere(
+      cell(
+        contained(
+          'untouched',
+          'on the host: only names Airlock writes, lstat-checked (a symlink is neither followed nor removed), inside the real cache root; only images labelled airlock.managed and tagged airlock-plugin/',
+        ),
+        file('test/prune/index.test.ts', 'prune removes older builds, builds of deleted folders and their derived forms'),
+        file('test/prune/index.test.ts', 'only airlock-managed, airlock-plugin/ tagged images are removed'),
+      ),
+    ),
+  },
   // ---- serve: usage, audit and grants at run time (issue 18) ----
   // ---- host: remote Docker (issue 16) ----
   // A remote daemon is a configuration of the docker engine (DOCKER_HOST / the policy's docker:), not an engine of

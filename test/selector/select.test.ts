@@ -26,12 +26,12 @@ interface Case {
 const cases: Case[] = [
   { name: 'wasm plugin, auto: worker engine', runtime: 'wasm', available: ['wasm', 'wasmtime', 'docker'], want: 'wasm', reason: /lowest latency/ },
   {
-    name: 'wasm plugin, engine: wasmtime: wasmtime, worker engine as fallback',
+    name: 'wasm plugin, engine: wasmtime: wasmtime, and no fallback (an explicit engine is never replaced)',
     runtime: 'wasm',
     engine: 'wasmtime',
     available: ['wasm', 'wasmtime'],
     want: 'wasmtime',
-    fallbacks: ['wasm'],
+    fallbacks: [],
   },
   { name: 'wasm plugin, auto: no fallback needed', runtime: 'wasm', available: ['wasm', 'wasmtime'], want: 'wasm', fallbacks: [] },
   {
@@ -51,13 +51,15 @@ const cases: Case[] = [
     want: 'wasm',
   },
   {
-    name: 'wasm plugin, wasmtime configured but a read-only grant: worker engine, with the reason',
+    name: 'wasm plugin, wasmtime configured but a read-only grant: engine-unavailable with the refusal, never the worker engine instead',
     runtime: 'wasm',
     engine: 'wasmtime',
     readOnly: true,
     available: ['wasm', 'wasmtime'],
-    want: 'wasm',
-    reason: /refuses.*read-only/,
+    want: {
+      error: 'engine-unavailable',
+      match: /configured with engine: wasmtime.*the wasmtime engine refuses this plugin's grants: .*read-only.*9608.*engine: auto/,
+    },
   },
   {
     name: 'wasm plugin, wasmtime forced and missing: engine-unavailable with install hint',
@@ -106,23 +108,22 @@ const cases: Case[] = [
     reason: /ships a component/,
   },
   {
-    name: 'python plugin with component, wasmtime configured: wasmtime, docker fallback',
+    name: 'python plugin with component, wasmtime configured: wasmtime, no fallback',
     runtime: 'python',
     wasm: true,
     engine: 'wasmtime',
     available: ['wasm', 'wasmtime', 'docker'],
     want: 'wasmtime',
-    fallbacks: ['wasm', 'docker'],
+    fallbacks: [],
   },
   {
-    name: 'node plugin with component, global wasmtime, read-only grant: worker engine',
+    name: 'node plugin with component, global wasmtime, read-only grant: engine-unavailable with the refusal',
     runtime: 'node',
     wasm: true,
     engine: 'wasmtime',
     readOnly: true,
     available: ['wasm', 'wasmtime', 'docker'],
-    want: 'wasm',
-    fallbacks: ['docker'],
+    want: { error: 'engine-unavailable', match: /wasmtime engine refuses this plugin's grants: .*read-only/ },
   },
   {
     name: 'node plugin with a missing component: docker, with the reason',
@@ -203,11 +204,26 @@ test('the selection records where the choice came from', (t) => {
   t.like(selectEngine(input({ ...c, perPlugin: undefined, engine: undefined })), { choice: 'auto', choiceSource: 'default' });
 });
 
-test('a refused wasmtime is listed in skipped with its reason', (t) => {
-  const s = selectEngine(input({ name: '', runtime: 'wasm', engine: 'wasmtime', readOnly: true, available: ['wasm', 'wasmtime'], want: 'wasm' }));
-  t.deepEqual(
-    s.skipped.map((x) => x.engine),
-    ['wasmtime'],
+test('auto runs a read-only grant on the worker engine; an explicit wasmtime refuses it with the engine and each refusal in details', (t) => {
+  t.is(selectEngine(input({ name: '', runtime: 'wasm', readOnly: true, available: ['wasm', 'wasmtime'], want: 'wasm' })).engine, 'wasm');
+  const explicit = t.throws(() =>
+    selectEngine(input({ name: '', runtime: 'wasm', engine: 'wasmtime', readOnly: true, available: ['wasm', 'wasmtime'], want: 'wasm' })),
   );
-  t.regex(s.skipped[0]?.reason ?? '', /9608/);
+  t.like((explicit as AirlockError).details, { engine: 'wasmtime' });
+  t.regex(((explicit as AirlockError).details.refusals as string[])[0] ?? '', /9608/);
+});
+
+test('an explicit engine never has fallbacks, whatever the plugin; auto keeps them', (t) => {
+  for (const engine of ['wasm', 'wasmtime'] as const) {
+    for (const runtime of ['wasm', 'node', 'python'] as const) {
+      const s = selectEngine(input({ name: '', runtime, wasm: runtime !== 'wasm', engine, available: ['wasm', 'wasmtime', 'docker'], want: engine }));
+      t.is(s.engine, engine);
+      t.deepEqual(s.fallbacks, [], `${engine} ${runtime}`);
+    }
+  }
+  const auto = selectEngine(input({ name: '', runtime: 'node', wasm: true, available: ['wasm', 'wasmtime', 'docker'], want: 'wasm' }));
+  t.deepEqual(
+    auto.fallbacks.map((f) => f.engine),
+    ['docker'],
+  );
 });

@@ -1,28 +1,42 @@
+import { checkBaseImages, checkNode, checkToolchains, formatCheck } from '../../doctor/index.ts';
 import { formatProbes, probeEngines } from '../../engines/probe.ts';
 import { parseFlags } from '../flags.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'Check which engines can run plugins here, and how to install the missing ones',
+  summary: 'Check Node, the engines, the build toolchains and base images, and how to install what is missing',
   help: `Usage: airlock doctor [--json]
 
-Probes every engine: the WebAssembly worker engine (always there: it is
-Node itself), the wasmtime CLI and Docker. For each: available or not, its
-version and where it was found, or why it is missing and how to install it.
+Checks what Airlock needs here, each with what it found or why it is missing
+and how to fix it:
+  Node       the version running Airlock (package.json engines)
+  engines    the WebAssembly worker engine (Node itself), the wasmtime CLI
+             and Docker: available or not, version and where
+  toolchains what \`airlock build\` uses per entry: componentize-js (.js),
+             componentize-py (.py), clang with wasi-libc (.c), bubblewrap
+             (the build sandbox), cargo with the wasm32-wasip2 target (Rust)
+  images     the Docker base images node and python plugins are built on
 
 Options:
-  --json      print the probes as JSON
+  --json      print the checks as JSON
   -h, --help  show this help
 
-Exit status: 0 when every engine is available, 1 when one is missing (the
-others still work: wasm plugins need no Docker).`,
+Exit status: 0 when Node is supported and every engine is available, 1
+otherwise (the others still work: wasm plugins need no Docker). A missing
+toolchain or base image is reported but only limits the plugins that need it.`,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseFlags(argv, ['json']);
     if (positionals.length > 0) throw new UsageError('doctor takes no arguments');
-    const probes = await probeEngines();
-    if (values.json === true) io.stdout(`${JSON.stringify(probes, null, 2)}\n`);
-    else io.stdout(`${formatProbes(probes).join('\n')}\n`);
-    return Object.values(probes).every((p) => p.available) ? 0 : 1;
+    const node = checkNode();
+    const [engines, toolchains] = await Promise.all([probeEngines(), checkToolchains()]);
+    const images = await checkBaseImages(undefined, engines.docker.available);
+    if (values.json === true) io.stdout(`${JSON.stringify({ node, engines, toolchains, images }, null, 2)}\n`);
+    else {
+      const lines = ['Node', formatCheck(node), '', 'Engines', ...formatProbes(engines), '', 'Build toolchains', ...toolchains.map(formatCheck)];
+      if (images.length > 0) lines.push('', 'Docker base images', ...images.map(formatCheck));
+      io.stdout(`${lines.join('\n')}\n`);
+    }
+    return node.ok && Object.values(engines).every((p) => p.available) ? 0 : 1;
   },
 };

@@ -125,12 +125,17 @@ function parseImports(data: Buffer | undefined): string[] | undefined {
   }
 }
 
-export async function transpileComponentBytes(bytes: Uint8Array, options: TranspileOptions = {}): Promise<TranspileResult> {
-  const keep = options.keepDebugLog === true;
-  const hash = createHash('sha256')
-    .update(`jco-transpile ${jcoTranspileVersion()} rewrite ${REWRITE_VERSION} debug ${keep ? 1 : 0}\0`)
+/** The cache key of a component's transpiled entry (also what `airlock prune` keeps for the components in use). */
+export function transpileKey(bytes: Uint8Array, keepDebugLog = false): string {
+  return createHash('sha256')
+    .update(`jco-transpile ${jcoTranspileVersion()} rewrite ${REWRITE_VERSION} debug ${keepDebugLog ? 1 : 0}\0`)
     .update(bytes)
     .digest('hex');
+}
+
+export async function transpileComponentBytes(bytes: Uint8Array, options: TranspileOptions = {}): Promise<TranspileResult> {
+  const keep = options.keepDebugLog === true;
+  const hash = transpileKey(bytes, keep);
   const root = options.cacheRoot ?? cacheDir('transpiled');
   const dir = join(root, hash);
   const hit = await readCached(dir);

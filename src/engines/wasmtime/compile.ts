@@ -23,6 +23,15 @@ export const COMPILE_ARGS: readonly string[] = ['-W', 'epoch-interruption=y'];
 
 const COMPONENT_HEADER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
 
+/** The cache key of a component's .cwasm (also what `airlock prune` keeps for the components in use). */
+export function cwasmKey(bytes: Uint8Array): string {
+  // `sealed`: entries carry the .cwasm's sha256 (older entries, without it, are not reused).
+  return createHash('sha256')
+    .update(bytes)
+    .update(`\0${COMPILE_ARGS.join(' ')}\0sealed`)
+    .digest('hex');
+}
+
 export function cwasmPath(version: string, componentHash: string): string {
   return cacheDir('wasmtime', version, `${componentHash}.cwasm`);
 }
@@ -131,11 +140,7 @@ export async function precompile(
   } catch (e) {
     throw new AirlockError('not-found', `component ${componentPath} cannot be read: ${(e as Error).message}`, { cause: e });
   }
-  // `sealed`: entries carry the .cwasm's sha256 (older entries, without it, are not reused).
-  const hash = createHash('sha256')
-    .update(bytes)
-    .update(`\0${COMPILE_ARGS.join(' ')}\0sealed`)
-    .digest('hex');
+  const hash = cwasmKey(bytes);
   const out = cwasmPath(version, hash);
   const meta = out.replace(/\.cwasm$/, '.imports.json');
   const known = await readMeta(meta);

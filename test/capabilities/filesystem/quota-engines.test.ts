@@ -27,13 +27,15 @@ test('Docker refuses a read-write grant with permission-denied naming the grant,
   );
 });
 
-test('wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine and says why', async (t) => {
+test('wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine (auto), or fails with the refusal when wasmtime was chosen', async (t) => {
   const grants = makeGrants({ filesystem: [rw] });
-  const selection = selectEngine({ grants, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available } });
-  t.is(selection.engine, 'wasm');
+  const probes = { wasm: available, wasmtime: available, docker: available };
+  t.is(selectEngine({ grants, probes }).engine, 'wasm');
+  const chosen = t.throws(() => selectEngine({ grants, config: { engine: 'wasmtime' }, probes }));
+  t.true(isAirlockError(chosen, 'engine-unavailable'), String(chosen));
   t.regex(
-    selection.reason,
-    /wasmtime was configured but refuses.*\/srv\/plugin-data is granted read-write at \/data, but wasmtime cannot hold the plugin to resources\.disk/,
+    chosen?.message ?? '',
+    /the wasmtime engine refuses.*\/srv\/plugin-data is granted read-write at \/data, but wasmtime cannot hold the plugin to resources\.disk/,
   );
   // Loaded directly, the engine refuses with engine-unavailable (the selector's cue to fall back).
   const engine = new WasmtimeEngine({ probe: { available: true, path: '/nonexistent/wasmtime', version: '0.0.0', installHint: '' } });
@@ -44,7 +46,9 @@ test('wasmtime refuses a read-write grant; the selector runs the plugin on the w
 
 test('with unboundedWrites the policy owner accepts unbounded writes on that engine only', (t) => {
   const docker = makeGrants({ filesystem: [rw], unboundedWrites: ['docker'] });
-  t.is(selectEngine({ grants: docker, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available } }).engine, 'wasm');
+  t.throws(() => selectEngine({ grants: docker, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available } }), {
+    message: /wasmtime cannot hold the plugin to resources\.disk/,
+  });
   const both = makeGrants({ filesystem: [rw], unboundedWrites: ['docker', 'wasmtime'] });
   t.is(selectEngine({ grants: both, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available } }).engine, 'wasmtime');
 });

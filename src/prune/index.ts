@@ -1,0 +1,254 @@
+/**
+ * `airlock prune`: removes what old builds left behind. Every edit of a
+ * plugin makes a new build-cache entry (and its transpiled glue and .cwasm),
+ * every edit of a Docker plugin a new image; nothing else ever removes the
+ * old ones.
+ *
+ * Kept: per plugin folder, the build entry its current source uses (the ref
+ * the last build or load recorded, src/build/refs.ts), while the folder still
+ * exists; the transpiled and precompiled forms of the kept components; the
+ * current componentize-js compile cache; per Airlock plugin name, the newest
+ * image. Everything else of those kinds goes, when older than `olderThanMs`.
+ *
+ * Bounds: only names Airlock writes, directly inside the cache root's own
+ * folders (a 64-hex entry, a `.tmp-`/`.discard-` leftover), each checked
+ * with lstat first: a symlink is never followed nor removed, nothing outside
+ * the root is touched. Only images labelled `airlock.managed=true` and tagged
+ * `airlock-plugin/…` are removed.
+ */
+import { existsSync } from 'node:fs';
+import { lstat, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type Docker from 'dockerode';
+import { packageVersion } from '../build/wasm.ts';
+import { readBuildRefs } from '../build/refs.ts';
+import { transpileKey } from '../engines/wasm/transpile.ts';
+import { cwasmKey } from '../engines/wasmtime/compile.ts';
+import { AirlockError } from '../errors.ts';
+import { cacheRoot } from '../paths.ts';
+import { isInside } from '../plugin-files/inside.ts';
+
+export type PrunedKind = 'build' | 'ref' | 'transpiled' | 'wasmtime' | 'toolchain' | 'leftover' | 'image';
+
+export interface Pruned {
+  kind: PrunedKind;
+  /** The path (inside the cache root) or image tag. */
+  what: string;
+  bytes: number;
+  /** Why it goes. */
+  reason: string;
+  /** Set when removing it failed (an image in use, …). */
+  error?: string;
+}
+
+export interface PruneResult {
+  root: string;
+  dryRun: boolean;
+  removed: Pruned[];
+  /** Bytes freed (or, dry, that would be). */
+  bytes: number;
+  /** Build entries and images kept. */
+  kept: { build: number; images: number };
+  /** Why images were not looked at, when they were not. */
+  imagesSkipped?: string;
+}
+
+/** What prune needs of Docker: the Airlock-labelled images, and removing one tag. */
+export interface ImageStore {
+  list(): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string>; created: number; size: number }>>;
+  remove(tag: string): Promise<void>;
+}
+
+export function dockerImageStore(docker: Docker): ImageStore {
+  return {
+    list: async () => {
+      // An image's own bytes: most of its size is layers shared with its base and the plugin's other images.
+      const df = (await docker.df().catch(() => undefined)) as { Images?: Array<{ Id: string; Size: number; SharedSize: number }> } | undefined;
+      const own = new Map((df?.Images ?? []).filter((i) => i.SharedSize >= 0).map((i) => [i.Id, i.Size - i.SharedSize]));
+      return (await docker.listImages({ filters: { label: ['airlock.managed=true'] } })).map((i) => ({
+        id: i.Id,
+        tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        labels: i.Labels ?? {},
+        created: i.Created * 1000,
+        size: own.get(i.Id) ?? i.Size,
+      }));
+    },
+    remove: async (tag) => {
+      await docker.getImage(tag).remove();
+    },
+  };
+}
+
+export interface PruneOptions {
+  /** Report what would go; remove nothing. */
+  dryRun?: boolean;
+  /** Only what is older than this (ms); default: everything unreferenced. */
+  olderThanMs?: number;
+  /** The images; null: leave images alone. */
+  images?: ImageStore | null;
+  /** Why images are left alone (with images: null), for the report. */
+  imagesSkipped?: string;
+  /** Cache root (default cacheRoot()). */
+  root?: string;
+  now?: number;
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+/** Leftovers of an interrupted write (src/build/wasm.ts, transpile.ts, cache-integrity.ts): removed once an hour old, so a running build keeps its own. */
+const LEFTOVER = /^[0-9a-f]{64}(\.cwasm)?\.(tmp|discard)-/;
+const LEFTOVER_AGE_MS = 3600_000;
+const IN_FLIGHT_MS = 60_000;
+
+/** Bytes under `path`, without following symlinks. */
+async function sizeOf(path: string): Promise<number> {
+  let total = 0;
+  const stack = [path];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const st = await lstat(p).catch(() => undefined);
+    if (st === undefined) continue;
+    total += st.isDirectory() ? 0 : st.size;
+    if (st.isDirectory()) for (const n of await readdir(p).catch(() => [] as string[])) stack.push(join(p, n));
+  }
+  return total;
+}
+
+export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
+  const root = options.root ?? cacheRoot();
+  const dryRun = options.dryRun === true;
+  const now = options.now ?? Date.now();
+  const olderThan = options.olderThanMs ?? 0;
+  const result: PruneResult = { root, dryRun, removed: [], bytes: 0, kept: { build: 0, images: 0 } };
+  if (!existsSync(root)) return result;
+  const realRoot = await realpath(root);
+
+  /** A real folder of the cache root (not a symlink planted in its place), or undefined. */
+  const area = async (name: string): Promise<string | undefined> => {
+    const p = join(root, name);
+    const st = await lstat(p).catch(() => undefined);
+    return st?.isDirectory() === true && isInside(realRoot, await realpath(p)) ? p : undefined;
+  };
+  /** Entries of an area: name, path, lstat; symlinks and other kinds left out (never followed, never removed). */
+  const entries = async (dir: string, want: 'dir' | 'file') => {
+    const out: Array<{ name: string; path: string; mtime: number }> = [];
+    for (const name of await readdir(dir)) {
+      const path = join(dir, name);
+      const st = await lstat(path).catch(() => undefined);
+      if (st === undefined || (want === 'dir' ? !st.isDirectory() : !st.isFile())) continue;
+      out.push({ name, path, mtime: st.mtimeMs });
+    }
+    return out;
+  };
+  const old = (mtime: number): boolean => now - mtime >= olderThan;
+  // An entry written this minute may be a concurrent build's, published just before it records its ref.
+  const settled = (mtime: number): boolean => now - mtime >= Math.max(olderThan, IN_FLIGHT_MS);
+  const remove = async (kind: PrunedKind, path: string, reason: string): Promise<void> => {
+    // Belt and braces: nothing outside the root, whatever led here.
+    if (!isInside(realRoot, await realpath(dirname(path)))) throw new AirlockError('internal', `prune: ${path} is outside the cache root ${realRoot}`);
+    const bytes = await sizeOf(path);
+    const item: Pruned = { kind, what: path, bytes, reason };
+    if (!dryRun) {
+      try {
+        await rm(path, { recursive: true, force: true });
+      } catch (e) {
+        item.error = (e as Error).message;
+      }
+    }
+    result.removed.push(item);
+    if (item.error === undefined) result.bytes += bytes;
+  };
+
+  // Build entries: the one each existing plugin folder's source uses is kept.
+  const keptComponents: Uint8Array[] = [];
+  const build = await area('build');
+  if (build !== undefined) {
+    const inUse = new Map<string, string>();
+    for (const ref of await readBuildRefs(root)) {
+      if (existsSync(join(ref.dir, 'plugin.yaml'))) inUse.set(ref.hash, ref.dir);
+      else if (old(ref.at)) await remove('ref', ref.file, `the record of ${ref.dir}, which is gone`);
+    }
+    for (const e of await entries(build, 'dir')) {
+      if (HASH.test(e.name)) {
+        if (inUse.has(e.name)) {
+          result.kept.build++;
+          const bytes = await readFile(join(e.path, 'plugin.wasm')).catch(() => undefined);
+          if (bytes !== undefined) keptComponents.push(bytes);
+        } else if (settled(e.mtime)) await remove('build', e.path, 'no plugin folder uses it now (an older build, or a folder that is gone)');
+      } else if (LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
+        await remove('leftover', e.path, 'left by an interrupted build');
+    }
+  }
+
+  // Transpiled glue and .cwasm: kept for the kept components only.
+  const transpiled = await area('transpiled');
+  if (transpiled !== undefined) {
+    const keep = new Set(keptComponents.flatMap((b) => [transpileKey(b, false), transpileKey(b, true)]));
+    for (const e of await entries(transpiled, 'dir')) {
+      if (HASH.test(e.name) && !keep.has(e.name) && settled(e.mtime)) await remove('transpiled', e.path, 'the transpiled form of a component no longer in use');
+      else if (LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
+        await remove('leftover', e.path, 'left by an interrupted transpile');
+    }
+  }
+  const wasmtime = await area('wasmtime');
+  if (wasmtime !== undefined) {
+    const keep = new Set(keptComponents.map((b) => cwasmKey(b)));
+    for (const version of await entries(wasmtime, 'dir')) {
+      for (const e of await entries(version.path, 'file')) {
+        const m = /^([0-9a-f]{64})\.(cwasm|imports\.json)$/.exec(e.name);
+        if (m !== null && !keep.has(m[1]!) && settled(e.mtime)) await remove('wasmtime', e.path, 'compiled from a component no longer in use');
+        else if (LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
+          await remove('leftover', e.path, 'left by an interrupted compile');
+      }
+    }
+  }
+
+  // componentize-js's compile cache: only the installed version's is used.
+  const toolchain = await area('build-toolchain');
+  if (toolchain !== undefined) {
+    const current = `componentize-js-${packageVersion('@bytecodealliance/componentize-js')}`;
+    for (const e of await entries(toolchain, 'dir'))
+      if (/^componentize-js-\d/.test(e.name) && e.name !== current && old(e.mtime))
+        await remove('toolchain', e.path, `the compile cache of another componentize-js (this is ${current})`);
+  }
+
+  if (options.images === null || options.images === undefined) {
+    if (options.imagesSkipped !== undefined) result.imagesSkipped = options.imagesSkipped;
+  } else await pruneImages(options.images, result, { dryRun, now, olderThan });
+  return result;
+}
+
+/** Per Airlock plugin name, the newest image is kept; older ones go. Only labelled, airlock-plugin/ tagged images are touched. */
+async function pruneImages(store: ImageStore, result: PruneResult, o: { dryRun: boolean; now: number; olderThan: number }): Promise<void> {
+  const byPlugin = new Map<string, Array<Awaited<ReturnType<ImageStore['list']>>[number]>>();
+  for (const image of await store.list()) {
+    const ours = image.labels['airlock.managed'] === 'true' && image.tags.length > 0 && image.tags.every((t) => t.startsWith('airlock-plugin/'));
+    const plugin = image.labels['airlock.plugin'];
+    if (!ours || plugin === undefined) continue;
+    byPlugin.set(plugin, [...(byPlugin.get(plugin) ?? []), image]);
+  }
+  for (const [plugin, images] of byPlugin) {
+    images.sort((a, b) => b.created - a.created);
+    result.kept.images++;
+    for (const image of images.slice(1)) {
+      if (o.now - image.created < o.olderThan) continue;
+      for (const tag of image.tags) {
+        const item: Pruned = {
+          kind: 'image',
+          what: tag,
+          bytes: image.size,
+          reason: `an older image of plugin ${plugin} (the newest is ${images[0]!.tags[0]})`,
+        };
+        if (!o.dryRun) {
+          try {
+            await store.remove(tag);
+          } catch (e) {
+            item.error = (e as Error).message.split('\n')[0] ?? String(e);
+          }
+        }
+        result.removed.push(item);
+        // An image's bytes count once, with its last tag (removing the last tag frees it).
+        if (item.error === undefined && tag === image.tags.at(-1)) result.bytes += image.size;
+      }
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * `airlock prune`: keeps the build each plugin folder uses now (and its
+ * transpiled and compiled forms) and the newest image per plugin; removes
+ * what older builds left; never touches anything outside the cache root or
+ * an image Airlock did not build.
+ */
+import test from 'ava';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
+import { recordBuildRef } from '../../src/build/refs.ts';
+import { buildPlugin } from '../../src/build/wasm.ts';
+import { transpileKey } from '../../src/engines/wasm/transpile.ts';
+import { cwasmKey } from '../../src/engines/wasmtime/compile.ts';
+import { type ImageStore, prune } from '../../src/prune/index.ts';
+import { cli } from '../helpers/cli.ts';
+import { withEnv } from '../helpers/env.ts';
+import { tempDir } from '../helpers/plugin.ts';
+
+const h = (c: string): string => c.repeat(64);
+const DAY = 86_400_000;
+
+function entry(dir: string, bytes: string, ageDays = 10): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'plugin.wasm'), bytes);
+  const t = (Date.now() - ageDays * DAY) / 1000;
+  utimesSync(dir, t, t);
+  return dir;
+}
+
+/** A cache with one build in use, one older build, one whose plugin folder is gone, their derived forms, and things prune must leave alone. */
+async function fixture() {
+  const root = tempDir('airlock-prune-');
+  const plugin = tempDir();
+  writeFileSync(join(plugin, 'plugin.yaml'), 'name: p\n');
+  const gone = join(tempDir(), 'deleted-plugin');
+  const current = entry(join(root, 'build', h('a')), 'CURRENT');
+  const older = entry(join(root, 'build', h('b')), 'OLDER');
+  const orphan = entry(join(root, 'build', h('c')), 'ORPHAN');
+  await recordBuildRef(plugin, h('a'), root);
+  await recordBuildRef(gone, h('c'), root);
+  const bytes = new Uint8Array(Buffer.from('CURRENT'));
+  const keptGlue = entry(join(root, 'transpiled', transpileKey(bytes)), 'glue');
+  const oldGlue = entry(join(root, 'transpiled', h('d')), 'glue');
+  mkdirSync(join(root, 'wasmtime', '48.0.8'), { recursive: true });
+  const keptCwasm = join(root, 'wasmtime', '48.0.8', `${cwasmKey(bytes)}.cwasm`);
+  const oldCwasm = join(root, 'wasmtime', '48.0.8', `${h('e')}.cwasm`);
+  writeFileSync(keptCwasm, 'native');
+  writeFileSync(oldCwasm, 'native');
+  const aged = (Date.now() - 10 * DAY) / 1000;
+  utimesSync(oldCwasm, aged, aged);
+  utimesSync(keptCwasm, aged, aged);
+  const oldToolchain = entry(join(root, 'build-toolchain', 'componentize-js-0.0.1'), 'x');
+  const staleTmp = entry(join(root, 'build', `${h('f')}.tmp-1-abc`), 'half');
+  const freshTmp = entry(join(root, 'build', `${h('f')}.tmp-2-abc`), 'half', 0);
+  // Outside the root, reached through a symlink named like an entry: never followed, never removed.
+  const outside = tempDir();
+  writeFileSync(join(outside, 'precious'), 'keep me');
+  symlinkSync(outside, join(root, 'build', h('9')));
+  const notOurs = entry(join(root, 'build', 'notes'), 'x');
+  const other = entry(join(root, 'node-24'), 'x');
+  return { root, current, older, orphan, keptGlue, oldGlue, keptCwasm, oldCwasm, oldToolchain, staleTmp, freshTmp, outside, notOurs, other };
+}
+
+test('prune removes older builds, builds of deleted folders and their derived forms; keeps what folders use now', async (t) => {
+  const f = await fixture();
+  const dry = await prune({ root: f.root, dryRun: true });
+  const listed = dry.removed.map((r) => r.what).sort();
+  const goneRef = dry.removed.find((r) => r.kind === 'ref');
+  t.regex(goneRef?.reason ?? '', /deleted-plugin, which is gone/);
+  t.deepEqual(listed, [f.older, f.orphan, f.staleTmp, f.oldToolchain, f.oldGlue, f.oldCwasm, goneRef?.what].sort());
+  t.true(
+    listed.every((p) => existsSync(p)),
+    'a dry run removes nothing',
+  );
+  t.is(dry.kept.build, 1);
+  t.true(dry.bytes > 0);
+
+  const real = await prune({ root: f.root });
+  t.deepEqual(real.removed.map((r) => r.what).sort(), listed);
+  t.is(real.bytes, dry.bytes);
+  for (const p of listed) t.false(existsSync(p), p);
+  for (const p of [f.current, f.keptGlue, f.keptCwasm, f.freshTmp, f.notOurs, f.other, join(f.root, 'build', h('9'))]) t.true(existsSync(p), p);
+  t.is(readFileSync(join(f.outside, 'precious'), 'utf8'), 'keep me');
+  t.deepEqual(readdirSync(f.outside), ['precious']);
+});
+
+test('prune --older-than keeps what is younger', async (t) => {
+  const f = await fixture();
+  const t5 = (Date.now() - 2 * DAY) / 1000;
+  utimesSync(f.older, t5, t5);
+  await prune({ root: f.root, olderThanMs: 5 * DAY });
+  t.true(existsSync(f.older));
+  t.false(existsSync(f.orphan));
+});
+
+test('a real build, edited and built again: prune removes the first build and keeps the one the source uses now, which holds no scratch', async (t) => {
+  const root = tempDir('airlock-prune-');
+  const dir = tempDir();
+  cpSync(join(FIXTURES_DIR, 'third-party'), dir, { recursive: true });
+  await withEnv({ AIRLOCK_CACHE_DIR: root }, async () => {
+    const first = await buildPlugin(dir);
+    writeFileSync(join(dir, 'plugin.yaml'), readFileSync(join(dir, 'plugin.yaml'), 'utf8').replace(/^description: .*$/m, 'description: edited'));
+    const second = await buildPlugin(dir);
+    t.not(first.hash, second.hash);
+    // An entry younger than a minute may be a concurrent build's: kept until it is older.
+    t.deepEqual((await prune({ root })).removed, []);
+    const aged = (Date.now() - 120_000) / 1000;
+    utimesSync(join(root, 'build', first.hash), aged, aged);
+    const r = await prune({ root });
+    t.deepEqual(
+      r.removed.map((x) => x.what),
+      [join(root, 'build', first.hash)],
+    );
+    t.true(existsSync(second.componentPath));
+    // An entry holds the component and its records only, not the build's scratch (a copy of the entry).
+    t.deepEqual(readdirSync(join(root, 'build', second.hash)).sort(), ['plugin.wasm', 'seal.json', 'toolchain']);
+    // A cache hit records the use too: nothing more to prune.
+    t.true((await buildPlugin(dir)).cached);
+    t.deepEqual((await prune({ root })).removed, []);
+  });
+});
+
+test('images: the newest per plugin is kept; only airlock-managed, airlock-plugin/ tagged images are removed; a failure is reported', async (t) => {
+  const now = Date.now();
+  const img = (id: string, tags: string[], plugin: string | undefined, ageDays: number, managed = true) => ({
+    id,
+    tags,
+    labels: { ...(managed ? { 'airlock.managed': 'true' } : {}), ...(plugin === undefined ? {} : { 'airlock.plugin': plugin }) },
+    created: now - ageDays * DAY,
+    size: 1000,
+  });
+  const removed: string[] = [];
+  const store: ImageStore = {
+    list: async () => [
+      img('1', ['airlock-plugin/a:new'], 'a', 1),
+      img('2', ['airlock-plugin/a:mid'], 'a', 5),
+      img('3', ['airlock-plugin/a:old', 'airlock-plugin/a:old2'], 'a', 9),
+      img('4', ['airlock-plugin/b:only'], 'b', 30),
+      img('5', ['someone/else:1'], 'a', 40),
+      img('6', ['airlock-plugin/a:unlabelled'], 'a', 40, false),
+      img('7', ['airlock-plugin/c:new'], 'c', 1),
+      img('8', ['airlock-plugin/c:busy'], 'c', 3),
+    ],
+    remove: async (tag) => {
+      if (tag.endsWith(':busy')) throw new Error('(HTTP code 409) conflict - image is being used by running container');
+      removed.push(tag);
+    },
+  };
+  const root = tempDir();
+  const dry = await prune({ root, images: store, dryRun: true, now });
+  t.deepEqual(removed, []);
+  t.deepEqual(
+    dry.removed.map((r) => r.what),
+    ['airlock-plugin/a:mid', 'airlock-plugin/a:old', 'airlock-plugin/a:old2', 'airlock-plugin/c:busy'],
+  );
+  const r = await prune({ root, images: store, now, olderThanMs: 2 * DAY });
+  t.deepEqual(removed, ['airlock-plugin/a:mid', 'airlock-plugin/a:old', 'airlock-plugin/a:old2']);
+  t.is(r.kept.images, 3);
+  t.regex(r.removed.find((x) => x.what === 'airlock-plugin/c:busy')?.error ?? '', /being used/);
+  t.is(r.bytes, 2000);
+});
+
+test('airlock prune: --dry-run lists and frees nothing; --json; a bad --older-than is a usage error', async (t) => {
+  const f = await fixture();
+  const env = { AIRLOCK_CACHE_DIR: f.root, DOCKER_HOST: `unix://${join(tempDir(), 'none.sock')}` };
+  const dry = await withEnv(env, () => cli(['prune', '--dry-run']));
+  t.is(dry.code, 0, dry.stderr);
+  t.regex(dry.stdout, new RegExp(`^would remove build ${f.older} \\(\\d+ B\\): no plugin folder uses it now`, 'm'));
+  t.regex(dry.stdout, /^images not checked: the Docker daemon .* does not answer/m);
+  t.regex(dry.stdout, /^would free \d+ B \(7 items\); kept 1 builds in use and 0 images$/m);
+  t.true(existsSync(f.older));
+  const json = await withEnv(env, () => cli(['prune', '--json']));
+  t.is(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { removed: Array<{ what: string }>; dryRun: boolean };
+  t.false(parsed.dryRun);
+  t.is(parsed.removed.length, 7);
+  t.false(existsSync(f.older));
+  t.is((await cli(['prune', '--older-than', 'soon'])).code, 2);
+  t.is((await cli(['prune', 'extra'])).code, 2);
+});
