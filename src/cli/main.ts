@@ -73,7 +73,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'doctor',
-    summary: 'Check which engines can run plugins here, and how to install the missing ones',
+    summary: 'Check Node, the engines, the build toolchains and base images, and how to install what is missing',
     load: async () => (await import('./commands/doctor.ts')).doctorCommand,
   },
   {
