@@ -15,6 +15,8 @@ import type { CallState, Capability, CapabilityOpenOptions, OpenedCapability, Wa
 
 export type {
   CallState,
+  FileUsage,
+  RefusedRequest,
   Capability,
   CapabilityOpenOptions,
   DockerContribution,
@@ -96,7 +98,7 @@ export async function openCapabilities(
 
 /** The per-call state of a fresh instance, each capability's part reset (beginCall). */
 export function newCallState(grants: Grants, capabilities: readonly Capability[] = CAPABILITIES): CallState {
-  const call: CallState = { logs: new LogCapture(0), randomBytesLeft: 0 };
+  const call: CallState = { logs: new LogCapture(0), randomBytesLeft: 0, files: { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 }, egressRefused: [] };
   beginCall(grants, call, capabilities);
   return call;
 }

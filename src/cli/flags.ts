@@ -78,7 +78,7 @@ function engineProvider(io: CliIO): EngineProvider | undefined {
       }),
     ));
   return {
-    open: async (plugin, grants, preference) => (await engines()).open(plugin, grants, preference),
+    open: async (plugin, grants, preference, options) => (await engines()).open(plugin, grants, preference, options),
     close: async () => {
       if (inner !== undefined) await (await inner).close();
     },

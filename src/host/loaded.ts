@@ -11,6 +11,7 @@ import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
 import { FairShare } from './fair-share.ts';
 import type { EnginePreference, OpenedPlugin } from '../provider/index.ts';
 import type { Pools } from './pools.ts';
+import type { EgressTap } from './usage.ts';
 
 export interface LoadedTool {
   info: ToolInfo;
@@ -30,6 +31,8 @@ export interface LoadedEntry extends PreparedEntry {
   key: string;
   contentHash: string;
   opened: OpenedPlugin;
+  /** The pool's egress decisions, for the usage of the calls running in it. */
+  tap: EgressTap;
   /** This agent's share of the (possibly shared) pool. */
   share: FairShare;
 }
@@ -64,6 +67,6 @@ export async function openPrepared(prepared: PreparedEntry, context: OpenContext
     ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' || rel === '.venv' || data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
   const { pools } = context;
-  const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash);
-  return { ...prepared, key, contentHash, opened, share: new FairShare(() => pools.share(key)) };
+  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash);
+  return { ...prepared, key, contentHash, opened, tap, share: new FairShare(() => pools.share(key)) };
 }

@@ -8,10 +8,14 @@ import { createHash } from 'node:crypto';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import type { EnginePreference, EngineProvider, OpenedPlugin } from '../provider/index.ts';
+import type { EgressDecision } from '../egress/index.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
+import { EgressTap } from './usage.ts';
 
 interface Shared {
   opened: Promise<OpenedPlugin>;
+  /** Its egress decisions, handed to the calls running in it (their usage). */
+  tap: EgressTap;
   /** Loads holding it (one per agent that loaded the plugin with these grants). */
   refs: number;
   /** Calls the pool serves at once (grants.resources.concurrency). */
@@ -24,21 +28,34 @@ export class Pools {
   /** Pools being opened (builds, container starts); close() waits for them. */
   readonly #opening = new Set<Promise<OpenedPlugin>>();
   #closed = false;
+  readonly #onEgress: ((plugin: string, decision: EgressDecision) => void) | undefined;
 
-  /** Without a provider, the real engines are loaded on the first open. */
-  constructor(provider: EngineProvider | undefined) {
+  /** Without a provider, the real engines are loaded on the first open. `onEgress` hears every pool's egress decisions. */
+  constructor(provider: EngineProvider | undefined, onEgress?: (plugin: string, decision: EgressDecision) => void) {
     this.#provider = provider;
+    this.#onEgress = onEgress;
   }
 
   /** Opens (or shares) the warm pool for these grants; `key` names the hold to release. */
-  async acquire(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, contentHash: string): Promise<{ key: string; opened: OpenedPlugin }> {
+  async acquire(
+    plugin: LoadedManifest,
+    grants: Grants,
+    preference: EnginePreference,
+    contentHash: string,
+  ): Promise<{ key: string; opened: OpenedPlugin; tap: EgressTap }> {
     this.#assertOpen();
     const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
     let shared = this.#shared.get(key);
     if (shared === undefined) {
       // Registered before any await, so concurrent loads of the same grants share this one open.
-      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference));
-      const entry: Shared = { opened, refs: 0, instances: Math.max(1, grants.resources.concurrency) };
+      const tap = new EgressTap();
+      const onEvent = (event: ProviderEvent): void => {
+        if (event.type !== 'egress') return;
+        tap.decision(event.decision);
+        this.#onEgress?.(event.plugin, event.decision);
+      };
+      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference, { onEvent }));
+      const entry: Shared = { opened, tap, refs: 0, instances: Math.max(1, grants.resources.concurrency) };
       shared = entry;
       this.#shared.set(key, entry);
       this.#opening.add(opened);
@@ -62,7 +79,7 @@ export class Pools {
       // close() ran while this pool was opening, and has stopped it.
       throw new AirlockError('aborted', `the plugin host closed while ${plugin.manifest.name} was loading`);
     }
-    return { key, opened };
+    return { key, opened, tap: shared.tap };
   }
 
   /** How many calls one agent may have in this pool at once: an equal share of its instances. */

@@ -3,6 +3,7 @@ import type { CallLogs, CallMetrics, EngineName } from '../engines/types.ts';
 import type { AirlockError } from '../errors.ts';
 import type { Grants, Policy, PolicyInput } from '../grants/index.ts';
 import type { EnginePreference, EngineProvider } from '../provider/index.ts';
+import type { CallUsage } from './usage.ts';
 
 export interface HostOptions {
   /** The host policy for plugins loaded without an agent-specific one: an object, a checked Policy, or a YAML file path. */
@@ -66,6 +67,8 @@ export interface ToolCallResult {
   output: string;
   logs: CallLogs;
   metrics: CallMetrics & { /** Time waiting for the agent's own concurrency limit. */ agentQueueMs: number; totalMs: number };
+  /** What the call used (a failed call that reached the engine carries it in `error.details.usage`). */
+  usage: CallUsage;
 }
 
 /** `loading`: a background open is under way; `failed`: it failed, and the tools answer its error. */

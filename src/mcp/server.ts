@@ -85,7 +85,7 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
         out.structuredContent = result.value as Record<string, unknown>;
       }
       const logs = result.logs.stdout + result.logs.stderr;
-      out._meta = { 'airlock/metrics': result.metrics, ...(logs === '' ? {} : { 'airlock/logs': result.logs }) };
+      out._meta = { 'airlock/metrics': result.metrics, 'airlock/usage': result.usage, ...(logs === '' ? {} : { 'airlock/logs': result.logs }) };
       return out;
     } catch (err) {
       const e = isAirlockError(err) ? err : new AirlockError('internal', err instanceof Error ? err.message : String(err), { cause: err });

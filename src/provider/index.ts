@@ -21,8 +21,13 @@ export type EnginePreference = 'auto' | EngineName;
 
 /** What the host needs from the engines: open a plugin under its grants on the engine the selector picks. */
 export interface EngineProvider {
-  open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin>;
+  open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options?: OpenOptions): Promise<OpenedPlugin>;
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** This open's own events (its egress decisions), besides the provider's onEvent. */
+  onEvent?: (event: ProviderEvent) => void;
 }
 
 export interface OpenedPlugin {
@@ -159,20 +164,22 @@ class DefaultProvider implements EngineProvider {
     return this.#probes;
   }
 
-  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
+  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options: OpenOptions = {}): Promise<OpenedPlugin> {
     const { selection } = await planSelection(grants, preference, await this.probes());
     const opened = await openSelected(selection, async (name, component) => {
       const definition = engineDefinition(name);
       if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);
       const engine = await this.#engine(definition);
-      return engine.load(grants, artefactFor(definition, component, plugin), { onEvent: (e) => this.#forward(name, e) });
+      return engine.load(grants, artefactFor(definition, component, plugin), { onEvent: (e) => this.#forward(name, e, options.onEvent) });
     });
     this.#options.onEvent?.({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });
     return { engine: opened.engine, reason: opened.reason, instance: opened.instance };
   }
 
-  #forward(engine: EngineName, e: EngineEvent): void {
-    this.#options.onEvent?.(e.type === 'build' ? { ...e, engine } : e);
+  #forward(engine: EngineName, e: EngineEvent, own: ((event: ProviderEvent) => void) | undefined): void {
+    const event: ProviderEvent = e.type === 'build' ? { ...e, engine } : e;
+    this.#options.onEvent?.(event);
+    own?.(event);
   }
 
   #engine(definition: EngineDefinition): Promise<Engine> {

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import type { CallOptions, CallResult } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
 import { defaultEngineProvider } from '../../src/provider/index.ts';
-import type { EnginePreference, EngineProvider, OpenedPlugin } from '../../src/provider/index.ts';
+import type { EnginePreference, EngineProvider, OpenedPlugin, OpenOptions } from '../../src/provider/index.ts';
 import type { LoadedManifest } from '../../src/manifest/index.ts';
 import { type HostOptions, PluginHost } from '../../src/host/index.ts';
 import { tempDir } from '../helpers/plugin.ts';
@@ -58,11 +58,11 @@ export class CountingProvider implements EngineProvider {
     };
   }
 
-  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference): Promise<OpenedPlugin> {
+  async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options?: OpenOptions): Promise<OpenedPlugin> {
     this.opening++;
     for (const w of this.#openWaiters.splice(0)) w();
     await this.#gate;
-    const opened = await this.inner.open(plugin, grants, preference);
+    const opened = await this.inner.open(plugin, grants, preference, options);
     this.opened.push({ plugin: plugin.manifest.name, grants });
     const name = plugin.manifest.name;
     return {

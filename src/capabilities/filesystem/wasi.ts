@@ -25,5 +25,5 @@ export function filesystemWasi(grants: Grants, ctx: WasiContext): WasiImports {
   const r = grants.resources;
   const state = ctx.shared.filesystem;
   const quota = hasWrites(grants) ? { bytes: r.diskBytes, files: r.files, ...(state instanceof SharedArrayBuffer ? { state } : {}) } : undefined;
-  return createFilesystem(grants.filesystem, ctx.base, ctx.onRelease, quota);
+  return createFilesystem(grants.filesystem, ctx.base, ctx.onRelease, quota, ctx.call.files);
 }

@@ -17,7 +17,7 @@ Options:
   --policy <file>   host policy YAML (default: grants nothing beyond safe defaults)
   --engine <name>   ${ENGINE_CHOICES}
   --timeout <ms>    shorten the plugin's timeout for this call
-  --json            print {ok, value, logs, metrics} or {ok: false, error} as JSON
+  --json            print {ok, value, logs, metrics, usage} or {ok: false, error} as JSON
   -h, --help        show this help
 
 Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage error.`,
@@ -41,7 +41,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;
       const result = await host.call(name, input, timeout === undefined ? {} : { timeout });
       if (values.json === true) {
-        io.stdout(`${JSON.stringify({ ok: true, value: result.value, logs: result.logs, metrics: result.metrics })}\n`);
+        io.stdout(`${JSON.stringify({ ok: true, value: result.value, logs: result.logs, metrics: result.metrics, usage: result.usage })}\n`);
       } else {
         if (result.logs.stdout !== '') io.stderr(result.logs.stdout.endsWith('\n') ? result.logs.stdout : `${result.logs.stdout}\n`);
         if (result.logs.stderr !== '') io.stderr(result.logs.stderr.endsWith('\n') ? result.logs.stderr : `${result.logs.stderr}\n`);

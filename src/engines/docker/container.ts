@@ -10,6 +10,8 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
+import type { EngineUsage } from '../types.ts';
+import { callUsage, containerFigures } from './usage.ts';
 import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
 
 /** Labels on everything Airlock creates; `airlock.owner` lets a later run find what a dead one left. */
@@ -112,6 +114,8 @@ export class PluginContainer {
   #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
   #overflow = false;
   #killed = false;
+  /** CPU nanoseconds at the end of the last call (see usage()). */
+  #cpuNs: number | undefined;
   readonly exited: Promise<ExitInfo>;
 
   private constructor(docker: Docker, container: Docker.Container, name: string, stream: Duplex, spec: ContainerSpec) {
@@ -210,6 +214,22 @@ export class PluginContainer {
       this.#pending = { id, resolve, reject };
       this.#stream.write(`${JSON.stringify(req)}\n`);
     });
+  }
+
+  /**
+   * What the call that just ended used (./usage.ts): CPU since the previous call ended (or
+   * since `markUsage()` at start) and the container's peak memory, from the daemon.
+   */
+  async usage(): Promise<EngineUsage> {
+    const end = await containerFigures(this.#container);
+    const start = this.#cpuNs;
+    this.#cpuNs = end?.cpuNs;
+    return callUsage(end, start);
+  }
+
+  /** Notes the CPU time before the first call (container start-up is not a call's). */
+  async markUsage(): Promise<void> {
+    this.#cpuNs = (await containerFigures(this.#container))?.cpuNs;
   }
 
   /** Whether an error really comes from the in-container host (see #token), not from the plugin posing as it. */

@@ -20,6 +20,7 @@ import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
 import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
+import { createUsageCells, readUsage } from './usage.ts';
 
 const WORKER_HEAP_MB = 512;
 
@@ -29,6 +30,8 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './
 interface WasmWorker {
   worker: Worker;
   channel: Channel;
+  /** The last call's usage, written by the worker (./usage.ts). */
+  usage: SharedArrayBuffer;
   stderrTail: string;
   /** An Atomics.waitAsync on this worker's channel is pending. */
   waiting: boolean;
@@ -71,6 +74,7 @@ class WasmDriver implements SlotDriver<WasmWorker> {
       grants: g,
       capabilities: this.#opts.capabilities.shared,
       channel: channel.sab,
+      usage: createUsageCells(),
       spinMicros: this.#opts.workerSpinMicros,
     };
     const worker = new Worker(WORKER_URL, {
@@ -88,7 +92,7 @@ class WasmDriver implements SlotDriver<WasmWorker> {
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
       name: `airlock:${g.plugin.name}`,
     });
-    const w: WasmWorker = { worker, channel, stderrTail: '', waiting: false };
+    const w: WasmWorker = { worker, channel, usage: data.usage, stderrTail: '', waiting: false };
     worker.stdout.resume(); // nothing a guest prints reaches here (captured per call); drop shim chatter
     worker.stderr.on('data', (d: Buffer) => {
       w.stderrTail = (w.stderrTail + d.toString('utf8')).slice(-2000);
@@ -220,13 +224,15 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   /** Reads a slot's answer and settles its call (the pool then gives the slot the next queued call). */
   #complete(slot: WasmSlot, w: WasmWorker): void {
     const call = slot.call as SlotCall<string>;
+    // Read before the response is released: the worker's next call overwrites it.
+    const usage = readUsage(w.usage);
     const res = w.channel.readResponse();
     const logs = { stdout: res.stdout, stderr: res.stderr, ...(res.truncated ? { truncated: true } : {}) };
     if (res.kind === 'ok') {
-      this.pool.answer(call, { output: res.output, logs, metrics: { engine: 'wasm', ...this.pool.metrics(call) } });
+      this.pool.answer(call, { output: res.output, logs, metrics: { engine: 'wasm', ...this.pool.metrics(call) }, usage });
     } else {
       const err = AirlockError.fromJSON(res.error);
-      Object.assign(err.details, { logs });
+      Object.assign(err.details, { logs, usage });
       this.pool.fail(call, err);
     }
   }

@@ -11,6 +11,7 @@ import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { Channel, CLOSED, REQUEST } from './channel.ts';
 import { createInstance, runCall, type LiveInstance } from './instance.ts';
 import type { InstantiateFn } from './types.ts';
+import { writeUsage } from './usage.ts';
 
 /** How long the worker sleeps in Atomics.wait before letting its event loop turn. */
 const IDLE_SLICE_MS = 50;
@@ -40,6 +41,7 @@ function validate(data: unknown): WasmWorkerData {
     typeof d.capabilities !== 'object' ||
     d.capabilities === null ||
     typeof d.modules !== 'object' ||
+    !(d.usage instanceof SharedArrayBuffer) ||
     d.grants === undefined
   ) {
     throw new AirlockError('internal', 'wasm worker started without valid workerData');
@@ -95,8 +97,13 @@ async function main(): Promise<void> {
       outcome = runCall(instance, grants, req.tool, req.input);
     } catch (e) {
       const err = e instanceof AirlockError ? e : new AirlockError('trap', `instantiating the component failed: ${e instanceof Error ? e.message : String(e)}`);
-      outcome = { response: { kind: 'error' as const, error: err.toJSON(), stdout: '', stderr: '', truncated: false }, poisoned: true };
+      outcome = {
+        response: { kind: 'error' as const, error: err.toJSON(), stdout: '', stderr: '', truncated: false },
+        poisoned: true,
+        usage: { cpuMs: 0, memoryPeakBytes: 0, files: { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 }, networkRefused: [] },
+      };
     }
+    writeUsage(data.usage, outcome.usage);
     // Never reuse an instance after a trap; with per-call isolation never reuse one at all.
     if (outcome.poisoned || perCall) {
       instance?.release();
