@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, isAirlockError } from '../errors.ts';
 import { airlockVersion } from '../version.ts';
+import { auditCommand } from './commands/audit.ts';
 import { benchCommand } from './commands/bench.ts';
 import { buildCommand } from './commands/build.ts';
 import { callCommand } from './commands/call.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: Command[] = [
   schemaCommand,
   doctorCommand,
   benchCommand,
+  auditCommand,
 ];
 
 function usage(): string {

@@ -14,6 +14,8 @@ import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, typ
 import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext } from './loaded.ts';
 import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
+import type { Observers } from '../observe/observer.ts';
+import type { CallUsage } from '../observe/usage.ts';
 
 /** What an agent gets from its host: the shared pools and the host's settings (not public API). */
 export interface AgentContext extends OpenContext {
@@ -21,6 +23,12 @@ export interface AgentContext extends OpenContext {
   forget(agent: Agent): void;
   /** Background opens, bounded across the host's agents (HostOptions.backgroundOpens). */
   opens: PQueue;
+  /** Those watching the host (audit log, telemetry, status page). */
+  observe: Observers;
+  /** Whether calls' inputs reach the observers (AuditOptions.inputs). */
+  keepInputs: boolean;
+  /** A fresh call id, unique within the host. */
+  callId(): number;
 }
 
 export class Agent {
@@ -48,6 +56,30 @@ export class Agent {
    * With `background`, returns once the manifest and grants are checked (see LoadOptions).
    */
   async load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
+    try {
+      return await this.#load(dir, options);
+    } catch (err) {
+      if (isAirlockError(err)) this.#context.observe.load({ agent: this.id, dir, error: err });
+      throw err;
+    }
+  }
+
+  /** Tells the observers how a load ended (foreground, or a background open once settled). */
+  #observeLoad(slot: PluginSlot): void {
+    const s = slot.summary();
+    this.#context.observe.load({
+      agent: this.id,
+      dir: s.dir,
+      plugin: s.name,
+      version: s.version,
+      grants: s.grants,
+      ...(slot.entry === undefined ? {} : { digest: slot.entry.contentHash }),
+      ...(s.engine === undefined ? {} : { engine: s.engine }),
+      ...(s.error === undefined ? {} : { error: s.error }),
+    });
+  }
+
+  async #load(dir: string, options: LoadOptions): Promise<PluginSummary> {
     this.#assertOpen();
     const { signal } = options;
     if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
@@ -66,6 +98,7 @@ export class Agent {
     }
     const slot = new PluginSlot(entry, entry);
     this.#plugins.set(name, slot);
+    this.#observeLoad(slot);
     return slot.summary();
   }
 
@@ -81,6 +114,7 @@ export class Agent {
       }),
     );
     this.#plugins.set(plugin.manifest.name, slot);
+    void slot.settled.then(() => this.#observeLoad(slot));
     if (onSettled !== undefined) void slot.settled.then(() => onSettled(slot.summary()));
     return slot.summary();
   }
@@ -118,7 +152,9 @@ export class Agent {
       return false;
     }
     // A plugin whose open had failed is replaced too: this is how a fixed one comes back.
-    this.#plugins.set(name, new PluginSlot(fresh, fresh));
+    const replaced = new PluginSlot(fresh, fresh);
+    this.#plugins.set(name, replaced);
+    this.#observeLoad(replaced);
     await this.#drop(slot);
     return true;
   }
@@ -162,7 +198,27 @@ export class Agent {
   async call(name: string, input: unknown, options: ToolCallOptions = {}): Promise<ToolCallResult> {
     this.#assertOpen();
     const { slot, tool } = this.#find(name);
-    return callTool({ queue: this.#queue, limit: this.#queueLimit, id: this.id, label: this.#label() }, slot, tool, name, input, options);
+    const { observe } = this.#context;
+    const start = { id: this.#context.callId(), agent: this.id, plugin: slot.name, tool: tool.info.tool, startedAt: Date.now() };
+    const began = performance.now();
+    const kept = this.#context.keepInputs ? { input } : {};
+    observe.callStart(start);
+    try {
+      const result = await callTool({ queue: this.#queue, limit: this.#queueLimit, id: this.id, label: this.#label() }, slot, tool, name, input, options);
+      observe.callEnd({ ...start, engine: result.metrics.engine, outcome: 'ok', durationMs: performance.now() - began, usage: result.usage, ...kept });
+      return result;
+    } catch (err) {
+      const usage = isAirlockError(err) ? (err.details.usage as CallUsage | undefined) : undefined;
+      observe.callEnd({
+        ...start,
+        ...(slot.entry === undefined ? {} : { engine: slot.entry.opened.engine }),
+        outcome: isAirlockError(err) ? err.code : 'internal',
+        durationMs: performance.now() - began,
+        ...(usage === undefined ? {} : { usage }),
+        ...kept,
+      });
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 import type { LoadedTool } from './loaded.ts';
 import type { PluginSlot } from './slot.ts';
 import type { ToolCallOptions, ToolCallResult } from './types.ts';
-import { callUsage, NetworkTally, type CallUsage } from './usage.ts';
+import { callUsage, NetworkTally, type CallUsage } from '../observe/usage.ts';
 
 /** Least time a result's schema check gets when the call used up its timeout in the plugin (a large result is checked off the event loop). */
 const MIN_CHECK_MS = 100;

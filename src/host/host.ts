@@ -13,6 +13,8 @@ import { defaultPolicy, loadPolicy, policyFromObject, type Policy, type PolicyIn
 import { Agent, type AgentContext } from './agent.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { Pools } from './pools.ts';
+import { AuditLog } from '../audit/log.ts';
+import { fanOut, type Observers } from '../observe/observer.ts';
 import type { AgentOptions, HostOptions, LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 
 function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Policy {
@@ -29,13 +31,20 @@ export class PluginHost {
   readonly #context: AgentContext;
   readonly #agents = new Map<string, Agent>();
   readonly #default: Agent;
+  readonly #observe: Observers;
   #closed = false;
 
   constructor(options: HostOptions = {}) {
     this.#options = options;
     this.#policy = resolvePolicy(options.policy);
-    this.#pools = new Pools(options.provider);
+    const observers = [...(options.audit === undefined ? [] : [new AuditLog(options.audit)]), ...(options.observers ?? [])];
+    this.#observe = fanOut(observers);
+    let calls = 0;
+    this.#pools = new Pools(options.provider, (plugin, decision) => this.#observe.egress(plugin, decision));
     this.#context = {
+      observe: this.#observe,
+      keepInputs: options.audit?.inputs === true,
+      callId: () => ++calls,
       pools: this.#pools,
       preference: (name) => options.engines?.[name] ?? options.engine ?? 'auto',
       env: options.env,
@@ -111,5 +120,6 @@ export class PluginHost {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pools.close(() => Promise.all([...this.#agents.values(), this.#default].map((a) => a.close())));
+    await this.#observe.close();
   }
 }

@@ -11,7 +11,7 @@ import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
 import { FairShare } from './fair-share.ts';
 import type { EnginePreference, OpenedPlugin } from '../provider/index.ts';
 import type { Pools } from './pools.ts';
-import type { EgressTap } from './usage.ts';
+import type { EgressTap } from '../observe/usage.ts';
 
 export interface LoadedTool {
   info: ToolInfo;

@@ -10,7 +10,7 @@ import type { Grants } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { EnginePreference, EngineProvider, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
-import { EgressTap } from './usage.ts';
+import { EgressTap } from '../observe/usage.ts';
 
 interface Shared {
   opened: Promise<OpenedPlugin>;

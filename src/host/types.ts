@@ -3,7 +3,9 @@ import type { CallLogs, CallMetrics, EngineName } from '../engines/types.ts';
 import type { AirlockError } from '../errors.ts';
 import type { Grants, Policy, PolicyInput } from '../grants/index.ts';
 import type { EnginePreference, EngineProvider } from '../provider/index.ts';
-import type { CallUsage } from './usage.ts';
+import type { AuditOptions } from '../audit/log.ts';
+import type { HostObserver } from '../observe/observer.ts';
+import type { CallUsage } from '../observe/usage.ts';
 
 export interface HostOptions {
   /** The host policy for plugins loaded without an agent-specific one: an object, a checked Policy, or a YAML file path. */
@@ -25,6 +27,10 @@ export interface HostOptions {
   agentQueue?: number;
   /** Background loads (`load(dir, { background: true })`) opening at once, across the host's agents (default 4); the others wait their turn. */
   backgroundOpens?: number;
+  /** A hash-chained JSON-lines record of loads, calls, egress decisions and grant changes (src/audit): to a file, stderr or a callback. */
+  audit?: AuditOptions;
+  /** Others watching the host (loads, calls, egress decisions, grant changes); see src/observe/observer.ts. */
+  observers?: HostObserver[];
 }
 
 export interface AgentOptions {

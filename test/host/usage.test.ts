@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { probeWasmtime } from '../../src/engines/wasmtime/index.ts';
 import { isAirlockError } from '../../src/errors.ts';
 import { PluginHost } from '../../src/host/index.ts';
-import type { CallUsage } from '../../src/host/usage.ts';
+import type { CallUsage } from '../../src/observe/usage.ts';
 import { DOCKER } from '../engines/docker/helpers.ts';
 import { tempDir } from '../helpers/plugin.ts';
 import { requireExternal } from '../helpers/require.ts';
@@ -81,7 +81,7 @@ test('a failed call that reached the engine carries its usage in the error', asy
   t.true((usage?.wallMs ?? 0) > 0);
 });
 
-test('network usage: the egress decisions made while a call ran, with their hosts (allowed and refused)', async (t) => {
+test('network usage: the egress decisions made while a call ran, with their hosts (allowed and refused); the audit log records the decision', async (t) => {
   const server = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
@@ -89,11 +89,16 @@ test('network usage: the egress decisions made while a call ran, with their host
   const dir = tempDir('airlock-usage-net-');
   cpSync(join(FIXTURES, 'net'), dir, { recursive: true });
   writeFileSync(join(dir, 'plugin.yaml'), `${readFileSync(join(dir, 'plugin.yaml'), 'utf8')}\npermissions:\n  network:\n    allow: ["127.0.0.1:${port}"]\n`);
-  const h = host(t, { policy: { network: { allow: [`127.0.0.1:${port}`] } }, engine: 'wasm' });
+  const audit: Record<string, unknown>[] = [];
+  const h = host(t, { policy: { network: { allow: [`127.0.0.1:${port}`] } }, engine: 'wasm', audit: { onLine: (_l, e) => audit.push(e) } });
   await h.load(dir);
   const ok = await h.call('net_http', { url: `http://127.0.0.1:${port}/x` });
   t.is(ok.value, 'ok:200');
   t.like(ok.usage.network, { allowed: 1, refused: 0, failed: 0, hosts: [{ host: '127.0.0.1', port, decision: 'allowed', count: 1 }] });
+  t.like(
+    audit.find((e) => e.type === 'egress'),
+    { plugin: 'net', decision: 'allowed', host: '127.0.0.1', port },
+  );
   const refused = await h.call('net_http', { url: `http://127.0.0.1:${port + 1}/x` });
   t.regex(String(refused.value), /^denied:/);
   t.like(refused.usage.network, { allowed: 0, refused: 1, hosts: [{ host: '127.0.0.1', port: port + 1, decision: 'refused', code: 'not-allowed' }] });

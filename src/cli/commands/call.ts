@@ -15,6 +15,7 @@ $AIRLOCK_PATH and ./plugins.
 
 Options:
   --policy <file>   host policy YAML (default: grants nothing beyond safe defaults)
+  --audit <file>    append the hash-chained audit log to <file> (- for stderr)
   --engine <name>   ${ENGINE_CHOICES}
   --timeout <ms>    shorten the plugin's timeout for this call
   --json            print {ok, value, logs, metrics, usage} or {ok: false, error} as JSON
@@ -22,7 +23,7 @@ Options:
 
 Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage error.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'engine', 'timeout']);
+    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'engine', 'timeout', 'audit']);
     const [pluginArg, toolArg, inputArg] = positionals;
     if (pluginArg === undefined || toolArg === undefined || positionals.length > 3) {
       throw new UsageError('expected <plugin-dir|name> <tool> [json | -], e.g. `airlock call ./echo echo \'{"text":"hi"}\'`');

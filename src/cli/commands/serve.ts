@@ -53,6 +53,7 @@ Options:
   --no-auth              no token: any local user can call every tool. Only on a
                          loopback address (refused with a network-facing host)
   --policy <file>        host policy YAML
+  --audit <file>         append the hash-chained audit log to <file> (- for stderr)
   --engine <name>        ${ENGINE_CHOICES}
   --watch                reload a plugin when its files change, and tell clients
   -h, --help             show this help
@@ -62,7 +63,7 @@ Configuring a client (Claude Desktop, Cursor, VS Code): \`airlock mcp-config
 paths that work from any folder; \`--http <url> --token-file <file>\` for a
 running HTTP server.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseFlags(argv, ['policy', 'engine'], {
+    const { values, positionals } = parseFlags(argv, ['policy', 'engine', 'audit'], {
       mcp: { type: 'boolean' },
       http: { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
