@@ -11,7 +11,7 @@ import { didYouMean } from '../manifest/suggest.ts';
 import { abortable, isAborted } from './abortable.ts';
 import { callTool } from './call.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
-import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext } from './loaded.ts';
+import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext, type PreparedEntry } from './loaded.ts';
 import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 import type { Observers } from '../observe/observer.ts';
@@ -156,6 +156,38 @@ export class Agent {
     this.#plugins.set(name, replaced);
     this.#observeLoad(replaced);
     await this.#drop(slot);
+    return true;
+  }
+
+  /**
+   * Computes a plugin's grants again (after host.grant / host.revoke): when they changed, its
+   * tools are answered by a fresh pool from the next call on (calls wait for it), and the old
+   * pool is let go once its calls in flight end. Returns whether they changed.
+   */
+  async regrant(name: string): Promise<boolean> {
+    const slot = this.#plugins.get(name);
+    if (slot === undefined || this.#closed) return false;
+    if (slot.state === 'loading') await slot.settled;
+    if (this.#plugins.get(name) !== slot) return false;
+    let prepared: PreparedEntry;
+    try {
+      prepared = prepareEntry(slot.prepared.plugin, this.#policy, this.#context);
+    } catch (err) {
+      // The manifest ∩ policy itself no longer holds (a folder gone): the calls answer why, as a failed load would.
+      prepared = { ...slot.prepared };
+      const fresh = new PluginSlot(prepared, () => Promise.reject(err));
+      this.#plugins.set(name, fresh);
+      await fresh.settled;
+      this.#observeLoad(fresh);
+      await this.#drop(slot);
+      return true;
+    }
+    if (JSON.stringify(prepared.grants) === JSON.stringify(slot.prepared.grants)) return false;
+    const fresh = new PluginSlot(prepared, () => openPrepared(prepared, this.#context));
+    this.#plugins.set(name, fresh);
+    await this.#drop(slot);
+    await fresh.settled;
+    this.#observeLoad(fresh);
     return true;
   }
 

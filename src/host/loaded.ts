@@ -6,6 +6,7 @@
 import { relative, sep } from 'node:path';
 import { hashTree } from '../content-hash.ts';
 import { computeGrants, type Grants, type Policy } from '../grants/index.ts';
+import { narrowGrants, type Revocation } from '../grants/revoke.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
 import { FairShare } from './fair-share.ts';
@@ -42,6 +43,8 @@ export interface OpenContext {
   pools: Pools;
   preference(name: string): EnginePreference;
   env: Record<string, string | undefined> | undefined;
+  /** What was revoked from a plugin at run time (host.revoke), and where its relative paths start. */
+  revoked(plugin: string): { revocation: Revocation | undefined; baseDir: string };
 }
 
 /** Grants under `policy`, then a warm pool (shared when another agent has the same grants and content). */
@@ -51,7 +54,8 @@ export function openEntry(plugin: LoadedManifest, policy: Policy, context: OpenC
 
 /** The grants under `policy` and the tools (throws when the policy refuses a grant); no engine is touched. */
 export function prepareEntry(plugin: LoadedManifest, policy: Policy, context: OpenContext): PreparedEntry {
-  const grants = computeGrants(plugin, policy, { env: context.env });
+  const { revocation, baseDir } = context.revoked(plugin.manifest.name);
+  const grants = narrowGrants(computeGrants(plugin, policy, { env: context.env }), revocation, baseDir);
   const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
   return { plugin, grants, tools, preference: context.preference(plugin.manifest.name) };
 }
