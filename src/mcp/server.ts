@@ -221,6 +221,8 @@ export interface HttpOptions extends ServerInfo {
    * not allowed, and of a missing or wrong token.
    */
   refusalHints?: { host?: string; token?: string };
+  /** Each session's server, instead of one serving `source`'s tools (the operator endpoint, ./operator.ts). */
+  createServer?: () => Server;
 }
 
 export interface RunningHttpServer extends RunningServer {
@@ -311,7 +313,7 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       if (sessionId !== undefined) return reply(res, 404, 'unknown or expired session; initialize again');
       if (!isInitializeRequest(body)) return reply(res, 400, 'the first request of a session must be initialize');
       if (sessions.size >= maxSessions) return reply(res, 503, `${sessions.size} sessions are open (the limit); close one (DELETE) or retry later`);
-      const server = createMcpServer(source, options);
+      const server = options.createServer?.() ?? createMcpServer(source, options);
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
