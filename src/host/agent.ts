@@ -56,18 +56,21 @@ export class Agent {
    * With `background`, returns once the manifest and grants are checked (see LoadOptions).
    */
   async load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
+    const startedAt = Date.now();
     try {
-      return await this.#load(dir, options);
+      return await this.#load(dir, options, startedAt);
     } catch (err) {
-      if (isAirlockError(err)) this.#context.observe.load({ agent: this.id, dir, error: err });
+      if (isAirlockError(err)) this.#context.observe.load({ agent: this.id, dir, error: err, startedAt, durationMs: Date.now() - startedAt });
       throw err;
     }
   }
 
   /** Tells the observers how a load ended (foreground, or a background open once settled). */
-  #observeLoad(slot: PluginSlot): void {
+  #observeLoad(slot: PluginSlot, startedAt = Date.now()): void {
     const s = slot.summary();
     this.#context.observe.load({
+      startedAt,
+      durationMs: Date.now() - startedAt,
       agent: this.id,
       dir: s.dir,
       plugin: s.name,
@@ -79,7 +82,7 @@ export class Agent {
     });
   }
 
-  async #load(dir: string, options: LoadOptions): Promise<PluginSummary> {
+  async #load(dir: string, options: LoadOptions, startedAt: number): Promise<PluginSummary> {
     this.#assertOpen();
     const { signal } = options;
     if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
@@ -87,7 +90,7 @@ export class Agent {
     const name = plugin.manifest.name;
     this.#assertOpen();
     this.#assertFree(plugin);
-    if (options.background === true) return this.#loadInBackground(plugin, options.onSettled);
+    if (options.background === true) return this.#loadInBackground(plugin, options.onSettled, startedAt);
     const opening = this.#open(plugin);
     const entry = await abortable(opening, signal, `loading ${dir}`, (late) => void this.#release(late));
     // Re-checked: the agent may have closed, or loaded the same name, while this one opened.
@@ -98,12 +101,12 @@ export class Agent {
     }
     const slot = new PluginSlot(entry, entry);
     this.#plugins.set(name, slot);
-    this.#observeLoad(slot);
+    this.#observeLoad(slot, startedAt);
     return slot.summary();
   }
 
   /** Lists the plugin's tools now; opens its engine in the background, a few at a time across the host. */
-  #loadInBackground(plugin: LoadedManifest, onSettled: ((plugin: PluginSummary) => void) | undefined): PluginSummary {
+  #loadInBackground(plugin: LoadedManifest, onSettled: ((plugin: PluginSummary) => void) | undefined, startedAt: number): PluginSummary {
     // The grants are checked now: a policy refusal fails the load itself, as it would in the foreground.
     const prepared = prepareEntry(plugin, this.#policy, this.#context);
     // Not p-queue's signal: it would abandon an open under way, whose pool must still be released once it comes.
@@ -114,7 +117,7 @@ export class Agent {
       }),
     );
     this.#plugins.set(plugin.manifest.name, slot);
-    void slot.settled.then(() => this.#observeLoad(slot));
+    void slot.settled.then(() => this.#observeLoad(slot, startedAt));
     if (onSettled !== undefined) void slot.settled.then(() => onSettled(slot.summary()));
     return slot.summary();
   }

@@ -19,6 +19,7 @@ import { Agent, type AgentContext } from './agent.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { Pools } from './pools.ts';
 import { AuditLog } from '../audit/log.ts';
+import { TelemetryObserver } from '../telemetry/otel.ts';
 import { fanOut, type GrantChange, type Observers } from '../observe/observer.ts';
 import type { AgentOptions, HostOptions, LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 
@@ -59,10 +60,10 @@ export class PluginHost {
     this.#policy = resolvePolicy(options.policy);
     // A Policy built in code before `revoked:` existed has none.
     (this.#policy as { revoked?: Revocations }).revoked ??= {};
-    const observers = [...(options.audit === undefined ? [] : [new AuditLog(options.audit)]), ...(options.observers ?? [])];
+    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new AuditLog(options.audit)]), ...(options.observers ?? [])];
     this.#observe = fanOut(observers);
     let calls = 0;
-    this.#pools = new Pools(options.provider, (plugin, decision) => this.#observe.egress(plugin, decision));
+    this.#pools = new Pools(options.provider, this.#observe);
     this.#context = {
       observe: this.#observe,
       keepInputs: options.audit?.inputs === true,

@@ -5,10 +5,10 @@
  * load lets go. Agents hold this object; it is not part of the public API.
  */
 import { createHash } from 'node:crypto';
-import { AirlockError } from '../errors.ts';
+import { AirlockError, isAirlockError } from '../errors.ts';
+import type { Observers } from '../observe/observer.ts';
 import type { Grants } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import type { EgressDecision } from '../egress/index.ts';
 import type { EnginePreference, EngineProvider, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
 import { EgressTap } from '../observe/usage.ts';
 
@@ -28,12 +28,12 @@ export class Pools {
   /** Pools being opened (builds, container starts); close() waits for them. */
   readonly #opening = new Set<Promise<OpenedPlugin>>();
   #closed = false;
-  readonly #onEgress: ((plugin: string, decision: EgressDecision) => void) | undefined;
+  readonly #observe: Pick<Observers, 'egress' | 'build'> | undefined;
 
-  /** Without a provider, the real engines are loaded on the first open. `onEgress` hears every pool's egress decisions. */
-  constructor(provider: EngineProvider | undefined, onEgress?: (plugin: string, decision: EgressDecision) => void) {
+  /** Without a provider, the real engines are loaded on the first open. `observe` hears every pool's opening and egress decisions. */
+  constructor(provider: EngineProvider | undefined, observe?: Pick<Observers, 'egress' | 'build'>) {
     this.#provider = provider;
-    this.#onEgress = onEgress;
+    this.#observe = observe;
   }
 
   /** Opens (or shares) the warm pool for these grants; `key` names the hold to release. */
@@ -52,9 +52,17 @@ export class Pools {
       const onEvent = (event: ProviderEvent): void => {
         if (event.type !== 'egress') return;
         tap.decision(event.decision);
-        this.#onEgress?.(event.plugin, event.decision);
+        this.#observe?.egress(event.plugin, event.decision);
       };
+      const startedAt = Date.now();
+      const began = performance.now();
+      const name = plugin.manifest.name;
       const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference, { onEvent }));
+      opened.then(
+        (o) => this.#observe?.build({ plugin: name, engine: o.engine, startedAt, durationMs: performance.now() - began }),
+        (err: unknown) =>
+          this.#observe?.build({ plugin: name, startedAt, durationMs: performance.now() - began, ...(isAirlockError(err) ? { error: err } : {}) }),
+      );
       const entry: Shared = { opened, tap, refs: 0, instances: Math.max(1, grants.resources.concurrency) };
       shared = entry;
       this.#shared.set(key, entry);

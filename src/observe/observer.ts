@@ -22,6 +22,18 @@ export interface LoadRecord {
   grants?: Grants;
   /** Set when the load failed: its code and, for a policy refusal, each refused permission. */
   error?: AirlockError;
+  /** When the load began (epoch ms) and how long it took until it settled. */
+  startedAt?: number;
+  durationMs?: number;
+}
+
+/** A pool opened for a plugin (its build, content hash and instances' start), or failed to. */
+export interface BuildRecord {
+  plugin: string;
+  engine?: EngineName;
+  startedAt: number;
+  durationMs: number;
+  error?: AirlockError;
 }
 
 export interface CallStart {
@@ -54,6 +66,7 @@ export interface GrantChange {
 
 export interface HostObserver {
   load?(record: LoadRecord): void;
+  build?(record: BuildRecord): void;
   callStart?(call: CallStart): void;
   callEnd?(call: CallEnd): void;
   egress?(plugin: string, decision: EgressDecision): void;
@@ -78,6 +91,7 @@ export function fanOut(observers: readonly HostObserver[]): Observers {
     };
   return {
     load: each('load'),
+    build: each('build'),
     callStart: each('callStart'),
     callEnd: each('callEnd'),
     egress: each('egress'),
