@@ -17,6 +17,8 @@ command -v wasm-ld >/dev/null 2>&1 || missing+=(lld)
 ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev-wasm32)
 # Every build of plugin code runs under bubblewrap (src/build/sandbox.ts).
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+# The status page's browser test (test/status/page.test.ts) drives Debian's headless chromium.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci: installing ${missing[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive

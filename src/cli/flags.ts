@@ -63,9 +63,14 @@ export function auditFromFlags(values: { audit?: string | undefined }, io: CliIO
 }
 
 /** The host a command opens plugins in: --policy, --engine, --audit, and build progress on a terminal. */
-export function hostFromFlags(values: { policy?: string | undefined; engine?: string | undefined; audit?: string | undefined }, io: CliIO): PluginHost {
+export function hostFromFlags(
+  values: { policy?: string | undefined; engine?: string | undefined; audit?: string | undefined },
+  io: CliIO,
+  observers: HostOptions['observers'] = [],
+): PluginHost {
   const audit = auditFromFlags(values, io);
   return new PluginHost({
+    observers,
     policy: policyFromFlags(values, io),
     engine: engineFromFlags(values),
     provider: engineProvider(io),

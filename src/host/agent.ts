@@ -57,10 +57,21 @@ export class Agent {
    */
   async load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
     const startedAt = Date.now();
+    const read: { manifest?: LoadedManifest } = {};
     try {
-      return await this.#load(dir, options, startedAt);
+      return await this.#load(dir, options, startedAt, read);
     } catch (err) {
-      if (isAirlockError(err)) this.#context.observe.load({ agent: this.id, dir, error: err, startedAt, durationMs: Date.now() - startedAt });
+      const m = read.manifest?.manifest;
+      if (isAirlockError(err)) {
+        this.#context.observe.load({
+          agent: this.id,
+          dir,
+          ...(m === undefined ? {} : { plugin: m.name, version: m.version }),
+          error: err,
+          startedAt,
+          durationMs: Date.now() - startedAt,
+        });
+      }
       throw err;
     }
   }
@@ -82,11 +93,13 @@ export class Agent {
     });
   }
 
-  async #load(dir: string, options: LoadOptions, startedAt: number): Promise<PluginSummary> {
+  /** `read` gets the manifest once it is read (for the observers, should the load then fail). */
+  async #load(dir: string, options: LoadOptions, startedAt: number, read: { manifest?: LoadedManifest }): Promise<PluginSummary> {
     this.#assertOpen();
     const { signal } = options;
     if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
     const plugin = await loadPluginOffThread(dir, { signal });
+    read.manifest = plugin;
     const name = plugin.manifest.name;
     this.#assertOpen();
     this.#assertFree(plugin);

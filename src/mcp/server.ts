@@ -223,6 +223,8 @@ export interface HttpOptions extends ServerInfo {
   refusalHints?: { host?: string; token?: string };
   /** Each session's server, instead of one serving `source`'s tools (the operator endpoint, ./operator.ts). */
   createServer?: () => Server;
+  /** A read-only HTML page served at GET /status, behind the same Host check and token (src/status). */
+  statusPage?: { render(): string; csp: string };
 }
 
 export interface RunningHttpServer extends RunningServer {
@@ -291,6 +293,11 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       return reply(res, 401, tokenRefusal, { 'www-authenticate': 'Bearer realm="airlock"' });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (options.statusPage !== undefined && url.pathname === '/status' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': options.statusPage.csp, 'cache-control': 'no-store' });
+      res.end(options.statusPage.render());
+      return;
+    }
     if (url.pathname !== path) return reply(res, 404, `not found; the MCP endpoint is ${path}`);
     const sessionId = header(req, 'mcp-session-id');
     const existing = sessionId === undefined ? undefined : sessions.get(sessionId);

@@ -6,12 +6,13 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime' | 'mcp-python';
+export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'chromium';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
   wasmtime: 'AIRLOCK_REQUIRE_WASMTIME',
   'mcp-python': 'AIRLOCK_REQUIRE_MCP_PYTHON',
+  chromium: 'AIRLOCK_REQUIRE_CHROMIUM',
 };
 
 /**

@@ -4,6 +4,8 @@ import type { PluginSummary } from '../../host/index.ts';
 import { watchPlugins } from '../../host/watch.ts';
 import { checkToken, isLoopbackHost, readTokenFile, removeTokenFile, serveHttp, serveStdio, writeTokenFile, type RunningServer } from '../../mcp/index.ts';
 import { serveOperator } from '../../mcp/operator.ts';
+import { StatusBoard } from '../../status/board.ts';
+import { renderStatusPage, STATUS_CSP } from '../../status/page.ts';
 import { ENGINE_CHOICES, hostFromFlags, parseFlags } from '../flags.ts';
 import { resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
@@ -103,7 +105,8 @@ running HTTP server.`,
       token = read.token;
     } else if ((process.env.AIRLOCK_MCP_TOKEN ?? '') !== '') token = checkToken(process.env.AIRLOCK_MCP_TOKEN ?? '', 'AIRLOCK_MCP_TOKEN');
 
-    const host = hostFromFlags(values, io);
+    const board = new StatusBoard();
+    const host = hostFromFlags(values, io, [board]);
     const stopped = new AbortController();
     let writtenToken: string | undefined;
     let server: RunningServer | undefined;
@@ -162,6 +165,7 @@ running HTTP server.`,
           allowedHosts: values['allow-host'] ?? [],
           token,
           refusalHints: { host: 'add more with --allow-host', token: 'airlock serve prints where its token is' },
+          statusPage: { render: () => renderStatusPage(host.plugins(), board), csp: STATUS_CSP },
         });
         server = running;
         if (!isLoopbackHost(bind)) {
