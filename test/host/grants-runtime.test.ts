@@ -100,3 +100,18 @@ test('a grant at run time never goes beyond the host policy, and a revocation pe
   t.teardown(() => next.close());
   t.deepEqual((await next.load(dir)).grants.filesystem, [], 'a host started later reads the revocation from the policy file');
 });
+
+withDocker('Docker (Python): a filesystem grant revoked between two calls refuses the second', async (t) => {
+  const root = tempDir('airlock-regrant-python-');
+  const dir = join(root, 'plugin');
+  cpSync(join(FIXTURES, 'python-fs'), dir, { recursive: true });
+  const policyFile = join(root, 'policy.yaml');
+  writeFileSync(policyFile, stringify({ filesystem: [{ path: './plugin/data', access: 'read' }] }));
+  const host = new PluginHost({ policy: policyFile, engine: 'docker' });
+  t.teardown(() => host.close());
+  t.is((await host.load(dir)).engine, 'docker');
+  t.deepEqual((await host.call('python-fs_read', { path: '/data/hello.txt' })).value, { text: readFileSync(join(dir, 'data', 'hello.txt'), 'utf8') });
+  await host.revoke('python-fs', { filesystem: ['./plugin/data'] });
+  const refused = await t.throwsAsync(host.call('python-fs_read', { path: '/data/hello.txt' }));
+  t.true(isAirlockError(refused, 'plugin-error'), `the read is refused: ${String(refused)}`);
+});
