@@ -17,6 +17,8 @@ const CELLS = 7;
 /** Then the requests the worker refused itself, as JSON (hosts are at most 253 bytes; 32 of them fit). */
 const REFUSED_BYTES = 16 * 1024;
 
+const encoder = new TextEncoder();
+
 export function createUsageCells(): SharedArrayBuffer {
   return new SharedArrayBuffer(CELLS * Float64Array.BYTES_PER_ELEMENT + REFUSED_BYTES);
 }
@@ -24,9 +26,13 @@ export function createUsageCells(): SharedArrayBuffer {
 /** Worker side. */
 export function writeUsage(sab: SharedArrayBuffer, usage: Required<EngineUsage>): void {
   const cells = new Float64Array(sab, 0, CELLS);
-  const refused = new TextEncoder().encodeInto(JSON.stringify(usage.networkRefused), new Uint8Array(sab, CELLS * 8));
-  // A list that did not fit whole is dropped, never cut mid-JSON.
-  cells[REFUSED_LEN] = refused.read === undefined || refused.written >= REFUSED_BYTES ? 0 : refused.written;
+  if (usage.networkRefused.length === 0) cells[REFUSED_LEN] = 0;
+  else {
+    const json = JSON.stringify(usage.networkRefused);
+    const refused = encoder.encodeInto(json, new Uint8Array(sab, CELLS * 8));
+    // A list that did not fit whole is dropped, never cut mid-JSON.
+    cells[REFUSED_LEN] = refused.read < json.length ? 0 : refused.written;
+  }
   cells[CPU_MS] = usage.cpuMs;
   cells[MEMORY] = usage.memoryPeakBytes;
   cells[READS] = usage.files.reads;
