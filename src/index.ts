@@ -25,7 +25,13 @@ export type {
   ToolCallOptions,
   ToolCallResult,
   ToolInfo,
+  AuditOptions,
+  CallUsage,
+  GrantChange,
+  HostObserver,
+  Revocation,
 } from './host/index.ts';
+export { verifyAuditLog } from './audit/verify.ts';
 export { defaultEngineProvider } from './provider/index.ts';
 export type { ProviderEvent, ProviderOptions } from './provider/index.ts';
 export { createMcpServer, serveHttp, serveStdio } from './mcp/index.ts';
