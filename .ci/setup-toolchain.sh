@@ -25,6 +25,8 @@ command -v minisign >/dev/null 2>&1 || missing+=(minisign)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 # The remote-Docker tests make their CA and certificates with it (test/engines/docker/remote/tls-daemon.ts).
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The status page's browser test (test/status/page.test.ts) drives Debian's headless chromium.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci: installing ${missing[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive

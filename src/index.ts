@@ -31,7 +31,13 @@ export type {
   ToolCallOptions,
   ToolCallResult,
   ToolInfo,
+  AuditOptions,
+  CallUsage,
+  GrantChange,
+  HostObserver,
+  Revocation,
 } from './host/index.ts';
+export { verifyAuditLog } from './audit/verify.ts';
 export { defaultEngineProvider } from './provider/index.ts';
 export type { ProviderEvent, ProviderOptions } from './provider/index.ts';
 export type { HttpOptions, RunningHttpServer, RunningServer, ServerInfo, ToolSource } from './mcp/index.ts';

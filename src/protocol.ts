@@ -51,6 +51,8 @@ export interface WasmPluginData {
   capabilities: Record<string, unknown>;
   /** The fast channel (growable SharedArrayBuffer). */
   channel: SharedArrayBuffer;
+  /** The last call's usage figures (src/engines/wasm/usage.ts). */
+  usage: SharedArrayBuffer;
   /** How long the worker watches the channel after an answer before sleeping (0: never spins). */
   spinMicros: number;
 }

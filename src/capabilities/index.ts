@@ -15,6 +15,8 @@ import type { WasiPlan } from './worker.ts';
 
 export type {
   CallState,
+  FileUsage,
+  RefusedRequest,
   Capability,
   CapabilityOpenOptions,
   DockerContribution,

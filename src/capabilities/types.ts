@@ -18,12 +18,31 @@ import type { RouteOptions } from './network/route.ts';
  */
 export type WasiImports = Record<string, Record<string, unknown>>;
 
+/** Files a call read and wrote through its grants: operations and bytes. */
+export interface FileUsage {
+  reads: number;
+  readBytes: number;
+  writes: number;
+  writeBytes: number;
+}
+
+/** An outgoing request refused before any egress proxy saw it. */
+export interface RefusedRequest {
+  host?: string;
+  port?: number;
+  code: string;
+}
+
 /** State that lives for one call; each capability resets its part (beginCall) before each call. */
 export interface CallState {
   /** Captured guest stdout/stderr for this call. */
   logs: LogSink;
   /** Random bytes the guest may still draw during this call. */
   randomBytesLeft: number;
+  /** File reads and writes of this call through the filesystem capability (its usage; zeroed in place by beginCall). */
+  files?: FileUsage;
+  /** Outgoing requests refused in this call before reaching the egress proxy (at most 32 kept; network beginCall empties it). */
+  egressRefused?: RefusedRequest[];
 }
 
 /** A call's captured output (stdio/capture.ts): guests write, the engine reads it into the call's result. */

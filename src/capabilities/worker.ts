@@ -58,7 +58,7 @@ export async function loadWasi(grants: Grants, plan: WasiPlan): Promise<WasiRunt
   return {
     beginCall,
     newCallState() {
-      const call: CallState = { logs: new LogCapture(0), randomBytesLeft: 0 };
+      const call: CallState = { logs: new LogCapture(0), randomBytesLeft: 0, files: { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 }, egressRefused: [] };
       beginCall(call);
       return call;
     },

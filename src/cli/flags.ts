@@ -1,5 +1,5 @@
 /**
- * The flags several commands share (--policy, --lock, --engine, --timeout, --json),
+ * The flags several commands share (--policy, --lock, --engine, --timeout, --json, --audit),
  * declared, parsed and checked here once, and the one way a command turns
  * them into a PluginHost (hostFromFlags) or a policy (policyFromFlags).
  */
@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ENGINE_NAMES } from '../engines/types.ts';
 import { defaultPolicy, loadPolicy, type Policy } from '../grants/index.ts';
-import { PluginHost, type EnginePreference, type EngineProvider } from '../host/index.ts';
+import { PluginHost, type EnginePreference, type EngineProvider, type HostOptions } from '../host/index.ts';
 import { UsageError, type CliIO } from './io.ts';
 
 const SHARED = {
@@ -16,6 +16,7 @@ const SHARED = {
   engine: { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
+  audit: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type Shared = typeof SHARED;
@@ -55,13 +56,27 @@ export function policyFromFlags(values: { policy?: string | undefined }, io: Cli
   return values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
 }
 
-/** The host a command opens plugins in: --policy, --lock, --engine, and build progress on a terminal. */
-export function hostFromFlags(values: { policy?: string | undefined; lock?: string | undefined; engine?: string | undefined }, io: CliIO): PluginHost {
+/** --audit f: the audit log, appended to f (`-`: stderr). */
+export function auditFromFlags(values: { audit?: string | undefined }, io: CliIO): HostOptions['audit'] {
+  if (values.audit === undefined) return undefined;
+  if (values.audit === '') throw new UsageError('--audit takes a file (or - for stderr)');
+  return values.audit === '-' ? { stderr: true } : { file: resolve(io.cwd, values.audit) };
+}
+
+/** The host a command opens plugins in: --policy, --lock, --engine, --audit, and build progress on a terminal. */
+export function hostFromFlags(
+  values: { policy?: string | undefined; lock?: string | undefined; engine?: string | undefined; audit?: string | undefined },
+  io: CliIO,
+  observers: HostOptions['observers'] = [],
+): PluginHost {
+  const audit = auditFromFlags(values, io);
   return new PluginHost({
+    observers,
     policy: policyFromFlags(values, io),
     engine: engineFromFlags(values),
     provider: engineProvider(io),
     ...(values.lock === undefined ? {} : { lock: resolve(io.cwd, values.lock) }),
+    ...(audit === undefined ? {} : { audit }),
   });
 }
 
@@ -84,7 +99,7 @@ function engineProvider(io: CliIO): EngineProvider | undefined {
       }),
     ));
   return {
-    open: async (plugin, grants, preference) => (await engines()).open(plugin, grants, preference),
+    open: async (plugin, grants, preference, options) => (await engines()).open(plugin, grants, preference, options),
     close: async () => {
       if (inner !== undefined) await (await inner).close();
     },

@@ -82,6 +82,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./commands/prune.ts')).pruneCommand,
   },
   {
+    name: 'audit',
+    summary: 'Check an audit log: name each line altered or removed',
+    load: async () => (await import('./commands/audit.ts')).auditCommand,
+  },
+  {
     name: 'bench',
     summary: 'Measure every engine against the others and against running plugins without Airlock',
     load: async () => (await import('./commands/bench.ts')).benchCommand,

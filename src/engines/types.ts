@@ -1,4 +1,7 @@
+import type { FileUsage, RefusedRequest } from '../capabilities/index.ts';
 import type { EngineName } from './registry.ts';
+
+export type { FileUsage, RefusedRequest } from '../capabilities/index.ts';
 
 export { ENGINE_NAMES, type EngineName } from './registry.ts';
 
@@ -25,11 +28,30 @@ export interface CallMetrics {
   queueMs: number;
 }
 
+/**
+ * What an engine measured of one call (the host adds wall time, bytes in and
+ * out, and network decisions). A figure the engine cannot measure is absent.
+ */
+export interface EngineUsage {
+  /** CPU time (user + system), milliseconds. */
+  cpuMs?: number;
+  /**
+   * Peak memory of the instance that served the call, bytes: its high-water mark since it
+   * started (with per-call isolation, the call's own). Worker engine: linear memory; Docker: the container's.
+   */
+  memoryPeakBytes?: number;
+  files?: FileUsage;
+  /** Requests the engine refused itself, before any proxy saw them (the worker engine checks the allowlist in the guest's thread). */
+  networkRefused?: RefusedRequest[];
+}
+
 export interface CallResult {
   /** The tool's result as JSON text. */
   output: string;
   logs: CallLogs;
   metrics: CallMetrics;
+  /** What the engine measured (also in a failed call's error, `details.usage`). */
+  usage?: EngineUsage;
 }
 
 /** One plugin loaded into an engine, with warm instances. */

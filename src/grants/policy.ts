@@ -155,6 +155,23 @@ export const policySchema = z
       })
       .optional()
       .meta({ description: 'Which keys may sign which plugins; checked at load, before any build (see README, Trust).' }),
+    revoked: z
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          network: z.array(hostPatternSchema).optional().meta({ description: 'Allow-list entries taken away (and those they cover).' }),
+          filesystem: z.array(z.string().min(1)).optional().meta({ description: 'Folders taken away, and everything below. Relative to this file.' }),
+          env: z
+            .array(z.string().regex(ENV_PATTERN, { error: 'expected a variable name, or a prefix ending in "*"' }))
+            .optional()
+            .meta({ description: 'Environment variables taken away.' }),
+        }),
+      )
+      .default({})
+      .meta({
+        description: 'Per plugin name, permissions taken away at run time (`host.revoke`; `host.grant` gives them back). Written by Airlock.',
+        examples: [{ weather: { network: ['api.weather.example'] } }],
+      }),
   })
   .meta({ title: 'Airlock host policy' });
 

@@ -11,11 +11,13 @@ import { didYouMean } from '../manifest/suggest.ts';
 import { abortable, isAborted } from './abortable.ts';
 import { callTool } from './call.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
-import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext } from './loaded.ts';
+import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext, type PreparedEntry } from './loaded.ts';
 import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 import { checkTrust } from '../trust/check.ts';
 import type { LockFile } from '../trust/lock.ts';
+import type { Observers } from '../observe/observer.ts';
+import type { CallUsage } from '../observe/usage.ts';
 
 /** What an agent gets from its host: the shared pools and the host's settings (not public API). */
 export interface AgentContext extends OpenContext {
@@ -25,6 +27,12 @@ export interface AgentContext extends OpenContext {
   opens: PQueue;
   /** The host's lock file (HostOptions.lock), if any. */
   lock(): Promise<LockFile | undefined>;
+  /** Those watching the host (audit log, telemetry, status page). */
+  observe: Observers;
+  /** Whether calls' inputs reach the observers (AuditOptions.inputs). */
+  keepInputs: boolean;
+  /** A fresh call id, unique within the host. */
+  callId(): number;
 }
 
 export class Agent {
@@ -52,10 +60,50 @@ export class Agent {
    * With `background`, returns once the manifest and grants are checked (see LoadOptions).
    */
   async load(dir: string, options: LoadOptions = {}): Promise<PluginSummary> {
+    const startedAt = Date.now();
+    const read: { manifest?: LoadedManifest } = {};
+    try {
+      return await this.#load(dir, options, startedAt, read);
+    } catch (err) {
+      const m = read.manifest?.manifest;
+      if (isAirlockError(err)) {
+        this.#context.observe.load({
+          agent: this.id,
+          dir,
+          ...(m === undefined ? {} : { plugin: m.name, version: m.version }),
+          error: err,
+          startedAt,
+          durationMs: Date.now() - startedAt,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Tells the observers how a load ended (foreground, or a background open once settled). */
+  #observeLoad(slot: PluginSlot, startedAt = Date.now()): void {
+    const s = slot.summary();
+    this.#context.observe.load({
+      startedAt,
+      durationMs: Date.now() - startedAt,
+      agent: this.id,
+      dir: s.dir,
+      plugin: s.name,
+      version: s.version,
+      grants: s.grants,
+      ...(slot.entry === undefined ? {} : { digest: slot.entry.contentHash }),
+      ...(s.engine === undefined ? {} : { engine: s.engine }),
+      ...(s.error === undefined ? {} : { error: s.error }),
+    });
+  }
+
+  /** `read` gets the manifest once it is read (for the observers, should the load then fail). */
+  async #load(dir: string, options: LoadOptions, startedAt: number, read: { manifest?: LoadedManifest }): Promise<PluginSummary> {
     this.#assertOpen();
     const { signal } = options;
     if (isAborted(signal)) throw new AirlockError('aborted', `loading ${dir} was aborted`, { cause: signal.reason });
     const plugin = await loadPluginOffThread(dir, { signal });
+    read.manifest = plugin;
     const name = plugin.manifest.name;
     this.#assertOpen();
     this.#assertFree(plugin);
@@ -63,7 +111,7 @@ export class Agent {
     await abortable(this.#checkTrust(plugin), signal, `loading ${dir}`, () => undefined);
     this.#assertOpen();
     this.#assertFree(plugin);
-    if (options.background === true) return this.#loadInBackground(plugin, options.onSettled);
+    if (options.background === true) return this.#loadInBackground(plugin, options.onSettled, startedAt);
     const opening = this.#open(plugin);
     const entry = await abortable(opening, signal, `loading ${dir}`, (late) => void this.#release(late));
     // Re-checked: the agent may have closed, or loaded the same name, while this one opened.
@@ -74,11 +122,12 @@ export class Agent {
     }
     const slot = new PluginSlot(entry, entry);
     this.#plugins.set(name, slot);
+    this.#observeLoad(slot, startedAt);
     return slot.summary();
   }
 
   /** Lists the plugin's tools now; opens its engine in the background, a few at a time across the host. */
-  #loadInBackground(plugin: LoadedManifest, onSettled: ((plugin: PluginSummary) => void) | undefined): PluginSummary {
+  #loadInBackground(plugin: LoadedManifest, onSettled: ((plugin: PluginSummary) => void) | undefined, startedAt: number): PluginSummary {
     // The grants are checked now: a policy refusal fails the load itself, as it would in the foreground.
     const prepared = prepareEntry(plugin, this.#policy, this.#context);
     // Not p-queue's signal: it would abandon an open under way, whose pool must still be released once it comes.
@@ -89,6 +138,7 @@ export class Agent {
       }),
     );
     this.#plugins.set(plugin.manifest.name, slot);
+    void slot.settled.then(() => this.#observeLoad(slot, startedAt));
     if (onSettled !== undefined) void slot.settled.then(() => onSettled(slot.summary()));
     return slot.summary();
   }
@@ -127,8 +177,42 @@ export class Agent {
       return false;
     }
     // A plugin whose open had failed is replaced too: this is how a fixed one comes back.
-    this.#plugins.set(name, new PluginSlot(fresh, fresh));
+    const replaced = new PluginSlot(fresh, fresh);
+    this.#plugins.set(name, replaced);
+    this.#observeLoad(replaced);
     await this.#drop(slot);
+    return true;
+  }
+
+  /**
+   * Computes a plugin's grants again (after host.grant / host.revoke): when they changed, its
+   * tools are answered by a fresh pool from the next call on (calls wait for it), and the old
+   * pool is let go once its calls in flight end. Returns whether they changed.
+   */
+  async regrant(name: string): Promise<boolean> {
+    const slot = this.#plugins.get(name);
+    if (slot === undefined || this.#closed) return false;
+    if (slot.state === 'loading') await slot.settled;
+    if (this.#plugins.get(name) !== slot) return false;
+    let prepared: PreparedEntry;
+    try {
+      prepared = prepareEntry(slot.prepared.plugin, this.#policy, this.#context);
+    } catch (err) {
+      // The manifest ∩ policy itself no longer holds (a folder gone): the calls answer why, as a failed load would.
+      prepared = { ...slot.prepared };
+      const fresh = new PluginSlot(prepared, () => Promise.reject(err));
+      this.#plugins.set(name, fresh);
+      await fresh.settled;
+      this.#observeLoad(fresh);
+      await this.#drop(slot);
+      return true;
+    }
+    if (JSON.stringify(prepared.grants) === JSON.stringify(slot.prepared.grants)) return false;
+    const fresh = new PluginSlot(prepared, () => openPrepared(prepared, this.#context));
+    this.#plugins.set(name, fresh);
+    await this.#drop(slot);
+    await fresh.settled;
+    this.#observeLoad(fresh);
     return true;
   }
 
@@ -171,7 +255,27 @@ export class Agent {
   async call(name: string, input: unknown, options: ToolCallOptions = {}): Promise<ToolCallResult> {
     this.#assertOpen();
     const { slot, tool } = this.#find(name);
-    return callTool({ queue: this.#queue, limit: this.#queueLimit, id: this.id, label: this.#label() }, slot, tool, name, input, options);
+    const { observe } = this.#context;
+    const start = { id: this.#context.callId(), agent: this.id, plugin: slot.name, tool: tool.info.tool, startedAt: Date.now() };
+    const began = performance.now();
+    const kept = this.#context.keepInputs ? { input } : {};
+    observe.callStart(start);
+    try {
+      const result = await callTool({ queue: this.#queue, limit: this.#queueLimit, id: this.id, label: this.#label() }, slot, tool, name, input, options);
+      observe.callEnd({ ...start, engine: result.metrics.engine, outcome: 'ok', durationMs: performance.now() - began, usage: result.usage, ...kept });
+      return result;
+    } catch (err) {
+      const usage = isAirlockError(err) ? (err.details.usage as CallUsage | undefined) : undefined;
+      observe.callEnd({
+        ...start,
+        ...(slot.entry === undefined ? {} : { engine: slot.entry.opened.engine }),
+        outcome: isAirlockError(err) ? err.code : 'internal',
+        durationMs: performance.now() - began,
+        ...(usage === undefined ? {} : { usage }),
+        ...kept,
+      });
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

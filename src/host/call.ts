@@ -4,13 +4,14 @@
  * share of the pool, the engine, then the result checked (depth, JSON, output schema).
  */
 import type PQueue from 'p-queue';
-import type { CallResult } from '../engines/types.ts';
+import type { CallResult, EngineUsage } from '../engines/types.ts';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import { isAborted } from './abortable.ts';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 import type { LoadedTool } from './loaded.ts';
 import type { PluginSlot } from './slot.ts';
 import type { ToolCallOptions, ToolCallResult } from './types.ts';
+import { callUsage, NetworkTally, type CallUsage } from '../observe/usage.ts';
 
 /** Least time a result's schema check gets when the call used up its timeout in the plugin (a large result is checked off the event loop). */
 const MIN_CHECK_MS = 100;
@@ -71,22 +72,30 @@ export async function callTool(
   let waited = 0;
   let ranAt = 0;
   let result: CallResult;
+  const inputBytes = Buffer.byteLength(text ?? '', 'utf8');
+  let tally: NetworkTally | undefined;
+  const usageOf = (engine: EngineUsage | undefined, outputBytes: number): CallUsage =>
+    callUsage(engine, { wallMs: performance.now() - started, inputBytes, outputBytes, network: tally ?? new NetworkTally() });
   try {
     result = await queue.add(
       async () => {
         running = true;
         await opened.share.enter(signal, `call to ${name}`);
+        tally = opened.tap.begin();
         try {
           waited = performance.now() - started;
           ranAt = performance.now();
           return await opened.opened.instance.call(tool.info.tool, text, { signal, timeoutMs: runTimeout });
         } finally {
+          opened.tap.end(tally);
           opened.share.leave();
         }
       },
       { signal: waiting.signal },
     );
   } catch (err) {
+    // A call that reached the engine carries its usage, whatever it ended with.
+    if (isAirlockError(err) && tally !== undefined) err.details.usage = usageOf(err.details.usage as EngineUsage | undefined, 0);
     if (isAirlockError(err)) throw err;
     // (Read again: the signal may have fired while the call ran.)
     if (isAborted(signal)) throw aborted(name, signal, err);
@@ -108,7 +117,8 @@ export async function callTool(
   }
   const checked = tool.validators.checkOutput(name, value, result.output, Math.max(MIN_CHECK_MS, timeoutMs - (performance.now() - ranAt)));
   if (checked !== undefined) await checked;
-  return { value, output: result.output, logs: result.logs, metrics: { ...result.metrics, agentQueueMs: waited, totalMs: performance.now() - started } };
+  const usage = usageOf(result.usage, Buffer.byteLength(result.output, 'utf8'));
+  return { value, output: result.output, logs: result.logs, metrics: { ...result.metrics, agentQueueMs: waited, totalMs: usage.wallMs }, usage };
 }
 
 function aborted(name: string, signal: AbortSignal, cause?: unknown): AirlockError {

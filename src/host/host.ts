@@ -9,12 +9,35 @@
  */
 import PQueue from 'p-queue';
 import { AirlockError } from '../errors.ts';
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { defaultPolicy, loadPolicy, policyFromObject, type Policy, type PolicyInput } from '../grants/index.ts';
+import { policySchema } from '../grants/policy.ts';
+import { persistRevocations } from '../grants/persist.ts';
+import { outsidePolicy, type Revocation, type Revocations } from '../grants/revoke.ts';
 import { Agent, type AgentContext } from './agent.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { Pools } from './pools.ts';
 import { readLock, type LockFile } from '../trust/lock.ts';
+import { AuditLog } from '../audit/log.ts';
+import { TelemetryObserver } from '../telemetry/otel.ts';
+import { fanOut, type GrantChange, type Observers } from '../observe/observer.ts';
 import type { AgentOptions, HostOptions, LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
+
+/** A policy's origin is a file when it came from loadPolicy (an absolute path); in code it is a description. */
+function isPolicyFile(origin: string): boolean {
+  return isAbsolute(origin) && existsSync(origin);
+}
+
+/** The entries of a grant change, checked as the policy schema checks its `revoked:` section. */
+function checkRevocation(plugin: string, what: Revocation): Revocation {
+  const parsed = policySchema.shape.revoked.safeParse({ [plugin]: what });
+  if (!parsed.success || typeof plugin !== 'string' || plugin === '') {
+    const why = parsed.success ? 'the plugin name is empty' : parsed.error.issues.map((i) => `${i.path.slice(1).join('.')}: ${i.message}`).join('; ');
+    throw new AirlockError('invalid-input', `a grant change for ${JSON.stringify(plugin)} is invalid: ${why}`);
+  }
+  return parsed.data[plugin] as Revocation;
+}
 
 function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Policy {
   if (policy === undefined) return defaultPolicy();
@@ -37,13 +60,23 @@ export class PluginHost {
   readonly #context: AgentContext;
   readonly #agents = new Map<string, Agent>();
   readonly #default: Agent;
+  readonly #observe: Observers;
   #closed = false;
 
   constructor(options: HostOptions = {}) {
     this.#options = options;
     this.#policy = resolvePolicy(options.policy);
-    this.#pools = new Pools(options.provider);
+    // A Policy built in code before `revoked:` existed has none.
+    (this.#policy as { revoked?: Revocations }).revoked ??= {};
+    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new AuditLog(options.audit)]), ...(options.observers ?? [])];
+    this.#observe = fanOut(observers);
+    let calls = 0;
+    this.#pools = new Pools(options.provider, this.#observe);
     this.#context = {
+      observe: this.#observe,
+      keepInputs: options.audit?.inputs === true,
+      callId: () => ++calls,
+      revoked: (plugin) => ({ revocation: this.#policy.revoked[plugin], baseDir: this.#policy.baseDir }),
       pools: this.#pools,
       preference: (name) => options.engines?.[name] ?? options.engine ?? 'auto',
       env: options.env,
@@ -93,6 +126,57 @@ export class PluginHost {
     return this.#default.call(name, input, options);
   }
 
+  /**
+   * Takes permissions away from a plugin, for every agent, from its next call on: pools whose
+   * grants change are replaced (calls in flight finish on the old one). Recorded in the host
+   * policy file when the policy came from one (its `revoked:` section), and in the audit log.
+   * Entries: network allow-list entries (and those they cover), folders (and all below; relative
+   * to the policy file), env names or `PREFIX_*`.
+   */
+  async revoke(plugin: string, what: Revocation): Promise<GrantChange> {
+    return this.#change('revoke', plugin, what);
+  }
+
+  /** Gives back what revoke() took, never more: an entry the host policy does not allow is refused (permission-denied). */
+  async grant(plugin: string, what: Revocation): Promise<GrantChange> {
+    return this.#change('grant', plugin, what);
+  }
+
+  /** What is revoked now, per plugin. */
+  revoked(): Revocations {
+    return structuredClone(this.#policy.revoked);
+  }
+
+  async #change(action: 'grant' | 'revoke', plugin: string, what: Revocation): Promise<GrantChange> {
+    if (this.#closed) throw new AirlockError('aborted', 'the plugin host is closed');
+    const checked = checkRevocation(plugin, what);
+    if (action === 'grant') {
+      const refusals = (['network', 'filesystem', 'env'] as const).flatMap((k) => (checked[k] ?? []).flatMap((e) => outsidePolicy(this.#policy, k, e) ?? []));
+      if (refusals.length > 0) {
+        throw new AirlockError('permission-denied', `cannot grant ${plugin}: ${refusals.join('; ')} (a grant at run time only gives back what was revoked)`, {
+          details: { plugin, refusals },
+        });
+      }
+    }
+    const current = this.#policy.revoked[plugin] ?? {};
+    const next: Revocation = {};
+    for (const k of ['network', 'filesystem', 'env'] as const) {
+      const had = current[k] ?? [];
+      const list = action === 'revoke' ? [...new Set([...had, ...(checked[k] ?? [])])] : had.filter((e) => !(checked[k] ?? []).includes(e));
+      if (list.length > 0) next[k] = list;
+    }
+    const revoked = { ...this.#policy.revoked, [plugin]: next };
+    if (Object.keys(next).length === 0) delete revoked[plugin];
+    const file = isPolicyFile(this.#policy.origin) ? this.#policy.origin : undefined;
+    // Written first: a change that cannot be recorded is not made.
+    if (file !== undefined) persistRevocations(file, revoked);
+    this.#policy.revoked = revoked;
+    const change: GrantChange = { action, plugin, ...checked, ...(file === undefined ? {} : { policyFile: file }) };
+    this.#observe.grant(change);
+    await Promise.all([...this.#agents.values(), this.#default].map((a) => a.regrant(plugin)));
+    return change;
+  }
+
   /** An agent with its own plugin set and policy, sharing this host's warm pools. */
   async agent(id: string, options: AgentOptions = {}): Promise<Agent> {
     if (this.#closed) throw new AirlockError('aborted', 'the plugin host is closed');
@@ -120,5 +204,6 @@ export class PluginHost {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pools.close(() => Promise.all([...this.#agents.values(), this.#default].map((a) => a.close())));
+    await this.#observe.close();
   }
 }

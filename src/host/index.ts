@@ -3,4 +3,8 @@ export { Agent } from './agent.ts';
 export type { AgentOptions, LoadOptions, HostOptions, PluginState, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 export type { EngineProvider, EnginePreference, OpenedPlugin } from '../provider/index.ts';
 export { toAnthropicTool, toOpenAITool, qualifiedName } from './catalog.ts';
+export type { AuditOptions } from '../audit/log.ts';
+export type { BuildRecord, CallEnd, CallStart, GrantChange, HostObserver, LoadRecord } from '../observe/observer.ts';
+export type { CallUsage, NetworkUsage, UsageFigure } from '../observe/usage.ts';
+export type { Revocation, Revocations } from '../grants/revoke.ts';
 export type { AnthropicTool, OpenAITool, ToolInfo } from './catalog.ts';

@@ -6,11 +6,13 @@
 import { relative, sep } from 'node:path';
 import { hashTree } from '../content-hash.ts';
 import { computeGrants, type Grants, type Policy } from '../grants/index.ts';
+import { narrowGrants, type Revocation } from '../grants/revoke.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
 import { FairShare } from './fair-share.ts';
 import type { EnginePreference, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
 import type { Pools } from './pools.ts';
+import type { EgressTap } from '../observe/usage.ts';
 
 export interface LoadedTool {
   info: ToolInfo;
@@ -30,6 +32,8 @@ export interface LoadedEntry extends PreparedEntry {
   key: string;
   contentHash: string;
   opened: OpenedPlugin;
+  /** The pool's egress decisions, for the usage of the calls running in it. */
+  tap: EgressTap;
   /** This agent's share of the (possibly shared) pool. */
   share: FairShare;
 }
@@ -39,6 +43,8 @@ export interface OpenContext {
   pools: Pools;
   preference(name: string): EnginePreference;
   env: Record<string, string | undefined> | undefined;
+  /** What was revoked from a plugin at run time (host.revoke), and where its relative paths start. */
+  revoked(plugin: string): { revocation: Revocation | undefined; baseDir: string };
 }
 
 /** Grants under `policy`, then a warm pool (shared when another agent has the same grants and content). */
@@ -48,7 +54,8 @@ export function openEntry(plugin: LoadedManifest, policy: Policy, context: OpenC
 
 /** The grants under `policy` and the tools (throws when the policy refuses a grant); no engine is touched. */
 export function prepareEntry(plugin: LoadedManifest, policy: Policy, context: OpenContext): PreparedEntry {
-  const grants = computeGrants(plugin, policy, { env: context.env });
+  const { revocation, baseDir } = context.revoked(plugin.manifest.name);
+  const grants = narrowGrants(computeGrants(plugin, policy, { env: context.env }), revocation, baseDir);
   const tools = new Map(plugin.manifest.tools.map((t) => [t.name, { info: toolInfo(plugin.manifest.name, t, grants), validators: new ToolValidators(t) }]));
   return { plugin, grants, tools, preference: context.preference(plugin.manifest.name) };
 }
@@ -73,6 +80,6 @@ export async function openPrepared(prepared: PreparedEntry, context: OpenContext
       data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
   const { pools } = context;
-  const { key, opened } = await pools.acquire(plugin, grants, preference, contentHash, onEvent);
-  return { ...prepared, key, contentHash, opened, share: new FairShare(() => pools.share(key)) };
+  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash, onEvent);
+  return { ...prepared, key, contentHash, opened, tap, share: new FairShare(() => pools.share(key)) };
 }

@@ -5,13 +5,17 @@
  * load lets go. Agents hold this object; it is not part of the public API.
  */
 import { createHash } from 'node:crypto';
-import { AirlockError } from '../errors.ts';
+import { AirlockError, isAirlockError } from '../errors.ts';
+import type { Observers } from '../observe/observer.ts';
 import type { Grants } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import type { EnginePreference, EngineProvider, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
+import { EgressTap } from '../observe/usage.ts';
 
 interface Shared {
   opened: Promise<OpenedPlugin>;
+  /** Its egress decisions, handed to the calls running in it (their usage). */
+  tap: EgressTap;
   /** Loads holding it (one per agent that loaded the plugin with these grants). */
   refs: number;
   /** Calls the pool serves at once (grants.resources.concurrency). */
@@ -26,10 +30,12 @@ export class Pools {
   /** Pools being opened (builds, container starts); close() waits for them. */
   readonly #opening = new Set<Promise<OpenedPlugin>>();
   #closed = false;
+  readonly #observe: Pick<Observers, 'egress' | 'build'> | undefined;
 
-  /** Without a provider, the real engines are loaded on the first open. */
-  constructor(provider: EngineProvider | undefined) {
+  /** Without a provider, the real engines are loaded on the first open. `observe` hears every pool's opening and egress decisions. */
+  constructor(provider: EngineProvider | undefined, observe?: Pick<Observers, 'egress' | 'build'>) {
     this.#provider = provider;
+    this.#observe = observe;
   }
 
   /** Opens (or shares) the warm pool for these grants; `key` names the hold to release. */
@@ -39,21 +45,30 @@ export class Pools {
     preference: EnginePreference,
     contentHash: string,
     onEvent?: (event: ProviderEvent) => void,
-  ): Promise<{ key: string; opened: OpenedPlugin }> {
+  ): Promise<{ key: string; opened: OpenedPlugin; tap: EgressTap }> {
     this.#assertOpen();
     const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
     let shared = this.#shared.get(key);
     if (shared === undefined) {
       // Registered before any await, so concurrent loads of the same grants share this one open.
       const listeners = new Set<(event: ProviderEvent) => void>();
-      const opened = this.#getProvider().then((provider) =>
-        provider.open(plugin, grants, preference, {
-          onEvent: (e) => {
-            for (const l of listeners) l(e);
-          },
-        }),
+      const tap = new EgressTap();
+      const onEvent = (event: ProviderEvent): void => {
+        for (const l of listeners) l(event);
+        if (event.type !== 'egress') return;
+        tap.decision(event.decision);
+        this.#observe?.egress(event.plugin, event.decision);
+      };
+      const startedAt = Date.now();
+      const began = performance.now();
+      const name = plugin.manifest.name;
+      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference, { onEvent }));
+      opened.then(
+        (o) => this.#observe?.build({ plugin: name, engine: o.engine, startedAt, durationMs: performance.now() - began }),
+        (err: unknown) =>
+          this.#observe?.build({ plugin: name, startedAt, durationMs: performance.now() - began, ...(isAirlockError(err) ? { error: err } : {}) }),
       );
-      const entry: Shared = { opened, refs: 0, instances: Math.max(1, grants.resources.concurrency), listeners };
+      const entry: Shared = { opened, tap, refs: 0, instances: Math.max(1, grants.resources.concurrency), listeners };
       shared = entry;
       this.#shared.set(key, entry);
       this.#opening.add(opened);
@@ -80,7 +95,7 @@ export class Pools {
       // close() ran while this pool was opening, and has stopped it.
       throw new AirlockError('aborted', `the plugin host closed while ${plugin.manifest.name} was loading`);
     }
-    return { key, opened };
+    return { key, opened, tap: shared.tap };
   }
 
   /** How many calls one agent may have in this pool at once: an equal share of its instances. */

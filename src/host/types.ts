@@ -4,6 +4,9 @@ import type { AirlockError } from '../errors.ts';
 import type { Grants, Policy, PolicyInput } from '../grants/index.ts';
 import type { EnginePreference, EngineProvider } from '../provider/index.ts';
 import type { LockFile } from '../trust/lock.ts';
+import type { AuditOptions } from '../audit/log.ts';
+import type { HostObserver } from '../observe/observer.ts';
+import type { CallUsage } from '../observe/usage.ts';
 
 export interface HostOptions {
   /** The host policy for plugins loaded without an agent-specific one: an object, a checked Policy, or a YAML file path. */
@@ -30,6 +33,10 @@ export interface HostOptions {
    * same digest and tools, or its load fails with `lock-mismatch` before anything is built (src/trust/lock.ts).
    */
   lock?: string | LockFile;
+  /** A hash-chained JSON-lines record of loads, calls, egress decisions and grant changes (src/audit): to a file, stderr or a callback. */
+  audit?: AuditOptions;
+  /** Others watching the host (loads, calls, egress decisions, grant changes); see src/observe/observer.ts. */
+  observers?: HostObserver[];
 }
 
 export interface AgentOptions {
@@ -77,6 +84,8 @@ export interface ToolCallResult {
   output: string;
   logs: CallLogs;
   metrics: CallMetrics & { /** Time waiting for the agent's own concurrency limit. */ agentQueueMs: number; totalMs: number };
+  /** What the call used (a failed call that reached the engine carries it in `error.details.usage`). */
+  usage: CallUsage;
 }
 
 /** `loading`: a background open is under way; `failed`: it failed, and the tools answer its error. */

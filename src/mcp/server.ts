@@ -97,7 +97,7 @@ export function createMcpServer(source: ToolSource, info: ServerInfo = {}): Serv
         out.structuredContent = result.value as Record<string, unknown>;
       }
       const logs = result.logs.stdout + result.logs.stderr;
-      out._meta = { 'airlock/metrics': result.metrics, ...(logs === '' ? {} : { 'airlock/logs': result.logs }) };
+      out._meta = { 'airlock/metrics': result.metrics, 'airlock/usage': result.usage, ...(logs === '' ? {} : { 'airlock/logs': result.logs }) };
       return out;
     } catch (err) {
       const e = isAirlockError(err) ? err : new AirlockError('internal', err instanceof Error ? err.message : String(err), { cause: err });
@@ -249,6 +249,10 @@ export interface HttpOptions extends ServerInfo {
    * not allowed, and of a missing or wrong token.
    */
   refusalHints?: { host?: string; token?: string };
+  /** Each session's server, instead of one serving `source`'s tools (the operator endpoint, ./operator.ts). */
+  createServer?: () => Server;
+  /** A read-only HTML page served at GET /status, behind the same Host check and token (src/status). */
+  statusPage?: { render(): string; csp: string };
 }
 
 export interface RunningHttpServer extends RunningServer {
@@ -317,6 +321,11 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       return reply(res, 401, tokenRefusal, { 'www-authenticate': 'Bearer realm="airlock"' });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (options.statusPage !== undefined && url.pathname === '/status' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': options.statusPage.csp, 'cache-control': 'no-store' });
+      res.end(options.statusPage.render());
+      return;
+    }
     if (url.pathname !== path) return reply(res, 404, `not found; the MCP endpoint is ${path}`);
     const sessionId = header(req, 'mcp-session-id');
     const existing = sessionId === undefined ? undefined : sessions.get(sessionId);
@@ -339,7 +348,7 @@ export async function serveHttp(source: ToolSource, options: HttpOptions = {}): 
       if (sessionId !== undefined) return reply(res, 404, 'unknown or expired session; initialize again');
       if (!isInitializeRequest(body)) return reply(res, 400, 'the first request of a session must be initialize');
       if (sessions.size >= maxSessions) return reply(res, 503, `${sessions.size} sessions are open (the limit); close one (DELETE) or retry later`);
-      const server = createMcpServer(source, options);
+      const server = options.createServer?.() ?? createMcpServer(source, options);
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {

@@ -26,7 +26,7 @@ export interface EngineProvider {
 }
 
 export interface OpenOptions {
-  /** This open's events (a component or image build's steps, the engine chosen), besides ProviderOptions.onEvent. */
+  /** This open's own events (a component or image build's steps, the engine chosen, its egress decisions), besides ProviderOptions.onEvent. */
   onEvent?: (event: ProviderEvent) => void;
 }
 

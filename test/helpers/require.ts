@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node';
+export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node' | 'chromium';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
@@ -15,6 +15,7 @@ const envName: Record<External, string> = {
   minisign: 'AIRLOCK_REQUIRE_MINISIGN',
   registry: 'AIRLOCK_REQUIRE_REGISTRY',
   'old-node': 'AIRLOCK_REQUIRE_OLD_NODE',
+  chromium: 'AIRLOCK_REQUIRE_CHROMIUM',
 };
 
 /** Tools .ci installs from Debian for the trust tests (minisign, docker-registry): required whenever CI=true, too. */

@@ -1344,6 +1344,77 @@ export const ROWS: Row[] = [
     ),
   },
   // ---- serve: usage, audit and grants at run time (issue 18) ----
+  {
+    id: 'serve.revoked-grant-pooled',
+    group: 'serve',
+    attack: 'a plugin keeps using a folder after the operator revoked it at run time, through the warm instance that opened it before',
+    cells: {
+      worker: cell(
+        contained('errno', 'the pool is replaced; the next call runs without the preopen'),
+        file(
+          'test/host/grants-runtime.test.ts',
+          'worker engine: a filesystem grant revoked between two calls refuses the second, without a restart; granted back it works again',
+        ),
+      ),
+      wasmtime: cell(
+        contained('errno', 'the next process runs without the --dir'),
+        file('test/host/grants-runtime.test.ts', 'wasmtime: a filesystem grant revoked between two calls refuses the second'),
+      ),
+      'docker-node': cell(
+        contained('errno', 'a fresh container without the mount'),
+        file(
+          'test/host/grants-runtime.test.ts',
+          'Docker: a filesystem grant revoked between two calls refuses the second (a fresh container without the mount)',
+        ),
+      ),
+      'docker-python': cell(
+        contained('errno', 'a fresh container without the mount'),
+        file('test/host/grants-runtime.test.ts', 'Docker (Python): a filesystem grant revoked between two calls refuses the second'),
+      ),
+    },
+  },
+  {
+    id: 'serve.agent-grants-itself',
+    group: 'serve',
+    attack: "an agent's MCP session widens its own grants through the grant/revoke tools",
+    cells: everywhere(
+      cell(
+        contained(
+          '401 / permission-denied',
+          'the operator tools are on their own endpoint and token, never listed to an agent; a grant never exceeds the host policy',
+        ),
+        file(
+          'test/mcp/operator.test.ts',
+          'operator tools: off the agent session, behind their own token; a revoke refuses the agent next call; a grant stays within the policy',
+        ),
+        file('test/host/grants-runtime.test.ts', 'a grant at run time never goes beyond the host policy, and a revocation persists across hosts'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.audit-tamper',
+    group: 'serve',
+    attack: 'a line of the audit log edited or removed to hide what a plugin did',
+    cells: everywhere(
+      cell(
+        contained('named by audit verify', 'each line carries the sha256 of the one before and a sequence number'),
+        file('test/audit/log.test.ts', 'audit verify: an edited line is named'),
+        file('test/audit/log.test.ts', 'audit verify: a removed line is named'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.status-page-markup',
+    group: 'serve',
+    attack: 'markup or script in plugin-written text (names, refusal reasons) run in the operator status page',
+    cells: everywhere(
+      cell(
+        contained('escaped', 'every plugin-written text is HTML-escaped; the page allows no script (CSP)'),
+        file('test/status/page.test.ts', 'plugin-written text is escaped on the page'),
+        file('test/status/page.test.ts', 'the status page shows plugins and grants, a live call and a refusal, behind the token'),
+      ),
+    ),
+  },
   // ---- host: remote Docker (issue 16) ----
   // A remote daemon is a configuration of the docker engine (DOCKER_HOST / the policy's docker:), not an engine of
   // the registry, so it has no column of its own: these rows are its proofs, in the Docker columns.

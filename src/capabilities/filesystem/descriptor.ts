@@ -29,6 +29,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import type { FileUsage } from '../types.ts';
 import { DirectoryEntryStream } from './directory-entries.ts';
 import { wasiCode } from './errors.ts';
 import { closeFd, closeOnCollect } from './fds.ts';
@@ -65,6 +66,8 @@ export interface FilesystemContext {
   /** Descriptors the guest holds open, closed all at once when the instance is released. */
   live: Set<Descriptor>;
   streams: FileStreams;
+  /** Reads and writes counted for the call's usage. */
+  files: FileUsage;
 }
 
 export class Descriptor {
@@ -195,6 +198,8 @@ export class Descriptor {
     const buf = new Uint8Array(n);
     try {
       const got = readSync(this.#fd, buf, 0, n, offset);
+      this.#fs.files.reads++;
+      this.#fs.files.readBytes += got;
       return [buf.subarray(0, got), got < n];
     } catch (e) {
       throw wasiCode(e);
@@ -205,7 +210,10 @@ export class Descriptor {
     this.#mustWrite();
     if (!this.#flags.write) throw 'bad-descriptor';
     try {
-      return BigInt(guardedWrite(this.#quota, this.#fd, buffer, offset, (at, n) => writeSync(this.#fd, buffer, 0, n, at)));
+      const written = guardedWrite(this.#quota, this.#fd, buffer, offset, (at, n) => writeSync(this.#fd, buffer, 0, n, at));
+      this.#fs.files.writes++;
+      this.#fs.files.writeBytes += written;
+      return BigInt(written);
     } catch (e) {
       throw wasiCode(e);
     }

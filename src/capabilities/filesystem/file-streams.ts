@@ -5,7 +5,7 @@
  */
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { createSinkStreamClass, readyPollable, shimStreams, STREAM_CLOSED } from '../shim.ts';
-import type { WasiImports } from '../types.ts';
+import type { FileUsage, WasiImports } from '../types.ts';
 import { wasiCode } from './errors.ts';
 import type { Quota } from './quota.ts';
 
@@ -20,7 +20,8 @@ export interface FileStreams {
   output(fd: number, start: bigint | 'append', q: Quota | undefined): object;
 }
 
-export function fileStreams(base: WasiImports): FileStreams {
+/** `files` counts every read and write (the call's usage). */
+export function fileStreams(base: WasiImports, files: FileUsage): FileStreams {
   const { InputStream } = shimStreams(base);
   const IoError = (base['wasi:io/error'] as unknown as { Error: new (payload: unknown) => Error }).Error;
   const failed = (e: unknown) => ({ tag: 'last-operation-failed', val: new IoError({ code: wasiCode(e), message: String(e) }) });
@@ -43,6 +44,8 @@ export function fileStreams(base: WasiImports): FileStreams {
         throw failed(e);
       }
       if (got === 0 && n > 0) throw STREAM_CLOSED;
+      files.reads++;
+      files.readBytes += got;
       this.#pos += BigInt(got);
       return buf.subarray(0, got);
     }
@@ -70,6 +73,8 @@ export function fileStreams(base: WasiImports): FileStreams {
           while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, at + off);
           return off;
         });
+        files.writes++;
+        files.writeBytes += written;
         if (pos !== 'append') pos += BigInt(written);
         // What fits is written; the rest fails like a full disk.
         if (written < buf.length) throw 'insufficient-space';

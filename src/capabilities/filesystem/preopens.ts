@@ -11,7 +11,7 @@
  */
 import { constants } from 'node:fs';
 import type { FilesystemGrant } from '../../grants/types.ts';
-import type { WasiImports } from '../types.ts';
+import type { FileUsage, WasiImports } from '../types.ts';
 import { Descriptor, type FilesystemContext } from './descriptor.ts';
 import { DirectoryEntryStream } from './directory-entries.ts';
 import { closeFd, closeOnCollect, openFd } from './fds.ts';
@@ -36,16 +36,18 @@ export interface FilesystemQuota extends QuotaLimits {
  * `onRelease`, when given, gets a function that closes every fd these
  * interfaces hold (roots and the guest's open descriptors), for the engine to
  * call when it drops the instance; otherwise they close when collected.
- * `quota`, when given, bounds what the read-write grants may hold.
+ * `quota`, when given, bounds what the read-write grants may hold. `files`
+ * counts the reads and writes (the engine zeroes it per call: the call's usage).
  */
 export function createFilesystem(
   grants: FilesystemGrant[],
   base: WasiImports,
   onRelease?: (fn: () => void) => void,
   quotaOptions?: FilesystemQuota,
+  files: FileUsage = { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 },
 ): WasiImports {
   const quota = quotaOptions === undefined ? undefined : new Quota({ bytes: quotaOptions.bytes, files: quotaOptions.files }, quotaOptions.state);
-  const fs: FilesystemContext = { quota, live: new Set(), streams: fileStreams(base) };
+  const fs: FilesystemContext = { quota, live: new Set(), streams: fileStreams(base, files), files };
 
   // One root fd per grant, opened once per instance; every getDirectories()
   // hands out fresh descriptors re-opened from it (a dup), because the guest

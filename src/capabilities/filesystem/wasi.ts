@@ -15,7 +15,13 @@ export function filesystemWasi(grants: Grants, ctx: WasiContext): WasiImports {
   const r = grants.resources;
   const state = ctx.shared.filesystem;
   const quota = hasWrites(grants) ? { bytes: r.diskBytes, files: r.files, ...(state instanceof SharedArrayBuffer ? { state } : {}) } : undefined;
-  return createFilesystem(grants.filesystem, ctx.base, ctx.onRelease, quota);
+  return createFilesystem(grants.filesystem, ctx.base, ctx.onRelease, quota, ctx.call.files);
 }
 
-export const wasiPart: WasiPart = { wasi: filesystemWasi };
+export const wasiPart: WasiPart = {
+  wasi: filesystemWasi,
+  // Zeroed in place: the descriptors of the instance hold this object (the call's file usage).
+  beginCall: (_grants, call) => {
+    if (call.files !== undefined) Object.assign(call.files, { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 });
+  },
+};

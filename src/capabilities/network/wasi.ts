@@ -14,9 +14,12 @@
  */
 import { outgoingHandler } from '@bytecodealliance/preview2-shim/http';
 import type { Grants } from '../../grants/types.ts';
-import type { WasiContext, WasiImports, WasiPart } from '../types.ts';
+import type { RefusedRequest, WasiContext, WasiImports, WasiPart } from '../types.ts';
 import { isAllowed, parseAuthority } from './allow.ts';
 import type { EgressRoute } from './route.ts';
+
+/** Refused requests a call's usage lists. */
+const MAX_REFUSED_KEPT = 32;
 
 /** The wasi:http error-code a denied request gets. */
 export const HTTP_DENIED = { tag: 'HTTP-request-denied' } as const;
@@ -80,14 +83,29 @@ function mapProxyAnswers(future: unknown): unknown {
  * or `https://...`, sent as plain HTTP to the proxy). Without a route every
  * request is denied: a worker never sends straight out.
  */
-export function guardOutgoingHandler(grants: Grants, inner: Handle, route: EgressRoute | undefined): Handle {
+export function guardOutgoingHandler(
+  grants: Grants,
+  inner: Handle,
+  route: EgressRoute | undefined,
+  onRefused: (refused: RefusedRequest) => void = () => {},
+): Handle {
   return (request, options) => {
     const schemeTag = request.scheme()?.tag;
     const scheme = schemeTag === 'HTTPS' ? 'https' : schemeTag === 'HTTP' ? 'http' : undefined;
     const authority = request.authority();
-    if (scheme === undefined || authority === undefined) throw HTTP_DENIED;
+    if (scheme === undefined || authority === undefined) {
+      onRefused({ code: 'bad-request' });
+      throw HTTP_DENIED;
+    }
     const target = parseAuthority(scheme, authority);
-    if (target === undefined || !isAllowed(grants.network, target) || route === undefined) throw HTTP_DENIED;
+    if (target === undefined) {
+      onRefused({ code: 'bad-request' });
+      throw HTTP_DENIED;
+    }
+    if (!isAllowed(grants.network, target) || route === undefined) {
+      onRefused({ host: target.host, port: target.port, code: 'not-allowed' });
+      throw HTTP_DENIED;
+    }
     // A request that cannot be rewritten onto the route is never sent as it is.
     if (request.pathWithQuery === undefined || request.setScheme === undefined || request.setAuthority === undefined || request.setPathWithQuery === undefined)
       throw HTTP_DENIED;
@@ -118,8 +136,20 @@ export function networkWasi(grants: Grants, ctx: WasiContext): WasiImports {
     'wasi:sockets/tcp-create-socket': { ...b['wasi:sockets/tcp-create-socket'], createTcpSocket: deny },
     'wasi:sockets/udp-create-socket': { ...b['wasi:sockets/udp-create-socket'], createUdpSocket: deny },
     'wasi:sockets/ip-name-lookup': { ...b['wasi:sockets/ip-name-lookup'], resolveAddresses: deny },
-    'wasi:http/outgoing-handler': { handle: guardOutgoingHandler(grants, inner, ctx.shared.network as EgressRoute | undefined) },
+    'wasi:http/outgoing-handler': {
+      handle: guardOutgoingHandler(grants, inner, ctx.shared.network as EgressRoute | undefined, (refused) => {
+        // The call's usage lists them (bounded: a guest may ask without end).
+        const list = ctx.call.egressRefused;
+        if (list !== undefined && list.length < MAX_REFUSED_KEPT) list.push(refused);
+      }),
+    },
   };
 }
 
-export const wasiPart: WasiPart = { wasi: networkWasi };
+export const wasiPart: WasiPart = {
+  wasi: networkWasi,
+  // The call's refused requests (its usage) start empty.
+  beginCall: (_grants, call) => {
+    call.egressRefused?.splice(0);
+  },
+};

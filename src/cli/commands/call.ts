@@ -16,14 +16,15 @@ $AIRLOCK_PATH and ./plugins.
 Options:
   --policy <file>   host policy YAML (default: grants nothing beyond safe defaults)
   --lock <file>     lock file (\`airlock lock\`): refuse a plugin it does not pin as it is
+  --audit <file>    append the hash-chained audit log to <file> (- for stderr)
   --engine <name>   ${ENGINE_CHOICES}
   --timeout <ms>    shorten the plugin's timeout for this call
-  --json            print {ok, value, logs, metrics} or {ok: false, error} as JSON
+  --json            print {ok, value, logs, metrics, usage} or {ok: false, error} as JSON
   -h, --help        show this help
 
 Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage error.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'lock', 'engine', 'timeout']);
+    const { values, positionals } = parseFlags(argv, ['json', 'policy', 'lock', 'engine', 'timeout', 'audit']);
     const [pluginArg, toolArg, inputArg] = positionals;
     if (pluginArg === undefined || toolArg === undefined || positionals.length > 3) {
       throw new UsageError('expected <plugin-dir|name> <tool> [json | -], e.g. `airlock call ./echo echo \'{"text":"hi"}\'`');
@@ -42,7 +43,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;
       const result = await host.call(name, input, timeout === undefined ? {} : { timeout });
       if (values.json === true) {
-        io.stdout(`${JSON.stringify({ ok: true, value: result.value, logs: result.logs, metrics: result.metrics })}\n`);
+        io.stdout(`${JSON.stringify({ ok: true, value: result.value, logs: result.logs, metrics: result.metrics, usage: result.usage })}\n`);
       } else {
         if (result.logs.stdout !== '') io.stderr(result.logs.stdout.endsWith('\n') ? result.logs.stdout : `${result.logs.stdout}\n`);
         if (result.logs.stderr !== '') io.stderr(result.logs.stderr.endsWith('\n') ? result.logs.stderr : `${result.logs.stderr}\n`);

@@ -3,6 +3,9 @@ import { AirlockError, formatProblem, isAirlockError } from '../../errors.ts';
 import type { PluginSummary } from '../../host/index.ts';
 import { watchPlugins } from '../../host/watch.ts';
 import { checkToken, isLoopbackHost, readTokenFile, removeTokenFile, serveHttp, serveStdio, writeTokenFile, type RunningServer } from '../../mcp/index.ts';
+import { serveOperator } from '../../mcp/operator.ts';
+import { StatusBoard } from '../../status/board.ts';
+import { renderStatusPage, STATUS_CSP } from '../../status/page.ts';
 import { ENGINE_CHOICES, hostFromFlags, parseFlags } from '../flags.ts';
 import { resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
@@ -54,8 +57,12 @@ Options:
                          loopback address (refused with a network-facing host)
   --policy <file>        host policy YAML
   --lock <file>          lock file (\`airlock lock\`): refuse a plugin it does not pin as it is
+  --audit <file>         append the hash-chained audit log to <file> (- for stderr)
   --engine <name>        ${ENGINE_CHOICES}
   --watch                reload a plugin when its files change, and tell clients
+  --operator [host:]port  serve the operator tools (airlock_grant, airlock_revoke,
+                         airlock_revoked) at /operator there, with their own token
+                         (--operator-token-file f, else generated and printed); off by default
   -h, --help             show this help
 
 Configuring a client (Claude Desktop, Cursor, VS Code): \`airlock mcp-config
@@ -63,14 +70,19 @@ Configuring a client (Claude Desktop, Cursor, VS Code): \`airlock mcp-config
 paths that work from any folder; \`--http <url> --token-file <file>\` for a
 running HTTP server.`,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseFlags(argv, ['policy', 'lock', 'engine'], {
+    const { values, positionals } = parseFlags(argv, ['policy', 'lock', 'engine', 'audit'], {
       mcp: { type: 'boolean' },
       http: { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
       'token-file': { type: 'string' },
       'no-auth': { type: 'boolean' },
       watch: { type: 'boolean' },
+      operator: { type: 'string' },
+      'operator-token-file': { type: 'string' },
     });
+    const operatorAt = values.operator === undefined ? undefined : /^(?:(.+):)?(\d+)$/.exec(values.operator);
+    if (operatorAt === null) throw new UsageError('--operator takes [host:]port, e.g. --operator 8081');
+    if (values['operator-token-file'] !== undefined && operatorAt === undefined) throw new UsageError('--operator-token-file applies to --operator only');
     if (positionals.length === 0) throw new UsageError('name at least one plugin to serve, e.g. `airlock serve --mcp ./weather`');
     const http = values.http === undefined ? undefined : /^(?:(.+):)?(\d+)$/.exec(values.http);
     if (http === null) throw new UsageError('--http takes [host:]port, e.g. --http 8080 or --http 127.0.0.1:8080');
@@ -94,10 +106,12 @@ running HTTP server.`,
       token = read.token;
     } else if ((process.env.AIRLOCK_MCP_TOKEN ?? '') !== '') token = checkToken(process.env.AIRLOCK_MCP_TOKEN ?? '', 'AIRLOCK_MCP_TOKEN');
 
-    const host = hostFromFlags(values, io);
+    const board = new StatusBoard();
+    const host = hostFromFlags(values, io, [board]);
     const stopped = new AbortController();
     let writtenToken: string | undefined;
     let server: RunningServer | undefined;
+    let operator: RunningServer | undefined;
     try {
       // The manifests are read now; the engines open in the background, so the
       // server answers initialize at once. A plugin that cannot be read is skipped.
@@ -152,6 +166,7 @@ running HTTP server.`,
           allowedHosts: values['allow-host'] ?? [],
           token,
           refusalHints: { host: 'add more with --allow-host', token: 'airlock serve prints where its token is' },
+          statusPage: { render: () => renderStatusPage(host.plugins(), board), csp: STATUS_CSP },
         });
         server = running;
         if (!isLoopbackHost(bind)) {
@@ -176,6 +191,20 @@ running HTTP server.`,
       }
       const running = server;
       if (running === undefined) throw new AirlockError('internal', 'serve: no server was started');
+      if (operatorAt !== undefined) {
+        // Its own address and token: an agent's session never lists these tools.
+        const file = values['operator-token-file'];
+        const read = file === undefined ? undefined : readTokenFile(resolve(io.cwd, file));
+        if (read?.warning !== undefined) io.stderr(`airlock: warning: ${read.warning}\n`);
+        const op = await serveOperator(host, {
+          host: operatorAt[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1',
+          port: Number(operatorAt[2]),
+          ...(read === undefined ? {} : { token: read.token }),
+          refusalHints: { token: 'the operator token (--operator-token-file, or the one serve printed)' },
+        });
+        operator = op;
+        io.stderr(`airlock: operator tools (grant, revoke) at ${op.url}${read === undefined ? `; operator token (shown once): ${op.token ?? ''}` : ''}\n`);
+      }
       if (values.watch === true) {
         watchPlugins(host, {
           signal: stopped.signal,
@@ -200,6 +229,7 @@ running HTTP server.`,
       return 0;
     } finally {
       stopped.abort();
+      await operator?.close();
       if (writtenToken !== undefined) removeTokenFile(writtenToken);
       await host.close();
     }

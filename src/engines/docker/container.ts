@@ -10,6 +10,8 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
+import type { EngineUsage } from '../types.ts';
+import { callUsage, cgroupFiles, containerFigures, type CgroupFiles } from './usage.ts';
 import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
 
 /** Labels on everything Airlock creates; `airlock.owner` lets a later run find what a dead one left. */
@@ -114,6 +116,10 @@ export class PluginContainer {
   #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
   #overflow = false;
   #killed = false;
+  /** CPU nanoseconds at the end of the last call (see usage()). */
+  #cpuNs: number | undefined;
+  /** Where its cgroup's figures are read (./usage.ts); undefined: not on this machine. */
+  #cgroup: CgroupFiles | undefined;
   readonly exited: Promise<ExitInfo>;
 
   private constructor(docker: Docker, container: Docker.Container, name: string, stream: Duplex, spec: ContainerSpec) {
@@ -212,6 +218,28 @@ export class PluginContainer {
       this.#pending = { id, resolve, reject };
       this.#stream.write(`${JSON.stringify(req)}\n`);
     });
+  }
+
+  /**
+   * What the call that just ended used (./usage.ts): CPU since the previous call ended (or
+   * since `markUsage()` at start) and the container's peak memory, from the daemon.
+   */
+  async usage(): Promise<EngineUsage> {
+    const end = await containerFigures(this.#cgroup);
+    const start = this.#cpuNs;
+    this.#cpuNs = end.cpuNs;
+    return callUsage(end, start);
+  }
+
+  /** Finds the container's cgroup files and notes the CPU time before the first call (start-up is not a call's). */
+  async markUsage(): Promise<void> {
+    try {
+      const pid = (await this.#container.inspect()).State.Pid;
+      this.#cgroup = pid > 0 ? await cgroupFiles(pid, this.id) : undefined;
+    } catch {
+      this.#cgroup = undefined;
+    }
+    this.#cpuNs = (await containerFigures(this.#cgroup)).cpuNs;
   }
 
   /** Whether an error really comes from the in-container host (see #token), not from the plugin posing as it. */

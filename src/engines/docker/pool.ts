@@ -71,6 +71,7 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
     }
     // The daemon answers: remove what an earlier outage left.
     this.#track(removeLeftovers(this.#docker));
+    await c.markUsage();
     // An idle container that dies (killed from outside) is replaced; a busy one fails its call in run().
     void c.exited.then(() => {
       if (slot.state === 'idle') this.pool.died(slot, c, new AirlockError('crash', `plugin ${this.#grants.plugin.name}: an idle container exited`));
@@ -86,12 +87,17 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
   run(slot: ContainerSlot, call: SlotCall<unknown>): void {
     const c = slot.handle as PluginContainer;
     c.call(call.tool, call.input).then(
-      (msg) => {
+      async (msg) => {
         const outcome = this.#outcome(call.tool, msg, c);
         // output-limit or a plugin error leaves a healthy container.
         const replace = (!msg.ok && c.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code)) || this.#grants.isolation === 'per-call' || c.killed;
-        if (outcome instanceof AirlockError) this.pool.fail(call, outcome, replace);
-        else this.pool.answer(call, { output: outcome.output, logs: outcome.logs, metrics: { engine: 'docker', ...this.pool.metrics(call) } }, replace);
+        // The call's timing is taken before asking the daemon for its usage.
+        const metrics = { engine: 'docker' as const, ...this.pool.metrics(call) };
+        const usage = await c.usage();
+        if (outcome instanceof AirlockError) {
+          Object.assign(outcome.details, { usage });
+          this.pool.fail(call, outcome, replace);
+        } else this.pool.answer(call, { output: outcome.output, logs: outcome.logs, metrics, usage }, replace);
       },
       (err: AirlockError) => this.pool.fail(call, err, true),
     );

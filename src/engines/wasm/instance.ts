@@ -9,6 +9,7 @@ import { AirlockError, type SerializedError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
 import { TOOLS_INTERFACE_VERSIONED } from '../../wit.ts';
+import type { EngineUsage } from '../types.ts';
 import type { InstantiateFn } from './types.ts';
 import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from '../../wasm-api.ts';
 
@@ -88,16 +89,33 @@ export interface CallOutcome {
   response: WasmCallResponse;
   /** True when the instance must not be used again (it trapped). */
   poisoned: boolean;
+  /** What the call used: this thread's CPU while the guest ran, the instance's linear memory, its file reads and writes. */
+  usage: Required<EngineUsage>;
+}
+
+/** Linear memory only grows, so its size now is the instance's peak. */
+function memoryBytes(inst: LiveInstance): number {
+  return inst.memories.reduce((sum, mem) => sum + mem.buffer.byteLength, 0);
 }
 
 /** Runs one call on `inst` and maps every ending to a response. Never throws. */
 export function runCall(inst: LiveInstance, grants: Grants, tool: string, input: string): CallOutcome {
   inst.beginCall();
   const logs = inst.state.logs;
-  const done = (response: { kind: 'ok'; output: string } | { kind: 'error'; error: SerializedError }, poisoned: boolean): CallOutcome => ({
-    response: { ...response, stdout: logs.text('stdout'), stderr: logs.text('stderr'), truncated: logs.truncated } as WasmCallResponse,
-    poisoned,
-  });
+  const cpu = process.threadCpuUsage();
+  const done = (response: { kind: 'ok'; output: string } | { kind: 'error'; error: SerializedError }, poisoned: boolean): CallOutcome => {
+    const used = process.threadCpuUsage(cpu);
+    return {
+      response: { ...response, stdout: logs.text('stdout'), stderr: logs.text('stderr'), truncated: logs.truncated } as WasmCallResponse,
+      poisoned,
+      usage: {
+        cpuMs: (used.user + used.system) / 1000,
+        memoryPeakBytes: memoryBytes(inst),
+        files: { ...(inst.state.files ?? { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 }) },
+        networkRefused: [...(inst.state.egressRefused ?? [])],
+      },
+    };
+  };
   let output: string;
   try {
     output = inst.call(tool, input);

@@ -20,10 +20,13 @@ import { SlotPool } from '../../slots/pool.ts';
 import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
 import { type BlankWorker, readStdio, standby } from './standby.ts';
+import { createUsageCells, readUsage } from './usage.ts';
 
 /** One worker thread and its channel: a slot's instance. */
 interface WasmWorker extends BlankWorker {
   channel: Channel;
+  /** The last call's usage, written by the worker (./usage.ts). */
+  usage: SharedArrayBuffer;
   /** An Atomics.waitAsync on this worker's channel is pending. */
   waiting: boolean;
 }
@@ -69,9 +72,10 @@ class WasmDriver implements SlotDriver<WasmWorker> {
       wasi: this.#opts.wasi,
       capabilities: this.#opts.capabilities.shared,
       channel: channel.sab,
+      usage: createUsageCells(),
       spinMicros: this.#opts.workerSpinMicros,
     };
-    const w: WasmWorker = Object.assign(blank, { channel, waiting: false });
+    const w: WasmWorker = Object.assign(blank, { channel, usage: plugin.usage, waiting: false });
     readStdio(w);
     // A worker killed mid-call (timeout, abort) may hold what a capability shares (the disk-quota lock).
     const thread = worker.threadId;
@@ -200,13 +204,15 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   /** Reads a slot's answer and settles its call (the pool then gives the slot the next queued call). */
   #complete(slot: WasmSlot, w: WasmWorker): void {
     const call = slot.call as SlotCall<string>;
+    // Read before the response is released: the worker's next call overwrites it.
+    const usage = readUsage(w.usage);
     const res = w.channel.readResponse();
     const logs = { stdout: res.stdout, stderr: res.stderr, ...(res.truncated ? { truncated: true } : {}) };
     if (res.kind === 'ok') {
-      this.pool.answer(call, { output: res.output, logs, metrics: { engine: 'wasm', ...this.pool.metrics(call) } });
+      this.pool.answer(call, { output: res.output, logs, metrics: { engine: 'wasm', ...this.pool.metrics(call) }, usage });
     } else {
       const err = AirlockError.fromJSON(res.error);
-      Object.assign(err.details, { logs });
+      Object.assign(err.details, { logs, usage });
       this.pool.fail(call, err);
     }
   }

@@ -14,6 +14,7 @@ import type { WasmAdoptMessage, WasmPluginData, WasmWorkerData, WasmWorkerMessag
 import { Channel, CLOSED, REQUEST } from './channel.ts';
 import { createInstance, runCall, type LiveInstance } from './instance.ts';
 import type { InstantiateFn } from './types.ts';
+import { writeUsage } from './usage.ts';
 
 /** How long the worker sleeps in Atomics.wait before letting its event loop turn. */
 const IDLE_SLICE_MS = 50;
@@ -44,6 +45,7 @@ function validate(msg: unknown): WasmPluginData {
     d.capabilities === null ||
     typeof d.modules !== 'object' ||
     typeof d.wasi !== 'object' ||
+    !(d.usage instanceof SharedArrayBuffer) ||
     d.grants === undefined
   ) {
     throw new AirlockError('internal', 'wasm worker adopted without valid plugin data');
@@ -112,8 +114,13 @@ async function main(): Promise<void> {
       outcome = runCall(instance, grants, req.tool, req.input);
     } catch (e) {
       const err = e instanceof AirlockError ? e : new AirlockError('trap', `instantiating the component failed: ${e instanceof Error ? e.message : String(e)}`);
-      outcome = { response: { kind: 'error' as const, error: err.toJSON(), stdout: '', stderr: '', truncated: false }, poisoned: true };
+      outcome = {
+        response: { kind: 'error' as const, error: err.toJSON(), stdout: '', stderr: '', truncated: false },
+        poisoned: true,
+        usage: { cpuMs: 0, memoryPeakBytes: 0, files: { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 }, networkRefused: [] },
+      };
     }
+    writeUsage(data.usage, outcome.usage);
     // Never reuse an instance after a trap; with per-call isolation never reuse one at all.
     if (outcome.poisoned || perCall) {
       instance?.release();

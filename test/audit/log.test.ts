@@ -1,0 +1,123 @@
+/**
+ * The audit log: every load, call and egress decision is a hash-chained JSON
+ * line; `airlock audit verify` names a line that was edited or removed; no
+ * call input or env value is written unless inputs are asked for.
+ */
+import test from 'ava';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLog } from '../../src/audit/log.ts';
+import { verifyAuditLog } from '../../src/audit/verify.ts';
+import { PluginHost } from '../../src/host/index.ts';
+import { cli as runCliCaptured } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/plugin.ts';
+import { cPlugin, ECHO_SPIN_C } from '../host/helpers.ts';
+
+const lines = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+
+/** A log of `n` entries written by AuditLog itself. */
+async function written(n: number): Promise<string> {
+  const file = join(tempDir('airlock-audit-'), 'audit.jsonl');
+  const log = new AuditLog({ file });
+  for (let i = 0; i < n; i++) log.record('note', { i });
+  await log.close();
+  return file;
+}
+
+test('a host writes load, call and egress-free usage lines; inputs and env values stay out', async (t) => {
+  const file = join(tempDir('airlock-audit-'), 'audit.jsonl');
+  const dir = cPlugin(
+    { name: 'echo-audit', permissions: { env: ['AUDIT_SECRET'] }, tools: [{ name: 'echo', description: 'echo', input: { type: 'object' } }] },
+    ECHO_SPIN_C,
+  );
+  const host = new PluginHost({ engine: 'wasm', audit: { file }, policy: { env: ['AUDIT_SECRET'] }, env: { AUDIT_SECRET: 'hunter2-value' } });
+  await host.load(dir);
+  await host.call('echo-audit_echo', { card: '4111-secret-input' });
+  await t.throwsAsync(host.call('echo-audit_nope', {}));
+  await host.close();
+  const text = readFileSync(file, 'utf8');
+  t.false(text.includes('hunter2-value'), 'no env value');
+  t.false(text.includes('4111-secret-input'), 'no input');
+  const entries = lines(file).map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.like(entries[0], { seq: 1, type: 'load', agent: '', plugin: 'echo-audit', engine: 'wasm', outcome: 'ok', grants: { env: ['AUDIT_SECRET'] } });
+  t.regex(String(entries[0]!.digest), /^[0-9a-f]{64}$/);
+  t.like(entries[1], {
+    seq: 2,
+    type: 'call',
+    plugin: 'echo-audit',
+    tool: 'echo',
+    outcome: 'ok',
+    usage: { inputBytes: Buffer.byteLength(JSON.stringify({ card: '4111-secret-input' })) },
+  });
+  t.is(entries.length, 2, 'an unknown tool reaches no plugin and is not a call');
+  t.deepEqual((await verifyAuditLog(file)).problems, []);
+});
+
+test('with inputs: true, a call line carries its input', async (t) => {
+  const seen: Record<string, unknown>[] = [];
+  const dir = cPlugin({ name: 'echo-inputs', tools: [{ name: 'echo', description: 'echo', input: { type: 'object' } }] }, ECHO_SPIN_C);
+  const host = new PluginHost({ engine: 'wasm', audit: { onLine: (_l, e) => seen.push(e), inputs: true } });
+  t.teardown(() => host.close());
+  await host.load(dir);
+  await host.call('echo-inputs_echo', { a: 1 });
+  t.like(
+    seen.find((e) => e.type === 'call'),
+    { input: { a: 1 } },
+  );
+});
+
+test('a policy refusal is a load line with each refused permission', async (t) => {
+  const seen: Record<string, unknown>[] = [];
+  const dir = cPlugin(
+    { name: 'wants-net', permissions: { network: { allow: ['api.example.com'] } }, tools: [{ name: 'echo', description: 'e', input: { type: 'object' } }] },
+    ECHO_SPIN_C,
+  );
+  const host = new PluginHost({ engine: 'wasm', audit: { onLine: (_l, e) => seen.push(e) } });
+  t.teardown(() => host.close());
+  await t.throwsAsync(host.load(dir));
+  t.like(seen[0], { type: 'load', outcome: 'permission-denied', refusals: [{ path: 'permissions.network.allow[0]' }] });
+});
+
+test('audit verify: an edited line is named', async (t) => {
+  const file = await written(5);
+  const all = lines(file);
+  all[2] = all[2]!.replace('"i":2', '"i":7');
+  writeFileSync(file, `${all.join('\n')}\n`);
+  const verdict = await verifyAuditLog(file);
+  t.deepEqual(
+    verdict.problems.map((p) => [p.line, p.kind]),
+    [[3, 'altered']],
+  );
+  const cli = await runCliCaptured(['audit', 'verify', file]);
+  t.is(cli.code, 1);
+  t.regex(cli.stdout, /:3: altered: line 3 \(seq 3\) was altered/);
+});
+
+test('audit verify: a removed line is named', async (t) => {
+  const file = await written(5);
+  const all = lines(file);
+  all.splice(1, 1);
+  writeFileSync(file, `${all.join('\n')}\n`);
+  const verdict = await verifyAuditLog(file);
+  t.deepEqual(
+    verdict.problems.map((p) => [p.line, p.kind, p.message]),
+    [[2, 'removed', 'the line with seq 2 was removed (between line 1 and line 2)']],
+  );
+});
+
+test('audit verify: an intact log passes, and a log reopened continues its chain', async (t) => {
+  const file = await written(3);
+  const log = new AuditLog({ file });
+  log.record('note', { again: true });
+  await log.close();
+  const verdict = await verifyAuditLog(file);
+  t.deepEqual(verdict.problems, []);
+  t.is(verdict.lines, 4);
+  t.is(verdict.head.seq, 4);
+  const cli = await runCliCaptured(['audit', 'verify', file]);
+  t.is(cli.code, 0);
+  t.regex(cli.stdout, /^ok: 4 lines, head seq 4 sha256 [0-9a-f]{64}\n$/);
+});
