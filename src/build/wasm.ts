@@ -34,6 +34,7 @@ import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
+import { JS_WRAPPER_FILE, jsWrapper, PY_WRAPPER_MODULE, pythonWrapper } from './guest-wrapper.ts';
 import { runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -41,9 +42,9 @@ const require = createRequire(import.meta.url);
 
 /**
  * Bumped when build flags or the entry layout change, so old cache entries are not reused
- * (2: sealed entries; 3: every step sandboxed; 4: keyed without the toolchain, recorded in TOOLCHAIN_FILE).
+ * (2: sealed entries; 3: every step sandboxed; 4: keyed without the toolchain, recorded in TOOLCHAIN_FILE; 5: the guest wrapper).
  */
-const BUILD_VERSION = '4';
+const BUILD_VERSION = '5';
 /** The entry's record of the toolchain that built it (sealed with plugin.wasm). */
 const TOOLCHAIN_FILE = 'toolchain';
 
@@ -294,7 +295,12 @@ async function buildJs(dir: string, entry: string, work: string): Promise<Uint8A
   }
   const outDir = join(work, 'out');
   await mkdir(outDir);
-  const out = await componentizeJs(what, outDir, what, { dir: cache, writable: false });
+  // Built from a copy with the guest wrapper beside it (./guest-wrapper.ts); frames then name the plugin's own relative paths.
+  const src = join(work, 'src');
+  await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => basename(rel) === '.git' });
+  const wrapper = join(src, JS_WRAPPER_FILE);
+  await writeFile(wrapper, jsWrapper(entry.split(sep).join('/')));
+  const out = await componentizeJs(wrapper, outDir, what, { dir: cache, writable: false });
   await checkComponent(out, what);
   return readOutput(out);
 }
@@ -373,6 +379,7 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
   // Built from a copy: componentize-py writes __pycache__ next to the sources (read-only in the sandbox, so it writes none).
   const src = join(work, 'src');
   await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => ['__pycache__', '.git'].includes(basename(rel)) });
+  await writeFile(join(src, `${PY_WRAPPER_MODULE}.py`), pythonWrapper(module, entry));
   const witArgs = await pythonWitArgs(dir, work);
   const py = await findComponentizePy(env);
   if (py === null) fail(what, 'componentize-py is not installed', 'pip install componentize-py');
@@ -380,7 +387,7 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
   const mounts = { readOnly: [...py.prefixes, src, join(work, 'wit'), dirname(WIT_PATH)], writable: [outDir], cwd: src };
   await step(
     py.python,
-    [py.script, ...witArgs, 'componentize', '-p', src, module, '-o', out],
+    [py.script, ...witArgs, 'componentize', '-p', src, PY_WRAPPER_MODULE, '-o', out],
     mounts,
     what,
     (e) => {

@@ -9,6 +9,7 @@ import { AirlockError, type SerializedError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
 import { TOOLS_INTERFACE_VERSIONED } from '../../wit.ts';
+import { pluginError } from '../plugin-error.ts';
 import type { InstantiateFn } from './types.ts';
 import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from '../../wasm-api.ts';
 
@@ -99,10 +100,7 @@ export function runCall(inst: LiveInstance, grants: Grants, tool: string, input:
   } catch (thrown) {
     const e = unwrapPayload(thrown);
     if (isPluginError(e)) {
-      const err = new AirlockError('plugin-error', `tool ${tool} failed: ${e.code}: ${e.message}`, {
-        details: { pluginCode: e.code, pluginMessage: e.message },
-      });
-      return done({ kind: 'error', error: err.toJSON() }, false);
+      return done({ kind: 'error', error: pluginError(`tool ${tool}`, e.code, e.message).toJSON() }, false);
     }
     return done({ kind: 'error', error: trapError(inst, grants, tool, thrown) }, true);
   }

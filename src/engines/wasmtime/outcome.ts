@@ -15,6 +15,7 @@
  * exits 134.
  */
 import { AirlockError } from '../../errors.ts';
+import { pluginError } from '../plugin-error.ts';
 import { splitToolResult } from './wave.ts';
 
 export interface Finished {
@@ -117,10 +118,7 @@ export function classify(f: Finished): Outcome {
     const guestStdout = split.guest;
     const r = split.result;
     if (!r.ok) {
-      return fail(
-        new AirlockError('plugin-error', `tool ${f.tool} failed: ${r.code}: ${r.message}`, { details: { pluginCode: r.code, pluginMessage: r.message } }),
-        guestStdout,
-      );
+      return fail(pluginError(`tool ${f.tool}`, r.code, r.message), guestStdout);
     }
     const size = Buffer.byteLength(r.value, 'utf8');
     if (size > f.outputBytes) {
