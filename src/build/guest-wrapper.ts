@@ -30,7 +30,7 @@ import * as guest from ${spec};
 
 const plugin = guest.tools;
 if (plugin === null || typeof plugin !== 'object' || typeof plugin.call !== 'function') {
-  throw new Error(${shown} + ' does not export \`tools\` with a \`call(name, input)\` method: export const tools = { call(name, input) { ... } }');
+  throw new Error(${shown} + ' does not export \`tools\` with a \`call(name, input)\` method');
 }
 
 // SpiderMonkey frames read \`fn@file:line:column\`; the plugin's files are relative, the glue's absolute.
@@ -97,7 +97,7 @@ import ${module} as _guest
 
 _Inner = getattr(_guest, "Tools", None)
 if not isinstance(_Inner, type) or not callable(getattr(_Inner, "call", None)):
-    raise TypeError(${shown} + " does not define class Tools(exports.Tools) with call(self, name, input) -> str")
+    raise TypeError(${shown} + " does not define class Tools with a call method")
 
 _ROOT = _os.path.dirname(_os.path.abspath(__file__))
 

@@ -139,6 +139,10 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
     '--setenv',
     'HOME',
     '/tmp',
+    // A Rust tool (componentize-py, wizer) buries its error under a backtrace when this is set.
+    '--setenv',
+    'RUST_BACKTRACE',
+    '0',
     '--chdir',
     mounts.cwd,
     file,
@@ -229,7 +233,10 @@ export async function runSandboxed(file: string, args: string[], mounts: Sandbox
         cwd: mounts.cwd,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...(unsandboxed ? env : { PATH: env.PATH ?? '/usr/bin:/bin' }), ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}) },
+        env: {
+          ...(unsandboxed ? { ...env, RUST_BACKTRACE: '0' } : { PATH: env.PATH ?? '/usr/bin:/bin' }),
+          ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}),
+        },
       });
       let timedOut = false;
       const timer = setTimeout(() => {

@@ -34,6 +34,7 @@ import { loadPluginOffThread } from '../manifest/index.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
+import { cleanToolOutput, explainComponentizeJs, explainComponentizePy, type Explained } from './build-output.ts';
 import { JS_WRAPPER_FILE, jsWrapper, PY_WRAPPER_MODULE, pythonWrapper } from './guest-wrapper.ts';
 import { runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
 
@@ -73,6 +74,18 @@ export interface BuildResult {
 
 function fail(file: string, message: string, fix: string, cause?: unknown): never {
   throw new AirlockError('build-failed', `${file}: ${message}; ${fix}`, { cause, details: { file } });
+}
+
+/**
+ * build-failed for a toolchain's failure, cleaned (./build-output.ts): the plugin's position as a problem when
+ * the output names one, a hint only when the output says what it is, the tool's own output in details.raw.
+ */
+function failExplained(what: string, tool: string, e: StepFailed, x: Explained): never {
+  throw new AirlockError('build-failed', `${what}: ${tool} failed: ${x.message}${x.hint === undefined ? '' : `; ${x.hint}`}`, {
+    cause: e,
+    problems: x.problem === undefined ? [] : [x.problem],
+    details: { file: what, raw: e.stderr },
+  });
 }
 
 /** The entry named by plugin.yaml: read and checked by the one manifest reader (src/manifest/load.ts, off the main thread). */
@@ -249,7 +262,7 @@ async function buildC(dir: string, entry: string, work: string, env: NodeJS.Proc
       // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
       if (e.notFound)
         fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
-      fail(what, `clang failed:\n${e.stderr}`, 'fix the compile errors above', e);
+      failExplained(what, 'clang', e, { message: `\n${cleanToolOutput(e.stderr)}`, hint: 'fix the compile errors above' });
     },
     env,
   );
@@ -266,7 +279,13 @@ async function buildC(dir: string, entry: string, work: string, env: NodeJS.Proc
  */
 const WARM_SOURCE = 'export const tools = { call(name, input) { return input; } };\n';
 
-async function componentizeJs(source: string, outDir: string, what: string, cache: { dir: string; writable: boolean }): Promise<string> {
+async function componentizeJs(
+  source: string,
+  outDir: string,
+  what: string,
+  cache: { dir: string; writable: boolean },
+  plugin?: { dir: string; entry: string },
+): Promise<string> {
   const out = join(outDir, 'component.wasm');
   // In a child process: see componentize-js-child.ts.
   const args = [COMPONENTIZE_JS_CHILD, import.meta.resolve('@bytecodealliance/componentize-js'), source, WIT_PATH, WIT_WORLD, out, cache.dir];
@@ -276,7 +295,12 @@ async function componentizeJs(source: string, outDir: string, what: string, cach
     cwd: dirname(source),
   };
   await step(process.execPath, args, mounts, what, (e) =>
-    fail(what, `componentize-js failed: ${e.message}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', e),
+    failExplained(
+      what,
+      'componentize-js',
+      e,
+      explainComponentizeJs(plugin?.dir ?? dirname(source), plugin?.entry ?? basename(source), JS_WRAPPER_FILE, e.stderr),
+    ),
   );
   return out;
 }
@@ -300,7 +324,7 @@ async function buildJs(dir: string, entry: string, work: string): Promise<Uint8A
   await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => basename(rel) === '.git' });
   const wrapper = join(src, JS_WRAPPER_FILE);
   await writeFile(wrapper, jsWrapper(entry.split(sep).join('/')));
-  const out = await componentizeJs(wrapper, outDir, what, { dir: cache, writable: false });
+  const out = await componentizeJs(wrapper, outDir, what, { dir: cache, writable: false }, { dir, entry });
   await checkComponent(out, what);
   return readOutput(out);
 }
@@ -392,7 +416,7 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
     what,
     (e) => {
       if (e.notFound) fail(what, 'componentize-py is not installed', 'pip install componentize-py', e);
-      fail(what, `componentize-py failed:\n${e.stderr}`, 'define class Tools with call(self, name, input) -> str (see fixtures/plugins/echo-py)', e);
+      failExplained(what, 'componentize-py', e, explainComponentizePy(dir, entry, `${PY_WRAPPER_MODULE}.py`, e.stderr));
     },
     env,
   );

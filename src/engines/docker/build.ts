@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { cleanToolOutput } from '../../build/build-output.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { buildSchema } from '../../manifest/schema.ts';
@@ -383,9 +384,10 @@ async function runBuild(
   if (failure !== undefined) {
     throw new AirlockError(
       'build-failed',
-      `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${failure.trim()}\n--- output of that step ---\n${output.trim()}`,
+      // Cleaned of escapes and repeats (pip echoes the RUN line it ran); the raw text stays in details.
+      `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${cleanToolOutput(failure)}\n--- output of that step ---\n${cleanToolOutput(output)}`,
       {
-        details: { step, output, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
+        details: { step, output, raw: `${failure}\n${output}`, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
       },
     );
   }
