@@ -251,7 +251,8 @@ async function buildC(dir: string, entry: string, work: string, env: NodeJS.Proc
     `-I${C_INCLUDE}`,
     '-o',
     out,
-    what,
+    // Relative (clang runs in dir): what assert() and __FILE__ print names the plugin's file, not a host path.
+    entry,
   ];
   await step(
     'clang',
