@@ -15,9 +15,11 @@ import type { Problem } from '../errors.ts';
 const ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)|\x9b[0-?]*[ -/]*[@-~]?/g;
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
-/** A Rust panic's backtrace (`stack backtrace:` then numbered frames and `at` lines) and its `RUST_BACKTRACE` notes. */
-const BACKTRACE_LINE =
-  /^\s*(?:stack backtrace:|Stack backtrace:|\d+:\s+(?:0x[0-9a-f]+ - )?\S.*|at \S+:\d+(?::\d+)?|note: (?:run with `RUST_BACKTRACE|Some details are omitted).*)$/;
+/** A Rust panic's backtrace: `stack backtrace:`, then numbered frames and their `at` lines. */
+const BACKTRACE_START = /^\s*(?:stack|Stack) backtrace:\s*$/;
+const BACKTRACE_LINE = /^\s*(?:\d+:\s+(?:0x[0-9a-f]+ - )?\S.*|at \S+:\d+(?::\d+)?)$/;
+/** Rust's advice to set RUST_BACKTRACE (the build sets it to 0 on purpose). */
+const BACKTRACE_NOTE = /^\s*note: (?:run with `RUST_BACKTRACE|Some details are omitted)/;
 
 /** The text without escapes, Rust backtraces and repeats: a run of equal lines is kept once, a long line seen before is dropped. */
 export function cleanToolOutput(text: string): string {
@@ -27,11 +29,13 @@ export function cleanToolOutput(text: string): string {
   let inBacktrace = false;
   for (const line of lines) {
     const trimmed = line.trim();
-    if (/^\s*(?:stack backtrace:|Stack backtrace:)\s*$/.test(line)) inBacktrace = true;
-    if (inBacktrace || BACKTRACE_LINE.test(line)) {
-      if (inBacktrace && trimmed !== '' && !BACKTRACE_LINE.test(line)) inBacktrace = false;
-      else continue;
+    if (BACKTRACE_START.test(line)) {
+      inBacktrace = true;
+      continue;
     }
+    if (inBacktrace && BACKTRACE_LINE.test(line)) continue;
+    inBacktrace = false;
+    if (BACKTRACE_NOTE.test(line)) continue;
     if (out.length > 0 && out.at(-1) === line) continue;
     if (trimmed.length >= 40) {
       if (seen.has(trimmed)) continue;
@@ -141,4 +145,26 @@ function pyHint(what: string): string | undefined {
   if (/^(?:ModuleNotFoundError|ImportError)\b/.test(what))
     return "the module is not in the plugin's folder or Python's standard library (componentize-py bundles only those); vendor it into the folder, or use runtime: python (Docker)";
   return undefined;
+}
+
+/** Docker's own lines in a step's output (container ids) and pip's progress bars. */
+const DOCKER_NOISE = /^\s*(?:-+> Running in [0-9a-f]+|-+> [0-9a-f]{12}|Removing intermediate container [0-9a-f]+|[\u2500-\u259f]{10,}.*)$/;
+
+/** A Docker build step's output, cleaned (cleanToolOutput) and without Docker's container lines and progress bars. */
+export function cleanDockerOutput(output: string): string {
+  return cleanToolOutput(output)
+    .split('\n')
+    .filter((l) => !DOCKER_NOISE.test(l))
+    .join('\n');
+}
+
+/**
+ * Docker's reason for a failed RUN step repeats the whole command line already named as the step:
+ * `The command '/bin/sh -c <command>' returned a non-zero code: N` becomes `the command exited with code N`.
+ */
+export function dockerStepFailure(step: string, failure: string): string {
+  const clean = cleanToolOutput(failure);
+  const m = /^The command '(?:\/bin\/sh -c )?([\s\S]*)' returned a non-zero code: (\d+)$/.exec(clean);
+  if (m !== null && step.replace(/^RUN\s+/, '').trim() === m[1]!.trim()) return `the command exited with code ${m[2]}`;
+  return clean;
 }

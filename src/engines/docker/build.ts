@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { cleanToolOutput } from '../../build/build-output.ts';
+import { cleanDockerOutput, dockerStepFailure } from '../../build/build-output.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { buildSchema } from '../../manifest/schema.ts';
@@ -385,7 +385,7 @@ async function runBuild(
     throw new AirlockError(
       'build-failed',
       // Cleaned of escapes and repeats (pip echoes the RUN line it ran); the raw text stays in details.
-      `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${cleanToolOutput(failure)}\n--- output of that step ---\n${cleanToolOutput(output)}`,
+      `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${dockerStepFailure(step, failure)}\n--- output of that step ---\n${cleanDockerOutput(output)}`,
       {
         details: { step, output, raw: `${failure}\n${output}`, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
       },
