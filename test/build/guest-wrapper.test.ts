@@ -19,7 +19,7 @@ import { requireExternal } from '../helpers/require.ts';
 const probe = await probeWasmtime();
 const withWasmtime = requireExternal('wasmtime', probe.available, probe.reason ?? 'not found');
 // componentize-py comes from PyPI (`pip install componentize-py==0.25.1`); CI must have it, so there these run and fail without it.
-const py = spawnSync('componentize-py', ['--version']).status === 0 || process.env.CI !== undefined ? test : test.skip;
+const py = spawnSync('componentize-py', ['--version']).status === 0 || process.env.CI !== undefined ? test.serial : test.serial.skip;
 
 const tmp = await mkdtemp(join(tmpdir(), 'airlock-guest-wrapper-'));
 test.after.always(() => rm(tmp, { recursive: true, force: true }));
@@ -47,7 +47,7 @@ for (const engine of ENGINES) {
     t.false('pluginStack' in out.error.details);
   });
 
-  py.serial(`Python (${engine}): a raised ValueError shows its type, message and line in airlock call's output, after what the tool printed`, async (t) => {
+  py(`Python (${engine}): a raised ValueError shows its type, message and line in airlock call's output, after what the tool printed`, async (t) => {
     const r = await cli(['call', join(FIXTURES_DIR, 'guest-error-py'), 'fail', '{"city":"Atlantis"}', '--engine', engine]);
     t.is(r.code, 1);
     t.is(r.stderr, 'looking up Atlantis\nairlock call: plugin-error: tool fail failed: ValueError: no forecast for Atlantis; at forecast (plugin.py:11)\n');
@@ -85,7 +85,7 @@ test.serial('JS: an entry without `tools` fails the build naming it, with the ex
   t.regex(out.error.details.raw, /Exception while evaluating top-level script/, 'the tool output, as printed, is kept for --json');
 });
 
-py.serial('Python: a syntax error fails the build at file:line, without the Tools hint or a Rust backtrace', async (t) => {
+py('Python: a syntax error fails the build at file:line, without the Tools hint or a Rust backtrace', async (t) => {
   const dir = await copyFixture('guest-error-py');
   await writeFile(join(dir, 'plugin.py'), 'import json\n\ndef f(:\n    pass\n');
   const r = await cli(['build', dir], { cwd: dir });
@@ -94,7 +94,7 @@ py.serial('Python: a syntax error fails the build at file:line, without the Tool
   t.notRegex(r.stderr, /class Tools|stack backtrace|RUST_BACKTRACE/);
 });
 
-py.serial('Python: an entry without class Tools fails the build naming it, with the Tools hint', async (t) => {
+py('Python: an entry without class Tools fails the build naming it, with the Tools hint', async (t) => {
   const dir = await copyFixture('guest-error-py');
   await writeFile(join(dir, 'plugin.py'), 'import json\n');
   const r = await cli(['build', dir], { cwd: dir });
