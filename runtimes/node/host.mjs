@@ -75,9 +75,11 @@ function errorOf(e) {
   let message = e instanceof Error ? e.message : String(e);
   // fetch() and friends hide the reason (ECONNREFUSED, a proxy's 403) in `cause`.
   if (e instanceof Error && isObj(e.cause) && typeof e.cause.message === 'string') message += `: ${e.cause.message}`;
-  // Type first, then the frames in the plugin's own files, as src/engines/plugin-error.ts reads them.
-  if (e instanceof Error) message = [`${e.name}: ${message}`, ...pluginFrames(e.stack)].join('\n');
-  return { code: codeOf(e) ?? (e instanceof Error ? codeOf(e.cause) : undefined) ?? 'plugin-error', message };
+  const own = codeOf(e);
+  // The type when the error has no code of its own (an unexpected exception), then the frames in the plugin's
+  // own files, as src/engines/plugin-error.ts reads them.
+  if (e instanceof Error) message = [own === undefined ? `${e.name}: ${message}` : message, ...pluginFrames(e.stack)].join('\n');
+  return { code: own ?? (e instanceof Error ? codeOf(e.cause) : undefined) ?? 'plugin-error', message };
 }
 
 // The plugin's folder (the image's WORKDIR): frames in it are the plugin's, shown relative to it.

@@ -141,11 +141,14 @@ def error_of(e):
         # replaces the container after it (the process is in doubt).
         return host_error("MemoryError", f"MemoryError: {e}")
     code = getattr(e, "code", None)
+    # The type when the error has no code of its own (an unexpected exception), then the frames in the plugin's
+    # own files (innermost first), as src/engines/plugin-error.ts reads them.
+    head = str(e)
     if not isinstance(code, str) or not code:
         # OSError carries its errno; its symbolic name (EACCES, EROFS, ...) is the most useful code.
         code = errno.errorcode.get(e.errno, "plugin-error") if isinstance(e, OSError) and e.errno else "plugin-error"
-    # Type first, then the frames in the plugin's own files (innermost first), as src/engines/plugin-error.ts reads them.
-    return {"code": code, "message": "\n".join([f"{type(e).__name__}: {e}"] + plugin_frames(e))}
+        head = f"{type(e).__name__}: {e}"
+    return {"code": code, "message": "\n".join([head] + plugin_frames(e))}
 
 
 def plugin_frames(e):

@@ -62,7 +62,9 @@ function toolError(e) {
   try {
     stack = frames(e.stack);
   } catch {}
-  return { code, message: [text(e.name) + ': ' + text(e.message), ...stack].join('\\n') };
+  // The type only for an error without a code of its own (an unexpected exception).
+  const head = code === 'plugin-error' ? text(e.name) + ': ' + text(e.message) : text(e.message);
+  return { code, message: [head, ...stack].join('\\n') };
 }
 
 export const tools = {
@@ -134,13 +136,16 @@ class Tools(_exports.Tools):
             raise
         except BaseException as e:
             code = getattr(e, "code", None)
+            head = _text(e)
             if not isinstance(code, str) or not code:
+                # No code of its own: an unexpected exception, named by its type.
                 code = "plugin-error"
+                head = "%s: %s" % (type(e).__name__, head)
             try:
                 frames = _frames(e)
             except BaseException:
                 frames = []
-            raise _Err(_ToolError(code, "\\n".join(["%s: %s" % (type(e).__name__, _text(e))] + frames)))
+            raise _Err(_ToolError(code, "\\n".join([head] + frames)))
         if not isinstance(out, str):
             raise _Err(_ToolError("plugin-error", "TypeError: Tools.call returned %s, not str (return JSON text, e.g. json.dumps(result))" % type(out).__name__))
         return out
