@@ -324,7 +324,7 @@ async function buildJs(dir: string, entry: string, work: string): Promise<Uint8A
   const src = join(work, 'src');
   await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => basename(rel) === '.git' });
   const wrapper = join(src, JS_WRAPPER_FILE);
-  await writeFile(wrapper, jsWrapper(entry.split(sep).join('/')));
+  await writeFile(wrapper, guestWrapperOf(extname(entry).toLowerCase(), entry) ?? '');
   const out = await componentizeJs(wrapper, outDir, what, { dir: cache, writable: false }, { dir, entry });
   await checkComponent(out, what);
   return readOutput(out);
@@ -395,16 +395,26 @@ function findComponentizePy(env: NodeJS.ProcessEnv): Promise<ComponentizePy> {
   return found;
 }
 
+/** The module Airlock builds around a JavaScript or Python entry (./guest-wrapper.ts); undefined for other entries. */
+function guestWrapperOf(ext: string, entry: string): string | undefined {
+  if (ext === '.js' || ext === '.mjs') return jsWrapper(entry.split(sep).join('/'));
+  if (ext === '.py') return pythonWrapper(pythonModule(entry), entry);
+  return undefined;
+}
+
+function pythonModule(entry: string): string {
+  return entry.replace(/\.py$/, '').replaceAll('/', '.');
+}
+
 async function buildPy(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<Uint8Array> {
   const what = join(dir, entry);
   const outDir = join(work, 'out');
   await mkdir(outDir);
   const out = join(outDir, 'component.wasm');
-  const module = entry.replace(/\.py$/, '').replaceAll('/', '.');
   // Built from a copy: componentize-py writes __pycache__ next to the sources (read-only in the sandbox, so it writes none).
   const src = join(work, 'src');
   await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => ['__pycache__', '.git'].includes(basename(rel)) });
-  await writeFile(join(src, `${PY_WRAPPER_MODULE}.py`), pythonWrapper(module, entry));
+  await writeFile(join(src, `${PY_WRAPPER_MODULE}.py`), guestWrapperOf('.py', entry) ?? '');
   const witArgs = await pythonWitArgs(dir, work);
   const py = await findComponentizePy(env);
   if (py === null) fail(what, 'componentize-py is not installed', 'pip install componentize-py');
@@ -476,6 +486,8 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     .update(`airlock-build ${BUILD_VERSION}\0entry ${entry}\0`)
     .update(await readFile(WIT_PATH))
     .update(ext === '.c' ? await readFile(join(C_INCLUDE, 'airlock_tools.h')) : '')
+    // The guest wrapper built around the entry: a new wrapper is a new component.
+    .update(guestWrapperOf(ext, entry) ?? '')
     .update(await hashTree(root, { ignore: (rel) => rel === 'node_modules' || rel === '__pycache__' }))
     .digest('hex');
   const outDir = join(options.cacheRoot ?? cacheDir('build'), hash);
