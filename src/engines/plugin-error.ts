@@ -69,3 +69,15 @@ export function pluginError(who: string, code: unknown, message: unknown, extra:
     details: { pluginCode: e.code, pluginMessage: e.message, ...(e.stack.length > 0 ? { pluginStack: e.stack } : {}), ...extra },
   });
 }
+
+/**
+ * What a trapping C or Rust tool said last, for the trap's message: a Rust panic (`panicked at src/lib.rs:11:5:`
+ * and its message) or a failed C assert (`Assertion failed: … (plugin.c: tool: 17)`), from its stderr; undefined
+ * when it printed neither. The whole stderr stays in the call's logs.
+ */
+export function trapSummary(stderr: string): string | undefined {
+  const panic = /panicked at ([^\n]{1,300}):\n([^\n]{0,300})/.exec(stderr);
+  if (panic !== null) return cleanGuestText(`panicked at ${panic[1]}: ${panic[2]}`, 400);
+  const assert = /Assertion failed: ([^\n]{1,400})/.exec(stderr);
+  return assert === null ? undefined : cleanGuestText(`Assertion failed: ${assert[1]}`, 400);
+}

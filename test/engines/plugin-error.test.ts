@@ -8,7 +8,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { probeWasmtime } from '../../src/engines/wasmtime/index.ts';
-import { cleanGuestText, MAX_CODE_CHARS, MAX_MESSAGE_CHARS, parseGuestError, pluginError } from '../../src/engines/plugin-error.ts';
+import { cleanGuestText, MAX_CODE_CHARS, MAX_MESSAGE_CHARS, parseGuestError, pluginError, trapSummary } from '../../src/engines/plugin-error.ts';
 import { cli } from '../helpers/cli.ts';
 import { requireExternal } from '../helpers/require.ts';
 import { DOCKER, FIXTURES } from './docker/helpers.ts';
@@ -55,6 +55,16 @@ test('guest error: the message names the code (unless the default), the text and
   t.is(pluginError('tool fail', 'plugin-error', 'plain').message, 'tool fail failed: plain');
   // Not strings (a hostile container's JSON): a default code and no message, never a crash.
   t.like(pluginError('x', 42, { toString: 'no' }).details, { pluginCode: 'plugin-error', pluginMessage: '(no message)' });
+});
+
+test("a trap's summary: a Rust panic's place and message, or a failed C assert, from what the tool printed", (t) => {
+  t.is(
+    trapSummary("log line\nthread '<unnamed>' (1) panicked at src/lib.rs:11:5:\nno forecast\x1b[2J\nnote: run with `RUST_BACKTRACE=1`\n"),
+    'panicked at src/lib.rs:11:5: no forecast',
+  );
+  t.is(trapSummary('Assertion failed: n > 0 (plugin.c: tool: 17)\n'), 'Assertion failed: n > 0 (plugin.c: tool: 17)');
+  t.is(trapSummary('just a log\n'), undefined);
+  t.true((trapSummary(`panicked at x.rs:1:1:\n${'A'.repeat(1 << 20)}`) ?? '').length < 500);
 });
 
 /** `airlock call` of a fixture's `hostile` tool: the error line is bounded and carries no escape. */

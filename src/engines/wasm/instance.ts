@@ -9,7 +9,7 @@ import { AirlockError, type SerializedError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
 import { TOOLS_INTERFACE_VERSIONED } from '../../wit.ts';
-import { pluginError } from '../plugin-error.ts';
+import { pluginError, trapSummary } from '../plugin-error.ts';
 import type { InstantiateFn } from './types.ts';
 import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from '../../wasm-api.ts';
 
@@ -134,5 +134,6 @@ function trapError(inst: LiveInstance, grants: Grants, tool: string, thrown: unk
       },
     ).toJSON();
   }
-  return new AirlockError('trap', `tool ${tool} trapped: ${message}`, { details: { trap: message } }).toJSON();
+  const said = trapSummary(inst.state.logs.text('stderr'));
+  return new AirlockError('trap', `tool ${tool} trapped: ${message}${said === undefined ? '' : `; ${said}`}`, { details: { trap: message } }).toJSON();
 }

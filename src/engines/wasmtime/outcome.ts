@@ -15,7 +15,7 @@
  * exits 134.
  */
 import { AirlockError } from '../../errors.ts';
-import { pluginError } from '../plugin-error.ts';
+import { pluginError, trapSummary } from '../plugin-error.ts';
 import { splitToolResult } from './wave.ts';
 
 export interface Finished {
@@ -100,7 +100,8 @@ export function classify(f: Finished): Outcome {
   }
   // A host call that failed the guest (a refused random request, a resource limit) is a trap like the worker engine's.
   if (/wasm trap:|error while executing at wasm backtrace/.test(diagnostic)) {
-    return fail(new AirlockError('trap', `tool ${f.tool} trapped: ${cause}`, { details: { trap: cause } }));
+    const said = trapSummary(guestStderr);
+    return fail(new AirlockError('trap', `tool ${f.tool} trapped: ${cause}${said === undefined ? '' : `; ${said}`}`, { details: { trap: cause } }));
   }
   if (f.code === 0) {
     const split = splitToolResult(f.stdout.text);
