@@ -75,7 +75,23 @@ function errorOf(e) {
   let message = e instanceof Error ? e.message : String(e);
   // fetch() and friends hide the reason (ECONNREFUSED, a proxy's 403) in `cause`.
   if (e instanceof Error && isObj(e.cause) && typeof e.cause.message === 'string') message += `: ${e.cause.message}`;
-  return { code: codeOf(e) ?? (e instanceof Error ? codeOf(e.cause) : undefined) ?? 'plugin-error', message };
+  const own = codeOf(e);
+  // The type when the error has no code of its own (an unexpected exception), then the frames in the plugin's
+  // own files, as src/engines/plugin-error.ts reads them.
+  if (e instanceof Error) message = [own === undefined ? `${e.name}: ${message}` : message, ...pluginFrames(e.stack)].join('\n');
+  return { code: own ?? (e instanceof Error ? codeOf(e.cause) : undefined) ?? 'plugin-error', message };
+}
+
+// The plugin's folder (the image's WORKDIR): frames in it are the plugin's, shown relative to it.
+const PLUGIN_DIR = `${process.cwd()}/`;
+function pluginFrames(stack) {
+  const out = [];
+  for (const line of typeof stack === 'string' ? stack.split('\n') : []) {
+    if (!/^\s+at /.test(line) || !line.includes(PLUGIN_DIR)) continue;
+    out.push(`    ${line.trim().replaceAll(`file://${PLUGIN_DIR}`, '').replaceAll(PLUGIN_DIR, '')}`);
+    if (out.length === 10) break;
+  }
+  return out;
 }
 
 // The tools: named exports (ESM), else properties of module.exports (CommonJS, which import() exposes

@@ -141,10 +141,25 @@ def error_of(e):
         # replaces the container after it (the process is in doubt).
         return host_error("MemoryError", f"MemoryError: {e}")
     code = getattr(e, "code", None)
+    # The type when the error has no code of its own (an unexpected exception), then the frames in the plugin's
+    # own files (innermost first), as src/engines/plugin-error.ts reads them.
+    head = str(e)
     if not isinstance(code, str) or not code:
         # OSError carries its errno; its symbolic name (EACCES, EROFS, ...) is the most useful code.
         code = errno.errorcode.get(e.errno, "plugin-error") if isinstance(e, OSError) and e.errno else "plugin-error"
-    return {"code": code, "message": f"{type(e).__name__}: {e}"}
+        head = f"{type(e).__name__}: {e}"
+    return {"code": code, "message": "\n".join([head] + plugin_frames(e))}
+
+
+def plugin_frames(e):
+    root = os.getcwd() + os.sep
+    out = []
+    for f in reversed(traceback.extract_tb(e.__traceback__)):
+        if f.filename.startswith(root):
+            out.append(f"    at {f.name} ({f.filename[len(root):]}:{f.lineno})")
+            if len(out) == 10:
+                break
+    return out
 
 
 def load(entry):

@@ -144,6 +144,10 @@ export function sandboxed(file: string, args: string[], mounts: SandboxMounts, w
     '--setenv',
     'HOME',
     '/tmp',
+    // A Rust tool (componentize-py, wizer) buries its error under a backtrace when this is set.
+    '--setenv',
+    'RUST_BACKTRACE',
+    '0',
     ...Object.entries(options.setenv ?? {}).flatMap(([k, v]) => ['--setenv', k, v]),
     '--chdir',
     mounts.cwd,
@@ -236,7 +240,7 @@ export async function runSandboxed(file: string, args: string[], mounts: Sandbox
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
-          ...(unsandboxed ? { ...env, ...options.setenv } : { PATH: env.PATH ?? '/usr/bin:/bin' }),
+          ...(unsandboxed ? { ...env, RUST_BACKTRACE: '0', ...options.setenv } : { PATH: env.PATH ?? '/usr/bin:/bin' }),
           ...(cgroups.dirs.length > 0 ? { CGROUPS: cgroups.dirs.join(' ') } : {}),
         },
       });

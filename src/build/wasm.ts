@@ -38,6 +38,8 @@ import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
 import { installPythonDeps } from './python-deps.ts';
 import { buildRust, findRustToolchain, rustIgnored } from './rust.ts';
+import { cleanToolOutput, explainComponentizeJs, explainComponentizePy, type Explained } from './build-output.ts';
+import { JS_WRAPPER_FILE, jsWrapper, PY_WRAPPER_MODULE, pythonWrapper } from './guest-wrapper.ts';
 import { runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -45,10 +47,10 @@ const require = createRequire(import.meta.url);
 
 /**
  * Bumped when build flags or the entry layout change, so old cache entries are not reused
- * (2: sealed entries; 3: every step sandboxed; 4: keyed without the toolchain, recorded in TOOLCHAIN_FILE).
- * Not bumped for bundling JS dependencies: a plugin without node_modules has the key and the component it had.
+ * (2: sealed entries; 3: every step sandboxed; 4: keyed without the toolchain, recorded in TOOLCHAIN_FILE; 5: the guest wrapper).
+ * Not bumped for bundling JS dependencies: a plugin without node_modules is built from the same files.
  */
-const BUILD_VERSION = '4';
+const BUILD_VERSION = '5';
 /** The entry's record of the toolchain that built it (sealed with plugin.wasm). */
 const TOOLCHAIN_FILE = 'toolchain';
 
@@ -79,6 +81,18 @@ export interface BuildResult {
 
 function fail(file: string, message: string, fix: string, cause?: unknown): never {
   throw new AirlockError('build-failed', `${file}: ${message}; ${fix}`, { cause, details: { file } });
+}
+
+/**
+ * build-failed for a toolchain's failure, cleaned (./build-output.ts): the plugin's position as a problem when
+ * the output names one, a hint only when the output says what it is, the tool's own output in details.raw.
+ */
+function failExplained(what: string, tool: string, e: StepFailed, x: Explained): never {
+  throw new AirlockError('build-failed', `${what}: ${tool} failed: ${x.message}${x.hint === undefined ? '' : `; ${x.hint}`}`, {
+    cause: e,
+    problems: x.problem === undefined ? [] : [x.problem],
+    details: { file: what, raw: e.stderr },
+  });
 }
 
 /** The entry named by plugin.yaml: read and checked by the one manifest reader (src/manifest/load.ts, off the main thread). */
@@ -248,7 +262,8 @@ async function buildC(dir: string, entry: string, work: string, env: NodeJS.Proc
     `-I${C_INCLUDE}`,
     '-o',
     out,
-    what,
+    // Relative (clang runs in dir): what assert() and __FILE__ print names the plugin's file, not a host path.
+    entry,
   ];
   await step(
     'clang',
@@ -259,7 +274,7 @@ async function buildC(dir: string, entry: string, work: string, env: NodeJS.Proc
       // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
       if (e.notFound)
         fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
-      fail(what, `clang failed:\n${e.stderr}`, 'fix the compile errors above', e);
+      failExplained(what, 'clang', e, { message: `\n${cleanToolOutput(e.stderr)}`, hint: 'fix the compile errors above' });
     },
     env,
   );
@@ -276,7 +291,13 @@ async function buildC(dir: string, entry: string, work: string, env: NodeJS.Proc
  */
 const WARM_SOURCE = 'export const tools = { call(name, input) { return input; } };\n';
 
-async function componentizeJs(source: string, outDir: string, what: string, cache: { dir: string; writable: boolean }): Promise<string> {
+async function componentizeJs(
+  source: string,
+  outDir: string,
+  what: string,
+  cache: { dir: string; writable: boolean },
+  plugin?: { dir: string; entry: string },
+): Promise<string> {
   const out = join(outDir, 'component.wasm');
   // In a child process: see componentize-js-child.ts.
   const args = [COMPONENTIZE_JS_CHILD, import.meta.resolve('@bytecodealliance/componentize-js'), source, WIT_PATH, WIT_WORLD, out, cache.dir];
@@ -286,7 +307,12 @@ async function componentizeJs(source: string, outDir: string, what: string, cach
     cwd: dirname(source),
   };
   await step(process.execPath, args, mounts, what, (e) =>
-    fail(what, `componentize-js failed: ${e.message}`, 'export `tools` with `call(name, input)` returning a string (see fixtures/plugins/echo-js/echo.js)', e),
+    failExplained(
+      what,
+      'componentize-js',
+      e,
+      explainComponentizeJs(plugin?.dir ?? dirname(source), plugin?.entry ?? basename(source), JS_WRAPPER_FILE, e.stderr),
+    ),
   );
   return out;
 }
@@ -296,30 +322,30 @@ async function componentizeJs(source: string, outDir: string, what: string, cach
  * module by esbuild, in the sandbox (see bundle-js-child.ts: it parses, never runs, the plugin's files); the entry
  * itself when it imports nothing, so a single-file plugin is built from its own text.
  */
-async function bundleJs(dir: string, entry: string, work: string): Promise<string> {
-  const what = join(dir, entry);
+async function bundleJs(copy: string, entry: string, work: string, pluginDir: string): Promise<string | undefined> {
+  const what = join(pluginDir, entry);
   const outDir = join(work, 'bundle');
   await mkdir(outDir);
   const out = join(outDir, basename(entry).replace(/\.[cm]?js$/, '.js'));
-  const args = [BUNDLE_JS_CHILD, import.meta.resolve('esbuild'), dir, entry, out];
+  const args = [BUNDLE_JS_CHILD, import.meta.resolve('esbuild'), copy, entry, out];
   let said = '';
   try {
-    said = await runSandboxed(process.execPath, args, { readOnly: [...nodeMounts('esbuild'), dir], writable: [outDir], cwd: dir }, what);
+    said = await runSandboxed(process.execPath, args, { readOnly: [...nodeMounts('esbuild'), copy], writable: [outDir], cwd: copy }, what);
   } catch (e) {
     if (!(e instanceof StepFailed)) throw e;
-    // esbuild names files relative to the plugin folder.
+    // esbuild names files relative to the folder it bundled: the plugin's own, copied.
     const lines = e.stderr
       .trim()
       .split('\n')
-      .map((l) => (l.startsWith('/') ? l : join(dir, l)));
+      .map((l) => (l.startsWith('/') ? l : join(pluginDir, l)));
     fail(what, `bundling its imports failed:\n${lines.join('\n')}`, "fix the imports above (npm dependencies go in the plugin's own node_modules)", e);
   }
-  return said.startsWith('bundle') ? out : what;
+  // An entry that imports nothing is built as it is, so its lines stay its own.
+  return said.startsWith('bundle') ? out : undefined;
 }
 
 async function buildJs(dir: string, entry: string, work: string): Promise<Uint8Array> {
   const what = join(dir, entry);
-  const source = await bundleJs(dir, entry, work);
   const cache = cacheDir('build-toolchain', `componentize-js-${packageVersion('@bytecodealliance/componentize-js')}`);
   if (!existsSync(join(cache, 'warm'))) {
     const warm = join(work, 'warm');
@@ -332,7 +358,15 @@ async function buildJs(dir: string, entry: string, work: string): Promise<Uint8A
   }
   const outDir = join(work, 'out');
   await mkdir(outDir);
-  const out = await componentizeJs(source, outDir, what, { dir: cache, writable: false });
+  // Built from a copy with the guest wrapper beside it (./guest-wrapper.ts); frames then name the plugin's own relative paths.
+  const src = join(work, 'src');
+  await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => basename(rel) === '.git' });
+  // An entry with imports is bundled (its npm dependencies included) in place of the copy's entry, which the wrapper imports.
+  const bundled = await bundleJs(src, entry, work, dir);
+  if (bundled !== undefined) await cp(bundled, join(src, entry));
+  const wrapper = join(src, JS_WRAPPER_FILE);
+  await writeFile(wrapper, guestWrapperOf(extname(entry).toLowerCase(), entry) ?? '');
+  const out = await componentizeJs(wrapper, outDir, what, { dir: cache, writable: false }, { dir, entry });
   await checkComponent(out, what);
   return readOutput(out);
 }
@@ -402,15 +436,26 @@ function findComponentizePy(env: NodeJS.ProcessEnv): Promise<ComponentizePy> {
   return found;
 }
 
+/** The module Airlock builds around a JavaScript or Python entry (./guest-wrapper.ts); undefined for other entries. */
+function guestWrapperOf(ext: string, entry: string): string | undefined {
+  if (ext === '.js' || ext === '.mjs') return jsWrapper(entry.split(sep).join('/'));
+  if (ext === '.py') return pythonWrapper(pythonModule(entry), entry);
+  return undefined;
+}
+
+function pythonModule(entry: string): string {
+  return entry.replace(/\.py$/, '').replaceAll('/', '.');
+}
+
 async function buildPy(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<Uint8Array> {
   const what = join(dir, entry);
   const outDir = join(work, 'out');
   await mkdir(outDir);
   const out = join(outDir, 'component.wasm');
-  const module = entry.replace(/\.py$/, '').replaceAll('/', '.');
   // Built from a copy: componentize-py writes __pycache__ next to the sources (read-only in the sandbox, so it writes none).
   const src = join(work, 'src');
   await copyPluginTree(dir, src, { code: 'build-failed', ignore: (rel) => ['__pycache__', '.git'].includes(basename(rel)) });
+  await writeFile(join(src, `${PY_WRAPPER_MODULE}.py`), guestWrapperOf('.py', entry) ?? '');
   const witArgs = await pythonWitArgs(dir, work);
   const py = await findComponentizePy(env);
   if (py === null) fail(what, 'componentize-py is not installed', 'pip install componentize-py');
@@ -421,12 +466,12 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
   const mounts = { readOnly: [...py.prefixes, src, ...(site === undefined ? [] : [site]), join(work, 'wit'), dirname(WIT_PATH)], writable: [outDir], cwd: src };
   await step(
     py.python,
-    [py.script, ...witArgs, 'componentize', '-p', src, ...(site === undefined ? [] : ['-p', site]), module, '-o', out],
+    [py.script, ...witArgs, 'componentize', '-p', src, ...(site === undefined ? [] : ['-p', site]), PY_WRAPPER_MODULE, '-o', out],
     mounts,
     what,
     (e) => {
       if (e.notFound) fail(what, 'componentize-py is not installed', 'pip install componentize-py', e);
-      fail(what, `componentize-py failed:\n${e.stderr}`, 'define class Tools with call(self, name, input) -> str (see fixtures/plugins/echo-py)', e);
+      failExplained(what, 'componentize-py', e, explainComponentizePy(dir, entry, `${PY_WRAPPER_MODULE}.py`, e.stderr));
     },
     env,
   );
@@ -495,6 +540,8 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     .update(`airlock-build ${BUILD_VERSION}\0entry ${entry}\0`)
     .update(await readFile(WIT_PATH))
     .update(ext === '.c' ? await readFile(join(C_INCLUDE, 'airlock_tools.h')) : '')
+    // The guest wrapper built around the entry: a new wrapper is a new component.
+    .update(guestWrapperOf(ext, entry) ?? '')
     // node_modules too: a JS entry's dependencies are bundled into the component (bounded like the rest of the folder).
     .update(
       await hashTree(root, {

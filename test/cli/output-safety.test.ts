@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanGuestText, MAX_MESSAGE_CHARS } from '../../src/engines/plugin-error.ts';
 import { tempDir } from '../helpers/plugin.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -20,6 +21,8 @@ const PLUGIN = join(ROOT, 'fixtures/plugins/terminal-escapes');
 /** The sequences as the fixture emits them (escapes.c RAW). */
 const RAW = '\x1b]52;c;ZXZpbA==\x07\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\\x1b[2J\u009b31m\u202etxt.exe';
 const DESCRIPTION = `Harmless${RAW.replace('txt.exe', '')}txt.exe`;
+/** RAW in a tool-error: the host removes escape sequences and controls from a plugin's error text (src/engines/plugin-error.ts). */
+const ERROR_TEXT = cleanGuestText(RAW, MAX_MESSAGE_CHARS);
 
 /** Anything a terminal would act on, or that hides or reorders text; newline and tab are fine. */
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
@@ -61,7 +64,7 @@ test('terminal escapes: call prints the result, logs and error message of a plug
   const fail = await airlock(['call', PLUGIN, 'fail']);
   t.is(fail.code, 1);
   clean(t, fail, 'call fail');
-  t.true(fail.stderr.includes(`failed:${RAW}`.replace(UNSAFE_G(), esc)), fail.stderr);
+  t.true(fail.stderr.includes(`failed:${ERROR_TEXT}`.replace(UNSAFE_G(), esc)), fail.stderr);
 });
 
 test('terminal escapes: call --json is valid JSON whose values round-trip, with \\uXXXX escapes', async (t) => {
@@ -74,7 +77,7 @@ test('terminal escapes: call --json is valid JSON whose values round-trip, with 
   const fail = await airlock(['call', PLUGIN, 'fail', '--json']);
   t.is(fail.code, 1);
   clean(t, fail, 'call fail --json');
-  t.true((JSON.parse(fail.stdout) as { error: { message: string } }).error.message.includes(`failed:${RAW}`));
+  t.true((JSON.parse(fail.stdout) as { error: { message: string } }).error.message.includes(`failed:${ERROR_TEXT}`));
 });
 
 test('terminal escapes: list and inspect show a tool description escaped, and their --json round-trips it', async (t) => {

@@ -211,13 +211,6 @@ LIMITATIONS.push(
     reason:
       "random bytes are produced inside the container, into the plugin's own memory: 1 GiB meets the container's memory limit (memory-limit), and the host allocates nothing. On the wasm engines the host fills the guest's buffer and must refuse the size itself (trap)",
   },
-  {
-    engine: 'docker',
-    cases: ["state: a tool-error carries the plugin's code and message"],
-    instead: { steps: { 0: { error: 'plugin-error', details: { pluginCode: 'bad-thing' }, message: /"it broke"/ } } },
-    reason:
-      "the Docker engine (src/engines/docker/pool.ts) puts the plugin's message only into the error's message, not into details.pluginMessage, and the Python host prefixes the exception's type (`ToolError: \"it broke\"`); the code is carried alike. Fixable in the engine: copy the protocol's error.message into details.pluginMessage, and have runtimes/python send str(e) for errors that carry a code",
-  },
 );
 
 export function limitationFor(engine: EngineName, caseName: string, fixture: string): Limitation | undefined {

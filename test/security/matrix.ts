@@ -1238,6 +1238,52 @@ export const ROWS: Row[] = [
     ),
   },
   // ---- data: guest errors and build output (issue 19) ----
+  {
+    id: 'data.guest-error-text',
+    group: 'data',
+    attack:
+      'hostile tool-error text: a tool throws a 1 MiB message full of terminal escapes (screen clear, OSC 52 clipboard write, colours) for the host to show',
+    cells: {
+      worker: cell(
+        contained('plugin-error', 'the message is cut to 4096 characters and its escape sequences and control characters removed before the host reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: a huge message is cut to MAX_MESSAGE_CHARS before anything else reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: escape sequences and control characters are removed, newlines and tabs kept'),
+        file('test/engines/plugin-error.test.ts', 'hostile guest error text on the worker engine: a 1 MiB message of escapes is cut and cleaned'),
+      ),
+      wasmtime: cell(
+        contained('plugin-error', 'the message is cut to 4096 characters and its escape sequences and control characters removed before the host reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: a huge message is cut to MAX_MESSAGE_CHARS before anything else reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: escape sequences and control characters are removed, newlines and tabs kept'),
+        file('test/engines/plugin-error.test.ts', 'hostile guest error text on wasmtime: a 1 MiB message of escapes is cut and cleaned'),
+      ),
+      'docker-node': cell(
+        contained('plugin-error', 'the message is cut to 4096 characters and its escape sequences and control characters removed before the host reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: a huge message is cut to MAX_MESSAGE_CHARS before anything else reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: escape sequences and control characters are removed, newlines and tabs kept'),
+        file('test/engines/plugin-error.test.ts', 'hostile guest error text on Docker (node): a 1 MiB message of escapes is cut and cleaned'),
+      ),
+      'docker-python': cell(
+        contained('plugin-error', 'the message is cut to 4096 characters and its escape sequences and control characters removed before the host reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: a huge message is cut to MAX_MESSAGE_CHARS before anything else reads it'),
+        file('test/engines/plugin-error.test.ts', 'guest error text: escape sequences and control characters are removed, newlines and tabs kept'),
+        file('test/engines/plugin-error.test.ts', 'hostile guest error text on Docker (python): a 1 MiB message of escapes is cut and cleaned'),
+      ),
+    },
+  },
+  {
+    id: 'data.build-output-text',
+    group: 'data',
+    attack:
+      'hostile build output: build-time plugin code (or a dependency) prints terminal escapes, a Rust backtrace or the same line over and over into the build-failed message',
+    cells: everywhere(
+      cell(
+        contained('build-failed', 'escapes and control characters removed, backtraces and repeated lines dropped; the raw text only in details.raw (JSON)'),
+        file('test/build/build-output.test.ts', 'build output: ANSI escapes and control characters are removed'),
+        file('test/build/build-output.test.ts', 'build output: a Rust backtrace and its RUST_BACKTRACE note are dropped'),
+        file('test/build/build-output.test.ts', 'build output: a run of equal lines is kept once'),
+      ),
+    ),
+  },
   // ---- data: wasm dependencies and templates (issue 19) ----
   {
     id: 'data.dependency-build',

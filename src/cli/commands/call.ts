@@ -45,8 +45,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
       if (values.json === true) {
         io.stdout(`${JSON.stringify({ ok: true, value: result.value, logs: result.logs, metrics: result.metrics, usage: result.usage })}\n`);
       } else {
-        if (result.logs.stdout !== '') io.stderr(result.logs.stdout.endsWith('\n') ? result.logs.stdout : `${result.logs.stdout}\n`);
-        if (result.logs.stderr !== '') io.stderr(result.logs.stderr.endsWith('\n') ? result.logs.stderr : `${result.logs.stderr}\n`);
+        printLogs(io, result.logs);
         io.stdout(`${JSON.stringify(result.value, null, 2)}\n`);
       }
       return 0;
@@ -55,9 +54,20 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
         io.stdout(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
         return 1;
       }
+      // What the plugin printed before it failed explains the failure (a traceback, a panic, an assert): shown first.
+      if (isAirlockError(err)) printLogs(io, err.details.logs);
       throw err;
     } finally {
       await host.close();
     }
   },
 };
+
+/** The plugin's prints during the call, on stderr (main.ts makes them terminal-safe). */
+function printLogs(io: CliIO, logs: unknown): void {
+  if (logs === null || typeof logs !== 'object') return;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const text = (logs as Record<string, unknown>)[stream];
+    if (typeof text === 'string' && text !== '') io.stderr(text.endsWith('\n') ? text : `${text}\n`);
+  }
+}

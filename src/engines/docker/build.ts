@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { CONTAINER_HOME, CONTAINER_UID } from '../../capabilities/index.ts';
+import { cleanDockerOutput, dockerStepFailure } from '../../build/build-output.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { buildSchema } from '../../manifest/schema.ts';
@@ -400,9 +401,10 @@ async function runBuild(
   if (failure !== undefined) {
     throw new AirlockError(
       'build-failed',
-      `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${failure.trim()}\n--- output of that step ---\n${output.trim()}`,
+      // Cleaned of escapes and repeats (pip echoes the RUN line it ran); the raw text stays in details.
+      `building the image of ${grants.plugin.name} failed at step \`${step}\`: ${dockerStepFailure(step, failure)}\n--- output of that step ---\n${cleanDockerOutput(output)}`,
       {
-        details: { step, output, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
+        details: { step, output, raw: `${failure}\n${output}`, plugin: grants.plugin.name, dockerfile: prep.dockerfile },
       },
     );
   }

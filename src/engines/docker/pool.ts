@@ -12,6 +12,7 @@ import type Docker from 'dockerode';
 import { AirlockError, type ErrorCode } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { CallLogs, CallOptions, CallResult } from '../types.ts';
+import { pluginError } from '../plugin-error.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
 import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec, type ResultMessage } from './container.ts';
@@ -135,10 +136,7 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
       if (c.fromHost(e) && HOST_CODES.has(e.code)) {
         return new AirlockError(e.code as ErrorCode, `${name}: ${e.message}`, { details: { logs } });
       }
-      return new AirlockError('plugin-error', `${name} failed: ${e.message}`, {
-        details: { pluginCode: e.code, logs },
-        hint: this.#spec.hint?.(e.code, e.message),
-      });
+      return pluginError(name, e.code, e.message, { logs }, this.#spec.hint?.(e.code, e.message));
     }
     if (Buffer.byteLength(msg.output) > this.#grants.resources.outputBytes) {
       return new AirlockError(

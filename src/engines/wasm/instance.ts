@@ -10,6 +10,7 @@ import type { Grants } from '../../grants/types.ts';
 import type { WasmCallResponse } from '../../protocol.ts';
 import { TOOLS_INTERFACE_VERSIONED } from '../../wit.ts';
 import type { EngineUsage } from '../types.ts';
+import { pluginError, trapSummary } from '../plugin-error.ts';
 import type { InstantiateFn } from './types.ts';
 import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from '../../wasm-api.ts';
 
@@ -122,10 +123,7 @@ export function runCall(inst: LiveInstance, grants: Grants, tool: string, input:
   } catch (thrown) {
     const e = unwrapPayload(thrown);
     if (isPluginError(e)) {
-      const err = new AirlockError('plugin-error', `tool ${tool} failed: ${e.code}: ${e.message}`, {
-        details: { pluginCode: e.code, pluginMessage: e.message },
-      });
-      return done({ kind: 'error', error: err.toJSON() }, false);
+      return done({ kind: 'error', error: pluginError(`tool ${tool}`, e.code, e.message).toJSON() }, false);
     }
     return done({ kind: 'error', error: trapError(inst, grants, tool, thrown) }, true);
   }
@@ -159,5 +157,6 @@ function trapError(inst: LiveInstance, grants: Grants, tool: string, thrown: unk
       },
     ).toJSON();
   }
-  return new AirlockError('trap', `tool ${tool} trapped: ${message}`, { details: { trap: message } }).toJSON();
+  const said = trapSummary(inst.state.logs.text('stderr'));
+  return new AirlockError('trap', `tool ${tool} trapped: ${message}${said === undefined ? '' : `; ${said}`}`, { details: { trap: message } }).toJSON();
 }

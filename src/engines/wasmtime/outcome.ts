@@ -15,6 +15,7 @@
  * exits 134.
  */
 import { AirlockError } from '../../errors.ts';
+import { pluginError, trapSummary } from '../plugin-error.ts';
 import { splitToolResult } from './wave.ts';
 
 export interface Finished {
@@ -99,7 +100,8 @@ export function classify(f: Finished): Outcome {
   }
   // A host call that failed the guest (a refused random request, a resource limit) is a trap like the worker engine's.
   if (/wasm trap:|error while executing at wasm backtrace/.test(diagnostic)) {
-    return fail(new AirlockError('trap', `tool ${f.tool} trapped: ${cause}`, { details: { trap: cause } }));
+    const said = trapSummary(guestStderr);
+    return fail(new AirlockError('trap', `tool ${f.tool} trapped: ${cause}${said === undefined ? '' : `; ${said}`}`, { details: { trap: cause } }));
   }
   if (f.code === 0) {
     const split = splitToolResult(f.stdout.text);
@@ -117,10 +119,7 @@ export function classify(f: Finished): Outcome {
     const guestStdout = split.guest;
     const r = split.result;
     if (!r.ok) {
-      return fail(
-        new AirlockError('plugin-error', `tool ${f.tool} failed: ${r.code}: ${r.message}`, { details: { pluginCode: r.code, pluginMessage: r.message } }),
-        guestStdout,
-      );
+      return fail(pluginError(`tool ${f.tool}`, r.code, r.message), guestStdout);
     }
     const size = Buffer.byteLength(r.value, 'utf8');
     if (size > f.outputBytes) {
