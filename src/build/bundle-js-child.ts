@@ -11,7 +11,8 @@
  * Exit 0: the bundle is written, and stdout says `single` when the entry
  * imports nothing (then the entry is built as it is, so its lines stay its
  * own) or `bundle <n>` with the count of files bundled. Exit 1: errors on
- * stderr, one per line as `file:line:column: text`. No imports of Airlock's
+ * stderr, one per line as `file:line:column: text`. Exit 3: the entry itself
+ * does not parse (componentize-js then says where, with the line). No imports of Airlock's
  * own modules: the sandbox holds only this folder and the packages named by URL.
  */
 import { builtinModules } from 'node:module';
@@ -69,7 +70,11 @@ const result = await esbuild
     ],
   })
   .catch((e: { errors?: import('esbuild').Message[] }) => {
-    const lines = (e.errors ?? [{ text: String(e), location: null }]).map((m) => {
+    const errors = e.errors ?? [];
+    // Only the entry's own syntax errors: the build goes on unbundled, and componentize-js reports them with the
+    // offending line and a caret (./build-output.ts), as for an entry that imports nothing.
+    if (errors.length > 0 && errors.every((m) => m.pluginName === '' && !m.text.startsWith('Could not resolve') && m.location?.file === entry)) process.exit(3);
+    const lines = (errors.length > 0 ? errors : [{ text: String(e), location: null }]).map((m) => {
       const at = m.location === null ? '' : `${m.location.file}:${m.location.line}:${m.location.column + 1}: `;
       return `${at}${m.text}`;
     });

@@ -333,6 +333,8 @@ async function bundleJs(copy: string, entry: string, work: string, pluginDir: st
     said = await runSandboxed(process.execPath, args, { readOnly: [...nodeMounts('esbuild'), copy], writable: [outDir], cwd: copy }, what);
   } catch (e) {
     if (!(e instanceof StepFailed)) throw e;
+    // The entry does not parse: built unbundled, so componentize-js reports it (with the line) as for any entry.
+    if (e.exitCode === 3) return undefined;
     // esbuild names files relative to the folder it bundled: the plugin's own, copied.
     const lines = e.stderr
       .trim()
