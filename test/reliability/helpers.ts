@@ -106,7 +106,7 @@ export class Ledger {
 
 export interface TrackedWorker {
   worker: WorkerType;
-  /** The `name` the engine gave the thread (`airlock:<plugin>`). */
+  /** `airlock:<plugin>`: the thread's name, or for a standby worker the plugin it was given (`airlock:wasm` before). */
   name: string;
 }
 
@@ -125,11 +125,22 @@ export function trackWorkers(): Set<TrackedWorker> {
   const wt = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof WorkerType };
   const Original = wt.Worker;
   class Tracked extends Original {
+    readonly #entry: TrackedWorker;
     constructor(filename: string | URL, options?: WorkerOptions) {
       super(filename, options);
       const entry = { worker: this as WorkerType, name: options?.name ?? '' };
+      this.#entry = entry;
       live.add(entry);
       this.once('exit', () => live.delete(entry));
+    }
+
+    // A standby wasm worker starts blank (named airlock:wasm) and learns its plugin from the host's adopt
+    // message (src/engines/wasm/standby.ts): from then on it is that plugin's.
+    override postMessage(value: unknown, transferList?: Parameters<WorkerType['postMessage']>[1]): void {
+      const adopt = value as { type?: unknown; plugin?: { grants?: { plugin?: { name?: unknown } } } } | null;
+      const name = adopt?.type === 'adopt' ? adopt.plugin?.grants?.plugin?.name : undefined;
+      if (typeof name === 'string') this.#entry.name = `airlock:${name}`;
+      super.postMessage(value, transferList);
     }
   }
   wt.Worker = Tracked;
