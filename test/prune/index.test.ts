@@ -94,7 +94,8 @@ test('prune --older-than keeps what is younger', async (t) => {
   t.false(existsSync(f.orphan));
 });
 
-test('a real build, edited and built again: prune removes the first build and keeps the one the source uses now, which holds no scratch', async (t) => {
+// Serial: withEnv sets AIRLOCK_CACHE_DIR for the whole process, so two such tests at once would build into each other's cache.
+test.serial('a real build, edited and built again: prune removes the first build and keeps the one the source uses now, which holds no scratch', async (t) => {
   const root = tempDir('airlock-prune-');
   const dir = tempDir();
   cpSync(join(FIXTURES_DIR, 'third-party'), dir, { recursive: true });
@@ -161,7 +162,7 @@ test('images: the newest per plugin is kept; only airlock-managed, airlock-plugi
   t.is(r.bytes, 2000);
 });
 
-test('airlock prune: --dry-run lists and frees nothing; --json; a bad --older-than is a usage error', async (t) => {
+test.serial('airlock prune: --dry-run lists and frees nothing; --json; a bad --older-than is a usage error', async (t) => {
   const f = await fixture();
   const env = { AIRLOCK_CACHE_DIR: f.root, DOCKER_HOST: `unix://${join(tempDir(), 'none.sock')}` };
   const dry = await withEnv(env, () => cli(['prune', '--dry-run']));

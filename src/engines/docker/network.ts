@@ -88,7 +88,7 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     closing = true;
     stream?.destroy();
     await proxy?.remove({ force: true, v: true }).catch(() => undefined);
-    await net.remove().catch(() => undefined);
+    await removeNetwork(net);
     await relay?.close();
   };
   try {
@@ -248,4 +248,21 @@ async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Removes a plugin's internal network. A container still attached (one the daemon is still tearing down as the
+ * plugin closes, on a busy machine) makes the removal fail: it is detached, and the removal tried once more.
+ * What still fails is left to the orphan clean-up (./orphans.ts), by label.
+ */
+async function removeNetwork(net: Docker.Network): Promise<void> {
+  try {
+    await net.remove();
+    return;
+  } catch {
+    // Detached below, then removed again.
+  }
+  const info = (await net.inspect().catch(() => undefined)) as { Containers?: Record<string, unknown> } | undefined;
+  for (const id of Object.keys(info?.Containers ?? {})) await net.disconnect({ Container: id, Force: true }).catch(() => undefined);
+  await net.remove().catch(() => undefined);
 }

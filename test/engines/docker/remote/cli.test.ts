@@ -121,8 +121,11 @@ async function serveResults(extra: Record<string, string>): Promise<unknown[]> {
     for (const name of ['conformance-node_add', 'conformance-python_add', 'conformance-node_fail', 'conformance-python_fail']) {
       const args = name.endsWith('_add') ? { a: 20, b: 22 } : { why: 'on purpose' };
       const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 300_000 });
-      // Timings differ from run to run; everything else must not.
-      delete (result._meta as Record<string, unknown> | undefined)?.['airlock/metrics'];
+      // Timings and usage figures differ from run to run; everything else must not.
+      const meta = result._meta as Record<string, unknown> | undefined;
+      delete meta?.['airlock/metrics'];
+      delete meta?.['airlock/usage'];
+      delete (meta?.['airlock/error'] as { details?: Record<string, unknown> } | undefined)?.details?.usage;
       out.push(result);
     }
     return out;
