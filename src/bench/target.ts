@@ -9,9 +9,19 @@ import { AirlockError } from '../errors.ts';
 import { computeGrants, defaultPolicy } from '../grants/index.ts';
 import type { Grants } from '../grants/types.ts';
 import { loadPlugin } from '../manifest/index.ts';
-import type { BenchPlugin } from './plugins.ts';
+import type { BenchPlugin, BenchPluginName } from './plugins.ts';
 
-export const TARGET_NAMES = ['in-thread', 'worker', 'wasmtime', 'wasmtime-run', 'docker-warm', 'docker-per-call', 'docker-run'] as const;
+export const TARGET_NAMES = [
+  'in-thread',
+  'worker',
+  'wasmtime',
+  'wasmtime-run',
+  'docker-warm',
+  'docker-per-call',
+  'docker-run',
+  'extism',
+  'extism-worker',
+] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** How much one measure may take, per round: it stops at whichever comes first (but see `min`). */
@@ -63,8 +73,13 @@ export interface Target {
   kind: 'engine' | 'baseline';
   /** The registry engine an engine target measures (test/bench/targets.test.ts: every engine has one); baselines have none. */
   engine?: EngineName;
-  /** component: runs every plugin's component; source: runs node/python plugins from source in Docker. */
-  form: 'component' | 'source';
+  /**
+   * component: runs every plugin's component; source: runs node/python plugins from source in Docker;
+   * module: runs a core module of its own built from a plugin's code (a baseline outside Airlock: no cold start without caches).
+   */
+  form: 'component' | 'source' | 'module';
+  /** Only these plugins (a baseline built from one plugin's code); absent: every plugin its form runs. */
+  plugins?: readonly BenchPluginName[];
   budgets: TargetBudgets;
   /** Why this target cannot run here, or undefined when it can. */
   unavailable(): Promise<string | undefined>;
