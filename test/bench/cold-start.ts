@@ -3,7 +3,8 @@
  * call, for bench-c (no grants): in this warm process, `engine.load()` of
  * the cached component to its first result (a fresh engine each round, the
  * process's standby started again before each), and the resident memory each
- * live worker adds (8 workers of one plugin); in fresh processes, importing
+ * live worker adds (8 workers of one plugin) and what that plugin still
+ * holds once parked (its workers stopped); in fresh processes, importing
  * the package entry (wall and CPU time), and `airlock call` of bench-c from
  * spawn to exit. Then, when the Extism baseline can run here
  * (src/bench/targets/extism.ts: @extism/extism and EXTISM_PDK), the same
@@ -65,6 +66,12 @@ const before = residentBytes();
 const pool = await engine.load({ ...grants, resources: { ...grants.resources, concurrency: LIVE } }, artefact);
 await Promise.all(Array.from({ length: LIVE }, () => pool.call('echo', INPUT)));
 const perWorker = (residentBytes() - before) / LIVE;
+// The same plugin idle, parked (host policy `idle`; absent before issue 21's item 4): what it still holds once its workers are stopped.
+const parkable = pool as { park?(): Promise<number> };
+const idleParked = parkable.park === undefined ? undefined : (await parkable.park(), residentBytes() - before);
+// Woken again: how much of what parking freed the new workers reuse (the allocator may keep a dead thread's pages mapped).
+await Promise.all(Array.from({ length: LIVE }, () => pool.call('echo', INPUT)));
+const woken = residentBytes() - before;
 await engine.close();
 
 const importWall: number[] = [];
@@ -147,6 +154,10 @@ console.log(
 );
 console.log(`worker cold start, cached component, warm process (load() to first result): median ${ms(median(colds))} (min ${ms(Math.min(...colds))})`);
 console.log(`resident memory per live worker (${LIVE} live): ${(perWorker / 2 ** 20).toFixed(1)} MiB`);
+if (idleParked !== undefined)
+  console.log(
+    `resident memory of that idle plugin (${LIVE} workers): ${((perWorker * LIVE) / 2 ** 20).toFixed(1)} MiB warm, ${(idleParked / 2 ** 20).toFixed(1)} MiB parked, ${(woken / 2 ** 20).toFixed(1)} MiB woken again`,
+  );
 console.log(`fresh process, import('airlock'): median ${ms(median(importWall))} wall, ${ms(median(importCpu))} CPU`);
 console.log(`fresh process, \`airlock call\` bench-c, spawn to exit: median ${ms(median(calls))}`);
 console.log('');
