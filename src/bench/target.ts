@@ -54,6 +54,11 @@ export interface OpenOptions {
   signal: AbortSignal;
   /** An empty cache folder: the load builds its transpiled / compiled artifacts again (cold start without caches). */
   cacheRoot?: string;
+  /**
+   * The session will be asked memoryPerInstance(): an in-process target reads the process's memory before
+   * opening (two full collections), which a timed open (a cold start) must not include.
+   */
+  memory?: boolean;
 }
 
 export interface Session {
@@ -61,7 +66,8 @@ export interface Session {
   call(tool: string, input: string, signal: AbortSignal): Promise<string>;
   /**
    * Bytes one live instance holds, measured now with every instance warm; absent for targets that
-   * keep no instance between calls (a process or container per call).
+   * keep no instance between calls (a process or container per call); undefined from an in-process
+   * target's session opened without `memory`.
    */
   memoryPerInstance?(): Promise<number | undefined>;
   close(): Promise<void>;

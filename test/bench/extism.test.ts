@@ -19,7 +19,7 @@ run('both Extism targets answer what bench-c answers, in the main thread and in 
   const setup = { plugin: BENCH_PLUGINS['bench-c'], grants: grantsOf(BENCH_PLUGINS['bench-c'].dir), component: undefined };
   const signal = new AbortController().signal;
   for (const target of [extismMainTarget, extismWorkerTarget]) {
-    const s = await target.open(setup, { instances: 2, signal });
+    const s = await target.open(setup, { instances: 2, signal, memory: true });
     try {
       const answers = await Promise.all([s.call('echo', INPUTS.echo, signal), s.call('hash', INPUTS.hash, signal), s.call('echo', INPUTS.echo, signal)]);
       t.notThrows(() => checkResult(target.name, 'echo', answers[0]!));

@@ -112,7 +112,7 @@ function extismTarget(name: 'extism' | 'extism-worker', runInWorker: boolean): T
     async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
       if (setup.plugin.name !== 'bench-c') throw new AirlockError('internal', `the Extism baseline runs bench-c only, not ${setup.plugin.name}`);
       // Memory per instance is what the process's resident memory grows by: an Extism worker's heap is not visible from here either.
-      const before = residentBytes();
+      const before = options.memory === true ? residentBytes() : 0;
       const createPlugin = await loadSdk();
       const wasm = await extismBenchModule();
       // One plugin per instance: an Extism plugin runs one call at a time.
@@ -136,7 +136,7 @@ function extismTarget(name: 'extism' | 'extism-worker', runInWorker: boolean): T
           turns[i] = run.catch(() => undefined);
           return run;
         },
-        memoryPerInstance: async () => (residentBytes() - before) / options.instances,
+        memoryPerInstance: async () => (options.memory === true ? (residentBytes() - before) / options.instances : undefined),
         close: async () => {
           await Promise.allSettled(plugins.splice(0).map((p) => p.close()));
         },
