@@ -140,7 +140,7 @@ export const policySchema = z
       .optional()
       .meta({
         description:
-          'After this long without a call, a plugin\'s warm instances are stopped (what they kept in memory is lost); the next call starts one again. One value for every plugin, or per plugin name with "*" for the rest. Absent or never: instances stay until unloaded. The worker engine honours it.',
+          'After this long without a call, a plugin\'s warm instances are stopped (what they kept in memory is lost); the next call starts one again. One value for every plugin, or per plugin name with "*" for the rest. Absent or never: instances stay until unloaded. The worker and Docker engines honour it.',
         examples: ['10m', { '*': '10m', notes: 'never' }],
       }),
     isolation: z
