@@ -17,7 +17,8 @@ const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 const idleSchema = z
   .string()
   .max(64)
-  .refine((v) => v === 'never' || DURATION_PATTERN.test(v.trim()), { error: 'expected a duration such as 30s or 10m, or never' });
+  // A pattern, not a refinement, so the JSON Schema (`airlock schema --policy`) checks it too.
+  .regex(new RegExp(`^(?:never|${DURATION_PATTERN.source.slice(1, -1)})$`), { error: 'expected a duration such as 30s or 10m, or never' });
 
 export const policySchema = z
   .strictObject({
