@@ -56,7 +56,7 @@ export async function measureCell(c: CellRun): Promise<void> {
   const caller = new CheckedCaller(`${c.target.name}/${c.setup.plugin.name}`);
   const latency = await warmLatency(c, caller);
   // Throughput and memory: a pool sized for the most callers (capped for pooled engines).
-  await withSession(c.target, c.setup, { instances: c.instances, signal: c.signal }, async (pool) => {
+  await withSession(c.target, c.setup, { instances: c.instances, signal: c.signal, memory: true }, async (pool) => {
     const { throughput, memoryBytes } = await poolFigures(c, caller, pool);
     c.record({ round: c.round, coldCachedMs, ...uncached, latency, throughput, memoryBytes });
   });

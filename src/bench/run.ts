@@ -77,7 +77,7 @@ export interface TargetInfo {
   name: TargetName;
   label: string;
   kind: 'engine' | 'baseline';
-  form: 'component' | 'source';
+  form: Target['form'];
 }
 
 export interface BenchReport {
@@ -199,9 +199,13 @@ async function prepareSetups(plugins: BenchPlugin[]): Promise<Map<BenchPluginNam
   return setups;
 }
 
-/** Every (target, plugin) pair that can run: component targets run every plugin, source targets the Docker ones. */
+/** Every (target, plugin) pair that can run: component targets run every plugin, source targets the Docker ones, a target with a plugin list those. */
 function cellsOf(targets: Target[], plugins: BenchPlugin[]): Cell[] {
-  return targets.flatMap((target) => plugins.filter((p) => target.form === 'component' || p.docker).map((plugin) => ({ target, plugin })));
+  return targets.flatMap((target) =>
+    plugins
+      .filter((p) => (target.plugins === undefined ? target.form !== 'source' || p.docker : target.plugins.includes(p.name)))
+      .map((plugin) => ({ target, plugin })),
+  );
 }
 
 function progressOf(total: number, rounds: number, signal: AbortSignal, onProgress: RunOptions['onProgress']): Progress {

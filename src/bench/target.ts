@@ -9,9 +9,19 @@ import { AirlockError } from '../errors.ts';
 import { computeGrants, defaultPolicy } from '../grants/index.ts';
 import type { Grants } from '../grants/types.ts';
 import { loadPlugin } from '../manifest/index.ts';
-import type { BenchPlugin } from './plugins.ts';
+import type { BenchPlugin, BenchPluginName } from './plugins.ts';
 
-export const TARGET_NAMES = ['in-thread', 'worker', 'wasmtime', 'wasmtime-run', 'docker-warm', 'docker-per-call', 'docker-run'] as const;
+export const TARGET_NAMES = [
+  'in-thread',
+  'worker',
+  'wasmtime',
+  'wasmtime-run',
+  'docker-warm',
+  'docker-per-call',
+  'docker-run',
+  'extism',
+  'extism-worker',
+] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** How much one measure may take, per round: it stops at whichever comes first (but see `min`). */
@@ -44,6 +54,11 @@ export interface OpenOptions {
   signal: AbortSignal;
   /** An empty cache folder: the load builds its transpiled / compiled artifacts again (cold start without caches). */
   cacheRoot?: string;
+  /**
+   * The session will be asked memoryPerInstance(): an in-process target reads the process's memory before
+   * opening (two full collections), which a timed open (a cold start) must not include.
+   */
+  memory?: boolean;
 }
 
 export interface Session {
@@ -51,7 +66,8 @@ export interface Session {
   call(tool: string, input: string, signal: AbortSignal): Promise<string>;
   /**
    * Bytes one live instance holds, measured now with every instance warm; absent for targets that
-   * keep no instance between calls (a process or container per call).
+   * keep no instance between calls (a process or container per call); undefined from an in-process
+   * target's session opened without `memory`.
    */
   memoryPerInstance?(): Promise<number | undefined>;
   close(): Promise<void>;
@@ -63,8 +79,13 @@ export interface Target {
   kind: 'engine' | 'baseline';
   /** The registry engine an engine target measures (test/bench/targets.test.ts: every engine has one); baselines have none. */
   engine?: EngineName;
-  /** component: runs every plugin's component; source: runs node/python plugins from source in Docker. */
-  form: 'component' | 'source';
+  /**
+   * component: runs every plugin's component; source: runs node/python plugins from source in Docker;
+   * module: runs a core module of its own built from a plugin's code (a baseline outside Airlock: no cold start without caches).
+   */
+  form: 'component' | 'source' | 'module';
+  /** Only these plugins (a baseline built from one plugin's code); absent: every plugin its form runs. */
+  plugins?: readonly BenchPluginName[];
   budgets: TargetBudgets;
   /** Why this target cannot run here, or undefined when it can. */
   unavailable(): Promise<string | undefined>;

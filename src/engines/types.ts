@@ -57,6 +57,13 @@ export interface CallResult {
 /** One plugin loaded into an engine, with warm instances. */
 export interface EnginePlugin {
   call(tool: string, input: string, options?: CallOptions): Promise<CallResult>;
+  /**
+   * Stops every idle instance now, as grants.idleMs does after the idle
+   * period (what they kept in memory is lost); the next call starts one
+   * again. Resolves with how many were stopped. Engines without warm
+   * instances to release leave it out.
+   */
+  park?(): Promise<number>;
   /** Drains in-flight calls, then stops instances. */
   close(): Promise<void>;
 }

@@ -200,6 +200,8 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
     resources,
     isolation: policy.isolation === 'per-call' ? 'per-call' : manifest.isolation,
   };
+  const idle = typeof policy.idle === 'object' ? (Object.hasOwn(policy.idle, manifest.name) ? policy.idle[manifest.name] : policy.idle['*']) : policy.idle;
+  if (idle !== undefined && idle !== 'never') grants.idleMs = parseDuration(idle);
   if (policy.unboundedWrites.length > 0) grants.unboundedWrites = [...policy.unboundedWrites];
   if (policy.docker !== undefined) grants.docker = structuredClone(policy.docker);
   if (manifest.wasm !== undefined) grants.plugin.wasm = realpathSync(resolve(plugin.dir, manifest.wasm));

@@ -9,8 +9,16 @@ import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { hostPatternSchema, sizeSchema, durationSchema } from '../manifest/schema.ts';
 import { checkYaml } from '../manifest/source.ts';
+import { DURATION_PATTERN } from '../manifest/units.ts';
 
 const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
+
+/** How long a pooled plugin may sit without a call before its instances are stopped, or `never`. */
+const idleSchema = z
+  .string()
+  .max(64)
+  // A pattern, not a refinement, so the JSON Schema (`airlock schema --policy`) checks it too.
+  .regex(new RegExp(`^(?:never|${DURATION_PATTERN.source.slice(1, -1)})$`), { error: 'expected a duration such as 30s or 10m, or never' });
 
 export const policySchema = z
   .strictObject({
@@ -125,6 +133,16 @@ export const policySchema = z
       .meta({
         description: 'A remote Docker daemon: read-only grants are copied there at load, read-write grants refused.',
         examples: [{ host: 'tcp://docker.internal:2376', tls: { ca: 'certs/ca.pem', cert: 'certs/cert.pem', key: 'certs/key.pem' } }],
+      }),
+    idle: z
+      .union([idleSchema, z.record(z.string().min(1).max(256), idleSchema)], {
+        error: 'expected a duration such as 10m, never, or a map of plugin names ("*": every other) to either',
+      })
+      .optional()
+      .meta({
+        description:
+          'After this long without a call, a plugin\'s warm instances are stopped (what they kept in memory is lost); the next call starts one again. One value for every plugin, or per plugin name with "*" for the rest. Absent or never: instances stay until unloaded. The worker and Docker engines honour it.',
+        examples: ['10m', { '*': '10m', notes: 'never' }],
       }),
     isolation: z
       .enum(['pooled', 'per-call'])

@@ -26,6 +26,12 @@ export interface Grants {
   /** `pooled`: warm instances are reused between calls; `per-call`: a fresh instance for every call. */
   isolation: 'pooled' | 'per-call';
   /**
+   * After this many ms without a call an instance is stopped (parked) and the
+   * next call that finds none idle starts one again; what it kept in memory
+   * is lost. Host policy `idle`. Absent: never.
+   */
+  idleMs?: number;
+  /**
    * Engines on which the host policy accepts read-write grants without the
    * disk/files quota (policy `unboundedWrites`). Absent or empty: every engine
    * must bound writes or refuse the plugin.

@@ -52,8 +52,11 @@ export interface SlotCall<Input, Result = unknown> {
 export interface Slot<Handle, Input = string> {
   /** The driver's instance; undefined while starting, after a failed start and once stopped. */
   handle: Handle | undefined;
-  state: 'starting' | 'idle' | 'busy' | 'failed';
+  /** `parked`: its instance was stopped after idleMs without a call (or by park()); the next call that waits starts one. */
+  state: 'starting' | 'idle' | 'busy' | 'parked' | 'failed';
   call: SlotCall<Input> | undefined;
+  /** When it last became idle (SlotPoolOptions.now), for idleMs. */
+  idleSince: number;
   /** Why the last start failed. */
   error: AirlockError | undefined;
   /** Failed starts in a row (sets the backoff). */
@@ -113,4 +116,13 @@ export interface SlotPoolOptions {
    * know its errors by other words (the host's worker lane) gives its own.
    */
   errors?: Partial<SlotErrors>;
+  /**
+   * A slot idle this long (ms) without a call is parked: its instance is
+   * stopped, and a call that finds no idle slot starts it again (queued as
+   * usual meanwhile). Whatever the instance kept in memory is gone. Absent
+   * or 0: never.
+   */
+  idleMs?: number;
+  /** The clock idleMs is measured on (tests inject one). Default performance.now. */
+  now?: () => number;
 }

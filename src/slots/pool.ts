@@ -3,8 +3,9 @@
  * src/worker-lane.ts): resources.concurrency slots (plus an optional
  * standby) each running one call at a time, a queue in front of them whose
  * overflow is `overloaded`, aborts while queued or running, the per-call
- * timeout, replacement of a slot whose instance was killed or died, and
- * close = drain, then stop. The user supplies a driver (./driver.ts) for
+ * timeout, replacement of a slot whose instance was killed or died, parking
+ * of slots idle past idleMs (their instances stopped until a call needs them
+ * again), and close = drain, then stop. The user supplies a driver (./driver.ts) for
  * what an instance is and what a call settles with (`Result`).
  *
  *   const pool = new SlotPool<Worker, string, CallResult>(driver, grants, { instance: 'worker' });
@@ -33,6 +34,11 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
   readonly #stopping = new AbortController();
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** 0: slots are never parked. */
+  readonly #idleMs: number;
+  readonly #now: () => number;
+  /** Armed for the earliest idle slot's deadline while any slot is idle. */
+  #idleTimer: NodeJS.Timeout | undefined;
   #drained: (() => void) | undefined;
   /** Bound once: the per-call timer takes the call as its argument instead of a closure per call. */
   readonly #onTimeout = (call: SlotCall<Input, Result>): void => {
@@ -49,6 +55,8 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
     this.#concurrency = Math.max(1, Math.floor(grants.resources.concurrency));
     this.#queueLimit = Math.max(0, grants.resources.queue);
     this.#grantedMs = grants.resources.timeoutMs;
+    this.#idleMs = Math.max(0, options.idleMs ?? 0);
+    this.#now = options.now ?? performance.now.bind(performance);
   }
 
   /** Every slot, for a driver that watches its busy ones (the wasm engine's spin). */
@@ -59,7 +67,8 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
   /** Starts every slot; when one cannot start, stops the others and rejects with its error. */
   async start(signal?: AbortSignal): Promise<void> {
     const n = this.#concurrency + (this.#opts.spare ?? 0);
-    for (let i = 0; i < n; i++) this.#slots.push({ handle: undefined, state: 'starting', call: undefined, error: undefined, failures: 0, retry: undefined });
+    for (let i = 0; i < n; i++)
+      this.#slots.push({ handle: undefined, state: 'starting', call: undefined, idleSince: 0, error: undefined, failures: 0, retry: undefined });
     const results = await Promise.allSettled(this.#slots.map((s) => this.#startSlot(s, signal)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
@@ -83,8 +92,8 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
       slot.state = 'failed';
       slot.failures += 1;
       slot.error = err;
-      // Queued calls would wait forever: fail them when no slot can serve.
-      if (this.#slots.every((s) => s.state === 'failed')) this.#failQueued(err);
+      // Queued calls would wait forever: fail them when no slot can serve (a parked one would start the same way).
+      if (this.#slots.every((s) => s.state === 'failed' || s.state === 'parked')) this.#failQueued(err);
       throw err;
     }
     if (this.#stopping.signal.aborted) {
@@ -94,6 +103,7 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
     }
     slot.handle = handle;
     slot.state = 'idle';
+    slot.idleSince = this.#now();
     slot.error = undefined;
     slot.failures = 0;
     this.#pump();
@@ -171,7 +181,7 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
         this.#driver.dispatched?.();
         return;
       }
-      if (this.#queue.length >= this.#queueLimit) {
+      if (this.#queue.length >= this.#queueLimit + this.#wakeRoom()) {
         this.#unlisten(call);
         const failed = this.#slots.every((s) => s.state === 'failed');
         reject(
@@ -204,8 +214,37 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
     return busy < this.#concurrency ? idle : undefined;
   }
 
-  /** A call has to wait: failed slots are started again (with a backoff, only when none is left). */
+  /**
+   * Calls that may wait beyond the queue limit: one for each slot that is
+   * starting or will start for a waiting call (parked; without a backoff,
+   * failed too) and may run it. The queue limit bounds calls waiting for a
+   * busy slot, not for one on its way.
+   */
+  #wakeRoom(): number {
+    const failedWakes = this.#opts.backoff === undefined;
+    let busy = 0;
+    let waking = 0;
+    for (const s of this.#slots) {
+      if (s.state === 'busy') busy++;
+      else if (s.state === 'starting' || s.state === 'parked' || (failedWakes && s.state === 'failed')) waking++;
+    }
+    return Math.max(0, Math.min(waking, this.#concurrency - busy));
+  }
+
+  /**
+   * A call has to wait: parked slots start again, one for each waiting call
+   * no other start will serve; failed slots are started again (with a
+   * backoff, only when none is left).
+   */
   #revive(): void {
+    let starting = 0;
+    for (const s of this.#slots) if (s.state === 'starting') starting++;
+    for (const s of this.#slots) {
+      if (starting >= this.#queue.length) break;
+      if (s.state !== 'parked') continue;
+      this.#restart(s);
+      starting++;
+    }
     if (this.#opts.backoff === undefined) {
       for (const s of this.#slots) if (s.state === 'failed') this.#restart(s);
     } else if (this.#slots.every((s) => s.state === 'failed')) {
@@ -221,6 +260,49 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
       this.#run(slot, this.#queue.shift() as SlotCall<Input, Result>);
     }
     this.#checkDrained();
+    if (this.#idleMs > 0) this.#armIdle();
+  }
+
+  /** Arms the idle timer for the earliest idle slot's deadline, unless it is armed already (it re-arms itself). */
+  #armIdle(): void {
+    if (this.#idleTimer !== undefined || this.#closing) return;
+    let first = Number.POSITIVE_INFINITY;
+    for (const s of this.#slots) if (s.state === 'idle' && s.idleSince < first) first = s.idleSince;
+    if (first === Number.POSITIVE_INFINITY) return;
+    this.#idleTimer = setTimeout(this.#onIdle, Math.max(0, first + this.#idleMs - this.#now()));
+    // An idle plugin alone does not keep the process alive.
+    this.#idleTimer.unref();
+  }
+
+  readonly #onIdle = (): void => {
+    this.#idleTimer = undefined;
+    const now = this.#now();
+    for (const s of this.#slots) if (s.state === 'idle' && now - s.idleSince >= this.#idleMs) void this.#park(s);
+    this.#armIdle();
+  };
+
+  /** Stops an idle slot's instance; the slot waits, parked, for a call that finds no idle slot. */
+  #park(slot: Slot<Handle, Input>): Promise<void> {
+    const handle = slot.handle as Handle;
+    slot.handle = undefined;
+    slot.state = 'parked';
+    const stopped = this.#driver.stop(handle);
+    this.#track(stopped);
+    return stopped.catch(() => undefined);
+  }
+
+  /**
+   * Parks every idle slot now, as idleMs does after the idle period: their
+   * instances are stopped (and what they kept in memory lost); the next call
+   * that finds no idle slot starts one again. Resolves, with how many were
+   * parked, once their instances have stopped.
+   */
+  async park(): Promise<number> {
+    if (this.#closing) return 0;
+    const stops: Promise<void>[] = [];
+    for (const s of this.#slots) if (s.state === 'idle') stops.push(this.#park(s));
+    await Promise.all(stops);
+    return stops.length;
   }
 
   #run(slot: Slot<Handle, Input>, call: SlotCall<Input, Result>): void {
@@ -297,6 +379,7 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
   #free(slot: Slot<Handle, Input>, replace: boolean): void {
     if (replace) return this.#replace(slot);
     slot.state = 'idle';
+    if (this.#idleMs > 0) slot.idleSince = this.#now();
     // Results settle as microtasks, so the next queued call starts first.
     this.#pump();
   }
@@ -347,6 +430,7 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
 
   async #drainAndStop(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#idleTimer);
     for (const s of this.#slots) clearTimeout(s.retry);
     if (this.#opts.closeFailsQueued === true) this.#failQueued((call) => this.#errors.closedBeforeStart(this.#plugin, call.tool));
     if (this.#queue.length > 0 || this.#slots.some((s) => s.state === 'busy')) {

@@ -3,9 +3,15 @@
  * call, for bench-c (no grants): in this warm process, `engine.load()` of
  * the cached component to its first result (a fresh engine each round, the
  * process's standby started again before each), and the resident memory each
- * live worker adds (8 workers of one plugin); in fresh processes, importing
+ * live worker adds (8 workers of one plugin) and what that plugin still
+ * holds once parked (its workers stopped); in fresh processes, importing
  * the package entry (wall and CPU time), and `airlock call` of bench-c from
- * spawn to exit. Not a test: figures depend on the machine.
+ * spawn to exit. Then, when the Extism baseline can run here
+ * (src/bench/targets/extism.ts: @extism/extism and EXTISM_PDK), the same
+ * C code under Extism's JS SDK side by side, with the ratio: cold start and
+ * warm echo in a worker thread (Airlock's worker engine) and in the main
+ * thread (Airlock's in-thread call, no isolation), and resident memory per
+ * live instance. Not a test: figures depend on the machine.
  *
  *   BENCH_ROUNDS=15 node test/bench/cold-start.ts        # from src/ (type stripping included)
  *   npm run build && BENCH_DIST=1 node test/bench/cold-start.ts   # from dist/, as installed
@@ -16,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const LIVE = 8;
+/** Main-thread instances are small: enough of them to rise above the resident memory's noise. */
+const LIVE_IN_THREAD = 64;
 const INPUT = '{"message":"hello","n":42}';
 const ROOT = new URL('../../', import.meta.url);
 const DIST = process.env.BENCH_DIST === '1';
@@ -60,6 +68,12 @@ const before = residentBytes();
 const pool = await engine.load({ ...grants, resources: { ...grants.resources, concurrency: LIVE } }, artefact);
 await Promise.all(Array.from({ length: LIVE }, () => pool.call('echo', INPUT)));
 const perWorker = (residentBytes() - before) / LIVE;
+// The same plugin idle, parked (host policy `idle`; absent before issue 21's item 4): what it still holds once its workers are stopped.
+const parkable = pool as { park?(): Promise<number> };
+const idleParked = parkable.park === undefined ? undefined : (await parkable.park(), residentBytes() - before);
+// Woken again: how much of what parking freed the new workers reuse (the allocator may keep a dead thread's pages mapped).
+await Promise.all(Array.from({ length: LIVE }, () => pool.call('echo', INPUT)));
+const woken = residentBytes() - before;
 await engine.close();
 
 const importWall: number[] = [];
@@ -83,11 +97,75 @@ for (let i = 0; i < Math.min(ROUNDS, 10); i++) {
   calls.push(performance.now() - t0);
 }
 
+// ---- the Extism baseline, side by side ----
+type Bench = typeof import('../../src/bench/index.ts');
+type Targets = typeof import('../../src/bench/targets/index.ts');
+const bench = (await import(mod('bench/index'))) as Bench;
+const targets = (await import(mod('bench/targets/index'))) as Partial<Targets>;
+const { coldStart: targetColdStart } = (await import(mod('bench/cell'))) as typeof import('../../src/bench/cell.ts');
+const setup = { plugin: bench.BENCH_PLUGINS['bench-c'], grants, component };
+const signal = new AbortController().signal;
+
+/** Cold starts (cached), warm echo p50 and resident memory per live instance of one target. */
+async function figures(target: import('../../src/bench/index.ts').Target, n: number): Promise<{ cold: number; echo: number; rss: number }> {
+  await targetColdStart(target, setup, signal);
+  const cold: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    await standby?.threads();
+    cold.push(await targetColdStart(target, setup, signal));
+  }
+  const one = await target.open(setup, { instances: 1, signal });
+  for (let i = 0; i < 200; i++) await one.call('echo', INPUT, signal);
+  const echo = bench.median(await bench.sampleLatency(() => one.call('echo', INPUT, signal), { samples: 5000, ms: 1000 }));
+  await one.close();
+  const before = bench.residentBytes();
+  const live = await target.open(setup, { instances: n, signal });
+  // One call on each instance (sessions hand calls round).
+  await Promise.all(Array.from({ length: n }, () => live.call('echo', INPUT, signal)));
+  const rss = (bench.residentBytes() - before) / n;
+  await live.close();
+  return { cold: bench.median(cold), echo, rss };
+}
+
+let extismRows: string[] = [];
+const extismWhy = targets.extismWorkerTarget === undefined ? 'this tree has no Extism baseline' : await targets.extismWorkerTarget.unavailable();
+if (extismWhy === undefined && targets.extismWorkerTarget !== undefined && targets.extismMainTarget !== undefined) {
+  const pairs = [
+    ['worker thread', targets.workerTarget!, targets.extismWorkerTarget, LIVE],
+    ['main thread', targets.inThreadTarget!, targets.extismMainTarget, LIVE_IN_THREAD],
+  ] as const;
+  for (const [where, ours, theirs, n] of pairs) {
+    const a = await figures(ours, n);
+    const b = await figures(theirs, n);
+    const row = (what: string, x: number, y: number, show: (v: number) => string): string =>
+      `| ${what}, ${where} | ${show(x)} | ${show(y)} | ${(x / y).toFixed(2)}× |`;
+    extismRows.push(
+      row('cold start, cached (load to first result)', a.cold, b.cold, (v) => `${v.toFixed(1)} ms`),
+      row('warm echo p50', a.echo, b.echo, (v) => `${(v * 1000).toFixed(1)} µs`),
+      row(`resident memory per live instance (${n} live)`, a.rss, b.rss, (v) =>
+        v < 2 ** 20 ? `${(v / 1024).toFixed(0)} KiB` : `${(v / 2 ** 20).toFixed(1)} MiB`,
+      ),
+    );
+  }
+} else {
+  extismRows = [`(Extism baseline skipped: ${extismWhy})`];
+}
+
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
 console.log(
   `bench-c on the worker engine, from ${DIST ? 'dist/' : 'src/'}, ${ROUNDS} rounds, ${availableParallelism()} cores, load average ${loadBefore.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}`,
 );
 console.log(`worker cold start, cached component, warm process (load() to first result): median ${ms(median(colds))} (min ${ms(Math.min(...colds))})`);
 console.log(`resident memory per live worker (${LIVE} live): ${(perWorker / 2 ** 20).toFixed(1)} MiB`);
+if (idleParked !== undefined)
+  console.log(
+    `resident memory of that idle plugin (${LIVE} workers): ${((perWorker * LIVE) / 2 ** 20).toFixed(1)} MiB warm, ${(idleParked / 2 ** 20).toFixed(1)} MiB parked, ${(woken / 2 ** 20).toFixed(1)} MiB woken again`,
+  );
 console.log(`fresh process, import('airlock'): median ${ms(median(importWall))} wall, ${ms(median(importCpu))} CPU`);
 console.log(`fresh process, \`airlock call\` bench-c, spawn to exit: median ${ms(median(calls))}`);
+console.log('');
+console.log(
+  `| figure (median of ${ROUNDS} cold starts) | Airlock | Extism ${targets.extismWorkerTarget === undefined ? '' : (await import(mod('bench/targets/extism'))).EXTISM_SDK_VERSION} | Airlock / Extism |`,
+);
+console.log('| --- | ---: | ---: | ---: |');
+for (const r of extismRows) console.log(r);

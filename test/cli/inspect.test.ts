@@ -39,6 +39,15 @@ test('inspect --policy: a policy that allows the request grants it', async (t) =
   t.like(out.grants.filesystem[0], { mount: '/work', access: 'read' });
 });
 
+test("inspect --policy: the policy's idle period is shown beside the isolation (a plugin's own entry wins over '*')", async (t) => {
+  const dir = tempDir();
+  const plugin = writePlugin(manifestObject(), { 'main.py': '' }, dir);
+  writeFileSync(join(dir, 'policy.yaml'), `idle: { "*": 10m, ${plugin.manifest.name}: 30s }\n`);
+  const run = await cli(['inspect', plugin.dir, '--policy', join(dir, 'policy.yaml')]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /isolation {3}pooled, idle instances stopped after 30s \(host policy idle\)/);
+});
+
 test('inspect: an invalid policy file is reported with positions', async (t) => {
   const dir = tempDir();
   writeFileSync(join(dir, 'policy.yaml'), 'netwrk: {}\n');

@@ -183,6 +183,21 @@ test('a per-call policy forces per-call isolation', (t) => {
   t.is(computeGrants(writePlugin(manifestObject({ isolation: 'per-call' })), defaultPolicy()).isolation, 'per-call');
 });
 
+test("the policy's idle period reaches the grants, for every plugin or by plugin name; never and absent keep instances", (t) => {
+  const plugin = writePlugin(manifestObject());
+  const name = plugin.manifest.name;
+  const idle = (p: Parameters<typeof policyFromObject>[0]) => computeGrants(plugin, policyFromObject(p)).idleMs;
+  t.is(idle({}), undefined);
+  t.is(idle({ idle: '10m' }), 600_000);
+  t.is(idle({ idle: 'never' }), undefined);
+  t.is(idle({ idle: { '*': '10m', [name]: '30s' } }), 30_000);
+  t.is(idle({ idle: { '*': '10m', [name]: 'never' } }), undefined);
+  t.is(idle({ idle: { '*': '10m', other: '30s' } }), 600_000);
+  t.is(idle({ idle: { other: '30s' } }), undefined);
+  t.throws(() => policyFromObject({ idle: 'soon' }), { message: /idle: expected a duration such as 30s or 10m, or never/ });
+  t.throws(() => policyFromObject({ idle: { [name]: 'later' } }), { message: /idle\.demo: expected a duration such as 30s or 10m, or never/ });
+});
+
 test('policy files: every problem reported with file:line:column; relative paths resolve against the file', (t) => {
   const dir = tempDir();
   writeFileSync(join(dir, 'bad.yaml'), 'limits:\n  memmory: 1Gi\nnetwork:\n  allow: ["http://x"]\nenv: ["A B"]\n');

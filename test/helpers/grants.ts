@@ -17,6 +17,7 @@ export function makeGrants(o: GrantsOverrides = {}): Grants {
     env: o.env ?? {},
     isolation: o.isolation ?? 'pooled',
     ...(o.unboundedWrites === undefined ? {} : { unboundedWrites: o.unboundedWrites }),
+    ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }),
     resources: {
       memoryBytes: 64 * 1024 * 1024,
       cpu: 1,

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node' | 'chromium';
+export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node' | 'chromium' | 'extism';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
@@ -16,10 +16,14 @@ const envName: Record<External, string> = {
   registry: 'AIRLOCK_REQUIRE_REGISTRY',
   'old-node': 'AIRLOCK_REQUIRE_OLD_NODE',
   chromium: 'AIRLOCK_REQUIRE_CHROMIUM',
+  extism: 'AIRLOCK_REQUIRE_EXTISM',
 };
 
-/** Tools .ci installs from Debian for the trust tests (minisign, docker-registry): required whenever CI=true, too. */
-const requiredInCi = new Set<External>(['minisign', 'registry']);
+/**
+ * Tools .ci installs for the trust tests (minisign, docker-registry, from Debian) and the bench's Extism
+ * baseline (the dev dependency and the PDK header setup-toolchain.sh fetches): required whenever CI=true, too.
+ */
+const requiredInCi = new Set<External>(['minisign', 'registry', 'extism']);
 
 /**
  * Returns true when the tests that need `what` should run. When `available`

@@ -33,15 +33,25 @@ class FakeDriver implements SlotDriver<Inst> {
   readonly running = new Map<string, { call: SlotCall<string>; inst: Inst; slot: Slot<Inst> }>();
   /** Errors the next starts fail with, in order. */
   readonly failStarts: AirlockError[] = [];
-  #waiters: { kind: 'run' | 'start'; resolve(): void }[] = [];
+  /** While set, starts wait until the test calls release(). */
+  holdStarts = false;
+  readonly #held: (() => void)[] = [];
+  #waiters: { kind: 'run' | 'start' | 'stop'; resolve(): void }[] = [];
 
-  start(): Promise<Inst> {
+  async start(): Promise<Inst> {
     const err = this.failStarts.shift();
     this.#emit('start');
-    if (err !== undefined) return Promise.reject(err);
+    if (this.holdStarts) await new Promise<void>((resolve) => this.#held.push(resolve));
+    if (err !== undefined) throw err;
     const inst = { id: ++this.#ids };
     this.started.push(inst);
-    return Promise.resolve(inst);
+    return inst;
+  }
+
+  /** Lets the held starts finish. */
+  release(): void {
+    this.holdStarts = false;
+    for (const go of this.#held.splice(0)) go();
   }
 
   run(slot: Slot<Inst>, call: SlotCall<string>): void {
@@ -57,15 +67,16 @@ class FakeDriver implements SlotDriver<Inst> {
 
   stop(inst: Inst): Promise<void> {
     this.stopped.push(inst);
+    this.#emit('stop');
     return Promise.resolve();
   }
 
-  /** Resolves at the next start or run. */
-  next(kind: 'run' | 'start'): Promise<void> {
+  /** Resolves at the next start, run or stop. */
+  next(kind: 'run' | 'start' | 'stop'): Promise<void> {
     return new Promise((resolve) => this.#waiters.push({ kind, resolve }));
   }
 
-  #emit(kind: 'run' | 'start'): void {
+  #emit(kind: 'run' | 'start' | 'stop'): void {
     const ready = this.#waiters.filter((w) => w.kind === kind);
     this.#waiters = this.#waiters.filter((w) => w.kind !== kind);
     for (const w of ready) w.resolve();
@@ -394,4 +405,124 @@ test("a pool's own error texts replace the shared ones; the aborts get the signa
   // The texts not replaced are the shared ones.
   await p.close();
   t.regex((await rejection(p.call('e', 'e'))).message, /fake\/e refused: plugin fake is closed/);
+});
+
+// ---- parking (idleMs, park()) ----
+
+/** `p`, or a failure naming `what` after `ms` (a bound, not a timing claim; the pending bound keeps the process alive). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('park() stops every idle instance; the next call starts one again (even with no queue) and runs on it', async (t) => {
+  const { p, d } = await pool({ concurrency: 2, queue: 0 });
+  t.teardown(() => p.close());
+  const [a, b] = d.started;
+  t.is(await p.park(), 2);
+  t.deepEqual(d.stopped, [a, b]);
+  const run = d.next('run');
+  const c = p.call('echo', 'c');
+  await run;
+  t.is(d.started.length, 3, 'one call wakes one slot, not every parked one');
+  t.is(d.running.get('c')!.inst, d.started[2] as Inst);
+  d.answer('c');
+  t.is((await c).output, 'out:c');
+  t.deepEqual(d.killed, []);
+});
+
+test('calls during re-adoption queue: beyond the queue limit one per waking slot, an abort dequeues, and the timeout starts when the call runs', async (t) => {
+  const { p, d } = await pool({ concurrency: 2, queue: 1, timeoutMs: 60_000 });
+  t.teardown(() => p.close());
+  await p.park();
+  d.holdStarts = true;
+  const a = p.call('echo', 'a', { timeoutMs: 1 });
+  const ac = new AbortController();
+  const b = p.call('echo', 'b', { signal: ac.signal });
+  const c = p.call('echo', 'c');
+  // Two slots may wake and one call may wait: a fourth is overloaded.
+  t.true(isAirlockError(await rejection(p.call('echo', 'd')), 'overloaded'));
+  ac.abort();
+  t.true(isAirlockError(await rejection(b), 'aborted'));
+  const ran = Promise.all([d.next('run'), d.next('run')]);
+  d.release();
+  await ran;
+  t.deepEqual([...d.running.keys()].sort(), ['a', 'c']);
+  // a's own 1 ms timeout ran from its start on a slot, not from when it queued.
+  t.true(isAirlockError(await rejection(a), 'timeout'));
+  d.answer('c');
+  t.is((await c).output, 'out:c');
+});
+
+test('slots idle past idleMs are parked by the pool itself, measured on its clock; a busy slot never is', async (t) => {
+  let now = 0;
+  // The timer re-reads the injected clock each time it fires: nothing parks until the test moves it on.
+  const { p, d } = await pool({ concurrency: 2, queue: 4 }, { idleMs: 20, now: () => now });
+  t.teardown(() => p.close());
+  const run = d.next('run');
+  const a = p.call('echo', 'a');
+  await run;
+  const [first, second] = d.started;
+  const busy = d.running.get('a')!.inst;
+  const idle = busy === first ? second : first;
+  await new Promise((r) => setTimeout(r, 200));
+  t.deepEqual(d.stopped, [], 'the clock has not moved: nothing parked');
+  now = 1_000;
+  const stop = d.next('stop');
+  // Bounded generously: the timer fires within idleMs of real time.
+  await within(stop, 30_000, 'no slot was parked');
+  t.deepEqual(d.stopped, [idle], 'the idle slot is parked, the busy one is not');
+  d.answer('a');
+  await a;
+  // The slot that ran `a` became idle at 1000: parked once the clock passes 1020.
+  now = 1_020;
+  const stop2 = d.next('stop');
+  await within(stop2, 30_000, 'no slot was parked');
+  t.deepEqual(d.stopped, [idle, busy]);
+  const runB = d.next('run');
+  const b = p.call('echo', 'b');
+  await runB;
+  d.answer('b');
+  t.is((await b).output, 'out:b');
+});
+
+test('a parked slot that cannot start again fails the calls waiting for it; the next call tries again', async (t) => {
+  const { p, d } = await pool({ concurrency: 1, queue: 0 });
+  t.teardown(() => p.close());
+  await p.park();
+  d.failStarts.push(new AirlockError('crash', 'no worker today'));
+  t.is((await rejection(p.call('echo', 'a'))).message, 'no worker today');
+  const run = d.next('run');
+  const b = p.call('echo', 'b');
+  await run;
+  d.answer('b');
+  t.is((await b).output, 'out:b');
+});
+
+test('close with a call waiting for a parked slot lets it run, then stops; a parked pool closes without starting anything', async (t) => {
+  const { p, d } = await pool({ concurrency: 1, queue: 0 });
+  await p.park();
+  d.holdStarts = true;
+  const a = p.call('echo', 'a');
+  const closed = p.close();
+  const run = d.next('run');
+  d.release();
+  await run;
+  d.answer('a');
+  t.is((await a).output, 'out:a');
+  await closed;
+  t.deepEqual(d.stopped, d.started);
+
+  const other = await pool({ concurrency: 2 });
+  await other.p.park();
+  await other.p.close();
+  t.is(other.d.started.length, 2);
+  t.is(await other.p.park(), 0);
 });

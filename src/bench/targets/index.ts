@@ -2,11 +2,13 @@ export { inThreadTarget, loadInThread, workerTarget, type InThreadPlugin } from 
 export { wasmtimeRunTarget, wasmtimeTarget } from './wasmtime.ts';
 export { dockerPerCallTarget, dockerRunArgs, dockerRunTarget, dockerWarmTarget } from './docker.ts';
 export { runProcess, type ProcessRun } from './process.ts';
+export { EXTISM_SDK_VERSION, extismBenchModule, extismMainTarget, extismPdkHeader, extismWorkerTarget } from './extism.ts';
 
 import type { Target, TargetName } from '../target.ts';
 import { inThreadTarget, workerTarget } from './wasm.ts';
 import { wasmtimeRunTarget, wasmtimeTarget } from './wasmtime.ts';
 import { dockerPerCallTarget, dockerRunTarget, dockerWarmTarget } from './docker.ts';
+import { extismMainTarget, extismWorkerTarget } from './extism.ts';
 
 /** Every target, in the order tables and charts show them: the no-isolation baseline first. */
 export const ALL_TARGETS: Record<TargetName, Target> = {
@@ -17,4 +19,6 @@ export const ALL_TARGETS: Record<TargetName, Target> = {
   'docker-warm': dockerWarmTarget,
   'docker-per-call': dockerPerCallTarget,
   'docker-run': dockerRunTarget,
+  extism: extismMainTarget,
+  'extism-worker': extismWorkerTarget,
 };

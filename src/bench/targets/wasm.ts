@@ -55,7 +55,7 @@ export const inThreadTarget: Target = {
   budgets: FAST,
   unavailable: async () => undefined,
   async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
-    const before = heapBytes();
+    const before = options.memory === true ? heapBytes() : 0;
     const p = await loadInThread(setup.grants, componentOf(setup), options.instances, options.cacheRoot);
     let next = 0;
     return {
@@ -63,7 +63,9 @@ export const inThreadTarget: Target = {
       call: async (tool, input) => p.call(tool, input, next++),
       // JS heap added by the instances (their glue's objects) plus their linear memories.
       memoryPerInstance: async () =>
-        (heapBytes() - before + p.instances.reduce((sum, i) => sum + i.memories.reduce((m, mem) => m + mem.buffer.byteLength, 0), 0)) / options.instances,
+        options.memory === true
+          ? (heapBytes() - before + p.instances.reduce((sum, i) => sum + i.memories.reduce((m, mem) => m + mem.buffer.byteLength, 0), 0)) / options.instances
+          : undefined,
       close: async () => {
         for (const i of p.instances.splice(0)) i.release();
       },
@@ -81,14 +83,14 @@ export const workerTarget: Target = {
   unavailable: async () => undefined,
   async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {
     // Worker heaps and their linear memories are not visible from this thread: the process's resident memory is.
-    const before = residentBytes();
+    const before = options.memory === true ? residentBytes() : 0;
     // A fresh engine per session: nothing carried over from an earlier session in this process.
     const { cacheRoot } = options;
     const engine = new WasmEngine(cacheRoot === undefined ? {} : { transpile: (c) => transpileComponent(c, { cacheRoot: join(cacheRoot, 'transpiled') }) });
     const plugin = await engine.load(withInstances(setup.grants, options.instances), { kind: 'component', path: componentOf(setup) });
     return {
       call: async (tool, input, signal) => (await plugin.call(tool, input, { signal })).output,
-      memoryPerInstance: async () => (residentBytes() - before) / options.instances,
+      memoryPerInstance: async () => (options.memory === true ? (residentBytes() - before) / options.instances : undefined),
       close: () => engine.close(),
     };
   },

@@ -128,6 +128,6 @@ export function describeGrants(g: Grants, asked: readonly string[] = Object.keys
     ...(g.unboundedWrites === undefined || g.unboundedWrites.length === 0
       ? []
       : [`unbounded   read-write grants have no disk/files quota on ${g.unboundedWrites.join(', ')} (host policy unboundedWrites)`]),
-    `isolation   ${g.isolation}`,
+    `isolation   ${g.isolation}${g.idleMs === undefined ? '' : `, idle instances stopped after ${formatDuration(g.idleMs)} (host policy idle)`}`,
   ];
 }

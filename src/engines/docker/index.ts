@@ -351,6 +351,7 @@ export class DockerEngine implements Engine {
           throw died === undefined ? e : new AirlockError(died.code, died.message, { cause: e, details: died.details });
         });
       },
+      park: () => pool.park(),
       close: () => {
         closed ??= (async () => {
           this.#plugins.delete(plugin);

@@ -158,6 +158,8 @@ export class ContainerPool {
       instance: 'container',
       backoff: { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS },
       closeFailsQueued: true,
+      // Idle containers are stopped after grants.idleMs; the next call starts one from the same image.
+      idleMs: grants.idleMs ?? 0,
     });
   }
 
@@ -168,6 +170,11 @@ export class ContainerPool {
 
   call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
     return this.#pool.call(tool, input, options);
+  }
+
+  /** Stops every idle container now (see SlotPool.park); resolves with how many. */
+  park(): Promise<number> {
+    return this.#pool.park();
   }
 
   /** Fails queued calls, waits for running ones, then stops every container. */

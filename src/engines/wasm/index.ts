@@ -81,6 +81,10 @@ export class WasmPlugin implements EnginePlugin {
     return this.#pool.call(tool, input, options);
   }
 
+  park(): Promise<number> {
+    return this.#pool.park();
+  }
+
   async close(): Promise<void> {
     await this.#pool.close();
     await this.#onClose();

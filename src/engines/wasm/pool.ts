@@ -223,7 +223,12 @@ export class PluginPool {
 
   constructor(opts: PoolOptions) {
     const driver = new WasmDriver(opts);
-    this.#pool = driver.pool = new SlotPool(driver, opts.grants, { instance: 'worker', spare: opts.grants.isolation === 'per-call' ? 1 : 0 });
+    // Idle workers are parked after grants.idleMs: the next call adopts a standby worker and instantiates the compiled modules again.
+    this.#pool = driver.pool = new SlotPool(driver, opts.grants, {
+      instance: 'worker',
+      spare: opts.grants.isolation === 'per-call' ? 1 : 0,
+      idleMs: opts.grants.idleMs ?? 0,
+    });
   }
 
   /** Starts every worker; rejects (and stops them) when one cannot start. */
@@ -233,6 +238,11 @@ export class PluginPool {
 
   call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
     return this.#pool.call(tool, input, options);
+  }
+
+  /** Stops every idle worker now (see SlotPool.park); resolves with how many. */
+  park(): Promise<number> {
+    return this.#pool.park();
   }
 
   /** Lets queued and running calls finish, then stops every worker. */

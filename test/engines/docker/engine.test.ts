@@ -150,6 +150,25 @@ t('pooled containers keep state between calls; per-call isolation gives a fresh 
   await fresh.close();
 });
 
+t("a parked plugin's containers are gone; the next call starts one, whose in-memory state is fresh", async (t) => {
+  const dir = writePlugin(manifestObject({ name: 'python-counter-parked', tools: [{ name: 'count', description: 'c', input: { type: 'object' } }] }), {
+    'main.py': 'n = 0\n\ndef count(input):\n    global n\n    n += 1\n    return n\n',
+  }).dir;
+  // A long idle period from the policy: the test parks explicitly rather than waiting for it.
+  const grants = grantsFor(dir, { idle: '10m' });
+  t.is(grants.idleMs, 600_000);
+  const p = await docker.load(grants);
+  t.teardown(() => p.close());
+  const running = async () =>
+    (await docker.docker.listContainers({ filters: JSON.stringify({ label: ['airlock.plugin=python-counter-parked', `airlock.owner=${OWNER}`] }) })).length;
+  t.is((await p.call('count', '{}')).output, '1');
+  t.is((await p.call('count', '{}')).output, '2');
+  t.is(await p.park!(), 1);
+  t.is(await running(), 0);
+  t.is((await p.call('count', '{}')).output, '1');
+  t.is(await running(), 1);
+});
+
 function sleeper(): string {
   return writePlugin(
     manifestObject({
