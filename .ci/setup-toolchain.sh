@@ -55,17 +55,4 @@ if ! "$mcp_venv/bin/python" -c 'import mcp, jsonschema, fastmcp, agents.mcp, lan
   python3 -m venv "$mcp_venv"
   "$mcp_venv/bin/pip" install -q --disable-pip-version-check "${mcp_python_pins[@]}"
 fi
-# The bench's Extism baseline (src/bench/targets/extism.ts, test/bench/extism.test.ts) compiles bench-c's code
-# against Extism's C PDK: its one header, pinned by commit and checked by sha256, kept in Airlock's cache (never
-# vendored). The SDK itself is the dev dependency @extism/extism.
-extism_pdk_commit="54dbb4096dd07c9bd29bff48668209cbbd01abc7"
-extism_pdk_sha256="8500ecad7a5e1405a8206e4585e42b96e7be80f2113fe73a6299f1008fc44c4a"
-extism_pdk="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/bench/extism-pdk.h"
-if ! echo "$extism_pdk_sha256  $extism_pdk" | sha256sum -c --status 2>/dev/null; then
-  echo "ci: fetching Extism's C PDK header ($extism_pdk_commit)" >&2
-  mkdir -p "$(dirname "$extism_pdk")"
-  curl --proto '=https' --tlsv1.2 -sSfL -o "$extism_pdk.tmp" "https://raw.githubusercontent.com/extism/c-pdk/$extism_pdk_commit/extism-pdk.h"
-  echo "$extism_pdk_sha256  $extism_pdk.tmp" | sha256sum -c --status || { echo "ci: extism-pdk.h does not match its sha256" >&2; exit 1; }
-  mv "$extism_pdk.tmp" "$extism_pdk"
-fi
 echo "ci: toolchain: $(clang --version | head -n 1); $(componentize-py --version); $(rustc --version) with wasm32-wasip2; MCP Python clients in $mcp_venv" >&2

@@ -7,7 +7,7 @@
  * holds once parked (its workers stopped); in fresh processes, importing
  * the package entry (wall and CPU time), and `airlock call` of bench-c from
  * spawn to exit. Then, when the Extism baseline can run here
- * (src/bench/targets/extism.ts: @extism/extism and EXTISM_PDK), the same
+ * (src/bench/targets/extism.ts: the dev dependency @extism/extism), the same
  * C code under Extism's JS SDK side by side, with the ratio: cold start and
  * warm echo in a worker thread (Airlock's worker engine) and in the main
  * thread (Airlock's in-thread call, no isolation), and resident memory per

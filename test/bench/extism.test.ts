@@ -1,10 +1,9 @@
 /**
  * The Extism baseline (src/bench/targets/extism.ts) in the harness: both
- * targets run bench-c's own code through Extism's C PDK, answer what
+ * targets run bench-c's own code over Extism's kernel ABI, answer what
  * bench-c answers, and each produces a row with its figures; no timing
- * claims. Needs @extism/extism and the PDK header (EXTISM_PDK or the cache's
- * copy, fetched by .ci/setup-toolchain.sh): skipped loudly without them,
- * failed in CI.
+ * claims. Needs the dev dependency @extism/extism: skipped loudly without
+ * it, failed in CI.
  */
 import test from 'ava';
 import { BENCH_PLUGINS, benchMarkdown, checkResult, INPUTS, runBench } from '../../src/bench/index.ts';

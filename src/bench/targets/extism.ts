@@ -2,25 +2,22 @@
  * Baselines from outside Airlock: Extism's JS SDK running the same C code
  * as bench-c (fixtures/plugins/bench-c/bench.c, compiled unchanged against
  * fixtures/extism/airlock_tools.h, which makes each tool an Extism export
- * through Extism's C PDK) with the same clang flags as Airlock's C build,
- * in the main thread and in Extism's own worker (`runInWorker`).
+ * over Extism's kernel ABI, fixtures/extism/extism_abi.h) with the same clang
+ * flags as Airlock's C build, in the main thread and in Extism's own worker
+ * (`runInWorker`).
  *
- * Neither the SDK nor the PDK ships with Airlock. The SDK is the dev
- * dependency `@extism/extism` (EXTISM_SDK may name its ESM entry file
- * instead); the PDK's single header `extism-pdk.h` is read at bench time
- * from EXTISM_PDK, else from the Airlock cache (`<cache>/bench/extism-pdk.h`;
- * https://github.com/extism/c-pdk). Without either, both targets are
- * unavailable, with the reason.
+ * The SDK does not ship with Airlock: it is the dev dependency
+ * `@extism/extism` (EXTISM_SDK may name its ESM entry file instead); without
+ * it both targets are unavailable, with the reason.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { FIXTURES_DIR } from '../../build/fixtures.ts';
 import { AirlockError } from '../../errors.ts';
-import { cacheRoot } from '../../paths.ts';
 import { residentBytes } from '../memory.ts';
 import type { OpenOptions, PluginSetup, Session, Target, TargetBudgets } from '../target.ts';
 
@@ -36,11 +33,6 @@ interface ExtismPlugin {
 }
 type CreatePlugin = (manifest: { wasm: { data: Uint8Array }[] }, options: { useWasi: boolean; runInWorker: boolean }) => Promise<ExtismPlugin>;
 
-/** The PDK header: EXTISM_PDK, else the cache's copy. */
-export function extismPdkHeader(): string {
-  return process.env.EXTISM_PDK ?? join(cacheRoot(), 'bench', 'extism-pdk.h');
-}
-
 let sdk: Promise<CreatePlugin> | undefined;
 
 function loadSdk(): Promise<CreatePlugin> {
@@ -54,7 +46,6 @@ let module: Promise<Uint8Array> | undefined;
 /** bench-c's code built for Extism once per process (clang flags as src/build/wasm.ts builds a C plugin). */
 export function extismBenchModule(): Promise<Uint8Array> {
   module ??= (async () => {
-    const header = extismPdkHeader();
     const out = join(mkdtempSync(join(tmpdir(), 'airlock-bench-extism-')), 'bench-extism.wasm');
     const args = [
       '--target=wasm32-wasi',
@@ -63,7 +54,6 @@ export function extismBenchModule(): Promise<Uint8Array> {
       '-mexec-model=reactor',
       '-Wl,--strip-all',
       `-I${join(FIXTURES_DIR, '..', 'extism')}`,
-      `-I${dirname(header)}`,
       '-o',
       out,
       join(FIXTURES_DIR, 'bench-c', 'bench.c'),
@@ -83,9 +73,6 @@ export function extismBenchModule(): Promise<Uint8Array> {
 }
 
 async function unavailable(): Promise<string | undefined> {
-  const header = extismPdkHeader();
-  if (basename(header) !== 'extism-pdk.h' || !existsSync(header))
-    return `Extism's C PDK header is not at ${header} (get extism-pdk.h from https://github.com/extism/c-pdk and point EXTISM_PDK at it)`;
   try {
     await loadSdk();
   } catch (e) {

@@ -2,7 +2,7 @@ export { inThreadTarget, loadInThread, workerTarget, type InThreadPlugin } from 
 export { wasmtimeRunTarget, wasmtimeTarget } from './wasmtime.ts';
 export { dockerPerCallTarget, dockerRunArgs, dockerRunTarget, dockerWarmTarget } from './docker.ts';
 export { runProcess, type ProcessRun } from './process.ts';
-export { EXTISM_SDK_VERSION, extismBenchModule, extismMainTarget, extismPdkHeader, extismWorkerTarget } from './extism.ts';
+export { EXTISM_SDK_VERSION, extismBenchModule, extismMainTarget, extismWorkerTarget } from './extism.ts';
 
 import type { Target, TargetName } from '../target.ts';
 import { inThreadTarget, workerTarget } from './wasm.ts';

@@ -28,9 +28,9 @@ Engines and baselines (--engines; default: all, unavailable ones skipped):
   docker-warm      the Docker engine, warm containers
   docker-per-call  the Docker engine, isolation: per-call
   docker-run       \`docker run --rm\` per call, same hardening, no Airlock (baseline)
-  extism           Extism's JS SDK, main thread, bench-c's code via its C PDK (baseline)
+  extism           Extism's JS SDK, main thread, bench-c's code over its kernel ABI (baseline)
   extism-worker    the same in Extism's worker thread (baseline; both need
-                   @extism/extism and extism-pdk.h at EXTISM_PDK)
+                   the dev dependency @extism/extism)
 Naming an engine that cannot run here is an error.
 
 Options:
