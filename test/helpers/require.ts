@@ -21,7 +21,7 @@ const envName: Record<External, string> = {
 
 /**
  * Tools .ci installs for the trust tests (minisign, docker-registry, from Debian) and the bench's Extism
- * baseline (the dev dependency and the PDK header setup-toolchain.sh fetches): required whenever CI=true, too.
+ * baseline (its dev dependency): required whenever CI=true, too.
  */
 const requiredInCi = new Set<External>(['minisign', 'registry', 'extism']);
 
