@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node' | 'chromium';
+export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node' | 'chromium' | 'cluster';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
@@ -16,6 +16,7 @@ const envName: Record<External, string> = {
   registry: 'AIRLOCK_REQUIRE_REGISTRY',
   'old-node': 'AIRLOCK_REQUIRE_OLD_NODE',
   chromium: 'AIRLOCK_REQUIRE_CHROMIUM',
+  cluster: 'AIRLOCK_REQUIRE_CLUSTER',
 };
 
 /** Tools .ci installs from Debian for the trust tests (minisign, docker-registry): required whenever CI=true, too. */
