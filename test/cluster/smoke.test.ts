@@ -6,36 +6,14 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import test from 'ava';
 import { requireExternal } from '../helpers/require.ts';
 import { type Cluster, findClusterTools, PAUSE_IMAGE, startCluster } from './cluster.ts';
 
-/** The part of @kubernetes/client-node used here (typed locally until the dependency is in package.json). */
-interface ClientNode {
-  KubeConfig: new () => { loadFromFile(file: string): void; makeApiClient<T>(api: new (...args: never[]) => T): T };
-  CoreV1Api: new (...args: never[]) => CoreV1;
-}
-interface CoreV1 {
-  createNamespacedPod(p: { namespace: string; body: object }): Promise<Pod>;
-  readNamespacedPod(p: { namespace: string; name: string }): Promise<Pod>;
-  deleteNamespacedPod(p: { namespace: string; name: string }): Promise<unknown>;
-}
-interface Pod {
-  metadata?: { name?: string; uid?: string };
-  spec?: { nodeName?: string };
-  status?: {
-    phase?: string;
-    podIP?: string;
-    containerStatuses?: { name: string; ready: boolean; image: string; state?: { running?: object }; user?: { linux?: { uid?: number } } }[];
-  };
-}
-
 const found = findClusterTools();
-// AIRLOCK_K8S_CLIENT: where @kubernetes/client-node is while it is not yet a dependency of the project.
-const client = (await import(process.env.AIRLOCK_K8S_CLIENT ?? '@kubernetes/client-node').catch(() => undefined)) as ClientNode | undefined;
-const why = 'missing' in found ? found.missing : client === undefined ? '@kubernetes/client-node is not installed' : '';
 
-if (requireExternal('cluster', why === '', why) && 'tools' in found && client !== undefined) {
+if (requireExternal('cluster', 'tools' in found, 'missing' in found ? found.missing : '') && 'tools' in found) {
   const tools = found.tools;
   let cluster: Cluster | undefined;
   // Host state the kubelet and CNI change outside the cluster folder, as it was before the cluster started.
@@ -58,9 +36,9 @@ if (requireExternal('cluster', why === '', why) && 'tools' in found && client !=
   test.serial('a Pod of the pause image is scheduled, runs on the bridge network, reports its status and is gone once deleted', async (t) => {
     t.timeout(12 * 60_000);
     if (cluster === undefined) return t.fail('no cluster');
-    const kc = new client.KubeConfig();
+    const kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfig);
-    const core = kc.makeApiClient(client.CoreV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
     const name = 'smoke';
     const created = Date.now();
     await core.createNamespacedPod({
@@ -87,7 +65,7 @@ if (requireExternal('cluster', why === '', why) && 'tools' in found && client !=
         },
       },
     });
-    let pod: Pod = {};
+    let pod: V1Pod = {};
     const deadline = Date.now() + 5 * 60_000;
     while (pod.status?.phase !== 'Running') {
       if (Date.now() > deadline) return t.fail(`Pod not Running after 5 minutes: ${JSON.stringify(pod.status)}`);
