@@ -77,6 +77,7 @@ import (
 GO
   (cd "$mod" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
   for c in "${commands[@]}"; do
+    [ -x "$kbin/$c" ] && continue
     (cd "$mod" && GOFLAGS=-mod=mod go build -trimpath -ldflags=-s -o "$kbin/$c.tmp" "k8s.io/kubernetes/cmd/$c" && mv "$kbin/$c.tmp" "$kbin/$c")
   done
   done_step "Kubernetes binaries"
