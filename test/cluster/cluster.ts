@@ -4,10 +4,10 @@
  * containerd (its own root, state and socket) and a kubelet (cgroupfs, cgroup v1 allowed, bridge CNI), all
  * in one temporary folder with their own PKI. `stop()` leaves nothing behind (see there).
  */
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/plugin.ts';
 import { type ClusterPki, type KeyPair, kubeconfig, makeClusterPki } from './pki.ts';
+import { cgroupHierarchies, type HostState, releaseHost } from './release.ts';
 
 const run = promisify(execFile);
 
@@ -96,39 +97,6 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function mounts(): { point: string; fstype: string }[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const f = line.split(' ');
-      return { point: (f[4] ?? '').replace(/\\040/g, ' '), fstype: f[f.indexOf('-') + 1] ?? '' };
-    });
-}
-
-/** Cgroup hierarchies (v1, or v1 and the hybrid v2 one): the kubelet's cgroup root has to exist in each v1 one. */
-function cgroupHierarchies(version: 'v1' | 'all' = 'all'): string[] {
-  return mounts()
-    .filter((m) => m.fstype === 'cgroup' || (version === 'all' && m.fstype === 'cgroup2'))
-    .map((m) => m.point);
-}
-
-/** Kills what is left in a cgroup subtree and removes it, deepest first (a cgroup goes with rmdir). */
-function removeCgroup(path: string): void {
-  if (!existsSync(path)) return;
-  for (const entry of readdirSync(path, { withFileTypes: true })) if (entry.isDirectory()) removeCgroup(join(path, entry.name));
-  try {
-    for (const pid of readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
-  } catch {
-    // gone already
-  }
-  try {
-    rmdirSync(path);
-  } catch {
-    // a task still exiting; the caller's leftover check reports it
-  }
-}
-
 /** Host sysctls the kubelet sets when protectKernelDefaults is false (kernel panics, overcommit): put back at stop. */
 const KUBELET_SYSCTLS = [
   'vm/overcommit_memory',
@@ -195,48 +163,23 @@ export async function startCluster(tools: ClusterTools): Promise<Cluster> {
   };
   const api = (method: string, path: string, body?: unknown): Promise<ApiResponse> => apiRequest(pki, apiPort, method, path, body);
 
-  // Synchronous, so that it also runs from process.on('exit') when a test worker ends without stop().
+  // What is undone at stop, and by the reaper (test/cluster/reaper.ts) if this process dies first (a SIGKILL or
+  // SIGINT runs no exit handler). Synchronous, so that it also runs from process.on('exit').
+  const host: HostState = { dir, cgroupRoot, bridge, sysctls: [...sysctls], madeDirs };
+  const reaper = spawn(process.execPath, [join(import.meta.dirname, 'reaper.ts'), String(process.pid), JSON.stringify(host)], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  reaper.unref();
   let released = false;
   const release = (): string[] => {
     if (released) return [];
     released = true;
     process.off('exit', release);
-    const problems: string[] = [];
+    if (reaper.pid !== undefined) process.kill(reaper.pid, 'SIGKILL');
     for (const p of procs) signalGroup(p, 'SIGKILL');
-    // Shims (containerd starts them in sessions of their own) and container processes left in our cgroups.
-    killByArgument(join(dir, 'containerd'));
-    for (const h of cgroupHierarchies()) removeCgroup(join(h, cgroupRoot));
-    // Mounts under the folder (the kubelet's root, pod volumes, sandbox /dev/shm, network namespaces,
-    // root file systems), deepest first.
-    for (const m of mounts()
-      .filter((x) => x.point === dir || x.point.startsWith(`${dir}/`))
-      .sort((a, b) => b.point.length - a.point.length)) {
-      try {
-        execFileSync('umount', ['-l', m.point], { stdio: 'ignore' });
-      } catch (e) {
-        problems.push(`umount ${m.point}: ${String(e)}`);
-      }
-    }
-    if (existsSync(`/sys/class/net/${bridge}`)) execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-    for (const [k, v] of sysctls) {
-      try {
-        writeFileSync(`/proc/sys/${k}`, v);
-      } catch (e) {
-        problems.push(`sysctl ${k}: ${String(e)}`);
-      }
-    }
     if (process.env.AIRLOCK_CLUSTER_LOGS !== undefined) cpSync(logs, join(process.env.AIRLOCK_CLUSTER_LOGS, nodeName), { recursive: true });
-    rmSync(dir, { recursive: true, force: true });
-    for (const d of madeDirs.filter((x) => existsSync(x))) {
-      try {
-        rmdirSync(d);
-      } catch (e) {
-        problems.push(`${d}: ${String(e)}`);
-      }
-    }
-    const left = cgroupHierarchies().filter((h) => existsSync(join(h, cgroupRoot)));
-    if (left.length > 0) problems.push(`cgroups left: ${left.map((h) => join(h, cgroupRoot)).join(', ')}`);
-    return problems;
+    return releaseHost(host);
   };
   process.on('exit', release);
 
@@ -553,23 +496,4 @@ async function terminateGroup(p: Proc): Promise<void> {
   const timer = setTimeout(() => signalGroup(p, 'SIGKILL'), 30_000);
   await p.exited;
   clearTimeout(timer);
-}
-
-/** Kills processes whose command line names `path` (the shims, started by containerd with its address). */
-function killByArgument(path: string): void {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (cmdline.includes(path) && Number(pid) !== process.pid) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-    }
-  }
 }
