@@ -16,14 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/plugin.ts';
 import { type ClusterPki, type KeyPair, kubeconfig, makeClusterPki } from './pki.ts';
+import { cniConfig, containerdConfig, K8S_VERSION, kubeletConfig } from './config.ts';
 import { cgroupHierarchies, type HostState, releaseHost } from './release.ts';
 
 const run = promisify(execFile);
 
-export const K8S_VERSION = '1.37.2';
+export { K8S_VERSION, PAUSE_IMAGE } from './config.ts';
+
 export const CONTAINERD_VERSION = '2.4.2';
-/** The pause image .ci/setup-cluster.sh builds from the Kubernetes module's pause.c; also the sandbox image. */
-export const PAUSE_IMAGE = `airlock.local/pause:${K8S_VERSION}`;
 /** Bounds for a busy 2-core machine: generous, they only stop a hung start or stop. */
 const START_TIMEOUT_MS = 10 * 60_000;
 const STOP_TIMEOUT_MS = 3 * 60_000;
@@ -259,24 +259,7 @@ export async function startCluster(tools: ClusterTools): Promise<Cluster> {
     const ctd = join(dir, 'containerd');
     const socket = join(ctd, 'containerd.sock');
     const cniConf = mkdirP(join(dir, 'cni'));
-    writeFileSync(
-      join(cniConf, '10-airlock.conflist'),
-      JSON.stringify({
-        cniVersion: '1.0.0',
-        name: 'airlock',
-        plugins: [
-          {
-            type: 'bridge',
-            bridge,
-            isGateway: true,
-            ipMasq: false,
-            hairpinMode: true,
-            ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], dataDir: join(dir, 'cni-ipam') },
-          },
-          { type: 'loopback' },
-        ],
-      }),
-    );
+    writeFileSync(join(cniConf, '10-airlock.conflist'), cniConfig(bridge, podCidr, join(dir, 'cni-ipam')));
     writeFileSync(join(dir, 'containerd.toml'), containerdConfig(ctd, socket, tools.cniDir, cniConf, tools.runc));
     start('containerd', join(tools.containerdDir, 'containerd'), ['--config', join(dir, 'containerd.toml')], {
       ...process.env,
@@ -308,30 +291,7 @@ export async function startCluster(tools: ClusterTools): Promise<Cluster> {
     const kubeletDir = mkdirP(join(dir, 'kubelet'));
     writeFileSync(
       join(dir, 'kubelet.yaml'),
-      JSON.stringify({
-        apiVersion: 'kubelet.config.k8s.io/v1beta1',
-        kind: 'KubeletConfiguration',
-        cgroupDriver: 'cgroupfs',
-        cgroupRoot,
-        failCgroupV1: false,
-        failSwapOn: false,
-        containerRuntimeEndpoint: `unix://${socket}`,
-        address: '127.0.0.1',
-        port: kubeletPort,
-        readOnlyPort: 0,
-        healthzPort: 0,
-        tlsCertFile: pki.kubelet.cert,
-        tlsPrivateKeyFile: pki.kubelet.key,
-        authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: pki.ca } },
-        authorization: { mode: 'Webhook' },
-        podCIDR: podCidr,
-        podLogsDir: join(dir, 'pod-logs'),
-        // Thresholds low enough that a busy shared disk does not taint the node with disk pressure.
-        evictionHard: { 'memory.available': '50Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
-        imageGCHighThresholdPercent: 100,
-        // No KUBE-FIREWALL / KUBE-KUBELET-CANARY chains: they are for kube-proxy (not run here) and would outlive the cluster.
-        makeIPTablesUtilChains: false,
-      }),
+      kubeletConfig({ cgroupRoot, socket, port: kubeletPort, serving: pki.kubelet, ca: pki.ca, podCidr, podLogsDir: join(dir, 'pod-logs') }),
     );
     start('kubelet', tools.kube.kubelet, [
       `--config=${join(dir, 'kubelet.yaml')}`,
@@ -371,46 +331,6 @@ export async function startCluster(tools: ClusterTools): Promise<Cluster> {
 function mkdirP(path: string): string {
   mkdirSync(path, { recursive: true });
   return path;
-}
-
-function containerdConfig(root: string, socket: string, cniBin: string, cniConf: string, runc: string): string {
-  return `version = 3
-root = "${root}/root"
-state = "${root}/state"
-temp = "${root}/tmp"
-disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.blockfile", "io.containerd.snapshotter.v1.erofs", "io.containerd.differ.v1.erofs"]
-
-[grpc]
-  address = "${socket}"
-[ttrpc]
-  address = "${socket}.ttrpc"
-
-[plugins.'io.containerd.cri.v1.images']
-  snapshotter = "overlayfs"
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = "${PAUSE_IMAGE}"
-
-[plugins.'io.containerd.cri.v1.runtime']
-  netns_mounts_under_state_dir = true
-  # Pods ask for oom_score_adj below containerd's own, which needs CAP_SYS_RESOURCE: this machine's root lacks it
-  # (runc then dies with "failed to update /proc/self/oom_score_adj: Permission denied").
-  restrict_oom_score_adj = true
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = "runc"
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        BinaryName = "${runc}"
-        Root = "${root}/runc"
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ["${cniBin}"]
-    conf_dir = "${cniConf}"
-
-[plugins.'io.containerd.grpc.v1.cri']
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-`;
 }
 
 function nodeReady(node: unknown): boolean {
