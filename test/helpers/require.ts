@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 
-export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node' | 'chromium' | 'extism';
+export type External = 'docker' | 'wasmtime' | 'mcp-python' | 'minisign' | 'registry' | 'old-node' | 'chromium' | 'extism' | 'cluster';
 
 const envName: Record<External, string> = {
   docker: 'AIRLOCK_REQUIRE_DOCKER',
@@ -17,6 +17,7 @@ const envName: Record<External, string> = {
   'old-node': 'AIRLOCK_REQUIRE_OLD_NODE',
   chromium: 'AIRLOCK_REQUIRE_CHROMIUM',
   extism: 'AIRLOCK_REQUIRE_EXTISM',
+  cluster: 'AIRLOCK_REQUIRE_CLUSTER',
 };
 
 /**
