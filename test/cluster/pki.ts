@@ -3,9 +3,8 @@
  * certificate for 127.0.0.1, a client certificate per component (the Node and RBAC authorizers read the
  * user from CN and the groups from O), the kubelet's serving certificate and the service-account key pair.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type KeyPair, makeCa, openssl } from '../helpers/ca.ts';
 
 export interface ClusterPki {
   dir: string;
@@ -18,49 +17,18 @@ export interface ClusterPki {
   serviceAccount: { key: string; pub: string };
 }
 
-export interface KeyPair {
-  cert: string;
-  key: string;
-}
-
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
+export type { KeyPair } from '../helpers/ca.ts';
 
 export function makeClusterPki(dir: string, nodeName: string): ClusterPki {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=airlock test cluster CA'], dir);
-  const sign = (who: string, subject: string, ext: string): KeyPair => {
-    writeFileSync(join(dir, `${who}.ext`), ext);
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', subject], dir);
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${who}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        `${who}.crt`,
-        '-days',
-        '2',
-        '-extfile',
-        `${who}.ext`,
-      ],
-      dir,
-    );
-    return { cert: join(dir, `${who}.crt`), key: join(dir, `${who}.key`) };
-  };
-  const client = (who: string, subject: string): KeyPair => sign(who, subject, 'extendedKeyUsage=clientAuth\n');
-  const server = (who: string, names: string): KeyPair => sign(who, `/CN=${who}`, `subjectAltName=${names}\nextendedKeyUsage=serverAuth\n`);
+  const ca = makeCa('airlock test cluster CA', dir);
+  const client = (who: string, subject: string): KeyPair => ca.issue(who, subject, 'extendedKeyUsage=clientAuth');
+  const server = (who: string, names: string): KeyPair => ca.issue(who, `/CN=${who}`, `subjectAltName=${names}\nextendedKeyUsage=serverAuth`);
+  // The service-account signing key: RSA, the API server's default for it.
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   return {
     dir,
-    ca: join(dir, 'ca.crt'),
+    ca: ca.ca,
     // 10.0.0.1: the `kubernetes` Service's address in the service range the API server is given.
     apiserver: server('kube-apiserver', 'IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes.default.svc'),
     kubelet: server('kubelet', `IP:127.0.0.1,DNS:${nodeName}`),

@@ -6,7 +6,6 @@
  * its own server and client certificates, for the wrong-certificate cases,
  * and a plain-TCP forwarder for the no-TLS case.
  */
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -14,6 +13,7 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { LOCAL_SOCKET } from '../../../../src/engines/docker/daemon.ts';
 import type { DockerDaemonSetting } from '../../../../src/grants/types.ts';
+import { makeCa } from '../../../helpers/ca.ts';
 import { tempDir } from '../../../helpers/plugin.ts';
 
 export interface Pki {
@@ -24,52 +24,17 @@ export interface Pki {
   ca: string;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA (test/helpers/ca.ts). */
 export function makePki(name: string): Pki {
-  const dir = tempDir(`airlock-pki-${name}-`);
-  openssl(
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=airlock test CA ${name}`],
-    dir,
-  );
-  const ext = (file: string, text: string): string => {
-    writeFileSync(join(dir, file), text);
-    return file;
-  };
-  const sign = (who: string, subject: string, extFile: string): void => {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}-key.pem`, '-out', `${who}.csr`, '-subj', subject], dir);
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${who}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca-key.pem',
-        '-CAcreateserial',
-        '-out',
-        `${who}-cert.pem`,
-        '-days',
-        '2',
-        '-extfile',
-        extFile,
-      ],
-      dir,
-    );
-  };
-  sign('server', '/CN=127.0.0.1', ext('server.ext', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'));
-  sign('client', '/CN=airlock client', ext('client.ext', 'extendedKeyUsage=clientAuth\n'));
-  const client = join(dir, 'client');
+  const ca = makeCa(`airlock test CA ${name}`, tempDir(`airlock-pki-${name}-`));
+  const server = ca.issue('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth');
+  const signed = ca.issue('client', '/CN=airlock client', 'extendedKeyUsage=clientAuth');
+  const client = join(ca.dir, 'client');
   mkdirSync(client);
-  writeFileSync(join(client, 'ca.pem'), readFileSync(join(dir, 'ca.pem')));
-  writeFileSync(join(client, 'cert.pem'), readFileSync(join(dir, 'client-cert.pem')));
-  writeFileSync(join(client, 'key.pem'), readFileSync(join(dir, 'client-key.pem')));
-  return { dir, client, ca: join(dir, 'ca.pem'), server: { cert: join(dir, 'server-cert.pem'), key: join(dir, 'server-key.pem') } };
+  writeFileSync(join(client, 'ca.pem'), readFileSync(ca.ca));
+  writeFileSync(join(client, 'cert.pem'), readFileSync(signed.cert));
+  writeFileSync(join(client, 'key.pem'), readFileSync(signed.key));
+  return { dir: ca.dir, client, ca: ca.ca, server };
 }
 
 /** A client folder (DOCKER_CERT_PATH layout) mixing the CA of one PKI with the client certificate of another. */
