@@ -112,7 +112,7 @@ function exportHint(text: string): string | undefined {
  */
 export function explainComponentizePy(dir: string, entry: string, wrapper: string, output: string): Explained {
   const text = cleanToolOutput(output);
-  const frames = [...text.matchAll(/^\s*File "\/\d+\/([^"\n]+)", line (\d+)/gm)].filter((f) => f[1] !== wrapper);
+  const frames = [...text.matchAll(/^[ \t]*File "\/\d+\/([^"\n]+)", line (\d+)/gm)].filter((f) => f[1] !== wrapper);
   // The exception: anyhow's last cause, else the last line that reads like `SomeError: …`.
   const caused = /\nCaused by:\n([\s\S]*)$/.exec(text)?.[1];
   const candidates = (caused ?? text).split('\n').map((l) => l.trim());

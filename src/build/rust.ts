@@ -30,6 +30,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AirlockError } from '../errors.ts';
 import { cacheDir } from '../paths.ts';
+import { parse as parseToml } from 'smol-toml';
 import { copyPluginTree, readPluginFile } from '../plugin-files/index.ts';
 import { runSandboxed, StepFailed } from './sandbox.ts';
 
@@ -76,7 +77,7 @@ function failed(file: string, message: string, fix: string, cause?: unknown): ne
 
 const CRATES_IO = 'registry+https://github.com/rust-lang/crates.io-index';
 /** A Cargo.toml is a page of text. */
-const MAX_CARGO_TOML_BYTES = 1024 * 1024;
+const MAX_CARGO_TOML_BYTES = 64 * 1024;
 
 /**
  * Refuses, before anything is downloaded, a crate that would come from anywhere but crates.io (a git
@@ -121,7 +122,15 @@ async function checkSources(cargo: string, bin: string, sysroot: string, src: st
   for (const m of manifests) {
     if (!m.startsWith(`${src}/`)) continue;
     const toml = (await readPluginFile(src, m.slice(src.length + 1), { code: 'build-failed', maxBytes: MAX_CARGO_TOML_BYTES })).toString('utf8');
-    const table = /^[ \t]*\[[ \t]*(patch|replace)\b/m.exec(toml)?.[1];
+    // Parsed, not matched: TOML also spells a table as a dotted key (`patch.crates-io.x.git = …`) or a quoted
+    // name (`["replace"]`), and cargo metadata --no-deps does not show either, while `cargo vendor` would fetch it.
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(toml);
+    } catch (e) {
+      failed(shown(m), `it is not valid TOML: ${(e as Error).message.split('\n')[0]}`, 'fix its syntax', e);
+    }
+    const table = ['patch', 'replace'].find((k) => Object.hasOwn(doc, k));
     if (table !== undefined)
       failed(
         shown(m),

@@ -108,6 +108,24 @@ test('audit verify: a removed line is named', async (t) => {
   );
 });
 
+test('audit verify: a 20 MiB line put in place of one is named without being read whole, and the chain goes on after it', async (t) => {
+  const file = await written(4);
+  const all = lines(file);
+  all[1] = 'x'.repeat(20 * 1024 * 1024);
+  writeFileSync(file, `${all.join('\n')}\n`);
+  const verdict = await verifyAuditLog(file);
+  // Line 2 is unreadable (past the per-line bound); line 3 then records a hash line 2 no longer has.
+  t.deepEqual(
+    verdict.problems.map((p) => [p.line, p.kind]),
+    [
+      [2, 'unreadable'],
+      [2, 'altered'],
+    ],
+  );
+  t.regex(verdict.problems[0]?.message ?? '', /longer than 16777216 bytes/);
+  t.is(verdict.lines, 4);
+});
+
 test('audit verify: an intact log passes, and a log reopened continues its chain', async (t) => {
   const file = await written(3);
   const log = new AuditLog({ file });

@@ -134,3 +134,12 @@ test('componentize-py: the Tools hint only for a missing Tools class; a missing 
   t.like(raised.problem, { file: '/p/lib/util.py', line: 4, message: 'RuntimeError: top' });
   t.notRegex(raised.hint ?? '', /class Tools/);
 });
+
+test('componentize-py: 1 MiB of whitespace-only lines a plugin printed at build time is read in one linear pass, and its real frame still found', (t) => {
+  // Lines of spaces and tabs survive the cleaning (no two neighbours alike); a `^\s*` that also eats newlines
+  // rescanned them from every line start: quadratic, minutes on the host's main thread for this input.
+  const flood = '\t\n \n'.repeat(256 * 1024);
+  const out = `${flood}x\n  File "/3/plugin.py", line 7, in <module>\nValueError: no\n`;
+  const x = explainComponentizePy('/p', 'plugin.py', '_airlock_guest.py', out);
+  t.like(x.problem, { file: '/p/plugin.py', line: 7 });
+});

@@ -73,7 +73,7 @@ test('without the wasm32-wasip2 target the build names the rustup command that i
   t.regex(err?.message ?? '', /the Rust target wasm32-wasip2 is not installed \(rustc 1\.0\.0 \(fake\)\); rustup target add wasm32-wasip2$/);
 });
 
-test('a crate from anywhere but crates.io (git, another index, a [patch]) is refused before anything is downloaded', async (t) => {
+test('a crate from anywhere but crates.io (git, another index, a [patch] or [replace] however TOML spells it) is refused before anything is downloaded', async (t) => {
   const base = '[package]\nname = "rusty"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n';
   for (const [extra, pattern] of [
     [
@@ -87,6 +87,17 @@ test('a crate from anywhere but crates.io (git, another index, a [patch]) is ref
     ['[patch.crates-io]\nserde = { path = "serde" }\n', /Cargo\.toml: a \[patch\] table; remove it/],
   ] as const) {
     const dir = plugin({ 'Cargo.toml': base + extra });
+    const err = await t.throwsAsync(buildPlugin(dir, { cacheRoot: join(dir, '..', 'cache') }), { instanceOf: AirlockError });
+    t.is(err?.code, 'build-failed');
+    t.regex(err?.message ?? '', pattern);
+  }
+  // TOML's other spellings of the same tables: a top-level dotted key, a quoted table name (cargo metadata shows neither).
+  for (const [toml, pattern] of [
+    [`patch.crates-io.foo.git = "http://127.0.0.1:9/evil.git"\n${base}`, /Cargo\.toml: a \[patch\] table; remove it/],
+    [`${base}\n["replace"]\n"foo:0.1.0" = { git = "http://127.0.0.1:9/evil.git" }\n`, /Cargo\.toml: a \[replace\] table; remove it/],
+    [`${base}\n[dependencies\n`, /Cargo\.toml: (cargo cannot read it|it is not valid TOML)/],
+  ] as const) {
+    const dir = plugin({ 'Cargo.toml': toml });
     const err = await t.throwsAsync(buildPlugin(dir, { cacheRoot: join(dir, '..', 'cache') }), { instanceOf: AirlockError });
     t.is(err?.code, 'build-failed');
     t.regex(err?.message ?? '', pattern);

@@ -109,7 +109,9 @@ export async function startLoopbackRelay(allow: readonly HostPattern[], options:
 function serve(client: Socket, rules: ReturnType<typeof compileRules>, idleMs: number, track: (s: Socket) => void): void {
   let buf = Buffer.alloc(0);
   const refuse = (code: string, reason: string): void => {
-    client.end(`no ${code} ${reason}\n`);
+    // Closed once the answer is out: a half-open refused socket would otherwise hold a connection slot for as
+    // long as the proxy keeps its end open (the request timeout is already off by then).
+    client.end(`no ${code} ${reason}\n`, () => client.destroy());
   };
   client.setTimeout(REQUEST_TIMEOUT_MS, () => client.destroy());
   const onData = (chunk: Buffer): void => {

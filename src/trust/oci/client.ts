@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { addressRange, canonicalIp } from '../../egress/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Reference } from './reference.ts';
 
@@ -22,6 +23,20 @@ export interface Descriptor {
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Every request ends within this (a blob of hundreds of MiB on a slow link included). */
 const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
+/** Redirects followed for one read (registries send blob downloads to a CDN). */
+const MAX_REDIRECTS = 5;
+
+/**
+ * Where a registry may send this process: its own origin, or an https URL whose host is a name or a public
+ * address. Not loopback, private or link-local literals: the registry is hostile, and this process's network
+ * may reach what the registry's cannot (what comes back is digest-checked anyway; the request itself is the harm).
+ */
+function allowedTarget(url: URL, base: string): boolean {
+  if (url.origin === new URL(base).origin) return true;
+  if (url.protocol !== 'https:' || url.hostname === 'localhost' || url.hostname.endsWith('.localhost')) return false;
+  const ip = canonicalIp(url.hostname);
+  return ip === undefined || addressRange(ip) === 'unicast';
+}
 
 export const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
@@ -51,16 +66,30 @@ export class Registry {
     this.#ref = ref;
   }
 
+  /** One request; reads (GET, HEAD) follow redirects to allowed targets only (allowedTarget), writes none. */
   async #fetch(method: string, url: string, what: string, init: { headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<Response> {
-    try {
-      return await fetch(url, {
-        method,
-        ...(init.headers === undefined ? {} : { headers: init.headers }),
-        ...(init.body === undefined ? {} : { body: init.body }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw registryError(this.#ref, what, `cannot reach ${this.#ref.base} (${(err as Error).cause ?? (err as Error).message})`, err);
+    let target = url;
+    for (let hops = 0; ; hops++) {
+      let response: Response;
+      try {
+        response = await fetch(target, {
+          method,
+          redirect: 'manual',
+          ...(init.headers === undefined ? {} : { headers: init.headers }),
+          ...(init.body === undefined ? {} : { body: init.body }),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+      } catch (err) {
+        throw registryError(this.#ref, what, `cannot reach ${this.#ref.base} (${(err as Error).cause ?? (err as Error).message})`, err);
+      }
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || location === null || (method !== 'GET' && method !== 'HEAD')) return response;
+      await response.body?.cancel();
+      const next = new URL(location, target);
+      if (hops >= MAX_REDIRECTS) throw registryError(this.#ref, what, `more than ${MAX_REDIRECTS} redirects`);
+      if (!allowedTarget(next, this.#ref.base))
+        throw registryError(this.#ref, what, `redirected to ${next.origin}, which is not the registry nor a public https host; refused`);
+      target = next.toString();
     }
   }
 
@@ -88,6 +117,9 @@ export class Registry {
     const location = start.headers.get('location');
     if (location === null) throw registryError(this.#ref, 'starting an upload', 'no Location header');
     const url = new URL(location, this.#ref.base);
+    // The upload goes where the registry says, but only on the registry itself: never to a host it names.
+    if (url.origin !== new URL(this.#ref.base).origin)
+      throw registryError(this.#ref, 'starting an upload', `the upload Location points at ${url.origin}, not the registry; refused`);
     url.searchParams.set('digest', digest);
     await this.#expect(
       await this.#fetch('PUT', url.toString(), `uploading blob ${digest}`, { headers: { 'content-type': 'application/octet-stream' }, body: data }),
