@@ -1300,7 +1300,7 @@ export const ROWS: Row[] = [
         file('test/build/python-deps.test.ts', 'pip options and direct references in requirements.txt are refused'),
         file('test/build/python-deps.test.ts', 'is a build error naming it and suggesting Docker; no sdist is built'),
         file('test/build/rust.test.ts', 'a Rust build script runs in the sandbox: no host file, no network'),
-        file('test/build/rust.test.ts', 'a crate from anywhere but crates.io (git, another index, a [patch]) is refused before anything is downloaded'),
+        file('test/build/rust.test.ts', 'a crate from anywhere but crates.io (git, another index, a [patch] or [replace] however TOML spells it)'),
       ),
       wasmtime: cell(
         contained('build-failed / not run', 'the same build as the worker column: the wasmtime engine runs the component built in the sandbox'),
