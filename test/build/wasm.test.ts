@@ -1,5 +1,4 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jc
 import { buildPlugin } from '../../src/build/index.ts';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import { AirlockError } from '../../src/errors.ts';
+import { compileCoreModule } from '../helpers/core-module.ts';
 
 const tmp = await mkdtemp(join(tmpdir(), 'airlock-build-test-'));
 const cacheRoot = join(tmp, 'cache');
@@ -43,16 +43,7 @@ test.serial('a C compile error is a build-failed error naming the file', async (
 
 test.serial('a WASI core module entry is wrapped into a component with the preview1 adapter', async (t) => {
   const dir = await copyFixture('echo-c');
-  execFileSync('clang', [
-    '--target=wasm32-wasi',
-    '--sysroot=/usr',
-    '-O2',
-    '-mexec-model=reactor',
-    `-I${join(FIXTURES_DIR, '../../wit/c')}`,
-    '-o',
-    join(dir, 'core.wasm'),
-    join(dir, 'echo.c'),
-  ]);
+  compileCoreModule(join(dir, 'echo.c'), join(dir, 'core.wasm'));
   const r = await buildPlugin(dir, { cacheRoot, entry: 'core.wasm' });
   const wit = await componentWit(await readFile(r.componentPath));
   t.regex(wit, /export airlock:plugin\/tools@0\.1\.0;/);

@@ -5,13 +5,14 @@
  * same way instead of treating it as a broken component.
  */
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import { PluginHost } from '../../src/host/index.ts';
 import { componentStatus } from '../../src/selector/index.ts';
 import { cli } from '../helpers/cli.ts';
+import { compileCoreModule } from '../helpers/core-module.ts';
 import { tempDir } from '../helpers/plugin.ts';
 
 const hasClang = spawnSync('clang', ['--version']).status === 0 || process.env.CI !== undefined;
@@ -21,16 +22,7 @@ if (!hasClang) process.stderr.write('\n!!! SKIPPING core-module tests: clang (wi
 function corePlugin(): string {
   const dir = tempDir();
   cpSync(join(FIXTURES_DIR, 'echo-c'), dir, { recursive: true });
-  execFileSync('clang', [
-    '--target=wasm32-wasi',
-    '--sysroot=/usr',
-    '-O2',
-    '-mexec-model=reactor',
-    `-I${join(FIXTURES_DIR, '../../wit/c')}`,
-    '-o',
-    join(dir, 'core.wasm'),
-    join(dir, 'echo.c'),
-  ]);
+  compileCoreModule(join(dir, 'echo.c'), join(dir, 'core.wasm'));
   writeFileSync(join(dir, 'plugin.yaml'), readFileSync(join(dir, 'plugin.yaml'), 'utf8').replace(/^entry: .*$/m, 'entry: core.wasm'));
   return dir;
 }
