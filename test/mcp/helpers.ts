@@ -20,10 +20,16 @@ export interface RawReply {
   session: string | undefined;
 }
 
-/** One POST with exactly these headers (plus content-type and accept), read to the end. */
+/**
+ * One request with exactly these headers (plus content-type and accept), read
+ * to the end. Each on a connection of its own (`agent: false`): a kept-alive
+ * socket that the server closes as the next request goes out fails that request
+ * with ECONNRESET (the keep-alive race of Node's HTTP agent, nodejs/node#47130),
+ * which says nothing about the status these tests check.
+ */
 export function rawRequest(url: string, headers: Record<string, string>, body: unknown = INITIALIZE, method = 'POST'): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+    const req = request(url, { method, agent: false, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
       const session = res.headers['mcp-session-id'];
       let text = '';
       const done = (): void =>
