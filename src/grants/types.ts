@@ -39,6 +39,25 @@ export interface Grants {
   unboundedWrites?: UnboundedWritesEngine[];
   /** The Docker daemon this plugin's containers run on (host policy `docker`); absent: DOCKER_HOST, else the local socket. */
   docker?: DockerDaemonSetting;
+  /** The Kubernetes cluster this plugin's Pods run on (host policy `kubernetes`); absent: the Kubernetes engine is not configured. */
+  kubernetes?: KubernetesSetting;
+}
+
+/** Which cluster, namespace and registry the Kubernetes engine uses (host policy `kubernetes`). Paths are absolute. */
+export interface KubernetesSetting {
+  /** A kubeconfig file. */
+  kubeconfig: string;
+  /** Its context to use (default: its current context). */
+  context?: string;
+  /** The namespace Pods and their objects are made in. */
+  namespace: string;
+  /** `host[:port]` of a registry images are pushed to and the cluster pulls from. */
+  registry: string;
+  /**
+   * Whether the cluster enforces NetworkPolicy (its network plugin does), as the operator states it: Airlock
+   * cannot see it from the API. Only where it is enforced can a Pod's network be denied or limited to the egress proxy.
+   */
+  networkPolicy: 'enforced' | 'unenforced';
 }
 
 /** Where a Docker daemon is and how to reach it (host policy `docker`). Paths are absolute. */
