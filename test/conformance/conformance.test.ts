@@ -100,7 +100,7 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, 
   try {
     const o = c.grants?.(sandbox) ?? {};
     const grants = grantsForManifest(m, o);
-    const limitation = limitationFor(engine.name, c.name, fixtureName);
+    const limitation = limitationFor(engine.id, c.name, fixtureName);
     if (limitation !== undefined && 'load' in limitation.instead) {
       const err = await engine.load(grants).then(
         (p) => {
@@ -111,7 +111,7 @@ async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, 
       );
       t.true(
         isAirlockError(err, limitation.instead.load),
-        `documented limitation: ${engine.name} should refuse with ${limitation.instead.load} (${limitation.reason}); got ${err === undefined ? 'a loaded plugin' : String(err)}`,
+        `documented limitation: ${engine.id} should refuse with ${limitation.instead.load} (${limitation.reason}); got ${err === undefined ? 'a loaded plugin' : String(err)}`,
       );
       t.regex((err as Error | undefined)?.message ?? '', limitation.instead.message);
       return;
@@ -152,7 +152,7 @@ for (const [i, engine] of ENGINES.entries()) {
   const why = unavailable[i];
   const run = engine.external === undefined ? why === undefined : requireExternal(engine.external, why === undefined, why ?? '');
   if (why !== undefined && engine.external === undefined) {
-    test(`${engine.name} engine is available`, (t) => t.fail(why));
+    test(`${engine.id} engine is available`, (t) => t.fail(why));
     continue;
   }
   for (const c of CASES) {
@@ -162,7 +162,7 @@ for (const [i, engine] of ENGINES.entries()) {
       // componentize-py builds components: the Docker engine runs a python entry without it.
       const skipPy = PY_FIXTURES.has(f) && engine.name !== 'docker' && !hasPy && process.env.CI === undefined;
       // Serial: 2 shared cores, and the hostile cases are heavy.
-      (run && !skipPy ? test.serial : test.skip)(`${engine.name} | ${f} | ${c.name}`, (t) => runCase(t, engine, c, f));
+      (run && !skipPy ? test.serial : test.skip)(`${engine.id} | ${f} | ${c.name}`, (t) => runCase(t, engine, c, f));
     }
   }
 }
@@ -172,7 +172,7 @@ test('the limitations table names real engines and cases, each with a reason', (
   t.is(names.size, CASES.length, 'case names are unique');
   for (const l of LIMITATIONS) {
     t.true(
-      ENGINES.some((e) => e.name === l.engine),
+      ENGINES.some((e) => e.id === l.engine),
       l.engine,
     );
     for (const c of l.cases) t.true(names.has(c), `limitation refers to an unknown case: ${c}`);

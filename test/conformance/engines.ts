@@ -10,11 +10,21 @@ import type { EnginePlugin } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
 import { componentFor } from '../../src/provider/index.ts';
 import type { External } from '../helpers/require.ts';
+import { makePki, startTerminator, tlsSetting, type Terminator } from '../engines/docker/remote/tls-daemon.ts';
+import { docker } from '../../src/engines/docker/definition.ts';
 import { dockerSetupEnv } from './docker-env.ts';
 
 export type Runtime = Grants['plugin']['runtime'];
 
+/**
+ * How the suite names an engine it runs (test titles, limitations, matrix columns): the registry engine's
+ * name, or `docker-remote` for the Docker engine on a daemon reached over TCP with mutual TLS.
+ */
+export type ConformanceId = EngineName | 'docker-remote';
+
 export interface ConformanceEngine {
+  id: ConformanceId;
+  /** The registry engine it drives. */
   name: EngineName;
   /** Fixture runtimes this engine runs (a component engine also runs a node/python fixture's `wasm:` component). */
   runtimes: readonly Runtime[];
@@ -39,6 +49,7 @@ function conformanceEngine(definition: EngineDefinition<EngineName>): Conformanc
   const probe = definition.probe({ timeoutMs: 5000 });
   let engine: Promise<Engine> | undefined;
   return {
+    id: definition.name,
     name: definition.name,
     runtimes: definition.artefact === 'component' ? ['wasm'] : definition.runtimes,
     ...(definition.builtin ? {} : { external: definition.name as External }),
@@ -55,8 +66,36 @@ function conformanceEngine(definition: EngineDefinition<EngineName>): Conformanc
   };
 }
 
+/**
+ * The Docker engine on a "remote" daemon: every plugin's grants name a tcp:// daemon with mutual TLS, a TLS
+ * terminator on loopback in front of this machine's daemon socket (test/engines/docker/remote/tls-daemon.ts).
+ * The engine treats any tcp:// daemon as remote: images built through the API, nothing bind-mounted, read-only
+ * grants copied into volumes, the egress proxy from its image.
+ */
+function remoteDocker(): ConformanceEngine {
+  const local = conformanceEngine(docker);
+  let daemon: Promise<{ terminator: Terminator; setting: NonNullable<Grants['docker']> }> | undefined;
+  const start = () =>
+    (daemon ??= (async () => {
+      const pki = makePki('conformance');
+      const terminator = await startTerminator(pki);
+      return { terminator, setting: tlsSetting(terminator.port, pki.client) };
+    })());
+  return {
+    ...local,
+    id: 'docker-remote',
+    // Started only where the local daemon answers: the terminator forwards to it.
+    unavailable: async () => (await local.unavailable()) ?? (await start(), undefined),
+    load: async (grants) => local.load({ ...grants, docker: (await start()).setting }),
+    close: async () => {
+      await local.close();
+      await (await daemon)?.terminator.close();
+    },
+  };
+}
+
 dockerSetupEnv();
-export const ENGINES: readonly ConformanceEngine[] = REGISTRY.map((d) => conformanceEngine(d));
+export const ENGINES: readonly ConformanceEngine[] = [...REGISTRY.map((d) => conformanceEngine(d)), remoteDocker()];
 
 /** Whether `engine` runs this fixture: its runtime, or (a wasm engine) the component a node/python fixture ships. */
 export function runsFixture(engine: ConformanceEngine, runtime: Runtime, hasComponent: boolean): boolean {

@@ -5,12 +5,12 @@
  * changes, fails too and the entry is updated). Each entry gives its reason;
  * the README's engine limitations repeat them.
  */
-import type { EngineName } from '../../src/engines/types.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import type { Expect, Sandbox } from './cases.ts';
+import type { ConformanceId } from './engines.ts';
 
 export interface Limitation {
-  engine: EngineName;
+  engine: ConformanceId;
   /** Case names (exact) this applies to. */
   cases: string[];
   /** Only these fixtures of those cases (default: every fixture the engine runs). */
@@ -137,6 +137,25 @@ const imageFile: Expect = { output: /^"ok:root:x:0:0:/ };
 
 LIMITATIONS.push(
   {
+    engine: 'docker-remote',
+    cases: [
+      'fs-escape: a read-write grant allows create, write, read, mkdir, rename and unlink',
+      'fs-escape: .. and absolute paths cannot leave the grant',
+      'fs-escape: symlinks out of the grant are not followed (relative, absolute, a swapped directory)',
+      'fs-escape: a symlink the guest creates cannot lead out of the grant',
+      'fs-escape: a symlink inside the grant is not followed either',
+      'fs-escape: a FIFO or a socket is refused before any blocking open',
+      'fs-escape: a read-only grant is readable at its mount path',
+      'fs-escape: a read-only grant refuses every kind of write and the host files stay as they were',
+    ],
+    instead: {
+      load: 'engine-unavailable',
+      message: /granted read-write at \/rw\) is a folder of this machine, and the Docker daemon at tcp:\/\/127\.0\.0\.1:\d+ \(TLS, host policy\) is remote/,
+    },
+    reason:
+      "these cases grant a read-write folder, and a folder of this machine cannot be a bind mount on a remote daemon (the path would name one on the daemon's machine) nor a copy (the plugin's writes would stay there): the plugin is refused with its reason; read-only grants are copied into a volume on the daemon (test/engines/docker/remote/engine.test.ts)",
+  },
+  {
     engine: 'docker',
     cases: [
       'fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room',
@@ -213,6 +232,12 @@ LIMITATIONS.push(
   },
 );
 
-export function limitationFor(engine: EngineName, caseName: string, fixture: string): Limitation | undefined {
-  return LIMITATIONS.find((l) => l.engine === engine && l.cases.includes(caseName) && (l.fixtures === undefined || l.fixtures.includes(fixture)));
+/**
+ * The limitation of `engine` for this case and fixture. The Docker engine on a remote daemon runs the same
+ * containers as on the local one: Docker's limitations hold there too, unless docker-remote lists its own.
+ */
+export function limitationFor(engine: ConformanceId, caseName: string, fixture: string): Limitation | undefined {
+  const find = (id: ConformanceId): Limitation | undefined =>
+    LIMITATIONS.find((l) => l.engine === id && l.cases.includes(caseName) && (l.fixtures === undefined || l.fixtures.includes(fixture)));
+  return find(engine) ?? (engine === 'docker-remote' ? find('docker') : undefined);
 }

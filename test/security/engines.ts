@@ -20,10 +20,10 @@ import { makeSandbox, type Sandbox } from '../conformance/cases.ts';
 import { ENGINES, type ConformanceEngine } from '../conformance/engines.ts';
 import { grantsForManifest, type GrantsOverrides } from '../helpers/grants.ts';
 import { requireExternal } from '../helpers/require.ts';
-import { COLUMN_ENGINE, COLUMNS, type Column } from './matrix.ts';
+import { baseColumn, COLUMN_ENGINE, COLUMNS, type Column } from './matrix.ts';
 
 export function engineOf(column: Column): ConformanceEngine {
-  const e = ENGINES.find((x) => x.name === COLUMN_ENGINE[column].engine);
+  const e = ENGINES.find((x) => x.id === COLUMN_ENGINE[column].conformance);
   if (e === undefined) throw new Error(`no engine for column ${column}`);
   return e;
 }
@@ -38,8 +38,9 @@ export interface Fixtures {
 }
 
 export function fixtureFor(column: Column, f: Fixtures): string {
-  if (column === 'docker-node') return f.node ?? 'conformance-node';
-  if (column === 'docker-python') return f.python ?? 'conformance-python';
+  const base = baseColumn(column);
+  if (base === 'docker-node') return f.node ?? 'conformance-node';
+  if (base === 'docker-python') return f.python ?? 'conformance-python';
   return f.wasm;
 }
 
@@ -58,8 +59,8 @@ export interface CellEnv {
 
 export type CellFn = (t: ExecutionContext, env: CellEnv) => Promise<void>;
 
-const unavailable = new Map<ConformanceEngine['name'], string | undefined>();
-for (const e of ENGINES) unavailable.set(e.name, await e.unavailable());
+const unavailable = new Map<ConformanceEngine['id'], string | undefined>();
+for (const e of ENGINES) unavailable.set(e.id, await e.unavailable());
 test.after.always(() => Promise.all(ENGINES.map((e) => e.close())));
 
 const gate = new Map<Column, boolean>();
@@ -68,7 +69,7 @@ export function columnRuns(column: Column): boolean {
   let run = gate.get(column);
   if (run === undefined) {
     const e = engineOf(column);
-    const why = unavailable.get(e.name);
+    const why = unavailable.get(e.id);
     run = e.external === undefined ? why === undefined : requireExternal(e.external, why === undefined, why ?? '');
     // Each external engine is reported once, not once per Docker column.
     for (const c of COLUMNS) if (engineOf(c) === e) gate.set(c, run);

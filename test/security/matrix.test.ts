@@ -18,19 +18,21 @@ import { netCells } from './cells/net.ts';
 import { protoCells } from './cells/proto.ts';
 import { resCells } from './cells/res.ts';
 import { ENGINES } from '../../src/engines/registry.ts';
-import { COLUMN_ENGINE, COLUMNS, GROUPS, ROWS, cellTitle, type Column, type Group } from './matrix.ts';
+import { BASE_COLUMNS, baseColumn, COLUMN_ENGINE, COLUMNS, DERIVED, GROUPS, ROWS, cellTitle, isDerived, type Column, type Group } from './matrix.ts';
 import type { CellImpls } from './register.ts';
 import { README, renderMatrix, withMatrix } from './render.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
+const r = (id: string) => ROWS.find((x) => x.id === id) ?? ROWS[0]!;
 const IMPLS: Partial<Record<Group, CellImpls>> = { fs: fsCells, env: envCells, net: netCells, res: resCells, host: hostCells, proto: protoCells };
 
 /** The fixture a conformance case runs on a column: its wasm fixture, or the conformance fixture of that Docker runtime. */
 function conformanceFixture(caseName: string, column: Column): string | undefined {
   const c = CASES.find((x) => x.name === caseName);
   if (c === undefined) return undefined;
-  if (column === 'docker-node') return c.fixtures.includes('conformance-node') ? 'conformance-node' : undefined;
-  if (column === 'docker-python') return c.fixtures.includes('conformance-python') ? 'conformance-python' : undefined;
+  const base = baseColumn(column);
+  if (base === 'docker-node') return c.fixtures.includes('conformance-node') ? 'conformance-node' : undefined;
+  if (base === 'docker-python') return c.fixtures.includes('conformance-python') ? 'conformance-python' : undefined;
   return c.fixtures.find((f) => loadPlugin(join(FIXTURES_DIR, f)).runtime === 'wasm');
 }
 
@@ -95,7 +97,7 @@ test('conformance proofs name cases that run on the column, and a documented con
           t.fail(`${at}: conformance case "${p.conformance}" does not exist or does not run on ${col}`);
           continue;
         }
-        const lim = limitationFor(COLUMN_ENGINE[col].engine, p.conformance, fixture);
+        const lim = limitationFor(COLUMN_ENGINE[col].conformance, p.conformance, fixture);
         if (lim === undefined) continue;
         // The engine does something else than the case's expectation there: the cell must say so.
         if ('load' in lim.instead) {
@@ -120,7 +122,12 @@ test('matrix proofs are implemented by exactly the cell tests of their group, an
       COLUMNS.filter((c) => r.cells[c].proofs.some((p) => 'matrix' in p)).map((c) => `${r.id} × ${c}`),
     );
     const impls = IMPLS[group] ?? {};
-    const have = Object.entries(impls).flatMap(([id, byCol]) => Object.keys(byCol).map((c) => `${id} × ${c}`));
+    // A derived column runs its base column's cell test (test/security/register.ts), unless it has its own.
+    const have = Object.entries(impls).flatMap(([id, byCol]) =>
+      COLUMNS.filter(
+        (c) => byCol[c] !== undefined || (isDerived(c) && byCol[baseColumn(c)] !== undefined && r(id).cells[c].proofs.some((p) => 'matrix' in p)),
+      ).map((c) => `${id} × ${c}`),
+    );
     t.deepEqual(have.sort(), wanted.sort(), `test/security/cells/${group}.ts implements exactly the matrix cells of ${group}`);
     if (wanted.length > 0) {
       const file = join(import.meta.dirname, `${group}.test.ts`);
@@ -141,9 +148,14 @@ test('the README shows the matrix rendered from test/security/matrix.ts (run `no
 
 test('the columns are the registry: one per component engine, one per runtime of a source engine, nothing else', (t) => {
   const expected = ENGINES.flatMap((e) => (e.artefact === 'component' ? [e.name] : e.runtimes.map((r) => `${e.name}/${r}`))).sort();
-  const columns = COLUMNS.map((c) => {
+  const columns = BASE_COLUMNS.map((c) => {
     const { engine, runtime } = COLUMN_ENGINE[c];
     return runtime === undefined ? engine : `${engine}/${runtime}`;
   }).sort();
   t.deepEqual(columns, expected);
+  // A derived column runs its base column's engine and runtime, elsewhere.
+  for (const [c, d] of Object.entries(DERIVED)) {
+    const { engine, runtime } = COLUMN_ENGINE[c as Column];
+    t.deepEqual({ engine, runtime }, { engine: COLUMN_ENGINE[d.base].engine, runtime: COLUMN_ENGINE[d.base].runtime }, c);
+  }
 });

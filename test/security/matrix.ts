@@ -18,20 +18,59 @@
  */
 import type { EngineName } from '../../src/engines/registry.ts';
 import type { Grants } from '../../src/grants/types.ts';
+import type { ConformanceId } from '../conformance/engines.ts';
+import { limitationFor } from '../conformance/limitations.ts';
 
-export const COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python'] as const;
-export type Column = (typeof COLUMNS)[number];
+/** The columns of the registry's engines on this machine (see COLUMN_ENGINE). */
+export const BASE_COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python'] as const;
+export type BaseColumn = (typeof BASE_COLUMNS)[number];
+
+/**
+ * Columns that run a registry engine elsewhere: the Docker engine on a remote daemon (mutual TLS, the conformance
+ * suite's `docker-remote`). A derived column's cell is its base column's (same outcome), proved by what ran on the
+ * derived column itself: the base cell's conformance and matrix proofs (run on the derived column's engine), its
+ * file proofs under `ownTests` or proving a defence that is the same in every column (before any engine); a
+ * row may give the derived column a cell of its own (`cells['remote-node']`). A derived cell left with no proof
+ * fails matrix.test.ts like any unproved cell.
+ */
+const REMOTE_TESTS = [
+  'test/engines/docker/remote/',
+  // Code the remote column runs unchanged: the egress proxy's dialler (in the proxy container on that daemon)
+  // and the host-side cleaning of a guest's error text.
+  'test/egress/',
+  'test/engines/plugin-error.test.ts',
+];
+
+export const DERIVED = {
+  'remote-node': { base: 'docker-node', conformance: 'docker-remote', ownTests: REMOTE_TESTS },
+  'remote-python': { base: 'docker-python', conformance: 'docker-remote', ownTests: REMOTE_TESTS },
+} as const satisfies Record<string, { base: BaseColumn; conformance: ConformanceId; ownTests: readonly string[] }>;
+export type DerivedColumn = keyof typeof DERIVED;
+
+export const COLUMNS = [...BASE_COLUMNS, ...(Object.keys(DERIVED) as DerivedColumn[])] as const;
+export type Column = BaseColumn | DerivedColumn;
+
+export function isDerived(column: Column): column is DerivedColumn {
+  return column in DERIVED;
+}
+
+/** The base column a column's cells follow: itself, or a derived column's base. */
+export function baseColumn(column: Column): BaseColumn {
+  return isDerived(column) ? DERIVED[column].base : column;
+}
 
 /**
  * The registry engine each column runs (src/engines/registry.ts), and for a source engine the runtime of
  * its fixture: one column per component engine, one per runtime of a source engine (matrix.test.ts checks
  * that every engine has its columns, so a new engine cannot join without proving every row).
  */
-export const COLUMN_ENGINE: Record<Column, { engine: EngineName; runtime?: Grants['plugin']['runtime'] }> = {
-  worker: { engine: 'wasm' },
-  wasmtime: { engine: 'wasmtime' },
-  'docker-node': { engine: 'docker', runtime: 'node' },
-  'docker-python': { engine: 'docker', runtime: 'python' },
+export const COLUMN_ENGINE: Record<Column, { engine: EngineName; runtime?: Grants['plugin']['runtime']; conformance: ConformanceId }> = {
+  worker: { engine: 'wasm', conformance: 'wasm' },
+  wasmtime: { engine: 'wasmtime', conformance: 'wasmtime' },
+  'docker-node': { engine: 'docker', runtime: 'node', conformance: 'docker' },
+  'docker-python': { engine: 'docker', runtime: 'python', conformance: 'docker' },
+  'remote-node': { engine: 'docker', runtime: 'node', conformance: 'docker-remote' },
+  'remote-python': { engine: 'docker', runtime: 'python', conformance: 'docker-remote' },
 };
 
 export const GROUPS = {
@@ -73,16 +112,22 @@ export interface Row {
   cells: Record<Column, Cell>;
 }
 
+/** A row as written below: every base column, a derived column only where it differs from its base (see DERIVED). */
+interface RowInput extends Omit<Row, 'cells'> {
+  cells: Record<BaseColumn, Cell> & Partial<Record<DerivedColumn, Cell>>;
+}
+
 const contained = (code: string, note?: string): Outcome => ({ kind: 'contained', code, ...(note === undefined ? {} : { note }) });
 const na = (reason: string): Outcome => ({ kind: 'na', reason });
 const cell = (outcome: Outcome, ...proofs: Proof[]): Cell => ({ outcome, proofs });
+const cell_ = cell;
 const matrix: Proof = { matrix: true };
 const conf = (name: string): Proof => ({ conformance: name });
 const file = (path: string, title: string): Proof => ({ file: path, title });
 /** The same outcome and proofs in every column. */
-const everywhere = (c: Cell): Record<Column, Cell> => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
+const everywhere = (c: Cell): Record<BaseColumn, Cell> => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
 /** Matrix cell tests in every column with one outcome each. */
-const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): Record<Column, Cell> => ({
+const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): Record<BaseColumn, Cell> => ({
   worker: cell(worker, ...proofs),
   wasmtime: cell(wasmtime, ...proofs),
   'docker-node': cell(node, ...proofs),
@@ -108,7 +153,7 @@ const QUOTA_WASMTIME =
 const QUOTA_DOCKER =
   'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
 
-export const ROWS: Row[] = [
+const INPUT: RowInput[] = [
   // ---- filesystem ----
   {
     id: 'fs.dotdot',
@@ -1562,6 +1607,96 @@ export const ROWS: Row[] = [
   },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
+
+const REMOTE = 'test/engines/docker/remote/hostile.test.ts';
+const REMOTE_ENGINE = 'test/engines/docker/remote/engine.test.ts';
+const REMOTE_RW =
+  "the case grants a read-write folder, which a remote daemon cannot mount (the path would name one on the daemon's machine) nor copy (the writes would stay there); read-only grants are copied into a volume there";
+
+/**
+ * The remote columns' own cells (one for both, or one per column), where the Docker engine on a remote daemon differs from the local socket or
+ * is proved by its own tests (./engines.ts runs the remote cells of ./cells/ on the TLS daemon).
+ */
+const REMOTE_CELLS: Record<string, Cell | Partial<Record<DerivedColumn, Cell>>> = {
+  // remote-node: the matrix cell test runs on the TLS daemon (derived).
+  'res.fork': { 'remote-python': cell(contained('timeout (pids limit)'), file(REMOTE, 'a Python fork bomb: the pids limit holds it')) },
+  'fs.swap': cell(
+    na(
+      'no bind mount on a remote daemon: a read-only grant is copied through the bounded plugin-tree walker (symlinks only inside, no FIFOs or devices) and a read-write grant is refused',
+    ),
+    file(REMOTE_ENGINE, 'a read-only grant on a remote daemon is copied into a volume there'),
+  ),
+  'net.loopback': cell(
+    contained('engine-unavailable', "refused at load: a loopback grant could not mean this machine's loopback from a remote daemon's containers"),
+    file('test/engines/docker/loopback.test.ts', 'with a remote daemon a loopback grant is refused before anything is created'),
+  ),
+  'host.stdout': cell(
+    contained('plugin-error', "a forged host line is the plugin's own error, never the host's"),
+    file(REMOTE, "host errors forged on the protocol stream are the plugin's errors"),
+  ),
+  'proto.malformed': cell(contained('plugin-error'), file(REMOTE, "host errors forged on the protocol stream are the plugin's errors")),
+  'proto.ids': cell(contained('plugin-error'), file(REMOTE, "host errors forged on the protocol stream are the plugin's errors")),
+  'proto.oversized': cell(contained('output-limit'), file(REMOTE, 'a protocol line past the engine bound is output-limit and the container is replaced')),
+  'data.build-escape': cell(
+    contained('not run', 'the image build runs no plugin code (npm --ignore-scripts, pip wheels only), on the daemon through the API'),
+    file(REMOTE, 'no package.json script and no setup.py has run'),
+  ),
+  'data.dependency-build': cell(
+    contained('not run', 'the image build runs no plugin code (npm --ignore-scripts, pip wheels only), on the daemon through the API'),
+    file(REMOTE, 'no package.json script and no setup.py has run'),
+  ),
+  'data.build-exhaustion': cell(
+    contained('build-failed', 'the whole image build has a timeout, on the remote daemon too'),
+    file(REMOTE, 'a build past its timeout fails with build-failed'),
+  ),
+  'fs.hardlink': cell(
+    contained('engine-unavailable', `refused at load: ${REMOTE_RW}`),
+    file(REMOTE_ENGINE, 'a read-write grant is refused on a remote daemon with its reason'),
+  ),
+  'host.other-files': cell(
+    contained('engine-unavailable', `refused at load: ${REMOTE_RW}`),
+    file(REMOTE_ENGINE, 'a read-write grant is refused on a remote daemon with its reason'),
+  ),
+  'serve.disk-bytes': cell(
+    contained('engine-unavailable', `refused at load: ${REMOTE_RW}`),
+    file(REMOTE_ENGINE, 'a read-write grant is refused on a remote daemon with its reason'),
+  ),
+  'serve.disk-files': cell(
+    contained('engine-unavailable', `refused at load: ${REMOTE_RW}`),
+    file(REMOTE_ENGINE, 'a read-write grant is refused on a remote daemon with its reason'),
+  ),
+  'serve.revoked-grant-pooled': cell(
+    contained('errno', 'a fresh container without the volume'),
+    file(REMOTE, 'a read-only grant revoked between two calls refuses the second'),
+    file(REMOTE, 'a Python plugin’s read-only grant revoked between two calls refuses the second'),
+  ),
+};
+
+/** A derived column's cell: its own if the row gives one, else its base cell with the proofs that ran on it (see DERIVED). */
+function derivedCell(row: RowInput, column: DerivedColumn): Cell {
+  const remote = REMOTE_CELLS[row.id];
+  const own = row.cells[column] ?? (remote !== undefined && 'outcome' in remote ? remote : remote?.[column]);
+  if (own !== undefined) return own;
+  const { base, ownTests, conformance } = DERIVED[column];
+  const cell = row.cells[base];
+  // A case the derived column refuses to load (its own limitation): the cell is that refusal, proved by the case.
+  const fixture = `conformance-${COLUMN_ENGINE[base].runtime ?? ''}`;
+  const refusals = cell.proofs.flatMap((p) => {
+    const lim = 'conformance' in p ? limitationFor(conformance, p.conformance, fixture) : undefined;
+    return lim !== undefined && lim.engine === conformance && 'load' in lim.instead ? [{ proof: p, code: lim.instead.load }] : [];
+  });
+  if (refusals.length > 0 && refusals[0] !== undefined)
+    return cell_(contained(refusals[0].code, `refused at load: ${REMOTE_RW}`), ...refusals.map((r) => r.proof));
+  // everywhere(): one defence for every column, before any engine; its file proofs hold for this column too.
+  const shared = BASE_COLUMNS.every((c) => row.cells[c] === cell);
+  const proofs = cell.proofs.filter((p) => !('file' in p) || shared || ownTests.some((dir) => p.file.startsWith(dir)));
+  return { outcome: cell.outcome, proofs };
+}
+
+export const ROWS: Row[] = INPUT.map((row) => ({
+  ...row,
+  cells: { ...row.cells, ...Object.fromEntries((Object.keys(DERIVED) as DerivedColumn[]).map((c) => [c, derivedCell(row, c)])) } as Record<Column, Cell>,
+}));
 
 export function rowById(id: string): Row {
   const r = ROWS.find((x) => x.id === id);

@@ -52,7 +52,7 @@ export function renderMatrix(rows: readonly Row[] = ROWS): string {
   const c = counts(rows);
   lines.push(
     '',
-    `${rows.length} attacks × ${COLUMNS.length} engines = ${c.contained + c.na + c.limitation} cells: **${c.contained} contained**, **${c.na} n/a**, **${c.limitation} limitations**.`,
+    `${rows.length} attacks × ${COLUMNS.length} columns = ${c.contained + c.na + c.limitation} cells: **${c.contained} contained**, **${c.na} n/a**, **${c.limitation} limitations**.`,
     '',
   );
   lines.push(...notes.map((n, i) => `${i + 1}. ${n}`));

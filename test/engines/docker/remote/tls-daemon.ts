@@ -106,6 +106,8 @@ export async function startPlainForwarder(): Promise<Terminator> {
 }
 
 function wrap(server: Server, port: number, stats: { forwarded: number; refused: number }): Terminator {
+  // Listening alone keeps no test process alive (a test file whose tests were all filtered out still exits).
+  server.unref();
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
