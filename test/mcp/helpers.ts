@@ -29,19 +29,23 @@ export interface RawReply {
  */
 export function rawRequest(url: string, headers: Record<string, string>, body: unknown = INITIALIZE, method = 'POST'): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      const session = res.headers['mcp-session-id'];
-      let text = '';
-      const done = (): void =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, session: Array.isArray(session) ? session[0] : session });
-      // An SSE reply may stay open: its first chunk is enough to know what it says.
-      const sse = res.headers['content-type']?.startsWith('text/event-stream') === true;
-      res.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (sse) done();
-      });
-      res.on('end', done);
-    });
+    const req = request(
+      url,
+      { method, agent: false, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      (res) => {
+        const session = res.headers['mcp-session-id'];
+        let text = '';
+        const done = (): void =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, session: Array.isArray(session) ? session[0] : session });
+        // An SSE reply may stay open: its first chunk is enough to know what it says.
+        const sse = res.headers['content-type']?.startsWith('text/event-stream') === true;
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (sse) done();
+        });
+        res.on('end', done);
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
