@@ -5,10 +5,13 @@
  */
 import { lstatSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { AirlockError, isAirlockError, type Problem } from '../errors.ts';
+import { isAirlockError, type Problem } from '../errors.ts';
 import { checkPluginFileSync, folderSync, MAX_MANIFEST_BYTES, readPluginFileSync, type Folder } from '../plugin-files/index.ts';
+import { invalidManifest } from './invalid.ts';
 import { manifestSchema, type Manifest, type Runtime } from './schema.ts';
 import { byPosition, checkYaml, type YamlSource } from './source.ts';
+
+export { invalidManifest };
 
 export const MANIFEST_FILE = 'plugin.yaml';
 
@@ -142,11 +145,6 @@ export function loadPlugin(dirOrFile: string): LoadedManifest {
   const result = validatePlugin(dirOrFile);
   if (result.ok) return result.plugin;
   throw invalidManifest(result.file, result.problems);
-}
-
-/** The error of a manifest with problems (loadPlugin and its off-thread twin). */
-export function invalidManifest(file: string, problems: Problem[]): AirlockError {
-  return new AirlockError('invalid-manifest', `${file}: ${problems.length} problem(s) in the plugin manifest`, { problems });
 }
 
 const ENTRY_RUNTIMES: Record<string, Runtime> = {

@@ -9,7 +9,9 @@
 import { z } from 'zod';
 import { parseHostPattern } from './hosts.ts';
 import { MAX_UNKNOWN_KEYWORDS, unknownKeywords } from './keywords.ts';
-import { patternPath, pluginAjv, trimSlashes, UnsupportedPatternError } from './regexp.ts';
+import { MAX_QUALIFIED_TOOL_NAME } from './names.ts';
+import { patternPath, pluginAjv, UnsupportedPatternError } from './regexp.ts';
+import { trimSlashes } from './trim.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
 export const API_VERSION = 'airlock/v1';
@@ -51,8 +53,7 @@ const REGISTRY_BUILD_ARGS: ReadonlySet<string> = new Set([
   'PIP_DEFAULT_TIMEOUT',
 ]);
 
-/** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
-export const MAX_QUALIFIED_TOOL_NAME = 64;
+export { MAX_QUALIFIED_TOOL_NAME };
 
 /** Characters in a tool's or the plugin's description. */
 export const MAX_DESCRIPTION = 2048;

@@ -7,7 +7,7 @@
  *
  * Data flows one way: manifest -> grants -> selector -> engine.
  */
-import { buildPlugin, type BuildResult } from '../build/index.ts';
+import type { BuildResult } from '../build/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
@@ -68,6 +68,8 @@ export async function buildComponent(grants: Grants, options: { force?: boolean;
   const source = runtime === 'wasm' ? entry : wasm;
   if (source === undefined) return undefined;
   const rel = source.startsWith(`${dir}/`) ? source.slice(dir.length + 1) : source;
+  // Loaded here: the build code (toolchains, sandboxes) is not needed by a host that only imports Airlock.
+  const { buildPlugin } = await import('../build/index.ts');
   return buildPlugin(dir, {
     entry: rel,
     ...(options.force === true ? { force: true } : {}),
