@@ -32,7 +32,7 @@ import { discardEntry, readSealed, writeSeal } from '../cache-integrity.ts';
 import { recordBuildRef } from './refs.ts';
 import { hashTree } from '../content-hash.ts';
 import { AirlockError } from '../errors.ts';
-import { loadPluginOffThread } from '../manifest/index.ts';
+import { loadPluginOffThread } from '../manifest/off-thread.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';

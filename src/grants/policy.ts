@@ -8,8 +8,11 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { hostPatternSchema, sizeSchema, durationSchema } from '../manifest/schema.ts';
-import { checkYaml } from '../manifest/source.ts';
 import { DURATION_PATTERN } from '../manifest/units.ts';
+import { lazyModule } from '../lazy.ts';
+
+/** The YAML reader, loaded by the first policy file read (a policy in code or the default needs none). */
+const sources = lazyModule<typeof import('../manifest/source.ts')>(import.meta.url, '../manifest/source');
 
 const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 
@@ -231,7 +234,7 @@ export function loadPolicy(file: string): Policy {
       problems: [{ file: path, path: '', message: 'cannot read the file', hint: 'check the --policy path' }],
     });
   }
-  const checked = checkYaml(path, text, policySchema, 'the host policy');
+  const checked = sources().checkYaml(path, text, policySchema, 'the host policy');
   if (!checked.ok) {
     throw new AirlockError('invalid-policy', `${path}: ${checked.problems.length} problem(s) in the host policy`, { problems: checked.problems });
   }
