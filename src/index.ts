@@ -27,6 +27,7 @@ import { lazyModule } from './lazy.ts';
 
 const manifests = lazyModule<typeof import('./manifest/load.ts')>(import.meta.url, './manifest/load');
 const policies = lazyModule<typeof import('./grants/policy.ts')>(import.meta.url, './grants/policy');
+const defaults = lazyModule<typeof import('./grants/default-policy.ts')>(import.meta.url, './grants/default-policy');
 const grants = lazyModule<typeof import('./grants/grant.ts')>(import.meta.url, './grants/grant');
 const providers = lazyModule<typeof import('./provider/index.ts')>(import.meta.url, './provider/index');
 const jsonSchema = lazyModule<typeof import('./manifest/json-schema.ts')>(import.meta.url, './manifest/json-schema');
@@ -103,7 +104,7 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options?: 
 
 /** The policy that grants nothing beyond safe defaults. */
 export function defaultPolicy(): Policy {
-  return policies().defaultPolicy();
+  return defaults().defaultPolicy();
 }
 
 /** Reads a host policy file; throws `invalid-policy` with every problem. */

@@ -22,6 +22,7 @@ import { TelemetryObserver } from '../telemetry/otel.ts';
 import { fanOut, type GrantChange, type Observers } from '../observe/observer.ts';
 import type { AgentOptions, HostOptions, LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 import { lazyModule } from '../lazy.ts';
+import { defaultPolicy } from '../grants/default-policy.ts';
 
 /** The policy schema (zod, yaml), loaded when a host is made, not when Airlock is imported. */
 const policies = lazyModule<typeof import('../grants/policy.ts')>(import.meta.url, '../grants/policy');
@@ -42,7 +43,7 @@ function checkRevocation(plugin: string, what: Revocation): Revocation {
 }
 
 function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Policy {
-  if (policy === undefined) return policies().defaultPolicy();
+  if (policy === undefined) return defaultPolicy();
   if (typeof policy === 'string') return policies().loadPolicy(policy);
   if ('baseDir' in policy && 'origin' in policy) return policy as Policy;
   return policies().policyFromObject(policy as PolicyInput);

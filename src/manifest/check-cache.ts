@@ -7,8 +7,10 @@
  * are checked on every load (./load.ts). A failed check is never kept.
  *
  * The key is the sha256 of the text and of the checker: every module of this
- * folder as it is on disk, and the versions of the libraries it runs, so an
- * edited schema or an upgraded zod checks every manifest again. The value is
+ * folder and the host policy's schema (src/grants/policy.ts) as they are on
+ * disk, and the versions of the libraries they run, so an edited schema or an
+ * upgraded zod checks every manifest again. The default host policy is kept
+ * the same way (`kind` 'policy': src/grants/default-policy.ts). The value is
  * the checker's own output (what the manifest thread already sends across a
  * thread boundary, structured-clone serialized), under the Airlock cache
  * (owned by the user, mode 0700: src/paths.ts), behind the sha256 of its
@@ -40,15 +42,17 @@ const MODULE = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 let checker: string | undefined;
 
-/** The checker's fingerprint: this folder's modules and the libraries' versions (read once per thread). */
+/** The checker's fingerprint: this folder's modules, the policy schema and the libraries' versions (read once per thread). */
 function checkerHash(): string {
   if (checker !== undefined) return checker;
   const h = createHash('sha256');
-  for (const name of readdirSync(HERE)
+  const files = readdirSync(HERE)
     .filter((n) => n.endsWith(MODULE) && !n.endsWith(`.d${MODULE}`))
-    .sort())
-    h.update(`${name}\0`)
-      .update(readFileSync(join(HERE, name)))
+    .sort()
+    .map((n) => join(HERE, n));
+  for (const file of [...files, join(HERE, '..', 'grants', `policy${MODULE}`)])
+    h.update(`${file.slice(HERE.length)}\0`)
+      .update(readFileSync(file))
       .update('\0');
   for (const lib of LIBRARIES) h.update(`${lib}@${versionOf(lib)}\0`);
   checker = h.digest('hex');
@@ -68,29 +72,42 @@ function versionOf(name: string): string {
   }
 }
 
-function entryPath(text: string): string {
-  const key = createHash('sha256').update(checkerHash()).update('\0').update(text).digest('hex');
+/** What is remembered: a manifest's schema check, or the default policy as its schema parses it. */
+export type CheckKind = 'manifest' | 'policy';
+
+function entryPath(kind: CheckKind, text: string): string {
+  const key = createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
   return cacheDir('manifest-checks', `${key}.bin`);
 }
 
 /** The check this text passed before, with this checker; undefined when there is none (or it is damaged). */
 export function recalledCheck(text: string): RememberedCheck | undefined {
+  const v = recall('manifest', text) as RememberedCheck | undefined;
+  return v !== null && typeof v === 'object' && 'value' in v && Array.isArray(v.positions?.values) ? v : undefined;
+}
+
+/** Keeps a passed manifest check. */
+export function rememberCheck(text: string, check: RememberedCheck): void {
+  remember('manifest', text, check);
+}
+
+/** What `kind`'s check of `text` gave before, with this checker (the caller checks its shape); undefined when none or damaged. */
+export function recall(kind: CheckKind, text: string): unknown {
   try {
-    const bytes = readFileSync(entryPath(text));
+    const bytes = readFileSync(entryPath(kind, text));
     const payload = bytes.subarray(32);
     if (!createHash('sha256').update(payload).digest().equals(bytes.subarray(0, 32))) return undefined;
-    const v = deserialize(payload) as RememberedCheck;
-    return v !== null && typeof v === 'object' && 'value' in v && Array.isArray(v.positions?.values) ? v : undefined;
+    return deserialize(payload) as unknown;
   } catch {
     return undefined;
   }
 }
 
-/** Keeps a passed check (best effort: a cache that cannot be written only costs the next check its time). */
-export function rememberCheck(text: string, check: RememberedCheck): void {
+/** Keeps what a passed check gave (best effort: a cache that cannot be written only costs the next check its time). */
+export function remember(kind: CheckKind, text: string, check: unknown): void {
   let tmp: string | undefined;
   try {
-    const path = entryPath(text);
+    const path = entryPath(kind, text);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const payload = serialize(check);
     tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
