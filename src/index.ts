@@ -13,8 +13,8 @@
  * Importing this loads the host's own code only: what a function here needs
  * beyond it loads on its first call (the manifest and policy schemas: zod,
  * yaml, Ajv; engines, builds, Docker and the MCP front ends), so
- * `import('airlock')` stays small (issue 21; test/index.test.ts names what it
- * must not load). The synchronous functions below load theirs synchronously
+ * `import('airlock')` stays small (issue 21; test/host/lazy-import.test.ts
+ * names what it must not load). The synchronous functions below load theirs synchronously
  * (src/lazy.ts).
  */
 import type { LoadedManifest, ValidationResult } from './manifest/load.ts';

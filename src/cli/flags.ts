@@ -9,11 +9,11 @@ import { ENGINE_NAMES } from '../engines/types.ts';
 import { defaultPolicy } from '../grants/default-policy.ts';
 import type { Policy } from '../grants/index.ts';
 import { lazyModule } from '../lazy.ts';
+import { PluginHost, type EnginePreference, type EngineProvider, type HostOptions } from '../host/index.ts';
+import { UsageError, type CliIO } from './io.ts';
 
 /** The policy schema (zod, yaml), loaded only for a --policy file. */
 const policies = lazyModule<typeof import('../grants/policy.ts')>(import.meta.url, '../grants/policy');
-import { PluginHost, type EnginePreference, type EngineProvider, type HostOptions } from '../host/index.ts';
-import { UsageError, type CliIO } from './io.ts';
 
 const SHARED = {
   policy: { type: 'string' },
