@@ -10,11 +10,27 @@
  *
  * Everything else (engines, capabilities, the selector) is internal and may change.
  *
- * Importing this loads the host and what every load needs; the MCP front ends
- * load on their first use (engines, builds and
- * Docker load on demand anyway), so `import('airlock')` stays small.
+ * Importing this loads the host's own code only: what a function here needs
+ * beyond it loads on its first call (the manifest and policy schemas: zod,
+ * yaml, Ajv; engines, builds, Docker and the MCP front ends), so
+ * `import('airlock')` stays small (issue 21; test/host/lazy-import.test.ts
+ * names what it must not load). The synchronous functions below load theirs synchronously
+ * (src/lazy.ts).
  */
+import type { LoadedManifest, ValidationResult } from './manifest/load.ts';
+import type { Grants, Policy, PolicyInput } from './grants/index.ts';
+import type { GrantOptions } from './grants/grant.ts';
+import type { ProviderOptions } from './provider/index.ts';
 import type { HttpOptions, RunningHttpServer, RunningServer, ServerInfo, ToolSource } from './mcp/index.ts';
+import type { InitOptions, InitResult } from './init/index.ts';
+import { lazyModule } from './lazy.ts';
+
+const manifests = lazyModule<typeof import('./manifest/load.ts')>(import.meta.url, './manifest/load');
+const policies = lazyModule<typeof import('./grants/policy.ts')>(import.meta.url, './grants/policy');
+const defaults = lazyModule<typeof import('./grants/default-policy.ts')>(import.meta.url, './grants/default-policy');
+const grants = lazyModule<typeof import('./grants/grant.ts')>(import.meta.url, './grants/grant');
+const providers = lazyModule<typeof import('./provider/index.ts')>(import.meta.url, './provider/index');
+const jsonSchema = lazyModule<typeof import('./manifest/json-schema.ts')>(import.meta.url, './manifest/json-schema');
 
 export { PluginHost, Agent, toAnthropicTool, toOpenAITool, qualifiedName } from './host/index.ts';
 export type {
@@ -38,7 +54,11 @@ export type {
   Revocation,
 } from './host/index.ts';
 export { verifyAuditLog } from './audit/verify.ts';
-export { defaultEngineProvider } from './provider/index.ts';
+
+/** The engines a PluginHost uses by default: probed on first need, chosen per plugin by the selector. */
+export function defaultEngineProvider(options?: ProviderOptions): ReturnType<typeof import('./provider/index.ts').defaultEngineProvider> {
+  return providers().defaultEngineProvider(options);
+}
 export type { ProviderEvent, ProviderOptions } from './provider/index.ts';
 export type { HttpOptions, RunningHttpServer, RunningServer, ServerInfo, ToolSource } from './mcp/index.ts';
 
@@ -58,11 +78,50 @@ export async function serveHttp(source: ToolSource, options?: HttpOptions): Prom
 }
 export { AirlockError, ERROR_CODES, isAirlockError, formatProblem } from './errors.ts';
 export type { ErrorCode, Problem, SerializedError } from './errors.ts';
-export { loadPlugin, validatePlugin, manifestJsonSchema, MAX_QUALIFIED_TOOL_NAME } from './manifest/index.ts';
+export { MAX_QUALIFIED_TOOL_NAME } from './manifest/names.ts';
 export type { LoadedManifest, Manifest, ManifestInput, Tool, ValidationResult } from './manifest/index.ts';
-export { computeGrants, defaultPolicy, loadPolicy, policyFromObject } from './grants/index.ts';
 export type { Grants, Policy, PolicyInput } from './grants/index.ts';
+
+/** Reads and checks a plugin folder (or its plugin.yaml) on this thread; throws `invalid-manifest` with every problem. */
+export function loadPlugin(dirOrFile: string): LoadedManifest {
+  return manifests().loadPlugin(dirOrFile);
+}
+
+/** As loadPlugin, with the problems as data. */
+export function validatePlugin(dirOrFile: string): ValidationResult {
+  return manifests().validatePlugin(dirOrFile);
+}
+
+/** The JSON Schema of plugin.yaml, for editors. */
+export function manifestJsonSchema(): Record<string, unknown> {
+  return jsonSchema().manifestJsonSchema();
+}
+
+/** Manifest request ∩ host policy: the grants, or `permission-denied` listing each refusal. */
+export function computeGrants(plugin: LoadedManifest, policy: Policy, options?: GrantOptions): Grants {
+  return grants().computeGrants(plugin, policy, options);
+}
+
+/** The policy that grants nothing beyond safe defaults. */
+export function defaultPolicy(): Policy {
+  return defaults().defaultPolicy();
+}
+
+/** Reads a host policy file; throws `invalid-policy` with every problem. */
+export function loadPolicy(file: string): Policy {
+  return policies().loadPolicy(file);
+}
+
+/** A host policy written in code. */
+export function policyFromObject(input: PolicyInput, baseDir?: string, origin?: string): Policy {
+  return policies().policyFromObject(input, baseDir, origin);
+}
 export type { CallLogs, CallMetrics, CallOptions, CallResult, EngineName, EnginePlugin } from './engines/types.ts';
 export { ENGINE_NAMES } from './engines/types.ts';
-export { initPlugin, TEMPLATES } from './init/index.ts';
+export { TEMPLATES } from './init/templates.ts';
 export type { InitOptions, InitResult, TemplateName } from './init/index.ts';
+
+/** Creates a plugin folder from a template (`airlock init`). */
+export async function initPlugin(target: string, options?: InitOptions): Promise<InitResult> {
+  return (await import('./init/index.ts')).initPlugin(target, options);
+}

@@ -13,8 +13,9 @@
  * Without bwrap such a step is refused, unless AIRLOCK_UNSANDBOXED_BUILDS=1
  * says the plugin is trusted (the limits still apply, where prlimit exists).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { stepCgroups } from './cgroups.ts';
 import { AirlockError } from '../errors.ts';
 import { buildLimits, LIMIT_ENV, type BuildLimits } from './limits.ts';
@@ -44,17 +45,25 @@ export interface SandboxOptions {
 }
 
 const found = new Map<string, string | null>();
+/** The first executable file called `name` on this process's PATH (as `command -v` finds it, without spawning a shell). */
 function onPath(name: string): string | null {
-  if (!found.has(name)) {
-    let p: string | null;
-    try {
-      p = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || null;
-    } catch {
-      p = null;
-    }
-    found.set(name, p);
-  }
+  if (!found.has(name)) found.set(name, findOnPath(name, process.env.PATH));
   return found.get(name) ?? null;
+}
+
+/** The first executable file called `name` in `path`'s folders; null when there is none. Empty entries are skipped. */
+export function findOnPath(name: string, path: string | undefined): string | null {
+  for (const dir of (path ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here: the next folder.
+    }
+  }
+  return null;
 }
 
 /** The PATH a sandboxed step's program is found on (the sandbox sees the host's /usr, not its PATH). */

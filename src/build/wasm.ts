@@ -23,7 +23,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ import { discardEntry, readSealed, writeSeal } from '../cache-integrity.ts';
 import { recordBuildRef } from './refs.ts';
 import { hashTree } from '../content-hash.ts';
 import { AirlockError } from '../errors.ts';
-import { loadPluginOffThread } from '../manifest/index.ts';
+import { loadPluginOffThread } from '../manifest/off-thread.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
@@ -40,7 +40,7 @@ import { installPythonDeps } from './python-deps.ts';
 import { buildRust, findRustToolchain, rustIgnored } from './rust.ts';
 import { cleanToolOutput, explainComponentizeJs, explainComponentizePy, type Explained } from './build-output.ts';
 import { JS_WRAPPER_FILE, jsWrapper, PY_WRAPPER_MODULE, pythonWrapper } from './guest-wrapper.ts';
-import { runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
+import { findOnPath, runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -115,9 +115,36 @@ export function packageVersion(name: string): string {
   }
 }
 
-/** `<tool> --version`'s output on env's PATH; undefined when it is not there (or does not run). */
-async function commandVersion(tool: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  return (await run(tool, ['--version'], { env, timeout: 30_000 }).catch(() => undefined))?.stdout.trim();
+/**
+ * `<tool> --version`'s output on env's PATH; undefined when it is not there (or does not run). Remembered in
+ * the cache per binary (its real path, device, inode, size and times): a fresh process serving a cached build
+ * spawns no compiler to learn what it already knew, and a replaced binary is asked again.
+ */
+export async function commandVersion(tool: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const found = findOnPath(tool, env.PATH);
+  if (found === null) return undefined;
+  let memo: string | undefined;
+  try {
+    const real = await realpath(found);
+    const s = await stat(real);
+    memo = cacheDir(
+      'build-toolchain',
+      `version-${createHash('sha256')
+        .update(JSON.stringify([tool, real, s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs]))
+        .digest('hex')}`,
+    );
+    return (await readFile(memo, 'utf8')) || undefined;
+  } catch {
+    // Not remembered yet (or the binary went away meanwhile): ask it.
+  }
+  const v = (await run(tool, ['--version'], { env, timeout: 30_000 }).catch(() => undefined))?.stdout.trim();
+  if (v !== undefined && v !== '' && memo !== undefined) {
+    const tmp = `${memo}.tmp-${process.pid}`;
+    await writeFile(tmp, v)
+      .then(() => rename(tmp, memo))
+      .catch(() => rm(tmp, { force: true }));
+  }
+  return v;
 }
 
 /** Found toolchains by kind and PATH; an absent one is looked for again (it may be installed while serving). */

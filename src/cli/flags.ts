@@ -6,9 +6,14 @@
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ENGINE_NAMES } from '../engines/types.ts';
-import { defaultPolicy, loadPolicy, type Policy } from '../grants/index.ts';
+import { defaultPolicy } from '../grants/default-policy.ts';
+import type { Policy } from '../grants/index.ts';
+import { lazyModule } from '../lazy.ts';
 import { PluginHost, type EnginePreference, type EngineProvider, type HostOptions } from '../host/index.ts';
 import { UsageError, type CliIO } from './io.ts';
+
+/** The policy schema (zod, yaml), loaded only for a --policy file. */
+const policies = lazyModule<typeof import('../grants/policy.ts')>(import.meta.url, '../grants/policy');
 
 const SHARED = {
   policy: { type: 'string' },
@@ -53,7 +58,7 @@ export function timeoutFromFlags(values: { timeout?: string | undefined }): numb
 
 /** The policy --policy names (relative to where the command runs), or the default policy. */
 export function policyFromFlags(values: { policy?: string | undefined }, io: CliIO): Policy {
-  return values.policy === undefined ? defaultPolicy() : loadPolicy(resolve(io.cwd, values.policy));
+  return values.policy === undefined ? defaultPolicy() : policies().loadPolicy(resolve(io.cwd, values.policy));
 }
 
 /** --audit f: the audit log, appended to f (`-`: stderr). */

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { AirlockError } from '../errors.ts';
-import { validatePluginOffThread } from '../manifest/index.ts';
+import { validatePluginOffThread } from '../manifest/off-thread.ts';
 
 export function searchPath(cwd: string): string[] {
   const fromEnv = (process.env.AIRLOCK_PATH ?? '').split(delimiter).filter((p) => p !== '');

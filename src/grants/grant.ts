@@ -16,7 +16,7 @@ import { isInside } from '../plugin-files/inside.ts';
 import { protectedOverlap, protectedPaths } from './protected.ts';
 
 import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
-import { trimSlashes } from '../manifest/regexp.ts';
+import { trimSlashes } from '../manifest/trim.ts';
 
 export interface GrantOptions {
   /** Where granted env values come from (default: process.env). */

@@ -2,5 +2,6 @@ export type { Grants, FilesystemGrant, NetworkGrant, HostPattern, ResourceGrants
 export { computeGrants } from './grant.ts';
 export { isInside } from '../plugin-files/inside.ts';
 export type { GrantOptions } from './grant.ts';
-export { policySchema, defaultPolicy, loadPolicy, policyFromObject } from './policy.ts';
+export { policySchema, loadPolicy, policyFromObject } from './policy.ts';
+export { defaultPolicy } from './default-policy.ts';
 export type { Policy, PolicyInput } from './policy.ts';

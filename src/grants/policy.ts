@@ -8,8 +8,13 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { hostPatternSchema, sizeSchema, durationSchema } from '../manifest/schema.ts';
-import { checkYaml } from '../manifest/source.ts';
 import { DURATION_PATTERN } from '../manifest/units.ts';
+import { remember } from '../manifest/check-cache.ts';
+import { DEFAULT_INPUT, DEFAULT_ORIGIN, resolvePolicyPaths } from './policy-paths.ts';
+import { lazyModule } from '../lazy.ts';
+
+/** The YAML reader, loaded by the first policy file read (a policy in code or the default needs none). */
+const sources = lazyModule<typeof import('../manifest/source.ts')>(import.meta.url, '../manifest/source');
 
 const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 
@@ -203,8 +208,11 @@ export type Policy = z.infer<typeof policySchema> & {
   origin: string;
 };
 
+/** The default policy, parsed (and remembered for the next process: ./default-policy.ts). */
 export function defaultPolicy(): Policy {
-  return policyFromObject({}, process.cwd(), 'the default host policy');
+  const parsed = policySchema.parse(JSON.parse(DEFAULT_INPUT));
+  remember('policy', DEFAULT_INPUT, parsed);
+  return resolvePolicyPaths({ ...parsed, baseDir: process.cwd(), origin: DEFAULT_ORIGIN });
 }
 
 /** A policy given in code; relative filesystem paths resolve against `baseDir`. */
@@ -216,7 +224,7 @@ export function policyFromObject(input: PolicyInput, baseDir = process.cwd(), or
       problems: parsed.error.issues.map((i) => ({ file: origin, path: i.path.join('.'), message: i.message })),
     });
   }
-  return resolvePaths({ ...parsed.data, baseDir, origin });
+  return resolvePolicyPaths({ ...parsed.data, baseDir, origin });
 }
 
 /** Reads and checks a policy YAML file; throws `invalid-policy` listing every problem. */
@@ -231,36 +239,9 @@ export function loadPolicy(file: string): Policy {
       problems: [{ file: path, path: '', message: 'cannot read the file', hint: 'check the --policy path' }],
     });
   }
-  const checked = checkYaml(path, text, policySchema, 'the host policy');
+  const checked = sources().checkYaml(path, text, policySchema, 'the host policy');
   if (!checked.ok) {
     throw new AirlockError('invalid-policy', `${path}: ${checked.problems.length} problem(s) in the host policy`, { problems: checked.problems });
   }
-  return resolvePaths({ ...checked.value, baseDir: dirname(path), origin: path });
-}
-
-function resolvePaths(policy: Policy): Policy {
-  const tls = policy.docker?.tls;
-  const ssh = policy.docker?.ssh;
-  return {
-    ...policy,
-    filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })),
-    ...(policy.docker === undefined
-      ? {}
-      : {
-          docker: {
-            ...policy.docker,
-            ...(tls === undefined
-              ? {}
-              : { tls: { ca: resolve(policy.baseDir, tls.ca), cert: resolve(policy.baseDir, tls.cert), key: resolve(policy.baseDir, tls.key) } }),
-            ...(ssh === undefined
-              ? {}
-              : {
-                  ssh: {
-                    ...(ssh.key === undefined ? {} : { key: resolve(policy.baseDir, ssh.key) }),
-                    ...(ssh.knownHosts === undefined ? {} : { knownHosts: resolve(policy.baseDir, ssh.knownHosts) }),
-                  },
-                }),
-          },
-        }),
-  };
+  return resolvePolicyPaths({ ...checked.value, baseDir: dirname(path), origin: path });
 }

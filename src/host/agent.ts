@@ -6,7 +6,8 @@
 import PQueue from 'p-queue';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Policy } from '../grants/index.ts';
-import { loadPluginOffThread, type LoadedManifest } from '../manifest/index.ts';
+import type { LoadedManifest } from '../manifest/index.ts';
+import { loadPluginOffThread } from '../manifest/off-thread.ts';
 import { didYouMean } from '../manifest/suggest.ts';
 import { abortable, isAborted } from './abortable.ts';
 import { callTool } from './call.ts';

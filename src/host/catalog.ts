@@ -8,9 +8,12 @@ import { AirlockError, type Problem } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { Tool, ToolAnnotations } from '../manifest/index.ts';
 import { toDraft2020 } from '../manifest/dialect.ts';
-import { pluginAjv2020 } from '../manifest/regexp.ts';
+import { lazyModule } from '../lazy.ts';
 import { validateOffThread } from './validator-thread.ts';
 import { MAX_ERRORS } from './validator-worker.ts';
+
+/** Ajv, loaded by the first validator compiled (a tool's first call), not by importing the host. */
+const regexp = lazyModule<typeof import('../manifest/regexp.ts')>(import.meta.url, '../manifest/regexp');
 
 export interface ToolInfo {
   /** `plugin_tool`: valid for MCP, OpenAI and Anthropic (`^[a-zA-Z0-9_-]{1,64}$`). */
@@ -129,7 +132,7 @@ let nextKey = 0;
 export class ToolValidators {
   #input: ValidateFunction | undefined;
   #output: ValidateFunction | undefined;
-  #ajv: ReturnType<typeof pluginAjv2020> | undefined;
+  #ajv: ReturnType<typeof import('../manifest/regexp.ts').pluginAjv2020> | undefined;
   readonly #schemas: ReturnType<typeof schemasOf>;
   readonly #key = `s${nextKey++}`;
   readonly #inline: { input: number; output: number };
@@ -149,7 +152,10 @@ export class ToolValidators {
   }
 
   #compile(schema: Record<string, unknown>): ValidateFunction {
-    return (this.#ajv ??= pluginAjv2020({ allErrors: true })).compile(schema);
+    // No meta-schema check here: the manifest thread checked each schema against its meta-schema and compiled it,
+    // and dialect.ts keeps its meaning in 2020-12; compiling the 2020-12 meta-schema first cost a fresh
+    // process ~60 ms of its first call (issue 21).
+    return (this.#ajv ??= regexp().pluginAjv2020({ allErrors: true, validateSchema: false })).compile(schema);
   }
 
   /**

@@ -11,18 +11,21 @@ import PQueue from 'p-queue';
 import { AirlockError } from '../errors.ts';
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { defaultPolicy, loadPolicy, policyFromObject, type Policy, type PolicyInput } from '../grants/index.ts';
-import { policySchema } from '../grants/policy.ts';
-import { persistRevocations } from '../grants/persist.ts';
+import type { Policy, PolicyInput } from '../grants/index.ts';
 import { outsidePolicy, type Revocation, type Revocations } from '../grants/revoke.ts';
 import { Agent, type AgentContext } from './agent.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { Pools } from './pools.ts';
-import { readLock, type LockFile } from '../trust/lock.ts';
+import type { LockFile } from '../trust/lock.ts';
 import { AuditLog } from '../audit/log.ts';
 import { TelemetryObserver } from '../telemetry/otel.ts';
 import { fanOut, type GrantChange, type Observers } from '../observe/observer.ts';
 import type { AgentOptions, HostOptions, LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
+import { lazyModule } from '../lazy.ts';
+import { defaultPolicy } from '../grants/default-policy.ts';
+
+/** The policy schema (zod, yaml), loaded when a host is made, not when Airlock is imported. */
+const policies = lazyModule<typeof import('../grants/policy.ts')>(import.meta.url, '../grants/policy');
 
 /** A policy's origin is a file when it came from loadPolicy (an absolute path); in code it is a description. */
 function isPolicyFile(origin: string): boolean {
@@ -31,7 +34,7 @@ function isPolicyFile(origin: string): boolean {
 
 /** The entries of a grant change, checked as the policy schema checks its `revoked:` section. */
 function checkRevocation(plugin: string, what: Revocation): Revocation {
-  const parsed = policySchema.shape.revoked.safeParse({ [plugin]: what });
+  const parsed = policies().policySchema.shape.revoked.safeParse({ [plugin]: what });
   if (!parsed.success || typeof plugin !== 'string' || plugin === '') {
     const why = parsed.success ? 'the plugin name is empty' : parsed.error.issues.map((i) => `${i.path.slice(1).join('.')}: ${i.message}`).join('; ');
     throw new AirlockError('invalid-input', `a grant change for ${JSON.stringify(plugin)} is invalid: ${why}`);
@@ -41,16 +44,16 @@ function checkRevocation(plugin: string, what: Revocation): Revocation {
 
 function resolvePolicy(policy: Policy | PolicyInput | string | undefined): Policy {
   if (policy === undefined) return defaultPolicy();
-  if (typeof policy === 'string') return loadPolicy(policy);
+  if (typeof policy === 'string') return policies().loadPolicy(policy);
   if ('baseDir' in policy && 'origin' in policy) return policy as Policy;
-  return policyFromObject(policy as PolicyInput);
+  return policies().policyFromObject(policy as PolicyInput);
 }
 
 /** The host's lock file, read on the first load (once; a read failure fails every load, naming the file). */
 function lockReader(lock: string | LockFile | undefined): () => Promise<LockFile | undefined> {
   if (lock === undefined || typeof lock !== 'string') return () => Promise.resolve(lock);
   let read: Promise<LockFile> | undefined;
-  return () => (read ??= readLock(lock));
+  return () => (read ??= import('../trust/lock.ts').then((m) => m.readLock(lock)));
 }
 
 export class PluginHost {
@@ -169,7 +172,7 @@ export class PluginHost {
     if (Object.keys(next).length === 0) delete revoked[plugin];
     const file = isPolicyFile(this.#policy.origin) ? this.#policy.origin : undefined;
     // Written first: a change that cannot be recorded is not made.
-    if (file !== undefined) persistRevocations(file, revoked);
+    if (file !== undefined) (await import('../grants/persist.ts')).persistRevocations(file, revoked);
     this.#policy.revoked = revoked;
     const change: GrantChange = { action, plugin, ...checked, ...(file === undefined ? {} : { policyFile: file }) };
     this.#observe.grant(change);

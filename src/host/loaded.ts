@@ -5,7 +5,8 @@
  */
 import { relative, sep } from 'node:path';
 import { hashTree } from '../content-hash.ts';
-import { computeGrants, type Grants, type Policy } from '../grants/index.ts';
+import { computeGrants } from '../grants/grant.ts';
+import type { Grants, Policy } from '../grants/index.ts';
 import { narrowGrants, type Revocation } from '../grants/revoke.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';

@@ -8,7 +8,10 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ValidateFunction } from 'ajv';
-import { pluginAjv2020 } from '../manifest/regexp.ts';
+import { lazyModule } from '../lazy.ts';
+
+/** Ajv, loaded by the first compile: the host imports this module's types and constants too. */
+const regexp = lazyModule<typeof import('../manifest/regexp.ts')>(import.meta.url, '../manifest/regexp');
 
 export interface ValidateJob {
   id: number;
@@ -38,7 +41,7 @@ function validatorFor(job: ValidateJob): ValidateFunction {
   let v = compiled.get(job.key);
   if (v === undefined) {
     // Tool schemas are 2020-12 once loaded (see dialect.ts).
-    v = pluginAjv2020({ allErrors: true }).compile(job.schema);
+    v = regexp().pluginAjv2020({ allErrors: true }).compile(job.schema);
     compiled.set(job.key, v);
     if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
   }

@@ -14,10 +14,10 @@ import { DOCKER_INSTALL_HINT, probeDocker } from '../engines/probe.ts';
 import { AirlockError } from '../errors.ts';
 import { validatePlugin, type Runtime } from '../manifest/index.ts';
 import { WIT_PATH } from '../wit.ts';
+import { TEMPLATES, type TemplateName } from './templates.ts';
 import { findRustToolchain, RUST_TARGET } from '../build/rust.ts';
 
-export const TEMPLATES = ['js', 'c', 'python', 'node', 'rust', 'python-docker'] as const;
-export type TemplateName = (typeof TEMPLATES)[number];
+export { TEMPLATES, type TemplateName };
 
 /** Same rule as the manifest's `name` (a lowercase DNS label). */
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

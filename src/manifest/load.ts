@@ -5,10 +5,20 @@
  */
 import { lstatSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { AirlockError, isAirlockError, type Problem } from '../errors.ts';
+import { isAirlockError, type Problem } from '../errors.ts';
 import { checkPluginFileSync, folderSync, MAX_MANIFEST_BYTES, readPluginFileSync, type Folder } from '../plugin-files/index.ts';
-import { manifestSchema, type Manifest, type Runtime } from './schema.ts';
-import { byPosition, checkYaml, type YamlSource } from './source.ts';
+import { invalidManifest } from './invalid.ts';
+import { lazyModule } from '../lazy.ts';
+import { recalledCheck, rememberCheck } from './check-cache.ts';
+import { byPosition, sourceFromPositions, type YamlSource } from './positions.ts';
+import type { Manifest, Runtime } from './schema.ts';
+import type { Checked } from './source.ts';
+
+/** The checker (yaml, zod, Ajv), loaded by the first text that was not checked before (./check-cache.ts). */
+const schemas = lazyModule<typeof import('./schema.ts')>(import.meta.url, './schema');
+const sources = lazyModule<typeof import('./source.ts')>(import.meta.url, './source');
+
+export { invalidManifest };
 
 export const MANIFEST_FILE = 'plugin.yaml';
 
@@ -73,7 +83,7 @@ export function validatePlugin(dirOrFile: string): ValidationResult {
 
 /** Checks manifest text that lives at `file` (its folder is the plugin folder). */
 export function validateManifestText(file: string, text: string): ValidationResult {
-  const checked = checkYaml(file, text, manifestSchema, MANIFEST_FILE);
+  const checked = schemaCheck(file, text);
   const folder = folderOrSelf(dirname(file));
   const dir = folder.real;
   if (!checked.ok) {
@@ -113,6 +123,15 @@ export function validateManifestText(file: string, text: string): ValidationResu
   return { ok: true, plugin: { manifest, runtime, runtimeReason, dir, file, source } };
 }
 
+/** The schema check of the text: as it passed before (./check-cache.ts), or checked now (and kept when it passes). */
+function schemaCheck(file: string, text: string): Checked<Manifest> {
+  const recalled = recalledCheck(text);
+  if (recalled !== undefined) return { ok: true, value: recalled.value as Manifest, source: sourceFromPositions(file, recalled.positions) };
+  const checked = sources().checkYaml(file, text, schemas().manifestSchema, MANIFEST_FILE);
+  if (checked.ok) rememberCheck(text, { value: checked.value, positions: checked.source.positions });
+  return checked;
+}
+
 function folderOrSelf(dir: string): Folder {
   try {
     return folderSync(dir, 'invalid-manifest');
@@ -142,11 +161,6 @@ export function loadPlugin(dirOrFile: string): LoadedManifest {
   const result = validatePlugin(dirOrFile);
   if (result.ok) return result.plugin;
   throw invalidManifest(result.file, result.problems);
-}
-
-/** The error of a manifest with problems (loadPlugin and its off-thread twin). */
-export function invalidManifest(file: string, problems: Problem[]): AirlockError {
-  return new AirlockError('invalid-manifest', `${file}: ${problems.length} problem(s) in the plugin manifest`, { problems });
 }
 
 const ENTRY_RUNTIMES: Record<string, Runtime> = {

@@ -15,8 +15,9 @@
 import { AirlockError } from '../errors.ts';
 import type { ManifestReply, ManifestRequest, SerializedValidation } from '../protocol.ts';
 import { WorkerLane } from '../worker-lane.ts';
-import { invalidManifest, type LoadedManifest, type ValidationResult } from './load.ts';
-import { sourceFromPositions } from './source.ts';
+import { invalidManifest } from './invalid.ts';
+import type { LoadedManifest, ValidationResult } from './load.ts';
+import { sourceFromPositions } from './positions.ts';
 
 /** Heap of the manifest worker: a capped manifest needs a few MiB; this bounds one that tries for more. */
 export const MANIFEST_WORKER_HEAP_MB = 128;

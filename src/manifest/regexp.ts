@@ -66,17 +66,6 @@ export function pluginAjv2020(options: Options = {}): Ajv2020 {
   return new Ajv2020({ strict: false, ...options, code: { ...options.code, regExp: ajvRegExp } });
 }
 
-/**
- * `text` without trailing "/" characters. Written as a loop: `/\/+$/` is
- * quadratic in V8 on a long run of "/" that does not end the text (every
- * start position scans the whole run again).
- */
-export function trimSlashes(text: string): string {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 0x2f) end--;
-  return text.slice(0, end);
-}
-
 /** Where in a JSON Schema `pattern` is written (as `pattern` or a `patternProperties` key), for the error's field path. */
 export function patternPath(schema: unknown, pattern: string, path: (string | number)[] = []): (string | number)[] {
   if (schema === null || typeof schema !== 'object') return [];

@@ -9,7 +9,9 @@
 import { z } from 'zod';
 import { parseHostPattern } from './hosts.ts';
 import { MAX_UNKNOWN_KEYWORDS, unknownKeywords } from './keywords.ts';
-import { patternPath, pluginAjv, trimSlashes, UnsupportedPatternError } from './regexp.ts';
+import { MAX_QUALIFIED_TOOL_NAME } from './names.ts';
+import { patternPath, pluginAjv, UnsupportedPatternError } from './regexp.ts';
+import { trimSlashes } from './trim.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
 export const API_VERSION = 'airlock/v1';
@@ -51,8 +53,7 @@ const REGISTRY_BUILD_ARGS: ReadonlySet<string> = new Set([
   'PIP_DEFAULT_TIMEOUT',
 ]);
 
-/** Longest MCP/OpenAI/Anthropic tool name (`plugin_tool`). */
-export const MAX_QUALIFIED_TOOL_NAME = 64;
+export { MAX_QUALIFIED_TOOL_NAME };
 
 /** Characters in a tool's or the plugin's description. */
 export const MAX_DESCRIPTION = 2048;
@@ -92,7 +93,9 @@ const maxText = (n: number, what: string) =>
 const maxItems = (n: number, what: string, fix: string) =>
   [n, { error: (iss: { input?: unknown }) => `lists ${(iss.input as unknown[]).length} ${what}; the limit is ${n} (${fix})` }] as const;
 
-const ajv = pluginAjv({ allErrors: true, validateSchema: true });
+let tools: ReturnType<typeof pluginAjv> | undefined;
+/** The Ajv that checks tool schemas, made by the first one checked: the policy schema imports this module too, and needs none. */
+const toolAjv = (): ReturnType<typeof pluginAjv> => (tools ??= pluginAjv({ allErrors: true, validateSchema: true }));
 
 /** Nesting depth of a JSON value, counted without recursion and given up past `limit`. */
 function depthOver(value: unknown, limit: number): boolean {
@@ -140,6 +143,7 @@ type SchemaIssue = { message: string; path: Array<string | number>; hint?: strin
 
 /** The meta-schema check and a trial compile of one tool schema (ajv): its problems, paths relative to it. */
 function compileSchema(schema: Record<string, unknown>, what: string): SchemaIssue[] {
+  const ajv = toolAjv();
   if (!ajv.validateSchema(schema)) {
     // The meta-schema's anyOf yields several errors for one mistake: keep the first per place.
     const seen = new Set<string>();

@@ -7,7 +7,7 @@
  * glob.ts (no regular expressions, no backtracking); the file is read with
  * the bounded reader and its size, pattern count and pattern length capped.
  */
-import { trimSlashes } from '../manifest/regexp.ts';
+import { trimSlashes } from '../manifest/trim.ts';
 import { fileError, isMissing } from './fail.ts';
 import { compileGlob, matchGlob, type Glob } from './glob.ts';
 import { MAX_IGNORE_BYTES } from './limits.ts';

@@ -7,14 +7,14 @@
  *
  * Data flows one way: manifest -> grants -> selector -> engine.
  */
-import { buildPlugin, type BuildResult } from '../build/index.ts';
+import type { BuildResult } from '../build/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import { componentStatus, openSelected, selectEngine, type ComponentStatus, type Selection } from '../selector/index.ts';
+import { componentStatus, openSelected, selectEngine, selectProbing, type ComponentStatus, type Selection } from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe, Prepared } from '../engines/engine.ts';
-import { ENGINES, engineDefinition, type EngineName, probeEngines, probesFor } from '../engines/registry.ts';
+import { ENGINES, engineDefinition, type EngineName } from '../engines/registry.ts';
 import type { EnginePlugin } from '../engines/types.ts';
 
 export type EnginePreference = 'auto' | EngineName;
@@ -68,6 +68,8 @@ export async function buildComponent(grants: Grants, options: { force?: boolean;
   const source = runtime === 'wasm' ? entry : wasm;
   if (source === undefined) return undefined;
   const rel = source.startsWith(`${dir}/`) ? source.slice(dir.length + 1) : source;
+  // Loaded here: the build code (toolchains, sandboxes) is not needed by a host that only imports Airlock.
+  const { buildPlugin } = await import('../build/index.ts');
   return buildPlugin(dir, {
     entry: rel,
     ...(options.force === true ? { force: true } : {}),
@@ -105,11 +107,14 @@ export async function prepareSource(
   }
 }
 
-/** Selection for one plugin, without loading it: what `airlock inspect` shows. */
+/**
+ * Selection for one plugin, without loading it: what `airlock inspect` shows. `probes`: every engine's
+ * probe, or one engine's probe on demand (only the engines the selector's rules read are probed).
+ */
 export async function planSelection(
   grants: Grants,
   preference: EnginePreference,
-  probes: Record<EngineName, EngineProbe>,
+  probes: Record<EngineName, EngineProbe> | ((engine: EngineName) => Promise<EngineProbe>),
   onEvent?: (event: ProviderEvent) => void,
 ): Promise<{ selection: Selection; component: string | undefined; componentError?: AirlockError }> {
   let component: string | undefined;
@@ -138,12 +143,8 @@ export async function planSelection(
     component === undefined
       ? grants
       : { ...grants, plugin: { ...grants.plugin, ...(grants.plugin.runtime === 'wasm' ? { entry: component } : { wasm: component }) } };
-  const selection = selectEngine({
-    grants: forSelector,
-    ...(status === undefined ? {} : { component: status }),
-    config: { engine: preference },
-    probes,
-  });
+  const input = { grants: forSelector, ...(status === undefined ? {} : { component: status }), config: { engine: preference } };
+  const selection = typeof probes === 'function' ? await selectProbing(input, probes) : selectEngine({ ...input, probes });
   // A component that failed to build is the plugin's error unless a source engine runs the plugin instead.
   if (componentError !== undefined && engineDefinition(selection.engine)?.artefact !== 'source') throw componentError;
   return { selection, component, ...(componentError === undefined ? {} : { componentError }) };
@@ -158,18 +159,31 @@ function artefactFor(definition: EngineDefinition, component: string | undefined
 
 class DefaultProvider implements EngineProvider {
   readonly #options: ProviderOptions;
-  #probes: Promise<Record<EngineName, EngineProbe>> | undefined;
+  /** Each engine probed once, on first need (the selector asks only for those its rules read). */
+  readonly #probes = new Map<EngineName, Promise<EngineProbe>>();
   /** Engines created on first use, by name. */
   readonly #engines = new Map<string, Promise<Engine>>();
 
   constructor(options: ProviderOptions) {
     this.#options = options;
-    if (options.probes !== undefined) this.#probes = Promise.resolve(options.probes);
   }
 
-  probes(): Promise<Record<EngineName, EngineProbe>> {
-    this.#probes ??= probeEngines();
-    return this.#probes;
+  /** One engine's probe for these grants: its own (a daemon the host policy names) or the engine's, taken once. */
+  #probe(name: EngineName, grants?: Grants): Promise<EngineProbe> {
+    const definition = engineDefinition(name);
+    if (definition === undefined) return Promise.resolve({ engine: name, available: false, reason: 'no such engine' });
+    const own = grants === undefined ? undefined : definition.probeFor?.(grants);
+    if (own !== undefined) return own;
+    const given = this.#options.probes?.[name];
+    if (given !== undefined) return Promise.resolve(given);
+    let probe = this.#probes.get(name);
+    if (probe === undefined) this.#probes.set(name, (probe = definition.probe()));
+    return probe;
+  }
+
+  /** Every engine's probe (`airlock inspect`, `doctor`). */
+  async probes(): Promise<Record<EngineName, EngineProbe>> {
+    return Object.fromEntries(await Promise.all(ENGINES.map(async (e) => [e.name, await this.#probe(e.name)] as const))) as Record<EngineName, EngineProbe>;
   }
 
   async open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options: OpenOptions = {}): Promise<OpenedPlugin> {
@@ -177,7 +191,7 @@ class DefaultProvider implements EngineProvider {
       this.#options.onEvent?.(e);
       options.onEvent?.(e);
     };
-    const { selection } = await planSelection(grants, preference, await probesFor(grants, await this.probes()), emit);
+    const { selection } = await planSelection(grants, preference, (name) => this.#probe(name, grants), emit);
     const opened = await openSelected(selection, async (name, component) => {
       const definition = engineDefinition(name);
       if (definition === undefined) throw new AirlockError('internal', `no engine named ${name}`);

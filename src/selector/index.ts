@@ -10,4 +10,5 @@ export {
   type SelectInput,
   type Selection,
   selectEngine,
+  selectProbing,
 } from './select.ts';

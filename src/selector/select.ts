@@ -273,3 +273,37 @@ export function describeSelection(s: Selection): string {
   if (s.skipped.length > 0) parts.push(`skipped: ${s.skipped.map((f) => `${f.engine} (${f.reason})`).join(', ')}`);
   return parts.join('; ');
 }
+
+/** Thrown inside selectEngine by selectProbing's view of the probes when a rule reads one not taken yet. */
+const UNPROBED = Symbol('unprobed');
+
+/**
+ * selectEngine, probing an engine only when a rule reads its probe: a wasm
+ * plugin the worker engine (builtin, never unavailable) runs probes neither
+ * wasmtime nor Docker, so a fresh `airlock call` loads no Docker client and
+ * spawns no `wasmtime --version`. The selector is pure, so it is run again
+ * with each probe it asked for (at most once per engine); the selection is
+ * the one selectEngine makes with every probe. `probe` answers for one
+ * engine (the caller caches).
+ */
+export async function selectProbing(input: Omit<SelectInput, 'probes'>, probe: (engine: EngineName) => Promise<EngineAvailability>): Promise<Selection> {
+  const taken: Partial<Record<string, EngineAvailability>> = {};
+  for (;;) {
+    let wanted: EngineName | undefined;
+    const view = new Proxy(taken, {
+      get(target, key) {
+        if (typeof key === 'string' && !Object.hasOwn(target, key)) {
+          wanted = key as EngineName;
+          throw UNPROBED;
+        }
+        return Reflect.get(target, key);
+      },
+    }) as Record<EngineName, EngineAvailability>;
+    try {
+      return selectEngine({ ...input, probes: view });
+    } catch (err) {
+      if (err !== UNPROBED || wanted === undefined) throw err;
+      taken[wanted] = await probe(wanted);
+    }
+  }
+}

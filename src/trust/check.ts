@@ -8,7 +8,7 @@ import type { Policy } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { compileGlob, matchGlob } from '../plugin-files/index.ts';
 import { pluginDigest } from './digest.ts';
-import { checkLock, type LockFile } from './lock.ts';
+import type { LockFile } from './lock.ts';
 import { parsePublicKey } from './minisign.ts';
 import { verifyPlugin, type SignerRule } from './sign.ts';
 
@@ -32,7 +32,8 @@ export async function checkTrust(plugin: LoadedManifest, policy: Policy, lock: L
   const signatures = trust !== undefined && (trust.requireSignatures || trust.signers.length > 0);
   if (lock === undefined && !signatures) return undefined;
   const digest = await pluginDigest(plugin.dir);
-  if (lock !== undefined) checkLock(lock, plugin, digest);
+  // Loaded here: lock.ts holds the lock file's schema (zod), which a host without a lock never needs.
+  if (lock !== undefined) (await import('./lock.ts')).checkLock(lock, plugin, digest);
   if (!signatures) return { digest };
   const signer = await verifyPlugin(plugin, digest, signerRules(trust), trust.requireSignatures);
   return signer === undefined ? { digest } : { digest, signer };

@@ -189,3 +189,18 @@ test('the limits come from one place: defaults, each overridden by its environme
   const err = t.throws(() => buildLimits({ AIRLOCK_BUILD_CPU_SECONDS: '-1' }));
   t.regex(err?.message ?? '', /AIRLOCK_BUILD_CPU_SECONDS=-1: not a positive whole number/);
 });
+
+test('a program is found on PATH without a shell: the first executable file, skipping folders, non-executables and empty entries', async (t) => {
+  const { findOnPath } = await import('../../src/build/sandbox.ts');
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const root = mkdtempSync(join(tmpdir(), 'airlock-onpath-'));
+  for (const d of ['a', 'b', 'c']) mkdirSync(join(root, d));
+  mkdirSync(join(root, 'a', 'tool')); // a folder of that name
+  writeFileSync(join(root, 'b', 'tool'), '', { mode: 0o644 }); // not executable
+  writeFileSync(join(root, 'c', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+  t.is(findOnPath('tool', ['', join(root, 'a'), join(root, 'b'), join(root, 'c')].join(':')), join(root, 'c', 'tool'));
+  t.is(findOnPath('tool', join(root, 'a')), null);
+  t.is(findOnPath('tool', undefined), null);
+});

@@ -71,3 +71,24 @@ test.serial('with no toolchain on PATH and nothing cached, the build fails with 
   t.is(pyErr?.message, `${join(py, 'echo.py')}: componentize-py is not installed; pip install componentize-py`);
   t.deepEqual(existsSync(cacheRoot) ? await readdir(cacheRoot) : [], [], 'nothing was published');
 });
+
+test('a toolchain version is asked once per binary: a fresh process serving a cached build spawns no compiler, a replaced binary is asked again', async (t) => {
+  const { commandVersion } = await import('../../src/build/wasm.ts');
+  const bin = join(tmp, 'fake-bin');
+  const log = join(tmp, 'fake-tool.log');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(bin, { recursive: true });
+  // A tool that records each time it runs.
+  const tool = (version: string) =>
+    writeFile(join(bin, 'faketool'), `#!/bin/sh\necho run >> ${JSON.stringify(log)}\necho "faketool ${version}"\n`, { mode: 0o755 });
+  await tool('1.0');
+  const env = { ...process.env, PATH: bin };
+  const runs = async () => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length : 0);
+  t.is(await commandVersion('faketool', env), 'faketool 1.0');
+  t.is(await commandVersion('faketool', env), 'faketool 1.0');
+  t.is(await runs(), 1, 'the second answer came from the cache');
+  await tool('2.0.1');
+  t.is(await commandVersion('faketool', env), 'faketool 2.0.1');
+  t.is(await runs(), 2);
+  t.is(await commandVersion('faketool', noTools), undefined, 'not on PATH: no version');
+});

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../../src/paths.ts';
@@ -91,4 +91,13 @@ test('package.json names bin/airlock.js as the command and ships it', (t) => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
   t.is(pkg.bin.airlock, 'bin/airlock.js');
   t.true(pkg.files.includes('bin'));
+});
+
+test("the command keeps V8's compile cache under the Airlock cache, for the next fresh process", async (t) => {
+  const cache = join(tempDir(), 'cache');
+  const { NODE_DISABLE_COMPILE_CACHE: _, ...env } = process.env;
+  const r = await run(process.execPath, ['validate', join(ROOT, 'fixtures', 'plugins', 'echo-c')], { ...env, AIRLOCK_CACHE_DIR: cache });
+  t.is(r.code, 0, r.stderr);
+  const kept = readdirSync(join(cache, 'v8-compile'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  t.true(kept.length > 0, 'the modules the command loaded are cached');
 });

@@ -1,7 +1,8 @@
 /**
- * `import('airlock')` loads only what a host needs to load plugins (issue
- * 21): the MCP front ends, the Docker engine and client, builds and the
- * bench load on first use. Checked on a module-load trace
+ * `import('airlock')` loads only the host's own code (issue 21): the
+ * manifest and policy schemas (zod, yaml, Ajv, RE2) load when a host is made
+ * or a manifest checked, and the MCP front ends, engines, capabilities,
+ * builds and the bench on first use. Checked on a module-load trace
  * (test/helpers/module-trace.ts), not on time.
  */
 import test from 'ava';
@@ -13,7 +14,7 @@ import { promisify } from 'node:util';
 
 const ROOT = new URL('../../', import.meta.url);
 
-test('importing the package entry loads no MCP SDK, Docker engine or client, build tool or bench', async (t) => {
+test('importing the package entry loads no schema library (zod, yaml, Ajv, RE2), MCP SDK, engine, capability, Docker client, build tool or bench', async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'airlock-trace-')), 'trace.txt');
   const trace = new URL('test/helpers/module-trace.ts', ROOT).href;
   const entry = new URL('src/index.ts', ROOT).href;
@@ -31,9 +32,11 @@ test('importing the package entry loads no MCP SDK, Docker engine or client, bui
   t.true(mods.includes('src/host/index.ts'), 'the trace sees the host');
   const unwanted = mods.filter(
     (m) =>
-      /^src\/(mcp|bench|cli)\//.test(m) ||
-      /^src\/engines\/(docker|wasm|wasmtime)\/(?!definition|options|daemon|flags|locate)/.test(m) ||
-      (/^node_modules\/(@modelcontextprotocol|dockerode|@bytecodealliance|piscina)/.test(m) && !m.endsWith('/package.json')),
+      /^src\/(mcp|bench|cli|build|capabilities|egress)\//.test(m) ||
+      // The registry's definitions stay (ENGINE_NAMES), with what their probes need; their refusals load on first use.
+      /^src\/engines\/[^/]+\/(?!definition|daemon|locate)/.test(m) ||
+      (/^node_modules\/(zod|yaml|ajv|re2js|smol-toml|esbuild|@modelcontextprotocol|dockerode|@bytecodealliance|piscina)\//.test(m) &&
+        !m.endsWith('/package.json')),
   );
   t.deepEqual(unwanted, []);
 });

@@ -11,7 +11,8 @@ import { stringify } from 'yaml';
 import { ignoreMatcher } from '../../src/engines/docker/context.ts';
 import { validateManifestText } from '../../src/manifest/index.ts';
 import { parseHostPattern } from '../../src/manifest/hosts.ts';
-import { linearRegExp, pluginAjv, trimSlashes } from '../../src/manifest/regexp.ts';
+import { linearRegExp, pluginAjv } from '../../src/manifest/regexp.ts';
+import { trimSlashes } from '../../src/manifest/trim.ts';
 import { didYouMean } from '../../src/manifest/suggest.ts';
 
 const N = 100_000;

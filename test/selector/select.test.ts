@@ -1,7 +1,7 @@
 import test from 'ava';
 import { AirlockError } from '../../src/errors.ts';
 import type { FilesystemGrant } from '../../src/grants/types.ts';
-import { type ComponentStatus, describeSelection, type EngineChoice, type SelectInput, selectEngine } from '../../src/selector/index.ts';
+import { type ComponentStatus, describeSelection, type EngineChoice, type SelectInput, selectEngine, selectProbing } from '../../src/selector/index.ts';
 import { makeGrants } from '../helpers/grants.ts';
 
 type Avail = 'wasm' | 'wasmtime' | 'docker';
@@ -226,4 +226,29 @@ test('an explicit engine never has fallbacks, whatever the plugin; auto keeps th
     auto.fallbacks.map((f) => f.engine),
     ['docker'],
   );
+});
+
+test('probing on demand selects what every probe selects, for every row of the table', async (t) => {
+  for (const c of cases) {
+    const { probes, ...rest } = input(c);
+    const on = selectProbing(rest, async (e) => probes[e]);
+    if (typeof c.want === 'object') {
+      const e = await t.throwsAsync(on, { instanceOf: AirlockError }, c.name);
+      t.regex(e?.message ?? '', c.want.match, c.name);
+    } else t.deepEqual(await on, selectEngine(input(c)), c.name);
+  }
+});
+
+test('a wasm plugin the worker engine runs probes neither wasmtime nor Docker; a node plugin probes Docker', async (t) => {
+  const probed = async (c: Case): Promise<string[]> => {
+    const { probes, ...rest } = input(c);
+    const asked: string[] = [];
+    await selectProbing(rest, async (e) => (asked.push(e), probes[e]));
+    return asked;
+  };
+  const all: Avail[] = ['wasm', 'wasmtime', 'docker'];
+  t.deepEqual(await probed({ name: 'wasm', runtime: 'wasm', available: all, want: 'wasm' }), ['wasm']);
+  t.deepEqual(await probed({ name: 'forced', runtime: 'wasm', engine: 'wasmtime', available: all, want: 'wasmtime' }), ['wasmtime']);
+  t.deepEqual(await probed({ name: 'no worker engine', runtime: 'wasm', available: ['wasmtime'], want: 'wasmtime' }), ['wasm', 'wasmtime']);
+  t.deepEqual(await probed({ name: 'node', runtime: 'node', available: all, want: 'docker' }), ['docker']);
 });

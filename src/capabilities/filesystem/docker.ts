@@ -25,7 +25,7 @@ import type Docker from 'dockerode';
 import type { DockerContribution } from '../types.ts';
 import type { FilesystemGrant, Grants } from '../../grants/types.ts';
 import { DOCKER_SOCKETS } from '../../grants/protected.ts';
-import { trimSlashes } from '../../manifest/regexp.ts';
+import { trimSlashes } from '../../manifest/trim.ts';
 import { CONTAINER_HOME } from '../limits/docker.ts';
 import { unboundedWrite } from './unbounded.ts';
 import { verifyGrantPath } from './verify.ts';

@@ -10,7 +10,10 @@ import type { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
 import { daemonFailure, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
-import { dockerRunSpec } from './options.ts';
+import { lazyModule } from '../../lazy.ts';
+
+/** The run spec (every capability's Docker part), loaded by the first refusal asked for, not by the registry. */
+const options = lazyModule<typeof import('./options.ts')>(import.meta.url, './options');
 
 export const DOCKER_INSTALL_HINT =
   'install Docker and start its daemon (Debian: `apt-get install docker.io && systemctl start docker`), make its socket reachable by this user, or set DOCKER_HOST';
@@ -90,7 +93,7 @@ export function dockerRefusals(grants: Grants): string[] {
   } catch (e) {
     return [(e as AirlockError).message];
   }
-  return dockerRunSpec(grants, undefined, daemon).refusals;
+  return options().dockerRunSpec(grants, undefined, daemon).refusals;
 }
 
 export const docker = defineEngine({

@@ -4,8 +4,11 @@
  * exactly (./flags.ts), so the selector passes it over for those.
  */
 import { defineEngine, type EngineProbe } from '../engine.ts';
-import { wasmtimeRefusals } from './flags.ts';
+import { lazyModule } from '../../lazy.ts';
 import { probeWasmtime } from './locate.ts';
+
+/** The flags (every capability's wasmtime part), loaded by the first refusal asked for, not by the registry. */
+const flags = lazyModule<typeof import('./flags.ts')>(import.meta.url, './flags');
 
 export async function probeWasmtimeEngine(env: NodeJS.ProcessEnv = process.env): Promise<EngineProbe> {
   const p = await probeWasmtime(env);
@@ -27,7 +30,7 @@ export const wasmtime = defineEngine({
   runtimes: [],
   builtin: false,
   probe: (options = {}) => probeWasmtimeEngine(options.env),
-  refusals: (grants) => wasmtimeRefusals(grants),
+  refusals: (grants) => flags().wasmtimeRefusals(grants),
   create: async () => {
     const { WasmtimeEngine } = await import('./engine.ts');
     return new WasmtimeEngine();

@@ -1,0 +1,121 @@
+/**
+ * The schema check of plugin.yaml text, remembered: a manifest that passed
+ * is not parsed and checked again (yaml, zod and Ajv over every tool schema,
+ * the bulk of a fresh process's manifest check: issue 21) while its text
+ * and the checker are unchanged. Only what the text alone decides is kept
+ * (the checked value and its positions); the files it names and the runtime
+ * are checked on every load (./load.ts). A failed check is never kept.
+ *
+ * The key is the sha256 of the text and of the checker: every module of this
+ * folder and the host policy's schema (src/grants/policy.ts) as they are on
+ * disk, and the versions of the libraries they run, so an edited schema or an
+ * upgraded zod checks every manifest again. The default host policy is kept
+ * the same way (`kind` 'policy': src/grants/default-policy.ts). The value is
+ * the checker's own output (what the manifest thread already sends across a
+ * thread boundary, structured-clone serialized), under the Airlock cache
+ * (owned by the user, mode 0700: src/paths.ts), behind the sha256 of its
+ * bytes: a truncated or garbled entry is a miss, and is checked again.
+ * At most MAX_ENTRIES are kept: past it the others are dropped (a plugin
+ * that rewrites its manifest on every load grows the cache by a bound).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
+import { cacheDir } from '../paths.ts';
+import type { Positions } from './positions.ts';
+
+/** What a passed check leaves: the manifest as the schema gave it, and where its fields stand. */
+export interface RememberedCheck {
+  value: unknown;
+  positions: Positions;
+}
+
+/** Entries kept; one more empties the folder but for the newest (they are only a cache). */
+export const MAX_ENTRIES = 1000;
+
+/** The libraries the checker runs, whose versions are part of the key. */
+const LIBRARIES = ['zod', 'yaml', 'ajv', 're2js'];
+const HERE = dirname(fileURLToPath(import.meta.url));
+const MODULE = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+let checker: string | undefined;
+
+/** The checker's fingerprint: this folder's modules, the policy schema and the libraries' versions (read once per thread). */
+function checkerHash(): string {
+  if (checker !== undefined) return checker;
+  const h = createHash('sha256');
+  const files = readdirSync(HERE)
+    .filter((n) => n.endsWith(MODULE) && !n.endsWith(`.d${MODULE}`))
+    .sort()
+    .map((n) => join(HERE, n));
+  for (const file of [...files, join(HERE, '..', 'grants', `policy${MODULE}`)])
+    h.update(`${file.slice(HERE.length)}\0`)
+      .update(readFileSync(file))
+      .update('\0');
+  for (const lib of LIBRARIES) h.update(`${lib}@${versionOf(lib)}\0`);
+  checker = h.digest('hex');
+  return checker;
+}
+
+/** An installed package's version (its package.json may not be in its `exports`): the nearest one up from its entry. */
+function versionOf(name: string): string {
+  for (let d = dirname(fileURLToPath(import.meta.resolve(name))); ; d = dirname(d)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // No package.json here: look further up.
+    }
+    if (dirname(d) === d) return 'unknown';
+  }
+}
+
+/** What is remembered: a manifest's schema check, or the default policy as its schema parses it. */
+export type CheckKind = 'manifest' | 'policy';
+
+function entryPath(kind: CheckKind, text: string): string {
+  const key = createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
+  return cacheDir('manifest-checks', `${key}.bin`);
+}
+
+/** The check this text passed before, with this checker; undefined when there is none (or it is damaged). */
+export function recalledCheck(text: string): RememberedCheck | undefined {
+  const v = recall('manifest', text) as RememberedCheck | undefined;
+  return v !== null && typeof v === 'object' && 'value' in v && Array.isArray(v.positions?.values) ? v : undefined;
+}
+
+/** Keeps a passed manifest check. */
+export function rememberCheck(text: string, check: RememberedCheck): void {
+  remember('manifest', text, check);
+}
+
+/** What `kind`'s check of `text` gave before, with this checker (the caller checks its shape); undefined when none or damaged. */
+export function recall(kind: CheckKind, text: string): unknown {
+  try {
+    const bytes = readFileSync(entryPath(kind, text));
+    const payload = bytes.subarray(32);
+    if (!createHash('sha256').update(payload).digest().equals(bytes.subarray(0, 32))) return undefined;
+    return deserialize(payload) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps what a passed check gave (best effort: a cache that cannot be written only costs the next check its time). */
+export function remember(kind: CheckKind, text: string, check: unknown): void {
+  let tmp: string | undefined;
+  try {
+    const path = entryPath(kind, text);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const payload = serialize(check);
+    tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    writeFileSync(tmp, Buffer.concat([createHash('sha256').update(payload).digest(), payload]), { mode: 0o600 });
+    renameSync(tmp, path);
+    const kept = readdirSync(dirname(path));
+    if (kept.length > MAX_ENTRIES) for (const name of kept) if (join(dirname(path), name) !== path) rmSync(join(dirname(path), name), { force: true });
+  } catch {
+    if (tmp !== undefined) rmSync(tmp, { force: true });
+  }
+}

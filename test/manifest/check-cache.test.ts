@@ -1,0 +1,88 @@
+/**
+ * A manifest's schema check is remembered (src/manifest/check-cache.ts): the
+ * same text checks again without yaml, zod or Ajv and gives the same result;
+ * a changed text, a damaged entry or a failed check is checked in full.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { MAX_ENTRIES, recalledCheck, rememberCheck } from '../../src/manifest/check-cache.ts';
+import { validatePlugin, type LoadedManifest } from '../../src/manifest/index.ts';
+import { manifestObject, tempDir, writePlugin } from '../helpers/plugin.ts';
+
+const ROOT = new URL('../../', import.meta.url);
+// This test file's own cache (ava runs each file in its own thread, with its own environment).
+process.env.AIRLOCK_CACHE_DIR = tempDir('airlock-cache-');
+const entries = (): string[] => readdirSync(join(process.env.AIRLOCK_CACHE_DIR as string, 'manifest-checks')).filter((n) => n.endsWith('.bin'));
+
+/** What a check gave, with the source's answers instead of its functions. */
+function outcome(plugin: LoadedManifest) {
+  const { source, ...rest } = plugin;
+  return {
+    ...rest,
+    positions: source.positions,
+    at: [source.locate(['tools', 0, 'name']), source.locateKey([], 'entry'), source.textAt(['version']), source.has(['resources'])],
+  };
+}
+
+function check(dir: string): LoadedManifest {
+  const r = validatePlugin(dir);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.plugin;
+}
+
+test.serial('a manifest checked before is recalled in a fresh process without yaml, zod or Ajv, with the same result', async (t) => {
+  const plugin = writePlugin(manifestObject({ name: 'recalled', description: 'first' }));
+  const first = outcome(check(plugin.dir));
+  // A fresh process, as `airlock call` is: the module trace shows what the check loaded.
+  const trace = join(tempDir(), 'trace.txt');
+  const script = `const { validatePlugin } = await import(${JSON.stringify(new URL('src/manifest/load.ts', ROOT).href)});
+    const r = validatePlugin(${JSON.stringify(plugin.dir)}); const { source, ...rest } = r.plugin;
+    process.stdout.write(JSON.stringify({ ...rest, positions: source.positions, at: [source.locate(['tools', 0, 'name']), source.locateKey([], 'entry'), source.textAt(['version']), source.has(['resources'])] }));`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [`--import=${new URL('test/helpers/module-trace.ts', ROOT).href}?out=${trace}`, '--input-type=module', '-e', script],
+    { env: process.env, timeout: 90_000 },
+  );
+  t.deepEqual(JSON.parse(stdout), JSON.parse(JSON.stringify(first)));
+  const loaded = readFileSync(trace, 'utf8');
+  t.true(loaded.includes('src/manifest/load.ts'), 'the trace sees the check');
+  t.notRegex(loaded, /node_modules\/(yaml|zod|ajv|re2js)\//);
+});
+
+test.serial('a changed text is checked again, and a damaged entry is checked again and rewritten', (t) => {
+  const plugin = writePlugin(manifestObject({ name: 'changed', description: 'before' }));
+  const before = entries().length;
+  writeFileSync(join(plugin.dir, 'plugin.yaml'), readFileSync(plugin.file, 'utf8').replace('before', 'after'));
+  t.is(check(plugin.dir).manifest.description, 'after');
+  t.is(entries().length, before + 1);
+  const fresh = outcome(check(plugin.dir));
+  for (const name of entries()) writeFileSync(join(process.env.AIRLOCK_CACHE_DIR as string, 'manifest-checks', name), 'garbage');
+  t.deepEqual(outcome(check(plugin.dir)), fresh);
+  const again = entries().map((n) => readFileSync(join(process.env.AIRLOCK_CACHE_DIR as string, 'manifest-checks', n), 'utf8'));
+  t.true(
+    again.some((text) => text !== 'garbage'),
+    'the entry of the text checked is written again',
+  );
+});
+
+test.serial('a manifest with problems is never kept: each check reports them again', (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'main.py'), '');
+  writeFileSync(join(dir, 'plugin.yaml'), 'apiVersion: airlock/v1\nname: Bad Name\nversion: 1.0.0\nentry: main.py\ntools: []\n');
+  const before = entries().length;
+  const a = validatePlugin(dir);
+  const b = validatePlugin(dir);
+  t.false(a.ok);
+  t.deepEqual(b, a);
+  t.is(entries().length, before);
+});
+
+test.serial('the cache keeps a bounded number of checks: past MAX_ENTRIES it keeps the newest only', (t) => {
+  const check = { value: { name: 'x' }, positions: { values: [], keys: [], texts: [] } };
+  for (let i = 0; i <= MAX_ENTRIES; i++) rememberCheck(`text ${i}`, check);
+  t.true(entries().length <= MAX_ENTRIES, `${entries().length} entries`);
+  t.deepEqual(recalledCheck(`text ${MAX_ENTRIES}`), check);
+});
