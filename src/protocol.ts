@@ -26,6 +26,8 @@ import type { WasmModule } from './wasm-api.ts';
  */
 export interface WasmWorkerData {
   kind: 'airlock-wasm-worker';
+  /** A private folder for V8's code cache of the modules the worker imports (src/engines/wasm/glue-file.ts codeCacheDir). */
+  codeCache?: string;
 }
 
 /** Everything a worker needs for its plugin, nothing else (its env is empty). */
@@ -37,6 +39,8 @@ export interface WasmPluginData {
    * the cache entry staying intact.
    */
   glueUrl: string;
+  /** The same glue as a classic script and where its V8 code cache goes (src/engines/wasm/glue-file.ts); absent: import glueUrl. */
+  glueScript?: { path: string; cache: string };
   /** Where the glue came from (its cache file), for messages. */
   glueName: string;
   /** Core modules by the name the glue asks for, compiled once on the host (already memory-capped). */

@@ -21,7 +21,7 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { Artefact, Engine, EngineLoadOptions } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { glueFile } from './glue-file.ts';
+import { glueFiles } from './glue-file.ts';
 import { PluginPool } from './pool.ts';
 import { defaultStandbySize, standby } from './standby.ts';
 import type { TranspileFn, TranspiledComponent } from './types.ts';
@@ -147,7 +147,7 @@ export class WasmEngine implements Engine {
       }
     }
     const glueName = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
-    const glueUrl = await glueFile(t.glueSource ?? (await readGlue(glueName)), glueName);
+    const glue = await glueFiles(t.glueSource ?? (await readGlue(glueName)), glueName);
     const onEvent = options.onEvent ?? this.#onEvent;
     const egress: RouteOptions =
       this.#egress.onDecision !== undefined || onEvent === undefined
@@ -156,7 +156,8 @@ export class WasmEngine implements Engine {
     const capabilities = await openCapabilities(grants, { egress });
     const pool = new PluginPool({
       grants,
-      glueUrl,
+      glueUrl: glue.url,
+      ...(glue.script === undefined ? {} : { glueScript: glue.script }),
       glueName,
       modules,
       wasi: wasiPlan(t.imports),

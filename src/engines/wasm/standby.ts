@@ -14,9 +14,17 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../../errors.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
+import { codeCacheDir } from './glue-file.ts';
 
 /** The JS heap of a worker (glue, shim); the guest's linear memory is capped in the module itself. */
 const WORKER_HEAP_MB = 512;
+/**
+ * Its young generation (new JS objects). V8's default lets it grow to 192 MiB
+ * per thread, resident once touched; a worker allocates little JS per call
+ * (strings in and out; big ones go to the large-object space), so 2 MiB keeps
+ * an idle worker's heap small and a busy one's bounded (issue 21).
+ */
+export const WORKER_YOUNG_MB = 2;
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
@@ -60,7 +68,7 @@ function workerExecArgv(): string[] {
 
 /** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
 export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
-  const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
+  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', codeCache: codeCacheDir() };
   const worker = new Worker(WORKER_URL, {
     workerData: data,
     execArgv: workerExecArgv(),
@@ -72,7 +80,7 @@ export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
     // capability opens raw fds; a timeout kills the worker mid-call).
     trackUnmanagedFds: true,
     // Reaching it ends the worker with ERR_WORKER_OUT_OF_MEMORY -> memory-limit.
-    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     name: 'airlock:wasm',
   });
   const w: BlankWorker = { worker, stderrTail: '' };
