@@ -26,8 +26,6 @@ import type { WasmModule } from './wasm-api.ts';
  */
 export interface WasmWorkerData {
   kind: 'airlock-wasm-worker';
-  /** A private folder for V8's code cache of the modules the worker imports (src/engines/wasm/glue-file.ts codeCacheDir). */
-  codeCache?: string;
 }
 
 /** Everything a worker needs for its plugin, nothing else (its env is empty). */

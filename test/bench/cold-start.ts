@@ -2,7 +2,8 @@
  * `node test/bench/cold-start.ts`: what a worker costs before its first
  * call, for bench-c (no grants): in this warm process, `engine.load()` of
  * the cached component to its first result (a fresh engine each round, the
- * process's standby started again before each), and the resident memory each
+ * process's standby started again before each; then again with no standby,
+ * each load starting its own thread), and the resident memory each
  * live worker adds (8 workers of one plugin) and what that plugin still
  * holds once parked (its workers stopped); in fresh processes, importing
  * the package entry (wall and CPU time), and `airlock call` of bench-c from
@@ -36,18 +37,20 @@ const { computeGrants, defaultPolicy } = (await import(mod('grants/index'))) as 
 const { loadPlugin } = (await import(mod('manifest/index'))) as typeof import('../../src/manifest/index.ts');
 const { median, residentBytes } = (await import(mod('bench/index'))) as typeof import('../../src/bench/index.ts');
 // The standby (absent before issue 21): each round waits until it has started again, as in a process that has been up a while.
-const standby = await import(mod('engines/wasm/standby')).then(
-  (m: { standby?: { threads(): Promise<number[]> } }) => m.standby,
+const standbyModule = await import(mod('engines/wasm/standby')).then(
+  (m: { standby?: { threads(): Promise<number[]>; resize?(n: number): void }; defaultStandbySize?(): number }) => m,
   () => undefined,
 );
+const standby = standbyModule?.standby;
 
 const loadBefore = loadavg()[0]!;
 const component = await fixtureComponent('bench-c');
 const artefact = { kind: 'component', path: component } as const;
 const grants = computeGrants(loadPlugin(fileURLToPath(new URL('fixtures/plugins/bench-c', ROOT))), defaultPolicy());
 
-async function coldStart(): Promise<number> {
-  const engine = new WasmEngine();
+/** `standby`: undefined, the engine's default (a started worker waits to be adopted); 0, none (the load starts its thread). */
+async function coldStart(standbySize?: number): Promise<number> {
+  const engine = new WasmEngine(standbySize === undefined ? {} : { standby: standbySize });
   const t0 = performance.now();
   const p = await engine.load(grants, artefact);
   await p.call('echo', INPUT);
@@ -61,6 +64,13 @@ const colds: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   await standby?.threads();
   colds.push(await coldStart());
+}
+// The same without a standby: each load starts its worker thread (what a process pays before its standby is up).
+const coldsNoStandby: number[] = [];
+if (standby?.resize !== undefined) {
+  standby.resize(0);
+  for (let i = 0; i < ROUNDS; i++) coldsNoStandby.push(await coldStart(0));
+  standby.resize(standbyModule?.defaultStandbySize?.() ?? 1);
 }
 
 const engine = new WasmEngine();
@@ -155,7 +165,13 @@ const ms = (v: number): string => `${v.toFixed(1)} ms`;
 console.log(
   `bench-c on the worker engine, from ${DIST ? 'dist/' : 'src/'}, ${ROUNDS} rounds, ${availableParallelism()} cores, load average ${loadBefore.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}`,
 );
-console.log(`worker cold start, cached component, warm process (load() to first result): median ${ms(median(colds))} (min ${ms(Math.min(...colds))})`);
+console.log(
+  `worker cold start, cached component, warm process (load() to first result), standby adopted: median ${ms(median(colds))} (min ${ms(Math.min(...colds))})`,
+);
+if (coldsNoStandby.length > 0)
+  console.log(
+    `worker cold start, cached component, warm process, no standby (thread start included): median ${ms(median(coldsNoStandby))} (min ${ms(Math.min(...coldsNoStandby))})`,
+  );
 console.log(`resident memory per live worker (${LIVE} live): ${(perWorker / 2 ** 20).toFixed(1)} MiB`);
 if (idleParked !== undefined)
   console.log(

@@ -5,8 +5,8 @@
  * itself, so an entry deleted or damaged while the plugin runs (a prune, a
  * full disk) cannot break the workers that replace killed ones; and a file
  * costs a worker no base64 decoding of a `data:` URL (~10 ms for 258 KB).
- * Beside it, the glue as a classic script (glueScript) and V8's code caches
- * (of that script, and of the modules workers import: codeCacheDir).
+ * Beside it, the glue as a classic script (glueScript) and V8's code cache
+ * of that script, which workers write (./glue-load.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,20 +22,15 @@ function privateFolder(): string {
   if (folder === undefined) {
     folder = mkdtempSync(join(tmpdir(), `airlock-glue-${process.pid}-`));
     const made = folder;
-    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    process.once('exit', () => {
+      try {
+        rmSync(made, { recursive: true, force: true, maxRetries: 2, retryDelay: 10 });
+      } catch {
+        // A worker still writing its code cache as the process ends (ENOTEMPTY): an exit must not throw for it.
+      }
+    });
   }
   return folder;
-}
-
-/**
- * Where workers keep V8's code cache of the modules they import (Node's
- * module.enableCompileCache): the first worker compiles the glue and
- * Airlock's worker modules, the next ones in this process reuse the
- * bytecode (about 3 ms less per adoption for a 258 KB glue). Private like the
- * glue: a code cache is code.
- */
-export function codeCacheDir(): string {
-  return join(privateFolder(), 'code-cache');
 }
 
 /** Where a worker finds the glue as a classic script, and where V8's code cache of it goes (./glue-load.ts). */

@@ -14,7 +14,6 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../../errors.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
-import { codeCacheDir } from './glue-file.ts';
 
 /** The JS heap of a worker (glue, shim); the guest's linear memory is capped in the module itself. */
 const WORKER_HEAP_MB = 512;
@@ -68,7 +67,7 @@ function workerExecArgv(): string[] {
 
 /** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
 export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
-  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', codeCache: codeCacheDir() };
+  const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
   const worker = new Worker(WORKER_URL, {
     workerData: data,
     execArgv: workerExecArgv(),

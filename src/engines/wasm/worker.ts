@@ -7,7 +7,6 @@
  * host compiled, says `ready`, then serves calls from the fast channel until
  * the host closes it or terminates the thread. Started with an empty env.
  */
-import { enableCompileCache, flushCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { baselineWasi, loadWasi, type WasiRuntime } from '../../capabilities/worker.ts';
 import { AirlockError } from '../../errors.ts';
@@ -62,13 +61,10 @@ function adoption(): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  const start = workerData as Partial<WasmWorkerData> | null;
-  if (start?.kind !== 'airlock-wasm-worker') throw new AirlockError('internal', 'wasm worker started without its workerData');
-  // What this thread imports from now on (shim, capabilities' parts, the glue) compiles from the code cache other workers wrote.
-  if (typeof start.codeCache === 'string') enableCompileCache(start.codeCache);
+  if ((workerData as Partial<WasmWorkerData> | null)?.kind !== 'airlock-wasm-worker')
+    throw new AirlockError('internal', 'wasm worker started without its workerData');
   // What every component needs, loaded while nobody waits.
   await baselineWasi([]);
-  flushCompileCache();
   const adopted = adoption();
   post({ type: 'standby' });
   let data: WasmPluginData;
@@ -94,8 +90,6 @@ async function main(): Promise<void> {
   const channel = new Channel(data.channel);
   channel.setSpare(true);
   post({ type: 'ready' });
-  // The glue's code cache, for the next worker of this plugin (written once; later flushes find nothing new).
-  flushCompileCache();
 
   const spinMs = data.spinMicros / 1000;
   let lastResponse = 0;
