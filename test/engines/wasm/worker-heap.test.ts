@@ -1,6 +1,6 @@
 /**
  * A wasm worker's JS heap is kept small (src/engines/wasm/standby.ts: a
- * 2 MiB young generation, issue 21), and that never limits what a plugin can
+ * 4 MiB young generation, issue 21), and that never limits what a plugin can
  * take or return: its data lives in its linear memory (resources.memory),
  * and big strings in V8's large-object space, not in the young generation.
  */
