@@ -4,12 +4,15 @@
  * compiled `instantiate` and call path, so this worker neither parses 258 KB
  * nor compiles the functions a first call needs), else imported as a module.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
-import { Script } from 'node:vm';
 import { AirlockError } from '../../errors.ts';
 import type { WasmPluginData } from '../../protocol.ts';
 import type { InstantiateFn } from './types.ts';
+
+// Not `import ... from 'node:fs'`: an ES import of a builtin evaluates all its exports, and fs's pull in
+// fs/promises, streams, readline and REPL history (14 more modules in every standby worker).
+const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { Script } = process.getBuiltinModule('node:vm');
 
 export interface LoadedGlue {
   instantiate: InstantiateFn;
