@@ -37,6 +37,8 @@ export interface WasmPluginData {
    * the cache entry staying intact.
    */
   glueUrl: string;
+  /** The same glue as a classic script and where its V8 code cache goes (src/engines/wasm/glue-file.ts); absent: import glueUrl. */
+  glueScript?: { path: string; cache: string };
   /** Where the glue came from (its cache file), for messages. */
   glueName: string;
   /** Core modules by the name the glue asks for, compiled once on the host (already memory-capped). */

@@ -181,6 +181,12 @@ export interface WorkerPartRef {
 
 /** A capability's worker part: what runs in the instance's thread. */
 export interface WasiPart {
+  /**
+   * Loads what `wasi` needs for these grants, once per thread before the
+   * first `wasi`: a part may leave out what the grants never reach (the
+   * filesystem layer without a filesystem grant).
+   */
+  load?(grants: Grants): Promise<void>;
   /** The WASI interfaces it provides (exactly those of its WorkerPartRef), replacing the baseline's. */
   wasi(grants: Grants, ctx: WasiContext): WasiImports;
   /** Per call, before the guest runs: resets this capability's part of the call state. */

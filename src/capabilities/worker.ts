@@ -43,15 +43,16 @@ interface LoadedPart {
   part: WasiPart;
 }
 
-async function loadPart(ref: WasiPlan['parts'][number]): Promise<LoadedPart> {
+async function loadPart(grants: Grants, ref: WasiPlan['parts'][number]): Promise<LoadedPart> {
   const mod = (await import(ref.module)) as { wasiPart?: WasiPart };
   if (typeof mod.wasiPart?.wasi !== 'function') throw new AirlockError('internal', `capability ${ref.name}: ${ref.module} exports no wasiPart`);
+  await mod.wasiPart.load?.(grants);
   return { name: ref.name, interfaces: new Set(ref.interfaces), part: mod.wasiPart };
 }
 
 /** Loads the plan's baseline families and parts (each module once per thread). */
 export async function loadWasi(grants: Grants, plan: WasiPlan): Promise<WasiRuntime> {
-  const [base, parts] = await Promise.all([baselineWasi(plan.interfaces), Promise.all(plan.parts.map(loadPart))]);
+  const [base, parts] = await Promise.all([baselineWasi(plan.interfaces), Promise.all(plan.parts.map((ref) => loadPart(grants, ref)))]);
   const beginCall = (call: CallState): void => {
     for (const p of parts) p.part.beginCall?.(grants, call);
   };

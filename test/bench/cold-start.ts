@@ -2,7 +2,8 @@
  * `node test/bench/cold-start.ts`: what a worker costs before its first
  * call, for bench-c (no grants): in this warm process, `engine.load()` of
  * the cached component to its first result (a fresh engine each round, the
- * process's standby started again before each), and the resident memory each
+ * process's standby started again before each; then again with no standby,
+ * each load starting its own thread), and the resident memory each
  * live worker adds (8 workers of one plugin) and what that plugin still
  * holds once parked (its workers stopped); in fresh processes, importing
  * the package entry (wall and CPU time), and `airlock call` of bench-c from
@@ -11,7 +12,8 @@
  * C code under Extism's JS SDK side by side, with the ratio: cold start and
  * warm echo in a worker thread (Airlock's worker engine) and in the main
  * thread (Airlock's in-thread call, no isolation), and resident memory per
- * live instance. Not a test: figures depend on the machine.
+ * live instance (each target's second batch: see figures()). Not a test:
+ * figures depend on the machine.
  *
  *   BENCH_ROUNDS=15 node test/bench/cold-start.ts        # from src/ (type stripping included)
  *   npm run build && BENCH_DIST=1 node test/bench/cold-start.ts   # from dist/, as installed
@@ -36,18 +38,20 @@ const { computeGrants, defaultPolicy } = (await import(mod('grants/index'))) as 
 const { loadPlugin } = (await import(mod('manifest/index'))) as typeof import('../../src/manifest/index.ts');
 const { median, residentBytes } = (await import(mod('bench/index'))) as typeof import('../../src/bench/index.ts');
 // The standby (absent before issue 21): each round waits until it has started again, as in a process that has been up a while.
-const standby = await import(mod('engines/wasm/standby')).then(
-  (m: { standby?: { threads(): Promise<number[]> } }) => m.standby,
+const standbyModule = await import(mod('engines/wasm/standby')).then(
+  (m: { standby?: { threads(): Promise<number[]>; resize?(n: number): void }; defaultStandbySize?(): number }) => m,
   () => undefined,
 );
+const standby = standbyModule?.standby;
 
 const loadBefore = loadavg()[0]!;
 const component = await fixtureComponent('bench-c');
 const artefact = { kind: 'component', path: component } as const;
 const grants = computeGrants(loadPlugin(fileURLToPath(new URL('fixtures/plugins/bench-c', ROOT))), defaultPolicy());
 
-async function coldStart(): Promise<number> {
-  const engine = new WasmEngine();
+/** `standby`: undefined, the engine's default (a started worker waits to be adopted); 0, none (the load starts its thread). */
+async function coldStart(standbySize?: number): Promise<number> {
+  const engine = new WasmEngine(standbySize === undefined ? {} : { standby: standbySize });
   const t0 = performance.now();
   const p = await engine.load(grants, artefact);
   await p.call('echo', INPUT);
@@ -62,11 +66,21 @@ for (let i = 0; i < ROUNDS; i++) {
   await standby?.threads();
   colds.push(await coldStart());
 }
+// The same without a standby: each load starts its worker thread (what a process pays before its standby is up).
+const coldsNoStandby: number[] = [];
+if (standby?.resize !== undefined) {
+  standby.resize(0);
+  for (let i = 0; i < ROUNDS; i++) coldsNoStandby.push(await coldStart(0));
+  standby.resize(standbyModule?.defaultStandbySize?.() ?? 1);
+}
 
 const engine = new WasmEngine();
+// The standby is full before and after (its refill is the host's, not the plugin's).
+await standby?.threads();
 const before = residentBytes();
 const pool = await engine.load({ ...grants, resources: { ...grants.resources, concurrency: LIVE } }, artefact);
 await Promise.all(Array.from({ length: LIVE }, () => pool.call('echo', INPUT)));
+await standby?.threads();
 const perWorker = (residentBytes() - before) / LIVE;
 // The same plugin idle, parked (host policy `idle`; absent before issue 21's item 4): what it still holds once its workers are stopped.
 const parkable = pool as { park?(): Promise<number> };
@@ -118,12 +132,20 @@ async function figures(target: import('../../src/bench/index.ts').Target, n: num
   for (let i = 0; i < 200; i++) await one.call('echo', INPUT, signal);
   const echo = bench.median(await bench.sampleLatency(() => one.call('echo', INPUT, signal), { samples: 5000, ms: 1000 }));
   await one.close();
-  const before = bench.residentBytes();
-  const live = await target.open(setup, { instances: n, signal });
-  // One call on each instance (sessions hand calls round).
-  await Promise.all(Array.from({ length: n }, () => live.call('echo', INPUT, signal)));
-  const rss = (bench.residentBytes() - before) / n;
-  await live.close();
+  // Twice, keeping the second: resident memory grows less once a batch of threads has come and gone (the
+  // allocator keeps what they freed), so each target is measured after a batch of its own, not after the
+  // other target's. The standby is full before and after (its refill is the host's, not the plugin's).
+  let rss = 0;
+  for (let round = 0; round < 2; round++) {
+    await standby?.threads();
+    const before = bench.residentBytes();
+    const live = await target.open(setup, { instances: n, signal });
+    // One call on each instance (sessions hand calls round).
+    await Promise.all(Array.from({ length: n }, () => live.call('echo', INPUT, signal)));
+    await standby?.threads();
+    rss = (bench.residentBytes() - before) / n;
+    await live.close();
+  }
   return { cold: bench.median(cold), echo, rss };
 }
 
@@ -155,7 +177,13 @@ const ms = (v: number): string => `${v.toFixed(1)} ms`;
 console.log(
   `bench-c on the worker engine, from ${DIST ? 'dist/' : 'src/'}, ${ROUNDS} rounds, ${availableParallelism()} cores, load average ${loadBefore.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}`,
 );
-console.log(`worker cold start, cached component, warm process (load() to first result): median ${ms(median(colds))} (min ${ms(Math.min(...colds))})`);
+console.log(
+  `worker cold start, cached component, warm process (load() to first result), standby adopted: median ${ms(median(colds))} (min ${ms(Math.min(...colds))})`,
+);
+if (coldsNoStandby.length > 0)
+  console.log(
+    `worker cold start, cached component, warm process, no standby (thread start included): median ${ms(median(coldsNoStandby))} (min ${ms(Math.min(...coldsNoStandby))})`,
+  );
 console.log(`resident memory per live worker (${LIVE} live): ${(perWorker / 2 ** 20).toFixed(1)} MiB`);
 if (idleParked !== undefined)
   console.log(

@@ -21,11 +21,12 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { Artefact, Engine, EngineLoadOptions } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { glueFile } from './glue-file.ts';
+import { glueFiles } from './glue-file.ts';
+import { compileCore } from './modules.ts';
 import { PluginPool } from './pool.ts';
 import { defaultStandbySize, standby } from './standby.ts';
 import type { TranspileFn, TranspiledComponent } from './types.ts';
-import { Wasm, type WasmModule } from '../../wasm-api.ts';
+import type { WasmModule } from '../../wasm-api.ts';
 
 export { createInstance, runCall, type LiveInstance } from './instance.ts';
 export type { InstantiateFn, TranspiledComponent, TranspileFn } from './types.ts';
@@ -135,19 +136,22 @@ export class WasmEngine implements Engine {
       throw new AirlockError('internal', `the worker engine runs components; it was given a ${artefact.kind} artefact for ${grants.plugin.name}`);
     const componentPath = artefact.path;
     const t = await this.#transpile(componentPath);
-    const modules: Record<string, WasmModule> = {};
-    for (const [name, bytes] of Object.entries(t.modules)) {
-      const capped = prepareCoreModule(grants, bytes, `${grants.plugin.name}: ${name}`);
-      try {
-        modules[name] = await Wasm.compile(capped);
-      } catch (e) {
-        throw new AirlockError('build-failed', `${componentPath}: core module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`, {
-          cause: e,
-        });
-      }
-    }
+    // Capped here (the capabilities' rewrites), compiled once per process while a plugin holds them (./modules.ts).
+    const compiledModules = await Promise.all(
+      Object.entries(t.modules).map(async ([name, bytes]) => {
+        const capped = prepareCoreModule(grants, bytes, `${grants.plugin.name}: ${name}`);
+        try {
+          return [name, await compileCore(capped)] as const;
+        } catch (e) {
+          throw new AirlockError('build-failed', `${componentPath}: core module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`, {
+            cause: e,
+          });
+        }
+      }),
+    );
+    const modules: Record<string, WasmModule> = Object.fromEntries(compiledModules);
     const glueName = isAbsolute(t.glue) ? pathToFileURL(t.glue).href : t.glue;
-    const glueUrl = await glueFile(t.glueSource ?? (await readGlue(glueName)), glueName);
+    const glue = await glueFiles(t.glueSource ?? (await readGlue(glueName)), glueName);
     const onEvent = options.onEvent ?? this.#onEvent;
     const egress: RouteOptions =
       this.#egress.onDecision !== undefined || onEvent === undefined
@@ -156,7 +160,8 @@ export class WasmEngine implements Engine {
     const capabilities = await openCapabilities(grants, { egress });
     const pool = new PluginPool({
       grants,
-      glueUrl,
+      glueUrl: glue.url,
+      ...(glue.script === undefined ? {} : { glueScript: glue.script }),
       glueName,
       modules,
       wasi: wasiPlan(t.imports),

@@ -36,6 +36,7 @@ type WasmSlot = Slot<WasmWorker>;
 export interface PoolOptions {
   grants: Grants;
   glueUrl: string;
+  glueScript?: WasmPluginData['glueScript'];
   glueName: string;
   modules: Record<string, WasmModule>;
   /** What the workers load for the component (capabilities/worker.ts). */
@@ -66,6 +67,7 @@ class WasmDriver implements SlotDriver<WasmWorker> {
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
     const plugin: WasmPluginData = {
       glueUrl: this.#opts.glueUrl,
+      ...(this.#opts.glueScript === undefined ? {} : { glueScript: this.#opts.glueScript }),
       glueName: this.#opts.glueName,
       modules: this.#opts.modules,
       grants: g,

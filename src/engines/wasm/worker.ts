@@ -12,6 +12,7 @@ import { baselineWasi, loadWasi, type WasiRuntime } from '../../capabilities/wor
 import { AirlockError } from '../../errors.ts';
 import type { WasmAdoptMessage, WasmPluginData, WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { Channel, CLOSED, REQUEST } from './channel.ts';
+import { loadGlue, type LoadedGlue } from './glue-load.ts';
 import { createInstance, runCall, type LiveInstance } from './instance.ts';
 import type { InstantiateFn } from './types.ts';
 import { writeUsage } from './usage.ts';
@@ -40,6 +41,7 @@ function validate(msg: unknown): WasmPluginData {
     typeof d !== 'object' ||
     typeof d.glueUrl !== 'string' ||
     typeof d.glueName !== 'string' ||
+    (d.glueScript !== undefined && (typeof d.glueScript?.path !== 'string' || typeof d.glueScript.cache !== 'string')) ||
     !(d.channel instanceof SharedArrayBuffer) ||
     typeof d.capabilities !== 'object' ||
     d.capabilities === null ||
@@ -67,15 +69,15 @@ async function main(): Promise<void> {
   post({ type: 'standby' });
   let data: WasmPluginData;
   let wasi: WasiRuntime;
+  let glue: LoadedGlue;
   let instantiate: InstantiateFn;
   let instance: LiveInstance | undefined;
   try {
     data = validate(await adopted);
-    const [glue, loaded] = await Promise.all([import(data.glueUrl) as Promise<{ instantiate?: unknown }>, loadWasi(data.grants, data.wasi)]);
-    if (typeof glue.instantiate !== 'function')
-      throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
-    instantiate = glue.instantiate as InstantiateFn;
-    wasi = loaded;
+    const loaded = await Promise.all([loadGlue(data), loadWasi(data.grants, data.wasi)]);
+    glue = loaded[0];
+    instantiate = glue.instantiate;
+    wasi = loaded[1];
     // Instantiate once even for per-call isolation: a component that cannot start fails load(), not the first call.
     instance = createInstance(instantiate, data.modules, wasi, data.capabilities);
   } catch (e) {
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
       const err = new AirlockError('internal', `could not send the response: ${e instanceof Error ? e.message : String(e)}`);
       channel.sendResponse({ kind: 'error', error: err.toJSON(), stdout: '', stderr: '', truncated: false });
     }
+    // Once, after the first call: the code cache then holds what that call compiled.
+    glue.saveCache();
     lastResponse = performance.now();
     if (lastResponse - lastYield > YIELD_EVERY_MS) {
       await turnEventLoop();

@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,4 +70,20 @@ test('a worker for a component importing wasi:http loads the network part (and t
     [],
   );
   t.false(mods.some((m) => m === 'node:tls' || m === 'node:net' || m === 'node:dns'));
+});
+
+const FILESYSTEM_LAYER = 'src/capabilities/filesystem/preopens.ts';
+
+test('a worker for a plugin without a filesystem grant never loads the filesystem layer (its preopens are empty)', async (t) => {
+  const mods = await workerModules('fs-escape', 'read', '{"path":"/data/f"}');
+  t.true(mods.includes('src/capabilities/filesystem/wasi.ts'), 'the component imports wasi:filesystem');
+  t.false(mods.includes(FILESYSTEM_LAYER));
+  t.false(mods.includes('src/capabilities/filesystem/walk.ts'));
+});
+
+test('a worker for a plugin with a filesystem grant loads the filesystem layer', async (t) => {
+  const data = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-trace-data-')));
+  const grant = JSON.stringify({ filesystem: [{ hostPath: data, mount: '/data', access: 'read' }] });
+  const mods = await workerModules('fs-escape', 'read', '{"path":"/data/f"}', grant);
+  t.true(mods.includes(FILESYSTEM_LAYER));
 });

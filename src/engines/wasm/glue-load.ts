@@ -1,0 +1,72 @@
+/**
+ * The worker's side of ./glue-file.ts: the plugin's glue, as a classic
+ * script with V8's code cache when the host wrote one (an earlier worker's
+ * compiled `instantiate` and call path, so this worker neither parses 258 KB
+ * nor compiles the functions a first call needs), else imported as a module.
+ */
+import { threadId } from 'node:worker_threads';
+import { AirlockError } from '../../errors.ts';
+import type { WasmPluginData } from '../../protocol.ts';
+import type { InstantiateFn } from './types.ts';
+
+// Not `import ... from 'node:fs'`: an ES import of a builtin evaluates all its exports, and fs's pull in
+// fs/promises, streams, readline and REPL history (14 more modules in every standby worker).
+const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { Script } = process.getBuiltinModule('node:vm');
+
+export interface LoadedGlue {
+  instantiate: InstantiateFn;
+  /** True when V8 took the code cache: this thread compiled none of what an earlier worker compiled. */
+  fromCache: boolean;
+  /**
+   * Writes the code cache if this worker compiled the glue itself (none
+   * yet, or V8 refused it). Call once its first call has run: the cache then
+   * holds the functions that call compiled too.
+   */
+  saveCache(): void;
+}
+
+function readCache(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes whole or not at all (a temporary file renamed): a worker reading it never sees half a cache. */
+function writeCache(path: string, data: Buffer): void {
+  const tmp = `${path}.${threadId}`;
+  try {
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // Only slower: the next worker compiles the glue itself.
+    rmSync(tmp, { force: true });
+  }
+}
+
+export async function loadGlue(data: Pick<WasmPluginData, 'glueUrl' | 'glueName' | 'glueScript'>): Promise<LoadedGlue> {
+  const s = data.glueScript;
+  if (s === undefined) {
+    const mod = (await import(data.glueUrl)) as { instantiate?: unknown };
+    if (typeof mod.instantiate !== 'function')
+      throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
+    return { instantiate: mod.instantiate as InstantiateFn, fromCache: false, saveCache: () => {} };
+  }
+  const cachedData = readCache(s.cache);
+  const script = new Script(readFileSync(s.path, 'utf8'), { filename: data.glueName, ...(cachedData === undefined ? {} : { cachedData }) });
+  // Undefined without a cache, true when V8 refused it (another V8, another text).
+  let save = script.cachedDataRejected !== false;
+  const instantiate = (script.runInThisContext() as () => unknown)();
+  if (typeof instantiate !== 'function') throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate function)`);
+  return {
+    instantiate: instantiate as InstantiateFn,
+    fromCache: !save,
+    saveCache() {
+      if (!save) return;
+      save = false;
+      writeCache(s.cache, script.createCachedData());
+    },
+  };
+}

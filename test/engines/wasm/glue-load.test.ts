@@ -1,0 +1,72 @@
+/**
+ * The glue as a classic script with V8's code cache
+ * (src/engines/wasm/glue-file.ts glueScript, ./glue-load.ts): the script
+ * form runs the component like the module form, the first load writes the
+ * cache once its call has run, the next load takes it, and a glue of
+ * another shape stays a module.
+ */
+import test from 'ava';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { prepareCoreModule, wasiPlan } from '../../../src/capabilities/index.ts';
+import { loadWasi } from '../../../src/capabilities/worker.ts';
+import { glueScript } from '../../../src/engines/wasm/glue-file.ts';
+import { loadGlue, type LoadedGlue } from '../../../src/engines/wasm/glue-load.ts';
+import { createInstance, runCall } from '../../../src/engines/wasm/instance.ts';
+import { compileCore } from '../../../src/engines/wasm/modules.ts';
+import { transpileComponent } from '../../../src/engines/wasm/transpile.ts';
+import { fixtureComponent, fixtureGrants } from './helpers.ts';
+
+const grants = fixtureGrants('echo-c');
+const t0 = await transpileComponent(await fixtureComponent('echo-c'));
+const modules = Object.fromEntries(
+  await Promise.all(Object.entries(t0.modules).map(async ([n, b]) => [n, await compileCore(prepareCoreModule(grants, b, n))] as const)),
+);
+const wasi = await loadWasi(grants, wasiPlan(t0.imports));
+const dir = mkdtempSync(join(tmpdir(), 'airlock-glue-load-'));
+
+/** One call of echo-c's echo through `glue`. */
+function echo(glue: LoadedGlue, message: string): string {
+  const r = runCall(createInstance(glue.instantiate, modules, wasi), grants, 'echo', JSON.stringify({ message }));
+  if (r.response.kind !== 'ok') throw new Error(JSON.stringify(r.response));
+  return r.response.output;
+}
+
+test.serial('the script form of jco glue runs the component; the first load writes the code cache after its call, the next load takes it', async (t) => {
+  const script = glueScript(t0.glueSource as string);
+  if (script === undefined) return t.fail('jco glue has the shape glueScript expects');
+  const path = join(dir, 'glue.js');
+  const cache = join(dir, 'glue.code');
+  writeFileSync(path, script);
+  const data = { glueUrl: 'file:///unused.mjs', glueName: t0.glue, glueScript: { path, cache } };
+
+  const first = await loadGlue(data);
+  t.false(first.fromCache);
+  const out = echo(first, 'one');
+  t.false(existsSync(cache), 'nothing written before the first call is done');
+  first.saveCache();
+  t.true(existsSync(cache));
+
+  const second = await loadGlue(data);
+  t.true(second.fromCache, 'V8 took the cache');
+  t.is(echo(second, 'one'), out);
+  t.not(echo(second, 'two'), out);
+});
+
+test('a glue that imports or exports anything else stays a module', (t) => {
+  t.is(glueScript(`import { x } from 'y';\nexport function instantiate() {}\n`), undefined);
+  t.is(glueScript(`export function instantiate() { return import('y'); }\n`), undefined);
+  t.is(glueScript(`export function instantiate() {}\nexport default 1;\n`), undefined);
+  t.is(glueScript(`export function other() {}\n`), undefined);
+  t.is(typeof glueScript(`"use components";\nexport function instantiate() {}\nexport const _util = {\n}\n`), 'string');
+});
+
+test('without a script form the glue is imported as a module', async (t) => {
+  const path = join(dir, 'module.mjs');
+  writeFileSync(path, `import { threadId } from 'node:worker_threads';\nexport function instantiate() { return threadId; }\n`);
+  const glue = await loadGlue({ glueUrl: pathToFileURL(path).href, glueName: path });
+  t.false(glue.fromCache);
+  t.is(typeof glue.instantiate, 'function');
+});
