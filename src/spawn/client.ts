@@ -41,6 +41,8 @@ interface Pending {
 export interface SpawnHelperEvents {
   /** A process was started (its pid; the helper's pid is its parent). */
   started: [pid: number, helperPid: number];
+  /** A process it started has ended and been reaped by the helper. */
+  exited: [pid: number, code: number | null, signal: NodeJS.Signals | null];
   /** A helper process ended (exit code or signal), whatever the reason. */
   'helper-exit': [helperPid: number, code: number | null, signal: NodeJS.Signals | null];
 }
@@ -81,6 +83,7 @@ export class SpawnHelper extends EventEmitter<SpawnHelperEvents> {
     const child = this.#child;
     if (child === undefined) return;
     const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.ref(); // an idle helper is unref'd: its exit must still be waited for
     child.kill('SIGKILL');
     await gone;
   }
@@ -116,6 +119,7 @@ export class SpawnHelper extends EventEmitter<SpawnHelperEvents> {
     this.#pending.delete(m.id);
     this.#keepAlive();
     const { kind: _k, id: _i, ...exit } = m;
+    if (p.pid !== undefined) this.emit('exited', p.pid, exit.code, exit.signal);
     p.resolve(exit);
   }
 

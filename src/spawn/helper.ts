@@ -46,11 +46,13 @@ function start(id: number, m: Extract<SpawnHelperRequest, { kind: 'spawn' }>): v
   });
   child.on('close', (code, signal) => {
     running.delete(id);
+    // Node reports a failed start as a close with the negated errno for a code: it never ran, so no status.
+    const ran = child.pid !== undefined;
     reply({
       kind: 'exit',
       id,
-      code,
-      signal,
+      code: ran ? code : null,
+      signal: ran ? signal : null,
       stdout: stdout.captured(),
       stderr: stderr.captured(),
       overflow,
