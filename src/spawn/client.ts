@@ -109,6 +109,7 @@ export class SpawnHelper extends EventEmitter<SpawnHelperEvents> {
   }
 
   #reply(child: ChildProcess, m: SpawnHelperReply): void {
+    if (typeof m !== 'object' || m === null || typeof m.id !== 'number') return;
     const p = this.#pending.get(m.id);
     if (p === undefined || child !== this.#child) return;
     if (m.kind === 'started') {
