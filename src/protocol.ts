@@ -186,3 +186,51 @@ export type SerializedValidation =
 
 /** Manifest worker -> host. */
 export type ManifestReply = { kind: 'validated'; id: number; result: SerializedValidation } | { kind: 'failed'; id: number; error: SerializedError };
+
+// ---- host <-> spawn helper (src/spawn/): Node's IPC channel, JSON ----
+//
+// Forking copies the parent's page tables, so a process started by a host
+// holding a large heap costs in proportion to it (libuv forks on Linux). A
+// small helper process forks in its place: the host sends it what to start,
+// it answers with the pid and, once the process has ended, how it ended and
+// the head and tail of what it printed (bounded like any call's output).
+
+/** One process to start through the helper. */
+export interface SpawnRequest {
+  /** An absolute path: the helper's env is empty, there is no PATH to search. */
+  file: string;
+  args: string[];
+  /** The process's whole environment. */
+  env: Record<string, string>;
+  cwd: string;
+  /** What each stream keeps: its first `head` and last `tail` bytes. */
+  stdout: { head: number; tail: number };
+  stderr: { head: number; tail: number };
+  /** A stream past this many bytes has the process killed (SIGKILL), reported as `overflow`. */
+  maxStreamBytes: number;
+}
+
+/** Host -> helper. */
+export type SpawnHelperRequest = ({ kind: 'spawn'; id: number } & SpawnRequest) | { kind: 'kill'; id: number; signal: 'SIGKILL' | 'SIGTERM' };
+
+/** The kept part of a stream: `cut` when the middle was dropped (text = head + tail). */
+export interface CapturedOutput {
+  text: string;
+  cut: boolean;
+}
+
+/** How a process started through the helper ended. */
+export interface SpawnExit {
+  /** Exit status, or null when ended by a signal or never started. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: CapturedOutput;
+  stderr: CapturedOutput;
+  /** The helper killed it: a stream went past `maxStreamBytes`. */
+  overflow: boolean;
+  /** It could not be started (ENOENT, EACCES, ...). */
+  error?: string;
+}
+
+/** Helper -> host. */
+export type SpawnHelperReply = { kind: 'started'; id: number; pid: number } | ({ kind: 'exit'; id: number } & SpawnExit);

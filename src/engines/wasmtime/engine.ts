@@ -1,6 +1,7 @@
 /**
  * The wasmtime CLI engine: every call is one `wasmtime run --invoke` process
- * on the precompiled component, with flags from the grants (./flags.ts).
+ * on the precompiled component, with flags from the grants (./flags.ts),
+ * started by the host's spawn helper (src/spawn/), not by the host itself.
  * Nothing survives a call, so `isolation` is always per-call here.
  *
  *   const engine = new WasmtimeEngine();
@@ -14,6 +15,7 @@ import type { Capability } from '../../capabilities/index.ts';
 import type { Artefact, Engine } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { SlotPool } from '../../slots/pool.ts';
+import { type SpawnHelper, sharedSpawnHelper } from '../../spawn/client.ts';
 import { precompile, unlinkableImports } from './compile.ts';
 import { wasmtimeCommand, wasmtimeImportsCommand } from './flags.ts';
 import { probeWasmtime, type WasmtimeProbe } from './locate.ts';
@@ -29,10 +31,10 @@ export class WasmtimePlugin implements EnginePlugin {
   readonly #onClose: () => void;
 
   /** @internal use WasmtimeEngine.load */
-  constructor(grants: Grants, info: WasmtimePluginInfo, env: Record<string, string>, onClose: () => void) {
+  constructor(grants: Grants, info: WasmtimePluginInfo, env: Record<string, string>, helper: SpawnHelper, onClose: () => void) {
     this.grants = grants;
     this.info = info;
-    const driver = new ProcessDriver(grants, info, env);
+    const driver = new ProcessDriver(grants, info, env, helper);
     // The granted timeout is wasmtime's own epoch deadline (-W timeout), which reports it with the guest's logs; the pool's timer is the last resort.
     this.#pool = driver.pool = new SlotPool(driver, grants, { instance: 'process', timeoutGraceMs: KILL_GRACE_MS });
     // Starting a lane spawns nothing: this settles at once.
@@ -56,6 +58,8 @@ export interface WasmtimeEngineOptions {
   probe?: WasmtimeProbe;
   /** Capability mappings (default: every capability's, see ./flags.ts). */
   capabilities?: readonly Capability[];
+  /** What starts the wasmtime processes (default: the host's shared spawn helper, src/spawn/). */
+  spawnHelper?: SpawnHelper;
 }
 
 export class WasmtimeEngine implements Engine {
@@ -115,7 +119,9 @@ export class WasmtimeEngine implements Engine {
     }
     cmd.args.push(...forImports.args);
     const info: WasmtimePluginInfo = { binary: probe.path, version: probe.version, cwasm, component: componentPath, stamp, args: cmd.args };
-    const plugin: WasmtimePlugin = new WasmtimePlugin(grants, info, cmd.env, () => this.#plugins.delete(plugin));
+    const plugin: WasmtimePlugin = new WasmtimePlugin(grants, info, cmd.env, this.#options.spawnHelper ?? sharedSpawnHelper(), () =>
+      this.#plugins.delete(plugin),
+    );
     this.#plugins.add(plugin);
     return plugin;
   }

@@ -1,18 +1,20 @@
 /**
  * The wasmtime engine's calls: each runs one `wasmtime run --invoke`
- * process. A slot of the pool (src/slots/pool.ts) is a lane, the permission
- * to run one such process; a timeout or abort kills it, and the lane's next
- * process starts once it has exited.
+ * process, started by the spawn helper (src/spawn/), so its cost does not
+ * grow with the host's heap. A slot of the pool (src/slots/pool.ts) is a
+ * lane, the permission to run one such process; a timeout or abort kills
+ * it, and the lane's next process starts once it has exited.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { LogCapture } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import type { SlotPool } from '../../slots/pool.ts';
 import type { CallResult } from '../types.ts';
+import type { SpawnExit } from '../../protocol.ts';
+import type { SpawnHelper, Spawned } from '../../spawn/client.ts';
 import { type CwasmStamp, cwasmStamp, precompile, sameStamp } from './compile.ts';
-import { type CapturedText, classify } from './outcome.ts';
+import { classify } from './outcome.ts';
 import { waveString } from './wave.ts';
 import { INVOKE_TARGET } from '../../wit.ts';
 
@@ -21,42 +23,6 @@ export const MAX_INVOKE_BYTES = 128 * 1024 - 1;
 
 /** After the epoch deadline (-W timeout) should have fired, how long before the process is killed. */
 export const KILL_GRACE_MS = 1000;
-
-/** Keeps the first `head` bytes and the last `tail` bytes of a stream. */
-class HeadTail {
-  readonly #head: number;
-  readonly #tail: number;
-  #first: Buffer[] = [];
-  #firstLen = 0;
-  #last: Buffer[] = [];
-  #lastLen = 0;
-  total = 0;
-  constructor(head: number, tail: number) {
-    this.#head = head;
-    this.#tail = tail;
-  }
-  push(chunk: Buffer): void {
-    this.total += chunk.length;
-    if (this.#firstLen < this.#head) {
-      const take = Math.min(this.#head - this.#firstLen, chunk.length);
-      this.#first.push(chunk.subarray(0, take));
-      this.#firstLen += take;
-      chunk = chunk.subarray(take);
-    }
-    if (chunk.length === 0) return;
-    this.#last.push(chunk);
-    this.#lastLen += chunk.length;
-    while (this.#lastLen - (this.#last[0]?.length ?? 0) >= this.#tail && this.#last.length > 1) {
-      this.#lastLen -= this.#last.shift()?.length ?? 0;
-    }
-  }
-  captured(): CapturedText {
-    let tail = Buffer.concat(this.#last);
-    const cut = this.total > this.#head + this.#tail;
-    if (tail.length > this.#tail) tail = tail.subarray(tail.length - this.#tail);
-    return { text: Buffer.concat([...this.#first, tail]).toString('utf8'), cut };
-  }
-}
 
 export interface WasmtimePluginInfo {
   binary: string;
@@ -72,7 +38,7 @@ export interface WasmtimePluginInfo {
 
 /** A slot of the wasmtime engine: permission to run one process; `child` while it runs. */
 export interface Lane {
-  child: ChildProcess | undefined;
+  child: Spawned | undefined;
   /** Set when the pool killed the lane (timeout, abort): a call still verifying its .cwasm spawns nothing. */
   killed: boolean;
   /** Resolves once the lane's process has exited (at once when none ran). */
@@ -87,12 +53,14 @@ export class ProcessDriver implements SlotDriver<Lane, Invoke> {
   readonly #grants: Grants;
   readonly #info: WasmtimePluginInfo;
   readonly #env: Record<string, string>;
+  readonly #helper: SpawnHelper;
   #recheck: Promise<void> | undefined;
 
-  constructor(grants: Grants, info: WasmtimePluginInfo, env: Record<string, string>) {
+  constructor(grants: Grants, info: WasmtimePluginInfo, env: Record<string, string>, helper: SpawnHelper) {
     this.#grants = grants;
     this.#info = info;
     this.#env = env;
+    this.#helper = helper;
   }
 
   /** The input must fit on the command line. */
@@ -166,64 +134,62 @@ export class ProcessDriver implements SlotDriver<Lane, Invoke> {
   /** Runs the call's process on `lane` and settles the call with what it printed. */
   #spawn(lane: Lane, call: SlotCall<Invoke>): void {
     const r = this.#grants.resources;
-    // Tail windows: the printed result is WAVE, at most 6x the JSON it encodes (`\u{1f}` for one control byte).
-    const stdout = new HeadTail(r.logBytes, r.outputBytes * 6 + 4096);
-    const stderr = new HeadTail(r.logBytes, 64 * 1024);
     const args = ['run', '--allow-precompiled', '--argv0', this.#grants.plugin.name, ...this.#info.args, '--invoke', call.input, this.#info.cwasm];
-    let killed: 'output-limit' | undefined;
-    const child = spawn(this.#info.binary, args, {
+    const child = this.#helper.spawn({
+      file: this.#info.binary,
+      args,
       // Only what wasmtime needs plus the granted variables (see capabilities/env/wasmtime.ts).
       env: { RUST_BACKTRACE: '0', ...this.#env },
-      stdio: ['ignore', 'pipe', 'pipe'],
       cwd: '/',
+      // Tail windows: the printed result is WAVE, at most 6x the JSON it encodes (`\u{1f}` for one control byte).
+      stdout: { head: r.logBytes, tail: r.outputBytes * 6 + 4096 },
+      stderr: { head: r.logBytes, tail: 64 * 1024 },
+      // A guest printing without end is cut off once it could no longer be a valid answer plus logs.
+      maxStreamBytes: r.logBytes + r.outputBytes * 6 + 4096 + 16 * 1024 * 1024,
     });
     lane.child = child;
-    lane.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    // A guest printing without end is cut off once it could no longer be a valid answer plus logs.
-    const hardCap = r.logBytes + r.outputBytes * 6 + 4096 + 16 * 1024 * 1024;
-    const overflow = (): void => {
-      killed = 'output-limit';
-      child.kill('SIGKILL');
-    };
-    child.stdout.on('data', (c: Buffer) => {
-      stdout.push(c);
-      if (stdout.total > hardCap) overflow();
+    lane.exited = child.exit.then(
+      () => undefined,
+      () => undefined,
+    );
+    child.exit.then(
+      (exit) => {
+        lane.child = undefined;
+        this.#settle(call, exit);
+      },
+      (e: AirlockError) => {
+        lane.child = undefined;
+        this.pool.fail(call, e);
+      },
+    );
+  }
+
+  #settle(call: SlotCall<Invoke>, exit: SpawnExit): void {
+    const r = this.#grants.resources;
+    if (exit.error !== undefined && exit.code === null && exit.signal === null) {
+      this.pool.fail(call, new AirlockError('engine-unavailable', `cannot start ${this.#info.binary}: ${exit.error}`));
+      return;
+    }
+    const outcome = classify({
+      tool: call.tool,
+      code: exit.code,
+      signal: exit.signal,
+      stdout: exit.stdout,
+      stderr: exit.stderr,
+      ...(exit.overflow ? { killed: 'output-limit' as const } : {}),
+      timeoutMs: call.timeoutMs,
+      outputBytes: r.outputBytes,
+      memoryBytes: r.memoryBytes,
     });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr.push(c);
-      if (stderr.total > hardCap) overflow();
-    });
-    let spawnError: Error | undefined;
-    child.on('error', (e) => {
-      spawnError = e;
-    });
-    child.on('close', (code, sig) => {
-      lane.child = undefined;
-      if (spawnError !== undefined && code === null && sig === null) {
-        this.pool.fail(call, new AirlockError('engine-unavailable', `cannot start ${this.#info.binary}: ${spawnError.message}`, { cause: spawnError }));
-        return;
-      }
-      const outcome = classify({
-        tool: call.tool,
-        code,
-        signal: sig,
-        stdout: stdout.captured(),
-        stderr: stderr.captured(),
-        ...(killed === undefined ? {} : { killed }),
-        timeoutMs: call.timeoutMs,
-        outputBytes: r.outputBytes,
-        memoryBytes: r.memoryBytes,
-      });
-      const logs = new LogCapture(r.logBytes);
-      logs.write('stdout', Buffer.from(outcome.guestStdout, 'utf8'));
-      logs.write('stderr', Buffer.from(outcome.guestStderr, 'utf8'));
-      const callLogs = { stdout: logs.text('stdout'), stderr: logs.text('stderr'), ...(logs.truncated ? { truncated: true } : {}) };
-      if (outcome.error !== undefined) {
-        Object.assign(outcome.error.details, { logs: callLogs, metrics: { engine: 'wasmtime', ...this.pool.metrics(call) } });
-        this.pool.fail(call, outcome.error);
-      } else {
-        this.pool.answer(call, { output: outcome.output ?? '', logs: callLogs, metrics: { engine: 'wasmtime', ...this.pool.metrics(call) } });
-      }
-    });
+    const logs = new LogCapture(r.logBytes);
+    logs.write('stdout', Buffer.from(outcome.guestStdout, 'utf8'));
+    logs.write('stderr', Buffer.from(outcome.guestStderr, 'utf8'));
+    const callLogs = { stdout: logs.text('stdout'), stderr: logs.text('stderr'), ...(logs.truncated ? { truncated: true } : {}) };
+    if (outcome.error !== undefined) {
+      Object.assign(outcome.error.details, { logs: callLogs, metrics: { engine: 'wasmtime', ...this.pool.metrics(call) } });
+      this.pool.fail(call, outcome.error);
+    } else {
+      this.pool.answer(call, { output: outcome.output ?? '', logs: callLogs, metrics: { engine: 'wasmtime', ...this.pool.metrics(call) } });
+    }
   }
 }
