@@ -19,8 +19,11 @@ import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
 import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
-import { type BlankWorker, readStdio, standby } from './standby.ts';
+import { type BlankWorker, readStdio, retire, standby } from './standby.ts';
 import { createUsageCells, readUsage } from './usage.ts';
+
+/** How long a stopped worker may take to end by itself before it is terminated. */
+const STOP_BOUND_MS = 10_000;
 
 /** One worker thread and its channel: a slot's instance. */
 interface WasmWorker extends BlankWorker {
@@ -83,20 +86,37 @@ class WasmDriver implements SlotDriver<WasmWorker> {
     const thread = worker.threadId;
     worker.once('exit', () => this.#opts.capabilities.instanceGone(thread));
     return new Promise<WasmWorker>((resolve, reject) => {
-      let ready = false;
+      let state: 'adopting' | 'ready' | 'over' = 'adopting';
+      // Settles when the worker's start is over: it is ready, it failed or it died.
+      let startOver!: () => void;
+      const over = new Promise<void>((r) => {
+        startOver = r;
+      });
       // Before `ready` a failure rejects the start (the pool does not restart it in a loop); after, the pool replaces the worker.
       const fail = (err: AirlockError): void => {
-        if (ready) return this.pool.died(slot, w, err);
+        startOver();
+        if (state === 'ready') return this.pool.died(slot, w, err);
+        if (state === 'over') return;
+        state = 'over';
         signal?.removeEventListener('abort', onAbort);
         void this.kill(w);
         reject(err);
       };
-      const onAbort = (): void => fail(new AirlockError('aborted', `starting a worker for ${g.plugin.name} was aborted`));
+      const onAbort = (): void => {
+        if (state !== 'adopting') return;
+        state = 'over';
+        reject(new AirlockError('aborted', `starting a worker for ${g.plugin.name} was aborted`));
+        // It may be importing the glue and instantiating: terminated once that is over, never midway (./standby.ts retire),
+        // within the plugin's call timeout (a hostile start function may never end).
+        w.channel.close();
+        this.#track(retire(worker, over, Math.max(g.resources.timeoutMs, 10_000)));
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       worker.on('message', (msg: WasmWorkerMessage) => {
-        if (ready) return;
         if (msg.type === 'ready') {
-          ready = true;
+          startOver();
+          if (state !== 'adopting') return;
+          state = 'ready';
           signal?.removeEventListener('abort', onAbort);
           resolve(w);
         } else if (msg.type === 'init-error') {
@@ -114,29 +134,43 @@ class WasmDriver implements SlotDriver<WasmWorker> {
       worker.on('exit', (code) => {
         fail(new AirlockError('crash', `plugin ${g.plugin.name}: worker exited with code ${code}${w.stderrTail ? `: ${w.stderrTail.trim()}` : ''}`));
       });
-      if (signal?.aborted === true) onAbort();
-      else worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
+      if (signal?.aborted === true) {
+        // Not adopted yet: a blank worker that has started, nothing to wait for.
+        startOver();
+        onAbort();
+      } else worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
     });
   }
 
-  /** Stops a worker for good; the pool ignores its later events (it is no longer the slot's handle). */
+  /** Ends a worker at once (timeout, abort, crash); the pool ignores its later events (it is no longer the slot's handle). */
   kill(w: WasmWorker): Promise<void> {
     // Wakes our own waitAsync so it does not linger.
     w.channel.close();
-    const done: Promise<void> = w.worker
-      .terminate()
-      .then(() => undefined)
-      .finally(() => this.#cleanups.delete(done));
+    return this.#track(w.worker.terminate().then(() => undefined));
+  }
+
+  /**
+   * Stops an idle worker (close, parking) without terminating it: its closed
+   * channel makes it leave its loop once the instance it may be building is
+   * done, and its thread ends by itself. So no thread is torn down while it
+   * compiles or instantiates (see ./standby.ts retire). One that has not
+   * ended within STOP_BOUND_MS is terminated.
+   */
+  stop(w: WasmWorker): Promise<void> {
+    w.channel.close();
+    const exited = w.worker.threadId < 0 ? Promise.resolve() : new Promise<void>((r) => w.worker.once('exit', () => r()));
+    return this.#track(retire(w.worker, exited, STOP_BOUND_MS));
+  }
+
+  /** Terminations in flight are kept until done: close waits for them (and so for Node closing their fds). */
+  #track(p: Promise<void>): Promise<void> {
+    const done: Promise<void> = p.finally(() => this.#cleanups.delete(done));
     this.#cleanups.add(done);
     return done;
   }
 
   async closed(): Promise<void> {
     await Promise.all([...this.#cleanups]);
-  }
-
-  stop(w: WasmWorker): Promise<void> {
-    return this.kill(w);
   }
 
   /** A worker whose next instance is built already. */

@@ -114,6 +114,33 @@ export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
   return { worker, ready };
 }
 
+/**
+ * Terminates a worker, but only once its start is over (`started` settled: it
+ * said it is ready, or it failed, or it died). V8 keeps one process-wide
+ * registry of JIT code pages, and threads that register and free code pages
+ * at once can make it lose one: the whole process aborts (`Check failed:
+ * jit_page.has_value()`, exit 133; nodejs/node#64500). A thread torn down
+ * while it bootstraps, imports and compiles frees its pages in the middle of
+ * that, so a start always runs to its end first; one that never ends is
+ * still terminated after `boundMs`. Resolves once the thread is gone.
+ */
+export function retire(worker: Worker, started: Promise<unknown>, boundMs = START_BOUND_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, boundMs);
+    timer.unref();
+  });
+  return Promise.race([started.then(noop, noop), bound]).then(async () => {
+    clearTimeout(timer);
+    await worker.terminate();
+  });
+}
+
+const noop = (): void => {};
+
+/** How long a start may run before it is terminated anyway (a blank start takes well under a second, even on a busy machine). */
+export const START_BOUND_MS = 60_000;
+
 /** From adoption on: what the worker prints to stderr is kept (its tail) for crash messages; stdout is dropped. */
 export function readStdio(w: BlankWorker): void {
   w.worker.stdout.resume(); // nothing a guest prints reaches here (captured per call); drop shim chatter
@@ -147,10 +174,10 @@ class Standby {
     this.fill();
   }
 
-  /** Sets the size (tests and benchmarks; 0 empties it). */
+  /** Sets the size (tests and benchmarks; 0 empties it). Dropped workers still starting end once started (see retire). */
   resize(n: number): void {
     this.#size = n;
-    for (const e of this.#waiting.splice(n)) void e.worker.terminate();
+    for (const e of this.#waiting.splice(n)) retire(e.worker, e.ready);
     this.fill();
   }
 

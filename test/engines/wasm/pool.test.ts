@@ -7,15 +7,26 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import { WasmEngine, type WasmPlugin } from '../../../src/engines/wasm/index.ts';
 import { isAirlockError } from '../../../src/errors.ts';
-import type { GrantsOverrides } from '../../helpers/grants.ts';
+import { type GrantsOverrides, makeGrants } from '../../helpers/grants.ts';
 import { rejection } from '../../helpers/rejection.ts';
 import { fixtureComponent, fixtureGrants } from './helpers.ts';
+
+/** Every worker thread this test file's thread creates, by thread id (Node's `worker_threads` diagnostics channel). */
+const workers = new Map<number, Worker>();
+subscribe('worker_threads', (m) => {
+  const w = (m as { worker: Worker }).worker;
+  workers.set(w.threadId, w);
+  w.once('exit', () => workers.delete(w.threadId));
+});
 
 const engine = new WasmEngine();
 test.after.always(() => engine.close());
@@ -100,4 +111,66 @@ test('close() of a parked plugin with a call waiting for its worker lets the cal
   const call = p.call('count', '{}');
   await p.close();
   t.is((await call).output, '1');
+});
+
+// ---- Stopping workers without tearing one down mid-start (nodejs/node#64500) ----
+
+test('close() of an idle plugin lets its workers end by themselves (exit code 0), none is terminated', async (t) => {
+  const out = await inChild(`
+     const { subscribe } = await import('node:diagnostics_channel');
+     const exits = [];
+     subscribe('worker_threads', ({ worker }) => exits.push(new Promise((r) => worker.once('exit', r))));
+     const p = await engine.load(fixtureGrants('state', { isolation: 'per-call', resources: { concurrency: 2 } }), { kind: 'component', path: component });
+     out.count = await count(p);
+     await p.close();
+     out.codes = await Promise.all(exits);`);
+  // concurrency 2 plus the per-call spare; a terminated thread exits with 1.
+  t.deepEqual(out, { count: '1', codes: [0, 0, 0] });
+});
+
+test('close() while a replacement worker is still loading the plugin terminates it only after it finished loading', async (t) => {
+  // Glue whose import waits at a gate the test opens (a BroadcastChannel reaches the worker threads).
+  const gateName = `airlock-gate-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const glue = join(dir, 'gated-glue.js');
+  writeFileSync(
+    glue,
+    `import { BroadcastChannel, threadId } from 'node:worker_threads';
+     const gate = new BroadcastChannel(${JSON.stringify(gateName)});
+     await new Promise((resolve) => { gate.onmessage = (e) => e.data === 'go' && resolve(); gate.postMessage(threadId); });
+     gate.close();
+     export function instantiate() {
+       return { 'airlock:plugin/tools@0.1.0': { call: () => { for (;;); } } };
+     }`,
+  );
+  const gate = new BroadcastChannel(gateName);
+  t.teardown(() => gate.close());
+  const importing: number[] = [];
+  let second!: (thread: number) => void;
+  const secondImport = new Promise<number>((r) => {
+    second = r;
+  });
+  gate.onmessage = (e) => {
+    const thread = (e as { data: number }).data;
+    importing.push(thread);
+    // The first worker (the load's) passes; the replacement is held until the plugin is closing.
+    if (importing.length === 1) gate.postMessage('go');
+    else second(thread);
+  };
+  const seen: string[] = [];
+  {
+    const gated = new WasmEngine({ standby: 0, transpile: async () => ({ glue: pathToFileURL(glue).href, modules: {} }) });
+    const p = await gated.load(makeGrants({ plugin: { name: 'gated' } }), { kind: 'component', path: '/unused.wasm' });
+    // The call spins until its timeout kills the worker; the pool starts a replacement, which stops at the gate.
+    t.true(isAirlockError(await rejection(p.call('spin', '{}', { timeoutMs: 200 })), 'timeout'));
+    const replacement = workers.get(await secondImport) as Worker;
+    replacement.on('message', (m: { type?: string }) => m?.type === 'ready' && seen.push('ready'));
+    replacement.once('exit', () => seen.push('exit'));
+    const closing = p.close();
+    // Opened only now: an engine that terminated the replacement at close has already done so.
+    gate.postMessage('go');
+    await closing;
+    seen.push('closed');
+    await gated.close();
+  }
+  t.deepEqual(seen, ['ready', 'exit', 'closed']);
 });

@@ -5,11 +5,14 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import type { Worker } from 'node:worker_threads';
 import { WasmEngine } from '../../../src/engines/wasm/index.ts';
 import { standby } from '../../../src/engines/wasm/standby.ts';
 import { makeGrants } from '../../helpers/grants.ts';
@@ -49,6 +52,38 @@ test.serial('without a standby a load starts its own worker', async (t) => {
   const p = await engine.load(makeGrants({ plugin: { name: 'cold' } }), { kind: 'component', path: '/unused.wasm' });
   t.true((await threadOf(p)) > 0);
   await p.close();
+  standby.resize(1);
+});
+
+/** The worker threads `fn` creates in this thread (Node's `worker_threads` diagnostics channel). */
+function created(fn: () => void): Worker[] {
+  const out: Worker[] = [];
+  const onWorker = (m: unknown): void => void out.push((m as { worker: Worker }).worker);
+  subscribe('worker_threads', onWorker);
+  try {
+    fn();
+  } finally {
+    unsubscribe('worker_threads', onWorker);
+  }
+  return out;
+}
+
+test.serial('a standby dropped while it starts is terminated only once it has started: never an exit before online (nodejs/node#64500)', async (t) => {
+  standby.resize(0);
+  const [w, ...more] = created(() => standby.resize(1));
+  t.is(more.length, 0);
+  const seen: string[] = [];
+  const worker = w as Worker;
+  worker.on('online', () => seen.push('online'));
+  worker.on('message', (m: { type?: string }) => m?.type === 'standby' && seen.push('standby'));
+  const exited = once(worker, 'exit');
+  // Dropped in the same tick it was created: it cannot have started yet.
+  standby.resize(0);
+  // A standby is unref'd: something must keep this thread alive while it waits.
+  const alive = setInterval(() => {}, 1 << 30);
+  await exited.finally(() => clearInterval(alive));
+  seen.push('exit');
+  t.deepEqual(seen, ['online', 'standby', 'exit']);
   standby.resize(1);
 });
 
