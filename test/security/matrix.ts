@@ -1605,6 +1605,19 @@ const INPUT: RowInput[] = [
       ),
     },
   },
+  // ---- hunt (hostile data) ----
+  {
+    id: 'data.registry-config',
+    group: 'data',
+    attack: 'a registry serving a wasm config blob (its digest right) that is not JSON, or JSON null, to `airlock pull`',
+    cells: everywhere(
+      cell(
+        contained('registry-error', 'before anything is unpacked: "not an Airlock plugin artifact: its config is not a JSON object", not an internal error'),
+        file('test/trust/oci/artifact.test.ts', 'a registry serving a wasm config that is not JSON (its digest right) is refused as not an Airlock artifact'),
+        file('test/trust/oci/artifact.test.ts', 'a registry serving a wasm config that is JSON null (its digest right) is refused as not an Airlock artifact'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 
