@@ -1618,6 +1618,21 @@ const INPUT: RowInput[] = [
       ),
     ),
   },
+  {
+    id: 'serve.audit-forge',
+    group: 'serve',
+    attack:
+      'plugin-chosen text (a manifest key quoted in a refusal) with bidi overrides, C1 controls or line separators in an audit line, to reorder or hide part of it for whoever reads the log',
+    cells: everywhere(
+      cell(
+        contained(
+          'escaped',
+          'before any engine: every sink gets the line with those characters as JSON \\uXXXX escapes; it parses to the same values and verifies',
+        ),
+        file('test/audit/log.test.ts', 'a manifest key with bidi and C1 control characters reaches the audit line escaped'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 
