@@ -1633,6 +1633,21 @@ const INPUT: RowInput[] = [
       ),
     ),
   },
+  {
+    id: 'data.registry-redirect-name',
+    group: 'data',
+    attack:
+      'a registry redirecting a pull to an https host name it controls the DNS of, resolving to loopback or a private address (a request from the host into its own network)',
+    cells: everywhere(
+      cell(
+        contained(
+          'registry-error',
+          'before any engine: a redirected read resolves the name itself and connects only to what it checked (public unicast); nothing connects to the private address',
+        ),
+        file('test/trust/oci/client.test.ts', 'a blob read redirected to an https name that resolves to loopback is refused where it would connect'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 
