@@ -1648,6 +1648,65 @@ const INPUT: RowInput[] = [
       ),
     ),
   },
+  {
+    id: 'data.ignore-cost',
+    group: 'data',
+    attack:
+      'an ignore file within its caps written to be slow: `*a*a*a…` patterns against names of `a`s (every position alive on every character: seconds per path on the event loop), or thousands of `[…]` class ranges',
+    cells: {
+      worker: cell(na('ignore files are read by the Docker engine only (its build context)')),
+      wasmtime: cell(na('ignore files are read by the Docker engine only (its build context)')),
+      // The context is walked here, before a local or remote daemon sees it.
+      'docker-node': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+      'docker-python': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+      'remote-node': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+      'remote-python': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+    },
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 
