@@ -1707,6 +1707,19 @@ const INPUT: RowInput[] = [
       ),
     },
   },
+  {
+    id: 'data.cli-line-forge',
+    group: 'data',
+    attack:
+      "newlines in plugin-chosen text the CLI shows (an entry file name, a filesystem path, quoted in inspect or in a refusal) spelling grant lines that are not the plugin's, to mislead its review",
+    cells: everywhere(
+      cell(
+        contained('escaped', 'before any engine: inspect shows such values on their own line as \\u000a, and each refusal problem is one line (\\n)'),
+        file('test/cli/inspect.test.ts', 'inspect: newlines in an entry file name or a filesystem path cannot forge grant lines'),
+        file('test/cli/inspect.test.ts', 'inspect: a refusal quoting a filesystem path with newlines keeps each problem on one line'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 
