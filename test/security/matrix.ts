@@ -1720,6 +1720,21 @@ const INPUT: RowInput[] = [
       ),
     ),
   },
+  {
+    id: 'serve.telemetry-size',
+    group: 'serve',
+    attack:
+      "a plugin whose build fails with a huge error text (a 200 KB `#error`, up to the build output bound) put whole into every load and build span's status, held by the SDK until exported",
+    cells: everywhere(
+      cell(
+        contained('bounded', 'before any engine: a span status message is cut at 1024 characters (attributes are codes, names and validated tool names)'),
+        file(
+          'test/telemetry/otel.test.ts',
+          'a build error the plugin writes (a 200 KB #error) reaches the load and build spans cut to a bounded status message',
+        ),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 
