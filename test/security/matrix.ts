@@ -1735,6 +1735,30 @@ const INPUT: RowInput[] = [
       ),
     ),
   },
+  {
+    id: 'data.requirements-size',
+    group: 'data',
+    attack:
+      "a Python component's requirements.txt reduced to megabytes of requirements (up to the build's 256 MiB file limit), read back whole into host memory and handed to pip with the host's network",
+    cells: {
+      worker: cell(
+        contained(
+          'build-failed',
+          'on the host, before pip runs: the reduced list is read with the bounded reader (1 MiB) and refused naming the dependency file',
+        ),
+        file('test/build/python-deps.test.ts', 'a requirements list past 1 MiB is refused naming the dependency file'),
+      ),
+      wasmtime: cell(
+        contained(
+          'build-failed',
+          'on the host, before pip runs: the reduced list is read with the bounded reader (1 MiB) and refused naming the dependency file',
+        ),
+        file('test/build/python-deps.test.ts', 'a requirements list past 1 MiB is refused naming the dependency file'),
+      ),
+      'docker-node': cell(na('a node plugin has no requirements.txt')),
+      'docker-python': cell(na('requirements are read and installed inside the image build, in the builder container, not by the host')),
+    },
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 
