@@ -124,8 +124,10 @@ export function isAirlockError(value: unknown, code?: ErrorCode): value is Airlo
 
 /** `file:line:column: path: message (hint)` — the one-line form the CLI prints. */
 export function formatProblem(p: Problem): string {
+  // One line per problem: a plugin value quoted in it (a path with newlines) cannot add lines that look like others.
+  const line = (s: string): string => s.replaceAll('\n', '\\n');
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
-  const field = p.path === '' ? '' : `${p.path}: `;
-  const hint = p.hint === undefined ? '' : ` (fix: ${p.hint})`;
-  return `${where}: ${field}${p.message}${hint}`;
+  const field = p.path === '' ? '' : `${line(p.path)}: `;
+  const hint = p.hint === undefined ? '' : ` (fix: ${line(p.hint)})`;
+  return `${line(where)}: ${field}${line(p.message)}${hint}`;
 }

@@ -13,6 +13,7 @@
  */
 import { createWriteStream, openSync, readSync, closeSync, fstatSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
+import { terminalSafe } from '../cli/io.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/index.ts';
@@ -112,7 +113,9 @@ export class AuditLog implements HostObserver {
 
   #write(type: string, fields: Record<string, unknown>): void {
     const entry = { seq: this.#head.seq + 1, time: new Date().toISOString(), prev: this.#head.hash, type, ...fields };
-    const line = JSON.stringify(entry);
+    // Escaped as the CLI escapes a terminal's text: plugin-chosen strings (a manifest key, an error message) could
+    // otherwise reorder or hide part of the line for whoever reads the log. `\uXXXX` is JSON's own escape: same values.
+    const line = terminalSafe(JSON.stringify(entry), false);
     this.#head = { seq: entry.seq, hash: lineHash(line) };
     this.#stream?.write(`${line}\n`);
     if (this.#options.stderr === true) process.stderr.write(`${line}\n`);

@@ -22,10 +22,11 @@
  * and the proxy variables reach pip; nothing else does.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AirlockError } from '../errors.ts';
+import { AirlockError, isAirlockError } from '../errors.ts';
+import { readPluginFile } from '../plugin-files/index.ts';
 import { runSandboxed, StepFailed } from './sandbox.ts';
 
 const REQUIREMENTS_PY = fileURLToPath(new URL('../../runtimes/python/requirements.py', import.meta.url));
@@ -50,6 +51,9 @@ const PIP_SETTINGS = [
   'https_proxy',
   'no_proxy',
 ];
+
+/** The reduced list the host reads back (its size is the step's to choose): a component's imports, not an environment. */
+export const MAX_REQUIREMENTS_BYTES = 1024 * 1024;
 
 const DOCKER_HINT = 'use a pure-Python package, or run the plugin on Docker (`runtime: python`, which installs any wheel for Linux)';
 
@@ -102,7 +106,15 @@ export async function installPythonDeps(o: PythonDepsInput): Promise<string | un
     if (!(e instanceof StepFailed)) throw e;
     failed(shown, (/airlock: (.*)/.exec(e.stderr)?.[1] ?? e.message).trim(), 'edit the dependency file', e);
   }
-  if ((await readFile(reqs, 'utf8')).trim() === '') return undefined;
+  let listed: string;
+  try {
+    listed = (await readPluginFile(deps, 'requirements.txt', { code: 'build-failed', maxBytes: MAX_REQUIREMENTS_BYTES })).toString('utf8');
+  } catch (e) {
+    if (isAirlockError(e) && e.details.reason === 'size')
+      failed(shown, `it lists more than ${MAX_REQUIREMENTS_BYTES / 1024 / 1024} MiB of requirements`, 'list the packages the plugin imports', e);
+    throw e;
+  }
+  if (listed.trim() === '') return undefined;
 
   const site = join(o.work, 'site');
   await mkdir(site);

@@ -66,6 +66,13 @@ function parseSegment(text: string): Segment {
   return { kind: 'segment', tokens };
 }
 
+/** Ranges in the `[…]` classes of a glob: what a character costs to test against it (ignore.ts caps their sum). */
+export function classItems(glob: Glob): number {
+  let n = 0;
+  for (const s of glob) if (s.kind === 'segment') for (const t of s.tokens) if (t.kind === 'class') n += t.items.length;
+  return n;
+}
+
 /** `pattern` relative to the folder, without a leading `/`; empty segments are dropped. */
 export function compileGlob(pattern: string): Glob {
   return pattern
@@ -81,38 +88,139 @@ function tokenMatches(t: Token, c: string): boolean {
   return false;
 }
 
-/** Follows `*` for free (it may match nothing). Positions only move forward, so one pass suffices. */
-function closeStars(tokens: Token[], set: Uint8Array): void {
-  for (let i = 0; i < tokens.length; i++) if (set[i] === 1 && tokens[i]!.kind === 'star') set[i + 1] = 1;
+/**
+ * A segment as a bit-parallel NFA (Shift-And): bit i of a state is "at token i", bit m "matched". One character
+ * costs a few operations per 32 tokens, whatever is alive: a hostile ignore file's `*a*a*a…` against a name of
+ * `a`s is as cheap as any other pattern (stepping a list of live positions costs the pattern's length per character).
+ */
+interface Bits {
+  words: number;
+  /** `*` tokens. */
+  star: Uint32Array;
+  /** `?` tokens. */
+  any: Uint32Array;
+  /** Literal tokens, by code point. */
+  chars: Map<number, Uint32Array>;
+  /** Class tokens and their bit. */
+  classes: Array<{ bit: number; token: Token }>;
 }
 
-export function matchSegment(tokens: Token[], text: string): boolean {
-  const m = tokens.length;
-  let cur = new Uint8Array(m + 1);
-  cur[0] = 1;
-  closeStars(tokens, cur);
-  for (const c of text) {
-    const next = new Uint8Array(m + 1);
-    let alive = false;
-    for (let i = 0; i < m; i++) {
-      if (cur[i] !== 1) continue;
-      const t = tokens[i]!;
-      if (t.kind === 'star') next[i] = 1;
-      else if (tokenMatches(t, c)) next[i + 1] = 1;
-      else continue;
-      alive = true;
+const compiled = new WeakMap<Token[], Bits>();
+
+function bitsOf(tokens: Token[]): Bits {
+  let b = compiled.get(tokens);
+  if (b !== undefined) return b;
+  const words = ((tokens.length + 1 + 31) >>> 5) as number;
+  b = { words, star: new Uint32Array(words), any: new Uint32Array(words), chars: new Map(), classes: [] };
+  for (const [i, t] of tokens.entries()) {
+    const w = i >>> 5;
+    const bit = 1 << (i & 31);
+    if (t.kind === 'star') b.star[w]! |= bit;
+    else if (t.kind === 'any') b.any[w]! |= bit;
+    else if (t.kind === 'class') b.classes.push({ bit: i, token: t });
+    else {
+      const cp = t.c.codePointAt(0)!;
+      let mask = b.chars.get(cp);
+      if (mask === undefined) b.chars.set(cp, (mask = new Uint32Array(words)));
+      mask[w]! |= bit;
     }
-    if (!alive) return false;
-    closeStars(tokens, next);
-    cur = next;
   }
-  return cur[m] === 1;
+  compiled.set(tokens, b);
+  return b;
+}
+
+/** Adds, for each live `*`, the position after it (a `*` may match nothing; consecutive ones were merged). */
+function closeStars(d: Uint32Array, star: Uint32Array, words: number): void {
+  let carry = 0;
+  for (let w = 0; w < words; w++) {
+    const s = d[w]! & star[w]!;
+    d[w]! |= ((s << 1) | carry) >>> 0;
+    carry = s >>> 31;
+  }
+}
+
+/** Scratch state for matchSegment (one thread; grown to the widest segment seen). */
+let scratch = new Uint32Array(0);
+
+export function matchSegment(tokens: Token[], text: string): boolean {
+  const b = bitsOf(tokens);
+  const { words, star, any, chars, classes } = b;
+  if (scratch.length < 3 * words) scratch = new Uint32Array(3 * words);
+  let d = scratch.subarray(0, words);
+  let next = scratch.subarray(words, 2 * words);
+  const match = scratch.subarray(2 * words, 3 * words);
+  d.fill(0);
+  d[0] = 1;
+  closeStars(d, star, words);
+  for (let at = 0; at < text.length; at++) {
+    // A surrogate pair is one character, as `?` and classes see it.
+    const cp = text.codePointAt(at)!;
+    if (cp > 0xffff) at++;
+    const lit = chars.get(cp);
+    if (lit === undefined) match.set(any);
+    else for (let w = 0; w < words; w++) match[w] = any[w]! | lit[w]!;
+    if (classes.length > 0) {
+      const c = String.fromCodePoint(cp);
+      for (let k = 0; k < classes.length; k++) {
+        const { bit, token } = classes[k]!;
+        if (tokenMatches(token, c)) match[bit >>> 5]! |= 1 << (bit & 31);
+      }
+    }
+    // Stay on a live `*`; step past a live token that matches c.
+    let carry = 0;
+    let alive = 0;
+    for (let w = 0; w < words; w++) {
+      const live = d[w]!;
+      const step = live & match[w]!;
+      const out = (live & star[w]!) | (step << 1) | carry;
+      next[w] = out;
+      carry = step >>> 31;
+      alive |= out;
+    }
+    if (alive === 0) return false;
+    closeStars(next, star, words);
+    const was = d;
+    d = next;
+    next = was;
+  }
+  const m = tokens.length;
+  return (d[m >>> 5]! & (1 << (m & 31))) !== 0;
+}
+
+const plans = new WeakMap<Glob, { need: Uint16Array; exact: Uint8Array }>();
+
+/** Per position: the fewest path segments that can end the glob from it, and whether it is exactly that many (no `**` left). */
+function plan(glob: Glob): { need: Uint16Array; exact: Uint8Array } {
+  let p = plans.get(glob);
+  if (p !== undefined) return p;
+  const k = glob.length;
+  const need = new Uint16Array(k + 1);
+  const exact = new Uint8Array(k + 1);
+  exact[k] = 1;
+  for (let i = k - 1; i >= 0; i--) {
+    const star = glob[i]!.kind === 'globstar';
+    // A `**` ending the glob is one or more segments; elsewhere zero or more.
+    need[i] = star ? (i === k - 1 ? 1 : need[i + 1]!) : need[i + 1]! + 1;
+    exact[i] = !star && exact[i + 1] === 1 ? 1 : 0;
+  }
+  p = { need, exact };
+  plans.set(glob, p);
+  return p;
 }
 
 /** Whether the POSIX relative `path` matches the whole glob. */
 export function matchGlob(glob: Glob, path: string): boolean {
+  return matchGlobParts(glob, pathParts(path));
+}
+
+/** A POSIX relative path's segments, for matchGlobParts (split once when many globs are tried on one path). */
+export function pathParts(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}
+
+export function matchGlobParts(glob: Glob, parts: readonly string[]): boolean {
   const k = glob.length;
-  const parts = path.split('/').filter((s) => s !== '');
+  const { need, exact } = plan(glob);
   // A `**` may match no segment, except when it ends the pattern.
   const close = (set: Uint8Array): void => {
     for (let i = 0; i < k - 1; i++) if (set[i] === 1 && glob[i]!.kind === 'globstar') set[i + 1] = 1;
@@ -120,11 +228,14 @@ export function matchGlob(glob: Glob, path: string): boolean {
   let cur = new Uint8Array(k + 1);
   cur[0] = 1;
   close(cur);
-  for (const part of parts) {
+  for (const [j, part] of parts.entries()) {
     const next = new Uint8Array(k + 1);
+    const left = parts.length - j;
     let alive = false;
     for (let i = 0; i < k; i++) {
       if (cur[i] !== 1) continue;
+      // A position that cannot end the glob with the parts left is not matched against this one (a segment is the costly step).
+      if (left < need[i]! || (exact[i] === 1 && left !== need[i])) continue;
       const s = glob[i]!;
       if (s.kind === 'globstar') {
         next[i] = 1;

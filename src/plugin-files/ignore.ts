@@ -9,7 +9,7 @@
  */
 import { trimSlashes } from '../manifest/trim.ts';
 import { fileError, isMissing } from './fail.ts';
-import { compileGlob, matchGlob, type Glob } from './glob.ts';
+import { classItems, compileGlob, matchGlobParts, pathParts, type Glob } from './glob.ts';
 import { MAX_IGNORE_BYTES } from './limits.ts';
 import { readPluginFile } from './read.ts';
 
@@ -19,6 +19,11 @@ export const DEFAULT_IGNORES = ['.git', 'node_modules', '__pycache__', '*.pyc', 
 export const IGNORE_FILES = ['.airlockignore', '.dockerignore'];
 export const MAX_IGNORE_PATTERNS = 1000;
 export const MAX_IGNORE_PATTERN_LENGTH = 256;
+/**
+ * Ranges in `[…]` classes over all patterns: each is tested against every character of every path walked, so
+ * their sum bounds what a hostile file can make one entry cost (the rest is bit-parallel: glob.ts).
+ */
+export const MAX_IGNORE_CLASS_ITEMS = 512;
 
 export type Ignore = (relPath: string, isDirectory: boolean) => boolean;
 
@@ -31,6 +36,7 @@ interface Rule {
 /** A matcher for the patterns; `file` names where they come from, for the limit errors. */
 export function ignoreMatcher(patterns: readonly string[], file = 'ignore rules'): Ignore {
   const rules: Rule[] = [];
+  let items = 0;
   for (const [i, raw] of patterns.entries()) {
     let p = raw.trim();
     if (p === '' || p.startsWith('#')) continue;
@@ -54,14 +60,25 @@ export function ignoreMatcher(patterns: readonly string[], file = 'ignore rules'
     const anchored = p.startsWith('/') || p.includes('/');
     const glob = compileGlob(p);
     if (glob.length === 0) continue;
+    items += classItems(glob);
+    if (items > MAX_IGNORE_CLASS_ITEMS) {
+      throw fileError(
+        'build-failed',
+        'size',
+        file,
+        `its patterns hold more than ${MAX_IGNORE_CLASS_ITEMS} \`[…]\` class ranges (pattern ${i + 1})`,
+        'use `*` and `?`, or fewer classes',
+      );
+    }
     rules.push({ glob: anchored ? glob : [{ kind: 'globstar' }, ...glob], negate, dirOnly });
   }
   return (relPath, isDirectory) => {
     let ignored = false;
+    const parts = pathParts(relPath);
     for (const r of rules) {
       if (r.dirOnly && !isDirectory) continue;
       if (ignored === !r.negate) continue; // cannot change the outcome
-      if (matchGlob(r.glob, relPath)) ignored = !r.negate;
+      if (matchGlobParts(r.glob, parts)) ignored = !r.negate;
     }
     return ignored;
   };

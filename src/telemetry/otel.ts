@@ -52,10 +52,24 @@ function instruments(o: typeof Api): Instruments {
 
 const tracer = (o: typeof Api): Api.Tracer => o.trace.getTracer('airlock', airlockVersion());
 
+/**
+ * Longest span status message. An error's message can hold what a plugin wrote (a compiler's output, up to the
+ * build's output bound), and SDK span limits do not cover the status: each span kept or queued for export would
+ * hold all of it.
+ */
+export const MAX_STATUS_CHARS = 1024;
+
+function statusMessage(text: string): string {
+  if (text.length <= MAX_STATUS_CHARS) return text;
+  let cut = MAX_STATUS_CHARS - 1;
+  if ((text.charCodeAt(cut - 1) & 0xfc00) === 0xd800) cut--; // not half a surrogate pair
+  return `${text.slice(0, cut)}…`;
+}
+
 /** A span for something that already happened, from `startedAt` (epoch ms) for `ms`. */
 function pastSpan(o: typeof Api, name: string, startedAt: number, ms: number, attributes: Api.Attributes, error: string | undefined): void {
   const span = tracer(o).startSpan(name, { startTime: startedAt, attributes, kind: o.SpanKind.INTERNAL });
-  if (error !== undefined) span.setStatus({ code: o.SpanStatusCode.ERROR, message: error });
+  if (error !== undefined) span.setStatus({ code: o.SpanStatusCode.ERROR, message: statusMessage(error) });
   span.end(startedAt + ms);
 }
 

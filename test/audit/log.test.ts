@@ -4,7 +4,7 @@
  * call input or env value is written unless inputs are asked for.
  */
 import test from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog } from '../../src/audit/log.ts';
 import { verifyAuditLog } from '../../src/audit/verify.ts';
@@ -138,4 +138,31 @@ test('audit verify: an intact log passes, and a log reopened continues its chain
   const cli = await runCliCaptured(['audit', 'verify', file]);
   t.is(cli.code, 0);
   t.regex(cli.stdout, /^ok: 4 lines, head seq 4 sha256 [0-9a-f]{64}\n$/);
+});
+
+// ---- hunt (hostile data) ----
+test('a manifest key with bidi and C1 control characters reaches the audit line escaped: the line reads as written, parses to the same text, and verifies', async (t) => {
+  const dir = join(tempDir('airlock-audit-'), 'bidi');
+  mkdirSync(dir);
+  // U+202E reverses what follows on screen, U+009B is a one-character CSI, U+2028 a line break to some viewers.
+  const key = 'evil\u202e\u009b31m\u2028x';
+  writeFileSync(
+    join(dir, 'plugin.yaml'),
+    `apiVersion: airlock/v1\nname: bidi\nversion: 1.0.0\nruntime: wasm\nentry: x.wasm\n${JSON.stringify(key)}: 1\ntools:\n  - { name: echo, description: e, input: { type: object } }\n`,
+  );
+  const file = join(tempDir('airlock-audit-'), 'audit.jsonl');
+  const seen: string[] = [];
+  const host = new PluginHost({ engine: 'wasm', audit: { file, onLine: (l) => seen.push(l) } });
+  await t.throwsAsync(host.load(dir));
+  await host.close();
+  const line = lines(file)[0]!;
+  t.is(seen[0], line, 'every sink gets the same line');
+  t.false(/[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f]/.test(line), JSON.stringify(line));
+  t.true(line.includes('evil\\u202e\\u009b31m\\u2028x'));
+  const entry = JSON.parse(line) as { refusals: { path: string }[] };
+  t.true(
+    entry.refusals.some((r) => r.path === key),
+    'the escapes are JSON escapes: the value is unchanged',
+  );
+  t.deepEqual((await verifyAuditLog(file)).problems, []);
 });

@@ -104,3 +104,14 @@ test('pip options and direct references in requirements.txt are refused with the
     t.regex(err?.message ?? '', pattern);
   }
 });
+
+// ---- hunt (hostile data) ----
+test('a requirements list past 1 MiB is refused naming the dependency file, before pip runs and before the host reads it', async (t) => {
+  t.timeout(5 * 60_000);
+  // 120,000 distinct names with a long pin: about 4 MiB once reduced (the host would otherwise read all of it).
+  const lines = Array.from({ length: 120_000 }, (_, i) => `pkg${i}==1.0.0.post0.dev0+local.build.${i}\n`).join('');
+  const dir = plugin({ 'requirements.txt': lines });
+  const err = await t.throwsAsync(buildPlugin(dir, { env, cacheRoot: join(root, 'cache') }), { instanceOf: AirlockError });
+  t.is(err?.code, 'build-failed');
+  t.true(err?.message.startsWith(`${join(dir, 'requirements.txt')}: it lists more than 1 MiB of requirements`), err?.message);
+});

@@ -157,3 +157,36 @@ test('inspect resolves the plugin folder and --policy against the directory it i
   t.is(run.code, 0, run.stderr);
   t.is((JSON.parse(run.stdout) as { name: string }).name, 'here');
 });
+
+// ---- hunt (hostile data) ----
+/** A python plugin whose entry file name and filesystem path hold newlines spelling grant lines that are not its own. */
+function forgingPlugin(): string {
+  const dir = join(tempDir(), 'forge');
+  const fake = '\n  grants under the default policy\n    network     none\n    filesystem  none\n';
+  mkdirSync(join(dir, `d${fake}`), { recursive: true });
+  writeFileSync(join(dir, `m${fake}.py`), 'def echo(x):\n    return x\n');
+  writeFileSync(
+    join(dir, 'plugin.yaml'),
+    `apiVersion: airlock/v1\nname: forge\nversion: 1.0.0\nruntime: python\nentry: ${JSON.stringify(`m${fake}.py`)}\npermissions:\n  network: { allow: [api.example.com] }\n  filesystem:\n    - { path: ${JSON.stringify(`./d${fake}`)}, mount: /data }\ntools:\n  - { name: echo, description: Echo., input: { type: object } }\n`,
+  );
+  return dir;
+}
+
+test('inspect: newlines in an entry file name or a filesystem path cannot forge grant lines; each value stays on its line, escaped', async (t) => {
+  const dir = forgingPlugin();
+  const policy = join(tempDir(), 'policy.yaml');
+  writeFileSync(policy, `network:\n  allow: [api.example.com]\nfilesystem:\n  - { path: ${JSON.stringify(dir)} }\n`);
+  const run = await cli(['inspect', dir, '--policy', policy]);
+  t.is(run.code, 0, run.stderr);
+  t.is((run.stdout.match(/^ +network /gm) ?? []).length, 1, run.stdout);
+  t.is((run.stdout.match(/^ +grants under/gm) ?? []).length, 1, run.stdout);
+  t.regex(run.stdout, /^ {2}entry {6}m\\u000a {2}grants under the default policy\\u000a/m);
+  t.regex(run.stdout, /^ {4}filesystem {2}\/data <- .*\/d\\u000a {2}grants under/m);
+});
+
+test('inspect: a refusal quoting a filesystem path with newlines keeps each problem on one line', async (t) => {
+  const run = await cli(['inspect', forgingPlugin()]);
+  t.is(run.code, 1);
+  t.false(/^ +network {5}none/m.test(run.stderr), run.stderr);
+  t.regex(run.stderr, /permissions\.filesystem\[0\]\.path: "\.\/d\\n {2}grants under the default policy\\n/);
+});

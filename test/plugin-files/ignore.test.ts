@@ -58,3 +58,45 @@ for (const [name, make, reason] of [
     t.true(err?.message.includes('.airlockignore'));
   });
 }
+
+// ---- hunt (hostile data) ----
+/** Median time of `ignore` over `paths`, in ms (medians of interleaved runs: the machine's load cancels out of a ratio). */
+function medianCost(ignore: (p: string, dir: boolean) => boolean, paths: string[]): number {
+  const times = paths.map((p) => {
+    const start = performance.now();
+    ignore(p, false);
+    return performance.now() - start;
+  });
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+}
+
+test('a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one of the same size does, not hundreds of times more', (t) => {
+  const hostileLine = `${'*a'.repeat(127)}b`;
+  const count = Math.floor(MAX_IGNORE_BYTES / (hostileLine.length + 1));
+  const hostile = ignoreMatcher(Array.from({ length: count }, () => hostileLine));
+  // As many patterns of the same length, with one `*`: a plain file's shape.
+  const plain = ignoreMatcher(Array.from({ length: count }, () => `*${'x'.repeat(hostileLine.length - 1)}`));
+  const paths = Array.from({ length: 9 }, (_, i) => Array.from({ length: 8 }, (_, d) => `${'a'.repeat(249)}${(i + d) % 10}`).join('/'));
+  medianCost(hostile, paths.slice(0, 1)); // compiled and warm, as in a walk
+  medianCost(plain, paths.slice(0, 1));
+  // The least of three rounds: a busy machine only ever slows one side of one round.
+  let ratio = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round++) ratio = Math.min(ratio, medianCost(hostile, paths) / Math.max(medianCost(plain, paths), 0.05));
+  t.true(ratio < 10, `the hostile file costs ${ratio.toFixed(1)}x a plain one per entry`);
+});
+
+test('more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it (each is tested on every character walked)', (t) => {
+  const err = t.throws(
+    () =>
+      ignoreMatcher(
+        [`${'[a-z]'.repeat(50)}`, ...Array.from({ length: 11 }, () => '[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ]')],
+        '/p/.airlockignore',
+      ),
+    {
+      instanceOf: AirlockError,
+    },
+  );
+  t.is(err?.code, 'build-failed');
+  t.regex(err?.message ?? '', /\/p\/\.airlockignore: its patterns hold more than 512 `\[…\]` class ranges \(pattern 10\)/);
+  t.notThrows(() => ignoreMatcher(['*.[ch]', '[Mm]akefile', 'build-[0-9]*']));
+});

@@ -1605,6 +1605,160 @@ const INPUT: RowInput[] = [
       ),
     },
   },
+  // ---- hunt (hostile data) ----
+  {
+    id: 'data.registry-config',
+    group: 'data',
+    attack: 'a registry serving a wasm config blob (its digest right) that is not JSON, or JSON null, to `airlock pull`',
+    cells: everywhere(
+      cell(
+        contained('registry-error', 'before anything is unpacked: "not an Airlock plugin artifact: its config is not a JSON object", not an internal error'),
+        file('test/trust/oci/artifact.test.ts', 'a registry serving a wasm config that is not JSON (its digest right) is refused as not an Airlock artifact'),
+        file('test/trust/oci/artifact.test.ts', 'a registry serving a wasm config that is JSON null (its digest right) is refused as not an Airlock artifact'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.audit-forge',
+    group: 'serve',
+    attack:
+      'plugin-chosen text (a manifest key quoted in a refusal) with bidi overrides, C1 controls or line separators in an audit line, to reorder or hide part of it for whoever reads the log',
+    cells: everywhere(
+      cell(
+        contained(
+          'escaped',
+          'before any engine: every sink gets the line with those characters as JSON \\uXXXX escapes; it parses to the same values and verifies',
+        ),
+        file('test/audit/log.test.ts', 'a manifest key with bidi and C1 control characters reaches the audit line escaped'),
+      ),
+    ),
+  },
+  {
+    id: 'data.registry-redirect-name',
+    group: 'data',
+    attack:
+      'a registry redirecting a pull to an https host name it controls the DNS of, resolving to loopback or a private address (a request from the host into its own network)',
+    cells: everywhere(
+      cell(
+        contained(
+          'registry-error',
+          'before any engine: a redirected read resolves the name itself and connects only to what it checked (public unicast); nothing connects to the private address',
+        ),
+        file('test/trust/oci/client.test.ts', 'a blob read redirected to an https name that resolves to loopback is refused where it would connect'),
+      ),
+    ),
+  },
+  {
+    id: 'data.ignore-cost',
+    group: 'data',
+    attack:
+      'an ignore file within its caps written to be slow: `*a*a*a…` patterns against names of `a`s (every position alive on every character: seconds per path on the event loop), or thousands of `[…]` class ranges',
+    cells: {
+      worker: cell(na('ignore files are read by the Docker engine only (its build context)')),
+      wasmtime: cell(na('ignore files are read by the Docker engine only (its build context)')),
+      // The context is walked here, before a local or remote daemon sees it.
+      'docker-node': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+      'docker-python': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+      'remote-node': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+      'remote-python': cell(
+        contained(
+          'build-failed / bounded',
+          'on the host, before the image build: a bit-parallel matcher whose cost per path does not depend on the pattern shape; more than 512 class ranges is refused naming the file',
+        ),
+        file(
+          'test/plugin-files/ignore.test.ts',
+          'a hostile ignore file (`*a*a*a…` patterns up to the size cap) against names of `a`s costs about what a plain one',
+        ),
+        file('test/plugin-files/ignore.test.ts', 'more than 512 `[…]` class ranges over an ignore file is a build-failed error naming it'),
+        file('test/plugin-files/glob.test.ts', 'the bit-parallel matcher answers as the plain position-set matcher does'),
+      ),
+    },
+  },
+  {
+    id: 'data.cli-line-forge',
+    group: 'data',
+    attack:
+      "newlines in plugin-chosen text the CLI shows (an entry file name, a filesystem path, quoted in inspect or in a refusal) spelling grant lines that are not the plugin's, to mislead its review",
+    cells: everywhere(
+      cell(
+        contained('escaped', 'before any engine: inspect shows such values on their own line as \\u000a, and each refusal problem is one line (\\n)'),
+        file('test/cli/inspect.test.ts', 'inspect: newlines in an entry file name or a filesystem path cannot forge grant lines'),
+        file('test/cli/inspect.test.ts', 'inspect: a refusal quoting a filesystem path with newlines keeps each problem on one line'),
+      ),
+    ),
+  },
+  {
+    id: 'serve.telemetry-size',
+    group: 'serve',
+    attack:
+      "a plugin whose build fails with a huge error text (a 200 KB `#error`, up to the build output bound) put whole into every load and build span's status, held by the SDK until exported",
+    cells: everywhere(
+      cell(
+        contained('bounded', 'before any engine: a span status message is cut at 1024 characters (attributes are codes, names and validated tool names)'),
+        file(
+          'test/telemetry/otel.test.ts',
+          'a build error the plugin writes (a 200 KB #error) reaches the load and build spans cut to a bounded status message',
+        ),
+      ),
+    ),
+  },
+  {
+    id: 'data.requirements-size',
+    group: 'data',
+    attack:
+      "a Python component's requirements.txt reduced to megabytes of requirements (up to the build's 256 MiB file limit), read back whole into host memory and handed to pip with the host's network",
+    cells: {
+      worker: cell(
+        contained(
+          'build-failed',
+          'on the host, before pip runs: the reduced list is read with the bounded reader (1 MiB) and refused naming the dependency file',
+        ),
+        file('test/build/python-deps.test.ts', 'a requirements list past 1 MiB is refused naming the dependency file'),
+      ),
+      wasmtime: cell(
+        contained(
+          'build-failed',
+          'on the host, before pip runs: the reduced list is read with the bounded reader (1 MiB) and refused naming the dependency file',
+        ),
+        file('test/build/python-deps.test.ts', 'a requirements list past 1 MiB is refused naming the dependency file'),
+      ),
+      'docker-node': cell(na('a node plugin has no requirements.txt')),
+      'docker-python': cell(na('requirements are read and installed inside the image build, in the builder container, not by the host')),
+    },
+  },
   // ---- host: lazy workers and standby (issue 21) ----
 ];
 

@@ -69,3 +69,30 @@ test('without an SDK the host loads no OpenTelemetry code', (t) => {
   `;
   t.is(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }), 'false');
 });
+
+// ---- hunt (hostile data) ----
+test.serial('a build error the plugin writes (a 200 KB #error) reaches the load and build spans cut to a bounded status message', async (t) => {
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  trace.setGlobalTracerProvider(tracerProvider);
+  t.teardown(async () => {
+    trace.disable();
+    await tracerProvider.shutdown();
+  });
+  const dir = cPlugin({ name: 'otel-loud', tools: [{ name: 'echo', description: 'e', input: { type: 'object' } }] }, `#error ${'A'.repeat(200_000)}\n`);
+  const host = new PluginHost({ engine: 'wasm' });
+  await t.throwsAsync(host.load(dir));
+  await host.close();
+  const failed = spans.getFinishedSpans().filter((s) => s.attributes['airlock.outcome'] === 'build-failed');
+  t.true(
+    failed.length >= 1,
+    spans
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .join(),
+  );
+  for (const s of failed) {
+    t.true((s.status.message ?? '').length <= 1024, `${s.name}: a status message of ${(s.status.message ?? '').length} characters`);
+    t.true((s.status.message ?? '').includes('AAAA'), 'the start of the message is kept');
+  }
+});

@@ -61,7 +61,8 @@ is shown on the engine line.`,
     out.push(`  digest     ${digests.plugin}`);
     if (digests.component !== undefined) out.push(`  component  ${digests.component}`);
     out.push(`  runtime    ${plugin.runtime} (${plugin.runtimeReason})`);
-    out.push(`  entry      ${m.entry}`);
+    // Plugin-chosen text that may hold newlines (a file name can) stays on its line: it cannot spell lines of its own.
+    out.push(`  entry      ${terminalSafe(m.entry, false)}`);
     out.push(...describeEngine(engine).map((l, i) => (i === 0 ? `  engine     ${l}` : `             ${l}`)));
     out.push('  tools');
     const width = Math.max(...m.tools.map((t) => t.name.length));
@@ -122,7 +123,7 @@ export function describeGrants(g: Grants, asked: readonly string[] = Object.keys
   const env = envStatus(g, asked).map((e) => `${e.name} (${e.set ? 'set' : 'not set'})`);
   return [
     `network     ${g.network === null ? 'none' : g.network.allow.map(formatHostPattern).join(', ')}`,
-    `filesystem  ${g.filesystem.length === 0 ? 'none' : g.filesystem.map((f) => `${f.mount} <- ${f.hostPath} (${f.access})`).join('\n                ')}`,
+    `filesystem  ${g.filesystem.length === 0 ? 'none' : g.filesystem.map((f) => `${f.mount} <- ${terminalSafe(f.hostPath, false)} (${f.access})`).join('\n                ')}`,
     `env         ${env.length === 0 ? 'none' : env.join(', ')}`,
     `limits      memory ${formatSize(r.memoryBytes)}, cpu ${r.cpu}, timeout ${formatDuration(r.timeoutMs)}, concurrency ${r.concurrency}, output ${formatSize(r.outputBytes)}, logs ${formatSize(r.logBytes)}, queue ${r.queue}, disk ${formatSize(r.diskBytes)}, files ${r.files}`,
     ...(g.unboundedWrites === undefined || g.unboundedWrites.length === 0

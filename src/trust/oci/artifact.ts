@@ -134,6 +134,16 @@ function malformed(ref: string, why: string): AirlockError {
   return new AirlockError('registry-error', `${ref} is not an Airlock plugin artifact: ${why}`);
 }
 
+/** The registry's text as a JSON object; undefined when it is not JSON or not an object (the registry chose it). */
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Pulls `refText` into a new folder, verified as described above; the folder exists only if every check passed. */
 export async function pullPlugin(refText: string, options: PullOptions): Promise<PullResult> {
   const ref = parseReference(refText);
@@ -150,7 +160,8 @@ export async function pullPlugin(refText: string, options: PullOptions): Promise
   if (source === undefined) throw malformed(shown, `it has no ${SOURCE_LAYER} layer (an artifact pushed by \`airlock push\` has one)`);
   if (parsed.config.mediaType === WASM_CONFIG) {
     // The config lists the layers' digests (CNCF layout): one that disagrees with the manifest is not this artifact's.
-    const config = JSON.parse((await registry.getBlob(parsed.config, MAX_CONFIG_BYTES)).toString('utf8')) as { layerDigests?: unknown };
+    const config = jsonObject((await registry.getBlob(parsed.config, MAX_CONFIG_BYTES)).toString('utf8'));
+    if (config === undefined) throw malformed(shown, 'its config is not a JSON object');
     const listed = Array.isArray(config.layerDigests) ? config.layerDigests : [];
     if (listed.length !== parsed.layers.length || parsed.layers.some((l, i) => listed[i] !== l.digest))
       throw malformed(shown, "its config's layerDigests do not match its layers");

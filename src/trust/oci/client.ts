@@ -6,8 +6,12 @@
  * and refused (digest-mismatch) unless it is exactly the bytes its digest names.
  */
 import { createHash } from 'node:crypto';
+import dns, { type LookupAddress } from 'node:dns';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { Readable } from 'node:stream';
 import { addressRange, canonicalIp } from '../../egress/index.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Reference } from './reference.ts';
@@ -27,15 +31,67 @@ const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
 const MAX_REDIRECTS = 5;
 
 /**
- * Where a registry may send this process: its own origin, or an https URL whose host is a name or a public
- * address. Not loopback, private or link-local literals: the registry is hostile, and this process's network
- * may reach what the registry's cannot (what comes back is digest-checked anyway; the request itself is the harm).
+ * Where a registry may send this process: its own origin, or an https URL whose host is a public address or a
+ * name (which must resolve to public addresses only: publicLookup, as it is dialled). Not loopback, private or
+ * link-local: the registry is hostile, and this process's network may reach what the registry's cannot (what
+ * comes back is digest-checked anyway; the request itself is the harm).
  */
 function allowedTarget(url: URL, base: string): boolean {
   if (url.origin === new URL(base).origin) return true;
   if (url.protocol !== 'https:' || url.hostname === 'localhost' || url.hostname.endsWith('.localhost')) return false;
   const ip = canonicalIp(url.hostname);
   return ip === undefined || addressRange(ip) === 'unicast';
+}
+
+/** A redirect target's name resolved to a non-public address: refused where the connection would be made. */
+class NonPublicAddress extends Error {
+  readonly address: string;
+  readonly range: string;
+  constructor(address: string, range: string) {
+    super(`${address} is ${range}`);
+    this.address = address;
+    this.range = range;
+  }
+}
+
+/**
+ * dns.lookup for a host a registry redirected to by name: every address must be public unicast. Node connects to
+ * what this returns, so the name is checked and dialled in one resolution (a second answer cannot rebind it).
+ */
+const publicLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err !== null) return callback(err, '', 4);
+    for (const a of addresses) {
+      const ip = canonicalIp(a.address);
+      const range = ip === undefined ? 'not an IP address' : addressRange(ip);
+      if (range !== 'unicast') return callback(new NonPublicAddress(a.address, range) as NodeJS.ErrnoException, '', 4);
+    }
+    if (options.all === true) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    const first = addresses[0];
+    if (first === undefined) return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), '', 4);
+    callback(null, first.address, first.family);
+  });
+};
+
+/** A read (GET or HEAD) from a host the registry redirected to, over node:https with publicLookup, as a fetch Response. */
+function redirectedRead(url: URL, method: string, headers: Record<string, string> | undefined, signal: AbortSignal): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, lookup: publicLookup, signal, ...(headers === undefined ? {} : { headers }) }, (res) => {
+      try {
+        const status = res.statusCode ?? 0;
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) for (const x of v === undefined ? [] : [v].flat()) h.append(k, x);
+        const empty = method === 'HEAD' || status === 204 || status === 205 || status === 304;
+        if (empty) res.resume();
+        resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers: h }));
+      } catch (err) {
+        res.destroy();
+        reject(err);
+      }
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
@@ -71,16 +127,28 @@ export class Registry {
     let target = url;
     for (let hops = 0; ; hops++) {
       let response: Response;
+      const at = new URL(target);
+      const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
       try {
-        response = await fetch(target, {
-          method,
-          redirect: 'manual',
-          ...(init.headers === undefined ? {} : { headers: init.headers }),
-          ...(init.body === undefined ? {} : { body: init.body }),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
+        response =
+          at.origin === new URL(this.#ref.base).origin
+            ? await fetch(target, {
+                method,
+                redirect: 'manual',
+                ...(init.headers === undefined ? {} : { headers: init.headers }),
+                ...(init.body === undefined ? {} : { body: init.body }),
+                signal,
+              })
+            : await redirectedRead(at, method, init.headers, signal);
       } catch (err) {
-        throw registryError(this.#ref, what, `cannot reach ${this.#ref.base} (${(err as Error).cause ?? (err as Error).message})`, err);
+        if (err instanceof NonPublicAddress)
+          throw registryError(
+            this.#ref,
+            what,
+            `redirected to ${at.origin}, whose name resolves to ${err.address}, a ${err.range} address; refused (a registry may send reads only to public hosts)`,
+            err,
+          );
+        throw registryError(this.#ref, what, `cannot reach ${at.origin} (${(err as Error).cause ?? (err as Error).message})`, err);
       }
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || location === null || (method !== 'GET' && method !== 'HEAD')) return response;

@@ -5,6 +5,7 @@
  * under a locked reference, and a wrong signer are all refused before anything is built.
  */
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -200,3 +201,39 @@ if (requireExternal('registry', haveRegistry, 'docker-registry is not installed 
     t.regex(run.stderr, /names no registry/);
   });
 }
+
+/** A registry stand-in on loopback serving one wasm artifact whose config blob is `config` (its digest right). */
+async function configServer(t: import('ava').ExecutionContext, config: Buffer): Promise<number> {
+  const source = Buffer.from('not reached');
+  const d = (b: Buffer): Descriptor => ({ mediaType: '', digest: `sha256:${createHash('sha256').update(b).digest('hex')}`, size: b.length });
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    config: { ...d(config), mediaType: WASM_CONFIG },
+    layers: [{ ...d(source), mediaType: SOURCE_LAYER }],
+  });
+  const s = createServer((req, res) => {
+    if (req.url?.includes('/manifests/')) res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(manifest);
+    else if (req.url?.endsWith(d(config).digest)) res.writeHead(200).end(config);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => s.close(() => resolve())));
+  return (s.address() as AddressInfo).port;
+}
+
+// ---- hunt (hostile data) ----
+/** Pulls from a stand-in serving `config`: refused as not an Airlock artifact, nothing left behind. */
+async function refusedConfig(t: import('ava').ExecutionContext, config: string): Promise<void> {
+  const port = await configServer(t, Buffer.from(config));
+  const cwd = tempDir();
+  const err = (await t.throwsAsync(pullPlugin(`127.0.0.1:${port}/plugins/bad:1`, { cwd, policy: policyFromObject({}) }))) as AirlockError;
+  t.true(isAirlockError(err, 'registry-error'), String(err));
+  t.regex(err.message, /is not an Airlock plugin artifact: its config is not a JSON object/);
+  t.deepEqual(readdirSync(cwd), []);
+}
+
+test('a registry serving a wasm config that is not JSON (its digest right) is refused as not an Airlock artifact, not an internal error', (t) =>
+  refusedConfig(t, '{"layerDigests": ['));
+
+test('a registry serving a wasm config that is JSON null (its digest right) is refused as not an Airlock artifact, not an internal error', (t) =>
+  refusedConfig(t, 'null'));

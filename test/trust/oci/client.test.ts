@@ -4,9 +4,10 @@
  * a small registry stand-in on loopback that answers with such redirects and records every request it gets.
  */
 import test from 'ava';
+import dns from 'node:dns';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { isAirlockError } from '../../../src/errors.ts';
 import { parseReference, Registry } from '../../../src/trust/oci/index.ts';
 
@@ -58,4 +59,37 @@ test('an upload Location on another host is refused before any byte is sent ther
   t.true(isAirlockError(err, 'registry-error'), String(err));
   t.regex(err?.message ?? '', /the upload Location points at http:\/\/127\.0\.0\.1:\d+, not the registry; refused/);
   t.deepEqual(elsewhere.seen, []);
+});
+
+// ---- hunt (hostile data) ----
+test('a blob read redirected to an https name that resolves to loopback is refused where it would connect: nothing connects there', async (t) => {
+  // The name resolves to 127.0.0.1 in this process only (as a DNS answer the registry's owner controls would).
+  const name = 'cdn.registry-hunt.test';
+  const original = dns.lookup;
+  (dns as { lookup: unknown }).lookup = (host: string, options: unknown, callback?: unknown): void => {
+    const cb = (typeof options === 'function' ? options : callback) as (...a: unknown[]) => void;
+    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+    if (host !== name) return void (original as (...a: unknown[]) => void)(host, options, callback);
+    if (all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+    else cb(null, '127.0.0.1', 4);
+  };
+  t.teardown(() => {
+    (dns as { lookup: unknown }).lookup = original;
+  });
+  const connections: string[] = [];
+  const inside = createNetServer((socket) => {
+    connections.push(String(socket.remoteAddress));
+    socket.destroy();
+  });
+  inside.listen(0, '127.0.0.1');
+  await once(inside, 'listening');
+  t.teardown(() => new Promise<void>((r) => inside.close(() => r())));
+  const internal = (inside.address() as AddressInfo).port;
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const registry = await server(t, (_req, res) => res.writeHead(307, { location: `https://${name}:${internal}/blob` }).end());
+  const ref = parseReference(`127.0.0.1:${registry.port}/plugins/echo:1`);
+  const err = await t.throwsAsync(new Registry(ref).getBlob({ mediaType: 'application/wasm', digest, size: 4 }, 1024));
+  t.true(isAirlockError(err, 'registry-error'), String(err));
+  t.regex(err?.message ?? '', /redirected to https:\/\/cdn\.registry-hunt\.test:\d+, whose name resolves to 127\.0\.0\.1, a loopback address; refused/);
+  t.deepEqual(connections, []);
 });
