@@ -13,7 +13,7 @@
  */
 import { createWriteStream, openSync, readSync, closeSync, fstatSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { terminalSafe } from '../cli/io.ts';
+import { terminalSafe } from '../terminal-safe.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/index.ts';

@@ -4,7 +4,7 @@
  * and the frames of its own code. The text is the plugin's, so hostile: cut
  * to fixed sizes before anything else reads it, terminal escapes and control
  * characters removed (the CLI escapes what is left again, see
- * src/cli/io.ts terminalSafe), only ever shown, never parsed for more than
+ * src/terminal-safe.ts), only ever shown, never parsed for more than
  * its frame lines.
  *
  * The guest wrappers (src/build/guest-wrapper.ts) and the container hosts

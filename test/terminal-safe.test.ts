@@ -1,5 +1,5 @@
 import test from 'ava';
-import { terminalSafe } from '../../src/cli/io.ts';
+import { terminalSafe } from '../src/terminal-safe.ts';
 
 test('text for a terminal shows control characters as \\uXXXX, keeping newlines and tabs', (t) => {
   // Cursor up + erase line, an OSC 52 clipboard write, a C1 CSI, a carriage return.
