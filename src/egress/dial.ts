@@ -78,7 +78,7 @@ export function dialer(o: DialOptions): Dial {
       let answer: readonly string[];
       try {
         answer = await withTimeout(
-          Promise.resolve().then(() => resolve(target.host)),
+          Promise.resolve().then(() => resolve(target.host, AbortSignal.timeout(Math.max(1, deadline - Date.now())))),
           deadline - Date.now(),
         );
       } catch (err) {

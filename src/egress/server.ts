@@ -10,7 +10,6 @@
  * `X-Airlock-Egress`), `failed` (admitted, destination unreachable; 502/504),
  * or `allowed` (connected; reported with the address actually used).
  */
-import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,12 +17,11 @@ import { httpRefusal, peer, rawRefusal } from './answer.ts';
 import type { ProxyContext } from './context.ts';
 import { dialer } from './dial.ts';
 import { handleHttp } from './forward.ts';
+import { systemResolver } from './lookup.ts';
 import { compileRules, printable } from './policy.ts';
 import { handleConnect } from './tunnel.ts';
 import { DEFAULT_LIMITS } from './types.ts';
-import type { EgressDecision, EgressLimits, EgressProxy, EgressProxyOptions, EgressRefused, Resolver } from './types.ts';
-
-const defaultResolve: Resolver = async (host) => (await dns.lookup(host, { all: true })).map((a) => a.address);
+import type { EgressDecision, EgressLimits, EgressProxy, EgressProxyOptions, EgressRefused } from './types.ts';
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const rules = compileRules(options.allow, 'allow');
@@ -56,7 +54,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const cx: ProxyContext = {
     dial: dialer({
       rules,
-      resolve: options.resolve ?? defaultResolve,
+      resolve: options.resolve ?? systemResolver,
       connectTimeoutMs: limits.connectTimeoutMs,
       track,
       closing: () => closing,

@@ -23,15 +23,18 @@ export const DEFAULT_LIMITS: Readonly<EgressLimits> = Object.freeze({
   maxConnections: 256,
 });
 
-/** Resolves a host name to IP addresses (the proxy calls it once per request and connects only to what it returned). */
-export type Resolver = (host: string) => Promise<readonly string[]>;
+/**
+ * Resolves a host name to IP addresses (the proxy calls it once per request and connects only to what it
+ * returned). `signal` aborts at the request's deadline: a lookup still waiting to start gives up.
+ */
+export type Resolver = (host: string, signal?: AbortSignal) => Promise<readonly string[]>;
 
 export interface EgressProxyOptions {
   /** The plugin's grants.network.allow. An entry without a port admits ports 80 and 443 only. */
   allow: readonly HostPattern[];
   /** Where to listen. Default 127.0.0.1, port 0 (any free port). In a container: 0.0.0.0 and a fixed port. */
   listen?: { host: string; port: number };
-  /** Default: dns.promises.lookup(host, { all: true }). Tests inject names that resolve to local servers. */
+  /** Default: the system resolver, at most two lookups at once per process (./lookup.ts). Tests inject names that resolve to local servers. */
   resolve?: Resolver;
   /** Called once per request with what was decided. Must not throw (a throw is ignored). */
   onDecision?: (decision: EgressDecision) => void;

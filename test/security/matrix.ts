@@ -1607,6 +1607,30 @@ const INPUT: RowInput[] = [
   },
   // ---- hunt (hostile data) ----
   {
+    id: 'net.lookup-pool',
+    group: 'net',
+    attack: "slow names under a wildcard grant, many at once, to hold every libuv thread-pool slot with lookups and stall the host's file I/O",
+    cells: {
+      worker: cell(
+        contained(
+          'connect-timeout',
+          'at most two lookups at once for the whole process (half the pool); the others wait, bounded, and leave at their deadline unstarted',
+        ),
+        file('test/egress/lookup.test.ts', 'at most two lookups run at once'),
+        file('test/egress/lookup.test.ts', 'a waiting lookup whose deadline passes leaves the queue and never starts'),
+      ),
+      wasmtime: wasmtimeNoNet,
+      'docker-node': cell(
+        contained('connect-timeout', "the proxy resolves in its own container (its own thread pool), bounded the same way; the host's pool is not involved"),
+        file('test/egress/lookup.test.ts', 'at most two lookups run at once'),
+      ),
+      'docker-python': cell(
+        contained('connect-timeout', "the proxy resolves in its own container (its own thread pool), bounded the same way; the host's pool is not involved"),
+        file('test/egress/lookup.test.ts', 'at most two lookups run at once'),
+      ),
+    },
+  },
+  {
     id: 'data.registry-config',
     group: 'data',
     attack: 'a registry serving a wasm config blob (its digest right) that is not JSON, or JSON null, to `airlock pull`',
