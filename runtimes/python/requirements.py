@@ -12,6 +12,8 @@ What is refused, with the line it is on:
   - pip options (-r, -e, -c, --index-url, --no-binary, ...): they could pull other files, point pip at other
     indexes or undo --only-binary. Indexes are the host's (build args); `--hash=` is kept.
   - direct references (`name @ https://...`, local paths): pip builds those from source.
+  - environment variable references (`${NAME}`): pip expands them in a requirements file with the build's
+    environment (proxy settings, index credentials), which would send them wherever the line points.
 """
 import re
 import sys
@@ -31,6 +33,8 @@ def fail(source, message):
 
 
 def check(source, spec):
+    if "${" in spec:
+        fail(source, f"{spec!r} refers to an environment variable; pip would expand it with the build's environment (proxy settings, index credentials): write the value itself")
     try:
         req = Requirement(spec)
     except InvalidRequirement as e:
