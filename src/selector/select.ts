@@ -283,8 +283,9 @@ const UNPROBED = Symbol('unprobed');
  * wasmtime nor Docker, so a fresh `airlock call` loads no Docker client and
  * spawns no `wasmtime --version`. The selector is pure, so it is run again
  * with each probe it asked for (at most once per engine); the selection is
- * the one selectEngine makes with every probe. `probe` answers for one
- * engine (the caller caches).
+ * the one selectEngine makes with every probe (engine, fallbacks, skipped),
+ * its reason naming the engines it did not need to probe. `probe` answers
+ * for one engine (the caller caches).
  */
 export async function selectProbing(input: Omit<SelectInput, 'probes'>, probe: (engine: EngineName) => Promise<EngineAvailability>): Promise<Selection> {
   const taken: Partial<Record<string, EngineAvailability>> = {};
@@ -300,7 +301,10 @@ export async function selectProbing(input: Omit<SelectInput, 'probes'>, probe: (
       },
     }) as Record<EngineName, EngineAvailability>;
     try {
-      return selectEngine({ ...input, probes: view });
+      const selection = selectEngine({ ...input, probes: view });
+      const unprobed = ((input.engines ?? ENGINES) as readonly SelectorEngine[]).filter((e) => !Object.hasOwn(taken, e.name)).map((e) => e.label);
+      const named = unprobed.length <= 1 ? unprobed.join('') : `${unprobed.slice(0, -1).join(', ')} and ${unprobed.at(-1)}`;
+      return unprobed.length === 0 ? selection : { ...selection, reason: `${selection.reason}; ${named} not probed (not needed)` };
     } catch (err) {
       if (err !== UNPROBED || wanted === undefined) throw err;
       taken[wanted] = await probe(wanted);

@@ -235,7 +235,12 @@ test('probing on demand selects what every probe selects, for every row of the t
     if (typeof c.want === 'object') {
       const e = await t.throwsAsync(on, { instanceOf: AirlockError }, c.name);
       t.regex(e?.message ?? '', c.want.match, c.name);
-    } else t.deepEqual(await on, selectEngine(input(c)), c.name);
+    } else {
+      const { reason, ...selection } = await on;
+      const { reason: full, ...all } = selectEngine(input(c));
+      t.deepEqual(selection, all, c.name);
+      t.true(reason.startsWith(full), c.name);
+    }
   }
 });
 
@@ -251,4 +256,6 @@ test('a wasm plugin the worker engine runs probes neither wasmtime nor Docker; a
   t.deepEqual(await probed({ name: 'forced', runtime: 'wasm', engine: 'wasmtime', available: all, want: 'wasmtime' }), ['wasmtime']);
   t.deepEqual(await probed({ name: 'no worker engine', runtime: 'wasm', available: ['wasmtime'], want: 'wasmtime' }), ['wasm', 'wasmtime']);
   t.deepEqual(await probed({ name: 'node', runtime: 'node', available: all, want: 'docker' }), ['docker']);
+  const { probes, ...rest } = input({ name: 'wasm', runtime: 'wasm', available: all, want: 'wasm' });
+  t.regex((await selectProbing(rest, async (e) => probes[e])).reason, /lowest latency for components; wasmtime and Docker not probed \(not needed\)$/);
 });
