@@ -91,8 +91,9 @@ export class SpawnHelper extends EventEmitter<SpawnHelperEvents> {
   #helper(): ChildProcess {
     if (this.#child !== undefined) return this.#child;
     // Its own session: a terminal's Ctrl-C reaches the host, which decides; the helper ends with the host's channel.
-    // No execArgv of the host's (an inspector, a loader), an empty env, a small heap.
-    const child = fork(HELPER, [], { execArgv: ['--max-old-space-size=64'], env: {}, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], detached: true, cwd: '/' });
+    // No execArgv of the host's (an inspector, a loader) and an empty env. Its heap is not capped below V8's default: it
+    // holds what the processes print until they end (per process at most the kept head and tail, up to tens of MiB).
+    const child = fork(HELPER, [], { execArgv: [], env: {}, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], detached: true, cwd: '/' });
     this.#child = child;
     child.on('message', (m: SpawnHelperReply) => this.#reply(child, m));
     // A helper that never started emits 'error' and no 'exit'.

@@ -56,6 +56,27 @@ test('stdout and stderr come back as head and tail; a stream past maxStreamBytes
   t.true(flood.stdout.cut);
 });
 
+test('the most output a grant lets a call keep (4 MiB of result as WAVE, plus logs) comes back whole, for several calls at once', async (t) => {
+  const helper = new SpawnHelper();
+  t.teardown(() => helper.close());
+  // resources.output at the policy's largest (4 MiB) keeps a 24 MiB tail of stdout (see src/engines/wasmtime/process.ts);
+  // the policy's default concurrency (4) runs that many at once, and plugins share the helper.
+  const tail = 4 * 2 ** 20 * 6 + 4096;
+  const size = tail + 2 ** 20;
+  const one = () =>
+    helper.spawn({
+      ...request('/bin/sh', ['-c', `head -c ${size} /dev/zero | tr "\\0" x`]),
+      stdout: { head: 2 ** 20, tail },
+      maxStreamBytes: size * 2,
+    }).exit;
+  const exits = await Promise.all([one(), one(), one(), one()]);
+  for (const exit of exits) {
+    t.is(exit.code, 0);
+    t.false(exit.stdout.cut);
+    t.is(exit.stdout.text.length, size);
+  }
+});
+
 test('a file that cannot be started, or an argument no process can take, fails that spawn only: the helper keeps serving', async (t) => {
   const helper = new SpawnHelper();
   t.teardown(() => helper.close());
