@@ -20,8 +20,8 @@ export interface LoadedGlue {
   fromCache: boolean;
   /**
    * Writes the code cache if this worker compiled the glue itself (none
-   * yet, or V8 refused it). Call once its first call has run: the cache then
-   * holds the functions that call compiled too.
+   * yet, or V8 refused it). Call once its first call has run (before its
+   * answer): the cache then holds the functions that call compiled too.
    */
   saveCache(): void;
 }

@@ -122,6 +122,9 @@ async function main(): Promise<void> {
         usage: { cpuMs: 0, memoryPeakBytes: 0, files: { reads: 0, readBytes: 0, writes: 0, writeBytes: 0 }, networkRefused: [] },
       };
     }
+    // Once, after the first call and before its answer (a host that closes the plugin on the answer would
+    // end the thread first): the code cache then holds what that call compiled too.
+    glue.saveCache();
     writeUsage(data.usage, outcome.usage);
     // Never reuse an instance after a trap; with per-call isolation never reuse one at all.
     if (outcome.poisoned || perCall) {
@@ -134,8 +137,6 @@ async function main(): Promise<void> {
       const err = new AirlockError('internal', `could not send the response: ${e instanceof Error ? e.message : String(e)}`);
       channel.sendResponse({ kind: 'error', error: err.toJSON(), stdout: '', stderr: '', truncated: false });
     }
-    // Once, after the first call: the code cache then holds what that call compiled.
-    glue.saveCache();
     lastResponse = performance.now();
     if (lastResponse - lastYield > YIELD_EVERY_MS) {
       await turnEventLoop();

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { prepareCoreModule, wasiPlan } from '../../../src/capabilities/index.ts';
 import { loadWasi } from '../../../src/capabilities/worker.ts';
-import { glueScript } from '../../../src/engines/wasm/glue-file.ts';
+import { glueFiles, glueScript } from '../../../src/engines/wasm/glue-file.ts';
+import { WasmEngine } from '../../../src/engines/wasm/index.ts';
 import { loadGlue, type LoadedGlue } from '../../../src/engines/wasm/glue-load.ts';
 import { createInstance, runCall } from '../../../src/engines/wasm/instance.ts';
 import { compileCore } from '../../../src/engines/wasm/modules.ts';
@@ -69,4 +70,21 @@ test('without a script form the glue is imported as a module', async (t) => {
   const glue = await loadGlue({ glueUrl: pathToFileURL(path).href, glueName: path });
   t.false(glue.fromCache);
   t.is(typeof glue.instantiate, 'function');
+});
+
+test.serial("the engine's first worker of a plugin writes the glue's code cache before its first answer, and the next load runs", async (t) => {
+  const path = await fixtureComponent('echo-c');
+  const files = await glueFiles(t0.glueSource as string, pathToFileURL(t0.glue).href);
+  const cache = files.script?.cache;
+  if (cache === undefined) return t.fail('echo-c glue has a script form');
+  const engine = new WasmEngine();
+  t.teardown(() => engine.close());
+  const first = await engine.load(grants, { kind: 'component', path });
+  t.false(existsSync(cache), 'no cache before any call');
+  t.is((await first.call('echo', '{"message":"a"}')).output, '{"message":"a"}');
+  // Written before the answer: a host that closes the plugin on the answer still leaves it.
+  t.true(existsSync(cache));
+  await first.close();
+  const second = await engine.load(grants, { kind: 'component', path });
+  t.is((await second.call('echo', '{"message":"b"}')).output, '{"message":"b"}');
 });
