@@ -109,8 +109,8 @@ export function podManifest(input: PodInput): V1Pod {
       hostNetwork: false,
       hostPID: false,
       hostIPC: false,
-      // Deleting a Pod kills it at once: a timed-out or aborted call's Pod is replaced, not drained.
-      terminationGracePeriodSeconds: 0,
+      // A timed-out or aborted call's Pod is replaced, not drained: the shortest grace that is not a force deletion (./pod.ts).
+      terminationGracePeriodSeconds: 1,
       securityContext: user,
       containers: [
         {
