@@ -19,8 +19,10 @@
 import type { EngineName } from '../../src/engines/registry.ts';
 import type { Grants } from '../../src/grants/types.ts';
 
-export const COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python'] as const;
+export const COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python', 'kubernetes-node', 'kubernetes-python'] as const;
 export type Column = (typeof COLUMNS)[number];
+/** The Kubernetes engine's columns: rows written before it give no cell there and get one from clusterCells() below. */
+type ClusterColumn = 'kubernetes-node' | 'kubernetes-python';
 
 /**
  * The registry engine each column runs (src/engines/registry.ts), and for a source engine the runtime of
@@ -32,6 +34,8 @@ export const COLUMN_ENGINE: Record<Column, { engine: EngineName; runtime?: Grant
   wasmtime: { engine: 'wasmtime' },
   'docker-node': { engine: 'docker', runtime: 'node' },
   'docker-python': { engine: 'docker', runtime: 'python' },
+  'kubernetes-node': { engine: 'kubernetes', runtime: 'node' },
+  'kubernetes-python': { engine: 'kubernetes', runtime: 'python' },
 };
 
 export const GROUPS = {
@@ -44,6 +48,7 @@ export const GROUPS = {
   data: 'Plugin as data: read, validated and built on the host',
   serve: 'Serving: front ends, quotas, output and secrets',
   trust: 'Trust: digests, lock file, signatures, registries',
+  cluster: 'Cluster: plugins as Pods on Kubernetes',
 } as const;
 export type Group = keyof typeof GROUPS;
 
@@ -73,6 +78,9 @@ export interface Row {
   cells: Record<Column, Cell>;
 }
 
+/** A row as written: the Kubernetes cells may be left to clusterCells(). */
+type RowSource = Omit<Row, 'cells'> & { cells: Record<Exclude<Column, ClusterColumn>, Cell> & Partial<Record<ClusterColumn, Cell>> };
+
 const contained = (code: string, note?: string): Outcome => ({ kind: 'contained', code, ...(note === undefined ? {} : { note }) });
 const na = (reason: string): Outcome => ({ kind: 'na', reason });
 const cell = (outcome: Outcome, ...proofs: Proof[]): Cell => ({ outcome, proofs });
@@ -80,9 +88,9 @@ const matrix: Proof = { matrix: true };
 const conf = (name: string): Proof => ({ conformance: name });
 const file = (path: string, title: string): Proof => ({ file: path, title });
 /** The same outcome and proofs in every column. */
-const everywhere = (c: Cell): Record<Column, Cell> => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
+const everywhere = (c: Cell): RowSource['cells'] => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
 /** Matrix cell tests in every column with one outcome each. */
-const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): Record<Column, Cell> => ({
+const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): RowSource['cells'] => ({
   worker: cell(worker, ...proofs),
   wasmtime: cell(wasmtime, ...proofs),
   'docker-node': cell(node, ...proofs),
@@ -105,10 +113,27 @@ const QUOTA = 'test/capabilities/filesystem/quota.test.ts';
 const QUOTA_ENGINES = 'test/capabilities/filesystem/quota-engines.test.ts';
 const QUOTA_WASMTIME =
   'refused at load: --dir has no size limit, so a read-write grant is refused unless the host policy lists wasmtime in unboundedWrites; the selector runs the plugin on the worker engine, which enforces the quota';
+const K8S_TESTS = 'test/engines/kubernetes/engine.test.ts';
+/** A row's Kubernetes cell when the row was not run on a cluster (see clusterCells). */
+const NOT_ON_CLUSTER = cell(
+  {
+    kind: 'limitation',
+    reason:
+      'not run on the Kubernetes engine yet: the conformance runner and the matrix cell tests do not start a cluster (the engine answers the conformance fixtures in its own tests)',
+    issue: {
+      title: 'Run the conformance suite and the matrix cells on the Kubernetes engine',
+      impact: 'the engine-specific defences of this row are unproven on Pods (the hardening, limits and refusals they rest on are proven in the cluster rows)',
+      reproduction: 'test/conformance/engines.ts leaves kubernetes out; no matrix cell test starts a cluster',
+      fix: 'one shared test cluster for the conformance runner (a policy naming it), kubernetes entries in test/conformance/engines.ts and the cell tests',
+    },
+  },
+  file('test/engines/kubernetes/pod-spec.test.ts', 'the conformance runner does not drive a cluster yet'),
+);
+const NO_CLUSTER = 'no cluster: this engine runs the plugin on this machine';
 const QUOTA_DOCKER =
   'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
 
-export const ROWS: Row[] = [
+const ROW_SOURCES: RowSource[] = [
   // ---- filesystem ----
   {
     id: 'fs.dotdot',
@@ -1561,7 +1586,24 @@ export const ROWS: Row[] = [
     },
   },
   // ---- host: lazy workers and standby (issue 21) ----
+  // ---- kubernetes (issue 16) ----
+  ...CLUSTER_ROWS(),
 ];
+
+/**
+ * The Kubernetes cells of a row written without them: a defence before any engine (the same cell in every
+ * column, proved by file tests) holds there too; anything else is not run on a cluster yet, and says so.
+ */
+function clusterCells(row: RowSource): Row {
+  const c = row.cells;
+  if (c['kubernetes-node'] !== undefined && c['kubernetes-python'] !== undefined) return row as Row;
+  const same = c.worker === c.wasmtime && c.worker === c['docker-node'] && c.worker === c['docker-python'];
+  const beforeEngines = same && c.worker.proofs.length > 0 && c.worker.proofs.every((p) => 'file' in p);
+  const k = beforeEngines ? c.worker : NOT_ON_CLUSTER;
+  return { ...row, cells: { ...c, 'kubernetes-node': c['kubernetes-node'] ?? k, 'kubernetes-python': c['kubernetes-python'] ?? k } };
+}
+
+export const ROWS: Row[] = ROW_SOURCES.map(clusterCells);
 
 export function rowById(id: string): Row {
   const r = ROWS.find((x) => x.id === id);
@@ -1573,4 +1615,98 @@ export function rowById(id: string): Row {
 export function cellTitle(row: Row, column: Column): string {
   const o = row.cells[column].outcome;
   return `matrix ${row.id} × ${column}: ${o.kind === 'contained' ? `contained (${o.code})` : o.kind}`;
+}
+
+/** The Kubernetes engine's own rows: attacks that exist only where a plugin runs as a Pod. */
+function CLUSTER_ROWS(): RowSource[] {
+  const k8s = (c: Cell): Record<Column, Cell> => ({
+    worker: cell(na(`${NO_CLUSTER} (a worker thread)`)),
+    wasmtime: cell(na(`${NO_CLUSTER} (a wasmtime process)`)),
+    'docker-node': cell(na(`${NO_CLUSTER} (a container on the Docker daemon)`)),
+    'docker-python': cell(na(`${NO_CLUSTER} (a container on the Docker daemon)`)),
+    'kubernetes-node': c,
+    'kubernetes-python': c,
+  });
+  const hardened = file(K8S_TESTS, 'the Pod as the API server admitted it has every hardening field');
+  return [
+    {
+      id: 'cluster.hostpath',
+      group: 'cluster',
+      attack: 'a filesystem grant turned into a hostPath volume: on a cluster node it names that node’s files, not the granted folder',
+      cells: k8s(
+        cell(
+          contained('engine-unavailable', 'refused at load and by the selector, naming the grant; no Pod mounts a host path'),
+          file(K8S_TESTS, 'a path grant and a cluster not stated to enforce NetworkPolicy are refused at load'),
+          file('test/engines/kubernetes/pod-spec.test.ts', 'a path grant is refused (no hostPath)'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.network-unenforced',
+      group: 'cluster',
+      attack: 'a Pod on a cluster whose network plugin ignores NetworkPolicy: the deny-all policy is accepted but nothing enforces it',
+      cells: k8s(
+        cell(
+          contained('engine-unavailable', 'every plugin is refused unless the host policy states kubernetes.networkPolicy: enforced'),
+          file(K8S_TESTS, 'a path grant and a cluster not stated to enforce NetworkPolicy are refused at load'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.api-token',
+      group: 'cluster',
+      attack: 'the plugin talks to the cluster’s API server with its Pod’s service-account token',
+      cells: k8s(cell(contained('no token', 'automountServiceAccountToken: false; nothing under /var/run/secrets'), hardened)),
+    },
+    {
+      id: 'cluster.privilege',
+      group: 'cluster',
+      attack: 'a Pod running as root, with capabilities, privilege escalation, a writable root or no seccomp profile',
+      cells: k8s(
+        cell(
+          contained(
+            'hardened Pod',
+            'uid 10001, runAsNonRoot, read-only root, capabilities drop ALL, no escalation, seccomp RuntimeDefault, read back from the API server',
+          ),
+          hardened,
+        ),
+      ),
+    },
+    {
+      id: 'cluster.env',
+      group: 'cluster',
+      attack: 'host environment variables (secrets) reaching the Pod',
+      cells: k8s(
+        cell(
+          contained(
+            'not visible',
+            'granted names only, beside the image’s own and the kubelet’s KUBERNETES_SERVICE_*/KUBERNETES_PORT* (the API server address)',
+          ),
+          file(K8S_TESTS, 'the plugin sees the granted env only'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.runaway',
+      group: 'cluster',
+      attack: 'a call that never returns, or is abandoned, keeps its Pod busy',
+      cells: k8s(
+        cell(
+          contained('timeout', 'the Pod is deleted and a fresh one serves the next call; an abort does the same (aborted)'),
+          file(K8S_TESTS, 'a timed-out call and an aborted call each delete their Pod'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.orphans',
+      group: 'cluster',
+      attack: 'Pods left running on the cluster after the Airlock process that made them died',
+      cells: k8s(
+        cell(
+          contained('deleted', 'labelled with their engine instance’s Lease; the next instance deletes those whose Lease ran out'),
+          file(K8S_TESTS, 'orphans: the Pods, NetworkPolicies and expired lease of instances that are gone are deleted'),
+        ),
+      ),
+    },
+  ];
 }

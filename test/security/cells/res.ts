@@ -19,7 +19,7 @@ const HUGE_CODE = { worker: 'invalid-input', wasmtime: 'invalid-input', 'docker-
 /** 100 MiB of input to one call: refused or stopped at a limit, and the next call is served. */
 const hugeInput: CellFn = async (t, env) => {
   const p = await env.load({ wasm: 'echo-c' });
-  t.is(await answer(p, 'echo', JSON.parse(HUGE) as string), `error:${HUGE_CODE[env.column]}`);
+  t.is(await answer(p, 'echo', JSON.parse(HUGE) as string), `error:${HUGE_CODE[env.column as keyof typeof HUGE_CODE]}`);
   t.is(await answer(p, 'echo', 'after'), '"after"');
 };
 
