@@ -15,7 +15,7 @@ import { AirlockError } from '../../errors.ts';
 import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
 import { statusOf } from './client.ts';
 import { BoundedLines } from './lines.ts';
-import { CONTAINER_NAME } from './pod-spec.ts';
+import { CONTAINER_NAME, dnsLabel } from './pod-spec.ts';
 
 export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
 
@@ -54,12 +54,7 @@ export interface PodOptions {
 
 /** The Pod's name: the plugin's (as a DNS label) and a random part. */
 export function podName(plugin: string): string {
-  const base = plugin
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-  return `airlock-${base === '' ? 'plugin' : base}-${randomBytes(5).toString('hex')}`;
+  return `airlock-${dnsLabel(plugin, 40)}-${randomBytes(5).toString('hex')}`;
 }
 
 function containerStatus(pod: V1Pod): V1ContainerStatus | undefined {

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { HARDENING } from '../../../src/engines/docker/options.ts';
 import { kubernetes } from '../../../src/engines/kubernetes/definition.ts';
+import { podName } from '../../../src/engines/kubernetes/pod.ts';
 import { dnsLabel, kubernetesRefusals, podManifest, podSetLabels } from '../../../src/engines/kubernetes/pod-spec.ts';
 import type { KubernetesSetting } from '../../../src/grants/types.ts';
 import { policyFromObject } from '../../../src/grants/policy.ts';
@@ -80,6 +81,9 @@ test('labels: managed-by, plugin (as a label value), host and pod set', (t) => {
   t.deepEqual(labels.podLabels, { 'app.kubernetes.io/managed-by': 'airlock', 'airlock.dev/pod-set': 'set1' });
   t.is(dnsLabel('--A__b--'), 'a-b');
   t.is(dnsLabel('x'.repeat(80)).length, 63);
+  const name = podName('My_Plugin'.repeat(10));
+  t.regex(name, /^airlock-my-plugin[a-z0-9-]*[a-z0-9]-[0-9a-f]{10}$/);
+  t.true(name.length <= 63, 'a Pod name is a DNS label');
 });
 
 test('a path grant is refused (no hostPath), naming the folder and the fix', (t) => {
