@@ -49,7 +49,8 @@ try {
       loadPlugin(FIXTURE),
       policyFromObject({ limits: { concurrency: 8 }, kubernetes: { kubeconfig: cluster.kubeconfig, registry: registry.host, networkPolicy: 'enforced' } }),
     );
-    return { ...g, resources: { ...g.resources, concurrency, queue: 1000 } };
+    // A tenth of a core each: requests are what the scheduler fits, and the node has 2 cores.
+    return { ...g, resources: { ...g.resources, cpu: 0.1, concurrency, queue: 1000 } };
   };
   const engine = new KubernetesEngine();
   // The first load builds (or finds) the image and pushes it; not part of any figure.

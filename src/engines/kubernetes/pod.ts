@@ -154,8 +154,15 @@ export class PluginPod {
         const t = status?.state?.terminated;
         throw new AirlockError('crash', `plugin ${plugin}: Pod ${this.name} ended before it was ready (${t?.reason ?? phase}, code ${t?.exitCode ?? '?'})`);
       }
-      if (Date.now() > deadline)
-        throw new AirlockError('crash', `plugin ${plugin}: Pod ${this.name} was not running after ${START_TIMEOUT_MS / 1000} s (${phase ?? 'no phase'})`);
+      if (Date.now() > deadline) {
+        // The scheduler's word when it could not place the Pod (Insufficient cpu, say), else the phase.
+        const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+        throw new AirlockError(
+          'engine-unavailable',
+          `plugin ${plugin}: Pod ${this.name} was not running after ${START_TIMEOUT_MS / 1000} s (${unscheduled?.message ?? waiting?.reason ?? phase ?? 'no phase'})`,
+          unscheduled === undefined ? {} : { hint: 'the cluster has no node with room for the Pod’s requests (resources.memory and resources.cpu)' },
+        );
+      }
       await sleep(POLL_MS);
     }
   }
