@@ -18,7 +18,7 @@ const PROBE_TIMEOUT_MS = 10_000;
 /** Whether the API server of the cluster `setting` names answers /version within `timeoutMs`. */
 export async function probeKubernetes(setting: KubernetesSetting | undefined, timeoutMs = PROBE_TIMEOUT_MS): Promise<EngineProbe> {
   if (setting === undefined)
-    return { engine: 'kubernetes', available: false, reason: 'no host policy names a Kubernetes cluster', installHint: KUBERNETES_HINT };
+    return { engine: 'kubernetes', available: false, unconfigured: true, reason: 'no host policy names a Kubernetes cluster', installHint: KUBERNETES_HINT };
   let where = setting.kubeconfig;
   try {
     const { bounded, clusterWhere, loadKubeConfig } = await import('./client.ts');
