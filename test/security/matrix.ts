@@ -330,6 +330,10 @@ const ROW_SOURCES: RowSource[] = [
         contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"),
         conf('env-dump: with nothing granted the guest sees no environment at all'),
       ),
+      'kubernetes-node': cell(
+        contained('no host value', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* (the API server address); no host value"),
+        file(K8S_TESTS, 'the plugin sees the granted env only'),
+      ),
     },
   },
   {
@@ -346,6 +350,10 @@ const ROW_SOURCES: RowSource[] = [
       'docker-python': cell(
         contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"),
         conf('env-dump: exactly the granted variables, with their values'),
+      ),
+      'kubernetes-node': cell(
+        contained('granted only', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* beside the granted ones"),
+        file(K8S_TESTS, 'the plugin sees the granted env only'),
       ),
     },
   },
@@ -538,13 +546,19 @@ const ROW_SOURCES: RowSource[] = [
     id: 'res.cpu',
     group: 'res',
     attack: 'CPU: an endless loop',
-    cells: everywhere(
-      cell(
-        contained('timeout'),
-        conf('loop: an infinite loop is stopped at resources.timeout, twice'),
-        conf('loop: a per-call timeout below the grant stops the call; an abort stops it too'),
+    cells: {
+      ...everywhere(
+        cell(
+          contained('timeout'),
+          conf('loop: an infinite loop is stopped at resources.timeout, twice'),
+          conf('loop: a per-call timeout below the grant stops the call; an abort stops it too'),
+        ),
       ),
-    ),
+      'kubernetes-node': cell(
+        contained('timeout', 'the Pod is deleted and a fresh one serves the next call'),
+        file(K8S_TESTS, 'a timed-out call and an aborted call each delete their Pod'),
+      ),
+    },
   },
   {
     id: 'res.memory',
@@ -562,6 +576,10 @@ const ROW_SOURCES: RowSource[] = [
         contained('memory-limit'),
         conf('membomb: growing past resources.memory is memory-limit'),
         file(DOCKER_FILES, 'memory bomb in python: memory-limit as well'),
+      ),
+      'kubernetes-node': cell(
+        contained('memory-limit', 'the kubelet reports OOMKilled; a fresh Pod follows'),
+        file(K8S_TESTS, 'a plugin past its memory limit is memory-limit'),
       ),
     },
   },
@@ -656,6 +674,10 @@ const ROW_SOURCES: RowSource[] = [
           "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows",
         ),
         matrix,
+      ),
+      'kubernetes-python': cell(
+        contained('crash', 'the plugin process ends only its own Pod (crash), and a fresh Pod serves the next call'),
+        file(K8S_TESTS, 'a Pod whose process dies mid-call is a crash'),
       ),
     },
   },

@@ -5,12 +5,17 @@
  * field; a timed-out, aborted or crashed call's Pod is replaced; close leaves no Pod; refusals name why.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import { isAirlockError } from '../../../src/errors.ts';
 import { KubernetesEngine } from '../../../src/engines/kubernetes/engine.ts';
 import { cleanupOrphans } from '../../../src/engines/kubernetes/orphans.ts';
 import { PAUSE_IMAGE } from '../../cluster/cluster.ts';
+import { cli } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/plugin.ts';
 import { requireExternal } from '../../helpers/require.ts';
+import { FIXTURES } from '../docker/helpers.ts';
 import { CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
 
 const available = requireExternal('cluster', CLUSTER_MISSING === '', CLUSTER_MISSING);
@@ -58,6 +63,26 @@ for (const fixture of ['conformance-node', 'conformance-python']) {
     t.is(JSON.parse((await p.call('count', '{}')).output), 2);
   });
 }
+
+serial(
+  '`airlock call --engine kubernetes` runs the node and the python plugin on the cluster the policy names, with the same results and errors',
+  async (t) => {
+    t.timeout(10 * 60_000);
+    const { tc } = ready();
+    const dir = tempDir('airlock-k8s-policy-');
+    const policy = join(dir, 'policy.yaml');
+    const { kubeconfig, namespace, registry } = tc.setting;
+    writeFileSync(policy, `kubernetes:\n  kubeconfig: ${kubeconfig}\n  namespace: ${namespace}\n  registry: "${registry}"\n  networkPolicy: enforced\n`);
+    for (const fixture of ['conformance-node', 'conformance-python']) {
+      const ok = await cli(['call', join(FIXTURES, fixture), 'echo', '{"via":"cli"}', '--engine', 'kubernetes', '--policy', policy]);
+      t.is(ok.code, 0, ok.stderr);
+      t.deepEqual(JSON.parse(ok.stdout), { via: 'cli' });
+      const failed = await cli(['call', join(FIXTURES, fixture), 'fail', '{}', '--engine', 'kubernetes', '--policy', policy]);
+      t.not(failed.code, 0);
+      t.regex(failed.stderr, /bad-thing/);
+    }
+  },
+);
 
 serial('the Pod as the API server admitted it has every hardening field, and runc ran it as the container user', async (t) => {
   t.timeout(10 * 60_000);
@@ -164,6 +189,16 @@ serial('a Pod whose process dies mid-call is a crash, and a fresh Pod answers th
   t.true(isAirlockError(err, 'crash'), String(err));
   t.regex(err!.message, /its Pod's container exited \(code \d+\)/);
   t.deepEqual(JSON.parse((await p.call('echo', '{"again":1}')).output), { again: 1 });
+});
+
+serial('a plugin past its memory limit is memory-limit (the kubelet says OOMKilled), and a fresh Pod answers the next call', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const p = await engine.load(clusterGrants(tc, 'conformance-node'));
+  t.teardown(() => p.close());
+  const err = await t.throwsAsync(p.call('grow', '{}'));
+  t.true(isAirlockError(err, 'memory-limit'), String(err));
+  t.deepEqual(JSON.parse((await p.call('echo', '{"after":"oom"}')).output), { after: 'oom' });
 });
 
 serial('close deletes every Pod and NetworkPolicy it made and waits until they are gone', async (t) => {
