@@ -36,6 +36,13 @@ export async function pushedImage(builder: DockerEngine, grants: Grants, registr
   const version = image.tag.slice(colon + 1);
   await docker.getImage(image.tag).tag({ repo, tag: version });
   let digest: string | undefined;
+  // The registry tag is only the push's name: removed after it (the image keeps its own tag), so pushes to
+  // registries on changing ports (tests) do not pile up tags on the daemon.
+  const untag = (): Promise<unknown> =>
+    docker
+      .getImage(`${repo}:${version}`)
+      .remove({ noprune: true })
+      .catch(() => undefined);
   try {
     const stream = (await docker
       .getImage(`${repo}:${version}`)
@@ -52,12 +59,14 @@ export async function pushedImage(builder: DockerEngine, grants: Grants, registr
       );
     });
   } catch (e) {
+    await untag();
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `pushing the image of ${grants.plugin.name} was aborted`, { cause: e });
     throw new AirlockError('engine-unavailable', `the image of ${grants.plugin.name} cannot be pushed to ${registry}: ${(e as Error).message}`, {
       cause: e,
       hint: 'the host policy kubernetes.registry must be a registry the Docker daemon can push to (a plain-HTTP one must be loopback or listed in the daemon insecure-registries)',
     });
   }
+  await untag();
   if (digest === undefined || !/^sha256:[0-9a-f]{64}$/.test(digest))
     throw new AirlockError('engine-unavailable', `pushing the image of ${grants.plugin.name} to ${registry}: the registry answered no digest`);
   return { reference: `${repo}@${digest}`, tag: image.tag, built: image.built };
