@@ -19,6 +19,7 @@ export const TARGET_NAMES = [
   'docker-warm',
   'docker-per-call',
   'docker-run',
+  'kubernetes-warm',
   'extism',
   'extism-worker',
 ] as const;

@@ -77,6 +77,8 @@ export interface EngineProbe {
   reason?: string;
   /** How to install it when unavailable. */
   installHint?: string;
+  /** True when it is unavailable only because nothing here configures it (no host policy names a cluster): not a fault. */
+  unconfigured?: boolean;
 }
 
 export interface ProbeOptions {

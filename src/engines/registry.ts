@@ -7,10 +7,11 @@
 import { docker } from './docker/definition.ts';
 import type { Grants } from '../grants/types.ts';
 import type { EngineDefinition, EngineProbe, ProbeOptions } from './engine.ts';
+import { kubernetes } from './kubernetes/definition.ts';
 import { wasm } from './wasm/definition.ts';
 import { wasmtime } from './wasmtime/definition.ts';
 
-export const ENGINES = [wasm, wasmtime, docker] as const;
+export const ENGINES = [wasm, wasmtime, docker, kubernetes] as const;
 
 export type EngineName = (typeof ENGINES)[number]['name'];
 export const ENGINE_NAMES: readonly EngineName[] = ENGINES.map((e) => e.name);

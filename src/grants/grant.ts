@@ -204,6 +204,10 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
   if (idle !== undefined && idle !== 'never') grants.idleMs = parseDuration(idle);
   if (policy.unboundedWrites.length > 0) grants.unboundedWrites = [...policy.unboundedWrites];
   if (policy.docker !== undefined) grants.docker = structuredClone(policy.docker);
+  if (policy.kubernetes !== undefined) {
+    const { context, ...k } = policy.kubernetes;
+    grants.kubernetes = { ...k, ...(context === undefined ? {} : { context }) };
+  }
   if (manifest.wasm !== undefined) grants.plugin.wasm = realpathSync(resolve(plugin.dir, manifest.wasm));
   return grants;
 }

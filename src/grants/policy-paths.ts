@@ -16,6 +16,7 @@ export function resolvePolicyPaths(policy: Policy): Policy {
   return {
     ...policy,
     filesystem: policy.filesystem.map((f) => ({ ...f, path: resolve(policy.baseDir, f.path) })),
+    ...(policy.kubernetes === undefined ? {} : { kubernetes: { ...policy.kubernetes, kubeconfig: resolve(policy.baseDir, policy.kubernetes.kubeconfig) } }),
     ...(policy.docker === undefined
       ? {}
       : {

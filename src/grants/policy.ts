@@ -139,6 +139,29 @@ export const policySchema = z
         description: 'A remote Docker daemon: read-only grants are copied there at load, read-write grants refused.',
         examples: [{ host: 'tcp://docker.internal:2376', tls: { ca: 'certs/ca.pem', cert: 'certs/cert.pem', key: 'certs/key.pem' } }],
       }),
+    kubernetes: z
+      .strictObject({
+        kubeconfig: z.string().min(1).meta({ description: 'A kubeconfig file naming the cluster and its credentials. Relative to the policy file.' }),
+        context: z.string().min(1).max(253).optional().meta({ description: 'The kubeconfig context to use (default: its current context).' }),
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'expected a namespace name (lowercase letters, digits and -, at most 63)' })
+          .default('airlock')
+          .meta({ description: 'The namespace Pods and their objects are made in.', examples: ['airlock'] }),
+        registry: z
+          .string()
+          .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: 'expected host[:port] of a registry, e.g. registry.internal:5000' })
+          .meta({ description: 'The registry plugin images are pushed to, which the cluster pulls from.', examples: ['registry.internal:5000'] }),
+        networkPolicy: z.enum(['enforced', 'unenforced'], { error: 'expected enforced or unenforced' }).default('unenforced').meta({
+          description:
+            "Whether the cluster's network plugin enforces NetworkPolicy (Airlock cannot see it from the API). Unenforced: plugins are refused, since a Pod's network could not be denied.",
+        }),
+      })
+      .optional()
+      .meta({
+        description: 'A Kubernetes cluster for the kubernetes engine: plugins run as Pods there, images pushed to the registry named here.',
+        examples: [{ kubeconfig: 'cluster/admin.kubeconfig', namespace: 'airlock', registry: 'registry.internal:5000', networkPolicy: 'enforced' }],
+      }),
     idle: z
       .union([idleSchema, z.record(z.string().min(1).max(256), idleSchema)], {
         error: 'expected a duration such as 10m, never, or a map of plugin names ("*": every other) to either',

@@ -42,7 +42,7 @@ test.serial('doctor --json: Node, each engine with availability, version and pat
     ['componentize-js', 'componentize-py', 'clang/wasi-libc', 'bubblewrap', 'cargo'],
   );
   const probes = report.engines;
-  t.deepEqual(Object.keys(probes), ['wasm', 'wasmtime', 'docker']);
+  t.deepEqual(Object.keys(probes), ['wasm', 'wasmtime', 'docker', 'kubernetes']);
   t.like(probes.wasm, { engine: 'wasm', available: true, path: process.execPath });
   t.like(probes.wasmtime, { engine: 'wasmtime', available: true, version: '48.0.8', path: bin });
   t.is(run.code, probes.docker!.available ? 0 : 1);

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/plugin.ts';
 import { type ClusterPki, type KeyPair, kubeconfig, makeClusterPki } from './pki.ts';
-import { cniConfig, containerdConfig, K8S_VERSION, kubeletConfig } from './config.ts';
+import { cniConfig, containerdConfig, K8S_VERSION, kubeletConfig, registryHosts } from './config.ts';
 import { cgroupHierarchies, type HostState, releaseHost } from './release.ts';
 
 const run = promisify(execFile);
@@ -83,6 +83,8 @@ export interface Cluster {
   timings: { pki: number; apiserverReady: number; nodeReady: number; ready: number };
   /** A request to the API server as admin. */
   api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
+  /** Lets the node pull from a plain-HTTP registry at `host` (host:port, e.g. a loopback docker-registry). */
+  pullFrom(host: string): void;
   /** Stops everything and removes what the cluster made on the host. */
   stop(): Promise<void>;
 }
@@ -306,6 +308,11 @@ export async function startCluster(tools: ClusterTools): Promise<Cluster> {
       return r?.status === 200 && nodeReady(r.body);
     });
     const tNode = Date.now() - t0;
+    // The kubelet refuses a loopback node IP ("nodeIP can't be loopback address") and then reports no address at
+    // all, so the API server cannot reach it for attach, exec and logs (500, "no preferred addresses found").
+    // Its status updates leave addresses they could not set as they are: the address is set here, once.
+    const patched = await api('PATCH', `/api/v1/nodes/${nodeName}/status`, { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } });
+    if (patched.status !== 200) throw new Error(`setting the Node's address: ${patched.status} ${JSON.stringify(patched.body)}`);
     // Pods are refused until the controller manager has made the namespace's `default` ServiceAccount.
     await waitFor('the default ServiceAccount', START_TIMEOUT_MS, procs, logTail, async () => {
       const r = await api('GET', '/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined);
@@ -320,6 +327,7 @@ export async function startCluster(tools: ClusterTools): Promise<Cluster> {
       server,
       timings: { pki: tPki, apiserverReady: tApi, nodeReady: tNode, ready: Date.now() - t0 },
       api,
+      pullFrom: (host: string) => writeFileSync(join(mkdirP(join(ctd, 'certs.d', host)), 'hosts.toml'), registryHosts(host)),
       stop,
     };
   } catch (e) {
@@ -364,7 +372,10 @@ function apiRequest(pki: ClusterPki, port: number, method: string, path: string,
         ca: readFileSync(pki.ca),
         cert: readFileSync(pki.clients.admin.cert),
         key: readFileSync(pki.clients.admin.key),
-        headers: data === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+        headers:
+          data === undefined
+            ? {}
+            : { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json', 'content-length': Buffer.byteLength(data) },
         timeout: 30_000,
       },
       (res) => {

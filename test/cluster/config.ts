@@ -71,6 +71,9 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.internal.v1.opt",
 
 [plugins.'io.containerd.cri.v1.images']
   snapshotter = "overlayfs"
+  # Per-registry hosts.toml files (registryHosts below): a loopback registry is pulled over plain HTTP.
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = "${root}/certs.d"
   [plugins.'io.containerd.cri.v1.images'.pinned_images]
     sandbox = "${PAUSE_IMAGE}"
 
@@ -94,5 +97,17 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.internal.v1.opt",
 [plugins.'io.containerd.grpc.v1.cri']
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
+`;
+}
+
+/**
+ * containerd's hosts.toml for a registry at `host` (host:port) speaking plain HTTP, as Debian's
+ * docker-registry on loopback does: written to <config_path>/<host>/hosts.toml, read at each pull.
+ */
+export function registryHosts(host: string): string {
+  return `server = "http://${host}"
+
+[host."http://${host}"]
+  capabilities = ["pull", "resolve"]
 `;
 }

@@ -82,11 +82,18 @@ function removeCgroup(path: string): void {
   } catch {
     // gone already
   }
-  try {
-    rmdirSync(path);
-  } catch {
-    // a task still exiting; the caller's leftover check reports it
+  // A task SIGKILLed just now may take a moment to leave the cgroup (rmdir fails with EBUSY until then): tried
+  // again for a bounded while, sleeping synchronously, since this also runs from process.on('exit').
+  for (let i = 0; i < 100; i++) {
+    try {
+      rmdirSync(path);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EBUSY') return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
   }
+  // Still busy after 5 s: the caller's leftover check reports it.
 }
 
 /** Kills processes whose command line names `path` (the components, and the shims containerd starts in sessions of their own). */

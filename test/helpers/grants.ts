@@ -18,6 +18,7 @@ export function makeGrants(o: GrantsOverrides = {}): Grants {
     isolation: o.isolation ?? 'pooled',
     ...(o.unboundedWrites === undefined ? {} : { unboundedWrites: o.unboundedWrites }),
     ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }),
+    ...(o.kubernetes === undefined ? {} : { kubernetes: o.kubernetes }),
     resources: {
       memoryBytes: 64 * 1024 * 1024,
       cpu: 1,

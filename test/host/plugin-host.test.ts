@@ -303,6 +303,7 @@ test('engine-unavailable when a forced engine is missing', async (t) => {
           wasm: { engine: 'wasm', available: true },
           wasmtime: { engine: 'wasmtime', available: false, reason: 'not found', installHint: 'install wasmtime' },
           docker: { engine: 'docker', available: false, reason: 'no daemon' },
+          kubernetes: { engine: 'kubernetes', available: false, reason: 'no cluster' },
         },
       }),
     ),

@@ -22,6 +22,7 @@ const probes: Record<EngineName, EngineProbe> = {
   wasm: { engine: 'wasm', available: true, version: 'test' },
   wasmtime: { engine: 'wasmtime', available: false, reason: 'not needed here' },
   docker: { engine: 'docker', available: false, reason: 'not needed here' },
+  kubernetes: { engine: 'kubernetes', available: false, reason: 'not needed here' },
 };
 
 test("a prebuilt component runs from a verified copy in the cache, never from the plugin's own file", async (t) => {

@@ -72,7 +72,7 @@ export function columnRuns(column: Column): boolean {
     const why = unavailable.get(e.id);
     run = e.external === undefined ? why === undefined : requireExternal(e.external, why === undefined, why ?? '');
     // Each external engine is reported once, not once per Docker column.
-    for (const c of COLUMNS) if (engineOf(c) === e) gate.set(c, run);
+    for (const c of COLUMNS) if (COLUMN_ENGINE[c].engine === e.name) gate.set(c, run);
   }
   return run;
 }

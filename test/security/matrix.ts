@@ -21,8 +21,14 @@ import type { Grants } from '../../src/grants/types.ts';
 import type { ConformanceId } from '../conformance/engines.ts';
 import { limitationFor } from '../conformance/limitations.ts';
 
-/** The columns of the registry's engines on this machine (see COLUMN_ENGINE). */
-export const BASE_COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python'] as const;
+/** Columns every row writes: the engines that run on this machine. */
+const WRITTEN_COLUMNS = ['worker', 'wasmtime', 'docker-node', 'docker-python'] as const;
+type WrittenColumn = (typeof WRITTEN_COLUMNS)[number];
+/** The Kubernetes engine's columns: a row may leave them to clusterCells() below. */
+const CLUSTER_COLUMNS = ['kubernetes-node', 'kubernetes-python'] as const;
+type ClusterColumn = (typeof CLUSTER_COLUMNS)[number];
+/** The columns of the registry's engines (see COLUMN_ENGINE). */
+export const BASE_COLUMNS = [...WRITTEN_COLUMNS, ...CLUSTER_COLUMNS] as const;
 export type BaseColumn = (typeof BASE_COLUMNS)[number];
 
 /**
@@ -44,7 +50,7 @@ const REMOTE_TESTS = [
 export const DERIVED = {
   'remote-node': { base: 'docker-node', conformance: 'docker-remote', ownTests: REMOTE_TESTS },
   'remote-python': { base: 'docker-python', conformance: 'docker-remote', ownTests: REMOTE_TESTS },
-} as const satisfies Record<string, { base: BaseColumn; conformance: ConformanceId; ownTests: readonly string[] }>;
+} as const satisfies Record<string, { base: WrittenColumn; conformance: ConformanceId; ownTests: readonly string[] }>;
 export type DerivedColumn = keyof typeof DERIVED;
 
 export const COLUMNS = [...BASE_COLUMNS, ...(Object.keys(DERIVED) as DerivedColumn[])] as const;
@@ -69,6 +75,8 @@ export const COLUMN_ENGINE: Record<Column, { engine: EngineName; runtime?: Grant
   wasmtime: { engine: 'wasmtime', conformance: 'wasmtime' },
   'docker-node': { engine: 'docker', runtime: 'node', conformance: 'docker' },
   'docker-python': { engine: 'docker', runtime: 'python', conformance: 'docker' },
+  'kubernetes-node': { engine: 'kubernetes', runtime: 'node', conformance: 'kubernetes' },
+  'kubernetes-python': { engine: 'kubernetes', runtime: 'python', conformance: 'kubernetes' },
   'remote-node': { engine: 'docker', runtime: 'node', conformance: 'docker-remote' },
   'remote-python': { engine: 'docker', runtime: 'python', conformance: 'docker-remote' },
 };
@@ -83,6 +91,7 @@ export const GROUPS = {
   data: 'Plugin as data: read, validated and built on the host',
   serve: 'Serving: front ends, quotas, output and secrets',
   trust: 'Trust: digests, lock file, signatures, registries',
+  cluster: 'Cluster: plugins as Pods on Kubernetes',
 } as const;
 export type Group = keyof typeof GROUPS;
 
@@ -112,9 +121,12 @@ export interface Row {
   cells: Record<Column, Cell>;
 }
 
-/** A row as written below: every base column, a derived column only where it differs from its base (see DERIVED). */
+/**
+ * A row as written below: every column of this machine's engines; the Kubernetes cells where the row was run
+ * on a cluster (else clusterCells() gives them); a derived column only where it differs from its base (see DERIVED).
+ */
 interface RowInput extends Omit<Row, 'cells'> {
-  cells: Record<BaseColumn, Cell> & Partial<Record<DerivedColumn, Cell>>;
+  cells: Record<WrittenColumn, Cell> & Partial<Record<ClusterColumn | DerivedColumn, Cell>>;
 }
 
 const contained = (code: string, note?: string): Outcome => ({ kind: 'contained', code, ...(note === undefined ? {} : { note }) });
@@ -125,9 +137,9 @@ const matrix: Proof = { matrix: true };
 const conf = (name: string): Proof => ({ conformance: name });
 const file = (path: string, title: string): Proof => ({ file: path, title });
 /** The same outcome and proofs in every column. */
-const everywhere = (c: Cell): Record<BaseColumn, Cell> => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
+const everywhere = (c: Cell): RowInput['cells'] => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
 /** Matrix cell tests in every column with one outcome each. */
-const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): Record<BaseColumn, Cell> => ({
+const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): RowInput['cells'] => ({
   worker: cell(worker, ...proofs),
   wasmtime: cell(wasmtime, ...proofs),
   'docker-node': cell(node, ...proofs),
@@ -150,6 +162,23 @@ const QUOTA = 'test/capabilities/filesystem/quota.test.ts';
 const QUOTA_ENGINES = 'test/capabilities/filesystem/quota-engines.test.ts';
 const QUOTA_WASMTIME =
   'refused at load: --dir has no size limit, so a read-write grant is refused unless the host policy lists wasmtime in unboundedWrites; the selector runs the plugin on the worker engine, which enforces the quota';
+const K8S_TESTS = 'test/engines/kubernetes/engine.test.ts';
+/** A row's Kubernetes cell when the row was not run on a cluster (see clusterCells). */
+const NOT_ON_CLUSTER = cell(
+  {
+    kind: 'limitation',
+    reason:
+      'not run on the Kubernetes engine yet: the conformance runner and the matrix cell tests do not start a cluster (the engine answers the conformance fixtures in its own tests)',
+    issue: {
+      title: 'Run the conformance suite and the matrix cells on the Kubernetes engine',
+      impact: 'the engine-specific defences of this row are unproven on Pods (the hardening, limits and refusals they rest on are proven in the cluster rows)',
+      reproduction: 'test/conformance/engines.ts leaves kubernetes out; no matrix cell test starts a cluster',
+      fix: 'one shared test cluster for the conformance runner (a policy naming it), kubernetes entries in test/conformance/engines.ts and the cell tests',
+    },
+  },
+  file('test/engines/kubernetes/pod-spec.test.ts', 'the conformance runner does not drive a cluster yet'),
+);
+const NO_CLUSTER = 'no cluster: this engine runs the plugin on this machine';
 const QUOTA_DOCKER =
   'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
 
@@ -350,6 +379,10 @@ const INPUT: RowInput[] = [
         contained('no host value', "the container has the image's own variables (PATH, HOME, ...); no host value"),
         conf('env-dump: with nothing granted the guest sees no environment at all'),
       ),
+      'kubernetes-node': cell(
+        contained('no host value', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* (the API server address); no host value"),
+        file(K8S_TESTS, 'the plugin sees the granted env only'),
+      ),
     },
   },
   {
@@ -366,6 +399,10 @@ const INPUT: RowInput[] = [
       'docker-python': cell(
         contained('granted only', "the container has the image's own variables (PATH, HOME, ...); no host value"),
         conf('env-dump: exactly the granted variables, with their values'),
+      ),
+      'kubernetes-node': cell(
+        contained('granted only', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* beside the granted ones"),
+        file(K8S_TESTS, 'the plugin sees the granted env only'),
       ),
     },
   },
@@ -558,13 +595,19 @@ const INPUT: RowInput[] = [
     id: 'res.cpu',
     group: 'res',
     attack: 'CPU: an endless loop',
-    cells: everywhere(
-      cell(
-        contained('timeout'),
-        conf('loop: an infinite loop is stopped at resources.timeout, twice'),
-        conf('loop: a per-call timeout below the grant stops the call; an abort stops it too'),
+    cells: {
+      ...everywhere(
+        cell(
+          contained('timeout'),
+          conf('loop: an infinite loop is stopped at resources.timeout, twice'),
+          conf('loop: a per-call timeout below the grant stops the call; an abort stops it too'),
+        ),
       ),
-    ),
+      'kubernetes-node': cell(
+        contained('timeout', 'the Pod is deleted and a fresh one serves the next call'),
+        file(K8S_TESTS, 'a timed-out call and an aborted call each delete their Pod'),
+      ),
+    },
   },
   {
     id: 'res.memory',
@@ -582,6 +625,10 @@ const INPUT: RowInput[] = [
         contained('memory-limit'),
         conf('membomb: growing past resources.memory is memory-limit'),
         file(DOCKER_FILES, 'memory bomb in python: memory-limit as well'),
+      ),
+      'kubernetes-node': cell(
+        contained('memory-limit', 'the kubelet reports OOMKilled; a fresh Pod follows'),
+        file(K8S_TESTS, 'a plugin past its memory limit is memory-limit'),
       ),
     },
   },
@@ -676,6 +723,10 @@ const INPUT: RowInput[] = [
           "the host's pids are not in the container's pid namespace (ESRCH); killing its own init or host ends only that container (crash), and a fresh one follows",
         ),
         matrix,
+      ),
+      'kubernetes-python': cell(
+        contained('crash', 'the plugin process ends only its own Pod (crash), and a fresh Pod serves the next call'),
+        file(K8S_TESTS, 'a Pod whose process dies mid-call is a crash'),
       ),
     },
   },
@@ -1784,6 +1835,8 @@ const INPUT: RowInput[] = [
     },
   },
   // ---- host: lazy workers and standby (issue 21) ----
+  // ---- kubernetes (issue 16) ----
+  ...CLUSTER_ROWS(),
 ];
 
 const REMOTE = 'test/engines/docker/remote/hostile.test.ts';
@@ -1866,14 +1919,29 @@ function derivedCell(row: RowInput, column: DerivedColumn): Cell {
   if (refusals.length > 0 && refusals[0] !== undefined)
     return cell_(contained(refusals[0].code, `refused at load: ${REMOTE_RW}`), ...refusals.map((r) => r.proof));
   // everywhere(): one defence for every column, before any engine; its file proofs hold for this column too.
-  const shared = BASE_COLUMNS.every((c) => row.cells[c] === cell);
+  const shared = WRITTEN_COLUMNS.every((c) => row.cells[c] === cell);
   const proofs = cell.proofs.filter((p) => !('file' in p) || shared || ownTests.some((dir) => p.file.startsWith(dir)));
   return { outcome: cell.outcome, proofs };
 }
 
+/**
+ * The Kubernetes cells of a row written without them: a defence before any engine (the same cell in every
+ * column, proved by file tests) holds there too; anything else is not run on a cluster yet, and says so.
+ */
+function clusterCells(c: RowInput['cells']): Record<ClusterColumn, Cell> {
+  const same = c.worker === c.wasmtime && c.worker === c['docker-node'] && c.worker === c['docker-python'];
+  const beforeEngines = same && c.worker.proofs.length > 0 && c.worker.proofs.every((p) => 'file' in p);
+  const k = beforeEngines ? c.worker : NOT_ON_CLUSTER;
+  return { 'kubernetes-node': c['kubernetes-node'] ?? k, 'kubernetes-python': c['kubernetes-python'] ?? k };
+}
+
 export const ROWS: Row[] = INPUT.map((row) => ({
   ...row,
-  cells: { ...row.cells, ...Object.fromEntries((Object.keys(DERIVED) as DerivedColumn[]).map((c) => [c, derivedCell(row, c)])) } as Record<Column, Cell>,
+  cells: {
+    ...row.cells,
+    ...clusterCells(row.cells),
+    ...Object.fromEntries((Object.keys(DERIVED) as DerivedColumn[]).map((c) => [c, derivedCell(row, c)])),
+  } as Record<Column, Cell>,
 }));
 
 export function rowById(id: string): Row {
@@ -1886,4 +1954,98 @@ export function rowById(id: string): Row {
 export function cellTitle(row: Row, column: Column): string {
   const o = row.cells[column].outcome;
   return `matrix ${row.id} × ${column}: ${o.kind === 'contained' ? `contained (${o.code})` : o.kind}`;
+}
+
+/** The Kubernetes engine's own rows: attacks that exist only where a plugin runs as a Pod. */
+function CLUSTER_ROWS(): RowInput[] {
+  const k8s = (c: Cell): RowInput['cells'] => ({
+    worker: cell(na(`${NO_CLUSTER} (a worker thread)`)),
+    wasmtime: cell(na(`${NO_CLUSTER} (a wasmtime process)`)),
+    'docker-node': cell(na(`${NO_CLUSTER} (a container on the Docker daemon)`)),
+    'docker-python': cell(na(`${NO_CLUSTER} (a container on the Docker daemon)`)),
+    'kubernetes-node': c,
+    'kubernetes-python': c,
+  });
+  const hardened = file(K8S_TESTS, 'the Pod as the API server admitted it has every hardening field');
+  return [
+    {
+      id: 'cluster.hostpath',
+      group: 'cluster',
+      attack: 'a filesystem grant turned into a hostPath volume: on a cluster node it names that node’s files, not the granted folder',
+      cells: k8s(
+        cell(
+          contained('engine-unavailable', 'refused at load and by the selector, naming the grant; no Pod mounts a host path'),
+          file(K8S_TESTS, 'a path grant and a cluster not stated to enforce NetworkPolicy are refused at load'),
+          file('test/engines/kubernetes/pod-spec.test.ts', 'a path grant is refused (no hostPath)'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.network-unenforced',
+      group: 'cluster',
+      attack: 'a Pod on a cluster whose network plugin ignores NetworkPolicy: the deny-all policy is accepted but nothing enforces it',
+      cells: k8s(
+        cell(
+          contained('engine-unavailable', 'every plugin is refused unless the host policy states kubernetes.networkPolicy: enforced'),
+          file(K8S_TESTS, 'a path grant and a cluster not stated to enforce NetworkPolicy are refused at load'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.api-token',
+      group: 'cluster',
+      attack: 'the plugin talks to the cluster’s API server with its Pod’s service-account token',
+      cells: k8s(cell(contained('no token', 'automountServiceAccountToken: false; nothing under /var/run/secrets'), hardened)),
+    },
+    {
+      id: 'cluster.privilege',
+      group: 'cluster',
+      attack: 'a Pod running as root, with capabilities, privilege escalation, a writable root or no seccomp profile',
+      cells: k8s(
+        cell(
+          contained(
+            'hardened Pod',
+            'uid 10001, runAsNonRoot, read-only root, capabilities drop ALL, no escalation, seccomp RuntimeDefault, read back from the API server',
+          ),
+          hardened,
+        ),
+      ),
+    },
+    {
+      id: 'cluster.env',
+      group: 'cluster',
+      attack: 'host environment variables (secrets) reaching the Pod',
+      cells: k8s(
+        cell(
+          contained(
+            'not visible',
+            'granted names only, beside the image’s own and the kubelet’s KUBERNETES_SERVICE_*/KUBERNETES_PORT* (the API server address)',
+          ),
+          file(K8S_TESTS, 'the plugin sees the granted env only'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.runaway',
+      group: 'cluster',
+      attack: 'a call that never returns, or is abandoned, keeps its Pod busy',
+      cells: k8s(
+        cell(
+          contained('timeout', 'the Pod is deleted and a fresh one serves the next call; an abort does the same (aborted)'),
+          file(K8S_TESTS, 'a timed-out call and an aborted call each delete their Pod'),
+        ),
+      ),
+    },
+    {
+      id: 'cluster.orphans',
+      group: 'cluster',
+      attack: 'Pods left running on the cluster after the Airlock process that made them died',
+      cells: k8s(
+        cell(
+          contained('deleted', 'labelled with their engine instance’s Lease; the next instance deletes those whose Lease ran out'),
+          file(K8S_TESTS, 'orphans: the Pods, NetworkPolicies and expired lease of instances that are gone are deleted'),
+        ),
+      ),
+    },
+  ];
 }

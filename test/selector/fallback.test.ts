@@ -103,7 +103,14 @@ withDocker('auto: a component that disappeared after the manifest was checked is
 
 withBoth("auto: a valid component with no wasm engine available falls back to Docker, giving each engine's reason", async (t) => {
   const off = (engine: EngineName, reason: string): EngineProbe => ({ engine, available: false, reason, installHint: `install ${engine}` });
-  const provider = defaultEngineProvider({ probes: { wasm: off('wasm', 'disabled for this test'), wasmtime: off('wasmtime', 'wasmtime not found'), docker } });
+  const provider = defaultEngineProvider({
+    probes: {
+      wasm: off('wasm', 'disabled for this test'),
+      wasmtime: off('wasmtime', 'wasmtime not found'),
+      docker,
+      kubernetes: off('kubernetes', 'no cluster'),
+    },
+  });
   const s = await loaded(t, DUAL, { provider });
   t.is(s.engine, 'docker');
   t.regex(s.reason, /no wasm engine can run its component \(wasm: disabled for this test; wasmtime: wasmtime not found\)/);

@@ -4,7 +4,7 @@ import type { FilesystemGrant } from '../../src/grants/types.ts';
 import { type ComponentStatus, describeSelection, type EngineChoice, type SelectInput, selectEngine, selectProbing } from '../../src/selector/index.ts';
 import { makeGrants } from '../helpers/grants.ts';
 
-type Avail = 'wasm' | 'wasmtime' | 'docker';
+type Avail = 'wasm' | 'wasmtime' | 'docker' | 'kubernetes';
 const ro: FilesystemGrant = { hostPath: '/srv/ro', mount: '/ro', access: 'read' };
 
 interface Case {
@@ -172,7 +172,7 @@ function input(c: Case): SelectInput {
     grants,
     ...(c.component === undefined ? {} : { component: { status: c.component } }),
     config: { ...(c.engine === undefined ? {} : { engine: c.engine }), ...(c.perPlugin === undefined ? {} : { plugins: { p: c.perPlugin } }) },
-    probes: { wasm: probe('wasm'), wasmtime: probe('wasmtime'), docker: probe('docker') },
+    probes: { wasm: probe('wasm'), wasmtime: probe('wasmtime'), docker: probe('docker'), kubernetes: probe('kubernetes') },
   };
 }
 

@@ -1,6 +1,7 @@
 export { inThreadTarget, loadInThread, workerTarget, type InThreadPlugin } from './wasm.ts';
 export { wasmtimeRunTarget, wasmtimeTarget } from './wasmtime.ts';
 export { dockerPerCallTarget, dockerRunArgs, dockerRunTarget, dockerWarmTarget } from './docker.ts';
+export { kubernetesWarmTarget } from './kubernetes.ts';
 export { runProcess, type ProcessRun } from './process.ts';
 export { EXTISM_SDK_VERSION, extismBenchModule, extismMainTarget, extismWorkerTarget } from './extism.ts';
 
@@ -9,6 +10,7 @@ import { inThreadTarget, workerTarget } from './wasm.ts';
 import { wasmtimeRunTarget, wasmtimeTarget } from './wasmtime.ts';
 import { dockerPerCallTarget, dockerRunTarget, dockerWarmTarget } from './docker.ts';
 import { extismMainTarget, extismWorkerTarget } from './extism.ts';
+import { kubernetesWarmTarget } from './kubernetes.ts';
 
 /** Every target, in the order tables and charts show them: the no-isolation baseline first. */
 export const ALL_TARGETS: Record<TargetName, Target> = {
@@ -19,6 +21,7 @@ export const ALL_TARGETS: Record<TargetName, Target> = {
   'docker-warm': dockerWarmTarget,
   'docker-per-call': dockerPerCallTarget,
   'docker-run': dockerRunTarget,
+  'kubernetes-warm': kubernetesWarmTarget,
   extism: extismMainTarget,
   'extism-worker': extismWorkerTarget,
 };

@@ -12,7 +12,7 @@ Checks what Airlock needs here, each with what it found or why it is missing
 and how to fix it:
   Node       the version running Airlock (package.json engines)
   engines    the WebAssembly worker engine (Node itself), the wasmtime CLI
-             and Docker: available or not, version and where
+             Docker and Kubernetes: available or not, version and where
   toolchains what \`airlock build\` uses per entry: componentize-js (.js),
              componentize-py (.py), clang with wasi-libc (.c), bubblewrap
              (the build sandbox), cargo with the wasm32-wasip2 target (Rust)
@@ -22,7 +22,8 @@ Options:
   --json      print the checks as JSON
   -h, --help  show this help
 
-Exit status: 0 when Node is supported and every engine is available, 1
+Exit status: 0 when Node is supported and every engine is available (or,
+like Kubernetes without a policy naming a cluster, not configured), 1
 otherwise (the others still work: wasm plugins need no Docker). A missing
 toolchain or base image is reported but only limits the plugins that need it.`,
   async run(argv: string[], io: CliIO): Promise<number> {
@@ -37,6 +38,6 @@ toolchain or base image is reported but only limits the plugins that need it.`,
       if (images.length > 0) lines.push('', 'Docker base images', ...images.map(formatCheck));
       io.stdout(`${lines.join('\n')}\n`);
     }
-    return node.ok && Object.values(engines).every((p) => p.available) ? 0 : 1;
+    return node.ok && Object.values(engines).every((p) => p.available || p.unconfigured === true) ? 0 : 1;
   },
 };

@@ -77,7 +77,7 @@ interface SharedBuild {
 }
 
 /** Limits the protocol stream: the largest result and logs, JSON-escaped (at most 6 bytes per byte), plus slack. */
-function maxLineBytes(grants: Grants): number {
+export function maxLineBytes(grants: Grants): number {
   return 6 * (grants.resources.outputBytes + grants.resources.logBytes) + 64 * 1024;
 }
 

@@ -29,7 +29,7 @@ test('Docker refuses a read-write grant with permission-denied naming the grant,
 
 test('wasmtime refuses a read-write grant; the selector runs the plugin on the worker engine (auto), or fails with the refusal when wasmtime was chosen', async (t) => {
   const grants = makeGrants({ filesystem: [rw] });
-  const probes = { wasm: available, wasmtime: available, docker: available };
+  const probes = { wasm: available, wasmtime: available, docker: available, kubernetes: available };
   t.is(selectEngine({ grants, probes }).engine, 'wasm');
   const chosen = t.throws(() => selectEngine({ grants, config: { engine: 'wasmtime' }, probes }));
   t.true(isAirlockError(chosen, 'engine-unavailable'), String(chosen));
@@ -46,9 +46,21 @@ test('wasmtime refuses a read-write grant; the selector runs the plugin on the w
 
 test('with unboundedWrites the policy owner accepts unbounded writes on that engine only', (t) => {
   const docker = makeGrants({ filesystem: [rw], unboundedWrites: ['docker'] });
-  t.throws(() => selectEngine({ grants: docker, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available } }), {
-    message: /wasmtime cannot hold the plugin to resources\.disk/,
-  });
+  t.throws(
+    () =>
+      selectEngine({
+        grants: docker,
+        config: { engine: 'wasmtime' },
+        probes: { wasm: available, wasmtime: available, docker: available, kubernetes: available },
+      }),
+    {
+      message: /wasmtime cannot hold the plugin to resources\.disk/,
+    },
+  );
   const both = makeGrants({ filesystem: [rw], unboundedWrites: ['docker', 'wasmtime'] });
-  t.is(selectEngine({ grants: both, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available } }).engine, 'wasmtime');
+  t.is(
+    selectEngine({ grants: both, config: { engine: 'wasmtime' }, probes: { wasm: available, wasmtime: available, docker: available, kubernetes: available } })
+      .engine,
+    'wasmtime',
+  );
 });

@@ -15,7 +15,14 @@ const forkNode: CellFn = async (t, env) => {
 };
 
 const HUGE = JSON.stringify('x'.repeat(100 << 20));
-const HUGE_CODE = { worker: 'invalid-input', wasmtime: 'invalid-input', 'docker-node': 'memory-limit', 'docker-python': 'memory-limit' } as const;
+const HUGE_CODE = {
+  worker: 'invalid-input',
+  wasmtime: 'invalid-input',
+  'docker-node': 'memory-limit',
+  'docker-python': 'memory-limit',
+  'kubernetes-node': 'memory-limit',
+  'kubernetes-python': 'memory-limit',
+} as const;
 
 /** 100 MiB of input to one call: refused or stopped at a limit, and the next call is served. */
 const hugeInput: CellFn = async (t, env) => {

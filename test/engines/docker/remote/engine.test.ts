@@ -237,7 +237,12 @@ t('the daemon a host policy names is the one the selector probes: with no local 
   t.teardown(() => term.close());
   const unavailable = { available: false, reason: 'no daemon on the local socket (test)' };
   const provider = defaultEngineProvider({
-    probes: { wasm: { engine: 'wasm', available: true }, wasmtime: { engine: 'wasmtime', ...unavailable }, docker: { engine: 'docker', ...unavailable } },
+    probes: {
+      wasm: { engine: 'wasm', available: true },
+      wasmtime: { engine: 'wasmtime', ...unavailable },
+      docker: { engine: 'docker', ...unavailable },
+      kubernetes: { engine: 'kubernetes', ...unavailable },
+    },
   });
   t.teardown(() => provider.close());
   const plugin = loadPlugin(join(FIXTURES, 'conformance-node'));

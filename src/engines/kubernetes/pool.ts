@@ -1,0 +1,146 @@
+/**
+ * The Kubernetes engine's slots (src/slots/pool.ts): each a warm Pod serving
+ * one call at a time over its attached stdio (./pod.ts). A timeout or abort
+ * deletes the Pod serving the call and starts a replacement; a Pod that ends
+ * by itself is a `crash` (or `memory-limit`) and is replaced; a replacement
+ * that cannot start is tried again with backoff. With `isolation: per-call` a
+ * Pod serves a single call. The same rules as the Docker engine's pool
+ * (src/engines/docker/pool.ts) for which errors are the host's and which
+ * leave a Pod unfit for reuse.
+ */
+import { AirlockError, type ErrorCode } from '../../errors.ts';
+import type { Grants } from '../../grants/types.ts';
+import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
+import { SlotPool } from '../../slots/pool.ts';
+import { pluginError } from '../plugin-error.ts';
+import type { CallLogs, CallOptions, CallResult } from '../types.ts';
+import { PluginPod, type PodOptions, type ResultMessage } from './pod.ts';
+
+type PodSlot = Slot<PluginPod, unknown>;
+
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+/** Codes the in-container host reports itself (with the Pod's token). */
+const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash']);
+/** Host-reported codes after which the Pod is not reused. */
+const BROKEN_CODES = new Set<string>(['crash', 'MemoryError']);
+
+class PodDriver implements SlotDriver<PluginPod, unknown> {
+  pool!: SlotPool<PluginPod, unknown, CallResult>;
+  readonly #grants: Grants;
+  readonly #options: PodOptions;
+
+  constructor(grants: Grants, options: PodOptions) {
+    this.#grants = grants;
+    this.#options = options;
+  }
+
+  admit(tool: string, input: string): unknown {
+    try {
+      return JSON.parse(input);
+    } catch (e) {
+      throw new AirlockError('invalid-input', `the input of ${this.#grants.plugin.name}.${tool} is not JSON: ${(e as Error).message}`);
+    }
+  }
+
+  async start(slot: PodSlot, _prev: PluginPod | undefined, signal: AbortSignal | undefined): Promise<PluginPod> {
+    let pod: PluginPod;
+    try {
+      pod = await PluginPod.start(this.#options, signal);
+    } catch (e) {
+      if (e instanceof AirlockError) throw e;
+      if (signal?.aborted === true) throw new AirlockError('aborted', `starting a Pod for ${this.#grants.plugin.name} was aborted`, { cause: e });
+      throw new AirlockError(
+        'engine-unavailable',
+        `plugin ${this.#grants.plugin.name}: a Pod could not be made: ${(e as { body?: string }).body ?? (e as Error).message}`,
+        { cause: e },
+      );
+    }
+    // An idle Pod that ends (deleted or killed from outside) is replaced; a busy one fails its call in run().
+    void pod.exited.then((err) => {
+      if (slot.state === 'idle' && slot.handle === pod) this.pool.died(slot, pod, err);
+    });
+    return pod;
+  }
+
+  run(slot: PodSlot, call: SlotCall<unknown>): void {
+    const pod = slot.handle as PluginPod;
+    pod.call(call.tool, call.input).then(
+      (msg) => {
+        const outcome = this.#outcome(call.tool, msg, pod);
+        const replace = (!msg.ok && pod.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code)) || this.#grants.isolation === 'per-call' || pod.killed;
+        if (outcome instanceof AirlockError) this.pool.fail(call, outcome, replace);
+        else this.pool.answer(call, { output: outcome.output, logs: outcome.logs, metrics: { engine: 'kubernetes', ...this.pool.metrics(call) } }, replace);
+      },
+      (err: AirlockError) => this.pool.fail(call, err, true),
+    );
+  }
+
+  kill(pod: PluginPod): Promise<void> {
+    return pod.kill();
+  }
+
+  stop(pod: PluginPod): Promise<void> {
+    return pod.stop();
+  }
+
+  #outcome(tool: string, msg: ResultMessage, pod: PluginPod): { output: string; logs: CallLogs } | AirlockError {
+    const logBytes = this.#grants.resources.logBytes;
+    let truncated = msg.truncated;
+    let { stdout, stderr } = msg;
+    // The in-container host already cuts at the limit; this is the engine's own guarantee.
+    if (Buffer.byteLength(stdout) + Buffer.byteLength(stderr) > logBytes) {
+      stdout = Buffer.from(stdout).subarray(0, logBytes).toString('utf8');
+      stderr = Buffer.from(stderr)
+        .subarray(0, Math.max(0, logBytes - Buffer.byteLength(stdout)))
+        .toString('utf8');
+      truncated = true;
+    }
+    const logs = { stdout, stderr, ...(truncated ? { truncated: true } : {}) };
+    const name = `${this.#grants.plugin.name}.${tool}`;
+    if (!msg.ok) {
+      const e = msg.error;
+      if (pod.fromHost(e) && HOST_CODES.has(e.code)) return new AirlockError(e.code as ErrorCode, `${name}: ${e.message}`, { details: { logs } });
+      return pluginError(name, e.code, e.message, { logs }, this.#options.hint?.(e.code, e.message));
+    }
+    if (Buffer.byteLength(msg.output) > this.#grants.resources.outputBytes) {
+      return new AirlockError(
+        'output-limit',
+        `${name}: the result is ${Buffer.byteLength(msg.output)} bytes; the limit is ${this.#grants.resources.outputBytes}`,
+        { details: { logs } },
+      );
+    }
+    return { output: msg.output, logs };
+  }
+}
+
+/** One plugin's warm Pods. */
+export class PodPool {
+  readonly #pool: SlotPool<PluginPod, unknown, CallResult>;
+
+  constructor(grants: Grants, options: PodOptions) {
+    const driver = new PodDriver(grants, options);
+    this.#pool = driver.pool = new SlotPool(driver, grants, {
+      instance: 'Pod',
+      backoff: { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS },
+      closeFailsQueued: true,
+      idleMs: grants.idleMs ?? 0,
+    });
+  }
+
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#pool.start(signal);
+  }
+
+  call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
+    return this.#pool.call(tool, input, options);
+  }
+
+  park(): Promise<number> {
+    return this.#pool.park();
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The Kubernetes engine end to end on a real cluster (API server, scheduler, kubelet, containerd, runc):
+ * images built by the Docker engine, pushed to a loopback registry and pulled by digest; the node and
+ * python conformance fixtures answer, fail and log as on Docker; the admitted Pod carries every hardening
+ * field; a timed-out, aborted or crashed call's Pod is replaced; close leaves no Pod; refusals name why.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { isAirlockError } from '../../../src/errors.ts';
+import { KubernetesEngine } from '../../../src/engines/kubernetes/engine.ts';
+import { cleanupOrphans } from '../../../src/engines/kubernetes/orphans.ts';
+import { PAUSE_IMAGE } from '../../cluster/cluster.ts';
+import { cli } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/plugin.ts';
+import { requireExternal } from '../../helpers/require.ts';
+import { FIXTURES } from '../docker/helpers.ts';
+import { CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
+
+const available = requireExternal('cluster', CLUSTER_MISSING === '', CLUSTER_MISSING);
+const serial = available ? test.serial : test.skip;
+let tc: TestCluster | undefined;
+let engine: KubernetesEngine | undefined;
+
+if (available) {
+  test.before(async (t) => {
+    t.timeout(15 * 60_000);
+    tc = await startTestCluster();
+    engine = new KubernetesEngine();
+  });
+  test.after.always(async () => {
+    await engine?.close();
+    await tc?.stop();
+  });
+}
+
+function ready(): { tc: TestCluster; engine: KubernetesEngine } {
+  if (tc === undefined || engine === undefined) throw new Error('no cluster');
+  return { tc, engine };
+}
+
+for (const fixture of ['conformance-node', 'conformance-python']) {
+  serial(`${fixture} answers echo, tool errors, logs and not-found as on Docker, from warm Pods`, async (t) => {
+    t.timeout(10 * 60_000);
+    const { tc, engine } = ready();
+    const p = await engine.load(clusterGrants(tc, fixture));
+    t.teardown(() => p.close());
+    const echo = await p.call('echo', JSON.stringify({ text: 'line\nbreak "quoted" ✓', list: [1, null] }));
+    t.deepEqual(JSON.parse(echo.output), { text: 'line\nbreak "quoted" ✓', list: [1, null] });
+    t.is(echo.metrics.engine, 'kubernetes');
+    t.deepEqual(JSON.parse((await p.call('add', JSON.stringify({ a: 2, b: 3 }))).output), 5);
+    const printed = await p.call('print', JSON.stringify({ n: 1 }));
+    t.is(printed.logs.stdout, '{"n":1}\n');
+    t.is(printed.logs.stderr, 'err:{"n":1}\n');
+    const failed = await t.throwsAsync(p.call('fail', JSON.stringify({ why: 'x' })));
+    t.true(isAirlockError(failed, 'plugin-error'), String(failed));
+    t.is(isAirlockError(failed) ? failed.details.pluginCode : undefined, 'bad-thing');
+    const missing = await t.throwsAsync(p.call('nope', '{}'));
+    t.true(isAirlockError(missing, 'not-found'), String(missing));
+    // The same warm Pod served every call (a tool error leaves it healthy).
+    t.is(JSON.parse((await p.call('count', '{}')).output), 1);
+    t.is(JSON.parse((await p.call('count', '{}')).output), 2);
+  });
+}
+
+serial(
+  '`airlock call --engine kubernetes` runs the node and the python plugin on the cluster the policy names, with the same results and errors',
+  async (t) => {
+    t.timeout(10 * 60_000);
+    const { tc } = ready();
+    const dir = tempDir('airlock-k8s-policy-');
+    const policy = join(dir, 'policy.yaml');
+    const { kubeconfig, namespace, registry } = tc.setting;
+    writeFileSync(policy, `kubernetes:\n  kubeconfig: ${kubeconfig}\n  namespace: ${namespace}\n  registry: "${registry}"\n  networkPolicy: enforced\n`);
+    for (const fixture of ['conformance-node', 'conformance-python']) {
+      const ok = await cli(['call', join(FIXTURES, fixture), 'echo', '{"via":"cli"}', '--engine', 'kubernetes', '--policy', policy]);
+      t.is(ok.code, 0, ok.stderr);
+      t.deepEqual(JSON.parse(ok.stdout), { via: 'cli' });
+      const failed = await cli(['call', join(FIXTURES, fixture), 'fail', '{}', '--engine', 'kubernetes', '--policy', policy]);
+      t.not(failed.code, 0);
+      t.regex(failed.stderr, /bad-thing/);
+    }
+  },
+);
+
+serial('the Pod as the API server admitted it has every hardening field, and runc ran it as the container user', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const p = await engine.load(clusterGrants(tc, 'conformance-node'));
+  t.teardown(() => p.close());
+  await p.call('echo', '{}');
+  const [pod, ...more] = await podsOf(tc, await engine.hostIds());
+  t.is(more.length, 0, 'one warm Pod (resources.concurrency 1)');
+  const spec = pod!.spec!;
+  const c = spec.containers[0]!;
+  t.is(spec.automountServiceAccountToken, false);
+  t.is(spec.enableServiceLinks, false);
+  t.falsy(spec.hostNetwork);
+  t.falsy(spec.hostPID);
+  t.falsy(spec.hostIPC);
+  t.is(spec.restartPolicy, 'Never');
+  t.true(
+    (spec.volumes ?? []).every((v) => v.hostPath === undefined),
+    'no hostPath volume',
+  );
+  t.false(
+    (c.volumeMounts ?? []).some((m) => m.mountPath.startsWith('/var/run/secrets')),
+    'no service-account token mounted',
+  );
+  t.like(c.securityContext, {
+    runAsNonRoot: true,
+    runAsUser: 10001,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  const granted = clusterGrants(tc, 'conformance-node').resources;
+  t.deepEqual(c.resources?.limits, { memory: String(granted.memoryBytes), cpu: '1' }, 'as the API server writes the quantities');
+  t.deepEqual(c.resources?.requests, c.resources?.limits);
+  t.regex(c.image ?? '', /^127\.0\.0\.1:\d+\/airlock-plugin\/conformance-node@sha256:[0-9a-f]{64}$/, 'pulled from the registry by digest');
+  const status = pod!.status?.containerStatuses?.[0];
+  t.is(status?.user?.linux?.uid, 10001, 'the kubelet reports the process uid');
+  t.like(pod!.metadata?.labels, { 'app.kubernetes.io/managed-by': 'airlock', 'airlock.dev/plugin': 'conformance-node' });
+});
+
+serial('the plugin sees the granted env only: a host variable not granted is absent', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  process.env.AIRLOCK_K8S_NOT_GRANTED = 'host-secret-1';
+  const p = await engine.load(clusterGrants(tc, 'conformance-node', {}, { env: { GRANTED_NAME: 'granted-value' } }));
+  t.teardown(() => p.close());
+  const env = JSON.parse((await p.call('dump', '{}')).output) as string[];
+  t.true(env.includes('GRANTED_NAME=granted-value'));
+  t.false(
+    env.some((e) => e.includes('host-secret-1')),
+    'no host value that was not granted',
+  );
+  t.false(
+    env.some((e) => e.startsWith('AIRLOCK_')),
+    "Airlock's own settings are removed before the plugin loads",
+  );
+  // Besides the granted name: the image's own (as on Docker), and the `kubernetes` Service's address, which the
+  // kubelet gives every container whatever enableServiceLinks says (README: Kubernetes).
+  const names = env.map((e) => e.slice(0, e.indexOf('=')));
+  const service = names.filter((n) => /^KUBERNETES_(SERVICE|PORT)/.test(n));
+  t.deepEqual(names.filter((n) => !service.includes(n)).sort(), ['GRANTED_NAME', 'HOME', 'HOSTNAME', 'LANG', 'NODE_ENV', 'PATH', 'PWD']);
+  t.true(service.includes('KUBERNETES_SERVICE_HOST'), 'the kubelet-injected names are as documented');
+});
+
+serial('a timed-out call and an aborted call each delete their Pod; a fresh Pod serves the next call', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const p = await engine.load(clusterGrants(tc, 'conformance-node'));
+  t.teardown(() => p.close());
+  const hosts = await engine.hostIds();
+  // Pods not being deleted (a replaced one stays listed, terminating, until the kubelet has stopped it).
+  const names = async (): Promise<string[]> =>
+    (await podsOf(tc, hosts)).filter((x) => x.metadata?.deletionTimestamp === undefined).map((x) => x.metadata!.name!);
+  const first = await names();
+  const timedOut = await t.throwsAsync(p.call('spin', '{}', { timeoutMs: 2000 }));
+  t.true(isAirlockError(timedOut, 'timeout'), String(timedOut));
+  t.regex(timedOut!.message, /its Pod was stopped and replaced/);
+  t.deepEqual(JSON.parse((await p.call('echo', '{"after":"timeout"}')).output), { after: 'timeout' });
+  const second = await names();
+  t.is(second.length, 1);
+  t.false(first.includes(second[0]!), 'a new Pod');
+  t.is(JSON.parse((await p.call('count', '{}')).output), 1, 'fresh state');
+
+  const controller = new AbortController();
+  const spinning = p.call('spin', '{}', { signal: controller.signal });
+  setImmediate(() => controller.abort());
+  const aborted = await t.throwsAsync(spinning);
+  t.true(isAirlockError(aborted, 'aborted'), String(aborted));
+  t.deepEqual(JSON.parse((await p.call('echo', '{"after":"abort"}')).output), { after: 'abort' });
+  const third = await names();
+  t.is(third.length, 1);
+  t.false(second.includes(third[0]!), 'a new Pod after the abort');
+});
+
+serial('a Pod whose process dies mid-call is a crash, and a fresh Pod answers the next call', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const p = await engine.load(clusterGrants(tc, 'conformance-python'));
+  t.teardown(() => p.close());
+  const err = await t.throwsAsync(p.call('boom', '{}'));
+  t.true(isAirlockError(err, 'crash'), String(err));
+  t.regex(err!.message, /its Pod's container exited \(code \d+\)/);
+  t.deepEqual(JSON.parse((await p.call('echo', '{"again":1}')).output), { again: 1 });
+});
+
+serial('a plugin past its memory limit is memory-limit (the kubelet says OOMKilled), and a fresh Pod answers the next call', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const p = await engine.load(clusterGrants(tc, 'conformance-node'));
+  t.teardown(() => p.close());
+  const err = await t.throwsAsync(p.call('grow', '{}'));
+  t.true(isAirlockError(err, 'memory-limit'), String(err));
+  t.deepEqual(JSON.parse((await p.call('echo', '{"after":"oom"}')).output), { after: 'oom' });
+});
+
+serial('close deletes every Pod and NetworkPolicy it made and waits until they are gone', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc } = ready();
+  const own = new KubernetesEngine();
+  const p = await own.load(clusterGrants(tc, 'conformance-node', {}, { resources: { ...clusterGrants(tc, 'conformance-node').resources, concurrency: 2 } }));
+  await p.call('echo', '{}');
+  const hosts = await own.hostIds();
+  t.is((await podsOf(tc, hosts)).length, 2, 'two warm Pods (resources.concurrency 2)');
+  await own.close();
+  t.deepEqual(await podsOf(tc, hosts), [], 'no Pod listed once close() resolved');
+  const { NetworkingV1Api, CoordinationV1Api } = await import('@kubernetes/client-node');
+  const policies = (
+    await tc.kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: NAMESPACE, labelSelector: `airlock.dev/host=${hosts[0]}` })
+  ).items;
+  t.deepEqual(policies, []);
+  const leases = (await tc.kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: NAMESPACE, labelSelector: `airlock.dev/host=${hosts[0]}` }))
+    .items;
+  t.deepEqual(leases, [], 'its lease is gone too');
+});
+
+serial('a path grant and a cluster not stated to enforce NetworkPolicy are refused at load, with their reasons', async (t) => {
+  t.timeout(5 * 60_000);
+  const { tc, engine } = ready();
+  const withPath = clusterGrants(tc, 'conformance-node', {}, { filesystem: [{ hostPath: '/srv', mount: '/data', access: 'read' }] });
+  const e1 = await t.throwsAsync(engine.load(withPath));
+  t.true(isAirlockError(e1, 'engine-unavailable'), String(e1));
+  t.regex(e1!.message, /\/srv \(granted read at \/data\).*mounts no host path/);
+  const unenforced = clusterGrants(tc, 'conformance-node');
+  unenforced.kubernetes = { ...unenforced.kubernetes!, networkPolicy: 'unenforced' };
+  const e2 = await t.throwsAsync(engine.load(unenforced));
+  t.true(isAirlockError(e2, 'engine-unavailable'), String(e2));
+  t.regex(e2!.message, /not stated to enforce NetworkPolicy/);
+});
+
+serial("orphans: the Pods, NetworkPolicies and expired lease of instances that are gone are deleted; a live instance's Pods stay", async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const live = await engine.load(clusterGrants(tc, 'conformance-node'));
+  t.teardown(() => live.close());
+  const liveHosts = await engine.hostIds();
+  const { CoordinationV1Api, NetworkingV1Api, V1MicroTime } = await import('@kubernetes/client-node');
+  const coord = tc.kc.makeApiClient(CoordinationV1Api);
+  const net = tc.kc.makeApiClient(NetworkingV1Api);
+  const labels = (host: string) => ({ 'app.kubernetes.io/managed-by': 'airlock', 'airlock.dev/host': host });
+  // An instance whose lease ran out ten minutes ago, and one whose lease is gone altogether.
+  const expired = 'dead00000001';
+  const vanished = 'dead00000002';
+  await coord.createNamespacedLease({
+    namespace: NAMESPACE,
+    body: {
+      metadata: { name: `airlock-host-${expired}`, labels: labels(expired) },
+      spec: { holderIdentity: expired, leaseDurationSeconds: 60, renewTime: new V1MicroTime(Date.now() - 10 * 60_000) },
+    },
+  });
+  for (const host of [expired, vanished])
+    await tc.core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name: `orphan-${host}`, labels: labels(host) },
+        spec: { automountServiceAccountToken: false, containers: [{ name: 'pause', image: PAUSE_IMAGE, imagePullPolicy: 'Never' }] },
+      },
+    });
+  await net.createNamespacedNetworkPolicy({
+    namespace: NAMESPACE,
+    body: { metadata: { name: `orphan-${expired}`, labels: labels(expired) }, spec: { podSelector: {}, policyTypes: ['Egress'] } },
+  });
+  const livePods = (await podsOf(tc, liveHosts)).map((p) => p.metadata!.name);
+  t.is(livePods.length, 1);
+
+  t.deepEqual(await cleanupOrphans(tc.kc, NAMESPACE), { pods: 2, networkPolicies: 1, leases: 1 });
+  // Deleted with a grace period: listed (terminating) until the kubelet has stopped them.
+  const deadline = Date.now() + 5 * 60_000;
+  while ((await podsOf(tc, [expired, vanished])).length > 0 && Date.now() < deadline) await sleep(250);
+  t.deepEqual(await podsOf(tc, [expired, vanished]), [], 'the orphan Pods are deleted');
+  t.deepEqual(
+    (await podsOf(tc, liveHosts)).map((p) => p.metadata!.name),
+    livePods,
+    "the live instance's Pod is kept",
+  );
+  t.deepEqual((await net.listNamespacedNetworkPolicy({ namespace: NAMESPACE, labelSelector: `airlock.dev/host=${expired}` })).items, []);
+  t.deepEqual((await coord.listNamespacedLease({ namespace: NAMESPACE, labelSelector: `airlock.dev/host=${expired}` })).items, []);
+  t.deepEqual(JSON.parse((await live.call('echo', '{"still":"here"}')).output), { still: 'here' });
+});
