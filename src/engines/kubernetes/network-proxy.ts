@@ -1,0 +1,133 @@
+/**
+ * Starts a plugin's egress proxy Pod (./egress-pod.ts) and follows its log: the proxy's `listening` line says
+ * it is ready, and each `decision` line becomes an egress event, as on Docker. Every wait is bounded and
+ * follows the load's AbortSignal; whatever was made is undone by the caller's `undo` steps.
+ */
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { type EgressDecision, proxyEnv } from '../../egress/index.ts';
+import { AirlockError } from '../../errors.ts';
+import type { HostPattern } from '../../grants/types.ts';
+import { proxyCodeConfigMap, proxyPod, readProxyCode } from './egress-pod.ts';
+import { PROXY_LABEL, PROXY_PORT } from './network-policy.ts';
+
+/** Generous: the first start on a node pulls the image. */
+const READY_TIMEOUT_MS = 180_000;
+/** A decision line is a few hundred bytes; a longer one is not the proxy's and is dropped. */
+const MAX_LINE = 64 * 1024;
+
+export interface ProxyOptions {
+  kubeconfig: KubeConfig;
+  namespace: string;
+  proxyId: string;
+  image: string;
+  labels: Record<string, string>;
+  plugin: string;
+  allow: readonly HostPattern[];
+  signal?: AbortSignal | undefined;
+  onDecision: (decision: EgressDecision) => void;
+  /** Clean-up steps, run in reverse by the caller. */
+  undo: (() => Promise<unknown>)[];
+}
+
+export interface StartedProxy {
+  /** `http://<Pod IP>:3128`. */
+  url: string;
+  env: Record<string, string>;
+}
+
+export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
+  const { CoreV1Api, Log } = await import('@kubernetes/client-node');
+  const core = o.kubeconfig.makeApiClient(CoreV1Api);
+  const { namespace } = o;
+  const name = `airlock-proxy-${o.proxyId}`;
+  const labels = { ...o.labels, [PROXY_LABEL]: o.proxyId };
+  const code = await readProxyCode();
+  await core.createNamespacedConfigMap({ namespace, body: proxyCodeConfigMap(name, namespace, labels, code) });
+  o.undo.push(() => core.deleteNamespacedConfigMap({ name, namespace }));
+  await core.createNamespacedPod({ namespace, body: proxyPod({ name, namespace, labels, image: o.image, configMap: name, code, allow: o.allow }) });
+  o.undo.push(() => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }));
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const late = (what: string): AirlockError =>
+    new AirlockError('engine-unavailable', `the egress proxy of ${o.plugin} (Pod ${namespace}/${name}) did not ${what} within ${READY_TIMEOUT_MS / 1000} s`);
+  let pod: V1Pod = await core.readNamespacedPod({ name, namespace });
+  while (pod.status?.phase !== 'Running' || !pod.status.podIP) {
+    o.signal?.throwIfAborted();
+    if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded')
+      throw new AirlockError('engine-unavailable', `the egress proxy of ${o.plugin} stopped before it was ready: ${podProblem(pod)}`);
+    if (Date.now() > deadline) throw late(`run (${podProblem(pod)})`);
+    await sleep(200, undefined, { signal: o.signal });
+    pod = await core.readNamespacedPod({ name, namespace });
+  }
+
+  let listening!: () => void;
+  const ready = new Promise<void>((resolve) => (listening = resolve));
+  const lines = lineSplitter((line) => {
+    let msg: { event?: string; time?: string } & Record<string, unknown>;
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch {
+      return;
+    }
+    if (msg.event === 'listening') listening();
+    else if (msg.event === 'decision') {
+      const { event: _event, time: _time, ...decision } = msg;
+      try {
+        o.onDecision(decision as unknown as EgressDecision);
+      } catch {
+        // A throwing observer must not stop the log.
+      }
+    }
+  });
+  const follow = await new Log(o.kubeconfig).log(namespace, name, 'proxy', lines, { follow: true });
+  o.undo.push(async () => follow.abort());
+  const timer = new AbortController();
+  try {
+    await Promise.race([
+      ready,
+      sleep(Math.max(0, deadline - Date.now()), undefined, { signal: AbortSignal.any([timer.signal, ...(o.signal ? [o.signal] : [])]) }).then(() => {
+        throw late('report that it listens');
+      }),
+    ]);
+  } finally {
+    timer.abort();
+  }
+  const url = `http://${pod.status.podIP}:${PROXY_PORT}`;
+  return { url, env: proxyEnv(url) };
+}
+
+/** Why a Pod is not running, from its container's state. */
+function podProblem(pod: V1Pod): string {
+  const state = pod.status?.containerStatuses?.[0]?.state;
+  const waiting = state?.waiting;
+  if (waiting !== undefined) return `${waiting.reason ?? 'waiting'}${waiting.message === undefined ? '' : `: ${waiting.message}`}`;
+  const ended = state?.terminated;
+  if (ended !== undefined)
+    return `exit code ${ended.exitCode}${ended.reason === undefined ? '' : ` (${ended.reason})`}${ended.message ? `: ${ended.message}` : ''}`;
+  return `phase ${pod.status?.phase ?? 'unknown'}${pod.status?.message ? `: ${pod.status.message}` : ''}`;
+}
+
+/** A Writable that calls `onLine` per line, holding at most MAX_LINE bytes of an unfinished one. */
+function lineSplitter(onLine: (line: string) => void): Writable {
+  let pending = '';
+  let skipping = false;
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      let text = chunk.toString('utf8');
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
+        if (!skipping) onLine(pending + text.slice(0, nl));
+        pending = '';
+        skipping = false;
+        text = text.slice(nl + 1);
+      }
+      if (!skipping) pending += text;
+      if (pending.length > MAX_LINE) {
+        pending = '';
+        skipping = true;
+      }
+      done();
+    },
+  });
+}
