@@ -18,13 +18,13 @@ test('without a network grant the plugin Pods get a policy with both directions 
   t.deepEqual(p.spec?.policyTypes, ['Ingress', 'Egress']);
   t.is(p.spec?.ingress, undefined);
   t.is(p.spec?.egress, undefined);
-  t.deepEqual(p.spec?.podSelector.matchLabels, names.podLabels);
+  t.deepEqual(p.spec?.podSelector?.matchLabels, names.podLabels);
   t.deepEqual(p.metadata?.labels, names.ownerLabels, 'orphan clean-up finds it by the owner labels');
 });
 
 test('the plugin selector never selects the egress proxy Pod, even when its labels include the plugin labels', (t) => {
   const p = denyAllPolicy('d', names);
-  t.deepEqual(p.spec?.podSelector.matchExpressions, [{ key: PROXY_LABEL, operator: 'DoesNotExist' }]);
+  t.deepEqual(p.spec?.podSelector?.matchExpressions, [{ key: PROXY_LABEL, operator: 'DoesNotExist' }]);
 });
 
 test('with a network grant the plugin Pods may reach only the proxy Pod on its port: no other address, no DNS, nothing in', (t) => {
