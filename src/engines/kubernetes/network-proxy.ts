@@ -3,7 +3,7 @@
  * it is ready, and each `decision` line becomes an egress event, as on Docker. Every wait is bounded and
  * follows the load's AbortSignal; whatever was made is undone by the caller's `undo` steps.
  */
-import { Writable } from 'node:stream';
+import { type RequestOptions, request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { type EgressDecision, proxyEnv } from '../../egress/index.ts';
@@ -38,7 +38,7 @@ export interface StartedProxy {
 }
 
 export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
-  const { CoreV1Api, Log } = await import('@kubernetes/client-node');
+  const { CoreV1Api } = await import('@kubernetes/client-node');
   const core = o.kubeconfig.makeApiClient(CoreV1Api);
   const { namespace } = o;
   const name = `airlock-proxy-${o.proxyId}`;
@@ -64,7 +64,7 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
 
   let listening!: () => void;
   const ready = new Promise<void>((resolve) => (listening = resolve));
-  const lines = lineSplitter((line) => {
+  const onLine = (line: string): void => {
     let msg: { event?: string; time?: string } & Record<string, unknown>;
     try {
       msg = JSON.parse(line) as typeof msg;
@@ -80,9 +80,10 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
         // A throwing observer must not stop the log.
       }
     }
-  });
-  const follow = await new Log(o.kubeconfig).log(namespace, name, 'proxy', lines, { follow: true });
+  };
+  const follow = new AbortController();
   o.undo.push(async () => follow.abort());
+  await followLog(o.kubeconfig, `/api/v1/namespaces/${namespace}/pods/${name}/log?container=proxy&follow=true`, onLine, follow.signal);
   const timer = new AbortController();
   try {
     await Promise.race([
@@ -109,25 +110,45 @@ function podProblem(pod: V1Pod): string {
   return `phase ${pod.status?.phase ?? 'unknown'}${pod.status?.message ? `: ${pod.status.message}` : ''}`;
 }
 
-/** A Writable that calls `onLine` per line, holding at most MAX_LINE bytes of an unfinished one. */
-function lineSplitter(onLine: (line: string) => void): Writable {
-  let pending = '';
-  let skipping = false;
-  return new Writable({
-    write(chunk: Buffer, _enc, done) {
-      let text = chunk.toString('utf8');
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
-        if (!skipping) onLine(pending + text.slice(0, nl));
-        pending = '';
-        skipping = false;
-        text = text.slice(nl + 1);
+/**
+ * Follows a Pod's log through the API server, calling `onLine` per line and holding at most MAX_LINE bytes of
+ * an unfinished one. Resolves once the stream is open. Every error of the request or the response is handled
+ * here (the stream just stops): client-node's Log pipes a response with no error handler, so an abort or a
+ * reset would be an uncaught exception in the host.
+ */
+async function followLog(kc: KubeConfig, path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+  const server = kc.getCurrentCluster()?.server;
+  if (server === undefined) throw new AirlockError('engine-unavailable', 'the kubeconfig names no cluster');
+  const options: RequestOptions = { signal };
+  await kc.applyToHTTPSOptions(options);
+  await new Promise<void>((resolve, reject) => {
+    const req = request(new URL(path, server), options, (res) => {
+      res.on('error', () => undefined);
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new AirlockError('engine-unavailable', `cannot follow the egress proxy's log: the API server answered ${res.statusCode}`));
+        return;
       }
-      if (!skipping) pending += text;
-      if (pending.length > MAX_LINE) {
-        pending = '';
-        skipping = true;
-      }
-      done();
-    },
+      resolve();
+      let pending = '';
+      let skipping = false;
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        let text = chunk;
+        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
+          if (!skipping) onLine(pending + text.slice(0, nl));
+          pending = '';
+          skipping = false;
+          text = text.slice(nl + 1);
+        }
+        if (!skipping) pending += text;
+        if (pending.length > MAX_LINE) {
+          pending = '';
+          skipping = true;
+        }
+      });
+    });
+    req.on('error', (e) => reject(new AirlockError('engine-unavailable', `cannot follow the egress proxy's log: ${e.message}`)));
+    req.end();
   });
 }
