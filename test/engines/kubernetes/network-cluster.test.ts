@@ -258,7 +258,7 @@ serial(
 );
 
 serial(
-  'with a network grant, a plugin Pod reaches the granted address only through the proxy Pod, other hosts are refused by name, and each decision is an egress event',
+  'with a network grant, a plugin Pod reaches the granted address only through the proxy Pod, other hosts are refused by name, no other Pod reaches the proxy, and each decision is an egress event',
   async (t) => {
     t.timeout(15 * 60_000);
     const ownerLabels = { 'airlock.dev/owner': 'net1' };
@@ -297,6 +297,11 @@ const name = await viaProxy('http://blocked.example/');
 console.log(JSON.stringify({ allowed, otherPort, name, direct: await direct('${gateway}', ${targetPort}) }));`,
       );
       await core.deleteNamespacedPod({ namespace: NS, name: 'client-net1', gracePeriodSeconds: 0 });
+      // A Pod that is not the plugin's (no policy limits its own egress) cannot use the plugin's proxy.
+      await runPod(clientPod('stranger-net1', { 'airlock.test': 'stranger' }, {}), 'Running');
+      const stranger = await execScript('stranger-net1', `${DIRECT}\nconsole.log(JSON.stringify({ direct: await direct('${proxyIp}', 3128) }));`);
+      await core.deleteNamespacedPod({ namespace: NS, name: 'stranger-net1', gracePeriodSeconds: 0 });
+      t.not(stranger.direct, 'connected', "another Pod's connection to the proxy is dropped");
       t.not(out.direct, 'connected', 'a direct connection, around the proxy, is dropped');
       t.false(seen.includes(ip), 'the target saw the proxy, never the plugin Pod');
       t.true(seen.includes(proxyIp));
@@ -332,3 +337,16 @@ console.log(JSON.stringify({ allowed, otherPort, name, direct: await direct('${g
     t.deepEqual(await owned('net1'), { policies: [], pods: [], configMaps: [] }, 'close() removed the policies, the proxy Pod and its ConfigMap');
   },
 );
+
+serial('an aborted load leaves no policy, proxy Pod or ConfigMap behind', async (t) => {
+  t.timeout(5 * 60_000);
+  const grants = makeGrants({ plugin: { name: 'abort1' }, network: { allow: [{ host: gateway, wildcard: false, port: targetPort }] } });
+  const labels = { 'airlock.dev/owner': 'abort1' };
+  await t.throwsAsync(
+    preparePodNetwork({ kubeconfig: kc, setting: setting(), grants, podLabels: labels, ownerLabels: labels, proxyImage: image, signal: AbortSignal.abort() }),
+    { name: 'AbortError' },
+  );
+  const deadline = Date.now() + POD_TIMEOUT_MS;
+  while ((await owned('abort1')).pods.length > 0 && Date.now() < deadline) await sleep(250);
+  t.deepEqual(await owned('abort1'), { policies: [], pods: [], configMaps: [] });
+});
