@@ -14,6 +14,15 @@ import { PROXY_LABEL, PROXY_PORT } from './network-policy.ts';
 
 /** Generous: the first start on a node pulls the image. */
 const READY_TIMEOUT_MS = 180_000;
+/** Container states the kubelet only retries with back-off: reported at once instead of waiting out the bound. */
+const FATAL_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
 /** A decision line is a few hundred bytes; a longer one is not the proxy's and is dropped. */
 const MAX_LINE = 64 * 1024;
 
@@ -55,8 +64,11 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
   let pod: V1Pod = await core.readNamespacedPod({ name, namespace });
   while (pod.status?.phase !== 'Running' || !pod.status.podIP) {
     o.signal?.throwIfAborted();
-    if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded')
-      throw new AirlockError('engine-unavailable', `the egress proxy of ${o.plugin} stopped before it was ready: ${podProblem(pod)}`);
+    const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? '';
+    if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded' || FATAL_WAITING.has(waiting))
+      throw new AirlockError('engine-unavailable', `the egress proxy of ${o.plugin} stopped before it was ready: ${podProblem(pod)}`, {
+        details: { pod: `${namespace}/${name}`, image: o.image },
+      });
     if (Date.now() > deadline) throw late(`run (${podProblem(pod)})`);
     await sleep(200, undefined, { signal: o.signal });
     pod = await core.readNamespacedPod({ name, namespace });

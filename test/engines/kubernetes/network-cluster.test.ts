@@ -350,3 +350,19 @@ serial('an aborted load leaves no policy, proxy Pod or ConfigMap behind', async 
   while ((await owned('abort1')).pods.length > 0 && Date.now() < deadline) await sleep(250);
   t.deepEqual(await owned('abort1'), { policies: [], pods: [], configMaps: [] });
 });
+
+serial('a proxy image the cluster cannot pull fails the load at once, naming the image, and leaves nothing behind', async (t) => {
+  t.timeout(5 * 60_000);
+  const grants = makeGrants({ plugin: { name: 'pull1' }, network: { allow: [{ host: gateway, wildcard: false, port: targetPort }] } });
+  const labels = { 'airlock.dev/owner': 'pull1' };
+  const missing = `${registry?.host}/airlock-test/absent:v1`;
+  const error = await t.throwsAsync(
+    preparePodNetwork({ kubeconfig: kc, setting: setting(), grants, podLabels: labels, ownerLabels: labels, proxyImage: missing }),
+  );
+  t.is((error as { code?: string }).code, 'engine-unavailable');
+  t.regex(error?.message ?? '', /egress proxy of pull1 stopped before it was ready: (ErrImagePull|ImagePullBackOff)/);
+  t.regex(error?.message ?? '', /absent/);
+  const deadline = Date.now() + POD_TIMEOUT_MS;
+  while ((await owned('pull1')).pods.length > 0 && Date.now() < deadline) await sleep(250);
+  t.deepEqual(await owned('pull1'), { policies: [], pods: [], configMaps: [] });
+});
