@@ -44,6 +44,8 @@ export interface StartedProxy {
   /** `http://<Pod IP>:3128`. */
   url: string;
   env: Record<string, string>;
+  /** Set once the proxy's log ended while it was not being closed: the proxy has stopped. */
+  failure(): AirlockError | undefined;
 }
 
 export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
@@ -55,8 +57,23 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
   const code = await readProxyCode();
   await core.createNamespacedConfigMap({ namespace, body: proxyCodeConfigMap(name, namespace, labels, code) });
   o.undo.push(() => core.deleteNamespacedConfigMap({ name, namespace }));
-  await core.createNamespacedPod({ namespace, body: proxyPod({ name, namespace, labels, image: o.image, configMap: name, code, allow: o.allow }) });
+  const created = await core.createNamespacedPod({
+    namespace,
+    body: proxyPod({ name, namespace, labels, image: o.image, configMap: name, code, allow: o.allow }),
+  });
   o.undo.push(() => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }));
+  // Owned by its Pod: whoever deletes the Pod (close(), the engine's orphan clean-up) deletes the code with it.
+  await core.patchNamespacedConfigMap({
+    name,
+    namespace,
+    body: [
+      {
+        op: 'add',
+        path: '/metadata/ownerReferences',
+        value: [{ apiVersion: 'v1', kind: 'Pod', name, uid: created.metadata?.uid ?? '', blockOwnerDeletion: false }],
+      },
+    ],
+  });
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const late = (what: string): AirlockError =>
@@ -95,7 +112,29 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
   };
   const follow = new AbortController();
   o.undo.push(async () => follow.abort());
-  await followLog(o.kubeconfig, `/api/v1/namespaces/${namespace}/pods/${name}/log?container=proxy&follow=true`, onLine, follow.signal);
+  let failure: AirlockError | undefined;
+  // The log of a running container ends when the container does (then the plugin has no network), or when the
+  // connection to the API server drops: the Pod's state tells which.
+  const ended = (): void => {
+    if (follow.signal.aborted) return;
+    void core.readNamespacedPod({ name, namespace }).then(
+      (p) => {
+        if (p.status?.containerStatuses?.[0]?.state?.running === undefined) stopped(podProblem(p));
+      },
+      () => stopped('its Pod is gone'),
+    );
+  };
+  const stopped = (why: string): void => {
+    if (follow.signal.aborted) return;
+    failure ??= new AirlockError(
+      'engine-unavailable',
+      `the egress proxy of ${o.plugin} has stopped (${why}); the plugin has no network until it is loaded again`,
+      {
+        details: { pod: `${namespace}/${name}` },
+      },
+    );
+  };
+  await followLog(o.kubeconfig, `/api/v1/namespaces/${namespace}/pods/${name}/log?container=proxy&follow=true`, onLine, ended, follow.signal);
   const timer = new AbortController();
   try {
     await Promise.race([
@@ -108,7 +147,7 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
     timer.abort();
   }
   const url = `http://${pod.status.podIP}:${PROXY_PORT}`;
-  return { url, env: proxyEnv(url) };
+  return { url, env: proxyEnv(url), failure: () => failure };
 }
 
 /** Why a Pod is not running, from its container's state. */
@@ -124,11 +163,11 @@ function podProblem(pod: V1Pod): string {
 
 /**
  * Follows a Pod's log through the API server, calling `onLine` per line and holding at most MAX_LINE bytes of
- * an unfinished one. Resolves once the stream is open. Every error of the request or the response is handled
+ * an unfinished one, and `onEnd` once it is over. Resolves once the stream is open. Every error of the request or the response is handled
  * here (the stream just stops): client-node's Log pipes a response with no error handler, so an abort or a
  * reset would be an uncaught exception in the host.
  */
-async function followLog(kc: KubeConfig, path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+async function followLog(kc: KubeConfig, path: string, onLine: (line: string) => void, onEnd: () => void, signal: AbortSignal): Promise<void> {
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined) throw new AirlockError('engine-unavailable', 'the kubeconfig names no cluster');
   const options: RequestOptions = { signal };
@@ -142,6 +181,7 @@ async function followLog(kc: KubeConfig, path: string, onLine: (line: string) =>
         return;
       }
       resolve();
+      res.once('close', onEnd);
       let pending = '';
       let skipping = false;
       res.setEncoding('utf8');

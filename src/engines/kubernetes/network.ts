@@ -44,6 +44,11 @@ export interface PodNetwork {
   env: Record<string, string>;
   /** Removes what preparePodNetwork made (policies, the proxy). */
   close(): Promise<void>;
+  /**
+   * Why the plugin has lost its network (its egress proxy has stopped), for the engine to report in place of a
+   * bare connection error; undefined while all is well. Absent without a network grant.
+   */
+  failure?(): AirlockError | undefined;
 }
 
 /** Why these grants cannot be given on this cluster (empty: they can). Pure. */
@@ -102,7 +107,7 @@ export async function preparePodNetwork(ctx: NetworkContext): Promise<PodNetwork
       onDecision: (decision) => ctx.onEvent?.({ type: 'egress', plugin: ctx.grants.plugin.name, decision }),
       undo,
     });
-    return { env: proxy.env, close };
+    return { env: proxy.env, close, failure: proxy.failure };
   } catch (e) {
     await close();
     throw e;

@@ -329,6 +329,13 @@ console.log(JSON.stringify({ allowed, otherPort, name, direct: await direct('${g
         decisions.map((e) => e.decision).flatMap((d) => (d.decision === 'refused' ? [d.code] : [])),
         ['port-not-allowed', 'host-not-allowed'],
       );
+      // The proxy's code is owned by its Pod, so deleting the Pod (the orphan clean-up does) deletes it too.
+      const cm = await core.readNamespacedConfigMap({ namespace: NS, name: made.configMaps[0] ?? '' });
+      t.deepEqual(
+        cm.metadata?.ownerReferences?.map((r) => [r.kind, r.name]),
+        [['Pod', made.pods[0]]],
+      );
+      t.is(net.failure?.(), undefined, 'no failure while the proxy runs');
     } finally {
       await net.close();
     }
@@ -365,4 +372,22 @@ serial('a proxy image the cluster cannot pull fails the load at once, naming the
   const deadline = Date.now() + POD_TIMEOUT_MS;
   while ((await owned('pull1')).pods.length > 0 && Date.now() < deadline) await sleep(250);
   t.deepEqual(await owned('pull1'), { policies: [], pods: [], configMaps: [] });
+});
+
+serial('a proxy Pod that goes away under a loaded plugin is reported as its stopped egress proxy', async (t) => {
+  t.timeout(5 * 60_000);
+  const grants = makeGrants({ plugin: { name: 'gone1' }, network: { allow: [{ host: gateway, wildcard: false, port: targetPort }] } });
+  const labels = { 'airlock.dev/owner': 'gone1' };
+  const net = await preparePodNetwork({ kubeconfig: kc, setting: setting(), grants, podLabels: labels, ownerLabels: labels, proxyImage: image });
+  try {
+    const [pod] = (await owned('gone1')).pods;
+    await core.deleteNamespacedPod({ namespace: NS, name: pod ?? '', gracePeriodSeconds: 0 });
+    const deadline = Date.now() + POD_TIMEOUT_MS;
+    while (net.failure?.() === undefined && Date.now() < deadline) await sleep(250);
+    t.is(net.failure?.()?.code, 'engine-unavailable');
+    t.regex(net.failure?.()?.message ?? '', /the egress proxy of gone1 has stopped .*; the plugin has no network until it is loaded again/);
+  } finally {
+    await net.close();
+  }
+  t.deepEqual((await owned('gone1')).policies, [], 'close() still removes the policies');
 });
