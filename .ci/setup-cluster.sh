@@ -27,6 +27,8 @@ command -v runc >/dev/null 2>&1 || missing+=(runc)
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+# kube-router's firewall (NetworkPolicy enforcement, step 4) programs ipsets.
+command -v ipset >/dev/null 2>&1 || [ -x /usr/sbin/ipset ] || missing+=(ipset)
 # The static pause binary links against glibc's static archive (libc6-dev).
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/libc.a ] || missing+=(libc6-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -131,6 +133,17 @@ if [ ! -s "$pause_tar" ]; then
   tar --sort=name --mtime=@0 -C "$work/oci" -cf "$pause_tar.tmp" oci-layout index.json blobs
   mv "$pause_tar.tmp" "$pause_tar"
   done_step "pause image"
+fi
+
+# 4. NetworkPolicy enforcement for the test cluster (test/cluster/network-policy.ts): kube-router, whose firewall
+# controller alone runs as a host process. v2.1.0 is the version the Go module proxy offers here.
+kube_router_version="2.1.0"
+kr_bin="${AIRLOCK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock}/kube-router-$kube_router_version/bin"
+if [ ! -x "$kr_bin/kube-router" ]; then
+  step "building kube-router $kube_router_version"
+  mkdir -p "$kr_bin"
+  GOBIN="$kr_bin" go install -trimpath -ldflags=-s "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v$kube_router_version"
+  done_step "kube-router"
 fi
 
 echo "export AIRLOCK_CLUSTER_DIR=$cache"

@@ -44,4 +44,5 @@ export type {
 export { DEFAULT_PORTS, addressRange, canonicalIp, checkAddresses, checkTarget, compileRules, parseAuthority } from './policy.ts';
 export type { PolicyRefusal, Rule, Target } from './policy.ts';
 export { parseEgressConfig, EGRESS_CONFIG_ENV } from './config.ts';
+export { proxyEnv } from './env.ts';
 export type { EgressConfig } from './config.ts';

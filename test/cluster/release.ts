@@ -23,7 +23,11 @@ export function releaseHost(host: HostState): string[] {
   const { dir, cgroupRoot, bridge } = host;
   const problems: string[] = [];
   killByArgument(dir);
-  for (const h of cgroupHierarchies()) removeCgroup(join(h, cgroupRoot));
+  // A killed task leaves its cgroup only once it has exited: retried, bounded (a few seconds at most).
+  for (let i = 0; i < 50 && cgroupHierarchies().some((h) => existsSync(join(h, cgroupRoot))); i++) {
+    if (i > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    for (const h of cgroupHierarchies()) removeCgroup(join(h, cgroupRoot));
+  }
   // Mounts under the folder (the kubelet's root, pod volumes, sandbox /dev/shm, network namespaces,
   // root file systems), deepest first.
   for (const m of mounts()

@@ -1837,6 +1837,84 @@ const INPUT: RowInput[] = [
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
+  // ---- kubernetes network (issue 16) ----
+  // No Pods on the other engines: their cells say so; the proofs are the Kubernetes engine's columns.
+  ...((): RowInput[] => {
+    const NET = 'test/engines/kubernetes/network.test.ts';
+    const NET_CLUSTER = 'test/engines/kubernetes/network-cluster.test.ts';
+    const noPods = (what: string): Cell => cell(na(`no Pods, no NetworkPolicy: ${what}`));
+    const onCluster = (c: Cell): RowInput['cells'] => ({
+      worker: noPods('the worker engine’s guest has no socket of its own; wasi:http goes through its loopback proxy (net rows)'),
+      wasmtime: noPods('any network grant is refused on wasmtime (net rows)'),
+      'docker-node': noPods('a Docker plugin sits on an internal network whose only way out is its proxy container (net rows)'),
+      'docker-python': noPods('a Docker plugin sits on an internal network whose only way out is its proxy container (net rows)'),
+      'kubernetes-node': c,
+      'kubernetes-python': c,
+    });
+    const granted = file(
+      NET_CLUSTER,
+      'with a network grant, a plugin Pod reaches the granted address only through the proxy Pod, other hosts are refused by name, no other Pod reaches the proxy',
+    );
+    return [
+      {
+        id: 'cluster.net-direct',
+        group: 'cluster',
+        attack: 'a plugin Pod connects straight to an address: with no network grant, or around its egress proxy with one (a raw socket, DNS)',
+        cells: onCluster(
+          cell(
+            contained(
+              'dropped',
+              'NetworkPolicy: no grant, no rule in either direction; with one, TCP to its proxy Pod’s port only, no DNS; enforced in the test cluster by kube-router’s firewall',
+            ),
+            file(
+              NET_CLUSTER,
+              'without a network grant, one policy selects the plugin Pods with no rule in either direction, the cluster drops their connections',
+            ),
+            granted,
+            file(NET, 'with a network grant the plugin Pods may reach only the proxy Pod on its port: no other address, no DNS, nothing in'),
+          ),
+        ),
+      },
+      {
+        id: 'cluster.net-allowlist',
+        group: 'cluster',
+        attack: 'a plugin asks its egress proxy for a host or a port its grant does not name',
+        cells: onCluster(
+          cell(
+            contained(
+              '403',
+              'the proxy Pod refuses, naming the host or port; each decision is an egress event; the proxy Pod itself leaves only on the allowlisted ports',
+            ),
+            granted,
+            file(NET, 'the proxy may leave only on the ports the allowlist names'),
+          ),
+        ),
+      },
+      {
+        id: 'cluster.net-borrow-proxy',
+        group: 'cluster',
+        attack: 'another Pod of the namespace uses a plugin’s egress proxy to borrow its allowlist',
+        cells: onCluster(
+          cell(
+            contained('dropped', 'the proxy’s NetworkPolicy admits only its plugin’s Pods, on its port'),
+            granted,
+            file(NET, "the proxy's policy admits only the plugin's Pods on the proxy port"),
+          ),
+        ),
+      },
+      {
+        id: 'cluster.net-loopback',
+        group: 'cluster',
+        attack: 'a network grant naming this machine’s loopback (127.0.0.1:port) on a cluster, where a Pod’s loopback is its own',
+        cells: onCluster(
+          cell(
+            contained('engine-unavailable', 'refused at load, naming the entry'),
+            file(NET, 'a network grant is given, but one naming the loopback of this machine is refused with the entry named'),
+          ),
+        ),
+      },
+    ];
+  })(),
 ];
 
 const REMOTE = 'test/engines/docker/remote/hostile.test.ts';

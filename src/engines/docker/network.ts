@@ -19,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { HostPattern } from '../../grants/types.ts';
-import type { EgressDecision } from '../../egress/index.ts';
+import { type EgressDecision, proxyEnv } from '../../egress/index.ts';
 import { egressImage } from './egress-image.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
 import { loopbackEntries, RELAY_MOUNT, startLoopbackRelay, type LoopbackRelay } from './loopback.ts';
@@ -172,7 +172,7 @@ export async function startEgress(docker: Docker, plugin: string, allow: readonl
     return {
       network: name,
       url,
-      env: { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: '', no_proxy: '', NODE_USE_ENV_PROXY: '1' },
+      env: proxyEnv(url),
       failure: () => failure,
       check,
       close,

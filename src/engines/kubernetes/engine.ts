@@ -16,7 +16,7 @@ import type { DockerEngine, DockerLoadOptions } from '../docker/index.ts';
 import type { Artefact, Engine, EngineEvent, EngineLoadOptions, Prepared } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
 import { clusterWhere, loadKubeConfig, statusOf } from './client.ts';
-import { pushedImage } from './image.ts';
+import { pushLocal, pushedImage } from './image.ts';
 import { type HostLease, startLease } from './lease.ts';
 import { preparePodNetwork } from './network.ts';
 import { cleanupOrphans } from './orphans.ts';
@@ -56,6 +56,16 @@ export class KubernetesEngine implements Engine {
   #docker(): Promise<DockerEngine> {
     this.#builder ??= import('../docker/index.ts').then(({ DockerEngine }) => new DockerEngine({ cleanupOrphans: false }));
     return this.#builder;
+  }
+
+  async #proxyImage(grants: Grants, registry: string, signal: AbortSignal | undefined): Promise<string> {
+    const docker = await this.#docker();
+    const base = docker.config.images.node;
+    const { ensureBase } = await import('../docker/build.ts');
+    const { dockerClient } = await import('../docker/client.ts');
+    const { resolveDaemon } = await import('../docker/daemon.ts');
+    await ensureBase(dockerClient(resolveDaemon(grants.docker)), base, signal === undefined ? {} : { signal });
+    return pushLocal(grants, base, registry, `the egress proxy's image (${base})`, signal);
   }
 
   #cluster(setting: KubernetesSetting): Promise<Cluster> {
@@ -142,12 +152,15 @@ export class KubernetesEngine implements Engine {
     const { namespace } = setting;
     const { podLabels, ownerLabels } = podSetLabels(grants.plugin.name, cluster.lease.id, randomBytes(6).toString('hex'));
     const onEvent = loadOptions.onEvent ?? this.#options.onEvent;
+    // The egress proxy runs from the Node base image plugins are built on, pushed beside the plugin's.
+    const proxyImage = grants.network === null ? undefined : await this.#proxyImage(grants, setting.registry, signal);
     const network = await preparePodNetwork({
       kubeconfig: cluster.kc,
       setting,
       grants,
       podLabels,
       ownerLabels,
+      ...(proxyImage === undefined ? {} : { proxyImage }),
       ...(signal === undefined ? {} : { signal }),
       ...(onEvent === undefined ? {} : { onEvent }),
     });

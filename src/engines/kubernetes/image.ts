@@ -28,13 +28,20 @@ interface PushMessage {
 /** Builds (or finds) the plugin's image with the Docker engine `builder` and pushes it to `registry`. */
 export async function pushedImage(builder: DockerEngine, grants: Grants, registry: string, options: DockerLoadOptions): Promise<PushedImage> {
   const image = await builder.build(grants, options);
-  // The daemon the build ran on (the host policy's `docker`, else the local one).
+  const reference = await pushLocal(grants, image.tag, registry, `the image of ${grants.plugin.name}`, options.signal);
+  return { reference, tag: image.tag, built: image.built };
+}
+
+/**
+ * Pushes the image `tag` of the daemon the plugin's builds run on (the host policy's `docker`, else the local
+ * one) to `registry` under the same path, and returns its reference by digest. `what` names it in errors.
+ */
+export async function pushLocal(grants: Grants, tag: string, registry: string, what: string, signal: AbortSignal | undefined): Promise<string> {
   const docker: Docker = dockerClient(resolveDaemon(grants.docker));
-  // The local tag is `airlock-plugin/<name>:<content hash>`: the same path under the registry.
-  const colon = image.tag.lastIndexOf(':');
-  const repo = `${registry}/${image.tag.slice(0, colon)}`;
-  const version = image.tag.slice(colon + 1);
-  await docker.getImage(image.tag).tag({ repo, tag: version });
+  const colon = tag.lastIndexOf(':');
+  const repo = `${registry}/${tag.slice(0, colon)}`;
+  const version = tag.slice(colon + 1);
+  await docker.getImage(tag).tag({ repo, tag: version });
   let digest: string | undefined;
   // The registry tag is only the push's name: removed after it (the image keeps its own tag), so pushes to
   // registries on changing ports (tests) do not pile up tags on the daemon.
@@ -47,7 +54,7 @@ export async function pushedImage(builder: DockerEngine, grants: Grants, registr
     const stream = (await docker
       .getImage(`${repo}:${version}`)
       // Anonymous (the daemon wants the header even so); a registry that needs credentials is not supported yet.
-      .push({ authconfig: { serveraddress: registry }, ...(options.signal === undefined ? {} : { abortSignal: options.signal }) })) as NodeJS.ReadableStream;
+      .push({ authconfig: { serveraddress: registry }, ...(signal === undefined ? {} : { abortSignal: signal }) })) as NodeJS.ReadableStream;
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
         stream,
@@ -60,14 +67,14 @@ export async function pushedImage(builder: DockerEngine, grants: Grants, registr
     });
   } catch (e) {
     await untag();
-    if (options.signal?.aborted === true) throw new AirlockError('aborted', `pushing the image of ${grants.plugin.name} was aborted`, { cause: e });
-    throw new AirlockError('engine-unavailable', `the image of ${grants.plugin.name} cannot be pushed to ${registry}: ${(e as Error).message}`, {
+    if (signal?.aborted === true) throw new AirlockError('aborted', `pushing ${what} was aborted`, { cause: e });
+    throw new AirlockError('engine-unavailable', `${what} cannot be pushed to ${registry}: ${(e as Error).message}`, {
       cause: e,
       hint: 'the host policy kubernetes.registry must be a registry the Docker daemon can push to (a plain-HTTP one must be loopback or listed in the daemon insecure-registries)',
     });
   }
   await untag();
   if (digest === undefined || !/^sha256:[0-9a-f]{64}$/.test(digest))
-    throw new AirlockError('engine-unavailable', `pushing the image of ${grants.plugin.name} to ${registry}: the registry answered no digest`);
-  return { reference: `${repo}@${digest}`, tag: image.tag, built: image.built };
+    throw new AirlockError('engine-unavailable', `pushing ${what} to ${registry}: the registry answered no digest`);
+  return `${repo}@${digest}`;
 }

@@ -4,10 +4,15 @@
  * python conformance fixtures answer, fail and log as on Docker; the admitted Pod carries every hardening
  * field; a timed-out, aborted or crashed call's Pod is replaced; close leaves no Pod; refusals name why.
  */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import type { EngineEvent } from '../../../src/engines/engine.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import { KubernetesEngine } from '../../../src/engines/kubernetes/engine.ts';
 import { cleanupOrphans } from '../../../src/engines/kubernetes/orphans.ts';
@@ -81,6 +86,52 @@ serial(
       t.not(failed.code, 0);
       t.regex(failed.stderr, /bad-thing/);
     }
+  },
+);
+
+serial(
+  'a network grant: the plugin reaches the granted address only through its egress proxy Pod; another port or name is refused, and each decision is an egress event',
+  async (t) => {
+    t.timeout(10 * 60_000);
+    const { tc, engine } = ready();
+    // The cluster bridge's own address, a network the test cluster made: the bridge has it while a Pod is on it
+    // (a pause Pod that asks for no CPU, so the plugin's Pods still fit on the node).
+    const pods = `/api/v1/namespaces/${NAMESPACE}/pods`;
+    const up = await tc.cluster.api('POST', pods, {
+      metadata: { name: 'bridge-up' },
+      spec: { automountServiceAccountToken: false, containers: [{ name: 'pause', image: PAUSE_IMAGE }] },
+    });
+    t.is(up.status, 201, JSON.stringify(up.body));
+    t.teardown(() => tc.cluster.api('DELETE', `${pods}/bridge-up`));
+    const deadline = Date.now() + 5 * 60_000;
+    while (((await tc.cluster.api('GET', `${pods}/bridge-up`)).body as { status?: { phase?: string } }).status?.phase !== 'Running') {
+      if (Date.now() > deadline) throw new Error('the pause Pod was not running after 5 minutes');
+      await sleep(250);
+    }
+    const gateway = networkInterfaces()[tc.cluster.bridge]?.find((i) => i.family === 'IPv4')?.address;
+    if (gateway === undefined) throw new Error(`bridge ${tc.cluster.bridge} has no IPv4 address`);
+    const seen: string[] = [];
+    const target = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(204).end();
+    });
+    target.listen(0, gateway);
+    await once(target, 'listening');
+    t.teardown(() => {
+      target.closeAllConnections();
+      target.close();
+    });
+    const port = (target.address() as AddressInfo).port;
+    const events: EngineEvent[] = [];
+    const grants = clusterGrants(tc, 'conformance-node', {}, { network: { allow: [{ host: gateway, wildcard: false, port }] } });
+    const p = await engine.load(grants, { kind: 'source' }, { onEvent: (e) => events.push(e) });
+    t.teardown(() => p.close());
+    t.is((await p.call('http', JSON.stringify({ url: `http://${gateway}:${port}/allowed?q=1` }))).output, '"ok:204"');
+    t.regex((await p.call('http', JSON.stringify({ url: `http://${gateway}:${port + 1}/other-port` }))).output, /^"denied:/);
+    t.regex((await p.call('http', JSON.stringify({ url: `http://localhost:${port}/by-name` }))).output, /^"denied:/);
+    t.deepEqual(seen, ['GET /allowed?q=1'], 'only the allowlisted request reached the target');
+    const decisions = events.flatMap((e) => (e.type === 'egress' ? [e.decision.decision] : []));
+    t.true(decisions.includes('allowed') && decisions.includes('refused'), JSON.stringify(decisions));
   },
 );
 

@@ -8,13 +8,20 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { PolicyInput } from '../../../src/grants/policy.ts';
 import type { Grants, KubernetesSetting } from '../../../src/grants/types.ts';
 import { type Cluster, findClusterTools, startCluster } from '../../cluster/cluster.ts';
+import { type Enforcement, enforceNetworkPolicy, findKubeRouter } from '../../cluster/network-policy.ts';
 import { haveRegistry, startRegistry, type TestRegistry } from '../../trust/oci/registry.ts';
 import { DOCKER, grantsFor } from '../docker/helpers.ts';
 
 export const NAMESPACE = 'airlock';
 
 const found = findClusterTools();
-const missing = [...('missing' in found ? [found.missing] : []), ...(haveRegistry ? [] : ['docker-registry']), ...(DOCKER ? [] : ['Docker'])];
+const router = findKubeRouter();
+const missing = [
+  ...('missing' in found ? [found.missing] : []),
+  ...('missing' in router ? [router.missing] : []),
+  ...(haveRegistry ? [] : ['docker-registry']),
+  ...(DOCKER ? [] : ['Docker']),
+];
 /** Why the cluster tests cannot run here ('' when they can). */
 export const CLUSTER_MISSING = missing.join('; ');
 
@@ -27,14 +34,20 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** Starts the registry and the cluster, lets the node pull from the registry, makes the namespace. */
+/**
+ * Starts the registry and the cluster, lets the node pull from the registry, makes the namespace; the cluster
+ * enforces NetworkPolicy (kube-router's firewall, test/cluster/network-policy.ts), as the setting states.
+ */
 export async function startTestCluster(): Promise<TestCluster> {
   if (!('tools' in found)) throw new Error(found.missing);
+  if (!('bin' in router)) throw new Error(router.missing);
   const registry = await startRegistry();
   let cluster: Cluster | undefined;
+  let enforcement: Enforcement | undefined;
   try {
     cluster = await startCluster(found.tools);
     cluster.pullFrom(registry.host);
+    enforcement = await enforceNetworkPolicy(cluster, router.bin);
     const made = await cluster.api('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE } });
     if (made.status !== 201) throw new Error(`namespace ${NAMESPACE}: ${made.status} ${JSON.stringify(made.body)}`);
     // The ServiceAccount admission refuses Pods until the controller manager made the namespace's `default`.
@@ -54,6 +67,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       kc,
       stop: async () => {
         try {
+          await enforcement?.stop();
           await c.stop();
         } finally {
           await registry.stop();
@@ -61,13 +75,14 @@ export async function startTestCluster(): Promise<TestCluster> {
       },
     };
   } catch (e) {
+    await enforcement?.stop();
     await cluster?.stop();
     await registry.stop();
     throw e;
   }
 }
 
-/** Grants for a fixture under a policy naming the test cluster (the test cluster's NetworkPolicy enforcement is stated, see README). */
+/** Grants for a fixture under a policy naming the test cluster (which enforces NetworkPolicy). */
 export function clusterGrants(tc: TestCluster, fixture: string, policy: PolicyInput = {}, overrides: Partial<Grants> = {}): Grants {
   const { kubeconfig, namespace, registry, networkPolicy } = tc.setting;
   return grantsFor(fixture, { ...policy, kubernetes: { kubeconfig, namespace, registry, networkPolicy } }, overrides);
