@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const runLane = async (): Promise<void> => {
     while (Date.now() < until) {
       const data: LaneData = { parts, echo, loop, rounds: 1 + rnd(6) };
-      const w = new Worker(fileURLToPath(import.meta.url), { workerData: data, execArgv: process.execArgv });
+      const w = new Worker(fileURLToPath(import.meta.url), { workerData: data });
       stats.lanes++;
       w.on('error', (e) => {
         stats.laneErrors++;

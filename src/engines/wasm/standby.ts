@@ -53,11 +53,15 @@ function hold(worker: Worker): void {
 /**
  * The host's Node options, which a worker inherits (a preload with --import
  * stays), less --input-type: a host run as `node --input-type=module -e …`
- * would otherwise have every worker refuse to start.
+ * would otherwise have every worker refuse to start. Without --input-type,
+ * undefined: Node then passes them on itself, V8 flags included (which an
+ * explicit execArgv may not carry: `node --no-wasm-dynamic-tiering` would
+ * fail every worker's start with ERR_WORKER_INVALID_EXEC_ARGV).
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
+function workerExecArgv(): string[] | undefined {
   const argv = process.execArgv;
+  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return undefined;
+  const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--input-type') i++;
@@ -69,9 +73,10 @@ function workerExecArgv(): string[] {
 /** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
 export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
   const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
+  const execArgv = workerExecArgv();
   const worker = new Worker(WORKER_URL, {
     workerData: data,
-    execArgv: workerExecArgv(),
+    ...(execArgv === undefined ? {} : { execArgv }),
     env: {},
     argv: [],
     stdout: true,

@@ -100,6 +100,23 @@ test('a host run as `node --input-type=module -e` starts its workers (the flag i
   t.deepEqual(JSON.parse(stdout), { message: 'eval' });
 });
 
+test('a host run with a V8 flag (`node --no-wasm-dynamic-tiering`) starts its workers (an explicit execArgv carrying it would be refused)', async (t) => {
+  const component = await fixtureComponent('echo-c');
+  const root = new URL('../../../', import.meta.url);
+  const script = join(dir, 'v8-flag.mjs');
+  writeFileSync(
+    script,
+    `import { WasmEngine } from ${JSON.stringify(new URL('src/engines/wasm/index.ts', root).href)};
+     import { fixtureGrants } from ${JSON.stringify(new URL('test/engines/wasm/helpers.ts', root).href)};
+     const engine = new WasmEngine();
+     const p = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: ${JSON.stringify(component)} });
+     process.stdout.write((await p.call('echo', '{"message":"flag"}')).output);
+     await engine.close();`,
+  );
+  const { stdout } = await promisify(execFile)(process.execPath, ['--no-wasm-dynamic-tiering', script], { timeout: 90_000 });
+  t.deepEqual(JSON.parse(stdout), { message: 'flag' });
+});
+
 test('standby workers never keep the process alive, before or after a plugin was loaded and closed', async (t) => {
   const component = await fixtureComponent('echo-c');
   const root = new URL('../../../', import.meta.url);
