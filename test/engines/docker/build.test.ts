@@ -37,6 +37,7 @@ for (const [what, line, message] of [
   ['an editable install of the plugin itself', '-e .', /pip options are not accepted.*'-e'/],
   ['a direct reference', 'evil @ https://example.invalid/evil-1.0.tar.gz', /direct reference/],
   ['an option that undoes --only-binary', '--no-binary :all:', /pip options are not accepted/],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: pip's own ${NAME} syntax, meant literally.
   ['an environment variable reference', 'humanize===${HTTPS_PROXY}', /refers to an environment variable/],
 ] as const) {
   t(`a requirements file with ${what} fails the build, naming the line`, async (t) => {
