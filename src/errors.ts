@@ -69,6 +69,8 @@ export interface Problem {
   message: string;
   /** How to fix it. */
   hint?: string;
+  /** Lines of the file shown under the problem (a compiler's source line and caret), one line each. */
+  excerpt?: string[];
 }
 
 export interface AirlockErrorOptions {
@@ -122,12 +124,14 @@ export function isAirlockError(value: unknown, code?: ErrorCode): value is Airlo
   return value instanceof AirlockError && (code === undefined || value.code === code);
 }
 
-/** `file:line:column: path: message (hint)` — the one-line form the CLI prints. */
+/** `file:line:column: path: message (hint)` — the one-line form the CLI prints (then an excerpt's lines, if any). */
 export function formatProblem(p: Problem): string {
   // One line per problem: a plugin value quoted in it (a path with newlines) cannot add lines that look like others.
   const line = (s: string): string => s.replaceAll('\n', '\\n');
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
   const field = p.path === '' ? '' : `${line(p.path)}: `;
   const hint = p.hint === undefined ? '' : ` (fix: ${line(p.hint)})`;
-  return `${line(where)}: ${field}${line(p.message)}${hint}`;
+  // An excerpt's lines follow, each marked as one (`  | `): whatever they hold, they read as the file's, not as problems.
+  const excerpt = (p.excerpt ?? []).map((l) => `\n  | ${line(l)}`).join('');
+  return `${line(where)}: ${field}${line(p.message)}${hint}${excerpt}`;
 }

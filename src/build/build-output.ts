@@ -93,8 +93,9 @@ export function explainComponentizeJs(dir: string, entry: string, wrapper: strin
     line: Number(line),
     column: Number(column),
     path: '',
-    message: excerpt.length > 0 ? `${what}\n${excerpt.join('\n')}` : what,
+    message: what,
     hint,
+    ...(excerpt.length > 0 ? { excerpt } : {}),
   };
   return { message: `${file}:${line}:${column}: ${what}`, problem, hint };
 }

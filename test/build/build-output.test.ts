@@ -62,7 +62,10 @@ test('componentize-js: a syntax error is a problem at file:line:column with the 
   const x = explainComponentizeJs('/p', 'plugin.js', '__airlock_guest.js', JS_SYNTAX);
   t.is(x.message, 'plugin.js:2:28: SyntaxError: missing ) after argument list');
   t.like(x.problem, { file: '/p/plugin.js', line: 2, column: 28, hint: 'fix the syntax error at that position' });
-  t.regex(x.problem!.message, /^SyntaxError: missing \) after argument list\n {2}throw new TypeError\(`bad`;\n\.+\^$/);
+  t.is(x.problem!.message, 'SyntaxError: missing ) after argument list');
+  t.deepEqual(x.problem!.excerpt?.length, 2);
+  t.regex(x.problem!.excerpt?.[0] ?? '', /^ {2}throw new TypeError\(`bad`;$/);
+  t.regex(x.problem!.excerpt?.[1] ?? '', /^\.+\^$/);
   t.false(/export/.test(x.hint ?? ''));
 });
 

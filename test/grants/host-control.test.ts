@@ -114,8 +114,9 @@ test.serial('host-control paths: rootless sockets under $XDG_RUNTIME_DIR and sto
   writeFileSync(join(runtime, 'docker.sock'), '');
   mkdirSync(join(home, '.local/share/containers/storage'), { recursive: true });
   mkdirSync(join(home, 'projects'), { recursive: true });
-  const saved = { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR, HOME: process.env.HOME };
-  Object.assign(process.env, { XDG_RUNTIME_DIR: runtime, HOME: home });
+  const saved = { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR, HOME: process.env.HOME, AIRLOCK_CACHE_DIR: process.env.AIRLOCK_CACHE_DIR };
+  // Airlock's own cache elsewhere: under this HOME it would be refused first (it is host-control too), hiding the reason tested.
+  Object.assign(process.env, { XDG_RUNTIME_DIR: runtime, HOME: home, AIRLOCK_CACHE_DIR: realpathSync(tempDir()) });
   t.teardown(() => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

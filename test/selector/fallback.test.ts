@@ -63,7 +63,7 @@ withPy('auto: a plugin shipping a valid component runs it on the worker engine, 
   t.is(s.engine, 'wasm');
   t.regex(
     s.reason,
-    /^conformance-dual ships a component \(.*\.wasm\); the worker engine has the lowest latency for components; wasmtime not probed \(not needed\)$/,
+    /^conformance-dual ships a component \(.*\.wasm\); the worker engine has the lowest latency for components; wasmtime and Kubernetes not probed \(not needed\)$/,
   );
 });
 

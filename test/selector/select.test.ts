@@ -257,5 +257,8 @@ test('a wasm plugin the worker engine runs probes neither wasmtime nor Docker; a
   t.deepEqual(await probed({ name: 'no worker engine', runtime: 'wasm', available: ['wasmtime'], want: 'wasmtime' }), ['wasm', 'wasmtime']);
   t.deepEqual(await probed({ name: 'node', runtime: 'node', available: all, want: 'docker' }), ['docker']);
   const { probes, ...rest } = input({ name: 'wasm', runtime: 'wasm', available: all, want: 'wasm' });
-  t.regex((await selectProbing(rest, async (e) => probes[e])).reason, /lowest latency for components; wasmtime and Docker not probed \(not needed\)$/);
+  t.regex(
+    (await selectProbing(rest, async (e) => probes[e])).reason,
+    /lowest latency for components; wasmtime, Docker and Kubernetes not probed \(not needed\)$/,
+  );
 });

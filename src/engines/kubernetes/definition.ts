@@ -8,7 +8,10 @@
 import type { AirlockError } from '../../errors.ts';
 import type { Grants, KubernetesSetting } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
-import { kubernetesRefusals } from './pod-spec.ts';
+import { lazyModule } from '../../lazy.ts';
+
+// Loaded on first use: the Pod spec reaches the capabilities and the network code, which importing Airlock need not load.
+const podSpec = lazyModule<typeof import('./pod-spec.ts')>(import.meta.url, './pod-spec');
 
 export const KUBERNETES_HINT =
   'add a `kubernetes:` section to the host policy (kubeconfig, namespace, registry, networkPolicy) naming a cluster whose API server this machine reaches';
@@ -65,7 +68,7 @@ export const kubernetes = defineEngine({
   // Without grants no policy names a cluster: unavailable until probeFor() is asked for a plugin's.
   probe: () => probeKubernetes(undefined),
   probeFor: probeKubernetesFor,
-  refusals: (grants) => kubernetesRefusals(grants),
+  refusals: (grants) => podSpec().kubernetesRefusals(grants),
   create: async (options = {}) => {
     const { KubernetesEngine } = await import('./engine.ts');
     return new KubernetesEngine(options.onEvent === undefined ? {} : { onEvent: options.onEvent });

@@ -8,6 +8,8 @@ call (the SDK checks structured output against the tool's outputSchema itself).
 import asyncio
 import json
 
+import anyio
+
 from jsonschema import Draft202012Validator
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -16,7 +18,11 @@ from mcp.client.streamable_http import streamablehttp_client
 from target import target
 
 
+printed = False
+
+
 async def main() -> None:
+    global printed
     t = target()
     tool, arguments = t.tool, t.arguments
     connection = (
@@ -48,6 +54,16 @@ async def main() -> None:
                     }
                 )
             )
+            printed = True
 
 
-asyncio.run(main())
+try:
+    asyncio.run(main())
+except BaseExceptionGroup as group:
+    # modelcontextprotocol/python-sdk#1960: stdio_client's teardown can fail with BrokenResourceError when the
+    # server sends a message (a tools/list_changed as its plugins finish loading) while the client closes. Only
+    # that, after the result was printed, is not this test's failure.
+    _, rest = group.split(anyio.BrokenResourceError)
+    if rest is not None or not printed:
+        raise
+

@@ -92,7 +92,9 @@ t(
 );
 
 t('on a remote daemon, a read-only grant revoked between two calls refuses the second (a fresh container without the volume)', async (t) => {
-  if (term === undefined) throw new Error('no terminator');
+  // A terminator of its own: a client kept alive from another test would reach the daemon without a new connection.
+  const term = await startTerminator(pki);
+  t.teardown(() => term.close());
   const root = tempDir('airlock-remote-regrant-');
   const dir = join(root, 'plugin');
   cpSync(join(FIXTURES, 'node-usage'), dir, { recursive: true });
@@ -121,7 +123,9 @@ t('on a remote daemon, a read-only grant revoked between two calls refuses the s
 });
 
 t('on a remote daemon, a Python plugin’s read-only grant revoked between two calls refuses the second', async (t) => {
-  if (term === undefined) throw new Error('no terminator');
+  // A terminator of its own: a client kept alive from another test would reach the daemon without a new connection.
+  const term = await startTerminator(pki);
+  t.teardown(() => term.close());
   const root = tempDir('airlock-remote-regrant-python-');
   const dir = join(root, 'plugin');
   cpSync(join(FIXTURES, 'python-fs'), dir, { recursive: true });
