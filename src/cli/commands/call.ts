@@ -24,6 +24,9 @@ Options:
 
 Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage error.`,
   async run(argv: string[], io: CliIO): Promise<number> {
+    // One call, then the process ends: a standby worker started to replace the one the load adopts would only
+    // cost its start (50-90 ms of CPU). An explicit AIRLOCK_WASM_STANDBY still wins.
+    process.env.AIRLOCK_WASM_STANDBY ??= '0';
     const { values, positionals } = parseFlags(argv, ['json', 'policy', 'lock', 'engine', 'timeout', 'audit']);
     const [pluginArg, toolArg, inputArg] = positionals;
     if (pluginArg === undefined || toolArg === undefined || positionals.length > 3) {
