@@ -11,7 +11,11 @@ import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { EngineEvent } from '../../../src/engines/engine.ts';
 import { isAirlockError } from '../../../src/errors.ts';
 import { KubernetesEngine } from '../../../src/engines/kubernetes/engine.ts';
@@ -21,6 +25,8 @@ import { cli } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/plugin.ts';
 import { requireExternal } from '../../helpers/require.ts';
 import { FIXTURES } from '../docker/helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 import { CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
 
 const available = requireExternal('cluster', CLUSTER_MISSING === '', CLUSTER_MISSING);
@@ -74,10 +80,7 @@ serial(
   async (t) => {
     t.timeout(10 * 60_000);
     const { tc } = ready();
-    const dir = tempDir('airlock-k8s-policy-');
-    const policy = join(dir, 'policy.yaml');
-    const { kubeconfig, namespace, registry } = tc.setting;
-    writeFileSync(policy, `kubernetes:\n  kubeconfig: ${kubeconfig}\n  namespace: ${namespace}\n  registry: "${registry}"\n  networkPolicy: enforced\n`);
+    const policy = policyFile(tc);
     for (const fixture of ['conformance-node', 'conformance-python']) {
       const ok = await cli(['call', join(FIXTURES, fixture), 'echo', '{"via":"cli"}', '--engine', 'kubernetes', '--policy', policy]);
       t.is(ok.code, 0, ok.stderr);
@@ -86,6 +89,53 @@ serial(
       t.not(failed.code, 0);
       t.regex(failed.stderr, /bad-thing/);
     }
+  },
+);
+
+/** A policy file naming the test cluster. */
+function policyFile(tc: TestCluster): string {
+  const policy = join(tempDir('airlock-k8s-policy-'), 'policy.yaml');
+  const { kubeconfig, namespace, registry } = tc.setting;
+  writeFileSync(policy, `kubernetes:\n  kubeconfig: ${kubeconfig}\n  namespace: ${namespace}\n  registry: "${registry}"\n  networkPolicy: enforced\n`);
+  return policy;
+}
+
+/** `airlock serve` of the node and python conformance fixtures with `flags`: the tool count, then each call's result as an MCP client sees it. */
+async function serveResults(flags: string[]): Promise<unknown[]> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [join(ROOT, 'src/cli/main.ts'), 'serve', ...flags, join(FIXTURES, 'conformance-node'), join(FIXTURES, 'conformance-python')],
+    cwd: ROOT,
+    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'kubernetes-test', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const out: unknown[] = [(await client.listTools()).tools.length];
+    for (const name of ['conformance-node_add', 'conformance-python_add', 'conformance-node_fail', 'conformance-python_fail']) {
+      const args = name.endsWith('_add') ? { a: 20, b: 22 } : { why: 'on purpose' };
+      const r = (await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 })) as CallToolResult;
+      // What a client acts on; the metadata names the engine and its timings, which differ.
+      out.push({ content: r.content, isError: r.isError ?? false, structured: r.structuredContent });
+    }
+    return out;
+  } finally {
+    await client.close();
+  }
+}
+
+serial(
+  '`airlock serve --engine kubernetes` serves the node and the python plugin from the cluster, with the same MCP results and errors as on Docker',
+  async (t) => {
+    t.timeout(15 * 60_000);
+    const { tc } = ready();
+    const onCluster = await serveResults(['--engine', 'kubernetes', '--policy', policyFile(tc)]);
+    t.deepEqual(onCluster, await serveResults(['--engine', 'docker']));
+    const [, nodeAdd, pythonAdd, nodeFail] = onCluster as { content: { text: string }[]; isError: boolean }[];
+    t.is(nodeAdd?.content[0]?.text, '42');
+    t.is(pythonAdd?.content[0]?.text, '42');
+    t.true(nodeFail?.isError);
   },
 );
 
