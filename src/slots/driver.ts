@@ -97,6 +97,12 @@ export interface SlotPoolOptions {
   /** Slots kept beyond resources.concurrency (a standby never runs a call beyond the limit). */
   spare?: number;
   /**
+   * How long one instance may take to start before the pool aborts its start (the driver's `signal`) and
+   * fails it with `timeout`: a plugin's own start code (a component's start function) may never return.
+   * Absent: a start is bounded by the driver alone.
+   */
+  startTimeoutMs?: number;
+  /**
    * A slot whose replacement failed to start is tried again after
    * baseMs, 2 x baseMs, ... up to maxMs. Without it, a failed slot is tried
    * again when a call has to wait (a start that fails the same way is not

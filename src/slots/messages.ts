@@ -17,6 +17,13 @@ export const slotErrors = {
   abortedRunning: (plugin: string, tool: string, instance: string, _reason?: unknown) =>
     new AirlockError('aborted', `call to ${plugin}/${tool} was aborted; its ${instance} was stopped and replaced`),
 
+  startTimeout: (plugin: string, instance: string, timeoutMs: number) =>
+    new AirlockError(
+      'timeout',
+      `plugin ${plugin}: its ${instance} did not finish starting within ${timeoutMs} ms (its start code may never return); it was stopped`,
+      { details: { timeoutMs } },
+    ),
+
   timeout: (plugin: string, tool: string, instance: string, timeoutMs: number, granted: number) =>
     new AirlockError(
       'timeout',

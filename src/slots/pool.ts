@@ -82,13 +82,17 @@ export class SlotPool<Handle, Input = string, Result = unknown, Raw = string> {
     slot.handle = undefined;
     slot.state = 'starting';
     let handle: Handle;
+    const limit = this.#opts.startTimeoutMs;
+    const deadline = limit === undefined ? undefined : AbortSignal.timeout(limit);
     try {
-      handle = await this.#driver.start(slot, prev, signal);
+      handle = await this.#driver.start(slot, prev, deadline === undefined ? signal : signal === undefined ? deadline : AbortSignal.any([signal, deadline]));
     } catch (e) {
       const err =
-        e instanceof AirlockError
-          ? e
-          : new AirlockError('crash', `plugin ${this.#plugin}: a ${this.#opts.instance} could not start: ${(e as Error).message}`, { cause: e });
+        deadline?.aborted === true && signal?.aborted !== true && limit !== undefined
+          ? this.#errors.startTimeout(this.#plugin, this.#opts.instance, limit)
+          : e instanceof AirlockError
+            ? e
+            : new AirlockError('crash', `plugin ${this.#plugin}: a ${this.#opts.instance} could not start: ${(e as Error).message}`, { cause: e });
       slot.state = 'failed';
       slot.failures += 1;
       slot.error = err;

@@ -526,3 +526,43 @@ test('close with a call waiting for a parked slot lets it run, then stops; a par
   t.is(other.d.started.length, 2);
   t.is(await other.p.park(), 0);
 });
+
+test('a start that never ends is aborted at startTimeoutMs and fails with timeout, naming the plugin', async (t) => {
+  const aborted: unknown[] = [];
+  // A driver whose instance never starts: like a component whose start function loops forever.
+  const driver: SlotDriver<Inst> = {
+    start: (_slot, _prev, signal) =>
+      new Promise<Inst>((_resolve, reject) => {
+        signal?.addEventListener('abort', () => {
+          aborted.push(signal.reason);
+          reject(new AirlockError('aborted', 'start aborted'));
+        });
+      }),
+    run: () => undefined,
+    kill: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
+  const pool = new SlotPool(driver, makeGrants(), { instance: 'worker', startTimeoutMs: 50 });
+  const err = await t.throwsAsync(pool.start());
+  t.true(isAirlockError(err, 'timeout'), String(err));
+  t.regex(err?.message ?? '', /its worker did not finish starting within 50 ms/);
+  t.is(aborted.length, 1, "the driver's start was aborted");
+});
+
+test('a start aborted by its caller stays aborted, not a start timeout', async (t) => {
+  const driver: SlotDriver<Inst> = {
+    start: (_slot, _prev, signal) =>
+      new Promise<Inst>((_resolve, reject) => {
+        signal?.addEventListener('abort', () => reject(new AirlockError('aborted', 'start aborted')));
+      }),
+    run: () => undefined,
+    kill: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
+  const pool = new SlotPool(driver, makeGrants(), { instance: 'worker', startTimeoutMs: 600_000 });
+  const ac = new AbortController();
+  const started = pool.start(ac.signal);
+  ac.abort();
+  const err = await t.throwsAsync(started);
+  t.true(isAirlockError(err, 'aborted'), String(err));
+});

@@ -263,6 +263,9 @@ export class PluginPool {
     this.#pool = driver.pool = new SlotPool(driver, opts.grants, {
       instance: 'worker',
       spare: opts.grants.isolation === 'per-call' ? 1 : 0,
+      // A component's start function is plugin code: it gets the plugin's call timeout (at least 10 s, for the
+      // glue's import and instantiation on a busy machine), then the worker is retired (./standby.ts).
+      startTimeoutMs: Math.max(opts.grants.resources.timeoutMs, 10_000),
       idleMs: opts.grants.idleMs ?? 0,
     });
   }
