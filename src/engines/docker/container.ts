@@ -12,7 +12,8 @@ import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { EngineUsage } from '../types.ts';
 import { callUsage, cgroupFiles, containerFigures, type CgroupFiles } from './usage.ts';
-import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
+import type { ContainerError } from '../../protocol.ts';
+import { HostStream, type ResultMessage } from '../host-stream.ts';
 
 /** Labels on everything Airlock creates; `airlock.owner` lets a later run find what a dead one left. */
 export const LABEL_MANAGED = 'airlock.managed';
@@ -20,7 +21,7 @@ export const LABEL_OWNER = 'airlock.owner';
 export const LABEL_PLUGIN = 'airlock.plugin';
 export const OWNER = `${hostname()}/${process.pid}`;
 
-export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
+export type { ResultMessage } from '../host-stream.ts';
 
 export interface ContainerSpec {
   image: string;
@@ -107,14 +108,9 @@ export class PluginContainer {
   readonly #container: Docker.Container;
   readonly #stream: Duplex;
   readonly #spec: ContainerSpec;
+  readonly #host: HostStream;
   #buf: Buffer = Buffer.alloc(0);
-  #lineParts: Buffer[] = [];
-  #lineBytes = 0;
   #stderrTail = '';
-  #nextId = 1;
-  #pending: { id: number; resolve(m: ResultMessage): void; reject(e: AirlockError): void } | undefined;
-  #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
-  #overflow = false;
   #killed = false;
   /** CPU nanoseconds at the end of the last call (see usage()). */
   #cpuNs: number | undefined;
@@ -129,6 +125,15 @@ export class PluginContainer {
     this.name = name;
     this.#stream = stream;
     this.#spec = spec;
+    this.#host = new HostStream({
+      plugin: spec.plugin,
+      instance: 'container',
+      name,
+      maxLineBytes: spec.maxLineBytes,
+      ...(spec.hint === undefined ? {} : { hint: spec.hint }),
+      write: (line) => stream.write(line),
+      broken: () => void this.kill(),
+    });
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('error', () => {
       // The connection breaking is seen as the container ending (below).
@@ -176,16 +181,13 @@ export class PluginContainer {
     try {
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
       pc = new PluginContainer(docker, container, name, stream, spec);
-      const ready = new Promise<void>((resolve, reject) => {
-        pc!.#ready = { resolve, reject };
-      });
       // It can reject before it is awaited (the container ends while container.start() is still pending,
       // as when the daemon stops): that is handled below, never an unhandled rejection ending the process.
-      ready.catch(() => undefined);
+      const ready = pc.#host.ready();
       await container.start(signal === undefined ? {} : { abortSignal: signal });
       stream.write(`${JSON.stringify({ type: 'hello', token: pc.#token })}\n`);
       let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => pc!.#ready?.reject(new AirlockError('aborted', `starting a container for ${spec.plugin} was aborted`));
+      const onAbort = (): void => pc!.#host.fail(new AirlockError('aborted', `starting a container for ${spec.plugin} was aborted`));
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await Promise.race([
@@ -211,13 +213,7 @@ export class PluginContainer {
 
   /** Sends one request; resolves with its result. One call at a time. */
   call(tool: string, input: unknown): Promise<ResultMessage> {
-    if (this.#pending !== undefined) return Promise.reject(new AirlockError('internal', `container ${this.name} is busy`));
-    const id = this.#nextId++;
-    const req: ContainerRequest = { id, tool, input };
-    return new Promise<ResultMessage>((resolve, reject) => {
-      this.#pending = { id, resolve, reject };
-      this.#stream.write(`${JSON.stringify(req)}\n`);
-    });
+    return this.#host.call(tool, input);
   }
 
   /**
@@ -279,78 +275,9 @@ export class PluginContainer {
       if (this.#buf.length < 8 + size) break;
       const payload = this.#buf.subarray(8, 8 + size);
       this.#buf = this.#buf.subarray(8 + size);
-      if (kind === 1) this.#onStdout(payload);
+      if (kind === 1) this.#host.push(payload);
       else if (kind === 2) this.#stderrTail = (this.#stderrTail + payload.toString('utf8')).slice(-STDERR_TAIL);
     }
-  }
-
-  #onStdout(payload: Buffer): void {
-    let start = 0;
-    for (;;) {
-      const nl = payload.indexOf(10, start);
-      const piece = payload.subarray(start, nl === -1 ? payload.length : nl);
-      if (nl === -1 && piece.length === 0) return;
-      start = nl === -1 ? payload.length : nl + 1;
-      if (this.#overflow) {
-        // The rest of an oversized line: dropped up to its end.
-        if (nl !== -1) this.#overflow = false;
-      } else if (this.#lineBytes + piece.length > this.#spec.maxLineBytes) {
-        // Checked before anything is joined, complete lines included: the host bounds results and logs
-        // itself, so a line this long means it could not.
-        this.#overflow = nl === -1;
-        this.#lineParts = [];
-        this.#lineBytes = 0;
-        this.#fail(
-          new AirlockError('output-limit', `plugin ${this.#spec.plugin}: the container sent more than ${this.#spec.maxLineBytes} bytes in one message`),
-        );
-        void this.kill();
-      } else if (nl === -1) {
-        this.#lineParts.push(Buffer.from(piece));
-        this.#lineBytes += piece.length;
-      } else {
-        const line = this.#lineParts.length === 0 ? piece : Buffer.concat([...this.#lineParts, piece]);
-        this.#lineParts = [];
-        this.#lineBytes = 0;
-        this.#onLine(line.toString('utf8'));
-      }
-      if (nl === -1) return;
-    }
-  }
-
-  #onLine(line: string): void {
-    const msg = parseContainerMessage(line);
-    if (msg === undefined) {
-      this.#fail(new AirlockError('crash', `plugin ${this.#spec.plugin}: the container sent a malformed message: ${line.slice(0, 200)}`));
-      void this.kill();
-      return;
-    }
-    if (msg.type === 'ready') {
-      this.#ready?.resolve();
-      this.#ready = undefined;
-    } else if (msg.type === 'fatal') {
-      const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
-      // The entry threw while loading, outside any tool: `trap`, as for a wasm guest.
-      this.#fail(
-        new AirlockError('trap', `plugin ${this.#spec.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
-          details: { pluginCode: msg.error.code },
-          hint: this.#spec.hint?.(msg.error.code, msg.error.message),
-        }),
-      );
-      void this.kill();
-    } else {
-      const p = this.#pending;
-      if (p === undefined || p.id !== msg.id) return;
-      this.#pending = undefined;
-      p.resolve(msg);
-    }
-  }
-
-  #fail(err: AirlockError): void {
-    this.#ready?.reject(err);
-    this.#ready = undefined;
-    const p = this.#pending;
-    this.#pending = undefined;
-    p?.reject(err);
   }
 
   async #exitInfo(): Promise<ExitInfo> {
@@ -408,7 +335,7 @@ export class PluginContainer {
   }
 
   #failAll(info: ExitInfo): void {
-    this.#fail(exitError(this.#spec.plugin, info, this.#killed));
+    this.#host.fail(exitError(this.#spec.plugin, info, this.#killed));
   }
 }
 

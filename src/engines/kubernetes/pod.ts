@@ -12,12 +12,12 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Api, KubeConfig, V1ContainerStateTerminated, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { AirlockError } from '../../errors.ts';
-import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../../protocol.ts';
+import type { ContainerError } from '../../protocol.ts';
+import { HostStream, type ResultMessage } from '../host-stream.ts';
 import { statusOf } from './client.ts';
-import { BoundedLines } from './lines.ts';
 import { CONTAINER_NAME, dnsLabel } from './pod-spec.ts';
 
-export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
+export type { ResultMessage } from '../host-stream.ts';
 
 /** From create to Running: an image pull on a cold node included. */
 const START_TIMEOUT_MS = 180_000;
@@ -67,11 +67,8 @@ export class PluginPod {
   readonly #token = randomBytes(16).toString('hex');
   readonly #o: PodOptions;
   readonly #stdin = new PassThrough();
-  readonly #lines: BoundedLines;
+  readonly #host: HostStream;
   #stderrTail = '';
-  #nextId = 1;
-  #pending: { id: number; resolve(m: ResultMessage): void; reject(e: AirlockError): void } | undefined;
-  #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
   #killed = false;
   #gone: Promise<void> | undefined;
   #socket: { close(): void } | undefined;
@@ -82,18 +79,19 @@ export class PluginPod {
   private constructor(name: string, options: PodOptions) {
     this.name = name;
     this.#o = options;
-    this.#lines = new BoundedLines(
-      options.maxLineBytes,
-      (line) => this.#onLine(line),
-      () => {
-        this.#fail(new AirlockError('output-limit', `plugin ${options.plugin}: the Pod sent more than ${options.maxLineBytes} bytes in one message`));
-        void this.kill();
-      },
-    );
+    this.#host = new HostStream({
+      plugin: options.plugin,
+      instance: 'Pod',
+      name,
+      maxLineBytes: options.maxLineBytes,
+      ...(options.hint === undefined ? {} : { hint: options.hint }),
+      write: (line) => this.#stdin.write(line),
+      broken: () => void this.kill(),
+    });
     this.exited = new Promise<void>((resolve) => {
       this.#ended = resolve;
     }).then(() => this.#exitError());
-    void this.exited.then((e) => this.#fail(e));
+    void this.exited.then((e) => this.#host.fail(e));
   }
 
   /** Creates the Pod, waits until it runs, attaches and resolves once its host loaded the plugin. */
@@ -104,12 +102,9 @@ export class PluginPod {
       await options.core.createNamespacedPod({ namespace: options.namespace, body: options.pod(name) });
       await pod.#running(signal);
       await pod.#attach();
-      const ready = new Promise<void>((resolve, reject) => {
-        pod.#ready = { resolve, reject };
-      });
-      ready.catch(() => undefined);
+      const ready = pod.#host.ready();
       pod.#stdin.write(`${JSON.stringify({ type: 'hello', token: pod.#token })}\n`);
-      const onAbort = (): void => pod.#ready?.reject(new AirlockError('aborted', `starting a Pod for ${options.plugin} was aborted`));
+      const onAbort = (): void => pod.#host.fail(new AirlockError('aborted', `starting a Pod for ${options.plugin} was aborted`));
       signal?.addEventListener('abort', onAbort, { once: true });
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -169,7 +164,7 @@ export class PluginPod {
 
   async #attach(): Promise<void> {
     const { Attach } = await import('@kubernetes/client-node');
-    const stdout = { write: (b: Buffer) => this.#lines.push(b), end: () => undefined };
+    const stdout = { write: (b: Buffer) => this.#host.push(b), end: () => undefined };
     const stderr = {
       write: (b: Buffer) => {
         this.#stderrTail = (this.#stderrTail + b.toString('utf8')).slice(-STDERR_TAIL);
@@ -184,13 +179,7 @@ export class PluginPod {
 
   /** Sends one request; resolves with its result. One call at a time. */
   call(tool: string, input: unknown): Promise<ResultMessage> {
-    if (this.#pending !== undefined) return Promise.reject(new AirlockError('internal', `Pod ${this.name} is busy`));
-    const id = this.#nextId++;
-    const req: ContainerRequest = { id, tool, input };
-    return new Promise<ResultMessage>((resolve, reject) => {
-      this.#pending = { id, resolve, reject };
-      this.#stdin.write(`${JSON.stringify(req)}\n`);
-    });
+    return this.#host.call(tool, input);
   }
 
   fromHost(error: ContainerError): boolean {
@@ -227,41 +216,6 @@ export class PluginPod {
   /** Stops an idle Pod (close): deleted like a killed one. */
   stop(): Promise<void> {
     return this.kill();
-  }
-
-  #onLine(line: string): void {
-    const msg = parseContainerMessage(line);
-    if (msg === undefined) {
-      this.#fail(new AirlockError('crash', `plugin ${this.#o.plugin}: the Pod sent a malformed message: ${line.slice(0, 200)}`));
-      void this.kill();
-      return;
-    }
-    if (msg.type === 'ready') {
-      this.#ready?.resolve();
-      this.#ready = undefined;
-    } else if (msg.type === 'fatal') {
-      const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
-      this.#fail(
-        new AirlockError('trap', `plugin ${this.#o.plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
-          details: { pluginCode: msg.error.code },
-          hint: this.#o.hint?.(msg.error.code, msg.error.message),
-        }),
-      );
-      void this.kill();
-    } else {
-      const p = this.#pending;
-      if (p === undefined || p.id !== msg.id) return;
-      this.#pending = undefined;
-      p.resolve(msg);
-    }
-  }
-
-  #fail(err: AirlockError): void {
-    this.#ready?.reject(err);
-    this.#ready = undefined;
-    const p = this.#pending;
-    this.#pending = undefined;
-    p?.reject(err);
   }
 
   /** Why the Pod ended, from its status (the kubelet's word, not the plugin's output). */

@@ -1,6 +1,6 @@
 /** The attach stream's line splitter: lines across chunks are joined; a line past the bound is reported once and dropped to its end. */
 import test from 'ava';
-import { BoundedLines } from '../../../src/engines/kubernetes/lines.ts';
+import { BoundedLines } from '../../src/engines/lines.ts';
 
 function collect(max: number): { lines: string[]; overflows: number; push(s: string): void } {
   const out = { lines: [] as string[], overflows: 0, push: (s: string) => reader.push(Buffer.from(s)) };

@@ -1,0 +1,112 @@
+/**
+ * The host side of the in-container protocol (runtimes/node, runtimes/python)
+ * over one instance's stdout, for every engine that runs those hosts (a
+ * Docker container, a Kubernetes Pod): lines bounded by `maxLineBytes`, the
+ * host's `ready` and `fatal`, and the one call in flight. The engine feeds it
+ * stdout bytes, writes what it returns to stdin, and ends the instance when
+ * told it broke (a malformed message, a line over the bound, a fatal load).
+ */
+import { AirlockError } from '../errors.ts';
+import { parseContainerMessage, type ContainerMessage, type ContainerRequest } from '../protocol.ts';
+import { BoundedLines } from './lines.ts';
+
+export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
+
+export interface HostStreamOptions {
+  plugin: string;
+  /** What one instance is called in messages: `container`, `Pod`. */
+  instance: string;
+  /** Its name, for a busy refusal. */
+  name: string;
+  maxLineBytes: number;
+  /** A hint for a plugin error code and message (../docker/hints.ts). */
+  hint?: (code: string, message: string) => string | undefined;
+  /** Writes one line to the instance's stdin. */
+  write(line: string): void;
+  /** The instance broke the protocol or failed to load: the engine ends it. */
+  broken(): void;
+}
+
+export class HostStream {
+  readonly #o: HostStreamOptions;
+  readonly #lines: BoundedLines;
+  #nextId = 1;
+  #pending: { id: number; resolve(m: ResultMessage): void; reject(e: AirlockError): void } | undefined;
+  #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
+
+  constructor(o: HostStreamOptions) {
+    this.#o = o;
+    this.#lines = new BoundedLines(
+      o.maxLineBytes,
+      (line) => this.#onLine(line),
+      () => {
+        this.fail(new AirlockError('output-limit', `plugin ${o.plugin}: the ${o.instance} sent more than ${o.maxLineBytes} bytes in one message`));
+        o.broken();
+      },
+    );
+  }
+
+  /** Bytes the instance wrote to its stdout. */
+  push(chunk: Buffer): void {
+    this.#lines.push(chunk);
+  }
+
+  /** Resolves when the host says it loaded the plugin; rejects with what fail() is given first. Call once, before the hello. */
+  ready(): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject };
+    });
+    // It can reject before the engine awaits it (the instance ends while it is still starting).
+    ready.catch(() => undefined);
+    return ready;
+  }
+
+  /** Sends one request; resolves with its result. One call at a time. */
+  call(tool: string, input: unknown): Promise<ResultMessage> {
+    if (this.#pending !== undefined) return Promise.reject(new AirlockError('internal', `${this.#o.instance} ${this.#o.name} is busy`));
+    const id = this.#nextId++;
+    const req: ContainerRequest = { id, tool, input };
+    return new Promise<ResultMessage>((resolve, reject) => {
+      this.#pending = { id, resolve, reject };
+      this.#o.write(`${JSON.stringify(req)}\n`);
+    });
+  }
+
+  /** Rejects the start or the call in flight with `err`. */
+  fail(err: AirlockError): void {
+    this.#ready?.reject(err);
+    this.#ready = undefined;
+    const p = this.#pending;
+    this.#pending = undefined;
+    p?.reject(err);
+  }
+
+  #onLine(line: string): void {
+    const { plugin, instance } = this.#o;
+    const msg = parseContainerMessage(line);
+    if (msg === undefined) {
+      this.fail(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent a malformed message: ${line.slice(0, 200)}`));
+      this.#o.broken();
+      return;
+    }
+    if (msg.type === 'ready') {
+      this.#ready?.resolve();
+      this.#ready = undefined;
+    } else if (msg.type === 'fatal') {
+      const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
+      // The entry threw while loading, outside any tool: `trap`, as for a wasm guest.
+      this.fail(
+        new AirlockError('trap', `plugin ${plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
+          details: { pluginCode: msg.error.code },
+          hint: this.#o.hint?.(msg.error.code, msg.error.message),
+        }),
+      );
+      this.#o.broken();
+    } else {
+      const p = this.#pending;
+      if (p === undefined || p.id !== msg.id) return;
+      this.#pending = undefined;
+      p.resolve(msg);
+    }
+  }
+}
