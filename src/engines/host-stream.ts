@@ -6,9 +6,12 @@
  * stdout bytes, writes what it returns to stdin, and ends the instance when
  * told it broke (a malformed message, a line over the bound, a fatal load).
  */
-import { AirlockError } from '../errors.ts';
-import { parseContainerMessage, type ContainerMessage, type ContainerRequest } from '../protocol.ts';
+import { AirlockError, type ErrorCode } from '../errors.ts';
+import type { Grants } from '../grants/types.ts';
+import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../protocol.ts';
 import { BoundedLines } from './lines.ts';
+import { pluginError } from './plugin-error.ts';
+import type { CallLogs } from './types.ts';
 
 export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
 
@@ -109,4 +112,46 @@ export class HostStream {
       p.resolve(msg);
     }
   }
+}
+
+/**
+ * Codes the in-container host itself reports (origin: airlock, with the instance's token). memory-limit is
+ * not one: only the runtime's OOM kill proves it (a plugin can raise MemoryError itself).
+ */
+const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash']);
+
+/**
+ * A call's result message as the engine returns it: logs cut to resources.logs (the host cuts them already;
+ * this is the engine's own guarantee), a host error with its own code only when `fromHost` proves it came
+ * from the host, else the plugin's error, or output-limit past resources.output.
+ */
+export function callOutcome(
+  grants: Grants,
+  tool: string,
+  msg: ResultMessage,
+  fromHost: (e: ContainerError) => boolean,
+  hint?: (code: string, message: string) => string | undefined,
+): { output: string; logs: CallLogs } | AirlockError {
+  const logBytes = grants.resources.logBytes;
+  let truncated = msg.truncated;
+  let { stdout, stderr } = msg;
+  if (Buffer.byteLength(stdout) + Buffer.byteLength(stderr) > logBytes) {
+    stdout = Buffer.from(stdout).subarray(0, logBytes).toString('utf8');
+    stderr = Buffer.from(stderr)
+      .subarray(0, Math.max(0, logBytes - Buffer.byteLength(stdout)))
+      .toString('utf8');
+    truncated = true;
+  }
+  const logs = { stdout, stderr, ...(truncated ? { truncated: true } : {}) };
+  const name = `${grants.plugin.name}.${tool}`;
+  if (!msg.ok) {
+    const e = msg.error;
+    if (fromHost(e) && HOST_CODES.has(e.code)) return new AirlockError(e.code as ErrorCode, `${name}: ${e.message}`, { details: { logs } });
+    return pluginError(name, e.code, e.message, { logs }, hint?.(e.code, e.message));
+  }
+  const bytes = Buffer.byteLength(msg.output);
+  if (bytes > grants.resources.outputBytes) {
+    return new AirlockError('output-limit', `${name}: the result is ${bytes} bytes; the limit is ${grants.resources.outputBytes}`, { details: { logs } });
+  }
+  return { output: msg.output, logs };
 }

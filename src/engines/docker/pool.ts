@@ -9,13 +9,13 @@
  * out a backoff) and lets the running ones finish.
  */
 import type Docker from 'dockerode';
-import { AirlockError, type ErrorCode } from '../../errors.ts';
+import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
-import type { CallLogs, CallOptions, CallResult } from '../types.ts';
-import { pluginError } from '../plugin-error.ts';
+import type { CallOptions, CallResult } from '../types.ts';
+import { callOutcome } from '../host-stream.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
-import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec, type ResultMessage } from './container.ts';
+import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec } from './container.ts';
 import { dockerHint } from './hints.ts';
 
 type ContainerSlot = Slot<PluginContainer, unknown>;
@@ -24,11 +24,6 @@ type ContainerSlot = Slot<PluginContainer, unknown>;
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
-/**
- * Codes the in-container host itself reports (origin: airlock, with the container's token). memory-limit is
- * not one: only the daemon's OOMKilled proves it (a plugin can raise MemoryError itself).
- */
-const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash']);
 /**
  * Host-reported codes after which the container is not reused: the host exits after a crash, and after a
  * MemoryError (reported as the plugin's error) the process is in doubt.
@@ -89,7 +84,7 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
     const c = slot.handle as PluginContainer;
     c.call(call.tool, call.input).then(
       async (msg) => {
-        const outcome = this.#outcome(call.tool, msg, c);
+        const outcome = callOutcome(this.#grants, call.tool, msg, (e) => c.fromHost(e), this.#spec.hint);
         // output-limit or a plugin error leaves a healthy container.
         const replace = (!msg.ok && c.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code)) || this.#grants.isolation === 'per-call' || c.killed;
         // The call's timing is taken before asking the daemon for its usage.
@@ -115,37 +110,6 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
   async closed(): Promise<void> {
     while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
     await removeLeftovers(this.#docker);
-  }
-
-  #outcome(tool: string, msg: ResultMessage, c: PluginContainer): { output: string; logs: CallLogs } | AirlockError {
-    const logBytes = this.#grants.resources.logBytes;
-    let truncated = msg.truncated;
-    let { stdout, stderr } = msg;
-    // The host already cuts at the limit; this is the engine's own guarantee.
-    if (Buffer.byteLength(stdout) + Buffer.byteLength(stderr) > logBytes) {
-      stdout = Buffer.from(stdout).subarray(0, logBytes).toString('utf8');
-      stderr = Buffer.from(stderr)
-        .subarray(0, Math.max(0, logBytes - Buffer.byteLength(stdout)))
-        .toString('utf8');
-      truncated = true;
-    }
-    const logs = { stdout, stderr, ...(truncated ? { truncated: true } : {}) };
-    const name = `${this.#grants.plugin.name}.${tool}`;
-    if (!msg.ok) {
-      const e = msg.error;
-      if (c.fromHost(e) && HOST_CODES.has(e.code)) {
-        return new AirlockError(e.code as ErrorCode, `${name}: ${e.message}`, { details: { logs } });
-      }
-      return pluginError(name, e.code, e.message, { logs }, this.#spec.hint?.(e.code, e.message));
-    }
-    if (Buffer.byteLength(msg.output) > this.#grants.resources.outputBytes) {
-      return new AirlockError(
-        'output-limit',
-        `${name}: the result is ${Buffer.byteLength(msg.output)} bytes; the limit is ${this.#grants.resources.outputBytes}`,
-        { details: { logs } },
-      );
-    }
-    return { output: msg.output, logs };
   }
 }
 

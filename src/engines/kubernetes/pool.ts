@@ -8,20 +8,18 @@
  * (src/engines/docker/pool.ts) for which errors are the host's and which
  * leave a Pod unfit for reuse.
  */
-import { AirlockError, type ErrorCode } from '../../errors.ts';
+import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
-import { pluginError } from '../plugin-error.ts';
-import type { CallLogs, CallOptions, CallResult } from '../types.ts';
-import { PluginPod, type PodOptions, type ResultMessage } from './pod.ts';
+import { callOutcome } from '../host-stream.ts';
+import type { CallOptions, CallResult } from '../types.ts';
+import { PluginPod, type PodOptions } from './pod.ts';
 
 type PodSlot = Slot<PluginPod, unknown>;
 
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
-/** Codes the in-container host reports itself (with the Pod's token). */
-const HOST_CODES = new Set<string>(['not-found', 'output-limit', 'crash']);
 /** Host-reported codes after which the Pod is not reused. */
 const BROKEN_CODES = new Set<string>(['crash', 'MemoryError']);
 
@@ -67,7 +65,7 @@ class PodDriver implements SlotDriver<PluginPod, unknown> {
     const pod = slot.handle as PluginPod;
     pod.call(call.tool, call.input).then(
       (msg) => {
-        const outcome = this.#outcome(call.tool, msg, pod);
+        const outcome = callOutcome(this.#grants, call.tool, msg, (e) => pod.fromHost(e), this.#options.hint);
         const replace = (!msg.ok && pod.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code)) || this.#grants.isolation === 'per-call' || pod.killed;
         if (outcome instanceof AirlockError) this.pool.fail(call, outcome, replace);
         else this.pool.answer(call, { output: outcome.output, logs: outcome.logs, metrics: { engine: 'kubernetes', ...this.pool.metrics(call) } }, replace);
@@ -82,35 +80,6 @@ class PodDriver implements SlotDriver<PluginPod, unknown> {
 
   stop(pod: PluginPod): Promise<void> {
     return pod.stop();
-  }
-
-  #outcome(tool: string, msg: ResultMessage, pod: PluginPod): { output: string; logs: CallLogs } | AirlockError {
-    const logBytes = this.#grants.resources.logBytes;
-    let truncated = msg.truncated;
-    let { stdout, stderr } = msg;
-    // The in-container host already cuts at the limit; this is the engine's own guarantee.
-    if (Buffer.byteLength(stdout) + Buffer.byteLength(stderr) > logBytes) {
-      stdout = Buffer.from(stdout).subarray(0, logBytes).toString('utf8');
-      stderr = Buffer.from(stderr)
-        .subarray(0, Math.max(0, logBytes - Buffer.byteLength(stdout)))
-        .toString('utf8');
-      truncated = true;
-    }
-    const logs = { stdout, stderr, ...(truncated ? { truncated: true } : {}) };
-    const name = `${this.#grants.plugin.name}.${tool}`;
-    if (!msg.ok) {
-      const e = msg.error;
-      if (pod.fromHost(e) && HOST_CODES.has(e.code)) return new AirlockError(e.code as ErrorCode, `${name}: ${e.message}`, { details: { logs } });
-      return pluginError(name, e.code, e.message, { logs }, this.#options.hint?.(e.code, e.message));
-    }
-    if (Buffer.byteLength(msg.output) > this.#grants.resources.outputBytes) {
-      return new AirlockError(
-        'output-limit',
-        `${name}: the result is ${Buffer.byteLength(msg.output)} bytes; the limit is ${this.#grants.resources.outputBytes}`,
-        { details: { logs } },
-      );
-    }
-    return { output: msg.output, logs };
   }
 }
 
