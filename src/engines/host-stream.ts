@@ -155,3 +155,23 @@ export function callOutcome(
   }
   return { output: msg.output, logs };
 }
+
+/**
+ * Host-reported codes after which the instance is not reused: the host exits after a crash, and after a
+ * MemoryError (reported as the plugin's error) the process is in doubt.
+ */
+const BROKEN_CODES = new Set<string>(['crash', 'MemoryError']);
+
+/** Whether the host's answer leaves its instance unfit for another call. */
+export function leavesBroken(msg: ResultMessage, fromHost: (e: ContainerError) => boolean): boolean {
+  return !msg.ok && fromHost(msg.error) && BROKEN_CODES.has(msg.error.code);
+}
+
+/** A call's input as the in-container hosts take it: parsed JSON, else invalid-input naming the tool. */
+export function admitJson(plugin: string, tool: string, input: string): unknown {
+  try {
+    return JSON.parse(input);
+  } catch (e) {
+    throw new AirlockError('invalid-input', `the input of ${plugin}.${tool} is not JSON: ${(e as Error).message}`);
+  }
+}

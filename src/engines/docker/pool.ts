@@ -12,7 +12,7 @@ import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { CallOptions, CallResult } from '../types.ts';
-import { callOutcome } from '../host-stream.ts';
+import { admitJson, callOutcome, leavesBroken } from '../host-stream.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
 import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec } from './container.ts';
@@ -23,12 +23,6 @@ type ContainerSlot = Slot<PluginContainer, unknown>;
 /** A failed slot is started again after 0.5 s, 1 s, 2 s, ... up to 30 s between tries. */
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
-
-/**
- * Host-reported codes after which the container is not reused: the host exits after a crash, and after a
- * MemoryError (reported as the plugin's error) the process is in doubt.
- */
-const BROKEN_CODES = new Set<string>(['crash', 'MemoryError']);
 
 class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
   pool!: SlotPool<PluginContainer, unknown, CallResult>;
@@ -45,11 +39,7 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
   }
 
   admit(tool: string, input: string): unknown {
-    try {
-      return JSON.parse(input);
-    } catch (e) {
-      throw new AirlockError('invalid-input', `the input of ${this.#grants.plugin.name}.${tool} is not JSON: ${(e as Error).message}`);
-    }
+    return admitJson(this.#grants.plugin.name, tool, input);
   }
 
   async start(slot: ContainerSlot, _prev: PluginContainer | undefined, signal: AbortSignal | undefined): Promise<PluginContainer> {
@@ -86,7 +76,7 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
       async (msg) => {
         const outcome = callOutcome(this.#grants, call.tool, msg, (e) => c.fromHost(e), this.#spec.hint);
         // output-limit or a plugin error leaves a healthy container.
-        const replace = (!msg.ok && c.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code)) || this.#grants.isolation === 'per-call' || c.killed;
+        const replace = leavesBroken(msg, (e) => c.fromHost(e)) || this.#grants.isolation === 'per-call' || c.killed;
         // The call's timing is taken before asking the daemon for its usage.
         const metrics = { engine: 'docker' as const, ...this.pool.metrics(call) };
         const usage = await c.usage();

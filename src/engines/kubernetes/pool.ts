@@ -12,7 +12,7 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import { SlotPool } from '../../slots/pool.ts';
-import { callOutcome } from '../host-stream.ts';
+import { admitJson, callOutcome, leavesBroken } from '../host-stream.ts';
 import type { CallOptions, CallResult } from '../types.ts';
 import { PluginPod, type PodOptions } from './pod.ts';
 
@@ -20,8 +20,6 @@ type PodSlot = Slot<PluginPod, unknown>;
 
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
-/** Host-reported codes after which the Pod is not reused. */
-const BROKEN_CODES = new Set<string>(['crash', 'MemoryError']);
 
 class PodDriver implements SlotDriver<PluginPod, unknown> {
   pool!: SlotPool<PluginPod, unknown, CallResult>;
@@ -34,11 +32,7 @@ class PodDriver implements SlotDriver<PluginPod, unknown> {
   }
 
   admit(tool: string, input: string): unknown {
-    try {
-      return JSON.parse(input);
-    } catch (e) {
-      throw new AirlockError('invalid-input', `the input of ${this.#grants.plugin.name}.${tool} is not JSON: ${(e as Error).message}`);
-    }
+    return admitJson(this.#grants.plugin.name, tool, input);
   }
 
   async start(slot: PodSlot, _prev: PluginPod | undefined, signal: AbortSignal | undefined): Promise<PluginPod> {
@@ -66,7 +60,7 @@ class PodDriver implements SlotDriver<PluginPod, unknown> {
     pod.call(call.tool, call.input).then(
       (msg) => {
         const outcome = callOutcome(this.#grants, call.tool, msg, (e) => pod.fromHost(e), this.#options.hint);
-        const replace = (!msg.ok && pod.fromHost(msg.error) && BROKEN_CODES.has(msg.error.code)) || this.#grants.isolation === 'per-call' || pod.killed;
+        const replace = leavesBroken(msg, (e) => pod.fromHost(e)) || this.#grants.isolation === 'per-call' || pod.killed;
         if (outcome instanceof AirlockError) this.pool.fail(call, outcome, replace);
         else this.pool.answer(call, { output: outcome.output, logs: outcome.logs, metrics: { engine: 'kubernetes', ...this.pool.metrics(call) } }, replace);
       },
