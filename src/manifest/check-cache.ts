@@ -75,9 +75,13 @@ function versionOf(name: string): string {
 /** What is remembered: a manifest's schema check, or the default policy as its schema parses it. */
 export type CheckKind = 'manifest' | 'policy';
 
+/** The file name of `kind`'s entry for `text` under this checker (`airlock prune` keeps the ones in use). */
+export function checkEntryName(kind: CheckKind, text: string): string {
+  return `${createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex')}.bin`;
+}
+
 function entryPath(kind: CheckKind, text: string): string {
-  const key = createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
-  return cacheDir('manifest-checks', `${key}.bin`);
+  return cacheDir('manifest-checks', checkEntryName(kind, text));
 }
 
 /** The check this text passed before, with this checker; undefined when there is none (or it is damaged). */

@@ -7,8 +7,10 @@
  * Kept: per plugin folder, the build entry its current source uses (the ref
  * the last build or load recorded, src/build/refs.ts), while the folder still
  * exists; the transpiled and precompiled forms of the kept components; the
- * current componentize-js compile cache; per Airlock plugin name, the newest
- * image. Everything else of those kinds goes, when older than `olderThanMs`.
+ * current componentize-js compile cache; the remembered checks of the
+ * manifests those folders have now (and of the default policy); V8's compile
+ * cache of this Node; per Airlock plugin name, the newest image. Everything
+ * else of those kinds goes, when older than `olderThanMs`.
  *
  * Bounds: only names Airlock writes, directly inside the cache root's own
  * folders (a 64-hex entry, a `.tmp-`/`.discard-` leftover), each checked
@@ -22,13 +24,15 @@ import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import { packageVersion } from '../build/wasm.ts';
 import { readBuildRefs } from '../build/refs.ts';
+import { DEFAULT_INPUT } from '../grants/policy-paths.ts';
+import { checkEntryName } from '../manifest/check-cache.ts';
 import { transpileKey } from '../engines/wasm/transpile.ts';
 import { cwasmKey } from '../engines/wasmtime/compile.ts';
 import { AirlockError } from '../errors.ts';
 import { cacheRoot } from '../paths.ts';
-import { isInside } from '../plugin-files/inside.ts';
+import { isInside, MAX_MANIFEST_BYTES, readPluginFile } from '../plugin-files/index.ts';
 
-export type PrunedKind = 'build' | 'ref' | 'transpiled' | 'wasmtime' | 'toolchain' | 'leftover' | 'image';
+export type PrunedKind = 'build' | 'ref' | 'transpiled' | 'wasmtime' | 'toolchain' | 'check' | 'compile-cache' | 'leftover' | 'image';
 
 export interface Pruned {
   kind: PrunedKind;
@@ -97,6 +101,11 @@ const HASH = /^[0-9a-f]{64}$/;
 /** Leftovers of an interrupted write (src/build/wasm.ts, transpile.ts, cache-integrity.ts): removed once an hour old, so a running build keeps its own. */
 const LEFTOVER = /^[0-9a-f]{64}(\.cwasm)?\.(tmp|discard)-/;
 const LEFTOVER_AGE_MS = 3600_000;
+/** A remembered manifest check, and what an interrupted write of one leaves (src/manifest/check-cache.ts). */
+const CHECK = /^[0-9a-f]{64}\.bin$/;
+const CHECK_LEFTOVER = /^[0-9a-f]{64}\.bin\.\d+\.[0-9a-z]+$/;
+/** Node's compile cache folder: `<node version>-<arch>-<flags hash>-<uid>`. */
+const NODE_CACHE = /^v\d+\.\d+\.\d+[\w.-]*$/;
 const IN_FLIGHT_MS = 60_000;
 
 /** Bytes under `path`, without following symlinks. */
@@ -160,12 +169,16 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
 
   // Build entries: the one each existing plugin folder's source uses is kept.
   const keptComponents: Uint8Array[] = [];
+  /** Plugin folders a build was recorded for that still exist. */
+  const folders = new Set<string>();
   const build = await area('build');
   if (build !== undefined) {
     const inUse = new Map<string, string>();
     for (const ref of await readBuildRefs(root)) {
-      if (existsSync(join(ref.dir, 'plugin.yaml'))) inUse.set(ref.hash, ref.dir);
-      else if (old(ref.at)) await remove('ref', ref.file, `the record of ${ref.dir}, which is gone`);
+      if (existsSync(join(ref.dir, 'plugin.yaml'))) {
+        inUse.set(ref.hash, ref.dir);
+        folders.add(ref.dir);
+      } else if (old(ref.at)) await remove('ref', ref.file, `the record of ${ref.dir}, which is gone`);
     }
     for (const e of await entries(build, 'dir')) {
       if (HASH.test(e.name)) {
@@ -209,6 +222,34 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
     for (const e of await entries(toolchain, 'dir'))
       if (/^componentize-js-\d/.test(e.name) && e.name !== current && old(e.mtime))
         await remove('toolchain', e.path, `the compile cache of another componentize-js (this is ${current})`);
+  }
+
+  // Remembered manifest checks (src/manifest/check-cache.ts): kept for the plugin.yaml each of those folders has
+  // now and for the default policy; the checks of edited manifests, of gone folders and of an older checker go.
+  const checks = await area('manifest-checks');
+  if (checks !== undefined) {
+    const keep = new Set([checkEntryName('policy', DEFAULT_INPUT)]);
+    for (const dir of folders) {
+      // The plugin's own file: the bounded reader, as load reads it (a FIFO or a link out of the folder is refused).
+      const text = await readPluginFile(dir, 'plugin.yaml', { code: 'invalid-manifest', maxBytes: MAX_MANIFEST_BYTES }).catch(() => undefined);
+      if (text !== undefined) keep.add(checkEntryName('manifest', text.toString('utf8')));
+    }
+    for (const e of await entries(checks, 'file')) {
+      if (CHECK.test(e.name)) {
+        if (!keep.has(e.name) && settled(e.mtime))
+          await remove('check', e.path, 'a remembered check of a manifest no plugin folder has now (or of an older Airlock)');
+      } else if (CHECK_LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
+        await remove('leftover', e.path, 'left by an interrupted write of a remembered check');
+    }
+  }
+
+  // V8's compile cache of the CLI (src/cli/main.ts): one folder per Node version; only this Node's is used.
+  const compiled = await area('v8-compile');
+  if (compiled !== undefined) {
+    const current = `${process.version}-${process.arch}-`;
+    for (const e of await entries(compiled, 'dir'))
+      if (NODE_CACHE.test(e.name) && !e.name.startsWith(current) && old(e.mtime))
+        await remove('compile-cache', e.path, `the compile cache of another Node (this is ${process.version})`);
   }
 
   if (options.images === null || options.images === undefined) {

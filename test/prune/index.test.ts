@@ -11,6 +11,8 @@ import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import { recordBuildRef } from '../../src/build/refs.ts';
 import { buildPlugin } from '../../src/build/wasm.ts';
 import { transpileKey } from '../../src/engines/wasm/transpile.ts';
+import { DEFAULT_INPUT } from '../../src/grants/policy-paths.ts';
+import { checkEntryName } from '../../src/manifest/check-cache.ts';
 import { cwasmKey } from '../../src/engines/wasmtime/compile.ts';
 import { type ImageStore, prune } from '../../src/prune/index.ts';
 import { cli } from '../helpers/cli.ts';
@@ -83,6 +85,37 @@ test('prune removes older builds, builds of deleted folders and their derived fo
   for (const p of [f.current, f.keptGlue, f.keptCwasm, f.freshTmp, f.notOurs, f.other, join(f.root, 'build', h('9'))]) t.true(existsSync(p), p);
   t.is(readFileSync(join(f.outside, 'precious'), 'utf8'), 'keep me');
   t.deepEqual(readdirSync(f.outside), ['precious']);
+});
+
+test("remembered manifest checks: the current manifest's and the default policy's are kept; an edited manifest's goes; V8's compile cache of another Node goes", async (t) => {
+  const f = await fixture();
+  const checks = join(f.root, 'manifest-checks');
+  mkdirSync(checks);
+  const aged = (Date.now() - 10 * DAY) / 1000;
+  const put = (name: string, age = aged): string => {
+    writeFileSync(join(checks, name), 'x');
+    utimesSync(join(checks, name), age, age);
+    return join(checks, name);
+  };
+  // The fixture's plugin folder holds `name: p\n` now; `name: old\n` was its manifest before an edit.
+  const current = put(checkEntryName('manifest', 'name: p\n'));
+  const policy = put(checkEntryName('policy', DEFAULT_INPUT));
+  const edited = put(checkEntryName('manifest', 'name: old\n'));
+  const fresh = put(checkEntryName('manifest', 'name: other\n'), Date.now() / 1000);
+  const staleTmp = put(`${h('1')}.bin.123.abc`);
+  const notOurs = put('notes.txt');
+  const outside = tempDir();
+  writeFileSync(join(outside, 'precious'), 'keep me');
+  symlinkSync(join(outside, 'precious'), join(checks, `${h('2')}.bin`));
+  const thisNode = entry(join(f.root, 'v8-compile', `${process.version}-${process.arch}-964aae3f-0`), 'x');
+  const otherNode = entry(join(f.root, 'v8-compile', 'v20.1.0-x64-964aae3f-0'), 'x');
+
+  const r = await prune({ root: f.root });
+  const removed = r.removed.filter((x) => x.kind === 'check' || x.kind === 'compile-cache' || x.what.startsWith(checks));
+  t.deepEqual(removed.map((x) => x.what).sort(), [edited, staleTmp, otherNode].sort());
+  t.regex(removed.find((x) => x.kind === 'compile-cache')?.reason ?? '', /another Node/);
+  for (const p of [current, policy, fresh, notOurs, thisNode, join(checks, `${h('2')}.bin`)]) t.true(existsSync(p), p);
+  t.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep me');
 });
 
 test('prune --older-than keeps what is younger', async (t) => {

@@ -27,7 +27,8 @@ Every edit of a plugin leaves its previous build behind (a component in the
 cache with its transpiled and compiled forms, or a Docker image). prune
 removes them, keeping for each plugin folder the build its current source
 uses (recorded by its last build or load) and, for each Docker plugin, its
-newest image. Only Airlock's own cache folder (${'$'}AIRLOCK_CACHE_DIR, else
+newest image. Remembered manifest checks go unless a plugin folder's
+plugin.yaml is that text now; V8's compile cache goes for other Node versions. Only Airlock's own cache folder (${'$'}AIRLOCK_CACHE_DIR, else
 ~/.cache/airlock) and images labelled airlock.managed are touched.
 
 Options:
