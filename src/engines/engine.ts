@@ -9,7 +9,7 @@
  * traits, probe and refusals); `create()` imports the engine's implementation
  * the first time a plugin is loaded on it (dockerode, jco, worker code).
  */
-import type { Grants } from '../grants/types.ts';
+import type { EngineSettings, Grants } from '../grants/types.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { EnginePlugin } from './types.ts';
 
@@ -108,10 +108,10 @@ export interface EngineDefinition<Name extends string = string> {
   /** Whether it can run here, found cheaply (a binary's version, a daemon's ping). */
   probe(options?: ProbeOptions): Promise<EngineProbe>;
   /**
-   * Whether it can run this plugin, when that depends on its grants (a daemon the host policy names);
-   * undefined: probe() answers for every plugin.
+   * Whether it can run plugins on the daemon or cluster the host policy names (every plugin's grants carry
+   * them); undefined: probe() answers for every plugin.
    */
-  probeFor?(grants: Grants): Promise<EngineProbe> | undefined;
+  probeFor?(settings: EngineSettings): Promise<EngineProbe> | undefined;
   /**
    * Why this engine cannot run a plugin with these grants exactly as granted (empty: it can). Pure.
    * The selector never widens a grant: a refusing engine is passed over with this as the reason.

@@ -5,7 +5,7 @@
  * one line here.
  */
 import { docker } from './docker/definition.ts';
-import type { Grants } from '../grants/types.ts';
+import type { EngineSettings, Grants } from '../grants/types.ts';
 import type { EngineDefinition, EngineProbe, ProbeOptions } from './engine.ts';
 import { kubernetes } from './kubernetes/definition.ts';
 import { wasm } from './wasm/definition.ts';
@@ -31,12 +31,12 @@ export async function probeEngines(options: ProbeOptions = {}): Promise<Record<E
   return Object.fromEntries(probes) as Record<EngineName, EngineProbe>;
 }
 
-/** `probes`, with each engine whose availability depends on the grants (a daemon the host policy names) probed for them. */
-export async function probesFor(grants: Grants, probes: Record<EngineName, EngineProbe>): Promise<Record<EngineName, EngineProbe>> {
+/** `probes`, with each engine whose availability depends on the host policy (a daemon or cluster it names) probed for it. */
+export async function probesFor(settings: EngineSettings, probes: Record<EngineName, EngineProbe>): Promise<Record<EngineName, EngineProbe>> {
   const out = { ...probes };
   await Promise.all(
     ENGINES.map(async (e) => {
-      const own = e.probeFor?.(grants);
+      const own = e.probeFor?.(settings);
       if (own !== undefined) out[e.name] = await own;
     }),
   );

@@ -15,7 +15,7 @@ import type { Policy } from './policy.ts';
 import { isInside } from '../plugin-files/inside.ts';
 import { protectedOverlap, protectedPaths } from './protected.ts';
 
-import type { FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
+import type { EngineSettings, FilesystemGrant, Grants, HostPattern, ResourceGrants } from './types.ts';
 import { trimSlashes } from '../manifest/trim.ts';
 
 export interface GrantOptions {
@@ -203,11 +203,7 @@ export function computeGrants(plugin: LoadedManifest, policy: Policy, options: G
   const idle = typeof policy.idle === 'object' ? (Object.hasOwn(policy.idle, manifest.name) ? policy.idle[manifest.name] : policy.idle['*']) : policy.idle;
   if (idle !== undefined && idle !== 'never') grants.idleMs = parseDuration(idle);
   if (policy.unboundedWrites.length > 0) grants.unboundedWrites = [...policy.unboundedWrites];
-  if (policy.docker !== undefined) grants.docker = structuredClone(policy.docker);
-  if (policy.kubernetes !== undefined) {
-    const { context, ...k } = policy.kubernetes;
-    grants.kubernetes = { ...k, ...(context === undefined ? {} : { context }) };
-  }
+  Object.assign(grants, engineSettings(policy));
   if (manifest.wasm !== undefined) grants.plugin.wasm = realpathSync(resolve(plugin.dir, manifest.wasm));
   return grants;
 }
@@ -222,4 +218,15 @@ function realpathOrUndefined(path: string): string | undefined {
 
 function normalizeMount(mount: string): string {
   return mount.length > 1 ? trimSlashes(mount) : mount;
+}
+
+/** The daemon and cluster the host policy names (what `airlock doctor --policy` probes, and every plugin's grants carry). */
+export function engineSettings(policy: Policy): EngineSettings {
+  const settings: EngineSettings = {};
+  if (policy.docker !== undefined) settings.docker = structuredClone(policy.docker);
+  if (policy.kubernetes !== undefined) {
+    const { context, ...k } = policy.kubernetes;
+    settings.kubernetes = { ...k, ...(context === undefined ? {} : { context }) };
+  }
+  return settings;
 }

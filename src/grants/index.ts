@@ -1,5 +1,5 @@
-export type { Grants, FilesystemGrant, NetworkGrant, HostPattern, ResourceGrants } from './types.ts';
-export { computeGrants } from './grant.ts';
+export type { Grants, EngineSettings, FilesystemGrant, NetworkGrant, HostPattern, ResourceGrants } from './types.ts';
+export { computeGrants, engineSettings } from './grant.ts';
 export { isInside } from '../plugin-files/inside.ts';
 export type { GrantOptions } from './grant.ts';
 export { policySchema, loadPolicy, policyFromObject } from './policy.ts';

@@ -44,6 +44,9 @@ export interface Grants {
 }
 
 /** Which cluster, namespace and registry the Kubernetes engine uses (host policy `kubernetes`). Paths are absolute. */
+/** Where the engines that reach outside this machine run plugins: the host policy's daemon and cluster, as grants carry them. */
+export type EngineSettings = Pick<Grants, 'docker' | 'kubernetes'>;
+
 export interface KubernetesSetting {
   /** A kubeconfig file. */
   kubeconfig: string;

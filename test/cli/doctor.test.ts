@@ -1,5 +1,6 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Check } from '../../src/doctor/index.ts';
 import type { EngineProbe } from '../../src/engines/probe.ts';
@@ -61,3 +62,30 @@ test.serial('doctor: the Node running Airlock, and each missing build toolchain 
 test('doctor takes no arguments', async (t) => {
   t.is((await cli(['doctor', 'extra'])).code, 2);
 });
+
+test.serial(
+  "doctor --policy: the Docker daemon and the Kubernetes cluster the policy names are probed, each missing with why (not the environment's daemon, not 'not configured')",
+  async (t) => {
+    const dir = tempDir();
+    // A loopback port nothing listens on: the policy's daemon does not answer.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    writeFileSync(
+      join(dir, 'policy.yaml'),
+      `docker:\n  host: tcp://127.0.0.1:${port}\n  insecure: true\nkubernetes:\n  kubeconfig: cluster/none.kubeconfig\n  registry: 127.0.0.1:5000\n  networkPolicy: enforced\n`,
+    );
+    const run = await doctor({}, ['--policy', join(dir, 'policy.yaml'), '--json']);
+    const engines = (JSON.parse(run.stdout) as { engines: Record<string, EngineProbe> }).engines;
+    t.is(run.code, 1);
+    t.false(engines.docker!.available);
+    t.regex(engines.docker!.reason ?? '', new RegExp(`tcp://127\\.0\\.0\\.1:${port}`));
+    t.false(engines.kubernetes!.available);
+    t.not(engines.kubernetes!.unconfigured, true);
+    t.regex(engines.kubernetes!.reason ?? '', /none\.kubeconfig/);
+    // Without --policy the cluster is not configured: not a fault.
+    const plain = JSON.parse((await doctor({}, ['--json'])).stdout) as { engines: Record<string, EngineProbe> };
+    t.true(plain.engines.kubernetes!.unconfigured);
+  },
+);

@@ -29,7 +29,7 @@ export const kubernetesWarmTarget: Target = {
   async unavailable() {
     const s = setting();
     if (s === undefined) return 'no cluster named: set AIRLOCK_BENCH_KUBECONFIG and AIRLOCK_BENCH_REGISTRY';
-    const p = await kubernetes.probeFor!({ kubernetes: s } as Parameters<NonNullable<typeof kubernetes.probeFor>>[0]);
+    const p = await kubernetes.probeFor!({ kubernetes: s });
     return p?.available === true ? undefined : (p?.reason ?? 'the cluster does not answer');
   },
   async open(setup: PluginSetup, options: OpenOptions): Promise<Session> {

@@ -7,7 +7,7 @@
  */
 import type Docker from 'dockerode';
 import type { AirlockError } from '../../errors.ts';
-import type { Grants } from '../../grants/types.ts';
+import type { EngineSettings, Grants } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
 import { daemonFailure, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
 import { lazyModule } from '../../lazy.ts';
@@ -69,7 +69,7 @@ export async function probeDocker(options: DockerProbeOptions = {}, setting?: Do
 const policyProbes = new Map<string, Promise<EngineProbe>>();
 
 /** The probe of the daemon a host policy names for these grants; undefined when they name none (probe() answers). */
-export function probeDockerFor(grants: Grants): Promise<EngineProbe> | undefined {
+export function probeDockerFor(grants: EngineSettings): Promise<EngineProbe> | undefined {
   if (grants.docker === undefined) return undefined;
   const key = JSON.stringify(grants.docker);
   let probe = policyProbes.get(key);

@@ -6,7 +6,7 @@
  * build) loads on the first Kubernetes plugin.
  */
 import type { AirlockError } from '../../errors.ts';
-import type { Grants, KubernetesSetting } from '../../grants/types.ts';
+import type { EngineSettings, Grants, KubernetesSetting } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
 import { lazyModule } from '../../lazy.ts';
 
@@ -44,7 +44,7 @@ export async function probeKubernetes(setting: KubernetesSetting | undefined, ti
 /** Probes of the clusters host policies name, one per cluster for the process's life (a failed one is asked again). */
 const policyProbes = new Map<string, Promise<EngineProbe>>();
 
-export function probeKubernetesFor(grants: Grants): Promise<EngineProbe> {
+export function probeKubernetesFor(grants: EngineSettings): Promise<EngineProbe> {
   const key = JSON.stringify(grants.kubernetes ?? null);
   let probe = policyProbes.get(key);
   if (probe === undefined) {
