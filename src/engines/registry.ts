@@ -5,7 +5,7 @@
  * one line here.
  */
 import { docker } from './docker/definition.ts';
-import type { EngineSettings, Grants } from '../grants/types.ts';
+import type { EngineSettings } from '../grants/types.ts';
 import type { EngineDefinition, EngineProbe, ProbeOptions } from './engine.ts';
 import { kubernetes } from './kubernetes/definition.ts';
 import { wasm } from './wasm/definition.ts';

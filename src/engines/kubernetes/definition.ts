@@ -6,7 +6,7 @@
  * build) loads on the first Kubernetes plugin.
  */
 import type { AirlockError } from '../../errors.ts';
-import type { EngineSettings, Grants, KubernetesSetting } from '../../grants/types.ts';
+import type { EngineSettings, KubernetesSetting } from '../../grants/types.ts';
 import { defineEngine, type EngineProbe } from '../engine.ts';
 import { lazyModule } from '../../lazy.ts';
 
