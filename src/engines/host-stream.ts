@@ -5,6 +5,14 @@
  * host's `ready` and `fatal`, and the one call in flight. The engine feeds it
  * stdout bytes, writes what it returns to stdin, and ends the instance when
  * told it broke (a malformed message, a line over the bound, a fatal load).
+ *
+ * The plugin runs in the in-container host's process and can write to the protocol stream itself, so only
+ * what the protocol expects at that moment is taken: `ready` (or `fatal`) while starting, then one `result`
+ * with the id of the call in flight. The first answer wins; one more of the same (the in-container host's
+ * own, after a look-alike the plugin wrote) is dropped. Anything else (a result no call is waiting for, a
+ * third `ready`) breaks the instance, and once broken its bytes are dropped unread: a plugin cannot keep the
+ * host's event loop parsing lines it sends between calls or while its instance is being deleted (seconds,
+ * for a Pod).
  */
 import { AirlockError, type ErrorCode } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
@@ -36,22 +44,25 @@ export class HostStream {
   #nextId = 1;
   #pending: { id: number; resolve(m: ResultMessage): void; reject(e: AirlockError): void } | undefined;
   #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
+  /** Until the host's `ready` (or `fatal`): only those are expected. */
+  #starting = true;
+  /** The last answer taken (`ready`, or a call's id): one more of it is the host's own after a look-alike, dropped. */
+  #late: 'ready' | number | undefined;
+  /** Why the instance broke; from then on nothing it sends is read. */
+  #broken: AirlockError | undefined;
 
   constructor(o: HostStreamOptions) {
     this.#o = o;
     this.#lines = new BoundedLines(
       o.maxLineBytes,
       (line) => this.#onLine(line),
-      () => {
-        this.fail(new AirlockError('output-limit', `plugin ${o.plugin}: the ${o.instance} sent more than ${o.maxLineBytes} bytes in one message`));
-        o.broken();
-      },
+      () => this.#break(new AirlockError('output-limit', `plugin ${o.plugin}: the ${o.instance} sent more than ${o.maxLineBytes} bytes in one message`)),
     );
   }
 
   /** Bytes the instance wrote to its stdout. */
   push(chunk: Buffer): void {
-    this.#lines.push(chunk);
+    if (this.#broken === undefined) this.#lines.push(chunk);
   }
 
   /** Resolves when the host says it loaded the plugin; rejects with what fail() is given first. Call once, before the hello. */
@@ -66,6 +77,7 @@ export class HostStream {
 
   /** Sends one request; resolves with its result. One call at a time. */
   call(tool: string, input: unknown): Promise<ResultMessage> {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
     if (this.#pending !== undefined) return Promise.reject(new AirlockError('internal', `${this.#o.instance} ${this.#o.name} is busy`));
     const id = this.#nextId++;
     const req: ContainerRequest = { id, tool, input };
@@ -84,32 +96,48 @@ export class HostStream {
     p?.reject(err);
   }
 
+  /** The instance broke the protocol: the start or call in flight fails with `err`, the engine ends it, nothing more is read. */
+  #break(err: AirlockError): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = err;
+    this.fail(err);
+    this.#o.broken();
+  }
+
   #onLine(line: string): void {
+    if (this.#broken !== undefined) return;
     const { plugin, instance } = this.#o;
     const msg = parseContainerMessage(line);
     if (msg === undefined) {
-      this.fail(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent a malformed message: ${line.slice(0, 200)}`));
-      this.#o.broken();
+      this.#break(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent a malformed message: ${line.slice(0, 200)}`));
       return;
     }
-    if (msg.type === 'ready') {
-      this.#ready?.resolve();
-      this.#ready = undefined;
-    } else if (msg.type === 'fatal') {
+    if (msg.type === 'fatal') {
       const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
       // The entry threw while loading, outside any tool: `trap`, as for a wasm guest.
-      this.fail(
+      this.#break(
         new AirlockError('trap', `plugin ${plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
           details: { pluginCode: msg.error.code },
           hint: this.#o.hint?.(msg.error.code, msg.error.message),
         }),
       );
-      this.#o.broken();
-    } else {
-      const p = this.#pending;
-      if (p === undefined || p.id !== msg.id) return;
+      return;
+    }
+    const p = this.#pending;
+    if (msg.type === 'ready' && this.#starting) {
+      this.#starting = false;
+      this.#late = 'ready';
+      this.#ready?.resolve();
+      this.#ready = undefined;
+    } else if (msg.type === 'result' && !this.#starting && p !== undefined && p.id === msg.id) {
       this.#pending = undefined;
+      this.#late = msg.id;
       p.resolve(msg);
+    } else if ((msg.type === 'ready' ? 'ready' : msg.id) === this.#late) {
+      this.#late = undefined;
+    } else {
+      const what = msg.type === 'ready' ? 'one ready too many' : this.#starting ? 'a result before ready' : `a result (id ${msg.id}) no call is waiting for`;
+      this.#break(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent ${what}; the protocol allows one answer per call`));
     }
   }
 }

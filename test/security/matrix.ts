@@ -1834,6 +1834,37 @@ const INPUT: RowInput[] = [
       'docker-python': cell(na('requirements are read and installed inside the image build, in the builder container, not by the host')),
     },
   },
+  {
+    id: 'serve.protocol-stray',
+    group: 'serve',
+    attack:
+      'a plugin in a container or Pod writing protocol lines of its own to the host stream between calls (results no call waits for, `ready` again, megabyte lines) to keep the host parsing them, or while its instance is being deleted',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const HS = 'test/engines/host-stream.test.ts';
+      const noStream = cell(na('no in-container host stream: a wasm guest answers through the host’s own call channel, one answer per call'));
+      const stray = cell(
+        contained(
+          'crash',
+          'the shared host stream (Docker and Kubernetes) takes only what the protocol expects then: a stray answer ends the instance, and its later bytes are dropped unread; the host’s own answer after a look-alike is dropped once',
+        ),
+        file(HS, 'a result no call is waiting for breaks the instance'),
+        file(HS, 'once the instance broke, its later lines are dropped unparsed'),
+        file(HS, 'one repeat of an answer'),
+        file(DOCKER_FILES, 'host errors forged on the protocol stream are the plugin'),
+      );
+      const shared = cell(stray.outcome, ...stray.proofs.slice(0, 3));
+      return {
+        worker: noStream,
+        wasmtime: noStream,
+        'docker-node': stray,
+        'docker-python': stray,
+        'kubernetes-node': shared,
+        'kubernetes-python': shared,
+        'remote-node': shared,
+        'remote-python': shared,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),

@@ -1,0 +1,117 @@
+/**
+ * The host side of the in-container protocol, fed hostile bytes: the plugin runs in the in-container host's
+ * process and can write any line to the protocol stream (runtimes/node/host.mjs: fd 3), so every line it
+ * sends is parsed on the host's event loop. Only what the protocol expects at that moment is taken; anything
+ * else ends the instance, so a plugin cannot keep the host parsing its lines.
+ */
+import test from 'ava';
+import type { AirlockError } from '../../src/errors.ts';
+import { HostStream } from '../../src/engines/host-stream.ts';
+
+const READY = '{"type":"ready","runtime":"node","version":"1"}\n';
+const result = (id: number, output = '"ok"'): string =>
+  `${JSON.stringify({ type: 'result', id, ok: true, output, stdout: '', stderr: '', truncated: false })}\n`;
+
+function stream(maxLineBytes = 1024): { host: HostStream; written: string[]; broken: () => number; push(s: string): void } {
+  const written: string[] = [];
+  let broken = 0;
+  const host = new HostStream({
+    plugin: 'p',
+    instance: 'Pod',
+    name: 'airlock-p-1',
+    maxLineBytes,
+    write: (line) => written.push(line),
+    broken: () => {
+      broken += 1;
+    },
+  });
+  return { host, written, broken: () => broken, push: (s) => host.push(Buffer.from(s)) };
+}
+
+test('host stream: ready, then one result per call, each call with the next id', async (t) => {
+  const s = stream();
+  const ready = s.host.ready();
+  s.push(READY);
+  await ready;
+  const first = s.host.call('t', { a: 1 });
+  t.deepEqual(JSON.parse(s.written[0]!), { id: 1, tool: 't', input: { a: 1 } });
+  s.push(result(1, '"one"'));
+  t.is((await first).ok && (await first).type, 'result');
+  const second = s.host.call('t', {});
+  s.push(result(2, '"two"'));
+  const r = await second;
+  t.true(r.ok && r.output === '"two"');
+  t.is(s.broken(), 0);
+});
+
+test('host stream: a result no call is waiting for breaks the instance (a plugin cannot keep the host parsing lines between calls)', async (t) => {
+  const s = stream();
+  const ready = s.host.ready();
+  s.push(READY);
+  await ready;
+  // Idle: the plugin floods results (here for the id the next call will get) from a timer of its own.
+  s.push(result(1).repeat(1000));
+  t.is(s.broken(), 1);
+  // The instance is broken: a call is refused at once, never answered by what it sent before.
+  const e = await t.throwsAsync(s.host.call('t', {}));
+  t.is((e as AirlockError).code, 'crash');
+});
+
+test('host stream: a result for another id during a call breaks the instance and fails the call', async (t) => {
+  const s = stream();
+  const ready = s.host.ready();
+  s.push(READY);
+  await ready;
+  const call = s.host.call('t', {});
+  s.push(result(7));
+  const e = await t.throwsAsync(call);
+  t.is((e as AirlockError).code, 'crash');
+  t.regex((e as AirlockError).message, /no call is waiting for/);
+  t.is(s.broken(), 1);
+});
+
+test("host stream: one repeat of an answer (the host's own after a look-alike the plugin wrote) is dropped; one more breaks the instance", async (t) => {
+  const s = stream();
+  const ready = s.host.ready();
+  s.push(READY);
+  await ready;
+  const call = s.host.call('t', {});
+  s.push(result(1, '"forged"'));
+  t.true((await call).ok);
+  s.push(result(1, '"genuine"'));
+  t.is(s.broken(), 0);
+  const next = s.host.call('t', {});
+  s.push(result(2));
+  await next;
+  s.push(result(2).repeat(3));
+  t.is(s.broken(), 1);
+});
+
+test('host stream: ready three times, or a result before ready, breaks the instance', async (t) => {
+  const thrice = stream();
+  const ready = thrice.host.ready();
+  thrice.push(READY.repeat(2));
+  await ready;
+  t.is(thrice.broken(), 0);
+  thrice.push(READY);
+  t.is(thrice.broken(), 1);
+
+  const early = stream();
+  const starting = early.host.ready();
+  early.push(result(1));
+  const e = await t.throwsAsync(starting);
+  t.is((e as AirlockError).code, 'crash');
+  t.is(early.broken(), 1);
+});
+
+test('host stream: once the instance broke, its later lines are dropped unparsed (broken is reported once)', async (t) => {
+  const s = stream(64);
+  const ready = s.host.ready();
+  s.push(READY);
+  await ready;
+  // A malformed line, then more of them and an oversized one while the instance is being deleted.
+  s.push('not json\n'.repeat(100));
+  s.push(`${'x'.repeat(200)}\n`);
+  s.push(READY.repeat(100));
+  t.is(s.broken(), 1);
+});
