@@ -1865,6 +1865,22 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'data.listing-flood',
+    group: 'data',
+    attack:
+      'a plugin folder holding millions of names in one folder (ignored by its .airlockignore, or not), so that listing it for a build, a content hash or a grant copy holds them all in host memory before any bound is checked',
+    cells: everywhere(
+      cell(
+        contained(
+          'build-failed',
+          'on the host, before any engine: folders are listed in batches (opendir), counting every name, ignored ones too, and the walk stops at 100,000 names',
+        ),
+        file('test/plugin-files/walk.test.ts', 'a folder listing more entries than the listing cap is refused, ignored ones included'),
+        file('test/plugin-files/walk.test.ts', 'a folder with too many entries is refused'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
