@@ -1881,6 +1881,20 @@ const INPUT: RowInput[] = [
       ),
     ),
   },
+  {
+    id: 'data.build-output-flood',
+    group: 'data',
+    attack:
+      "build-time plugin code (a Rust build script, in the sandbox) writing millions of files beside the build's output, for the host to list whole when it looks for the built .wasm",
+    cells: ((): RowInput['cells'] => {
+      const bounded = cell(
+        contained('build-failed', "on the host: cargo's output folder is listed in batches and refused past 1000 entries, naming it"),
+        file('test/build/rust.test.ts', 'a Rust build script filling the output folder with names is refused by a bounded listing'),
+      );
+      const image = cell(na('a node or python plugin is built into an image by the Docker daemon; the host lists no build output'));
+      return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
