@@ -1895,6 +1895,32 @@ const INPUT: RowInput[] = [
       return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
     })(),
   },
+  {
+    id: 'data.wave-parse-cost',
+    group: 'data',
+    attack:
+      'a wasmtime guest printing up to its output and log limits (tens of MiB) of result-like text (`ok("`, `err({` markers, escapes) for the host to parse on its event loop, every marker a start tried to the end',
+    cells: ((): RowInput['cells'] => {
+      const noText = cell(
+        na('no printed text to parse: the result comes back as a string through the engine’s own channel or as one JSON line (native JSON.parse)'),
+      );
+      return {
+        worker: noText,
+        wasmtime: cell(
+          contained(
+            'bounded',
+            'on the host: each start is checked over character codes without decoding, planted markers cost about what a plain result of the same size does, and only the result that parses is decoded (once, into one buffer)',
+          ),
+          file('test/engines/wasmtime/wave.test.ts', 'whatever result-like text a guest printed, finding the result costs about what a plain printed result'),
+          file('test/engines/wasmtime/wave.test.ts', 'whatever the guest printed first, the split returns the real result'),
+        ),
+        'docker-node': noText,
+        'docker-python': noText,
+        'kubernetes-node': noText,
+        'kubernetes-python': noText,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
