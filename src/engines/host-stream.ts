@@ -18,7 +18,7 @@ import { AirlockError, type ErrorCode } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../protocol.ts';
 import { BoundedLines } from './lines.ts';
-import { pluginError } from './plugin-error.ts';
+import { cleanGuestText, MAX_CODE_CHARS, MAX_MESSAGE_CHARS, pluginError } from './plugin-error.ts';
 import type { CallLogs } from './types.ts';
 
 export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
@@ -113,12 +113,15 @@ export class HostStream {
       return;
     }
     if (msg.type === 'fatal') {
-      const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
+      // The plugin's text (its entry's exception, its prints while loading): cut and cleaned as any guest error is.
+      const code = cleanGuestText(msg.error.code, MAX_CODE_CHARS);
+      const message = cleanGuestText(msg.error.message, MAX_MESSAGE_CHARS);
+      const logs = cleanGuestText([msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n'), MAX_MESSAGE_CHARS);
       // The entry threw while loading, outside any tool: `trap`, as for a wasm guest.
       this.#break(
-        new AirlockError('trap', `plugin ${plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
-          details: { pluginCode: msg.error.code },
-          hint: this.#o.hint?.(msg.error.code, msg.error.message),
+        new AirlockError('trap', `plugin ${plugin}: ${message}${logs === '' ? '' : `\n${logs}`}`, {
+          details: { pluginCode: code },
+          hint: this.#o.hint?.(code, message),
         }),
       );
       return;

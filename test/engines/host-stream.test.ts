@@ -115,3 +115,18 @@ test('host stream: once the instance broke, its later lines are dropped unparsed
   s.push(READY.repeat(100));
   t.is(s.broken(), 1);
 });
+
+test('host stream: a fatal load error is cut and cleaned like any guest error text before anything reads it (a MiB of escapes in its message and logs)', async (t) => {
+  const s = stream(16 * 1024 * 1024);
+  const starting = s.host.ready();
+  const escapes = '\x1b[2J\x1b]52;c;cGF5bG9hZA==\x07'.repeat(40_000);
+  s.push(
+    `${JSON.stringify({ type: 'fatal', error: { code: `E${'x'.repeat(10_000)}`, message: `boom ${escapes}` }, stdout: escapes, stderr: escapes, truncated: false })}\n`,
+  );
+  const e = (await t.throwsAsync(starting)) as AirlockError;
+  t.is(e.code, 'trap');
+  t.false(e.message.includes('\x1b'), 'no escape sequence');
+  t.true(e.message.length < 3 * 4200, `the message is ${e.message.length} characters`);
+  t.true((e.details.pluginCode as string).length <= 65);
+  t.is(s.broken(), 1);
+});

@@ -1921,6 +1921,32 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'data.load-error-text',
+    group: 'data',
+    attack:
+      "a node or python entry that fails while loading with a huge message full of terminal escapes (or prints them while loading), carried in the in-container host's `fatal` line into the load error",
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const noHost = cell(na('no in-container host and no `fatal` line: a component that fails to start is a trap the engine reports itself'));
+      const cut = cell(
+        contained(
+          'trap',
+          'the shared host stream cuts the message, the load-time prints and the code as any guest error text (4096 characters, escapes and controls removed) before the error is made',
+        ),
+        file('test/engines/host-stream.test.ts', 'a fatal load error is cut and cleaned like any guest error text'),
+      );
+      return {
+        worker: noHost,
+        wasmtime: noHost,
+        'docker-node': cut,
+        'docker-python': cut,
+        'kubernetes-node': cut,
+        'kubernetes-python': cut,
+        'remote-node': cut,
+        'remote-python': cut,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
