@@ -109,7 +109,7 @@ export class HostStream {
     const { plugin, instance } = this.#o;
     const msg = parseContainerMessage(line);
     if (msg === undefined) {
-      this.#break(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent a malformed message: ${line.slice(0, 200)}`));
+      this.#break(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent a malformed message: ${cleanGuestText(line, 200)}`));
       return;
     }
     if (msg.type === 'fatal') {
@@ -143,6 +143,18 @@ export class HostStream {
       this.#break(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent ${what}; the protocol allows one answer per call`));
     }
   }
+}
+
+/** Characters of an instance's stderr kept for an error, and lines of it shown. */
+export const STDERR_TAIL = 4000;
+const TAIL_LINES = 20;
+
+/**
+ * The last lines an instance wrote to its stderr, for the error of its end: the plugin's text, so cleaned as
+ * any guest error text is (escape sequences and controls removed) before it goes into a message.
+ */
+export function lastLines(stderrTail: string): string {
+  return cleanGuestText(stderrTail.slice(-STDERR_TAIL), STDERR_TAIL).trim().split('\n').slice(-TAIL_LINES).join('\n');
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import type { AirlockError } from '../../src/errors.ts';
-import { HostStream } from '../../src/engines/host-stream.ts';
+import { HostStream, lastLines } from '../../src/engines/host-stream.ts';
 
 const READY = '{"type":"ready","runtime":"node","version":"1"}\n';
 const result = (id: number, output = '"ok"'): string =>
@@ -129,4 +129,18 @@ test('host stream: a fatal load error is cut and cleaned like any guest error te
   t.true(e.message.length < 3 * 4200, `the message is ${e.message.length} characters`);
   t.true((e.details.pluginCode as string).length <= 65);
   t.is(s.broken(), 1);
+});
+
+test('host stream: plugin text in a protocol or exit error is cleaned (a malformed line, the last stderr lines of a container or Pod that ended)', async (t) => {
+  const s = stream();
+  const starting = s.host.ready();
+  s.push(`\x1b]52;c;Zm9yZ2Vk\x07\x1b[2Jnot json${'\x9b'.repeat(300)}\n`);
+  const e = (await t.throwsAsync(starting)) as AirlockError;
+  t.is(e.code, 'crash');
+  t.regex(e.message, /sent a malformed message: not json/);
+  t.false(/[\x1b\x9b\x07]/.test(e.message), e.message);
+  const tail = lastLines(`${'old line\n'.repeat(100)}\x1b[31mred\x1b[0m\r\nlast \x1b]8;;http://x\x07link\x1b]8;;\x07\n`);
+  t.is(tail.split('\n').length, 20);
+  t.true(tail.endsWith('red\nlast link'), JSON.stringify(tail.slice(-40)));
+  t.false(/[\x1b\x07\r]/.test(tail));
 });

@@ -1925,15 +1925,16 @@ const INPUT: RowInput[] = [
     id: 'data.load-error-text',
     group: 'data',
     attack:
-      "a node or python entry that fails while loading with a huge message full of terminal escapes (or prints them while loading), carried in the in-container host's `fatal` line into the load error",
+      'a node or python entry that fails while loading with a huge message full of terminal escapes (or prints them while loading), a malformed protocol line of escapes, or escapes on stderr before its container or Pod ends: carried into the load, protocol or exit error',
     cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
-      const noHost = cell(na('no in-container host and no `fatal` line: a component that fails to start is a trap the engine reports itself'));
+      const noHost = cell(na('no in-container host, protocol line or stderr tail: a component that fails to start is a trap the engine reports itself'));
       const cut = cell(
         contained(
           'trap',
-          'the shared host stream cuts the message, the load-time prints and the code as any guest error text (4096 characters, escapes and controls removed) before the error is made',
+          'the shared host stream cuts and cleans the plugin text (escapes and controls removed) before the error is made: the fatal message, load-time prints and code to 4096 characters, a malformed line to 200, the stderr tail to its last 20 lines',
         ),
         file('test/engines/host-stream.test.ts', 'a fatal load error is cut and cleaned like any guest error text'),
+        file('test/engines/host-stream.test.ts', 'plugin text in a protocol or exit error is cleaned'),
       );
       return {
         worker: noHost,
