@@ -7,4 +7,4 @@ export { listFolder, walkPluginTree, type TreeEntry, type WalkOptions } from './
 export { copyPluginTree } from './copy.ts';
 export { DEFAULT_IGNORES, IGNORE_FILES, ignoreMatcher, pluginIgnore, type Ignore } from './ignore.ts';
 export { compileGlob, matchGlob } from './glob.ts';
-export { extractTar, tar, type TarEntry } from './tar.ts';
+export { extractTar, tar, tarStream, type TarEntry } from './tar.ts';

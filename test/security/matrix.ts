@@ -1948,6 +1948,32 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'data.context-memory',
+    group: 'data',
+    attack:
+      'a plugin folder at the size bounds (512 MiB of files) loaded on Docker: its build context held whole in host memory (twice: the files and their tar) on every load, cached image or not',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const noContext = cell(na('no image build context: a component is built and hashed by the bounded walker and reader (src/plugin-files)'));
+      const streamed = cell(
+        contained(
+          'bounded',
+          'on the host: the files are read one at a time for the tag, then again as the context streams to the daemon; a file changed in between fails the build (build-failed)',
+        ),
+        file('test/engines/docker/build.test.ts', 'a prepared build holds no plugin file in memory'),
+      );
+      return {
+        worker: noContext,
+        wasmtime: noContext,
+        'docker-node': streamed,
+        'docker-python': streamed,
+        'kubernetes-node': streamed,
+        'kubernetes-python': streamed,
+        'remote-node': streamed,
+        'remote-python': streamed,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
