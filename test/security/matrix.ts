@@ -1974,6 +1974,36 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'serve.line-trickle',
+    group: 'serve',
+    attack:
+      'a plugin in a container or Pod writing a line that never ends one byte at a time (between calls too), so the host keeps an object per byte: a line bound of tens of MiB held as gigabytes',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const noLines = cell(
+        na(
+          'no line protocol: a wasm guest answers through the host’s own call channel or a process whose output the spawn helper keeps as head and tail bytes',
+        ),
+      );
+      const bytes = cell(
+        contained(
+          'bounded',
+          'the shared line splitter keeps an unfinished line as bytes in one buffer (doubled as it grows, up to the line bound), whatever the chunks it came in',
+        ),
+        file('test/engines/lines.test.ts', 'a line trickled in one-byte chunks costs its bytes, not an object per chunk'),
+      );
+      return {
+        worker: noLines,
+        wasmtime: noLines,
+        'docker-node': bytes,
+        'docker-python': bytes,
+        'kubernetes-node': bytes,
+        'kubernetes-python': bytes,
+        'remote-node': bytes,
+        'remote-python': bytes,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
