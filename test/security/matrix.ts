@@ -2004,6 +2004,27 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'serve.spawn-trickle',
+    group: 'serve',
+    attack:
+      'a wasmtime guest writing its output one byte per write, up to its head and tail windows (tens of MiB), so the spawn helper every wasmtime call shares keeps an object per byte and grows by gigabytes or dies',
+    cells: ((): RowInput['cells'] => {
+      const noHelper = cell(na('the spawn helper serves the wasmtime engine only: this engine reads its instance’s output otherwise'));
+      return {
+        worker: noHelper,
+        wasmtime: cell(
+          contained('bounded', 'the helper keeps head and tail as bytes in two buffers (the tail’s at most twice its window, compacted), whatever the chunks'),
+          file('test/spawn/head-tail.test.ts', 'a stream printed one byte at a time costs its kept bytes, not an object per chunk'),
+          file('test/spawn/head-tail.test.ts', 'head and tail are the first and last bytes, however the stream is cut into chunks'),
+        ),
+        'docker-node': noHelper,
+        'docker-python': noHelper,
+        'kubernetes-node': noHelper,
+        'kubernetes-python': noHelper,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
