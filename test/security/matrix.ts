@@ -2025,6 +2025,24 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'data.build-output-trickle',
+    group: 'data',
+    attack:
+      'build-time plugin code (module top-level code componentize-py or componentize-js runs, in the sandbox) printing one byte per write, so the host keeping the step’s output tail holds an object per byte',
+    cells: ((): RowInput['cells'] => {
+      const bounded = cell(
+        contained(
+          'bounded',
+          'on the host: a build step’s stdout and stderr tails are kept as bytes by the spawn helper’s bound (HeadTail), whatever the chunks',
+        ),
+        file('test/spawn/head-tail.test.ts', 'a stream printed one byte at a time costs its kept bytes, not an object per chunk'),
+        file('test/build/sandbox.test.ts', "a step's stdout and stderr are kept only up to the output bound"),
+      );
+      const image = cell(na('a node or python plugin is built into an image by the Docker daemon, whose output the host follows as bounded messages'));
+      return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
