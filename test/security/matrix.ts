@@ -2043,6 +2043,27 @@ const INPUT: RowInput[] = [
       return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
     })(),
   },
+  {
+    id: 'serve.log-trickle',
+    group: 'serve',
+    attack:
+      "a wasm guest writing its logs one byte per write up to resources.logs (1 MiB by the default policy), so the worker's log capture keeps a copy per write in the host process: hundreds of MB per call",
+    cells: ((): RowInput['cells'] => {
+      const copied = cell(
+        contained('bounded', 'each stream’s bytes are copied into one buffer (doubled as it grows, within the log limit), not one copy per write'),
+        file('test/capabilities/stdio/capture.test.ts', 'a guest writing its logs one byte per write costs the bytes kept, not an object per write'),
+      );
+      const elsewhere = cell(na('the guest’s prints are kept by its container’s in-container host, in the container’s memory, and come back as one line'));
+      return {
+        worker: copied,
+        wasmtime: copied,
+        'docker-node': elsewhere,
+        'docker-python': elsewhere,
+        'kubernetes-node': elsewhere,
+        'kubernetes-python': elsewhere,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
