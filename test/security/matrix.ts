@@ -2054,9 +2054,16 @@ const INPUT: RowInput[] = [
         file('test/capabilities/stdio/capture.test.ts', 'a guest writing its logs one byte per write costs the bytes kept, not an object per write'),
       );
       const elsewhere = cell(na('the guest’s prints are kept by its container’s in-container host, in the container’s memory, and come back as one line'));
+      const helper = cell(
+        contained(
+          'bounded',
+          'the guest’s prints go to the spawn helper, which keeps them as head and tail bytes (serve.spawn-trickle); the host copies the kept text once',
+        ),
+        file('test/spawn/head-tail.test.ts', 'a stream printed one byte at a time costs its kept bytes, not an object per chunk'),
+      );
       return {
         worker: copied,
-        wasmtime: copied,
+        wasmtime: helper,
         'docker-node': elsewhere,
         'docker-python': elsewhere,
         'kubernetes-node': elsewhere,
