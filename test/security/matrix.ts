@@ -2071,6 +2071,31 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'serve.lookup-share',
+    group: 'serve',
+    attack:
+      "one plugin asking its egress proxy for slow names without end (a wildcard grant) to fill the process's shared lookup queue and hold both lookup slots, so every other plugin's requests fail at once or time out",
+    cells: ((): RowInput['cells'] => {
+      const ownProcess = cell(
+        na('each plugin’s proxy runs in its own container or Pod, with its own resolver and thread pool: nothing is shared with another plugin'),
+      );
+      return {
+        worker: cell(
+          contained(
+            'bounded',
+            'each proxy holds at most one of the two shared slots and one place in their queue; its other lookups wait (bounded) in its own queue, so another plugin waits for at most one of its lookups',
+          ),
+          file('test/egress/lookup.test.ts', "one plugin's lookups cannot starve another's"),
+        ),
+        wasmtime: wasmtimeNoNet,
+        'docker-node': ownProcess,
+        'docker-python': ownProcess,
+        'kubernetes-node': ownProcess,
+        'kubernetes-python': ownProcess,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
