@@ -2096,6 +2096,35 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'serve.proxy-log',
+    group: 'serve',
+    attack:
+      "an egress proxy the plugin took over (it sits on the plugin's network) writing a log line that never ends, or decisions of another shape (`__proto__`, objects for strings), for the host to read back as egress events",
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const PL = 'test/engines/proxy-log.test.ts';
+      const inProcess = cell(na('the proxy runs in the host’s own process: its decisions are passed as objects, never read back from a log'));
+      const read = cell(
+        contained(
+          'bounded',
+          'Docker and Kubernetes read the proxy’s log through one reader: lines past 64 KiB dropped to their end, a decision passed on only in the shape the proxy writes',
+        ),
+        file(PL, 'a line that never ends holds at most the line bound'),
+        file(PL, 'a decision of another shape is dropped'),
+      );
+      const docker = cell(read.outcome, ...read.proofs, file('test/engines/docker/network.test.ts', 'refusals are reported'));
+      return {
+        worker: inProcess,
+        wasmtime: wasmtimeNoNet,
+        'docker-node': docker,
+        'docker-python': docker,
+        'kubernetes-node': read,
+        'kubernetes-python': read,
+        'remote-node': read,
+        'remote-python': read,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
