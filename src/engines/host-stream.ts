@@ -38,6 +38,9 @@ export interface HostStreamOptions {
   broken(): void;
 }
 
+/** An unfinished line an instance may hold while no call is in flight. */
+export const IDLE_LINE_BYTES = 64 * 1024;
+
 export class HostStream {
   readonly #o: HostStreamOptions;
   readonly #lines: BoundedLines;
@@ -62,7 +65,14 @@ export class HostStream {
 
   /** Bytes the instance wrote to its stdout. */
   push(chunk: Buffer): void {
-    if (this.#broken === undefined) this.#lines.push(chunk);
+    if (this.#broken !== undefined) return;
+    this.#lines.push(chunk);
+    // Between calls only the host's own repeat of an answer may come (a short line in practice): an idle
+    // instance does not get the whole line bound (tens of MiB) held for it.
+    if (this.#pending === undefined && !this.#starting && this.#lines.pending > IDLE_LINE_BYTES)
+      this.#break(
+        new AirlockError('crash', `plugin ${this.#o.plugin}: the ${this.#o.instance} wrote more than ${IDLE_LINE_BYTES} bytes while no call was in flight`),
+      );
   }
 
   /** Resolves when the host says it loaded the plugin; rejects with what fail() is given first. Call once, before the hello. */

@@ -24,6 +24,11 @@ export class BoundedLines {
     this.#onOverflow = onOverflow;
   }
 
+  /** Bytes of the unfinished line held now. */
+  get pending(): number {
+    return this.#bytes;
+  }
+
   push(chunk: Buffer): void {
     let start = 0;
     while (start < chunk.length) {

@@ -144,3 +144,26 @@ test('host stream: plugin text in a protocol or exit error is cleaned (a malform
   t.true(tail.endsWith('red\nlast link'), JSON.stringify(tail.slice(-40)));
   t.false(/[\x1b\x07\r]/.test(tail));
 });
+
+test('host stream: between calls an unfinished line may hold only a little (the host keeps no megabytes for an idle instance)', async (t) => {
+  const s = stream(32 * 1024 * 1024);
+  const ready = s.host.ready();
+  s.push(READY);
+  await ready;
+  const call = s.host.call('t', {});
+  s.push(result(1));
+  await call;
+  // Idle: the start of a line that never ends, a MiB at a time.
+  for (let i = 0; i < 4 && s.broken() === 0; i++) s.push('x'.repeat(1024 * 1024));
+  t.is(s.broken(), 1);
+  // During a call the whole line bound applies: a large answer arrives in pieces.
+  const big = stream(32 * 1024 * 1024);
+  const started = big.host.ready();
+  big.push(READY);
+  await started;
+  const answer = big.host.call('t', {});
+  const line = result(1, JSON.stringify('y'.repeat(4 * 1024 * 1024)));
+  for (let at = 0; at < line.length; at += 1024 * 1024) big.push(line.slice(at, at + 1024 * 1024));
+  t.true((await answer).ok);
+  t.is(big.broken(), 0);
+});

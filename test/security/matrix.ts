@@ -1978,7 +1978,7 @@ const INPUT: RowInput[] = [
     id: 'serve.line-trickle',
     group: 'serve',
     attack:
-      'a plugin in a container or Pod writing a line that never ends one byte at a time (between calls too), so the host keeps an object per byte: a line bound of tens of MiB held as gigabytes',
+      'a plugin in a container or Pod writing a line that never ends one byte at a time (between calls too), so the host keeps an object per byte (a line bound of tens of MiB held as gigabytes), or keeps tens of MiB for every idle instance',
     cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
       const noLines = cell(
         na(
@@ -1988,9 +1988,10 @@ const INPUT: RowInput[] = [
       const bytes = cell(
         contained(
           'bounded',
-          'the shared line splitter keeps an unfinished line as bytes in one buffer (doubled as it grows, up to the line bound), whatever the chunks it came in',
+          'the shared line splitter keeps an unfinished line as bytes in one buffer (doubled as it grows, up to the line bound), whatever the chunks it came in; between calls an unfinished line past 64 KiB ends the instance',
         ),
         file('test/engines/lines.test.ts', 'a line trickled in one-byte chunks costs its bytes, not an object per chunk'),
+        file('test/engines/host-stream.test.ts', 'between calls an unfinished line may hold only a little'),
       );
       return {
         worker: noLines,
