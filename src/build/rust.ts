@@ -24,14 +24,14 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AirlockError } from '../errors.ts';
 import { cacheDir } from '../paths.ts';
 import { parse as parseToml } from 'smol-toml';
-import { copyPluginTree, readPluginFile } from '../plugin-files/index.ts';
+import { copyPluginTree, listFolder, readPluginFile } from '../plugin-files/index.ts';
 import { runSandboxed, StepFailed } from './sandbox.ts';
 
 const run = promisify(execFile);
@@ -76,6 +76,8 @@ function failed(file: string, message: string, fix: string, cause?: unknown): ne
 }
 
 const CRATES_IO = 'registry+https://github.com/rust-lang/crates.io-index';
+/** Entries of cargo's output folder: a handful (build/, deps/, the .wasm and its .d); a build script may add more, up to this. */
+const MAX_OUTPUT_ENTRIES = 1000;
 /** A Cargo.toml is a page of text. */
 const MAX_CARGO_TOML_BYTES = 64 * 1024;
 
@@ -189,7 +191,13 @@ export async function buildRust(dir: string, entry: string, work: string, env: N
     failed(what, `cargo build failed:\n${e.message}`, 'fix the errors above (`cargo build --target wasm32-wasip2` shows them too)', e);
   }
   const out = join(target, RUST_TARGET, 'release');
-  const wasm = (await readdir(out)).filter((f) => f.endsWith('.wasm'));
+  // The build script (plugin code) can write here: listed in batches and bounded, never whole.
+  let listed = 0;
+  const names = await listFolder(out, () => {
+    if (++listed > MAX_OUTPUT_ENTRIES)
+      failed(out, `cargo's output folder holds more than ${MAX_OUTPUT_ENTRIES} entries`, 'keep the build script from writing files beside the build output');
+  });
+  const wasm = names.map((e) => e.name).filter((f) => f.endsWith('.wasm'));
   if (wasm.length !== 1)
     failed(
       what,

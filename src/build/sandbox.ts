@@ -19,6 +19,7 @@ import { delimiter, join } from 'node:path';
 import { stepCgroups } from './cgroups.ts';
 import { AirlockError } from '../errors.ts';
 import { buildLimits, LIMIT_ENV, type BuildLimits } from './limits.ts';
+import { HeadTail } from '../spawn/head-tail.ts';
 
 export interface SandboxMounts {
   /** Host paths visible read-only at the same path (missing ones are skipped). */
@@ -196,22 +197,13 @@ function limitError(what: string, limit: keyof BuildLimits, limits: BuildLimits,
   );
 }
 
-/** Keeps the last `max` bytes written. */
+/**
+ * Keeps the last `max` bytes written, as bytes (the spawn helper's bound): build-time plugin code printing one
+ * byte per write must not cost the host an object per byte.
+ */
 function tail(max: number): { push(b: Buffer): void; text(): string } {
-  let chunks: Buffer[] = [];
-  let size = 0;
-  return {
-    push(b) {
-      chunks.push(b);
-      size += b.length;
-      if (size > 2 * max) {
-        const all = Buffer.concat(chunks).subarray(-max);
-        chunks = [all];
-        size = all.length;
-      }
-    },
-    text: () => Buffer.concat(chunks).subarray(-max).toString('utf8'),
-  };
+  const kept = new HeadTail(0, max);
+  return { push: (b) => kept.push(b), text: () => kept.captured().text };
 }
 
 // Exit statuses that name a limit: the signal (unsandboxed) or bwrap's 128+signal.

@@ -17,7 +17,7 @@ import { httpRefusal, peer, rawRefusal } from './answer.ts';
 import type { ProxyContext } from './context.ts';
 import { dialer } from './dial.ts';
 import { handleHttp } from './forward.ts';
-import { systemResolver } from './lookup.ts';
+import { proxyResolver } from './lookup.ts';
 import { compileRules, printable } from './policy.ts';
 import { handleConnect } from './tunnel.ts';
 import { DEFAULT_LIMITS } from './types.ts';
@@ -54,7 +54,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const cx: ProxyContext = {
     dial: dialer({
       rules,
-      resolve: options.resolve ?? systemResolver,
+      resolve: options.resolve ?? proxyResolver(),
       connectTimeoutMs: limits.connectTimeoutMs,
       track,
       closing: () => closing,

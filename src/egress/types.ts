@@ -34,7 +34,7 @@ export interface EgressProxyOptions {
   allow: readonly HostPattern[];
   /** Where to listen. Default 127.0.0.1, port 0 (any free port). In a container: 0.0.0.0 and a fixed port. */
   listen?: { host: string; port: number };
-  /** Default: the system resolver, at most two lookups at once per process (./lookup.ts). Tests inject names that resolve to local servers. */
+  /** Default: this proxy's share of the system resolver, at most two lookups at once per process and one per proxy (./lookup.ts). Tests inject names that resolve to local servers. */
   resolve?: Resolver;
   /** Called once per request with what was decided. Must not throw (a throw is ignored). */
   onDecision?: (decision: EgressDecision) => void;

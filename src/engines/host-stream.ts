@@ -5,12 +5,20 @@
  * host's `ready` and `fatal`, and the one call in flight. The engine feeds it
  * stdout bytes, writes what it returns to stdin, and ends the instance when
  * told it broke (a malformed message, a line over the bound, a fatal load).
+ *
+ * The plugin runs in the in-container host's process and can write to the protocol stream itself, so only
+ * what the protocol expects at that moment is taken: `ready` (or `fatal`) while starting, then one `result`
+ * with the id of the call in flight. The first answer wins; one more of the same (the in-container host's
+ * own, after a look-alike the plugin wrote) is dropped. Anything else (a result no call is waiting for, a
+ * third `ready`) breaks the instance, and once broken its bytes are dropped unread: a plugin cannot keep the
+ * host's event loop parsing lines it sends between calls or while its instance is being deleted (seconds,
+ * for a Pod).
  */
 import { AirlockError, type ErrorCode } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import { parseContainerMessage, type ContainerError, type ContainerMessage, type ContainerRequest } from '../protocol.ts';
 import { BoundedLines } from './lines.ts';
-import { pluginError } from './plugin-error.ts';
+import { cleanGuestText, MAX_CODE_CHARS, MAX_MESSAGE_CHARS, pluginError } from './plugin-error.ts';
 import type { CallLogs } from './types.ts';
 
 export type ResultMessage = Extract<ContainerMessage, { type: 'result' }>;
@@ -30,28 +38,41 @@ export interface HostStreamOptions {
   broken(): void;
 }
 
+/** An unfinished line an instance may hold while no call is in flight. */
+export const IDLE_LINE_BYTES = 64 * 1024;
+
 export class HostStream {
   readonly #o: HostStreamOptions;
   readonly #lines: BoundedLines;
   #nextId = 1;
   #pending: { id: number; resolve(m: ResultMessage): void; reject(e: AirlockError): void } | undefined;
   #ready: { resolve(): void; reject(e: AirlockError): void } | undefined;
+  /** Until the host's `ready` (or `fatal`): only those are expected. */
+  #starting = true;
+  /** The last answer taken (`ready`, or a call's id): one more of it is the host's own after a look-alike, dropped. */
+  #late: 'ready' | number | undefined;
+  /** Why the instance broke; from then on nothing it sends is read. */
+  #broken: AirlockError | undefined;
 
   constructor(o: HostStreamOptions) {
     this.#o = o;
     this.#lines = new BoundedLines(
       o.maxLineBytes,
       (line) => this.#onLine(line),
-      () => {
-        this.fail(new AirlockError('output-limit', `plugin ${o.plugin}: the ${o.instance} sent more than ${o.maxLineBytes} bytes in one message`));
-        o.broken();
-      },
+      () => this.#break(new AirlockError('output-limit', `plugin ${o.plugin}: the ${o.instance} sent more than ${o.maxLineBytes} bytes in one message`)),
     );
   }
 
   /** Bytes the instance wrote to its stdout. */
   push(chunk: Buffer): void {
+    if (this.#broken !== undefined) return;
     this.#lines.push(chunk);
+    // Between calls only the host's own repeat of an answer may come (a short line in practice): an idle
+    // instance does not get the whole line bound (tens of MiB) held for it.
+    if (this.#pending === undefined && !this.#starting && this.#lines.pending > IDLE_LINE_BYTES)
+      this.#break(
+        new AirlockError('crash', `plugin ${this.#o.plugin}: the ${this.#o.instance} wrote more than ${IDLE_LINE_BYTES} bytes while no call was in flight`),
+      );
   }
 
   /** Resolves when the host says it loaded the plugin; rejects with what fail() is given first. Call once, before the hello. */
@@ -66,6 +87,7 @@ export class HostStream {
 
   /** Sends one request; resolves with its result. One call at a time. */
   call(tool: string, input: unknown): Promise<ResultMessage> {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
     if (this.#pending !== undefined) return Promise.reject(new AirlockError('internal', `${this.#o.instance} ${this.#o.name} is busy`));
     const id = this.#nextId++;
     const req: ContainerRequest = { id, tool, input };
@@ -84,34 +106,65 @@ export class HostStream {
     p?.reject(err);
   }
 
+  /** The instance broke the protocol: the start or call in flight fails with `err`, the engine ends it, nothing more is read. */
+  #break(err: AirlockError): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = err;
+    this.fail(err);
+    this.#o.broken();
+  }
+
   #onLine(line: string): void {
+    if (this.#broken !== undefined) return;
     const { plugin, instance } = this.#o;
     const msg = parseContainerMessage(line);
     if (msg === undefined) {
-      this.fail(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent a malformed message: ${line.slice(0, 200)}`));
-      this.#o.broken();
+      this.#break(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent a malformed message: ${cleanGuestText(line, 200)}`));
       return;
     }
-    if (msg.type === 'ready') {
-      this.#ready?.resolve();
-      this.#ready = undefined;
-    } else if (msg.type === 'fatal') {
-      const logs = [msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n');
+    if (msg.type === 'fatal') {
+      // The plugin's text (its entry's exception, its prints while loading): cut and cleaned as any guest error is.
+      const code = cleanGuestText(msg.error.code, MAX_CODE_CHARS);
+      const message = cleanGuestText(msg.error.message, MAX_MESSAGE_CHARS);
+      const logs = cleanGuestText([msg.stdout, msg.stderr].filter((s) => s !== undefined && s !== '').join('\n'), MAX_MESSAGE_CHARS);
       // The entry threw while loading, outside any tool: `trap`, as for a wasm guest.
-      this.fail(
-        new AirlockError('trap', `plugin ${plugin}: ${msg.error.message}${logs === '' ? '' : `\n${logs}`}`, {
-          details: { pluginCode: msg.error.code },
-          hint: this.#o.hint?.(msg.error.code, msg.error.message),
+      this.#break(
+        new AirlockError('trap', `plugin ${plugin}: ${message}${logs === '' ? '' : `\n${logs}`}`, {
+          details: { pluginCode: code },
+          hint: this.#o.hint?.(code, message),
         }),
       );
-      this.#o.broken();
-    } else {
-      const p = this.#pending;
-      if (p === undefined || p.id !== msg.id) return;
+      return;
+    }
+    const p = this.#pending;
+    if (msg.type === 'ready' && this.#starting) {
+      this.#starting = false;
+      this.#late = 'ready';
+      this.#ready?.resolve();
+      this.#ready = undefined;
+    } else if (msg.type === 'result' && !this.#starting && p !== undefined && p.id === msg.id) {
       this.#pending = undefined;
+      this.#late = msg.id;
       p.resolve(msg);
+    } else if ((msg.type === 'ready' ? 'ready' : msg.id) === this.#late) {
+      this.#late = undefined;
+    } else {
+      const what = msg.type === 'ready' ? 'one ready too many' : this.#starting ? 'a result before ready' : `a result (id ${msg.id}) no call is waiting for`;
+      this.#break(new AirlockError('crash', `plugin ${plugin}: the ${instance} sent ${what}; the protocol allows one answer per call`));
     }
   }
+}
+
+/** Characters of an instance's stderr kept for an error, and lines of it shown. */
+export const STDERR_TAIL = 4000;
+const TAIL_LINES = 20;
+
+/**
+ * The last lines an instance wrote to its stderr, for the error of its end: the plugin's text, so cleaned as
+ * any guest error text is (escape sequences and controls removed) before it goes into a message.
+ */
+export function lastLines(stderrTail: string): string {
+  return cleanGuestText(stderrTail.slice(-STDERR_TAIL), STDERR_TAIL).trim().split('\n').slice(-TAIL_LINES).join('\n');
 }
 
 /**

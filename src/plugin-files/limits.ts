@@ -23,7 +23,12 @@ export interface TreeLimits {
   maxBytes: number;
   /** Folders below the plugin folder. */
   maxDepth: number;
+  /**
+   * Entries listed from the folders walked, ignored ones included: a listing is read in batches and stops
+   * here, so a folder of millions of (ignored) files costs a bounded amount of memory and time.
+   */
+  maxListed: number;
 }
 
 /** A plugin folder: sources and small data, not a dataset (builds and content hashes walk all of it). */
-export const TREE_LIMITS: TreeLimits = { maxEntries: 20_000, maxBytes: 512 * 1024 * 1024, maxDepth: 32 };
+export const TREE_LIMITS: TreeLimits = { maxEntries: 20_000, maxBytes: 512 * 1024 * 1024, maxDepth: 32, maxListed: 100_000 };

@@ -80,6 +80,16 @@ export function tar(entries: readonly TarEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The same archive as tar(), produced one entry at a time: `entries` gives each (its data read) only when it is next. */
+export async function* tarStream(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>): AsyncGenerator<Buffer> {
+  for await (const e of entries) {
+    const one = tar([e]);
+    // tar() closes each archive with two zero blocks; one closing pair ends the whole stream.
+    yield one.subarray(0, one.length - 1024);
+  }
+  yield Buffer.alloc(1024);
+}
+
 const BLOCK = 512;
 const CHUNK = 1024 * 1024;
 /** A PAX header carries a long path and nothing we act on besides; more than this is not one of ours. */

@@ -10,7 +10,8 @@
  *   open), unless `ignore` leaves them out first.
  * Nothing is opened here; reading a file is readPluginFile's job.
  */
-import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, opendir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileError, kindOf, type FileErrorCode } from './fail.ts';
 import { folder, isInside, type Folder } from './inside.ts';
@@ -41,6 +42,22 @@ export interface WalkOptions {
 }
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** Directory entries read per opendir batch (one thread-pool task each). */
+const LIST_BATCH = 512;
+
+/**
+ * A folder's entries, unsorted, read in batches: `onEntry` sees each as it is read and throws to stop, so a
+ * folder of millions of names (a plugin's, or one its build-time code wrote) is never listed whole in memory.
+ */
+export async function listFolder(abs: string, onEntry: (e: Dirent) => void): Promise<Dirent[]> {
+  const found: Dirent[] = [];
+  // The iterator closes the directory when the loop ends or throws.
+  for await (const e of await opendir(abs, { bufferSize: LIST_BATCH })) {
+    onEntry(e);
+    found.push(e);
+  }
+  return found;
+}
 
 export async function walkPluginTree(dir: string | Folder, o: WalkOptions): Promise<{ folder: Folder; entries: TreeEntry[] }> {
   const f = typeof dir === 'string' ? await folder(dir, o.code) : dir;
@@ -48,10 +65,14 @@ export async function walkPluginTree(dir: string | Folder, o: WalkOptions): Prom
   const hint = o.hint ?? 'move data out of the plugin folder';
   const entries: TreeEntry[] = [];
   let bytes = 0;
+  let listed = 0;
+  const countListed = (abs: string) => (): void => {
+    if (++listed > limits.maxListed) throw fileError(o.code, 'tree', abs, `lists more than ${limits.maxListed} entries (ignored ones included)`, hint);
+  };
   const walk = async (abs: string, rel: string, depth: number): Promise<void> => {
     if (depth > limits.maxDepth) throw fileError(o.code, 'tree', abs, `is nested more than ${limits.maxDepth} folders deep in the plugin folder`, hint);
-    const list = (await readdir(abs, { withFileTypes: true })).sort(byName);
-    for (const e of list) {
+    const listing = (await listFolder(abs, countListed(abs))).sort(byName);
+    for (const e of listing) {
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
       const p = join(abs, e.name);
       if (o.ignore?.(r, e.isDirectory()) === true) continue;

@@ -103,3 +103,20 @@ test('a crate from anywhere but crates.io (git, another index, a [patch] or [rep
     t.regex(err?.message ?? '', pattern);
   }
 });
+
+test('a Rust build script filling the output folder with names is refused by a bounded listing, not listed whole on the host', async (t) => {
+  t.timeout(10 * 60_000);
+  const dir = plugin({
+    'Cargo.toml': '[package]\nname = "rusty"\nversion = "0.1.0"\nedition = "2021"\nbuild = "build.rs"\n\n[lib]\ncrate-type = ["cdylib"]\n',
+    // OUT_DIR is target/wasm32-wasip2/release/build/rusty-<hash>/out: three folders up is where the .wasm lands.
+    'build.rs': `fn main() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let release = out.ancestors().nth(3).unwrap();
+    for i in 0..2000 { std::fs::write(release.join(format!("junk{i}")), b"").unwrap(); }
+}
+`,
+  });
+  const err = await t.throwsAsync(buildPlugin(dir, { cacheRoot: join(dir, '..', 'cache') }), { instanceOf: AirlockError });
+  t.is(err?.code, 'build-failed');
+  t.regex(err?.message ?? '', /wasm32-wasip2\/release: cargo's output folder holds more than 1000 entries/);
+});

@@ -5,7 +5,7 @@
  * without starting. Driven by a lookup the test answers by hand: no timers.
  */
 import test from 'ava';
-import { limitedResolver, MAX_LOOKUPS } from '../../src/egress/lookup.ts';
+import { limitedResolver, MAX_LOOKUPS, MAX_WAITING, proxyResolver } from '../../src/egress/lookup.ts';
 
 /** A lookup whose answers the test gives: `started` lists the names looked up, `answer(name)` ends one. */
 function manualLookup(): { lookup: (host: string) => Promise<readonly string[]>; started: string[]; answer(host: string): void } {
@@ -76,4 +76,26 @@ test('past the waiting bound a lookup fails at once; a failing lookup frees its 
   await t.throwsAsync(resolve('third'), { message: /1 name lookups are already waiting/ });
   t.is(calls, 3, 'neither the waiting nor the refused lookup started');
   void waiting;
+});
+
+test("one plugin's lookups cannot starve another's: each proxy holds at most one of the shared slots and queues the rest on its own", async (t) => {
+  const m = manualLookup();
+  const shared = limitedResolver(m.lookup);
+  const a = proxyResolver(shared);
+  const b = proxyResolver(shared);
+  // Plugin A asks for slow names without end: past the shared waiting bound.
+  const fromA = Array.from({ length: MAX_WAITING + 10 }, (_, i) => a(`a${i}`).catch((e: Error) => e));
+  const fromB = b('b0');
+  await Promise.resolve();
+  await Promise.resolve();
+  t.deepEqual(m.started, ['a0', 'b0'], "B's lookup took the second slot at once");
+  m.answer('b0');
+  t.deepEqual(await fromB, ['192.0.2.1']);
+  // A's own queue is bounded too: past it, A's lookups (not B's) fail at once.
+  t.regex(String(await fromA.at(-1)), /name lookups are already waiting/);
+  m.answer('a0');
+  await fromA[0];
+  await Promise.resolve();
+  await Promise.resolve();
+  t.true(m.started.includes('a1'), 'A goes on, one lookup at a time');
 });

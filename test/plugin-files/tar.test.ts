@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAirlockError } from '../../src/errors.ts';
-import { extractTar, tar, TREE_LIMITS, type TarEntry } from '../../src/plugin-files/index.ts';
+import { extractTar, tar, tarStream, TREE_LIMITS, type TarEntry } from '../../src/plugin-files/index.ts';
 import { tempDir } from '../helpers/plugin.ts';
 
 function archive(entries: TarEntry[], patch?: (tarBytes: Buffer) => void): string {
@@ -127,4 +127,16 @@ test('the entry count and the total size are capped before anything past the cap
   const tooBig = await t.throwsAsync(extractTar(big, dest, { ...TREE_LIMITS, maxBytes: 1000 }));
   t.regex(tooBig!.message, /more than 1000 bytes/);
   t.false(existsSync(join(dest, 'b')));
+});
+
+test('tarStream gives the bytes tar() gives, one entry at a time (long names and links included)', async (t) => {
+  const entries: TarEntry[] = [
+    { path: 'a/', type: 'dir' },
+    { path: 'a/x.txt', type: 'file', data: Buffer.from('x'.repeat(700)) },
+    { path: `a/${'n'.repeat(120)}.sh`, type: 'file', data: Buffer.from('#!/bin/sh\n'), executable: true },
+    { path: 'a/link', type: 'symlink', linkTarget: `${'t'.repeat(150)}/x.txt` },
+  ];
+  const parts: Buffer[] = [];
+  for await (const chunk of tarStream(entries)) parts.push(chunk);
+  t.deepEqual(Buffer.concat(parts), tar(entries));
 });

@@ -77,3 +77,21 @@ test('files adding up past the byte cap are refused before any is read (tree)', 
   const err = await t.throwsAsync(walkPluginTree(dir, { code: 'build-failed', limits: { maxBytes: 1000 } }), { instanceOf: AirlockError });
   t.regex(err?.message ?? '', /holds more than 1000 bytes of files \(at b\)/);
 });
+
+test('a folder listing more entries than the listing cap is refused, ignored ones included (a listing is never held whole)', async (t) => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'logs'));
+  for (let i = 0; i < 60; i++) writeFileSync(join(dir, 'logs', `f${i}.log`), '');
+  writeFileSync(join(dir, 'main.py'), '');
+  // Every .log is ignored: none counts toward maxEntries, yet each was listed and held in memory.
+  const walk = (maxListed: number) =>
+    walkPluginTree(dir, { code: 'build-failed', ignore: (rel) => rel.endsWith('.log'), limits: { maxEntries: 10, maxListed }, hint: 'clear it' });
+  t.deepEqual(
+    (await walk(100)).entries.map((e) => e.rel),
+    ['logs', 'main.py'],
+  );
+  const err = await t.throwsAsync(walk(50), { instanceOf: AirlockError });
+  t.is(err?.details.reason, 'tree');
+  t.regex(err?.message ?? '', /lists more than 50 entries \(ignored ones included\); clear it/);
+  t.true(err?.message.includes(join(dir, 'logs')), err?.message);
+});

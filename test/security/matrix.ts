@@ -1834,6 +1834,298 @@ const INPUT: RowInput[] = [
       'docker-python': cell(na('requirements are read and installed inside the image build, in the builder container, not by the host')),
     },
   },
+  {
+    id: 'serve.protocol-stray',
+    group: 'serve',
+    attack:
+      'a plugin in a container or Pod writing protocol lines of its own to the host stream between calls (results no call waits for, `ready` again, megabyte lines) to keep the host parsing them, or while its instance is being deleted',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const HS = 'test/engines/host-stream.test.ts';
+      const noStream = cell(na('no in-container host stream: a wasm guest answers through the host’s own call channel, one answer per call'));
+      const stray = cell(
+        contained(
+          'crash',
+          'the shared host stream (Docker and Kubernetes) takes only what the protocol expects then: a stray answer ends the instance, and its later bytes are dropped unread; the host’s own answer after a look-alike is dropped once',
+        ),
+        file(HS, 'a result no call is waiting for breaks the instance'),
+        file(HS, 'once the instance broke, its later lines are dropped unparsed'),
+        file(HS, 'one repeat of an answer'),
+        file(DOCKER_FILES, 'host errors forged on the protocol stream are the plugin'),
+      );
+      const shared = cell(stray.outcome, ...stray.proofs.slice(0, 3));
+      return {
+        worker: noStream,
+        wasmtime: noStream,
+        'docker-node': stray,
+        'docker-python': stray,
+        'kubernetes-node': shared,
+        'kubernetes-python': shared,
+        'remote-node': shared,
+        'remote-python': shared,
+      };
+    })(),
+  },
+  {
+    id: 'data.listing-flood',
+    group: 'data',
+    attack:
+      'a plugin folder holding millions of names in one folder (ignored by its .airlockignore, or not), so that listing it for a build, a content hash or a grant copy holds them all in host memory before any bound is checked',
+    cells: everywhere(
+      cell(
+        contained(
+          'build-failed',
+          'on the host, before any engine: folders are listed in batches (opendir), counting every name, ignored ones too, and the walk stops at 100,000 names',
+        ),
+        file('test/plugin-files/walk.test.ts', 'a folder listing more entries than the listing cap is refused, ignored ones included'),
+        file('test/plugin-files/walk.test.ts', 'a folder with too many entries is refused'),
+      ),
+    ),
+  },
+  {
+    id: 'data.build-output-flood',
+    group: 'data',
+    attack:
+      "build-time plugin code (a Rust build script, in the sandbox) writing millions of files beside the build's output, for the host to list whole when it looks for the built .wasm",
+    cells: ((): RowInput['cells'] => {
+      const bounded = cell(
+        contained('build-failed', "on the host: cargo's output folder is listed in batches and refused past 1000 entries, naming it"),
+        file('test/build/rust.test.ts', 'a Rust build script filling the output folder with names is refused by a bounded listing'),
+      );
+      const image = cell(na('a node or python plugin is built into an image by the Docker daemon; the host lists no build output'));
+      return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
+    })(),
+  },
+  {
+    id: 'data.wave-parse-cost',
+    group: 'data',
+    attack:
+      'a wasmtime guest printing up to its output and log limits (tens of MiB) of result-like text (`ok("`, `err({` markers, escapes) for the host to parse on its event loop, every marker a start tried to the end',
+    cells: ((): RowInput['cells'] => {
+      const noText = cell(
+        na('no printed text to parse: the result comes back as a string through the engine’s own channel or as one JSON line (native JSON.parse)'),
+      );
+      return {
+        worker: noText,
+        wasmtime: cell(
+          contained(
+            'bounded',
+            'on the host: each start is checked over character codes without decoding, planted markers cost about what a plain result of the same size does, and only the result that parses is decoded (once, into one buffer)',
+          ),
+          file('test/engines/wasmtime/wave.test.ts', 'whatever result-like text a guest printed, finding the result costs about what a plain printed result'),
+          file('test/engines/wasmtime/wave.test.ts', 'whatever the guest printed first, the split returns the real result'),
+        ),
+        'docker-node': noText,
+        'docker-python': noText,
+        'kubernetes-node': noText,
+        'kubernetes-python': noText,
+      };
+    })(),
+  },
+  {
+    id: 'data.load-error-text',
+    group: 'data',
+    attack:
+      'a node or python entry that fails while loading with a huge message full of terminal escapes (or prints them while loading), a malformed protocol line of escapes, or escapes on stderr before its container or Pod ends: carried into the load, protocol or exit error',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const noHost = cell(na('no in-container host, protocol line or stderr tail: a component that fails to start is a trap the engine reports itself'));
+      const cut = cell(
+        contained(
+          'trap',
+          'the shared host stream cuts and cleans the plugin text (escapes and controls removed) before the error is made: the fatal message, load-time prints and code to 4096 characters, a malformed line to 200, the stderr tail to its last 20 lines',
+        ),
+        file('test/engines/host-stream.test.ts', 'a fatal load error is cut and cleaned like any guest error text'),
+        file('test/engines/host-stream.test.ts', 'plugin text in a protocol or exit error is cleaned'),
+      );
+      return {
+        worker: noHost,
+        wasmtime: noHost,
+        'docker-node': cut,
+        'docker-python': cut,
+        'kubernetes-node': cut,
+        'kubernetes-python': cut,
+        'remote-node': cut,
+        'remote-python': cut,
+      };
+    })(),
+  },
+  {
+    id: 'data.context-memory',
+    group: 'data',
+    attack:
+      'a plugin folder at the size bounds (512 MiB of files) loaded on Docker: its build context held whole in host memory (twice: the files and their tar) on every load, cached image or not',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const noContext = cell(na('no image build context: a component is built and hashed by the bounded walker and reader (src/plugin-files)'));
+      const streamed = cell(
+        contained(
+          'bounded',
+          'on the host: the files are read one at a time for the tag, then again as the context streams to the daemon; a file changed in between fails the build (build-failed)',
+        ),
+        file('test/engines/docker/build.test.ts', 'a prepared build holds no plugin file in memory'),
+      );
+      return {
+        worker: noContext,
+        wasmtime: noContext,
+        'docker-node': streamed,
+        'docker-python': streamed,
+        'kubernetes-node': streamed,
+        'kubernetes-python': streamed,
+        'remote-node': streamed,
+        'remote-python': streamed,
+      };
+    })(),
+  },
+  {
+    id: 'serve.line-trickle',
+    group: 'serve',
+    attack:
+      'a plugin in a container or Pod writing a line that never ends one byte at a time (between calls too), so the host keeps an object per byte (a line bound of tens of MiB held as gigabytes), or keeps tens of MiB for every idle instance',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const noLines = cell(
+        na(
+          'no line protocol: a wasm guest answers through the host’s own call channel or a process whose output the spawn helper keeps as head and tail bytes',
+        ),
+      );
+      const bytes = cell(
+        contained(
+          'bounded',
+          'the shared line splitter keeps an unfinished line as bytes in one buffer (doubled as it grows, up to the line bound), whatever the chunks it came in; between calls an unfinished line past 64 KiB ends the instance',
+        ),
+        file('test/engines/lines.test.ts', 'a line trickled in one-byte chunks costs its bytes, not an object per chunk'),
+        file('test/engines/host-stream.test.ts', 'between calls an unfinished line may hold only a little'),
+      );
+      return {
+        worker: noLines,
+        wasmtime: noLines,
+        'docker-node': bytes,
+        'docker-python': bytes,
+        'kubernetes-node': bytes,
+        'kubernetes-python': bytes,
+        'remote-node': bytes,
+        'remote-python': bytes,
+      };
+    })(),
+  },
+  {
+    id: 'serve.spawn-trickle',
+    group: 'serve',
+    attack:
+      'a wasmtime guest writing its output one byte per write, up to its head and tail windows (tens of MiB), so the spawn helper every wasmtime call shares keeps an object per byte and grows by gigabytes or dies',
+    cells: ((): RowInput['cells'] => {
+      const noHelper = cell(na('the spawn helper serves the wasmtime engine only: this engine reads its instance’s output otherwise'));
+      return {
+        worker: noHelper,
+        wasmtime: cell(
+          contained('bounded', 'the helper keeps head and tail as bytes in two buffers (the tail’s at most twice its window, compacted), whatever the chunks'),
+          file('test/spawn/head-tail.test.ts', 'a stream printed one byte at a time costs its kept bytes, not an object per chunk'),
+          file('test/spawn/head-tail.test.ts', 'head and tail are the first and last bytes, however the stream is cut into chunks'),
+        ),
+        'docker-node': noHelper,
+        'docker-python': noHelper,
+        'kubernetes-node': noHelper,
+        'kubernetes-python': noHelper,
+      };
+    })(),
+  },
+  {
+    id: 'data.build-output-trickle',
+    group: 'data',
+    attack:
+      'build-time plugin code (module top-level code componentize-py or componentize-js runs, in the sandbox) printing one byte per write, so the host keeping the step’s output tail holds an object per byte',
+    cells: ((): RowInput['cells'] => {
+      const bounded = cell(
+        contained(
+          'bounded',
+          'on the host: a build step’s stdout and stderr tails are kept as bytes by the spawn helper’s bound (HeadTail), whatever the chunks',
+        ),
+        file('test/spawn/head-tail.test.ts', 'a stream printed one byte at a time costs its kept bytes, not an object per chunk'),
+        file('test/build/sandbox.test.ts', "a step's stdout and stderr are kept only up to the output bound"),
+      );
+      const image = cell(na('a node or python plugin is built into an image by the Docker daemon, whose output the host follows as bounded messages'));
+      return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
+    })(),
+  },
+  {
+    id: 'serve.log-trickle',
+    group: 'serve',
+    attack:
+      "a wasm guest writing its logs one byte per write up to resources.logs (1 MiB by the default policy), so the worker's log capture keeps a copy per write in the host process: hundreds of MB per call",
+    cells: ((): RowInput['cells'] => {
+      const copied = cell(
+        contained('bounded', 'each stream’s bytes are copied into one buffer (doubled as it grows, within the log limit), not one copy per write'),
+        file('test/capabilities/stdio/capture.test.ts', 'a guest writing its logs one byte per write costs the bytes kept, not an object per write'),
+      );
+      const elsewhere = cell(na('the guest’s prints are kept by its container’s in-container host, in the container’s memory, and come back as one line'));
+      const helper = cell(
+        contained(
+          'bounded',
+          'the guest’s prints go to the spawn helper, which keeps them as head and tail bytes (serve.spawn-trickle); the host copies the kept text once',
+        ),
+        file('test/spawn/head-tail.test.ts', 'a stream printed one byte at a time costs its kept bytes, not an object per chunk'),
+      );
+      return {
+        worker: copied,
+        wasmtime: helper,
+        'docker-node': elsewhere,
+        'docker-python': elsewhere,
+        'kubernetes-node': elsewhere,
+        'kubernetes-python': elsewhere,
+      };
+    })(),
+  },
+  {
+    id: 'serve.lookup-share',
+    group: 'serve',
+    attack:
+      "one plugin asking its egress proxy for slow names without end (a wildcard grant) to fill the process's shared lookup queue and hold both lookup slots, so every other plugin's requests fail at once or time out",
+    cells: ((): RowInput['cells'] => {
+      const ownProcess = cell(
+        na('each plugin’s proxy runs in its own container or Pod, with its own resolver and thread pool: nothing is shared with another plugin'),
+      );
+      return {
+        worker: cell(
+          contained(
+            'bounded',
+            'each proxy holds at most one of the two shared slots and one place in their queue; its other lookups wait (bounded) in its own queue, so another plugin waits for at most one of its lookups',
+          ),
+          file('test/egress/lookup.test.ts', "one plugin's lookups cannot starve another's"),
+        ),
+        wasmtime: wasmtimeNoNet,
+        'docker-node': ownProcess,
+        'docker-python': ownProcess,
+        'kubernetes-node': ownProcess,
+        'kubernetes-python': ownProcess,
+      };
+    })(),
+  },
+  {
+    id: 'serve.proxy-log',
+    group: 'serve',
+    attack:
+      "an egress proxy the plugin took over (it sits on the plugin's network) writing a log line that never ends, or decisions of another shape (`__proto__`, objects for strings), for the host to read back as egress events",
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const PL = 'test/engines/proxy-log.test.ts';
+      const inProcess = cell(na('the proxy runs in the host’s own process: its decisions are passed as objects, never read back from a log'));
+      const read = cell(
+        contained(
+          'bounded',
+          'Docker and Kubernetes read the proxy’s log through one reader: lines past 64 KiB dropped to their end, a decision passed on only in the shape the proxy writes',
+        ),
+        file(PL, 'a line that never ends holds at most the line bound'),
+        file(PL, 'a decision of another shape is dropped'),
+      );
+      const docker = cell(read.outcome, ...read.proofs, file('test/engines/docker/network.test.ts', 'refusals are reported'));
+      return {
+        worker: inProcess,
+        wasmtime: wasmtimeNoNet,
+        'docker-node': docker,
+        'docker-python': docker,
+        'kubernetes-node': read,
+        'kubernetes-python': read,
+        'remote-node': read,
+        'remote-python': read,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),

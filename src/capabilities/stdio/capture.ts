@@ -6,12 +6,15 @@ export const TRUNCATION_MARKER = '\n[airlock: log truncated]\n';
 /**
  * Captures one call's stdout and stderr, keeping at most `limit` bytes of
  * both together; the rest is dropped (the guest is not told) and `truncated`
- * is set.
+ * is set. Each stream's bytes are copied into one buffer (doubled as it
+ * grows, within the limit), not kept per write: a guest writing one byte at
+ * a time would otherwise cost an object per byte.
  */
 export class LogCapture implements LogSink {
   readonly limit: number;
   #used = 0;
-  #chunks: { stdout: Uint8Array[]; stderr: Uint8Array[] } = { stdout: [], stderr: [] };
+  #bufs: { stdout: Uint8Array; stderr: Uint8Array } = { stdout: new Uint8Array(0), stderr: new Uint8Array(0) };
+  #lens: { stdout: number; stderr: number } = { stdout: 0, stderr: 0 };
   #cut: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false };
 
   constructor(limit: number) {
@@ -22,8 +25,16 @@ export class LogCapture implements LogSink {
     const room = this.limit - this.#used;
     const take = Math.min(room, bytes.length);
     if (take > 0) {
-      // Copy: the guest's buffer is its linear memory and changes after we return.
-      this.#chunks[stream].push(bytes.slice(0, take));
+      // Copied: the guest's buffer is its linear memory and changes after we return.
+      const len = this.#lens[stream];
+      let buf = this.#bufs[stream];
+      if (len + take > buf.length) {
+        const grown = new Uint8Array(Math.min(this.limit, Math.max(len + take, buf.length * 2, 256)));
+        grown.set(buf.subarray(0, len));
+        this.#bufs[stream] = buf = grown;
+      }
+      buf.set(bytes.subarray(0, take), len);
+      this.#lens[stream] = len + take;
       this.#used += take;
     }
     if (take < bytes.length) this.#cut[stream] = true;
@@ -34,8 +45,8 @@ export class LogCapture implements LogSink {
   }
 
   text(stream: 'stdout' | 'stderr'): string {
-    const chunks = this.#chunks[stream];
-    const text = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+    const buf = this.#bufs[stream];
+    const text = Buffer.from(buf.buffer, buf.byteOffset, this.#lens[stream]).toString('utf8');
     return this.#cut[stream] ? text + TRUNCATION_MARKER : text;
   }
 }

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { CONTAINER_HOME, CONTAINER_UID } from '../../capabilities/index.ts';
@@ -21,7 +22,7 @@ import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import { buildSchema } from '../../manifest/schema.ts';
 import { formatPath } from '../../manifest/source.ts';
-import { collectPlugin, pluginIgnore, tar, type ContextEntry } from './context.ts';
+import { type LazyEntry, listPlugin, pluginIgnore, tarStream } from './context.ts';
 import type { DockerBuildConfig } from './config.ts';
 
 export const RUNTIMES_DIR = fileURLToPath(new URL('../../../runtimes/', import.meta.url));
@@ -186,7 +187,11 @@ function userSteps(): string[] {
 export interface PreparedBuild {
   tag: string;
   dockerfile: string;
-  context: Buffer;
+  /**
+   * The build context as an uncompressed tar, each plugin file read again as it is sent (one in memory at a
+   * time); a file whose bytes are not the ones the tag was computed from fails the build.
+   */
+  context: () => AsyncGenerator<Buffer>;
   buildArgs: Record<string, string>;
   base: string;
 }
@@ -204,7 +209,7 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
   const baseId = await ensureBase(docker, base, options);
 
   const { ignore } = await pluginIgnore(dir);
-  const plugin = await collectPlugin(dir, ignore);
+  const plugin = await listPlugin(dir, ignore);
   const files = new Set(plugin.filter((e) => e.type === 'file').map((e) => e.path.slice('plugin/'.length)));
   if (!files.has(relEntry))
     throw new AirlockError(
@@ -229,7 +234,7 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
     .replace('{{INSTALL}}', installSteps(runtime, files, options.build?.dependencies, ca !== undefined).join('\n'))
     .replace('{{ENTRY}}', quoteJson(`/airlock/plugin/${relEntry}`));
 
-  const own: ContextEntry[] = [
+  const own: LazyEntry[] = [
     { path: '.airlock/', type: 'dir' },
     { path: '.airlock/Dockerfile', type: 'file', data: Buffer.from(dockerfile) },
     { path: `.airlock/${HOST_PROGRAM[runtime]}`, type: 'file', data: hostProgram },
@@ -238,12 +243,26 @@ export async function prepareBuild(docker: Docker, grants: Grants, config: Docke
   ];
   const entries = [...own, ...plugin];
   const hash = createHash('sha256').update(`${BUILD_FORMAT}\0${baseId}\0${JSON.stringify(Object.entries(buildArgs).sort())}\0`);
+  // Each file read once here, one at a time; only its digest is kept for the context's second read.
+  const digests = new Map<string, string>();
   for (const e of entries) {
     hash.update(`${e.type} ${e.path} ${e.executable === true ? 'x' : '-'} ${e.linkTarget ?? ''}\0`);
-    if (e.data !== undefined) hash.update(`${e.data.length}\0`).update(e.data);
+    const data = e.data ?? (await e.read?.());
+    if (data === undefined) continue;
+    hash.update(`${data.length}\0`).update(data);
+    if (e.read !== undefined) digests.set(e.path, createHash('sha256').update(data).digest('hex'));
   }
   const tag = `airlock-plugin/${grants.plugin.name}:${hash.digest('hex').slice(0, 24)}`;
-  return { tag, dockerfile, context: tar(entries), buildArgs, base };
+  const read = async function* (): AsyncGenerator<LazyEntry> {
+    for (const { read, ...e } of entries) {
+      const data = e.data ?? (await read?.());
+      if (read !== undefined && data !== undefined && createHash('sha256').update(data).digest('hex') !== digests.get(e.path))
+        throw new AirlockError('build-failed', `${join(dir, e.path.slice('plugin/'.length))} changed while the image was being built; build again`);
+      yield data === undefined ? e : { ...e, data };
+    }
+  };
+  const context = (): AsyncGenerator<Buffer> => tarStream(read());
+  return { tag, dockerfile, context, buildArgs, base };
 }
 
 /** The base image's id, pulling it first when it is not present. */
@@ -328,13 +347,23 @@ async function runBuild(
   let step = '(before the first step)';
   let output = '';
   let failure: string | undefined;
+  let contextError: Error | undefined;
   const limits = config.buildLimits;
   // The timeout and the caller's abort both end the request; the daemon then cancels the build and kills
   // the step's container (the classic builder stops with its client).
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
   try {
-    const stream = await docker.buildImage(Readable.from([prep.context]), {
+    // A context that cannot be read to the end (a file changed meanwhile) is the build's failure, whatever the daemon says.
+    const context = async function* (): AsyncGenerator<Buffer> {
+      try {
+        yield* prep.context();
+      } catch (e) {
+        contextError = e as Error;
+        throw e;
+      }
+    };
+    const stream = await docker.buildImage(Readable.from(context()), {
       t: prep.tag,
       dockerfile: '.airlock/Dockerfile',
       buildargs: { ...prep.buildArgs, ...(network?.buildArgs ?? {}) },
@@ -384,6 +413,7 @@ async function runBuild(
       if (signal.aborted) onAbort();
     });
   } catch (e) {
+    if (contextError instanceof AirlockError) throw contextError;
     if (options.signal?.aborted === true) throw new AirlockError('aborted', `building ${grants.plugin.name} was aborted`, { cause: e });
     if (timeout.aborted) {
       throw new AirlockError(

@@ -13,7 +13,7 @@ import { AirlockError } from '../../errors.ts';
 import type { EngineUsage } from '../types.ts';
 import { callUsage, cgroupFiles, containerFigures, type CgroupFiles } from './usage.ts';
 import type { ContainerError } from '../../protocol.ts';
-import { HostStream, type ResultMessage } from '../host-stream.ts';
+import { HostStream, lastLines, type ResultMessage, STDERR_TAIL } from '../host-stream.ts';
 
 /** Labels on everything Airlock creates; `airlock.owner` lets a later run find what a dead one left. */
 export const LABEL_MANAGED = 'airlock.managed';
@@ -45,8 +45,6 @@ export interface ExitInfo {
   /** The last lines the container wrote outside the protocol (its stderr). */
   tail: string;
 }
-
-const STDERR_TAIL = 4000;
 
 /** True when `e` says the Docker daemon's socket does not answer (stopped, restarting, socket gone), not that a request failed. */
 export function daemonUnreachable(e: unknown): boolean {
@@ -341,7 +339,7 @@ export class PluginContainer {
 
 /** What a container's end means for the call it was serving. */
 export function exitError(plugin: string, info: ExitInfo, killed: boolean): AirlockError {
-  const tail = info.tail.trim().split('\n').slice(-20).join('\n');
+  const tail = lastLines(info.tail);
   const details = { exitCode: info.exitCode, oomKilled: info.oomKilled, lastLines: tail };
   // Only the daemon's word counts: the plugin writes the stderr tail, so a pattern there could be forged.
   if (info.oomKilled) {

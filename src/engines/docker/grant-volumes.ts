@@ -22,7 +22,7 @@ import { AirlockError } from '../../errors.ts';
 import type { FilesystemGrant } from '../../grants/types.ts';
 import { readPluginFile, walkPluginTree } from '../../plugin-files/index.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
-import { tar, type ContextEntry } from './context.ts';
+import { type ContextEntry, tarStream } from './context.ts';
 import { CONTAINER_USER } from './options.ts';
 
 export interface GrantVolumes {
@@ -88,21 +88,16 @@ async function fill(docker: Docker, volume: string, g: FilesystemGrant, image: s
     HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: FILL_AT, ReadOnly: false }] },
   });
   try {
-    const chunks = async function* (): AsyncGenerator<Buffer> {
+    const files = async function* (): AsyncGenerator<ContextEntry> {
       for (const e of entries) {
-        const entry: ContextEntry =
-          e.type === 'dir'
-            ? { path: `${e.rel}/`, type: 'dir' }
-            : e.type === 'symlink'
-              ? { path: e.rel, type: 'symlink', linkTarget: e.linkTarget ?? '' }
-              : { path: e.rel, type: 'file', data: await readPluginFile(folder, e.rel, { code: 'build-failed', maxBytes: e.size }), executable: e.executable };
-        const one = tar([entry]);
-        // tar() closes each archive with two zero blocks; one closing pair ends the whole stream.
-        yield one.subarray(0, one.length - 1024);
+        yield e.type === 'dir'
+          ? { path: `${e.rel}/`, type: 'dir' }
+          : e.type === 'symlink'
+            ? { path: e.rel, type: 'symlink', linkTarget: e.linkTarget ?? '' }
+            : { path: e.rel, type: 'file', data: await readPluginFile(folder, e.rel, { code: 'build-failed', maxBytes: e.size }), executable: e.executable };
       }
-      yield Buffer.alloc(1024);
     };
-    await helper.putArchive(Readable.from(chunks()), { path: FILL_AT });
+    await helper.putArchive(Readable.from(tarStream(files())), { path: FILL_AT });
   } finally {
     await helper.remove({ force: true }).catch(() => undefined);
   }

@@ -24,6 +24,7 @@ import { egressImage } from './egress-image.ts';
 import { LABEL_MANAGED, LABEL_OWNER, LABEL_PLUGIN, OWNER } from './container.ts';
 import { loopbackEntries, RELAY_MOUNT, startLoopbackRelay, type LoopbackRelay } from './loopback.ts';
 import { CONTAINER_USER, HARDENING } from './options.ts';
+import { ProxyLog } from '../proxy-log.ts';
 
 export interface Egress {
   /** The plugin containers' NetworkMode. */
@@ -50,8 +51,6 @@ export interface EgressOptions {
 const PROXY_PORT = 3128;
 const PROXY_MEMORY = 96 * 1024 * 1024;
 const READY_TIMEOUT_MS = 30_000;
-
-type ProxyLine = { event: 'listening'; url: string } | ({ event: 'decision' } & EgressDecision) | { event: string };
 
 export async function startEgress(docker: Docker, plugin: string, allow: readonly HostPattern[], options: EgressOptions): Promise<Egress> {
   const suffix = randomBytes(4).toString('hex');
@@ -193,41 +192,19 @@ function readLines(stream: Duplex, onDecision: ((d: EgressDecision) => void) | u
   let onEnd!: (stderr: string) => void;
   const ended = new Promise<string>((r) => (onEnd = r));
   const ready = new Promise<void>((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    let line = '';
+    let buf: Buffer = Buffer.alloc(0);
     let stderr = '';
+    const log = new ProxyLog({ onListening: resolve, onDecision: (d) => onDecision?.(d) });
     stream.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       while (buf.length >= 8) {
         const size = buf.readUInt32BE(4);
         if (buf.length < 8 + size) break;
         const kind = buf[0];
-        const text = buf.subarray(8, 8 + size).toString('utf8');
+        const payload = buf.subarray(8, 8 + size);
         buf = buf.subarray(8 + size);
-        if (kind === 2) {
-          stderr = (stderr + text).slice(-2000);
-          continue;
-        }
-        line += text;
-        for (let nl = line.indexOf('\n'); nl !== -1; nl = line.indexOf('\n')) {
-          const one = line.slice(0, nl);
-          line = line.slice(nl + 1);
-          let msg: ProxyLine;
-          try {
-            msg = JSON.parse(one) as ProxyLine;
-          } catch {
-            continue;
-          }
-          if (msg.event === 'listening') resolve();
-          else if (msg.event === 'decision' && onDecision !== undefined) {
-            const { event: _event, time: _time, ...decision } = msg as { event: string; time?: string } & EgressDecision;
-            try {
-              onDecision(decision as EgressDecision);
-            } catch {
-              // A throwing observer must not break the proxy's log.
-            }
-          }
-        }
+        if (kind === 2) stderr = (stderr + payload.toString('utf8')).slice(-2000);
+        else log.push(payload);
       }
     });
     stream.on('error', () => undefined);

@@ -11,6 +11,7 @@ import { AirlockError } from '../../errors.ts';
 import type { HostPattern } from '../../grants/types.ts';
 import { proxyCodeConfigMap, proxyPod, readProxyCode } from './egress-pod.ts';
 import { PROXY_LABEL, PROXY_PORT } from './network-policy.ts';
+import { ProxyLog } from '../proxy-log.ts';
 
 /** Generous: the first start on a node pulls the image. */
 const READY_TIMEOUT_MS = 180_000;
@@ -23,8 +24,6 @@ const FATAL_WAITING = new Set([
   'CreateContainerConfigError',
   'CreateContainerError',
 ]);
-/** A decision line is a few hundred bytes; a longer one is not the proxy's and is dropped. */
-const MAX_LINE = 64 * 1024;
 
 export interface ProxyOptions {
   kubeconfig: KubeConfig;
@@ -93,23 +92,7 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
 
   let listening!: () => void;
   const ready = new Promise<void>((resolve) => (listening = resolve));
-  const onLine = (line: string): void => {
-    let msg: { event?: string; time?: string } & Record<string, unknown>;
-    try {
-      msg = JSON.parse(line) as typeof msg;
-    } catch {
-      return;
-    }
-    if (msg.event === 'listening') listening();
-    else if (msg.event === 'decision') {
-      const { event: _event, time: _time, ...decision } = msg;
-      try {
-        o.onDecision(decision as unknown as EgressDecision);
-      } catch {
-        // A throwing observer must not stop the log.
-      }
-    }
-  };
+  const log = new ProxyLog({ onListening: () => listening(), onDecision: o.onDecision });
   const follow = new AbortController();
   o.undo.push(async () => follow.abort());
   let failure: AirlockError | undefined;
@@ -134,7 +117,7 @@ export async function startProxy(o: ProxyOptions): Promise<StartedProxy> {
       },
     );
   };
-  await followLog(o.kubeconfig, `/api/v1/namespaces/${namespace}/pods/${name}/log?container=proxy&follow=true`, onLine, ended, follow.signal);
+  await followLog(o.kubeconfig, `/api/v1/namespaces/${namespace}/pods/${name}/log?container=proxy&follow=true`, log, ended, follow.signal);
   const timer = new AbortController();
   try {
     await Promise.race([
@@ -162,12 +145,12 @@ function podProblem(pod: V1Pod): string {
 }
 
 /**
- * Follows a Pod's log through the API server, calling `onLine` per line and holding at most MAX_LINE bytes of
- * an unfinished one, and `onEnd` once it is over. Resolves once the stream is open. Every error of the request or the response is handled
- * here (the stream just stops): client-node's Log pipes a response with no error handler, so an abort or a
- * reset would be an uncaught exception in the host.
+ * Follows a Pod's log through the API server into `log` (bounded lines, checked decisions: ../proxy-log.ts),
+ * and calls `onEnd` once it is over. Resolves once the stream is open. Every error of the request or the
+ * response is handled here (the stream just stops): client-node's Log pipes a response with no error handler,
+ * so an abort or a reset would be an uncaught exception in the host.
  */
-async function followLog(kc: KubeConfig, path: string, onLine: (line: string) => void, onEnd: () => void, signal: AbortSignal): Promise<void> {
+async function followLog(kc: KubeConfig, path: string, log: ProxyLog, onEnd: () => void, signal: AbortSignal): Promise<void> {
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined) throw new AirlockError('engine-unavailable', 'the kubeconfig names no cluster');
   const options: RequestOptions = { signal };
@@ -182,23 +165,7 @@ async function followLog(kc: KubeConfig, path: string, onLine: (line: string) =>
       }
       resolve();
       res.once('close', onEnd);
-      let pending = '';
-      let skipping = false;
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        let text = chunk;
-        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
-          if (!skipping) onLine(pending + text.slice(0, nl));
-          pending = '';
-          skipping = false;
-          text = text.slice(nl + 1);
-        }
-        if (!skipping) pending += text;
-        if (pending.length > MAX_LINE) {
-          pending = '';
-          skipping = true;
-        }
-      });
+      res.on('data', (chunk: Buffer) => log.push(chunk));
     });
     req.on('error', (e) => reject(new AirlockError('engine-unavailable', `cannot follow the egress proxy's log: ${e.message}`)));
     req.end();

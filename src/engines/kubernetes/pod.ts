@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Api, KubeConfig, V1ContainerStateTerminated, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { AirlockError } from '../../errors.ts';
 import type { ContainerError } from '../../protocol.ts';
-import { HostStream, type ResultMessage } from '../host-stream.ts';
+import { HostStream, lastLines, type ResultMessage, STDERR_TAIL } from '../host-stream.ts';
 import { statusOf } from './client.ts';
 import { CONTAINER_NAME, dnsLabel } from './pod-spec.ts';
 
@@ -26,7 +26,6 @@ const READY_TIMEOUT_MS = 60_000;
 /** A deleted Pod is waited for this long to leave the API server's list. */
 const GONE_TIMEOUT_MS = 120_000;
 const POLL_MS = 100;
-const STDERR_TAIL = 4000;
 /**
  * A deleted Pod's grace period. Not 0: the API server removes a Pod deleted with 0 at once, while its
  * container may still run on the node (a force deletion); with 1 the Pod stays listed until the kubelet has
@@ -222,7 +221,7 @@ export class PluginPod {
   async #exitError(): Promise<AirlockError> {
     const plugin = this.#o.plugin;
     if (this.#killed) return new AirlockError('crash', `plugin ${plugin}: its Pod was stopped`);
-    const tail = this.#stderrTail.trim().split('\n').slice(-20).join('\n');
+    const tail = lastLines(this.#stderrTail);
     // The attach stream can close a moment before the kubelet reports the container's end.
     let terminated: V1ContainerStateTerminated | undefined;
     for (let i = 0; i < 50 && terminated === undefined; i++) {

@@ -7,6 +7,8 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -206,4 +208,35 @@ t('a folder changed while its build runs gets its own build, not the older conte
   );
   t.not(one.tag, two.tag);
   t.true(two.built);
+});
+
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+/** External memory (Buffers) still reachable after a full collection. */
+function buffersHeld(): number {
+  collect();
+  collect();
+  return process.memoryUsage().arrayBuffers;
+}
+
+t('a prepared build holds no plugin file in memory: the context is read again one file at a time, and a file changed since the tag fails it', async (t) => {
+  // 96 MiB of plugin files: the context used to be one tar of all of them (and the files besides) until the build ended.
+  const files: Record<string, string> = { 'main.py': `# ${randomUUID()}\n` };
+  for (let i = 0; i < 6; i++) files[`data/blob${i}.txt`] = `${randomUUID()}${'x'.repeat(16 * 1024 * 1024)}`;
+  const plugin = writePlugin(manifestObject({ name: 'python-bigcontext' }), files);
+  const grants = grantsFor(plugin.dir);
+  const before = buffersHeld();
+  const prep = await prepareBuild(docker.docker, grants, docker.config);
+  const held = buffersHeld() - before;
+  t.true(held < 32 * 1024 * 1024, `${held} bytes of buffers held by the prepared build`);
+  // Streamed: the whole archive, with each file's bytes as they were when the tag was computed.
+  let bytes = 0;
+  for await (const chunk of prep.context()) bytes += chunk.length;
+  t.true(bytes > 96 * 1024 * 1024);
+  writeFileSync(join(plugin.dir, 'data/blob3.txt'), `${randomUUID()}${'y'.repeat(16 * 1024 * 1024)}`);
+  const err = await t.throwsAsync(async () => {
+    for await (const _ of prep.context());
+  });
+  t.true(isAirlockError(err, 'build-failed'), String(err));
+  t.regex(err?.message ?? '', /data\/blob3\.txt changed while the image was being built/);
 });
