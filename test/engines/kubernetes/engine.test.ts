@@ -7,7 +7,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +26,7 @@ import { requireExternal } from '../../helpers/require.ts';
 import { FIXTURES } from '../docker/helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-import { CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
+import { bridgeAddress, CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
 
 const available = requireExternal('cluster', CLUSTER_MISSING === '', CLUSTER_MISSING);
 const serial = available ? test.serial : test.skip;
@@ -144,22 +143,9 @@ serial(
   async (t) => {
     t.timeout(10 * 60_000);
     const { tc, engine } = ready();
-    // The cluster bridge's own address, a network the test cluster made: the bridge has it while a Pod is on it
-    // (a pause Pod that asks for no CPU, so the plugin's Pods still fit on the node).
-    const pods = `/api/v1/namespaces/${NAMESPACE}/pods`;
-    const up = await tc.cluster.api('POST', pods, {
-      metadata: { name: 'bridge-up' },
-      spec: { automountServiceAccountToken: false, containers: [{ name: 'pause', image: PAUSE_IMAGE }] },
-    });
-    t.is(up.status, 201, JSON.stringify(up.body));
-    t.teardown(() => tc.cluster.api('DELETE', `${pods}/bridge-up`));
-    const deadline = Date.now() + 5 * 60_000;
-    while (((await tc.cluster.api('GET', `${pods}/bridge-up`)).body as { status?: { phase?: string } }).status?.phase !== 'Running') {
-      if (Date.now() > deadline) throw new Error('the pause Pod was not running after 5 minutes');
-      await sleep(250);
-    }
-    const gateway = networkInterfaces()[tc.cluster.bridge]?.find((i) => i.family === 'IPv4')?.address;
-    if (gateway === undefined) throw new Error(`bridge ${tc.cluster.bridge} has no IPv4 address`);
+    const bridge = await bridgeAddress(tc);
+    t.teardown(() => bridge.stop());
+    const gateway = bridge.address;
     const seen: string[] = [];
     const target = createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);

@@ -120,11 +120,3 @@ test('without a policy naming a cluster the engine is unavailable, saying what t
   t.false(q?.available);
   t.regex(q?.reason ?? '', /\/nonexistent\/kubeconfig.*cannot be used/);
 });
-
-test('the conformance runner does not drive a cluster yet: its engines leave kubernetes out (the matrix marks those cells)', async (t) => {
-  const { ENGINES } = await import('../../conformance/engines.ts');
-  t.false(
-    ENGINES.some((e) => e.name === 'kubernetes'),
-    'once the runner drives a cluster, give the rows their Kubernetes cells (test/security/matrix.ts clusterCells)',
-  );
-});
