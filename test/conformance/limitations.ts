@@ -251,7 +251,8 @@ const PATH_GRANT_CASES = [
 ];
 
 // The Kubernetes engine runs the Docker engine's image and in-container host in a Pod: Docker's rows hold there
-// (the image's root filesystem and /tmp, a 1 GiB random request meeting the memory limit) unless it has its own.
+// (the image's root filesystem and /tmp, a native abort as crash, a 1 GiB random request meeting the memory limit)
+// unless it has its own.
 LIMITATIONS.push(
   {
     engine: 'kubernetes',
@@ -275,18 +276,6 @@ LIMITATIONS.push(
     cases: ['env-dump: exactly the granted variables, with their values'],
     instead: { steps: { 0: { output: imageEnvPlus(['GREETING=hi "there"; =x'], true) } } },
     reason: "the granted variables, with their values, beside the image's own and the kubelet's (see the case above)",
-  },
-  {
-    engine: 'kubernetes',
-    cases: ['trap: a trap is trap, and the next call gets a fresh instance that traps again'],
-    instead: {
-      steps: {
-        0: { error: 'crash', message: /its Pod's container exited \(code 139\)/ },
-        1: { error: 'crash', message: /its Pod's container exited \(code 139\)/ },
-      },
-    },
-    reason:
-      "as on Docker, the process dying mid-call (abort()) ends its Pod and is reported as crash with the last log lines, and a fresh Pod serves the next call; but the in-container host is its Pod's PID 1 (a Pod has no init like Docker's --init), whose default-action signals the kernel drops, so abort()'s SIGABRT is ignored and the C library's fallback ends it with SIGSEGV (code 139, not 134)",
   },
 );
 

@@ -47,6 +47,11 @@ test('no service-account token, no service links, no host namespaces, no host pa
   t.true((spec.volumes ?? []).every((v) => v.hostPath === undefined && v.emptyDir?.medium === 'Memory'));
 });
 
+test("the plugin is not its Pod's PID 1: the pause container is, in a shared process namespace, as Docker's init", (t) => {
+  t.true(HARDENING.Init === true, 'the Docker hardening this mirrors');
+  t.is(spec.shareProcessNamespace, true);
+});
+
 test('memory and CPU requests equal the limits from resources', (t) => {
   const memory = String(grants.resources.memoryBytes);
   const cpu = `${Math.round(grants.resources.cpu * 1000)}m`;
