@@ -2030,6 +2030,31 @@ const K8S_PATH =
   "the case grants a folder of this machine, and a Pod runs on a cluster node, where a hostPath volume would name that node's files: every filesystem grant is refused";
 
 /**
+ * Rows whose attack needs a filesystem grant (the attacker's, or a victim's granted files): on Kubernetes no plugin
+ * gets one, so the attack never starts. Proved on the cluster by the conformance cases granting a folder read-write
+ * and read-only (each refused at load there) and the engine test of a path grant.
+ */
+const NEEDS_PATH_GRANT = new Set([
+  'fs.hardlink',
+  'fs.swap',
+  'host.other-files',
+  'serve.disk-bytes',
+  'serve.disk-files',
+  'serve.revoked-grant-pooled',
+  'host.remote-fs-grant',
+  'host.remote-ro-grant',
+]);
+const PATH_REFUSED = cell(
+  contained(
+    'engine-unavailable',
+    "refused at load: the attack needs a filesystem grant, and a Pod runs on a cluster node, where a hostPath volume would name that node's files: every filesystem grant is refused",
+  ),
+  conf('fs-escape: a read-write grant allows create, write, read, mkdir, rename and unlink'),
+  conf('fs-escape: a read-only grant is readable at its mount path'),
+  file(K8S_TESTS, 'a path grant and a cluster not stated to enforce NetworkPolicy are refused at load'),
+);
+
+/**
  * A Kubernetes cell from its Docker cell (same runtime): the Kubernetes engine runs the Docker engine's image and
  * in-container host as a Pod, and the conformance suite runs every Docker case there (test/conformance/engines.ts,
  * on the test cluster). The cell is Docker's, proved by its conformance cases (and any file proofs under
@@ -2037,6 +2062,7 @@ const K8S_PATH =
  * that do not run on a cluster (the matrix cell tests, Docker's own) is NOT_ON_CLUSTER.
  */
 function fromDocker(row: RowInput, base: 'docker-node' | 'docker-python'): Cell {
+  if (NEEDS_PATH_GRANT.has(row.id)) return PATH_REFUSED;
   const cell = row.cells[base];
   const fixture = `conformance-${COLUMN_ENGINE[base].runtime ?? ''}`;
   const own = (name: string) => {
