@@ -2054,14 +2054,29 @@ const PATH_REFUSED = cell(
   file(K8S_TESTS, 'a path grant and a cluster not stated to enforce NetworkPolicy are refused at load'),
 );
 
+/** Kubernetes cells of rows written without them, proved by tests on the test cluster (Docker's are cell tests). */
+const CLUSTER_CELLS: Record<string, Cell> = {
+  'env.other-plugin': cell(
+    contained('not visible', "each plugin's Pods get only its own grant"),
+    file(K8S_TESTS, "another plugin's granted secret is not visible in a second plugin's Pods"),
+  ),
+  'fs.proc': cell(
+    contained('no host data', "the Pod's own /proc: its environment is the grant's and the image's, pid 1 its pause container, no host process"),
+    file(K8S_TESTS, "/proc is the Pod's own"),
+  ),
+};
+
 /**
- * A Kubernetes cell from its Docker cell (same runtime): the Kubernetes engine runs the Docker engine's image and
+ * A Kubernetes cell of a row written without one: CLUSTER_CELLS or PATH_REFUSED where they apply, else the cell
+ * from its Docker cell (same runtime): the Kubernetes engine runs the Docker engine's image and
  * in-container host as a Pod, and the conformance suite runs every Docker case there (test/conformance/engines.ts,
  * on the test cluster). The cell is Docker's, proved by its conformance cases (and any file proofs under
  * CLUSTER_TESTS); a case Kubernetes refuses to load makes the cell that refusal; a Docker cell proved only by tests
  * that do not run on a cluster (the matrix cell tests, Docker's own) is NOT_ON_CLUSTER.
  */
 function fromDocker(row: RowInput, base: 'docker-node' | 'docker-python'): Cell {
+  const written = CLUSTER_CELLS[row.id];
+  if (written !== undefined) return written;
   if (NEEDS_PATH_GRANT.has(row.id)) return PATH_REFUSED;
   const cell = row.cells[base];
   const fixture = `conformance-${COLUMN_ENGINE[base].runtime ?? ''}`;

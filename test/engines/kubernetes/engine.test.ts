@@ -237,6 +237,47 @@ serial('the plugin sees the granted env only: a host variable not granted is abs
   t.true(service.includes('KUBERNETES_SERVICE_HOST'), 'the kubelet-injected names are as documented');
 });
 
+serial("another plugin's granted secret is not visible in a second plugin's Pods, before or after the first used it", async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  for (const fixture of ['conformance-node', 'conformance-python']) {
+    const a = await engine.load(clusterGrants(tc, fixture, {}, { env: { MATRIX_A_TOKEN: 'a-secret-7' } }));
+    t.teardown(() => a.close());
+    const b = await engine.load(clusterGrants(tc, fixture));
+    t.teardown(() => b.close());
+    t.true((await a.call('dump', '{}')).output.includes('MATRIX_A_TOKEN=a-secret-7'), "A's grant is there to be stolen");
+    for (let i = 0; i < 2; i++) {
+      const seen = (await b.call('dump', '{}')).output;
+      t.false(seen.includes('a-secret-7') || seen.includes('MATRIX_A_TOKEN'), `${fixture}: ${seen}`);
+      await a.call('dump', '{}');
+    }
+    // A Pod asks for a whole CPU: the next runtime's pair fits on the 2-core node once these are gone.
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+serial("/proc is the Pod's own: its environment is the grant's and the image's, pid 1 is the pause container, no host process is there", async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  process.env.AIRLOCK_K8S_PROC_SECRET = 'host-secret-2';
+  t.teardown(() => delete process.env.AIRLOCK_K8S_PROC_SECRET);
+  for (const fixture of ['conformance-node', 'conformance-python']) {
+    const p = await engine.load(clusterGrants(tc, fixture, {}, { env: { GRANTED: 'yes' } }));
+    t.teardown(() => p.close());
+    const read = async (path: string): Promise<string> => (await p.call('read', JSON.stringify({ path }))).output;
+    const environ = await read('/proc/self/environ');
+    t.regex(environ, /^"ok:/);
+    t.true(environ.includes('GRANTED=yes'), 'the granted variable is there');
+    t.false(environ.includes('host-secret-2'), 'no host value');
+    // The Pod shares its process namespace: pid 1 is its pause container (as Docker's init), not a host process.
+    t.regex(await read('/proc/1/cmdline'), /^"ok:\/pause/);
+    t.regex(await read(`/proc/${process.pid}/environ`), /^"errno:/, "the host test process's pid is not in the Pod");
+    const pids = JSON.parse((await p.call('list', JSON.stringify({ path: '/proc' }))).output) as string;
+    t.false(pids.split(',').includes(String(process.pid)));
+    await p.close();
+  }
+});
+
 serial('a timed-out call and an aborted call each delete their Pod; a fresh Pod serves the next call', async (t) => {
   t.timeout(10 * 60_000);
   const { tc, engine } = ready();
