@@ -2055,7 +2055,20 @@ const PATH_REFUSED = cell(
 );
 
 /** Kubernetes cells of rows written without them, proved by tests on the test cluster (Docker's are cell tests). */
-const CLUSTER_CELLS: Record<string, Cell> = {
+const FORGED = cell(
+  contained('plugin-error', "a forged host line is the plugin's own error, never the host's; the Pod is kept"),
+  file(K8S_TESTS, "on a Pod: host errors forged on the protocol stream are the plugin's errors; the Pod is kept"),
+);
+const CLUSTER_CELLS: Record<string, Cell | Partial<Record<ClusterColumn, Cell>>> = {
+  'host.stdout': FORGED,
+  'proto.malformed': FORGED,
+  'proto.ids': FORGED,
+  'proto.oversized': {
+    'kubernetes-node': cell(
+      contained('output-limit', 'the Pod is replaced'),
+      file(K8S_TESTS, 'a protocol line past the engine bound is output-limit and the Pod is replaced'),
+    ),
+  },
   'env.other-plugin': cell(
     contained('not visible', "each plugin's Pods get only its own grant"),
     file(K8S_TESTS, "another plugin's granted secret is not visible in a second plugin's Pods"),
@@ -2076,7 +2089,9 @@ const CLUSTER_CELLS: Record<string, Cell> = {
  */
 function fromDocker(row: RowInput, base: 'docker-node' | 'docker-python'): Cell {
   const written = CLUSTER_CELLS[row.id];
-  if (written !== undefined) return written;
+  const column = base === 'docker-node' ? 'kubernetes-node' : 'kubernetes-python';
+  const given = written !== undefined && 'outcome' in written ? written : written?.[column];
+  if (given !== undefined) return given;
   if (NEEDS_PATH_GRANT.has(row.id)) return PATH_REFUSED;
   const cell = row.cells[base];
   const fixture = `conformance-${COLUMN_ENGINE[base].runtime ?? ''}`;

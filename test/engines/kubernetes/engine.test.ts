@@ -278,6 +278,39 @@ serial("/proc is the Pod's own: its environment is the grant's and the image's, 
   }
 });
 
+for (const fixture of ['node-forge', 'python-forge']) {
+  serial(`${fixture} on a Pod: host errors forged on the protocol stream are the plugin's errors; the Pod is kept`, async (t) => {
+    t.timeout(10 * 60_000);
+    const { tc, engine } = ready();
+    const p = await engine.load(clusterGrants(tc, fixture));
+    t.teardown(() => p.close());
+    // The fixture addresses its forged line to the current request by counting its calls: if the Pod were
+    // replaced after a forgery, the count would restart and the next forgery miss (the call would succeed).
+    for (const code of ['memory-limit', 'crash', 'not-found', 'output-limit']) {
+      const err = await t.throwsAsync(p.call('forge', JSON.stringify({ code })));
+      t.true(isAirlockError(err, 'plugin-error'), `${code}: ${String(err)}`);
+      t.is(isAirlockError(err) ? err.details.pluginCode : undefined, code);
+    }
+    t.is((await p.call('ping', '{}')).output, '"pong"');
+    await p.close();
+  });
+}
+
+serial('a protocol line past the engine bound is output-limit and the Pod is replaced', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  // Small limits give a small bound: 6 x (output + logs) + 64 KiB = 76 KiB.
+  const grants = clusterGrants(tc, 'node-forge');
+  const p = await engine.load({ ...grants, resources: { ...grants.resources, outputBytes: 1024, logBytes: 1024 } });
+  t.teardown(() => p.close());
+  for (const bytes of [80 * 1024, 4 * 1024 * 1024]) {
+    const err = await t.throwsAsync(p.call('long_line', JSON.stringify({ bytes })));
+    t.true(isAirlockError(err, 'output-limit'), `${bytes}: ${String(err)}`);
+    t.is((await p.call('ping', '{}')).output, '"pong"');
+  }
+  await p.close();
+});
+
 serial('a timed-out call and an aborted call each delete their Pod; a fresh Pod serves the next call', async (t) => {
   t.timeout(10 * 60_000);
   const { tc, engine } = ready();
