@@ -188,6 +188,7 @@ const K8S_NOTES: Record<string, string> = {
     "the path lands in the Pod's own read-only image (its /etc/passwd, its /), never on this machine or the node; /tmp is the Pod's in-memory emptyDir",
   'net.none':
     "a deny-all NetworkPolicy selects the plugin's Pods (no rule in either direction; kube-router enforces it in the test cluster); 127.0.0.1 is the Pod's own loopback",
+  'net.rebind': "the egress proxy Pod, the plugin Pods' only way out, resolves once and checks every address",
   'net.bypass': "the plugin's NetworkPolicy lets its Pods reach only their egress proxy Pod's port: the proxy is their only way out",
 };
 const NO_CLUSTER = 'no cluster: this engine runs the plugin on this machine';
@@ -2024,8 +2025,21 @@ function derivedCell(row: RowInput, column: DerivedColumn): Cell {
   return { outcome: cell.outcome, proofs };
 }
 
-/** Tests that run on the test cluster: a Docker cell's file proofs there hold for the Kubernetes columns too. */
-const CLUSTER_TESTS = ['test/engines/kubernetes/'];
+/**
+ * A Docker cell's file proofs that hold for the Kubernetes columns too: tests on the test cluster, and tests of code
+ * the Kubernetes engine runs unchanged: the egress proxy (its Pod runs the same files as Docker's proxy container,
+ * src/engines/kubernetes/egress-pod.ts), the host-side cleaning of a guest's error text (the shared host stream), and
+ * the image build and its context (the engine builds with the Docker engine on this machine's daemon). A title
+ * naming Docker is a run on Docker, and does not count.
+ */
+const CLUSTER_TESTS = [
+  'test/engines/kubernetes/',
+  'test/egress/',
+  'test/engines/plugin-error.test.ts',
+  'test/engines/docker/build.test.ts',
+  'test/plugin-files/',
+];
+const onCluster = (p: Proof): boolean => 'file' in p && CLUSTER_TESTS.some((d) => p.file.startsWith(d)) && !/\bDocker\b/.test(p.title);
 const K8S_PATH =
   "the case grants a folder of this machine, and a Pod runs on a cluster node, where a hostPath volume would name that node's files: every filesystem grant is refused";
 
@@ -2059,7 +2073,20 @@ const FORGED = cell(
   contained('plugin-error', "a forged host line is the plugin's own error, never the host's; the Pod is kept"),
   file(K8S_TESTS, "on a Pod: host errors forged on the protocol stream are the plugin's errors; the Pod is kept"),
 );
+const K8S_NET = 'test/engines/kubernetes/network.test.ts';
 const CLUSTER_CELLS: Record<string, Cell | Partial<Record<ClusterColumn, Cell>>> = {
+  'net.loopback': cell(
+    contained('engine-unavailable', "refused at load: a Pod's loopback is its own, so a grant naming this machine's cannot be given"),
+    file(K8S_NET, 'on an enforcing cluster a network grant is given, but one naming the loopback of this machine is refused with the entry named'),
+  ),
+  'net.dns': cell(
+    contained('dropped', "NetworkPolicy: no DNS from the plugin's Pods (the proxy resolves); with no grant no connection at all"),
+    file(
+      'test/engines/kubernetes/network-cluster.test.ts',
+      'without a network grant, one policy selects the plugin Pods with no rule in either direction, the cluster drops their connections',
+    ),
+    file(K8S_NET, 'with a network grant the plugin Pods may reach only the proxy Pod on its port: no other address, no DNS, nothing in'),
+  ),
   'host.stdout': FORGED,
   'proto.malformed': FORGED,
   'proto.ids': FORGED,
@@ -2110,12 +2137,13 @@ function fromDocker(row: RowInput, base: 'docker-node' | 'docker-python'): Cell 
   // A case whose result Kubernetes documents differently from Docker: Docker's cell would not say so.
   const differs = ran.find((p) => own(p.conformance) !== undefined);
   if (differs !== undefined) throw new Error(`${row.id}: "${differs.conformance}" has a Kubernetes limitation of its own; write the row's Kubernetes cells`);
+  const proofs = [...ran, ...cell.proofs.filter(onCluster)];
   // Not applicable on Docker (the build, the image store): the Kubernetes engine builds with the Docker engine.
-  if (ran.length === 0 && cell.outcome.kind === 'na') return cell;
-  if (ran.length === 0) return NOT_ON_CLUSTER;
+  if (proofs.length === 0 && cell.outcome.kind === 'na') return cell;
+  if (proofs.length === 0) return NOT_ON_CLUSTER;
   const note = K8S_NOTES[row.id];
   const outcome = note === undefined || cell.outcome.kind !== 'contained' ? cell.outcome : contained(cell.outcome.code, note);
-  return { outcome, proofs: [...ran, ...cell.proofs.filter((p) => 'file' in p && CLUSTER_TESTS.some((d) => p.file.startsWith(d)))] };
+  return { outcome, proofs };
 }
 
 /**
