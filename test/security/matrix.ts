@@ -2087,6 +2087,14 @@ const CLUSTER_CELLS: Record<string, Cell | Partial<Record<ClusterColumn, Cell>>>
     ),
     file(K8S_NET, 'with a network grant the plugin Pods may reach only the proxy Pod on its port: no other address, no DNS, nothing in'),
   ),
+  'host.kill': cell(
+    contained(
+      'crash',
+      "abort() ends only its own Pod (crash, the pause container being PID 1), and a fresh Pod serves the next call; the host's pids are not in the Pod's pid namespace",
+    ),
+    conf('trap: a trap is trap, and the next call gets a fresh instance that traps again'),
+    file(K8S_TESTS, "/proc is the Pod's own"),
+  ),
   'host.stdout': FORGED,
   'proto.malformed': FORGED,
   'proto.ids': FORGED,
