@@ -30,19 +30,31 @@ const PY_FIXTURES = new Set(['echo-py', 'net', 'conformance-dual']);
 if (!hasPy && process.env.CI === undefined)
   process.stderr.write('\n!!! SKIPPING conformance cases on componentize-py fixtures: componentize-py is not installed\n\n');
 
-// One local HTTP server for the network cases; each case sees only the requests made while it ran (cases are serial).
-// It listens where every engine can reach it: on Docker's bridge when Docker is there (a container's 127.0.0.1 is
-// its own, and the egress proxy's), else on loopback.
+// Local HTTP servers for the network cases; each case sees only the requests made while it ran (cases are serial).
+// By default one listens where every engine but Kubernetes can reach it: on Docker's bridge when Docker is there (a
+// container's 127.0.0.1 is its own, and the egress proxy's), else on loopback. An engine may name another address
+// (ConformanceEngine.httpHost: the Kubernetes engine's Pods reach this machine on the cluster's bridge).
 const httpHost = (await bridgeGateway()) ?? '127.0.0.1';
 let requests: string[] = [];
-const server = createServer((req, res) => {
-  requests.push(`${req.method} ${req.url}`);
-  res.writeHead(204);
-  res.end();
-});
-await new Promise<void>((resolve) => server.listen(0, httpHost, resolve));
-const httpPort = (server.address() as { port: number }).port;
-server.unref();
+const servers = new Map<string, Promise<number>>();
+/** The port of the suite's HTTP server on `host`, started on first use. */
+function serverOn(host: string): Promise<number> {
+  let port = servers.get(host);
+  if (port === undefined) {
+    const server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(204);
+      res.end();
+    });
+    port = new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => resolve((server.address() as { port: number }).port));
+    });
+    server.unref();
+    servers.set(host, port);
+  }
+  return port;
+}
 
 const manifests = new Map<string, ReturnType<typeof loadPlugin>>();
 function fixture(name: string): ReturnType<typeof loadPlugin> {
@@ -88,9 +100,11 @@ function mismatch(expect: Expect, got: { output: string; logs: CallLogs } | { er
 }
 
 async function runCase(t: ExecutionContext, engine: ConformanceEngine, c: Case, fixtureName: string): Promise<void> {
+  if (engine.caseTimeoutMs !== undefined) t.timeout(engine.caseTimeoutMs);
   const m = fixture(fixtureName);
   requests = [];
-  const sandbox = makeSandbox({ host: httpHost, port: httpPort, requests });
+  const host = (await engine.httpHost?.()) ?? httpHost;
+  const sandbox = makeSandbox({ host, port: await serverOn(host), requests });
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(c.hostEnv ?? {})) {
     saved[k] = process.env[k];

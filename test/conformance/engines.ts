@@ -12,6 +12,8 @@ import { componentFor } from '../../src/provider/index.ts';
 import type { External } from '../helpers/require.ts';
 import { makePki, startTerminator, tlsSetting, type Terminator } from '../engines/docker/remote/tls-daemon.ts';
 import { docker } from '../../src/engines/docker/definition.ts';
+import { kubernetes } from '../../src/engines/kubernetes/definition.ts';
+import { bridgeAddress, CLUSTER_MISSING, startTestCluster, type TestCluster } from '../engines/kubernetes/helpers.ts';
 import { dockerSetupEnv } from './docker-env.ts';
 
 export type Runtime = Grants['plugin']['runtime'];
@@ -30,6 +32,16 @@ export interface ConformanceEngine {
   runtimes: readonly Runtime[];
   /** Set when the engine needs something outside Node: its tests skip loudly, or fail under AIRLOCK_REQUIRE_<X>=1. */
   external?: External;
+  /**
+   * How long one case may take (ava's t.timeout), where the default would not do: the Kubernetes engine
+   * starts its cluster in its first case, and every Pod start waits on the kubelet of a busy machine.
+   */
+  caseTimeoutMs?: number;
+  /**
+   * Where the suite's HTTP server must listen for this engine's plugins (and its egress proxy) to reach it, when
+   * not the suite's default address.
+   */
+  httpHost?(): Promise<string>;
   /** Undefined when usable here, else why not. */
   unavailable(): Promise<string | undefined>;
   /** Loads the plugin described by `grants` (grants.plugin.dir/entry name the fixture). */
@@ -94,13 +106,48 @@ function remoteDocker(): ConformanceEngine {
   };
 }
 
-dockerSetupEnv();
 /**
- * Every registry engine but Kubernetes, which needs a cluster (and a policy naming it) the runner does not start
- * yet: its matrix columns say so (test/security/matrix.ts), and its own tests run the conformance fixtures on a
- * real cluster (test/engines/kubernetes/). Then the Docker engine once more, on a remote daemon.
+ * The Kubernetes engine on the test cluster (test/engines/kubernetes/helpers.ts: one node, a loopback registry,
+ * kube-router enforcing NetworkPolicy), started once, by the first case that loads a plugin, and stopped by
+ * close(). Every plugin's grants name it as a host policy's `kubernetes:` section would. Needs the cluster tools
+ * (.ci/setup-cluster.sh) and root: without them its cases skip loudly, or fail under AIRLOCK_REQUIRE_CLUSTER=1 (CI).
  */
-export const ENGINES: readonly ConformanceEngine[] = [...REGISTRY.filter((d) => d.name !== 'kubernetes').map((d) => conformanceEngine(d)), remoteDocker()];
+function kubernetesCluster(): ConformanceEngine {
+  let cluster: Promise<TestCluster> | undefined;
+  let bridge: Promise<Awaited<ReturnType<typeof bridgeAddress>>> | undefined;
+  let engine: Promise<Engine> | undefined;
+  const started = (): Promise<TestCluster> => (cluster ??= startTestCluster());
+  return {
+    id: 'kubernetes',
+    name: 'kubernetes',
+    runtimes: kubernetes.runtimes,
+    external: 'cluster',
+    caseTimeoutMs: 20 * 60_000,
+    // The cluster bridge's own address: Pods on the cluster (the egress proxy's among them) reach this machine there.
+    httpHost: async () => (await (bridge ??= started().then((tc) => bridgeAddress(tc)))).address,
+    unavailable: async () => (CLUSTER_MISSING === '' ? undefined : CLUSTER_MISSING),
+    load: async (grants) => {
+      const { setting } = await started();
+      engine ??= kubernetes.create();
+      return (await engine).load({ ...grants, kubernetes: setting }, { kind: 'source' });
+    },
+    close: async () => {
+      try {
+        await (await engine)?.close();
+        await (await bridge?.catch(() => undefined))?.stop();
+      } finally {
+        await (await cluster?.catch(() => undefined))?.stop();
+      }
+    },
+  };
+}
+
+dockerSetupEnv();
+/** Every registry engine (Kubernetes on the test cluster), then the Docker engine once more, on a remote daemon. */
+export const ENGINES: readonly ConformanceEngine[] = [
+  ...REGISTRY.map((d) => (d.name === 'kubernetes' ? kubernetesCluster() : conformanceEngine(d))),
+  remoteDocker(),
+];
 
 /** Whether `engine` runs this fixture: its runtime, or (a wasm engine) the component a node/python fixture ships. */
 export function runsFixture(engine: ConformanceEngine, runtime: Runtime, hasComponent: boolean): boolean {

@@ -120,15 +120,19 @@ const IMAGE_ENV = new Set([
   'GPG_KEY',
 ]);
 
-/** The `dump` result is exactly `granted` plus image variables, and no host value is in it. */
+/** What the kubelet adds to every container whatever enableServiceLinks says: the `kubernetes` Service's address. */
+const KUBELET_ENV = /^KUBERNETES_(SERVICE_HOST|SERVICE_PORT|SERVICE_PORT_HTTPS|PORT|PORT_443_TCP|PORT_443_TCP_PROTO|PORT_443_TCP_PORT|PORT_443_TCP_ADDR)$/;
+
+/** The `dump` result is exactly `granted` plus image variables (and, in a Pod, the kubelet's), and no host value is in it. */
 const imageEnvPlus =
-  (granted: string[]) =>
+  (granted: string[], pod = false) =>
   (output: string): string | undefined => {
     const vars = JSON.parse(output) as string[];
     if (output.includes('hunter2')) return 'a host value leaked';
     const missing = granted.filter((g) => !vars.includes(g));
     if (missing.length > 0) return `granted variables missing: ${missing.join(', ')}`;
-    const extra = vars.filter((v) => !granted.includes(v) && !IMAGE_ENV.has(v.slice(0, v.indexOf('='))));
+    const own = (name: string) => IMAGE_ENV.has(name) || (pod && KUBELET_ENV.test(name));
+    const extra = vars.filter((v) => !granted.includes(v) && !own(v.slice(0, v.indexOf('='))));
     return extra.length > 0 ? `variables neither granted nor the image's: ${extra.join(', ')}` : undefined;
   };
 
@@ -232,12 +236,56 @@ LIMITATIONS.push(
   },
 );
 
+/** The conformance cases that grant a folder of this machine (read-only or read-write). */
+const PATH_GRANT_CASES = [
+  'fs-escape: a read-write grant allows create, write, read, mkdir, rename and unlink',
+  'fs-escape: a read-write grant holds at most resources.disk bytes; deleting frees room',
+  'fs-escape: a read-write grant holds at most resources.files entries; deleting frees room',
+  'fs-escape: .. and absolute paths cannot leave the grant',
+  'fs-escape: symlinks out of the grant are not followed (relative, absolute, a swapped directory)',
+  'fs-escape: a symlink the guest creates cannot lead out of the grant',
+  'fs-escape: a symlink inside the grant is not followed either',
+  'fs-escape: a FIFO or a socket is refused before any blocking open',
+  'fs-escape: a read-only grant is readable at its mount path',
+  'fs-escape: a read-only grant refuses every kind of write and the host files stay as they were',
+];
+
+// The Kubernetes engine runs the Docker engine's image and in-container host in a Pod: Docker's rows hold there
+// (the image's root filesystem and /tmp, a native abort as crash, a 1 GiB random request meeting the memory limit)
+// unless it has its own.
+LIMITATIONS.push(
+  {
+    engine: 'kubernetes',
+    cases: PATH_GRANT_CASES,
+    instead: {
+      load: 'engine-unavailable',
+      message: /filesystem: \/\S+ \(granted (read|read-write) at \/r[ow]\) is a folder of this machine; a Pod runs on a cluster node.*mounts no host path/,
+    },
+    reason:
+      "these cases grant a folder of this machine, and a Pod runs on a cluster node, where a hostPath volume would name that node's files, not the granted folder: every filesystem grant is refused at load with its reason (the selector then runs the plugin on the worker or Docker engine)",
+  },
+  {
+    engine: 'kubernetes',
+    cases: ['env-dump: with nothing granted the guest sees no environment at all'],
+    instead: { steps: { 0: { output: imageEnvPlus([], true) } } },
+    reason:
+      "as on Docker, the image's own variables (PATH, HOME, HOSTNAME: the Pod's name ...); and the kubelet adds the `kubernetes` Service's address (KUBERNETES_SERVICE_HOST, KUBERNETES_PORT*) to every container whatever enableServiceLinks says. No host value",
+  },
+  {
+    engine: 'kubernetes',
+    cases: ['env-dump: exactly the granted variables, with their values'],
+    instead: { steps: { 0: { output: imageEnvPlus(['GREETING=hi "there"; =x'], true) } } },
+    reason: "the granted variables, with their values, beside the image's own and the kubelet's (see the case above)",
+  },
+);
+
 /**
  * The limitation of `engine` for this case and fixture. The Docker engine on a remote daemon runs the same
- * containers as on the local one: Docker's limitations hold there too, unless docker-remote lists its own.
+ * containers as on the local one, and the Kubernetes engine the same images as Pods: Docker's limitations hold there
+ * too, unless the engine lists its own.
  */
 export function limitationFor(engine: ConformanceId, caseName: string, fixture: string): Limitation | undefined {
   const find = (id: ConformanceId): Limitation | undefined =>
     LIMITATIONS.find((l) => l.engine === id && l.cases.includes(caseName) && (l.fixtures === undefined || l.fixtures.includes(fixture)));
-  return find(engine) ?? (engine === 'docker-remote' ? find('docker') : undefined);
+  return find(engine) ?? (engine === 'docker-remote' || engine === 'kubernetes' ? find('docker') : undefined);
 }

@@ -163,21 +163,34 @@ const QUOTA_ENGINES = 'test/capabilities/filesystem/quota-engines.test.ts';
 const QUOTA_WASMTIME =
   'refused at load: --dir has no size limit, so a read-write grant is refused unless the host policy lists wasmtime in unboundedWrites; the selector runs the plugin on the worker engine, which enforces the quota';
 const K8S_TESTS = 'test/engines/kubernetes/engine.test.ts';
-/** A row's Kubernetes cell when the row was not run on a cluster (see clusterCells). */
+/**
+ * A row's Kubernetes cell when its Docker cell is proved only by tests that start no cluster (see fromDocker): the
+ * conformance suite runs on the test cluster, but no conformance case covers this attack.
+ */
 const NOT_ON_CLUSTER = cell(
   {
     kind: 'limitation',
     reason:
-      'not run on the Kubernetes engine yet: the conformance runner and the matrix cell tests do not start a cluster (the engine answers the conformance fixtures in its own tests)',
+      "not run on the Kubernetes engine yet: Docker's cell is proved by the matrix cell tests (test/security/cells/) or by Docker's own tests, which start no cluster; no conformance case (those run on the test cluster) covers this attack",
     issue: {
-      title: 'Run the conformance suite and the matrix cells on the Kubernetes engine',
-      impact: 'the engine-specific defences of this row are unproven on Pods (the hardening, limits and refusals they rest on are proven in the cluster rows)',
-      reproduction: 'test/conformance/engines.ts leaves kubernetes out; no matrix cell test starts a cluster',
-      fix: 'one shared test cluster for the conformance runner (a policy naming it), kubernetes entries in test/conformance/engines.ts and the cell tests',
+      title: "Run the matrix cell tests and Docker's hostile-plugin tests on the Kubernetes engine",
+      impact:
+        'the engine-specific defences of this row are unproven on Pods (the hardening, limits and refusals they rest on are proven in the cluster rows, and the conformance cases in the rows that have them)',
+      reproduction: 'no cell test in test/security/cells/ implements a Kubernetes column; test/engines/docker/*.test.ts drive only the Docker engine',
+      fix: 'Kubernetes implementations of the cell tests (test/security/engines.ts reaches the cluster through the conformance engine, test/conformance/engines.ts), and the Docker engine tests this row names run on a cluster too',
     },
   },
-  file('test/engines/kubernetes/pod-spec.test.ts', 'the conformance runner does not drive a cluster yet'),
+  file('test/security/matrix.test.ts', 'the Kubernetes columns: the conformance suite runs on the test cluster, no matrix cell test does yet'),
 );
+/** Where a Docker cell's note (taken by fromDocker) would be wrong for a Pod: the Kubernetes columns' note instead. */
+const K8S_NOTES: Record<string, string> = {
+  'fs.absolute':
+    "the path lands in the Pod's own read-only image (its /etc/passwd, its /), never on this machine or the node; /tmp is the Pod's in-memory emptyDir",
+  'net.none':
+    "a deny-all NetworkPolicy selects the plugin's Pods (no rule in either direction; kube-router enforces it in the test cluster); 127.0.0.1 is the Pod's own loopback",
+  'net.rebind': "the egress proxy Pod, the plugin Pods' only way out, resolves once and checks every address",
+  'net.bypass': "the plugin's NetworkPolicy lets its Pods reach only their egress proxy Pod's port: the proxy is their only way out",
+};
 const NO_CLUSTER = 'no cluster: this engine runs the plugin on this machine';
 const QUOTA_DOCKER =
   'refused at load: a bind mount has no size limit, so a read-write grant is refused unless the host policy lists docker in unboundedWrites (the policy owner then accepts unbounded writes)';
@@ -381,7 +394,12 @@ const INPUT: RowInput[] = [
       ),
       'kubernetes-node': cell(
         contained('no host value', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* (the API server address); no host value"),
+        conf('env-dump: with nothing granted the guest sees no environment at all'),
         file(K8S_TESTS, 'the plugin sees the granted env only'),
+      ),
+      'kubernetes-python': cell(
+        contained('no host value', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* (the API server address); no host value"),
+        conf('env-dump: with nothing granted the guest sees no environment at all'),
       ),
     },
   },
@@ -402,7 +420,12 @@ const INPUT: RowInput[] = [
       ),
       'kubernetes-node': cell(
         contained('granted only', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* beside the granted ones"),
+        conf('env-dump: exactly the granted variables, with their values'),
         file(K8S_TESTS, 'the plugin sees the granted env only'),
+      ),
+      'kubernetes-python': cell(
+        contained('granted only', "the image's own variables and the kubelet's KUBERNETES_SERVICE_*/KUBERNETES_PORT* beside the granted ones"),
+        conf('env-dump: exactly the granted variables, with their values'),
       ),
     },
   },
@@ -2295,21 +2318,153 @@ function derivedCell(row: RowInput, column: DerivedColumn): Cell {
 }
 
 /**
- * The Kubernetes cells of a row written without them: a defence before any engine (the same cell in every
- * column, proved by file tests) holds there too; anything else is not run on a cluster yet, and says so.
+ * A Docker cell's file proofs that hold for the Kubernetes columns too: tests on the test cluster, and tests of code
+ * the Kubernetes engine runs unchanged: the egress proxy (its Pod runs the same files as Docker's proxy container,
+ * src/engines/kubernetes/egress-pod.ts), the host-side cleaning of a guest's error text (the shared host stream), and
+ * the image build and its context (the engine builds with the Docker engine on this machine's daemon). A title
+ * naming Docker is a run on Docker, and does not count.
  */
-function clusterCells(c: RowInput['cells']): Record<ClusterColumn, Cell> {
+const CLUSTER_TESTS = [
+  'test/engines/kubernetes/',
+  'test/egress/',
+  'test/engines/plugin-error.test.ts',
+  'test/engines/docker/build.test.ts',
+  'test/plugin-files/',
+];
+const onCluster = (p: Proof): boolean => 'file' in p && CLUSTER_TESTS.some((d) => p.file.startsWith(d)) && !/\bDocker\b/.test(p.title);
+const K8S_PATH =
+  "the case grants a folder of this machine, and a Pod runs on a cluster node, where a hostPath volume would name that node's files: every filesystem grant is refused";
+
+/**
+ * Rows whose attack needs a filesystem grant (the attacker's, or a victim's granted files): on Kubernetes no plugin
+ * gets one, so the attack never starts. Proved on the cluster by the conformance cases granting a folder read-write
+ * and read-only (each refused at load there) and the engine test of a path grant.
+ */
+const NEEDS_PATH_GRANT = new Set([
+  'fs.hardlink',
+  'fs.swap',
+  'host.other-files',
+  'serve.disk-bytes',
+  'serve.disk-files',
+  'serve.revoked-grant-pooled',
+  'host.remote-fs-grant',
+  'host.remote-ro-grant',
+]);
+const PATH_REFUSED = cell(
+  contained(
+    'engine-unavailable',
+    "refused at load: the attack needs a filesystem grant, and a Pod runs on a cluster node, where a hostPath volume would name that node's files: every filesystem grant is refused",
+  ),
+  conf('fs-escape: a read-write grant allows create, write, read, mkdir, rename and unlink'),
+  conf('fs-escape: a read-only grant is readable at its mount path'),
+  file(K8S_TESTS, 'a path grant and a cluster not stated to enforce NetworkPolicy are refused at load'),
+);
+
+/** Kubernetes cells of rows written without them, proved by tests on the test cluster (Docker's are cell tests). */
+const FORGED = cell(
+  contained('plugin-error', "a forged host line is the plugin's own error, never the host's; the Pod is kept"),
+  file(K8S_TESTS, "on a Pod: host errors forged on the protocol stream are the plugin's errors; the Pod is kept"),
+);
+const K8S_NET = 'test/engines/kubernetes/network.test.ts';
+const CLUSTER_CELLS: Record<string, Cell | Partial<Record<ClusterColumn, Cell>>> = {
+  'net.loopback': cell(
+    contained('engine-unavailable', "refused at load: a Pod's loopback is its own, so a grant naming this machine's cannot be given"),
+    file(K8S_NET, 'on an enforcing cluster a network grant is given, but one naming the loopback of this machine is refused with the entry named'),
+  ),
+  'net.dns': cell(
+    contained('dropped', "NetworkPolicy: no DNS from the plugin's Pods (the proxy resolves); with no grant no connection at all"),
+    file(
+      'test/engines/kubernetes/network-cluster.test.ts',
+      'without a network grant, one policy selects the plugin Pods with no rule in either direction, the cluster drops their connections',
+    ),
+    file(K8S_NET, 'with a network grant the plugin Pods may reach only the proxy Pod on its port: no other address, no DNS, nothing in'),
+  ),
+  'host.kill': cell(
+    contained(
+      'crash',
+      "abort() ends only its own Pod (crash, the pause container being PID 1), and a fresh Pod serves the next call; the host's pids are not in the Pod's pid namespace",
+    ),
+    conf('trap: a trap is trap, and the next call gets a fresh instance that traps again'),
+    file(K8S_TESTS, "/proc is the Pod's own"),
+  ),
+  'host.stdout': FORGED,
+  'proto.malformed': FORGED,
+  'proto.ids': FORGED,
+  'proto.oversized': {
+    'kubernetes-node': cell(
+      contained('output-limit', 'the Pod is replaced'),
+      file(K8S_TESTS, 'a protocol line past the engine bound is output-limit and the Pod is replaced'),
+    ),
+  },
+  'env.other-plugin': cell(
+    contained('not visible', "each plugin's Pods get only its own grant"),
+    file(K8S_TESTS, "another plugin's granted secret is not visible in a second plugin's Pods"),
+  ),
+  'fs.proc': cell(
+    contained('no host data', "the Pod's own /proc: its environment is the grant's and the image's, pid 1 its pause container, no host process"),
+    file(K8S_TESTS, "/proc is the Pod's own"),
+  ),
+};
+
+/**
+ * A Kubernetes cell of a row written without one: CLUSTER_CELLS or PATH_REFUSED where they apply, else the cell
+ * from its Docker cell (same runtime): the Kubernetes engine runs the Docker engine's image and
+ * in-container host as a Pod, and the conformance suite runs every Docker case there (test/conformance/engines.ts,
+ * on the test cluster). The cell is Docker's, proved by its conformance cases (and any file proofs under
+ * CLUSTER_TESTS); a case Kubernetes refuses to load makes the cell that refusal; a Docker cell proved only by tests
+ * that do not run on a cluster (the matrix cell tests, Docker's own) is NOT_ON_CLUSTER.
+ */
+function fromDocker(row: RowInput, base: 'docker-node' | 'docker-python'): Cell {
+  const written = CLUSTER_CELLS[row.id];
+  const column = base === 'docker-node' ? 'kubernetes-node' : 'kubernetes-python';
+  const given = written !== undefined && 'outcome' in written ? written : written?.[column];
+  if (given !== undefined) return given;
+  if (NEEDS_PATH_GRANT.has(row.id)) return PATH_REFUSED;
+  const cell = row.cells[base];
+  const fixture = `conformance-${COLUMN_ENGINE[base].runtime ?? ''}`;
+  const own = (name: string) => {
+    const lim = limitationFor('kubernetes', name, fixture);
+    return lim?.engine === 'kubernetes' ? lim : undefined;
+  };
+  const refused = (p: Proof): boolean => {
+    const lim = 'conformance' in p ? own(p.conformance) : undefined;
+    return lim !== undefined && 'load' in lim.instead;
+  };
+  const confs = cell.proofs.filter((p): p is { conformance: string } => 'conformance' in p);
+  const ran = confs.filter((p) => !refused(p));
+  // Every case of the cell refused at load (they grant a folder): the cell is that refusal, proved by the cases.
+  if (ran.length === 0 && confs.length > 0) return cell_(contained('engine-unavailable', `refused at load: ${K8S_PATH}`), ...confs);
+  // A case whose result Kubernetes documents differently from Docker: Docker's cell would not say so.
+  const differs = ran.find((p) => own(p.conformance) !== undefined);
+  if (differs !== undefined) throw new Error(`${row.id}: "${differs.conformance}" has a Kubernetes limitation of its own; write the row's Kubernetes cells`);
+  const proofs = [...ran, ...cell.proofs.filter(onCluster)];
+  // Not applicable on Docker (the build, the image store): the Kubernetes engine builds with the Docker engine.
+  if (proofs.length === 0 && cell.outcome.kind === 'na') return cell;
+  if (proofs.length === 0) return NOT_ON_CLUSTER;
+  const note = K8S_NOTES[row.id];
+  const outcome = note === undefined || cell.outcome.kind !== 'contained' ? cell.outcome : contained(cell.outcome.code, note);
+  return { outcome, proofs };
+}
+
+/**
+ * The Kubernetes cells of a row written without them: a defence before any engine (the same cell in every
+ * column, proved by file tests) holds there too; anything else follows the Docker cell of its runtime (fromDocker).
+ */
+function clusterCells(row: RowInput): Record<ClusterColumn, Cell> {
+  const c = row.cells;
   const same = c.worker === c.wasmtime && c.worker === c['docker-node'] && c.worker === c['docker-python'];
   const beforeEngines = same && c.worker.proofs.length > 0 && c.worker.proofs.every((p) => 'file' in p);
-  const k = beforeEngines ? c.worker : NOT_ON_CLUSTER;
-  return { 'kubernetes-node': c['kubernetes-node'] ?? k, 'kubernetes-python': c['kubernetes-python'] ?? k };
+  return {
+    'kubernetes-node': c['kubernetes-node'] ?? (beforeEngines ? c.worker : fromDocker(row, 'docker-node')),
+    'kubernetes-python': c['kubernetes-python'] ?? (beforeEngines ? c.worker : fromDocker(row, 'docker-python')),
+  };
 }
 
 export const ROWS: Row[] = INPUT.map((row) => ({
   ...row,
   cells: {
     ...row.cells,
-    ...clusterCells(row.cells),
+    ...clusterCells(row),
     ...Object.fromEntries((Object.keys(DERIVED) as DerivedColumn[]).map((c) => [c, derivedCell(row, c)])),
   } as Record<Column, Cell>,
 }));

@@ -109,6 +109,9 @@ export function podManifest(input: PodInput): V1Pod {
       hostNetwork: false,
       hostPID: false,
       hostIPC: false,
+      // The pause container is PID 1, as Docker's init is (HARDENING.Init): it reaps orphaned processes, and the
+      // plugin's host is not an init, whose default-action signals the kernel drops (its abort() would end as SIGSEGV).
+      shareProcessNamespace: true,
       // A timed-out or aborted call's Pod is replaced, not drained: the shortest grace that is not a force deletion (./pod.ts).
       terminationGracePeriodSeconds: 1,
       securityContext: user,

@@ -7,7 +7,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +26,7 @@ import { requireExternal } from '../../helpers/require.ts';
 import { FIXTURES } from '../docker/helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-import { CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
+import { bridgeAddress, CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
 
 const available = requireExternal('cluster', CLUSTER_MISSING === '', CLUSTER_MISSING);
 const serial = available ? test.serial : test.skip;
@@ -144,22 +143,9 @@ serial(
   async (t) => {
     t.timeout(10 * 60_000);
     const { tc, engine } = ready();
-    // The cluster bridge's own address, a network the test cluster made: the bridge has it while a Pod is on it
-    // (a pause Pod that asks for no CPU, so the plugin's Pods still fit on the node).
-    const pods = `/api/v1/namespaces/${NAMESPACE}/pods`;
-    const up = await tc.cluster.api('POST', pods, {
-      metadata: { name: 'bridge-up' },
-      spec: { automountServiceAccountToken: false, containers: [{ name: 'pause', image: PAUSE_IMAGE }] },
-    });
-    t.is(up.status, 201, JSON.stringify(up.body));
-    t.teardown(() => tc.cluster.api('DELETE', `${pods}/bridge-up`));
-    const deadline = Date.now() + 5 * 60_000;
-    while (((await tc.cluster.api('GET', `${pods}/bridge-up`)).body as { status?: { phase?: string } }).status?.phase !== 'Running') {
-      if (Date.now() > deadline) throw new Error('the pause Pod was not running after 5 minutes');
-      await sleep(250);
-    }
-    const gateway = networkInterfaces()[tc.cluster.bridge]?.find((i) => i.family === 'IPv4')?.address;
-    if (gateway === undefined) throw new Error(`bridge ${tc.cluster.bridge} has no IPv4 address`);
+    const bridge = await bridgeAddress(tc);
+    t.teardown(() => bridge.stop());
+    const gateway = bridge.address;
     const seen: string[] = [];
     const target = createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);
@@ -249,6 +235,80 @@ serial('the plugin sees the granted env only: a host variable not granted is abs
   const service = names.filter((n) => /^KUBERNETES_(SERVICE|PORT)/.test(n));
   t.deepEqual(names.filter((n) => !service.includes(n)).sort(), ['GRANTED_NAME', 'HOME', 'HOSTNAME', 'LANG', 'NODE_ENV', 'PATH', 'PWD']);
   t.true(service.includes('KUBERNETES_SERVICE_HOST'), 'the kubelet-injected names are as documented');
+});
+
+serial("another plugin's granted secret is not visible in a second plugin's Pods, before or after the first used it", async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  for (const fixture of ['conformance-node', 'conformance-python']) {
+    const a = await engine.load(clusterGrants(tc, fixture, {}, { env: { MATRIX_A_TOKEN: 'a-secret-7' } }));
+    t.teardown(() => a.close());
+    const b = await engine.load(clusterGrants(tc, fixture));
+    t.teardown(() => b.close());
+    t.true((await a.call('dump', '{}')).output.includes('MATRIX_A_TOKEN=a-secret-7'), "A's grant is there to be stolen");
+    for (let i = 0; i < 2; i++) {
+      const seen = (await b.call('dump', '{}')).output;
+      t.false(seen.includes('a-secret-7') || seen.includes('MATRIX_A_TOKEN'), `${fixture}: ${seen}`);
+      await a.call('dump', '{}');
+    }
+    // A Pod asks for a whole CPU: the next runtime's pair fits on the 2-core node once these are gone.
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+serial("/proc is the Pod's own: its environment is the grant's and the image's, pid 1 is the pause container, no host process is there", async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  process.env.AIRLOCK_K8S_PROC_SECRET = 'host-secret-2';
+  t.teardown(() => delete process.env.AIRLOCK_K8S_PROC_SECRET);
+  for (const fixture of ['conformance-node', 'conformance-python']) {
+    const p = await engine.load(clusterGrants(tc, fixture, {}, { env: { GRANTED: 'yes' } }));
+    t.teardown(() => p.close());
+    const read = async (path: string): Promise<string> => (await p.call('read', JSON.stringify({ path }))).output;
+    const environ = await read('/proc/self/environ');
+    t.regex(environ, /^"ok:/);
+    t.true(environ.includes('GRANTED=yes'), 'the granted variable is there');
+    t.false(environ.includes('host-secret-2'), 'no host value');
+    // The Pod shares its process namespace: pid 1 is its pause container (as Docker's init), not a host process.
+    t.regex(await read('/proc/1/cmdline'), /^"ok:\/pause/);
+    t.regex(await read(`/proc/${process.pid}/environ`), /^"errno:/, "the host test process's pid is not in the Pod");
+    const pids = JSON.parse((await p.call('list', JSON.stringify({ path: '/proc' }))).output) as string;
+    t.false(pids.split(',').includes(String(process.pid)));
+    await p.close();
+  }
+});
+
+for (const fixture of ['node-forge', 'python-forge']) {
+  serial(`${fixture} on a Pod: host errors forged on the protocol stream are the plugin's errors; the Pod is kept`, async (t) => {
+    t.timeout(10 * 60_000);
+    const { tc, engine } = ready();
+    const p = await engine.load(clusterGrants(tc, fixture));
+    t.teardown(() => p.close());
+    // The fixture addresses its forged line to the current request by counting its calls: if the Pod were
+    // replaced after a forgery, the count would restart and the next forgery miss (the call would succeed).
+    for (const code of ['memory-limit', 'crash', 'not-found', 'output-limit']) {
+      const err = await t.throwsAsync(p.call('forge', JSON.stringify({ code })));
+      t.true(isAirlockError(err, 'plugin-error'), `${code}: ${String(err)}`);
+      t.is(isAirlockError(err) ? err.details.pluginCode : undefined, code);
+    }
+    t.is((await p.call('ping', '{}')).output, '"pong"');
+    await p.close();
+  });
+}
+
+serial('a protocol line past the engine bound is output-limit and the Pod is replaced', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  // Small limits give a small bound: 6 x (output + logs) + 64 KiB = 76 KiB.
+  const grants = clusterGrants(tc, 'node-forge');
+  const p = await engine.load({ ...grants, resources: { ...grants.resources, outputBytes: 1024, logBytes: 1024 } });
+  t.teardown(() => p.close());
+  for (const bytes of [80 * 1024, 4 * 1024 * 1024]) {
+    const err = await t.throwsAsync(p.call('long_line', JSON.stringify({ bytes })));
+    t.true(isAirlockError(err, 'output-limit'), `${bytes}: ${String(err)}`);
+    t.is((await p.call('ping', '{}')).output, '"pong"');
+  }
+  await p.close();
 });
 
 serial('a timed-out call and an aborted call each delete their Pod; a fresh Pod serves the next call', async (t) => {

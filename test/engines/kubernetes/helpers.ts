@@ -3,11 +3,12 @@
  * containerd pulls from a loopback docker-registry the local Docker daemon pushes to, the namespace
  * the engine works in, and grants for fixtures under a policy naming them.
  */
+import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { PolicyInput } from '../../../src/grants/policy.ts';
 import type { Grants, KubernetesSetting } from '../../../src/grants/types.ts';
-import { type Cluster, findClusterTools, startCluster } from '../../cluster/cluster.ts';
+import { type Cluster, findClusterTools, PAUSE_IMAGE, startCluster } from '../../cluster/cluster.ts';
 import { type Enforcement, enforceNetworkPolicy, findKubeRouter } from '../../cluster/network-policy.ts';
 import { haveRegistry, startRegistry, type TestRegistry } from '../../trust/oci/registry.ts';
 import { DOCKER, grantsFor } from '../docker/helpers.ts';
@@ -92,4 +93,32 @@ export function clusterGrants(tc: TestCluster, fixture: string, policy: PolicyIn
 export async function podsOf(tc: TestCluster, hosts: string[]): Promise<V1Pod[]> {
   const pods = (await tc.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app.kubernetes.io/managed-by=airlock' })).items;
   return pods.filter((p) => hosts.includes(p.metadata?.labels?.['airlock.dev/host'] ?? ''));
+}
+
+/**
+ * An address of this machine that the cluster's Pods reach: the cluster bridge's own, a network the test cluster
+ * made. The bridge has it while a Pod is on it, so a pause Pod `name` that asks for no CPU (the plugins' Pods still
+ * fit on the node) is started and kept; delete it (`stop`) when done.
+ */
+export async function bridgeAddress(tc: TestCluster, name = 'bridge-up'): Promise<{ address: string; stop(): Promise<unknown> }> {
+  const pods = `/api/v1/namespaces/${NAMESPACE}/pods`;
+  const up = await tc.cluster.api('POST', pods, {
+    metadata: { name },
+    spec: { automountServiceAccountToken: false, containers: [{ name: 'pause', image: PAUSE_IMAGE }] },
+  });
+  if (up.status !== 201) throw new Error(`pause Pod ${name}: ${up.status} ${JSON.stringify(up.body)}`);
+  const stop = () => tc.cluster.api('DELETE', `${pods}/${name}`);
+  try {
+    const deadline = Date.now() + 5 * 60_000;
+    while (((await tc.cluster.api('GET', `${pods}/${name}`)).body as { status?: { phase?: string } }).status?.phase !== 'Running') {
+      if (Date.now() > deadline) throw new Error(`the pause Pod ${name} was not running after 5 minutes`);
+      await sleep(250);
+    }
+    const address = networkInterfaces()[tc.cluster.bridge]?.find((i) => i.family === 'IPv4')?.address;
+    if (address === undefined) throw new Error(`bridge ${tc.cluster.bridge} has no IPv4 address`);
+    return { address, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

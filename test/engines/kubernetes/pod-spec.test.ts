@@ -47,6 +47,11 @@ test('no service-account token, no service links, no host namespaces, no host pa
   t.true((spec.volumes ?? []).every((v) => v.hostPath === undefined && v.emptyDir?.medium === 'Memory'));
 });
 
+test("the plugin is not its Pod's PID 1: the pause container is, in a shared process namespace, as Docker's init", (t) => {
+  t.true(HARDENING.Init === true, 'the Docker hardening this mirrors');
+  t.is(spec.shareProcessNamespace, true);
+});
+
 test('memory and CPU requests equal the limits from resources', (t) => {
   const memory = String(grants.resources.memoryBytes);
   const cpu = `${Math.round(grants.resources.cpu * 1000)}m`;
@@ -119,12 +124,4 @@ test('without a policy naming a cluster the engine is unavailable, saying what t
   const q = await kubernetes.probeFor!(makeGrants({ kubernetes: { ...setting, kubeconfig: '/nonexistent/kubeconfig' } }));
   t.false(q?.available);
   t.regex(q?.reason ?? '', /\/nonexistent\/kubeconfig.*cannot be used/);
-});
-
-test('the conformance runner does not drive a cluster yet: its engines leave kubernetes out (the matrix marks those cells)', async (t) => {
-  const { ENGINES } = await import('../../conformance/engines.ts');
-  t.false(
-    ENGINES.some((e) => e.name === 'kubernetes'),
-    'once the runner drives a cluster, give the rows their Kubernetes cells (test/security/matrix.ts clusterCells)',
-  );
 });
