@@ -6,7 +6,7 @@
  * another shape stays a module.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +27,7 @@ const modules = Object.fromEntries(
 );
 const wasi = await loadWasi(grants, wasiPlan(t0.imports));
 const dir = mkdtempSync(join(tmpdir(), 'airlock-glue-load-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One call of echo-c's echo through `glue`. */
 function echo(glue: LoadedGlue, message: string): string {

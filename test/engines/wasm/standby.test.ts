@@ -7,7 +7,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +29,10 @@ export function instantiate() {
 `,
 );
 const engine = new WasmEngine({ transpile: async () => ({ glue: pathToFileURL(glue).href, modules: {} }) });
-test.after.always(() => engine.close());
+test.after.always(async () => {
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const threadOf = async (p: { call(tool: string, input: string): Promise<{ output: string }> }): Promise<number> =>
   (JSON.parse((await p.call('x', '{}')).output) as { threadId: number }).threadId;
