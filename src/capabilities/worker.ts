@@ -11,12 +11,22 @@ import type { Grants } from '../grants/types.ts';
 import { baselineWasi } from './baseline.ts';
 import { LogCapture } from './stdio/capture.ts';
 import type { WasiPlan } from '../protocol.ts';
+import { COMMON_INTERFACES, WARM_PARTS } from './warm.ts';
 import type { CallState, WasiContext, WasiImports, WasiPart } from './types.ts';
 
 export type { CallState, LogSink, WasiImports } from './types.ts';
 export { baselineWasi } from './baseline.ts';
 
 export type { WasiPlan };
+
+/**
+ * What a blank worker loads while nobody waits (./warm.ts): the baseline
+ * families and the worker parts most components import. An adoption then
+ * finds them loaded (each module once per thread); the rest it loads itself.
+ */
+export async function warmWasi(): Promise<void> {
+  await Promise.all([baselineWasi(COMMON_INTERFACES), ...WARM_PARTS.map((m) => import(m))]);
+}
 
 /** Per instance: frees what the instance holds (open fds), and what capabilities opened for the plugin. */
 export interface InstanceContext {
