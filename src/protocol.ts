@@ -22,7 +22,9 @@ import type { WasmModule } from './wasm-api.ts';
  * `workerData` of a wasm worker. A worker starts blank (a standby: its own
  * modules loaded, nothing of a plugin's) and says `standby`; the host then
  * hands it one plugin for good (`adopt`), and it says `ready` once the
- * component is instantiated.
+ * component is instantiated. A blank worker also says `settled` once the
+ * threads it started in the background have booted (none competes with an
+ * adoption for the CPU from then on).
  */
 export interface WasmWorkerData {
   kind: 'airlock-wasm-worker';
@@ -77,7 +79,7 @@ export interface WasmAdoptMessage {
 }
 
 /** Worker -> host, over postMessage. */
-export type WasmWorkerMessage = { type: 'standby' } | { type: 'ready' } | { type: 'init-error'; error: SerializedError };
+export type WasmWorkerMessage = { type: 'standby' } | { type: 'settled' } | { type: 'ready' } | { type: 'init-error'; error: SerializedError };
 
 /** A call as the worker receives it through the channel. */
 export interface WasmCallRequest {

@@ -70,8 +70,12 @@ function workerExecArgv(): string[] | undefined {
   return out;
 }
 
-/** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
-export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
+/**
+ * Starts one blank worker (unref'd); `ready` resolves once it says `standby`,
+ * rejects if it dies first; `settled` resolves once it says `settled` (the
+ * threads it started in the background have booted: ./worker.ts), or it died.
+ */
+export function startBlank(): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
   const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
   const execArgv = workerExecArgv();
   const worker = new Worker(WORKER_URL, {
@@ -116,7 +120,18 @@ export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
     worker.on('error', onError);
     worker.on('exit', onExit);
   });
-  return { worker, ready };
+  const settled = new Promise<void>((resolve) => {
+    const over = (msg?: WasmWorkerMessage): void => {
+      if (msg !== undefined && msg?.type !== 'settled') return;
+      worker.off('message', over);
+      worker.off('exit', onEnd);
+      resolve();
+    };
+    const onEnd = (): void => over();
+    worker.on('message', over);
+    worker.once('exit', onEnd);
+  });
+  return { worker, ready, settled };
 }
 
 /**
@@ -161,6 +176,7 @@ interface Waiting {
   /** Its thread (ref'd while a load waits for it: an unref'd start would not keep the process alive). */
   worker: Worker;
   ready: Promise<BlankWorker | undefined>;
+  settled: Promise<void>;
 }
 
 /** The process's standby (one per process: engines share it). */
@@ -189,9 +205,10 @@ class Standby {
   /** Starts blank workers until `size` are there or on their way. */
   fill(): void {
     while (!this.#broken && this.#waiting.length < this.size) {
-      const { worker, ready } = startBlank();
+      const { worker, ready, settled } = startBlank();
       const entry: Waiting = {
         worker,
+        settled,
         ready: ready.then(
           (b) => b,
           () => {
@@ -212,12 +229,17 @@ class Standby {
     if (i >= 0) this.#waiting.splice(i, 1);
   }
 
-  /** The thread ids of the blank workers waiting now, once each has started (those that fail are left out). */
+  /**
+   * The thread ids of the blank workers waiting now, once each has started
+   * and settled (as in a process up a while: nothing of their start still
+   * running in the background); those that fail are left out.
+   */
   async threads(): Promise<number[]> {
     this.fill();
     // Unref'd starts alone would let the process exit while it waits here.
     const alive = setInterval(() => {}, 1 << 30);
-    const ready = await Promise.all(this.#waiting.map((e) => e.ready)).finally(() => clearInterval(alive));
+    const waiting = [...this.#waiting];
+    const ready = await Promise.all(waiting.map((e) => e.ready.then(async (b) => (await e.settled, b)))).finally(() => clearInterval(alive));
     return ready.flatMap((b) => (b === undefined || b.worker.threadId < 0 ? [] : [b.worker.threadId]));
   }
 
@@ -227,7 +249,7 @@ class Standby {
    * its stdio (readStdio), which keeps the process alive while it lives.
    */
   async take(): Promise<BlankWorker> {
-    const entry = this.#waiting.shift() ?? { ...startBlank() };
+    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank();
     hold(entry.worker);
     let w = await entry.ready;
     if (w === undefined || w.worker.threadId < 0) {

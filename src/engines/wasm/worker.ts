@@ -65,11 +65,25 @@ async function main(): Promise<void> {
     throw new AirlockError('internal', 'wasm worker started without its workerData');
   // What most components need, loaded while nobody waits: the common WASI parts, and Node's `performance`
   // and thread CPU clock (lazily loaded modules: ~2 ms of a first call otherwise).
-  await warmWasi();
+  const warmed = await warmWasi();
   performance.now();
   process.threadCpuUsage();
-  const adopted = adoption();
+  let adopting = false;
+  const adopted = adoption().then((msg) => {
+    adopting = true;
+    return msg;
+  });
   post({ type: 'standby' });
+  // Settled once the threads the shim started have booted (no blocking round trip once a plugin came first:
+  // its start goes on meanwhile; a host waiting for this worker to settle hears it all the same).
+  void warmed.threadsOnline.then(() => {
+    try {
+      if (!adopting) warmed.ioRoundTrip();
+    } catch {
+      // Only slower: the shim's thread failed on its own; the plugin that uses it gets that error then.
+    }
+    post({ type: 'settled' });
+  });
   let data: WasmPluginData;
   let wasi: WasiRuntime;
   let glue: LoadedGlue;

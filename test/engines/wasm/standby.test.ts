@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { WasmEngine } from '../../../src/engines/wasm/index.ts';
-import { standby } from '../../../src/engines/wasm/standby.ts';
+import { retire, standby, startBlank } from '../../../src/engines/wasm/standby.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 import { fixtureComponent } from './helpers.ts';
 
@@ -56,6 +56,15 @@ test.serial('without a standby a load starts its own worker', async (t) => {
   t.true((await threadOf(p)) > 0);
   await p.close();
   standby.resize(1);
+});
+
+test('a blank worker says it is settled after it says standby (the threads it started have booted), and threads() waits for that', async (t) => {
+  const { worker, ready, settled } = startBlank();
+  const order: string[] = [];
+  const done = Promise.all([ready.then(() => order.push('standby')), settled.then(() => order.push('settled'))]);
+  await done;
+  t.deepEqual(order, ['standby', 'settled']);
+  await retire(worker, ready);
 });
 
 /** The worker threads `fn` creates in this thread (Node's `worker_threads` diagnostics channel). */
