@@ -28,6 +28,12 @@ import type { WasmModule } from './wasm-api.ts';
  */
 export interface WasmWorkerData {
   kind: 'airlock-wasm-worker';
+  /**
+   * The glue of the plugin the process adopted a worker for last: the blank
+   * worker compiles it while nobody waits, and an adoption by that plugin
+   * finds it ready (src/engines/wasm/glue-load.ts prepareGlue).
+   */
+  glue?: { script: { path: string; cache: string }; name: string };
 }
 
 /** Everything a worker needs for its plugin, nothing else (its env is empty). */
@@ -79,7 +85,12 @@ export interface WasmAdoptMessage {
 }
 
 /** Worker -> host, over postMessage. */
-export type WasmWorkerMessage = { type: 'standby' } | { type: 'settled' } | { type: 'ready' } | { type: 'init-error'; error: SerializedError };
+export type WasmWorkerMessage =
+  | { type: 'standby' }
+  | { type: 'settled' }
+  /** `glue`: how the worker got the plugin's glue (tests): compiled ahead from the hint, from V8's code cache, or compiled now. */
+  | { type: 'ready'; glue?: 'prepared' | 'cached' | 'compiled' }
+  | { type: 'init-error'; error: SerializedError };
 
 /** A call as the worker receives it through the channel. */
 export interface WasmCallRequest {

@@ -65,7 +65,8 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   /** Adopts a blank worker (./standby.ts) for the plugin; resolves on its `ready`, rejects on its init error or an early death. */
   async start(slot: WasmSlot, _prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
     const g = this.#opts.grants;
-    const blank = await standby.take();
+    const script = this.#opts.glueScript;
+    const blank = await standby.take(script === undefined ? undefined : { script, name: this.#opts.glueName });
     const worker = blank.worker;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
     const plugin: WasmPluginData = {

@@ -75,8 +75,8 @@ function workerExecArgv(): string[] | undefined {
  * rejects if it dies first; `settled` resolves once it says `settled` (the
  * threads it started in the background have booted: ./worker.ts), or it died.
  */
-export function startBlank(): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
-  const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
+export function startBlank(glue?: WasmWorkerData['glue']): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
+  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', ...(glue === undefined ? {} : { glue }) };
   const execArgv = workerExecArgv();
   const worker = new Worker(WORKER_URL, {
     workerData: data,
@@ -184,6 +184,8 @@ class Standby {
   #size: number | undefined;
   readonly #waiting: Waiting[] = [];
   #broken = false;
+  /** The glue of the plugin adopted last: new blank workers compile it ahead (./worker.ts). */
+  #glue: WasmWorkerData['glue'];
 
   get size(): number {
     return this.#size ?? defaultStandbySize();
@@ -205,7 +207,7 @@ class Standby {
   /** Starts blank workers until `size` are there or on their way. */
   fill(): void {
     while (!this.#broken && this.#waiting.length < this.size) {
-      const { worker, ready, settled } = startBlank();
+      const { worker, ready, settled } = startBlank(this.#glue);
       const entry: Waiting = {
         worker,
         settled,
@@ -245,15 +247,17 @@ class Standby {
 
   /**
    * A blank worker for a plugin: the oldest standby (started or on its way),
-   * else a new one. Starts a replacement in the background. The caller reads
-   * its stdio (readStdio), which keeps the process alive while it lives.
+   * else a new one. Starts a replacement in the background, which compiles
+   * `glue` (the plugin's) ahead. The caller reads its stdio (readStdio),
+   * which keeps the process alive while it lives.
    */
-  async take(): Promise<BlankWorker> {
-    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank();
+  async take(glue?: WasmWorkerData['glue']): Promise<BlankWorker> {
+    if (glue !== undefined) this.#glue = glue;
+    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank(glue);
     hold(entry.worker);
     let w = await entry.ready;
     if (w === undefined || w.worker.threadId < 0) {
-      const fresh = startBlank();
+      const fresh = startBlank(glue);
       hold(fresh.worker);
       w = await fresh.ready;
     }

@@ -12,7 +12,7 @@ import { loadWasi, type WasiRuntime, warmWasi } from '../../capabilities/worker.
 import { AirlockError } from '../../errors.ts';
 import type { WasmAdoptMessage, WasmPluginData, WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { Channel, CLOSED, REQUEST } from './channel.ts';
-import { loadGlue, type LoadedGlue } from './glue-load.ts';
+import { type LoadedGlue, loadGlue, type PreparedGlue, prepareGlue } from './glue-load.ts';
 import { createInstance, runCall, type LiveInstance } from './instance.ts';
 import type { InstantiateFn } from './types.ts';
 import { writeUsage } from './usage.ts';
@@ -61,8 +61,8 @@ function adoption(): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  if ((workerData as Partial<WasmWorkerData> | null)?.kind !== 'airlock-wasm-worker')
-    throw new AirlockError('internal', 'wasm worker started without its workerData');
+  const start = workerData as Partial<WasmWorkerData> | null;
+  if (start?.kind !== 'airlock-wasm-worker') throw new AirlockError('internal', 'wasm worker started without its workerData');
   // What most components need, loaded while nobody waits: the common WASI parts, and Node's `performance`
   // and thread CPU clock (lazily loaded modules: ~2 ms of a first call otherwise).
   const warmed = await warmWasi();
@@ -74,14 +74,17 @@ async function main(): Promise<void> {
     return msg;
   });
   post({ type: 'standby' });
-  // Settled once the threads the shim started have booted (no blocking round trip once a plugin came first:
-  // its start goes on meanwhile; a host waiting for this worker to settle hears it all the same).
+  // Settled once the threads the shim started have booted and the glue of the plugin adopted last is compiled
+  // (neither once a plugin came first: its start goes on now; a host waiting for this worker to settle hears it
+  // all the same).
+  let prepared: PreparedGlue | undefined;
   void warmed.threadsOnline.then(() => {
     try {
       if (!adopting) warmed.ioRoundTrip();
     } catch {
       // Only slower: the shim's thread failed on its own; the plugin that uses it gets that error then.
     }
+    if (!adopting) prepared = prepareGlue(start.glue);
     post({ type: 'settled' });
   });
   let data: WasmPluginData;
@@ -91,7 +94,9 @@ async function main(): Promise<void> {
   let instance: LiveInstance | undefined;
   try {
     data = validate(await adopted);
-    const loaded = await Promise.all([loadGlue(data), loadWasi(data.grants, data.wasi)]);
+    const loaded = await Promise.all([loadGlue(data, prepared), loadWasi(data.grants, data.wasi)]);
+    // Another plugin's guess is garbage now.
+    prepared = undefined;
     glue = loaded[0];
     instantiate = glue.instantiate;
     wasi = loaded[1];
@@ -106,7 +111,7 @@ async function main(): Promise<void> {
   const perCall = grants.isolation === 'per-call';
   const channel = new Channel(data.channel);
   channel.setSpare(true);
-  post({ type: 'ready' });
+  post({ type: 'ready', glue: glue.prepared === true ? 'prepared' : glue.fromCache ? 'cached' : 'compiled' });
 
   const spinMs = data.spinMicros / 1000;
   let lastResponse = 0;

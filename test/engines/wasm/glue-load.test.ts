@@ -6,14 +6,18 @@
  * another shape stays a module.
  */
 import test from 'ava';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { prepareCoreModule, wasiPlan } from '../../../src/capabilities/index.ts';
 import { loadWasi } from '../../../src/capabilities/worker.ts';
 import { glueFiles, glueScript } from '../../../src/engines/wasm/glue-file.ts';
 import { WasmEngine } from '../../../src/engines/wasm/index.ts';
+import { standby } from '../../../src/engines/wasm/standby.ts';
+import type { WasmWorkerMessage } from '../../../src/protocol.ts';
 import { loadGlue, type LoadedGlue } from '../../../src/engines/wasm/glue-load.ts';
 import { createInstance, runCall } from '../../../src/engines/wasm/instance.ts';
 import { compileCore } from '../../../src/engines/wasm/modules.ts';
@@ -89,3 +93,34 @@ test.serial("the engine's first worker of a plugin writes the glue's code cache 
   const second = await engine.load(grants, { kind: 'component', path });
   t.is((await second.call('echo', '{"message":"b"}')).output, '{"message":"b"}');
 });
+
+test.serial(
+  "a standby started after an adoption compiles that plugin's glue ahead: its next worker gets it ready, another plugin's worker loads its own",
+  async (t) => {
+    // How each worker started from here on got its glue, in the order they said ready.
+    const readies: (string | undefined)[] = [];
+    const onWorker = (m: unknown): void => {
+      (m as { worker: Worker }).worker.on('message', (msg: WasmWorkerMessage) => {
+        if (msg?.type === 'ready') readies.push(msg.glue);
+      });
+    };
+    subscribe('worker_threads', onWorker);
+    t.teardown(() => unsubscribe('worker_threads', onWorker));
+    const engine = new WasmEngine({ standby: 1 });
+    t.teardown(() => engine.close());
+    const echoC = { kind: 'component', path: await fixtureComponent('echo-c') } as const;
+    const first = await engine.load(grants, echoC);
+    t.is((await first.call('echo', '{"message":"a"}')).output, '{"message":"a"}');
+    // The standby now holds a worker started after that adoption.
+    await standby.threads();
+    const seen = readies.length;
+    const second = await engine.load(grants, echoC);
+    t.deepEqual(readies.slice(seen), ['prepared'], 'the standby had compiled echo-c glue');
+    t.is((await second.call('echo', '{"message":"b"}')).output, '{"message":"b"}');
+    await standby.threads();
+    const other = await engine.load(fixtureGrants('state'), { kind: 'component', path: await fixtureComponent('state') });
+    t.is(readies.length, seen + 2);
+    t.not(readies.at(-1), 'prepared', "a standby guessing echo-c's glue loads state's itself");
+    t.is((await other.call('count', '{}')).output, '1');
+  },
+);
