@@ -63,11 +63,14 @@ function adoption(): Promise<unknown> {
 async function main(): Promise<void> {
   const start = workerData as Partial<WasmWorkerData> | null;
   if (start?.kind !== 'airlock-wasm-worker') throw new AirlockError('internal', 'wasm worker started without its workerData');
-  // What most components need, loaded while nobody waits: the common WASI parts, and Node's `performance`
-  // and thread CPU clock (lazily loaded modules: ~2 ms of a first call otherwise).
+  // What most components need, loaded while nobody waits: the common WASI parts, and what Node loads on
+  // first use: `performance`, the thread CPU clock, a channel's text codecs and views (~2.5 ms otherwise).
   const warmed = await warmWasi();
   performance.now();
   process.threadCpuUsage();
+  const scratch = Channel.create(0);
+  scratch.sendResponse({ kind: 'ok', output: '', stdout: '', stderr: '', truncated: false });
+  scratch.readRequest();
   let adopting = false;
   const adopted = adoption().then((msg) => {
     adopting = true;
