@@ -136,8 +136,8 @@ class WasmDriver implements SlotDriver<WasmWorker> {
         fail(new AirlockError('crash', `plugin ${g.plugin.name}: worker exited with code ${code}${w.stderrTail ? `: ${w.stderrTail.trim()}` : ''}`));
       });
       if (signal?.aborted === true) {
-        // Not adopted yet: a blank worker that has started, nothing to wait for.
-        startOver();
+        // Not adopted yet: a blank worker that has started; it may still compile the glue it guessed (./worker.ts).
+        void blank.settled.then(startOver);
         onAbort();
       } else worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
     });

@@ -33,6 +33,8 @@ export interface BlankWorker {
   worker: Worker;
   /** The last 2000 characters the thread wrote to stderr (for crash messages). */
   stderrTail: string;
+  /** Settles once it says `settled`, or it died: what it does before (compiling a guessed glue) must not be cut short. */
+  settled: Promise<void>;
 }
 
 /** Half the cores, at least 1, at most 4; AIRLOCK_WASM_STANDBY overrides (0: none). */
@@ -92,7 +94,18 @@ export function startBlank(glue?: WasmWorkerData['glue']): { worker: Worker; rea
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     name: 'airlock:wasm',
   });
-  const w: BlankWorker = { worker, stderrTail: '' };
+  const settled = new Promise<void>((resolve) => {
+    const over = (msg?: WasmWorkerMessage): void => {
+      if (msg !== undefined && msg?.type !== 'settled') return;
+      worker.off('message', over);
+      worker.off('exit', onEnd);
+      resolve();
+    };
+    const onEnd = (): void => over();
+    worker.on('message', over);
+    worker.once('exit', onEnd);
+  });
+  const w: BlankWorker = { worker, stderrTail: '', settled };
   // Its stdio is read from adoption on (./pool.ts readStdio): reading a worker's stdio refs it, and a
   // standby must not keep the process alive. A blank worker prints nothing.
   worker.unref();
@@ -119,17 +132,6 @@ export function startBlank(glue?: WasmWorkerData['glue']): { worker: Worker; rea
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
-  });
-  const settled = new Promise<void>((resolve) => {
-    const over = (msg?: WasmWorkerMessage): void => {
-      if (msg !== undefined && msg?.type !== 'settled') return;
-      worker.off('message', over);
-      worker.off('exit', onEnd);
-      resolve();
-    };
-    const onEnd = (): void => over();
-    worker.on('message', over);
-    worker.once('exit', onEnd);
   });
   return { worker, ready, settled };
 }
@@ -200,7 +202,8 @@ class Standby {
   /** Sets the size (tests and benchmarks; 0 empties it). Dropped workers still starting end once started (see retire). */
   resize(n: number): void {
     this.#size = n;
-    for (const e of this.#waiting.splice(n)) retire(e.worker, e.ready);
+    // Settled, not only started: after `standby` a blank worker still compiles (the glue it guesses).
+    for (const e of this.#waiting.splice(n)) retire(e.worker, e.settled);
     this.fill();
   }
 

@@ -99,6 +99,32 @@ test.serial('a standby dropped while it starts is terminated only once it has st
   standby.resize(1);
 });
 
+test.serial(
+  'a standby dropped right after it says standby is terminated only once it has settled (its shim thread booted, the glue it guesses compiled)',
+  async (t) => {
+    standby.resize(0);
+    const [w] = created(() => standby.resize(1));
+    const worker = w as Worker;
+    const seen: string[] = [];
+    const exited = once(worker, 'exit');
+    const alive = setInterval(() => {}, 1 << 30);
+    await new Promise<void>((resolve) => {
+      worker.on('message', (m: { type?: string }) => {
+        if (m?.type === 'settled') seen.push('settled');
+        if (m?.type !== 'standby') return;
+        seen.push('standby');
+        // Dropped at once: its shim thread is still booting.
+        standby.resize(0);
+        resolve();
+      });
+    });
+    await exited.finally(() => clearInterval(alive));
+    seen.push('exit');
+    t.deepEqual(seen, ['standby', 'settled', 'exit']);
+    standby.resize(1);
+  },
+);
+
 test('a host run as `node --input-type=module -e` starts its workers (the flag is not passed on to them)', async (t) => {
   const component = await fixtureComponent('echo-c');
   const root = new URL('../../../', import.meta.url);
