@@ -34,6 +34,8 @@ export interface WasmWorkerData {
    * finds it ready (src/engines/wasm/glue-load.ts prepareGlue).
    */
   glue?: { script: { path: string; cache: string }; name: string };
+  /** A load waits for this worker: it settles nothing in the background (no round trip, no guess), it is adopted at once. */
+  awaited?: boolean;
 }
 
 /** Everything a worker needs for its plugin, nothing else (its env is empty). */

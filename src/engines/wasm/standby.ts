@@ -77,8 +77,8 @@ function workerExecArgv(): string[] | undefined {
  * rejects if it dies first; `settled` resolves once it says `settled` (the
  * threads it started in the background have booted: ./worker.ts), or it died.
  */
-export function startBlank(glue?: WasmWorkerData['glue']): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
-  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', ...(glue === undefined ? {} : { glue }) };
+export function startBlank(glue?: WasmWorkerData['glue'], awaited = false): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
+  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', ...(glue === undefined ? {} : { glue }), ...(awaited ? { awaited } : {}) };
   const execArgv = workerExecArgv();
   const worker = new Worker(WORKER_URL, {
     workerData: data,
@@ -256,11 +256,11 @@ class Standby {
    */
   async take(glue?: WasmWorkerData['glue']): Promise<BlankWorker> {
     if (glue !== undefined) this.#glue = glue;
-    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank(glue);
+    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank(undefined, true);
     hold(entry.worker);
     let w = await entry.ready;
     if (w === undefined || w.worker.threadId < 0) {
-      const fresh = startBlank(glue);
+      const fresh = startBlank(undefined, true);
       hold(fresh.worker);
       w = await fresh.ready;
     }

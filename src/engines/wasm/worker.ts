@@ -82,12 +82,14 @@ async function main(): Promise<void> {
   // all the same).
   let prepared: PreparedGlue | undefined;
   void warmed.threadsOnline.then(() => {
+    // A worker a load waits for is adopted at once: nothing to settle for.
+    const idle = !adopting && start.awaited !== true;
     try {
-      if (!adopting) warmed.ioRoundTrip();
+      if (idle) warmed.ioRoundTrip();
     } catch {
       // Only slower: the shim's thread failed on its own; the plugin that uses it gets that error then.
     }
-    if (!adopting) prepared = prepareGlue(start.glue);
+    if (idle) prepared = prepareGlue(start.glue);
     post({ type: 'settled' });
   });
   let data: WasmPluginData;
