@@ -14,7 +14,7 @@
  * against tool schemas (src/host/validator-thread.ts).
  */
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import { retire } from './engines/wasm/standby.ts';
+import { retire } from './worker-retire.ts';
 import { AirlockError } from './errors.ts';
 import type { Slot, SlotCall, SlotDriver } from './slots/driver.ts';
 import { SlotPool } from './slots/pool.ts';
@@ -94,7 +94,7 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
   /**
    * Ends the thread once its start is over, never midway (a thread torn down
    * while it imports and compiles can abort the process: see
-   * src/engines/wasm/standby.ts retire). Not awaited by the next job: the
+   * src/worker-retire.ts). Not awaited by the next job: the
    * old thread may still be busy with the one it ends.
    */
   kill(t: Thread): Promise<void> {
