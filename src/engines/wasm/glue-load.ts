@@ -37,9 +37,13 @@ function readCache(path: string): Buffer | undefined {
   }
 }
 
-/** Writes whole or not at all (a temporary file renamed): a worker reading it never sees half a cache. */
+/**
+ * Writes whole or not at all (a temporary file renamed): a worker reading it
+ * never sees half a cache. The temporary name is this thread's of this
+ * process: the cache is shared by every process (./glue-file.ts).
+ */
 function writeCache(path: string, data: Buffer): void {
-  const tmp = `${path}.${threadId}`;
+  const tmp = `${path}.${process.pid}-${threadId}.tmp`;
   try {
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, path);

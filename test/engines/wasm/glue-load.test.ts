@@ -7,10 +7,13 @@
  */
 import test from 'ava';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { prepareCoreModule, wasiPlan } from '../../../src/capabilities/index.ts';
 import { loadWasi } from '../../../src/capabilities/worker.ts';
@@ -22,6 +25,8 @@ import { loadGlue, type LoadedGlue } from '../../../src/engines/wasm/glue-load.t
 import { createInstance, runCall } from '../../../src/engines/wasm/instance.ts';
 import { compileCore } from '../../../src/engines/wasm/modules.ts';
 import { transpileComponent } from '../../../src/engines/wasm/transpile.ts';
+import type { TranspiledComponent } from '../../../src/engines/wasm/types.ts';
+import { cacheDir } from '../../../src/paths.ts';
 import { fixtureComponent, fixtureGrants } from './helpers.ts';
 
 const grants = fixtureGrants('echo-c');
@@ -77,12 +82,20 @@ test('without a script form the glue is imported as a module', async (t) => {
   t.is(typeof glue.instantiate, 'function');
 });
 
+/** echo-c's transpile with a glue text of its own (a comment added): its code cache is this test's alone, not shared with other tests'. */
+function ownGlue(): { transpile: () => Promise<TranspiledComponent>; source: string } {
+  const source = `${t0.glueSource as string}\n// ${randomUUID()}\n`;
+  return { source, transpile: async () => ({ ...t0, glueSource: source }) };
+}
+
 test.serial("the engine's first worker of a plugin writes the glue's code cache before its first answer, and the next load runs", async (t) => {
   const path = await fixtureComponent('echo-c');
-  const files = await glueFiles(t0.glueSource as string, pathToFileURL(t0.glue).href);
+  const own = ownGlue();
+  const files = await glueFiles(own.source, pathToFileURL(t0.glue).href);
   const cache = files.script?.cache;
   if (cache === undefined) return t.fail('echo-c glue has a script form');
-  const engine = new WasmEngine();
+  t.teardown(() => rmSync(cache, { force: true }));
+  const engine = new WasmEngine({ transpile: own.transpile });
   t.teardown(() => engine.close());
   const first = await engine.load(grants, { kind: 'component', path });
   t.false(existsSync(cache), 'no cache before any call');
@@ -92,6 +105,30 @@ test.serial("the engine's first worker of a plugin writes the glue's code cache 
   await first.close();
   const second = await engine.load(grants, { kind: 'component', path });
   t.is((await second.call('echo', '{"message":"b"}')).output, '{"message":"b"}');
+});
+
+test.serial('the code cache outlives the process that wrote it: the next process takes it and writes none', async (t) => {
+  const own = ownGlue();
+  const files = await glueFiles(own.source, pathToFileURL(t0.glue).href);
+  const cache = files.script?.cache;
+  if (files.script === undefined || cache === undefined) return t.fail('echo-c glue has a script form');
+  t.teardown(() => rmSync(cache, { force: true }));
+  t.true(cache.startsWith(cacheDir('glue-code')), 'under the Airlock cache, not the process folder');
+  const data = { glueUrl: files.url, glueName: t0.glue, glueScript: files.script };
+  // Another process: its own private folder, the same cache file.
+  const script = `
+    const { loadGlue } = await import(${JSON.stringify(new URL('../../../src/engines/wasm/glue-load.ts', import.meta.url).href)});
+    const glue = await loadGlue(${JSON.stringify(data)});
+    glue.saveCache();
+    process.stdout.write(String(glue.fromCache));
+  `;
+  const run = async (): Promise<string> =>
+    (await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: process.env, timeout: 60_000 })).stdout;
+  t.is(await run(), 'false', 'the first process compiles the glue');
+  const written = statSync(cache, { bigint: true });
+  t.is(await run(), 'true', 'the next process takes the cache');
+  const after = statSync(cache, { bigint: true });
+  t.deepEqual([after.ino, after.mtimeNs], [written.ino, written.mtimeNs], 'and writes none');
 });
 
 test.serial(
