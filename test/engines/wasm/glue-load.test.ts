@@ -27,6 +27,7 @@ import { compileCore } from '../../../src/engines/wasm/modules.ts';
 import { transpileComponent } from '../../../src/engines/wasm/transpile.ts';
 import type { TranspiledComponent } from '../../../src/engines/wasm/types.ts';
 import { cacheDir } from '../../../src/paths.ts';
+import { rejection } from '../../helpers/rejection.ts';
 import { fixtureComponent, fixtureGrants } from './helpers.ts';
 
 const grants = fixtureGrants('echo-c');
@@ -161,3 +162,16 @@ test.serial(
     t.is((await other.call('count', '{}')).output, '1');
   },
 );
+
+test.serial('a component that fails at start still fails load() when a standby compiled its glue ahead', async (t) => {
+  const glueSource = `export function instantiate() { throw new Error('start trapped ${randomUUID()}'); }\n`;
+  const engine = new WasmEngine({ standby: 1, transpile: async () => ({ glue: pathToFileURL(join(dir, 'failing.js')).href, glueSource, modules: {} }) });
+  t.teardown(() => engine.close());
+  const plugin = { kind: 'component', path: '/unused.wasm' } as const;
+  const first = await rejection(engine.load(grants, plugin));
+  t.regex(String(first), /start trapped/);
+  // The standby now guesses this glue; adopting it must fail the same way.
+  await standby.threads();
+  const second = await rejection(engine.load(grants, plugin));
+  t.regex(String(second), /start trapped/);
+});
