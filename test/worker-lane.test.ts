@@ -90,6 +90,9 @@ test('with prestart, the next thread starts as soon as one is ended for a bound,
 
 test.serial('a thread ended while it starts (its job aborted) is terminated only once its entry module has loaded (nodejs/node#64500)', async (t) => {
   const cells = new Int32Array(new SharedArrayBuffer(12));
+  // The lane's thread is unref'd and a pending waitAsync keeps nothing alive: this does, while the test waits.
+  const alive = setInterval(() => {}, 1 << 30);
+  t.teardown(() => clearInterval(alive));
   const { lane: l } = lane({ url: new URL('./helpers/lane-worker-held.ts', import.meta.url), workerData: cells });
   const workers: Worker[] = [];
   const onWorker = (m: unknown): void => void workers.push((m as { worker: Worker }).worker);
