@@ -81,15 +81,19 @@ async function main(): Promise<void> {
   // (neither once a plugin came first: its start goes on now; a host waiting for this worker to settle hears it
   // all the same).
   let prepared: PreparedGlue | undefined;
-  void warmed.threadsOnline.then(() => {
-    // A worker a load waits for is adopted at once: nothing to settle for.
-    const idle = !adopting && start.awaited !== true;
+  void warmed.threadsOnline.then(async () => {
+    // A worker a load waits for is adopted at once: nothing to settle for. Each blocking step waits for the
+    // event loop's turn first, so an adoption already queued is seen (and goes first).
+    const idle = async (): Promise<boolean> => {
+      await turnEventLoop();
+      return !adopting && start.awaited !== true;
+    };
     try {
-      if (idle) warmed.ioRoundTrip();
+      if (await idle()) warmed.ioRoundTrip();
     } catch {
       // Only slower: the shim's thread failed on its own; the plugin that uses it gets that error then.
     }
-    if (idle) prepared = prepareGlue(start.glue);
+    if (await idle()) prepared = prepareGlue(start.glue);
     post({ type: 'settled' });
   });
   let data: WasmPluginData;
