@@ -22,10 +22,20 @@ import type { WasmModule } from './wasm-api.ts';
  * `workerData` of a wasm worker. A worker starts blank (a standby: its own
  * modules loaded, nothing of a plugin's) and says `standby`; the host then
  * hands it one plugin for good (`adopt`), and it says `ready` once the
- * component is instantiated.
+ * component is instantiated. A blank worker also says `settled` once the
+ * threads it started in the background have booted (none competes with an
+ * adoption for the CPU from then on).
  */
 export interface WasmWorkerData {
   kind: 'airlock-wasm-worker';
+  /**
+   * The glue of the plugin the process adopted a worker for last: the blank
+   * worker compiles it while nobody waits, and an adoption by that plugin
+   * finds it ready (src/engines/wasm/glue-load.ts prepareGlue).
+   */
+  glue?: { script: { path: string; cache: string }; name: string };
+  /** A load waits for this worker: it settles nothing in the background (no round trip, no guess), it is adopted at once. */
+  awaited?: boolean;
 }
 
 /** Everything a worker needs for its plugin, nothing else (its env is empty). */
@@ -77,7 +87,12 @@ export interface WasmAdoptMessage {
 }
 
 /** Worker -> host, over postMessage. */
-export type WasmWorkerMessage = { type: 'standby' } | { type: 'ready' } | { type: 'init-error'; error: SerializedError };
+export type WasmWorkerMessage =
+  | { type: 'standby' }
+  | { type: 'settled' }
+  /** `glue`: how the worker got the plugin's glue (tests): compiled ahead from the hint, from V8's code cache, or compiled now. */
+  | { type: 'ready'; glue?: 'prepared' | 'cached' | 'compiled' }
+  | { type: 'init-error'; error: SerializedError };
 
 /** A call as the worker receives it through the channel. */
 export interface WasmCallRequest {

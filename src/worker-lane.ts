@@ -14,6 +14,7 @@
  * against tool schemas (src/host/validator-thread.ts).
  */
 import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { retire } from './worker-retire.ts';
 import { AirlockError } from './errors.ts';
 import type { Slot, SlotCall, SlotDriver } from './slots/driver.ts';
 import { SlotPool } from './slots/pool.ts';
@@ -50,6 +51,20 @@ interface Thread {
   call: SlotCall<Job> | undefined;
   /** It ended by itself (crash, out of heap), not by the lane. */
   died: boolean;
+  /** Settles once its start is over: its entry module has loaded, or it failed, or it died. */
+  started: Promise<void>;
+}
+
+/** What the lane's bootstrap posts once the entry module has loaded (no job's reply: it carries no id). */
+const STARTED = 'airlock-lane-started';
+
+/**
+ * The thread's code: the entry module, then a word to the lane that its start
+ * is over (see kill). process.getBuiltinModule, not require: the code is a
+ * module when the host runs with --input-type=module.
+ */
+function bootstrap(url: URL): string {
+  return `import(${JSON.stringify(url.href)}).then(() => process.getBuiltinModule('node:worker_threads').parentPort.postMessage(${JSON.stringify(STARTED)}));`;
 }
 
 class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job, Job> {
@@ -62,7 +77,7 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
 
   /** Spawns nothing, unless the thread it replaces was ended for a bound and prestart asks for the next one now. */
   start(slot: Slot<Thread, Job>, prev: Thread | undefined): Promise<Thread> {
-    const t: Thread = { worker: undefined, call: undefined, died: false };
+    const t: Thread = { worker: undefined, call: undefined, died: false, started: Promise.resolve() };
     // Not after a crash: a thread that cannot start would be restarted forever.
     if (this.#o.prestart === true && prev?.worker !== undefined && !prev.died && prev.call?.signal?.aborted !== true) this.#spawn(slot, t);
     return Promise.resolve(t);
@@ -76,9 +91,14 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
     w.postMessage(call.input.message);
   }
 
+  /**
+   * Ends the thread once its start is over, never midway (a thread torn down
+   * while it imports and compiles can abort the process: see
+   * src/worker-retire.ts). Not awaited by the next job: the
+   * old thread may still be busy with the one it ends.
+   */
   kill(t: Thread): Promise<void> {
-    // Not awaited by the next job: the old thread may still be busy with the one it ends.
-    return t.worker === undefined ? Promise.resolve() : t.worker.terminate().then(() => undefined);
+    return t.worker === undefined ? Promise.resolve() : retire(t.worker, t.started);
   }
 
   stop(t: Thread): Promise<void> {
@@ -87,8 +107,22 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
 
   #spawn(slot: Slot<Thread, Job>, t: Thread): Worker {
     const o = this.#o;
-    const w = new Worker(o.url, { name: o.name, env: {}, resourceLimits: o.resourceLimits, workerData: o.workerData });
+    const w = new Worker(bootstrap(o.url), { eval: true, name: o.name, env: {}, resourceLimits: o.resourceLimits, workerData: o.workerData });
     t.worker = w;
+    t.started = new Promise<void>((resolve) => {
+      const over = (): void => {
+        w.off('message', onMessage);
+        w.off('error', over);
+        w.off('exit', over);
+        resolve();
+      };
+      const onMessage = (m: unknown): void => {
+        if (m === STARTED) over();
+      };
+      w.on('message', onMessage);
+      w.on('error', over);
+      w.on('exit', over);
+    });
     w.unref();
     // Unref'd again once online when still idle: a thread prestarted while the one it replaces is being
     // terminated came online ref'd here (Node 24), and an idle lane must not keep the process alive.

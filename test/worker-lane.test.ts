@@ -6,7 +6,10 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { AirlockError, isAirlockError } from '../src/errors.ts';
 import { waitAsync } from '../src/wasm-api.ts';
@@ -83,6 +86,30 @@ test('with prestart, the next thread starts as soon as one is ended for a bound,
   await threadsStarted(threads, 2);
   await job(l, 'echo', 'next');
   t.is(Atomics.load(threads, 0), 2, 'the next job ran on the prestarted thread');
+});
+
+test.serial('a thread ended while it starts (its job aborted) is terminated only once its entry module has loaded (nodejs/node#64500)', async (t) => {
+  const cells = new Int32Array(new SharedArrayBuffer(12));
+  // The lane's thread is unref'd and a pending waitAsync keeps nothing alive: this does, while the test waits.
+  const alive = setInterval(() => {}, 1 << 30);
+  t.teardown(() => clearInterval(alive));
+  const { lane: l } = lane({ url: new URL('./helpers/lane-worker-held.ts', import.meta.url), workerData: cells });
+  const workers: Worker[] = [];
+  const onWorker = (m: unknown): void => void workers.push((m as { worker: Worker }).worker);
+  subscribe('worker_threads', onWorker);
+  const abort = new AbortController();
+  const held = job(l, 'echo', 'held', { signal: abort.signal });
+  // Mid-start: its entry module is running and waits for cell 1.
+  while (Atomics.load(cells, 0) === 0) t.not(await waitAsync(cells, 0, 0, BOUND_MS).value, 'timed-out', 'the thread started');
+  unsubscribe('worker_threads', onWorker);
+  t.is(workers.length, 1);
+  const exited = once(workers[0] as Worker, 'exit');
+  abort.abort('stop');
+  t.true(isAirlockError(await rejection(held), 'aborted'));
+  Atomics.store(cells, 1, 1);
+  Atomics.notify(cells, 1);
+  await exited;
+  t.is(Atomics.load(cells, 2), 1, 'the thread finished its start before it was terminated');
 });
 
 test("aborts while queued and while running get `<label> was aborted` with the signal's reason; the jobs behind are answered", async (t) => {

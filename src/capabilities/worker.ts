@@ -6,17 +6,63 @@
  * baseline families the component imports (./baseline.ts), then builds
  * each instance's import object from them. Nothing here names a capability.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Worker } from 'node:worker_threads';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import { baselineWasi } from './baseline.ts';
 import { LogCapture } from './stdio/capture.ts';
 import type { WasiPlan } from '../protocol.ts';
+import { readyPollable } from './shim.ts';
+import { COMMON_INTERFACES, WARM_PARTS } from './warm.ts';
 import type { CallState, WasiContext, WasiImports, WasiPart } from './types.ts';
 
 export type { CallState, LogSink, WasiImports } from './types.ts';
 export { baselineWasi } from './baseline.ts';
 
 export type { WasiPlan };
+
+/** What a blank worker has loaded ahead (warmWasi). */
+export interface Warmed {
+  /** Resolves once the threads the loaded modules started run JavaScript (Node's boot of them is over). */
+  threadsOnline: Promise<void>;
+  /** Blocks until preview2-shim's IO thread answers a call (short once it is online): its boot is then over. */
+  ioRoundTrip(): void;
+}
+
+/**
+ * What a blank worker loads while nobody waits (./warm.ts): the baseline
+ * families and the worker parts most components import. An adoption then
+ * finds them loaded (each module once per thread); the rest it loads itself.
+ *
+ * preview2-shim's wasi:io module starts a thread of its own on import (its IO
+ * worker, a nested Node worker), which boots in the background: the standby
+ * waits for it (Warmed) before it calls itself settled, so that boot never
+ * competes with an adoption for the CPU in a process that has been up a
+ * while (a cached component's cold start measured 21-30 ms while it booted,
+ * 11 ms once it had; issue 21).
+ */
+export async function warmWasi(): Promise<Warmed> {
+  const online: Promise<unknown>[] = [];
+  const onWorker = (m: unknown): void => {
+    const w = (m as { worker?: Worker }).worker;
+    if (w !== undefined) online.push(new Promise((resolve) => w.once('online', resolve).once('exit', resolve)));
+  };
+  subscribe('worker_threads', onWorker);
+  let base: WasiImports;
+  try {
+    [base] = await Promise.all([baselineWasi(COMMON_INTERFACES), ...WARM_PARTS.map((m) => import(m))]);
+  } finally {
+    unsubscribe('worker_threads', onWorker);
+  }
+  return {
+    threadsOnline: Promise.all(online).then(() => undefined),
+    ioRoundTrip() {
+      const pollable = readyPollable(base) as { [Symbol.dispose]?: () => void };
+      pollable[Symbol.dispose]?.();
+    },
+  };
+}
 
 /** Per instance: frees what the instance holds (open fds), and what capabilities opened for the plugin. */
 export interface InstanceContext {

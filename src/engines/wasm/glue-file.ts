@@ -1,26 +1,85 @@
 /**
  * The glue workers import: the text the transpile step verified (its seal),
- * written once per process into a private folder (mode 0700, removed at
- * exit) and imported by `file:` URL. Workers never import the cache entry
- * itself, so an entry deleted or damaged while the plugin runs (a prune, a
- * full disk) cannot break the workers that replace killed ones; and a file
- * costs a worker no base64 decoding of a `data:` URL (~10 ms for 258 KB).
- * Beside it, the glue as a classic script (glueScript) and V8's code cache
- * of that script, which workers write (./glue-load.ts).
+ * written once per process into a private folder and imported by `file:`
+ * URL. Workers never import the cache entry itself, so an entry deleted or
+ * damaged while the plugin runs (a prune, a full disk) cannot break the
+ * workers that replace killed ones; and a file costs a worker no base64
+ * decoding of a `data:` URL (~10 ms for 258 KB). Beside it, the glue as a
+ * classic script (glueScript); V8's code cache of that script, which
+ * workers write (./glue-load.ts), is shared by every process
+ * (cacheDir('glue-code')).
+ *
+ * The folders live under the Airlock cache (cacheDir('glue'), mode 0700),
+ * one per process, named by the machine and the process id. A process
+ * removes its own at exit; one killed (SIGKILL, a crash) cannot, so the
+ * next process to write glue removes the folders of this machine whose
+ * process is gone (a bounded number per start, off the load's path).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { opendir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cacheDir } from '../../paths.ts';
 
 let folder: string | undefined;
 const written = new Map<string, Promise<GlueFiles>>();
 
+/** How many entries of the glue root one process examines for leftovers (the rest wait for later processes). */
+export const SWEEP_LIMIT = 256;
+
+/**
+ * This machine and pid namespace, as a folder-name prefix: a process id
+ * means something only there (a cache shared with a container or over NFS
+ * holds folders of processes this one cannot see).
+ */
+export const GLUE_OWNER = (() => {
+  let ns = '';
+  try {
+    ns = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // Not Linux: the host name alone.
+  }
+  return createHash('sha256').update(`${hostname()}\0${ns}`).digest('hex').slice(0, 12);
+})();
+
+const OWNED = new RegExp(`^${GLUE_OWNER}-(\\d+)-`);
+
+/** Whether process `pid` of this machine is running (EPERM: it is, under another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the glue folders of this machine's processes that are gone (at most SWEEP_LIMIT entries looked at). Never throws. */
+export async function sweepGlueFolders(root = cacheDir('glue')): Promise<void> {
+  try {
+    const dir = await opendir(root);
+    let seen = 0;
+    for await (const e of dir) {
+      if (++seen > SWEEP_LIMIT) break;
+      const pid = Number(OWNED.exec(e.name)?.[1] ?? Number.NaN);
+      if (!Number.isSafeInteger(pid) || pid === process.pid || alive(pid)) continue;
+      await rm(join(root, e.name), { recursive: true, force: true }).catch(() => {});
+    }
+  } catch {
+    // No root yet, or unreadable: nothing to sweep.
+  }
+}
+
+/** Settles once this process's sweep is over (tests). */
+export let swept: Promise<void> = Promise.resolve();
+
 function privateFolder(): string {
   if (folder === undefined) {
-    folder = mkdtempSync(join(tmpdir(), `airlock-glue-${process.pid}-`));
+    const root = cacheDir('glue');
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    folder = mkdtempSync(join(root, `${GLUE_OWNER}-${process.pid}-`));
     const made = folder;
     process.once('exit', () => {
       try {
@@ -29,8 +88,23 @@ function privateFolder(): string {
         // A worker still writing its code cache as the process ends (ENOTEMPTY): an exit must not throw for it.
       }
     });
+    swept = sweepGlueFolders(root);
   }
   return folder;
+}
+
+/**
+ * Where V8's code cache of a glue goes: beside the other caches, not in the
+ * process's folder, so a fresh process (`airlock call`) takes what an
+ * earlier one compiled instead of compiling the glue and writing the cache
+ * again (~7 ms). Named by the glue's text and Node's version; V8 refuses a
+ * cache of another V8 or other flags, and the worker then writes it again
+ * (./glue-load.ts).
+ */
+function codeCachePath(hash: string): string {
+  const root = cacheDir('glue-code');
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  return join(root, `${hash}-node${process.versions.node}.code`);
 }
 
 /** Where a worker finds the glue as a classic script, and where V8's code cache of it goes (./glue-load.ts). */
@@ -97,11 +171,12 @@ export function glueFiles(source: string, name: string): Promise<GlueFiles> {
       written.delete(old);
     }
     const text = `${source}\n//# sourceURL=${name}\n`;
-    const base = join(privateFolder(), createHash('sha256').update(text).digest('hex'));
+    const hash = createHash('sha256').update(text).digest('hex');
+    const base = join(privateFolder(), hash);
     const script = glueScript(source);
     files = Promise.all([write(`${base}.mjs`, text), script === undefined ? undefined : write(`${base}.js`, script)]).then(([mjs, js]) => ({
       url: pathToFileURL(mjs).href,
-      ...(js === undefined ? {} : { script: { path: js, cache: `${base}.code` } }),
+      ...(js === undefined ? {} : { script: { path: js, cache: codeCachePath(hash) } }),
     }));
     written.set(source, files);
     // A failed write is tried again by the next load.

@@ -7,6 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import { AirlockError } from '../../errors.ts';
 import type { WasmPluginData } from '../../protocol.ts';
+import type { GlueScript } from './glue-file.ts';
 import type { InstantiateFn } from './types.ts';
 
 // Not `import ... from 'node:fs'`: an ES import of a builtin evaluates all its exports, and fs's pull in
@@ -18,6 +19,8 @@ export interface LoadedGlue {
   instantiate: InstantiateFn;
   /** True when V8 took the code cache: this thread compiled none of what an earlier worker compiled. */
   fromCache: boolean;
+  /** True when it was compiled before adoption (prepareGlue). */
+  prepared?: boolean;
   /**
    * Writes the code cache if this worker compiled the glue itself (none
    * yet, or V8 refused it). Call once its first call has run (before its
@@ -34,9 +37,13 @@ function readCache(path: string): Buffer | undefined {
   }
 }
 
-/** Writes whole or not at all (a temporary file renamed): a worker reading it never sees half a cache. */
+/**
+ * Writes whole or not at all (a temporary file renamed): a worker reading it
+ * never sees half a cache. The temporary name is this thread's of this
+ * process: the cache is shared by every process (./glue-file.ts).
+ */
 function writeCache(path: string, data: Buffer): void {
-  const tmp = `${path}.${threadId}`;
+  const tmp = `${path}.${process.pid}-${threadId}.tmp`;
   try {
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, path);
@@ -46,20 +53,19 @@ function writeCache(path: string, data: Buffer): void {
   }
 }
 
-export async function loadGlue(data: Pick<WasmPluginData, 'glueUrl' | 'glueName' | 'glueScript'>): Promise<LoadedGlue> {
-  const s = data.glueScript;
-  if (s === undefined) {
-    const mod = (await import(data.glueUrl)) as { instantiate?: unknown };
-    if (typeof mod.instantiate !== 'function')
-      throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
-    return { instantiate: mod.instantiate as InstantiateFn, fromCache: false, saveCache: () => {} };
-  }
+/** A glue compiled ahead, by the path of its script. */
+export interface PreparedGlue extends LoadedGlue {
+  path: string;
+}
+
+/** Compiles and runs a glue's script (with its code cache when there is one): `instantiate`, nothing of the component run. */
+function compileScript(s: GlueScript, name: string): LoadedGlue {
   const cachedData = readCache(s.cache);
-  const script = new Script(readFileSync(s.path, 'utf8'), { filename: data.glueName, ...(cachedData === undefined ? {} : { cachedData }) });
+  const script = new Script(readFileSync(s.path, 'utf8'), { filename: name, ...(cachedData === undefined ? {} : { cachedData }) });
   // Undefined without a cache, true when V8 refused it (another V8, another text).
   let save = script.cachedDataRejected !== false;
   const instantiate = (script.runInThisContext() as () => unknown)();
-  if (typeof instantiate !== 'function') throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate function)`);
+  if (typeof instantiate !== 'function') throw new AirlockError('build-failed', `${name} is not instantiation-mode glue (no instantiate function)`);
   return {
     instantiate: instantiate as InstantiateFn,
     fromCache: !save,
@@ -69,4 +75,33 @@ export async function loadGlue(data: Pick<WasmPluginData, 'glueUrl' | 'glueName'
       writeCache(s.cache, script.createCachedData());
     },
   };
+}
+
+/**
+ * A blank worker's guess (WasmWorkerData.glue): the glue of the plugin the
+ * host adopted a worker for last, compiled before any adoption, so that
+ * plugin's next worker (a replacement, a pool's next, a parked plugin woken)
+ * does not wait for it. Undefined when it cannot be compiled: the adoption
+ * then loads its glue itself and reports the error.
+ */
+export function prepareGlue(hint: { script: GlueScript; name: string } | undefined): PreparedGlue | undefined {
+  if (typeof hint?.script?.path !== 'string' || typeof hint.script.cache !== 'string' || typeof hint.name !== 'string') return undefined;
+  try {
+    return { ...compileScript(hint.script, hint.name), prepared: true, path: hint.script.path };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The plugin's glue: the one compiled ahead when it is that glue (same path: the same text), else loaded now. */
+export async function loadGlue(data: Pick<WasmPluginData, 'glueUrl' | 'glueName' | 'glueScript'>, prepared?: PreparedGlue): Promise<LoadedGlue> {
+  const s = data.glueScript;
+  if (s === undefined) {
+    const mod = (await import(data.glueUrl)) as { instantiate?: unknown };
+    if (typeof mod.instantiate !== 'function')
+      throw new AirlockError('build-failed', `${data.glueName} is not instantiation-mode glue (no instantiate export)`);
+    return { instantiate: mod.instantiate as InstantiateFn, fromCache: false, saveCache: () => {} };
+  }
+  if (prepared !== undefined && prepared.path === s.path) return prepared;
+  return compileScript(s, data.glueName);
 }

@@ -65,7 +65,8 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   /** Adopts a blank worker (./standby.ts) for the plugin; resolves on its `ready`, rejects on its init error or an early death. */
   async start(slot: WasmSlot, _prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
     const g = this.#opts.grants;
-    const blank = await standby.take();
+    const script = this.#opts.glueScript;
+    const blank = await standby.take(script === undefined ? undefined : { script, name: this.#opts.glueName });
     const worker = blank.worker;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
     const plugin: WasmPluginData = {
@@ -135,8 +136,8 @@ class WasmDriver implements SlotDriver<WasmWorker> {
         fail(new AirlockError('crash', `plugin ${g.plugin.name}: worker exited with code ${code}${w.stderrTail ? `: ${w.stderrTail.trim()}` : ''}`));
       });
       if (signal?.aborted === true) {
-        // Not adopted yet: a blank worker that has started, nothing to wait for.
-        startOver();
+        // Not adopted yet: a blank worker that has started; it may still compile the glue it guessed (./worker.ts).
+        void blank.settled.then(startOver);
         onAbort();
       } else worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
     });

@@ -13,6 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../../errors.ts';
+import { retire } from '../../worker-retire.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 
 /** The JS heap of a worker (glue, shim); the guest's linear memory is capped in the module itself. */
@@ -33,6 +34,8 @@ export interface BlankWorker {
   worker: Worker;
   /** The last 2000 characters the thread wrote to stderr (for crash messages). */
   stderrTail: string;
+  /** Settles once it says `settled`, or it died: what it does before (compiling a guessed glue) must not be cut short. */
+  settled: Promise<void>;
 }
 
 /** Half the cores, at least 1, at most 4; AIRLOCK_WASM_STANDBY overrides (0: none). */
@@ -70,9 +73,13 @@ function workerExecArgv(): string[] | undefined {
   return out;
 }
 
-/** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
-export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
-  const data: WasmWorkerData = { kind: 'airlock-wasm-worker' };
+/**
+ * Starts one blank worker (unref'd); `ready` resolves once it says `standby`,
+ * rejects if it dies first; `settled` resolves once it says `settled` (the
+ * threads it started in the background have booted: ./worker.ts), or it died.
+ */
+export function startBlank(glue?: WasmWorkerData['glue'], awaited = false): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
+  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', ...(glue === undefined ? {} : { glue }), ...(awaited ? { awaited } : {}) };
   const execArgv = workerExecArgv();
   const worker = new Worker(WORKER_URL, {
     workerData: data,
@@ -88,7 +95,18 @@ export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     name: 'airlock:wasm',
   });
-  const w: BlankWorker = { worker, stderrTail: '' };
+  const settled = new Promise<void>((resolve) => {
+    const over = (msg?: WasmWorkerMessage): void => {
+      if (msg !== undefined && msg?.type !== 'settled') return;
+      worker.off('message', over);
+      worker.off('exit', onEnd);
+      resolve();
+    };
+    const onEnd = (): void => over();
+    worker.on('message', over);
+    worker.once('exit', onEnd);
+  });
+  const w: BlankWorker = { worker, stderrTail: '', settled };
   // Its stdio is read from adoption on (./pool.ts readStdio): reading a worker's stdio refs it, and a
   // standby must not keep the process alive. A blank worker prints nothing.
   worker.unref();
@@ -116,35 +134,11 @@ export function startBlank(): { worker: Worker; ready: Promise<BlankWorker> } {
     worker.on('error', onError);
     worker.on('exit', onExit);
   });
-  return { worker, ready };
+  return { worker, ready, settled };
 }
 
-/**
- * Terminates a worker, but only once its start is over (`started` settled: it
- * said it is ready, or it failed, or it died). V8 keeps one process-wide
- * registry of JIT code pages, and threads that register and free code pages
- * at once can make it lose one: the whole process aborts (`Check failed:
- * jit_page.has_value()`, exit 133; nodejs/node#64500). A thread torn down
- * while it bootstraps, imports and compiles frees its pages in the middle of
- * that, so a start always runs to its end first; one that never ends is
- * still terminated after `boundMs`. Resolves once the thread is gone.
- */
-export function retire(worker: Worker, started: Promise<unknown>, boundMs = START_BOUND_MS): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, boundMs);
-    timer.unref();
-  });
-  return Promise.race([started.then(noop, noop), bound]).then(async () => {
-    clearTimeout(timer);
-    await worker.terminate();
-  });
-}
-
-const noop = (): void => {};
-
-/** How long a start may run before it is terminated anyway (a blank start takes well under a second, even on a busy machine). */
-export const START_BOUND_MS = 60_000;
+// Where retire lives (a worker lane uses it too, outside the engines); re-exported for the engine's callers.
+export { retire, START_BOUND_MS } from '../../worker-retire.ts';
 
 /** From adoption on: what the worker prints to stderr is kept (its tail) for crash messages; stdout is dropped. */
 export function readStdio(w: BlankWorker): void {
@@ -161,6 +155,7 @@ interface Waiting {
   /** Its thread (ref'd while a load waits for it: an unref'd start would not keep the process alive). */
   worker: Worker;
   ready: Promise<BlankWorker | undefined>;
+  settled: Promise<void>;
 }
 
 /** The process's standby (one per process: engines share it). */
@@ -168,6 +163,8 @@ class Standby {
   #size: number | undefined;
   readonly #waiting: Waiting[] = [];
   #broken = false;
+  /** The glue of the plugin adopted last: new blank workers compile it ahead (./worker.ts). */
+  #glue: WasmWorkerData['glue'];
 
   get size(): number {
     return this.#size ?? defaultStandbySize();
@@ -182,16 +179,18 @@ class Standby {
   /** Sets the size (tests and benchmarks; 0 empties it). Dropped workers still starting end once started (see retire). */
   resize(n: number): void {
     this.#size = n;
-    for (const e of this.#waiting.splice(n)) retire(e.worker, e.ready);
+    // Settled, not only started: after `standby` a blank worker still compiles (the glue it guesses).
+    for (const e of this.#waiting.splice(n)) retire(e.worker, e.settled);
     this.fill();
   }
 
   /** Starts blank workers until `size` are there or on their way. */
   fill(): void {
     while (!this.#broken && this.#waiting.length < this.size) {
-      const { worker, ready } = startBlank();
+      const { worker, ready, settled } = startBlank(this.#glue);
       const entry: Waiting = {
         worker,
+        settled,
         ready: ready.then(
           (b) => b,
           () => {
@@ -212,26 +211,33 @@ class Standby {
     if (i >= 0) this.#waiting.splice(i, 1);
   }
 
-  /** The thread ids of the blank workers waiting now, once each has started (those that fail are left out). */
+  /**
+   * The thread ids of the blank workers waiting now, once each has started
+   * and settled (as in a process up a while: nothing of their start still
+   * running in the background); those that fail are left out.
+   */
   async threads(): Promise<number[]> {
     this.fill();
     // Unref'd starts alone would let the process exit while it waits here.
     const alive = setInterval(() => {}, 1 << 30);
-    const ready = await Promise.all(this.#waiting.map((e) => e.ready)).finally(() => clearInterval(alive));
+    const waiting = [...this.#waiting];
+    const ready = await Promise.all(waiting.map((e) => e.ready.then(async (b) => (await e.settled, b)))).finally(() => clearInterval(alive));
     return ready.flatMap((b) => (b === undefined || b.worker.threadId < 0 ? [] : [b.worker.threadId]));
   }
 
   /**
    * A blank worker for a plugin: the oldest standby (started or on its way),
-   * else a new one. Starts a replacement in the background. The caller reads
-   * its stdio (readStdio), which keeps the process alive while it lives.
+   * else a new one. Starts a replacement in the background, which compiles
+   * `glue` (the plugin's) ahead. The caller reads its stdio (readStdio),
+   * which keeps the process alive while it lives.
    */
-  async take(): Promise<BlankWorker> {
-    const entry = this.#waiting.shift() ?? { ...startBlank() };
+  async take(glue?: WasmWorkerData['glue']): Promise<BlankWorker> {
+    if (glue !== undefined) this.#glue = glue;
+    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank(undefined, true);
     hold(entry.worker);
     let w = await entry.ready;
     if (w === undefined || w.worker.threadId < 0) {
-      const fresh = startBlank();
+      const fresh = startBlank(undefined, true);
       hold(fresh.worker);
       w = await fresh.ready;
     }

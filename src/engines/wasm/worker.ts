@@ -8,11 +8,11 @@
  * the host closes it or terminates the thread. Started with an empty env.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { baselineWasi, loadWasi, type WasiRuntime } from '../../capabilities/worker.ts';
+import { loadWasi, type WasiRuntime, warmWasi } from '../../capabilities/worker.ts';
 import { AirlockError } from '../../errors.ts';
 import type { WasmAdoptMessage, WasmPluginData, WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
 import { Channel, CLOSED, REQUEST } from './channel.ts';
-import { loadGlue, type LoadedGlue } from './glue-load.ts';
+import { type LoadedGlue, loadGlue, type PreparedGlue, prepareGlue } from './glue-load.ts';
 import { createInstance, runCall, type LiveInstance } from './instance.ts';
 import type { InstantiateFn } from './types.ts';
 import { writeUsage } from './usage.ts';
@@ -61,12 +61,41 @@ function adoption(): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  if ((workerData as Partial<WasmWorkerData> | null)?.kind !== 'airlock-wasm-worker')
-    throw new AirlockError('internal', 'wasm worker started without its workerData');
-  // What every component needs, loaded while nobody waits.
-  await baselineWasi([]);
-  const adopted = adoption();
+  const start = workerData as Partial<WasmWorkerData> | null;
+  if (start?.kind !== 'airlock-wasm-worker') throw new AirlockError('internal', 'wasm worker started without its workerData');
+  // What most components need, loaded while nobody waits: the common WASI parts, and what Node loads on
+  // first use: `performance`, the thread CPU clock, a channel's text codecs and views (~2.5 ms otherwise).
+  const warmed = await warmWasi();
+  performance.now();
+  process.threadCpuUsage();
+  const scratch = Channel.create(0);
+  scratch.sendResponse({ kind: 'ok', output: '', stdout: '', stderr: '', truncated: false });
+  scratch.readRequest();
+  let adopting = false;
+  const adopted = adoption().then((msg) => {
+    adopting = true;
+    return msg;
+  });
   post({ type: 'standby' });
+  // Settled once the threads the shim started have booted and the glue of the plugin adopted last is compiled
+  // (neither once a plugin came first: its start goes on now; a host waiting for this worker to settle hears it
+  // all the same).
+  let prepared: PreparedGlue | undefined;
+  void warmed.threadsOnline.then(async () => {
+    // A worker a load waits for is adopted at once: nothing to settle for. Each blocking step waits for the
+    // event loop's turn first, so an adoption already queued is seen (and goes first).
+    const idle = async (): Promise<boolean> => {
+      await turnEventLoop();
+      return !adopting && start.awaited !== true;
+    };
+    try {
+      if (await idle()) warmed.ioRoundTrip();
+    } catch {
+      // Only slower: the shim's thread failed on its own; the plugin that uses it gets that error then.
+    }
+    if (await idle()) prepared = prepareGlue(start.glue);
+    post({ type: 'settled' });
+  });
   let data: WasmPluginData;
   let wasi: WasiRuntime;
   let glue: LoadedGlue;
@@ -74,7 +103,9 @@ async function main(): Promise<void> {
   let instance: LiveInstance | undefined;
   try {
     data = validate(await adopted);
-    const loaded = await Promise.all([loadGlue(data), loadWasi(data.grants, data.wasi)]);
+    const loaded = await Promise.all([loadGlue(data, prepared), loadWasi(data.grants, data.wasi)]);
+    // Another plugin's guess is garbage now.
+    prepared = undefined;
     glue = loaded[0];
     instantiate = glue.instantiate;
     wasi = loaded[1];
@@ -89,7 +120,7 @@ async function main(): Promise<void> {
   const perCall = grants.isolation === 'per-call';
   const channel = new Channel(data.channel);
   channel.setSpare(true);
-  post({ type: 'ready' });
+  post({ type: 'ready', glue: glue.prepared === true ? 'prepared' : glue.fromCache ? 'cached' : 'compiled' });
 
   const spinMs = data.spinMicros / 1000;
   let lastResponse = 0;

@@ -87,3 +87,36 @@ test('a worker for a plugin with a filesystem grant loads the filesystem layer',
   const mods = await workerModules('fs-escape', 'read', '{"path":"/data/f"}', grant);
   t.true(mods.includes(FILESYSTEM_LAYER));
 });
+
+test('a standby worker has loaded what a C component needs: its adoption loads no module (the glue is a script, the WASI parts are warm)', async (t) => {
+  const component = await fixtureComponent('echo-c');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-trace-'));
+  const out = join(dir, 'trace.txt');
+  const script = `
+    import { appendFileSync } from 'node:fs';
+    import { WasmEngine } from ${JSON.stringify(new URL('src/engines/wasm/index.ts', ROOT).href)};
+    import { standby } from ${JSON.stringify(new URL('src/engines/wasm/standby.ts', ROOT).href)};
+    import { fixtureGrants } from ${JSON.stringify(new URL('test/engines/wasm/helpers.ts', ROOT).href)};
+    const engine = new WasmEngine({ standby: 1 });
+    standby.resize(1);
+    const [adopted] = await standby.threads();
+    appendFileSync(${JSON.stringify(out)}, 'adopting ' + adopted + '\\n');
+    const p = await engine.load(fixtureGrants('echo-c'), { kind: 'component', path: ${JSON.stringify(component)} });
+    await p.call('echo', '{"message":"hi"}');
+    await engine.close();
+  `;
+  writeFileSync(join(dir, 'load.mjs'), script);
+  await promisify(execFile)(process.execPath, [`--import=${TRACE}?out=${out}`, join(dir, 'load.mjs')], { timeout: 90_000 });
+  const lines = readFileSync(out, 'utf8').split('\n');
+  const mark = lines.findIndex((l) => l.startsWith('adopting '));
+  t.true(mark > 0, 'the standby worker started before the load');
+  const thread = (lines[mark] as string).slice('adopting '.length);
+  t.true(
+    lines.slice(0, mark).some((l) => l.startsWith(`${thread} `) && l.endsWith('/src/capabilities/stdio/wasi.ts')),
+    'the standby loaded the stdio part',
+  );
+  t.deepEqual(
+    lines.slice(mark + 1).filter((l) => l.startsWith(`${thread} `)),
+    [],
+  );
+});

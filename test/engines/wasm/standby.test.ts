@@ -7,14 +7,14 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { WasmEngine } from '../../../src/engines/wasm/index.ts';
-import { standby } from '../../../src/engines/wasm/standby.ts';
+import { retire, standby, startBlank } from '../../../src/engines/wasm/standby.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 import { fixtureComponent } from './helpers.ts';
 
@@ -29,7 +29,10 @@ export function instantiate() {
 `,
 );
 const engine = new WasmEngine({ transpile: async () => ({ glue: pathToFileURL(glue).href, modules: {} }) });
-test.after.always(() => engine.close());
+test.after.always(async () => {
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const threadOf = async (p: { call(tool: string, input: string): Promise<{ output: string }> }): Promise<number> =>
   (JSON.parse((await p.call('x', '{}')).output) as { threadId: number }).threadId;
@@ -53,6 +56,15 @@ test.serial('without a standby a load starts its own worker', async (t) => {
   t.true((await threadOf(p)) > 0);
   await p.close();
   standby.resize(1);
+});
+
+test('a blank worker says it is settled after it says standby (the threads it started have booted), and threads() waits for that', async (t) => {
+  const { worker, ready, settled } = startBlank();
+  const order: string[] = [];
+  const done = Promise.all([ready.then(() => order.push('standby')), settled.then(() => order.push('settled'))]);
+  await done;
+  t.deepEqual(order, ['standby', 'settled']);
+  await retire(worker, ready);
 });
 
 /** The worker threads `fn` creates in this thread (Node's `worker_threads` diagnostics channel). */
@@ -86,6 +98,32 @@ test.serial('a standby dropped while it starts is terminated only once it has st
   t.deepEqual(seen, ['online', 'standby', 'exit']);
   standby.resize(1);
 });
+
+test.serial(
+  'a standby dropped right after it says standby is terminated only once it has settled (its shim thread booted, the glue it guesses compiled)',
+  async (t) => {
+    standby.resize(0);
+    const [w] = created(() => standby.resize(1));
+    const worker = w as Worker;
+    const seen: string[] = [];
+    const exited = once(worker, 'exit');
+    const alive = setInterval(() => {}, 1 << 30);
+    await new Promise<void>((resolve) => {
+      worker.on('message', (m: { type?: string }) => {
+        if (m?.type === 'settled') seen.push('settled');
+        if (m?.type !== 'standby') return;
+        seen.push('standby');
+        // Dropped at once: its shim thread is still booting.
+        standby.resize(0);
+        resolve();
+      });
+    });
+    await exited.finally(() => clearInterval(alive));
+    seen.push('exit');
+    t.deepEqual(seen, ['standby', 'settled', 'exit']);
+    standby.resize(1);
+  },
+);
 
 test('a host run as `node --input-type=module -e` starts its workers (the flag is not passed on to them)', async (t) => {
   const component = await fixtureComponent('echo-c');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,6 +50,30 @@ test.serial('the second transpile of the same component is a cache hit with the 
   t.true(b.cached);
   t.is(b.glue, a.glue);
   t.deepEqual(Object.keys(b.modules).sort(), Object.keys(a.modules).sort());
+});
+
+test.serial('a component loaded again, unchanged, is served from memory; a rewritten component or a touched cache entry is read again', async (t) => {
+  const path = join(tmp, 'memo.wasm');
+  await copyFile(await fixtureComponent('echo-c'), path);
+  const core = (r: { modules: Record<string, Uint8Array> }): Uint8Array | undefined => r.modules['plugin.core.wasm'];
+  const a = await transpileComponent(path, { cacheRoot });
+  const b = await transpileComponent(path, { cacheRoot });
+  t.true(b.cached);
+  t.is(core(b), core(a), 'the same bytes object: nothing was read again');
+
+  // Same bytes written again: a new mtime, so the file is read (and hashed) again; the entry is the same.
+  await writeFile(path, await readFile(path));
+  const c = await transpileComponent(path, { cacheRoot });
+  t.true(c.cached);
+  t.not(core(c), core(b));
+  t.deepEqual(core(c), core(b));
+
+  // An entry file whose times changed is read and checked against its seal again.
+  const glue = join(cacheRoot, c.hash, 'plugin.js');
+  await utimes(glue, new Date(), new Date(Date.now() - 60_000));
+  const d = await transpileComponent(path, { cacheRoot });
+  t.true(d.cached);
+  t.not(core(d), core(c));
 });
 
 test.serial('the glue no longer reads process.env on calls (JCO_DEBUG check compiled out)', async (t) => {

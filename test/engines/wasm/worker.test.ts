@@ -4,7 +4,7 @@
  * sees exactly what a worker sees.
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -35,7 +35,10 @@ export function instantiate(getCoreModule, imports) {
 // The smallest valid core module: the worker must receive it compiled.
 const emptyModule = Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0]);
 const engine = new WasmEngine({ transpile: async () => ({ glue: pathToFileURL(glue).href, modules: { 'm.core.wasm': emptyModule } }) });
-test.after.always(() => engine.close());
+test.after.always(async () => {
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 interface Seen {
   env: Record<string, string>;
