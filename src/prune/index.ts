@@ -9,7 +9,7 @@
  * exists; the transpiled and precompiled forms of the kept components; the
  * current componentize-js compile cache; the remembered checks of the
  * manifests those folders have now (and of the default policy); V8's compile
- * cache of this Node; per Airlock plugin name, the newest image. Everything
+ * cache of this Node and of the kept components' glue; per Airlock plugin name, the newest image. Everything
  * else of those kinds goes, when older than `olderThanMs`.
  *
  * Bounds: only names Airlock writes, directly inside the cache root's own
@@ -26,6 +26,7 @@ import { packageVersion } from '../build/wasm.ts';
 import { readBuildRefs } from '../build/refs.ts';
 import { DEFAULT_INPUT } from '../grants/policy-paths.ts';
 import { checkEntryName } from '../manifest/check-cache.ts';
+import { glueCodeCacheName } from '../engines/wasm/glue-file.ts';
 import { transpileKey } from '../engines/wasm/transpile.ts';
 import { cwasmKey } from '../engines/wasmtime/compile.ts';
 import { AirlockError } from '../errors.ts';
@@ -104,6 +105,9 @@ const LEFTOVER_AGE_MS = 3600_000;
 /** A remembered manifest check, and what an interrupted write of one leaves (src/manifest/check-cache.ts). */
 const CHECK = /^[0-9a-f]{64}\.bin$/;
 const CHECK_LEFTOVER = /^[0-9a-f]{64}\.bin\.\d+\.[0-9a-z]+$/;
+/** V8's code cache of a glue, and what an interrupted write of one leaves (src/engines/wasm/glue-load.ts). */
+const GLUE_CODE = /^[0-9a-f]{64}-node[\w.-]+\.code$/;
+const GLUE_CODE_LEFTOVER = /^[0-9a-f]{64}-node[\w.-]+\.code\.\d+-\d+\.tmp$/;
 /** Node's compile cache folder: `<node version>-<arch>-<flags hash>-<uid>`. */
 const NODE_CACHE = /^v\d+\.\d+\.\d+[\w.-]*$/;
 const IN_FLIGHT_MS = 60_000;
@@ -169,6 +173,8 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
 
   // Build entries: the one each existing plugin folder's source uses is kept.
   const keptComponents: Uint8Array[] = [];
+  /** V8's code caches of the kept components' glue (src/engines/wasm/glue-file.ts). */
+  const keptCodeCaches = new Set<string>();
   /** Plugin folders a build was recorded for that still exist. */
   const folders = new Set<string>();
   const build = await area('build');
@@ -197,7 +203,11 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   if (transpiled !== undefined) {
     const keep = new Set(keptComponents.flatMap((b) => [transpileKey(b, false), transpileKey(b, true)]));
     for (const e of await entries(transpiled, 'dir')) {
-      if (HASH.test(e.name) && !keep.has(e.name) && settled(e.mtime)) await remove('transpiled', e.path, 'the transpiled form of a component no longer in use');
+      if (HASH.test(e.name) && keep.has(e.name)) {
+        const glue = join(e.path, 'plugin.js');
+        const source = await readFile(glue, 'utf8').catch(() => undefined);
+        if (source !== undefined) keptCodeCaches.add(glueCodeCacheName(source, glue));
+      } else if (HASH.test(e.name) && settled(e.mtime)) await remove('transpiled', e.path, 'the transpiled form of a component no longer in use');
       else if (LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
         await remove('leftover', e.path, 'left by an interrupted transpile');
     }
@@ -240,6 +250,18 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
           await remove('check', e.path, 'a remembered check of a manifest no plugin folder has now (or of an older Airlock)');
       } else if (CHECK_LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
         await remove('leftover', e.path, 'left by an interrupted write of a remembered check');
+    }
+  }
+
+  // V8's code cache of each glue (src/engines/wasm/glue-file.ts): kept for the kept components' glue under this Node.
+  const codeCaches = await area('glue-code');
+  if (codeCaches !== undefined) {
+    for (const e of await entries(codeCaches, 'file')) {
+      if (GLUE_CODE.test(e.name)) {
+        if (!keptCodeCaches.has(e.name) && settled(e.mtime))
+          await remove('compile-cache', e.path, 'compiled glue of a component no longer in use, or of another Node');
+      } else if (GLUE_CODE_LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
+        await remove('leftover', e.path, 'left by an interrupted write of compiled glue');
     }
   }
 

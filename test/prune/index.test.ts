@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../src/build/fixtures.ts';
 import { recordBuildRef } from '../../src/build/refs.ts';
 import { buildPlugin } from '../../src/build/wasm.ts';
+import { glueCodeCacheName } from '../../src/engines/wasm/glue-file.ts';
 import { transpileKey } from '../../src/engines/wasm/transpile.ts';
 import { DEFAULT_INPUT } from '../../src/grants/policy-paths.ts';
 import { checkEntryName } from '../../src/manifest/check-cache.ts';
@@ -116,6 +117,33 @@ test("remembered manifest checks: the current manifest's and the default policy'
   t.regex(removed.find((x) => x.kind === 'compile-cache')?.reason ?? '', /another Node/);
   for (const p of [current, policy, fresh, notOurs, thisNode, join(checks, `${h('2')}.bin`)]) t.true(existsSync(p), p);
   t.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep me');
+});
+
+test("V8's code cache of a glue: kept for a component in use under this Node; another component's, another Node's and interrupted writes go", async (t) => {
+  const f = await fixture();
+  writeFileSync(join(f.keptGlue, 'plugin.js'), 'function instantiate() {}\n');
+  writeFileSync(join(f.oldGlue, 'plugin.js'), 'function instantiate() { return 1; }\n');
+  const codes = join(f.root, 'glue-code');
+  mkdirSync(codes);
+  const aged = (Date.now() - 10 * DAY) / 1000;
+  const put = (name: string): string => {
+    writeFileSync(join(codes, name), 'v8');
+    utimesSync(join(codes, name), aged, aged);
+    return join(codes, name);
+  };
+  const kept = put(glueCodeCacheName('function instantiate() {}\n', join(f.keptGlue, 'plugin.js')));
+  const unused = put(glueCodeCacheName('function instantiate() { return 1; }\n', join(f.oldGlue, 'plugin.js')));
+  const otherNode = put(`${h('3')}-node20.1.0.code`);
+  const leftover = put(`${h('3')}-node20.1.0.code.77-1.tmp`);
+  const r = await prune({ root: f.root });
+  t.deepEqual(
+    r.removed
+      .filter((x) => x.what.startsWith(codes))
+      .map((x) => x.what)
+      .sort(),
+    [unused, otherNode, leftover].sort(),
+  );
+  t.true(existsSync(kept));
 });
 
 test('prune --older-than keeps what is younger', async (t) => {

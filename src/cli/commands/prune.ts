@@ -28,7 +28,8 @@ cache with its transpiled and compiled forms, or a Docker image). prune
 removes them, keeping for each plugin folder the build its current source
 uses (recorded by its last build or load) and, for each Docker plugin, its
 newest image. Remembered manifest checks go unless a plugin folder's
-plugin.yaml is that text now; V8's compile cache goes for other Node versions. Only Airlock's own cache folder (${'$'}AIRLOCK_CACHE_DIR, else
+plugin.yaml is that text now; V8's compile caches go for other Node versions
+and for glue no kept build uses. Only Airlock's own cache folder (${'$'}AIRLOCK_CACHE_DIR, else
 ~/.cache/airlock) and images labelled airlock.managed are touched.
 
 Options:

@@ -104,7 +104,25 @@ function privateFolder(): string {
 function codeCachePath(hash: string): string {
   const root = cacheDir('glue-code');
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  return join(root, `${hash}-node${process.versions.node}.code`);
+  return join(root, codeCacheName(hash));
+}
+
+function codeCacheName(hash: string): string {
+  return `${hash}-node${process.versions.node}.code`;
+}
+
+/** The text a glue's files hold: its source, with a sourceURL naming where it came from (stack traces name the cache file). */
+function glueText(source: string, name: string): string {
+  return `${source}\n//# sourceURL=${name}\n`;
+}
+
+/** The name of V8's code cache for the glue at `path` (`airlock prune` keeps those of the components in use). */
+export function glueCodeCacheName(source: string, path: string): string {
+  return codeCacheName(
+    createHash('sha256')
+      .update(glueText(source, pathToFileURL(path).href))
+      .digest('hex'),
+  );
 }
 
 /** Where a worker finds the glue as a classic script, and where V8's code cache of it goes (./glue-load.ts). */
@@ -170,7 +188,7 @@ export function glueFiles(source: string, name: string): Promise<GlueFiles> {
       if (written.size < RECENT) break;
       written.delete(old);
     }
-    const text = `${source}\n//# sourceURL=${name}\n`;
+    const text = glueText(source, name);
     const hash = createHash('sha256').update(text).digest('hex');
     const base = join(privateFolder(), hash);
     const script = glueScript(source);
