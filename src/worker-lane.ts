@@ -17,6 +17,8 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { AirlockError } from './errors.ts';
 import type { Slot, SlotCall, SlotDriver } from './slots/driver.ts';
 import { SlotPool } from './slots/pool.ts';
+import { workerExecArgv } from './worker-argv.ts';
+import { cacheRoot } from './paths.ts';
 
 export interface LaneOptions {
   /** The worker's entry module. */
@@ -87,7 +89,16 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
 
   #spawn(slot: Slot<Thread, Job>, t: Thread): Worker {
     const o = this.#o;
-    const w = new Worker(o.url, { name: o.name, env: {}, resourceLimits: o.resourceLimits, workerData: o.workerData });
+    const execArgv = workerExecArgv();
+    // None of the host's environment, but where its cache is: the thread reads and writes the same one (the manifest checks it remembers).
+    const env = { AIRLOCK_CACHE_DIR: cacheRoot() };
+    const w = new Worker(o.url, {
+      name: o.name,
+      env,
+      resourceLimits: o.resourceLimits,
+      workerData: o.workerData,
+      ...(execArgv === undefined ? {} : { execArgv }),
+    });
     t.worker = w;
     w.unref();
     // Unref'd again once online when still idle: a thread prestarted while the one it replaces is being

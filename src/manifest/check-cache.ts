@@ -14,7 +14,11 @@
  * the checker's own output (what the manifest thread already sends across a
  * thread boundary, structured-clone serialized), under the Airlock cache
  * (owned by the user, mode 0700: src/paths.ts), behind the sha256 of its
- * bytes: a truncated or garbled entry is a miss, and is checked again.
+ * key and its bytes: a truncated or garbled entry is a miss, and is checked
+ * again, and so is an entry moved or copied under another text's key (it
+ * vouches for the text it was written for, nothing else). Who can write
+ * there can also edit Airlock itself: the seal is against damage and
+ * mix-ups, not a signature.
  * At most MAX_ENTRIES are kept: past it the others are dropped (a plugin
  * that rewrites its manifest on every load grows the cache by a bound).
  */
@@ -75,9 +79,14 @@ function versionOf(name: string): string {
 /** What is remembered: a manifest's schema check, or the default policy as its schema parses it. */
 export type CheckKind = 'manifest' | 'policy';
 
-function entryPath(kind: CheckKind, text: string): string {
-  const key = createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
-  return cacheDir('manifest-checks', `${key}.bin`);
+/** An entry's key: the checker, the kind and the text. */
+function entryKey(kind: CheckKind, text: string): string {
+  return createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
+}
+
+/** What heads an entry: the sha256 of its key and its payload. */
+function seal(key: string, payload: Uint8Array): Buffer {
+  return createHash('sha256').update(`${key}\0`).update(payload).digest();
 }
 
 /** The check this text passed before, with this checker; undefined when there is none (or it is damaged). */
@@ -94,9 +103,10 @@ export function rememberCheck(text: string, check: RememberedCheck): void {
 /** What `kind`'s check of `text` gave before, with this checker (the caller checks its shape); undefined when none or damaged. */
 export function recall(kind: CheckKind, text: string): unknown {
   try {
-    const bytes = readFileSync(entryPath(kind, text));
+    const key = entryKey(kind, text);
+    const bytes = readFileSync(cacheDir('manifest-checks', `${key}.bin`));
     const payload = bytes.subarray(32);
-    if (!createHash('sha256').update(payload).digest().equals(bytes.subarray(0, 32))) return undefined;
+    if (!seal(key, payload).equals(bytes.subarray(0, 32))) return undefined;
     return deserialize(payload) as unknown;
   } catch {
     return undefined;
@@ -107,11 +117,12 @@ export function recall(kind: CheckKind, text: string): unknown {
 export function remember(kind: CheckKind, text: string, check: unknown): void {
   let tmp: string | undefined;
   try {
-    const path = entryPath(kind, text);
+    const key = entryKey(kind, text);
+    const path = cacheDir('manifest-checks', `${key}.bin`);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const payload = serialize(check);
     tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    writeFileSync(tmp, Buffer.concat([createHash('sha256').update(payload).digest(), payload]), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([seal(key, payload), payload]), { mode: 0o600 });
     renameSync(tmp, path);
     const kept = readdirSync(dirname(path));
     if (kept.length > MAX_ENTRIES) for (const name of kept) if (join(dirname(path), name) !== path) rmSync(join(dirname(path), name), { force: true });
