@@ -118,6 +118,12 @@ export interface EngineDefinition<Name extends string = string> {
    */
   refusals(grants: Grants): string[];
   create(options?: EngineCreateOptions): Promise<Engine>;
+  /**
+   * Starts ahead what a load will wait for and that holds nothing of any plugin (the worker engine: one blank
+   * worker thread), when a load on this engine is likely (src/selector likelyEngine). Called speculatively:
+   * at most one such start is waiting at a time, and it serves any later load.
+   */
+  warm?(): void;
 }
 
 /** Declares an engine, keeping its name's literal type (for the registry's `EngineName`). */

@@ -98,6 +98,18 @@ export class Pools {
     return { key, opened, tap: shared.tap };
   }
 
+  /**
+   * A plugin with these grants is about to be opened: its likely engine starts what the open will wait for
+   * (a blank wasm worker thread) while the host hashes, builds and loads (EngineProvider.warm). A hint: errors are dropped.
+   */
+  warm(grants: Grants, preference: EnginePreference): void {
+    if (this.#closed) return;
+    this.#getProvider().then(
+      (provider) => provider.warm?.(grants, preference),
+      () => undefined,
+    );
+  }
+
   /** How many calls one agent may have in this pool at once: an equal share of its instances. */
   share(key: string): number {
     const shared = this.#shared.get(key);

@@ -11,7 +11,7 @@ import type { BuildResult } from '../build/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import { componentStatus, openSelected, selectEngine, selectProbing, type ComponentStatus, type Selection } from '../selector/index.ts';
+import { componentStatus, likelyEngine, openSelected, selectEngine, selectProbing, type ComponentStatus, type Selection } from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe, Prepared } from '../engines/engine.ts';
 import { ENGINES, engineDefinition, type EngineName } from '../engines/registry.ts';
@@ -22,6 +22,8 @@ export type EnginePreference = 'auto' | EngineName;
 /** What the host needs from the engines: open a plugin under its grants on the engine the selector picks. */
 export interface EngineProvider {
   open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options?: OpenOptions): Promise<OpenedPlugin>;
+  /** A plugin with these grants is about to be opened: start ahead what its likely engine's load will wait for (optional, a hint). */
+  warm?(grants: Grants, preference: EnginePreference): void;
   close(): Promise<void>;
 }
 
@@ -204,6 +206,11 @@ class DefaultProvider implements EngineProvider {
     return { engine: opened.engine, reason: opened.reason, instance: opened.instance };
   }
 
+  warm(grants: Grants, preference: EnginePreference): void {
+    const name = likelyEngine(grants, preference);
+    if (name !== undefined) engineDefinition(name)?.warm?.();
+  }
+
   #engine(definition: EngineDefinition): Promise<Engine> {
     let engine = this.#engines.get(definition.name);
     if (engine === undefined) {
@@ -222,6 +229,8 @@ class DefaultProvider implements EngineProvider {
   }
 }
 
-export function defaultEngineProvider(options: ProviderOptions = {}): EngineProvider & { probes(): Promise<Record<EngineName, EngineProbe>> } {
+export function defaultEngineProvider(
+  options: ProviderOptions = {},
+): EngineProvider & { probes(): Promise<Record<EngineName, EngineProbe>>; warm(grants: Grants, preference: EnginePreference): void } {
   return new DefaultProvider(options);
 }

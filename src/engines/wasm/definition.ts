@@ -18,6 +18,8 @@ export const wasm = defineEngine({
   builtin: true,
   probe: async () => probeWasm(),
   refusals: () => [],
+  // One blank worker thread starts while the host reads, builds and loads (./standby.ts prestart).
+  warm: () => void import('./standby.ts').then((m) => m.standby.prestart()),
   create: async (options = {}) => {
     const { WasmEngine } = await import('./index.ts');
     return new WasmEngine(options.onEvent === undefined ? {} : { onEvent: options.onEvent });

@@ -186,25 +186,36 @@ class Standby {
     this.fill();
   }
 
+  /**
+   * One blank worker for a load about to come, whatever the size, unless one is there or on its way
+   * (a short-lived process, `airlock call`, starts the thread its one load adopts while it reads and builds).
+   */
+  prestart(): void {
+    if (this.#waiting.length === 0) this.#startOne();
+  }
+
   /** Starts blank workers until `size` are there or on their way. */
   fill(): void {
-    while (!this.#broken && this.#waiting.length < this.size) {
-      const { worker, ready } = startBlank();
-      const entry: Waiting = {
-        worker,
-        ready: ready.then(
-          (b) => b,
-          () => {
-            this.#drop(entry);
-            this.#broken = true;
-            return undefined;
-          },
-        ),
-      };
-      // Dropped when it dies while waiting.
-      worker.once('exit', () => this.#drop(entry));
-      this.#waiting.push(entry);
-    }
+    while (!this.#broken && this.#waiting.length < this.size) this.#startOne();
+  }
+
+  #startOne(): void {
+    if (this.#broken) return;
+    const { worker, ready } = startBlank();
+    const entry: Waiting = {
+      worker,
+      ready: ready.then(
+        (b) => b,
+        () => {
+          this.#drop(entry);
+          this.#broken = true;
+          return undefined;
+        },
+      ),
+    };
+    // Dropped when it dies while waiting.
+    worker.once('exit', () => this.#drop(entry));
+    this.#waiting.push(entry);
   }
 
   #drop(entry: Waiting): void {
