@@ -13,7 +13,7 @@
  * Used for checking manifests (src/manifest/off-thread.ts) and large values
  * against tool schemas (src/host/validator-thread.ts).
  */
-import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { AirlockError } from './errors.ts';
 import type { Slot, SlotCall, SlotDriver } from './slots/driver.ts';
 import { SlotPool } from './slots/pool.ts';
@@ -92,6 +92,8 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
     const execArgv = workerExecArgv();
     // None of the host's environment, but where its cache is: the thread reads and writes the same one (the manifest checks it remembers).
     const env = { AIRLOCK_CACHE_DIR: cacheRoot() };
+    // node:worker_threads on first use: importing the host does not load it (issue 21).
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const w = new Worker(o.url, {
       name: o.name,
       env,

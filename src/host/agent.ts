@@ -15,7 +15,6 @@ import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, typ
 import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext, type PreparedEntry } from './loaded.ts';
 import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
-import { checkTrust } from '../trust/check.ts';
 import type { LockFile } from '../trust/lock.ts';
 import type { Observers } from '../observe/observer.ts';
 import type { CallUsage } from '../observe/usage.ts';
@@ -291,6 +290,8 @@ export class Agent {
   }
 
   async #checkTrust(plugin: LoadedManifest): Promise<void> {
+    // Loaded by the first load (minisign, digests: node:crypto), not by importing the host (issue 21).
+    const { checkTrust } = await import('../trust/check.ts');
     await checkTrust(plugin, this.#policy, await this.#context.lock());
   }
 

@@ -10,7 +10,7 @@ import type { Tool, ToolAnnotations } from '../manifest/index.ts';
 import { toDraft2020 } from '../manifest/dialect.ts';
 import { lazyModule } from '../lazy.ts';
 import { validateOffThread } from './validator-thread.ts';
-import { MAX_ERRORS } from './validator-worker.ts';
+import { MAX_ERRORS } from './validator-protocol.ts';
 
 /** Ajv, loaded by the first validator compiled (a tool's first call), not by importing the host. */
 const regexp = lazyModule<typeof import('../manifest/regexp.ts')>(import.meta.url, '../manifest/regexp');

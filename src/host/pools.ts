@@ -4,7 +4,6 @@
  * load the plugin with those grants, counted per load, closed when the last
  * load lets go. Agents hold this object; it is not part of the public API.
  */
-import { createHash } from 'node:crypto';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Observers } from '../observe/observer.ts';
 import type { Grants } from '../grants/index.ts';
@@ -47,7 +46,8 @@ export class Pools {
     onEvent?: (event: ProviderEvent) => void,
   ): Promise<{ key: string; opened: OpenedPlugin; tap: EgressTap }> {
     this.#assertOpen();
-    const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
+    // node:crypto on first use: importing the host does not load it (issue 21).
+    const key = process.getBuiltinModule('node:crypto').createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
     let shared = this.#shared.get(key);
     if (shared === undefined) {
       // Registered before any await, so concurrent loads of the same grants share this one open.

@@ -22,11 +22,9 @@
  * At most MAX_ENTRIES are kept: past it the others are dropped (a plugin
  * that rewrites its manifest on every load grows the cache by a bound).
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deserialize, serialize } from 'node:v8';
 import { cacheDir } from '../paths.ts';
 import type { Positions } from './positions.ts';
 
@@ -46,10 +44,18 @@ const MODULE = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 let checker: string | undefined;
 
+/**
+ * node:crypto and node:v8, loaded on first use: the host imports this module
+ * (the default policy), and importing Airlock loads neither (crypto alone is
+ * ~10 ms of a fresh process: issue 21).
+ */
+const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256');
+const v8 = () => process.getBuiltinModule('node:v8');
+
 /** The checker's fingerprint: this folder's modules, the policy schema and the libraries' versions (read once per thread). */
 function checkerHash(): string {
   if (checker !== undefined) return checker;
-  const h = createHash('sha256');
+  const h = sha256();
   const files = readdirSync(HERE)
     .filter((n) => n.endsWith(MODULE) && !n.endsWith(`.d${MODULE}`))
     .sort()
@@ -81,12 +87,12 @@ export type CheckKind = 'manifest' | 'policy';
 
 /** An entry's key: the checker, the kind and the text. */
 function entryKey(kind: CheckKind, text: string): string {
-  return createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
+  return sha256().update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
 }
 
 /** What heads an entry: the sha256 of its key and its payload. */
 function seal(key: string, payload: Uint8Array): Buffer {
-  return createHash('sha256').update(`${key}\0`).update(payload).digest();
+  return sha256().update(`${key}\0`).update(payload).digest();
 }
 
 /** The check this text passed before, with this checker; undefined when there is none (or it is damaged). */
@@ -107,7 +113,7 @@ export function recall(kind: CheckKind, text: string): unknown {
     const bytes = readFileSync(cacheDir('manifest-checks', `${key}.bin`));
     const payload = bytes.subarray(32);
     if (!seal(key, payload).equals(bytes.subarray(0, 32))) return undefined;
-    return deserialize(payload) as unknown;
+    return v8().deserialize(payload) as unknown;
   } catch {
     return undefined;
   }
@@ -120,7 +126,7 @@ export function remember(kind: CheckKind, text: string, check: unknown): void {
     const key = entryKey(kind, text);
     const path = cacheDir('manifest-checks', `${key}.bin`);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const payload = serialize(check);
+    const payload = v8().serialize(check);
     tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
     writeFileSync(tmp, Buffer.concat([seal(key, payload), payload]), { mode: 0o600 });
     renameSync(tmp, path);
