@@ -159,6 +159,12 @@ function artefactFor(definition: EngineDefinition, component: string | undefined
   return { kind: 'component', path: component };
 }
 
+/** Starts ahead what the likely engine of a plugin with these grants will wait for (src/selector likelyEngine, EngineDefinition.warm). */
+export function warmEngine(grants: Grants, preference: EnginePreference): void {
+  const name = likelyEngine(grants, preference);
+  if (name !== undefined) engineDefinition(name)?.warm?.();
+}
+
 class DefaultProvider implements EngineProvider {
   readonly #options: ProviderOptions;
   /** Each engine probed once, on first need (the selector asks only for those its rules read). */
@@ -207,8 +213,7 @@ class DefaultProvider implements EngineProvider {
   }
 
   warm(grants: Grants, preference: EnginePreference): void {
-    const name = likelyEngine(grants, preference);
-    if (name !== undefined) engineDefinition(name)?.warm?.();
+    warmEngine(grants, preference);
   }
 
   #engine(definition: EngineDefinition): Promise<Engine> {
