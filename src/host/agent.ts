@@ -16,6 +16,7 @@ import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedToo
 import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 import type { LockFile } from '../trust/lock.ts';
+import { trustConfigured } from '../trust/configured.ts';
 import type { Observers } from '../observe/observer.ts';
 import type { CallUsage } from '../observe/usage.ts';
 
@@ -290,9 +291,11 @@ export class Agent {
   }
 
   async #checkTrust(plugin: LoadedManifest): Promise<void> {
-    // Loaded by the first load (minisign, digests: node:crypto), not by importing the host (issue 21).
+    const lock = await this.#context.lock();
+    // Nothing to check: the check's code (minisign, digests, node:crypto) is not even loaded (issue 21).
+    if (!trustConfigured(this.#policy, lock)) return;
     const { checkTrust } = await import('../trust/check.ts');
-    await checkTrust(plugin, this.#policy, await this.#context.lock());
+    await checkTrust(plugin, this.#policy, lock);
   }
 
   #open(plugin: LoadedManifest): Promise<LoadedEntry> {

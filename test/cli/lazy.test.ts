@@ -48,7 +48,7 @@ async function mainThreadModules(args: string[]): Promise<string[]> {
   return (await traceModules(args)).filter(([thread]) => thread === 0).map(([, m]) => m);
 }
 
-test('`airlock call` of a cached component loads no other command, no Docker client (it probes no engine it does not use), MCP, bench or build tool, and, called before, no zod or yaml', async (t) => {
+test('`airlock call` of a cached component loads no other command, no Docker client (it probes no engine it does not use), MCP, bench, build tool or trust check (none configured), and, called before, no zod or yaml', async (t) => {
   await fixtureComponent('echo-c');
   const args = ['call', new URL('fixtures/plugins/echo-c', ROOT).pathname, 'echo', '{"message":"hi"}'];
   // Called once before: its manifest check and the default policy are remembered (src/manifest/check-cache.ts).
@@ -60,6 +60,8 @@ test('`airlock call` of a cached component loads no other command, no Docker cli
       (m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/call.ts') ||
       // The registry names Docker (its definition: pure refusals on daemon.ts's decision); its probe (the client, dockerode) runs only for a plugin the selector may give Docker.
       /^src\/(engines\/docker\/(?!definition|options|daemon)|mcp\/|bench\/)/.test(m) ||
+      // No lock and no signers: no trust check to run, and none of its code (minisign, digests).
+      /^src\/trust\/(?!configured)/.test(m) ||
       (/^node_modules\/(@modelcontextprotocol|@bytecodealliance\/(jco|componentize)|dockerode|docker-modem|ssh2|zod|yaml)\//.test(m) &&
         !m.endsWith('/package.json')),
   );
