@@ -39,6 +39,11 @@ export interface EngineLoadOptions {
   /** Aborts the load (an image build, containers starting). */
   signal?: AbortSignal;
   onEvent?: (event: EngineEvent) => void;
+  /**
+   * Called once the plugin's instances are starting off this thread (the worker engine: a worker thread
+   * instantiating the component), so the caller can do its own work meanwhile. Engines may leave it uncalled.
+   */
+  onStarting?: () => void;
 }
 
 /** One engine instance: loads plugins and closes them all on close(). */

@@ -65,10 +65,8 @@ export function prepareEntry(plugin: LoadedManifest, policy: Policy, context: Op
 export async function openPrepared(prepared: PreparedEntry, context: OpenContext, onEvent?: (event: ProviderEvent) => void): Promise<LoadedEntry> {
   const { plugin, grants, preference } = prepared;
   const { pools } = context;
-  // The engine's slow start (a worker thread) overlaps the hashing, the build lookup and the engine's own
-  // loading, and Ajv's (for the tools' first calls).
+  // The engine's slow start (a worker thread) overlaps the hashing, the build lookup and the engine's own loading.
   pools.warm(grants, preference);
-  setImmediate(prepareValidators);
   // Dependency folders are Docker's business (its image installs them), and can be huge; a component's
   // node_modules is bundled into it (src/build/wasm.ts), so there it is code like the rest.
   // Granted folders inside the plugin are its data, not its code: a plugin writing there must
@@ -85,6 +83,8 @@ export async function openPrepared(prepared: PreparedEntry, context: OpenContext
       rel === '.venv' ||
       data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
-  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash, onEvent);
+  // While the engine instantiates the plugin off this thread, Ajv is loaded for the tools' first calls (after
+  // the engine's own work on this thread: the turn after the start was asked for).
+  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash, onEvent, () => setImmediate(prepareValidators));
   return { ...prepared, key, contentHash, opened, tap, share: new FairShare(() => pools.share(key)) };
 }

@@ -37,13 +37,17 @@ export class Pools {
     this.#observe = observe;
   }
 
-  /** Opens (or shares) the warm pool for these grants; `key` names the hold to release. */
+  /**
+   * Opens (or shares) the warm pool for these grants; `key` names the hold to release. `onStarting`: called
+   * once the engine is starting the pool's instances off this thread (only when this call opens the pool).
+   */
   async acquire(
     plugin: LoadedManifest,
     grants: Grants,
     preference: EnginePreference,
     contentHash: string,
     onEvent?: (event: ProviderEvent) => void,
+    onStarting?: () => void,
   ): Promise<{ key: string; opened: OpenedPlugin; tap: EgressTap }> {
     this.#assertOpen();
     // node:crypto on first use: importing the host does not load it (issue 21).
@@ -62,7 +66,9 @@ export class Pools {
       const startedAt = Date.now();
       const began = performance.now();
       const name = plugin.manifest.name;
-      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference, { onEvent }));
+      const opened = this.#getProvider().then((provider) =>
+        provider.open(plugin, grants, preference, { onEvent, ...(onStarting === undefined ? {} : { onStarting }) }),
+      );
       opened.then(
         (o) => this.#observe?.build({ plugin: name, engine: o.engine, startedAt, durationMs: performance.now() - began }),
         (err: unknown) =>

@@ -72,6 +72,8 @@ function recalled(dirOrFile: string): ValidationResult | undefined {
 
 /** validatePlugin, off the main thread (unless the text's check is remembered: see above). */
 export async function validatePluginOffThread(dirOrFile: string, options: OffThreadOptions = {}): Promise<ValidationResult> {
+  // As the worker's lane would: an aborted check is not answered, remembered or not.
+  if (options.signal?.aborted === true) throw new AirlockError('aborted', `${dirOrFile} was aborted`, { cause: options.signal.reason });
   const known = recalled(dirOrFile);
   if (known !== undefined) return known;
   const result = await check(dirOrFile, options);

@@ -30,6 +30,8 @@ export interface EngineProvider {
 export interface OpenOptions {
   /** This open's own events (a component or image build's steps, the engine chosen, its egress decisions), besides ProviderOptions.onEvent. */
   onEvent?: (event: ProviderEvent) => void;
+  /** Called once the chosen engine is starting the plugin's instances off this thread (EngineLoadOptions.onStarting). */
+  onStarting?: () => void;
 }
 
 export interface OpenedPlugin {
@@ -206,6 +208,7 @@ class DefaultProvider implements EngineProvider {
       const engine = await this.#engine(definition);
       return engine.load(grants, artefactFor(definition, component, plugin), {
         onEvent: (e: EngineEvent) => emit(e.type === 'build' ? { ...e, engine: name } : e),
+        ...(options.onStarting === undefined ? {} : { onStarting: options.onStarting }),
       });
     });
     emit({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });

@@ -3,7 +3,8 @@
  * builds and opens (src/host/loaded.ts openPrepared → Pools.warm →
  * EngineProvider.warm), so an engine's slow start (a worker thread) overlaps
  * the host's own work; and Ajv is made ready for the tools' first calls
- * meanwhile (catalog.ts prepareValidators), not after the engine is ready.
+ * while the engine starts the plugin off the thread (catalog.ts
+ * prepareValidators), not after it is ready.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -44,15 +45,15 @@ test('a provider without warm() is opened as before', async (t) => {
   t.is((await host.load(fixture('echo-c'))).name, 'echo-c');
 });
 
-test('Ajv is loaded while the engine opens: once a load has opened, the first call has no Ajv left to load', async (t) => {
+test('Ajv is loaded while the engine starts the plugin off the thread: once a load has opened, the first call has no Ajv left to load', async (t) => {
   // A fresh process (this one may have loaded Ajv already): whether Ajv is in the module cache once the load
-  // resolves, the open having yielded to the event loop as a real one does (reads, imports, a thread's start).
+  // resolves, the engine having said it is starting (onStarting) and yielded as a worker's start does.
   const script = `
     import { createRequire } from 'node:module';
     const { PluginHost } = await import(${JSON.stringify(new URL('../../src/host/index.ts', import.meta.url).href)});
     const ajvLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/ajv/'));
     const instance = { call: async () => ({ output: '{}', logs: { stdout: '', stderr: '' }, metrics: {} }), close: async () => {} };
-    const host = new PluginHost({ provider: { open: async () => { await new Promise((r) => setTimeout(r, 0)); await new Promise((r) => setImmediate(r)); return { engine: 'wasm', reason: 'test', instance }; }, close: async () => {} } });
+    const host = new PluginHost({ provider: { open: async (plugin, grants, preference, options) => { options.onStarting?.(); await new Promise((r) => setTimeout(r, 0)); await new Promise((r) => setImmediate(r)); return { engine: 'wasm', reason: 'test', instance }; }, close: async () => {} } });
     const before = ajvLoaded();
     await host.load(${JSON.stringify(fixture('echo-c'))});
     console.log(JSON.stringify({ before, after: ajvLoaded() }));

@@ -153,3 +153,14 @@ test('a remembered text still has its files checked on every load: a removed ent
   t.false(result.ok);
   if (!result.ok) t.deepEqual(result, validatePlugin(dir));
 });
+
+test('an aborted signal refuses the check, even of a text checked before (answered without the worker)', async (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'main.py'), '');
+  writeFileSync(join(dir, 'plugin.yaml'), stringify(manifestObject({ name: 'aborted-recall', description: dir })));
+  t.true((await validatePluginOffThread(dir)).ok);
+  const controller = new AbortController();
+  controller.abort();
+  const err = await t.throwsAsync(validatePluginOffThread(dir, { signal: controller.signal }));
+  t.true(isAirlockError(err, 'aborted'), String(err));
+});

@@ -61,3 +61,15 @@ test.serial('warm() starts nothing for a plugin no component engine runs', async
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   t.deepEqual(started, []);
 });
+
+test.serial('the worker engine says once when it starts the plugin off the thread (onStarting), before the open resolves', async (t) => {
+  await fixtureComponent('echo-c');
+  const provider = defaultEngineProvider();
+  t.teardown(() => provider.close());
+  const plugin = loadPlugin(fixture('echo-c'));
+  let starting = 0;
+  const opened = await provider.open(plugin, computeGrants(plugin, defaultPolicy()), 'auto', { onStarting: () => starting++ });
+  t.is(starting, 1);
+  t.is(opened.engine, 'wasm');
+  await opened.instance.close();
+});

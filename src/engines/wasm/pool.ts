@@ -50,6 +50,8 @@ export interface PoolOptions {
   hostSpinMicros: number;
   /** See WasmEngineOptions.workerSpinMicros. */
   workerSpinMicros: number;
+  /** Called each time a worker has been handed the plugin and instantiates it (the host's thread is free meanwhile). */
+  onAdopting?: () => void;
 }
 
 class WasmDriver implements SlotDriver<WasmWorker> {
@@ -138,7 +140,10 @@ class WasmDriver implements SlotDriver<WasmWorker> {
         // Not adopted yet: a blank worker that has started, nothing to wait for.
         startOver();
         onAbort();
-      } else worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
+      } else {
+        worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
+        this.#opts.onAdopting?.();
+      }
     });
   }
 
