@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../../errors.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
+import { workerExecArgv } from '../../worker-argv.ts';
 
 /** The JS heap of a worker (glue, shim); the guest's linear memory is capped in the module itself. */
 const WORKER_HEAP_MB = 512;
@@ -48,26 +49,6 @@ const held = new WeakSet<Worker>();
 function hold(worker: Worker): void {
   held.add(worker);
   worker.ref();
-}
-
-/**
- * The host's Node options, which a worker inherits (a preload with --import
- * stays), less --input-type: a host run as `node --input-type=module -e …`
- * would otherwise have every worker refuse to start. Without --input-type,
- * undefined: Node then passes them on itself, V8 flags included (which an
- * explicit execArgv may not carry: `node --no-wasm-dynamic-tiering` would
- * fail every worker's start with ERR_WORKER_INVALID_EXEC_ARGV).
- */
-function workerExecArgv(): string[] | undefined {
-  const argv = process.execArgv;
-  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return undefined;
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--input-type') i++;
-    else if (!a.startsWith('--input-type=')) out.push(a);
-  }
-  return out;
 }
 
 /** Starts one blank worker (unref'd); `ready` resolves once it says `standby`, rejects if it dies first. */
