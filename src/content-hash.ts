@@ -6,7 +6,6 @@
  * The folder is walked and read with src/plugin-files (bounded, FIFOs and
  * devices refused, links out of the folder refused).
  */
-import { createHash } from 'node:crypto';
 import { readPluginFileChunks, TREE_LIMITS, walkPluginTree } from './plugin-files/index.ts';
 
 export interface HashOptions {
@@ -23,7 +22,8 @@ export interface HashOptions {
 const ALWAYS_IGNORED = new Set(['.git', '.airlock-cache']);
 
 export async function hashTree(dir: string, options: HashOptions = {}): Promise<string> {
-  const hash = createHash('sha256');
+  // node:crypto on first use: importing the host does not load it (issue 21).
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
   const { folder, entries } = await walkPluginTree(dir, {
     code: 'build-failed',
     ignore: (rel, isDir) => ALWAYS_IGNORED.has(rel.slice(rel.lastIndexOf('/') + 1)) || options.ignore?.(rel, isDir) === true,

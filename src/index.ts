@@ -53,7 +53,11 @@ export type {
   HostObserver,
   Revocation,
 } from './host/index.ts';
-export { verifyAuditLog } from './audit/verify.ts';
+
+/** Checks an audit log: names each line altered or removed (node:crypto loads on first use, not with Airlock). */
+export async function verifyAuditLog(file: string): Promise<import('./audit/verify.ts').AuditVerdict> {
+  return (await import('./audit/verify.ts')).verifyAuditLog(file);
+}
 
 /** The engines a PluginHost uses by default: probed on first need, chosen per plugin by the selector. */
 export function defaultEngineProvider(options?: ProviderOptions): ReturnType<typeof import('./provider/index.ts').defaultEngineProvider> {

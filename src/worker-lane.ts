@@ -13,11 +13,13 @@
  * Used for checking manifests (src/manifest/off-thread.ts) and large values
  * against tool schemas (src/host/validator-thread.ts).
  */
-import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { retire } from './worker-retire.ts';
 import { AirlockError } from './errors.ts';
 import type { Slot, SlotCall, SlotDriver } from './slots/driver.ts';
 import { SlotPool } from './slots/pool.ts';
+import { workerExecArgv } from './worker-argv.ts';
+import { cacheRoot } from './paths.ts';
 
 export interface LaneOptions {
   /** The worker's entry module. */
@@ -107,7 +109,19 @@ class LaneDriver<Reply extends { id: number }> implements SlotDriver<Thread, Job
 
   #spawn(slot: Slot<Thread, Job>, t: Thread): Worker {
     const o = this.#o;
-    const w = new Worker(bootstrap(o.url), { eval: true, name: o.name, env: {}, resourceLimits: o.resourceLimits, workerData: o.workerData });
+    const execArgv = workerExecArgv();
+    // None of the host's environment, but where its cache is: the thread reads and writes the same one (the manifest checks it remembers).
+    const env = { AIRLOCK_CACHE_DIR: cacheRoot() };
+    // node:worker_threads on first use: importing the host does not load it (issue 21).
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
+    const w = new Worker(bootstrap(o.url), {
+      eval: true,
+      name: o.name,
+      env,
+      resourceLimits: o.resourceLimits,
+      workerData: o.workerData,
+      ...(execArgv === undefined ? {} : { execArgv }),
+    });
     t.worker = w;
     t.started = new Promise<void>((resolve) => {
       const over = (): void => {

@@ -170,3 +170,17 @@ for (const [name, body] of [
     t.is(out.trim(), name === 'after a job' ? 'answered 1' : 'ended true');
   });
 }
+
+test('a lane starts its thread in a host run as `node --input-type=module -e` (the flag is not passed on to the thread)', async (t) => {
+  const script = `
+    import { WorkerLane } from ${JSON.stringify(new URL('../src/worker-lane.ts', import.meta.url).href)};
+    const lane = new WorkerLane({ url: new URL(${JSON.stringify(WORKER.href)}), name: 'eval', resourceLimits: {},
+      workerData: new Int32Array(new SharedArrayBuffer(4)), failure: (k, l, d) => new Error(k + l + d) });
+    const r = await lane.run((id) => ({ id, op: 'echo' }), { label: 'echo', timeoutMs: ${BOUND_MS} });
+    console.log('answered', r.thread > 0);
+  `;
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: BOUND_MS }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  t.is(out.trim(), 'answered true');
+});

@@ -9,8 +9,11 @@ import { ENGINE_NAMES } from '../engines/types.ts';
 import { defaultPolicy } from '../grants/default-policy.ts';
 import type { Policy } from '../grants/index.ts';
 import { lazyModule } from '../lazy.ts';
-import { PluginHost, type EnginePreference, type EngineProvider, type HostOptions } from '../host/index.ts';
+import type { EnginePreference, EngineProvider, HostOptions, PluginHost } from '../host/index.ts';
 import { UsageError, type CliIO } from './io.ts';
+
+/** The host, loaded when a command makes one (after `call` has started its plugin's engine: ../provider/warm.ts). */
+const hosts = lazyModule<typeof import('../host/index.ts')>(import.meta.url, '../host/index');
 
 /** The policy schema (zod, yaml), loaded only for a --policy file. */
 const policies = lazyModule<typeof import('../grants/policy.ts')>(import.meta.url, '../grants/policy');
@@ -68,16 +71,17 @@ export function auditFromFlags(values: { audit?: string | undefined }, io: CliIO
   return values.audit === '-' ? { stderr: true } : { file: resolve(io.cwd, values.audit) };
 }
 
-/** The host a command opens plugins in: --policy, --lock, --engine, --audit, and build progress on a terminal. */
+/** The host a command opens plugins in: --policy (or `policy`, already read from it), --lock, --engine, --audit, and build progress on a terminal. */
 export function hostFromFlags(
   values: { policy?: string | undefined; lock?: string | undefined; engine?: string | undefined; audit?: string | undefined },
   io: CliIO,
   observers: HostOptions['observers'] = [],
+  policy: Policy = policyFromFlags(values, io),
 ): PluginHost {
   const audit = auditFromFlags(values, io);
-  return new PluginHost({
+  return new (hosts().PluginHost)({
     observers,
-    policy: policyFromFlags(values, io),
+    policy,
     engine: engineFromFlags(values),
     provider: engineProvider(io),
     ...(values.lock === undefined ? {} : { lock: resolve(io.cwd, values.lock) }),
@@ -105,6 +109,7 @@ function engineProvider(io: CliIO): EngineProvider | undefined {
     ));
   return {
     open: async (plugin, grants, preference, options) => (await engines()).open(plugin, grants, preference, options),
+    warm: (grants, preference) => void engines().then((p) => p.warm?.(grants, preference)),
     close: async () => {
       if (inner !== undefined) await (await inner).close();
     },

@@ -5,7 +5,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { AirlockError } from '../errors.ts';
-import { validatePluginOffThread } from '../manifest/off-thread.ts';
 
 export function searchPath(cwd: string): string[] {
   const fromEnv = (process.env.AIRLOCK_PATH ?? '').split(delimiter).filter((p) => p !== '');
@@ -23,6 +22,8 @@ export async function resolvePluginArg(arg: string, cwd: string): Promise<string
       for (const entry of readdirSync(root, { withFileTypes: true })) {
         if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
         const dir = join(root, entry.name);
+        // Loaded here: a folder path (the usual argument) needs no manifest check before the host's.
+        const { validatePluginOffThread } = await import('../manifest/off-thread.ts');
         const result = await validatePluginOffThread(dir);
         if (result.ok && result.plugin.manifest.name === arg) return dir;
       }

@@ -39,6 +39,11 @@ export interface EngineLoadOptions {
   /** Aborts the load (an image build, containers starting). */
   signal?: AbortSignal;
   onEvent?: (event: EngineEvent) => void;
+  /**
+   * Called once the plugin's instances are starting off this thread (the worker engine: a worker thread
+   * instantiating the component), so the caller can do its own work meanwhile. Engines may leave it uncalled.
+   */
+  onStarting?: () => void;
 }
 
 /** One engine instance: loads plugins and closes them all on close(). */
@@ -118,6 +123,12 @@ export interface EngineDefinition<Name extends string = string> {
    */
   refusals(grants: Grants): string[];
   create(options?: EngineCreateOptions): Promise<Engine>;
+  /**
+   * Starts ahead what a load will wait for and that holds nothing of any plugin (the worker engine: one blank
+   * worker thread), when a load on this engine is likely (src/selector likelyEngine). Called speculatively:
+   * at most one such start is waiting at a time, and it serves any later load.
+   */
+  warm?(): void;
 }
 
 /** Declares an engine, keeping its name's literal type (for the registry's `EngineName`). */

@@ -17,7 +17,9 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
       abandoned = true;
       reject(new AirlockError('aborted', `${what} was aborted`, { cause: signal.reason }));
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    // A signal aborted already fires no event: abandoned at once.
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);

@@ -15,8 +15,8 @@ import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, typ
 import { openEntry, openPrepared, prepareEntry, type LoadedEntry, type LoadedTool, type OpenContext, type PreparedEntry } from './loaded.ts';
 import { PluginSlot } from './slot.ts';
 import type { LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
-import { checkTrust } from '../trust/check.ts';
 import type { LockFile } from '../trust/lock.ts';
+import { trustConfigured } from '../trust/configured.ts';
 import type { Observers } from '../observe/observer.ts';
 import type { CallUsage } from '../observe/usage.ts';
 
@@ -291,7 +291,11 @@ export class Agent {
   }
 
   async #checkTrust(plugin: LoadedManifest): Promise<void> {
-    await checkTrust(plugin, this.#policy, await this.#context.lock());
+    const lock = await this.#context.lock();
+    // Nothing to check: the check's code (minisign, digests, node:crypto) is not even loaded (issue 21).
+    if (!trustConfigured(this.#policy, lock)) return;
+    const { checkTrust } = await import('../trust/check.ts');
+    await checkTrust(plugin, this.#policy, lock);
   }
 
   #open(plugin: LoadedManifest): Promise<LoadedEntry> {

@@ -10,7 +10,7 @@ import type { Tool, ToolAnnotations } from '../manifest/index.ts';
 import { toDraft2020 } from '../manifest/dialect.ts';
 import { lazyModule } from '../lazy.ts';
 import { validateOffThread } from './validator-thread.ts';
-import { MAX_ERRORS } from './validator-worker.ts';
+import { MAX_ERRORS } from './validator-protocol.ts';
 
 /** Ajv, loaded by the first validator compiled (a tool's first call), not by importing the host. */
 const regexp = lazyModule<typeof import('../manifest/regexp.ts')>(import.meta.url, '../manifest/regexp');
@@ -120,6 +120,30 @@ const COSTLY = new Set(['uniqueItems', 'pattern', 'patternProperties']);
 
 let nextKey = 0;
 
+type PluginAjv = ReturnType<typeof import('../manifest/regexp.ts').pluginAjv2020>;
+
+/** An Ajv made ahead (prepareValidators), for the next tool whose validator is compiled. */
+let spare: PluginAjv | undefined;
+
+function newAjv(): PluginAjv {
+  // No meta-schema check here: the manifest thread checked each schema against its meta-schema and compiled it,
+  // and dialect.ts keeps its meaning in 2020-12; compiling the 2020-12 meta-schema first cost a fresh
+  // process ~60 ms of its first call (issue 21).
+  return regexp().pluginAjv2020({ allErrors: true, validateSchema: false });
+}
+
+/**
+ * Loads Ajv and makes the next tool's instance ahead, its code warmed on a
+ * schema of no plugin's: the host does it while an engine starts (a worker
+ * thread boots), so a fresh process's first call does not load and warm Ajv
+ * after the engine is ready (issue 21). At most one is kept.
+ */
+export function prepareValidators(): void {
+  if (spare !== undefined) return;
+  spare = newAjv();
+  spare.compile({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] });
+}
+
 /**
  * Validators compiled once per loaded tool, on its first call: compiling is
  * code generation over the plugin's schemas, so a plugin of many tools does
@@ -132,7 +156,7 @@ let nextKey = 0;
 export class ToolValidators {
   #input: ValidateFunction | undefined;
   #output: ValidateFunction | undefined;
-  #ajv: ReturnType<typeof import('../manifest/regexp.ts').pluginAjv2020> | undefined;
+  #ajv: PluginAjv | undefined;
   readonly #schemas: ReturnType<typeof schemasOf>;
   readonly #key = `s${nextKey++}`;
   readonly #inline: { input: number; output: number };
@@ -152,10 +176,11 @@ export class ToolValidators {
   }
 
   #compile(schema: Record<string, unknown>): ValidateFunction {
-    // No meta-schema check here: the manifest thread checked each schema against its meta-schema and compiled it,
-    // and dialect.ts keeps its meaning in 2020-12; compiling the 2020-12 meta-schema first cost a fresh
-    // process ~60 ms of its first call (issue 21).
-    return (this.#ajv ??= regexp().pluginAjv2020({ allErrors: true, validateSchema: false })).compile(schema);
+    if (this.#ajv === undefined) {
+      this.#ajv = spare ?? newAjv();
+      spare = undefined;
+    }
+    return this.#ajv.compile(schema);
   }
 
   /**

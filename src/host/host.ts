@@ -17,12 +17,14 @@ import { Agent, type AgentContext } from './agent.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
 import { Pools } from './pools.ts';
 import type { LockFile } from '../trust/lock.ts';
-import { AuditLog } from '../audit/log.ts';
 import { TelemetryObserver } from '../telemetry/otel.ts';
 import { fanOut, type GrantChange, type Observers } from '../observe/observer.ts';
 import type { AgentOptions, HostOptions, LoadOptions, PluginSummary, ToolCallOptions, ToolCallResult } from './types.ts';
 import { lazyModule } from '../lazy.ts';
 import { defaultPolicy } from '../grants/default-policy.ts';
+
+/** The audit log (hash chains: node:crypto), loaded by a host that keeps one, not when Airlock is imported. */
+const audits = lazyModule<typeof import('../audit/log.ts')>(import.meta.url, '../audit/log');
 
 /** The policy schema (zod, yaml), loaded when a host is made, not when Airlock is imported. */
 const policies = lazyModule<typeof import('../grants/policy.ts')>(import.meta.url, '../grants/policy');
@@ -71,7 +73,7 @@ export class PluginHost {
     this.#policy = resolvePolicy(options.policy);
     // A Policy built in code before `revoked:` existed has none.
     (this.#policy as { revoked?: Revocations }).revoked ??= {};
-    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new AuditLog(options.audit)]), ...(options.observers ?? [])];
+    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new (audits().AuditLog)(options.audit)]), ...(options.observers ?? [])];
     this.#observe = fanOut(observers);
     let calls = 0;
     this.#pools = new Pools(options.provider, this.#observe);

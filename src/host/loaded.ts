@@ -9,7 +9,7 @@ import { computeGrants } from '../grants/grant.ts';
 import type { Grants, Policy } from '../grants/index.ts';
 import { narrowGrants, type Revocation } from '../grants/revoke.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import { toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
+import { prepareValidators, toolInfo, ToolValidators, type ToolInfo } from './catalog.ts';
 import { FairShare } from './fair-share.ts';
 import type { EnginePreference, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
 import type { Pools } from './pools.ts';
@@ -64,6 +64,9 @@ export function prepareEntry(plugin: LoadedManifest, policy: Policy, context: Op
 /** The warm pool for a prepared plugin (shared when another agent has the same grants and content): hashing, build, start. */
 export async function openPrepared(prepared: PreparedEntry, context: OpenContext, onEvent?: (event: ProviderEvent) => void): Promise<LoadedEntry> {
   const { plugin, grants, preference } = prepared;
+  const { pools } = context;
+  // The engine's slow start (a worker thread) overlaps the hashing, the build lookup and the engine's own loading.
+  pools.warm(grants, preference);
   // Dependency folders are Docker's business (its image installs them), and can be huge; a component's
   // node_modules is bundled into it (src/build/wasm.ts), so there it is code like the rest.
   // Granted folders inside the plugin are its data, not its code: a plugin writing there must
@@ -80,7 +83,8 @@ export async function openPrepared(prepared: PreparedEntry, context: OpenContext
       rel === '.venv' ||
       data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
-  const { pools } = context;
-  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash, onEvent);
+  // While the engine instantiates the plugin off this thread, Ajv is loaded for the tools' first calls (after
+  // the engine's own work on this thread: the turn after the start was asked for).
+  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash, onEvent, () => setImmediate(prepareValidators));
   return { ...prepared, key, contentHash, opened, tap, share: new FairShare(() => pools.share(key)) };
 }

@@ -4,7 +4,6 @@
  * load the plugin with those grants, counted per load, closed when the last
  * load lets go. Agents hold this object; it is not part of the public API.
  */
-import { createHash } from 'node:crypto';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Observers } from '../observe/observer.ts';
 import type { Grants } from '../grants/index.ts';
@@ -38,16 +37,21 @@ export class Pools {
     this.#observe = observe;
   }
 
-  /** Opens (or shares) the warm pool for these grants; `key` names the hold to release. */
+  /**
+   * Opens (or shares) the warm pool for these grants; `key` names the hold to release. `onStarting`: called
+   * once the engine is starting the pool's instances off this thread (only when this call opens the pool).
+   */
   async acquire(
     plugin: LoadedManifest,
     grants: Grants,
     preference: EnginePreference,
     contentHash: string,
     onEvent?: (event: ProviderEvent) => void,
+    onStarting?: () => void,
   ): Promise<{ key: string; opened: OpenedPlugin; tap: EgressTap }> {
     this.#assertOpen();
-    const key = createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
+    // node:crypto on first use: importing the host does not load it (issue 21).
+    const key = process.getBuiltinModule('node:crypto').createHash('sha256').update(JSON.stringify({ grants, preference, contentHash })).digest('hex');
     let shared = this.#shared.get(key);
     if (shared === undefined) {
       // Registered before any await, so concurrent loads of the same grants share this one open.
@@ -62,7 +66,9 @@ export class Pools {
       const startedAt = Date.now();
       const began = performance.now();
       const name = plugin.manifest.name;
-      const opened = this.#getProvider().then((provider) => provider.open(plugin, grants, preference, { onEvent }));
+      const opened = this.#getProvider().then((provider) =>
+        provider.open(plugin, grants, preference, { onEvent, ...(onStarting === undefined ? {} : { onStarting }) }),
+      );
       opened.then(
         (o) => this.#observe?.build({ plugin: name, engine: o.engine, startedAt, durationMs: performance.now() - began }),
         (err: unknown) =>
@@ -96,6 +102,18 @@ export class Pools {
       throw new AirlockError('aborted', `the plugin host closed while ${plugin.manifest.name} was loading`);
     }
     return { key, opened, tap: shared.tap };
+  }
+
+  /**
+   * A plugin with these grants is about to be opened: its likely engine starts what the open will wait for
+   * (a blank wasm worker thread) while the host hashes, builds and loads (EngineProvider.warm). A hint: errors are dropped.
+   */
+  warm(grants: Grants, preference: EnginePreference): void {
+    if (this.#closed) return;
+    this.#getProvider().then(
+      (provider) => provider.warm?.(grants, preference),
+      () => undefined,
+    );
   }
 
   /** How many calls one agent may have in this pool at once: an equal share of its instances. */

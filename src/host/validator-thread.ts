@@ -7,7 +7,7 @@
  */
 import { AirlockError } from '../errors.ts';
 import { WorkerLane } from '../worker-lane.ts';
-import { VALIDATOR_THREAD, type ValidateJob, type ValidateReply } from './validator-worker.ts';
+import { VALIDATOR_THREAD, type ValidateJob, type ValidateReply } from './validator-protocol.ts';
 
 /** Heap of the validator thread: what one value and its check may hold (the host's memory stays bounded by it). */
 const HEAP_MB = 256;

@@ -9,29 +9,11 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ValidateFunction } from 'ajv';
 import { lazyModule } from '../lazy.ts';
+import { MAX_ERRORS, VALIDATOR_THREAD, type ValidateJob, type ValidateReply } from './validator-protocol.ts';
 
 /** Ajv, loaded by the first compile: the host imports this module's types and constants too. */
 const regexp = lazyModule<typeof import('../manifest/regexp.ts')>(import.meta.url, '../manifest/regexp');
 
-export interface ValidateJob {
-  id: number;
-  /** Names the compiled schema; the schema itself is sent too, and compiled the first time a key is seen. */
-  key: string;
-  schema: Record<string, unknown>;
-  text: string;
-}
-
-export interface ValidateReply {
-  id: number;
-  valid: boolean;
-  /** The first errors only: a million failing items would otherwise be a million objects sent back. */
-  errors: { instancePath: string; message?: string }[];
-  /** Set when the text could not be checked at all (nesting deeper than the stack, say). */
-  failure?: string;
-}
-
-/** Errors reported per value. */
-export const MAX_ERRORS = 20;
 /** Compiled schemas kept; the oldest is dropped past it. */
 const MAX_COMPILED = 256;
 
@@ -47,9 +29,6 @@ function validatorFor(job: ValidateJob): ValidateFunction {
   }
   return v;
 }
-
-/** Marks the thread this module serves, so importing it anywhere else listens to nothing. */
-export const VALIDATOR_THREAD = 'airlock-validator';
 
 if (workerData === VALIDATOR_THREAD) {
   try {

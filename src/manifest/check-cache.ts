@@ -14,15 +14,17 @@
  * the checker's own output (what the manifest thread already sends across a
  * thread boundary, structured-clone serialized), under the Airlock cache
  * (owned by the user, mode 0700: src/paths.ts), behind the sha256 of its
- * bytes: a truncated or garbled entry is a miss, and is checked again.
+ * key and its bytes: a truncated or garbled entry is a miss, and is checked
+ * again, and so is an entry moved or copied under another text's key (it
+ * vouches for the text it was written for, nothing else). Who can write
+ * there can also edit Airlock itself: the seal is against damage and
+ * mix-ups, not a signature.
  * At most MAX_ENTRIES are kept: past it the others are dropped (a plugin
  * that rewrites its manifest on every load grows the cache by a bound).
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deserialize, serialize } from 'node:v8';
 import { cacheDir } from '../paths.ts';
 import type { Positions } from './positions.ts';
 
@@ -42,10 +44,18 @@ const MODULE = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 let checker: string | undefined;
 
+/**
+ * node:crypto and node:v8, loaded on first use: the host imports this module
+ * (the default policy), and importing Airlock loads neither (crypto alone is
+ * ~10 ms of a fresh process: issue 21).
+ */
+const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256');
+const v8 = () => process.getBuiltinModule('node:v8');
+
 /** The checker's fingerprint: this folder's modules, the policy schema and the libraries' versions (read once per thread). */
 function checkerHash(): string {
   if (checker !== undefined) return checker;
-  const h = createHash('sha256');
+  const h = sha256();
   const files = readdirSync(HERE)
     .filter((n) => n.endsWith(MODULE) && !n.endsWith(`.d${MODULE}`))
     .sort()
@@ -75,13 +85,19 @@ function versionOf(name: string): string {
 /** What is remembered: a manifest's schema check, or the default policy as its schema parses it. */
 export type CheckKind = 'manifest' | 'policy';
 
-/** The file name of `kind`'s entry for `text` under this checker (`airlock prune` keeps the ones in use). */
-export function checkEntryName(kind: CheckKind, text: string): string {
-  return `${createHash('sha256').update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex')}.bin`;
+/** An entry's key: the checker, the kind and the text. */
+function entryKey(kind: CheckKind, text: string): string {
+  return sha256().update(checkerHash()).update(`\0${kind}\0`).update(text).digest('hex');
 }
 
-function entryPath(kind: CheckKind, text: string): string {
-  return cacheDir('manifest-checks', checkEntryName(kind, text));
+/** The file name of `kind`'s entry for `text` under this checker (`airlock prune` keeps the ones in use). */
+export function checkEntryName(kind: CheckKind, text: string): string {
+  return `${entryKey(kind, text)}.bin`;
+}
+
+/** What heads an entry: the sha256 of its key and its payload. */
+function seal(key: string, payload: Uint8Array): Buffer {
+  return sha256().update(`${key}\0`).update(payload).digest();
 }
 
 /** The check this text passed before, with this checker; undefined when there is none (or it is damaged). */
@@ -98,10 +114,11 @@ export function rememberCheck(text: string, check: RememberedCheck): void {
 /** What `kind`'s check of `text` gave before, with this checker (the caller checks its shape); undefined when none or damaged. */
 export function recall(kind: CheckKind, text: string): unknown {
   try {
-    const bytes = readFileSync(entryPath(kind, text));
+    const key = entryKey(kind, text);
+    const bytes = readFileSync(cacheDir('manifest-checks', `${key}.bin`));
     const payload = bytes.subarray(32);
-    if (!createHash('sha256').update(payload).digest().equals(bytes.subarray(0, 32))) return undefined;
-    return deserialize(payload) as unknown;
+    if (!seal(key, payload).equals(bytes.subarray(0, 32))) return undefined;
+    return v8().deserialize(payload) as unknown;
   } catch {
     return undefined;
   }
@@ -111,11 +128,12 @@ export function recall(kind: CheckKind, text: string): unknown {
 export function remember(kind: CheckKind, text: string, check: unknown): void {
   let tmp: string | undefined;
   try {
-    const path = entryPath(kind, text);
+    const key = entryKey(kind, text);
+    const path = cacheDir('manifest-checks', `${key}.bin`);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const payload = serialize(check);
+    const payload = v8().serialize(check);
     tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    writeFileSync(tmp, Buffer.concat([createHash('sha256').update(payload).digest(), payload]), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([seal(key, payload), payload]), { mode: 0o600 });
     renameSync(tmp, path);
     const kept = readdirSync(dirname(path));
     if (kept.length > MAX_ENTRIES) for (const name of kept) if (join(dirname(path), name) !== path) rmSync(join(dirname(path), name), { force: true });

@@ -4,8 +4,10 @@
  * (to check what an author wrote), by host policies, and by the grants
  * intersection (to decide whether a policy entry covers a requested one).
  */
-import { isIP } from 'node:net';
 import type { HostPattern } from '../grants/types.ts';
+
+/** node:net on first use: the host imports this module, and importing Airlock does not load net (issue 21). */
+const isIP = (input: string): number => process.getBuiltinModule('node:net').isIP(input);
 
 /** Ports an entry without `:port` admits (the egress proxy's DEFAULT_PORTS; test/manifest/hosts.property.test.ts checks they agree). */
 const WEB_PORTS: readonly number[] = [80, 443];

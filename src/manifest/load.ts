@@ -9,7 +9,7 @@ import { isAirlockError, type Problem } from '../errors.ts';
 import { checkPluginFileSync, folderSync, MAX_MANIFEST_BYTES, readPluginFileSync, type Folder } from '../plugin-files/index.ts';
 import { invalidManifest } from './invalid.ts';
 import { lazyModule } from '../lazy.ts';
-import { recalledCheck, rememberCheck } from './check-cache.ts';
+import { recalledCheck, rememberCheck, type RememberedCheck } from './check-cache.ts';
 import { byPosition, sourceFromPositions, type YamlSource } from './positions.ts';
 import type { Manifest, Runtime } from './schema.ts';
 import type { Checked } from './source.ts';
@@ -40,6 +40,26 @@ export type ValidationResult = { ok: true; plugin: LoadedManifest } | { ok: fals
 
 /** `dir` may be a plugin folder or its plugin.yaml. */
 export function validatePlugin(dirOrFile: string): ValidationResult {
+  const read = readManifest(dirOrFile);
+  return 'problems' in read ? read : validateManifestText(read.file, read.text);
+}
+
+/**
+ * validatePlugin when its answer needs no checker: the text's schema check is
+ * remembered (./check-cache.ts), or plugin.yaml cannot be read. Undefined when
+ * the text must be checked. Loads neither yaml, zod nor Ajv, and costs a bounded
+ * read, a hash and a few stats: the host does this on its own thread and sends
+ * only a text never checked before to the manifest worker (./off-thread.ts).
+ */
+export function recalledPlugin(dirOrFile: string): ValidationResult | undefined {
+  const read = readManifest(dirOrFile);
+  if ('problems' in read) return read;
+  const recalled = recalledCheck(read.text);
+  return recalled === undefined ? undefined : validateManifestText(read.file, read.text, recalled);
+}
+
+/** plugin.yaml's path and text (bounded), or why it cannot be read. */
+function readManifest(dirOrFile: string): { file: string; text: string } | { ok: false; file: string; problems: Problem[] } {
   const given = resolve(dirOrFile);
   let file = given;
   try {
@@ -52,14 +72,14 @@ export function validatePlugin(dirOrFile: string): ValidationResult {
       problems: [{ file: given, path: '', message: 'no such file or folder', hint: 'pass a plugin folder that contains plugin.yaml' }],
     };
   }
-  let text: string;
   try {
     // Bounded, and never blocking: a FIFO, device or link out of the folder is refused unopened.
-    text = readPluginFileSync(dirname(file), file, {
+    const text = readPluginFileSync(dirname(file), file, {
       code: 'invalid-manifest',
       maxBytes: MAX_MANIFEST_BYTES,
       sizeHint: 'keep data out of plugin.yaml',
     }).toString('utf8');
+    return { file, text };
   } catch (err) {
     if (!isAirlockError(err)) throw err;
     const missing = err.details.reason === 'missing';
@@ -78,12 +98,11 @@ export function validatePlugin(dirOrFile: string): ValidationResult {
         : err.problems,
     };
   }
-  return validateManifestText(file, text);
 }
 
-/** Checks manifest text that lives at `file` (its folder is the plugin folder). */
-export function validateManifestText(file: string, text: string): ValidationResult {
-  const checked = schemaCheck(file, text);
+/** Checks manifest text that lives at `file` (its folder is the plugin folder); `recalled`: its schema check, already looked up. */
+export function validateManifestText(file: string, text: string, recalled = recalledCheck(text)): ValidationResult {
+  const checked = schemaCheck(file, text, recalled);
   const folder = folderOrSelf(dirname(file));
   const dir = folder.real;
   if (!checked.ok) {
@@ -124,8 +143,7 @@ export function validateManifestText(file: string, text: string): ValidationResu
 }
 
 /** The schema check of the text: as it passed before (./check-cache.ts), or checked now (and kept when it passes). */
-function schemaCheck(file: string, text: string): Checked<Manifest> {
-  const recalled = recalledCheck(text);
+function schemaCheck(file: string, text: string, recalled: RememberedCheck | undefined): Checked<Manifest> {
   if (recalled !== undefined) return { ok: true, value: recalled.value as Manifest, source: sourceFromPositions(file, recalled.positions) };
   const checked = sources().checkYaml(file, text, schemas().manifestSchema, MANIFEST_FILE);
   if (checked.ok) rememberCheck(text, { value: checked.value, positions: checked.source.positions });

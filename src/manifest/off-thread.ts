@@ -8,6 +8,12 @@
  * time bound: a manifest that needs more is refused, and the host's event
  * loop keeps turning meanwhile.
  *
+ * A text whose check is remembered (./check-cache.ts) needs no checker: it
+ * is answered here, on the caller's thread, from a bounded read, a hash and
+ * a few stats (recalledPlugin), and no worker is started for it (a fresh
+ * `airlock call` would pay a thread's start, ~60-90 ms, for a lookup). Only a
+ * text never checked before goes to the worker.
+ *
  * The worker is started on first use and does not keep the process alive
  * while idle. Requests are served one at a time, so a timeout or an abort
  * ends only the request that caused it (the worker is replaced).
@@ -16,7 +22,7 @@ import { AirlockError } from '../errors.ts';
 import type { ManifestReply, ManifestRequest, SerializedValidation } from '../protocol.ts';
 import { WorkerLane } from '../worker-lane.ts';
 import { invalidManifest } from './invalid.ts';
-import type { LoadedManifest, ValidationResult } from './load.ts';
+import { recalledPlugin, type LoadedManifest, type ValidationResult } from './load.ts';
 import { sourceFromPositions } from './positions.ts';
 
 /** Heap of the manifest worker: a capped manifest needs a few MiB; this bounds one that tries for more. */
@@ -54,8 +60,22 @@ async function check(path: string, options: OffThreadOptions): Promise<Serialize
   return reply.result;
 }
 
-/** validatePlugin, off the main thread. */
+/** The answer when no checker is needed (see above); undefined sends the text to the worker. */
+function recalled(dirOrFile: string): ValidationResult | undefined {
+  try {
+    return recalledPlugin(dirOrFile);
+  } catch {
+    // Whatever went wrong here, the worker checks the folder from scratch and reports it.
+    return undefined;
+  }
+}
+
+/** validatePlugin, off the main thread (unless the text's check is remembered: see above). */
 export async function validatePluginOffThread(dirOrFile: string, options: OffThreadOptions = {}): Promise<ValidationResult> {
+  // As the worker's lane would: an aborted check is not answered, remembered or not.
+  if (options.signal?.aborted === true) throw new AirlockError('aborted', `${dirOrFile} was aborted`, { cause: options.signal.reason });
+  const known = recalled(dirOrFile);
+  if (known !== undefined) return known;
   const result = await check(dirOrFile, options);
   if (!result.ok) return result;
   const { positions, ...plugin } = result.plugin;

@@ -11,7 +11,7 @@ import type { BuildResult } from '../build/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import { componentStatus, openSelected, selectEngine, selectProbing, type ComponentStatus, type Selection } from '../selector/index.ts';
+import { componentStatus, likelyEngine, openSelected, selectEngine, selectProbing, type ComponentStatus, type Selection } from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe, Prepared } from '../engines/engine.ts';
 import { ENGINES, engineDefinition, type EngineName } from '../engines/registry.ts';
@@ -22,12 +22,16 @@ export type EnginePreference = 'auto' | EngineName;
 /** What the host needs from the engines: open a plugin under its grants on the engine the selector picks. */
 export interface EngineProvider {
   open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options?: OpenOptions): Promise<OpenedPlugin>;
+  /** A plugin with these grants is about to be opened: start ahead what its likely engine's load will wait for (optional, a hint). */
+  warm?(grants: Grants, preference: EnginePreference): void;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
   /** This open's own events (a component or image build's steps, the engine chosen, its egress decisions), besides ProviderOptions.onEvent. */
   onEvent?: (event: ProviderEvent) => void;
+  /** Called once the chosen engine is starting the plugin's instances off this thread (EngineLoadOptions.onStarting). */
+  onStarting?: () => void;
 }
 
 export interface OpenedPlugin {
@@ -157,6 +161,12 @@ function artefactFor(definition: EngineDefinition, component: string | undefined
   return { kind: 'component', path: component };
 }
 
+/** Starts ahead what the likely engine of a plugin with these grants will wait for (src/selector likelyEngine, EngineDefinition.warm). */
+export function warmEngine(grants: Grants, preference: EnginePreference): void {
+  const name = likelyEngine(grants, preference);
+  if (name !== undefined) engineDefinition(name)?.warm?.();
+}
+
 class DefaultProvider implements EngineProvider {
   readonly #options: ProviderOptions;
   /** Each engine probed once, on first need (the selector asks only for those its rules read). */
@@ -198,10 +208,15 @@ class DefaultProvider implements EngineProvider {
       const engine = await this.#engine(definition);
       return engine.load(grants, artefactFor(definition, component, plugin), {
         onEvent: (e: EngineEvent) => emit(e.type === 'build' ? { ...e, engine: name } : e),
+        ...(options.onStarting === undefined ? {} : { onStarting: options.onStarting }),
       });
     });
     emit({ type: 'selected', plugin: plugin.manifest.name, engine: opened.engine, reason: opened.reason });
     return { engine: opened.engine, reason: opened.reason, instance: opened.instance };
+  }
+
+  warm(grants: Grants, preference: EnginePreference): void {
+    warmEngine(grants, preference);
   }
 
   #engine(definition: EngineDefinition): Promise<Engine> {
@@ -222,6 +237,8 @@ class DefaultProvider implements EngineProvider {
   }
 }
 
-export function defaultEngineProvider(options: ProviderOptions = {}): EngineProvider & { probes(): Promise<Record<EngineName, EngineProbe>> } {
+export function defaultEngineProvider(
+  options: ProviderOptions = {},
+): EngineProvider & { probes(): Promise<Record<EngineName, EngineProbe>>; warm(grants: Grants, preference: EnginePreference): void } {
   return new DefaultProvider(options);
 }

@@ -267,6 +267,26 @@ export function selectEngine(input: SelectInput): Selection {
 }
 
 /** One line for logs and `airlock inspect`: `wasm (the worker engine …); fallbacks: docker; skipped: wasmtime (…)`. */
+/**
+ * The engine that will most likely run this plugin, known without probing:
+ * the chosen engine, or under `auto` the first component engine that needs
+ * nothing outside Node and refuses none of these grants (what selectEngine
+ * picks when the component is fine). Undefined when that takes a probe or
+ * the plugin has no component. Only a hint, for starting what takes long
+ * early (EngineDefinition.warm): selectEngine decides.
+ */
+export function likelyEngine(
+  grants: Grants,
+  choice: EngineChoice,
+  engines: readonly (SelectorEngine & Pick<EngineDefinition, 'builtin'>)[] = ENGINES,
+): EngineName | undefined {
+  const componentPath = grants.plugin.runtime === 'wasm' ? grants.plugin.entry : grants.plugin.wasm;
+  if (componentPath === undefined) return undefined;
+  if (choice !== 'auto') return engines.find((e) => e.name === choice && e.artefact === 'component')?.name;
+  const first = engines.find((e) => e.artefact === 'component');
+  return first?.builtin === true && first.refusals(grants).length === 0 ? first.name : undefined;
+}
+
 export function describeSelection(s: Selection): string {
   const parts = [`${s.engine} (${s.reason})`];
   if (s.fallbacks.length > 0) parts.push(`fallbacks: ${s.fallbacks.map((f) => `${f.engine} (${f.reason})`).join(', ')}`);

@@ -11,6 +11,7 @@ import { pluginDigest } from './digest.ts';
 import type { LockFile } from './lock.ts';
 import { parsePublicKey } from './minisign.ts';
 import { verifyPlugin, type SignerRule } from './sign.ts';
+import { signaturesRequired } from './configured.ts';
 
 export interface TrustResult {
   digest: string;
@@ -29,12 +30,12 @@ export function signerRules(trust: NonNullable<Policy['trust']>): SignerRule[] {
 /** Throws lock-mismatch, signature-missing, signature-invalid or untrusted-signer; undefined when nothing is configured. */
 export async function checkTrust(plugin: LoadedManifest, policy: Policy, lock: LockFile | undefined): Promise<TrustResult | undefined> {
   const trust = policy.trust;
-  const signatures = trust !== undefined && (trust.requireSignatures || trust.signers.length > 0);
+  const signatures = signaturesRequired(policy);
   if (lock === undefined && !signatures) return undefined;
   const digest = await pluginDigest(plugin.dir);
   // Loaded here: lock.ts holds the lock file's schema (zod), which a host without a lock never needs.
   if (lock !== undefined) (await import('./lock.ts')).checkLock(lock, plugin, digest);
-  if (!signatures) return { digest };
+  if (!signatures || trust === undefined) return { digest };
   const signer = await verifyPlugin(plugin, digest, signerRules(trust), trust.requireSignatures);
   return signer === undefined ? { digest } : { digest, signer };
 }

@@ -23,8 +23,8 @@ test('every command in the table is its module: same name and summary', async (t
   }
 });
 
-/** The modules the main thread of `airlock <args>` loaded (file paths relative to the repository, and node: builtins). */
-async function mainThreadModules(args: string[]): Promise<string[]> {
+/** Every module `airlock <args>` loaded, in order, as [thread id, path] (file paths relative to the repository, and node: builtins). */
+async function traceModules(args: string[]): Promise<[number, string][]> {
   const out = join(mkdtempSync(join(tmpdir(), 'airlock-trace-')), 'trace.txt');
   const trace = new URL('test/helpers/module-trace.ts', ROOT).href;
   await promisify(execFile)(process.execPath, [`--import=${trace}?out=${out}`, new URL('src/cli/main.ts', ROOT).pathname, ...args], {
@@ -33,16 +33,22 @@ async function mainThreadModules(args: string[]): Promise<string[]> {
   });
   return readFileSync(out, 'utf8')
     .split('\n')
-    .filter((l) => l.startsWith('0 '))
-    .map((l) =>
+    .filter((l) => l !== '')
+    .map((l) => [
+      Number(l.slice(0, l.indexOf(' '))),
       l
-        .slice(2)
+        .slice(l.indexOf(' ') + 1)
         .replace(ROOT.href, '')
         .replace(/^file:\/\/.*\/node_modules\//, 'node_modules/'),
-    );
+    ]);
 }
 
-test('`airlock call` of a cached component loads no other command, no Docker client (it probes no engine it does not use), MCP, bench or build tool, and, called before, no zod or yaml', async (t) => {
+/** The modules the main thread of `airlock <args>` loaded. */
+async function mainThreadModules(args: string[]): Promise<string[]> {
+  return (await traceModules(args)).filter(([thread]) => thread === 0).map(([, m]) => m);
+}
+
+test('`airlock call` of a cached component loads no other command, no Docker client (it probes no engine it does not use), MCP, bench, build tool or trust check (none configured), and, called before, no zod or yaml', async (t) => {
   await fixtureComponent('echo-c');
   const args = ['call', new URL('fixtures/plugins/echo-c', ROOT).pathname, 'echo', '{"message":"hi"}'];
   // Called once before: its manifest check and the default policy are remembered (src/manifest/check-cache.ts).
@@ -54,8 +60,25 @@ test('`airlock call` of a cached component loads no other command, no Docker cli
       (m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/call.ts') ||
       // The registry names Docker (its definition: pure refusals on daemon.ts's decision); its probe (the client, dockerode) runs only for a plugin the selector may give Docker.
       /^src\/(engines\/docker\/(?!definition|options|daemon)|mcp\/|bench\/)/.test(m) ||
+      // No lock and no signers: no trust check to run, and none of its code (minisign, digests).
+      /^src\/trust\/(?!configured)/.test(m) ||
       (/^node_modules\/(@modelcontextprotocol|@bytecodealliance\/(jco|componentize)|dockerode|docker-modem|ssh2|zod|yaml)\//.test(m) &&
         !m.endsWith('/package.json')),
   );
   t.deepEqual(unwanted, []);
+});
+
+test('`airlock call` of a wasm plugin checked before starts one wasm worker, before it loads the host, and no manifest worker', async (t) => {
+  await fixtureComponent('echo-c');
+  const args = ['call', new URL('fixtures/plugins/echo-c', ROOT).pathname, 'echo', '{"message":"hi"}'];
+  await traceModules(args);
+  const mods = await traceModules(args);
+  const threadsLoading = (m: string): number[] => [...new Set(mods.filter(([, x]) => x === m).map(([thread]) => thread))];
+  t.is(threadsLoading('src/engines/wasm/worker.ts').length, 1, 'one wasm worker');
+  t.deepEqual(threadsLoading('src/manifest/off-thread-worker.ts'), [], 'no manifest worker');
+  // The worker is started (standby.ts prestart, synchronous once its module is in) before the host's code loads.
+  const main = mods.filter(([thread]) => thread === 0).map(([, m]) => m);
+  const standby = main.indexOf('src/engines/wasm/standby.ts');
+  t.true(standby >= 0, 'the standby is loaded on the main thread');
+  t.true(standby < main.indexOf('src/host/host.ts'), 'the worker starts before the host loads');
 });

@@ -86,3 +86,22 @@ test.serial('the cache keeps a bounded number of checks: past MAX_ENTRIES it kee
   t.true(entries().length <= MAX_ENTRIES, `${entries().length} entries`);
   t.deepEqual(recalledCheck(`text ${MAX_ENTRIES}`), check);
 });
+
+test.serial("an entry vouches only for the text it was written for: copied under another text's key, it is not trusted", (t) => {
+  const dir = join(process.env.AIRLOCK_CACHE_DIR as string, 'manifest-checks');
+  /** Writes and checks a plugin; the name of the entry its check added. */
+  const kept = (name: string): { plugin: LoadedManifest; entry: string | undefined } => {
+    const before = new Set(entries());
+    const plugin = writePlugin(manifestObject({ name, description: name }));
+    return { plugin, entry: entries().find((n) => !before.has(n)) };
+  };
+  const a = kept('swap-a');
+  const b = kept('swap-b');
+  t.truthy(a.entry);
+  t.truthy(b.entry);
+  // B's key now holds A's check, seal and all (as a stray copy, or someone planting it, would leave it).
+  writeFileSync(join(dir, b.entry!), readFileSync(join(dir, a.entry!)));
+  const again = check(b.plugin.dir);
+  t.is(again.manifest.name, 'swap-b');
+  t.is(again.manifest.description, 'swap-b');
+});

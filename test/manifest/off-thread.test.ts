@@ -4,8 +4,10 @@
  * check that never ends or is abandoned costs only its own request.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { isAirlockError } from '../../src/errors.ts';
 import { validatePlugin } from '../../src/manifest/index.ts';
@@ -14,13 +16,33 @@ import { MAX_YAML_DEPTH } from '../../src/manifest/source.ts';
 import { manifestObject, tempDir } from '../helpers/plugin.ts';
 
 const fixtures = new URL('../../fixtures/manifests/', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url);
 
-/** A valid manifest of ~200 KB (under the 256 KiB cap): a good part of a second of YAML and schema work, all of it the plugin's text. */
+/**
+ * loadPluginOffThread of `dir` in a fresh process (as `airlock call` is), with `cache` as the Airlock cache:
+ * the plugin's description and the names of the worker threads the process started (Node's `worker_threads` channel).
+ */
+async function freshLoad(dir: string, cache: string): Promise<{ description: string; workers: string[] }> {
+  const script = `const workers = []; (await import('node:diagnostics_channel')).subscribe('worker_threads', (m) => workers.push(m.worker.threadName));
+    const { loadPluginOffThread } = await import(${JSON.stringify(new URL('src/manifest/off-thread.ts', ROOT).href)});
+    const p = await loadPluginOffThread(${JSON.stringify(dir)});
+    process.stdout.write(JSON.stringify({ description: p.manifest.description, workers }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, AIRLOCK_CACHE_DIR: cache },
+    timeout: 90_000,
+  });
+  return JSON.parse(stdout) as { description: string; workers: string[] };
+}
+
+/**
+ * A valid manifest of ~200 KB (under the 256 KiB cap): a good part of a second of YAML and schema work, all of it
+ * the plugin's text. Its text is new each time (its folder's name in it): a text checked before is not checked again.
+ */
 function heavyPlugin(): string {
   const dir = tempDir();
   const props = Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`field_${i}`, { type: 'string', description: `field ${i} of the tool` }]));
   const tools = Array.from({ length: 100 }, (_, i) => ({ name: `tool_${i}`, description: `tool ${i}`, input: { type: 'object', properties: props } }));
-  writeFileSync(join(dir, 'plugin.yaml'), stringify(manifestObject({ name: 'heavy', tools }), { aliasDuplicateObjects: false }));
+  writeFileSync(join(dir, 'plugin.yaml'), stringify(manifestObject({ name: 'heavy', description: dir, tools }), { aliasDuplicateObjects: false }));
   writeFileSync(join(dir, 'main.py'), '');
   return dir;
 }
@@ -105,4 +127,40 @@ test(`a document nested deeper than ${MAX_YAML_DEPTH} levels is refused at the d
       result.problems.some((p) => p.message === `nested deeper than ${MAX_YAML_DEPTH} levels`),
       JSON.stringify(result.problems.slice(0, 3)),
     );
+});
+
+test("a text checked before is answered on the caller's thread: a fresh process starts no manifest worker for it", async (t) => {
+  const cache = tempDir('airlock-cache-');
+  const dir = tempDir();
+  writeFileSync(join(dir, 'main.py'), '');
+  writeFileSync(join(dir, 'plugin.yaml'), stringify(manifestObject({ name: 'remembered', description: 'first' })));
+  // Never checked: the worker checks it (and the check is kept).
+  t.deepEqual(await freshLoad(dir, cache), { description: 'first', workers: ['airlock:manifest'] });
+  t.deepEqual(await freshLoad(dir, cache), { description: 'first', workers: [] });
+  // A changed text is the worker's again.
+  writeFileSync(join(dir, 'plugin.yaml'), stringify(manifestObject({ name: 'remembered', description: 'second' })));
+  t.deepEqual(await freshLoad(dir, cache), { description: 'second', workers: ['airlock:manifest'] });
+});
+
+test('a remembered text still has its files checked on every load: a removed entry file is reported without the worker', async (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'main.py'), '');
+  writeFileSync(join(dir, 'plugin.yaml'), stringify(manifestObject({ name: 'files-again' })));
+  t.true((await validatePluginOffThread(dir)).ok);
+  // Remembered now: the text alone decides nothing about the folder.
+  (await import('node:fs')).rmSync(join(dir, 'main.py'));
+  const result = await validatePluginOffThread(dir);
+  t.false(result.ok);
+  if (!result.ok) t.deepEqual(result, validatePlugin(dir));
+});
+
+test('an aborted signal refuses the check, even of a text checked before (answered without the worker)', async (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'main.py'), '');
+  writeFileSync(join(dir, 'plugin.yaml'), stringify(manifestObject({ name: 'aborted-recall', description: dir })));
+  t.true((await validatePluginOffThread(dir)).ok);
+  const controller = new AbortController();
+  controller.abort();
+  const err = await t.throwsAsync(validatePluginOffThread(dir, { signal: controller.signal }));
+  t.true(isAirlockError(err, 'aborted'), String(err));
 });

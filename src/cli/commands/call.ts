@@ -1,7 +1,9 @@
 import { isAirlockError } from '../../errors.ts';
-import { ENGINE_CHOICES, hostFromFlags, parseFlags, timeoutFromFlags } from '../flags.ts';
+import { auditFromFlags, ENGINE_CHOICES, engineFromFlags, hostFromFlags, parseFlags, policyFromFlags, timeoutFromFlags } from '../flags.ts';
+import { warmPlugin } from '../../provider/warm.ts';
 import { resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
+import type { PluginHost } from '../../host/index.ts';
 
 export const callCommand: Command = {
   name: 'call',
@@ -40,9 +42,16 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
     } catch (err) {
       throw new UsageError(`the input is not JSON (${err instanceof Error ? err.message : String(err)}); quote it for the shell, e.g. '{"city":"Oslo"}'`);
     }
-    const host = hostFromFlags(values, io);
+    // The flags are checked before the plugin is looked for (a bad --policy or --audit is not the plugin's
+    // error); then the plugin's engine starts (a worker thread) while the host's code loads.
+    const policy = policyFromFlags(values, io);
+    auditFromFlags(values, io);
+    let host: PluginHost | undefined;
     try {
-      const plugin = await host.load(await resolvePluginArg(pluginArg, io.cwd));
+      const dir = await resolvePluginArg(pluginArg, io.cwd);
+      warmPlugin(dir, policy, engineFromFlags(values));
+      host = hostFromFlags(values, io, [], policy);
+      const plugin = await host.load(dir);
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;
       const result = await host.call(name, input, timeout === undefined ? {} : { timeout });
       if (values.json === true) {
@@ -61,7 +70,7 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
       if (isAirlockError(err)) printLogs(io, err.details.logs);
       throw err;
     } finally {
-      await host.close();
+      await host?.close();
     }
   },
 };

@@ -4,6 +4,9 @@
  * lowest latency, so the selector prefers it for components.
  */
 import { defineEngine, type EngineProbe } from '../engine.ts';
+import { lazyModule } from '../../lazy.ts';
+
+const standbys = lazyModule<typeof import('./standby.ts')>(import.meta.url, './standby');
 
 export function probeWasm(): EngineProbe {
   return { engine: 'wasm', available: true, version: `node ${process.versions.node}`, path: process.execPath };
@@ -18,6 +21,9 @@ export const wasm = defineEngine({
   builtin: true,
   probe: async () => probeWasm(),
   refusals: () => [],
+  // One blank worker thread starts while the host reads, builds and loads (./standby.ts prestart): at once
+  // (the module is required, not imported: the caller may go on with synchronous work).
+  warm: () => standbys().standby.prestart(),
   create: async (options = {}) => {
     const { WasmEngine } = await import('./index.ts');
     return new WasmEngine(options.onEvent === undefined ? {} : { onEvent: options.onEvent });

@@ -168,6 +168,8 @@ export class WasmEngine implements Engine {
       capabilities,
       hostSpinMicros: this.#hostSpinMicros,
       workerSpinMicros: this.#workerSpinMicros,
+      // The first worker handed the plugin: the caller may work meanwhile (EngineLoadOptions.onStarting).
+      ...(options.onStarting === undefined ? {} : { onAdopting: once(options.onStarting) }),
     });
     try {
       await pool.start();
@@ -186,4 +188,14 @@ export class WasmEngine implements Engine {
   async close(): Promise<void> {
     await Promise.all([...this.#plugins].map((p) => p.close()));
   }
+}
+
+/** `fn`, called at most once. */
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
 }

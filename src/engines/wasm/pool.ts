@@ -50,6 +50,8 @@ export interface PoolOptions {
   hostSpinMicros: number;
   /** See WasmEngineOptions.workerSpinMicros. */
   workerSpinMicros: number;
+  /** Called each time a worker has been handed the plugin and instantiates it (the host's thread is free meanwhile). */
+  onAdopting?: () => void;
 }
 
 class WasmDriver implements SlotDriver<WasmWorker> {
@@ -139,7 +141,10 @@ class WasmDriver implements SlotDriver<WasmWorker> {
         // Not adopted yet: a blank worker that has started; it may still compile the glue it guessed (./worker.ts).
         void blank.settled.then(startOver);
         onAbort();
-      } else worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
+      } else {
+        worker.postMessage({ type: 'adopt', plugin } satisfies WasmAdoptMessage);
+        this.#opts.onAdopting?.();
+      }
     });
   }
 

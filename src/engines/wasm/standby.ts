@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../../errors.ts';
 import { retire } from '../../worker-retire.ts';
 import type { WasmWorkerData, WasmWorkerMessage } from '../../protocol.ts';
+import { workerExecArgv } from '../../worker-argv.ts';
 
 /** The JS heap of a worker (glue, shim); the guest's linear memory is capped in the module itself. */
 const WORKER_HEAP_MB = 512;
@@ -51,26 +52,6 @@ const held = new WeakSet<Worker>();
 function hold(worker: Worker): void {
   held.add(worker);
   worker.ref();
-}
-
-/**
- * The host's Node options, which a worker inherits (a preload with --import
- * stays), less --input-type: a host run as `node --input-type=module -e …`
- * would otherwise have every worker refuse to start. Without --input-type,
- * undefined: Node then passes them on itself, V8 flags included (which an
- * explicit execArgv may not carry: `node --no-wasm-dynamic-tiering` would
- * fail every worker's start with ERR_WORKER_INVALID_EXEC_ARGV).
- */
-function workerExecArgv(): string[] | undefined {
-  const argv = process.execArgv;
-  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return undefined;
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--input-type') i++;
-    else if (!a.startsWith('--input-type=')) out.push(a);
-  }
-  return out;
 }
 
 /**
@@ -184,26 +165,38 @@ class Standby {
     this.fill();
   }
 
+  /**
+   * One blank worker for a load about to come, whatever the size, unless one is there or on its way
+   * (a short-lived process, `airlock call`, starts the thread its one load adopts while it reads and builds).
+   */
+  prestart(): void {
+    // Awaited: the load comes next, so the worker starts nothing in the background it would wait behind.
+    if (this.#waiting.length === 0) this.#startOne(true);
+  }
+
   /** Starts blank workers until `size` are there or on their way. */
   fill(): void {
-    while (!this.#broken && this.#waiting.length < this.size) {
-      const { worker, ready, settled } = startBlank(this.#glue);
-      const entry: Waiting = {
-        worker,
-        settled,
-        ready: ready.then(
-          (b) => b,
-          () => {
-            this.#drop(entry);
-            this.#broken = true;
-            return undefined;
-          },
-        ),
-      };
-      // Dropped when it dies while waiting.
-      worker.once('exit', () => this.#drop(entry));
-      this.#waiting.push(entry);
-    }
+    while (!this.#broken && this.#waiting.length < this.size) this.#startOne();
+  }
+
+  #startOne(awaited = false): void {
+    if (this.#broken) return;
+    const { worker, ready, settled } = awaited ? startBlank(undefined, true) : startBlank(this.#glue);
+    const entry: Waiting = {
+      worker,
+      settled,
+      ready: ready.then(
+        (b) => b,
+        () => {
+          this.#drop(entry);
+          this.#broken = true;
+          return undefined;
+        },
+      ),
+    };
+    // Dropped when it dies while waiting.
+    worker.once('exit', () => this.#drop(entry));
+    this.#waiting.push(entry);
   }
 
   #drop(entry: Waiting): void {

@@ -3,7 +3,6 @@
  * `wasmtime` on PATH, else the copy `.ci/install-wasmtime.sh` builds into
  * the cache. The probe reports the version so `airlock doctor` can show it.
  */
-import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { cacheDir, cacheRoot } from '../../paths.ts';
@@ -64,7 +63,8 @@ export async function findWasmtime(
 /** Runs `wasmtime --version` (bounded to 10 s) and parses `wasmtime 48.0.8 (…)`. */
 export function wasmtimeVersion(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(path, ['--version'], { timeout: 10_000, env: {}, maxBuffer: 64 * 1024 }, (err, stdout) => {
+    // node:child_process on first use: the registry (and so `import('airlock')`) loads this module (issue 21).
+    process.getBuiltinModule('node:child_process').execFile(path, ['--version'], { timeout: 10_000, env: {}, maxBuffer: 64 * 1024 }, (err, stdout) => {
       if (err !== null) return reject(err);
       const m = /^wasmtime(?:-cli)? (\d+\.\d+\.\d+\S*)/m.exec(stdout);
       if (m?.[1] === undefined) return reject(new Error(`unexpected \`${path} --version\` output: ${JSON.stringify(stdout.slice(0, 200))}`));
