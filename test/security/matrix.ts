@@ -2126,6 +2126,31 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'serve.guest-listing',
+    group: 'serve',
+    attack:
+      'a wasm guest listing a granted folder of millions of names (or one it filled through a read-write grant), or opening listings without end, so the host reads every name into its memory at once',
+    cells: ((): RowInput['cells'] => {
+      const D = 'test/capabilities/filesystem/descriptor.test.ts';
+      const ownProcess = cell(na('the guest lists through its own kernel calls in its container or Pod; the host reads no listing'));
+      return {
+        worker: cell(
+          contained(
+            'bounded',
+            'a listing stream reads the directory in batches of 32 (opendir), one entry per guest call, and holds an fd counted against the worker’s 1024; it is closed at its end, when dropped, or with the instance',
+          ),
+          file(D, 'a guest listing a folder of 100,000 names holds one batch of them on the host'),
+          file(D, 'a listing stream holds an fd of the plugin'),
+        ),
+        wasmtime: cell(na('the wasmtime CLI lists for its guest in its own process (the spawn helper’s child), not in the host process')),
+        'docker-node': ownProcess,
+        'docker-python': ownProcess,
+        'kubernetes-node': ownProcess,
+        'kubernetes-python': ownProcess,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
