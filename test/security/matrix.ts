@@ -2151,6 +2151,34 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'serve.audit-flood',
+    group: 'serve',
+    attack:
+      "a plugin making refused (or allowed) connections without end, the same or to ever-new hosts, so the audit log's line per egress decision fills the host's disk",
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const A = 'test/audit/log.test.ts';
+      const windowed = cell(
+        contained(
+          'bounded',
+          'per plugin and minute, the first 32 different decisions are written whole; repeats and any past the 32nd are counted and said in an egress-summary line when the minute ends or the log closes; the chain verifies',
+        ),
+        file(A, 'a plugin refused the same connection 10,000 times writes one egress line'),
+        file(A, 'a plugin refused for thousands of different hosts writes the first 32 whole'),
+        file(A, 'an egress window that ended is summarised before the next decision'),
+      );
+      return {
+        worker: windowed,
+        wasmtime: wasmtimeNoNet,
+        'docker-node': windowed,
+        'docker-python': windowed,
+        'kubernetes-node': windowed,
+        'kubernetes-python': windowed,
+        'remote-node': windowed,
+        'remote-python': windowed,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
