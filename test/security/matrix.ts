@@ -2179,6 +2179,25 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'data.parent-swap',
+    group: 'data',
+    attack:
+      'a folder on the path of a plugin file (its entry, a source) swapped for a symlink to a folder outside between the check and the open, so the host opens what is there (a FIFO, a device, a file on a mount that hangs) before noticing',
+    cells: everywhere(
+      cell(
+        contained(
+          'build-failed',
+          'on the host, before any engine: the file is opened one folder at a time from the plugin folder, each O_NOFOLLOW through the last one’s fd, so the swapped folder fails the open and nothing outside is opened',
+        ),
+        file(
+          'test/plugin-files/read-swap.test.ts',
+          'a parent folder swapped for a symlink after the check is refused without opening what it leads to (async)',
+        ),
+        file('test/plugin-files/read-swap.test.ts', 'a parent folder swapped for a symlink after the check is refused without opening what it leads to (sync)'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
