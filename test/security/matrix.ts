@@ -2198,6 +2198,35 @@ const INPUT: RowInput[] = [
       ),
     ),
   },
+  {
+    id: 'data.build-step-forge',
+    group: 'data',
+    attack:
+      'build-time plugin code (a Python package’s setup.py in the image build) printing millions of lines that look like the builder’s `Step N/M : …`, each one a progress notification to every MCP call waiting for the build',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const BS = 'test/engines/docker/build-steps.test.ts';
+      const component = cell(na('a component build tells one line of its own (the entry and toolchain), never a line of the build’s output'));
+      const steps = cell(
+        contained(
+          'bounded',
+          'on the host: only the daemon’s next step counts (N one more than the last, M as step 1 said), so a build has at most M steps; look-alikes are output, never progress',
+        ),
+        file(BS, 'build output that looks like step lines is output'),
+        file(BS, 'a step line out of the daemon’s order'),
+      );
+      const cluster = cell(na('the Kubernetes engine passes on only an image build’s end (built or up to date), no step or output line'));
+      return {
+        worker: component,
+        wasmtime: component,
+        'docker-node': steps,
+        'docker-python': steps,
+        'kubernetes-node': cluster,
+        'kubernetes-python': cluster,
+        'remote-node': steps,
+        'remote-python': steps,
+      };
+    })(),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
