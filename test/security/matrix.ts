@@ -2227,6 +2227,22 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'data.watch-ignored',
+    group: 'data',
+    attack:
+      'a plugin folder whose ignored part (node_modules, a folder its .airlockignore names) holds millions of names and folders, served with `--watch`: the recursive watch lists all of it on the event loop and holds an inotify watch per folder, though no load reads it',
+    cells: everywhere(
+      cell(
+        contained(
+          'bounded',
+          'on the host, before any engine: the watch leaves out what the plugin ignores, so it lists and watches only what a load walks (itself bounded)',
+        ),
+        file('test/host/watch-bounds.test.ts', 'folders the plugin ignores (node_modules, its .airlockignore) are not watched, nor listed'),
+        file('test/host/watch-bounds.test.ts', 'a change in a folder that is not ignored still reloads'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),
