@@ -9,7 +9,10 @@
  * a callback. File writes are asynchronous and bounded: past MAX_BACKLOG
  * bytes waiting, lines are counted instead and a `dropped` line says how
  * many once the file catches up (a plugin making egress requests without
- * end cannot grow the host's memory through its log).
+ * end cannot grow the host's memory through its log). Nor its disk: a
+ * plugin's egress decisions are written per window (./egress-window.ts), the
+ * first few different ones whole, the rest counted in an `egress-summary`
+ * line when the window ends (or the log closes).
  */
 import { createWriteStream, openSync, readSync, closeSync, fstatSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,6 +22,7 @@ import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/index.ts';
 import type { CallEnd, GrantChange, HostObserver, LoadRecord } from '../observe/observer.ts';
 import { GENESIS, lineHash, type ChainHead } from './chain.ts';
+import { EgressWindow, type EgressWindowLimits } from './egress-window.ts';
 
 const MAX_BACKLOG = 8 * 1024 * 1024;
 /** How much of an existing file's end is read to find its last line. */
@@ -33,6 +37,8 @@ export interface AuditOptions {
   onLine?: (line: string, entry: Record<string, unknown>) => void;
   /** Also record each call's input. Off by default: inputs may hold personal data or secrets. */
   inputs?: boolean;
+  /** How many different egress decisions a plugin writes whole per window (default 32 a minute); the rest are counted. */
+  egress?: Partial<EgressWindowLimits>;
 }
 
 /** What the log says of grants: env by name only (values are secrets). */
@@ -85,9 +91,13 @@ export class AuditLog implements HostObserver {
   #head: ChainHead;
   readonly #stream: WriteStream | undefined;
   #dropped = 0;
+  readonly #egress: EgressWindow;
+  /** Writes the summaries of ended egress windows while a plugin is quiet (unref'd: it never keeps the process up). */
+  #summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AuditOptions) {
     this.#options = options;
+    this.#egress = new EgressWindow(options.egress);
     const file = options.file === undefined ? undefined : resolve(options.file);
     this.#head = (file === undefined ? undefined : headOf(file)) ?? { seq: 0, hash: GENESIS };
     if (file !== undefined) {
@@ -99,6 +109,23 @@ export class AuditLog implements HostObserver {
 
   /** Appends one entry to the chain. */
   record(type: string, fields: Record<string, unknown>): void {
+    this.#summarise(Date.now());
+    this.#append(type, fields);
+  }
+
+  /** Writes the summaries of the egress windows ended by `now` (all of them when undefined). */
+  #summarise(now: number | undefined): void {
+    for (const s of this.#egress.due(now)) this.#append('egress-summary', s);
+    if (this.#summaryTimer === undefined && now !== undefined && this.#egress.pending) {
+      this.#summaryTimer = setTimeout(() => {
+        this.#summaryTimer = undefined;
+        this.#summarise(Date.now());
+      }, this.#egress.windowMs);
+      this.#summaryTimer.unref();
+    }
+  }
+
+  #append(type: string, fields: Record<string, unknown>): void {
     if (this.#stream !== undefined && this.#stream.writableLength > MAX_BACKLOG) {
       this.#dropped++;
       return;
@@ -150,15 +177,19 @@ export class AuditLog implements HostObserver {
   }
 
   egress(plugin: string, d: EgressDecision): void {
-    this.record('egress', {
-      plugin,
+    const fields = {
       decision: d.decision,
       kind: d.kind,
       ...(d.host === undefined ? {} : { host: d.host }),
       ...(d.port === undefined ? {} : { port: d.port }),
       ...(d.decision === 'allowed' ? { rule: d.rule } : { code: d.code }),
       reason: d.reason,
-    });
+    };
+    // A window that ended is summarised before this decision opens the next one.
+    const now = Date.now();
+    this.#summarise(now);
+    if (this.#egress.admit(plugin, fields, now)) this.#append('egress', { plugin, ...fields });
+    else this.#summarise(now);
   }
 
   grant(change: GrantChange): void {
@@ -167,6 +198,9 @@ export class AuditLog implements HostObserver {
 
   /** Resolves once every line is written. */
   close(): Promise<void> {
+    clearTimeout(this.#summaryTimer);
+    this.#summaryTimer = undefined;
+    this.#summarise(undefined);
     const stream = this.#stream;
     if (stream === undefined || stream.closed) return Promise.resolve();
     return new Promise((r) => stream.end(r));

@@ -3,10 +3,16 @@
  * `reloadAll()` after their files change (for `airlock serve --watch`, and
  * for hosts that want edits picked up without a restart). A reload whose
  * folder did not really change is a no-op (content hash), so spurious
- * events cost a hash, not a new pool.
+ * events cost a hash, not a new pool. What the plugin ignores (node_modules,
+ * its .airlockignore: never read by a load) is not watched: Node's recursive
+ * watch lists every folder it watches on the event loop and holds a watch per
+ * folder, so an ignored folder of millions of names would cost the host that.
+ * The ignore rules are those of when watching started.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { lstatSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import { AirlockError, isAirlockError } from '../errors.ts';
+import { DEFAULT_IGNORES, ignoreMatcher, pluginIgnoreSync, type Ignore } from '../plugin-files/index.ts';
 import type { PluginSummary } from './types.ts';
 
 export interface Reloadable {
@@ -63,7 +69,7 @@ export function watchPlugins(target: Reloadable, options: WatchOptions): void {
   };
 
   for (const dir of new Set(target.plugins().map((p) => p.dir))) {
-    const watcher = watch(dir, { recursive: true }, schedule);
+    const watcher = watch(dir, { recursive: true, ignore: watchIgnore(dir) }, schedule);
     // A folder that disappears stops its watcher; the next reload reports the missing manifest.
     watcher.on('error', schedule);
     watchers.push(watcher);
@@ -76,4 +82,16 @@ export function watchPlugins(target: Reloadable, options: WatchOptions): void {
     },
     { once: true },
   );
+}
+
+/** The plugin's ignore rules over the paths the watcher meets (relative to `dir`; a folder-only rule costs an lstat). */
+function watchIgnore(dir: string): (rel: string) => boolean {
+  let ignore: Ignore;
+  try {
+    ignore = pluginIgnoreSync(dir).ignore;
+  } catch {
+    // An ignore file a load refuses: the reload reports it; meanwhile the defaults keep node_modules and .git out.
+    ignore = ignoreMatcher(DEFAULT_IGNORES);
+  }
+  return (rel) => ignore(rel, false) || (ignore(rel, true) && lstatSync(join(dir, rel), { throwIfNoEntry: false })?.isDirectory() === true);
 }

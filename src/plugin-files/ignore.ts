@@ -11,7 +11,7 @@ import { trimSlashes } from '../manifest/trim.ts';
 import { fileError, isMissing } from './fail.ts';
 import { classItems, compileGlob, matchGlobParts, pathParts, type Glob } from './glob.ts';
 import { MAX_IGNORE_BYTES } from './limits.ts';
-import { readPluginFile } from './read.ts';
+import { readPluginFile, readPluginFileSync } from './read.ts';
 
 /** Left out of every context: VCS data, host-built dependencies, bytecode caches. */
 export const DEFAULT_IGNORES = ['.git', 'node_modules', '__pycache__', '*.pyc', '.venv', '.airlock-cache', '.DS_Store'];
@@ -84,19 +84,34 @@ export function ignoreMatcher(patterns: readonly string[], file = 'ignore rules'
   };
 }
 
+const IGNORE_READ = { code: 'build-failed', maxBytes: MAX_IGNORE_BYTES, sizeHint: 'ignore whole folders instead of single files' } as const;
+
+/** The rules of the ignore file found (its name and text), or the defaults when there is none. */
+function rulesOf(dir: string, found: { name: string; text: string } | undefined): { file: string | undefined; ignore: Ignore } {
+  if (found === undefined) return { file: undefined, ignore: ignoreMatcher(DEFAULT_IGNORES) };
+  return { file: found.name, ignore: ignoreMatcher([...DEFAULT_IGNORES, ...found.text.split(/\r?\n/)], `${dir}/${found.name}`) };
+}
+
 /** The ignore rules of a plugin folder: the defaults plus its ignore file's. A hostile ignore file is refused, never skipped. */
 export async function pluginIgnore(dir: string): Promise<{ file: string | undefined; ignore: Ignore }> {
   for (const name of IGNORE_FILES) {
-    let text: string;
     try {
-      text = (
-        await readPluginFile(dir, name, { code: 'build-failed', maxBytes: MAX_IGNORE_BYTES, sizeHint: 'ignore whole folders instead of single files' })
-      ).toString('utf8');
+      return rulesOf(dir, { name, text: (await readPluginFile(dir, name, IGNORE_READ)).toString('utf8') });
     } catch (err) {
-      if (isMissing(err)) continue;
-      throw err;
+      if (!isMissing(err)) throw err;
     }
-    return { file: name, ignore: ignoreMatcher([...DEFAULT_IGNORES, ...text.split(/\r?\n/)], `${dir}/${name}`) };
   }
-  return { file: undefined, ignore: ignoreMatcher(DEFAULT_IGNORES) };
+  return rulesOf(dir, undefined);
+}
+
+/** pluginIgnore, synchronously (one bounded read of at most 64 KiB): for setting up a watch. */
+export function pluginIgnoreSync(dir: string): { file: string | undefined; ignore: Ignore } {
+  for (const name of IGNORE_FILES) {
+    try {
+      return rulesOf(dir, { name, text: readPluginFileSync(dir, name, IGNORE_READ).toString('utf8') });
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+  return rulesOf(dir, undefined);
 }

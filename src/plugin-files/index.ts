@@ -5,6 +5,6 @@ export { MAX_COMPONENT_BYTES, MAX_IGNORE_BYTES, MAX_MANIFEST_BYTES, MAX_WIT_BYTE
 export { checkPluginFileSync, openPluginFile, readPluginFile, readPluginFileChunks, readPluginFileSync, type ReadOptions } from './read.ts';
 export { listFolder, walkPluginTree, type TreeEntry, type WalkOptions } from './walk.ts';
 export { copyPluginTree } from './copy.ts';
-export { DEFAULT_IGNORES, IGNORE_FILES, ignoreMatcher, pluginIgnore, type Ignore } from './ignore.ts';
+export { DEFAULT_IGNORES, IGNORE_FILES, ignoreMatcher, pluginIgnore, pluginIgnoreSync, type Ignore } from './ignore.ts';
 export { compileGlob, matchGlob } from './glob.ts';
 export { extractTar, tar, tarStream, type TarEntry } from './tar.ts';

@@ -2,16 +2,21 @@
  * The bounded reader for one file inside a plugin folder. In order:
  * resolve it inside the folder (inside.ts), lstat the canonical path and
  * refuse anything but a regular file (a FIFO or device is never opened),
- * open it with O_NOFOLLOW|O_NONBLOCK|O_NOCTTY (a swap to a symlink fails, a
- * swap to a FIFO or device cannot block the open), check the opened fd (its
+ * open it one folder at a time from the plugin folder (each opened
+ * O_DIRECTORY|O_NOFOLLOW, the next found through its /proc/self/fd link, as
+ * the guest path walk does), the file itself O_NOFOLLOW|O_NONBLOCK|O_NOCTTY
+ * (a file or a parent folder swapped for a symlink fails before anything it
+ * leads to is opened, a swap to a FIFO or device cannot block the open),
+ * check the opened fd (its
  * /proc/self/fd path is inside the folder, fstat says regular file), refuse
  * it above `maxBytes` before reading, then read at most its fstat size.
  * The async form reads in chunks, so no libuv thread-pool slot is held for
  * longer than one bounded read.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { fileError, kindOf, type FileErrorCode } from './fail.ts';
+import { relative, sep } from 'node:path';
 import { folder, folderSync, isInside, locate, locateSync, type Folder } from './inside.ts';
 
 export interface ReadOptions {
@@ -24,6 +29,48 @@ export interface ReadOptions {
 
 const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY; // libuv adds O_CLOEXEC itself
 const CHUNK = 1024 * 1024;
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/** Linux's openat by path; without /proc (not Linux) the canonical path is opened and checked after (checkOpened). */
+const PROC = existsSync('/proc/self/fd');
+
+/** `real`'s folders below the plugin folder, and its name (canonical: none is a symlink unless swapped since). */
+function steps(f: Folder, real: string): { folders: string[]; name: string } {
+  const folders = relative(f.real, real).split(sep);
+  return { name: folders.pop() ?? '', folders };
+}
+
+/** Opens `real` one folder at a time from the plugin folder, never following a symlink. */
+function openBelowSync(f: Folder, real: string): number {
+  if (!PROC) return openSync(real, FLAGS);
+  const { folders, name } = steps(f, real);
+  let dir = openSync(f.real, DIR_FLAGS);
+  try {
+    for (const step of folders) {
+      const next = openSync(`/proc/self/fd/${dir}/${step}`, DIR_FLAGS);
+      closeSync(dir);
+      dir = next;
+    }
+    return openSync(`/proc/self/fd/${dir}/${name}`, FLAGS);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+async function openBelow(f: Folder, real: string): Promise<FileHandle> {
+  if (!PROC) return open(real, FLAGS);
+  const { folders, name } = steps(f, real);
+  let dir = await open(f.real, DIR_FLAGS);
+  try {
+    for (const step of folders) {
+      const next = await open(`/proc/self/fd/${dir.fd}/${step}`, DIR_FLAGS);
+      await dir.close();
+      dir = next;
+    }
+    return await open(`/proc/self/fd/${dir.fd}/${name}`, FLAGS);
+  } finally {
+    await dir.close();
+  }
+}
 
 function checkType(code: FileErrorCode, file: string, st: Stats): void {
   if (!st.isFile()) throw fileError(code, 'type', file, `is ${kindOf(st)}, not a regular file`, 'replace it with a regular file');
@@ -50,7 +97,8 @@ function checkOpened(o: ReadOptions, f: Folder, file: string, fd: number, st: St
 
 function openFailed(o: ReadOptions, file: string, err: unknown): never {
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ELOOP')
+  // ELOOP: a symlink where the checked file or folder was; ENOTDIR: a folder on its path swapped for something else.
+  if (e.code === 'ELOOP' || e.code === 'ENOTDIR')
     throw fileError(o.code, 'outside', file, 'was swapped for a symlink while being opened', 'do not change the plugin folder while Airlock reads it', err);
   throw fileError(o.code, 'missing', file, `cannot be opened (${e.code ?? String(err)})`, 'check that it exists and is readable', err);
 }
@@ -71,7 +119,7 @@ export function readPluginFileSync(dir: string | Folder, rel: string, o: ReadOpt
   checkType(o.code, file, lstatSync(real));
   let fd: number;
   try {
-    fd = openSync(real, FLAGS);
+    fd = openBelowSync(f, real);
   } catch (err) {
     return openFailed(o, file, err);
   }
@@ -100,7 +148,7 @@ export async function openPluginFile(
   const f = typeof dir === 'string' ? await folder(dir, o.code) : dir;
   const { file, real } = await locate(o.code, f, rel);
   checkType(o.code, file, await lstat(real));
-  const handle = await open(real, FLAGS).catch((err: unknown) => openFailed(o, file, err));
+  const handle = await openBelow(f, real).catch((err: unknown) => openFailed(o, file, err));
   try {
     const st = await handle.stat();
     checkOpened(o, f, file, handle.fd, st);

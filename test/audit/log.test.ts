@@ -6,7 +6,9 @@
 import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EgressWindow } from '../../src/audit/egress-window.ts';
 import { AuditLog } from '../../src/audit/log.ts';
+import type { EgressDecision } from '../../src/egress/index.ts';
 import { verifyAuditLog } from '../../src/audit/verify.ts';
 import { PluginHost } from '../../src/host/index.ts';
 import { cli as runCliCaptured } from '../helpers/cli.ts';
@@ -165,4 +167,65 @@ test('a manifest key with bidi and C1 control characters reaches the audit line 
     'the escapes are JSON escapes: the value is unchanged',
   );
   t.deepEqual((await verifyAuditLog(file)).problems, []);
+});
+
+const refusal = (host: string): EgressDecision => ({
+  decision: 'refused',
+  kind: 'connect',
+  host,
+  port: 443,
+  code: 'host-not-allowed',
+  status: 403,
+  reason: `${host} is not in the allowlist`,
+  client: '127.0.0.1:50000',
+});
+
+test('a plugin refused the same connection 10,000 times writes one egress line and a summary counting the rest, and the log verifies', async (t) => {
+  const file = join(tempDir('airlock-audit-'), 'audit.jsonl');
+  const log = new AuditLog({ file });
+  for (let i = 0; i < 10_000; i++) log.egress('loop', refusal('evil.example'));
+  log.egress('other', refusal('evil.example'));
+  await log.close();
+  const entries = lines(file).map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.is(entries.length, 3, 'a line per decision before the fix: 10,001');
+  t.like(entries[0], { type: 'egress', plugin: 'loop', host: 'evil.example', decision: 'refused' });
+  t.like(entries[1], { type: 'egress', plugin: 'other', host: 'evil.example' });
+  t.like(entries[2], { type: 'egress-summary', plugin: 'loop', repeated: [{ host: 'evil.example', code: 'host-not-allowed', repeats: 9_999 }] });
+  t.false('unlisted' in entries[2]!);
+  t.deepEqual((await verifyAuditLog(file)).problems, []);
+});
+
+test('a plugin refused for thousands of different hosts writes the first 32 whole and counts the others, unlisted, in its summary', async (t) => {
+  const seen: Record<string, unknown>[] = [];
+  const log = new AuditLog({ onLine: (_l, e) => seen.push(e) });
+  for (let i = 0; i < 5000; i++) log.egress('scan', refusal(`h${i}.example`));
+  log.egress('scan', {
+    decision: 'allowed',
+    kind: 'connect',
+    host: 'api.example',
+    port: 443,
+    address: '192.0.2.1',
+    rule: 'api.example',
+    reason: 'allowed',
+    client: '127.0.0.1:1',
+  });
+  await log.close();
+  t.is(seen.filter((e) => e.type === 'egress').length, 32);
+  const summaries = seen.filter((e) => e.type === 'egress-summary');
+  t.is(summaries.length, 1);
+  t.deepEqual(summaries[0]!.unlisted, { refused: 4968, allowed: 1, past: 32 });
+  t.false('repeated' in summaries[0]!, 'no decision was repeated word for word');
+});
+
+test('an egress window that ended is summarised before the next decision, which is written whole again', (t) => {
+  const w = new EgressWindow({ windowMs: 1000, distinct: 2 });
+  const f = { decision: 'refused', host: 'a' };
+  t.true(w.admit('p', f, 0));
+  t.false(w.admit('p', f, 10));
+  t.true(w.pending);
+  t.deepEqual(w.due(999), [], 'not yet ended');
+  const [s] = w.due(1000);
+  t.like(s, { plugin: 'p', repeated: [{ host: 'a', repeats: 1 }] });
+  t.true(w.admit('p', f, 1001), 'a new window');
+  t.deepEqual(w.due(5000), [], 'nothing counted, nothing to say');
 });

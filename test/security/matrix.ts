@@ -2149,6 +2149,123 @@ const INPUT: RowInput[] = [
       };
     })(),
   },
+  {
+    id: 'serve.guest-listing',
+    group: 'serve',
+    attack:
+      'a wasm guest listing a granted folder of millions of names (or one it filled through a read-write grant), or opening listings without end, so the host reads every name into its memory at once',
+    cells: ((): RowInput['cells'] => {
+      const D = 'test/capabilities/filesystem/descriptor.test.ts';
+      const ownProcess = cell(na('the guest lists through its own kernel calls in its container or Pod; the host reads no listing'));
+      return {
+        worker: cell(
+          contained(
+            'bounded',
+            'a listing stream reads the directory in batches of 32 (opendir), one entry per guest call, and holds an fd counted against the worker’s 1024; it is closed at its end, when dropped, or with the instance',
+          ),
+          file(D, 'a guest listing a folder of 100,000 names holds one batch of them on the host'),
+          file(D, 'a listing stream holds an fd of the plugin'),
+        ),
+        wasmtime: cell(na('the wasmtime CLI lists for its guest in its own process (the spawn helper’s child), not in the host process')),
+        'docker-node': ownProcess,
+        'docker-python': ownProcess,
+        'kubernetes-node': ownProcess,
+        'kubernetes-python': ownProcess,
+      };
+    })(),
+  },
+  {
+    id: 'serve.audit-flood',
+    group: 'serve',
+    attack:
+      "a plugin making refused (or allowed) connections without end, the same or to ever-new hosts, so the audit log's line per egress decision fills the host's disk",
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const A = 'test/audit/log.test.ts';
+      const windowed = cell(
+        contained(
+          'bounded',
+          'per plugin and minute, the first 32 different decisions are written whole; repeats and any past the 32nd are counted and said in an egress-summary line when the minute ends or the log closes; the chain verifies',
+        ),
+        file(A, 'a plugin refused the same connection 10,000 times writes one egress line'),
+        file(A, 'a plugin refused for thousands of different hosts writes the first 32 whole'),
+        file(A, 'an egress window that ended is summarised before the next decision'),
+      );
+      return {
+        worker: windowed,
+        wasmtime: wasmtimeNoNet,
+        'docker-node': windowed,
+        'docker-python': windowed,
+        'kubernetes-node': windowed,
+        'kubernetes-python': windowed,
+        'remote-node': windowed,
+        'remote-python': windowed,
+      };
+    })(),
+  },
+  {
+    id: 'data.parent-swap',
+    group: 'data',
+    attack:
+      'a folder on the path of a plugin file (its entry, a source) swapped for a symlink to a folder outside between the check and the open, so the host opens what is there (a FIFO, a device, a file on a mount that hangs) before noticing',
+    cells: everywhere(
+      cell(
+        contained(
+          'build-failed',
+          'on the host, before any engine: the file is opened one folder at a time from the plugin folder, each O_NOFOLLOW through the last one’s fd, so the swapped folder fails the open and nothing outside is opened',
+        ),
+        file(
+          'test/plugin-files/read-swap.test.ts',
+          'a parent folder swapped for a symlink after the check is refused without opening what it leads to (async)',
+        ),
+        file('test/plugin-files/read-swap.test.ts', 'a parent folder swapped for a symlink after the check is refused without opening what it leads to (sync)'),
+      ),
+    ),
+  },
+  {
+    id: 'data.build-step-forge',
+    group: 'data',
+    attack:
+      'build-time plugin code (a Python package’s setup.py in the image build) printing millions of lines that look like the builder’s `Step N/M : …`, each one a progress notification to every MCP call waiting for the build',
+    cells: ((): RowInput['cells'] & Partial<Record<ClusterColumn | DerivedColumn, Cell>> => {
+      const BS = 'test/engines/docker/build-steps.test.ts';
+      const component = cell(na('a component build tells one line of its own (the entry and toolchain), never a line of the build’s output'));
+      const steps = cell(
+        contained(
+          'bounded',
+          'on the host: only the daemon’s next step counts (N one more than the last, M as step 1 said), so a build has at most M steps; look-alikes are output, never progress',
+        ),
+        file(BS, 'build output that looks like step lines is output'),
+        file(BS, 'a step line out of the daemon’s order'),
+      );
+      const cluster = cell(na('the Kubernetes engine passes on only an image build’s end (built or up to date), no step or output line'));
+      return {
+        worker: component,
+        wasmtime: component,
+        'docker-node': steps,
+        'docker-python': steps,
+        'kubernetes-node': cluster,
+        'kubernetes-python': cluster,
+        'remote-node': steps,
+        'remote-python': steps,
+      };
+    })(),
+  },
+  {
+    id: 'data.watch-ignored',
+    group: 'data',
+    attack:
+      'a plugin folder whose ignored part (node_modules, a folder its .airlockignore names) holds millions of names and folders, served with `--watch`: the recursive watch lists all of it on the event loop and holds an inotify watch per folder, though no load reads it',
+    cells: everywhere(
+      cell(
+        contained(
+          'bounded',
+          'on the host, before any engine: the watch leaves out what the plugin ignores, so it lists and watches only what a load walks (itself bounded)',
+        ),
+        file('test/host/watch-bounds.test.ts', 'folders the plugin ignores (node_modules, its .airlockignore) are not watched, nor listed'),
+        file('test/host/watch-bounds.test.ts', 'a change in a folder that is not ignored still reloads'),
+      ),
+    ),
+  },
   // ---- host: lazy workers and standby (issue 21) ----
   // ---- kubernetes (issue 16) ----
   ...CLUSTER_ROWS(),

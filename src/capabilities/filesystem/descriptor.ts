@@ -21,7 +21,6 @@ import {
   linkSync,
   lstatSync,
   mkdirSync,
-  readdirSync,
   readlinkSync,
   readSync,
   renameSync,
@@ -63,8 +62,8 @@ type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; 
 export interface FilesystemContext {
   /** The plugin's disk quota, for descriptors of read-write grants. */
   quota: Quota | undefined;
-  /** Descriptors the guest holds open, closed all at once when the instance is released. */
-  live: Set<Descriptor>;
+  /** Descriptors and listings the guest holds open, closed all at once when the instance is released. */
+  live: Set<Disposable>;
   streams: FileStreams;
   /** Reads and writes counted for the call's usage. */
   files: FileUsage;
@@ -221,7 +220,7 @@ export class Descriptor {
   readDirectory(): DirectoryEntryStream {
     this.#mustDir();
     try {
-      return new DirectoryEntryStream(readdirSync(fdPath(this.#fd), { withFileTypes: true }));
+      return new DirectoryEntryStream(fdPath(this.#fd), this.#fs.live);
     } catch (e) {
       throw wasiCode(e);
     }

@@ -5,7 +5,7 @@
  * is terminated (timeout, abort) are closed by Node itself: workers are
  * started with `trackUnmanagedFds: true`.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, type Dir, openSync, opendirSync } from 'node:fs';
 
 export const MAX_OPEN_FDS = 1024;
 
@@ -20,6 +20,23 @@ export function openFd(path: string, flags: number, mode?: number): number {
 
 export function closeFd(fd: number): void {
   closeSync(fd);
+  open--;
+}
+
+/** Opens a directory listing (its own fd, counted like any other), read `batch` entries at a time. */
+export function openDir(path: string, batch: number): Dir {
+  if (open >= MAX_OPEN_FDS) throw 'insufficient-memory';
+  const dir = opendirSync(path, { bufferSize: batch });
+  open++;
+  return dir;
+}
+
+export function closeDir(dir: Dir): void {
+  try {
+    dir.closeSync();
+  } catch {
+    return; // already closed
+  }
   open--;
 }
 

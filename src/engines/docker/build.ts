@@ -19,6 +19,7 @@ import type Docker from 'dockerode';
 import { CONTAINER_HOME, CONTAINER_UID } from '../../capabilities/index.ts';
 import { cleanDockerOutput, dockerStepFailure } from '../../build/build-output.ts';
 import { AirlockError } from '../../errors.ts';
+import { BuildSteps } from './build-steps.ts';
 import type { Grants } from '../../grants/types.ts';
 import { buildSchema } from '../../manifest/schema.ts';
 import { formatPath } from '../../manifest/source.ts';
@@ -348,6 +349,7 @@ async function runBuild(
   let output = '';
   let failure: string | undefined;
   let contextError: Error | undefined;
+  const steps = new BuildSteps();
   const limits = config.buildLimits;
   // The timeout and the caller's abort both end the request; the daemon then cancels the build and kills
   // the step's container (the classic builder stops with its client).
@@ -399,9 +401,8 @@ async function runBuild(
           }
           const text = m.stream;
           if (text === undefined) return;
-          const stepMatch = /^Step \d+\/\d+ : (.*)/.exec(text);
-          if (stepMatch) {
-            step = stepMatch[1]?.trim() ?? text.trim();
+          if (steps.isStep(text)) {
+            step = (text.slice(text.indexOf(' : ') + 3).split('\n')[0] ?? '').trim();
             output = '';
             options.onProgress?.({ type: 'step', step: text.trim() });
           } else {

@@ -1,7 +1,9 @@
 /** The enforcing layer called directly, for operations the C guest cannot reach through wasi-libc. */
 import test from 'ava';
 import { thrown } from './helpers.ts';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
@@ -131,4 +133,43 @@ test('releasing an instance closes its root and every descriptor the guest left 
     releases[0]!();
   }
   t.pass();
+});
+
+test('a guest listing a folder of 100,000 names holds one batch of them on the host, not the whole listing', (t) => {
+  const big = realpathSync(mkdtempSync(join(tmpdir(), 'airlock-desc-list-')));
+  t.teardown(() => rmSync(big, { recursive: true, force: true }));
+  const pad = 'n'.repeat(40);
+  for (let i = 0; i < 100_000; i++) writeFileSync(join(big, `${pad}-${i}`), '');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const fs = createFilesystem([{ hostPath: big, mount: '/big', access: 'read' }], BASE);
+  const [[d]] = (fs['wasi:filesystem/preopens'] as { getDirectories(): [Desc, string][] }).getDirectories() as [[Desc, string]];
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const stream = d.readDirectory!() as { readDirectoryEntry(): { name: string } | undefined };
+  t.truthy(stream.readDirectoryEntry());
+  gc();
+  const held = process.memoryUsage().heapUsed - before;
+  // The whole listing read at once held ~11 MB here.
+  t.true(held < 2 * 1024 * 1024, `${held} bytes held by a listing stream after one entry`);
+  let n = 1;
+  while (stream.readDirectoryEntry() !== undefined) n++;
+  t.is(n, 100_000, 'every name is still listed, batch by batch');
+});
+
+test("a listing stream holds an fd of the plugin's bound until it ends or is dropped", (t) => {
+  const d = preopen('read');
+  const streams: { readDirectoryEntry(): unknown; [Symbol.dispose](): void }[] = [];
+  // Each open listing takes one of the worker's MAX_OPEN_FDS, like an open file: past it the guest gets an error.
+  t.is(
+    thrown(() => {
+      for (let i = 0; i < 5000; i++) streams.push(d.readDirectory!() as never);
+    }),
+    'insufficient-memory',
+  );
+  for (const s of streams) s[Symbol.dispose]();
+  const again = d.readDirectory!() as { readDirectoryEntry(): { name: string } | undefined };
+  const names: string[] = [];
+  for (let e = again.readDirectoryEntry(); e; e = again.readDirectoryEntry()) names.push(e.name);
+  t.true(names.includes('f.txt'));
 });
