@@ -34,6 +34,23 @@ const STDERR_TAIL = 4000;
  */
 export const DELETE_GRACE_SECONDS = 1;
 
+/**
+ * client-node sends each stdin chunk as one websocket message, and the API server's websocket reader closes the
+ * stream on a message over 32 MiB (golang.org/x/net/websocket's DefaultMaxPayloadBytes): a long request line goes
+ * in slices, so it reaches the Pod (and meets its memory limit there, as in a container) instead of ending the stream.
+ */
+const STDIN_SLICE = 1 << 20;
+
+/** Writes `line` to `stdin` in chunks of at most STDIN_SLICE bytes (the bytes of one string, split anywhere). */
+export function writeSliced(stdin: PassThrough, line: string): void {
+  if (line.length <= STDIN_SLICE / 3) {
+    stdin.write(line);
+    return;
+  }
+  const bytes = Buffer.from(line);
+  for (let i = 0; i < bytes.length; i += STDIN_SLICE) stdin.write(bytes.subarray(i, i + STDIN_SLICE));
+}
+
 /** Container waiting reasons that will not resolve by themselves. */
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
@@ -85,7 +102,7 @@ export class PluginPod {
       name,
       maxLineBytes: options.maxLineBytes,
       ...(options.hint === undefined ? {} : { hint: options.hint }),
-      write: (line) => this.#stdin.write(line),
+      write: (line) => writeSliced(this.#stdin, line),
       broken: () => void this.kill(),
     });
     this.exited = new Promise<void>((resolve) => {
