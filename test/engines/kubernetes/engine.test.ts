@@ -530,3 +530,47 @@ serial("the cluster's API server checked against a CA that did not sign it is re
   t.regex(err!.message, /is not trusted: its certificate does not check out against/);
   t.true(err!.message.includes(other.ca), err!.message);
 });
+
+/** The API server's count of requests on Pods themselves (no subresource: not attach, not status), by verb. */
+async function podRequests(tc: TestCluster): Promise<Record<string, number>> {
+  const text = String((await tc.cluster.api('GET', '/metrics')).body);
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    if (!labels.includes('resource="pods"') || !labels.includes('subresource=""')) continue;
+    const verb = /\bverb="([A-Z]+)"/.exec(labels)?.[1] ?? '?';
+    counts[verb] = (counts[verb] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return counts;
+}
+
+/** `podRequests` once it counts a WATCH more than `from` did (a watch is counted when it ends), bounded at 2 minutes. */
+async function afterWatch(tc: TestCluster, from: Record<string, number>): Promise<Record<string, number> | undefined> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const now = await podRequests(tc);
+    if ((now.WATCH ?? 0) > (from.WATCH ?? 0)) return now;
+    if (Date.now() > deadline) return undefined;
+    await sleep(250);
+  }
+}
+
+serial('a Pod start and stop wait on a watch of the Pod (read when it changes), not on a 100 ms poll', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc } = ready();
+  const own = new KubernetesEngine({ cleanupOrphans: false });
+  t.teardown(() => own.close());
+  // Once first, so the image is on the node: the measured start waits for the Pod, not for a pull.
+  await (await own.load(clusterGrants(tc, 'conformance-node'))).close();
+  const before = await podRequests(tc);
+  const p = await own.load(clusterGrants(tc, 'conformance-node'));
+  const started = await afterWatch(tc, before);
+  await p.close();
+  const after = started === undefined ? undefined : await afterWatch(tc, started);
+  const gets = (a: Record<string, number> | undefined, b: Record<string, number> | undefined): number => (b?.GET ?? 0) - (a?.GET ?? 0);
+  // A figure, not a claim (it grows with the time a start takes): the kubelet's and the controllers' GETs included.
+  t.log(`GETs of Pods while starting: ${gets(before, started)}; while stopping: ${gets(started, after)}`);
+  t.not(started, undefined, 'the start watched its Pod');
+  t.not(after, undefined, 'the stop watched its Pod');
+});
