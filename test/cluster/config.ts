@@ -4,6 +4,12 @@ import type { KeyPair } from './pki.ts';
 export const K8S_VERSION = '1.37.2';
 /** The sandbox image: the pause image .ci/setup-cluster.sh builds from the Kubernetes module's pause.c. */
 export const PAUSE_IMAGE = `airlock.local/pause:${K8S_VERSION}`;
+/**
+ * The kubelet's bound on the processes (threads included) of each Pod: a Pod spec has no pids field, so on
+ * Kubernetes a fork bomb is held by the node's podPidsLimit or not at all (README: limitations). Docker's per
+ * container limit (DOCKER_PIDS_LIMIT), on a node that is this machine.
+ */
+export const POD_PIDS_LIMIT = 128;
 
 /** A bridge of the cluster's own (no masquerade, so no iptables rule), addresses from host-local kept under the cluster folder. */
 export function cniConfig(bridge: string, subnet: string, ipamDir: string): string {
@@ -48,6 +54,7 @@ export function kubeletConfig(o: KubeletOptions): string {
     authorization: { mode: 'Webhook' },
     podCIDR: o.podCidr,
     podLogsDir: o.podLogsDir,
+    podPidsLimit: POD_PIDS_LIMIT,
     // Thresholds low enough that a busy shared disk does not taint the node with disk pressure.
     evictionHard: { 'memory.available': '50Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
     imageGCHighThresholdPercent: 100,

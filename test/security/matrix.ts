@@ -2483,6 +2483,9 @@ const FORGED = cell(
   file(K8S_TESTS, "on a Pod: host errors forged on the protocol stream are the plugin's errors; the Pod is kept"),
 );
 const K8S_NET = 'test/engines/kubernetes/network.test.ts';
+const K8S_CLIENT = 'test/engines/kubernetes/client.test.ts';
+/** A Pod spec has no pids field: the bound is the node kubelet's podPidsLimit (128 in the test cluster; README: limitations). */
+const POD_PIDS = "the node kubelet's podPidsLimit bounds the Pod's processes (a Pod spec has no pids field; the test checks the kubelet's before the bomb)";
 const CLUSTER_CELLS: Record<string, Cell | Partial<Record<ClusterColumn, Cell>>> = {
   'net.loopback': cell(
     contained('engine-unavailable', "refused at load: a Pod's loopback is its own, so a grant naming this machine's cannot be given"),
@@ -2512,7 +2515,53 @@ const CLUSTER_CELLS: Record<string, Cell | Partial<Record<ClusterColumn, Cell>>>
       contained('output-limit', 'the Pod is replaced'),
       file(K8S_TESTS, 'a protocol line past the engine bound is output-limit and the Pod is replaced'),
     ),
+    'kubernetes-python': cell(
+      contained('output-limit', 'the Pod is replaced'),
+      file(K8S_TESTS, 'a python plugin writing protocol lines past the engine bound to its own stdout: output-limit, and the Pod is replaced'),
+    ),
   },
+  'res.fork': {
+    'kubernetes-node': cell(
+      contained('EAGAIN (pids limit)', `${POD_PIDS}; children past it are refused and the plugin still answers`),
+      file(K8S_TESTS, "a fork bomb in a node Pod: children are refused at the node's podPidsLimit (EAGAIN)"),
+    ),
+    'kubernetes-python': cell(
+      contained('timeout (pids limit)', `${POD_PIDS}; the timeout ends the call and a fresh Pod follows`),
+      file(K8S_TESTS, "a fork bomb in a python Pod: the node's podPidsLimit holds it"),
+    ),
+  },
+  'res.input': {
+    'kubernetes-node': cell(
+      contained('memory-limit', 'the Pod dies at its memory limit reading it (OOMKilled); a fresh Pod serves the next call'),
+      file(K8S_TESTS, ': 100 MiB of input to one call is memory-limit (the Pod dies reading it)'),
+    ),
+    'kubernetes-python': cell(
+      contained('memory-limit', 'the Pod dies at its memory limit reading it (OOMKilled); a fresh Pod serves the next call'),
+      file(K8S_TESTS, ': 100 MiB of input to one call is memory-limit (the Pod dies reading it)'),
+    ),
+  },
+  // The remote-daemon rows' Kubernetes counterpart: the engine reaches no Docker daemon for a Pod, only the API server.
+  'host.remote-wrong-cert': cell(
+    contained(
+      'engine-unavailable',
+      "no daemon is reached; the API server is checked against the kubeconfig's CA: a certificate another CA signed is refused before any request, the error naming the CA file",
+    ),
+    file(K8S_TESTS, "the cluster's API server checked against a CA that did not sign it is refused as untrusted"),
+    file(K8S_CLIENT, 'an API server whose certificate another CA signed is refused as untrusted'),
+  ),
+  'host.remote-ssh-hostkey': cell(
+    na(
+      'no SSH transport: the engine reaches only the API server, at the https:// address its kubeconfig names, checked against its CA (host.remote-wrong-cert)',
+    ),
+  ),
+  'host.remote-plain-tcp': cell(
+    contained(
+      'engine-unavailable',
+      'a kubeconfig naming an http:// API server, or setting insecure-skip-tls-verify, is refused before any request, naming the file and the fix (no opt-in)',
+    ),
+    file(K8S_CLIENT, 'a kubeconfig naming a plain http:// API server is refused before any request'),
+    file(K8S_CLIENT, 'a kubeconfig with insecure-skip-tls-verify is refused'),
+  ),
   'env.other-plugin': cell(
     contained('not visible', "each plugin's Pods get only its own grant"),
     file(K8S_TESTS, "another plugin's granted secret is not visible in a second plugin's Pods"),

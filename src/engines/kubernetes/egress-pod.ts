@@ -80,6 +80,9 @@ export function proxyPod(o: ProxyPodOptions): V1Pod {
       hostNetwork: false,
       hostPID: false,
       hostIPC: false,
+      // The pause container is PID 1, as Docker's init is for the proxy container (HARDENING.Init): node is no init,
+      // so it would ignore default-action signals (SIGTERM at deletion) and leave no reaper for orphans.
+      shareProcessNamespace: true,
       // A proxy that dies is reported (network.ts), not restarted behind the plugin's back, as on Docker.
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 5,

@@ -15,7 +15,7 @@ import type { Grants, KubernetesSetting } from '../../grants/types.ts';
 import type { DockerEngine, DockerLoadOptions } from '../docker/index.ts';
 import type { Artefact, Engine, EngineEvent, EngineLoadOptions, Prepared } from '../engine.ts';
 import type { CallOptions, CallResult, EnginePlugin } from '../types.ts';
-import { clusterWhere, loadKubeConfig, statusOf } from './client.ts';
+import { clusterWhere, loadKubeConfig, statusOf, unreachable } from './client.ts';
 import { pushLocal, pushedImage } from './image.ts';
 import { type HostLease, startLease } from './lease.ts';
 import { preparePodNetwork } from './network.ts';
@@ -94,8 +94,7 @@ export class KubernetesEngine implements Engine {
         throw new AirlockError('engine-unavailable', `the namespace ${namespace} (host policy kubernetes.namespace) does not exist on ${clusterWhere(kc)}`, {
           hint: `create it (\`kubectl create namespace ${namespace}\`) or name another`,
         });
-      if (status !== 403)
-        throw new AirlockError('engine-unavailable', `the Kubernetes API server at ${clusterWhere(kc)} does not answer: ${(e as Error).message}`, { cause: e });
+      if (status !== 403) throw unreachable(e, kc, setting.kubeconfig);
     }
     if (this.#options.cleanupOrphans !== false) await cleanupOrphans(kc, namespace).catch(() => undefined);
     const lease = await startLease(kc, namespace);

@@ -15,6 +15,7 @@ import { AirlockError } from '../../errors.ts';
 import type { ContainerError } from '../../protocol.ts';
 import { HostStream, lastLines, type ResultMessage, STDERR_TAIL } from '../host-stream.ts';
 import { statusOf } from './client.ts';
+import { POLL_MS, PodWake } from './pod-watch.ts';
 import { CONTAINER_NAME, dnsLabel } from './pod-spec.ts';
 
 export type { ResultMessage } from '../host-stream.ts';
@@ -25,13 +26,29 @@ const START_TIMEOUT_MS = 180_000;
 const READY_TIMEOUT_MS = 60_000;
 /** A deleted Pod is waited for this long to leave the API server's list. */
 const GONE_TIMEOUT_MS = 120_000;
-const POLL_MS = 100;
 /**
  * A deleted Pod's grace period. Not 0: the API server removes a Pod deleted with 0 at once, while its
  * container may still run on the node (a force deletion); with 1 the Pod stays listed until the kubelet has
  * stopped it (SIGTERM, then SIGKILL after the kubelet's minimum of 2 s), so "gone" means stopped.
  */
 export const DELETE_GRACE_SECONDS = 1;
+
+/**
+ * client-node sends each stdin chunk as one websocket message, and the API server's websocket reader closes the
+ * stream on a message over 32 MiB (golang.org/x/net/websocket's DefaultMaxPayloadBytes): a long request line goes
+ * in slices, so it reaches the Pod (and meets its memory limit there, as in a container) instead of ending the stream.
+ */
+const STDIN_SLICE = 1 << 20;
+
+/** Writes `line` to `stdin` in chunks of at most STDIN_SLICE bytes (the bytes of one string, split anywhere). */
+export function writeSliced(stdin: PassThrough, line: string): void {
+  if (line.length <= STDIN_SLICE / 3) {
+    stdin.write(line);
+    return;
+  }
+  const bytes = Buffer.from(line);
+  for (let i = 0; i < bytes.length; i += STDIN_SLICE) stdin.write(bytes.subarray(i, i + STDIN_SLICE));
+}
 
 /** Container waiting reasons that will not resolve by themselves. */
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
@@ -84,7 +101,7 @@ export class PluginPod {
       name,
       maxLineBytes: options.maxLineBytes,
       ...(options.hint === undefined ? {} : { hint: options.hint }),
-      write: (line) => this.#stdin.write(line),
+      write: (line) => writeSliced(this.#stdin, line),
       broken: () => void this.kill(),
     });
     this.exited = new Promise<void>((resolve) => {
@@ -98,8 +115,17 @@ export class PluginPod {
     const name = podName(options.plugin);
     const pod = new PluginPod(name, options);
     try {
-      await options.core.createNamespacedPod({ namespace: options.namespace, body: options.pod(name) });
-      await pod.#running(signal);
+      // Watched from before its creation: the wait reads the Pod when it changes (a failed watch leaves the poll).
+      // Both at once (opening never rejects; a failed create is awaited below, after the watch can be closed).
+      const created = options.core.createNamespacedPod({ namespace: options.namespace, body: options.pod(name) });
+      created.catch(() => undefined);
+      const wake = await PodWake.open(options.kc, options.namespace, name);
+      try {
+        await created;
+        await pod.#running(signal, wake);
+      } finally {
+        wake.close();
+      }
       await pod.#attach();
       const ready = pod.#host.ready();
       pod.#stdin.write(`${JSON.stringify({ type: 'hello', token: pod.#token })}\n`);
@@ -128,11 +154,22 @@ export class PluginPod {
   }
 
   /** Waits (bounded) until the Pod's container runs; a Pod that cannot start is an error naming why. */
-  async #running(signal: AbortSignal | undefined): Promise<void> {
-    const { core, namespace, plugin } = this.#o;
+  async #running(signal: AbortSignal | undefined, wake: PodWake): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
+    const onAbort = (): void => wake.poke();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.#waitRunning(signal, wake, deadline);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #waitRunning(signal: AbortSignal | undefined, wake: PodWake, deadline: number): Promise<void> {
+    const { core, namespace, plugin } = this.#o;
     for (;;) {
       if (signal?.aborted === true) throw new AirlockError('aborted', `starting a Pod for ${plugin} was aborted`);
+      const seen = wake.seq;
       const pod = await core.readNamespacedPod({ namespace, name: this.name });
       const phase = pod.status?.phase;
       const status = containerStatus(pod);
@@ -157,7 +194,7 @@ export class PluginPod {
           unscheduled === undefined ? {} : { hint: 'the cluster has no node with room for the Pod’s requests (resources.memory and resources.cpu)' },
         );
       }
-      await sleep(POLL_MS);
+      await wake.next(seen);
     }
   }
 
@@ -198,17 +235,26 @@ export class PluginPod {
 
   async #delete(): Promise<void> {
     const { core, namespace } = this.#o;
-    await core.deleteNamespacedPod({ namespace, name: this.name, gracePeriodSeconds: DELETE_GRACE_SECONDS }).catch(() => undefined);
-    this.#socket?.close();
-    this.#ended();
-    const deadline = Date.now() + GONE_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const status = await core.readNamespacedPod({ namespace, name: this.name }).then(
-        () => 200,
-        (e: unknown) => statusOf(e) ?? 0,
-      );
-      if (status === 404) return;
-      await sleep(POLL_MS);
+    // Deleted while the watch opens: a kill is not held up by it.
+    const [wake] = await Promise.all([
+      PodWake.open(this.#o.kc, namespace, this.name),
+      core.deleteNamespacedPod({ namespace, name: this.name, gracePeriodSeconds: DELETE_GRACE_SECONDS }).catch(() => undefined),
+    ]);
+    try {
+      this.#socket?.close();
+      this.#ended();
+      const deadline = Date.now() + GONE_TIMEOUT_MS;
+      while (Date.now() < deadline) {
+        const seen = wake.seq;
+        const status = await core.readNamespacedPod({ namespace, name: this.name }).then(
+          () => 200,
+          (e: unknown) => statusOf(e) ?? 0,
+        );
+        if (status === 404) return;
+        await wake.next(seen);
+      }
+    } finally {
+      wake.close();
     }
   }
 

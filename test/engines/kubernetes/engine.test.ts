@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
@@ -20,6 +20,8 @@ import { isAirlockError } from '../../../src/errors.ts';
 import { KubernetesEngine } from '../../../src/engines/kubernetes/engine.ts';
 import { cleanupOrphans } from '../../../src/engines/kubernetes/orphans.ts';
 import { PAUSE_IMAGE } from '../../cluster/cluster.ts';
+import { POD_PIDS_LIMIT } from '../../cluster/config.ts';
+import { makeCa } from '../../helpers/ca.ts';
 import { cli } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/plugin.ts';
 import { requireExternal } from '../../helpers/require.ts';
@@ -444,4 +446,131 @@ serial("orphans: the Pods, NetworkPolicies and expired lease of instances that a
   t.deepEqual((await net.listNamespacedNetworkPolicy({ namespace: NAMESPACE, labelSelector: `airlock.dev/host=${expired}` })).items, []);
   t.deepEqual((await coord.listNamespacedLease({ namespace: NAMESPACE, labelSelector: `airlock.dev/host=${expired}` })).items, []);
   t.deepEqual(JSON.parse((await live.call('echo', '{"still":"here"}')).output), { still: 'here' });
+});
+
+/**
+ * The pids bound the kernel holds for `plugin`'s one Pod of this engine: pids.max of the Pod's cgroup (the
+ * kubelet writes its podPidsLimit there), or why there is none. Read before a bomb runs on this machine.
+ */
+async function podPidsMax(tc: TestCluster, engine: KubernetesEngine, plugin: string): Promise<string> {
+  const pods = (await podsOf(tc, await engine.hostIds())).filter((p) => p.metadata?.labels?.['airlock.dev/plugin'] === plugin);
+  if (pods.length !== 1) return `${pods.length} Pods of ${plugin}`;
+  const dir = `pod${pods[0]!.metadata!.uid}`;
+  const root = `/sys/fs/cgroup/pids${tc.cluster.cgroupRoot}`;
+  const found = readdirSync(root, { recursive: true, withFileTypes: true }).find((e) => e.isDirectory() && e.name === dir);
+  return found === undefined ? `no ${dir} under ${root}` : readFileSync(join(found.parentPath, dir, 'pids.max'), 'utf8').trim();
+}
+
+serial("a fork bomb in a node Pod: children are refused at the node's podPidsLimit (EAGAIN), and the plugin still answers", async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const p = await engine.load(clusterGrants(tc, 'attack-node'));
+  t.teardown(() => p.close());
+  // A Pod spec has no pids field: the kubelet's bound must be on the Pod before a bomb runs on this machine.
+  if (!t.is(await podPidsMax(tc, engine, 'attack-node'), String(POD_PIDS_LIMIT), "the Pod's pids cgroup")) return;
+  const r = JSON.parse((await p.call('spawn_all', '{}')).output) as { spawned: number; error: string | null };
+  t.is(r.error, 'EAGAIN', JSON.stringify(r));
+  t.true(r.spawned > 0 && r.spawned < POD_PIDS_LIMIT, `${r.spawned} children started, under the Pod's pids limit ${POD_PIDS_LIMIT}`);
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
+
+serial("a fork bomb in a python Pod: the node's podPidsLimit holds it, the timeout ends the call, a fresh Pod follows", async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  const p = await engine.load(clusterGrants(tc, 'python-forkbomb'));
+  t.teardown(() => p.close());
+  if (!t.is(await podPidsMax(tc, engine, 'python-forkbomb'), String(POD_PIDS_LIMIT), "the Pod's pids cgroup")) return;
+  const err = await t.throwsAsync(p.call('bomb', '{}'));
+  t.true(isAirlockError(err, 'timeout'), String(err));
+  t.regex(err!.message, /its Pod was stopped and replaced/);
+  t.is((await p.call('ping', '{}')).output, '"pong"');
+  await p.close();
+});
+
+for (const fixture of ['conformance-node', 'conformance-python']) {
+  serial(`${fixture}: 100 MiB of input to one call is memory-limit (the Pod dies reading it), and a fresh Pod serves the next call`, async (t) => {
+    t.timeout(10 * 60_000);
+    const { tc, engine } = ready();
+    const p = await engine.load(clusterGrants(tc, fixture));
+    t.teardown(() => p.close());
+    const err = await t.throwsAsync(p.call('echo', JSON.stringify({ text: 'x'.repeat(100 << 20) })));
+    t.true(isAirlockError(err, 'memory-limit'), String(err));
+    t.deepEqual(JSON.parse((await p.call('echo', '{"after":"input"}')).output), { after: 'input' });
+    await p.close();
+  });
+}
+
+serial('a python plugin writing protocol lines past the engine bound to its own stdout: output-limit, and the Pod is replaced', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc, engine } = ready();
+  // Small limits give a small bound: 6 x (output + logs) + 64 KiB = 76 KiB.
+  const grants = clusterGrants(tc, 'attack-python');
+  const p = await engine.load({ ...grants, resources: { ...grants.resources, outputBytes: 1024, logBytes: 1024 } });
+  t.teardown(() => p.close());
+  for (const bytes of [80 * 1024, 4 * 1024 * 1024]) {
+    const err = await t.throwsAsync(p.call('long_line', JSON.stringify({ bytes })));
+    t.true(isAirlockError(err, 'output-limit'), `${bytes}: ${String(err)}`);
+    t.is((await p.call('ping', '{}')).output, '"pong"');
+  }
+  await p.close();
+});
+
+serial("the cluster's API server checked against a CA that did not sign it is refused as untrusted, naming the CA file", async (t) => {
+  t.timeout(5 * 60_000);
+  const { tc } = ready();
+  const other = makeCa('not the cluster CA');
+  const kubeconfig = join(tempDir('airlock-k8s-ca-'), 'kubeconfig');
+  // The test cluster's own kubeconfig (its admin client certificate), with another CA to check the server against.
+  writeFileSync(kubeconfig, readFileSync(tc.setting.kubeconfig, 'utf8').replace(/certificate-authority: .*/, `certificate-authority: ${other.ca}`));
+  const own = new KubernetesEngine({ cleanupOrphans: false });
+  t.teardown(() => own.close());
+  const err = await t.throwsAsync(own.load(clusterGrants(tc, 'conformance-node', {}, { kubernetes: { ...tc.setting, kubeconfig } })));
+  t.true(isAirlockError(err, 'engine-unavailable'), String(err));
+  t.regex(err!.message, /is not trusted: its certificate does not check out against/);
+  t.true(err!.message.includes(other.ca), err!.message);
+});
+
+/** The API server's count of requests on Pods themselves (no subresource: not attach, not status), by verb. */
+async function podRequests(tc: TestCluster): Promise<Record<string, number>> {
+  const text = String((await tc.cluster.api('GET', '/metrics')).body);
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    if (!labels.includes('resource="pods"') || !labels.includes('subresource=""')) continue;
+    const verb = /\bverb="([A-Z]+)"/.exec(labels)?.[1] ?? '?';
+    counts[verb] = (counts[verb] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return counts;
+}
+
+/** `podRequests` once it counts a WATCH more than `from` did (a watch is counted when it ends), bounded at 2 minutes. */
+async function afterWatch(tc: TestCluster, from: Record<string, number>): Promise<Record<string, number> | undefined> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const now = await podRequests(tc);
+    if ((now.WATCH ?? 0) > (from.WATCH ?? 0)) return now;
+    if (Date.now() > deadline) return undefined;
+    await sleep(250);
+  }
+}
+
+serial('a Pod start and stop wait on a watch of the Pod (read when it changes), not on a 100 ms poll', async (t) => {
+  t.timeout(10 * 60_000);
+  const { tc } = ready();
+  const own = new KubernetesEngine({ cleanupOrphans: false });
+  t.teardown(() => own.close());
+  // Once first, so the image is on the node: the measured start waits for the Pod, not for a pull.
+  await (await own.load(clusterGrants(tc, 'conformance-node'))).close();
+  const before = await podRequests(tc);
+  const p = await own.load(clusterGrants(tc, 'conformance-node'));
+  const started = await afterWatch(tc, before);
+  await p.close();
+  const after = started === undefined ? undefined : await afterWatch(tc, started);
+  const gets = (a: Record<string, number> | undefined, b: Record<string, number> | undefined): number => (b?.GET ?? 0) - (a?.GET ?? 0);
+  // A figure, not a claim (it grows with the time a start takes): the kubelet's and the controllers' GETs included.
+  t.log(`GETs of Pods while starting: ${gets(before, started)}; while stopping: ${gets(started, after)}`);
+  t.not(started, undefined, 'the start watched its Pod');
+  t.not(after, undefined, 'the stop watched its Pod');
 });

@@ -4,6 +4,7 @@
  * which grants are refused. test/engines/kubernetes/network-cluster.test.ts creates them on a real cluster.
  */
 import test from 'ava';
+import { HARDENING } from '../../../src/engines/docker/options.ts';
 import { proxyCodeConfigMap, proxyPod, readProxyCode } from '../../../src/engines/kubernetes/egress-pod.ts';
 import { networkRefusals } from '../../../src/engines/kubernetes/network.ts';
 import { denyAllPolicy, PROXY_LABEL, PROXY_PORT, pluginEgressPolicy, proxyEgressRules, proxyPolicy } from '../../../src/engines/kubernetes/network-policy.ts';
@@ -105,6 +106,12 @@ test('the proxy Pod is hardened like a plugin Pod: non-root, read-only root, no 
     'its only volume is its code: no host path',
   );
   t.true(c.volumeMounts?.every((m) => m.readOnly));
+});
+
+test("the proxy is not its Pod's PID 1: the pause container is, in a shared process namespace, as Docker's init for the proxy container", async (t) => {
+  t.true(HARDENING.Init === true, 'the Docker hardening this mirrors');
+  const pod = proxyPod({ name: 'px', namespace: 'plugins', labels: {}, image: 'reg/node:24', configMap: 'px', code: await readProxyCode(), allow: [] });
+  t.is(pod.spec?.shareProcessNamespace, true);
 });
 
 test("the proxy's allowlist reaches it as its config, and its code as a ConfigMap laid out as the Docker image lays it out", async (t) => {
