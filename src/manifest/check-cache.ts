@@ -82,8 +82,8 @@ function versionOf(name: string): string {
   }
 }
 
-/** What is remembered: a manifest's schema check, or the default policy as its schema parses it. */
-export type CheckKind = 'manifest' | 'policy';
+/** What is remembered: a manifest's schema check, the default policy as its schema parses it, or a tool schema's validator code (src/host/validator-cache.ts). */
+export type CheckKind = 'manifest' | 'policy' | 'validator';
 
 /** An entry's key: the checker, the kind and the text. */
 function entryKey(kind: CheckKind, text: string): string {
