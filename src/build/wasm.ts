@@ -140,7 +140,9 @@ export async function commandVersion(tool: string, env: NodeJS.ProcessEnv): Prom
   const v = (await run(tool, ['--version'], { env, timeout: 30_000 }).catch(() => undefined))?.stdout.trim();
   if (v !== undefined && v !== '' && memo !== undefined) {
     const tmp = `${memo}.tmp-${process.pid}`;
-    await writeFile(tmp, v)
+    // Its folder may not exist yet (a cache that never built a JS plugin): without it nothing was ever remembered.
+    await mkdir(dirname(memo), { recursive: true, mode: 0o700 })
+      .then(() => writeFile(tmp, v))
       .then(() => rename(tmp, memo))
       .catch(() => rm(tmp, { force: true }));
   }
