@@ -133,21 +133,28 @@ function newAjv(): PluginAjv {
   return regexp().pluginAjv2020({ ...VALIDATOR_OPTIONS, code: { source: true } });
 }
 
+/** How many tools prepareValidators looks at for a kept validator (a load's work stays bounded, whatever the catalogue). */
+export const PREPARE_LOOKUPS = 16;
+
 /**
  * Readies the first calls of these tools while an engine starts them off
- * this thread (a worker thread boots and instantiates): each tool's kept
- * validator code is read (./validator-cache.ts). When none is kept (a plugin
- * not called on this machine yet, or since it or Airlock changed), Ajv is
- * loaded and the next tool's instance made ahead, its code warmed on a schema
- * of no plugin's, so a fresh process's first call does not load and warm Ajv
- * after the engine is ready (issue 21). When some are, the call is presumed to
- * be to one of them (a tool called for the first time then loads Ajv itself).
- * At most one Ajv is kept.
+ * this thread (a worker thread boots and instantiates). When a tool's
+ * validator is kept (./validator-cache.ts; the first PREPARE_LOOKUPS tools
+ * are looked at, up to the first kept one, whose code is read), the call is
+ * presumed to be to such a tool and nothing more is done: no Ajv (a tool
+ * called for the first time then loads it itself). Otherwise (a plugin not
+ * called on this machine yet, or since it or Airlock changed) Ajv is loaded
+ * and the next tool's instance made ahead, its code warmed on a schema of no
+ * plugin's, so a fresh process's first call does not load and warm Ajv after
+ * the engine is ready (issue 21). At most one Ajv is kept.
  */
 export function prepareValidators(tools: Iterable<ToolValidators> = []): void {
-  let kept = false;
-  for (const v of tools) kept = v.recall() || kept;
-  if (!kept) prepareAjv();
+  let looked = 0;
+  for (const v of tools) {
+    if (v.recall()) return;
+    if (++looked >= PREPARE_LOOKUPS) break;
+  }
+  prepareAjv();
 }
 
 function prepareAjv(): void {

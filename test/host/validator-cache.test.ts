@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ToolValidators } from '../../src/host/catalog.ts';
+import { PREPARE_LOOKUPS, prepareValidators, ToolValidators } from '../../src/host/catalog.ts';
 import { recalledValidatorCode, validatorEntryName } from '../../src/host/validator-cache.ts';
 import { toDraft2020 } from '../../src/manifest/dialect.ts';
 import { tempDir } from '../helpers/plugin.ts';
@@ -91,4 +91,15 @@ test.serial('a fresh process whose tool validators are kept loads a plugin and r
   const first = await run();
   t.deepEqual(first, { good: { text: 'hi' }, bad: 'invalid-input', ajv: true });
   t.deepEqual(await run(), { good: { text: 'hi' }, bad: 'invalid-input', ajv: false });
+});
+
+test('a load looks for kept validators up to the first one found, and at no more than PREPARE_LOOKUPS tools however many it has', (t) => {
+  let asked = 0;
+  const tools = (keptAt: number) =>
+    Array.from({ length: PREPARE_LOOKUPS * 4 }, (_, i) => ({ recall: () => (asked++, i === keptAt) }) as unknown as ToolValidators);
+  prepareValidators(tools(2));
+  t.is(asked, 3);
+  asked = 0;
+  prepareValidators(tools(-1));
+  t.is(asked, PREPARE_LOOKUPS);
 });
