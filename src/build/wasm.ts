@@ -36,11 +36,18 @@ import { loadPluginOffThread } from '../manifest/off-thread.ts';
 import { cacheDir } from '../paths.ts';
 import { checkPluginFileSync, copyPluginTree, MAX_COMPONENT_BYTES, MAX_WIT_BYTES, readPluginFile } from '../plugin-files/index.ts';
 import { TOOLS_CALL_CORE_EXPORT, TOOLS_INTERFACE, WIT_PATH, WIT_WORLD, WIT_WORLD_ID } from '../wit.ts';
-import { installPythonDeps } from './python-deps.ts';
-import { buildRust, findRustToolchain, rustIgnored } from './rust.ts';
-import { cleanToolOutput, explainComponentizeJs, explainComponentizePy, type Explained } from './build-output.ts';
+import type { Explained } from './build-output.ts';
+import { lazyModule } from '../lazy.ts';
 import { JS_WRAPPER_FILE, jsWrapper, PY_WRAPPER_MODULE, pythonWrapper } from './guest-wrapper.ts';
 import { findOnPath, runSandboxed, StepFailed, stepPath, type SandboxMounts } from './sandbox.ts';
+
+/**
+ * What only a build (or a Rust plugin) uses, loaded on first use: serving a cached component of a C plugin (a
+ * fresh `airlock call`) loads no Rust, TOML, pip or error-explaining code (issue 21).
+ */
+const rust = lazyModule<typeof import('./rust.ts')>(import.meta.url, './rust');
+const pythonDeps = lazyModule<typeof import('./python-deps.ts')>(import.meta.url, './python-deps');
+const buildOutput = lazyModule<typeof import('./build-output.ts')>(import.meta.url, './build-output');
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -140,7 +147,9 @@ export async function commandVersion(tool: string, env: NodeJS.ProcessEnv): Prom
   const v = (await run(tool, ['--version'], { env, timeout: 30_000 }).catch(() => undefined))?.stdout.trim();
   if (v !== undefined && v !== '' && memo !== undefined) {
     const tmp = `${memo}.tmp-${process.pid}`;
-    await writeFile(tmp, v)
+    // Its folder may not exist yet (a cache that never built a JS plugin): without it nothing was ever remembered.
+    await mkdir(dirname(memo), { recursive: true, mode: 0o700 })
+      .then(() => writeFile(tmp, v))
       .then(() => rename(tmp, memo))
       .catch(() => rm(tmp, { force: true }));
   }
@@ -173,7 +182,7 @@ async function toolchainOf(kind: string, env: NodeJS.ProcessEnv): Promise<string
       if (v !== undefined) v = `componentize-py ${v}`;
       break;
     case '.rs':
-      v = (await findRustToolchain(env))?.version;
+      v = (await rust().findRustToolchain(env))?.version;
       break;
     default:
       v = 'none';
@@ -301,7 +310,7 @@ async function buildC(dir: string, entry: string, work: string, env: NodeJS.Proc
       // Under bwrap a missing clang is bwrap's exec error, not ENOENT.
       if (e.notFound)
         fail(what, 'clang is not installed', 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)', e);
-      failExplained(what, 'clang', e, { message: `\n${cleanToolOutput(e.stderr)}`, hint: 'fix the compile errors above' });
+      failExplained(what, 'clang', e, { message: `\n${buildOutput().cleanToolOutput(e.stderr)}`, hint: 'fix the compile errors above' });
     },
     env,
   );
@@ -338,7 +347,7 @@ async function componentizeJs(
       what,
       'componentize-js',
       e,
-      explainComponentizeJs(plugin?.dir ?? dirname(source), plugin?.entry ?? basename(source), JS_WRAPPER_FILE, e.stderr),
+      buildOutput().explainComponentizeJs(plugin?.dir ?? dirname(source), plugin?.entry ?? basename(source), JS_WRAPPER_FILE, e.stderr),
     ),
   );
   return out;
@@ -490,7 +499,7 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
   if (py === null) fail(what, 'componentize-py is not installed', 'pip install componentize-py');
   // requirements.txt / pyproject.toml: wheels installed into their own folder on the component's path (see ./python-deps.ts).
   const dependencies = existsSync(join(dir, 'plugin.yaml')) ? (await loadPluginOffThread(dir)).manifest.build?.dependencies : undefined;
-  const site = await installPythonDeps({ dir, src, work, python: py.python, prefixes: py.prefixes, dependencies, env });
+  const site = await pythonDeps().installPythonDeps({ dir, src, work, python: py.python, prefixes: py.prefixes, dependencies, env });
   // The prefix (with its site-packages) is read-only: the plugin's pre-init code cannot plant a .pth there.
   const mounts = { readOnly: [...py.prefixes, src, ...(site === undefined ? [] : [site]), join(work, 'wit'), dirname(WIT_PATH)], writable: [outDir], cwd: src };
   await step(
@@ -500,7 +509,7 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
     what,
     (e) => {
       if (e.notFound) fail(what, 'componentize-py is not installed', 'pip install componentize-py', e);
-      failExplained(what, 'componentize-py', e, explainComponentizePy(dir, entry, `${PY_WRAPPER_MODULE}.py`, e.stderr));
+      failExplained(what, 'componentize-py', e, buildOutput().explainComponentizePy(dir, entry, `${PY_WRAPPER_MODULE}.py`, e.stderr));
     },
     env,
   );
@@ -509,7 +518,7 @@ async function buildPy(dir: string, entry: string, work: string, env: NodeJS.Pro
 }
 
 async function buildRustComponent(dir: string, entry: string, work: string, env: NodeJS.ProcessEnv): Promise<Uint8Array> {
-  const out = await buildRust(dir, entry, work, env);
+  const out = await rust().buildRust(dir, entry, work, env);
   await checkComponent(out, join(dir, entry));
   return readOutput(out);
 }
@@ -576,7 +585,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
       await hashTree(root, {
         // A Rust plugin's target/ is cargo's output, and what its build leaves out (./rust.ts) is not in its key.
         // A signature (`airlock sign`, src/trust) is not code: signing a plugin must not rebuild it.
-        ignore: (rel) => rel === '__pycache__' || rel === 'airlock.minisig' || (ext === '.rs' && rustIgnored(rel)),
+        ignore: (rel) => rel === '__pycache__' || rel === 'airlock.minisig' || (ext === '.rs' && rust().rustIgnored(rel)),
         hint: 'keep only what the component needs in its folder: for node_modules, `npm install --omit=dev`; move data out of the plugin folder',
       }),
     )

@@ -11,6 +11,7 @@ import { toDraft2020 } from '../manifest/dialect.ts';
 import { lazyModule } from '../lazy.ts';
 import { validateOffThread } from './validator-thread.ts';
 import { MAX_ERRORS } from './validator-protocol.ts';
+import { recalledValidator, recalledValidatorCode, rememberValidator, VALIDATOR_OPTIONS, validatorFromCode } from './validator-cache.ts';
 
 /** Ajv, loaded by the first validator compiled (a tool's first call), not by importing the host. */
 const regexp = lazyModule<typeof import('../manifest/regexp.ts')>(import.meta.url, '../manifest/regexp');
@@ -128,17 +129,35 @@ let spare: PluginAjv | undefined;
 function newAjv(): PluginAjv {
   // No meta-schema check here: the manifest thread checked each schema against its meta-schema and compiled it,
   // and dialect.ts keeps its meaning in 2020-12; compiling the 2020-12 meta-schema first cost a fresh
-  // process ~60 ms of its first call (issue 21).
-  return regexp().pluginAjv2020({ allErrors: true, validateSchema: false });
+  // process ~60 ms of its first call (issue 21). The generated code is kept (./validator-cache.ts).
+  return regexp().pluginAjv2020({ ...VALIDATOR_OPTIONS, code: { source: true } });
 }
 
+/** How many tools prepareValidators looks at for a kept validator (a load's work stays bounded, whatever the catalogue). */
+export const PREPARE_LOOKUPS = 16;
+
 /**
- * Loads Ajv and makes the next tool's instance ahead, its code warmed on a
- * schema of no plugin's: the host does it while an engine starts (a worker
- * thread boots), so a fresh process's first call does not load and warm Ajv
- * after the engine is ready (issue 21). At most one is kept.
+ * Readies the first calls of these tools while an engine starts them off
+ * this thread (a worker thread boots and instantiates). When a tool's
+ * validator is kept (./validator-cache.ts; the first PREPARE_LOOKUPS tools
+ * are looked at, up to the first kept one, whose code is read), the call is
+ * presumed to be to such a tool and nothing more is done: no Ajv (a tool
+ * called for the first time then loads it itself). Otherwise (a plugin not
+ * called on this machine yet, or since it or Airlock changed) Ajv is loaded
+ * and the next tool's instance made ahead, its code warmed on a schema of no
+ * plugin's, so a fresh process's first call does not load and warm Ajv after
+ * the engine is ready (issue 21). At most one Ajv is kept.
  */
-export function prepareValidators(): void {
+export function prepareValidators(tools: Iterable<ToolValidators> = []): void {
+  let looked = 0;
+  for (const v of tools) {
+    if (v.recall()) return;
+    if (++looked >= PREPARE_LOOKUPS) break;
+  }
+  prepareAjv();
+}
+
+function prepareAjv(): void {
   if (spare !== undefined) return;
   spare = newAjv();
   spare.compile({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] });
@@ -160,6 +179,8 @@ export class ToolValidators {
   readonly #schemas: ReturnType<typeof schemasOf>;
   readonly #key = `s${nextKey++}`;
   readonly #inline: { input: number; output: number };
+  /** Validator code read ahead (recall), run on first use. */
+  readonly #kept: { input?: string | undefined; output?: string | undefined } = {};
 
   constructor(tool: Tool) {
     this.#schemas = schemasOf(tool);
@@ -167,20 +188,36 @@ export class ToolValidators {
   }
 
   get input(): ValidateFunction {
-    return (this.#input ??= this.#compile(this.#schemas.input));
+    return (this.#input ??= this.#compile(this.#schemas.input, this.#kept.input));
   }
 
   get output(): ValidateFunction | undefined {
     const schema = this.#schemas.output;
-    return schema === undefined ? undefined : (this.#output ??= this.#compile(schema));
+    return schema === undefined ? undefined : (this.#output ??= this.#compile(schema, this.#kept.output));
   }
 
-  #compile(schema: Record<string, unknown>): ValidateFunction {
+  /** Reads the kept code of this tool's validators not compiled yet; false when one of them is not kept. */
+  recall(): boolean {
+    if (this.#input === undefined) this.#kept.input ??= recalledValidatorCode(this.#schemas.input);
+    const output = this.#schemas.output;
+    if (output !== undefined && this.#output === undefined) this.#kept.output ??= recalledValidatorCode(output);
+    return (
+      (this.#input !== undefined || this.#kept.input !== undefined) && (output === undefined || this.#output !== undefined || this.#kept.output !== undefined)
+    );
+  }
+
+  #compile(schema: Record<string, unknown>, kept: string | undefined): ValidateFunction {
+    const recalled = kept === undefined ? recalledValidator(schema) : runKept(kept);
+    if (recalled !== undefined) return recalled;
     if (this.#ajv === undefined) {
       this.#ajv = spare ?? newAjv();
       spare = undefined;
     }
-    return this.#ajv.compile(schema);
+    const compiled = this.#ajv.compile(schema);
+    const ajv = this.#ajv;
+    // After this call: writing the code down is not the caller's wait.
+    setImmediate(() => rememberValidator(schema, ajv, compiled));
+    return compiled;
   }
 
   /**
@@ -223,6 +260,15 @@ export class ToolValidators {
       if (reply.failure !== undefined) refuse(which, name, [{ instancePath: '', message: `cannot be checked (${reply.failure})` }]);
       if (!reply.valid) refuse(which, name, reply.errors);
     });
+  }
+}
+
+/** Kept code read ahead, run; undefined when it cannot be (compiled anew). */
+function runKept(code: string): ValidateFunction | undefined {
+  try {
+    return validatorFromCode(code);
+  } catch {
+    return undefined;
   }
 }
 

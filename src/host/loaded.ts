@@ -83,8 +83,9 @@ export async function openPrepared(prepared: PreparedEntry, context: OpenContext
       rel === '.venv' ||
       data.some((d) => rel === d || rel.startsWith(`${d}/`)),
   });
-  // While the engine instantiates the plugin off this thread, Ajv is loaded for the tools' first calls (after
-  // the engine's own work on this thread: the turn after the start was asked for).
-  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash, onEvent, () => setImmediate(prepareValidators));
+  // While the engine instantiates the plugin off this thread, the tools' first calls are readied (their kept
+  // validators read, else Ajv loaded), after the engine's own work on this thread: the turn after the start was asked for.
+  const validators = [...prepared.tools.values()].map((t) => t.validators);
+  const { key, opened, tap } = await pools.acquire(plugin, grants, preference, contentHash, onEvent, () => setImmediate(() => prepareValidators(validators)));
   return { ...prepared, key, contentHash, opened, tap, share: new FairShare(() => pools.share(key)) };
 }

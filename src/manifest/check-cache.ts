@@ -9,7 +9,8 @@
  * The key is the sha256 of the text and of the checker: every module of this
  * folder and the host policy's schema (src/grants/policy.ts) as they are on
  * disk, and the versions of the libraries they run, so an edited schema or an
- * upgraded zod checks every manifest again. The default host policy is kept
+ * upgraded zod checks every manifest again (that fingerprint is itself kept
+ * by its files' identities: checkerFingerprint). The default host policy is kept
  * the same way (`kind` 'policy': src/grants/default-policy.ts). The value is
  * the checker's own output (what the manifest thread already sends across a
  * thread boundary, structured-clone serialized), under the Airlock cache
@@ -22,7 +23,7 @@
  * At most MAX_ENTRIES are kept: past it the others are dropped (a plugin
  * that rewrites its manifest on every load grows the cache by a bound).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir } from '../paths.ts';
@@ -52,38 +53,113 @@ let checker: string | undefined;
 const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256');
 const v8 = () => process.getBuiltinModule('node:v8');
 
-/** The checker's fingerprint: this folder's modules, the policy schema and the libraries' versions (read once per thread). */
+/** The checker's fingerprint: this folder's modules, the policy schema and the libraries' versions (once per thread). */
 function checkerHash(): string {
-  if (checker !== undefined) return checker;
-  const h = sha256();
-  const files = readdirSync(HERE)
-    .filter((n) => n.endsWith(MODULE) && !n.endsWith(`.d${MODULE}`))
-    .sort()
-    .map((n) => join(HERE, n));
-  for (const file of [...files, join(HERE, '..', 'grants', `policy${MODULE}`)])
-    h.update(`${file.slice(HERE.length)}\0`)
-      .update(readFileSync(file))
-      .update('\0');
-  for (const lib of LIBRARIES) h.update(`${lib}@${versionOf(lib)}\0`);
-  checker = h.digest('hex');
+  checker ??= checkerFingerprint(HERE, join(HERE, '..', 'grants', `policy${MODULE}`));
   return checker;
 }
 
-/** An installed package's version (its package.json may not be in its `exports`): the nearest one up from its entry. */
-function versionOf(name: string): string {
-  for (let d = dirname(fileURLToPath(import.meta.resolve(name))); ; d = dirname(d)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // No package.json here: look further up.
-    }
-    if (dirname(d) === d) return 'unknown';
+/** A file's identity: writing it (mtime, ctime), truncating it (size) or replacing it (inode) changes it; '' when it is gone. */
+function identity(path: string): string {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return '';
   }
 }
 
-/** What is remembered: a manifest's schema check, or the default policy as its schema parses it. */
-export type CheckKind = 'manifest' | 'policy';
+/** What a fingerprint was computed from: each file by its identity, the libraries by their package.json. */
+interface Memo {
+  dir: string;
+  files: [string, string][];
+  libraries: [string, string, string][];
+  hash: string;
+}
+
+/** Where the fingerprint of the checker in `dir` is kept (a name per folder: sources and builds alternate). */
+function memoPath(dir: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < dir.length; i++) h = Math.imul(h ^ dir.charCodeAt(i), 0x01000193) >>> 0;
+  return cacheDir('manifest-checker', `${h.toString(16)}.json`);
+}
+
+/**
+ * The sha256 of the checker's files in `dir` (its modules) and `policy`, and
+ * of the versions of LIBRARIES, remembered by the files' identities (and the
+ * libraries' package.json): while none changed, a fresh process takes the
+ * hash from a few stats instead of reading and hashing them all (~5 ms of
+ * `airlock call` before its worker starts: issue 21). A changed, added or
+ * removed module, or an upgraded library, computes it again. The identities
+ * are taken before the files are read: a change meanwhile is a miss next time.
+ */
+export function checkerFingerprint(dir: string, policy: string): string {
+  const files = [
+    ...readdirSync(dir)
+      .filter((n) => n.endsWith(MODULE) && !n.endsWith(`.d${MODULE}`))
+      .sort()
+      .map((n) => join(dir, n)),
+    policy,
+  ];
+  const memoFile = memoPath(dir);
+  try {
+    const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as Memo;
+    if (
+      memo.dir === dir &&
+      typeof memo.hash === 'string' &&
+      memo.files.length === files.length &&
+      memo.files.every(([f, id], i) => f === files[i] && id !== '' && identity(f) === id) &&
+      memo.libraries.length === LIBRARIES.length &&
+      memo.libraries.every(([name, pkg, id], i) => name === LIBRARIES[i] && id !== '' && identity(pkg) === id)
+    )
+      return memo.hash;
+  } catch {
+    // None yet, or unreadable: computed below.
+  }
+  const ids = files.map((f) => [f, identity(f)] as [string, string]);
+  const libraries = LIBRARIES.map((lib) => {
+    const pkg = packageOf(lib);
+    return { lib, pkg, id: pkg === undefined ? '' : identity(pkg.path) };
+  });
+  const h = sha256();
+  for (const file of files)
+    h.update(`${file.slice(dir.length)}\0`)
+      .update(readFileSync(file))
+      .update('\0');
+  for (const { lib, pkg } of libraries) h.update(`${lib}@${pkg?.version ?? 'unknown'}\0`);
+  const hash = h.digest('hex');
+  writeMemo(memoFile, { dir, files: ids, libraries: libraries.map(({ lib, pkg, id }) => [lib, pkg?.path ?? '', id]), hash });
+  return hash;
+}
+
+function writeMemo(path: string, memo: Memo): void {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, JSON.stringify(memo), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // Only a cache: the next process computes it again.
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** An installed package's version and package.json (which may not be in its `exports`): the nearest one up from its entry. */
+function packageOf(name: string): { version: string; path: string } | undefined {
+  for (let d = dirname(fileURLToPath(import.meta.resolve(name))); ; d = dirname(d)) {
+    try {
+      const path = join(d, 'package.json');
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name && typeof pkg.version === 'string') return { version: pkg.version, path };
+    } catch {
+      // No package.json here: look further up.
+    }
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** What is remembered: a manifest's schema check, the default policy as its schema parses it, or a tool schema's validator code (src/host/validator-cache.ts). */
+export type CheckKind = 'manifest' | 'policy' | 'validator';
 
 /** An entry's key: the checker, the kind and the text. */
 function entryKey(kind: CheckKind, text: string): string {

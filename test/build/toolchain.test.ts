@@ -92,3 +92,20 @@ test('a toolchain version is asked once per binary: a fresh process serving a ca
   t.is(await runs(), 2);
   t.is(await commandVersion('faketool', noTools), undefined, 'not on PATH: no version');
 });
+
+test('in a cache that has no toolchain folder yet, a version is remembered too: the next process asks the binary nothing', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { mkdir } = await import('node:fs/promises');
+  const bin = join(tmp, 'fresh-cache-bin');
+  const log = join(tmp, 'fresh-cache-tool.log');
+  await mkdir(bin, { recursive: true });
+  await writeFile(join(bin, 'freshtool'), `#!/bin/sh\necho run >> ${JSON.stringify(log)}\necho "freshtool 3.1"\n`, { mode: 0o755 });
+  const env = { ...process.env, AIRLOCK_CACHE_DIR: await mkdtemp(join(tmpdir(), 'airlock-cache-')) };
+  const script = `const { commandVersion } = await import(${JSON.stringify(new URL('../../src/build/wasm.ts', import.meta.url).href)});
+    process.stdout.write(String(await commandVersion('freshtool', { ...process.env, PATH: ${JSON.stringify(bin)} })));`;
+  const ask = async () => (await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env, timeout: 90_000 })).stdout;
+  t.is(await ask(), 'freshtool 3.1');
+  t.is(await ask(), 'freshtool 3.1');
+  t.is((await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length, 1, 'the second process read it from the cache');
+});

@@ -48,7 +48,7 @@ async function mainThreadModules(args: string[]): Promise<string[]> {
   return (await traceModules(args)).filter(([thread]) => thread === 0).map(([, m]) => m);
 }
 
-test('`airlock call` of a cached component loads no other command, no Docker client (it probes no engine it does not use), MCP, bench, build tool or trust check (none configured), and, called before, no zod or yaml', async (t) => {
+test('`airlock call` of a cached component loads no other command, no Docker client (it probes no engine it does not use), MCP, bench, build tool, Rust or pip build code or trust check (none configured), and, called before, no zod, yaml or Ajv (its validator is kept)', async (t) => {
   await fixtureComponent('echo-c');
   const args = ['call', new URL('fixtures/plugins/echo-c', ROOT).pathname, 'echo', '{"message":"hi"}'];
   // Called once before: its manifest check and the default policy are remembered (src/manifest/check-cache.ts).
@@ -62,8 +62,12 @@ test('`airlock call` of a cached component loads no other command, no Docker cli
       /^src\/(engines\/docker\/(?!definition|options|daemon)|mcp\/|bench\/)/.test(m) ||
       // No lock and no signers: no trust check to run, and none of its code (minisign, digests).
       /^src\/trust\/(?!configured)/.test(m) ||
-      (/^node_modules\/(@modelcontextprotocol|@bytecodealliance\/(jco|componentize)|dockerode|docker-modem|ssh2|zod|yaml)\//.test(m) &&
-        !m.endsWith('/package.json')),
+      // Serving a cached C component: no Rust, TOML, pip or build-error code (src/build/wasm.ts loads them on use).
+      /^src\/build\/(rust|python-deps|build-output)\.ts$/.test(m) ||
+      // Ajv's runtime helpers are what a kept validator may use; Ajv itself is not loaded.
+      (/^node_modules\/(@modelcontextprotocol|@bytecodealliance\/(jco|componentize)|dockerode|docker-modem|ssh2|zod|yaml|smol-toml|ajv)\//.test(m) &&
+        !m.endsWith('/package.json') &&
+        !m.startsWith('node_modules/ajv/dist/runtime/')),
   );
   t.deepEqual(unwanted, []);
 });

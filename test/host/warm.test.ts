@@ -13,6 +13,7 @@ import type { EnginePlugin } from '../../src/engines/types.ts';
 import type { Grants } from '../../src/grants/types.ts';
 import { PluginHost } from '../../src/host/index.ts';
 import type { EnginePreference, OpenedPlugin } from '../../src/provider/index.ts';
+import { tempDir } from '../helpers/plugin.ts';
 import { fixture } from './helpers.ts';
 
 /** An engine's plugin that answers `{}` (no engine is needed to see what the host does around it). */
@@ -46,7 +47,8 @@ test('a provider without warm() is opened as before', async (t) => {
 });
 
 test('Ajv is loaded while the engine starts the plugin off the thread: once a load has opened, the first call has no Ajv left to load', async (t) => {
-  // A fresh process (this one may have loaded Ajv already): whether Ajv is in the module cache once the load
+  // A fresh process (this one may have loaded Ajv already), with a cache of its own (no tool validator kept:
+  // test/host/validator-cache.test.ts has the other case): whether Ajv is in the module cache once the load
   // resolves, the engine having said it is starting (onStarting) and yielded as a worker's start does.
   const script = `
     import { createRequire } from 'node:module';
@@ -59,6 +61,15 @@ test('Ajv is loaded while the engine starts the plugin off the thread: once a lo
     console.log(JSON.stringify({ before, after: ajvLoaded() }));
     await host.close();
   `;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 90_000 });
+  const env = { ...process.env, AIRLOCK_CACHE_DIR: tempDir('airlock-cache-') };
+  // The default policy's and the manifest's checks kept there first, as any earlier run leaves them.
+  const checks = `
+    const { defaultPolicy } = await import(${JSON.stringify(new URL('../../src/grants/index.ts', import.meta.url).href)});
+    const { validatePlugin } = await import(${JSON.stringify(new URL('../../src/manifest/index.ts', import.meta.url).href)});
+    defaultPolicy();
+    if (!validatePlugin(${JSON.stringify(fixture('echo-c'))}).ok) process.exit(1);
+  `;
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', checks], { timeout: 90_000, env });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 90_000, env });
   t.deepEqual(JSON.parse(stdout), { before: false, after: true });
 });

@@ -1,14 +1,16 @@
 /**
  * A manifest's schema check is remembered (src/manifest/check-cache.ts): the
  * same text checks again without yaml, zod or Ajv and gives the same result;
- * a changed text, a damaged entry or a failed check is checked in full.
+ * a changed text, a damaged entry or a failed check is checked in full. The
+ * checker's fingerprint in the key is remembered by its files' identities and
+ * changes with any of them.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MAX_ENTRIES, recalledCheck, rememberCheck } from '../../src/manifest/check-cache.ts';
+import { checkerFingerprint, MAX_ENTRIES, recalledCheck, rememberCheck } from '../../src/manifest/check-cache.ts';
 import { validatePlugin, type LoadedManifest } from '../../src/manifest/index.ts';
 import { manifestObject, tempDir, writePlugin } from '../helpers/plugin.ts';
 
@@ -104,4 +106,58 @@ test.serial("an entry vouches only for the text it was written for: copied under
   const again = check(b.plugin.dir);
   t.is(again.manifest.name, 'swap-b');
   t.is(again.manifest.description, 'swap-b');
+});
+
+/** A checker folder of its own (two modules and a policy schema), so editing it touches no other test. */
+function checkerCopy(): { dir: string; policy: string } {
+  const root = tempDir();
+  const dir = join(root, 'manifest');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'load.ts'), 'export const load = 1;\n');
+  writeFileSync(join(dir, 'schema.ts'), 'export const schema = 1;\n');
+  writeFileSync(join(root, 'policy.ts'), 'export const policy = 1;\n');
+  return { dir, policy: join(root, 'policy.ts') };
+}
+
+test.serial("the checker's fingerprint is remembered while its files are unchanged, and changes when one is edited, added or removed", (t) => {
+  const { dir, policy } = checkerCopy();
+  const first = checkerFingerprint(dir, policy);
+  // While nothing changed the memo is taken as it is (a marked hash comes back), not computed again.
+  const memos = join(process.env.AIRLOCK_CACHE_DIR as string, 'manifest-checker');
+  const mark = (hash: string) => {
+    for (const name of readdirSync(memos)) {
+      const memo = JSON.parse(readFileSync(join(memos, name), 'utf8')) as { dir: string };
+      if (memo.dir === dir) writeFileSync(join(memos, name), JSON.stringify({ ...memo, hash }));
+    }
+  };
+  mark('marked');
+  t.is(checkerFingerprint(dir, policy), 'marked', 'remembered');
+  mark(first);
+  // The same size, written again: a checker edited in place.
+  writeFileSync(join(dir, 'schema.ts'), 'export const schema = 2;\n');
+  const edited = checkerFingerprint(dir, policy);
+  t.not(edited, first);
+  writeFileSync(join(dir, 'schema.ts'), 'export const schema = 1;\n');
+  t.is(checkerFingerprint(dir, policy), first, 'the same text, the same fingerprint');
+  writeFileSync(join(dir, 'extra.ts'), 'export const extra = 1;\n');
+  const added = checkerFingerprint(dir, policy);
+  t.not(added, first);
+  rmSync(join(dir, 'extra.ts'));
+  t.is(checkerFingerprint(dir, policy), first);
+  writeFileSync(policy, 'export const policy = 2;\n');
+  t.not(checkerFingerprint(dir, policy), first, 'the policy schema is part of it');
+});
+
+test.serial('a remembered fingerprint that names other files or a damaged memo is computed again', (t) => {
+  const { dir, policy } = checkerCopy();
+  const first = checkerFingerprint(dir, policy);
+  const memos = join(process.env.AIRLOCK_CACHE_DIR as string, 'manifest-checker');
+  for (const name of readdirSync(memos)) {
+    const memo = JSON.parse(readFileSync(join(memos, name), 'utf8')) as { dir: string; hash: string };
+    if (memo.dir !== dir) continue;
+    writeFileSync(join(memos, name), JSON.stringify({ ...memo, hash: 'forged' }).replace(/"files":\[\[/, '"files":[["/elsewhere",""],['));
+  }
+  t.is(checkerFingerprint(dir, policy), first);
+  for (const name of readdirSync(memos)) writeFileSync(join(memos, name), '{');
+  t.is(checkerFingerprint(dir, policy), first);
 });
