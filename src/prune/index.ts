@@ -25,7 +25,10 @@ import type Docker from 'dockerode';
 import { packageVersion } from '../build/wasm.ts';
 import { readBuildRefs } from '../build/refs.ts';
 import { DEFAULT_INPUT } from '../grants/policy-paths.ts';
+import { validatorEntryName } from '../host/validator-cache.ts';
 import { checkEntryName } from '../manifest/check-cache.ts';
+import { toDraft2020 } from '../manifest/dialect.ts';
+import { recalledPlugin } from '../manifest/load.ts';
 import { glueCodeCacheName } from '../engines/wasm/glue-file.ts';
 import { transpileKey } from '../engines/wasm/transpile.ts';
 import { cwasmKey } from '../engines/wasmtime/compile.ts';
@@ -177,15 +180,15 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   const keptCodeCaches = new Set<string>();
   /** Plugin folders a build was recorded for that still exist. */
   const folders = new Set<string>();
+  const inUse = new Map<string, string>();
+  for (const ref of await readBuildRefs(root)) {
+    if (existsSync(join(ref.dir, 'plugin.yaml'))) {
+      inUse.set(ref.hash, ref.dir);
+      folders.add(ref.dir);
+    } else if (old(ref.at)) await remove('ref', ref.file, `the record of ${ref.dir}, which is gone`);
+  }
   const build = await area('build');
   if (build !== undefined) {
-    const inUse = new Map<string, string>();
-    for (const ref of await readBuildRefs(root)) {
-      if (existsSync(join(ref.dir, 'plugin.yaml'))) {
-        inUse.set(ref.hash, ref.dir);
-        folders.add(ref.dir);
-      } else if (old(ref.at)) await remove('ref', ref.file, `the record of ${ref.dir}, which is gone`);
-    }
     for (const e of await entries(build, 'dir')) {
       if (HASH.test(e.name)) {
         if (inUse.has(e.name)) {
@@ -235,7 +238,8 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   }
 
   // Remembered manifest checks (src/manifest/check-cache.ts): kept for the plugin.yaml each of those folders has
-  // now and for the default policy; the checks of edited manifests, of gone folders and of an older checker go.
+  // now, its tools' validators and the default policy; those of edited manifests, of gone folders and of an
+  // older checker go.
   const checks = await area('manifest-checks');
   if (checks !== undefined) {
     const keep = new Set([checkEntryName('policy', DEFAULT_INPUT)]);
@@ -243,6 +247,11 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
       // The plugin's own file: the bounded reader, as load reads it (a FIFO or a link out of the folder is refused).
       const text = await readPluginFile(dir, 'plugin.yaml', { code: 'invalid-manifest', maxBytes: MAX_MANIFEST_BYTES }).catch(() => undefined);
       if (text !== undefined) keep.add(checkEntryName('manifest', text.toString('utf8')));
+      // Its tools' validators (src/host/validator-cache.ts), named from the remembered check: nothing is compiled here.
+      const read = recalledPlugin(dir);
+      if (read?.ok === true)
+        for (const tool of read.plugin.manifest.tools)
+          for (const schema of [tool.input, tool.output]) if (schema !== undefined) keep.add(validatorEntryName(toDraft2020(schema)));
     }
     for (const e of await entries(checks, 'file')) {
       if (CHECK.test(e.name)) {

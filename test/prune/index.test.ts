@@ -13,7 +13,10 @@ import { buildPlugin } from '../../src/build/wasm.ts';
 import { glueCodeCacheName } from '../../src/engines/wasm/glue-file.ts';
 import { transpileKey } from '../../src/engines/wasm/transpile.ts';
 import { DEFAULT_INPUT } from '../../src/grants/policy-paths.ts';
+import { validatorEntryName } from '../../src/host/validator-cache.ts';
 import { checkEntryName } from '../../src/manifest/check-cache.ts';
+import { toDraft2020 } from '../../src/manifest/dialect.ts';
+import { validatePlugin } from '../../src/manifest/load.ts';
 import { cwasmKey } from '../../src/engines/wasmtime/compile.ts';
 import { type ImageStore, prune } from '../../src/prune/index.ts';
 import { cli } from '../helpers/cli.ts';
@@ -144,6 +147,37 @@ test("V8's code cache of a glue: kept for a component in use under this Node; an
     [unused, otherNode, leftover].sort(),
   );
   t.true(existsSync(kept));
+});
+
+test.serial("the remembered check of a plugin folder's manifest and its tools' validators are kept; a validator of a schema no plugin has goes", async (t) => {
+  const root = tempDir('airlock-prune-');
+  const dir = tempDir();
+  cpSync(join(FIXTURES_DIR, 'echo-c'), dir, { recursive: true });
+  await withEnv({ AIRLOCK_CACHE_DIR: root }, async () => {
+    const read = validatePlugin(dir);
+    if (!read.ok) return t.fail(JSON.stringify(read.problems));
+    await recordBuildRef(dir, h('a'), root);
+    const checks = join(root, 'manifest-checks');
+    const aged = (Date.now() - 10 * DAY) / 1000;
+    const put = (name: string): string => {
+      writeFileSync(join(checks, name), 'x');
+      utimesSync(join(checks, name), aged, aged);
+      return join(checks, name);
+    };
+    const schemas = read.plugin.manifest.tools.flatMap((tool) => [tool.input, ...(tool.output === undefined ? [] : [tool.output])]);
+    t.true(schemas.length > 0);
+    const validators = schemas.map((s) => put(validatorEntryName(toDraft2020(s))));
+    const unused = put(validatorEntryName({ type: 'string', maxLength: 7 }));
+    const manifest = readdirSync(checks).filter((n) => !validators.includes(join(checks, n)) && join(checks, n) !== unused);
+    t.is(manifest.length, 1, 'the manifest check validatePlugin remembered');
+    utimesSync(join(checks, manifest[0]!), aged, aged);
+    const r = await prune({ root });
+    t.deepEqual(
+      r.removed.filter((x) => x.kind === 'check').map((x) => x.what),
+      [unused],
+    );
+    for (const p of [...validators, join(checks, manifest[0]!)]) t.true(existsSync(p), p);
+  });
 });
 
 test('prune --older-than keeps what is younger', async (t) => {
