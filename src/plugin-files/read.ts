@@ -1,6 +1,6 @@
 /**
  * The bounded reader for one file inside a plugin folder. In order:
- * resolve it inside the folder (inside.ts), lstat the canonical path and
+ * resolve it inside the folder (inside.ts, whose walk lstats each name) and
  * refuse anything but a regular file (a FIFO or device is never opened),
  * open it one folder at a time from the plugin folder (each opened
  * O_DIRECTORY|O_NOFOLLOW, the next found through its /proc/self/fd link, as
@@ -106,8 +106,9 @@ function openFailed(o: ReadOptions, file: string, err: unknown): never {
 /** Checks `rel` as the reader would, without opening it: inside the folder, a regular file. Returns its canonical path. */
 export function checkPluginFileSync(dir: string | Folder, rel: string, code: FileErrorCode): { file: string; real: string; size: number } {
   const f = typeof dir === 'string' ? folderSync(dir, code) : dir;
-  const { file, real } = locateSync(code, f, rel);
-  const st = lstatSync(real);
+  const { file, real, stats } = locateSync(code, f, rel);
+  // The walk's own lstat of the last name (./inside.ts): the folder itself has none.
+  const st = stats ?? lstatSync(real);
   checkType(code, file, st);
   return { file, real, size: st.size };
 }
@@ -115,8 +116,8 @@ export function checkPluginFileSync(dir: string | Folder, rel: string, code: Fil
 /** Reads `rel` (relative to the plugin folder `dir`, or an absolute path inside it). Synchronous: for the manifest path. */
 export function readPluginFileSync(dir: string | Folder, rel: string, o: ReadOptions): Buffer {
   const f = typeof dir === 'string' ? folderSync(dir, o.code) : dir;
-  const { file, real } = locateSync(o.code, f, rel);
-  checkType(o.code, file, lstatSync(real));
+  const { file, real, stats } = locateSync(o.code, f, rel);
+  checkType(o.code, file, stats ?? lstatSync(real));
   let fd: number;
   try {
     fd = openBelowSync(f, real);
@@ -146,8 +147,8 @@ export async function openPluginFile(
   o: ReadOptions,
 ): Promise<{ handle: FileHandle; size: number; folder: Folder; file: string }> {
   const f = typeof dir === 'string' ? await folder(dir, o.code) : dir;
-  const { file, real } = await locate(o.code, f, rel);
-  checkType(o.code, file, await lstat(real));
+  const { file, real, stats } = await locate(o.code, f, rel);
+  checkType(o.code, file, stats ?? (await lstat(real)));
   const handle = await openBelow(f, real).catch((err: unknown) => openFailed(o, file, err));
   try {
     const st = await handle.stat();

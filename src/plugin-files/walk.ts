@@ -11,10 +11,11 @@
  * Nothing is opened here; reading a file is readPluginFile's job.
  */
 import type { Dirent } from 'node:fs';
-import { lstat, opendir, readlink, realpath } from 'node:fs/promises';
+import { lstat, opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAirlockError } from '../errors.ts';
 import { fileError, kindOf, type FileErrorCode } from './fail.ts';
-import { folder, isInside, type Folder } from './inside.ts';
+import { folder, locate, type Folder } from './inside.ts';
 import { TREE_LIMITS, type TreeLimits } from './limits.ts';
 
 export interface TreeEntry {
@@ -84,9 +85,20 @@ export async function walkPluginTree(dir: string | Folder, o: WalkOptions): Prom
         const linkTarget = await readlink(p);
         let real: string;
         try {
-          real = await realpath(p);
+          // Walked inside the folder only (./inside.ts): a link out of it is refused before its target is touched.
+          real = (await locate(o.code, f, r)).real;
         } catch (err) {
-          const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
+          const reason = isAirlockError(err) ? err.details.reason : undefined;
+          if (reason === 'outside')
+            throw fileError(
+              o.code,
+              'outside',
+              p,
+              `a symlink leading outside the plugin folder (to ${linkTarget})`,
+              'replace it with the file itself, inside the plugin folder',
+              err,
+            );
+          const loop = reason === 'loop';
           throw fileError(
             o.code,
             loop ? 'loop' : 'outside',
@@ -96,14 +108,6 @@ export async function walkPluginTree(dir: string | Folder, o: WalkOptions): Prom
             err,
           );
         }
-        if (!isInside(f.real, real))
-          throw fileError(
-            o.code,
-            'outside',
-            p,
-            `a symlink leading outside the plugin folder (to ${real})`,
-            'replace it with the file itself, inside the plugin folder',
-          );
         entries.push({ rel: r, abs: p, type: 'symlink', size: 0, executable: false, linkTarget, realTarget: real });
       } else if (e.isFile()) {
         const st = await lstat(p);

@@ -2222,6 +2222,24 @@ const INPUT: RowInput[] = [
     ),
   },
   {
+    id: 'data.link-target-touched',
+    group: 'data',
+    attack:
+      'a symlink in the plugin folder to a path on a hung network mount or an automounter’s folder (`/net/<host>/…`): resolving it (realpath) stats the target, holding the event loop or a thread-pool slot as long as the mount hangs, or makes the host mount a share from a host the plugin names',
+    cells: everywhere(
+      cell(
+        contained(
+          'invalid-manifest / build-failed',
+          'on the host, before any engine: the path is walked one name at a time inside the folder (lstat, readlink), and a link’s target is refused as outside from its text, before anything it names is looked at',
+        ),
+        file(
+          'test/plugin-files/inside.test.ts',
+          'a link out of the folder is refused as outside from its text, without resolving what it names (a loop or a missing path out there is never looked at)',
+        ),
+      ),
+    ),
+  },
+  {
     id: 'data.build-step-forge',
     group: 'data',
     attack:
