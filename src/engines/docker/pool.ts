@@ -11,18 +11,15 @@
 import type Docker from 'dockerode';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
-import type { CallOptions, CallResult } from '../types.ts';
+import type { CallResult } from '../types.ts';
+import { CONTAINER_BACKOFF, InstancePool } from '../instance-pool.ts';
 import { admitJson, callOutcome, leavesBroken } from '../host-stream.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
-import { SlotPool } from '../../slots/pool.ts';
+import type { SlotPool } from '../../slots/pool.ts';
 import { daemonError, daemonUnreachable, PluginContainer, removeLeftovers, type ContainerSpec } from './container.ts';
 import { dockerHint } from './hints.ts';
 
 type ContainerSlot = Slot<PluginContainer, unknown>;
-
-/** A failed slot is started again after 0.5 s, 1 s, 2 s, ... up to 30 s between tries. */
-const RETRY_BASE_MS = 500;
-const RETRY_MAX_MS = 30_000;
 
 class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
   pool!: SlotPool<PluginContainer, unknown, CallResult>;
@@ -103,36 +100,15 @@ class ContainerDriver implements SlotDriver<PluginContainer, unknown> {
   }
 }
 
-export class ContainerPool {
-  readonly #pool: SlotPool<PluginContainer, unknown, CallResult>;
-
+/** One plugin's warm containers. Close fails the queued calls, waits for running ones, then stops every container. */
+export class ContainerPool extends InstancePool<PluginContainer, unknown> {
   constructor(docker: Docker, grants: Grants, spec: ContainerSpec) {
-    const driver = new ContainerDriver(docker, grants, { hint: (code, message) => dockerHint(grants, code, message), ...spec });
-    this.#pool = driver.pool = new SlotPool(driver, grants, {
+    super(new ContainerDriver(docker, grants, { hint: (code, message) => dockerHint(grants, code, message), ...spec }), grants, {
       instance: 'container',
-      backoff: { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS },
+      backoff: CONTAINER_BACKOFF,
       closeFailsQueued: true,
       // Idle containers are stopped after grants.idleMs; the next call starts one from the same image.
       idleMs: grants.idleMs ?? 0,
     });
-  }
-
-  /** Starts every container; rejects (and stops them) when one cannot start. */
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#pool.start(signal);
-  }
-
-  call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
-    return this.#pool.call(tool, input, options);
-  }
-
-  /** Stops every idle container now (see SlotPool.park); resolves with how many. */
-  park(): Promise<number> {
-    return this.#pool.park();
-  }
-
-  /** Fails queued calls, waits for running ones, then stops every container. */
-  close(): Promise<void> {
-    return this.#pool.close();
   }
 }

@@ -11,15 +11,13 @@
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
-import { SlotPool } from '../../slots/pool.ts';
+import type { SlotPool } from '../../slots/pool.ts';
 import { admitJson, callOutcome, leavesBroken } from '../host-stream.ts';
-import type { CallOptions, CallResult } from '../types.ts';
+import type { CallResult } from '../types.ts';
+import { CONTAINER_BACKOFF, InstancePool } from '../instance-pool.ts';
 import { PluginPod, type PodOptions } from './pod.ts';
 
 type PodSlot = Slot<PluginPod, unknown>;
-
-const RETRY_BASE_MS = 500;
-const RETRY_MAX_MS = 30_000;
 
 class PodDriver implements SlotDriver<PluginPod, unknown> {
   pool!: SlotPool<PluginPod, unknown, CallResult>;
@@ -78,32 +76,13 @@ class PodDriver implements SlotDriver<PluginPod, unknown> {
 }
 
 /** One plugin's warm Pods. */
-export class PodPool {
-  readonly #pool: SlotPool<PluginPod, unknown, CallResult>;
-
+export class PodPool extends InstancePool<PluginPod, unknown> {
   constructor(grants: Grants, options: PodOptions) {
-    const driver = new PodDriver(grants, options);
-    this.#pool = driver.pool = new SlotPool(driver, grants, {
+    super(new PodDriver(grants, options), grants, {
       instance: 'Pod',
-      backoff: { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS },
+      backoff: CONTAINER_BACKOFF,
       closeFailsQueued: true,
       idleMs: grants.idleMs ?? 0,
     });
-  }
-
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#pool.start(signal);
-  }
-
-  call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
-    return this.#pool.call(tool, input, options);
-  }
-
-  park(): Promise<number> {
-    return this.#pool.park();
-  }
-
-  close(): Promise<void> {
-    return this.#pool.close();
   }
 }

@@ -10,13 +10,14 @@
  * next call goes to a worker whose instance is already built, so calls in
  * quick succession do not wait for an instantiation.
  */
-import type { CallOptions, CallResult } from '../types.ts';
+import type { CallResult } from '../types.ts';
+import { InstancePool } from '../instance-pool.ts';
 import { AirlockError } from '../../errors.ts';
 import type { Grants } from '../../grants/types.ts';
 import type { OpenedCapabilities, WasiPlan } from '../../capabilities/index.ts';
 import type { WasmAdoptMessage, WasmPluginData, WasmWorkerMessage } from '../../protocol.ts';
 import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
-import { SlotPool } from '../../slots/pool.ts';
+import type { SlotPool } from '../../slots/pool.ts';
 import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
 import { type BlankWorker, readStdio, retire, standby } from './standby.ts';
@@ -260,13 +261,11 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   }
 }
 
-export class PluginPool {
-  readonly #pool: SlotPool<WasmWorker, string, CallResult>;
-
+/** One plugin's warm workers. Close lets queued and running calls finish, then stops every worker. */
+export class PluginPool extends InstancePool<WasmWorker, string> {
   constructor(opts: PoolOptions) {
-    const driver = new WasmDriver(opts);
     // Idle workers are parked after grants.idleMs: the next call adopts a standby worker and instantiates the compiled modules again.
-    this.#pool = driver.pool = new SlotPool(driver, opts.grants, {
+    super(new WasmDriver(opts), opts.grants, {
       instance: 'worker',
       spare: opts.grants.isolation === 'per-call' ? 1 : 0,
       // A component's start function is plugin code: it gets the plugin's call timeout (at least 10 s, for the
@@ -274,24 +273,5 @@ export class PluginPool {
       startTimeoutMs: Math.max(opts.grants.resources.timeoutMs, 10_000),
       idleMs: opts.grants.idleMs ?? 0,
     });
-  }
-
-  /** Starts every worker; rejects (and stops them) when one cannot start. */
-  start(): Promise<void> {
-    return this.#pool.start();
-  }
-
-  call(tool: string, input: string, options: CallOptions = {}): Promise<CallResult> {
-    return this.#pool.call(tool, input, options);
-  }
-
-  /** Stops every idle worker now (see SlotPool.park); resolves with how many. */
-  park(): Promise<number> {
-    return this.#pool.park();
-  }
-
-  /** Lets queued and running calls finish, then stops every worker. */
-  close(): Promise<void> {
-    return this.#pool.close();
   }
 }
