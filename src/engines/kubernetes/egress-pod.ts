@@ -8,9 +8,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
-import { CONTAINER_UID } from '../../capabilities/index.ts';
 import type { HostPattern } from '../../grants/types.ts';
 import { egressRuntimeFiles } from '../docker/egress-files.ts';
+import { hardenedContainerSecurity, hardenedPodSpec } from './hardening.ts';
 import { PROXY_PORT } from './network-policy.ts';
 
 /** Where the ConfigMap is mounted in the proxy's container. */
@@ -69,24 +69,14 @@ export interface ProxyPodOptions {
 
 /** Non-root, read-only root, every capability dropped, no privilege escalation, seccomp RuntimeDefault, no service-account token. */
 export function proxyPod(o: ProxyPodOptions): V1Pod {
-  const seccompProfile = { type: 'RuntimeDefault' };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: o.name, namespace: o.namespace, labels: { ...o.labels } },
     spec: {
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      hostNetwork: false,
-      hostPID: false,
-      hostIPC: false,
-      // The pause container is PID 1, as Docker's init is for the proxy container (HARDENING.Init): node is no init,
-      // so it would ignore default-action signals (SIGTERM at deletion) and leave no reaper for orphans.
-      shareProcessNamespace: true,
-      // A proxy that dies is reported (network.ts), not restarted behind the plugin's back, as on Docker.
-      restartPolicy: 'Never',
+      // The plugin Pod's hardening; a proxy that dies is reported (network.ts), not restarted, as on Docker.
+      ...hardenedPodSpec(),
       terminationGracePeriodSeconds: 5,
-      securityContext: { runAsNonRoot: true, runAsUser: CONTAINER_UID, runAsGroup: CONTAINER_UID, seccompProfile },
       containers: [
         {
           name: 'proxy',
@@ -95,14 +85,7 @@ export function proxyPod(o: ProxyPodOptions): V1Pod {
           command: o.code.command,
           env: [{ name: o.code.configEnv, value: JSON.stringify({ allow: o.allow, listen: { host: '0.0.0.0', port: PROXY_PORT } }) }],
           ports: [{ name: 'proxy', containerPort: PROXY_PORT, protocol: 'TCP' }],
-          securityContext: {
-            runAsNonRoot: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-            seccompProfile,
-          },
+          securityContext: hardenedContainerSecurity(),
           resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '500m', memory: PROXY_MEMORY } },
           volumeMounts: [{ name: 'code', mountPath: CODE_ROOT, readOnly: true }],
         },

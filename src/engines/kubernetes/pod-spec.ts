@@ -9,9 +9,9 @@
  * cluster that does not enforce NetworkPolicy) is refused, never dropped.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { CONTAINER_UID } from '../../capabilities/index.ts';
 import type { Grants, KubernetesSetting } from '../../grants/types.ts';
 import { dockerRunSpec } from '../docker/options.ts';
+import { hardenedContainerSecurity, hardenedPodSpec } from './hardening.ts';
 import { networkRefusals } from './network.ts';
 
 /** The plugin's container in its Pod (attach and exec name it). */
@@ -97,24 +97,14 @@ export function podManifest(input: PodInput): V1Pod {
   });
   const volumeMounts = tmpfs.map(([path], i) => ({ name: `tmp${i}`, mountPath: path }));
   const allEnv = { ...env, ...(input.env ?? {}) };
-  const user = { runAsNonRoot: true, runAsUser: CONTAINER_UID, runAsGroup: CONTAINER_UID, seccompProfile: { type: 'RuntimeDefault' } };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: input.name, namespace: input.namespace, labels: { ...input.labels } },
     spec: {
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      hostNetwork: false,
-      hostPID: false,
-      hostIPC: false,
-      // The pause container is PID 1, as Docker's init is (HARDENING.Init): it reaps orphaned processes, and the
-      // plugin's host is not an init, whose default-action signals the kernel drops (its abort() would end as SIGSEGV).
-      shareProcessNamespace: true,
+      ...hardenedPodSpec(),
       // A timed-out or aborted call's Pod is replaced, not drained: the shortest grace that is not a force deletion (./pod.ts).
       terminationGracePeriodSeconds: 1,
-      securityContext: user,
       containers: [
         {
           name: CONTAINER_NAME,
@@ -129,13 +119,7 @@ export function podManifest(input: PodInput): V1Pod {
             .sort()
             .map((name) => ({ name, value: allEnv[name]! })),
           resources: { requests: { memory, cpu }, limits: { memory, cpu } },
-          securityContext: {
-            ...user,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            capabilities: { drop: ['ALL'] },
-          },
+          securityContext: hardenedContainerSecurity(),
           volumeMounts,
         },
       ],
