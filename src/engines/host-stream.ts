@@ -85,6 +85,33 @@ export class HostStream {
     return ready;
   }
 
+  /**
+   * Says hello with the instance's token, then waits for `ready` (from ready(), taken before the instance
+   * could end): an abort of `signal` fails the start (`aborted`), and so does a host that says nothing for
+   * `timeoutMs` (`crash`).
+   */
+  async greet(ready: Promise<void>, token: string, o: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<void> {
+    const { plugin, instance } = this.#o;
+    this.#o.write(`${JSON.stringify({ type: 'hello', token })}\n`);
+    const onAbort = (): void => this.fail(new AirlockError('aborted', `starting a ${instance} for ${plugin} was aborted`));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ready,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new AirlockError('crash', `the ${instance} of ${plugin} did not get ready within ${o.timeoutMs / 1000} s`)),
+            o.timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   /** Sends one request; resolves with its result. One call at a time. */
   call(tool: string, input: unknown): Promise<ResultMessage> {
     if (this.#broken !== undefined) return Promise.reject(this.#broken);

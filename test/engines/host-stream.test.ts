@@ -167,3 +167,25 @@ test('host stream: between calls an unfinished line may hold only a little (the 
   t.true((await answer).ok);
   t.is(big.broken(), 0);
 });
+
+test('host stream greet: says hello with the token and resolves on ready; an abort fails the start as aborted, a silent host as crash naming the bound', async (t) => {
+  const s = stream();
+  const greeted = s.host.greet(s.host.ready(), 'tok-1', { timeoutMs: 60_000 });
+  t.deepEqual(JSON.parse(s.written[0]!), { type: 'hello', token: 'tok-1' });
+  s.push(READY);
+  await greeted;
+
+  const aborting = stream();
+  const ac = new AbortController();
+  const aborted = aborting.host.greet(aborting.host.ready(), 'tok-2', { signal: ac.signal, timeoutMs: 60_000 });
+  ac.abort();
+  const a = await t.throwsAsync<AirlockError>(aborted);
+  t.is(a.code, 'aborted');
+  t.regex(a.message, /starting a Pod for p was aborted/);
+
+  // A bound of 1 ms: nothing is waited for but the timer (the host never answers).
+  const silent = stream();
+  const e = await t.throwsAsync<AirlockError>(silent.host.greet(silent.host.ready(), 'tok-3', { timeoutMs: 1 }));
+  t.is(e.code, 'crash');
+  t.regex(e.message, /the Pod of p did not get ready within 0.001 s/);
+});

@@ -183,24 +183,7 @@ export class PluginContainer {
       // as when the daemon stops): that is handled below, never an unhandled rejection ending the process.
       const ready = pc.#host.ready();
       await container.start(signal === undefined ? {} : { abortSignal: signal });
-      stream.write(`${JSON.stringify({ type: 'hello', token: pc.#token })}\n`);
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => pc!.#host.fail(new AirlockError('aborted', `starting a container for ${spec.plugin} was aborted`));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        await Promise.race([
-          ready,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new AirlockError('crash', `the container of ${spec.plugin} did not get ready within ${START_TIMEOUT_MS / 1000} s`)),
-              START_TIMEOUT_MS,
-            );
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
+      await pc.#host.greet(ready, pc.#token, { signal, timeoutMs: START_TIMEOUT_MS });
       return pc;
     } catch (e) {
       if (pc !== undefined) await pc.kill();

@@ -128,24 +128,7 @@ export class PluginPod {
       }
       await pod.#attach();
       const ready = pod.#host.ready();
-      pod.#stdin.write(`${JSON.stringify({ type: 'hello', token: pod.#token })}\n`);
-      const onAbort = (): void => pod.#host.fail(new AirlockError('aborted', `starting a Pod for ${options.plugin} was aborted`));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          ready,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new AirlockError('crash', `the Pod of ${options.plugin} did not get ready within ${READY_TIMEOUT_MS / 1000} s`)),
-              READY_TIMEOUT_MS,
-            );
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
+      await pod.#host.greet(ready, pod.#token, { signal, timeoutMs: READY_TIMEOUT_MS });
       return pod;
     } catch (e) {
       await pod.kill();
