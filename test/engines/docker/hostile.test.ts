@@ -6,6 +6,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { isAirlockError, type AirlockError } from '../../../src/errors.ts';
 import { DOCKER, FIXTURES, engine, grantsFor } from './helpers.ts';
+import { forgeriesStayThePlugins } from '../../helpers/forge.ts';
 
 const t = DOCKER ? test : test.skip;
 const docker = engine();
@@ -108,14 +109,7 @@ t('exit mid-call: crash with the call logs, then a fresh container', async (t) =
 for (const name of ['node-forge', 'python-forge']) {
   t(`${name}: host errors forged on the protocol stream are the plugin's errors; the container is kept`, async (t) => {
     const p = await docker.load(grantsFor(name));
-    // The fixture addresses its forged line to the current request by counting its calls: if the container
-    // were replaced after a forgery, the count would restart and the next forgery miss (the call would succeed).
-    for (const code of ['memory-limit', 'crash', 'not-found', 'output-limit']) {
-      const err = await t.throwsAsync(p.call('forge', JSON.stringify({ code })));
-      t.true(isAirlockError(err, 'plugin-error'), `${code}: ${String(err)}`);
-      t.is(pluginCode(err), code);
-    }
-    t.is((await p.call('ping', '{}')).output, '"pong"');
+    await forgeriesStayThePlugins(t, p);
     await p.close();
   });
 }

@@ -29,6 +29,7 @@ import { FIXTURES } from '../docker/helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 import { bridgeAddress, CLUSTER_MISSING, clusterGrants, NAMESPACE, podsOf, startTestCluster, type TestCluster } from './helpers.ts';
+import { forgeriesStayThePlugins } from '../../helpers/forge.ts';
 
 const available = requireExternal('cluster', CLUSTER_MISSING === '', CLUSTER_MISSING);
 const serial = available ? test.serial : test.skip;
@@ -286,14 +287,7 @@ for (const fixture of ['node-forge', 'python-forge']) {
     const { tc, engine } = ready();
     const p = await engine.load(clusterGrants(tc, fixture));
     t.teardown(() => p.close());
-    // The fixture addresses its forged line to the current request by counting its calls: if the Pod were
-    // replaced after a forgery, the count would restart and the next forgery miss (the call would succeed).
-    for (const code of ['memory-limit', 'crash', 'not-found', 'output-limit']) {
-      const err = await t.throwsAsync(p.call('forge', JSON.stringify({ code })));
-      t.true(isAirlockError(err, 'plugin-error'), `${code}: ${String(err)}`);
-      t.is(isAirlockError(err) ? err.details.pluginCode : undefined, code);
-    }
-    t.is((await p.call('ping', '{}')).output, '"pong"');
+    await forgeriesStayThePlugins(t, p);
     await p.close();
   });
 }
