@@ -32,6 +32,20 @@ test.after.always(async () => {
   await term?.close();
 });
 
+/** A host policy in `root` granting `readOnly` (relative to it) and naming `term`'s daemon, with the client certificate. */
+function remotePolicy(root: string, term: Terminator, readOnly: string): string {
+  const certs = relative(root, pki.client);
+  const file = join(root, 'policy.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      filesystem: [{ path: readOnly, access: 'read' }],
+      docker: { host: `tcp://127.0.0.1:${term.port}`, tls: { ca: `${certs}/ca.pem`, cert: `${certs}/cert.pem`, key: `${certs}/key.pem` } },
+    }),
+  );
+  return file;
+}
+
 /** `grants` pointed at the TLS daemon. */
 function remote(grants: Grants): Grants {
   if (term === undefined) throw new Error('no terminator');
@@ -96,15 +110,7 @@ t('on a remote daemon, a read-only grant revoked between two calls refuses the s
   writeFileSync(join(root, 'data', 'in'), 'hello');
   const manifest = readFileSync(join(dir, 'plugin.yaml'), 'utf8');
   writeFileSync(join(dir, 'plugin.yaml'), `${manifest}\n${stringify({ permissions: { filesystem: [{ path: '../data', mount: '/data', access: 'read' }] } })}`);
-  const certs = relative(root, pki.client);
-  const policyFile = join(root, 'policy.yaml');
-  writeFileSync(
-    policyFile,
-    stringify({
-      filesystem: [{ path: './data', access: 'read' }],
-      docker: { host: `tcp://127.0.0.1:${term.port}`, tls: { ca: `${certs}/ca.pem`, cert: `${certs}/cert.pem`, key: `${certs}/key.pem` } },
-    }),
-  );
+  const policyFile = remotePolicy(root, term, './data');
   const before = term.forwarded;
   const host = new PluginHost({ policy: policyFile, engine: 'docker' });
   t.teardown(() => host.close());
@@ -123,15 +129,7 @@ t('on a remote daemon, a Python plugin’s read-only grant revoked between two c
   const root = tempDir('airlock-remote-regrant-python-');
   const dir = join(root, 'plugin');
   cpSync(join(FIXTURES, 'python-fs'), dir, { recursive: true });
-  const certs = relative(root, pki.client);
-  const policyFile = join(root, 'policy.yaml');
-  writeFileSync(
-    policyFile,
-    stringify({
-      filesystem: [{ path: './plugin/data', access: 'read' }],
-      docker: { host: `tcp://127.0.0.1:${term.port}`, tls: { ca: `${certs}/ca.pem`, cert: `${certs}/cert.pem`, key: `${certs}/key.pem` } },
-    }),
-  );
+  const policyFile = remotePolicy(root, term, './plugin/data');
   const before = term.forwarded;
   const host = new PluginHost({ policy: policyFile, engine: 'docker' });
   t.teardown(() => host.close());
