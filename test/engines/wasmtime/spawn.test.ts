@@ -9,11 +9,11 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { probeWasmtime, WasmtimeEngine } from '../../../src/engines/wasmtime/index.ts';
-import { type AirlockError, isAirlockError } from '../../../src/errors.ts';
 import { SpawnHelper } from '../../../src/spawn/client.ts';
 import { procStat, waitEnded } from '../../helpers/proc.ts';
 import { requireExternal } from '../../helpers/require.ts';
 import { fixtureComponent, fixtureGrants } from '../wasm/helpers.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 const probe = await probeWasmtime();
 const run = requireExternal('wasmtime', probe.available, probe.reason ?? 'not found');
@@ -41,15 +41,6 @@ async function setup(timeoutMs = 60_000) {
   return { helper, plugin, started, exited, close };
 }
 
-async function callError(p: Promise<unknown>): Promise<AirlockError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isAirlockError(e)) throw new Error(`expected an AirlockError, got ${String(e)}`);
-  return e;
-}
-
 t_("a call's wasmtime process is the helper's child, not the host's; an abort kills it through the helper", async (t) => {
   const s = await setup();
   t.teardown(s.close);
@@ -62,7 +53,7 @@ t_("a call's wasmtime process is the helper's child, not the host's; an abort ki
   t.regex(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /wasmtime\0run\0/);
   const gone = s.exited(pid);
   ac.abort();
-  t.is((await callError(call)).code, 'aborted');
+  t.is((await rejection(call)).code, 'aborted');
   t.is(await gone, 'SIGKILL');
   // The lane is free again: the next call runs.
   t.is((await s.plugin.call('count', '{}')).output, '1');
@@ -75,7 +66,7 @@ t_('a per-call timeout kills the process through the helper', async (t) => {
   const call = s.plugin.call('spin', '{}', { timeoutMs: 300 });
   const { pid } = await up;
   const gone = s.exited(pid);
-  t.is((await callError(call)).code, 'timeout');
+  t.is((await rejection(call)).code, 'timeout');
   t.is(await gone, 'SIGKILL');
 });
 
@@ -86,7 +77,7 @@ t_('a helper that dies mid-call fails the call (crash), its wasmtime process is 
   const call = s.plugin.call('spin', '{}');
   const { pid, helperPid } = await up;
   process.kill(helperPid, 'SIGKILL');
-  const e = await callError(call);
+  const e = await rejection(call);
   t.is(e.code, 'crash');
   t.regex(e.message, /spawn helper/);
   t.true(await waitEnded(pid), `wasmtime process ${pid} outlived its helper`);
