@@ -131,6 +131,28 @@ export interface EngineDefinition<Name extends string = string> {
   warm?(): void;
 }
 
+/**
+ * `probe`, remembered per setting (a daemon or cluster a host policy names): one probe per setting for the
+ * process's life, as the provider keeps its probes; one that found it unavailable is asked again next time
+ * (it may be starting). For an engine's `probeFor`.
+ */
+export function probeCache<Setting>(probe: (setting: Setting) => Promise<EngineProbe>): (setting: Setting) => Promise<EngineProbe> {
+  const probes = new Map<string, Promise<EngineProbe>>();
+  return (setting) => {
+    const key = JSON.stringify(setting ?? null);
+    let found = probes.get(key);
+    if (found === undefined) {
+      const started = probe(setting);
+      probes.set(key, started);
+      void started.then((p) => {
+        if (!p.available && probes.get(key) === started) probes.delete(key);
+      });
+      found = started;
+    }
+    return found;
+  };
+}
+
 /** Declares an engine, keeping its name's literal type (for the registry's `EngineName`). */
 export function defineEngine<const Name extends string>(definition: EngineDefinition<Name>): EngineDefinition<Name> {
   return definition;

@@ -8,7 +8,7 @@
 import type Docker from 'dockerode';
 import type { AirlockError } from '../../errors.ts';
 import type { EngineSettings, Grants } from '../../grants/types.ts';
-import { defineEngine, type EngineProbe } from '../engine.ts';
+import { defineEngine, type EngineProbe, probeCache } from '../engine.ts';
 import { daemonFailure, resolveDaemon, type DockerDaemon, type DockerDaemonSetting } from './daemon.ts';
 import { lazyModule } from '../../lazy.ts';
 
@@ -65,24 +65,12 @@ export async function probeDocker(options: DockerProbeOptions = {}, setting?: Do
   }
 }
 
-/** Probes of the daemons host policies name, one per daemon for the process's life (as the provider keeps its probes). */
-const policyProbes = new Map<string, Promise<EngineProbe>>();
+/** Probes of the daemons host policies name, one per daemon (see probeCache). */
+const probePolicyDaemon = probeCache((daemon: DockerDaemonSetting) => probeDocker({}, daemon));
 
 /** The probe of the daemon a host policy names for these grants; undefined when they name none (probe() answers). */
 export function probeDockerFor(grants: EngineSettings): Promise<EngineProbe> | undefined {
-  if (grants.docker === undefined) return undefined;
-  const key = JSON.stringify(grants.docker);
-  let probe = policyProbes.get(key);
-  if (probe === undefined) {
-    const started = probeDocker({}, grants.docker);
-    policyProbes.set(key, started);
-    // A daemon that did not answer is asked again next time (it may be starting).
-    void started.then((p) => {
-      if (!p.available && policyProbes.get(key) === started) policyProbes.delete(key);
-    });
-    probe = started;
-  }
-  return probe;
+  return grants.docker === undefined ? undefined : probePolicyDaemon(grants.docker);
 }
 
 /** What the engine cannot run as granted, on the daemon these grants (or the environment) name. */

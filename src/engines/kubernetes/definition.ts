@@ -7,7 +7,7 @@
  */
 import type { AirlockError } from '../../errors.ts';
 import type { EngineSettings, KubernetesSetting } from '../../grants/types.ts';
-import { defineEngine, type EngineProbe } from '../engine.ts';
+import { defineEngine, type EngineProbe, probeCache } from '../engine.ts';
 import { lazyModule } from '../../lazy.ts';
 
 // Loaded on first use: the Pod spec reaches the capabilities and the network code, which importing Airlock need not load.
@@ -41,21 +41,11 @@ export async function probeKubernetes(setting: KubernetesSetting | undefined, ti
   }
 }
 
-/** Probes of the clusters host policies name, one per cluster for the process's life (a failed one is asked again). */
-const policyProbes = new Map<string, Promise<EngineProbe>>();
+/** Probes of the clusters host policies name, one per cluster (see probeCache). */
+const probePolicyCluster = probeCache(probeKubernetes);
 
 export function probeKubernetesFor(grants: EngineSettings): Promise<EngineProbe> {
-  const key = JSON.stringify(grants.kubernetes ?? null);
-  let probe = policyProbes.get(key);
-  if (probe === undefined) {
-    const started = probeKubernetes(grants.kubernetes);
-    policyProbes.set(key, started);
-    void started.then((p) => {
-      if (!p.available && policyProbes.get(key) === started) policyProbes.delete(key);
-    });
-    probe = started;
-  }
-  return probe;
+  return probePolicyCluster(grants.kubernetes);
 }
 
 export const kubernetes = defineEngine({
