@@ -138,6 +138,13 @@ const conf = (name: string): Proof => ({ conformance: name });
 const file = (path: string, title: string): Proof => ({ file: path, title });
 /** The same outcome and proofs in every column. */
 const everywhere = (c: Cell): RowInput['cells'] => ({ worker: c, wasmtime: c, 'docker-node': c, 'docker-python': c });
+/** The same cell for every engine that runs the plugin in a container: Docker's and Kubernetes' columns. */
+const containers = (c: Cell): Record<'docker-node' | 'docker-python' | ClusterColumn, Cell> => ({
+  'docker-node': c,
+  'docker-python': c,
+  'kubernetes-node': c,
+  'kubernetes-python': c,
+});
 /** Matrix cell tests in every column with one outcome each. */
 const cellsOf = (worker: Outcome, wasmtime: Outcome, node: Outcome, python: Outcome, ...proofs: Proof[]): RowInput['cells'] => ({
   worker: cell(worker, ...proofs),
@@ -1915,7 +1922,7 @@ const INPUT: RowInput[] = [
         file('test/build/rust.test.ts', 'a Rust build script filling the output folder with names is refused by a bounded listing'),
       );
       const image = cell(na('a node or python plugin is built into an image by the Docker daemon; the host lists no build output'));
-      return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
+      return { worker: bounded, wasmtime: bounded, ...containers(image) };
     })(),
   },
   {
@@ -1937,10 +1944,7 @@ const INPUT: RowInput[] = [
           file('test/engines/wasmtime/wave.test.ts', 'whatever result-like text a guest printed, finding the result costs about what a plain printed result'),
           file('test/engines/wasmtime/wave.test.ts', 'whatever the guest printed first, the split returns the real result'),
         ),
-        'docker-node': noText,
-        'docker-python': noText,
-        'kubernetes-node': noText,
-        'kubernetes-python': noText,
+        ...containers(noText),
       };
     })(),
   },
@@ -1962,10 +1966,7 @@ const INPUT: RowInput[] = [
       return {
         worker: noHost,
         wasmtime: noHost,
-        'docker-node': cut,
-        'docker-python': cut,
-        'kubernetes-node': cut,
-        'kubernetes-python': cut,
+        ...containers(cut),
         'remote-node': cut,
         'remote-python': cut,
       };
@@ -1988,10 +1989,7 @@ const INPUT: RowInput[] = [
       return {
         worker: noContext,
         wasmtime: noContext,
-        'docker-node': streamed,
-        'docker-python': streamed,
-        'kubernetes-node': streamed,
-        'kubernetes-python': streamed,
+        ...containers(streamed),
         'remote-node': streamed,
         'remote-python': streamed,
       };
@@ -2019,10 +2017,7 @@ const INPUT: RowInput[] = [
       return {
         worker: noLines,
         wasmtime: noLines,
-        'docker-node': bytes,
-        'docker-python': bytes,
-        'kubernetes-node': bytes,
-        'kubernetes-python': bytes,
+        ...containers(bytes),
         'remote-node': bytes,
         'remote-python': bytes,
       };
@@ -2042,10 +2037,7 @@ const INPUT: RowInput[] = [
           file('test/spawn/head-tail.test.ts', 'a stream printed one byte at a time costs its kept bytes, not an object per chunk'),
           file('test/spawn/head-tail.test.ts', 'head and tail are the first and last bytes, however the stream is cut into chunks'),
         ),
-        'docker-node': noHelper,
-        'docker-python': noHelper,
-        'kubernetes-node': noHelper,
-        'kubernetes-python': noHelper,
+        ...containers(noHelper),
       };
     })(),
   },
@@ -2064,7 +2056,7 @@ const INPUT: RowInput[] = [
         file('test/build/sandbox.test.ts', "a step's stdout and stderr are kept only up to the output bound"),
       );
       const image = cell(na('a node or python plugin is built into an image by the Docker daemon, whose output the host follows as bounded messages'));
-      return { worker: bounded, wasmtime: bounded, 'docker-node': image, 'docker-python': image, 'kubernetes-node': image, 'kubernetes-python': image };
+      return { worker: bounded, wasmtime: bounded, ...containers(image) };
     })(),
   },
   {
@@ -2088,10 +2080,7 @@ const INPUT: RowInput[] = [
       return {
         worker: copied,
         wasmtime: helper,
-        'docker-node': elsewhere,
-        'docker-python': elsewhere,
-        'kubernetes-node': elsewhere,
-        'kubernetes-python': elsewhere,
+        ...containers(elsewhere),
       };
     })(),
   },
@@ -2113,10 +2102,7 @@ const INPUT: RowInput[] = [
           file('test/egress/lookup.test.ts', "one plugin's lookups cannot starve another's"),
         ),
         wasmtime: wasmtimeNoNet,
-        'docker-node': ownProcess,
-        'docker-python': ownProcess,
-        'kubernetes-node': ownProcess,
-        'kubernetes-python': ownProcess,
+        ...containers(ownProcess),
       };
     })(),
   },
@@ -2167,10 +2153,7 @@ const INPUT: RowInput[] = [
           file(D, 'a listing stream holds an fd of the plugin'),
         ),
         wasmtime: cell(na('the wasmtime CLI lists for its guest in its own process (the spawn helper’s child), not in the host process')),
-        'docker-node': ownProcess,
-        'docker-python': ownProcess,
-        'kubernetes-node': ownProcess,
-        'kubernetes-python': ownProcess,
+        ...containers(ownProcess),
       };
     })(),
   },
@@ -2193,10 +2176,7 @@ const INPUT: RowInput[] = [
       return {
         worker: windowed,
         wasmtime: wasmtimeNoNet,
-        'docker-node': windowed,
-        'docker-python': windowed,
-        'kubernetes-node': windowed,
-        'kubernetes-python': windowed,
+        ...containers(windowed),
         'remote-node': windowed,
         'remote-python': windowed,
       };
