@@ -34,6 +34,12 @@ export interface WasmWorkerData {
    * finds it ready (src/engines/wasm/glue-load.ts prepareGlue).
    */
   glue?: { script: { path: string; cache: string }; name: string };
+  /**
+   * The WASI interfaces that plugin imports: the blank worker loads their
+   * baseline ahead too (capabilities/worker.ts warmWasi), so a plugin with
+   * wasi:http finds the shim's IO thread started.
+   */
+  interfaces?: readonly string[];
   /** A load waits for this worker: it settles nothing in the background (no round trip, no guess), it is adopted at once. */
   awaited?: boolean;
 }

@@ -6,13 +6,16 @@
  * Loaded by family, and only the families a component imports: a worker for
  * a C plugin that prints never loads the shim's sockets or its HTTP client
  * (node:http). wasi:io and wasi:clocks always (Airlock's own streams subclass
- * the shim's, and a ready pollable is a zero-length clock wait: ./shim.ts).
- * wasi:filesystem and wasi:random are never the shim's: their capabilities
- * provide the whole interfaces.
+ * the wasi:io/streams classes, and a ready pollable is a zero-length clock
+ * wait: ./shim.ts). A component that imports neither wasi:http nor
+ * wasi:sockets gets wasi:io, wasi:clocks and wasi:cli from ./own-io.ts
+ * instead of the shim, whose versions start its IO thread on import (the
+ * thread sockets and HTTP run on). wasi:filesystem and wasi:random are never
+ * the shim's: their capabilities provide the whole interfaces.
  */
 import type { WasiImports } from './types.ts';
 
-type Family = 'io' | 'clocks' | 'cli' | 'sockets' | 'http';
+type Family = 'io' | 'clocks' | 'cli' | 'sockets' | 'http' | 'own';
 type Loader = () => Promise<WasiImports>;
 
 const deniedHandle = (): never => {
@@ -20,6 +23,8 @@ const deniedHandle = (): never => {
 };
 
 const FAMILIES: Record<Family, Loader> = {
+  // wasi:io, wasi:clocks and wasi:cli without the shim's IO thread.
+  own: async () => (await import('./own-io.ts')).ownIo,
   io: async () => {
     const io = await import('@bytecodealliance/preview2-shim/io');
     return { 'wasi:io/error': io.error, 'wasi:io/poll': io.poll, 'wasi:io/streams': io.streams } as unknown as WasiImports;
@@ -63,13 +68,15 @@ const FAMILIES: Record<Family, Loader> = {
   },
 };
 
-const ALWAYS: readonly Family[] = ['io', 'clocks'];
+/** The families whose resources live on the shim's IO thread: their pollables and streams are the shim's. */
+const THREADED = /^wasi:(http|sockets)\//;
 
-/** `wasi:cli/stdout` -> `cli`. */
-function familyOf(iface: string): Family | undefined {
+/** `wasi:cli/stdout` -> `cli`; with `own`, the families ./own-io.ts provides are `own`. */
+function familyOf(iface: string, own: boolean): Family | undefined {
   const m = /^wasi:([a-z]+)\//.exec(iface);
   const f = m?.[1];
-  return f !== undefined && Object.hasOwn(FAMILIES, f) ? (f as Family) : undefined;
+  if (f === undefined || f === 'own' || !Object.hasOwn(FAMILIES, f)) return undefined;
+  return own && (f === 'io' || f === 'clocks' || f === 'cli') ? 'own' : (f as Family);
 }
 
 const loaded = new Map<Family, Promise<WasiImports>>();
@@ -81,11 +88,12 @@ const loaded = new Map<Family, Promise<WasiImports>>();
  * every stateful interface is a capability's).
  */
 export async function baselineWasi(interfaces?: readonly string[]): Promise<WasiImports> {
-  const families = new Set<Family>(ALWAYS);
-  if (interfaces === undefined) for (const f of Object.keys(FAMILIES) as Family[]) families.add(f);
+  const own = interfaces !== undefined && !interfaces.some((i) => THREADED.test(i));
+  const families = new Set<Family>(own ? ['own'] : ['io', 'clocks']);
+  if (interfaces === undefined) for (const f of Object.keys(FAMILIES) as Family[]) f === 'own' || families.add(f);
   else
     for (const i of interfaces) {
-      const f = familyOf(i);
+      const f = familyOf(i, own);
       if (f !== undefined) families.add(f);
     }
   const parts = await Promise.all(

@@ -26,23 +26,25 @@ export type { WasiPlan };
 export interface Warmed {
   /** Resolves once the threads the loaded modules started run JavaScript (Node's boot of them is over). */
   threadsOnline: Promise<void>;
-  /** Blocks until preview2-shim's IO thread answers a call (short once it is online): its boot is then over. */
+  /** With the shim's wasi:io, blocks until its IO thread answers a call (short once it is online): its boot is then over; with Airlock's own, returns at once. */
   ioRoundTrip(): void;
 }
 
 /**
  * What a blank worker loads while nobody waits (./warm.ts): the baseline
- * families and the worker parts most components import. An adoption then
- * finds them loaded (each module once per thread); the rest it loads itself.
+ * families and the worker parts most components import, and the baseline of
+ * `interfaces` (the plugin adopted last). An adoption then finds them loaded
+ * (each module once per thread); the rest it loads itself.
  *
  * preview2-shim's wasi:io module starts a thread of its own on import (its IO
- * worker, a nested Node worker), which boots in the background: the standby
+ * worker, a nested Node worker; only for components with wasi:http or
+ * wasi:sockets, ./baseline.ts), which boots in the background: the standby
  * waits for it (Warmed) before it calls itself settled, so that boot never
  * competes with an adoption for the CPU in a process that has been up a
  * while (a cached component's cold start measured 21-30 ms while it booted,
  * 11 ms once it had; issue 21).
  */
-export async function warmWasi(): Promise<Warmed> {
+export async function warmWasi(interfaces: readonly string[] = []): Promise<Warmed> {
   const online: Promise<unknown>[] = [];
   const onWorker = (m: unknown): void => {
     const w = (m as { worker?: Worker }).worker;
@@ -51,7 +53,7 @@ export async function warmWasi(): Promise<Warmed> {
   subscribe('worker_threads', onWorker);
   let base: WasiImports;
   try {
-    [base] = await Promise.all([baselineWasi(COMMON_INTERFACES), ...WARM_PARTS.map((m) => import(m))]);
+    [base] = await Promise.all([baselineWasi([...COMMON_INTERFACES, ...interfaces]), ...WARM_PARTS.map((m) => import(m))]);
   } finally {
     unsubscribe('worker_threads', onWorker);
   }

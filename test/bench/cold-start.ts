@@ -6,21 +6,26 @@
  * each load starting its own thread), and the resident memory each
  * live worker adds (8 workers of one plugin) and what that plugin still
  * holds once parked (its workers stopped); in fresh processes, importing
- * the package entry (wall and CPU time), and `airlock call` of bench-c from
- * spawn to exit. Then, when the Extism baseline can run here
+ * the package entry (wall and CPU time), and bench-c's first result through
+ * `airlock call` and through the library (import, PluginHost, load, call),
+ * from spawn to its first byte on stdout and to exit. Then, when the Extism baseline can run here
  * (src/bench/targets/extism.ts: the dev dependency @extism/extism), the same
  * C code under Extism's JS SDK side by side, with the ratio: cold start and
  * warm echo in a worker thread (Airlock's worker engine) and in the main
  * thread (Airlock's in-thread call, no isolation), and resident memory per
- * live instance (each target's second batch: see figures()). Not a test:
+ * live instance (each target's second batch: see figures()), and a fresh
+ * process that imports the SDK, creates the plugin in a worker thread and
+ * calls it once. Not a test:
  * figures depend on the machine.
  *
  *   BENCH_ROUNDS=15 node test/bench/cold-start.ts        # from src/ (type stripping included)
  *   npm run build && BENCH_DIST=1 node test/bench/cold-start.ts   # from dist/, as installed
  */
-import { execFileSync } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const LIVE = 8;
@@ -90,9 +95,49 @@ await Promise.all(Array.from({ length: LIVE }, () => pool.call('echo', INPUT)));
 const woken = residentBytes() - before;
 await engine.close();
 
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+
+/** Spawns `node args` and times its first byte on stdout (its first result) and its exit, from the spawn. */
+function spawnTimes(args: string[]): Promise<{ first: number; exit: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let first: number | undefined;
+    let stderr = '';
+    child.stdout.on('data', () => {
+      first ??= performance.now() - t0;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const exit = performance.now() - t0;
+      if (code !== 0 || first === undefined) reject(new Error(`node ${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolve({ first, exit });
+    });
+  });
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'airlock-cold-start-'));
+// The library's fresh process: import, a host, load, first call (the result printed once it is there).
+const libraryScript = join(scratch, 'library.mjs');
+writeFileSync(
+  libraryScript,
+  `const { PluginHost } = await import(${JSON.stringify(mod('index'))});
+const host = new PluginHost({});
+await host.load(${JSON.stringify(fileURLToPath(new URL('fixtures/plugins/bench-c', ROOT)))});
+const r = await host.call('bench-c_echo', ${INPUT});
+process.stdout.write(JSON.stringify(r.value) + '\\n');
+await host.close();
+`,
+);
 const importWall: number[] = [];
 const importCpu: number[] = [];
 const calls: number[] = [];
+const callFirst: number[] = [];
+const libraryFirst: number[] = [];
+const libraryExit: number[] = [];
 const cli = fileURLToPath(new URL(DIST ? 'dist/cli/main.js' : 'src/cli/main.ts', ROOT));
 for (let i = 0; i < Math.min(ROUNDS, 10); i++) {
   const [wall, cpu] = String(
@@ -106,9 +151,12 @@ for (let i = 0; i < Math.min(ROUNDS, 10); i++) {
     .map(Number);
   importWall.push(wall!);
   importCpu.push(cpu!);
-  const t0 = performance.now();
-  execFileSync(process.execPath, [cli, 'call', fileURLToPath(new URL('fixtures/plugins/bench-c', ROOT)), 'echo', INPUT]);
-  calls.push(performance.now() - t0);
+  const call = await spawnTimes([cli, 'call', fileURLToPath(new URL('fixtures/plugins/bench-c', ROOT)), 'echo', INPUT]);
+  callFirst.push(call.first);
+  calls.push(call.exit);
+  const library = await spawnTimes([libraryScript]);
+  libraryFirst.push(library.first);
+  libraryExit.push(library.exit);
 }
 
 // ---- the Extism baseline, side by side ----
@@ -169,11 +217,32 @@ if (extismWhy === undefined && targets.extismWorkerTarget !== undefined && targe
       ),
     );
   }
+  // A fresh process each, as the library's above: import the SDK, a plugin in a worker thread, the first call.
+  const wasmFile = join(scratch, 'bench-extism.wasm');
+  writeFileSync(wasmFile, await (await import(mod('bench/targets/extism'))).extismBenchModule());
+  const sdk = process.env.EXTISM_SDK === undefined ? import.meta.resolve('@extism/extism') : pathToFileURL(process.env.EXTISM_SDK).href;
+  const extismScript = join(scratch, 'extism.mjs');
+  writeFileSync(
+    extismScript,
+    `const { default: createPlugin } = await import(${JSON.stringify(sdk)});
+const { readFileSync } = await import('node:fs');
+const plugin = await createPlugin({ wasm: [{ data: readFileSync(${JSON.stringify(wasmFile)}) }] }, { useWasi: true, runInWorker: true });
+const out = await plugin.call('echo', ${JSON.stringify(INPUT)});
+process.stdout.write(out.text() + '\\n');
+await plugin.close();
+`,
+  );
+  const extismFirst: number[] = [];
+  for (let i = 0; i < Math.min(ROUNDS, 10); i++) extismFirst.push((await spawnTimes([extismScript])).first);
+  extismRows.push(
+    `| fresh process, spawn to first result (the library: import, load, call / the SDK: import, createPlugin, call), worker thread | ${ms(median(libraryFirst))} | ${ms(median(extismFirst))} | ${(median(libraryFirst) / median(extismFirst)).toFixed(2)}× |`,
+    `| … through \`airlock call\` | ${ms(median(callFirst))} | ${ms(median(extismFirst))} | ${(median(callFirst) / median(extismFirst)).toFixed(2)}× |`,
+  );
 } else {
   extismRows = [`(Extism baseline skipped: ${extismWhy})`];
 }
+rmSync(scratch, { recursive: true, force: true });
 
-const ms = (v: number): string => `${v.toFixed(1)} ms`;
 console.log(
   `bench-c on the worker engine, from ${DIST ? 'dist/' : 'src/'}, ${ROUNDS} rounds, ${availableParallelism()} cores, load average ${loadBefore.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}`,
 );
@@ -190,7 +259,10 @@ if (idleParked !== undefined)
     `resident memory of that idle plugin (${LIVE} workers): ${((perWorker * LIVE) / 2 ** 20).toFixed(1)} MiB warm, ${(idleParked / 2 ** 20).toFixed(1)} MiB parked, ${(woken / 2 ** 20).toFixed(1)} MiB woken again`,
   );
 console.log(`fresh process, import('airlock'): median ${ms(median(importWall))} wall, ${ms(median(importCpu))} CPU`);
-console.log(`fresh process, \`airlock call\` bench-c, spawn to exit: median ${ms(median(calls))}`);
+console.log(`fresh process, \`airlock call\` bench-c: spawn to first result median ${ms(median(callFirst))}, to exit ${ms(median(calls))}`);
+console.log(
+  `fresh process, the library (import, PluginHost, load, first call): spawn to first result median ${ms(median(libraryFirst))}, to exit ${ms(median(libraryExit))}`,
+);
 console.log('');
 console.log(
   `| figure (median of ${ROUNDS} cold starts) | Airlock | Extism ${targets.extismWorkerTarget === undefined ? '' : (await import(mod('bench/targets/extism'))).EXTISM_SDK_VERSION} | Airlock / Extism |`,

@@ -10,7 +10,7 @@
  * Component: the C echo fixture (fixtures/plugins/echo-c). Not a test:
  * figures depend on the machine.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -66,6 +66,7 @@ const pool = new Piscina({ filename: task, minThreads: 1, maxThreads: 1 });
 for (let i = 0; i < 1000; i++) await pool.run(INPUT);
 const piscinaRtt = await sampleLatency(() => pool.run(INPUT), some);
 await pool.destroy();
+rmSync(task, { force: true });
 
 // ---- the engine ----
 const engine = new WasmEngine();

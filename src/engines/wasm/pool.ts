@@ -69,7 +69,10 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   async start(slot: WasmSlot, _prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
     const g = this.#opts.grants;
     const script = this.#opts.glueScript;
-    const blank = await standby.take(script === undefined ? undefined : { script, name: this.#opts.glueName });
+    const blank = await standby.take({
+      ...(script === undefined ? {} : { glue: { script, name: this.#opts.glueName } }),
+      ...(this.#opts.wasi.interfaces === undefined ? {} : { interfaces: this.#opts.wasi.interfaces }),
+    });
     const worker = blank.worker;
     const channel = Channel.create(Math.max(64 << 20, 3 * (g.resources.outputBytes + g.resources.logBytes) + (1 << 20)));
     const plugin: WasmPluginData = {

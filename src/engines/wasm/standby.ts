@@ -30,6 +30,9 @@ export const WORKER_YOUNG_MB = 4;
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
+/** What a blank worker prepares ahead: the glue and the WASI interfaces of the plugin adopted last (./worker.ts). */
+export type Guess = Pick<WasmWorkerData, 'glue' | 'interfaces'>;
+
 /** A started worker, blank until adopted. */
 export interface BlankWorker {
   worker: Worker;
@@ -59,8 +62,8 @@ function hold(worker: Worker): void {
  * rejects if it dies first; `settled` resolves once it says `settled` (the
  * threads it started in the background have booted: ./worker.ts), or it died.
  */
-export function startBlank(glue?: WasmWorkerData['glue'], awaited = false): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
-  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', ...(glue === undefined ? {} : { glue }), ...(awaited ? { awaited } : {}) };
+export function startBlank(guess: Guess = {}, awaited = false): { worker: Worker; ready: Promise<BlankWorker>; settled: Promise<void> } {
+  const data: WasmWorkerData = { kind: 'airlock-wasm-worker', ...guess, ...(awaited ? { awaited } : {}) };
   const execArgv = workerExecArgv();
   const worker = new Worker(WORKER_URL, {
     workerData: data,
@@ -144,8 +147,8 @@ class Standby {
   #size: number | undefined;
   readonly #waiting: Waiting[] = [];
   #broken = false;
-  /** The glue of the plugin adopted last: new blank workers compile it ahead (./worker.ts). */
-  #glue: WasmWorkerData['glue'];
+  /** The plugin adopted last: new blank workers compile its glue and load its WASI baseline ahead (./worker.ts). */
+  #guess: Guess = {};
 
   get size(): number {
     return this.#size ?? defaultStandbySize();
@@ -181,7 +184,7 @@ class Standby {
 
   #startOne(awaited = false): void {
     if (this.#broken) return;
-    const { worker, ready, settled } = awaited ? startBlank(undefined, true) : startBlank(this.#glue);
+    const { worker, ready, settled } = awaited ? startBlank({}, true) : startBlank(this.#guess);
     const entry: Waiting = {
       worker,
       settled,
@@ -220,17 +223,17 @@ class Standby {
 
   /**
    * A blank worker for a plugin: the oldest standby (started or on its way),
-   * else a new one. Starts a replacement in the background, which compiles
-   * `glue` (the plugin's) ahead. The caller reads its stdio (readStdio),
+   * else a new one. Starts a replacement in the background, which prepares
+   * `guess` (the plugin's glue and WASI baseline) ahead. The caller reads its stdio (readStdio),
    * which keeps the process alive while it lives.
    */
-  async take(glue?: WasmWorkerData['glue']): Promise<BlankWorker> {
-    if (glue !== undefined) this.#glue = glue;
-    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank(undefined, true);
+  async take(guess?: Guess): Promise<BlankWorker> {
+    if (guess !== undefined) this.#guess = guess;
+    const entry: Pick<Waiting, 'worker' | 'ready'> = this.#waiting.shift() ?? startBlank({}, true);
     hold(entry.worker);
     let w = await entry.ready;
     if (w === undefined || w.worker.threadId < 0) {
-      const fresh = startBlank(undefined, true);
+      const fresh = startBlank({}, true);
       hold(fresh.worker);
       w = await fresh.ready;
     }

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   if (start?.kind !== 'airlock-wasm-worker') throw new AirlockError('internal', 'wasm worker started without its workerData');
   // What most components need, loaded while nobody waits: the common WASI parts, and what Node loads on
   // first use: `performance`, the thread CPU clock, a channel's text codecs and views (~2.5 ms otherwise).
-  const warmed = await warmWasi();
+  const warmed = await warmWasi(start.interfaces);
   performance.now();
   process.threadCpuUsage();
   const scratch = Channel.create(0);
@@ -77,9 +77,9 @@ async function main(): Promise<void> {
     return msg;
   });
   post({ type: 'standby' });
-  // Settled once the threads the shim started have booted and the glue of the plugin adopted last is compiled
-  // (neither once a plugin came first: its start goes on now; a host waiting for this worker to settle hears it
-  // all the same).
+  // Settled once the threads the shim started (for a guessed plugin with wasi:http or wasi:sockets) have booted
+  // and the glue of the plugin adopted last is compiled (neither once a plugin came first: its start goes on now;
+  // a host waiting for this worker to settle hears it all the same).
   let prepared: PreparedGlue | undefined;
   void warmed.threadsOnline.then(async () => {
     // A worker a load waits for is adopted at once: nothing to settle for. Each blocking step waits for the

@@ -58,12 +58,20 @@ test('a worker for a C plugin without network grants loads no network code, no e
     ),
     [],
   );
+  // Nor any of preview2-shim: its wasi:io starts an IO thread on import, which such a component leaves idle.
+  t.true(mods.includes('src/capabilities/own-io.ts'));
+  t.deepEqual(
+    mods.filter((m) => m.includes('preview2-shim')),
+    [],
+  );
 });
 
 test('a worker for a component importing wasi:http loads the network part (and the shim HTTP types) but never the egress proxy', async (t) => {
   const grant = JSON.stringify({ network: { allow: [{ host: 'example.invalid', wildcard: false }] } });
   const mods = await workerModules('net', 'tcp', '{"ip":"127.0.0.1","port":9}', grant);
   t.true(mods.includes('src/capabilities/network/wasi.ts'));
+  // Its streams and pollables are the shim's (their IO runs on the shim's thread): the shim's wasi:io, not Airlock's own.
+  t.true(mods.some((m) => m.endsWith('preview2-shim/dist/io/worker-io.js')));
   // The allowlist's rules (pure matching, shared with the proxy) are the only egress module a worker needs.
   t.deepEqual(
     mods.filter((m) => hostSide(m) && m !== 'src/egress/policy.ts'),

@@ -100,7 +100,7 @@ test.serial('a standby dropped while it starts is terminated only once it has st
 });
 
 test.serial(
-  'a standby dropped right after it says standby is terminated only once it has settled (its shim thread booted, the glue it guesses compiled)',
+  'a standby dropped right after it says standby is terminated only once it has settled (what it starts after `standby` is over: a guessed glue compiled, a shim thread booted)',
   async (t) => {
     standby.resize(0);
     const [w] = created(() => standby.resize(1));
@@ -113,7 +113,7 @@ test.serial(
         if (m?.type === 'settled') seen.push('settled');
         if (m?.type !== 'standby') return;
         seen.push('standby');
-        // Dropped at once: its shim thread is still booting.
+        // Dropped at once: what it does after `standby` may still be running.
         standby.resize(0);
         resolve();
       });
