@@ -1,9 +1,12 @@
 import type { Capability } from '../types.ts';
 import { siblingModule } from '../module-url.ts';
-import { stdioDocker } from './docker.ts';
-import { stdioWasmtime } from './wasmtime.ts';
+import { lazyFunction, lazyModule } from '../../lazy.ts';
 
 export { LogCapture, TRUNCATION_MARKER } from './capture.ts';
+
+// Docker's and wasmtime's parts load on their first use: a host that runs only components never loads them.
+const dockerPart = lazyModule<typeof import('./docker.ts')>(import.meta.url, './docker');
+const wasmtimePart = lazyModule<typeof import('./wasmtime.ts')>(import.meta.url, './wasmtime');
 
 export const stdio: Capability = {
   name: 'stdio',
@@ -11,6 +14,6 @@ export const stdio: Capability = {
     interfaces: ['wasi:cli/stdout', 'wasi:cli/stderr', 'wasi:cli/stdin', 'wasi:cli/terminal-stdin', 'wasi:cli/terminal-stdout', 'wasi:cli/terminal-stderr'],
     module: siblingModule(import.meta.url, './wasi'),
   },
-  wasmtime: stdioWasmtime,
-  docker: stdioDocker,
+  wasmtime: lazyFunction(() => wasmtimePart().stdioWasmtime),
+  docker: lazyFunction(() => dockerPart().stdioDocker),
 };
