@@ -14,12 +14,3 @@ export function lazyModule<T>(base: string, path: string): () => T {
   let loaded: T | undefined;
   return () => (loaded ??= createRequire(base)(`${path}${base.endsWith('.ts') ? '.ts' : '.js'}`) as T);
 }
-
-/**
- * A function loaded on its first call: `load` takes it from a lazyModule. For
- * an interface's parts a process may never call: a capability's Docker and
- * wasmtime contributions, which a host running only components never needs.
- */
-export function lazyFunction<F extends (...args: never[]) => unknown>(load: () => F): F {
-  return ((...args: Parameters<F>) => load()(...args)) as F;
-}

@@ -29,8 +29,7 @@ export type {
   WasmtimeContribution,
   WorkerPartRef,
 } from './types.ts';
-// The worker side (./worker.ts: baselineWasi, loadWasi) is imported from there: a host never loads it.
-export type { InstanceContext, WasiPlan, WasiRuntime } from './worker.ts';
+export { baselineWasi, loadWasi, type InstanceContext, type WasiPlan, type WasiRuntime } from './worker.ts';
 export { LogCapture } from './stdio/index.ts';
 // A grant's path re-checked at each use (the Docker engine's copies of read-only grants to a remote daemon).
 export { verifyGrantPath } from './filesystem/verify.ts';

@@ -8,6 +8,7 @@ import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Policy } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import { loadPluginOffThread } from '../manifest/off-thread.ts';
+import { didYouMean } from '../manifest/suggest.ts';
 import { abortable, isAborted } from './abortable.ts';
 import { callTool } from './call.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
@@ -18,10 +19,6 @@ import type { LockFile } from '../trust/lock.ts';
 import { trustConfigured } from '../trust/configured.ts';
 import type { Observers } from '../observe/observer.ts';
 import type { CallUsage } from '../observe/usage.ts';
-import { lazyModule } from '../lazy.ts';
-
-/** Only an unknown tool's error needs the suggestions (loaded then). */
-const suggestions = lazyModule<typeof import('../manifest/suggest.ts')>(import.meta.url, '../manifest/suggest');
 
 /** What an agent gets from its host: the shared pools and the host's settings (not public API). */
 export interface AgentContext extends OpenContext {
@@ -332,7 +329,7 @@ export class Agent {
     const tool = slot?.prepared.tools.get(name.slice(cut + 1));
     if (slot !== undefined && tool !== undefined) return { slot, tool };
     const known = this.tools().map((t) => t.name);
-    const guess = suggestions().didYouMean(name, known);
+    const guess = didYouMean(name, known);
     throw new AirlockError(
       'not-found',
       `no tool named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}${known.length === 0 ? ' (no plugins are loaded)' : ''}`,

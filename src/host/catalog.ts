@@ -9,11 +9,9 @@ import type { Grants } from '../grants/types.ts';
 import type { Tool, ToolAnnotations } from '../manifest/index.ts';
 import { toDraft2020 } from '../manifest/dialect.ts';
 import { lazyModule } from '../lazy.ts';
+import { validateOffThread } from './validator-thread.ts';
 import { MAX_ERRORS } from './validator-protocol.ts';
 import { recalledValidator, recalledValidatorCode, rememberValidator, VALIDATOR_OPTIONS, validatorFromCode } from './validator-cache.ts';
-
-/** The validator thread, for values too large to check on the event loop (loaded on the first). */
-const validatorThreads = lazyModule<typeof import('./validator-thread.ts')>(import.meta.url, './validator-thread');
 
 /** Ajv, loaded by the first validator compiled (a tool's first call), not by importing the host. */
 const regexp = lazyModule<typeof import('../manifest/regexp.ts')>(import.meta.url, '../manifest/regexp');
@@ -258,12 +256,10 @@ export class ToolValidators {
       if (errors !== undefined) refuse(which, name, errors);
       return;
     }
-    return validatorThreads()
-      .validateOffThread(`${this.#key}:${which}`, schema, text, deadlineMs, `the ${which} of ${name}`)
-      .then((reply) => {
-        if (reply.failure !== undefined) refuse(which, name, [{ instancePath: '', message: `cannot be checked (${reply.failure})` }]);
-        if (!reply.valid) refuse(which, name, reply.errors);
-      });
+    return validateOffThread(`${this.#key}:${which}`, schema, text, deadlineMs, `the ${which} of ${name}`).then((reply) => {
+      if (reply.failure !== undefined) refuse(which, name, [{ instancePath: '', message: `cannot be checked (${reply.failure})` }]);
+      if (!reply.valid) refuse(which, name, reply.errors);
+    });
   }
 }
 

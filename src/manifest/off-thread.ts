@@ -20,8 +20,7 @@
  */
 import { AirlockError } from '../errors.ts';
 import type { ManifestReply, ManifestRequest, SerializedValidation } from '../protocol.ts';
-import { lazyModule } from '../lazy.ts';
-import type { WorkerLane } from '../worker-lane.ts';
+import { WorkerLane } from '../worker-lane.ts';
 import { invalidManifest } from './invalid.ts';
 import { recalledPlugin, type LoadedManifest, type ValidationResult } from './load.ts';
 import { sourceFromPositions } from './positions.ts';
@@ -39,25 +38,20 @@ export interface OffThreadOptions {
 
 const SHRINK = { hint: 'a manifest is a page of fields and small JSON Schemas: shrink it' };
 
-const lanes = lazyModule<typeof import('../worker-lane.ts')>(import.meta.url, '../worker-lane');
-let manifestLane: WorkerLane<ManifestReply> | undefined;
-
-/** The manifest worker's lane, made on first use: a process whose manifests are all remembered loads none of it. */
-const lane = (): WorkerLane<ManifestReply> =>
-  (manifestLane ??= new (lanes().WorkerLane)<ManifestReply>({
-    url: new URL(import.meta.url.endsWith('.ts') ? './off-thread-worker.ts' : './off-thread-worker.js', import.meta.url),
-    name: 'airlock:manifest',
-    resourceLimits: { maxOldGenerationSizeMb: MANIFEST_WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
-    failure: (kind, label, detail) =>
-      kind === 'timeout'
-        ? new AirlockError('invalid-manifest', `${label}: checking plugin.yaml took longer than ${detail}`, { details: SHRINK })
-        : kind === 'memory'
-          ? new AirlockError('invalid-manifest', `${label}: checking plugin.yaml needed more than ${MANIFEST_WORKER_HEAP_MB} MiB`, { details: SHRINK })
-          : new AirlockError('internal', `the manifest worker failed while checking ${label}: ${detail}`),
-  }));
+const lane = new WorkerLane<ManifestReply>({
+  url: new URL(import.meta.url.endsWith('.ts') ? './off-thread-worker.ts' : './off-thread-worker.js', import.meta.url),
+  name: 'airlock:manifest',
+  resourceLimits: { maxOldGenerationSizeMb: MANIFEST_WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+  failure: (kind, label, detail) =>
+    kind === 'timeout'
+      ? new AirlockError('invalid-manifest', `${label}: checking plugin.yaml took longer than ${detail}`, { details: SHRINK })
+      : kind === 'memory'
+        ? new AirlockError('invalid-manifest', `${label}: checking plugin.yaml needed more than ${MANIFEST_WORKER_HEAP_MB} MiB`, { details: SHRINK })
+        : new AirlockError('internal', `the manifest worker failed while checking ${label}: ${detail}`),
+});
 
 async function check(path: string, options: OffThreadOptions): Promise<SerializedValidation> {
-  const reply = await lane().run((id) => ({ kind: 'validate', id, path }) satisfies ManifestRequest, {
+  const reply = await lane.run((id) => ({ kind: 'validate', id, path }) satisfies ManifestRequest, {
     label: path,
     timeoutMs: options.timeoutMs ?? MANIFEST_CHECK_TIMEOUT_MS,
     ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -17,8 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { latencyStats, loadInThread, sampleLatency } from '../../src/bench/index.ts';
 import { fixtureComponent } from '../../src/build/fixtures.ts';
-import { WasmEngine } from '../../src/engines/wasm/index.ts';
-import { runCall } from '../../src/engines/wasm/instance.ts';
+import { runCall, WasmEngine } from '../../src/engines/wasm/index.ts';
 import { makeGrants } from '../helpers/grants.ts';
 
 const INPUT = '{"message":"hello"}';

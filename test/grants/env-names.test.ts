@@ -7,7 +7,7 @@
  */
 import { LogCapture } from '../../src/capabilities/index.ts';
 import test from 'ava';
-import { baselineWasi } from '../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../src/capabilities/index.ts';
 import { envDocker } from '../../src/capabilities/env/docker.ts';
 import { envWasi } from '../../src/capabilities/env/wasi.ts';
 import { envWasmtime } from '../../src/capabilities/env/wasmtime.ts';

@@ -25,8 +25,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadInThread } from '../../src/bench/index.ts';
 import { fixtureComponent } from '../../src/build/fixtures.ts';
-import { WasmEngine } from '../../src/engines/wasm/index.ts';
-import { runCall } from '../../src/engines/wasm/instance.ts';
+import { runCall, WasmEngine } from '../../src/engines/wasm/index.ts';
 import { standby } from '../../src/engines/wasm/standby.ts';
 import { fixtureGrants } from '../engines/wasm/helpers.ts';
 

@@ -4,12 +4,10 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { prepareCoreModule, wasiPlan } from '../../capabilities/index.ts';
-import { loadWasi } from '../../capabilities/worker.ts';
+import { loadWasi, prepareCoreModule, wasiPlan } from '../../capabilities/index.ts';
 import { AirlockError } from '../../errors.ts';
 import { wasm } from '../../engines/wasm/definition.ts';
-import { WasmEngine, type InstantiateFn } from '../../engines/wasm/index.ts';
-import { createInstance, runCall, type LiveInstance } from '../../engines/wasm/instance.ts';
+import { createInstance, runCall, WasmEngine, type InstantiateFn, type LiveInstance } from '../../engines/wasm/index.ts';
 import { transpileComponent } from '../../engines/wasm/transpile.ts';
 import { Wasm, type WasmModule } from '../../wasm-api.ts';
 import type { Grants } from '../../grants/types.ts';

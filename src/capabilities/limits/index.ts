@@ -1,12 +1,9 @@
 import type { Capability } from '../types.ts';
+import { limitsDocker } from './docker.ts';
+import { limitsWasmtime } from './wasmtime.ts';
 import { capMemory } from './memory.ts';
-import { lazyFunction, lazyModule } from '../../lazy.ts';
 
 export { capMemory, definedMemories, WASM_PAGE, type MemoryLimits } from './memory.ts';
-
-// Docker's and wasmtime's parts load on their first use: a host that runs only components never loads them.
-const dockerPart = lazyModule<typeof import('./docker.ts')>(import.meta.url, './docker');
-const wasmtimePart = lazyModule<typeof import('./wasmtime.ts')>(import.meta.url, './wasmtime');
 
 /**
  * resources.*: for wasm, the memory cap is written into each core module;
@@ -15,7 +12,7 @@ const wasmtimePart = lazyModule<typeof import('./wasmtime.ts')>(import.meta.url,
  */
 export const limits: Capability = {
   name: 'limits',
-  wasmtime: lazyFunction(() => wasmtimePart().limitsWasmtime),
-  docker: lazyFunction(() => dockerPart().limitsDocker),
+  wasmtime: limitsWasmtime,
+  docker: limitsDocker,
   coreModule: (grants, bytes, name) => capMemory(bytes, grants.resources.memoryBytes, name),
 };

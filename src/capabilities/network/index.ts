@@ -1,13 +1,10 @@
 import type { Capability, CapabilityOpenOptions, OpenedCapability } from '../types.ts';
 import type { Grants } from '../../grants/types.ts';
 import { siblingModule } from '../module-url.ts';
-import { lazyFunction, lazyModule } from '../../lazy.ts';
+import { networkDocker } from './docker.ts';
+import { networkWasmtime, networkWasmtimeImports } from './wasmtime.ts';
 
 export type { EgressRoute, RouteOptions, WorkerEgress } from './route.ts';
-
-// Docker's and wasmtime's parts load on their first use: a host that runs only components never loads them.
-const dockerPart = lazyModule<typeof import('./docker.ts')>(import.meta.url, './docker');
-const wasmtimePart = lazyModule<typeof import('./wasmtime.ts')>(import.meta.url, './wasmtime');
 
 /**
  * Per plugin: its egress route (a loopback proxy) when it has a network
@@ -27,7 +24,7 @@ export const network: Capability = {
     interfaces: ['wasi:sockets/tcp-create-socket', 'wasi:sockets/udp-create-socket', 'wasi:sockets/ip-name-lookup', 'wasi:http/outgoing-handler'],
     module: siblingModule(import.meta.url, './wasi'),
   },
-  wasmtime: lazyFunction(() => wasmtimePart().networkWasmtime),
-  wasmtimeImports: lazyFunction(() => wasmtimePart().networkWasmtimeImports),
-  docker: lazyFunction(() => dockerPart().networkDocker),
+  wasmtime: networkWasmtime,
+  wasmtimeImports: networkWasmtimeImports,
+  docker: networkDocker,
 };

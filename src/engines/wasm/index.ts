@@ -28,8 +28,7 @@ import { defaultStandbySize, standby } from './standby.ts';
 import type { TranspileFn, TranspiledComponent } from './types.ts';
 import type { WasmModule } from '../../wasm-api.ts';
 
-// Running an instance (createInstance, runCall) is ./instance.ts's, imported from there: the host never runs one.
-export type { LiveInstance } from './instance.ts';
+export { createInstance, runCall, type LiveInstance } from './instance.ts';
 export type { InstantiateFn, TranspiledComponent, TranspileFn } from './types.ts';
 
 export interface WasmEngineOptions {

@@ -1,6 +1,6 @@
 import { LogCapture } from '../../../src/capabilities/index.ts';
 import test from 'ava';
-import { baselineWasi } from '../../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { envWasi, GuestExit } from '../../../src/capabilities/env/wasi.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 

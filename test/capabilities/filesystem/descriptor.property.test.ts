@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
 import { splitGuestPath } from '../../../src/capabilities/filesystem/walk.ts';
-import { baselineWasi } from '../../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { fuzz } from '../../helpers/fuzz.ts';
 
 /** The WASI baseline (every family), as a worker builds it. */

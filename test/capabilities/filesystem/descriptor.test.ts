@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
 import { splitGuestPath } from '../../../src/capabilities/filesystem/walk.ts';
-import { baselineWasi } from '../../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 
 /** The WASI baseline (every family), as a worker builds it. */
 const BASE = await baselineWasi();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.ts';
 import { createQuotaState, measure, Quota, quotaUsage, releaseQuotaLock } from '../../../src/capabilities/filesystem/quota.ts';
-import { baselineWasi } from '../../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { WasmEngine, type WasmPlugin } from '../../../src/engines/wasm/index.ts';
 import type { GrantsOverrides } from '../../helpers/grants.ts';
 import { tempDir } from '../../helpers/plugin.ts';

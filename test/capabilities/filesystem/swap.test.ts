@@ -14,7 +14,7 @@ import { createFilesystem } from '../../../src/capabilities/filesystem/preopens.
 import { filesystemDocker } from '../../../src/capabilities/filesystem/docker.ts';
 import { openGrantRoot, pinnedGrantPath, verifyGrantPath, verifyGrantPaths } from '../../../src/capabilities/filesystem/verify.ts';
 import { filesystemWasmtime } from '../../../src/capabilities/filesystem/wasmtime.ts';
-import { baselineWasi } from '../../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { dockerRunSpec } from '../../../src/engines/docker/options.ts';
 import { AirlockError } from '../../../src/errors.ts';
 import type { FilesystemGrant } from '../../../src/grants/types.ts';

@@ -1,6 +1,6 @@
 import { LogCapture } from '../../../src/capabilities/index.ts';
 import test from 'ava';
-import { baselineWasi } from '../../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { guardOutgoingHandler, HTTP_DENIED, networkWasi } from '../../../src/capabilities/network/wasi.ts';
 import { makeGrants } from '../../helpers/grants.ts';
 

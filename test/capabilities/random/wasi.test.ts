@@ -1,6 +1,6 @@
 import { LogCapture } from '../../../src/capabilities/index.ts';
 import test from 'ava';
-import { baselineWasi } from '../../../src/capabilities/baseline.ts';
+import { baselineWasi } from '../../../src/capabilities/index.ts';
 import { RANDOM_BYTES_PER_CALL, RandomBudgetError, randomWasi } from '../../../src/capabilities/random/wasi.ts';
 import type { CallState } from '../../../src/capabilities/types.ts';
 import { makeGrants } from '../../helpers/grants.ts';
