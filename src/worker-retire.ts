@@ -16,19 +16,15 @@ import type { Worker } from 'node:worker_threads';
  * still terminated after `boundMs`. Resolves once the thread is gone.
  */
 export function retire(worker: Worker, started: Promise<unknown>, boundMs = START_BOUND_MS): Promise<void> {
-  return settledWithin(started, boundMs).then(async () => {
-    await worker.terminate();
-  });
-}
-
-/** Resolves once `p` has settled (either way), or after `ms` (an unref'd timer: it keeps no process alive). */
-export function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
+    timer = setTimeout(resolve, boundMs);
     timer.unref();
   });
-  return Promise.race([p.then(noop, noop), bound]).finally(() => clearTimeout(timer));
+  return Promise.race([started.then(noop, noop), bound]).then(async () => {
+    clearTimeout(timer);
+    await worker.terminate();
+  });
 }
 
 const noop = (): void => {};

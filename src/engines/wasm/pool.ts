@@ -20,7 +20,7 @@ import type { Slot, SlotCall, SlotDriver } from '../../slots/driver.ts';
 import type { SlotPool } from '../../slots/pool.ts';
 import { waitAsync, type WasmModule } from '../../wasm-api.ts';
 import { Channel, ChannelFullError, RESP_SEQ, RESPONSE } from './channel.ts';
-import { type BlankWorker, readStdio, retire, settledWithin, standby } from './standby.ts';
+import { type BlankWorker, readStdio, retire, standby } from './standby.ts';
 import { createUsageCells, readUsage } from './usage.ts';
 
 /** How long a stopped worker may take to end by itself before it is terminated. */
@@ -76,7 +76,7 @@ class WasmDriver implements SlotDriver<WasmWorker> {
     // another thread compiles meanwhile, aborting the process (nodejs/node#64500; see src/worker-retire.ts).
     // It costs the replacement that teardown (~10 ms), bounded.
     const ending = prev === undefined ? undefined : this.#ending.get(prev);
-    if (ending !== undefined) await settledWithin(ending, REPLACE_WAIT_MS);
+    if (ending !== undefined) await boundedWait(ending, REPLACE_WAIT_MS);
     const g = this.#opts.grants;
     const script = this.#opts.glueScript;
     const blank = await standby.take({
@@ -290,3 +290,15 @@ export class PluginPool extends InstancePool<WasmWorker, string> {
     });
   }
 }
+
+/** Waits for `p` (settled either way), at most `ms`. */
+function boundedWait(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([p.then(noop, noop), bound]).finally(() => clearTimeout(timer));
+}
+
+const noop = (): void => {};

@@ -122,7 +122,7 @@ export function startBlank(guess: Guess = {}, awaited = false): { worker: Worker
 }
 
 // Where retire lives (a worker lane uses it too, outside the engines); re-exported for the engine's callers.
-export { retire, settledWithin, START_BOUND_MS } from '../../worker-retire.ts';
+export { retire, START_BOUND_MS } from '../../worker-retire.ts';
 
 /** From adoption on: what the worker prints to stderr is kept (its tail) for crash messages; stdout is dropped. */
 export function readStdio(w: BlankWorker): void {
