@@ -25,8 +25,6 @@ import { createUsageCells, readUsage } from './usage.ts';
 
 /** How long a stopped worker may take to end by itself before it is terminated. */
 const STOP_BOUND_MS = 10_000;
-/** How long a replacement waits for the thread it replaces to be gone (a thread stuck in a system call may never end). */
-const REPLACE_WAIT_MS = 2_000;
 
 /** One worker thread and its channel: a slot's instance. */
 interface WasmWorker extends BlankWorker {
@@ -62,21 +60,13 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   readonly #opts: PoolOptions;
   /** Terminations in flight; close waits for them (and so for Node closing their fds). */
   readonly #cleanups = new Set<Promise<void>>();
-  /** The termination of each killed worker, for its replacement to wait for (start). */
-  readonly #ending = new WeakMap<WasmWorker, Promise<void>>();
 
   constructor(opts: PoolOptions) {
     this.#opts = opts;
   }
 
   /** Adopts a blank worker (./standby.ts) for the plugin; resolves on its `ready`, rejects on its init error or an early death. */
-  async start(slot: WasmSlot, prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
-    // A replacement (after a timeout, an abort, a crash) adopts its worker once the thread it replaces is gone:
-    // that thread's teardown frees its JIT code pages, and V8's process-wide page registry can lose one when
-    // another thread compiles meanwhile, aborting the process (nodejs/node#64500; see src/worker-retire.ts).
-    // It costs the replacement that teardown (~10 ms), bounded.
-    const ending = prev === undefined ? undefined : this.#ending.get(prev);
-    if (ending !== undefined) await boundedWait(ending, REPLACE_WAIT_MS);
+  async start(slot: WasmSlot, _prev: WasmWorker | undefined, signal: AbortSignal | undefined): Promise<WasmWorker> {
     const g = this.#opts.grants;
     const script = this.#opts.glueScript;
     const blank = await standby.take({
@@ -166,9 +156,7 @@ class WasmDriver implements SlotDriver<WasmWorker> {
   kill(w: WasmWorker): Promise<void> {
     // Wakes our own waitAsync so it does not linger.
     w.channel.close();
-    const ended = this.#track(w.worker.terminate().then(() => undefined));
-    this.#ending.set(w, ended);
-    return ended;
+    return this.#track(w.worker.terminate().then(() => undefined));
   }
 
   /**
@@ -290,15 +278,3 @@ export class PluginPool extends InstancePool<WasmWorker, string> {
     });
   }
 }
-
-/** Waits for `p` (settled either way), at most `ms`. */
-function boundedWait(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  return Promise.race([p.then(noop, noop), bound]).finally(() => clearTimeout(timer));
-}
-
-const noop = (): void => {};
