@@ -56,19 +56,27 @@ async function pool(grants: Grants, client: Docker): Promise<ContainerPool> {
 }
 
 t('a slot whose replacement fails to start is started again later, while another slot works', async (t) => {
+  // A bound on a hang, not a time window: this test once never finished in two full CI runs (every step waits
+  // for an event, none for a time), and its log names the last step it reached.
+  t.timeout(180_000, 'a step never finished: the log names the last one reached');
   const base = grantsFor('python-exit');
   const grants = { ...base, resources: { ...base.resources, concurrency: 2 } };
   const flaky = flakyDocker(docker.docker);
+  t.log('building and starting the pool');
   const p = await pool(grants, flaky.client);
   t.teardown(() => p.close());
   flaky.failing.on = true;
   // The crash replaces that container; creating the replacement fails.
+  t.log('calling hard_exit');
   t.true(isAirlockError(await t.throwsAsync(p.call('hard_exit', '{}')), 'crash'));
   const created = flaky.nextCreated();
   flaky.failing.on = false;
   // The other slot still serves meanwhile; the failed one is retried by itself (before the fix it never was).
+  t.log('calling ping on the other slot');
   t.is((await p.call('ping', '{}')).output, '"pong"');
+  t.log('waiting for the failed slot to be started again');
   await created;
+  t.log('calling ping again');
   t.is((await p.call('ping', '{}')).output, '"pong"');
 });
 
