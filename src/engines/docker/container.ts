@@ -176,6 +176,7 @@ export class PluginContainer {
       throw e;
     });
     let pc: PluginContainer | undefined;
+    let started = false;
     try {
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
       pc = new PluginContainer(docker, container, name, stream, spec);
@@ -183,11 +184,19 @@ export class PluginContainer {
       // as when the daemon stops): that is handled below, never an unhandled rejection ending the process.
       const ready = pc.#host.ready();
       await container.start(signal === undefined ? {} : { abortSignal: signal });
+      started = true;
       await pc.#host.greet(ready, pc.#token, { signal, timeoutMs: START_TIMEOUT_MS });
       return pc;
     } catch (e) {
-      if (pc !== undefined) await pc.kill();
-      else await container.remove({ force: true, v: true }).catch(() => undefined);
+      if (pc !== undefined && started) await pc.kill();
+      else {
+        // Its start never answered (an abort, as when a pool closes mid-start, or a daemon error): it may or may
+        // not have run. Removed by force (killed first if it runs); and our end of the attach stream is closed
+        // here, since the daemon keeps the stream of a container that never ran open even once it is removed,
+        // so kill() would wait for its end for ever.
+        await container.remove({ force: true, v: true }).catch(() => undefined);
+        if (pc !== undefined) pc.#stream.destroy();
+      }
       throw e;
     }
   }
