@@ -26,6 +26,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fileIdentity } from '../file-identity.ts';
 import { cacheDir } from '../paths.ts';
 import type { Positions } from './positions.ts';
 
@@ -59,11 +60,10 @@ function checkerHash(): string {
   return checker;
 }
 
-/** A file's identity: writing it (mtime, ctime), truncating it (size) or replacing it (inode) changes it; '' when it is gone. */
+/** A file's identity (../file-identity.ts); '' when it is gone. */
 function identity(path: string): string {
   try {
-    const s = statSync(path, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    return fileIdentity(statSync(path, { bigint: true }));
   } catch {
     return '';
   }

@@ -50,6 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../../build/wasm.ts';
 import { discardEntry, readSealed, writeSeal } from '../../cache-integrity.ts';
 import { AirlockError } from '../../errors.ts';
+import { fileIdentity } from '../../file-identity.ts';
 import { cacheDir } from '../../paths.ts';
 import { TOOLS_INTERFACE } from '../../wit.ts';
 import type { TranspiledComponent } from './types.ts';
@@ -102,14 +103,10 @@ export function stripDebugLog(glue: string): string {
   return out;
 }
 
-/**
- * A file's identity: writing it in place (new mtime), truncating it (new
- * size) or replacing it (new inode) changes it. Undefined when it is gone.
- */
+/** A file's identity (../../file-identity.ts); undefined when it is gone. */
 async function identity(path: string): Promise<string | undefined> {
   try {
-    const s = await stat(path, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    return fileIdentity(await stat(path, { bigint: true }));
   } catch {
     return undefined;
   }
