@@ -17,7 +17,13 @@ if (major < needMajor || (major === needMajor && minor < needMinor)) {
   );
   process.exit(1);
 }
-// In a checkout the TypeScript source is the truth (Node strips its types); a packed install ships dist only.
+// In a checkout the TypeScript source is the truth (Node strips its types); a packed install ships dist only,
+// and runs its bundle (scripts/bundle.ts, src/bundle-load.ts): one file, compiled from V8's cache of an
+// earlier run of the same command, instead of every module.
 const source = new URL('src/cli/main.ts', root);
-const { runProcess } = await import(existsSync(fileURLToPath(source)) ? source.href : new URL('dist/cli/main.js', root).href);
+const { runProcess } = existsSync(fileURLToPath(source))
+  ? await import(source.href)
+  : existsSync(fileURLToPath(new URL('dist/bundle/airlock.cjs', root)))
+    ? (await import(new URL('dist/bundle-load.js', root).href)).loadBundle(process.argv[2] ?? 'cli')
+    : await import(new URL('dist/cli/main.js', root).href);
 runProcess();

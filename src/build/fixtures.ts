@@ -66,10 +66,9 @@ export async function buildFixtures(names = fixtureNames(), log: (line: string) 
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const names = process.argv.slice(2);
-  try {
-    await buildFixtures(names.length > 0 ? names : undefined, (l) => console.log(l));
-  } catch (e) {
+  // No top-level await: this module is bundled with the rest (scripts/bundle.ts), as CommonJS.
+  buildFixtures(names.length > 0 ? names : undefined, (l) => console.log(l)).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exitCode = 1;
-  }
+  });
 }

@@ -50,7 +50,7 @@ const pythonDeps = lazyModule<typeof import('./python-deps.ts')>(import.meta.url
 const buildOutput = lazyModule<typeof import('./build-output.ts')>(import.meta.url, './build-output');
 
 const run = promisify(execFile);
-const require = createRequire(import.meta.url);
+const requireFile = createRequire(import.meta.url);
 
 /**
  * Bumped when build flags or the entry layout change, so old cache entries are not reused
@@ -113,7 +113,7 @@ export function packageVersion(name: string): string {
   for (;;) {
     const f = join(d, 'package.json');
     if (existsSync(f)) {
-      const pkg = require(f) as { name?: string; version?: string };
+      const pkg = requireFile(f) as { name?: string; version?: string };
       if (pkg.name === name && typeof pkg.version === 'string') return pkg.version;
     }
     const up = dirname(d);

@@ -110,6 +110,7 @@ function engineProvider(io: CliIO): EngineProvider | undefined {
   return {
     open: async (plugin, grants, preference, options) => (await engines()).open(plugin, grants, preference, options),
     warm: (grants, preference) => void engines().then((p) => p.warm?.(grants, preference)),
+    prepare: (preference) => void engines().then((p) => p.prepare?.(preference)),
     close: async () => {
       if (inner !== undefined) await (await inner).close();
     },

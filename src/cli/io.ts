@@ -30,6 +30,8 @@ export interface Command {
 export interface CommandEntry {
   name: string;
   summary: string;
+  /** Started before the module loads (and not for --help): what the command's work will wait for, begun while its code loads. */
+  prepare?(): Promise<void>;
   load(): Promise<Command>;
 }
 

@@ -18,7 +18,15 @@ import { displayPath, terminalSafe, UsageError, type CliIO, type Command, type C
  * others. `summary` is the module's own (a test keeps them equal).
  */
 export const COMMANDS: CommandEntry[] = [
-  { name: 'call', summary: "Call one of a plugin's tools and print the result", load: async () => (await import('./commands/call.ts')).callCommand },
+  {
+    name: 'call',
+    summary: "Call one of a plugin's tools and print the result",
+    // The worker thread a wasm plugin's load adopts boots on another core while the command's code and the
+    // host load (issue 21). Most plugins run there; for one that does not, it is a blank thread never handed
+    // a plugin (no plugin data, unref'd) that ends with the process.
+    prepare: async () => (await import('../engines/wasm/definition.ts')).wasm.warm?.(),
+    load: async () => (await import('./commands/call.ts')).callCommand,
+  },
   { name: 'list', summary: 'List plugins and their tools, with the engine each runs on', load: async () => (await import('./commands/list.ts')).listCommand },
   {
     name: 'serve',
@@ -124,8 +132,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`airlock: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  const help = rest.includes('--help') || rest.includes('-h');
+  if (!help) await entry.prepare?.();
   const command = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (help) {
     io.stdout(`${command.help}\n`);
     return 0;
   }

@@ -70,13 +70,15 @@ export class PluginHost {
 
   constructor(options: HostOptions = {}) {
     this.#options = options;
+    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new (audits().AuditLog)(options.audit)]), ...(options.observers ?? [])];
+    this.#observe = fanOut(observers);
+    this.#pools = new Pools(options.provider, this.#observe);
+    // First: the thread the first load will likely adopt boots while the policy is read and the plugin loaded.
+    this.#pools.prepare(options.engine ?? 'auto');
     this.#policy = resolvePolicy(options.policy);
     // A Policy built in code before `revoked:` existed has none.
     (this.#policy as { revoked?: Revocations }).revoked ??= {};
-    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new (audits().AuditLog)(options.audit)]), ...(options.observers ?? [])];
-    this.#observe = fanOut(observers);
     let calls = 0;
-    this.#pools = new Pools(options.provider, this.#observe);
     this.#context = {
       observe: this.#observe,
       keepInputs: options.audit?.inputs === true,

@@ -10,6 +10,10 @@ import type { Grants } from '../grants/index.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
 import type { EnginePreference, EngineProvider, OpenedPlugin, ProviderEvent } from '../provider/index.ts';
 import { EgressTap } from '../observe/usage.ts';
+import { lazyModule } from '../lazy.ts';
+
+/** The real engines' provider, required by prepare() (synchronous: the constructor goes on); open() imports it. */
+const providers = lazyModule<typeof import('../provider/index.ts')>(import.meta.url, '../provider/index');
 
 interface Shared {
   opened: Promise<OpenedPlugin>;
@@ -114,6 +118,19 @@ export class Pools {
       (provider) => provider.warm?.(grants, preference),
       () => undefined,
     );
+  }
+
+  /**
+   * A host was made: what its first load will likely wait for starts now, synchronously (EngineProvider.prepare;
+   * without a provider of the host's own, the real engines' provider/index.ts prepareEngine). A hint: errors are dropped.
+   */
+  prepare(preference: EnginePreference): void {
+    try {
+      if (this.#provider === undefined) providers().prepareEngine(preference);
+      else this.#provider.prepare?.(preference);
+    } catch {
+      // Only slower: the first load starts its engine itself.
+    }
   }
 
   /** How many calls one agent may have in this pool at once: an equal share of its instances. */

@@ -24,6 +24,8 @@ export interface EngineProvider {
   open(plugin: LoadedManifest, grants: Grants, preference: EnginePreference, options?: OpenOptions): Promise<OpenedPlugin>;
   /** A plugin with these grants is about to be opened: start ahead what its likely engine's load will wait for (optional, a hint). */
   warm?(grants: Grants, preference: EnginePreference): void;
+  /** A host was made whose loads use `preference`: start ahead what its first load will likely wait for (optional, a hint). */
+  prepare?(preference: EnginePreference): void;
   close(): Promise<void>;
 }
 
@@ -167,6 +169,17 @@ export function warmEngine(grants: Grants, preference: EnginePreference): void {
   if (name !== undefined) engineDefinition(name)?.warm?.();
 }
 
+/**
+ * Before any plugin is known: the engine `preference` names, or for `auto` the one components go to first when
+ * it is built in (the worker engine: a blank thread that the first load adopts, its boot overlapping the host's
+ * import, reading and building; issue 21). A host that only ever runs Docker plugins starts that one thread for nothing.
+ */
+export function prepareEngine(preference: EnginePreference): void {
+  const first = ENGINES.find((e) => e.artefact === 'component');
+  const name = preference === 'auto' ? (first?.builtin === true ? first.name : undefined) : preference;
+  if (name !== undefined) engineDefinition(name)?.warm?.();
+}
+
 class DefaultProvider implements EngineProvider {
   readonly #options: ProviderOptions;
   /** Each engine probed once, on first need (the selector asks only for those its rules read). */
@@ -217,6 +230,10 @@ class DefaultProvider implements EngineProvider {
 
   warm(grants: Grants, preference: EnginePreference): void {
     warmEngine(grants, preference);
+  }
+
+  prepare(preference: EnginePreference): void {
+    prepareEngine(preference);
   }
 
   #engine(definition: EngineDefinition): Promise<Engine> {

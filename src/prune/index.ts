@@ -34,6 +34,7 @@ import { transpileKey } from '../engines/wasm/transpile.ts';
 import { cwasmKey } from '../engines/wasmtime/compile.ts';
 import { AirlockError } from '../errors.ts';
 import { cacheRoot } from '../paths.ts';
+import { BUNDLE_CODE, bundleHash } from '../bundle-load.ts';
 import { isInside, MAX_MANIFEST_BYTES, readPluginFile } from '../plugin-files/index.ts';
 
 export type PrunedKind = 'build' | 'ref' | 'transpiled' | 'wasmtime' | 'toolchain' | 'check' | 'compile-cache' | 'leftover' | 'image';
@@ -98,6 +99,8 @@ export interface PruneOptions {
   imagesSkipped?: string;
   /** Cache root (default cacheRoot()). */
   root?: string;
+  /** Airlock's installed bundle, whose compiled code is kept (default: this install's, src/bundle-load.ts; none from a checkout). */
+  bundleFile?: string;
   now?: number;
 }
 
@@ -111,6 +114,8 @@ const CHECK_LEFTOVER = /^[0-9a-f]{64}\.bin\.\d+\.[0-9a-z]+$/;
 /** V8's code cache of a glue, and what an interrupted write of one leaves (src/engines/wasm/glue-load.ts). */
 const GLUE_CODE = /^[0-9a-f]{64}-node[\w.-]+\.code$/;
 const GLUE_CODE_LEFTOVER = /^[0-9a-f]{64}-node[\w.-]+\.code\.\d+-\d+\.tmp$/;
+/** What an interrupted write of a bundle's code cache leaves (src/code-cache.ts). */
+const BUNDLE_CODE_LEFTOVER = /^[0-9a-f]{64}-[a-z][a-z-]{0,31}-node[\w.-]+\.code\.\d+-\d+\.tmp$/;
 /** Node's compile cache folder: `<node version>-<arch>-<flags hash>-<uid>`. */
 const NODE_CACHE = /^v\d+\.\d+\.\d+[\w.-]*$/;
 const IN_FLIGHT_MS = 60_000;
@@ -271,6 +276,25 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
           await remove('compile-cache', e.path, 'compiled glue of a component no longer in use, or of another Node');
       } else if (GLUE_CODE_LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
         await remove('leftover', e.path, 'left by an interrupted write of compiled glue');
+    }
+  }
+
+  // V8's code cache of Airlock's bundle (src/bundle-load.ts): only the installed bundle's, under this Node, is
+  // used; from a checkout (no bundle) those of other Nodes go.
+  const bundleCodes = await area('bundle-code');
+  if (bundleCodes !== undefined) {
+    const current = bundleHash(options.bundleFile);
+    for (const e of await entries(bundleCodes, 'file')) {
+      const m = BUNDLE_CODE.exec(e.name);
+      if (m !== null) {
+        if ((m[2] !== process.versions.node || (current !== undefined && m[1] !== current)) && settled(e.mtime))
+          await remove(
+            'compile-cache',
+            e.path,
+            `compiled Airlock of another version or Node (this is ${current?.slice(0, 12) ?? 'a checkout'} on Node ${process.versions.node})`,
+          );
+      } else if (BUNDLE_CODE_LEFTOVER.test(e.name) && now - e.mtime >= Math.max(olderThan, LEFTOVER_AGE_MS))
+        await remove('leftover', e.path, 'left by an interrupted write of compiled Airlock');
     }
   }
 

@@ -14,13 +14,13 @@ import type { BuildRecord, CallEnd, CallStart, HostObserver, LoadRecord } from '
 import { airlockVersion } from '../version.ts';
 
 const REGISTRY = Symbol.for('opentelemetry.js.api.1');
-const require = createRequire(import.meta.url);
+const requirePackage = createRequire(import.meta.url);
 let api: typeof Api | undefined;
 
 /** The API once an SDK is there (its global registry exists), else undefined. */
 function otel(): typeof Api | undefined {
   if ((globalThis as Record<symbol, unknown>)[REGISTRY] === undefined) return undefined;
-  api ??= require('@opentelemetry/api') as typeof Api;
+  api ??= requirePackage('@opentelemetry/api') as typeof Api;
   return api;
 }
 

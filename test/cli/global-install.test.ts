@@ -26,7 +26,14 @@ test.serial('npm pack + npm install -g: airlock answers a call from another fold
   const tarball = join(work, packed.stdout.trim().split('\n').at(-1) ?? '');
   t.true(existsSync(tarball), packed.stdout);
   const listing = (await run('tar', ['tzf', tarball], npm)).stdout.split('\n');
-  for (const needed of ['package/bin/airlock.js', 'package/dist/cli/main.js', 'package/wit/airlock-plugin.wit', 'package/package.json'])
+  for (const needed of [
+    'package/bin/airlock.js',
+    'package/dist/bundle/airlock.cjs',
+    'package/dist/bundle/index.js',
+    'package/dist/cli/main.js',
+    'package/wit/airlock-plugin.wit',
+    'package/package.json',
+  ])
     t.true(listing.includes(needed), `${needed} is packed`);
   t.true(
     listing.some((f) => f.startsWith('package/runtimes/')),

@@ -72,7 +72,7 @@ test('`airlock call` of a cached component loads no other command, no Docker cli
   t.deepEqual(unwanted, []);
 });
 
-test('`airlock call` of a wasm plugin checked before starts one wasm worker, before it loads the host, and no manifest worker', async (t) => {
+test('`airlock call` of a wasm plugin checked before starts one wasm worker, before it loads the command and the host, and no manifest worker', async (t) => {
   await fixtureComponent('echo-c');
   const args = ['call', new URL('fixtures/plugins/echo-c', ROOT).pathname, 'echo', '{"message":"hi"}'];
   await traceModules(args);
@@ -80,9 +80,11 @@ test('`airlock call` of a wasm plugin checked before starts one wasm worker, bef
   const threadsLoading = (m: string): number[] => [...new Set(mods.filter(([, x]) => x === m).map(([thread]) => thread))];
   t.is(threadsLoading('src/engines/wasm/worker.ts').length, 1, 'one wasm worker');
   t.deepEqual(threadsLoading('src/manifest/off-thread-worker.ts'), [], 'no manifest worker');
-  // The worker is started (standby.ts prestart, synchronous once its module is in) before the host's code loads.
+  // The worker is started (standby.ts prestart, synchronous once its module is in: the command's `prepare` in
+  // src/cli/main.ts) before the command's code and the host's load.
   const main = mods.filter(([thread]) => thread === 0).map(([, m]) => m);
   const standby = main.indexOf('src/engines/wasm/standby.ts');
   t.true(standby >= 0, 'the standby is loaded on the main thread');
+  t.true(standby < main.indexOf('src/cli/commands/call.ts'), 'the worker starts before the command loads');
   t.true(standby < main.indexOf('src/host/host.ts'), 'the worker starts before the host loads');
 });

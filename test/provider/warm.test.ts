@@ -2,7 +2,8 @@
  * The worker engine's warm (src/provider warm → src/engines/wasm/definition.ts
  * → standby prestart): with no standby configured (as `airlock call` runs),
  * a plugin about to be opened gets one blank worker thread started ahead,
- * and its load adopts that thread rather than starting another.
+ * and its load adopts that thread rather than starting another. A host made
+ * for the default engines starts that thread in its constructor (prepare).
  */
 import test from 'ava';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -11,6 +12,7 @@ import { computeGrants, defaultPolicy } from '../../src/grants/index.ts';
 import { PluginHost } from '../../src/host/index.ts';
 import { loadPlugin } from '../../src/manifest/index.ts';
 import { defaultEngineProvider } from '../../src/provider/index.ts';
+import { standby } from '../../src/engines/wasm/standby.ts';
 import { fixtureComponent } from '../engines/wasm/helpers.ts';
 import { fixture } from '../host/helpers.ts';
 
@@ -72,4 +74,30 @@ test.serial('the worker engine says once when it starts the plugin off the threa
   t.is(starting, 1);
   t.is(opened.engine, 'wasm');
   await opened.instance.close();
+});
+
+test.serial('a host made for the default engines starts one blank wasm worker in its constructor, and its first load adopts that one', async (t) => {
+  await fixtureComponent('echo-c');
+  standby.resize(0); // none left waiting by an earlier test: this host's must be its own
+  const started: string[] = [];
+  const onWorker = (m: unknown): void => void started.push((m as { worker: Worker }).worker.threadName ?? '');
+  subscribe('worker_threads', onWorker);
+  t.teardown(() => unsubscribe('worker_threads', onWorker));
+  const host = new PluginHost({});
+  t.teardown(() => host.close());
+  t.deepEqual(started, ['airlock:wasm'], 'started before the constructor returned');
+  await host.load(fixture('echo-c'));
+  t.deepEqual((await host.call('echo-c_echo', { message: 'hi' })).value, { message: 'hi' });
+  t.deepEqual(started, ['airlock:wasm'], 'the load adopted it');
+});
+
+test.serial('a host made for Docker only starts no wasm worker when made', async (t) => {
+  standby.resize(0);
+  const started: string[] = [];
+  const onWorker = (m: unknown): void => void started.push((m as { worker: Worker }).worker.threadName ?? '');
+  subscribe('worker_threads', onWorker);
+  t.teardown(() => unsubscribe('worker_threads', onWorker));
+  const host = new PluginHost({ engine: 'docker' });
+  t.teardown(() => host.close());
+  t.deepEqual(started, []);
 });

@@ -275,3 +275,32 @@ test.serial('airlock prune: --dry-run lists and frees nothing; --json; a bad --o
   t.is((await cli(['prune', '--older-than', 'soon'])).code, 2);
   t.is((await cli(['prune', 'extra'])).code, 2);
 });
+
+test("V8's code cache of Airlock's bundle: the installed bundle's under this Node is kept; another version's, another Node's and interrupted writes go", async (t) => {
+  const f = await fixture();
+  const codes = join(f.root, 'bundle-code');
+  mkdirSync(codes);
+  const aged = (Date.now() - 10 * DAY) / 1000;
+  const put = (name: string): string => {
+    writeFileSync(join(codes, name), 'v8');
+    utimesSync(join(codes, name), aged, aged);
+    return join(codes, name);
+  };
+  const bundleFile = join(tempDir(), 'airlock.cjs');
+  writeFileSync(bundleFile, `// airlock-bundle ${h('a')}\nexports.x = 1;\n`);
+  const node = process.versions.node;
+  const kept = [put(`${h('a')}-call-node${node}.code`), put(`${h('a')}-mcp-config-node${node}.code`), put(`${h('a')}-library-node${node}.code`)];
+  const otherVersion = put(`${h('b')}-call-node${node}.code`);
+  const otherNode = put(`${h('a')}-call-node20.1.0.code`);
+  const leftover = put(`${h('a')}-call-node${node}.code.77-1.tmp`);
+  const notOurs = put('notes.txt');
+  const removed = async (options: { bundleFile?: string; dryRun: boolean }) =>
+    (await prune({ root: f.root, ...options })).removed
+      .filter((x) => x.what.startsWith(codes))
+      .map((x) => x.what)
+      .sort();
+  // From a checkout (no bundle): only what no process of this Node can use.
+  t.deepEqual(await removed({ bundleFile: join(tempDir(), 'none.cjs'), dryRun: true }), [otherNode, leftover].sort());
+  t.deepEqual(await removed({ bundleFile, dryRun: false }), [otherVersion, otherNode, leftover].sort());
+  for (const p of [...kept, notOurs]) t.true(existsSync(p), p);
+});

@@ -4,7 +4,7 @@
  * compiled `instantiate` and call path, so this worker neither parses 258 KB
  * nor compiles the functions a first call needs), else imported as a module.
  */
-import { threadId } from 'node:worker_threads';
+import { readCodeCache, writeCodeCache } from '../../code-cache.ts';
 import { AirlockError } from '../../errors.ts';
 import type { WasmPluginData } from '../../protocol.ts';
 import type { GlueScript } from './glue-file.ts';
@@ -12,7 +12,7 @@ import type { InstantiateFn } from './types.ts';
 
 // Not `import ... from 'node:fs'`: an ES import of a builtin evaluates all its exports, and fs's pull in
 // fs/promises, streams, readline and REPL history (14 more modules in every standby worker).
-const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { readFileSync } = process.getBuiltinModule('node:fs');
 const { Script } = process.getBuiltinModule('node:vm');
 
 export interface LoadedGlue {
@@ -29,30 +29,6 @@ export interface LoadedGlue {
   saveCache(): void;
 }
 
-function readCache(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Writes whole or not at all (a temporary file renamed): a worker reading it
- * never sees half a cache. The temporary name is this thread's of this
- * process: the cache is shared by every process (./glue-file.ts).
- */
-function writeCache(path: string, data: Buffer): void {
-  const tmp = `${path}.${process.pid}-${threadId}.tmp`;
-  try {
-    writeFileSync(tmp, data, { mode: 0o600 });
-    renameSync(tmp, path);
-  } catch {
-    // Only slower: the next worker compiles the glue itself.
-    rmSync(tmp, { force: true });
-  }
-}
-
 /** A glue compiled ahead, by the path of its script. */
 export interface PreparedGlue extends LoadedGlue {
   path: string;
@@ -60,7 +36,7 @@ export interface PreparedGlue extends LoadedGlue {
 
 /** Compiles and runs a glue's script (with its code cache when there is one): `instantiate`, nothing of the component run. */
 function compileScript(s: GlueScript, name: string): LoadedGlue {
-  const cachedData = readCache(s.cache);
+  const cachedData = readCodeCache(s.cache);
   const script = new Script(readFileSync(s.path, 'utf8'), { filename: name, ...(cachedData === undefined ? {} : { cachedData }) });
   // Undefined without a cache, true when V8 refused it (another V8, another text).
   let save = script.cachedDataRejected !== false;
@@ -72,7 +48,7 @@ function compileScript(s: GlueScript, name: string): LoadedGlue {
     saveCache() {
       if (!save) return;
       save = false;
-      writeCache(s.cache, script.createCachedData());
+      writeCodeCache(s.cache, script.createCachedData());
     },
   };
 }

@@ -101,12 +101,8 @@ async function readGlue(url: string): Promise<string> {
 }
 
 async function defaultTranspile(componentPath: string): Promise<TranspiledComponent> {
-  // Resolved lazily: the transpile step is a separate module (and heavy to load).
-  const url = new URL(import.meta.url.endsWith('.ts') ? './transpile.ts' : './transpile.js', import.meta.url);
-  const mod = (await import(url.href)) as Record<string, unknown>;
-  const fn = (mod.transpileComponent ?? mod.transpile ?? mod.default) as TranspileFn | undefined;
-  if (typeof fn !== 'function') throw new AirlockError('internal', 'src/engines/wasm/transpile.ts exports no transpile function');
-  return fn(componentPath);
+  // Loaded on the first load: the transpile step is a module of its own (and heavy to load).
+  return (await import('./transpile.ts')).transpileComponent(componentPath);
 }
 
 export class WasmEngine implements Engine {
