@@ -52,6 +52,8 @@ const dialect: Plugin = {
       if (text.includes('lazyModule(import.meta.url') && /^(?:const|let|var) require\b/m.test(text))
         fail(`${name} binds \`require\` and uses lazyModule: rename its require`);
       text = text.replace(LAZY, (_all, _q, path: string) => `(() => { let m; return () => (m ??= require(${JSON.stringify(`${path}.js`)})); })()`);
+      // import.meta.resolve becomes the loader's: the same for a package name, not for a relative path.
+      if (/import\.meta\.resolve\(\s*['"`]\./.test(text)) fail(`${name} resolves a relative path with import.meta.resolve: use new URL(path, import.meta.url)`);
       // The module's own file, through the bundle's URL (given by src/bundle-load.ts).
       const own = relative(out, args.path).split(sep).join('/');
       text = text

@@ -15,7 +15,7 @@ import type { Policy, PolicyInput } from '../grants/index.ts';
 import { outsidePolicy, type Revocation, type Revocations } from '../grants/revoke.ts';
 import { Agent, type AgentContext } from './agent.ts';
 import { toAnthropicTool, toOpenAITool, type AnthropicTool, type OpenAITool, type ToolInfo } from './catalog.ts';
-import { Pools } from './pools.ts';
+import { Pools, prepareEngines } from './pools.ts';
 import type { LockFile } from '../trust/lock.ts';
 import { TelemetryObserver } from '../telemetry/otel.ts';
 import { fanOut, type GrantChange, type Observers } from '../observe/observer.ts';
@@ -70,15 +70,15 @@ export class PluginHost {
 
   constructor(options: HostOptions = {}) {
     this.#options = options;
-    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new (audits().AuditLog)(options.audit)]), ...(options.observers ?? [])];
-    this.#observe = fanOut(observers);
-    this.#pools = new Pools(options.provider, this.#observe);
     // First: the thread the first load will likely adopt boots while the policy is read and the plugin loaded.
-    this.#pools.prepare(options.engine ?? 'auto');
+    prepareEngines(options.provider, options.engine ?? 'auto');
     this.#policy = resolvePolicy(options.policy);
     // A Policy built in code before `revoked:` existed has none.
     (this.#policy as { revoked?: Revocations }).revoked ??= {};
+    const observers = [new TelemetryObserver(), ...(options.audit === undefined ? [] : [new (audits().AuditLog)(options.audit)]), ...(options.observers ?? [])];
+    this.#observe = fanOut(observers);
     let calls = 0;
+    this.#pools = new Pools(options.provider, this.#observe);
     this.#context = {
       observe: this.#observe,
       keepInputs: options.audit?.inputs === true,

@@ -27,6 +27,19 @@ interface Shared {
   listeners: Set<(event: ProviderEvent) => void>;
 }
 
+/**
+ * A host is being made: what its first load will likely wait for starts now, synchronously (EngineProvider.prepare;
+ * without a provider of the host's own, the real engines' provider/index.ts prepareEngine). A hint: errors are dropped.
+ */
+export function prepareEngines(provider: EngineProvider | undefined, preference: EnginePreference): void {
+  try {
+    if (provider === undefined) providers().prepareEngine(preference);
+    else provider.prepare?.(preference);
+  } catch {
+    // Only slower: the first load starts its engine itself.
+  }
+}
+
 export class Pools {
   #provider: EngineProvider | undefined;
   readonly #shared = new Map<string, Shared>();
@@ -118,19 +131,6 @@ export class Pools {
       (provider) => provider.warm?.(grants, preference),
       () => undefined,
     );
-  }
-
-  /**
-   * A host was made: what its first load will likely wait for starts now, synchronously (EngineProvider.prepare;
-   * without a provider of the host's own, the real engines' provider/index.ts prepareEngine). A hint: errors are dropped.
-   */
-  prepare(preference: EnginePreference): void {
-    try {
-      if (this.#provider === undefined) providers().prepareEngine(preference);
-      else this.#provider.prepare?.(preference);
-    } catch {
-      // Only slower: the first load starts its engine itself.
-    }
   }
 
   /** How many calls one agent may have in this pool at once: an equal share of its instances. */

@@ -26,6 +26,17 @@ import { tempDir } from '../helpers/plugin.ts';
 const h = (c: string): string => c.repeat(64);
 const DAY = 86_400_000;
 
+/** A writer of files in `dir` (made here) dated ten days ago: each call writes one and returns its path. */
+function agedFileIn(dir: string): (name: string) => string {
+  mkdirSync(dir, { recursive: true });
+  const aged = (Date.now() - 10 * DAY) / 1000;
+  return (name) => {
+    writeFileSync(join(dir, name), 'v8');
+    utimesSync(join(dir, name), aged, aged);
+    return join(dir, name);
+  };
+}
+
 function entry(dir: string, bytes: string, ageDays = 10): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'plugin.wasm'), bytes);
@@ -127,13 +138,7 @@ test("V8's code cache of a glue: kept for a component in use under this Node; an
   writeFileSync(join(f.keptGlue, 'plugin.js'), 'function instantiate() {}\n');
   writeFileSync(join(f.oldGlue, 'plugin.js'), 'function instantiate() { return 1; }\n');
   const codes = join(f.root, 'glue-code');
-  mkdirSync(codes);
-  const aged = (Date.now() - 10 * DAY) / 1000;
-  const put = (name: string): string => {
-    writeFileSync(join(codes, name), 'v8');
-    utimesSync(join(codes, name), aged, aged);
-    return join(codes, name);
-  };
+  const put = agedFileIn(codes);
   const kept = put(glueCodeCacheName('function instantiate() {}\n', join(f.keptGlue, 'plugin.js')));
   const unused = put(glueCodeCacheName('function instantiate() { return 1; }\n', join(f.oldGlue, 'plugin.js')));
   const otherNode = put(`${h('3')}-node20.1.0.code`);
@@ -279,13 +284,7 @@ test.serial('airlock prune: --dry-run lists and frees nothing; --json; a bad --o
 test("V8's code cache of Airlock's bundle: the installed bundle's under this Node is kept; another version's, another Node's and interrupted writes go", async (t) => {
   const f = await fixture();
   const codes = join(f.root, 'bundle-code');
-  mkdirSync(codes);
-  const aged = (Date.now() - 10 * DAY) / 1000;
-  const put = (name: string): string => {
-    writeFileSync(join(codes, name), 'v8');
-    utimesSync(join(codes, name), aged, aged);
-    return join(codes, name);
-  };
+  const put = agedFileIn(codes);
   const bundleFile = join(tempDir(), 'airlock.cjs');
   writeFileSync(bundleFile, `// airlock-bundle ${h('a')}\nexports.x = 1;\n`);
   const node = process.versions.node;
