@@ -10,10 +10,13 @@ export const TRUNCATION_MARKER = '\n[airlock: log truncated]\n';
  * grows, within the limit), not kept per write: a guest writing one byte at
  * a time would otherwise cost an object per byte.
  */
+/** A stream's buffer until its first write (never written into: a write grows it first). */
+const NONE = new Uint8Array(0);
+
 export class LogCapture implements LogSink {
   readonly limit: number;
   #used = 0;
-  #bufs: { stdout: Uint8Array; stderr: Uint8Array } = { stdout: new Uint8Array(0), stderr: new Uint8Array(0) };
+  #bufs: { stdout: Uint8Array; stderr: Uint8Array } = { stdout: NONE, stderr: NONE };
   #lens: { stdout: number; stderr: number } = { stdout: 0, stderr: 0 };
   #cut: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false };
 
@@ -46,7 +49,8 @@ export class LogCapture implements LogSink {
 
   text(stream: 'stdout' | 'stderr'): string {
     const buf = this.#bufs[stream];
-    const text = Buffer.from(buf.buffer, buf.byteOffset, this.#lens[stream]).toString('utf8');
+    // Most calls print nothing: no Buffer made for them (two per call, on the warm path).
+    const text = this.#lens[stream] === 0 ? '' : Buffer.from(buf.buffer, buf.byteOffset, this.#lens[stream]).toString('utf8');
     return this.#cut[stream] ? text + TRUNCATION_MARKER : text;
   }
 }
