@@ -28,8 +28,15 @@ export interface SshHost {
   close(): Promise<void>;
 }
 
+/**
+ * An ed25519 key pair ssh2 can read back: its generator drops a public key's leading zero byte, so about one
+ * pair in 256 fails parseKey ("Malformed OpenSSH public key"; mscdex/ssh2#1390, #1513); such a pair is made again.
+ */
 function keyPair(): { private: string; public: string } {
-  return utils.generateKeyPairSync('ed25519');
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.public) instanceof Error) && !(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
 }
 
 export async function startSshHost(): Promise<SshHost> {
