@@ -18,14 +18,25 @@ function airlock(args: string[], input: string): Promise<{ code: number | null; 
     const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
+    let reading = false;
+    const read = (): void => {
+      if (reading) return;
+      reading = true;
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+    };
     child.stdout.pause();
-    const resume = setTimeout(() => child.stdout.on('data', (c: Buffer) => out.push(c)).resume(), 500);
+    const resume = setTimeout(() => {
+      read();
+      child.stdout.resume();
+    }, 500);
+    // Node resumes a child's unread stdio once it has exited, dropping what no listener takes: a process that
+    // ends before the slow reader starts (a short refusal) is read from its exit on.
+    child.on('exit', read);
     child.stderr.on('data', (c: Buffer) => {
       err += c.toString();
     });
     child.on('close', (code) => {
       clearTimeout(resume);
-      child.stdout.on('data', (c: Buffer) => out.push(c));
       resolve({ code, stdout: Buffer.concat(out).toString(), stderr: err });
     });
     child.stdin.end(input);
