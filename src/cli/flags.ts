@@ -12,7 +12,7 @@ import { lazyModule } from '../lazy.ts';
 import type { EnginePreference, EngineProvider, HostOptions, PluginHost } from '../host/index.ts';
 import { UsageError, type CliIO } from './io.ts';
 
-/** The host, loaded when a command makes one (after `call` has started its plugin's engine: ../provider/warm.ts). */
+/** The host, loaded when a command makes one (after `call` has started the worker its load adopts: ./main.ts prepare). */
 const hosts = lazyModule<typeof import('../host/index.ts')>(import.meta.url, '../host/index');
 
 /** The policy schema (zod, yaml), loaded only for a --policy file. */

@@ -21,10 +21,10 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'call',
     summary: "Call one of a plugin's tools and print the result",
-    // The worker thread a wasm plugin's load adopts boots on another core while the command's code and the
-    // host load (issue 21). Most plugins run there; for one that does not, it is a blank thread never handed
-    // a plugin (no plugin data, unref'd) that ends with the process.
-    prepare: async () => (await import('../engines/wasm/definition.ts')).wasm.warm?.(),
+    // What the plugin's load will wait for starts before the command's code and the host load (the worker
+    // engine's thread: src/provider prepareEngine). A plugin no component engine runs leaves it unused: a blank
+    // thread never handed a plugin (no plugin data, unref'd) that ends with the process.
+    prepare: async () => (await import('../provider/index.ts')).prepareEngine('auto'),
     load: async () => (await import('./commands/call.ts')).callCommand,
   },
   { name: 'list', summary: 'List plugins and their tools, with the engine each runs on', load: async () => (await import('./commands/list.ts')).listCommand },

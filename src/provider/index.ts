@@ -11,7 +11,16 @@ import type { BuildResult } from '../build/index.ts';
 import { AirlockError } from '../errors.ts';
 import type { Grants } from '../grants/types.ts';
 import type { LoadedManifest } from '../manifest/index.ts';
-import { componentStatus, likelyEngine, openSelected, selectEngine, selectProbing, type ComponentStatus, type Selection } from '../selector/index.ts';
+import {
+  componentEngine,
+  componentStatus,
+  likelyEngine,
+  openSelected,
+  selectEngine,
+  selectProbing,
+  type ComponentStatus,
+  type Selection,
+} from '../selector/index.ts';
 import type { EgressDecision } from '../egress/index.ts';
 import type { Artefact, Engine, EngineDefinition, EngineEvent, EngineProbe, Prepared } from '../engines/engine.ts';
 import { ENGINES, engineDefinition, type EngineName } from '../engines/registry.ts';
@@ -170,14 +179,13 @@ export function warmEngine(grants: Grants, preference: EnginePreference): void {
 }
 
 /**
- * Before any plugin is known: the engine `preference` names, or for `auto` the one components go to first when
- * it is built in (the worker engine: a blank thread that the first load adopts, its boot overlapping the host's
- * import, reading and building; issue 21). A host that only ever runs Docker plugins starts that one thread for nothing.
+ * Before any plugin is known (a host made, `airlock call` starting): starts ahead what the engine components go
+ * to under `preference` will wait for (src/selector componentEngine, EngineDefinition.warm: the worker engine's
+ * blank thread, which the first load adopts, its boot overlapping the host's import, reading and building; issue
+ * 21). A process that only runs Docker plugins starts that one thread for nothing.
  */
 export function prepareEngine(preference: EnginePreference): void {
-  const first = ENGINES.find((e) => e.artefact === 'component');
-  const name = preference === 'auto' ? (first?.builtin === true ? first.name : undefined) : preference;
-  if (name !== undefined) engineDefinition(name)?.warm?.();
+  componentEngine(preference, ENGINES)?.warm?.();
 }
 
 class DefaultProvider implements EngineProvider {

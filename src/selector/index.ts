@@ -8,6 +8,7 @@ export {
   type EngineChoice,
   type EngineStep,
   likelyEngine,
+  componentEngine,
   type SelectInput,
   type SelectorEngine,
   type Selection,

@@ -282,9 +282,19 @@ export function likelyEngine(
 ): EngineName | undefined {
   const componentPath = grants.plugin.runtime === 'wasm' ? grants.plugin.entry : grants.plugin.wasm;
   if (componentPath === undefined) return undefined;
-  if (choice !== 'auto') return engines.find((e) => e.name === choice && e.artefact === 'component')?.name;
+  const engine = componentEngine(choice, engines);
+  return engine !== undefined && (choice !== 'auto' || engine.refusals(grants).length === 0) ? engine.name : undefined;
+}
+
+/**
+ * Before any plugin is known, the engine components go to under `choice`: the chosen one when it runs
+ * components, or under `auto` the first component engine when it needs nothing outside Node (likelyEngine,
+ * less the plugin's own grants). Only a hint (a host warms it when made).
+ */
+export function componentEngine<E extends SelectorEngine & Pick<EngineDefinition, 'builtin'>>(choice: EngineChoice, engines: readonly E[]): E | undefined {
+  if (choice !== 'auto') return engines.find((e) => e.name === choice && e.artefact === 'component');
   const first = engines.find((e) => e.artefact === 'component');
-  return first?.builtin === true && first.refusals(grants).length === 0 ? first.name : undefined;
+  return first?.builtin === true ? first : undefined;
 }
 
 export function describeSelection(s: Selection): string {

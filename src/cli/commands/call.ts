@@ -1,6 +1,5 @@
 import { isAirlockError } from '../../errors.ts';
-import { auditFromFlags, ENGINE_CHOICES, engineFromFlags, hostFromFlags, parseFlags, policyFromFlags, timeoutFromFlags } from '../flags.ts';
-import { warmPlugin } from '../../provider/warm.ts';
+import { auditFromFlags, ENGINE_CHOICES, hostFromFlags, parseFlags, policyFromFlags, timeoutFromFlags } from '../flags.ts';
 import { resolvePluginArg } from '../plugins.ts';
 import { UsageError, type CliIO, type Command } from '../io.ts';
 import type { PluginHost } from '../../host/index.ts';
@@ -43,13 +42,12 @@ Exit status: 0 on a result, 1 on an error (its code is printed), 2 on a usage er
       throw new UsageError(`the input is not JSON (${err instanceof Error ? err.message : String(err)}); quote it for the shell, e.g. '{"city":"Oslo"}'`);
     }
     // The flags are checked before the plugin is looked for (a bad --policy or --audit is not the plugin's
-    // error); then the plugin's engine starts (a worker thread) while the host's code loads.
+    // error). The worker its load adopts was started before this module loaded (src/cli/main.ts prepare).
     const policy = policyFromFlags(values, io);
     auditFromFlags(values, io);
     let host: PluginHost | undefined;
     try {
       const dir = await resolvePluginArg(pluginArg, io.cwd);
-      warmPlugin(dir, policy, engineFromFlags(values));
       host = hostFromFlags(values, io, [], policy);
       const plugin = await host.load(dir);
       const name = toolArg.startsWith(`${plugin.name}_`) ? toolArg : `${plugin.name}_${toolArg}`;
