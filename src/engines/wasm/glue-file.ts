@@ -102,9 +102,8 @@ function privateFolder(): string {
  * (./glue-load.ts).
  */
 function codeCachePath(hash: string): string {
-  const root = cacheDir('glue-code');
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  return join(root, codeCacheName(hash));
+  // Its folder is made by whoever writes the cache (../../code-cache.ts), not on every load.
+  return join(cacheDir('glue-code'), codeCacheName(hash));
 }
 
 function codeCacheName(hash: string): string {
