@@ -12,7 +12,7 @@ import type { EnginePreference, EngineProvider, OpenedPlugin, ProviderEvent } fr
 import { EgressTap } from '../observe/usage.ts';
 import { lazyModule } from '../lazy.ts';
 
-/** The real engines' provider, required by prepare() (synchronous: the constructor goes on); open() imports it. */
+/** The real engines' provider, loaded on first use (synchronously: prepareEngines runs inside a host's constructor). */
 const providers = lazyModule<typeof import('../provider/index.ts')>(import.meta.url, '../provider/index');
 
 interface Shared {
@@ -169,10 +169,7 @@ export class Pools {
   }
 
   async #getProvider(): Promise<EngineProvider> {
-    if (this.#provider === undefined) {
-      const { defaultEngineProvider } = await import('../provider/index.ts');
-      this.#provider = defaultEngineProvider();
-    }
+    this.#provider ??= providers().defaultEngineProvider();
     return this.#provider;
   }
 }
