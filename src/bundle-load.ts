@@ -42,8 +42,13 @@ export function bundleHash(file = BUNDLE_FILE): string | undefined {
   }
 }
 
+/** What names a code cache: a command's name, `library`, or `cli` for anything else. */
+const PURPOSE = '[a-z][a-z-]{0,31}';
+
 /** V8's code cache of a bundle for a purpose, under this Node: `<hash>-<purpose>-node<version>.code` (`airlock prune` reads these names). */
-export const BUNDLE_CODE = /^([0-9a-f]{64})-[a-z][a-z-]{0,31}-node([\w.-]+)\.code$/;
+export const BUNDLE_CODE = new RegExp(`^([0-9a-f]{64})-${PURPOSE}-node([\\w.-]+)\\.code$`);
+/** What an interrupted write of one leaves (./code-cache.ts: `<name>.<pid>-<thread>.tmp`). */
+export const BUNDLE_CODE_LEFTOVER = new RegExp(`^[0-9a-f]{64}-${PURPOSE}-node[\\w.-]+\\.code\\.\\d+-\\d+\\.tmp$`);
 
 /** Where V8's code cache of the bundle goes for one purpose; undefined when the cache root cannot be used. */
 function cachePath(hash: string, purpose: string): string | undefined {
@@ -71,7 +76,7 @@ const loaded = new Map<string, Record<string, unknown>>();
 function load(purpose: string, file: string): Record<string, unknown> {
   const text = readFileSync(file, 'utf8');
   const hash = HEADER.exec(text)?.[1];
-  const cache = hash === undefined ? undefined : cachePath(hash, /^[a-z][a-z-]{0,31}$/.test(purpose) ? purpose : 'cli');
+  const cache = hash === undefined ? undefined : cachePath(hash, new RegExp(`^${PURPOSE}$`).test(purpose) ? purpose : 'cli');
   const cachedData = cache === undefined ? undefined : readCodeCache(cache);
   // One line: the bundle's line numbers are the file's.
   const script = new Script(`${WRAPPER}${text}\n})`, {

@@ -34,7 +34,7 @@ import { transpileKey } from '../engines/wasm/transpile.ts';
 import { cwasmKey } from '../engines/wasmtime/compile.ts';
 import { AirlockError } from '../errors.ts';
 import { cacheRoot } from '../paths.ts';
-import { BUNDLE_CODE, bundleHash } from '../bundle-load.ts';
+import { BUNDLE_CODE, BUNDLE_CODE_LEFTOVER, bundleHash } from '../bundle-load.ts';
 import { isInside, MAX_MANIFEST_BYTES, readPluginFile } from '../plugin-files/index.ts';
 
 export type PrunedKind = 'build' | 'ref' | 'transpiled' | 'wasmtime' | 'toolchain' | 'check' | 'compile-cache' | 'leftover' | 'image';
@@ -114,8 +114,6 @@ const CHECK_LEFTOVER = /^[0-9a-f]{64}\.bin\.\d+\.[0-9a-z]+$/;
 /** V8's code cache of a glue, and what an interrupted write of one leaves (src/engines/wasm/glue-load.ts). */
 const GLUE_CODE = /^[0-9a-f]{64}-node[\w.-]+\.code$/;
 const GLUE_CODE_LEFTOVER = /^[0-9a-f]{64}-node[\w.-]+\.code\.\d+-\d+\.tmp$/;
-/** What an interrupted write of a bundle's code cache leaves (src/code-cache.ts). */
-const BUNDLE_CODE_LEFTOVER = /^[0-9a-f]{64}-[a-z][a-z-]{0,31}-node[\w.-]+\.code\.\d+-\d+\.tmp$/;
 /** Node's compile cache folder: `<node version>-<arch>-<flags hash>-<uid>`. */
 const NODE_CACHE = /^v\d+\.\d+\.\d+[\w.-]*$/;
 const IN_FLIGHT_MS = 60_000;
